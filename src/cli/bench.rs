@@ -1,0 +1,142 @@
+//! `sluice bench import`: Sluice's import against DuckDB's own `read_csv` on the same generated
+//! file. Each side runs in a child process of its own, so its peak memory is its own.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use sluice::bench::{people_duckdb_columns, people_schema, write_people_csv};
+use sluice::sql::quote_literal;
+
+use super::format::{mebibytes, megabytes, thousands};
+
+#[derive(clap::Subcommand, Debug)]
+pub enum BenchCommand {
+    /// Generate a CSV with some faulty rows, import it with a schema, and time DuckDB's
+    /// read_csv on the same file.
+    Import {
+        /// Data rows to generate.
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: u64,
+        /// Folder for the generated file and databases (default: a temporary folder).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// (internal) Time DuckDB's read_csv of FILE into a new table, in this process.
+    #[command(hide = true)]
+    DuckdbReadCsv { file: PathBuf, db: PathBuf },
+}
+
+pub fn run(command: BenchCommand) -> anyhow::Result<()> {
+    match command {
+        BenchCommand::Import { rows, dir } => bench_import(rows, dir),
+        BenchCommand::DuckdbReadCsv { file, db } => duckdb_read_csv(&file, &db),
+    }
+}
+
+struct Measured {
+    elapsed_ms: u64,
+    peak_rss_bytes: u64,
+    rows: u64,
+}
+
+fn bench_import(rows: u64, dir: Option<PathBuf>) -> anyhow::Result<()> {
+    let temp = tempfile::tempdir()?;
+    let dir = dir.unwrap_or_else(|| temp.path().to_path_buf());
+    std::fs::create_dir_all(&dir)?;
+    let csv_path = dir.join("bench-people.csv");
+    let schema_path = dir.join("bench-people.schema.json");
+    eprintln!("Generating {} rows...", thousands(rows));
+    let generated = write_people_csv(&csv_path, rows)?;
+    std::fs::write(&schema_path, people_schema().to_json_pretty())?;
+    let sluice_db = dir.join("bench-sluice.duckdb");
+    let duckdb_db = dir.join("bench-duckdb.duckdb");
+    for path in [&sluice_db, &duckdb_db] {
+        let _ = std::fs::remove_file(path);
+        let _ = std::fs::remove_file(path.with_extension("duckdb.wal"));
+    }
+
+    eprintln!("Importing with Sluice...");
+    let exe = std::env::current_exe()?;
+    let sluice = run_child(
+        Command::new(&exe)
+            .arg("import")
+            .arg(&csv_path)
+            .args(["--table", "people", "--json", "--schema"])
+            .arg(&schema_path)
+            .arg("--db")
+            .arg(&sluice_db),
+        "rows_imported",
+    )?;
+    eprintln!("Importing with DuckDB's read_csv...");
+    let duckdb = run_child(
+        Command::new(&exe).args(["bench", "duckdb-read-csv"]).arg(&csv_path).arg(&duckdb_db),
+        "rows",
+    )?;
+
+    let seconds = |m: &Measured| m.elapsed_ms as f64 / 1000.0;
+    println!(
+        "File: {} rows, {} ({} faulty rows)",
+        thousands(generated.rows),
+        megabytes(generated.bytes),
+        thousands(generated.faulty_rows)
+    );
+    for (name, measured) in [("sluice import", &sluice), ("duckdb read_csv", &duckdb)] {
+        let secs = seconds(measured).max(1e-9);
+        println!(
+            "{name:<16} {:>7.2} s  {:>12} rows/s  {:>7.1} MB/s  peak RSS {:>10}  ({} rows kept)",
+            secs,
+            thousands((generated.rows as f64 / secs) as u64),
+            generated.bytes as f64 / 1e6 / secs,
+            mebibytes(measured.peak_rss_bytes),
+            thousands(measured.rows)
+        );
+    }
+    println!("ratio sluice / duckdb: {:.2}x", seconds(&sluice) / seconds(&duckdb).max(1e-9));
+    Ok(())
+}
+
+/// Runs a child whose last stdout line is JSON with `elapsed_ms`, `peak_rss_bytes` and a row count.
+fn run_child(command: &mut Command, rows_key: &str) -> anyhow::Result<Measured> {
+    let output = command.output().context("cannot start the benchmark child process")?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        bail!(
+            "benchmark child failed ({}): {}{}",
+            output.status,
+            stdout.trim(),
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    let last = stdout.lines().last().unwrap_or_default();
+    let value: serde_json::Value = serde_json::from_str(last).with_context(|| format!("unexpected output: {last}"))?;
+    let number = |key: &str| value[key].as_u64().unwrap_or(0);
+    Ok(Measured {
+        elapsed_ms: number("elapsed_ms"),
+        peak_rss_bytes: number("peak_rss_bytes"),
+        rows: number(rows_key),
+    })
+}
+
+fn duckdb_read_csv(file: &Path, db: &Path) -> anyhow::Result<()> {
+    let conn = duckdb::Connection::open(db)?;
+    let started = Instant::now();
+    let sql = format!(
+        "CREATE TABLE people AS SELECT * FROM read_csv({}, header = true, columns = {}, ignore_errors = true)",
+        quote_literal(&file.display().to_string()),
+        people_duckdb_columns()
+    );
+    conn.execute_batch(&sql)?;
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    let rows: i64 = conn.query_row("SELECT count(*) FROM people", [], |row| row.get(0))?;
+    println!(
+        "{}",
+        serde_json::json!({
+            "elapsed_ms": elapsed_ms,
+            "rows": rows,
+            "peak_rss_bytes": sluice::memory::peak_rss_bytes(),
+        })
+    );
+    Ok(())
+}

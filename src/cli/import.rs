@@ -1,0 +1,176 @@
+//! `sluice import`: one file into one table, with a summary that makes failed rows impossible to
+//! miss.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use sluice::import::{ImportMode, ImportRequest, SchemaFile, SniffHints, encoding_for_label, run_import};
+use sluice::progress::{CancelToken, NoProgress};
+use sluice::store::JobStatus;
+
+use super::format::{megabytes, thousands};
+use super::{DbArgs, EXIT_CANCELLED, parse_single_byte};
+
+#[derive(clap::Args, Debug)]
+pub struct ImportArgs {
+    /// The CSV, TSV or text file; gzip is detected by content.
+    file: PathBuf,
+    /// The target table.
+    #[arg(long)]
+    table: String,
+    #[arg(long, value_enum, default_value = "create")]
+    mode: ModeArg,
+    /// A JSON schema: columns, types and validation rules.
+    #[arg(long)]
+    schema: Option<PathBuf>,
+    /// Field delimiter (sniffed when not given). Use \t for tab.
+    #[arg(long)]
+    delimiter: Option<String>,
+    /// Quote character (sniffed when not given).
+    #[arg(long)]
+    quote: Option<String>,
+    /// The first line is data, not a header.
+    #[arg(long)]
+    no_header: bool,
+    /// Text encoding, such as utf-8, utf-16le or windows-1252 (sniffed when not given).
+    #[arg(long)]
+    encoding: Option<String>,
+    /// Rows per batch written to DuckDB.
+    #[arg(long, default_value_t = sluice::import::DEFAULT_BATCH_ROWS)]
+    batch_rows: usize,
+    /// Print the summary as JSON on the last line of standard output.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum ModeArg {
+    Create,
+    Append,
+    Replace,
+}
+
+pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
+    let request = request_from(&args)?;
+    let store = args.db.open()?;
+    let cancel = CancelToken::new();
+    let on_interrupt = cancel.clone();
+    ctrlc::set_handler(move || on_interrupt.cancel()).context("cannot install the Ctrl-C handler")?;
+
+    match run_import(&store, &request, &mut NoProgress, &cancel) {
+        Ok(summary) => {
+            if args.json {
+                let mut value = serde_json::to_value(&summary)?;
+                value["event"] = serde_json::json!(event_name(summary.status));
+                println!("{value}");
+            } else {
+                print_summary(&summary, &request);
+            }
+            Ok(if summary.status == JobStatus::Cancelled {
+                ExitCode::from(EXIT_CANCELLED)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Err(failure) => {
+            if args.json {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "event": "failed",
+                        "job_id": failure.job_id,
+                        "status": "failed",
+                        "error": failure.error.to_string(),
+                    })
+                );
+            }
+            Err(anyhow::Error::new(failure).context(format!("import of {} failed", args.file.display())))
+        }
+    }
+}
+
+fn event_name(status: JobStatus) -> &'static str {
+    match status {
+        JobStatus::Cancelled => "cancelled",
+        JobStatus::Failed => "failed",
+        _ => "finished",
+    }
+}
+
+fn request_from(args: &ImportArgs) -> anyhow::Result<ImportRequest> {
+    let schema = args
+        .schema
+        .as_deref()
+        .map(SchemaFile::load)
+        .transpose()?;
+    let encoding = args
+        .encoding
+        .as_deref()
+        .map(|label| encoding_for_label(label).with_context(|| format!("unknown encoding '{label}'")))
+        .transpose()?;
+    let hints = SniffHints {
+        delimiter: args.delimiter.as_deref().map(|d| parse_single_byte(d, "delimiter")).transpose()?,
+        quote: args.quote.as_deref().map(|q| parse_single_byte(q, "quote")).transpose()?,
+        has_header: args.no_header.then_some(false),
+        encoding,
+    };
+    Ok(ImportRequest {
+        path: args.file.clone(),
+        table: args.table.clone(),
+        mode: match args.mode {
+            ModeArg::Create => ImportMode::Create,
+            ModeArg::Append => ImportMode::Append,
+            ModeArg::Replace => ImportMode::Replace,
+        },
+        schema,
+        hints,
+        batch_rows: args.batch_rows.max(1),
+    })
+}
+
+fn print_summary(summary: &sluice::import::ImportSummary, request: &ImportRequest) {
+    if summary.status == JobStatus::Cancelled {
+        println!(
+            "Cancelled import of {} (job {}): table '{}' was left exactly as it was.",
+            request.path.display(),
+            summary.job_id,
+            summary.table
+        );
+        return;
+    }
+    let seconds = summary.elapsed_ms as f64 / 1000.0;
+    let rate = if seconds > 0.0 { summary.rows_read as f64 / seconds } else { 0.0 };
+    println!("Imported {} into table '{}' (job {})", request.path.display(), summary.table, summary.job_id);
+    println!("  rows read      {:>14}", thousands(summary.rows_read));
+    println!("  rows imported  {:>14}", thousands(summary.rows_imported));
+    println!("  rows failed    {:>14}", thousands(summary.rows_failed));
+    let balanced = summary.rows_imported + summary.rows_failed == summary.rows_read;
+    println!(
+        "  {} imported + {} failed = {} read {}",
+        thousands(summary.rows_imported),
+        thousands(summary.rows_failed),
+        thousands(summary.rows_read),
+        if balanced { "(every row accounted for)" } else { "(MISMATCH: please report this)" }
+    );
+    println!(
+        "  {} in {seconds:.1} s, {} rows/s; encoding {}, delimiter {:?}, header {}",
+        megabytes(summary.bytes_read),
+        thousands(rate as u64),
+        summary.encoding,
+        summary.delimiter,
+        if summary.has_header { "yes" } else { "no" }
+    );
+    if summary.rows_failed > 0 {
+        println!();
+        println!(
+            "WARNING: {} row{} failed and {} NOT imported. See why with: sluice failed {}",
+            thousands(summary.rows_failed),
+            if summary.rows_failed == 1 { "" } else { "s" },
+            if summary.rows_failed == 1 { "was" } else { "were" },
+            summary.job_id
+        );
+    }
+}

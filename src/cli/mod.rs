@@ -1,0 +1,111 @@
+//! The command line: parses arguments, runs the engine, prints for people or (with `--json`) for
+//! scripts. Errors become one readable line and a non-zero exit code here, and nowhere deeper.
+
+mod bench;
+mod format;
+mod import;
+mod report;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use sluice::store::{Store, StoreOptions, default_database_path};
+
+/// Move millions of rows between CSV files and a local DuckDB database, losing none.
+#[derive(Parser, Debug)]
+#[command(name = "sluice", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+/// Options every command that touches the database takes.
+#[derive(clap::Args, Debug, Clone)]
+pub struct DbArgs {
+    /// The DuckDB database file (default: sluice.duckdb in your data folder).
+    #[arg(long, env = "SLUICE_DB", global = true)]
+    db: Option<PathBuf>,
+    /// DuckDB's memory limit, such as 2GB.
+    #[arg(long, global = true)]
+    memory_limit: Option<String>,
+}
+
+impl DbArgs {
+    fn open(&self) -> anyhow::Result<Store> {
+        let path = match &self.db {
+            Some(path) => path.clone(),
+            None => default_database_path()?,
+        };
+        let options = StoreOptions {
+            memory_limit: self.memory_limit.clone(),
+            threads: None,
+        };
+        Ok(Store::open(&path, &options)?)
+    }
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Import a CSV, TSV or gzip file into a table.
+    Import(import::ImportArgs),
+    /// Show the failed rows of an import as an error report.
+    Failed(report::FailedArgs),
+    /// List jobs, newest first.
+    Jobs(report::JobsArgs),
+    /// Measure Sluice against DuckDB's own CSV reader.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
+
+/// Exit code of a job that was cancelled (as for Ctrl-C in a shell).
+const EXIT_CANCELLED: u8 = 130;
+
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None => {
+            use clap::CommandFactory;
+            let _ = Cli::command().print_help();
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Import(args)) => import::run(args),
+        Some(Command::Failed(args)) => report::failed(args).map(|()| ExitCode::SUCCESS),
+        Some(Command::Jobs(args)) => report::jobs(args).map(|()| ExitCode::SUCCESS),
+        Some(Command::Bench(command)) => bench::run(command).map(|()| ExitCode::SUCCESS),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {}", one_line(&error));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// An error and its causes on one line, without repeating a cause the message already includes.
+fn one_line(error: &anyhow::Error) -> String {
+    let mut text = error.to_string();
+    for cause in error.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text.replace('\n', " ")
+}
+
+fn parse_single_byte(text: &str, what: &str) -> anyhow::Result<u8> {
+    let byte = match text {
+        "\\t" | "tab" | "TAB" => b'\t',
+        _ => {
+            let mut chars = text.chars();
+            match (chars.next(), chars.next()) {
+                (Some(c), None) if c.is_ascii() => c as u8,
+                _ => anyhow::bail!("the {what} must be one ASCII character (or \\t), not '{text}'"),
+            }
+        }
+    };
+    Ok(byte)
+}

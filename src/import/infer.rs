@@ -1,0 +1,183 @@
+//! Guessing column types and the presence of a header from a sample of records.
+//!
+//! The guess is deliberately conservative: a value like `007` or a 25-digit account number stays
+//! text, because importing it as a number would silently change it. Later rows that do not fit the
+//! guessed type fail with a reason rather than being coerced, and the user can correct the schema.
+
+use super::types::{ColumnType, parse_date, parse_f64, parse_i64, parse_timestamp};
+
+/// The narrowest type that every non-empty value fits; VARCHAR when there are none.
+pub fn infer_column_type<'a>(values: impl IntoIterator<Item = &'a str>) -> ColumnType {
+    let mut fits = Fits::all();
+    let mut any = false;
+    for value in values {
+        let value = value.trim();
+        if value.is_empty() {
+            continue;
+        }
+        any = true;
+        fits.narrow(value);
+        if fits.is_text_only() {
+            break;
+        }
+    }
+    if any {
+        fits.best()
+    } else {
+        ColumnType::Varchar
+    }
+}
+
+/// Whether `value` would be inferred as at least as specific as `column_type` on its own.
+fn fits_type(value: &str, column_type: ColumnType) -> bool {
+    let mut fits = Fits::all();
+    fits.narrow(value.trim());
+    match column_type {
+        ColumnType::Boolean => fits.boolean,
+        ColumnType::Integer | ColumnType::BigInt => fits.integer,
+        ColumnType::Double | ColumnType::Decimal { .. } => fits.double,
+        ColumnType::Date => fits.date,
+        ColumnType::Timestamp => fits.timestamp,
+        ColumnType::Varchar => true,
+    }
+}
+
+struct Fits {
+    boolean: bool,
+    integer: bool,
+    double: bool,
+    date: bool,
+    timestamp: bool,
+}
+
+impl Fits {
+    fn all() -> Self {
+        Self {
+            boolean: true,
+            integer: true,
+            double: true,
+            date: true,
+            timestamp: true,
+        }
+    }
+
+    fn narrow(&mut self, value: &str) {
+        let digits = value.strip_prefix(['-', '+']).unwrap_or(value);
+        let leading_zero = digits.len() > 1 && digits.starts_with('0') && digits.as_bytes()[1].is_ascii_digit();
+        let all_digits = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
+        self.boolean &= ["true", "false", "t", "f", "yes", "no"]
+            .iter()
+            .any(|form| form.eq_ignore_ascii_case(value));
+        self.integer &= !leading_zero && parse_i64(value).is_some();
+        self.double &= !leading_zero
+            && !all_digits_beyond_i64(all_digits, value)
+            && value.bytes().any(|b| b.is_ascii_digit())
+            && parse_f64(value).is_some();
+        self.date &= parse_date(value).is_some();
+        self.timestamp &= parse_timestamp(value).is_some();
+    }
+
+    fn is_text_only(&self) -> bool {
+        !(self.boolean || self.integer || self.double || self.date || self.timestamp)
+    }
+
+    fn best(&self) -> ColumnType {
+        if self.boolean {
+            ColumnType::Boolean
+        } else if self.integer {
+            ColumnType::BigInt
+        } else if self.double {
+            ColumnType::Double
+        } else if self.date {
+            ColumnType::Date
+        } else if self.timestamp {
+            ColumnType::Timestamp
+        } else {
+            ColumnType::Varchar
+        }
+    }
+}
+
+/// An all-digit value too large for BIGINT is an identifier, not a floating-point number.
+fn all_digits_beyond_i64(all_digits: bool, value: &str) -> bool {
+    all_digits && parse_i64(value).is_none()
+}
+
+/// Decides whether `first` is a header, given the records after it.
+///
+/// Each column whose other values have a definite type votes: a first value that does not fit that
+/// type is a header name, one that fits is data. When only text columns exist, the first record is
+/// a header if its values are non-empty, distinct and do not occur again in their columns.
+pub fn looks_like_header(first: &[String], rest: &[Vec<String>]) -> bool {
+    let mut votes = 0i32;
+    for (column, value) in first.iter().enumerate() {
+        if value.trim().is_empty() {
+            continue;
+        }
+        let column_type = infer_column_type(
+            rest.iter()
+                .filter_map(|record| record.get(column).map(String::as_str)),
+        );
+        if column_type == ColumnType::Varchar {
+            continue;
+        }
+        votes += if fits_type(value, column_type) { -1 } else { 1 };
+    }
+    if votes != 0 {
+        return votes > 0;
+    }
+    let all_named = first.iter().all(|value| !value.trim().is_empty());
+    let distinct = {
+        let mut seen = std::collections::HashSet::new();
+        first.iter().all(|value| seen.insert(value.trim()))
+    };
+    let repeated_below = first.iter().enumerate().any(|(column, value)| {
+        rest.iter()
+            .any(|record| record.get(column).is_some_and(|other| other == value))
+    });
+    let numeric = first.iter().any(|value| parse_f64(value).is_some());
+    all_named && distinct && !repeated_below && !numeric
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(values: &[&str]) -> Vec<String> {
+        values.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn infers_the_narrowest_type() {
+        assert_eq!(infer_column_type(["1", "-2", ""]), ColumnType::BigInt);
+        assert_eq!(infer_column_type(["1", "2.5"]), ColumnType::Double);
+        assert_eq!(infer_column_type(["true", "No"]), ColumnType::Boolean);
+        assert_eq!(infer_column_type(["2024-01-01", "1999-12-31"]), ColumnType::Date);
+        assert_eq!(infer_column_type(["2024-01-01", "2024-01-01 10:00:00"]), ColumnType::Timestamp);
+        assert_eq!(infer_column_type(["1", "x"]), ColumnType::Varchar);
+        assert_eq!(infer_column_type(["", " "]), ColumnType::Varchar);
+    }
+
+    #[test]
+    fn keeps_identifiers_that_look_numeric_as_text() {
+        assert_eq!(infer_column_type(["007", "123"]), ColumnType::Varchar);
+        assert_eq!(infer_column_type(["12345678901234567890123"]), ColumnType::Varchar);
+        assert_eq!(infer_column_type(["0", "0.5"]), ColumnType::Double);
+        assert_eq!(infer_column_type(["nan", "inf"]), ColumnType::Varchar);
+    }
+
+    #[test]
+    fn detects_headers_over_typed_columns() {
+        let rest = vec![strings(&["1", "Ann"]), strings(&["2", "Bob"])];
+        assert!(looks_like_header(&strings(&["id", "name"]), &rest));
+        assert!(!looks_like_header(&strings(&["0", "Zed"]), &rest));
+    }
+
+    #[test]
+    fn detects_headers_over_text_columns() {
+        let rest = vec![strings(&["x", "y"]), strings(&["z", "w"])];
+        assert!(looks_like_header(&strings(&["first", "second"]), &rest));
+        assert!(!looks_like_header(&strings(&["x", "q"]), &rest));
+        assert!(!looks_like_header(&strings(&["a", ""]), &rest));
+    }
+}

@@ -1,0 +1,105 @@
+//! The database side of an import: one transaction that creates (or replaces) the target table,
+//! appends every batch of good rows and every failed row, and records the job's result. It commits
+//! only when the whole file has been read, so a cancelled or failed import leaves the target
+//! exactly as it was, and a crash leaves nothing behind but a job to mark interrupted.
+
+use duckdb::Connection;
+
+use super::pipeline::ParsedBatch;
+use super::plan::ImportPlan;
+use super::types::ColumnType;
+use super::validate::{UniqueKey, key_for_stored_text};
+use crate::sql::quote_ident;
+use crate::store::{StoreError, append_failed_rows};
+
+/// How the target table is prepared inside the transaction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TableSetup {
+    Create,
+    Replace,
+    Existing,
+}
+
+/// Running totals of what the writer has stored.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Written {
+    pub rows_imported: u64,
+    pub rows_failed: u64,
+}
+
+/// Starts the import's transaction and prepares the target table.
+pub fn begin(conn: &Connection, table: &str, plan: &ImportPlan, setup: TableSetup) -> Result<(), StoreError> {
+    conn.execute_batch("BEGIN TRANSACTION")
+        .map_err(StoreError::query("starting the import's transaction"))?;
+    let verb = match setup {
+        TableSetup::Create => "CREATE TABLE",
+        TableSetup::Replace => "CREATE OR REPLACE TABLE",
+        TableSetup::Existing => return Ok(()),
+    };
+    let columns: Vec<String> = plan
+        .columns
+        .iter()
+        .map(|column| format!("{} {}", quote_ident(&column.name), column.column_type.sql_name()))
+        .collect();
+    conn.execute_batch(&format!("{verb} {} ({})", quote_ident(table), columns.join(", ")))
+        .map_err(StoreError::query("creating the target table"))
+}
+
+/// Appends one parsed batch: good rows to the table, failed rows to Sluice's tables.
+pub fn append_batch(
+    conn: &Connection,
+    job_id: i64,
+    table: &str,
+    column_names: &[&str],
+    batch: ParsedBatch,
+    written: &mut Written,
+) -> Result<(), StoreError> {
+    if let Some(rows) = batch.rows {
+        let count = rows.num_rows() as u64;
+        let mut appender = conn
+            .appender_with_columns(table, column_names)
+            .map_err(StoreError::query("opening the table for appending"))?;
+        appender
+            .append_record_batch(rows)
+            .map_err(StoreError::query("appending rows"))?;
+        appender.flush().map_err(StoreError::query("appending rows"))?;
+        written.rows_imported += count;
+    }
+    append_failed_rows(conn, job_id, &batch.failed)?;
+    written.rows_failed += batch.failed.len() as u64;
+    Ok(())
+}
+
+pub fn commit(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute_batch("COMMIT")
+        .map_err(StoreError::query("committing the import"))
+}
+
+/// Undoes everything the import wrote. Errors are ignored: a connection whose transaction already
+/// failed has nothing left to roll back.
+pub fn rollback(conn: &Connection) {
+    let _ = conn.execute_batch("ROLLBACK");
+}
+
+/// Reads the values already in `column` of `table`, for the `unique` rule when appending.
+pub fn existing_unique_keys(
+    conn: &Connection,
+    table: &str,
+    column: &str,
+    column_type: ColumnType,
+) -> Result<Vec<UniqueKey>, StoreError> {
+    let context = "reading existing values of a unique column";
+    let sql = format!(
+        "SELECT DISTINCT CAST({column} AS VARCHAR) FROM {table} WHERE {column} IS NOT NULL",
+        column = quote_ident(column),
+        table = quote_ident(table)
+    );
+    let mut statement = conn.prepare(&sql).map_err(StoreError::query(context))?;
+    let mut rows = statement.query([]).map_err(StoreError::query(context))?;
+    let mut keys = Vec::new();
+    while let Some(row) = rows.next().map_err(StoreError::query(context))? {
+        let text: String = row.get(0).map_err(StoreError::query(context))?;
+        keys.extend(key_for_stored_text(column_type, &text));
+    }
+    Ok(keys)
+}

@@ -1,0 +1,367 @@
+//! Importing a CSV file into a DuckDB table with every row accounted for.
+//!
+//! The flow: [`sniff`] the file, [`plan`] which field feeds which column, then stream. A parse
+//! thread reads records, validates them and builds Arrow batches ([`pipeline`]); the calling thread
+//! appends them inside one transaction ([`load`]). The two are joined by a bounded channel, so
+//! parsing overlaps with writing and memory stays flat. Every data row ends up either in the table
+//! or in `sluice.failed_rows` with its line, raw text and problems: imported + failed = read.
+
+mod batch;
+mod decode;
+mod infer;
+mod load;
+mod names;
+mod pipeline;
+mod plan;
+mod records;
+mod schema;
+mod sniff;
+mod source;
+mod types;
+mod validate;
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use crossbeam_channel::bounded;
+
+pub use infer::infer_column_type;
+pub use names::clean_headers;
+pub use pipeline::{FailedRow, ParseError, ParseTotals};
+pub use plan::{ExistingTable, ImportPlan, PlanError, plan_import};
+pub use records::{Defect, Dialect, Record, RecordReader};
+pub use schema::{ColumnSpec, SchemaError, SchemaFile};
+pub use sniff::{SampleSize, SniffError, SniffHints, Sniffed, sniff, sniff_with};
+pub use source::{SourceEncoding, SourceError, encoding_for_label};
+pub use types::ColumnType;
+pub use validate::{Problem, ProblemKind};
+
+use crate::memory::peak_rss_bytes;
+use crate::progress::{CancelToken, ImportProgress, ProgressSink};
+use crate::sql::{TableNameError, validate_table_name};
+use crate::store::{
+    JobKind, JobOutcome, JobStatus, Store, StoreError, existing_table, finish_job, insert_job, set_source_columns,
+};
+use load::{TableSetup, Written};
+use validate::RowValidator;
+
+/// Rows per batch when the caller does not say.
+pub const DEFAULT_BATCH_ROWS: usize = 50_000;
+/// Batches the parser may run ahead of the writer.
+const CHANNEL_BATCHES: usize = 2;
+
+/// What to do with the target table.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportMode {
+    /// Create a new table; refuse if it exists.
+    #[default]
+    Create,
+    /// Add rows to an existing table.
+    Append,
+    /// Replace the table (or create it) with the file's rows.
+    Replace,
+}
+
+/// Everything an import needs to know.
+#[derive(Clone, Debug)]
+pub struct ImportRequest {
+    pub path: PathBuf,
+    pub table: String,
+    pub mode: ImportMode,
+    pub schema: Option<SchemaFile>,
+    pub hints: SniffHints,
+    pub batch_rows: usize,
+}
+
+impl ImportRequest {
+    pub fn new(path: impl Into<PathBuf>, table: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            table: table.into(),
+            mode: ImportMode::Create,
+            schema: None,
+            hints: SniffHints::default(),
+            batch_rows: DEFAULT_BATCH_ROWS,
+        }
+    }
+
+    fn spec_json(&self) -> String {
+        serde_json::json!({
+            "path": self.path,
+            "table": self.table,
+            "mode": self.mode,
+            "schema": self.schema,
+            "delimiter": self.hints.delimiter.map(char::from),
+            "quote": self.hints.quote.map(char::from),
+            "has_header": self.hints.has_header,
+            "encoding": self.hints.encoding.map(|e| e.name()),
+            "batch_rows": self.batch_rows,
+        })
+        .to_string()
+    }
+}
+
+/// The result of an import that ran to an end (completed or cancelled).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ImportSummary {
+    pub job_id: i64,
+    pub status: JobStatus,
+    pub table: String,
+    pub rows_read: u64,
+    pub rows_imported: u64,
+    pub rows_failed: u64,
+    pub bytes_read: u64,
+    pub elapsed_ms: u64,
+    pub encoding: String,
+    pub delimiter: String,
+    pub has_header: bool,
+    pub peak_rss_bytes: Option<u64>,
+}
+
+/// Why an import failed as a whole.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("invalid table name: {0}")]
+    TableName(#[from] TableNameError),
+    #[error("table '{table}' already exists; use --mode append to add rows to it or --mode replace to overwrite it")]
+    TableExists { table: String },
+    #[error("table '{table}' does not exist; use --mode create to create it")]
+    TableMissing { table: String },
+    #[error(transparent)]
+    Sniff(#[from] SniffError),
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the import stopped unexpectedly: {0}")]
+    Panicked(String),
+}
+
+/// An import failure, with the job it was recorded under when it got that far.
+#[derive(Debug, thiserror::Error)]
+#[error("{error}")]
+pub struct ImportFailure {
+    pub job_id: Option<i64>,
+    pub error: ImportError,
+}
+
+/// Runs an import to the end on the calling thread (parsing runs on a helper thread).
+///
+/// Returns the summary of a completed or cancelled import; anything else is an [`ImportFailure`],
+/// also recorded in the job's row.
+pub fn run_import(
+    store: &Store,
+    request: &ImportRequest,
+    progress: &mut dyn ProgressSink,
+    cancel: &CancelToken,
+) -> Result<ImportSummary, ImportFailure> {
+    let failure = |job_id, error: ImportError| ImportFailure { job_id, error };
+    validate_table_name(&request.table).map_err(|error| failure(None, error.into()))?;
+    let conn = store.connect().map_err(|error| failure(None, error.into()))?;
+    let source = request.path.display().to_string();
+    let spec = request.spec_json();
+    let bytes_total = std::fs::metadata(&request.path).ok().map(|m| m.len());
+    let job_id = insert_job(
+        &conn,
+        JobKind::Import,
+        JobStatus::Running,
+        Some(&source),
+        Some(&request.table),
+        Some(&spec),
+        bytes_total,
+    )
+    .map_err(|error| failure(None, error.into()))?;
+
+    let started = Instant::now();
+    let mut totals = Written::default();
+    let mut parse_totals = ParseTotals::default();
+    let result = import_rows(&conn, job_id, request, progress, cancel, &mut totals, &mut parse_totals);
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    let outcome = |error: Option<String>| JobOutcome {
+        rows_read: parse_totals.rows_read.max(totals.rows_imported + totals.rows_failed),
+        rows_imported: totals.rows_imported,
+        rows_failed: totals.rows_failed,
+        bytes_read: parse_totals.bytes_read,
+        peak_rss_bytes: peak_rss_bytes(),
+        error,
+        ..JobOutcome::default()
+    };
+    match result {
+        Ok(Finished { sniffed }) => Ok(ImportSummary {
+            job_id,
+            status: JobStatus::Completed,
+            table: request.table.clone(),
+            rows_read: parse_totals.rows_read,
+            rows_imported: totals.rows_imported,
+            rows_failed: totals.rows_failed,
+            bytes_read: parse_totals.bytes_read,
+            elapsed_ms,
+            encoding: sniffed.encoding.describe(),
+            delimiter: char::from(sniffed.dialect.delimiter).to_string(),
+            has_header: sniffed.has_header,
+            peak_rss_bytes: peak_rss_bytes(),
+        }),
+        Err(ImportError::Parse(ParseError::Cancelled)) => {
+            // Nothing was committed: the job reports what had been read, and that none of it stayed.
+            let mut cancelled = outcome(Some("cancelled by the user; the target was left unchanged".into()));
+            cancelled.rows_imported = 0;
+            cancelled.rows_failed = 0;
+            finish_job(&conn, job_id, JobStatus::Cancelled, &cancelled).map_err(|e| failure(Some(job_id), e.into()))?;
+            Ok(ImportSummary {
+                job_id,
+                status: JobStatus::Cancelled,
+                table: request.table.clone(),
+                rows_read: cancelled.rows_read,
+                rows_imported: 0,
+                rows_failed: 0,
+                bytes_read: cancelled.bytes_read,
+                elapsed_ms,
+                encoding: String::new(),
+                delimiter: String::new(),
+                has_header: false,
+                peak_rss_bytes: cancelled.peak_rss_bytes,
+            })
+        }
+        Err(error) => {
+            let mut failed = outcome(Some(error.to_string()));
+            failed.rows_imported = 0;
+            failed.rows_failed = 0;
+            // The job's failure is the error that matters; a second one while recording it would
+            // only hide it, and reopening the database marks the job interrupted anyway.
+            let _ = finish_job(&conn, job_id, JobStatus::Failed, &failed);
+            Err(failure(Some(job_id), error))
+        }
+    }
+}
+
+struct Finished {
+    sniffed: Sniffed,
+}
+
+fn import_rows(
+    conn: &duckdb::Connection,
+    job_id: i64,
+    request: &ImportRequest,
+    progress: &mut dyn ProgressSink,
+    cancel: &CancelToken,
+    written: &mut Written,
+    parse_totals: &mut ParseTotals,
+) -> Result<Finished, ImportError> {
+    let sniffed = sniff(&request.path, &request.hints)?;
+    set_source_columns(conn, job_id, &sniffed.columns)?;
+    let existing = existing_table(conn, &request.table)?;
+    let (setup, table_name, existing) = match (request.mode, existing) {
+        (ImportMode::Create, Some(table)) => return Err(ImportError::TableExists { table: table.name }),
+        (ImportMode::Create, None) => (TableSetup::Create, request.table.clone(), None),
+        (ImportMode::Append, None) => {
+            return Err(ImportError::TableMissing {
+                table: request.table.clone(),
+            });
+        }
+        (ImportMode::Append, Some(table)) => (TableSetup::Existing, table.name.clone(), Some(table)),
+        (ImportMode::Replace, Some(table)) => (TableSetup::Replace, table.name, None),
+        (ImportMode::Replace, None) => (TableSetup::Replace, request.table.clone(), None),
+    };
+    let plan = plan_import(&sniffed, request.schema.as_ref(), existing.as_ref())?;
+    let mut unique_keys = Vec::with_capacity(plan.columns.len());
+    for column in &plan.columns {
+        let keys = if column.rules.unique && existing.is_some() {
+            load::existing_unique_keys(conn, &table_name, &column.name, column.column_type)?
+        } else {
+            Vec::new()
+        };
+        unique_keys.push(keys);
+    }
+    let source = source::open_text(&request.path, Some(sniffed.encoding.encoding))?;
+    let bytes_total = Some(source.bytes_total);
+    let column_names: Vec<String> = plan.columns.iter().map(|column| column.name.clone()).collect();
+    let column_refs: Vec<&str> = column_names.iter().map(String::as_str).collect();
+    let validator = RowValidator::new(plan.clone(), table_name.clone(), unique_keys);
+
+    load::begin(conn, &table_name, &plan, setup)?;
+    let (sender, receiver) = bounded(CHANNEL_BATCHES);
+    let parser_cancel = cancel.clone();
+    let batch_rows = request.batch_rows;
+    let parser = std::thread::Builder::new()
+        .name(format!("sluice-parse-{job_id}"))
+        .spawn(move || {
+            pipeline::parse_rows(source, validator, batch_rows, &parser_cancel, |batch| sender.send(batch).is_ok())
+        })
+        .map_err(|error| ImportError::Panicked(format!("could not start the parser thread: {error}")))?;
+
+    let mut write_error = None;
+    for batch in receiver.iter() {
+        if cancel.is_cancelled() {
+            write_error = Some(ImportError::Parse(ParseError::Cancelled));
+            break;
+        }
+        let report = ImportProgress {
+            rows_read: batch.rows_read,
+            bytes_read: batch.bytes_read,
+            bytes_total,
+            ..ImportProgress::default()
+        };
+        if let Err(error) = load::append_batch(conn, job_id, &table_name, &column_refs, batch, written) {
+            write_error = Some(error.into());
+            break;
+        }
+        progress.progress(&ImportProgress {
+            rows_imported: written.rows_imported,
+            rows_failed: written.rows_failed,
+            ..report
+        });
+    }
+    drop(receiver);
+    let parsed = parser
+        .join()
+        .map_err(|panic| ImportError::Panicked(panic_message(&panic)));
+    let outcome = match (write_error, parsed) {
+        (Some(error), _) => Err(error),
+        (None, Err(error)) => Err(error),
+        (None, Ok(Err(error))) => Err(ImportError::Parse(error)),
+        (None, Ok(Ok(totals))) => Ok(totals),
+    };
+    let totals = match outcome {
+        Ok(totals) => totals,
+        Err(error) => {
+            load::rollback(conn);
+            return Err(error);
+        }
+    };
+    *parse_totals = totals;
+    let result = JobOutcome {
+        rows_read: totals.rows_read,
+        rows_imported: written.rows_imported,
+        rows_failed: written.rows_failed,
+        bytes_read: totals.bytes_read,
+        peak_rss_bytes: peak_rss_bytes(),
+        ..JobOutcome::default()
+    };
+    let committed = finish_job(conn, job_id, JobStatus::Completed, &result).and_then(|()| load::commit(conn));
+    if let Err(error) = committed {
+        load::rollback(conn);
+        return Err(error.into());
+    }
+    progress.progress(&ImportProgress {
+        rows_read: totals.rows_read,
+        rows_imported: written.rows_imported,
+        rows_failed: written.rows_failed,
+        bytes_read: totals.bytes_read,
+        bytes_total,
+    });
+    Ok(Finished { sniffed })
+}
+
+/// The text of a panic payload, for the job's error message.
+pub fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|text| text.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a worker thread panicked".to_string())
+}

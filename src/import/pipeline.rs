@@ -1,0 +1,185 @@
+//! The parsing side of an import: records in, batches of good rows and lists of failed rows out.
+//!
+//! It runs on its own thread and knows nothing of the database; it hands each batch to a callback
+//! (in practice a bounded channel to the writer), which is what lets parsing and writing overlap
+//! and lets a slow database slow the reader down instead of filling memory.
+
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use duckdb::arrow::error::ArrowError;
+use duckdb::arrow::record_batch::RecordBatch;
+
+use super::batch::BatchBuilder;
+use super::records::RecordReader;
+use super::source::TextSource;
+use super::validate::{Problem, RowValidator};
+use crate::progress::CancelToken;
+
+/// Longest raw text kept for one failed row; the rest is cut and marked.
+const RAW_LIMIT_BYTES: usize = 1024 * 1024;
+/// A partial batch is sent after this long, so progress keeps moving on slow input.
+const MAX_BATCH_AGE: Duration = Duration::from_millis(200);
+
+/// A rejected row, as it will be stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FailedRow {
+    /// 1-based position among the data records (the header is not a record).
+    pub record_no: u64,
+    pub line: u64,
+    pub byte_offset: u64,
+    /// The record's text as it appeared (invalid UTF-8 shown as U+FFFD).
+    pub raw: String,
+    /// The exact bytes, kept only when they are not valid UTF-8.
+    pub raw_bytes: Option<Vec<u8>>,
+    /// The fields the parser found, if any.
+    pub fields: Vec<String>,
+    pub problems: Vec<Problem>,
+}
+
+/// What the parser hands to the writer.
+pub struct ParsedBatch {
+    pub rows: Option<RecordBatch>,
+    pub failed: Vec<FailedRow>,
+    /// Running totals up to and including this batch.
+    pub rows_read: u64,
+    pub bytes_read: u64,
+}
+
+/// Final counts of a parse that reached the end of the file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ParseTotals {
+    pub rows_read: u64,
+    pub rows_valid: u64,
+    pub rows_failed: u64,
+    pub bytes_read: u64,
+}
+
+/// Why parsing stopped before the end of the file.
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    #[error("reading stopped after line {line} (byte {byte} of the decoded text): {source}")]
+    Read {
+        line: u64,
+        byte: u64,
+        source: std::io::Error,
+    },
+    #[error("could not build a batch of rows: {0}")]
+    Arrow(#[from] ArrowError),
+    #[error("the import was cancelled")]
+    Cancelled,
+    #[error("the writer stopped taking rows")]
+    WriterGone,
+}
+
+/// Parses every record of `source`, sending batches to `deliver` (which returns false when the
+/// receiver has gone away).
+pub fn parse_rows(
+    source: TextSource,
+    mut validator: RowValidator,
+    batch_rows: usize,
+    cancel: &CancelToken,
+    mut deliver: impl FnMut(ParsedBatch) -> bool,
+) -> Result<ParseTotals, ParseError> {
+    let batch_rows = batch_rows.max(1);
+    let has_header = validator.plan().has_header;
+    let mut builder = BatchBuilder::new(&validator.plan().columns, batch_rows)?;
+    let mut reader = RecordReader::new(source.reader, validator.plan().dialect);
+    let bytes_read = source.bytes_read;
+    let malformed = source.malformed;
+    let mut totals = ParseTotals::default();
+    let mut failed = Vec::new();
+    let (mut cells, mut problems) = (Vec::new(), Vec::new());
+    let mut header_pending = has_header;
+    let mut last_line = 0;
+    let mut last_byte = 0;
+    let mut batch_started = Instant::now();
+
+    loop {
+        let record = match reader.next_record() {
+            Ok(Some(record)) => record,
+            Ok(None) => break,
+            Err(source) => {
+                return Err(ParseError::Read {
+                    line: last_line,
+                    byte: last_byte,
+                    source,
+                });
+            }
+        };
+        last_line = record.line;
+        last_byte = record.byte_offset;
+        let span_end = record.byte_offset + record.raw.len() as u64 + 1;
+        let damaged = malformed
+            .as_ref()
+            .is_some_and(|log| log.take_within(record.byte_offset, span_end));
+        if header_pending {
+            header_pending = false;
+            continue;
+        }
+        totals.rows_read += 1;
+        if validator.check(&record, damaged, &mut cells, &mut problems) {
+            builder.push(&record, &cells);
+            totals.rows_valid += 1;
+        } else {
+            totals.rows_failed += 1;
+            failed.push(failed_row(totals.rows_read, &record, std::mem::take(&mut problems)));
+        }
+
+        let due = builder.len() >= batch_rows
+            || failed.len() >= batch_rows
+            || (totals.rows_read % 1024 == 0 && batch_started.elapsed() >= MAX_BATCH_AGE);
+        if due {
+            if cancel.is_cancelled() {
+                return Err(ParseError::Cancelled);
+            }
+            let batch = ParsedBatch {
+                rows: (!builder.is_empty()).then(|| builder.finish()).transpose()?,
+                failed: std::mem::take(&mut failed),
+                rows_read: totals.rows_read,
+                bytes_read: bytes_read.load(Ordering::Relaxed),
+            };
+            if !deliver(batch) {
+                return Err(ParseError::WriterGone);
+            }
+            batch_started = Instant::now();
+        }
+    }
+
+    totals.bytes_read = bytes_read.load(Ordering::Relaxed);
+    let batch = ParsedBatch {
+        rows: (!builder.is_empty()).then(|| builder.finish()).transpose()?,
+        failed,
+        rows_read: totals.rows_read,
+        bytes_read: totals.bytes_read,
+    };
+    if !deliver(batch) {
+        return Err(ParseError::WriterGone);
+    }
+    Ok(totals)
+}
+
+fn failed_row(record_no: u64, record: &super::records::Record<'_>, problems: Vec<Problem>) -> FailedRow {
+    let (raw_slice, cut) = if record.raw.len() > RAW_LIMIT_BYTES {
+        (&record.raw[..RAW_LIMIT_BYTES], true)
+    } else {
+        (record.raw, false)
+    };
+    let mut raw = String::from_utf8_lossy(raw_slice).into_owned();
+    let raw_bytes = std::str::from_utf8(raw_slice).is_err().then(|| raw_slice.to_vec());
+    if cut {
+        raw.push_str(" [cut: the record is longer than 1 MiB]");
+    }
+    FailedRow {
+        record_no,
+        line: record.line,
+        byte_offset: record.byte_offset,
+        raw,
+        raw_bytes,
+        fields: record
+            .fields()
+            .map(|field| String::from_utf8_lossy(field).into_owned())
+            .collect(),
+        problems,
+    }
+}

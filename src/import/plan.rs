@@ -1,0 +1,324 @@
+//! Deciding, before any row is read, which CSV field feeds which target column, with which type and
+//! rules. Every mismatch between file, schema and an existing table is found here and refused with
+//! a message naming the columns, so an import never fails half-way for a reason known up front.
+
+use regex::Regex;
+
+use super::records::Dialect;
+use super::schema::{SchemaError, SchemaFile, compile_pattern};
+use super::sniff::Sniffed;
+use super::types::ColumnType;
+
+/// The validation rules of one column, compiled.
+#[derive(Clone, Debug, Default)]
+pub struct Rules {
+    pub required: bool,
+    pub unique: bool,
+    pub pattern: Option<Regex>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub min_length: Option<usize>,
+    pub max_length: Option<usize>,
+    pub one_of: Option<Vec<String>>,
+}
+
+/// One target column and where its values come from.
+#[derive(Clone, Debug)]
+pub struct ColumnPlan {
+    pub name: String,
+    pub column_type: ColumnType,
+    /// Index of the CSV field that feeds this column.
+    pub source_index: usize,
+    pub rules: Rules,
+}
+
+/// Everything the row pipeline needs to know.
+#[derive(Clone, Debug)]
+pub struct ImportPlan {
+    pub dialect: Dialect,
+    pub has_header: bool,
+    /// Fields a well-formed record has.
+    pub field_count: usize,
+    /// Names of the CSV columns, for messages about fields no target column reads.
+    pub source_columns: Vec<String>,
+    pub columns: Vec<ColumnPlan>,
+}
+
+/// A table that already exists, as the catalog describes it.
+#[derive(Clone, Debug)]
+pub struct ExistingTable {
+    pub name: String,
+    /// (column name, DuckDB type name), in table order.
+    pub columns: Vec<(String, String)>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
+    #[error("schema column '{column}' matches no header of the file (headers: {headers}) and there is no field at its position")]
+    MissingSource { column: String, headers: String },
+    #[error("the file's columns {columns} are not in table '{table}' (its columns: {table_columns}); map them with a schema")]
+    UnmatchedColumns {
+        columns: String,
+        table: String,
+        table_columns: String,
+    },
+    #[error("column '{column}' is not in table '{table}'")]
+    NotInTable { column: String, table: String },
+    #[error("column '{column}' of table '{table}' has type {data_type}, which Sluice cannot import into")]
+    UnsupportedType {
+        column: String,
+        table: String,
+        data_type: String,
+    },
+    #[error("column '{column}' is {table_type} in table '{table}' but {schema_type} in the schema")]
+    TypeMismatch {
+        column: String,
+        table: String,
+        table_type: ColumnType,
+        schema_type: ColumnType,
+    },
+}
+
+/// Plans an import of `sniffed` from an optional schema into an optional existing table.
+pub fn plan_import(
+    sniffed: &Sniffed,
+    schema: Option<&SchemaFile>,
+    existing: Option<&ExistingTable>,
+) -> Result<ImportPlan, PlanError> {
+    let columns = match (schema, existing) {
+        (Some(schema), _) => plan_from_schema(sniffed, schema, existing)?,
+        (None, Some(table)) => plan_into_table(sniffed, table)?,
+        (None, None) => sniffed
+            .columns
+            .iter()
+            .zip(&sniffed.column_types)
+            .enumerate()
+            .map(|(index, (name, column_type))| ColumnPlan {
+                name: name.clone(),
+                column_type: *column_type,
+                source_index: index,
+                rules: Rules::default(),
+            })
+            .collect(),
+    };
+    Ok(ImportPlan {
+        dialect: sniffed.dialect,
+        has_header: sniffed.has_header,
+        field_count: sniffed.columns.len(),
+        source_columns: sniffed.columns.clone(),
+        columns,
+    })
+}
+
+fn plan_from_schema(
+    sniffed: &Sniffed,
+    schema: &SchemaFile,
+    existing: Option<&ExistingTable>,
+) -> Result<Vec<ColumnPlan>, PlanError> {
+    schema.check()?;
+    let mut columns = Vec::new();
+    for (position, spec) in schema.columns.iter().enumerate() {
+        if spec.skip {
+            continue;
+        }
+        let wanted = spec.source.as_deref().unwrap_or(&spec.name);
+        let source_index = find_header(sniffed, wanted)
+            .or_else(|| (spec.source.is_none() && position < sniffed.columns.len()).then_some(position))
+            .ok_or_else(|| PlanError::MissingSource {
+                column: wanted.to_string(),
+                headers: sniffed.columns.join(", "),
+            })?;
+        let mut name = spec.name.trim().to_string();
+        if let Some(table) = existing {
+            let (table_name, table_type) = table_column(table, &name)?;
+            if table_type != spec.column_type {
+                return Err(PlanError::TypeMismatch {
+                    column: table_name,
+                    table: table.name.clone(),
+                    table_type,
+                    schema_type: spec.column_type,
+                });
+            }
+            name = table_name;
+        }
+        let pattern = spec
+            .pattern
+            .as_deref()
+            .map(compile_pattern)
+            .transpose()
+            .map_err(|source| SchemaError::Pattern {
+                column: spec.name.clone(),
+                source: Box::new(source),
+            })?;
+        columns.push(ColumnPlan {
+            name,
+            column_type: spec.column_type,
+            source_index,
+            rules: Rules {
+                required: spec.required,
+                unique: spec.unique,
+                pattern,
+                min: spec.min,
+                max: spec.max,
+                min_length: spec.min_length,
+                max_length: spec.max_length,
+                one_of: spec.one_of.clone(),
+            },
+        });
+    }
+    Ok(columns)
+}
+
+fn plan_into_table(sniffed: &Sniffed, table: &ExistingTable) -> Result<Vec<ColumnPlan>, PlanError> {
+    let by_name: Vec<Option<usize>> = sniffed
+        .columns
+        .iter()
+        .map(|column| position_ignoring_case(table.columns.iter().map(|(name, _)| name), column))
+        .collect();
+    let none_match = by_name.iter().all(Option::is_none);
+    let matches: Vec<Option<usize>> = if none_match && sniffed.columns.len() == table.columns.len() {
+        (0..table.columns.len()).map(Some).collect()
+    } else {
+        by_name
+    };
+    let unmatched: Vec<&str> = sniffed
+        .columns
+        .iter()
+        .zip(&matches)
+        .filter(|(_, matched)| matched.is_none())
+        .map(|(column, _)| column.as_str())
+        .collect();
+    if !unmatched.is_empty() {
+        return Err(PlanError::UnmatchedColumns {
+            columns: unmatched.join(", "),
+            table: table.name.clone(),
+            table_columns: table
+                .columns
+                .iter()
+                .map(|(name, _)| name.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    }
+    let mut columns = Vec::new();
+    for (source_index, table_index) in matches.into_iter().enumerate() {
+        let Some(table_index) = table_index else {
+            continue;
+        };
+        let (name, data_type) = &table.columns[table_index];
+        columns.push(ColumnPlan {
+            name: name.clone(),
+            column_type: supported_type(table, name, data_type)?,
+            source_index,
+            rules: Rules::default(),
+        });
+    }
+    Ok(columns)
+}
+
+fn table_column(table: &ExistingTable, name: &str) -> Result<(String, ColumnType), PlanError> {
+    let index = position_ignoring_case(table.columns.iter().map(|(name, _)| name), name).ok_or_else(|| {
+        PlanError::NotInTable {
+            column: name.to_string(),
+            table: table.name.clone(),
+        }
+    })?;
+    let (column, data_type) = &table.columns[index];
+    Ok((column.clone(), supported_type(table, column, data_type)?))
+}
+
+fn supported_type(table: &ExistingTable, column: &str, data_type: &str) -> Result<ColumnType, PlanError> {
+    data_type.parse().map_err(|_| PlanError::UnsupportedType {
+        column: column.to_string(),
+        table: table.name.clone(),
+        data_type: data_type.to_string(),
+    })
+}
+
+fn find_header(sniffed: &Sniffed, wanted: &str) -> Option<usize> {
+    let wanted = wanted.trim();
+    sniffed
+        .columns
+        .iter()
+        .position(|column| column == wanted)
+        .or_else(|| sniffed.raw_headers.iter().position(|raw| raw.trim() == wanted))
+        .or_else(|| position_ignoring_case(sniffed.columns.iter(), wanted))
+}
+
+fn position_ignoring_case<'a>(mut names: impl Iterator<Item = &'a String>, wanted: &str) -> Option<usize> {
+    let wanted = wanted.to_lowercase();
+    names.position(|name| name.to_lowercase() == wanted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::import::schema::ColumnSpec;
+    use crate::import::source::detect_encoding;
+
+    fn sniffed(columns: &[&str], types: &[ColumnType]) -> Sniffed {
+        Sniffed {
+            path: "x.csv".into(),
+            bytes_total: 0,
+            gzip: false,
+            encoding: detect_encoding(b"", true),
+            dialect: Dialect::default(),
+            has_header: true,
+            raw_headers: columns.iter().map(|s| s.to_string()).collect(),
+            columns: columns.iter().map(|s| s.to_string()).collect(),
+            column_types: types.to_vec(),
+            preview: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn schema_columns_match_headers_by_name_then_position() {
+        let file = sniffed(&["b", "a", "c"], &[ColumnType::Varchar; 3]);
+        let schema = SchemaFile {
+            columns: vec![
+                ColumnSpec::new("a", ColumnType::BigInt),
+                ColumnSpec::new("renamed", ColumnType::Varchar),
+                ColumnSpec::new("zzz", ColumnType::Varchar),
+            ],
+        };
+        let plan = plan_import(&file, Some(&schema), None).unwrap();
+        let sources: Vec<usize> = plan.columns.iter().map(|c| c.source_index).collect();
+        assert_eq!(sources, [1, 1, 2]);
+    }
+
+    #[test]
+    fn appending_maps_columns_by_name_and_refuses_strangers() {
+        let table = ExistingTable {
+            name: "t".into(),
+            columns: vec![("ID".into(), "BIGINT".into()), ("name".into(), "VARCHAR".into())],
+        };
+        let plan = plan_import(&sniffed(&["name", "id"], &[ColumnType::Varchar; 2]), None, Some(&table)).unwrap();
+        assert_eq!(plan.columns[0].name, "name");
+        assert_eq!(plan.columns[1].name, "ID");
+        assert_eq!(plan.columns[1].column_type, ColumnType::BigInt);
+        let error = plan_import(&sniffed(&["name", "extra"], &[ColumnType::Varchar; 2]), None, Some(&table));
+        assert!(matches!(error, Err(PlanError::UnmatchedColumns { .. })));
+    }
+
+    #[test]
+    fn appending_without_any_matching_name_goes_by_position() {
+        let table = ExistingTable {
+            name: "t".into(),
+            columns: vec![("x".into(), "BIGINT".into()), ("y".into(), "VARCHAR".into())],
+        };
+        let plan = plan_import(&sniffed(&["column_1", "column_2"], &[ColumnType::Varchar; 2]), None, Some(&table)).unwrap();
+        assert_eq!(plan.columns[0].name, "x");
+    }
+
+    #[test]
+    fn unsupported_table_types_are_refused_up_front() {
+        let table = ExistingTable {
+            name: "t".into(),
+            columns: vec![("blob".into(), "BLOB".into())],
+        };
+        let error = plan_import(&sniffed(&["blob"], &[ColumnType::Varchar]), None, Some(&table));
+        assert!(matches!(error, Err(PlanError::UnsupportedType { .. })));
+    }
+}

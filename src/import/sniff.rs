@@ -1,0 +1,284 @@
+//! Looking at the start of a file to decide how to read it: encoding, delimiter, quote, header,
+//! column names and types, and a preview of the first rows.
+//!
+//! Whatever the caller already knows (a flag, a choice in the window) is taken as given; only the
+//! rest is guessed, from the first megabyte of text.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use encoding_rs::Encoding;
+
+use super::infer::{infer_column_type, looks_like_header};
+use super::names::{clean_headers, default_column_name};
+use super::records::{Dialect, RecordReader};
+use super::source::{SourceEncoding, SourceError, open_text};
+use super::types::ColumnType;
+
+const DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
+const QUOTES: [u8; 2] = [b'"', b'\''];
+
+/// What the caller already knows about the file; `None` means "guess".
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SniffHints {
+    pub delimiter: Option<u8>,
+    pub quote: Option<u8>,
+    pub has_header: Option<bool>,
+    pub encoding: Option<&'static Encoding>,
+}
+
+/// Everything learned about a file before importing it.
+#[derive(Clone, Debug)]
+pub struct Sniffed {
+    pub path: PathBuf,
+    pub bytes_total: u64,
+    pub gzip: bool,
+    pub encoding: SourceEncoding,
+    pub dialect: Dialect,
+    pub has_header: bool,
+    /// Header fields as written in the file (empty without a header).
+    pub raw_headers: Vec<String>,
+    /// Clean, unique column names, one per field of a well-formed record.
+    pub columns: Vec<String>,
+    /// Inferred types, one per column.
+    pub column_types: Vec<ColumnType>,
+    /// The first data records, as text, for previews.
+    pub preview: Vec<Vec<String>>,
+}
+
+/// Why a file cannot be imported at all.
+#[derive(Debug, thiserror::Error)]
+pub enum SniffError {
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error("{path} is empty: it has no header and no rows")]
+    Empty { path: PathBuf },
+}
+
+/// How much of the file is sampled, and how much of it is kept for the preview.
+#[derive(Clone, Copy, Debug)]
+pub struct SampleSize {
+    pub bytes: usize,
+    pub preview_rows: usize,
+}
+
+impl Default for SampleSize {
+    fn default() -> Self {
+        Self {
+            bytes: 1024 * 1024,
+            preview_rows: 100,
+        }
+    }
+}
+
+/// Sniffs `path` with the default sample size.
+pub fn sniff(path: &Path, hints: &SniffHints) -> Result<Sniffed, SniffError> {
+    sniff_with(path, hints, SampleSize::default())
+}
+
+pub fn sniff_with(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<Sniffed, SniffError> {
+    let source = open_text(path, hints.encoding)?;
+    let mut sample = Vec::with_capacity(size.bytes);
+    source
+        .reader
+        .take(size.bytes as u64)
+        .read_to_end(&mut sample)
+        .map_err(|error| SourceError::Read {
+            path: path.to_path_buf(),
+            source: error,
+        })?;
+    let complete = sample.len() < size.bytes;
+
+    let dialect = Dialect {
+        delimiter: hints.delimiter.unwrap_or(b','),
+        quote: hints.quote.unwrap_or(b'"'),
+    };
+    let dialect = match (hints.delimiter, hints.quote) {
+        (Some(_), Some(_)) => dialect,
+        _ => choose_dialect(&sample, complete, hints),
+    };
+    let mut records = read_sample(&sample, complete, dialect);
+    if records.is_empty() {
+        return Err(SniffError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    let has_header = hints
+        .has_header
+        .unwrap_or_else(|| looks_like_header(&records[0], &records[1..]));
+    let raw_headers = if has_header {
+        records.remove(0)
+    } else {
+        Vec::new()
+    };
+    let width = if has_header {
+        raw_headers.len()
+    } else {
+        modal_width(&records).unwrap_or(1)
+    };
+    let columns = if has_header {
+        clean_headers(&raw_headers)
+    } else {
+        (0..width).map(default_column_name).collect()
+    };
+    let column_types = (0..width)
+        .map(|column| {
+            infer_column_type(
+                records
+                    .iter()
+                    .filter(|record| record.len() == width)
+                    .map(|record| record[column].as_str()),
+            )
+        })
+        .collect();
+    records.truncate(size.preview_rows);
+    Ok(Sniffed {
+        path: path.to_path_buf(),
+        bytes_total: source.bytes_total,
+        gzip: source.gzip,
+        encoding: source.encoding,
+        dialect,
+        has_header,
+        raw_headers,
+        columns,
+        column_types,
+        preview: records,
+    })
+}
+
+/// Parses the sample into text records, dropping a last record that the sample may have cut.
+fn read_sample(sample: &[u8], complete: bool, dialect: Dialect) -> Vec<Vec<String>> {
+    let mut reader = RecordReader::with_limit(sample, dialect, sample.len() + 16);
+    let mut records = Vec::new();
+    while let Ok(Some(record)) = reader.next_record() {
+        let ended_inside = !complete && record.byte_offset + record.raw.len() as u64 >= sample.len() as u64;
+        if ended_inside {
+            break;
+        }
+        records.push(
+            record
+                .fields()
+                .map(|field| String::from_utf8_lossy(field).into_owned())
+                .collect(),
+        );
+    }
+    records
+}
+
+/// Picks the delimiter and quote under which the most records share one field count (above one).
+/// Ties go to the earlier candidate, so `,` and `"` win when nothing else is better.
+fn choose_dialect(sample: &[u8], complete: bool, hints: &SniffHints) -> Dialect {
+    let delimiters: Vec<u8> = hints.delimiter.map_or(DELIMITERS.to_vec(), |d| vec![d]);
+    let quotes: Vec<u8> = hints.quote.map_or(QUOTES.to_vec(), |q| vec![q]);
+    let mut best = (
+        (0usize, 0usize),
+        Dialect {
+            delimiter: delimiters[0],
+            quote: quotes[0],
+        },
+    );
+    for &delimiter in &delimiters {
+        for &quote in &quotes {
+            let dialect = Dialect { delimiter, quote };
+            let score = consistency(sample, complete, dialect);
+            if score > best.0 {
+                best = (score, dialect);
+            }
+        }
+    }
+    best.1
+}
+
+/// (records with the modal field count, modal field count), or zeros when the modal count is 1.
+fn consistency(sample: &[u8], complete: bool, dialect: Dialect) -> (usize, usize) {
+    let records = read_sample(&sample[..sample.len().min(256 * 1024)], complete || sample.len() <= 256 * 1024, dialect);
+    let widths: Vec<usize> = records.iter().take(500).map(Vec::len).collect();
+    let mut counts: HashMap<usize, usize> = HashMap::new();
+    for width in &widths {
+        *counts.entry(*width).or_default() += 1;
+    }
+    counts
+        .into_iter()
+        .filter(|(width, _)| *width > 1)
+        .map(|(width, count)| (count, width))
+        .max()
+        .unwrap_or((0, 0))
+}
+
+fn modal_width(records: &[Vec<String>]) -> Option<usize> {
+    let mut counts: HashMap<usize, usize> = HashMap::new();
+    for record in records {
+        *counts.entry(record.len()).or_default() += 1;
+    }
+    counts
+        .into_iter()
+        .max_by_key(|(width, count)| (*count, *width))
+        .map(|(width, _)| width)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sniff_text(text: &[u8]) -> Sniffed {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("input.csv");
+        std::fs::write(&path, text).unwrap();
+        sniff(&path, &SniffHints::default()).unwrap()
+    }
+
+    #[test]
+    fn sniffs_semicolons_with_decimal_commas() {
+        let sniffed = sniff_text(b"name;price\nA;1,5\nB;2,25\nC;3\n");
+        assert_eq!(sniffed.dialect.delimiter, b';');
+        assert!(sniffed.has_header);
+        assert_eq!(sniffed.columns, ["name", "price"]);
+    }
+
+    #[test]
+    fn sniffs_tabs_pipes_and_types() {
+        let sniffed = sniff_text(b"id\tok\twhen\n1\ttrue\t2024-01-02\n2\tfalse\t2024-02-03\n");
+        assert_eq!(sniffed.dialect.delimiter, b'\t');
+        assert_eq!(
+            sniffed.column_types,
+            [ColumnType::BigInt, ColumnType::Boolean, ColumnType::Date]
+        );
+        assert_eq!(sniff_text(b"a|b\n1|2\n3|4\n").dialect.delimiter, b'|');
+    }
+
+    #[test]
+    fn a_file_without_header_gets_positional_names() {
+        let sniffed = sniff_text(b"1,2\n3,4\n");
+        assert!(!sniffed.has_header);
+        assert_eq!(sniffed.columns, ["column_1", "column_2"]);
+        assert_eq!(sniffed.preview.len(), 2);
+    }
+
+    #[test]
+    fn an_empty_file_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("empty.csv");
+        std::fs::write(&path, b"").unwrap();
+        assert!(matches!(
+            sniff(&path, &SniffHints::default()),
+            Err(SniffError::Empty { .. })
+        ));
+    }
+
+    #[test]
+    fn hints_are_taken_as_given() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.csv");
+        std::fs::write(&path, b"a;b\n1;2\n").unwrap();
+        let hints = SniffHints {
+            delimiter: Some(b','),
+            has_header: Some(false),
+            ..SniffHints::default()
+        };
+        let sniffed = sniff(&path, &hints).unwrap();
+        assert_eq!(sniffed.dialect.delimiter, b',');
+        assert_eq!(sniffed.columns, ["column_1"]);
+        assert_eq!(sniffed.preview.len(), 2);
+    }
+}

@@ -1,0 +1,285 @@
+//! Opening an input file as a stream of text: gzip is recognised by its magic bytes, the
+//! encoding by its byte order mark or by the bytes themselves, and the compressed bytes consumed
+//! are counted so progress is true for gzip input too.
+
+use std::fs::File;
+use std::io::{self, BufReader, Cursor, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use encoding_rs::Encoding;
+use flate2::read::MultiGzDecoder;
+
+use super::decode::{MalformedLog, TranscodingReader};
+
+/// How many decoded bytes are looked at to guess the encoding.
+const ENCODING_SAMPLE_BYTES: usize = 64 * 1024;
+
+/// The text encoding of a source and how it was decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SourceEncoding {
+    pub encoding: &'static Encoding,
+    /// Length of the byte order mark at the start of the (decompressed) stream, skipped on read.
+    pub bom_len: usize,
+}
+
+impl SourceEncoding {
+    /// The encoding's WHATWG name with "-BOM" when a byte order mark was present: "UTF-8-BOM".
+    pub fn describe(&self) -> String {
+        if self.bom_len > 0 {
+            format!("{}-BOM", self.encoding.name())
+        } else {
+            self.encoding.name().to_string()
+        }
+    }
+}
+
+/// Looks up an encoding by any WHATWG label ("utf-8", "latin1", "utf-16le", "cp1252", ...).
+pub fn encoding_for_label(label: &str) -> Option<&'static Encoding> {
+    Encoding::for_label(label.trim().as_bytes())
+}
+
+/// An opened input: a UTF-8 byte stream plus what is known about where it came from.
+pub struct TextSource {
+    pub reader: Box<dyn Read + Send>,
+    pub encoding: SourceEncoding,
+    pub gzip: bool,
+    /// Size of the file on disk; progress is measured against it.
+    pub bytes_total: u64,
+    /// Bytes of the file consumed so far (compressed bytes for gzip), updated as it is read.
+    pub bytes_read: Arc<AtomicU64>,
+    /// Bad-byte positions, for encodings that are transcoded; `None` for UTF-8 passthrough.
+    pub malformed: Option<Arc<MalformedLog>>,
+}
+
+/// Errors opening or reading a source file.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("cannot open {path}: {source}")]
+    Open { path: PathBuf, source: io::Error },
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: io::Error },
+}
+
+/// Opens `path`, decompressing and transcoding as needed. `encoding` overrides detection.
+pub fn open_text(path: &Path, encoding: Option<&'static Encoding>) -> Result<TextSource, SourceError> {
+    let open_error = |source| SourceError::Open {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = File::open(path).map_err(open_error)?;
+    let bytes_total = file.metadata().map_err(open_error)?.len();
+    let bytes_read = Arc::new(AtomicU64::new(0));
+    let counted = CountingReader {
+        inner: file,
+        count: bytes_read.clone(),
+    };
+    let mut buffered = BufReader::with_capacity(256 * 1024, counted);
+    let gzip = starts_with_gzip_magic(&mut buffered).map_err(|source| SourceError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut decompressed: Box<dyn Read + Send> = if gzip {
+        Box::new(MultiGzDecoder::new(buffered))
+    } else {
+        Box::new(buffered)
+    };
+
+    let mut sample = Vec::with_capacity(ENCODING_SAMPLE_BYTES);
+    (&mut decompressed)
+        .take(ENCODING_SAMPLE_BYTES as u64)
+        .read_to_end(&mut sample)
+        .map_err(|source| SourceError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    let sample_is_whole_file = sample.len() < ENCODING_SAMPLE_BYTES;
+    let detected = detect_encoding(&sample, sample_is_whole_file);
+    let encoding = match encoding {
+        Some(chosen) => SourceEncoding {
+            encoding: chosen,
+            bom_len: bom_length_for(&sample, chosen),
+        },
+        None => detected,
+    };
+    let bom_len = encoding.bom_len;
+    let rest = Cursor::new(sample).chain(decompressed);
+    let mut rest: Box<dyn Read + Send> = Box::new(rest);
+    io::copy(&mut (&mut rest).take(bom_len as u64), &mut io::sink()).map_err(|source| {
+        SourceError::Read {
+            path: path.to_path_buf(),
+            source,
+        }
+    })?;
+
+    let (reader, malformed): (Box<dyn Read + Send>, _) = if encoding.encoding == encoding_rs::UTF_8 {
+        (rest, None)
+    } else {
+        let log = Arc::new(MalformedLog::default());
+        let transcoded = TranscodingReader::new(rest, encoding.encoding, log.clone());
+        (Box::new(transcoded), Some(log))
+    };
+    Ok(TextSource {
+        reader,
+        encoding,
+        gzip,
+        bytes_total,
+        bytes_read,
+        malformed,
+    })
+}
+
+fn starts_with_gzip_magic(reader: &mut BufReader<CountingReader>) -> io::Result<bool> {
+    use std::io::BufRead;
+    let head = reader.fill_buf()?;
+    Ok(head.len() >= 2 && head[0] == 0x1f && head[1] == 0x8b)
+}
+
+/// Guesses the encoding of the start of a stream.
+///
+/// A byte order mark decides. Without one, a strong pattern of NUL bytes in every other position
+/// means UTF-16. Text that is valid UTF-8, or that has any valid multi-byte UTF-8 sequence among a
+/// few bad bytes, is UTF-8 (the bad bytes then fail their rows). Anything else is taken as
+/// Windows-1252, the usual encoding of spreadsheet exports that are not UTF-8.
+pub fn detect_encoding(sample: &[u8], sample_is_whole_file: bool) -> SourceEncoding {
+    let with_bom = |encoding, bom_len| SourceEncoding { encoding, bom_len };
+    if sample.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        return with_bom(encoding_rs::UTF_8, 3);
+    }
+    if sample.starts_with(&[0xFF, 0xFE]) {
+        return with_bom(encoding_rs::UTF_16LE, 2);
+    }
+    if sample.starts_with(&[0xFE, 0xFF]) {
+        return with_bom(encoding_rs::UTF_16BE, 2);
+    }
+    if let Some(utf16) = utf16_without_bom(sample) {
+        return with_bom(utf16, 0);
+    }
+    let (valid_multibyte, invalid) = utf8_census(sample, sample_is_whole_file);
+    if invalid == 0 || valid_multibyte > 0 {
+        with_bom(encoding_rs::UTF_8, 0)
+    } else {
+        with_bom(encoding_rs::WINDOWS_1252, 0)
+    }
+}
+
+fn bom_length_for(sample: &[u8], encoding: &'static Encoding) -> usize {
+    match Encoding::for_bom(sample) {
+        Some((bom_encoding, length)) if bom_encoding == encoding => length,
+        _ => 0,
+    }
+}
+
+fn utf16_without_bom(sample: &[u8]) -> Option<&'static Encoding> {
+    let pairs = sample.len() / 2;
+    if pairs < 2 {
+        return None;
+    }
+    let zero_even = sample.iter().step_by(2).filter(|b| **b == 0).count();
+    let zero_odd = sample.iter().skip(1).step_by(2).filter(|b| **b == 0).count();
+    let mostly = |count: usize| count * 10 >= pairs * 4;
+    let rarely = |count: usize| count * 20 <= pairs;
+    if mostly(zero_odd) && rarely(zero_even) {
+        Some(encoding_rs::UTF_16LE)
+    } else if mostly(zero_even) && rarely(zero_odd) {
+        Some(encoding_rs::UTF_16BE)
+    } else {
+        None
+    }
+}
+
+/// Counts valid multi-byte UTF-8 sequences and invalid bytes. An incomplete sequence at the very
+/// end of a truncated sample is not held against it.
+fn utf8_census(sample: &[u8], sample_is_whole_file: bool) -> (usize, usize) {
+    let (mut valid_multibyte, mut invalid) = (0, 0);
+    let mut rest = sample;
+    loop {
+        match std::str::from_utf8(rest) {
+            Ok(text) => {
+                valid_multibyte += text.chars().filter(|c| c.len_utf8() > 1).count();
+                break;
+            }
+            Err(error) => {
+                let (good, bad) = rest.split_at(error.valid_up_to());
+                valid_multibyte += std::str::from_utf8(good)
+                    .map_or(0, |text| text.chars().filter(|c| c.len_utf8() > 1).count());
+                match error.error_len() {
+                    Some(length) => {
+                        invalid += 1;
+                        rest = &bad[length..];
+                    }
+                    None => {
+                        invalid += usize::from(sample_is_whole_file);
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    (valid_multibyte, invalid)
+}
+
+/// Counts bytes as they are read from the file, for progress.
+struct CountingReader {
+    inner: File,
+    count: Arc<AtomicU64>,
+}
+
+impl Read for CountingReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let read = self.inner.read(buf)?;
+        self.count.fetch_add(read as u64, Ordering::Relaxed);
+        Ok(read)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_order_marks_decide() {
+        assert_eq!(detect_encoding(b"\xEF\xBB\xBFa,b", true).bom_len, 3);
+        assert_eq!(detect_encoding(b"\xFF\xFEa\0", true).encoding, encoding_rs::UTF_16LE);
+        assert_eq!(detect_encoding(b"\xFE\xFF\0a", true).encoding, encoding_rs::UTF_16BE);
+    }
+
+    #[test]
+    fn nul_patterns_mean_utf16() {
+        assert_eq!(detect_encoding(b"a\0,\0b\0\n\0", true).encoding, encoding_rs::UTF_16LE);
+        assert_eq!(detect_encoding(b"\0a\0,\0b\0\n", true).encoding, encoding_rs::UTF_16BE);
+        assert_eq!(detect_encoding(b"a,b\n\0,2,3\n", true).encoding, encoding_rs::UTF_8);
+    }
+
+    #[test]
+    fn latin1_bytes_without_utf8_sequences_mean_windows_1252() {
+        assert_eq!(detect_encoding(b"caf\xe9\n", true).encoding, encoding_rs::WINDOWS_1252);
+        assert_eq!(detect_encoding("café\n".as_bytes(), true).encoding, encoding_rs::UTF_8);
+        // Mostly UTF-8 with one stray byte: the stray byte fails its row later.
+        assert_eq!(detect_encoding(b"caf\xc3\xa9,\xff\n", true).encoding, encoding_rs::UTF_8);
+    }
+
+    #[test]
+    fn a_sequence_cut_by_the_sample_end_is_not_invalid() {
+        let text = "é".repeat(10);
+        let cut = &text.as_bytes()[..text.len() - 1];
+        assert_eq!(detect_encoding(cut, false).encoding, encoding_rs::UTF_8);
+    }
+
+    #[test]
+    fn opens_gzip_by_magic_bytes_and_strips_the_bom() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("data.txt");
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder.write_all(b"\xEF\xBB\xBFa,b\n1,2\n").unwrap();
+        std::fs::write(&path, encoder.finish().unwrap()).unwrap();
+        let mut source = open_text(&path, None).unwrap();
+        assert!(source.gzip);
+        let mut text = String::new();
+        source.reader.read_to_string(&mut text).unwrap();
+        assert_eq!(text, "a,b\n1,2\n");
+        assert_eq!(source.bytes_read.load(Ordering::Relaxed), source.bytes_total);
+    }
+}

@@ -1,0 +1,340 @@
+//! The column types Sluice imports into, and the text forms it accepts for each.
+//!
+//! Parsing is hand-written for the few fixed forms the import promises (ISO dates, timestamps,
+//! plain decimals) because it runs once per cell on millions of rows, and a general date parser
+//! would accept forms the user did not ask for.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A column type of the target table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum ColumnType {
+    Boolean,
+    Integer,
+    BigInt,
+    Double,
+    /// DECIMAL(precision, scale) with precision 1..=38 and scale <= precision.
+    Decimal {
+        precision: u8,
+        scale: u8,
+    },
+    Varchar,
+    Date,
+    Timestamp,
+}
+
+impl ColumnType {
+    /// The DuckDB type name, as used in `CREATE TABLE`.
+    pub fn sql_name(&self) -> String {
+        self.to_string()
+    }
+
+    pub fn is_numeric(&self) -> bool {
+        matches!(
+            self,
+            Self::Integer | Self::BigInt | Self::Double | Self::Decimal { .. }
+        )
+    }
+}
+
+impl fmt::Display for ColumnType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Boolean => f.write_str("BOOLEAN"),
+            Self::Integer => f.write_str("INTEGER"),
+            Self::BigInt => f.write_str("BIGINT"),
+            Self::Double => f.write_str("DOUBLE"),
+            Self::Decimal { precision, scale } => write!(f, "DECIMAL({precision},{scale})"),
+            Self::Varchar => f.write_str("VARCHAR"),
+            Self::Date => f.write_str("DATE"),
+            Self::Timestamp => f.write_str("TIMESTAMP"),
+        }
+    }
+}
+
+impl From<ColumnType> for String {
+    fn from(value: ColumnType) -> Self {
+        value.to_string()
+    }
+}
+
+impl TryFrom<String> for ColumnType {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        value.parse()
+    }
+}
+
+impl FromStr for ColumnType {
+    type Err = String;
+
+    /// Accepts the names of the import's types and DuckDB's common aliases, in any case.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let upper = text.trim().to_ascii_uppercase();
+        let simple = match upper.as_str() {
+            "BOOLEAN" | "BOOL" | "LOGICAL" => Some(Self::Boolean),
+            "INTEGER" | "INT" | "INT4" | "SIGNED" => Some(Self::Integer),
+            "BIGINT" | "INT8" | "LONG" => Some(Self::BigInt),
+            "DOUBLE" | "FLOAT8" | "DOUBLE PRECISION" => Some(Self::Double),
+            "VARCHAR" | "TEXT" | "STRING" | "CHAR" | "BPCHAR" => Some(Self::Varchar),
+            "DATE" => Some(Self::Date),
+            "TIMESTAMP" | "DATETIME" | "TIMESTAMP WITHOUT TIME ZONE" => Some(Self::Timestamp),
+            "DECIMAL" | "NUMERIC" => Some(Self::Decimal {
+                precision: 18,
+                scale: 3,
+            }),
+            _ => None,
+        };
+        if let Some(simple) = simple {
+            return Ok(simple);
+        }
+        parse_decimal_type(&upper).ok_or_else(|| {
+            format!(
+                "unknown column type '{text}'; expected BOOLEAN, INTEGER, BIGINT, DOUBLE, \
+                 DECIMAL(p,s), VARCHAR, DATE or TIMESTAMP"
+            )
+        })
+    }
+}
+
+fn parse_decimal_type(upper: &str) -> Option<ColumnType> {
+    let inner = upper
+        .strip_prefix("DECIMAL")
+        .or_else(|| upper.strip_prefix("NUMERIC"))?
+        .trim()
+        .strip_prefix('(')?
+        .strip_suffix(')')?;
+    let (precision, scale) = match inner.split_once(',') {
+        Some((precision, scale)) => (precision.trim().parse().ok()?, scale.trim().parse().ok()?),
+        None => (inner.trim().parse().ok()?, 0),
+    };
+    if (1..=38).contains(&precision) && scale <= precision {
+        Some(ColumnType::Decimal { precision, scale })
+    } else {
+        None
+    }
+}
+
+/// Parses the boolean forms true/false, t/f, yes/no, y/n, 1/0 in any case.
+pub fn parse_bool(text: &str) -> Option<bool> {
+    let text = text.trim();
+    const TRUE: [&str; 5] = ["true", "t", "yes", "y", "1"];
+    const FALSE: [&str; 5] = ["false", "f", "no", "n", "0"];
+    if TRUE.iter().any(|form| form.eq_ignore_ascii_case(text)) {
+        Some(true)
+    } else if FALSE.iter().any(|form| form.eq_ignore_ascii_case(text)) {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+pub fn parse_i64(text: &str) -> Option<i64> {
+    text.trim().parse().ok()
+}
+
+pub fn parse_i32(text: &str) -> Option<i32> {
+    text.trim().parse().ok()
+}
+
+/// Parses a decimal number; `inf` and `nan` are accepted as DuckDB accepts them.
+pub fn parse_f64(text: &str) -> Option<f64> {
+    text.trim().parse().ok()
+}
+
+/// Parses a plain decimal (`-123.45`, `+7`, `.5`) into an integer scaled by `10^scale`, rounding
+/// half away from zero when the text has more fractional digits than `scale`.
+pub fn parse_decimal(text: &str, precision: u8, scale: u8) -> Option<i128> {
+    let text = text.trim();
+    let (negative, digits) = match text.as_bytes().first()? {
+        b'-' => (true, &text[1..]),
+        b'+' => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    if whole.is_empty() && fraction.is_empty() {
+        return None;
+    }
+    if !whole.bytes().all(|b| b.is_ascii_digit()) || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let whole = whole.trim_start_matches('0');
+    if whole.len() > usize::from(precision - scale) {
+        return None;
+    }
+    let mut value: i128 = 0;
+    for digit in whole.bytes() {
+        value = value * 10 + i128::from(digit - b'0');
+    }
+    let mut fraction_digits = fraction.bytes();
+    for _ in 0..scale {
+        let digit = fraction_digits.next().map_or(0, |d| d - b'0');
+        value = value * 10 + i128::from(digit);
+    }
+    if fraction_digits.next().is_some_and(|d| d >= b'5') {
+        value += 1;
+    }
+    if value >= 10i128.pow(u32::from(precision)) {
+        return None;
+    }
+    Some(if negative { -value } else { value })
+}
+
+/// Parses `YYYY-MM-DD` into days since 1970-01-01.
+pub fn parse_date(text: &str) -> Option<i32> {
+    let text = text.trim();
+    let date = parse_ymd(text.as_bytes())?;
+    days_since_epoch(date)
+}
+
+/// Parses `YYYY-MM-DD HH:MM:SS[.ffffff]`, the same with `T`, or a bare date, into microseconds
+/// since 1970-01-01 00:00:00.
+pub fn parse_timestamp(text: &str) -> Option<i64> {
+    let bytes = text.trim().as_bytes();
+    let date = parse_ymd(bytes.get(..10)?)?;
+    let days = i64::from(days_since_epoch(date)?);
+    let rest = &bytes[10..];
+    if rest.is_empty() {
+        return Some(days * 86_400_000_000);
+    }
+    if !matches!(rest[0], b' ' | b'T') || rest.len() < 9 {
+        return None;
+    }
+    let hour = two_digits(&rest[1..3])?;
+    let minute = two_digits(&rest[4..6])?;
+    let second = two_digits(&rest[7..9])?;
+    if rest[3] != b':' || rest[6] != b':' || hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    let mut micros = 0i64;
+    let fraction = &rest[9..];
+    if !fraction.is_empty() {
+        let digits = fraction.strip_prefix(b".")?;
+        if digits.is_empty() || digits.len() > 9 || !digits.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        for position in 0..6 {
+            let digit = digits.get(position).map_or(0, |d| i64::from(d - b'0'));
+            micros = micros * 10 + digit;
+        }
+    }
+    let seconds = days * 86_400 + i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second);
+    Some(seconds * 1_000_000 + micros)
+}
+
+fn parse_ymd(bytes: &[u8]) -> Option<(i32, u32, u32)> {
+    if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
+        return None;
+    }
+    let year = four_digits(&bytes[0..4])?;
+    let month = two_digits(&bytes[5..7])?;
+    let day = two_digits(&bytes[8..10])?;
+    Some((year, month, day))
+}
+
+fn days_since_epoch((year, month, day): (i32, u32, u32)) -> Option<i32> {
+    let date = chrono::NaiveDate::from_ymd_opt(year, month, day)?;
+    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1)?;
+    i32::try_from((date - epoch).num_days()).ok()
+}
+
+fn two_digits(bytes: &[u8]) -> Option<u32> {
+    match bytes {
+        [a, b] if a.is_ascii_digit() && b.is_ascii_digit() => {
+            Some(u32::from(a - b'0') * 10 + u32::from(b - b'0'))
+        }
+        _ => None,
+    }
+}
+
+fn four_digits(bytes: &[u8]) -> Option<i32> {
+    if bytes.len() != 4 || !bytes.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(bytes.iter().fold(0, |acc, d| acc * 10 + i32::from(d - b'0')))
+}
+
+/// Formats a scaled decimal back to text, for messages and unique keys.
+pub fn format_decimal(value: i128, scale: u8) -> String {
+    if scale == 0 {
+        return value.to_string();
+    }
+    let divisor = 10i128.pow(u32::from(scale));
+    let sign = if value < 0 { "-" } else { "" };
+    let magnitude = value.unsigned_abs();
+    let divisor = divisor.unsigned_abs();
+    format!(
+        "{sign}{}.{:0width$}",
+        magnitude / divisor,
+        magnitude % divisor,
+        width = usize::from(scale)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_type_names_and_aliases() {
+        assert_eq!("bigint".parse(), Ok(ColumnType::BigInt));
+        assert_eq!("Text".parse(), Ok(ColumnType::Varchar));
+        assert_eq!(
+            "DECIMAL(10, 2)".parse(),
+            Ok(ColumnType::Decimal {
+                precision: 10,
+                scale: 2
+            })
+        );
+        assert!("DECIMAL(2,3)".parse::<ColumnType>().is_err());
+        assert!("BLOB".parse::<ColumnType>().is_err());
+        let round_trip: ColumnType = ColumnType::Decimal {
+            precision: 12,
+            scale: 4,
+        }
+        .to_string()
+        .parse()
+        .unwrap();
+        assert_eq!(round_trip.to_string(), "DECIMAL(12,4)");
+    }
+
+    #[test]
+    fn parses_booleans_in_every_promised_form() {
+        for text in ["true", "TRUE", "t", "Yes", "1", " y "] {
+            assert_eq!(parse_bool(text), Some(true), "{text}");
+        }
+        for text in ["false", "F", "no", "0", "N"] {
+            assert_eq!(parse_bool(text), Some(false), "{text}");
+        }
+        assert_eq!(parse_bool("maybe"), None);
+    }
+
+    #[test]
+    fn parses_decimals_with_rounding_and_precision() {
+        assert_eq!(parse_decimal("123.45", 10, 2), Some(12345));
+        assert_eq!(parse_decimal("-0.5", 10, 2), Some(-50));
+        assert_eq!(parse_decimal("1.005", 10, 2), Some(101));
+        assert_eq!(parse_decimal(".5", 10, 1), Some(5));
+        assert_eq!(parse_decimal("12345", 6, 2), None);
+        assert_eq!(parse_decimal("1e5", 10, 2), None);
+        assert_eq!(parse_decimal("-", 10, 2), None);
+        assert_eq!(format_decimal(-12345, 2), "-123.45");
+        assert_eq!(format_decimal(5, 3), "0.005");
+    }
+
+    #[test]
+    fn parses_dates_and_timestamps() {
+        assert_eq!(parse_date("1970-01-02"), Some(1));
+        assert_eq!(parse_date("1969-12-31"), Some(-1));
+        assert_eq!(parse_date("2024-02-30"), None);
+        assert_eq!(parse_date("2024/02/03"), None);
+        assert_eq!(parse_timestamp("1970-01-01 00:00:01"), Some(1_000_000));
+        assert_eq!(parse_timestamp("1970-01-01T00:01:00.5"), Some(60_500_000));
+        assert_eq!(parse_timestamp("1970-01-02"), Some(86_400_000_000));
+        assert_eq!(parse_timestamp("1970-01-01 24:00:00"), None);
+        assert_eq!(parse_timestamp("1970-01-01 00:00:00+02"), None);
+    }
+}

@@ -1,0 +1,559 @@
+//! Checking one record against the plan: shape, encoding, types and rules. A record either yields
+//! one typed cell per target column or a list of every problem it has; it never yields both.
+
+use std::collections::HashMap;
+
+use super::plan::{ColumnPlan, ImportPlan};
+use super::records::{Defect, Record};
+use super::types::{
+    ColumnType, parse_bool, parse_date, parse_decimal, parse_f64, parse_i32, parse_i64,
+    parse_timestamp,
+};
+
+/// What kind of problem a failed row has. The names are stable: they are stored and filtered on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProblemKind {
+    TooFewFields,
+    TooManyFields,
+    InvalidValue,
+    Required,
+    Unique,
+    Pattern,
+    OutOfRange,
+    Length,
+    NotAllowed,
+    Encoding,
+    UnclosedQuote,
+    LineTooLong,
+}
+
+impl ProblemKind {
+    pub const ALL: [ProblemKind; 12] = [
+        Self::TooFewFields,
+        Self::TooManyFields,
+        Self::InvalidValue,
+        Self::Required,
+        Self::Unique,
+        Self::Pattern,
+        Self::OutOfRange,
+        Self::Length,
+        Self::NotAllowed,
+        Self::Encoding,
+        Self::UnclosedQuote,
+        Self::LineTooLong,
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::TooFewFields => "too_few_fields",
+            Self::TooManyFields => "too_many_fields",
+            Self::InvalidValue => "invalid_value",
+            Self::Required => "required",
+            Self::Unique => "unique",
+            Self::Pattern => "pattern",
+            Self::OutOfRange => "out_of_range",
+            Self::Length => "length",
+            Self::NotAllowed => "not_allowed",
+            Self::Encoding => "encoding",
+            Self::UnclosedQuote => "unclosed_quote",
+            Self::LineTooLong => "line_too_long",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == text)
+    }
+}
+
+/// One reason a row was rejected.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Problem {
+    /// 0-based index of the CSV field at fault, when one is.
+    pub field_index: Option<usize>,
+    /// Name of the column at fault, when one is.
+    pub column: Option<String>,
+    pub kind: ProblemKind,
+    pub message: String,
+}
+
+/// A converted value. Text is not copied here: it is read from the record when appended.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Cell {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Decimal(i128),
+    Text,
+    Date(i32),
+    Timestamp(i64),
+}
+
+/// A value as the `unique` rule compares it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum UniqueKey {
+    Bool(bool),
+    Int(i64),
+    Float(u64),
+    Decimal(i128),
+    Text(Box<str>),
+    Date(i32),
+    Timestamp(i64),
+}
+
+/// Where a unique value was first seen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FirstSeen {
+    InTable,
+    Line(u64),
+}
+
+/// Checks records against a plan, remembering the values of unique columns.
+pub struct RowValidator {
+    plan: ImportPlan,
+    table_name: String,
+    seen: Vec<HashMap<UniqueKey, FirstSeen>>,
+}
+
+impl RowValidator {
+    /// `existing` holds, per planned column, the values already in the table (empty when the
+    /// column is not unique or the table is new).
+    pub fn new(plan: ImportPlan, table_name: String, existing: Vec<Vec<UniqueKey>>) -> Self {
+        let mut seen: Vec<HashMap<UniqueKey, FirstSeen>> = vec![HashMap::new(); plan.columns.len()];
+        for (column_seen, keys) in seen.iter_mut().zip(existing) {
+            column_seen.extend(keys.into_iter().map(|key| (key, FirstSeen::InTable)));
+        }
+        Self {
+            plan,
+            table_name,
+            seen,
+        }
+    }
+
+    pub fn plan(&self) -> &ImportPlan {
+        &self.plan
+    }
+
+    /// Converts `record` into `cells`, or fills `problems`. Returns whether the row is good.
+    /// `encoding_damaged` says the transcoder replaced bad bytes inside this record.
+    pub fn check(
+        &mut self,
+        record: &Record<'_>,
+        encoding_damaged: bool,
+        cells: &mut Vec<Cell>,
+        problems: &mut Vec<Problem>,
+    ) -> bool {
+        cells.clear();
+        problems.clear();
+        if let Some(defect) = record.defect {
+            problems.push(defect_problem(defect));
+            return false;
+        }
+        self.check_shape(record, problems);
+        if encoding_damaged {
+            problems.push(Problem {
+                field_index: None,
+                column: None,
+                kind: ProblemKind::Encoding,
+                message: "the row has bytes that are not valid in the file's encoding (shown as \u{FFFD})"
+                    .to_string(),
+            });
+        }
+        self.check_utf8(record, problems);
+        for column in &self.plan.columns {
+            let field = record.field(column.source_index).unwrap_or_default();
+            let text = std::str::from_utf8(field).unwrap_or_default();
+            match convert(column, text) {
+                Ok(cell) => cells.push(cell),
+                Err(problem) => {
+                    cells.push(Cell::Null);
+                    problems.push(problem);
+                }
+            }
+        }
+        if !problems.is_empty() {
+            return false;
+        }
+        self.check_unique(record, cells, problems)
+    }
+
+    fn check_shape(&self, record: &Record<'_>, problems: &mut Vec<Problem>) {
+        let expected = self.plan.field_count;
+        let found = record.len();
+        if found == expected {
+            return;
+        }
+        let (kind, relation) = if found < expected {
+            (ProblemKind::TooFewFields, "fewer")
+        } else {
+            (ProblemKind::TooManyFields, "more")
+        };
+        let reference = if self.plan.has_header { "the header" } else { "the first rows" };
+        problems.push(Problem {
+            field_index: None,
+            column: None,
+            kind,
+            message: format!(
+                "the row has {found} field{} but {reference} {} {expected}: {relation} than expected \
+                 (check for a missing or extra delimiter or an unquoted value containing one)",
+                plural(found),
+                if self.plan.has_header { "has" } else { "have" },
+            ),
+        });
+    }
+
+    fn check_utf8(&self, record: &Record<'_>, problems: &mut Vec<Problem>) {
+        for (index, field) in record.fields().enumerate() {
+            if let Err(error) = std::str::from_utf8(field) {
+                let offset = error.valid_up_to();
+                problems.push(Problem {
+                    field_index: Some(index),
+                    column: self.plan.source_columns.get(index).cloned(),
+                    kind: ProblemKind::Encoding,
+                    message: format!(
+                        "byte 0x{:02X} at position {} of the value is not valid UTF-8 \
+                         (the file may be in another encoding; choose it with --encoding)",
+                        field[offset],
+                        offset + 1
+                    ),
+                });
+            }
+        }
+    }
+
+    fn check_unique(&mut self, record: &Record<'_>, cells: &[Cell], problems: &mut Vec<Problem>) -> bool {
+        let mut keys = Vec::new();
+        for (index, column) in self.plan.columns.iter().enumerate() {
+            if !column.rules.unique || cells[index] == Cell::Null {
+                continue;
+            }
+            let text = std::str::from_utf8(record.field(column.source_index).unwrap_or_default()).unwrap_or_default();
+            let key = unique_key(cells[index], text);
+            if let Some(first) = self.seen[index].get(&key) {
+                let place = match first {
+                    FirstSeen::InTable => format!("is already in table '{}'", self.table_name),
+                    FirstSeen::Line(line) => format!("already appears on line {line}"),
+                };
+                problems.push(Problem {
+                    field_index: Some(column.source_index),
+                    column: Some(column.name.clone()),
+                    kind: ProblemKind::Unique,
+                    message: format!("{} {place}; values must be unique", quoted(text)),
+                });
+            } else {
+                keys.push((index, key));
+            }
+        }
+        if !problems.is_empty() {
+            return false;
+        }
+        for (index, key) in keys {
+            self.seen[index].insert(key, FirstSeen::Line(record.line));
+        }
+        true
+    }
+}
+
+fn defect_problem(defect: Defect) -> Problem {
+    let (kind, message) = match defect {
+        Defect::UnclosedQuote { .. } => (
+            ProblemKind::UnclosedQuote,
+            "a quote opened on this line is never closed; this line was set aside and reading went \
+             on from the next line"
+                .to_string(),
+        ),
+        Defect::LineTooLong { limit } => (
+            ProblemKind::LineTooLong,
+            format!("the line is longer than {} MiB; only its start is kept", limit / (1024 * 1024)),
+        ),
+    };
+    Problem {
+        field_index: None,
+        column: None,
+        kind,
+        message,
+    }
+}
+
+/// Converts one field to its column's type and applies the column's rules.
+pub fn convert(column: &ColumnPlan, raw: &str) -> Result<Cell, Problem> {
+    let rules = &column.rules;
+    let problem = |kind, message: String| Problem {
+        field_index: Some(column.source_index),
+        column: Some(column.name.clone()),
+        kind,
+        message,
+    };
+    let text = if column.column_type == ColumnType::Varchar {
+        raw
+    } else {
+        raw.trim()
+    };
+    if text.is_empty() {
+        return if rules.required {
+            Err(problem(ProblemKind::Required, "a value is required but the field is empty".into()))
+        } else {
+            Ok(Cell::Null)
+        };
+    }
+    let cell = parse_cell(column.column_type, text).ok_or_else(|| {
+        problem(
+            ProblemKind::InvalidValue,
+            format!("{} is not a valid {} ({})", quoted(text), column.column_type, expected_form(column.column_type)),
+        )
+    })?;
+    if let Some(pattern) = &rules.pattern
+        && !pattern.is_match(text)
+    {
+        let shown = pattern.as_str();
+        let shown = shown.strip_prefix("^(?:").and_then(|p| p.strip_suffix(")$")).unwrap_or(shown);
+        return Err(problem(
+            ProblemKind::Pattern,
+            format!("{} does not match the pattern {shown}", quoted(text)),
+        ));
+    }
+    if let Some(number) = numeric_value(cell, column.column_type) {
+        if let Some(min) = rules.min
+            && number < min
+        {
+            return Err(problem(ProblemKind::OutOfRange, format!("{text} is below the minimum {min}")));
+        }
+        if let Some(max) = rules.max
+            && number > max
+        {
+            return Err(problem(ProblemKind::OutOfRange, format!("{text} is above the maximum {max}")));
+        }
+    }
+    let length = text.chars().count();
+    if let Some(min_length) = rules.min_length
+        && length < min_length
+    {
+        return Err(problem(
+            ProblemKind::Length,
+            format!("{} is {length} character{} long; at least {min_length} are required", quoted(text), plural(length)),
+        ));
+    }
+    if let Some(max_length) = rules.max_length
+        && length > max_length
+    {
+        return Err(problem(
+            ProblemKind::Length,
+            format!("{} is {length} characters long; at most {max_length} are allowed", quoted(text)),
+        ));
+    }
+    if let Some(allowed) = &rules.one_of
+        && !allowed.iter().any(|value| value == text)
+    {
+        let mut listed: Vec<&str> = allowed.iter().take(10).map(String::as_str).collect();
+        if allowed.len() > 10 {
+            listed.push("...");
+        }
+        return Err(problem(
+            ProblemKind::NotAllowed,
+            format!("{} is not one of the allowed values: {}", quoted(text), listed.join(", ")),
+        ));
+    }
+    Ok(cell)
+}
+
+fn parse_cell(column_type: ColumnType, text: &str) -> Option<Cell> {
+    Some(match column_type {
+        ColumnType::Boolean => Cell::Bool(parse_bool(text)?),
+        ColumnType::Integer => Cell::Int(i64::from(parse_i32(text)?)),
+        ColumnType::BigInt => Cell::Int(parse_i64(text)?),
+        ColumnType::Double => Cell::Float(parse_f64(text)?),
+        ColumnType::Decimal { precision, scale } => Cell::Decimal(parse_decimal(text, precision, scale)?),
+        ColumnType::Varchar => Cell::Text,
+        ColumnType::Date => Cell::Date(parse_date(text)?),
+        ColumnType::Timestamp => Cell::Timestamp(parse_timestamp(text)?),
+    })
+}
+
+fn numeric_value(cell: Cell, column_type: ColumnType) -> Option<f64> {
+    match (cell, column_type) {
+        (Cell::Int(value), _) => Some(value as f64),
+        (Cell::Float(value), _) => Some(value),
+        (Cell::Decimal(value), ColumnType::Decimal { scale, .. }) => {
+            Some(value as f64 / 10f64.powi(i32::from(scale)))
+        }
+        _ => None,
+    }
+}
+
+fn expected_form(column_type: ColumnType) -> String {
+    match column_type {
+        ColumnType::Boolean => "expected true/false, yes/no, t/f or 1/0".into(),
+        ColumnType::Integer => "expected a whole number between -2147483648 and 2147483647".into(),
+        ColumnType::BigInt => "expected a whole number".into(),
+        ColumnType::Double => "expected a number such as 3.14 or -2e5".into(),
+        ColumnType::Decimal { precision, scale } => format!(
+            "expected a plain number with at most {} digits before the point",
+            precision - scale
+        ),
+        ColumnType::Varchar => "any text".into(),
+        ColumnType::Date => "expected YYYY-MM-DD".into(),
+        ColumnType::Timestamp => "expected YYYY-MM-DD HH:MM:SS[.ffffff]".into(),
+    }
+}
+
+/// The key a converted value is compared by for the `unique` rule.
+pub fn unique_key(cell: Cell, text: &str) -> UniqueKey {
+    match cell {
+        Cell::Bool(value) => UniqueKey::Bool(value),
+        Cell::Int(value) => UniqueKey::Int(value),
+        Cell::Float(value) => UniqueKey::Float(value.to_bits()),
+        Cell::Decimal(value) => UniqueKey::Decimal(value),
+        Cell::Date(value) => UniqueKey::Date(value),
+        Cell::Timestamp(value) => UniqueKey::Timestamp(value),
+        Cell::Text | Cell::Null => UniqueKey::Text(text.into()),
+    }
+}
+
+/// The unique key of a value already stored in a table, read back as text.
+pub fn key_for_stored_text(column_type: ColumnType, text: &str) -> Option<UniqueKey> {
+    let text = if column_type == ColumnType::Varchar { text } else { text.trim() };
+    parse_cell(column_type, text).map(|cell| unique_key(cell, text))
+}
+
+/// Shows a value in a message, cut to a readable length.
+fn quoted(text: &str) -> String {
+    const LIMIT: usize = 60;
+    if text.chars().count() > LIMIT {
+        let cut: String = text.chars().take(LIMIT).collect();
+        format!("'{cut}...'")
+    } else {
+        format!("'{text}'")
+    }
+}
+
+fn plural(count: usize) -> &'static str {
+    if count == 1 { "" } else { "s" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::import::plan::Rules;
+    use crate::import::records::{Dialect, RecordReader};
+    use crate::import::schema::compile_pattern;
+
+    fn column(column_type: ColumnType, rules: Rules) -> ColumnPlan {
+        ColumnPlan {
+            name: "c".into(),
+            column_type,
+            source_index: 0,
+            rules,
+        }
+    }
+
+    #[test]
+    fn converts_and_nulls_empty_fields() {
+        assert_eq!(convert(&column(ColumnType::BigInt, Rules::default()), " 42 "), Ok(Cell::Int(42)));
+        assert_eq!(convert(&column(ColumnType::BigInt, Rules::default()), ""), Ok(Cell::Null));
+        assert_eq!(convert(&column(ColumnType::Varchar, Rules::default()), " x "), Ok(Cell::Text));
+    }
+
+    #[test]
+    fn each_rule_fails_with_its_kind() {
+        let kind = |column_type, rules, text| convert(&column(column_type, rules), text).unwrap_err().kind;
+        let required = Rules {
+            required: true,
+            ..Rules::default()
+        };
+        assert_eq!(kind(ColumnType::Varchar, required, ""), ProblemKind::Required);
+        assert_eq!(kind(ColumnType::Integer, Rules::default(), "3000000000"), ProblemKind::InvalidValue);
+        let pattern = Rules {
+            pattern: Some(compile_pattern("[a-z]+@[a-z]+").unwrap()),
+            ..Rules::default()
+        };
+        assert_eq!(kind(ColumnType::Varchar, pattern, "nobody"), ProblemKind::Pattern);
+        let range = Rules {
+            min: Some(0.0),
+            max: Some(10.0),
+            ..Rules::default()
+        };
+        assert_eq!(kind(ColumnType::Double, range.clone(), "-1"), ProblemKind::OutOfRange);
+        assert_eq!(kind(ColumnType::BigInt, range, "11"), ProblemKind::OutOfRange);
+        let length = Rules {
+            min_length: Some(2),
+            max_length: Some(3),
+            ..Rules::default()
+        };
+        assert_eq!(kind(ColumnType::Varchar, length.clone(), "a"), ProblemKind::Length);
+        assert_eq!(kind(ColumnType::Varchar, length, "abcd"), ProblemKind::Length);
+        let allowed = Rules {
+            one_of: Some(vec!["DE".into(), "FR".into()]),
+            ..Rules::default()
+        };
+        assert_eq!(kind(ColumnType::Varchar, allowed, "US"), ProblemKind::NotAllowed);
+    }
+
+    #[test]
+    fn messages_say_what_was_expected() {
+        let problem = convert(&column(ColumnType::Date, Rules::default()), "03/04/2024").unwrap_err();
+        assert_eq!(problem.message, "'03/04/2024' is not a valid DATE (expected YYYY-MM-DD)");
+        assert_eq!(problem.column.as_deref(), Some("c"));
+    }
+
+    fn plan(unique: bool) -> ImportPlan {
+        ImportPlan {
+            dialect: Dialect::default(),
+            has_header: true,
+            field_count: 2,
+            source_columns: vec!["id".into(), "name".into()],
+            columns: vec![
+                ColumnPlan {
+                    name: "id".into(),
+                    column_type: ColumnType::BigInt,
+                    source_index: 0,
+                    rules: Rules {
+                        unique,
+                        ..Rules::default()
+                    },
+                },
+                ColumnPlan {
+                    name: "name".into(),
+                    column_type: ColumnType::Varchar,
+                    source_index: 1,
+                    rules: Rules::default(),
+                },
+            ],
+        }
+    }
+
+    fn check_all(validator: &mut RowValidator, input: &[u8]) -> Vec<Vec<ProblemKind>> {
+        let mut reader = RecordReader::new(input, Dialect::default());
+        let (mut cells, mut problems) = (Vec::new(), Vec::new());
+        let mut outcomes = Vec::new();
+        while let Some(record) = reader.next_record().unwrap() {
+            validator.check(&record, false, &mut cells, &mut problems);
+            outcomes.push(problems.iter().map(|p| p.kind).collect());
+        }
+        outcomes
+    }
+
+    #[test]
+    fn unique_values_fail_after_their_first_good_occurrence() {
+        let mut validator = RowValidator::new(plan(true), "t".into(), vec![vec![UniqueKey::Int(9)], vec![]]);
+        let outcomes = check_all(&mut validator, b"1,a\n01,b\n9,c\n2,x,y\n2,d\n");
+        assert_eq!(
+            outcomes,
+            vec![
+                vec![],
+                vec![ProblemKind::Unique],
+                vec![ProblemKind::Unique],
+                vec![ProblemKind::TooManyFields],
+                vec![],
+            ]
+        );
+    }
+
+    #[test]
+    fn a_row_keeps_all_of_its_problems() {
+        let mut validator = RowValidator::new(plan(false), "t".into(), vec![vec![], vec![]]);
+        let outcomes = check_all(&mut validator, b"x\n\"bad\xff\",y\n");
+        assert_eq!(outcomes[0], vec![ProblemKind::TooFewFields, ProblemKind::InvalidValue]);
+        assert_eq!(outcomes[1], vec![ProblemKind::Encoding, ProblemKind::InvalidValue]);
+    }
+}

@@ -1,0 +1,18 @@
+//! Sluice's engine: everything that moves rows between CSV files and DuckDB, with no user interface
+//! in it. The command line (`src/cli`) and the desktop window are thin front ends over this crate.
+//!
+//! Where things live:
+//! - [`import`]: reading, sniffing, validating and streaming CSV into a table, keeping every
+//!   rejected row with its line number and reasons.
+//! - [`store`]: the DuckDB database, Sluice's own tables (jobs and failed rows) and their records.
+//! - [`progress`]: how a running job reports progress and learns that it was cancelled.
+//! - [`memory`]: process memory readings.
+//! - [`sql`]: quoting of identifiers, the one way user text reaches SQL other than as a parameter.
+//! - [`bench`]: synthetic data and the measurements behind `sluice bench`.
+
+pub mod bench;
+pub mod import;
+pub mod memory;
+pub mod progress;
+pub mod sql;
+pub mod store;

@@ -1,0 +1,71 @@
+//! How a running job talks to whoever started it: a cancel flag it polls and a sink it reports
+//! progress to. The engine drives the loop; the caller decides what progress means to it (a
+//! terminal bar, a JSON line, an event to the window).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// A shared flag that asks a job to stop. Cloning shares the flag.
+#[derive(Clone, Debug, Default)]
+pub struct CancelToken(Arc<AtomicBool>);
+
+impl CancelToken {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Asks the job to stop at its next check (between batches).
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// A snapshot of an import's counters, reported once per batch.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ImportProgress {
+    /// Data records read so far (the header is not counted).
+    pub rows_read: u64,
+    /// Rows written to the target so far (visible only once the job commits).
+    pub rows_imported: u64,
+    pub rows_failed: u64,
+    /// Bytes of the source file consumed, compressed bytes for gzip input.
+    pub bytes_read: u64,
+    /// Size of the source file in bytes, when known.
+    pub bytes_total: Option<u64>,
+}
+
+/// Receives progress from a running job. Called at most once per batch, never per row.
+pub trait ProgressSink {
+    fn progress(&mut self, progress: &ImportProgress);
+}
+
+/// A sink for callers that do not care about progress.
+pub struct NoProgress;
+
+impl ProgressSink for NoProgress {
+    fn progress(&mut self, _progress: &ImportProgress) {}
+}
+
+impl<F: FnMut(&ImportProgress)> ProgressSink for F {
+    fn progress(&mut self, progress: &ImportProgress) {
+        self(progress)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cancel_is_shared_between_clones() {
+        let token = CancelToken::new();
+        let clone = token.clone();
+        assert!(!clone.is_cancelled());
+        token.cancel();
+        assert!(clone.is_cancelled());
+    }
+}

@@ -1,0 +1,178 @@
+//! Failed rows and their problems: written by imports in the same transaction as the good rows,
+//! read back page by page for reports and the window.
+
+use std::collections::BTreeMap;
+
+use duckdb::{Connection, params};
+
+use super::StoreError;
+use crate::import::FailedRow;
+
+/// Stores failed rows of job `job_id` through DuckDB's appender.
+pub fn append_failed_rows(conn: &Connection, job_id: i64, rows: &[FailedRow]) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let context = "storing failed rows";
+    let mut row_appender = conn
+        .appender_to_db("failed_rows", "sluice")
+        .map_err(StoreError::query(context))?;
+    let mut problem_appender = conn
+        .appender_to_db("failed_row_problems", "sluice")
+        .map_err(StoreError::query(context))?;
+    for row in rows {
+        let fields = serde_json::to_string(&row.fields).unwrap_or_else(|_| "[]".into());
+        row_appender
+            .append_row(params![
+                job_id,
+                row.record_no as i64,
+                row.line as i64,
+                row.byte_offset as i64,
+                row.raw,
+                row.raw_bytes,
+                fields
+            ])
+            .map_err(StoreError::query(context))?;
+        for problem in &row.problems {
+            problem_appender
+                .append_row(params![
+                    job_id,
+                    row.record_no as i64,
+                    problem.field_index.map(|index| index as i32),
+                    problem.column,
+                    problem.kind.as_str(),
+                    problem.message
+                ])
+                .map_err(StoreError::query(context))?;
+        }
+    }
+    row_appender.flush().map_err(StoreError::query(context))?;
+    problem_appender.flush().map_err(StoreError::query(context))?;
+    Ok(())
+}
+
+/// One problem of a stored failed row.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct StoredProblem {
+    pub field_index: Option<i64>,
+    pub column: Option<String>,
+    pub kind: String,
+    pub message: String,
+}
+
+/// A failed row as read back.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct StoredFailedRow {
+    pub record_no: i64,
+    pub line: i64,
+    pub byte_offset: i64,
+    pub raw: String,
+    pub fields: Vec<String>,
+    pub problems: Vec<StoredProblem>,
+}
+
+/// Which failed rows to read.
+#[derive(Clone, Debug, Default)]
+pub struct FailedRowFilter {
+    /// Only rows with a problem of this kind (`ProblemKind::as_str`).
+    pub kind: Option<String>,
+}
+
+/// Number of failed rows of a job matching `filter`.
+pub fn count_failed_rows(conn: &Connection, job_id: i64, filter: &FailedRowFilter) -> Result<u64, StoreError> {
+    let count: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sluice.failed_rows f WHERE f.job_id = ? AND (?::VARCHAR IS NULL OR EXISTS \
+             (SELECT 1 FROM sluice.failed_row_problems p WHERE p.job_id = f.job_id AND p.record_no = f.record_no AND p.kind = ?))",
+            params![job_id, filter.kind, filter.kind],
+            |row| row.get(0),
+        )
+        .map_err(StoreError::query("counting failed rows"))?;
+    Ok(count as u64)
+}
+
+/// Failed rows of a job in file order, `limit` of them after skipping `offset`.
+pub fn read_failed_rows(
+    conn: &Connection,
+    job_id: i64,
+    filter: &FailedRowFilter,
+    offset: u64,
+    limit: u64,
+) -> Result<Vec<StoredFailedRow>, StoreError> {
+    let context = "reading failed rows";
+    let mut statement = conn
+        .prepare(
+            "SELECT f.record_no, f.line, f.byte_offset, f.raw, f.fields FROM sluice.failed_rows f \
+             WHERE f.job_id = ? AND (?::VARCHAR IS NULL OR EXISTS (SELECT 1 FROM sluice.failed_row_problems p \
+             WHERE p.job_id = f.job_id AND p.record_no = f.record_no AND p.kind = ?)) \
+             ORDER BY f.record_no LIMIT ? OFFSET ?",
+        )
+        .map_err(StoreError::query(context))?;
+    let mut rows: Vec<StoredFailedRow> = statement
+        .query_map(
+            params![job_id, filter.kind, filter.kind, limit as i64, offset as i64],
+            |row| {
+                let fields: String = row.get(4)?;
+                Ok(StoredFailedRow {
+                    record_no: row.get(0)?,
+                    line: row.get(1)?,
+                    byte_offset: row.get(2)?,
+                    raw: row.get(3)?,
+                    fields: serde_json::from_str(&fields).unwrap_or_default(),
+                    problems: Vec::new(),
+                })
+            },
+        )
+        .map_err(StoreError::query(context))?
+        .collect::<Result<_, _>>()
+        .map_err(StoreError::query(context))?;
+    let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
+        return Ok(rows);
+    };
+    let (first, last) = (first.record_no, last.record_no);
+    let mut problems: BTreeMap<i64, Vec<StoredProblem>> = BTreeMap::new();
+    let mut statement = conn
+        .prepare(
+            "SELECT record_no, field_index, column_name, kind, message FROM sluice.failed_row_problems \
+             WHERE job_id = ? AND record_no BETWEEN ? AND ? ORDER BY record_no, rowid",
+        )
+        .map_err(StoreError::query(context))?;
+    let found = statement
+        .query_map(params![job_id, first, last], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                StoredProblem {
+                    field_index: row.get(1)?,
+                    column: row.get(2)?,
+                    kind: row.get(3)?,
+                    message: row.get(4)?,
+                },
+            ))
+        })
+        .map_err(StoreError::query(context))?;
+    for entry in found {
+        let (record_no, problem) = entry.map_err(StoreError::query(context))?;
+        problems.entry(record_no).or_default().push(problem);
+    }
+    for row in &mut rows {
+        row.problems = problems.remove(&row.record_no).unwrap_or_default();
+    }
+    Ok(rows)
+}
+
+/// How many failed rows of a job have each kind of problem.
+pub fn problem_counts(conn: &Connection, job_id: i64) -> Result<Vec<(String, u64)>, StoreError> {
+    let context = "counting problems";
+    let mut statement = conn
+        .prepare(
+            "SELECT kind, count(DISTINCT record_no) FROM sluice.failed_row_problems WHERE job_id = ? \
+             GROUP BY kind ORDER BY 2 DESC, 1",
+        )
+        .map_err(StoreError::query(context))?;
+    let counts = statement
+        .query_map([job_id], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)? as u64)))
+        .map_err(StoreError::query(context))?
+        .collect::<Result<_, _>>()
+        .map_err(StoreError::query(context))?;
+    Ok(counts)
+}

@@ -1,0 +1,176 @@
+//! The DuckDB database and Sluice's own bookkeeping in it.
+//!
+//! Sluice keeps its records (jobs, failed rows and their problems) in a schema of its own,
+//! `sluice`, so they never mix with the user's tables in `main`. Opening a store creates that
+//! schema on first use and marks jobs that a dead process left queued or running as interrupted:
+//! their rows were never committed, so nothing else needs repairing.
+
+mod catalog;
+mod failed;
+mod jobs;
+
+use std::path::{Path, PathBuf};
+
+use duckdb::{Config, Connection};
+
+pub use catalog::{existing_table, list_tables, table_columns, table_exists};
+pub use failed::{
+    FailedRowFilter, StoredFailedRow, StoredProblem, append_failed_rows, count_failed_rows, problem_counts,
+    read_failed_rows,
+};
+pub use jobs::{JobKind, JobOutcome, JobRecord, JobStatus, finish_job, get_job, insert_job, list_jobs, set_source_columns};
+
+/// File name of the default database inside the user's data folder.
+const DEFAULT_FILE_NAME: &str = "sluice.duckdb";
+
+const SCHEMA_SQL: &str = include_str!("schema.sql");
+
+/// Errors opening or using the database.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the database {path} is already open in another Sluice window or program; close it there and try again")]
+    Locked { path: PathBuf },
+    #[error("cannot open the database {path}: {source}")]
+    Open { path: PathBuf, source: duckdb::Error },
+    #[error("cannot create the folder {path}: {source}")]
+    CreateDir { path: PathBuf, source: std::io::Error },
+    #[error("no user data folder is known on this system; choose a database with --db PATH")]
+    NoDataDir,
+    #[error("{context}: {source}")]
+    Query {
+        context: &'static str,
+        source: duckdb::Error,
+    },
+}
+
+impl StoreError {
+    /// Wraps a DuckDB error with what Sluice was doing at the time.
+    pub fn query(context: &'static str) -> impl FnOnce(duckdb::Error) -> StoreError {
+        move |source| StoreError::Query { context, source }
+    }
+}
+
+/// Settings passed to DuckDB when the database is opened.
+#[derive(Clone, Debug, Default)]
+pub struct StoreOptions {
+    /// DuckDB's memory limit, such as "2GB"; DuckDB's default when `None`.
+    pub memory_limit: Option<String>,
+    /// DuckDB's worker threads; DuckDB's default (all cores) when `None`.
+    pub threads: Option<usize>,
+}
+
+/// An open database. Each job works on its own connection from [`Store::connect`].
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// The database used when none is named: `sluice.duckdb` in the user's data folder.
+pub fn default_database_path() -> Result<PathBuf, StoreError> {
+    let dirs = directories::ProjectDirs::from("", "", "Sluice").ok_or(StoreError::NoDataDir)?;
+    Ok(dirs.data_dir().join(DEFAULT_FILE_NAME))
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path`.
+    pub fn open(path: &Path, options: &StoreOptions) -> Result<Self, StoreError> {
+        if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|source| StoreError::CreateDir {
+                path: parent.to_path_buf(),
+                source,
+            })?;
+        }
+        let open_error = |source: duckdb::Error| {
+            if source.to_string().contains("Could not set lock on file") {
+                StoreError::Locked {
+                    path: path.to_path_buf(),
+                }
+            } else {
+                StoreError::Open {
+                    path: path.to_path_buf(),
+                    source,
+                }
+            }
+        };
+        let config = duckdb_config(options).map_err(open_error)?;
+        let conn = Connection::open_with_flags(path, config).map_err(open_error)?;
+        conn.execute_batch(SCHEMA_SQL)
+            .map_err(StoreError::query("creating Sluice's tables"))?;
+        let store = Self {
+            conn,
+            path: path.to_path_buf(),
+        };
+        jobs::mark_interrupted(&store.conn)?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The store's own connection, for short queries on the calling thread.
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// A new connection to the same database, for a job running on another thread.
+    pub fn connect(&self) -> Result<Connection, StoreError> {
+        self.conn
+            .try_clone()
+            .map_err(StoreError::query("opening a connection"))
+    }
+}
+
+fn duckdb_config(options: &StoreOptions) -> duckdb::Result<Config> {
+    let mut config = Config::default();
+    if let Some(limit) = &options.memory_limit {
+        config = config.max_memory(limit)?;
+    }
+    if let Some(threads) = options.threads {
+        config = config.threads(threads as i64)?;
+    }
+    Ok(config)
+}
+
+/// Milliseconds since the Unix epoch, the unit of every time Sluice stores.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_millis() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn creates_its_schema_apart_from_user_tables() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("nested/db.duckdb"), &StoreOptions::default()).unwrap();
+        let sluice_tables: i64 = store
+            .conn()
+            .query_row(
+                "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'sluice'",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert!(sluice_tables >= 3);
+        assert!(list_tables(store.conn()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn reopening_marks_unfinished_jobs_interrupted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.duckdb");
+        let job_id = {
+            let store = Store::open(&path, &StoreOptions::default()).unwrap();
+            insert_job(store.conn(), JobKind::Import, JobStatus::Running, Some("a.csv"), Some("t"), None, None)
+                .unwrap()
+        };
+        let store = Store::open(&path, &StoreOptions::default()).unwrap();
+        let job = get_job(store.conn(), job_id).unwrap().unwrap();
+        assert_eq!(job.status, JobStatus::Interrupted);
+        assert!(job.finished_at_ms.is_some());
+    }
+}

@@ -1,0 +1,41 @@
+-- Sluice's own tables. They live in the `sluice` schema so the user's tables in `main` stay theirs.
+-- Times are milliseconds since the Unix epoch.
+CREATE SCHEMA IF NOT EXISTS sluice;
+CREATE SEQUENCE IF NOT EXISTS sluice.job_id_seq START 1;
+CREATE TABLE IF NOT EXISTS sluice.jobs (
+    job_id          BIGINT NOT NULL,
+    kind            VARCHAR NOT NULL,
+    status          VARCHAR NOT NULL,
+    source          VARCHAR,
+    target          VARCHAR,
+    spec            VARCHAR,
+    source_columns  VARCHAR,
+    rows_read       BIGINT NOT NULL DEFAULT 0,
+    rows_imported   BIGINT NOT NULL DEFAULT 0,
+    rows_failed     BIGINT NOT NULL DEFAULT 0,
+    rows_written    BIGINT NOT NULL DEFAULT 0,
+    bytes_read      BIGINT NOT NULL DEFAULT 0,
+    bytes_total     BIGINT,
+    created_at_ms   BIGINT NOT NULL,
+    started_at_ms   BIGINT,
+    finished_at_ms  BIGINT,
+    peak_rss_bytes  BIGINT,
+    error           VARCHAR
+);
+CREATE TABLE IF NOT EXISTS sluice.failed_rows (
+    job_id       BIGINT NOT NULL,
+    record_no    BIGINT NOT NULL,
+    line         BIGINT NOT NULL,
+    byte_offset  BIGINT NOT NULL,
+    raw          VARCHAR NOT NULL,
+    raw_bytes    BLOB,
+    fields       VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sluice.failed_row_problems (
+    job_id       BIGINT NOT NULL,
+    record_no    BIGINT NOT NULL,
+    field_index  INTEGER,
+    column_name  VARCHAR,
+    kind         VARCHAR NOT NULL,
+    message      VARCHAR NOT NULL
+);
