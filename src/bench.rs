@@ -51,7 +51,11 @@ pub fn write_people_csv(path: &Path, rows: u64) -> io::Result<Generated> {
         } else {
             format!("user{id}@example.com")
         };
-        let age = if fault == Some(0) { "old".to_string() } else { age.to_string() };
+        let age = if fault == Some(0) {
+            "old".to_string()
+        } else {
+            age.to_string()
+        };
         let country = if fault == Some(3) { "XX" } else { country };
         let date = if fault == Some(4) {
             format!("{year}-13-{day:02}")
@@ -119,6 +123,21 @@ pub fn people_duckdb_columns() -> String {
         .map(|column| format!("'{}': '{}'", column.name, column.column_type))
         .collect();
     format!("{{{}}}", columns.join(", "))
+}
+
+/// SQL that creates table `people` with `rows` rows of the generated file's shape, in DuckDB.
+pub fn people_table_sql(rows: u64) -> String {
+    format!(
+        "CREATE TABLE people AS SELECT i AS id, \
+         ['Ada','Alan','Grace','Linus'][1 + i % 4] || ' ' || ['Lovelace','Turing','Hopper','Torvalds'][1 + i % 3] AS name, \
+         'user' || i || '@example.com' AS email, (18 + i % 73)::INTEGER AS age, \
+         ['DE','FR','US','GB','NL','SE','JP','BR'][1 + i % 8] AS country, \
+         DATE '2015-01-01' + (i % 3650)::INTEGER AS signup_date, \
+         TIMESTAMP '2015-01-01 00:00:00' + to_seconds(i * 37 % 300000000) AS last_login, \
+         ((i * 7919) % 1000000 / 100.0)::DECIMAL(12,2) AS amount \
+         FROM range(1, {} + 1) t(i)",
+        rows
+    )
 }
 
 #[cfg(test)]

@@ -4,15 +4,21 @@
 //! Where things live:
 //! - [`import`]: reading, sniffing, validating and streaming CSV into a table, keeping every
 //!   rejected row with its line number and reasons.
+//! - [`engine`]: the job runtime: worker pool, typed events, cancellation, memory sampling.
+//! - [`export`]: filtered, streamed exports to CSV, gzip CSV, chunks or Parquet.
 //! - [`store`]: the DuckDB database, Sluice's own tables (jobs and failed rows) and their records.
 //! - [`progress`]: how a running job reports progress and learns that it was cancelled.
 //! - [`memory`]: process memory readings.
 //! - [`sql`]: quoting of identifiers, the one way user text reaches SQL other than as a parameter.
+//! - [`throttle`]: the token bucket that caps rows per second.
 //! - [`bench`]: synthetic data and the measurements behind `sluice bench`.
 
 pub mod bench;
+pub mod engine;
+pub mod export;
 pub mod import;
 pub mod memory;
 pub mod progress;
 pub mod sql;
 pub mod store;
+pub mod throttle;

@@ -47,3 +47,71 @@ mod tests {
         assert!(peak_rss_bytes().unwrap_or(0) >= current_rss_bytes().unwrap_or(0) / 2);
     }
 }
+
+/// One reading of memory use.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct MemorySample {
+    /// Milliseconds since the Unix epoch.
+    pub at_ms: i64,
+    pub rss_bytes: Option<u64>,
+    /// Memory DuckDB's buffer manager reports in use, where it reports it.
+    pub duckdb_bytes: Option<u64>,
+}
+
+/// The most recent samples, oldest first; the oldest are dropped beyond the capacity.
+#[derive(Clone, Debug)]
+pub struct MemoryHistory {
+    samples: std::collections::VecDeque<MemorySample>,
+    capacity: usize,
+}
+
+impl MemoryHistory {
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            samples: std::collections::VecDeque::with_capacity(capacity.min(4096)),
+            capacity: capacity.max(1),
+        }
+    }
+
+    pub fn push(&mut self, sample: MemorySample) {
+        if self.samples.len() == self.capacity {
+            self.samples.pop_front();
+        }
+        self.samples.push_back(sample);
+    }
+
+    pub fn samples(&self) -> impl Iterator<Item = &MemorySample> {
+        self.samples.iter()
+    }
+
+    pub fn latest(&self) -> Option<&MemorySample> {
+        self.samples.back()
+    }
+
+    pub fn len(&self) -> usize {
+        self.samples.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.samples.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod history_tests {
+    use super::*;
+
+    #[test]
+    fn keeps_only_the_newest_samples() {
+        let mut history = MemoryHistory::new(3);
+        for at_ms in 0..5 {
+            history.push(MemorySample {
+                at_ms,
+                ..MemorySample::default()
+            });
+        }
+        let kept: Vec<i64> = history.samples().map(|s| s.at_ms).collect();
+        assert_eq!(kept, [2, 3, 4]);
+        assert_eq!(history.latest().map(|s| s.at_ms), Some(4));
+    }
+}

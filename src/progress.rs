@@ -24,34 +24,41 @@ impl CancelToken {
     }
 }
 
-/// A snapshot of an import's counters, reported once per batch.
+/// A snapshot of a job's counters, reported once per batch. Imports fill the read, imported and
+/// failed counts; exports the written counts and the total from their COUNT query.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
-pub struct ImportProgress {
+pub struct Progress {
     /// Data records read so far (the header is not counted).
     pub rows_read: u64,
     /// Rows written to the target so far (visible only once the job commits).
     pub rows_imported: u64,
     pub rows_failed: u64,
+    /// Rows an export has written so far.
+    pub rows_written: u64,
+    /// Rows an export will write in all, when known.
+    pub rows_total: Option<u64>,
     /// Bytes of the source file consumed, compressed bytes for gzip input.
     pub bytes_read: u64,
     /// Size of the source file in bytes, when known.
     pub bytes_total: Option<u64>,
+    /// Bytes an export has written to its files.
+    pub bytes_written: u64,
 }
 
 /// Receives progress from a running job. Called at most once per batch, never per row.
 pub trait ProgressSink {
-    fn progress(&mut self, progress: &ImportProgress);
+    fn progress(&mut self, progress: &Progress);
 }
 
 /// A sink for callers that do not care about progress.
 pub struct NoProgress;
 
 impl ProgressSink for NoProgress {
-    fn progress(&mut self, _progress: &ImportProgress) {}
+    fn progress(&mut self, _progress: &Progress) {}
 }
 
-impl<F: FnMut(&ImportProgress)> ProgressSink for F {
-    fn progress(&mut self, progress: &ImportProgress) {
+impl<F: FnMut(&Progress)> ProgressSink for F {
+    fn progress(&mut self, progress: &Progress) {
         self(progress)
     }
 }

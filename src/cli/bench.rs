@@ -23,15 +23,34 @@ pub enum BenchCommand {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// Build a table, export it as CSV and gzip CSV, and time DuckDB's COPY TO of the same query.
+    Export {
+        /// Rows in the generated table.
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: u64,
+        /// Folder for the database and the exported files (default: a temporary folder).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
     /// (internal) Time DuckDB's read_csv of FILE into a new table, in this process.
     #[command(hide = true)]
     DuckdbReadCsv { file: PathBuf, db: PathBuf },
+    /// (internal) Time DuckDB's COPY TO of table people into OUT, in this process.
+    #[command(hide = true)]
+    DuckdbCopy {
+        db: PathBuf,
+        out: PathBuf,
+        #[arg(long)]
+        gzip: bool,
+    },
 }
 
 pub fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
         BenchCommand::Import { rows, dir } => bench_import(rows, dir),
+        BenchCommand::Export { rows, dir } => bench_export(rows, dir),
         BenchCommand::DuckdbReadCsv { file, db } => duckdb_read_csv(&file, &db),
+        BenchCommand::DuckdbCopy { db, out, gzip } => duckdb_copy(&db, &out, gzip),
     }
 }
 
@@ -71,7 +90,10 @@ fn bench_import(rows: u64, dir: Option<PathBuf>) -> anyhow::Result<()> {
     )?;
     eprintln!("Importing with DuckDB's read_csv...");
     let duckdb = run_child(
-        Command::new(&exe).args(["bench", "duckdb-read-csv"]).arg(&csv_path).arg(&duckdb_db),
+        Command::new(&exe)
+            .args(["bench", "duckdb-read-csv"])
+            .arg(&csv_path)
+            .arg(&duckdb_db),
         "rows",
     )?;
 
@@ -93,7 +115,10 @@ fn bench_import(rows: u64, dir: Option<PathBuf>) -> anyhow::Result<()> {
             thousands(measured.rows)
         );
     }
-    println!("ratio sluice / duckdb: {:.2}x", seconds(&sluice) / seconds(&duckdb).max(1e-9));
+    println!(
+        "ratio sluice / duckdb: {:.2}x",
+        seconds(&sluice) / seconds(&duckdb).max(1e-9)
+    );
     Ok(())
 }
 
@@ -130,6 +155,83 @@ fn duckdb_read_csv(file: &Path, db: &Path) -> anyhow::Result<()> {
     conn.execute_batch(&sql)?;
     let elapsed_ms = started.elapsed().as_millis() as u64;
     let rows: i64 = conn.query_row("SELECT count(*) FROM people", [], |row| row.get(0))?;
+    println!(
+        "{}",
+        serde_json::json!({
+            "elapsed_ms": elapsed_ms,
+            "rows": rows,
+            "peak_rss_bytes": sluice::memory::peak_rss_bytes(),
+        })
+    );
+    Ok(())
+}
+
+fn bench_export(rows: u64, dir: Option<PathBuf>) -> anyhow::Result<()> {
+    let temp = tempfile::tempdir()?;
+    let dir = dir.unwrap_or_else(|| temp.path().to_path_buf());
+    std::fs::create_dir_all(&dir)?;
+    let db = dir.join("bench-export.duckdb");
+    let _ = std::fs::remove_file(&db);
+    eprintln!("Building a table of {} rows...", thousands(rows));
+    {
+        let conn = duckdb::Connection::open(&db)?;
+        conn.execute_batch(&sluice::bench::people_table_sql(rows))?;
+    }
+    let exe = std::env::current_exe()?;
+    let mut results = Vec::new();
+    for gzip in [false, true] {
+        let extension = if gzip { "csv.gz" } else { "csv" };
+        let ours = dir.join(format!("sluice.{extension}"));
+        let theirs = dir.join(format!("duckdb.{extension}"));
+        eprintln!("Exporting {extension} with Sluice...");
+        let mut command = Command::new(&exe);
+        command
+            .args(["export", "--table", "people", "--json", "--out"])
+            .arg(&ours)
+            .arg("--db")
+            .arg(&db);
+        if gzip {
+            command.arg("--gzip");
+        }
+        let sluice = run_child(&mut command, "rows_written")?;
+        eprintln!("Exporting {extension} with DuckDB's COPY TO...");
+        let mut command = Command::new(&exe);
+        command.args(["bench", "duckdb-copy"]).arg(&db).arg(&theirs);
+        if gzip {
+            command.arg("--gzip");
+        }
+        let duckdb = run_child(&mut command, "rows")?;
+        let size = |path: &Path| std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        results.push((extension, sluice, size(&ours), duckdb, size(&theirs)));
+    }
+    println!("Table: {} rows", thousands(rows));
+    for (extension, sluice, our_size, duckdb, their_size) in &results {
+        let seconds = |m: &Measured| m.elapsed_ms as f64 / 1000.0;
+        println!(
+            "{extension:<7} sluice {:>7.2} s {:>10} peak RSS {:>10} | duckdb {:>7.2} s {:>10} peak RSS {:>10} | time ratio {:.2}x, size ratio {:.3}",
+            seconds(sluice),
+            megabytes(*our_size),
+            mebibytes(sluice.peak_rss_bytes),
+            seconds(duckdb),
+            megabytes(*their_size),
+            mebibytes(duckdb.peak_rss_bytes),
+            seconds(sluice) / seconds(duckdb).max(1e-9),
+            *our_size as f64 / (*their_size).max(1) as f64
+        );
+    }
+    Ok(())
+}
+
+fn duckdb_copy(db: &Path, out: &Path, gzip: bool) -> anyhow::Result<()> {
+    let conn = duckdb::Connection::open(db)?;
+    let rows: i64 = conn.query_row("SELECT count(*) FROM people", [], |row| row.get(0))?;
+    let started = Instant::now();
+    let options = if gzip { "HEADER, COMPRESSION gzip" } else { "HEADER" };
+    conn.execute_batch(&format!(
+        "COPY people TO {} ({options})",
+        quote_literal(&out.display().to_string())
+    ))?;
+    let elapsed_ms = started.elapsed().as_millis() as u64;
     println!(
         "{}",
         serde_json::json!({

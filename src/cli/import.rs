@@ -1,14 +1,15 @@
-//! `sluice import`: one file into one table, with a summary that makes failed rows impossible to
-//! miss.
+//! `sluice import`: one file into one table, run on the same job runtime as the window. Progress
+//! goes to a bar on a terminal or, with `--json`, to JSON lines; the summary makes failed rows
+//! impossible to miss.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use sluice::import::{ImportMode, ImportRequest, SchemaFile, SniffHints, encoding_for_label, run_import};
-use sluice::progress::{CancelToken, NoProgress};
-use sluice::store::JobStatus;
+use sluice::engine::{Engine, EngineConfig, JobSpec, JobSummary};
+use sluice::import::{ImportMode, ImportRequest, ImportSummary, SchemaFile, SniffHints, encoding_for_label};
 
+use super::follow::{Ended, follow, unfinished_json};
 use super::format::{megabytes, thousands};
 use super::{DbArgs, EXIT_CANCELLED, parse_single_byte};
 
@@ -39,7 +40,10 @@ pub struct ImportArgs {
     /// Rows per batch written to DuckDB.
     #[arg(long, default_value_t = sluice::import::DEFAULT_BATCH_ROWS)]
     batch_rows: usize,
-    /// Print the summary as JSON on the last line of standard output.
+    /// Cap the import at this many rows per second.
+    #[arg(long)]
+    max_rows_per_sec: Option<u64>,
+    /// Print progress and the summary as JSON lines on standard output (the summary last).
     #[arg(long)]
     json: bool,
     #[command(flatten)]
@@ -55,65 +59,62 @@ enum ModeArg {
 
 pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     let request = request_from(&args)?;
-    let store = args.db.open()?;
-    let cancel = CancelToken::new();
-    let on_interrupt = cancel.clone();
-    ctrlc::set_handler(move || on_interrupt.cancel()).context("cannot install the Ctrl-C handler")?;
-
-    match run_import(&store, &request, &mut NoProgress, &cancel) {
-        Ok(summary) => {
+    let mut config = EngineConfig::new(args.db.path()?);
+    config.workers = 1;
+    config.memory_limit = args.db.memory_limit.clone();
+    let engine = Engine::start(config)?;
+    let job_id = engine.submit(JobSpec::Import(request.clone()))?;
+    match follow(&engine, job_id, args.json)? {
+        Ended::Finished(JobSummary::Import(summary)) => {
             if args.json {
                 let mut value = serde_json::to_value(&summary)?;
-                value["event"] = serde_json::json!(event_name(summary.status));
+                value["event"] = serde_json::json!("finished");
                 println!("{value}");
             } else {
                 print_summary(&summary, &request);
             }
-            Ok(if summary.status == JobStatus::Cancelled {
-                ExitCode::from(EXIT_CANCELLED)
-            } else {
-                ExitCode::SUCCESS
-            })
+            Ok(ExitCode::SUCCESS)
         }
-        Err(failure) => {
+        Ended::Finished(_) => anyhow::bail!("job {job_id} was not an import"),
+        Ended::Cancelled => {
             if args.json {
+                println!("{}", unfinished_json(job_id, "cancelled", None));
+            } else {
                 println!(
-                    "{}",
-                    serde_json::json!({
-                        "event": "failed",
-                        "job_id": failure.job_id,
-                        "status": "failed",
-                        "error": failure.error.to_string(),
-                    })
+                    "Cancelled import of {} (job {job_id}): table '{}' was left exactly as it was.",
+                    request.path.display(),
+                    request.table
                 );
             }
-            Err(anyhow::Error::new(failure).context(format!("import of {} failed", args.file.display())))
+            Ok(ExitCode::from(EXIT_CANCELLED))
         }
-    }
-}
-
-fn event_name(status: JobStatus) -> &'static str {
-    match status {
-        JobStatus::Cancelled => "cancelled",
-        JobStatus::Failed => "failed",
-        _ => "finished",
+        Ended::Failed(error) => {
+            if args.json {
+                println!("{}", unfinished_json(job_id, "failed", Some(&error)));
+            }
+            anyhow::bail!("import of {} failed (job {job_id}): {error}", args.file.display());
+        }
     }
 }
 
 fn request_from(args: &ImportArgs) -> anyhow::Result<ImportRequest> {
-    let schema = args
-        .schema
-        .as_deref()
-        .map(SchemaFile::load)
-        .transpose()?;
+    let schema = args.schema.as_deref().map(SchemaFile::load).transpose()?;
     let encoding = args
         .encoding
         .as_deref()
         .map(|label| encoding_for_label(label).with_context(|| format!("unknown encoding '{label}'")))
         .transpose()?;
     let hints = SniffHints {
-        delimiter: args.delimiter.as_deref().map(|d| parse_single_byte(d, "delimiter")).transpose()?,
-        quote: args.quote.as_deref().map(|q| parse_single_byte(q, "quote")).transpose()?,
+        delimiter: args
+            .delimiter
+            .as_deref()
+            .map(|d| parse_single_byte(d, "delimiter"))
+            .transpose()?,
+        quote: args
+            .quote
+            .as_deref()
+            .map(|q| parse_single_byte(q, "quote"))
+            .transpose()?,
         has_header: args.no_header.then_some(false),
         encoding,
     };
@@ -128,22 +129,23 @@ fn request_from(args: &ImportArgs) -> anyhow::Result<ImportRequest> {
         schema,
         hints,
         batch_rows: args.batch_rows.max(1),
+        max_rows_per_sec: args.max_rows_per_sec,
     })
 }
 
-fn print_summary(summary: &sluice::import::ImportSummary, request: &ImportRequest) {
-    if summary.status == JobStatus::Cancelled {
-        println!(
-            "Cancelled import of {} (job {}): table '{}' was left exactly as it was.",
-            request.path.display(),
-            summary.job_id,
-            summary.table
-        );
-        return;
-    }
+fn print_summary(summary: &ImportSummary, request: &ImportRequest) {
     let seconds = summary.elapsed_ms as f64 / 1000.0;
-    let rate = if seconds > 0.0 { summary.rows_read as f64 / seconds } else { 0.0 };
-    println!("Imported {} into table '{}' (job {})", request.path.display(), summary.table, summary.job_id);
+    let rate = if seconds > 0.0 {
+        summary.rows_read as f64 / seconds
+    } else {
+        0.0
+    };
+    println!(
+        "Imported {} into table '{}' (job {})",
+        request.path.display(),
+        summary.table,
+        summary.job_id
+    );
     println!("  rows read      {:>14}", thousands(summary.rows_read));
     println!("  rows imported  {:>14}", thousands(summary.rows_imported));
     println!("  rows failed    {:>14}", thousands(summary.rows_failed));
@@ -153,7 +155,11 @@ fn print_summary(summary: &sluice::import::ImportSummary, request: &ImportReques
         thousands(summary.rows_imported),
         thousands(summary.rows_failed),
         thousands(summary.rows_read),
-        if balanced { "(every row accounted for)" } else { "(MISMATCH: please report this)" }
+        if balanced {
+            "(every row accounted for)"
+        } else {
+            "(MISMATCH: please report this)"
+        }
     );
     println!(
         "  {} in {seconds:.1} s, {} rows/s; encoding {}, delimiter {:?}, header {}",

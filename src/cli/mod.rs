@@ -2,6 +2,8 @@
 //! scripts. Errors become one readable line and a non-zero exit code here, and nowhere deeper.
 
 mod bench;
+mod export;
+mod follow;
 mod format;
 mod import;
 mod report;
@@ -32,16 +34,19 @@ pub struct DbArgs {
 }
 
 impl DbArgs {
-    fn open(&self) -> anyhow::Result<Store> {
-        let path = match &self.db {
+    fn path(&self) -> anyhow::Result<PathBuf> {
+        Ok(match &self.db {
             Some(path) => path.clone(),
             None => default_database_path()?,
-        };
+        })
+    }
+
+    fn open(&self) -> anyhow::Result<Store> {
         let options = StoreOptions {
             memory_limit: self.memory_limit.clone(),
             threads: None,
         };
-        Ok(Store::open(&path, &options)?)
+        Ok(Store::open(&self.path()?, &options)?)
     }
 }
 
@@ -49,6 +54,8 @@ impl DbArgs {
 enum Command {
     /// Import a CSV, TSV or gzip file into a table.
     Import(import::ImportArgs),
+    /// Export a table, or a filtered slice of it, to CSV, gzip CSV, chunks or Parquet.
+    Export(export::ExportArgs),
     /// Show the failed rows of an import as an error report.
     Failed(report::FailedArgs),
     /// List jobs, newest first.
@@ -62,14 +69,25 @@ enum Command {
 const EXIT_CANCELLED: u8 = 130;
 
 pub fn run() -> ExitCode {
-    let cli = Cli::parse();
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(error) => error.exit(),
+    };
+    // clap's derive flattens repeated multi-value options; `--where` needs its groups.
+    let filter_groups: Vec<Vec<String>> = matches
+        .subcommand_matches("export")
+        .and_then(|export| export.get_occurrences::<String>("where"))
+        .map(|groups| groups.map(|group| group.cloned().collect()).collect())
+        .unwrap_or_default();
     let result = match cli.command {
         None => {
-            use clap::CommandFactory;
             let _ = Cli::command().print_help();
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Import(args)) => import::run(args),
+        Some(Command::Export(args)) => export::run(args, filter_groups),
         Some(Command::Failed(args)) => report::failed(args).map(|()| ExitCode::SUCCESS),
         Some(Command::Jobs(args)) => report::jobs(args).map(|()| ExitCode::SUCCESS),
         Some(Command::Bench(command)) => bench::run(command).map(|()| ExitCode::SUCCESS),

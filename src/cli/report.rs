@@ -49,6 +49,7 @@ pub fn failed(args: FailedArgs) -> anyhow::Result<()> {
         write!(out, "[")?;
     }
     let mut csv_out = (!args.json).then(|| csv::Writer::from_writer(Vec::new()));
+    // Rows go through the CSV writer into this buffer, then out, a page at a time.
     if let Some(writer) = csv_out.as_mut() {
         let mut header = vec!["line".to_string(), "errors".to_string(), "raw".to_string()];
         header.extend(job.source_columns.iter().cloned());
@@ -74,10 +75,12 @@ pub fn failed(args: FailedArgs) -> anyhow::Result<()> {
             }
             first = false;
         }
-        if let Some(writer) = csv_out.as_mut() {
-            writer.flush()?;
-            out.write_all(writer.get_ref())?;
-            writer.get_mut().clear();
+        if let Some(writer) = csv_out.take() {
+            let buffer = writer
+                .into_inner()
+                .map_err(|error| anyhow::anyhow!("{}", error.error()))?;
+            out.write_all(&buffer)?;
+            csv_out = Some(csv::Writer::from_writer(Vec::new()));
         }
     }
     if args.json {
@@ -85,7 +88,12 @@ pub fn failed(args: FailedArgs) -> anyhow::Result<()> {
     }
     out.flush()?;
     if let Some(path) = &args.out {
-        eprintln!("Wrote {} failed rows of job {} to {}", thousands(offset), args.job_id, path.display());
+        eprintln!(
+            "Wrote {} failed rows of job {} to {}",
+            thousands(offset),
+            args.job_id,
+            path.display()
+        );
     }
     Ok(())
 }
@@ -132,8 +140,8 @@ pub fn jobs(args: JobsArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     println!(
-        "{:>5}  {:<7} {:<11} {:>12} {:>12} {:>10}  {}",
-        "job", "kind", "status", "read", "imported", "failed", "source -> target"
+        "{:>5}  {:<7} {:<11} {:>12} {:>12} {:>10}  source -> target",
+        "job", "kind", "status", "read", "imported", "failed"
     );
     for job in jobs {
         println!(

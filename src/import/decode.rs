@@ -93,9 +93,10 @@ impl<R: Read> TranscodingReader<R> {
             self.input_end = read_retrying(&mut self.inner, &mut self.input)?;
             self.input_done = self.input_end == 0;
         }
+        let room = self.output.len() - REPLACEMENT.len();
         let (result, read, written) = self.decoder.decode_to_utf8_without_replacement(
             &self.input[self.input_start..self.input_end],
-            &mut self.output[..self.output.len() - REPLACEMENT.len()],
+            &mut self.output[..room],
             self.input_done,
         );
         self.input_start += read;

@@ -21,11 +21,7 @@ pub fn infer_column_type<'a>(values: impl IntoIterator<Item = &'a str>) -> Colum
             break;
         }
     }
-    if any {
-        fits.best()
-    } else {
-        ColumnType::Varchar
-    }
+    if any { fits.best() } else { ColumnType::Varchar }
 }
 
 /// Whether `value` would be inferred as at least as specific as `column_type` on its own.
@@ -114,10 +110,7 @@ pub fn looks_like_header(first: &[String], rest: &[Vec<String>]) -> bool {
         if value.trim().is_empty() {
             continue;
         }
-        let column_type = infer_column_type(
-            rest.iter()
-                .filter_map(|record| record.get(column).map(String::as_str)),
-        );
+        let column_type = infer_column_type(rest.iter().filter_map(|record| record.get(column).map(String::as_str)));
         if column_type == ColumnType::Varchar {
             continue;
         }
@@ -153,7 +146,10 @@ mod tests {
         assert_eq!(infer_column_type(["1", "2.5"]), ColumnType::Double);
         assert_eq!(infer_column_type(["true", "No"]), ColumnType::Boolean);
         assert_eq!(infer_column_type(["2024-01-01", "1999-12-31"]), ColumnType::Date);
-        assert_eq!(infer_column_type(["2024-01-01", "2024-01-01 10:00:00"]), ColumnType::Timestamp);
+        assert_eq!(
+            infer_column_type(["2024-01-01", "2024-01-01 10:00:00"]),
+            ColumnType::Timestamp
+        );
         assert_eq!(infer_column_type(["1", "x"]), ColumnType::Varchar);
         assert_eq!(infer_column_type(["", " "]), ColumnType::Varchar);
     }

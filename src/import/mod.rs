@@ -37,11 +37,13 @@ pub use types::ColumnType;
 pub use validate::{Problem, ProblemKind};
 
 use crate::memory::peak_rss_bytes;
-use crate::progress::{CancelToken, ImportProgress, ProgressSink};
+use crate::progress::{CancelToken, Progress, ProgressSink};
 use crate::sql::{TableNameError, validate_table_name};
 use crate::store::{
-    JobKind, JobOutcome, JobStatus, Store, StoreError, existing_table, finish_job, insert_job, set_source_columns,
+    JobKind, JobOutcome, JobStatus, Store, StoreError, existing_table, finish_job, insert_job, mark_running,
+    set_source_columns,
 };
+use crate::throttle::TokenBucket;
 use load::{TableSetup, Written};
 use validate::RowValidator;
 
@@ -72,6 +74,8 @@ pub struct ImportRequest {
     pub schema: Option<SchemaFile>,
     pub hints: SniffHints,
     pub batch_rows: usize,
+    /// Caps the rows read per second (a token bucket); `None` runs at full speed.
+    pub max_rows_per_sec: Option<u64>,
 }
 
 impl ImportRequest {
@@ -83,10 +87,12 @@ impl ImportRequest {
             schema: None,
             hints: SniffHints::default(),
             batch_rows: DEFAULT_BATCH_ROWS,
+            max_rows_per_sec: None,
         }
     }
 
-    fn spec_json(&self) -> String {
+    /// The request as JSON, stored with its job.
+    pub fn spec_json(&self) -> String {
         serde_json::json!({
             "path": self.path,
             "table": self.table,
@@ -97,6 +103,7 @@ impl ImportRequest {
             "has_header": self.hints.has_header,
             "encoding": self.hints.encoding.map(|e| e.name()),
             "batch_rows": self.batch_rows,
+            "max_rows_per_sec": self.max_rows_per_sec,
         })
         .to_string()
     }
@@ -150,7 +157,8 @@ pub struct ImportFailure {
     pub error: ImportError,
 }
 
-/// Runs an import to the end on the calling thread (parsing runs on a helper thread).
+/// Records a new import job and runs it to the end on the calling thread (parsing runs on a
+/// helper thread).
 ///
 /// Returns the summary of a completed or cancelled import; anything else is an [`ImportFailure`],
 /// also recorded in the job's row.
@@ -160,27 +168,49 @@ pub fn run_import(
     progress: &mut dyn ProgressSink,
     cancel: &CancelToken,
 ) -> Result<ImportSummary, ImportFailure> {
-    let failure = |job_id, error: ImportError| ImportFailure { job_id, error };
-    validate_table_name(&request.table).map_err(|error| failure(None, error.into()))?;
-    let conn = store.connect().map_err(|error| failure(None, error.into()))?;
-    let source = request.path.display().to_string();
-    let spec = request.spec_json();
-    let bytes_total = std::fs::metadata(&request.path).ok().map(|m| m.len());
-    let job_id = insert_job(
-        &conn,
+    let job_id = store.allocate_job_id();
+    insert_job(
+        store.conn(),
+        job_id,
         JobKind::Import,
         JobStatus::Running,
-        Some(&source),
+        Some(&request.path.display().to_string()),
         Some(&request.table),
-        Some(&spec),
-        bytes_total,
+        Some(&request.spec_json()),
+        std::fs::metadata(&request.path).ok().map(|m| m.len()),
     )
-    .map_err(|error| failure(None, error.into()))?;
+    .map_err(|error| ImportFailure {
+        job_id: None,
+        error: error.into(),
+    })?;
+    run_import_job(store, job_id, request, progress, cancel)
+}
+
+/// Runs the import recorded as job `job_id` (already in `sluice.jobs`, queued or running).
+pub fn run_import_job(
+    store: &Store,
+    job_id: i64,
+    request: &ImportRequest,
+    progress: &mut dyn ProgressSink,
+    cancel: &CancelToken,
+) -> Result<ImportSummary, ImportFailure> {
+    let failure = |job_id, error: ImportError| ImportFailure { job_id, error };
+    let conn = store.conn();
+    let recorded_failure = |error: ImportError| {
+        let outcome = JobOutcome {
+            error: Some(error.to_string()),
+            ..JobOutcome::default()
+        };
+        let _ = finish_job(conn, job_id, JobStatus::Failed, &outcome);
+        failure(Some(job_id), error)
+    };
+    validate_table_name(&request.table).map_err(|error| recorded_failure(error.into()))?;
+    mark_running(conn, job_id).map_err(|error| recorded_failure(error.into()))?;
 
     let started = Instant::now();
     let mut totals = Written::default();
     let mut parse_totals = ParseTotals::default();
-    let result = import_rows(&conn, job_id, request, progress, cancel, &mut totals, &mut parse_totals);
+    let result = import_rows(conn, job_id, request, progress, cancel, &mut totals, &mut parse_totals);
     let elapsed_ms = started.elapsed().as_millis() as u64;
     let outcome = |error: Option<String>| JobOutcome {
         rows_read: parse_totals.rows_read.max(totals.rows_imported + totals.rows_failed),
@@ -211,7 +241,7 @@ pub fn run_import(
             let mut cancelled = outcome(Some("cancelled by the user; the target was left unchanged".into()));
             cancelled.rows_imported = 0;
             cancelled.rows_failed = 0;
-            finish_job(&conn, job_id, JobStatus::Cancelled, &cancelled).map_err(|e| failure(Some(job_id), e.into()))?;
+            finish_job(conn, job_id, JobStatus::Cancelled, &cancelled).map_err(|e| failure(Some(job_id), e.into()))?;
             Ok(ImportSummary {
                 job_id,
                 status: JobStatus::Cancelled,
@@ -233,7 +263,7 @@ pub fn run_import(
             failed.rows_failed = 0;
             // The job's failure is the error that matters; a second one while recording it would
             // only hide it, and reopening the database marks the job interrupted anyway.
-            let _ = finish_job(&conn, job_id, JobStatus::Failed, &failed);
+            let _ = finish_job(conn, job_id, JobStatus::Failed, &failed);
             Err(failure(Some(job_id), error))
         }
     }
@@ -287,10 +317,15 @@ fn import_rows(
     let (sender, receiver) = bounded(CHANNEL_BATCHES);
     let parser_cancel = cancel.clone();
     let batch_rows = request.batch_rows;
+    let throttle = request
+        .max_rows_per_sec
+        .map(|rate| TokenBucket::new(rate, batch_rows as u64));
     let parser = std::thread::Builder::new()
         .name(format!("sluice-parse-{job_id}"))
         .spawn(move || {
-            pipeline::parse_rows(source, validator, batch_rows, &parser_cancel, |batch| sender.send(batch).is_ok())
+            pipeline::parse_rows(source, validator, batch_rows, throttle, &parser_cancel, |batch| {
+                sender.send(batch).is_ok()
+            })
         })
         .map_err(|error| ImportError::Panicked(format!("could not start the parser thread: {error}")))?;
 
@@ -300,17 +335,17 @@ fn import_rows(
             write_error = Some(ImportError::Parse(ParseError::Cancelled));
             break;
         }
-        let report = ImportProgress {
+        let report = Progress {
             rows_read: batch.rows_read,
             bytes_read: batch.bytes_read,
             bytes_total,
-            ..ImportProgress::default()
+            ..Progress::default()
         };
         if let Err(error) = load::append_batch(conn, job_id, &table_name, &column_refs, batch, written) {
             write_error = Some(error.into());
             break;
         }
-        progress.progress(&ImportProgress {
+        progress.progress(&Progress {
             rows_imported: written.rows_imported,
             rows_failed: written.rows_failed,
             ..report
@@ -347,12 +382,13 @@ fn import_rows(
         load::rollback(conn);
         return Err(error.into());
     }
-    progress.progress(&ImportProgress {
+    progress.progress(&Progress {
         rows_read: totals.rows_read,
         rows_imported: written.rows_imported,
         rows_failed: written.rows_failed,
         bytes_read: totals.bytes_read,
         bytes_total,
+        ..Progress::default()
     });
     Ok(Finished { sniffed })
 }

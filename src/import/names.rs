@@ -10,10 +10,7 @@ pub fn clean_headers(raw: &[String]) -> Vec<String> {
     let mut taken = HashSet::new();
     let mut names = Vec::with_capacity(raw.len());
     for (index, header) in raw.iter().enumerate() {
-        let cleaned: String = header
-            .chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .collect();
+        let cleaned: String = header.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
         let trimmed = cleaned.trim();
         let base = if trimmed.is_empty() {
             default_column_name(index)
@@ -56,6 +53,9 @@ mod tests {
 
     #[test]
     fn control_characters_and_padding_are_cleaned() {
-        assert_eq!(clean(&[" name\n", "x\"; DROP TABLE t; --"]), ["name", "x\"; DROP TABLE t; --"]);
+        assert_eq!(
+            clean(&[" name\n", "x\"; DROP TABLE t; --"]),
+            ["name", "x\"; DROP TABLE t; --"]
+        );
     }
 }

@@ -15,9 +15,12 @@ use super::records::RecordReader;
 use super::source::TextSource;
 use super::validate::{Problem, RowValidator};
 use crate::progress::CancelToken;
+use crate::throttle::TokenBucket;
 
 /// Longest raw text kept for one failed row; the rest is cut and marked.
 const RAW_LIMIT_BYTES: usize = 1024 * 1024;
+/// A throttled parse asks the token bucket for rows this many at a time, so the rate is smooth.
+const THROTTLE_STEP_ROWS: u64 = 1024;
 /// A partial batch is sent after this long, so progress keeps moving on slow input.
 const MAX_BATCH_AGE: Duration = Duration::from_millis(200);
 
@@ -78,6 +81,7 @@ pub fn parse_rows(
     source: TextSource,
     mut validator: RowValidator,
     batch_rows: usize,
+    mut throttle: Option<TokenBucket>,
     cancel: &CancelToken,
     mut deliver: impl FnMut(ParsedBatch) -> bool,
 ) -> Result<ParseTotals, ParseError> {
@@ -118,6 +122,12 @@ pub fn parse_rows(
             continue;
         }
         totals.rows_read += 1;
+        if totals.rows_read % THROTTLE_STEP_ROWS == 0
+            && let Some(bucket) = throttle.as_mut()
+            && !bucket.take(THROTTLE_STEP_ROWS, &|| cancel.is_cancelled())
+        {
+            return Err(ParseError::Cancelled);
+        }
         if validator.check(&record, damaged, &mut cells, &mut problems) {
             builder.push(&record, &cells);
             totals.rows_valid += 1;

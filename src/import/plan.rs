@@ -56,9 +56,13 @@ pub struct ExistingTable {
 pub enum PlanError {
     #[error(transparent)]
     Schema(#[from] SchemaError),
-    #[error("schema column '{column}' matches no header of the file (headers: {headers}) and there is no field at its position")]
+    #[error(
+        "schema column '{column}' matches no header of the file (headers: {headers}) and there is no field at its position"
+    )]
     MissingSource { column: String, headers: String },
-    #[error("the file's columns {columns} are not in table '{table}' (its columns: {table_columns}); map them with a schema")]
+    #[error(
+        "the file's columns {columns} are not in table '{table}' (its columns: {table_columns}); map them with a schema"
+    )]
     UnmatchedColumns {
         columns: String,
         table: String,
@@ -298,7 +302,11 @@ mod tests {
         assert_eq!(plan.columns[0].name, "name");
         assert_eq!(plan.columns[1].name, "ID");
         assert_eq!(plan.columns[1].column_type, ColumnType::BigInt);
-        let error = plan_import(&sniffed(&["name", "extra"], &[ColumnType::Varchar; 2]), None, Some(&table));
+        let error = plan_import(
+            &sniffed(&["name", "extra"], &[ColumnType::Varchar; 2]),
+            None,
+            Some(&table),
+        );
         assert!(matches!(error, Err(PlanError::UnmatchedColumns { .. })));
     }
 
@@ -308,7 +316,12 @@ mod tests {
             name: "t".into(),
             columns: vec![("x".into(), "BIGINT".into()), ("y".into(), "VARCHAR".into())],
         };
-        let plan = plan_import(&sniffed(&["column_1", "column_2"], &[ColumnType::Varchar; 2]), None, Some(&table)).unwrap();
+        let plan = plan_import(
+            &sniffed(&["column_1", "column_2"], &[ColumnType::Varchar; 2]),
+            None,
+            Some(&table),
+        )
+        .unwrap();
         assert_eq!(plan.columns[0].name, "x");
     }
 

@@ -159,6 +159,14 @@ impl<R: Read> RecordReader<R> {
                 self.skip_rest_of_line()?;
                 continue;
             }
+            // csv-core takes empty input to mean the end of the data: read more first.
+            if self.parse_pos == self.filled && !self.eof {
+                if let Fill::RecordTooLong = self.fill()? {
+                    let limit = self.max_record_bytes;
+                    return Ok(Some(self.recover_from_defect(limit)));
+                }
+                continue;
+            }
             let input_was_empty = self.parse_pos == self.filled;
             let (result, consumed, written, ended) = self.core.read_record(
                 &self.buf[self.parse_pos..self.filled],
@@ -172,11 +180,6 @@ impl<R: Read> RecordReader<R> {
                 ReadRecordResult::InputEmpty => {
                     if self.eof && input_was_empty {
                         self.finished = true;
-                        continue;
-                    }
-                    if let Fill::RecordTooLong = self.fill()? {
-                        let limit = self.max_record_bytes;
-                        return Ok(Some(self.recover_from_defect(limit)));
                     }
                 }
                 ReadRecordResult::OutputFull => {
@@ -366,7 +369,10 @@ mod tests {
             seen.push(Seen {
                 line: record.line,
                 raw: String::from_utf8_lossy(record.raw).into_owned(),
-                fields: record.fields().map(|f| String::from_utf8_lossy(f).into_owned()).collect(),
+                fields: record
+                    .fields()
+                    .map(|f| String::from_utf8_lossy(f).into_owned())
+                    .collect(),
                 defect: record.defect,
             });
         }

@@ -86,22 +86,13 @@ impl ColumnSpec {
 #[derive(Debug, thiserror::Error)]
 pub enum SchemaError {
     #[error("cannot read schema file {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    Read { path: String, source: std::io::Error },
     #[error("schema file {path} is not valid: {source} (line {line}, column {column})", line = source.line(), column = source.column())]
-    Json {
-        path: String,
-        source: serde_json::Error,
-    },
+    Json { path: String, source: serde_json::Error },
     #[error("the schema has no columns")]
     NoColumns,
     #[error("column '{column}': the pattern is not a valid regular expression: {source}")]
-    Pattern {
-        column: String,
-        source: Box<regex::Error>,
-    },
+    Pattern { column: String, source: Box<regex::Error> },
     #[error("column '{column}': {rule} applies only to numeric columns, not {column_type}")]
     RuleNeedsNumber {
         column: String,
@@ -123,10 +114,8 @@ impl SchemaFile {
             path: display.clone(),
             source,
         })?;
-        let schema: SchemaFile = serde_json::from_str(&text).map_err(|source| SchemaError::Json {
-            path: display,
-            source,
-        })?;
+        let schema: SchemaFile =
+            serde_json::from_str(&text).map_err(|source| SchemaError::Json { path: display, source })?;
         schema.check()?;
         Ok(schema)
     }

@@ -17,7 +17,6 @@ use super::source::{SourceEncoding, SourceError, open_text};
 use super::types::ColumnType;
 
 const DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
-const QUOTES: [u8; 2] = [b'"', b'\''];
 
 /// What the caller already knows about the file; `None` means "guess".
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -107,11 +106,7 @@ pub fn sniff_with(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<S
     let has_header = hints
         .has_header
         .unwrap_or_else(|| looks_like_header(&records[0], &records[1..]));
-    let raw_headers = if has_header {
-        records.remove(0)
-    } else {
-        Vec::new()
-    };
+    let raw_headers = if has_header { records.remove(0) } else { Vec::new() };
     let width = if has_header {
         raw_headers.len()
     } else {
@@ -152,6 +147,13 @@ fn read_sample(sample: &[u8], complete: bool, dialect: Dialect) -> Vec<Vec<Strin
     let mut reader = RecordReader::with_limit(sample, dialect, sample.len() + 16);
     let mut records = Vec::new();
     while let Ok(Some(record)) = reader.next_record() {
+        if record.defect.is_some() {
+            // In a cut sample an open quote may just be closed past the cut: stop there.
+            if complete {
+                continue;
+            }
+            break;
+        }
         let ended_inside = !complete && record.byte_offset + record.raw.len() as u64 >= sample.len() as u64;
         if ended_inside {
             break;
@@ -166,33 +168,47 @@ fn read_sample(sample: &[u8], complete: bool, dialect: Dialect) -> Vec<Vec<Strin
     records
 }
 
-/// Picks the delimiter and quote under which the most records share one field count (above one).
-/// Ties go to the earlier candidate, so `,` and `"` win when nothing else is better.
+/// Picks the quote, then the delimiter under which the most records share one field count
+/// (above one). Ties go to the earlier candidate, so `,` wins when nothing else is better.
 fn choose_dialect(sample: &[u8], complete: bool, hints: &SniffHints) -> Dialect {
     let delimiters: Vec<u8> = hints.delimiter.map_or(DELIMITERS.to_vec(), |d| vec![d]);
-    let quotes: Vec<u8> = hints.quote.map_or(QUOTES.to_vec(), |q| vec![q]);
-    let mut best = (
-        (0usize, 0usize),
-        Dialect {
-            delimiter: delimiters[0],
-            quote: quotes[0],
-        },
-    );
+    let quote = hints.quote.unwrap_or_else(|| choose_quote(sample, &delimiters));
+    let mut best = ((0usize, 0usize), delimiters[0]);
     for &delimiter in &delimiters {
-        for &quote in &quotes {
-            let dialect = Dialect { delimiter, quote };
-            let score = consistency(sample, complete, dialect);
-            if score > best.0 {
-                best = (score, dialect);
-            }
+        let score = consistency(sample, complete, Dialect { delimiter, quote });
+        if score > best.0 {
+            best = (score, delimiter);
         }
     }
-    best.1
+    Dialect {
+        delimiter: best.1,
+        quote,
+    }
+}
+
+/// `'` only when it opens fields and `"` never does. Judging quotes by field counts alone would
+/// be wrong: a quote that is not the file's splits its multi-line fields into neat extra records.
+fn choose_quote(sample: &[u8], delimiters: &[u8]) -> u8 {
+    let opens_fields = |quote: u8| {
+        sample.iter().enumerate().any(|(index, &byte)| {
+            byte == quote
+                && (index == 0 || matches!(sample[index - 1], b'\n' | b'\r') || delimiters.contains(&sample[index - 1]))
+        })
+    };
+    if !opens_fields(b'"') && opens_fields(b'\'') {
+        b'\''
+    } else {
+        b'"'
+    }
 }
 
 /// (records with the modal field count, modal field count), or zeros when the modal count is 1.
 fn consistency(sample: &[u8], complete: bool, dialect: Dialect) -> (usize, usize) {
-    let records = read_sample(&sample[..sample.len().min(256 * 1024)], complete || sample.len() <= 256 * 1024, dialect);
+    let records = read_sample(
+        &sample[..sample.len().min(256 * 1024)],
+        complete || sample.len() <= 256 * 1024,
+        dialect,
+    );
     let widths: Vec<usize> = records.iter().take(500).map(Vec::len).collect();
     let mut counts: HashMap<usize, usize> = HashMap::new();
     for width in &widths {
@@ -245,6 +261,13 @@ mod tests {
             [ColumnType::BigInt, ColumnType::Boolean, ColumnType::Date]
         );
         assert_eq!(sniff_text(b"a|b\n1|2\n3|4\n").dialect.delimiter, b'|');
+    }
+
+    #[test]
+    fn multi_line_fields_do_not_mislead_the_quote_choice() {
+        let sniffed = sniff_text(b"number,text\n0,\"multi\nline\",extra\n");
+        assert_eq!(sniffed.dialect, Dialect::default());
+        assert_eq!(sniff_text(b"a;b\n'x;y';2\n'z';3\n").dialect.quote, b'\'');
     }
 
     #[test]

@@ -106,11 +106,9 @@ pub fn open_text(path: &Path, encoding: Option<&'static Encoding>) -> Result<Tex
     let bom_len = encoding.bom_len;
     let rest = Cursor::new(sample).chain(decompressed);
     let mut rest: Box<dyn Read + Send> = Box::new(rest);
-    io::copy(&mut (&mut rest).take(bom_len as u64), &mut io::sink()).map_err(|source| {
-        SourceError::Read {
-            path: path.to_path_buf(),
-            source,
-        }
+    io::copy(&mut (&mut rest).take(bom_len as u64), &mut io::sink()).map_err(|source| SourceError::Read {
+        path: path.to_path_buf(),
+        source,
     })?;
 
     let (reader, malformed): (Box<dyn Read + Send>, _) = if encoding.encoding == encoding_rs::UTF_8 {
@@ -202,8 +200,8 @@ fn utf8_census(sample: &[u8], sample_is_whole_file: bool) -> (usize, usize) {
             }
             Err(error) => {
                 let (good, bad) = rest.split_at(error.valid_up_to());
-                valid_multibyte += std::str::from_utf8(good)
-                    .map_or(0, |text| text.chars().filter(|c| c.len_utf8() > 1).count());
+                valid_multibyte +=
+                    std::str::from_utf8(good).map_or(0, |text| text.chars().filter(|c| c.len_utf8() > 1).count());
                 match error.error_len() {
                     Some(length) => {
                         invalid += 1;
@@ -257,7 +255,10 @@ mod tests {
         assert_eq!(detect_encoding(b"caf\xe9\n", true).encoding, encoding_rs::WINDOWS_1252);
         assert_eq!(detect_encoding("café\n".as_bytes(), true).encoding, encoding_rs::UTF_8);
         // Mostly UTF-8 with one stray byte: the stray byte fails its row later.
-        assert_eq!(detect_encoding(b"caf\xc3\xa9,\xff\n", true).encoding, encoding_rs::UTF_8);
+        assert_eq!(
+            detect_encoding(b"caf\xc3\xa9,\xff\n", true).encoding,
+            encoding_rs::UTF_8
+        );
     }
 
     #[test]

@@ -32,10 +32,7 @@ impl ColumnType {
     }
 
     pub fn is_numeric(&self) -> bool {
-        matches!(
-            self,
-            Self::Integer | Self::BigInt | Self::Double | Self::Decimal { .. }
-        )
+        matches!(self, Self::Integer | Self::BigInt | Self::Double | Self::Decimal { .. })
     }
 }
 
@@ -243,9 +240,7 @@ fn days_since_epoch((year, month, day): (i32, u32, u32)) -> Option<i32> {
 
 fn two_digits(bytes: &[u8]) -> Option<u32> {
     match bytes {
-        [a, b] if a.is_ascii_digit() && b.is_ascii_digit() => {
-            Some(u32::from(a - b'0') * 10 + u32::from(b - b'0'))
-        }
+        [a, b] if a.is_ascii_digit() && b.is_ascii_digit() => Some(u32::from(a - b'0') * 10 + u32::from(b - b'0')),
         _ => None,
     }
 }
@@ -255,23 +250,6 @@ fn four_digits(bytes: &[u8]) -> Option<i32> {
         return None;
     }
     Some(bytes.iter().fold(0, |acc, d| acc * 10 + i32::from(d - b'0')))
-}
-
-/// Formats a scaled decimal back to text, for messages and unique keys.
-pub fn format_decimal(value: i128, scale: u8) -> String {
-    if scale == 0 {
-        return value.to_string();
-    }
-    let divisor = 10i128.pow(u32::from(scale));
-    let sign = if value < 0 { "-" } else { "" };
-    let magnitude = value.unsigned_abs();
-    let divisor = divisor.unsigned_abs();
-    format!(
-        "{sign}{}.{:0width$}",
-        magnitude / divisor,
-        magnitude % divisor,
-        width = usize::from(scale)
-    )
 }
 
 #[cfg(test)]
@@ -321,8 +299,6 @@ mod tests {
         assert_eq!(parse_decimal("12345", 6, 2), None);
         assert_eq!(parse_decimal("1e5", 10, 2), None);
         assert_eq!(parse_decimal("-", 10, 2), None);
-        assert_eq!(format_decimal(-12345, 2), "-123.45");
-        assert_eq!(format_decimal(5, 3), "0.005");
     }
 
     #[test]

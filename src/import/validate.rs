@@ -6,8 +6,7 @@ use std::collections::HashMap;
 use super::plan::{ColumnPlan, ImportPlan};
 use super::records::{Defect, Record};
 use super::types::{
-    ColumnType, parse_bool, parse_date, parse_decimal, parse_f64, parse_i32, parse_i64,
-    parse_timestamp,
+    ColumnType, parse_bool, parse_date, parse_decimal, parse_f64, parse_i32, parse_i64, parse_timestamp,
 };
 
 /// What kind of problem a failed row has. The names are stable: they are stored and filtered on.
@@ -124,11 +123,7 @@ impl RowValidator {
         for (column_seen, keys) in seen.iter_mut().zip(existing) {
             column_seen.extend(keys.into_iter().map(|key| (key, FirstSeen::InTable)));
         }
-        Self {
-            plan,
-            table_name,
-            seen,
-        }
+        Self { plan, table_name, seen }
     }
 
     pub fn plan(&self) -> &ImportPlan {
@@ -156,14 +151,17 @@ impl RowValidator {
                 field_index: None,
                 column: None,
                 kind: ProblemKind::Encoding,
-                message: "the row has bytes that are not valid in the file's encoding (shown as \u{FFFD})"
-                    .to_string(),
+                message: "the row has bytes that are not valid in the file's encoding (shown as \u{FFFD})".to_string(),
             });
         }
         self.check_utf8(record, problems);
         for column in &self.plan.columns {
             let field = record.field(column.source_index).unwrap_or_default();
-            let text = std::str::from_utf8(field).unwrap_or_default();
+            // A value with bad bytes already has its problem; converting it would only add noise.
+            let Ok(text) = std::str::from_utf8(field) else {
+                cells.push(Cell::Null);
+                continue;
+            };
             match convert(column, text) {
                 Ok(cell) => cells.push(cell),
                 Err(problem) => {
@@ -189,7 +187,11 @@ impl RowValidator {
         } else {
             (ProblemKind::TooManyFields, "more")
         };
-        let reference = if self.plan.has_header { "the header" } else { "the first rows" };
+        let reference = if self.plan.has_header {
+            "the header"
+        } else {
+            "the first rows"
+        };
         problems.push(Problem {
             field_index: None,
             column: None,
@@ -265,7 +267,10 @@ fn defect_problem(defect: Defect) -> Problem {
         ),
         Defect::LineTooLong { limit } => (
             ProblemKind::LineTooLong,
-            format!("the line is longer than {} MiB; only its start is kept", limit / (1024 * 1024)),
+            format!(
+                "the line is longer than {} MiB; only its start is kept",
+                limit / (1024 * 1024)
+            ),
         ),
     };
     Problem {
@@ -292,7 +297,10 @@ pub fn convert(column: &ColumnPlan, raw: &str) -> Result<Cell, Problem> {
     };
     if text.is_empty() {
         return if rules.required {
-            Err(problem(ProblemKind::Required, "a value is required but the field is empty".into()))
+            Err(problem(
+                ProblemKind::Required,
+                "a value is required but the field is empty".into(),
+            ))
         } else {
             Ok(Cell::Null)
         };
@@ -300,14 +308,22 @@ pub fn convert(column: &ColumnPlan, raw: &str) -> Result<Cell, Problem> {
     let cell = parse_cell(column.column_type, text).ok_or_else(|| {
         problem(
             ProblemKind::InvalidValue,
-            format!("{} is not a valid {} ({})", quoted(text), column.column_type, expected_form(column.column_type)),
+            format!(
+                "{} is not a valid {} ({})",
+                quoted(text),
+                column.column_type,
+                expected_form(column.column_type)
+            ),
         )
     })?;
     if let Some(pattern) = &rules.pattern
         && !pattern.is_match(text)
     {
         let shown = pattern.as_str();
-        let shown = shown.strip_prefix("^(?:").and_then(|p| p.strip_suffix(")$")).unwrap_or(shown);
+        let shown = shown
+            .strip_prefix("^(?:")
+            .and_then(|p| p.strip_suffix(")$"))
+            .unwrap_or(shown);
         return Err(problem(
             ProblemKind::Pattern,
             format!("{} does not match the pattern {shown}", quoted(text)),
@@ -317,12 +333,18 @@ pub fn convert(column: &ColumnPlan, raw: &str) -> Result<Cell, Problem> {
         if let Some(min) = rules.min
             && number < min
         {
-            return Err(problem(ProblemKind::OutOfRange, format!("{text} is below the minimum {min}")));
+            return Err(problem(
+                ProblemKind::OutOfRange,
+                format!("{text} is below the minimum {min}"),
+            ));
         }
         if let Some(max) = rules.max
             && number > max
         {
-            return Err(problem(ProblemKind::OutOfRange, format!("{text} is above the maximum {max}")));
+            return Err(problem(
+                ProblemKind::OutOfRange,
+                format!("{text} is above the maximum {max}"),
+            ));
         }
     }
     let length = text.chars().count();
@@ -331,7 +353,11 @@ pub fn convert(column: &ColumnPlan, raw: &str) -> Result<Cell, Problem> {
     {
         return Err(problem(
             ProblemKind::Length,
-            format!("{} is {length} character{} long; at least {min_length} are required", quoted(text), plural(length)),
+            format!(
+                "{} is {length} character{} long; at least {min_length} are required",
+                quoted(text),
+                plural(length)
+            ),
         ));
     }
     if let Some(max_length) = rules.max_length
@@ -339,7 +365,10 @@ pub fn convert(column: &ColumnPlan, raw: &str) -> Result<Cell, Problem> {
     {
         return Err(problem(
             ProblemKind::Length,
-            format!("{} is {length} characters long; at most {max_length} are allowed", quoted(text)),
+            format!(
+                "{} is {length} characters long; at most {max_length} are allowed",
+                quoted(text)
+            ),
         ));
     }
     if let Some(allowed) = &rules.one_of
@@ -351,7 +380,11 @@ pub fn convert(column: &ColumnPlan, raw: &str) -> Result<Cell, Problem> {
         }
         return Err(problem(
             ProblemKind::NotAllowed,
-            format!("{} is not one of the allowed values: {}", quoted(text), listed.join(", ")),
+            format!(
+                "{} is not one of the allowed values: {}",
+                quoted(text),
+                listed.join(", ")
+            ),
         ));
     }
     Ok(cell)
@@ -374,9 +407,7 @@ fn numeric_value(cell: Cell, column_type: ColumnType) -> Option<f64> {
     match (cell, column_type) {
         (Cell::Int(value), _) => Some(value as f64),
         (Cell::Float(value), _) => Some(value),
-        (Cell::Decimal(value), ColumnType::Decimal { scale, .. }) => {
-            Some(value as f64 / 10f64.powi(i32::from(scale)))
-        }
+        (Cell::Decimal(value), ColumnType::Decimal { scale, .. }) => Some(value as f64 / 10f64.powi(i32::from(scale))),
         _ => None,
     }
 }
@@ -412,7 +443,11 @@ pub fn unique_key(cell: Cell, text: &str) -> UniqueKey {
 
 /// The unique key of a value already stored in a table, read back as text.
 pub fn key_for_stored_text(column_type: ColumnType, text: &str) -> Option<UniqueKey> {
-    let text = if column_type == ColumnType::Varchar { text } else { text.trim() };
+    let text = if column_type == ColumnType::Varchar {
+        text
+    } else {
+        text.trim()
+    };
     parse_cell(column_type, text).map(|cell| unique_key(cell, text))
 }
 
@@ -449,9 +484,18 @@ mod tests {
 
     #[test]
     fn converts_and_nulls_empty_fields() {
-        assert_eq!(convert(&column(ColumnType::BigInt, Rules::default()), " 42 "), Ok(Cell::Int(42)));
-        assert_eq!(convert(&column(ColumnType::BigInt, Rules::default()), ""), Ok(Cell::Null));
-        assert_eq!(convert(&column(ColumnType::Varchar, Rules::default()), " x "), Ok(Cell::Text));
+        assert_eq!(
+            convert(&column(ColumnType::BigInt, Rules::default()), " 42 "),
+            Ok(Cell::Int(42))
+        );
+        assert_eq!(
+            convert(&column(ColumnType::BigInt, Rules::default()), ""),
+            Ok(Cell::Null)
+        );
+        assert_eq!(
+            convert(&column(ColumnType::Varchar, Rules::default()), " x "),
+            Ok(Cell::Text)
+        );
     }
 
     #[test]
@@ -462,7 +506,10 @@ mod tests {
             ..Rules::default()
         };
         assert_eq!(kind(ColumnType::Varchar, required, ""), ProblemKind::Required);
-        assert_eq!(kind(ColumnType::Integer, Rules::default(), "3000000000"), ProblemKind::InvalidValue);
+        assert_eq!(
+            kind(ColumnType::Integer, Rules::default(), "3000000000"),
+            ProblemKind::InvalidValue
+        );
         let pattern = Rules {
             pattern: Some(compile_pattern("[a-z]+@[a-z]+").unwrap()),
             ..Rules::default()
@@ -492,7 +539,10 @@ mod tests {
     #[test]
     fn messages_say_what_was_expected() {
         let problem = convert(&column(ColumnType::Date, Rules::default()), "03/04/2024").unwrap_err();
-        assert_eq!(problem.message, "'03/04/2024' is not a valid DATE (expected YYYY-MM-DD)");
+        assert_eq!(
+            problem.message,
+            "'03/04/2024' is not a valid DATE (expected YYYY-MM-DD)"
+        );
         assert_eq!(problem.column.as_deref(), Some("c"));
     }
 
@@ -554,6 +604,7 @@ mod tests {
         let mut validator = RowValidator::new(plan(false), "t".into(), vec![vec![], vec![]]);
         let outcomes = check_all(&mut validator, b"x\n\"bad\xff\",y\n");
         assert_eq!(outcomes[0], vec![ProblemKind::TooFewFields, ProblemKind::InvalidValue]);
-        assert_eq!(outcomes[1], vec![ProblemKind::Encoding, ProblemKind::InvalidValue]);
+        // A value with bad bytes is reported once, as an encoding problem, not also as a bad number.
+        assert_eq!(outcomes[1], vec![ProblemKind::Encoding]);
     }
 }

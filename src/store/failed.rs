@@ -170,7 +170,9 @@ pub fn problem_counts(conn: &Connection, job_id: i64) -> Result<Vec<(String, u64
         )
         .map_err(StoreError::query(context))?;
     let counts = statement
-        .query_map([job_id], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)? as u64)))
+        .query_map([job_id], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)? as u64))
+        })
         .map_err(StoreError::query(context))?
         .collect::<Result<_, _>>()
         .map_err(StoreError::query(context))?;

@@ -107,22 +107,26 @@ const COLUMNS: &str = "job_id, kind, status, source, target, spec, rows_read, ro
     rows_written, bytes_read, bytes_total, created_at_ms, started_at_ms, finished_at_ms, peak_rss_bytes, error, \
     source_columns";
 
-/// Records a new job and returns its id. A job inserted as running gets its start time now.
+/// Records a new job under `job_id` (from `Store::allocate_job_id`). A job inserted as running
+/// gets its start time now.
+#[allow(clippy::too_many_arguments)]
 pub fn insert_job(
     conn: &Connection,
+    job_id: i64,
     kind: JobKind,
     status: JobStatus,
     source: Option<&str>,
     target: Option<&str>,
     spec: Option<&str>,
     bytes_total: Option<u64>,
-) -> Result<i64, StoreError> {
+) -> Result<(), StoreError> {
     let now = now_ms();
     let started = (status == JobStatus::Running).then_some(now);
-    conn.query_row(
+    conn.execute(
         "INSERT INTO sluice.jobs (job_id, kind, status, source, target, spec, bytes_total, created_at_ms, started_at_ms) \
-         VALUES (nextval('sluice.job_id_seq'), ?, ?, ?, ?, ?, ?, ?, ?) RETURNING job_id",
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         params![
+            job_id,
             kind.as_str(),
             status.as_str(),
             source,
@@ -132,9 +136,25 @@ pub fn insert_job(
             now,
             started
         ],
-        |row| row.get(0),
     )
-    .map_err(StoreError::query("recording a new job"))
+    .map_err(StoreError::query("recording a new job"))?;
+    Ok(())
+}
+
+/// Marks a queued job as running from now.
+pub fn mark_running(conn: &Connection, job_id: i64) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE sluice.jobs SET status = 'running', started_at_ms = ? WHERE job_id = ?",
+        params![now_ms(), job_id],
+    )
+    .map_err(StoreError::query("marking a job as running"))?;
+    Ok(())
+}
+
+/// The largest job id in the database, 0 when there are none.
+pub(super) fn max_job_id(conn: &Connection) -> Result<i64, StoreError> {
+    conn.query_row("SELECT coalesce(max(job_id), 0) FROM sluice.jobs", [], |row| row.get(0))
+        .map_err(StoreError::query("reading job ids"))
 }
 
 /// Stores a job's final status and numbers.
@@ -170,15 +190,36 @@ pub fn set_source_columns(conn: &Connection, job_id: i64, columns: &[String]) ->
     Ok(())
 }
 
-/// Marks jobs left queued or running by an earlier process as interrupted.
-pub(super) fn mark_interrupted(conn: &Connection) -> Result<usize, StoreError> {
-    conn.execute(
-        "UPDATE sluice.jobs SET status = 'interrupted', finished_at_ms = ?, \
-         error = coalesce(error, 'Sluice stopped before the job finished; nothing it wrote was kept') \
-         WHERE status IN ('queued', 'running')",
-        params![now_ms()],
-    )
-    .map_err(StoreError::query("recovering unfinished jobs"))
+/// A job an earlier process left unfinished, found (and marked interrupted) on open.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecoveredJob {
+    pub job_id: i64,
+    pub kind: JobKind,
+    pub spec: Option<String>,
+}
+
+/// Marks jobs left queued or running by an earlier process as interrupted, and returns them.
+pub(super) fn mark_interrupted(conn: &Connection) -> Result<Vec<RecoveredJob>, StoreError> {
+    let context = "recovering unfinished jobs";
+    let mut statement = conn
+        .prepare(
+            "UPDATE sluice.jobs SET status = 'interrupted', finished_at_ms = ?, \
+             error = coalesce(error, 'Sluice stopped before the job finished; nothing it wrote was kept') \
+             WHERE status IN ('queued', 'running') RETURNING job_id, kind, spec",
+        )
+        .map_err(StoreError::query(context))?;
+    let recovered = statement
+        .query_map(params![now_ms()], |row| {
+            Ok(RecoveredJob {
+                job_id: row.get(0)?,
+                kind: JobKind::parse(&row.get::<_, String>(1)?),
+                spec: row.get(2)?,
+            })
+        })
+        .map_err(StoreError::query(context))?
+        .collect::<Result<_, _>>()
+        .map_err(StoreError::query(context))?;
+    Ok(recovered)
 }
 
 /// All jobs, newest first.

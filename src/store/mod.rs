@@ -10,6 +10,8 @@ mod failed;
 mod jobs;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use duckdb::{Config, Connection};
 
@@ -18,7 +20,10 @@ pub use failed::{
     FailedRowFilter, StoredFailedRow, StoredProblem, append_failed_rows, count_failed_rows, problem_counts,
     read_failed_rows,
 };
-pub use jobs::{JobKind, JobOutcome, JobRecord, JobStatus, finish_job, get_job, insert_job, list_jobs, set_source_columns};
+pub use jobs::{
+    JobKind, JobOutcome, JobRecord, JobStatus, RecoveredJob, finish_job, get_job, insert_job, list_jobs, mark_running,
+    set_source_columns,
+};
 
 /// File name of the default database inside the user's data folder.
 const DEFAULT_FILE_NAME: &str = "sluice.duckdb";
@@ -59,10 +64,16 @@ pub struct StoreOptions {
     pub threads: Option<usize>,
 }
 
-/// An open database. Each job works on its own connection from [`Store::connect`].
+/// An open database. Each thread works on its own clone ([`Store::try_clone`]), which shares the
+/// database but has its own connection.
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// Job ids are handed out in-process: DuckDB's file lock makes this process the only writer,
+    /// and a counter lets a front end get an id without waiting for the database.
+    next_job_id: Arc<AtomicI64>,
+    /// Jobs found unfinished when this store was opened.
+    recovered: Arc<Vec<RecoveredJob>>,
 }
 
 /// The database used when none is named: `sluice.duckdb` in the user's data folder.
@@ -96,12 +107,14 @@ impl Store {
         let conn = Connection::open_with_flags(path, config).map_err(open_error)?;
         conn.execute_batch(SCHEMA_SQL)
             .map_err(StoreError::query("creating Sluice's tables"))?;
-        let store = Self {
+        let recovered = jobs::mark_interrupted(&conn)?;
+        let next_job_id = jobs::max_job_id(&conn)? + 1;
+        Ok(Self {
             conn,
             path: path.to_path_buf(),
-        };
-        jobs::mark_interrupted(&store.conn)?;
-        Ok(store)
+            next_job_id: Arc::new(AtomicI64::new(next_job_id)),
+            recovered: Arc::new(recovered),
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -115,9 +128,27 @@ impl Store {
 
     /// A new connection to the same database, for a job running on another thread.
     pub fn connect(&self) -> Result<Connection, StoreError> {
-        self.conn
-            .try_clone()
-            .map_err(StoreError::query("opening a connection"))
+        self.conn.try_clone().map_err(StoreError::query("opening a connection"))
+    }
+
+    /// The same database on a connection of its own, for another thread.
+    pub fn try_clone(&self) -> Result<Self, StoreError> {
+        Ok(Self {
+            conn: self.connect()?,
+            path: self.path.clone(),
+            next_job_id: self.next_job_id.clone(),
+            recovered: self.recovered.clone(),
+        })
+    }
+
+    /// Jobs an earlier process left queued or running, now marked interrupted.
+    pub fn recovered_jobs(&self) -> &[RecoveredJob] {
+        &self.recovered
+    }
+
+    /// A fresh job id, unique in this database.
+    pub fn allocate_job_id(&self) -> i64 {
+        self.next_job_id.fetch_add(1, Ordering::Relaxed)
     }
 }
 
@@ -165,12 +196,24 @@ mod tests {
         let path = dir.path().join("db.duckdb");
         let job_id = {
             let store = Store::open(&path, &StoreOptions::default()).unwrap();
-            insert_job(store.conn(), JobKind::Import, JobStatus::Running, Some("a.csv"), Some("t"), None, None)
-                .unwrap()
+            let job_id = store.allocate_job_id();
+            insert_job(
+                store.conn(),
+                job_id,
+                JobKind::Import,
+                JobStatus::Running,
+                Some("a.csv"),
+                Some("t"),
+                None,
+                None,
+            )
+            .unwrap();
+            job_id
         };
         let store = Store::open(&path, &StoreOptions::default()).unwrap();
         let job = get_job(store.conn(), job_id).unwrap().unwrap();
         assert_eq!(job.status, JobStatus::Interrupted);
         assert!(job.finished_at_ms.is_some());
+        assert_eq!(store.allocate_job_id(), job_id + 1);
     }
 }

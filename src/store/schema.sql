@@ -1,7 +1,6 @@
 -- Sluice's own tables. They live in the `sluice` schema so the user's tables in `main` stay theirs.
 -- Times are milliseconds since the Unix epoch.
 CREATE SCHEMA IF NOT EXISTS sluice;
-CREATE SEQUENCE IF NOT EXISTS sluice.job_id_seq START 1;
 CREATE TABLE IF NOT EXISTS sluice.jobs (
     job_id          BIGINT NOT NULL,
     kind            VARCHAR NOT NULL,

@@ -1,0 +1,116 @@
+//! Following one job on the runtime from the command line: Ctrl-C cancels it, progress goes to a
+//! bar on a terminal or to JSON lines with `--json`, and the job's end is returned.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use sluice::engine::{Engine, EngineEvent, JobProgress, JobSummary};
+
+use super::format::thousands;
+
+/// How a followed job ended.
+pub enum Ended {
+    Finished(JobSummary),
+    Cancelled,
+    Failed(String),
+}
+
+/// Waits for job `job_id` to end, showing its progress.
+pub fn follow(engine: &Engine, job_id: i64, json: bool) -> anyhow::Result<Ended> {
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let on_interrupt = interrupted.clone();
+    ctrlc::set_handler(move || on_interrupt.store(true, Ordering::Relaxed))
+        .context("cannot install the Ctrl-C handler")?;
+    let bar = (!json && std::io::stderr().is_terminal()).then(progress_bar);
+    let mut cancel_sent = false;
+    let ended = loop {
+        if interrupted.load(Ordering::Relaxed) && !cancel_sent {
+            engine.cancel(job_id)?;
+            cancel_sent = true;
+        }
+        let event = match engine.events().recv_timeout(Duration::from_millis(100)) {
+            Ok(event) => event,
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => continue,
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => anyhow::bail!("the job runtime stopped"),
+        };
+        if event.job_id() != Some(job_id) {
+            continue;
+        }
+        match event {
+            EngineEvent::Progress { progress, .. } => {
+                if json {
+                    println!("{}", progress_json(job_id, &progress));
+                }
+                if let Some(bar) = &bar {
+                    update_bar(bar, &progress);
+                }
+            }
+            EngineEvent::Finished { summary, .. } => break Ended::Finished(summary),
+            EngineEvent::Cancelled { .. } => break Ended::Cancelled,
+            EngineEvent::Failed { error, .. } => break Ended::Failed(error),
+            EngineEvent::Queued { .. } | EngineEvent::Started { .. } | EngineEvent::Memory(_) => {}
+        }
+    };
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    Ok(ended)
+}
+
+fn progress_json(job_id: i64, progress: &JobProgress) -> serde_json::Value {
+    serde_json::json!({
+        "event": "progress",
+        "job_id": job_id,
+        "bytes_read": progress.bytes_read,
+        "bytes_total": progress.bytes_total,
+        "rows_read": progress.rows_read,
+        "rows_imported": progress.rows_imported,
+        "rows_failed": progress.rows_failed,
+        "rows_written": progress.rows_written,
+        "rows_total": progress.rows_total,
+        "bytes_written": progress.bytes_written,
+        "rows_per_sec": progress.rows_per_sec.round(),
+        "eta_secs": progress.eta_secs.map(|eta| (eta * 10.0).round() / 10.0),
+    })
+}
+
+fn progress_bar() -> ProgressBar {
+    let bar = ProgressBar::new(0);
+    let style = ProgressStyle::with_template("{bar:40} {percent:>3}% {msg} ETA {eta}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.set_length(1000);
+    bar
+}
+
+fn update_bar(bar: &ProgressBar, progress: &JobProgress) {
+    if let Some(fraction) = progress.fraction() {
+        bar.set_position((fraction * 1000.0) as u64);
+    }
+    let rows = progress.rows_read.max(progress.rows_written);
+    let failed = if progress.rows_failed > 0 {
+        format!(" ({} failed)", thousands(progress.rows_failed))
+    } else {
+        String::new()
+    };
+    bar.set_message(format!(
+        "{} rows{failed}, {} rows/s",
+        thousands(rows),
+        thousands(progress.rows_per_sec as u64)
+    ));
+}
+
+/// The JSON line for a job that did not finish.
+pub fn unfinished_json(job_id: i64, status: &str, error: Option<&str>) -> serde_json::Value {
+    serde_json::json!({
+        "event": status,
+        "job_id": job_id,
+        "status": status,
+        "error": error,
+        "peak_rss_bytes": sluice::memory::peak_rss_bytes(),
+    })
+}

@@ -1,0 +1,203 @@
+//! What crosses threads between the runtime and its front ends: typed commands in, typed events
+//! out. Nothing else is shared.
+
+use std::time::Duration;
+
+use crate::export::{ExportRequest, ExportSummary};
+use crate::import::{ImportRequest, ImportSummary};
+use crate::memory::MemorySample;
+use crate::store::JobKind;
+
+/// A job to run.
+#[derive(Clone, Debug)]
+pub enum JobSpec {
+    Import(ImportRequest),
+    Export(ExportRequest),
+    /// A job that panics, to test that the pool survives one.
+    #[cfg(test)]
+    Panic,
+}
+
+impl JobSpec {
+    pub fn kind(&self) -> JobKind {
+        match self {
+            Self::Import(_) => JobKind::Import,
+            Self::Export(_) => JobKind::Export,
+            #[cfg(test)]
+            Self::Panic => JobKind::Import,
+        }
+    }
+
+    /// Where the rows come from, for people.
+    pub fn source(&self) -> String {
+        match self {
+            Self::Import(request) => request.path.display().to_string(),
+            Self::Export(request) => request.table.clone(),
+            #[cfg(test)]
+            Self::Panic => "panic".into(),
+        }
+    }
+
+    /// Where the rows go, for people.
+    pub fn target(&self) -> String {
+        match self {
+            Self::Import(request) => request.table.clone(),
+            Self::Export(request) => request.out.display().to_string(),
+            #[cfg(test)]
+            Self::Panic => "panic".into(),
+        }
+    }
+}
+
+/// Live numbers of a running job.
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize)]
+pub struct JobProgress {
+    pub rows_read: u64,
+    pub rows_imported: u64,
+    pub rows_failed: u64,
+    pub rows_written: u64,
+    pub rows_total: Option<u64>,
+    pub bytes_read: u64,
+    pub bytes_total: Option<u64>,
+    pub bytes_written: u64,
+    /// Rows read per second since the job started.
+    pub rows_per_sec: f64,
+    /// Bytes read per second since the job started.
+    pub bytes_per_sec: f64,
+    /// Seconds left at the current rate, when the total size is known.
+    pub eta_secs: Option<f64>,
+    pub elapsed_secs: f64,
+}
+
+impl JobProgress {
+    /// How far the job is, from 0 to 1: by bytes read for imports (true for gzip too), by rows
+    /// written against the total for exports.
+    pub fn fraction(&self) -> Option<f32> {
+        let (done, total) = match (self.bytes_total, self.rows_total) {
+            (Some(total), _) => (self.bytes_read, total),
+            (None, Some(total)) => (self.rows_written, total),
+            (None, None) => return None,
+        };
+        if total == 0 {
+            return Some(1.0);
+        }
+        Some((done as f64 / total as f64).clamp(0.0, 1.0) as f32)
+    }
+
+    pub(crate) fn from_counts(counts: &crate::progress::Progress, elapsed: Duration) -> Self {
+        let seconds = elapsed.as_secs_f64();
+        let per_sec = |amount: u64| if seconds > 0.0 { amount as f64 / seconds } else { 0.0 };
+        let rows = counts.rows_read.max(counts.rows_written);
+        let bytes_per_sec = per_sec(counts.bytes_read.max(counts.bytes_written));
+        let rows_per_sec = per_sec(rows);
+        let eta_secs = match (counts.bytes_total, counts.rows_total) {
+            (Some(total), _) if bytes_per_sec > 0.0 => {
+                Some(total.saturating_sub(counts.bytes_read) as f64 / per_sec(counts.bytes_read).max(1e-9))
+            }
+            (None, Some(total)) if rows_per_sec > 0.0 => Some(total.saturating_sub(rows) as f64 / rows_per_sec),
+            _ => None,
+        };
+        Self {
+            rows_read: counts.rows_read,
+            rows_imported: counts.rows_imported,
+            rows_failed: counts.rows_failed,
+            rows_written: counts.rows_written,
+            rows_total: counts.rows_total,
+            bytes_read: counts.bytes_read,
+            bytes_total: counts.bytes_total,
+            bytes_written: counts.bytes_written,
+            rows_per_sec,
+            bytes_per_sec,
+            eta_secs,
+            elapsed_secs: seconds,
+        }
+    }
+}
+
+/// The result of a job that completed.
+#[derive(Clone, Debug)]
+pub enum JobSummary {
+    Import(ImportSummary),
+    Export(ExportSummary),
+}
+
+impl JobSummary {
+    pub fn status(&self) -> crate::store::JobStatus {
+        match self {
+            Self::Import(summary) => summary.status,
+            Self::Export(summary) => summary.status,
+        }
+    }
+}
+
+/// Everything the runtime tells its front end. Each job gets `Queued`, then `Started`, then any
+/// number of `Progress`, then exactly one of `Finished`, `Failed` or `Cancelled` (a job cancelled
+/// while queued skips `Started`).
+#[derive(Clone, Debug)]
+pub enum EngineEvent {
+    Queued {
+        job_id: i64,
+        kind: JobKind,
+        source: String,
+        target: String,
+    },
+    Started {
+        job_id: i64,
+    },
+    Progress {
+        job_id: i64,
+        progress: JobProgress,
+    },
+    Finished {
+        job_id: i64,
+        summary: JobSummary,
+    },
+    Failed {
+        job_id: i64,
+        error: String,
+    },
+    Cancelled {
+        job_id: i64,
+    },
+    Memory(MemorySample),
+}
+
+impl EngineEvent {
+    /// The job this event is about, if any.
+    pub fn job_id(&self) -> Option<i64> {
+        match self {
+            Self::Queued { job_id, .. }
+            | Self::Started { job_id }
+            | Self::Progress { job_id, .. }
+            | Self::Finished { job_id, .. }
+            | Self::Failed { job_id, .. }
+            | Self::Cancelled { job_id } => Some(*job_id),
+            Self::Memory(_) => None,
+        }
+    }
+
+    pub fn is_terminal(&self) -> bool {
+        matches!(
+            self,
+            Self::Finished { .. } | Self::Failed { .. } | Self::Cancelled { .. }
+        )
+    }
+}
+
+/// What the front end asks of the runtime.
+#[derive(Debug)]
+pub(crate) enum Command {
+    Submit {
+        job_id: i64,
+        spec: JobSpec,
+    },
+    Cancel {
+        job_id: i64,
+    },
+    /// Sent by a worker when a job has ended, so its cancel flag can be forgotten.
+    Ended {
+        job_id: i64,
+    },
+    /// Stop taking jobs; cancel those queued and running.
+    Shutdown,
+}

@@ -1,0 +1,128 @@
+//! A worker thread: takes queued jobs in order and runs them to one terminal event each.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender};
+
+use super::QueuedJob;
+use super::events::{Command, EngineEvent, JobProgress, JobSpec, JobSummary};
+use crate::export::run_export_job;
+use crate::import::{panic_message, run_import_job};
+use crate::progress::{Progress, ProgressSink};
+use crate::store::{JobOutcome, JobStatus, Store, finish_job};
+
+/// Progress events per job are at most this frequent.
+const PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
+
+pub(crate) struct Worker {
+    pub store: Store,
+    pub queue: Receiver<QueuedJob>,
+    pub events: Sender<EngineEvent>,
+    pub commands: Sender<Command>,
+}
+
+impl Worker {
+    pub fn run(self) {
+        for job in self.queue.iter() {
+            let job_id = job.job_id;
+            let terminal = self.run_job(job);
+            // Terminal events are never dropped: the front end must learn how every job ended.
+            let _ = self.events.send(terminal);
+            let _ = self.commands.send(Command::Ended { job_id });
+        }
+    }
+
+    fn run_job(&self, job: QueuedJob) -> EngineEvent {
+        let job_id = job.job_id;
+        if job.cancel.is_cancelled() {
+            let outcome = JobOutcome {
+                error: Some("cancelled before it started".into()),
+                ..JobOutcome::default()
+            };
+            let _ = finish_job(self.store.conn(), job_id, JobStatus::Cancelled, &outcome);
+            return EngineEvent::Cancelled { job_id };
+        }
+        let _ = self.events.send(EngineEvent::Started { job_id });
+        let mut sink = CoalescingSink::new(job_id, &self.events);
+        let ran = catch_unwind(AssertUnwindSafe(|| match &job.spec {
+            JobSpec::Import(request) => run_import_job(&self.store, job_id, request, &mut sink, &job.cancel)
+                .map(JobSummary::Import)
+                .map_err(|failure| failure.error.to_string()),
+            JobSpec::Export(request) => run_export_job(&self.store, job_id, request, &mut sink, &job.cancel)
+                .map(JobSummary::Export)
+                .map_err(|failure| failure.error.to_string()),
+            #[cfg(test)]
+            JobSpec::Panic => panic!("a test job panicked on purpose"),
+        }));
+        sink.flush();
+        match ran {
+            Ok(Ok(summary)) if summary.status() == JobStatus::Cancelled => EngineEvent::Cancelled { job_id },
+            Ok(Ok(summary)) => EngineEvent::Finished { job_id, summary },
+            Ok(Err(error)) => EngineEvent::Failed { job_id, error },
+            Err(panic) => {
+                let error = format!("the job stopped unexpectedly: {}", panic_message(&panic));
+                // Whatever the job had open is undone before its failure is recorded.
+                let _ = self.store.conn().execute_batch("ROLLBACK");
+                let outcome = JobOutcome {
+                    error: Some(error.clone()),
+                    ..JobOutcome::default()
+                };
+                let _ = finish_job(self.store.conn(), job_id, JobStatus::Failed, &outcome);
+                EngineEvent::Failed { job_id, error }
+            }
+        }
+    }
+}
+
+/// Turns per-batch progress into at most ten events a second, plus the first and the last.
+struct CoalescingSink<'a> {
+    job_id: i64,
+    events: &'a Sender<EngineEvent>,
+    started: Instant,
+    last_sent: Option<Instant>,
+    pending: Option<Progress>,
+}
+
+impl<'a> CoalescingSink<'a> {
+    fn new(job_id: i64, events: &'a Sender<EngineEvent>) -> Self {
+        Self {
+            job_id,
+            events,
+            started: Instant::now(),
+            last_sent: None,
+            pending: None,
+        }
+    }
+
+    fn event(&self, counts: &Progress) -> EngineEvent {
+        EngineEvent::Progress {
+            job_id: self.job_id,
+            progress: JobProgress::from_counts(counts, self.started.elapsed()),
+        }
+    }
+
+    /// Sends the last progress held back, so the front end sees the final numbers.
+    fn flush(&mut self) {
+        if let Some(counts) = self.pending.take() {
+            let _ = self.events.send(self.event(&counts));
+        }
+    }
+}
+
+impl ProgressSink for CoalescingSink<'_> {
+    fn progress(&mut self, counts: &Progress) {
+        let due = self.last_sent.is_none_or(|last| last.elapsed() >= PROGRESS_INTERVAL);
+        if !due {
+            self.pending = Some(*counts);
+            return;
+        }
+        // A front end that lags loses intermediate progress, never a job's outcome.
+        if self.events.try_send(self.event(counts)).is_ok() {
+            self.last_sent = Some(Instant::now());
+            self.pending = None;
+        } else {
+            self.pending = Some(*counts);
+        }
+    }
+}

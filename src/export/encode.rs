@@ -1,0 +1,112 @@
+//! Writing rows as CSV text: quoting as DuckDB's `COPY ... TO` does (a field is quoted when it
+//! holds the delimiter, a quote or a line break, and an empty string is written `""` so it stays
+//! apart from NULL, which is an empty field), plus the optional guard against formula injection.
+//!
+//! Hand-written because the `csv` crate writes an empty string and a NULL the same way.
+
+/// How to write fields.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CsvStyle {
+    pub delimiter: u8,
+    pub quote: u8,
+    /// Prefix text cells that a spreadsheet would run as a formula with `'`.
+    pub formula_guard: bool,
+}
+
+impl Default for CsvStyle {
+    fn default() -> Self {
+        Self {
+            delimiter: b',',
+            quote: b'"',
+            formula_guard: false,
+        }
+    }
+}
+
+/// Characters that make a spreadsheet treat a cell as a formula (OWASP's CSV injection list).
+const FORMULA_STARTS: [u8; 6] = [b'=', b'+', b'-', b'@', b'\t', b'\r'];
+
+impl CsvStyle {
+    /// Appends one non-NULL field. `is_text` says the column is text, the only kind the formula
+    /// guard touches: numbers, dates and booleans are never changed.
+    pub fn push_field(&self, out: &mut Vec<u8>, value: &str, is_text: bool) {
+        let bytes = value.as_bytes();
+        let guarded = self.formula_guard && is_text && bytes.first().is_some_and(|b| FORMULA_STARTS.contains(b));
+        let needs_quotes = bytes.is_empty()
+            || bytes
+                .iter()
+                .any(|&b| b == self.delimiter || b == self.quote || b == b'\n' || b == b'\r');
+        if needs_quotes {
+            out.push(self.quote);
+        }
+        if guarded {
+            out.push(b'\'');
+        }
+        if needs_quotes {
+            for &byte in bytes {
+                if byte == self.quote {
+                    out.push(self.quote);
+                }
+                out.push(byte);
+            }
+            out.push(self.quote);
+        } else {
+            out.extend_from_slice(bytes);
+        }
+    }
+
+    /// Appends a whole record: `None` is NULL, written as an empty field.
+    pub fn push_record<'v>(&self, out: &mut Vec<u8>, values: impl Iterator<Item = (Option<&'v str>, bool)>) {
+        for (index, (value, is_text)) in values.enumerate() {
+            if index > 0 {
+                out.push(self.delimiter);
+            }
+            if let Some(value) = value {
+                self.push_field(out, value, is_text);
+            }
+        }
+        out.push(b'\n');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(style: CsvStyle, values: &[(Option<&str>, bool)]) -> String {
+        let mut out = Vec::new();
+        style.push_record(&mut out, values.iter().copied());
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn quotes_only_what_needs_it_and_keeps_null_apart_from_empty() {
+        let style = CsvStyle::default();
+        assert_eq!(
+            record(
+                style,
+                &[
+                    (Some("plain"), true),
+                    (None, true),
+                    (Some(""), true),
+                    (Some("a,\"b\"\nc"), true)
+                ]
+            ),
+            "plain,,\"\",\"a,\"\"b\"\"\nc\"\n"
+        );
+    }
+
+    #[test]
+    fn the_formula_guard_touches_text_only() {
+        let style = CsvStyle {
+            formula_guard: true,
+            ..CsvStyle::default()
+        };
+        assert_eq!(
+            record(style, &[(Some("=SUM(A1)"), true), (Some("-5"), false)]),
+            "'=SUM(A1),-5\n"
+        );
+        assert_eq!(record(style, &[(Some("@x,y"), true)]), "\"'@x,y\"\n");
+        assert_eq!(record(style, &[(Some("safe"), true)]), "safe\n");
+    }
+}

@@ -1,0 +1,284 @@
+//! Filter fields: a column, an operator and (for most operators) a value, turned into SQL where
+//! the column is a quoted identifier checked against the catalog and every value is a bound
+//! parameter, cast to the column's own type by DuckDB.
+
+use std::fmt;
+
+use duckdb::Connection;
+
+use super::ExportError;
+use crate::sql::quote_ident;
+
+/// A comparison a filter field can make.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FilterOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Contains,
+    StartsWith,
+    EndsWith,
+    IsNull,
+    NotNull,
+    /// One of comma-separated values.
+    In,
+    /// `low,high`, both included.
+    Between,
+}
+
+impl FilterOp {
+    pub const ALL: [FilterOp; 13] = [
+        Self::Eq,
+        Self::Ne,
+        Self::Lt,
+        Self::Le,
+        Self::Gt,
+        Self::Ge,
+        Self::Contains,
+        Self::StartsWith,
+        Self::EndsWith,
+        Self::IsNull,
+        Self::NotNull,
+        Self::In,
+        Self::Between,
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Eq => "eq",
+            Self::Ne => "ne",
+            Self::Lt => "lt",
+            Self::Le => "le",
+            Self::Gt => "gt",
+            Self::Ge => "ge",
+            Self::Contains => "contains",
+            Self::StartsWith => "starts_with",
+            Self::EndsWith => "ends_with",
+            Self::IsNull => "is_null",
+            Self::NotNull => "not_null",
+            Self::In => "in",
+            Self::Between => "between",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|op| op.as_str() == text)
+    }
+
+    pub fn takes_value(&self) -> bool {
+        !matches!(self, Self::IsNull | Self::NotNull)
+    }
+
+    /// Text operators apply to text columns only; the rest to any column.
+    pub fn applies_to(&self, data_type: &str) -> bool {
+        match self {
+            Self::Contains | Self::StartsWith | Self::EndsWith => is_text_type(data_type),
+            _ => true,
+        }
+    }
+}
+
+impl fmt::Display for FilterOp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Whether a DuckDB type name is a text type.
+pub fn is_text_type(data_type: &str) -> bool {
+    matches!(
+        data_type.to_ascii_uppercase().as_str(),
+        "VARCHAR" | "TEXT" | "STRING" | "CHAR" | "BPCHAR"
+    )
+}
+
+/// One filter field as the user gave it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Filter {
+    pub column: String,
+    pub op: FilterOp,
+    pub value: Option<String>,
+}
+
+/// A filter checked against the table: SQL text with `?` placeholders and the values to bind.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct BoundFilters {
+    pub where_sql: String,
+    pub params: Vec<String>,
+}
+
+/// Builds the WHERE clause for `filters` on a table with `columns` (name, DuckDB type), checking
+/// each value against its column's type with DuckDB's own cast.
+pub fn bind_filters(
+    conn: &Connection,
+    columns: &[(String, String)],
+    filters: &[Filter],
+) -> Result<BoundFilters, ExportError> {
+    let mut clauses = Vec::new();
+    let mut params = Vec::new();
+    for filter in filters {
+        let (column, data_type) = super::query::resolve_column(columns, &filter.column)?;
+        if !filter.op.applies_to(data_type) {
+            return Err(ExportError::OperatorNotForType {
+                column: column.to_string(),
+                op: filter.op,
+                data_type: data_type.to_string(),
+            });
+        }
+        let quoted = quote_ident(column);
+        let cast = format!("CAST(? AS {data_type})");
+        let values = filter_values(filter, column)?;
+        for value in &values {
+            check_value(conn, column, data_type, value)?;
+        }
+        let clause = match filter.op {
+            FilterOp::Eq => format!("{quoted} = {cast}"),
+            FilterOp::Ne => format!("{quoted} <> {cast}"),
+            FilterOp::Lt => format!("{quoted} < {cast}"),
+            FilterOp::Le => format!("{quoted} <= {cast}"),
+            FilterOp::Gt => format!("{quoted} > {cast}"),
+            FilterOp::Ge => format!("{quoted} >= {cast}"),
+            FilterOp::Contains => format!("contains({quoted}, ?)"),
+            FilterOp::StartsWith => format!("starts_with({quoted}, ?)"),
+            FilterOp::EndsWith => format!("suffix({quoted}, ?)"),
+            FilterOp::IsNull => format!("{quoted} IS NULL"),
+            FilterOp::NotNull => format!("{quoted} IS NOT NULL"),
+            FilterOp::In => format!("{quoted} IN ({})", vec![cast.as_str(); values.len()].join(", ")),
+            FilterOp::Between => format!("{quoted} BETWEEN {cast} AND {cast}"),
+        };
+        clauses.push(clause);
+        params.extend(values);
+    }
+    Ok(BoundFilters {
+        where_sql: if clauses.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", clauses.join(" AND "))
+        },
+        params,
+    })
+}
+
+/// The values a filter binds: none, one, a list for `in`, a pair for `between`.
+fn filter_values(filter: &Filter, column: &str) -> Result<Vec<String>, ExportError> {
+    if !filter.op.takes_value() {
+        return Ok(Vec::new());
+    }
+    let missing = || ExportError::MissingValue {
+        column: column.to_string(),
+        op: filter.op,
+    };
+    let value = filter.value.as_deref().ok_or_else(missing)?;
+    match filter.op {
+        FilterOp::In => {
+            let values: Vec<String> = value.split(',').map(|v| v.trim().to_string()).collect();
+            if values.iter().all(String::is_empty) {
+                return Err(missing());
+            }
+            Ok(values)
+        }
+        FilterOp::Between => match value.split_once(',') {
+            Some((low, high)) => Ok(vec![low.trim().to_string(), high.trim().to_string()]),
+            None => Err(ExportError::BetweenNeedsTwo {
+                column: column.to_string(),
+                value: value.to_string(),
+            }),
+        },
+        _ => Ok(vec![value.to_string()]),
+    }
+}
+
+/// Refuses a value that does not convert to the column's type, naming both.
+fn check_value(conn: &Connection, column: &str, data_type: &str, value: &str) -> Result<(), ExportError> {
+    if is_text_type(data_type) {
+        return Ok(());
+    }
+    let converts: bool = conn
+        .query_row(
+            &format!("SELECT TRY_CAST(? AS {data_type}) IS NOT NULL"),
+            [value],
+            |row| row.get(0),
+        )
+        .map_err(|source| ExportError::Database {
+            context: "checking a filter value",
+            source,
+        })?;
+    if converts {
+        Ok(())
+    } else {
+        Err(ExportError::BadValue {
+            column: column.to_string(),
+            value: value.to_string(),
+            data_type: data_type.to_string(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operators_round_trip_their_names() {
+        for op in FilterOp::ALL {
+            assert_eq!(FilterOp::parse(op.as_str()), Some(op));
+        }
+        assert_eq!(FilterOp::parse("like"), None);
+        assert!(!FilterOp::IsNull.takes_value());
+        assert!(!FilterOp::Contains.applies_to("BIGINT"));
+        assert!(FilterOp::Contains.applies_to("VARCHAR"));
+    }
+
+    #[test]
+    fn builds_parameterised_sql() {
+        let conn = Connection::open_in_memory().unwrap();
+        let columns = vec![
+            ("id".to_string(), "BIGINT".to_string()),
+            ("name".to_string(), "VARCHAR".to_string()),
+        ];
+        let filters = vec![
+            Filter {
+                column: "ID".into(),
+                op: FilterOp::In,
+                value: Some("1, 2,3".into()),
+            },
+            Filter {
+                column: "name".into(),
+                op: FilterOp::StartsWith,
+                value: Some("x' OR '1'='1".into()),
+            },
+        ];
+        let bound = bind_filters(&conn, &columns, &filters).unwrap();
+        assert_eq!(
+            bound.where_sql,
+            " WHERE \"id\" IN (CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT)) AND starts_with(\"name\", ?)"
+        );
+        assert_eq!(bound.params, ["1", "2", "3", "x' OR '1'='1"]);
+    }
+
+    #[test]
+    fn bad_values_name_the_column_and_type() {
+        let conn = Connection::open_in_memory().unwrap();
+        let columns = vec![("born".to_string(), "DATE".to_string())];
+        let filter = Filter {
+            column: "born".into(),
+            op: FilterOp::Gt,
+            value: Some("yesterday".into()),
+        };
+        let error = bind_filters(&conn, &columns, &[filter]).unwrap_err();
+        assert_eq!(error.to_string(), "'yesterday' is not a valid DATE for column 'born'");
+        let between = Filter {
+            column: "born".into(),
+            op: FilterOp::Between,
+            value: Some("2024-01-01".into()),
+        };
+        assert!(matches!(
+            bind_filters(&conn, &columns, &[between]),
+            Err(ExportError::BetweenNeedsTwo { .. })
+        ));
+    }
+}

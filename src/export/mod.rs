@@ -1,0 +1,551 @@
+//! Exporting a table (or a filtered, ordered slice of it) to CSV, gzip CSV, chunks of N rows, or
+//! Parquet, streamed in flat memory, with files that appear only when complete.
+//!
+//! The rows come from DuckDB as a stream of Arrow batches with every value already cast to text
+//! by DuckDB itself, so values read exactly as `COPY ... TO` writes them and re-import losslessly.
+//! [`encode`] turns them into CSV text, [`gzip`] compresses blocks on every core, [`files`] keeps
+//! the output invisible until the export has succeeded. Parquet is DuckDB's own writer.
+
+mod encode;
+mod files;
+mod filter;
+mod gzip;
+mod query;
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use duckdb::Connection;
+use duckdb::arrow::array::{Array, AsArray};
+use duckdb::arrow::datatypes::DataType;
+
+pub use encode::CsvStyle;
+pub use files::{part_path, remove_parts_of_job};
+pub use filter::{Filter, FilterOp, is_text_type};
+pub use query::{ExportQuery, build_query};
+
+use crate::memory::peak_rss_bytes;
+use crate::progress::{CancelToken, Progress, ProgressSink};
+use crate::store::{JobKind, JobOutcome, JobStatus, Store, StoreError, finish_job, insert_job, mark_running};
+use files::{OutputNames, PartFiles};
+use gzip::{GzipFileWriter, GzipPool};
+
+/// Text is handed to the file (or the compressor) in blocks of about this size.
+const BLOCK_BYTES: usize = 1024 * 1024;
+/// Progress is reported after this many DuckDB chunks (2,048 rows each).
+const CHUNKS_PER_REPORT: usize = 16;
+
+/// The output format.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportFormat {
+    #[default]
+    Csv,
+    Parquet,
+}
+
+/// Sort order of an export.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OrderBy {
+    pub column: String,
+    pub descending: bool,
+}
+
+/// Everything an export needs to know.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ExportRequest {
+    pub table: String,
+    pub out: PathBuf,
+    pub filters: Vec<Filter>,
+    /// Columns in output order; empty means all, in table order.
+    pub columns: Vec<String>,
+    pub order_by: Option<OrderBy>,
+    pub format: ExportFormat,
+    /// Compress with gzip at this level (1 to 9).
+    pub gzip_level: Option<u32>,
+    /// Start a new file after this many rows.
+    pub chunk_rows: Option<u64>,
+    pub delimiter: u8,
+    pub header: bool,
+    pub formula_guard: bool,
+}
+
+impl ExportRequest {
+    pub fn new(table: impl Into<String>, out: impl Into<PathBuf>) -> Self {
+        Self {
+            table: table.into(),
+            out: out.into(),
+            filters: Vec::new(),
+            columns: Vec::new(),
+            order_by: None,
+            format: ExportFormat::Csv,
+            gzip_level: None,
+            chunk_rows: None,
+            delimiter: b',',
+            header: true,
+            formula_guard: false,
+        }
+    }
+
+    /// The request as JSON, stored with its job (and read back to clean up after a crash).
+    pub fn spec_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// The result of an export that ran to an end.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ExportSummary {
+    pub job_id: i64,
+    pub status: JobStatus,
+    pub table: String,
+    pub rows_written: u64,
+    pub files: Vec<PathBuf>,
+    pub bytes_written: u64,
+    pub elapsed_ms: u64,
+    pub peak_rss_bytes: Option<u64>,
+}
+
+/// Why an export failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("there is no table '{table}'{suggestions}")]
+    UnknownTable { table: String, suggestions: String },
+    #[error("there is no column '{column}'{suggestions}")]
+    UnknownColumn { column: String, suggestions: String },
+    #[error("the operator {op} does not apply to column '{column}' of type {data_type}")]
+    OperatorNotForType {
+        column: String,
+        op: FilterOp,
+        data_type: String,
+    },
+    #[error("the filter {op} on column '{column}' needs a value")]
+    MissingValue { column: String, op: FilterOp },
+    #[error("between on column '{column}' needs two values as low,high, not '{value}'")]
+    BetweenNeedsTwo { column: String, value: String },
+    #[error("'{value}' is not a valid {data_type} for column '{column}'")]
+    BadValue {
+        column: String,
+        value: String,
+        data_type: String,
+    },
+    #[error("{format} output cannot be {what}")]
+    Unsupported { format: &'static str, what: &'static str },
+    #[error("{context}: {source}")]
+    Database {
+        context: &'static str,
+        source: duckdb::Error,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot write {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("the export was cancelled")]
+    Cancelled,
+}
+
+fn database(context: &'static str) -> impl FnOnce(duckdb::Error) -> ExportError {
+    move |source| ExportError::Database { context, source }
+}
+
+/// An export failure, with the job it was recorded under when it got that far.
+#[derive(Debug, thiserror::Error)]
+#[error("{error}")]
+pub struct ExportFailure {
+    pub job_id: Option<i64>,
+    pub error: ExportError,
+}
+
+/// Records a new export job and runs it on the calling thread.
+pub fn run_export(
+    store: &Store,
+    request: &ExportRequest,
+    progress: &mut dyn ProgressSink,
+    cancel: &CancelToken,
+) -> Result<ExportSummary, ExportFailure> {
+    let job_id = store.allocate_job_id();
+    record_job(store.conn(), job_id, request, JobStatus::Running).map_err(|error| ExportFailure {
+        job_id: None,
+        error: error.into(),
+    })?;
+    run_export_job(store, job_id, request, progress, cancel)
+}
+
+/// Records an export job under `job_id` with `status`.
+pub fn record_job(
+    conn: &Connection,
+    job_id: i64,
+    request: &ExportRequest,
+    status: JobStatus,
+) -> Result<(), StoreError> {
+    insert_job(
+        conn,
+        job_id,
+        JobKind::Export,
+        status,
+        Some(&request.table),
+        Some(&request.out.display().to_string()),
+        Some(&request.spec_json()),
+        None,
+    )
+}
+
+/// Runs the export recorded as job `job_id`.
+pub fn run_export_job(
+    store: &Store,
+    job_id: i64,
+    request: &ExportRequest,
+    progress: &mut dyn ProgressSink,
+    cancel: &CancelToken,
+) -> Result<ExportSummary, ExportFailure> {
+    let conn = store.conn();
+    let started = Instant::now();
+    let mut written = Written::default();
+    let result = mark_running(conn, job_id)
+        .map_err(ExportError::from)
+        .and_then(|()| export(conn, job_id, request, progress, cancel, &mut written));
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    let (status, error, files) = match result {
+        Ok(files) => (JobStatus::Completed, None, files),
+        Err(ExportError::Cancelled) => (
+            JobStatus::Cancelled,
+            Some("cancelled by the user; no file was left".to_string()),
+            Vec::new(),
+        ),
+        Err(error) => {
+            let outcome = JobOutcome {
+                error: Some(error.to_string()),
+                ..JobOutcome::default()
+            };
+            let _ = finish_job(conn, job_id, JobStatus::Failed, &outcome);
+            return Err(ExportFailure {
+                job_id: Some(job_id),
+                error,
+            });
+        }
+    };
+    let done = status == JobStatus::Completed;
+    let outcome = JobOutcome {
+        rows_written: if done { written.rows } else { 0 },
+        peak_rss_bytes: peak_rss_bytes(),
+        error,
+        ..JobOutcome::default()
+    };
+    finish_job(conn, job_id, status, &outcome).map_err(|error| ExportFailure {
+        job_id: Some(job_id),
+        error: error.into(),
+    })?;
+    Ok(ExportSummary {
+        job_id,
+        status,
+        table: request.table.clone(),
+        rows_written: outcome.rows_written,
+        files,
+        bytes_written: if done { written.bytes } else { 0 },
+        elapsed_ms,
+        peak_rss_bytes: outcome.peak_rss_bytes,
+    })
+}
+
+#[derive(Default)]
+struct Written {
+    rows: u64,
+    bytes: u64,
+}
+
+fn export(
+    conn: &Connection,
+    job_id: i64,
+    request: &ExportRequest,
+    progress: &mut dyn ProgressSink,
+    cancel: &CancelToken,
+    written: &mut Written,
+) -> Result<Vec<PathBuf>, ExportError> {
+    let query = build_query(conn, request)?;
+    let params: Vec<&dyn duckdb::ToSql> = query.params.iter().map(|p| p as &dyn duckdb::ToSql).collect();
+    let rows_total: i64 = conn
+        .query_row(&query.count_sql, params.as_slice(), |row| row.get(0))
+        .map_err(database("counting the rows to export"))?;
+    let rows_total = rows_total.max(0) as u64;
+    let report = |written: &Written| Progress {
+        rows_written: written.rows,
+        rows_total: Some(rows_total),
+        bytes_written: written.bytes,
+        ..Progress::default()
+    };
+    progress.progress(&report(written));
+    let parts = match request.format {
+        ExportFormat::Csv => write_csv(
+            conn, job_id, request, &query, &params, progress, cancel, written, &report,
+        )?,
+        ExportFormat::Parquet => write_parquet(conn, job_id, request, &query, cancel, written, rows_total)?,
+    };
+    if cancel.is_cancelled() {
+        return Err(ExportError::Cancelled);
+    }
+    let files = parts.commit().map_err(|source| ExportError::Io {
+        path: request.out.clone(),
+        source,
+    })?;
+    progress.progress(&report(written));
+    Ok(files)
+}
+
+/// Where CSV text goes: a file, or a file through the gzip pool.
+enum FileSink<'p> {
+    Plain { out: BufWriter<File>, bytes: u64 },
+    Gzip(GzipFileWriter<'p, BufWriter<File>>),
+}
+
+impl FileSink<'_> {
+    fn write_block(&mut self, block: Vec<u8>) -> std::io::Result<()> {
+        match self {
+            Self::Plain { out, bytes } => {
+                out.write_all(&block)?;
+                *bytes += block.len() as u64;
+                Ok(())
+            }
+            Self::Gzip(writer) => writer.write_block(block),
+        }
+    }
+
+    fn bytes_written(&self) -> u64 {
+        match self {
+            Self::Plain { bytes, .. } => *bytes,
+            Self::Gzip(writer) => writer.bytes_written(),
+        }
+    }
+
+    /// Flushes everything to disk; returns the file's size.
+    fn finish(self) -> std::io::Result<u64> {
+        match self {
+            Self::Plain { mut out, bytes } => {
+                out.flush()?;
+                out.get_ref().sync_all()?;
+                Ok(bytes)
+            }
+            Self::Gzip(writer) => {
+                let out = writer.finish()?;
+                let file = out.into_inner().map_err(|error| error.into_error())?;
+                file.sync_all()?;
+                Ok(file.metadata()?.len())
+            }
+        }
+    }
+}
+
+/// One output file being written: its sink, its text block and its row count.
+struct OpenFile<'p> {
+    sink: FileSink<'p>,
+    block: Vec<u8>,
+    rows: u64,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn write_csv(
+    conn: &Connection,
+    job_id: i64,
+    request: &ExportRequest,
+    query: &ExportQuery,
+    params: &[&dyn duckdb::ToSql],
+    progress: &mut dyn ProgressSink,
+    cancel: &CancelToken,
+    written: &mut Written,
+    report: &dyn Fn(&Written) -> Progress,
+) -> Result<PartFiles, ExportError> {
+    let style = CsvStyle {
+        delimiter: request.delimiter,
+        quote: b'"',
+        formula_guard: request.formula_guard,
+    };
+    let text_columns: Vec<bool> = query.columns.iter().map(|(_, t)| is_text_type(t)).collect();
+    let names = OutputNames::new(&request.out, request.chunk_rows.is_some(), request.gzip_level.is_some());
+    let io_error = |source| ExportError::Io {
+        path: request.out.clone(),
+        source,
+    };
+    let pool = match request.gzip_level {
+        Some(level) => Some(GzipPool::new(gzip_threads(), level.clamp(1, 9)).map_err(io_error)?),
+        None => None,
+    };
+    let mut header = Vec::new();
+    if request.header {
+        style.push_record(
+            &mut header,
+            query.columns.iter().map(|(name, _)| (Some(name.as_str()), false)),
+        );
+    }
+    let mut files = CsvFiles {
+        names,
+        pool: pool.as_ref(),
+        header,
+        parts: PartFiles::new(job_id),
+    };
+    let mut finished_bytes = 0;
+    let mut file_index = 0;
+    let mut current = files.open(file_index).map_err(io_error)?;
+    let mut statement = conn
+        .prepare(&query.select_text_sql)
+        .map_err(database("preparing the export query"))?;
+    let stream = statement
+        .stream_arrow(params)
+        .map_err(database("running the export query"))?;
+    for (chunk_number, batch) in stream.enumerate() {
+        if cancel.is_cancelled() {
+            return Err(ExportError::Cancelled);
+        }
+        let batch = batch.map_err(database("reading rows to export"))?;
+        let columns: Vec<_> = batch
+            .columns()
+            .iter()
+            .map(|column| duckdb::arrow::compute::cast(column, &DataType::Utf8))
+            .collect::<Result<_, _>>()
+            .map_err(|error| ExportError::Io {
+                path: request.out.clone(),
+                source: std::io::Error::other(error),
+            })?;
+        let strings: Vec<_> = columns.iter().map(|column| column.as_string::<i32>()).collect();
+        for row in 0..batch.num_rows() {
+            if request.chunk_rows.is_some_and(|limit| current.rows >= limit) {
+                finished_bytes += close(current).map_err(io_error)?;
+                file_index += 1;
+                current = files.open(file_index).map_err(io_error)?;
+            }
+            let values = strings
+                .iter()
+                .zip(&text_columns)
+                .map(|(array, is_text)| ((!array.is_null(row)).then(|| array.value(row)), *is_text));
+            style.push_record(&mut current.block, values);
+            current.rows += 1;
+            if current.block.len() >= BLOCK_BYTES {
+                let block = std::mem::replace(&mut current.block, Vec::with_capacity(BLOCK_BYTES + 64 * 1024));
+                current.sink.write_block(block).map_err(io_error)?;
+            }
+        }
+        written.rows += batch.num_rows() as u64;
+        if chunk_number % CHUNKS_PER_REPORT == 0 {
+            written.bytes = finished_bytes + current.sink.bytes_written();
+            progress.progress(&report(written));
+        }
+    }
+    finished_bytes += close(current).map_err(io_error)?;
+    written.bytes = finished_bytes;
+    Ok(files.parts)
+}
+
+/// Opens the numbered output files of a CSV export, each starting with the header.
+struct CsvFiles<'p> {
+    names: OutputNames,
+    pool: Option<&'p GzipPool>,
+    header: Vec<u8>,
+    parts: PartFiles,
+}
+
+impl<'p> CsvFiles<'p> {
+    fn open(&mut self, index: usize) -> std::io::Result<OpenFile<'p>> {
+        let file = self.parts.create(self.names.path(index))?;
+        let out = BufWriter::with_capacity(BLOCK_BYTES, file);
+        let sink = match self.pool {
+            Some(pool) => FileSink::Gzip(GzipFileWriter::new(pool, out)),
+            None => FileSink::Plain { out, bytes: 0 },
+        };
+        let mut block = Vec::with_capacity(BLOCK_BYTES + 64 * 1024);
+        block.extend_from_slice(&self.header);
+        Ok(OpenFile { sink, block, rows: 0 })
+    }
+}
+
+/// Writes a file's last block and closes it; returns its size.
+fn close(mut file: OpenFile<'_>) -> std::io::Result<u64> {
+    if !file.block.is_empty() {
+        let block = std::mem::take(&mut file.block);
+        file.sink.write_block(block)?;
+    }
+    file.sink.finish()
+}
+
+fn gzip_threads() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+fn write_parquet(
+    conn: &Connection,
+    job_id: i64,
+    request: &ExportRequest,
+    query: &ExportQuery,
+    cancel: &CancelToken,
+    written: &mut Written,
+    rows_total: u64,
+) -> Result<PartFiles, ExportError> {
+    if request.gzip_level.is_some() {
+        return Err(ExportError::Unsupported {
+            format: "Parquet",
+            what: "gzip-compressed (Parquet compresses its own columns)",
+        });
+    }
+    if request.chunk_rows.is_some() {
+        return Err(ExportError::Unsupported {
+            format: "Parquet",
+            what: "split into chunks",
+        });
+    }
+    let mut parts = PartFiles::new(job_id);
+    let final_path = request.out.clone();
+    drop(parts.create(final_path.clone()).map_err(|source| ExportError::Io {
+        path: final_path.clone(),
+        source,
+    })?);
+    let part = part_path(&final_path, job_id);
+    let sql = format!(
+        "COPY ({}) TO {} (FORMAT parquet)",
+        query.select_typed_sql,
+        crate::sql::quote_literal(&part.display().to_string())
+    );
+    let params: Vec<&dyn duckdb::ToSql> = query.params.iter().map(|p| p as &dyn duckdb::ToSql).collect();
+    let interrupt = conn.interrupt_handle();
+    let watcher_cancel = cancel.clone();
+    let (stop_watch, watch_stop) = crossbeam_channel::bounded::<()>(0);
+    let watcher = std::thread::Builder::new()
+        .name(format!("sluice-export-watch-{job_id}"))
+        .spawn(move || {
+            while let Err(crossbeam_channel::RecvTimeoutError::Timeout) =
+                watch_stop.recv_timeout(std::time::Duration::from_millis(50))
+            {
+                if watcher_cancel.is_cancelled() {
+                    interrupt.interrupt();
+                    break;
+                }
+            }
+        })
+        .map_err(|source| ExportError::Io {
+            path: final_path.clone(),
+            source,
+        })?;
+    let copied = conn.execute(&sql, params.as_slice());
+    drop(stop_watch);
+    let _ = watcher.join();
+    if cancel.is_cancelled() {
+        return Err(ExportError::Cancelled);
+    }
+    copied.map_err(database("writing Parquet"))?;
+    written.rows = rows_total;
+    written.bytes = std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
+    Ok(parts)
+}
+
+/// Removes what an export that died with its process left behind, from its stored spec.
+pub fn remove_leftovers(job_id: i64, spec_json: &str) -> usize {
+    let Ok(spec) = serde_json::from_str::<serde_json::Value>(spec_json) else {
+        return 0;
+    };
+    let Some(out) = spec.get("out").and_then(|out| out.as_str()) else {
+        return 0;
+    };
+    let dir = Path::new(out)
+        .parent()
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    remove_parts_of_job(dir, job_id)
+}

@@ -1,0 +1,126 @@
+//! The command line as a script would use it: exit codes and the JSON summary.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn sluice(db_path: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sluice"));
+    command.env("SLUICE_DB", db_path);
+    command
+}
+
+fn write(dir: &Path, name: &str, contents: &[u8]) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    path
+}
+
+#[test]
+fn import_prints_a_json_summary_last_and_failed_gives_the_report() {
+    // The command line runs in child processes, which need the database file unlocked: this test
+    // never opens it itself.
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("cli.duckdb");
+    let path = write(dir.path(), "data.csv", b"id,name\n1,a\nx,b\n3,c\n");
+    let schema = write(
+        dir.path(),
+        "schema.json",
+        br#"{"columns":[{"name":"id","type":"BIGINT"},{"name":"name","type":"VARCHAR"}]}"#,
+    );
+    let output = sluice(&db_path)
+        .args([
+            "import",
+            path.to_str().unwrap(),
+            "--table",
+            "t",
+            "--json",
+            "--schema",
+            schema.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let summary: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(summary["status"], "completed");
+    assert_eq!(summary["rows_read"], 3);
+    assert_eq!(summary["rows_imported"], 2);
+    assert_eq!(summary["rows_failed"], 1);
+    assert!(summary["elapsed_ms"].is_u64());
+    let job_id = summary["job_id"].as_i64().unwrap();
+
+    let report = sluice(&db_path).args(["failed", &job_id.to_string()]).output().unwrap();
+    assert!(report.status.success());
+    let report = String::from_utf8(report.stdout).unwrap();
+    let mut lines = report.lines();
+    assert_eq!(lines.next(), Some("line,errors,raw,id,name"));
+    assert_eq!(
+        lines.next(),
+        Some("3,id: 'x' is not a valid BIGINT (expected a whole number),\"x,b\",x,b")
+    );
+
+    let jobs = sluice(&db_path).args(["jobs", "--json"]).output().unwrap();
+    let jobs: serde_json::Value = serde_json::from_slice(&jobs.stdout).unwrap();
+    assert_eq!(jobs[0]["job_id"], job_id);
+    assert_eq!(jobs[0]["kind"], "import");
+    assert_eq!(jobs[0]["rows_failed"], 1);
+}
+
+#[test]
+fn a_failed_import_exits_non_zero_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = sluice(&dir.path().join("db.duckdb"))
+        .args(["import", "/no/such/file.csv", "--table", "t"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert!(stderr.contains("/no/such/file.csv"), "{stderr}");
+}
+
+#[test]
+fn a_killed_import_is_interrupted_on_reopen_and_leaves_no_table() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("killed.duckdb");
+    let mut text = String::from("id,name\n");
+    for i in 0..200_000 {
+        text.push_str(&format!("{i},name {i}\n"));
+    }
+    let path = write(dir.path(), "big.csv", text.as_bytes());
+    let mut child = sluice(&db_path)
+        .args(["import", path.to_str().unwrap(), "--table", "t", "--json"])
+        .args(["--max-rows-per-sec", "20000", "--batch-rows", "2000"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    assert!(first.contains("\"progress\""), "{first}");
+    child.kill().unwrap(); // SIGKILL: no handler runs, nothing is cleaned up.
+    child.wait().unwrap();
+
+    let store = sluice::store::Store::open(&db_path, &Default::default()).unwrap();
+    let jobs = sluice::store::list_jobs(store.conn()).unwrap();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].status, sluice::store::JobStatus::Interrupted);
+    assert!(sluice::store::list_tables(store.conn()).unwrap().is_empty());
+}
+
+#[test]
+fn a_second_process_gets_a_clear_message_when_the_database_is_in_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("busy.duckdb");
+    let _held = sluice::store::Store::open(&db_path, &Default::default()).unwrap();
+    let output = sluice(&db_path).arg("jobs").output().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("already open in another Sluice window or program"),
+        "{stderr}"
+    );
+}

@@ -1,0 +1,8 @@
+//! Integration tests of the engine and the command line, in one binary so DuckDB is linked once.
+
+mod cli;
+mod corpus;
+mod export;
+mod import;
+mod property;
+mod support;

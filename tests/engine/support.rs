@@ -1,0 +1,79 @@
+//! Helpers shared by the integration tests: a throwaway database and quick queries.
+
+use std::path::{Path, PathBuf};
+
+use sluice::import::{ImportRequest, ImportSummary, run_import};
+use sluice::progress::{CancelToken, NoProgress};
+use sluice::store::{Store, StoreOptions};
+
+pub struct TestDb {
+    pub dir: tempfile::TempDir,
+    pub store: Store,
+}
+
+impl TestDb {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("test.duckdb"), &StoreOptions::default()).unwrap();
+        Self { dir, store }
+    }
+
+    pub fn path(&self) -> PathBuf {
+        self.store.path().to_path_buf()
+    }
+
+    /// Writes `contents` to a file in the test's folder and returns its path.
+    pub fn file(&self, name: &str, contents: &[u8]) -> PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, contents).unwrap();
+        path
+    }
+
+    pub fn import(&self, path: &Path, table: &str) -> ImportSummary {
+        self.import_request(&ImportRequest::new(path, table))
+    }
+
+    pub fn import_request(&self, request: &ImportRequest) -> ImportSummary {
+        run_import(&self.store, request, &mut NoProgress, &CancelToken::new()).unwrap()
+    }
+
+    pub fn count(&self, sql: &str) -> i64 {
+        self.store.conn().query_row(sql, [], |row| row.get(0)).unwrap()
+    }
+
+    /// Every value of a table as text (NULL as ""), rows in insertion order.
+    pub fn rows_as_text(&self, table: &str) -> Vec<Vec<String>> {
+        let columns = sluice::store::table_columns(self.store.conn(), table).unwrap();
+        let select: Vec<String> = columns
+            .iter()
+            .map(|(name, _)| format!("coalesce(CAST({} AS VARCHAR), '')", sluice::sql::quote_ident(name)))
+            .collect();
+        let sql = format!("SELECT {} FROM {}", select.join(", "), sluice::sql::quote_ident(table));
+        let mut statement = self.store.conn().prepare(&sql).unwrap();
+        let width = columns.len();
+        statement
+            .query_map([], |row| {
+                (0..width)
+                    .map(|i| row.get::<_, String>(i))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .unwrap()
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap()
+    }
+
+    /// (line, problem kinds) of a job's failed rows, in file order.
+    pub fn failed_lines(&self, job_id: i64) -> Vec<(i64, Vec<String>)> {
+        sluice::store::read_failed_rows(
+            self.store.conn(),
+            job_id,
+            &sluice::store::FailedRowFilter::default(),
+            0,
+            u64::MAX >> 2,
+        )
+        .unwrap()
+        .into_iter()
+        .map(|row| (row.line, row.problems.into_iter().map(|p| p.kind).collect()))
+        .collect()
+    }
+}
