@@ -1,6 +1,9 @@
-//! The `sluice` binary: the command line over the engine in the library crate.
+//! The `sluice` binary: the command line and the desktop window, both thin front ends over the
+//! engine in the library crate.
 
+mod app;
 mod cli;
+mod format;
 
 fn main() -> std::process::ExitCode {
     cli::run()

@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 use sluice::bench::{people_duckdb_columns, people_schema, write_people_csv};
 use sluice::sql::quote_literal;
 
-use super::format::{mebibytes, megabytes, thousands};
+use crate::format::{mebibytes, megabytes, thousands};
 
 #[derive(clap::Subcommand, Debug)]
 pub enum BenchCommand {

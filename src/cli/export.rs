@@ -7,7 +7,7 @@ use sluice::engine::{Engine, EngineConfig, JobSpec, JobSummary};
 use sluice::export::{ExportFormat, ExportRequest, ExportSummary, Filter, FilterOp, OrderBy};
 
 use super::follow::{Ended, follow, unfinished_json};
-use super::format::{megabytes, thousands};
+use crate::format::{megabytes, thousands};
 use super::{DbArgs, EXIT_CANCELLED, parse_single_byte};
 
 #[derive(clap::Args, Debug)]

@@ -10,7 +10,7 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use sluice::engine::{Engine, EngineEvent, JobProgress, JobSummary};
 
-use super::format::thousands;
+use crate::format::thousands;
 
 /// How a followed job ended.
 pub enum Ended {

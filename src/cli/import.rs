@@ -10,7 +10,7 @@ use sluice::engine::{Engine, EngineConfig, JobSpec, JobSummary};
 use sluice::import::{ImportMode, ImportRequest, ImportSummary, SchemaFile, SniffHints, encoding_for_label};
 
 use super::follow::{Ended, follow, unfinished_json};
-use super::format::{megabytes, thousands};
+use crate::format::{megabytes, thousands};
 use super::{DbArgs, EXIT_CANCELLED, parse_single_byte};
 
 #[derive(clap::Args, Debug)]

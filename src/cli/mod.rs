@@ -4,7 +4,6 @@
 mod bench;
 mod export;
 mod follow;
-mod format;
 mod import;
 mod report;
 
@@ -15,6 +14,7 @@ use clap::{Parser, Subcommand};
 use sluice::store::{Store, StoreOptions, default_database_path};
 
 /// Move millions of rows between CSV files and a local DuckDB database, losing none.
+/// Without a command, opens the window.
 #[derive(Parser, Debug)]
 #[command(name = "sluice", version, about)]
 pub struct Cli {
@@ -33,7 +33,20 @@ pub struct DbArgs {
     memory_limit: Option<String>,
 }
 
+fn gui(db: &DbArgs, files: Vec<PathBuf>) -> anyhow::Result<ExitCode> {
+    crate::app::run(db.path()?, files)?;
+    Ok(ExitCode::SUCCESS)
+}
+
 impl DbArgs {
+    /// The options as the environment gives them, for `sluice` run without a command.
+    fn from_env() -> Self {
+        Self {
+            db: std::env::var_os("SLUICE_DB").map(PathBuf::from),
+            memory_limit: None,
+        }
+    }
+
     fn path(&self) -> anyhow::Result<PathBuf> {
         Ok(match &self.db {
             Some(path) => path.clone(),
@@ -52,6 +65,12 @@ impl DbArgs {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Open the window (the default with no command), with FILEs ready to import.
+    Gui {
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Import a CSV, TSV or gzip file into a table.
     Import(import::ImportArgs),
     /// Export a table, or a filtered slice of it, to CSV, gzip CSV, chunks or Parquet.
@@ -82,10 +101,8 @@ pub fn run() -> ExitCode {
         .map(|groups| groups.map(|group| group.cloned().collect()).collect())
         .unwrap_or_default();
     let result = match cli.command {
-        None => {
-            let _ = Cli::command().print_help();
-            Ok(ExitCode::SUCCESS)
-        }
+        None => gui(&DbArgs::from_env(), Vec::new()),
+        Some(Command::Gui { files, db }) => gui(&db, files),
         Some(Command::Import(args)) => import::run(args),
         Some(Command::Export(args)) => export::run(args, filter_groups),
         Some(Command::Failed(args)) => report::failed(args).map(|()| ExitCode::SUCCESS),

@@ -7,7 +7,7 @@ use anyhow::Context;
 use sluice::store::{FailedRowFilter, StoredFailedRow, get_job, list_jobs, read_failed_rows};
 
 use super::DbArgs;
-use super::format::thousands;
+use crate::format::thousands;
 
 /// Rows fetched from the database at a time, so a report of millions of rows streams.
 const PAGE_ROWS: u64 = 10_000;

@@ -201,3 +201,36 @@ pub(crate) enum Command {
     /// Stop taking jobs; cancel those queued and running.
     Shutdown,
 }
+
+/// The sending side of the event channel: sends, then wakes the front end.
+#[derive(Clone)]
+pub(crate) struct EventSender {
+    sender: crossbeam_channel::Sender<EngineEvent>,
+    waker: Option<super::Waker>,
+}
+
+impl EventSender {
+    pub fn new(sender: crossbeam_channel::Sender<EngineEvent>, waker: Option<super::Waker>) -> Self {
+        Self { sender, waker }
+    }
+
+    /// Sends, waiting for room: for events that must not be lost.
+    pub fn send(&self, event: EngineEvent) -> Result<(), ()> {
+        self.sender.send(event).map_err(|_| ())?;
+        self.wake();
+        Ok(())
+    }
+
+    /// Sends if there is room: for events a newer one will replace.
+    pub fn try_send(&self, event: EngineEvent) -> Result<(), ()> {
+        self.sender.try_send(event).map_err(|_| ())?;
+        self.wake();
+        Ok(())
+    }
+
+    fn wake(&self) {
+        if let Some(waker) = &self.waker {
+            waker();
+        }
+    }
+}

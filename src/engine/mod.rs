@@ -29,7 +29,7 @@ pub use events::{EngineEvent, JobProgress, JobSpec, JobSummary};
 use crate::memory::MemoryHistory;
 use crate::progress::CancelToken;
 use crate::store::{JobKind, JobRecord, JobStatus, Store, StoreError, StoreOptions, get_job, insert_job, list_jobs};
-use events::Command;
+use events::{Command, EventSender};
 
 /// Events the front end has not drained yet, at most.
 const EVENT_CAPACITY: usize = 4096;
@@ -42,7 +42,7 @@ const MEMORY_INTERVAL: Duration = Duration::from_millis(250);
 const MEMORY_HISTORY: usize = 2400;
 
 /// How to start the runtime.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct EngineConfig {
     pub db_path: PathBuf,
     /// Jobs that run at once.
@@ -51,6 +51,24 @@ pub struct EngineConfig {
     pub memory_limit: Option<String>,
     /// A rows-per-second cap for jobs that do not set their own.
     pub max_rows_per_sec: Option<u64>,
+    /// Called after each event is sent, so a front end that sleeps between frames can wake up
+    /// (the window passes `request_repaint`).
+    pub waker: Option<Waker>,
+}
+
+/// A callback that wakes the front end.
+pub type Waker = Arc<dyn Fn() + Send + Sync>;
+
+impl std::fmt::Debug for EngineConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineConfig")
+            .field("db_path", &self.db_path)
+            .field("workers", &self.workers)
+            .field("memory_limit", &self.memory_limit)
+            .field("max_rows_per_sec", &self.max_rows_per_sec)
+            .field("waker", &self.waker.is_some())
+            .finish()
+    }
 }
 
 impl EngineConfig {
@@ -61,6 +79,7 @@ impl EngineConfig {
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             memory_limit: None,
             max_rows_per_sec: None,
+            waker: None,
         }
     }
 }
@@ -109,6 +128,7 @@ impl Engine {
         }
         let (command_sender, command_receiver) = bounded(COMMAND_CAPACITY);
         let (event_sender, events) = bounded(EVENT_CAPACITY);
+        let event_sender = EventSender::new(event_sender, config.waker.clone());
         let (queue_sender, queue_receiver) = bounded(QUEUE_CAPACITY);
         let (stop_sampler, sampler_stop) = bounded(1);
         let memory = Arc::new(Mutex::new(MemoryHistory::new(MEMORY_HISTORY)));
@@ -253,7 +273,7 @@ struct Dispatcher {
     store: Store,
     commands: Receiver<Command>,
     queue: Sender<QueuedJob>,
-    events: Sender<EngineEvent>,
+    events: EventSender,
     cancel_flags: HashMap<i64, CancelToken>,
     cancel_all: CancelToken,
 }

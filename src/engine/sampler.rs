@@ -3,16 +3,16 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use crossbeam_channel::{Receiver, RecvTimeoutError};
 use duckdb::Connection;
 
-use super::events::EngineEvent;
+use super::events::{EngineEvent, EventSender};
 use crate::memory::{MemoryHistory, MemorySample, current_rss_bytes};
 use crate::store::{Store, now_ms};
 
 pub(crate) struct Sampler {
     pub store: Store,
-    pub events: Sender<EngineEvent>,
+    pub events: EventSender,
     pub history: Arc<Mutex<MemoryHistory>>,
     pub stop: Receiver<()>,
     pub interval: Duration,

@@ -212,3 +212,52 @@ fn many_small_jobs_leave_memory_where_it_started() {
     let growth = after.saturating_sub(before);
     assert!(growth < 32 * 1024 * 1024, "memory grew by {growth} bytes over 200 jobs");
 }
+
+#[test]
+fn leftovers_of_an_interrupted_export_are_removed_on_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.csv");
+    let job_id = {
+        let store = Store::open(&dir.path().join("engine.duckdb"), &StoreOptions::default()).unwrap();
+        let job_id = store.allocate_job_id();
+        let request = crate::export::ExportRequest::new("t", &out);
+        crate::export::record_job(store.conn(), job_id, &request, JobStatus::Running).unwrap();
+        std::fs::write(crate::export::part_path(&out, job_id), b"half a file").unwrap();
+        job_id
+    };
+    let engine = engine(dir.path(), 1);
+    assert!(!crate::export::part_path(&out, job_id).exists());
+    assert_eq!(engine.job(job_id).unwrap().unwrap().status, JobStatus::Interrupted);
+}
+
+#[test]
+fn an_export_runs_as_a_job_with_a_row_total() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(dir.path(), 1);
+    let import = engine
+        .submit(JobSpec::Import(ImportRequest::new(csv(dir.path(), "a.csv", 30_000), "t")))
+        .unwrap();
+    until_ended(&engine, &[import]);
+    let mut request = crate::export::ExportRequest::new("t", dir.path().join("t.csv.gz"));
+    request.gzip_level = Some(1);
+    let export = engine.submit(JobSpec::Export(request)).unwrap();
+    let events = until_ended(&engine, &[export]);
+    let EngineEvent::Finished {
+        summary: JobSummary::Export(summary),
+        ..
+    } = terminal_of(&events, export)
+    else {
+        panic!("the export did not finish: {events:?}");
+    };
+    assert_eq!(summary.rows_written, 30_000);
+    let last_progress = events
+        .iter()
+        .rev()
+        .find_map(|event| match event {
+            EngineEvent::Progress { progress, .. } => Some(*progress),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(last_progress.rows_total, Some(30_000));
+    assert_eq!(last_progress.fraction(), Some(1.0));
+}

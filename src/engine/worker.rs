@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender};
 
 use super::QueuedJob;
-use super::events::{Command, EngineEvent, JobProgress, JobSpec, JobSummary};
+use super::events::{Command, EngineEvent, EventSender, JobProgress, JobSpec, JobSummary};
 use crate::export::run_export_job;
 use crate::import::{panic_message, run_import_job};
 use crate::progress::{Progress, ProgressSink};
@@ -18,7 +18,7 @@ const PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
 pub(crate) struct Worker {
     pub store: Store,
     pub queue: Receiver<QueuedJob>,
-    pub events: Sender<EngineEvent>,
+    pub events: EventSender,
     pub commands: Sender<Command>,
 }
 
@@ -78,14 +78,14 @@ impl Worker {
 /// Turns per-batch progress into at most ten events a second, plus the first and the last.
 struct CoalescingSink<'a> {
     job_id: i64,
-    events: &'a Sender<EngineEvent>,
+    events: &'a EventSender,
     started: Instant,
     last_sent: Option<Instant>,
     pending: Option<Progress>,
 }
 
 impl<'a> CoalescingSink<'a> {
-    fn new(job_id: i64, events: &'a Sender<EngineEvent>) -> Self {
+    fn new(job_id: i64, events: &'a EventSender) -> Self {
         Self {
             job_id,
             events,

@@ -280,7 +280,7 @@ fn export(
         ExportFormat::Csv => write_csv(
             conn, job_id, request, &query, &params, progress, cancel, written, &report,
         )?,
-        ExportFormat::Parquet => write_parquet(conn, job_id, request, &query, cancel, written, rows_total)?,
+        ExportFormat::Parquet => write_parquet(conn, job_id, request, &query, progress, cancel, written, &report)?,
     };
     if cancel.is_cancelled() {
         return Err(ExportError::Cancelled);
@@ -470,15 +470,18 @@ fn gzip_threads() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
+#[allow(clippy::too_many_arguments)]
 fn write_parquet(
     conn: &Connection,
     job_id: i64,
     request: &ExportRequest,
     query: &ExportQuery,
+    progress: &mut dyn ProgressSink,
     cancel: &CancelToken,
     written: &mut Written,
-    rows_total: u64,
+    report: &dyn Fn(&Written) -> Progress,
 ) -> Result<PartFiles, ExportError> {
+    let rows_total = report(written).rows_total.unwrap_or(0);
     if request.gzip_level.is_some() {
         return Err(ExportError::Unsupported {
             format: "Parquet",
@@ -503,29 +506,41 @@ fn write_parquet(
         query.select_typed_sql,
         crate::sql::quote_literal(&part.display().to_string())
     );
-    let params: Vec<&dyn duckdb::ToSql> = query.params.iter().map(|p| p as &dyn duckdb::ToSql).collect();
-    let interrupt = conn.interrupt_handle();
-    let watcher_cancel = cancel.clone();
-    let (stop_watch, watch_stop) = crossbeam_channel::bounded::<()>(0);
-    let watcher = std::thread::Builder::new()
-        .name(format!("sluice-export-watch-{job_id}"))
+    // The COPY runs on a connection of its own on a helper thread, so this thread can report
+    // DuckDB's own progress estimate and interrupt the statement on cancel.
+    let copy_conn = conn.try_clone().map_err(database("opening a connection for Parquet"))?;
+    copy_conn
+        .set_query_progress_tracking(true)
+        .map_err(database("turning on query progress"))?;
+    let progress_handle = copy_conn.progress_handle();
+    let interrupt = copy_conn.interrupt_handle();
+    let params = query.params.clone();
+    let copier = std::thread::Builder::new()
+        .name(format!("sluice-parquet-{job_id}"))
         .spawn(move || {
-            while let Err(crossbeam_channel::RecvTimeoutError::Timeout) =
-                watch_stop.recv_timeout(std::time::Duration::from_millis(50))
-            {
-                if watcher_cancel.is_cancelled() {
-                    interrupt.interrupt();
-                    break;
-                }
-            }
+            let params: Vec<&dyn duckdb::ToSql> = params.iter().map(|p| p as &dyn duckdb::ToSql).collect();
+            copy_conn.execute(&sql, params.as_slice()).map(|_| ())
         })
         .map_err(|source| ExportError::Io {
             path: final_path.clone(),
             source,
         })?;
-    let copied = conn.execute(&sql, params.as_slice());
-    drop(stop_watch);
-    let _ = watcher.join();
+    while !copier.is_finished() {
+        if cancel.is_cancelled() {
+            interrupt.interrupt();
+        }
+        if let Some(percentage) = progress_handle.query_progress().percentage() {
+            written.rows = ((percentage / 100.0) * rows_total as f64) as u64;
+            progress.progress(&report(written));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let copied = copier
+        .join()
+        .map_err(|panic| ExportError::Io {
+            path: final_path.clone(),
+            source: std::io::Error::other(crate::import::panic_message(&panic)),
+        })?;
     if cancel.is_cancelled() {
         return Err(ExportError::Cancelled);
     }

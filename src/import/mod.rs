@@ -34,7 +34,7 @@ pub use schema::{ColumnSpec, SchemaError, SchemaFile};
 pub use sniff::{SampleSize, SniffError, SniffHints, Sniffed, sniff, sniff_with};
 pub use source::{SourceEncoding, SourceError, encoding_for_label};
 pub use types::ColumnType;
-pub use validate::{Problem, ProblemKind};
+pub use validate::{Problem, ProblemKind, preview_problem};
 
 use crate::memory::peak_rss_bytes;
 use crate::progress::{CancelToken, Progress, ProgressSink};

@@ -82,6 +82,11 @@ impl<'r> Record<'r> {
     pub fn fields(&self) -> impl Iterator<Item = &'r [u8]> + '_ {
         (0..self.len()).filter_map(|index| self.field(index))
     }
+
+    /// Whether every field is plain ASCII (and so valid UTF-8), checked for all fields at once.
+    pub fn is_ascii(&self) -> bool {
+        self.fields.is_ascii()
+    }
 }
 
 /// Default limit on the size of one record, and so on the reader's buffer.
@@ -332,20 +337,24 @@ fn trim_line_terminator(raw: &[u8]) -> &[u8] {
 /// between two calls counts once.
 fn count_line_breaks(bytes: &[u8], after_cr: &mut bool) -> u64 {
     let mut breaks = 0;
-    for &byte in bytes {
-        match byte {
-            b'\r' => {
-                breaks += 1;
-                *after_cr = true;
-            }
-            b'\n' => {
-                if !*after_cr {
-                    breaks += 1;
-                }
-                *after_cr = false;
-            }
-            _ => *after_cr = false,
+    let mut previous_end = 0;
+    for position in memchr::memchr2_iter(b'\r', b'\n', bytes) {
+        if position > previous_end {
+            *after_cr = false;
         }
+        if bytes[position] == b'\r' {
+            breaks += 1;
+            *after_cr = true;
+        } else {
+            if !*after_cr {
+                breaks += 1;
+            }
+            *after_cr = false;
+        }
+        previous_end = position + 1;
+    }
+    if previous_end < bytes.len() {
+        *after_cr = false;
     }
     breaks
 }
@@ -393,6 +402,15 @@ mod tests {
         assert_eq!(lines(&read_all(b"a\r\nb\r\nc\r\n")), [1, 2, 3]);
         assert_eq!(lines(&read_all(b"a\rb\rc\r")), [1, 2, 3]);
         assert_eq!(lines(&read_all(b"a\r\nb\nc\rd")), [1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn a_crlf_split_between_calls_counts_once() {
+        let mut after_cr = false;
+        assert_eq!(count_line_breaks(b"ab\r", &mut after_cr), 1);
+        assert_eq!(count_line_breaks(b"\ncd\n\n", &mut after_cr), 2);
+        assert_eq!(count_line_breaks(b"\r", &mut after_cr), 1);
+        assert_eq!(count_line_breaks(b"x\n", &mut after_cr), 1);
     }
 
     #[test]

@@ -206,6 +206,9 @@ impl RowValidator {
     }
 
     fn check_utf8(&self, record: &Record<'_>, problems: &mut Vec<Problem>) {
+        if record.is_ascii() {
+            return;
+        }
         for (index, field) in record.fields().enumerate() {
             if let Err(error) = std::str::from_utf8(field) {
                 let offset = error.valid_up_to();
@@ -439,6 +442,28 @@ pub fn unique_key(cell: Cell, text: &str) -> UniqueKey {
         Cell::Timestamp(value) => UniqueKey::Timestamp(value),
         Cell::Text | Cell::Null => UniqueKey::Text(text.into()),
     }
+}
+
+/// The problem `text` would have in a column described by `spec`, for marking preview cells
+/// before an import starts. Rules that need the whole file (`unique`) are not checked here.
+pub fn preview_problem(spec: &super::schema::ColumnSpec, text: &str) -> Option<Problem> {
+    let pattern = spec.pattern.as_deref().and_then(|p| super::schema::compile_pattern(p).ok());
+    let column = ColumnPlan {
+        name: spec.name.clone(),
+        column_type: spec.column_type,
+        source_index: 0,
+        rules: super::plan::Rules {
+            required: spec.required,
+            unique: false,
+            pattern,
+            min: spec.min,
+            max: spec.max,
+            min_length: spec.min_length,
+            max_length: spec.max_length,
+            one_of: spec.one_of.clone(),
+        },
+    };
+    convert(&column, text).err()
 }
 
 /// The unique key of a value already stored in a table, read back as text.

@@ -1,4 +1,5 @@
-//! Number and size formatting for people: 1,234,567 and 420.5 MB.
+//! Number and size formatting for people, shared by the command line and the window:
+//! 1,234,567 and 420.5 MB.
 
 /// 1234567 -> "1,234,567".
 pub fn thousands(value: u64) -> String {

@@ -1,0 +1,254 @@
+//! The Jobs view: one card per job, live while it runs, with its totals stated plainly when done.
+
+use std::collections::BTreeMap;
+
+use egui::{Color32, RichText, Ui};
+use sluice::engine::{EngineEvent, JobProgress, JobSummary};
+use sluice::store::{JobKind, JobRecord};
+
+use crate::format::{megabytes, thousands};
+
+/// What the window knows of one job, built from the job history and then from events.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JobRow {
+    pub job_id: i64,
+    pub kind: JobKind,
+    pub source: String,
+    pub target: String,
+    pub status: RowStatus,
+    pub progress: JobProgress,
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RowStatus {
+    Queued,
+    Running,
+    Completed,
+    Failed,
+    Cancelled,
+    Interrupted,
+}
+
+impl RowStatus {
+    fn label(&self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Completed => "completed",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+            Self::Interrupted => "interrupted",
+        }
+    }
+
+    pub fn is_active(&self) -> bool {
+        matches!(self, Self::Queued | Self::Running)
+    }
+}
+
+/// What the user asked for in the Jobs view this frame.
+pub enum JobsAction {
+    Cancel(i64),
+    OpenFailedRows(i64),
+}
+
+/// All jobs, newest first.
+#[derive(Default)]
+pub struct JobsView {
+    pub rows: BTreeMap<i64, JobRow>,
+}
+
+impl JobsView {
+    /// Takes in the stored history (jobs the window has live data for are kept as they are).
+    pub fn load_history(&mut self, jobs: Vec<JobRecord>) {
+        for job in jobs {
+            self.rows.entry(job.job_id).or_insert_with(|| JobRow::from_record(&job));
+        }
+    }
+
+    /// Applies one engine event.
+    pub fn apply(&mut self, event: &EngineEvent) {
+        match event {
+            EngineEvent::Queued { job_id, kind, source, target } => {
+                self.rows.insert(
+                    *job_id,
+                    JobRow {
+                        job_id: *job_id,
+                        kind: *kind,
+                        source: source.clone(),
+                        target: target.clone(),
+                        status: RowStatus::Queued,
+                        progress: JobProgress::default(),
+                        error: None,
+                    },
+                );
+            }
+            EngineEvent::Started { job_id } => self.set_status(*job_id, RowStatus::Running),
+            EngineEvent::Progress { job_id, progress } => {
+                if let Some(row) = self.rows.get_mut(job_id) {
+                    row.progress = *progress;
+                }
+            }
+            EngineEvent::Finished { job_id, summary } => {
+                if let Some(row) = self.rows.get_mut(job_id) {
+                    row.status = RowStatus::Completed;
+                    match summary {
+                        JobSummary::Import(summary) => {
+                            row.progress.rows_read = summary.rows_read;
+                            row.progress.rows_imported = summary.rows_imported;
+                            row.progress.rows_failed = summary.rows_failed;
+                        }
+                        JobSummary::Export(summary) => row.progress.rows_written = summary.rows_written,
+                    }
+                }
+            }
+            EngineEvent::Failed { job_id, error } => {
+                self.set_status(*job_id, RowStatus::Failed);
+                if let Some(row) = self.rows.get_mut(job_id) {
+                    row.error = Some(error.clone());
+                }
+            }
+            EngineEvent::Cancelled { job_id } => self.set_status(*job_id, RowStatus::Cancelled),
+            EngineEvent::Memory(_) => {}
+        }
+    }
+
+    fn set_status(&mut self, job_id: i64, status: RowStatus) {
+        if let Some(row) = self.rows.get_mut(&job_id) {
+            row.status = status;
+        }
+    }
+
+    pub fn any_active(&self) -> bool {
+        self.rows.values().any(|row| row.status.is_active())
+    }
+
+    pub fn ui(&self, ui: &mut Ui) -> Option<JobsAction> {
+        let mut action = None;
+        if self.rows.is_empty() {
+            ui.label("No jobs yet. Import a file to start one.");
+            return None;
+        }
+        egui::ScrollArea::vertical().auto_shrink(false).show(ui, |ui| {
+            for row in self.rows.values().rev() {
+                egui::Frame::group(ui.style()).show(ui, |ui| {
+                    ui.set_width(ui.available_width());
+                    if let Some(chosen) = job_card_ui(ui, row) {
+                        action = Some(chosen);
+                    }
+                });
+                ui.add_space(4.0);
+            }
+        });
+        action
+    }
+}
+
+impl JobRow {
+    fn from_record(job: &JobRecord) -> Self {
+        use sluice::store::JobStatus;
+        let status = match job.status {
+            JobStatus::Queued => RowStatus::Queued,
+            JobStatus::Running => RowStatus::Running,
+            JobStatus::Completed => RowStatus::Completed,
+            JobStatus::Failed => RowStatus::Failed,
+            JobStatus::Cancelled => RowStatus::Cancelled,
+            JobStatus::Interrupted => RowStatus::Interrupted,
+        };
+        let count = |value: i64| value.max(0) as u64;
+        Self {
+            job_id: job.job_id,
+            kind: job.kind,
+            source: job.source.clone().unwrap_or_default(),
+            target: job.target.clone().unwrap_or_default(),
+            status,
+            progress: JobProgress {
+                rows_read: count(job.rows_read),
+                rows_imported: count(job.rows_imported),
+                rows_failed: count(job.rows_failed),
+                rows_written: count(job.rows_written),
+                bytes_read: count(job.bytes_read),
+                bytes_total: job.bytes_total.map(count),
+                ..JobProgress::default()
+            },
+            error: job.error.clone(),
+        }
+    }
+
+    /// The plain statement of a finished job's totals, e.g. "4,950,000 imported · 50,000 failed".
+    pub fn totals_text(&self) -> String {
+        let progress = &self.progress;
+        match self.kind {
+            JobKind::Import => format!(
+                "{} imported · {} failed · {} read",
+                thousands(progress.rows_imported),
+                thousands(progress.rows_failed),
+                thousands(progress.rows_read)
+            ),
+            JobKind::Export => format!("{} rows written", thousands(progress.rows_written)),
+        }
+    }
+}
+
+fn job_card_ui(ui: &mut Ui, row: &JobRow) -> Option<JobsAction> {
+    let mut action = None;
+    let progress = &row.progress;
+    ui.horizontal(|ui| {
+        let kind = match row.kind {
+            JobKind::Import => "Import",
+            JobKind::Export => "Export",
+        };
+        ui.strong(format!("#{} {kind}", row.job_id));
+        ui.label(format!("{} → {}", row.source, row.target));
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if row.status.is_active() && ui.button("Cancel").clicked() {
+                action = Some(JobsAction::Cancel(row.job_id));
+            }
+            let color = match row.status {
+                RowStatus::Completed if progress.rows_failed > 0 => Color32::from_rgb(230, 160, 0),
+                RowStatus::Completed => Color32::from_rgb(60, 170, 90),
+                RowStatus::Failed | RowStatus::Interrupted => Color32::from_rgb(220, 70, 60),
+                _ => ui.visuals().text_color(),
+            };
+            ui.label(RichText::new(row.status.label()).color(color).strong());
+        });
+    });
+    match row.status {
+        RowStatus::Queued | RowStatus::Running => {
+            let fraction = progress.fraction().unwrap_or(0.0);
+            ui.add(egui::ProgressBar::new(fraction).show_percentage());
+            let eta = progress
+                .eta_secs
+                .map_or_else(|| "–".to_string(), |eta| format!("{eta:.0} s"));
+            ui.label(format!(
+                "{} read · {} imported · {} failed · {} rows/s · {}/s · {:.1} s elapsed · ETA {eta}",
+                thousands(progress.rows_read.max(progress.rows_written)),
+                thousands(progress.rows_imported),
+                thousands(progress.rows_failed),
+                thousands(progress.rows_per_sec as u64),
+                megabytes(progress.bytes_per_sec as u64),
+                progress.elapsed_secs,
+            ));
+        }
+        RowStatus::Completed => {
+            let text = RichText::new(row.totals_text()).size(15.0);
+            if progress.rows_failed > 0 {
+                ui.horizontal(|ui| {
+                    ui.label(text.color(Color32::from_rgb(230, 160, 0)).strong());
+                    if ui.button(format!("Show {} failed rows", thousands(progress.rows_failed))).clicked() {
+                        action = Some(JobsAction::OpenFailedRows(row.job_id));
+                    }
+                });
+            } else {
+                ui.label(text);
+            }
+        }
+        RowStatus::Failed | RowStatus::Cancelled | RowStatus::Interrupted => {
+            if let Some(error) = &row.error {
+                ui.label(RichText::new(error).color(Color32::from_rgb(220, 70, 60)));
+            }
+        }
+    }
+    action
+}

@@ -1,0 +1,117 @@
+//! The window's reader thread: everything the window needs from disk or DuckDB (sniffing a file,
+//! pages of failed rows, the job history) is asked for here and answered over a channel, so no
+//! drawing code ever waits on I/O.
+
+use std::path::PathBuf;
+use std::thread::JoinHandle;
+
+use crossbeam_channel::{Receiver, Sender, bounded};
+use sluice::import::{SniffHints, Sniffed, sniff};
+use sluice::store::{FailedRowFilter, JobRecord, Store, StoredFailedRow, list_jobs, problem_counts, read_failed_rows};
+
+/// What the window asks for.
+#[derive(Debug)]
+pub enum LoadRequest {
+    Sniff { path: PathBuf, hints: SniffHints },
+    FailedSummary { job_id: i64, kind: Option<String> },
+    FailedPage { job_id: i64, kind: Option<String>, page: u64 },
+    Jobs,
+}
+
+/// What comes back.
+#[derive(Debug)]
+pub enum Loaded {
+    Sniffed { path: PathBuf, result: Result<Box<Sniffed>, String> },
+    FailedSummary { job_id: i64, kind: Option<String>, total: u64, kinds: Vec<(String, u64)>, columns: Vec<String> },
+    FailedPage { job_id: i64, kind: Option<String>, page: u64, rows: Vec<StoredFailedRow> },
+    Jobs(Vec<JobRecord>),
+    Error(String),
+}
+
+/// Rows per page of failed rows.
+pub const PAGE_ROWS: u64 = 200;
+
+pub struct Loader {
+    requests: Option<Sender<LoadRequest>>,
+    results: Receiver<Loaded>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Loader {
+    pub fn start(store: Store, wake: impl Fn() + Send + 'static) -> std::io::Result<Self> {
+        let (requests, request_receiver) = bounded::<LoadRequest>(64);
+        let (result_sender, results) = bounded(64);
+        let thread = std::thread::Builder::new().name("sluice-ui-loader".into()).spawn(move || {
+            for request in request_receiver.iter() {
+                let loaded = load(&store, request);
+                if result_sender.send(loaded).is_err() {
+                    break;
+                }
+                wake();
+            }
+        })?;
+        Ok(Self {
+            requests: Some(requests),
+            results,
+            thread: Some(thread),
+        })
+    }
+
+    /// Queues a request; a full queue drops it (the view asks again next frame).
+    pub fn request(&self, request: LoadRequest) {
+        if let Some(requests) = &self.requests {
+            let _ = requests.try_send(request);
+        }
+    }
+
+    pub fn try_recv(&self) -> Option<Loaded> {
+        self.results.try_recv().ok()
+    }
+}
+
+impl Drop for Loader {
+    fn drop(&mut self) {
+        self.requests = None;
+        if let Some(thread) = self.thread.take() {
+            while !thread.is_finished() {
+                while self.results.try_recv().is_ok() {}
+                std::thread::yield_now();
+            }
+            let _ = thread.join();
+        }
+    }
+}
+
+fn load(store: &Store, request: LoadRequest) -> Loaded {
+    match request {
+        LoadRequest::Sniff { path, hints } => {
+            let result = sniff(&path, &hints).map(Box::new).map_err(|error| error.to_string());
+            Loaded::Sniffed { path, result }
+        }
+        LoadRequest::FailedSummary { job_id, kind } => {
+            let filter = FailedRowFilter { kind: kind.clone() };
+            let summary = sluice::store::count_failed_rows(store.conn(), job_id, &filter).and_then(|total| {
+                let kinds = problem_counts(store.conn(), job_id)?;
+                let columns = sluice::store::get_job(store.conn(), job_id)?
+                    .map(|job| job.source_columns)
+                    .unwrap_or_default();
+                Ok((total, kinds, columns))
+            });
+            match summary {
+                Ok((total, kinds, columns)) => Loaded::FailedSummary { job_id, kind, total, kinds, columns },
+                Err(error) => Loaded::Error(error.to_string()),
+            }
+        }
+        LoadRequest::FailedPage { job_id, kind, page } => {
+            let filter = FailedRowFilter { kind: kind.clone() };
+            match read_failed_rows(store.conn(), job_id, &filter, page * PAGE_ROWS, PAGE_ROWS) {
+                Ok(rows) => Loaded::FailedPage { job_id, kind, page, rows },
+                Err(error) => Loaded::Error(error.to_string()),
+            }
+        }
+        LoadRequest::Jobs => match list_jobs(store.conn()) {
+            Ok(jobs) => Loaded::Jobs(jobs),
+            Err(error) => Loaded::Error(error.to_string()),
+        },
+    }
+}

@@ -1,0 +1,297 @@
+//! The desktop window: a thin egui front end over the engine. It submits jobs and reads events;
+//! every file and database read goes through the loader thread, so drawing never waits.
+//!
+//! Events are drained in one place ([`SluiceApp::logic`]); each view is its own struct that draws
+//! from plain state and returns what the user asked for.
+
+mod failed_view;
+mod import_view;
+mod jobs_view;
+mod loader;
+mod status_bar;
+#[cfg(test)]
+mod tests;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crossbeam_channel::Receiver;
+use egui::{RichText, Ui};
+use sluice::engine::{Engine, EngineConfig, EngineEvent, JobSpec};
+
+use failed_view::FailedView;
+use import_view::{ImportAction, ImportView};
+use jobs_view::{JobsAction, JobsView};
+use loader::{LoadRequest, Loaded, Loader};
+use status_bar::StatusBar;
+
+/// The views, in navigation order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum View {
+    Import,
+    Jobs,
+    FailedRows,
+    Export,
+    Browse,
+}
+
+impl View {
+    const ALL: [View; 5] = [View::Import, View::Jobs, View::FailedRows, View::Export, View::Browse];
+
+    fn label(&self) -> &'static str {
+        match self {
+            Self::Import => "Import",
+            Self::Jobs => "Jobs",
+            Self::FailedRows => "Failed rows",
+            Self::Export => "Export",
+            Self::Browse => "Browse",
+        }
+    }
+}
+
+/// Settings kept between runs (never runtime state).
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    pub workers: usize,
+    pub recent_files: Vec<PathBuf>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            workers: 2,
+            recent_files: Vec::new(),
+        }
+    }
+}
+
+const SETTINGS_KEY: &str = "sluice-settings";
+
+pub struct SluiceApp {
+    engine: Engine,
+    loader: Loader,
+    view: View,
+    import: ImportView,
+    jobs: JobsView,
+    failed: FailedView,
+    status: StatusBar,
+    settings: Settings,
+    dialog: Option<Receiver<Option<PathBuf>>>,
+    message: Option<String>,
+    database: String,
+    ctx: egui::Context,
+}
+
+impl SluiceApp {
+    /// Starts the engine on `db_path` and opens `files` in the Import view.
+    pub fn new(ctx: &egui::Context, storage: Option<&dyn eframe::Storage>, db_path: PathBuf, files: Vec<PathBuf>) -> anyhow::Result<Self> {
+        let settings: Settings = storage
+            .and_then(|storage| eframe::get_value(storage, SETTINGS_KEY))
+            .unwrap_or_default();
+        let waker_ctx = ctx.clone();
+        let mut config = EngineConfig::new(&db_path);
+        config.workers = settings.workers.max(1);
+        config.waker = Some(Arc::new(move || waker_ctx.request_repaint()));
+        let engine = Engine::start(config)?;
+        let loader_ctx = ctx.clone();
+        let loader = Loader::start(engine.store().try_clone()?, move || loader_ctx.request_repaint())?;
+        loader.request(LoadRequest::Jobs);
+        let mut app = Self {
+            engine,
+            loader,
+            view: View::Import,
+            import: ImportView {
+                recent: settings.recent_files.clone(),
+                ..ImportView::default()
+            },
+            jobs: JobsView::default(),
+            failed: FailedView::default(),
+            status: StatusBar::default(),
+            settings,
+            dialog: None,
+            message: None,
+            database: db_path.display().to_string(),
+            ctx: ctx.clone(),
+        };
+        for file in files {
+            let action = app.import.open(file);
+            app.handle_import(action);
+        }
+        Ok(app)
+    }
+
+    /// Drains engine events and loader results: the one place state changes from outside.
+    fn drain(&mut self) {
+        while let Ok(event) = self.engine.events().try_recv() {
+            if let EngineEvent::Memory(sample) = &event {
+                self.status.record(*sample);
+            }
+            self.jobs.apply(&event);
+        }
+        while let Some(loaded) = self.loader.try_recv() {
+            match loaded {
+                Loaded::Sniffed { path, result } => self.import.set_sniffed(path, result),
+                Loaded::FailedSummary { job_id, kind, total, kinds, columns } => {
+                    self.failed.set_summary(job_id, kind, total, kinds, columns)
+                }
+                Loaded::FailedPage { job_id, kind, page, rows } => self.failed.add_page(job_id, kind, page, rows),
+                Loaded::Jobs(jobs) => self.jobs.load_history(jobs),
+                Loaded::Error(error) => self.message = Some(error),
+            }
+        }
+        if let Some(dialog) = &self.dialog
+            && let Ok(picked) = dialog.try_recv()
+        {
+            self.dialog = None;
+            if let Some(path) = picked {
+                let action = self.import.open(path);
+                self.handle_import(action);
+            }
+        }
+    }
+
+    fn handle_import(&mut self, action: ImportAction) {
+        match action {
+            ImportAction::OpenDialog => self.open_dialog(),
+            ImportAction::Sniff { path, hints } => self.loader.request(LoadRequest::Sniff { path, hints }),
+            ImportAction::Start(request) => match self.engine.submit(JobSpec::Import(*request)) {
+                Ok(_) => self.view = View::Jobs,
+                Err(error) => self.message = Some(error.to_string()),
+            },
+        }
+    }
+
+    /// The native dialog blocks its thread, so it gets one of its own.
+    fn open_dialog(&mut self) {
+        if self.dialog.is_some() {
+            return;
+        }
+        let (sender, receiver) = crossbeam_channel::bounded(1);
+        let ctx = self.ctx.clone();
+        let spawned = std::thread::Builder::new().name("sluice-dialog".into()).spawn(move || {
+            let picked = rfd::FileDialog::new()
+                .add_filter("CSV, TSV, text or gzip", &["csv", "tsv", "txt", "gz"])
+                .pick_file();
+            let _ = sender.send(picked);
+            ctx.request_repaint();
+        });
+        match spawned {
+            Ok(_) => self.dialog = Some(receiver),
+            Err(error) => self.message = Some(format!("cannot open the file dialog: {error}")),
+        }
+    }
+
+    fn nav_ui(&mut self, ui: &mut Ui) {
+        ui.horizontal(|ui| {
+            ui.heading(RichText::new("Sluice").strong());
+            ui.separator();
+            for view in View::ALL {
+                if ui.selectable_label(self.view == view, view.label()).clicked() {
+                    self.view = view;
+                }
+            }
+        });
+    }
+
+    fn dropped_files(&mut self, ui: &Ui) {
+        let dropped: Vec<PathBuf> = ui.input(|input| input.raw.dropped_files.iter().filter_map(|f| f.path.clone()).collect());
+        for path in dropped {
+            self.view = View::Import;
+            let action = self.import.open(path);
+            self.handle_import(action);
+        }
+    }
+}
+
+impl eframe::App for SluiceApp {
+    fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.drain();
+    }
+
+    fn ui(&mut self, ui: &mut Ui, _frame: &mut eframe::Frame) {
+        self.dropped_files(ui);
+        if ui.input(|input| input.modifiers.command && input.key_pressed(egui::Key::O)) {
+            self.open_dialog();
+        }
+        if ui.input(|input| input.key_pressed(egui::Key::Escape)) {
+            self.message = None;
+        }
+        egui::Panel::top("nav").show(ui, |ui| self.nav_ui(ui));
+        let active = self.jobs.rows.values().filter(|row| row.status.is_active()).count();
+        egui::Panel::bottom("status").show(ui, |ui| self.status.ui(ui, &self.database, active));
+        if let Some(message) = self.message.clone() {
+            egui::Panel::top("message").show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    ui.colored_label(egui::Color32::from_rgb(220, 70, 60), message);
+                    if ui.small_button("Dismiss (Esc)").clicked() {
+                        self.message = None;
+                    }
+                });
+            });
+        }
+        egui::CentralPanel::default().show(ui, |ui| match self.view {
+            View::Import => {
+                if let Some(action) = self.import.ui(ui) {
+                    self.handle_import(action);
+                }
+            }
+            View::Jobs => match self.jobs.ui(ui) {
+                Some(JobsAction::Cancel(job_id)) => {
+                    if let Err(error) = self.engine.cancel(job_id) {
+                        self.message = Some(error.to_string());
+                    }
+                }
+                Some(JobsAction::OpenFailedRows(job_id)) => {
+                    let request = self.failed.show_job(job_id, None);
+                    self.loader.request(request);
+                    self.view = View::FailedRows;
+                }
+                None => {}
+            },
+            View::FailedRows => {
+                let mut requests = Vec::new();
+                self.failed.ui(ui, &mut requests);
+                for request in requests {
+                    self.loader.request(request);
+                }
+            }
+            View::Export | View::Browse => {
+                ui.label("Export and Browse come next.");
+            }
+        });
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        self.settings.recent_files = self.import.recent.clone();
+        eframe::set_value(storage, SETTINGS_KEY, &self.settings);
+    }
+}
+
+/// Opens the window; returns when it is closed.
+pub fn run(db_path: PathBuf, files: Vec<PathBuf>) -> anyhow::Result<()> {
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("Sluice")
+            .with_inner_size([1200.0, 780.0])
+            .with_drag_and_drop(true),
+        ..eframe::NativeOptions::default()
+    };
+    let mut failure = None;
+    let result = eframe::run_native(
+        "Sluice",
+        options,
+        Box::new(|cc| match SluiceApp::new(&cc.egui_ctx, cc.storage, db_path, files) {
+            Ok(app) => Ok(Box::new(app)),
+            Err(error) => {
+                let message = error.to_string();
+                failure = Some(error);
+                Err(message.into())
+            }
+        }),
+    );
+    if let Some(error) = failure {
+        return Err(error);
+    }
+    result.map_err(|error| anyhow::anyhow!("the window could not be opened: {error}"))
+}
