@@ -37,7 +37,14 @@ impl FailedView {
         LoadRequest::FailedSummary { job_id, kind }
     }
 
-    pub fn set_summary(&mut self, job_id: i64, kind: Option<String>, total: u64, kinds: Vec<(String, u64)>, columns: Vec<String>) {
+    pub fn set_summary(
+        &mut self,
+        job_id: i64,
+        kind: Option<String>,
+        total: u64,
+        kinds: Vec<(String, u64)>,
+        columns: Vec<String>,
+    ) {
         if self.job_id == Some(job_id) && self.kind == kind {
             self.total = Some(total);
             self.kinds = kinds;
@@ -58,6 +65,7 @@ impl FailedView {
         }
     }
 
+    #[cfg(test)]
     pub fn cached_pages(&self) -> usize {
         self.pages.len()
     }
@@ -84,13 +92,22 @@ impl FailedView {
             }
             for (kind, count) in self.kinds.clone() {
                 let selected = self.kind.as_deref() == Some(kind.as_str());
-                if ui.selectable_label(selected, format!("{kind} ({})", thousands(count))).clicked() && !selected {
+                if ui
+                    .selectable_label(selected, format!("{kind} ({})", thousands(count)))
+                    .clicked()
+                    && !selected
+                {
                     requests.push(self.show_job(job_id, Some(kind)));
                 }
             }
         });
         let field_count = self.columns.len().max(
-            self.pages.values().flatten().map(|row| row.fields.len()).max().unwrap_or(0),
+            self.pages
+                .values()
+                .flatten()
+                .map(|row| row.fields.len())
+                .max()
+                .unwrap_or(0),
         );
         let mut wanted = Vec::new();
         TableBuilder::new(ui)
@@ -108,7 +125,12 @@ impl FailedView {
                 });
                 for index in 0..field_count {
                     header.col(|ui| {
-                        ui.strong(self.columns.get(index).cloned().unwrap_or_else(|| format!("field {}", index + 1)));
+                        ui.strong(
+                            self.columns
+                                .get(index)
+                                .cloned()
+                                .unwrap_or_else(|| format!("field {}", index + 1)),
+                        );
                     });
                 }
             })
@@ -116,7 +138,11 @@ impl FailedView {
                 body.rows(20.0, total as usize, |mut row| {
                     let index = row.index() as u64;
                     let page = index / PAGE_ROWS;
-                    let Some(stored) = self.pages.get(&page).and_then(|rows| rows.get((index % PAGE_ROWS) as usize)) else {
+                    let Some(stored) = self
+                        .pages
+                        .get(&page)
+                        .and_then(|rows| rows.get((index % PAGE_ROWS) as usize))
+                    else {
                         wanted.push(page);
                         row.col(|ui| {
                             ui.label("…");
@@ -168,5 +194,22 @@ impl FailedView {
                 self.touch(page);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod unit_tests {
+    use super::*;
+
+    #[test]
+    fn the_page_cache_keeps_its_bound_while_scrolling_far() {
+        let mut view = FailedView::default();
+        let _ = view.show_job(1, None);
+        for page in 0..(MAX_CACHED_PAGES as u64 * 5) {
+            view.add_page(1, None, page, Vec::new());
+            assert!(view.cached_pages() <= MAX_CACHED_PAGES);
+        }
+        assert!(view.pages.contains_key(&(MAX_CACHED_PAGES as u64 * 5 - 1)));
+        assert!(!view.pages.contains_key(&0));
     }
 }

@@ -47,6 +47,13 @@ const TYPES: [ColumnType; 7] = [
 ];
 
 impl ImportView {
+    pub fn with_recent(recent: Vec<PathBuf>) -> Self {
+        Self {
+            recent,
+            ..Self::default()
+        }
+    }
+
     /// Opens `path`: the sniff runs on the loader thread and arrives in [`Self::set_sniffed`].
     pub fn open(&mut self, path: PathBuf) -> ImportAction {
         self.path = Some(path.clone());
@@ -109,7 +116,11 @@ impl ImportView {
         request.schema = Some(SchemaFile {
             columns: self.columns.clone(),
         });
-        request.batch_rows = if self.batch_rows == 0 { DEFAULT_BATCH_ROWS } else { self.batch_rows };
+        request.batch_rows = if self.batch_rows == 0 {
+            DEFAULT_BATCH_ROWS
+        } else {
+            self.batch_rows
+        };
         request.max_rows_per_sec = self.throttle.then_some(self.max_rows_per_sec.max(1));
         Some(request)
     }
@@ -152,6 +163,12 @@ impl ImportView {
             action = Some(resniff);
         }
         ui.separator();
+        // The target and Start stay in view however long the schema and preview grow.
+        egui::Panel::bottom("import-target").show(ui, |ui| {
+            if let Some(start) = self.target_ui(ui) {
+                action = Some(start);
+            }
+        });
         egui::ScrollArea::vertical().id_salt("import-scroll").show(ui, |ui| {
             ui.heading("Columns");
             self.schema_ui(ui);
@@ -159,10 +176,6 @@ impl ImportView {
             ui.heading("Preview");
             self.preview_ui(ui, &sniffed);
         });
-        ui.separator();
-        if let Some(start) = self.target_ui(ui) {
-            action = Some(start);
-        }
         action
     }
 
@@ -238,7 +251,10 @@ impl ImportView {
                 ui.checkbox(&mut spec.required, "");
                 ui.checkbox(&mut spec.unique, "");
                 let mut pattern = spec.pattern.clone().unwrap_or_default();
-                if ui.add(egui::TextEdit::singleline(&mut pattern).desired_width(120.0)).changed() {
+                if ui
+                    .add(egui::TextEdit::singleline(&mut pattern).desired_width(120.0))
+                    .changed()
+                {
                     spec.pattern = (!pattern.is_empty()).then_some(pattern);
                 }
                 ui.end_row();
@@ -312,7 +328,10 @@ impl ImportView {
                 ui.add(egui::DragValue::new(&mut self.max_rows_per_sec).range(1..=10_000_000));
             }
             let ready = self.request();
-            let start = ui.add_enabled(ready.is_some(), egui::Button::new(RichText::new("Start import").strong()));
+            let start = ui.add_enabled(
+                ready.is_some(),
+                egui::Button::new(RichText::new("Start import").strong()),
+            );
             let shortcut = ui.input(|input| input.modifiers.command && input.key_pressed(egui::Key::Enter));
             if (start.clicked() || shortcut)
                 && let Some(request) = ready
@@ -341,7 +360,10 @@ fn mode_name(mode: ImportMode) -> &'static str {
 
 /// A table name from a file name: `Customers 2024.csv.gz` -> `customers_2024`.
 pub fn table_name_for(path: &std::path::Path) -> String {
-    let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
     let stem = [".csv.gz", ".tsv.gz", ".txt.gz", ".csv", ".tsv", ".txt", ".gz"]
         .iter()
         .find_map(|ext| name.strip_suffix(ext))

@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 
 use egui::{Color32, RichText, Ui};
 use sluice::engine::{EngineEvent, JobProgress, JobSummary};
-use sluice::store::{JobKind, JobRecord};
+use sluice::progress::Progress;
+use sluice::store::{JobKind, JobRecord, JobStatus};
 
 use crate::format::{megabytes, thousands};
 
@@ -15,36 +16,9 @@ pub struct JobRow {
     pub kind: JobKind,
     pub source: String,
     pub target: String,
-    pub status: RowStatus,
+    pub status: JobStatus,
     pub progress: JobProgress,
     pub error: Option<String>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RowStatus {
-    Queued,
-    Running,
-    Completed,
-    Failed,
-    Cancelled,
-    Interrupted,
-}
-
-impl RowStatus {
-    fn label(&self) -> &'static str {
-        match self {
-            Self::Queued => "queued",
-            Self::Running => "running",
-            Self::Completed => "completed",
-            Self::Failed => "failed",
-            Self::Cancelled => "cancelled",
-            Self::Interrupted => "interrupted",
-        }
-    }
-
-    pub fn is_active(&self) -> bool {
-        matches!(self, Self::Queued | Self::Running)
-    }
 }
 
 /// What the user asked for in the Jobs view this frame.
@@ -70,7 +44,12 @@ impl JobsView {
     /// Applies one engine event.
     pub fn apply(&mut self, event: &EngineEvent) {
         match event {
-            EngineEvent::Queued { job_id, kind, source, target } => {
+            EngineEvent::Queued {
+                job_id,
+                kind,
+                source,
+                target,
+            } => {
                 self.rows.insert(
                     *job_id,
                     JobRow {
@@ -78,13 +57,13 @@ impl JobsView {
                         kind: *kind,
                         source: source.clone(),
                         target: target.clone(),
-                        status: RowStatus::Queued,
+                        status: JobStatus::Queued,
                         progress: JobProgress::default(),
                         error: None,
                     },
                 );
             }
-            EngineEvent::Started { job_id } => self.set_status(*job_id, RowStatus::Running),
+            EngineEvent::Started { job_id } => self.set_status(*job_id, JobStatus::Running),
             EngineEvent::Progress { job_id, progress } => {
                 if let Some(row) = self.rows.get_mut(job_id) {
                     row.progress = *progress;
@@ -92,36 +71,36 @@ impl JobsView {
             }
             EngineEvent::Finished { job_id, summary } => {
                 if let Some(row) = self.rows.get_mut(job_id) {
-                    row.status = RowStatus::Completed;
+                    row.status = JobStatus::Completed;
                     match summary {
                         JobSummary::Import(summary) => {
-                            row.progress.rows_read = summary.rows_read;
-                            row.progress.rows_imported = summary.rows_imported;
-                            row.progress.rows_failed = summary.rows_failed;
+                            row.progress.counts.rows_read = summary.rows_read;
+                            row.progress.counts.rows_imported = summary.rows_imported;
+                            row.progress.counts.rows_failed = summary.rows_failed;
                         }
-                        JobSummary::Export(summary) => row.progress.rows_written = summary.rows_written,
+                        JobSummary::Export(summary) => row.progress.counts.rows_written = summary.rows_written,
                     }
                 }
             }
             EngineEvent::Failed { job_id, error } => {
-                self.set_status(*job_id, RowStatus::Failed);
+                self.set_status(*job_id, JobStatus::Failed);
                 if let Some(row) = self.rows.get_mut(job_id) {
                     row.error = Some(error.clone());
                 }
             }
-            EngineEvent::Cancelled { job_id } => self.set_status(*job_id, RowStatus::Cancelled),
+            EngineEvent::Cancelled { job_id } => self.set_status(*job_id, JobStatus::Cancelled),
             EngineEvent::Memory(_) => {}
         }
     }
 
-    fn set_status(&mut self, job_id: i64, status: RowStatus) {
+    fn set_status(&mut self, job_id: i64, status: JobStatus) {
         if let Some(row) = self.rows.get_mut(&job_id) {
             row.status = status;
         }
     }
 
-    pub fn any_active(&self) -> bool {
-        self.rows.values().any(|row| row.status.is_active())
+    pub fn active_count(&self) -> usize {
+        self.rows.values().filter(|row| !row.status.is_final()).count()
     }
 
     pub fn ui(&self, ui: &mut Ui) -> Option<JobsAction> {
@@ -147,15 +126,7 @@ impl JobsView {
 
 impl JobRow {
     fn from_record(job: &JobRecord) -> Self {
-        use sluice::store::JobStatus;
-        let status = match job.status {
-            JobStatus::Queued => RowStatus::Queued,
-            JobStatus::Running => RowStatus::Running,
-            JobStatus::Completed => RowStatus::Completed,
-            JobStatus::Failed => RowStatus::Failed,
-            JobStatus::Cancelled => RowStatus::Cancelled,
-            JobStatus::Interrupted => RowStatus::Interrupted,
-        };
+        let status = job.status;
         let count = |value: i64| value.max(0) as u64;
         Self {
             job_id: job.job_id,
@@ -164,12 +135,15 @@ impl JobRow {
             target: job.target.clone().unwrap_or_default(),
             status,
             progress: JobProgress {
-                rows_read: count(job.rows_read),
-                rows_imported: count(job.rows_imported),
-                rows_failed: count(job.rows_failed),
-                rows_written: count(job.rows_written),
-                bytes_read: count(job.bytes_read),
-                bytes_total: job.bytes_total.map(count),
+                counts: Progress {
+                    rows_read: count(job.rows_read),
+                    rows_imported: count(job.rows_imported),
+                    rows_failed: count(job.rows_failed),
+                    rows_written: count(job.rows_written),
+                    bytes_read: count(job.bytes_read),
+                    bytes_total: job.bytes_total.map(count),
+                    ..Progress::default()
+                },
                 ..JobProgress::default()
             },
             error: job.error.clone(),
@@ -182,11 +156,11 @@ impl JobRow {
         match self.kind {
             JobKind::Import => format!(
                 "{} imported · {} failed · {} read",
-                thousands(progress.rows_imported),
-                thousands(progress.rows_failed),
-                thousands(progress.rows_read)
+                thousands(progress.counts.rows_imported),
+                thousands(progress.counts.rows_failed),
+                thousands(progress.counts.rows_read)
             ),
-            JobKind::Export => format!("{} rows written", thousands(progress.rows_written)),
+            JobKind::Export => format!("{} rows written", thousands(progress.counts.rows_written)),
         }
     }
 }
@@ -200,22 +174,22 @@ fn job_card_ui(ui: &mut Ui, row: &JobRow) -> Option<JobsAction> {
             JobKind::Export => "Export",
         };
         ui.strong(format!("#{} {kind}", row.job_id));
-        ui.label(format!("{} → {}", row.source, row.target));
+        ui.label(format!("{} to {}", row.source, row.target));
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            if row.status.is_active() && ui.button("Cancel").clicked() {
+            if !row.status.is_final() && ui.button("Cancel").clicked() {
                 action = Some(JobsAction::Cancel(row.job_id));
             }
             let color = match row.status {
-                RowStatus::Completed if progress.rows_failed > 0 => Color32::from_rgb(230, 160, 0),
-                RowStatus::Completed => Color32::from_rgb(60, 170, 90),
-                RowStatus::Failed | RowStatus::Interrupted => Color32::from_rgb(220, 70, 60),
+                JobStatus::Completed if progress.counts.rows_failed > 0 => Color32::from_rgb(230, 160, 0),
+                JobStatus::Completed => Color32::from_rgb(60, 170, 90),
+                JobStatus::Failed | JobStatus::Interrupted => Color32::from_rgb(220, 70, 60),
                 _ => ui.visuals().text_color(),
             };
-            ui.label(RichText::new(row.status.label()).color(color).strong());
+            ui.label(RichText::new(row.status.as_str()).color(color).strong());
         });
     });
     match row.status {
-        RowStatus::Queued | RowStatus::Running => {
+        JobStatus::Queued | JobStatus::Running => {
             let fraction = progress.fraction().unwrap_or(0.0);
             ui.add(egui::ProgressBar::new(fraction).show_percentage());
             let eta = progress
@@ -223,20 +197,23 @@ fn job_card_ui(ui: &mut Ui, row: &JobRow) -> Option<JobsAction> {
                 .map_or_else(|| "–".to_string(), |eta| format!("{eta:.0} s"));
             ui.label(format!(
                 "{} read · {} imported · {} failed · {} rows/s · {}/s · {:.1} s elapsed · ETA {eta}",
-                thousands(progress.rows_read.max(progress.rows_written)),
-                thousands(progress.rows_imported),
-                thousands(progress.rows_failed),
+                thousands(progress.counts.rows_read.max(progress.counts.rows_written)),
+                thousands(progress.counts.rows_imported),
+                thousands(progress.counts.rows_failed),
                 thousands(progress.rows_per_sec as u64),
                 megabytes(progress.bytes_per_sec as u64),
                 progress.elapsed_secs,
             ));
         }
-        RowStatus::Completed => {
+        JobStatus::Completed => {
             let text = RichText::new(row.totals_text()).size(15.0);
-            if progress.rows_failed > 0 {
+            if progress.counts.rows_failed > 0 {
                 ui.horizontal(|ui| {
                     ui.label(text.color(Color32::from_rgb(230, 160, 0)).strong());
-                    if ui.button(format!("Show {} failed rows", thousands(progress.rows_failed))).clicked() {
+                    if ui
+                        .button(format!("Show {} failed rows", thousands(progress.counts.rows_failed)))
+                        .clicked()
+                    {
                         action = Some(JobsAction::OpenFailedRows(row.job_id));
                     }
                 });
@@ -244,7 +221,7 @@ fn job_card_ui(ui: &mut Ui, row: &JobRow) -> Option<JobsAction> {
                 ui.label(text);
             }
         }
-        RowStatus::Failed | RowStatus::Cancelled | RowStatus::Interrupted => {
+        JobStatus::Failed | JobStatus::Cancelled | JobStatus::Interrupted => {
             if let Some(error) = &row.error {
                 ui.label(RichText::new(error).color(Color32::from_rgb(220, 70, 60)));
             }

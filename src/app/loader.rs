@@ -12,18 +12,42 @@ use sluice::store::{FailedRowFilter, JobRecord, Store, StoredFailedRow, list_job
 /// What the window asks for.
 #[derive(Debug)]
 pub enum LoadRequest {
-    Sniff { path: PathBuf, hints: SniffHints },
-    FailedSummary { job_id: i64, kind: Option<String> },
-    FailedPage { job_id: i64, kind: Option<String>, page: u64 },
+    Sniff {
+        path: PathBuf,
+        hints: SniffHints,
+    },
+    FailedSummary {
+        job_id: i64,
+        kind: Option<String>,
+    },
+    FailedPage {
+        job_id: i64,
+        kind: Option<String>,
+        page: u64,
+    },
     Jobs,
 }
 
 /// What comes back.
 #[derive(Debug)]
 pub enum Loaded {
-    Sniffed { path: PathBuf, result: Result<Box<Sniffed>, String> },
-    FailedSummary { job_id: i64, kind: Option<String>, total: u64, kinds: Vec<(String, u64)>, columns: Vec<String> },
-    FailedPage { job_id: i64, kind: Option<String>, page: u64, rows: Vec<StoredFailedRow> },
+    Sniffed {
+        path: PathBuf,
+        result: Result<Box<Sniffed>, String>,
+    },
+    FailedSummary {
+        job_id: i64,
+        kind: Option<String>,
+        total: u64,
+        kinds: Vec<(String, u64)>,
+        columns: Vec<String>,
+    },
+    FailedPage {
+        job_id: i64,
+        kind: Option<String>,
+        page: u64,
+        rows: Vec<StoredFailedRow>,
+    },
     Jobs(Vec<JobRecord>),
     Error(String),
 }
@@ -41,15 +65,17 @@ impl Loader {
     pub fn start(store: Store, wake: impl Fn() + Send + 'static) -> std::io::Result<Self> {
         let (requests, request_receiver) = bounded::<LoadRequest>(64);
         let (result_sender, results) = bounded(64);
-        let thread = std::thread::Builder::new().name("sluice-ui-loader".into()).spawn(move || {
-            for request in request_receiver.iter() {
-                let loaded = load(&store, request);
-                if result_sender.send(loaded).is_err() {
-                    break;
+        let thread = std::thread::Builder::new()
+            .name("sluice-ui-loader".into())
+            .spawn(move || {
+                for request in request_receiver.iter() {
+                    let loaded = load(&store, request);
+                    if result_sender.send(loaded).is_err() {
+                        break;
+                    }
+                    wake();
                 }
-                wake();
-            }
-        })?;
+            })?;
         Ok(Self {
             requests: Some(requests),
             results,
@@ -98,14 +124,25 @@ fn load(store: &Store, request: LoadRequest) -> Loaded {
                 Ok((total, kinds, columns))
             });
             match summary {
-                Ok((total, kinds, columns)) => Loaded::FailedSummary { job_id, kind, total, kinds, columns },
+                Ok((total, kinds, columns)) => Loaded::FailedSummary {
+                    job_id,
+                    kind,
+                    total,
+                    kinds,
+                    columns,
+                },
                 Err(error) => Loaded::Error(error.to_string()),
             }
         }
         LoadRequest::FailedPage { job_id, kind, page } => {
             let filter = FailedRowFilter { kind: kind.clone() };
             match read_failed_rows(store.conn(), job_id, &filter, page * PAGE_ROWS, PAGE_ROWS) {
-                Ok(rows) => Loaded::FailedPage { job_id, kind, page, rows },
+                Ok(rows) => Loaded::FailedPage {
+                    job_id,
+                    kind,
+                    page,
+                    rows,
+                },
                 Err(error) => Loaded::Error(error.to_string()),
             }
         }

@@ -5,6 +5,7 @@
 //! from plain state and returns what the user asked for.
 
 mod failed_view;
+mod frame_stats;
 mod import_view;
 mod jobs_view;
 mod loader;
@@ -20,6 +21,7 @@ use egui::{RichText, Ui};
 use sluice::engine::{Engine, EngineConfig, EngineEvent, JobSpec};
 
 use failed_view::FailedView;
+use frame_stats::FrameStats;
 use import_view::{ImportAction, ImportView};
 use jobs_view::{JobsAction, JobsView};
 use loader::{LoadRequest, Loaded, Loader};
@@ -81,11 +83,17 @@ pub struct SluiceApp {
     message: Option<String>,
     database: String,
     ctx: egui::Context,
+    frame_stats: FrameStats,
 }
 
 impl SluiceApp {
     /// Starts the engine on `db_path` and opens `files` in the Import view.
-    pub fn new(ctx: &egui::Context, storage: Option<&dyn eframe::Storage>, db_path: PathBuf, files: Vec<PathBuf>) -> anyhow::Result<Self> {
+    pub fn new(
+        ctx: &egui::Context,
+        storage: Option<&dyn eframe::Storage>,
+        db_path: PathBuf,
+        files: Vec<PathBuf>,
+    ) -> anyhow::Result<Self> {
         let settings: Settings = storage
             .and_then(|storage| eframe::get_value(storage, SETTINGS_KEY))
             .unwrap_or_default();
@@ -101,10 +109,7 @@ impl SluiceApp {
             engine,
             loader,
             view: View::Import,
-            import: ImportView {
-                recent: settings.recent_files.clone(),
-                ..ImportView::default()
-            },
+            import: ImportView::with_recent(settings.recent_files.clone()),
             jobs: JobsView::default(),
             failed: FailedView::default(),
             status: StatusBar::default(),
@@ -113,6 +118,7 @@ impl SluiceApp {
             message: None,
             database: db_path.display().to_string(),
             ctx: ctx.clone(),
+            frame_stats: FrameStats::default(),
         };
         for file in files {
             let action = app.import.open(file);
@@ -132,10 +138,19 @@ impl SluiceApp {
         while let Some(loaded) = self.loader.try_recv() {
             match loaded {
                 Loaded::Sniffed { path, result } => self.import.set_sniffed(path, result),
-                Loaded::FailedSummary { job_id, kind, total, kinds, columns } => {
-                    self.failed.set_summary(job_id, kind, total, kinds, columns)
-                }
-                Loaded::FailedPage { job_id, kind, page, rows } => self.failed.add_page(job_id, kind, page, rows),
+                Loaded::FailedSummary {
+                    job_id,
+                    kind,
+                    total,
+                    kinds,
+                    columns,
+                } => self.failed.set_summary(job_id, kind, total, kinds, columns),
+                Loaded::FailedPage {
+                    job_id,
+                    kind,
+                    page,
+                    rows,
+                } => self.failed.add_page(job_id, kind, page, rows),
                 Loaded::Jobs(jobs) => self.jobs.load_history(jobs),
                 Loaded::Error(error) => self.message = Some(error),
             }
@@ -195,7 +210,15 @@ impl SluiceApp {
     }
 
     fn dropped_files(&mut self, ui: &Ui) {
-        let dropped: Vec<PathBuf> = ui.input(|input| input.raw.dropped_files.iter().filter_map(|f| f.path.clone()).collect());
+        let dropped: Vec<PathBuf> = ui.input(|input| {
+            input
+                .raw
+                .dropped_files
+                .iter()
+                .map(|file| file.path().to_path_buf())
+                .filter(|path| !path.as_os_str().is_empty())
+                .collect()
+        });
         for path in dropped {
             self.view = View::Import;
             let action = self.import.open(path);
@@ -210,6 +233,19 @@ impl eframe::App for SluiceApp {
     }
 
     fn ui(&mut self, ui: &mut Ui, _frame: &mut eframe::Frame) {
+        let frame_started = std::time::Instant::now();
+        self.draw(ui);
+        self.frame_stats.record(frame_started.elapsed());
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        self.settings.recent_files = self.import.recent.clone();
+        eframe::set_value(storage, SETTINGS_KEY, &self.settings);
+    }
+}
+
+impl SluiceApp {
+    fn draw(&mut self, ui: &mut Ui) {
         self.dropped_files(ui);
         if ui.input(|input| input.modifiers.command && input.key_pressed(egui::Key::O)) {
             self.open_dialog();
@@ -218,7 +254,7 @@ impl eframe::App for SluiceApp {
             self.message = None;
         }
         egui::Panel::top("nav").show(ui, |ui| self.nav_ui(ui));
-        let active = self.jobs.rows.values().filter(|row| row.status.is_active()).count();
+        let active = self.jobs.active_count();
         egui::Panel::bottom("status").show(ui, |ui| self.status.ui(ui, &self.database, active));
         if let Some(message) = self.message.clone() {
             egui::Panel::top("message").show(ui, |ui| {
@@ -260,11 +296,6 @@ impl eframe::App for SluiceApp {
                 ui.label("Export and Browse come next.");
             }
         });
-    }
-
-    fn save(&mut self, storage: &mut dyn eframe::Storage) {
-        self.settings.recent_files = self.import.recent.clone();
-        eframe::set_value(storage, SETTINGS_KEY, &self.settings);
     }
 }
 

@@ -28,11 +28,17 @@ impl StatusBar {
             let process = latest.rss_bytes.map_or_else(|| "–".to_string(), mebibytes);
             let duckdb = latest.duckdb_bytes.map_or_else(|| "–".to_string(), mebibytes);
             ui.label(format!("Memory: process {process} · DuckDB {duckdb}"));
-            let peak = self.memory.samples().filter_map(|s| s.rss_bytes).max().unwrap_or(1).max(1);
+            let peak = self
+                .memory
+                .samples()
+                .filter_map(|s| s.rss_bytes)
+                .max()
+                .unwrap_or(1)
+                .max(1);
             let fraction = latest.rss_bytes.unwrap_or(0) as f32 / peak as f32;
             ui.add(egui::ProgressBar::new(fraction).desired_width(80.0));
             ui.separator();
-            ui.label(format!("{active_jobs} job(s) running"));
+            ui.label(format!("{active_jobs} active job(s)"));
             ui.separator();
             ui.label(format!("Database: {database}"));
         });

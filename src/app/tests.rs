@@ -17,7 +17,11 @@ fn harness(dir: &Path, files: Vec<std::path::PathBuf>) -> Harness<'static, Sluic
 }
 
 /// Runs frames until `done` holds, with real time passing for the engine's threads.
-fn wait_for(harness: &mut Harness<'static, SluiceApp>, what: &str, done: impl Fn(&Harness<'static, SluiceApp>) -> bool) {
+fn wait_for(
+    harness: &mut Harness<'static, SluiceApp>,
+    what: &str,
+    done: impl Fn(&Harness<'static, SluiceApp>) -> bool,
+) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while !done(harness) {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
@@ -39,11 +43,22 @@ fn an_import_runs_and_its_failed_rows_show_the_line_and_reason() {
     let mut harness = harness(dir.path(), vec![file]);
     wait_for(&mut harness, "the preview", shows("Start import"));
     harness.get_by_label("Start import").click();
-    wait_for(&mut harness, "the job to finish", shows("2 imported · 1 failed · 3 read"));
+    wait_for(
+        &mut harness,
+        "the job to finish",
+        shows("2 imported · 1 failed · 3 read"),
+    );
 
     harness.get_by_label("Show 1 failed rows").click();
-    wait_for(&mut harness, "the failed row", shows("the row has 1 field but the header has 2"));
-    assert!(harness.query_by_label("3").is_some(), "the failing line number is shown");
+    wait_for(
+        &mut harness,
+        "the failed row",
+        shows("the row has 1 field but the header has 2"),
+    );
+    assert!(
+        harness.query_by_label("3").is_some(),
+        "the failing line number is shown"
+    );
 }
 
 #[test]
@@ -60,7 +75,9 @@ fn a_running_import_can_be_cancelled() {
     harness.get_by_label("limit rows/s").click();
     harness.step();
     harness.get_by_label("Start import").click();
-    wait_for(&mut harness, "the job to run", shows("running"));
+    wait_for(&mut harness, "the job to run", |harness| {
+        harness.query_by_label("Cancel").is_some()
+    });
     harness.get_by_label("Cancel").click();
     wait_for(&mut harness, "the job to be cancelled", shows("cancelled"));
     assert!(harness.query_by_label_contains("imported ·").is_none());

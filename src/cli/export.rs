@@ -7,8 +7,8 @@ use sluice::engine::{Engine, EngineConfig, JobSpec, JobSummary};
 use sluice::export::{ExportFormat, ExportRequest, ExportSummary, Filter, FilterOp, OrderBy};
 
 use super::follow::{Ended, follow, unfinished_json};
-use crate::format::{megabytes, thousands};
 use super::{DbArgs, EXIT_CANCELLED, parse_single_byte};
+use crate::format::{megabytes, thousands};
 
 #[derive(clap::Args, Debug)]
 pub struct ExportArgs {

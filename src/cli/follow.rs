@@ -65,14 +65,14 @@ fn progress_json(job_id: i64, progress: &JobProgress) -> serde_json::Value {
     serde_json::json!({
         "event": "progress",
         "job_id": job_id,
-        "bytes_read": progress.bytes_read,
-        "bytes_total": progress.bytes_total,
-        "rows_read": progress.rows_read,
-        "rows_imported": progress.rows_imported,
-        "rows_failed": progress.rows_failed,
-        "rows_written": progress.rows_written,
-        "rows_total": progress.rows_total,
-        "bytes_written": progress.bytes_written,
+        "bytes_read": progress.counts.bytes_read,
+        "bytes_total": progress.counts.bytes_total,
+        "rows_read": progress.counts.rows_read,
+        "rows_imported": progress.counts.rows_imported,
+        "rows_failed": progress.counts.rows_failed,
+        "rows_written": progress.counts.rows_written,
+        "rows_total": progress.counts.rows_total,
+        "bytes_written": progress.counts.bytes_written,
         "rows_per_sec": progress.rows_per_sec.round(),
         "eta_secs": progress.eta_secs.map(|eta| (eta * 10.0).round() / 10.0),
     })
@@ -91,9 +91,9 @@ fn update_bar(bar: &ProgressBar, progress: &JobProgress) {
     if let Some(fraction) = progress.fraction() {
         bar.set_position((fraction * 1000.0) as u64);
     }
-    let rows = progress.rows_read.max(progress.rows_written);
-    let failed = if progress.rows_failed > 0 {
-        format!(" ({} failed)", thousands(progress.rows_failed))
+    let rows = progress.counts.rows_read.max(progress.counts.rows_written);
+    let failed = if progress.counts.rows_failed > 0 {
+        format!(" ({} failed)", thousands(progress.counts.rows_failed))
     } else {
         String::new()
     };

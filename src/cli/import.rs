@@ -10,8 +10,8 @@ use sluice::engine::{Engine, EngineConfig, JobSpec, JobSummary};
 use sluice::import::{ImportMode, ImportRequest, ImportSummary, SchemaFile, SniffHints, encoding_for_label};
 
 use super::follow::{Ended, follow, unfinished_json};
-use crate::format::{megabytes, thousands};
 use super::{DbArgs, EXIT_CANCELLED, parse_single_byte};
+use crate::format::{megabytes, thousands};
 
 #[derive(clap::Args, Debug)]
 pub struct ImportArgs {

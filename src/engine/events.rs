@@ -6,6 +6,7 @@ use std::time::Duration;
 use crate::export::{ExportRequest, ExportSummary};
 use crate::import::{ImportRequest, ImportSummary};
 use crate::memory::MemorySample;
+use crate::progress::Progress;
 use crate::store::JobKind;
 
 /// A job to run.
@@ -52,14 +53,8 @@ impl JobSpec {
 /// Live numbers of a running job.
 #[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize)]
 pub struct JobProgress {
-    pub rows_read: u64,
-    pub rows_imported: u64,
-    pub rows_failed: u64,
-    pub rows_written: u64,
-    pub rows_total: Option<u64>,
-    pub bytes_read: u64,
-    pub bytes_total: Option<u64>,
-    pub bytes_written: u64,
+    /// The job's own counters.
+    pub counts: Progress,
     /// Rows read per second since the job started.
     pub rows_per_sec: f64,
     /// Bytes read per second since the job started.
@@ -73,9 +68,10 @@ impl JobProgress {
     /// How far the job is, from 0 to 1: by bytes read for imports (true for gzip too), by rows
     /// written against the total for exports.
     pub fn fraction(&self) -> Option<f32> {
-        let (done, total) = match (self.bytes_total, self.rows_total) {
-            (Some(total), _) => (self.bytes_read, total),
-            (None, Some(total)) => (self.rows_written, total),
+        let counts = &self.counts;
+        let (done, total) = match (counts.bytes_total, counts.rows_total) {
+            (Some(total), _) => (counts.bytes_read, total),
+            (None, Some(total)) => (counts.rows_written, total),
             (None, None) => return None,
         };
         if total == 0 {
@@ -84,7 +80,7 @@ impl JobProgress {
         Some((done as f64 / total as f64).clamp(0.0, 1.0) as f32)
     }
 
-    pub(crate) fn from_counts(counts: &crate::progress::Progress, elapsed: Duration) -> Self {
+    pub(crate) fn from_counts(counts: &Progress, elapsed: Duration) -> Self {
         let seconds = elapsed.as_secs_f64();
         let per_sec = |amount: u64| if seconds > 0.0 { amount as f64 / seconds } else { 0.0 };
         let rows = counts.rows_read.max(counts.rows_written);
@@ -98,14 +94,7 @@ impl JobProgress {
             _ => None,
         };
         Self {
-            rows_read: counts.rows_read,
-            rows_imported: counts.rows_imported,
-            rows_failed: counts.rows_failed,
-            rows_written: counts.rows_written,
-            rows_total: counts.rows_total,
-            bytes_read: counts.bytes_read,
-            bytes_total: counts.bytes_total,
-            bytes_written: counts.bytes_written,
+            counts: *counts,
             rows_per_sec,
             bytes_per_sec,
             eta_secs,

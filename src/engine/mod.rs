@@ -28,7 +28,7 @@ pub use events::{EngineEvent, JobProgress, JobSpec, JobSummary};
 
 use crate::memory::MemoryHistory;
 use crate::progress::CancelToken;
-use crate::store::{JobKind, JobRecord, JobStatus, Store, StoreError, StoreOptions, get_job, insert_job, list_jobs};
+use crate::store::{JobKind, JobRecord, JobStatus, Store, StoreError, StoreOptions, get_job, list_jobs};
 use events::{Command, EventSender};
 
 /// Events the front end has not drained yet, at most.
@@ -301,25 +301,25 @@ impl Dispatcher {
     }
 
     fn submit(&mut self, job_id: i64, spec: JobSpec) {
-        let (spec_json, bytes_total) = match &spec {
-            JobSpec::Import(request) => (
-                Some(request.spec_json()),
-                std::fs::metadata(&request.path).ok().map(|m| m.len()),
-            ),
-            JobSpec::Export(request) => (Some(request.spec_json()), None),
+        let recorded = match &spec {
+            JobSpec::Import(request) => {
+                crate::import::record_job(self.store.conn(), job_id, request, JobStatus::Queued)
+            }
+            JobSpec::Export(request) => {
+                crate::export::record_job(self.store.conn(), job_id, request, JobStatus::Queued)
+            }
             #[cfg(test)]
-            JobSpec::Panic => (None, None),
+            JobSpec::Panic => crate::store::insert_job(
+                self.store.conn(),
+                job_id,
+                spec.kind(),
+                JobStatus::Queued,
+                None,
+                None,
+                None,
+                None,
+            ),
         };
-        let recorded = insert_job(
-            self.store.conn(),
-            job_id,
-            spec.kind(),
-            JobStatus::Queued,
-            Some(&spec.source()),
-            Some(&spec.target()),
-            spec_json.as_deref(),
-            bytes_total,
-        );
         if let Err(error) = recorded {
             let _ = self.events.send(EngineEvent::Failed {
                 job_id,

@@ -50,9 +50,18 @@ fn terminal_of(events: &[EngineEvent], job_id: i64) -> &EngineEvent {
 }
 
 #[test]
-fn several_imports_run_at_once_and_each_ends_correctly() {
+fn three_imports_and_an_export_run_at_once_and_each_ends_correctly() {
     let dir = tempfile::tempdir().unwrap();
-    let engine = engine(dir.path(), 3);
+    let engine = engine(dir.path(), 4);
+    engine
+        .store()
+        .conn()
+        .execute_batch(&crate::bench::people_table_sql(50_000))
+        .unwrap();
+    let out = dir.path().join("people.csv");
+    let export = engine
+        .submit(JobSpec::Export(crate::export::ExportRequest::new("people", &out)))
+        .unwrap();
     let jobs: Vec<i64> = (0..3)
         .map(|n| {
             let path = csv(dir.path(), &format!("f{n}.csv"), 10_000 * (n + 1));
@@ -61,7 +70,26 @@ fn several_imports_run_at_once_and_each_ends_correctly() {
                 .unwrap()
         })
         .collect();
-    let events = until_ended(&engine, &jobs);
+    let mut all = jobs.clone();
+    all.push(export);
+    let events = until_ended(&engine, &all);
+    let EngineEvent::Finished {
+        summary: JobSummary::Export(exported),
+        ..
+    } = terminal_of(&events, export)
+    else {
+        panic!("the export did not finish: {events:?}");
+    };
+    assert_eq!(exported.rows_written, 50_000);
+    assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 50_001);
+    let started: Vec<i64> = events
+        .iter()
+        .filter_map(|event| match event {
+            EngineEvent::Started { job_id } => Some(*job_id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(started.len(), 4);
     for (n, job_id) in jobs.iter().enumerate() {
         let EngineEvent::Finished {
             summary: JobSummary::Import(summary),
@@ -108,7 +136,7 @@ fn each_job_gets_queued_started_progress_and_one_terminal_event_in_order() {
     let EngineEvent::Progress { progress, .. } = &events[events.len() - 2] else {
         panic!("no progress before the end: {names:?}");
     };
-    assert_eq!(progress.rows_read, 50_000);
+    assert_eq!(progress.counts.rows_read, 50_000);
     assert_eq!(progress.fraction(), Some(1.0));
 }
 
@@ -235,7 +263,10 @@ fn an_export_runs_as_a_job_with_a_row_total() {
     let dir = tempfile::tempdir().unwrap();
     let engine = engine(dir.path(), 1);
     let import = engine
-        .submit(JobSpec::Import(ImportRequest::new(csv(dir.path(), "a.csv", 30_000), "t")))
+        .submit(JobSpec::Import(ImportRequest::new(
+            csv(dir.path(), "a.csv", 30_000),
+            "t",
+        )))
         .unwrap();
     until_ended(&engine, &[import]);
     let mut request = crate::export::ExportRequest::new("t", dir.path().join("t.csv.gz"));
@@ -258,6 +289,6 @@ fn an_export_runs_as_a_job_with_a_row_total() {
             _ => None,
         })
         .unwrap();
-    assert_eq!(last_progress.rows_total, Some(30_000));
+    assert_eq!(last_progress.counts.rows_total, Some(30_000));
     assert_eq!(last_progress.fraction(), Some(1.0));
 }

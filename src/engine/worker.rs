@@ -9,6 +9,7 @@ use super::QueuedJob;
 use super::events::{Command, EngineEvent, EventSender, JobProgress, JobSpec, JobSummary};
 use crate::export::run_export_job;
 use crate::import::{panic_message, run_import_job};
+use crate::memory::current_rss_bytes;
 use crate::progress::{Progress, ProgressSink};
 use crate::store::{JobOutcome, JobStatus, Store, finish_job};
 
@@ -56,6 +57,17 @@ impl Worker {
             JobSpec::Panic => panic!("a test job panicked on purpose"),
         }));
         sink.flush();
+        let peak_rss_bytes = sink.peak_rss_bytes;
+        let ran = ran.map(|result| {
+            result.map(|mut summary| {
+                // The process-wide high-water mark belongs to every job so far; report this job's.
+                match &mut summary {
+                    JobSummary::Import(summary) => summary.peak_rss_bytes = peak_rss_bytes,
+                    JobSummary::Export(summary) => summary.peak_rss_bytes = peak_rss_bytes,
+                }
+                summary
+            })
+        });
         match ran {
             Ok(Ok(summary)) if summary.status() == JobStatus::Cancelled => EngineEvent::Cancelled { job_id },
             Ok(Ok(summary)) => EngineEvent::Finished { job_id, summary },
@@ -82,6 +94,8 @@ struct CoalescingSink<'a> {
     started: Instant,
     last_sent: Option<Instant>,
     pending: Option<Progress>,
+    /// The highest process RSS seen at this job's progress reports.
+    peak_rss_bytes: Option<u64>,
 }
 
 impl<'a> CoalescingSink<'a> {
@@ -92,6 +106,7 @@ impl<'a> CoalescingSink<'a> {
             started: Instant::now(),
             last_sent: None,
             pending: None,
+            peak_rss_bytes: current_rss_bytes(),
         }
     }
 
@@ -104,6 +119,7 @@ impl<'a> CoalescingSink<'a> {
 
     /// Sends the last progress held back, so the front end sees the final numbers.
     fn flush(&mut self) {
+        self.peak_rss_bytes = self.peak_rss_bytes.max(current_rss_bytes());
         if let Some(counts) = self.pending.take() {
             let _ = self.events.send(self.event(&counts));
         }
@@ -112,6 +128,7 @@ impl<'a> CoalescingSink<'a> {
 
 impl ProgressSink for CoalescingSink<'_> {
     fn progress(&mut self, counts: &Progress) {
+        self.peak_rss_bytes = self.peak_rss_bytes.max(current_rss_bytes());
         let due = self.last_sent.is_none_or(|last| last.elapsed() >= PROGRESS_INTERVAL);
         if !due {
             self.pending = Some(*counts);

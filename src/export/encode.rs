@@ -27,15 +27,25 @@ impl Default for CsvStyle {
 const FORMULA_STARTS: [u8; 6] = [b'=', b'+', b'-', b'@', b'\t', b'\r'];
 
 impl CsvStyle {
+    /// Which bytes force a field into quotes: the delimiter, the quote and line breaks.
+    fn special_bytes(&self) -> [bool; 256] {
+        let mut special = [false; 256];
+        for byte in [self.delimiter, self.quote, b'\n', b'\r'] {
+            special[usize::from(byte)] = true;
+        }
+        special
+    }
+
     /// Appends one non-NULL field. `is_text` says the column is text, the only kind the formula
     /// guard touches: numbers, dates and booleans are never changed.
     pub fn push_field(&self, out: &mut Vec<u8>, value: &str, is_text: bool) {
+        self.push_field_with(&self.special_bytes(), out, value, is_text);
+    }
+
+    fn push_field_with(&self, special: &[bool; 256], out: &mut Vec<u8>, value: &str, is_text: bool) {
         let bytes = value.as_bytes();
         let guarded = self.formula_guard && is_text && bytes.first().is_some_and(|b| FORMULA_STARTS.contains(b));
-        let needs_quotes = bytes.is_empty()
-            || bytes
-                .iter()
-                .any(|&b| b == self.delimiter || b == self.quote || b == b'\n' || b == b'\r');
+        let needs_quotes = bytes.is_empty() || bytes.iter().any(|&b| special[usize::from(b)]);
         if needs_quotes {
             out.push(self.quote);
         }
@@ -57,12 +67,13 @@ impl CsvStyle {
 
     /// Appends a whole record: `None` is NULL, written as an empty field.
     pub fn push_record<'v>(&self, out: &mut Vec<u8>, values: impl Iterator<Item = (Option<&'v str>, bool)>) {
+        let special = self.special_bytes();
         for (index, (value, is_text)) in values.enumerate() {
             if index > 0 {
                 out.push(self.delimiter);
             }
             if let Some(value) = value {
-                self.push_field(out, value, is_text);
+                self.push_field_with(&special, out, value, is_text);
             }
         }
         out.push(b'\n');

@@ -231,6 +231,7 @@ pub fn run_export_job(
         rows_written: if done { written.rows } else { 0 },
         peak_rss_bytes: peak_rss_bytes(),
         error,
+        outputs: files.iter().map(|path| path.display().to_string()).collect(),
         ..JobOutcome::default()
     };
     finish_job(conn, job_id, status, &outcome).map_err(|error| ExportFailure {
@@ -535,12 +536,10 @@ fn write_parquet(
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
-    let copied = copier
-        .join()
-        .map_err(|panic| ExportError::Io {
-            path: final_path.clone(),
-            source: std::io::Error::other(crate::import::panic_message(&panic)),
-        })?;
+    let copied = copier.join().map_err(|panic| ExportError::Io {
+        path: final_path.clone(),
+        source: std::io::Error::other(crate::import::panic_message(&panic)),
+    })?;
     if cancel.is_cancelled() {
         return Err(ExportError::Cancelled);
     }

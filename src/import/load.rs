@@ -3,7 +3,7 @@
 //! only when the whole file has been read, so a cancelled or failed import leaves the target
 //! exactly as it was, and a crash leaves nothing behind but a job to mark interrupted.
 
-use duckdb::Connection;
+use duckdb::{Appender, Connection};
 
 use super::pipeline::ParsedBatch;
 use super::plan::ImportPlan;
@@ -45,29 +45,30 @@ pub fn begin(conn: &Connection, table: &str, plan: &ImportPlan, setup: TableSetu
         .map_err(StoreError::query("creating the target table"))
 }
 
-/// Appends one parsed batch: good rows to the table, failed rows to Sluice's tables.
+/// Appends one parsed batch: good rows through the job's appender, failed rows to Sluice's tables.
 pub fn append_batch(
     conn: &Connection,
+    appender: &mut Appender<'_>,
     job_id: i64,
-    table: &str,
-    column_names: &[&str],
     batch: ParsedBatch,
     written: &mut Written,
 ) -> Result<(), StoreError> {
     if let Some(rows) = batch.rows {
         let count = rows.num_rows() as u64;
-        let mut appender = conn
-            .appender_with_columns(table, column_names)
-            .map_err(StoreError::query("opening the table for appending"))?;
         appender
             .append_record_batch(rows)
             .map_err(StoreError::query("appending rows"))?;
-        appender.flush().map_err(StoreError::query("appending rows"))?;
         written.rows_imported += count;
     }
     append_failed_rows(conn, job_id, &batch.failed)?;
     written.rows_failed += batch.failed.len() as u64;
     Ok(())
+}
+
+/// The appender for the import's rows, kept for the whole job.
+pub fn appender<'c>(conn: &'c Connection, table: &str, column_names: &[&str]) -> Result<Appender<'c>, StoreError> {
+    conn.appender_with_columns(table, column_names)
+        .map_err(StoreError::query("opening the table for appending"))
 }
 
 pub fn commit(conn: &Connection) -> Result<(), StoreError> {

@@ -5,7 +5,7 @@
 use regex::Regex;
 
 use super::records::Dialect;
-use super::schema::{SchemaError, SchemaFile, compile_pattern};
+use super::schema::{ColumnSpec, SchemaError, SchemaFile, compile_pattern};
 use super::sniff::Sniffed;
 use super::types::ColumnType;
 
@@ -20,6 +20,31 @@ pub struct Rules {
     pub min_length: Option<usize>,
     pub max_length: Option<usize>,
     pub one_of: Option<Vec<String>>,
+}
+
+impl Rules {
+    /// The rules a schema column asks for, compiled.
+    pub fn from_spec(spec: &ColumnSpec) -> Result<Self, SchemaError> {
+        let pattern = spec
+            .pattern
+            .as_deref()
+            .map(compile_pattern)
+            .transpose()
+            .map_err(|source| SchemaError::Pattern {
+                column: spec.name.clone(),
+                source: Box::new(source),
+            })?;
+        Ok(Self {
+            required: spec.required,
+            unique: spec.unique,
+            pattern,
+            min: spec.min,
+            max: spec.max,
+            min_length: spec.min_length,
+            max_length: spec.max_length,
+            one_of: spec.one_of.clone(),
+        })
+    }
 }
 
 /// One target column and where its values come from.
@@ -147,29 +172,11 @@ fn plan_from_schema(
             }
             name = table_name;
         }
-        let pattern = spec
-            .pattern
-            .as_deref()
-            .map(compile_pattern)
-            .transpose()
-            .map_err(|source| SchemaError::Pattern {
-                column: spec.name.clone(),
-                source: Box::new(source),
-            })?;
         columns.push(ColumnPlan {
             name,
             column_type: spec.column_type,
             source_index,
-            rules: Rules {
-                required: spec.required,
-                unique: spec.unique,
-                pattern,
-                min: spec.min,
-                max: spec.max,
-                min_length: spec.min_length,
-                max_length: spec.max_length,
-                one_of: spec.one_of.clone(),
-            },
+            rules: Rules::from_spec(spec)?,
         });
     }
     Ok(columns)
@@ -259,7 +266,6 @@ fn position_ignoring_case<'a>(mut names: impl Iterator<Item = &'a String>, wante
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::import::schema::ColumnSpec;
     use crate::import::source::detect_encoding;
 
     fn sniffed(columns: &[&str], types: &[ColumnType]) -> Sniffed {

@@ -232,10 +232,28 @@ fn parse_ymd(bytes: &[u8]) -> Option<(i32, u32, u32)> {
     Some((year, month, day))
 }
 
+/// Days since 1970-01-01 of a valid calendar date (proleptic Gregorian), by Howard Hinnant's
+/// `days_from_civil`: this runs once per date cell, and a general date library costs more.
 fn days_since_epoch((year, month, day): (i32, u32, u32)) -> Option<i32> {
-    let date = chrono::NaiveDate::from_ymd_opt(year, month, day)?;
-    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1)?;
-    i32::try_from((date - epoch).num_days()).ok()
+    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+        return None;
+    }
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year.rem_euclid(400) as u32;
+    let shifted_month = if month > 2 { month - 3 } else { month + 9 };
+    let day_of_year = (153 * shifted_month + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    Some(era * 146_097 + day_of_era as i32 - 719_468)
+}
+
+fn days_in_month(year: i32, month: u32) -> u32 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
 }
 
 fn two_digits(bytes: &[u8]) -> Option<u32> {
@@ -255,6 +273,7 @@ fn four_digits(bytes: &[u8]) -> Option<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Datelike;
 
     #[test]
     fn parses_type_names_and_aliases() {
@@ -299,6 +318,22 @@ mod tests {
         assert_eq!(parse_decimal("12345", 6, 2), None);
         assert_eq!(parse_decimal("1e5", 10, 2), None);
         assert_eq!(parse_decimal("-", 10, 2), None);
+    }
+
+    #[test]
+    fn day_numbers_agree_with_chrono_across_four_centuries() {
+        let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+        let mut date = chrono::NaiveDate::from_ymd_opt(1800, 1, 1).unwrap();
+        while date.year() < 2200 {
+            let expected = (date - epoch).num_days() as i32;
+            let text = date.format("%Y-%m-%d").to_string();
+            assert_eq!(parse_date(&text), Some(expected), "{text}");
+            date = date.succ_opt().unwrap();
+        }
+        assert_eq!(parse_date("2024-02-29"), Some(19782));
+        assert_eq!(parse_date("2023-02-29"), None);
+        assert_eq!(parse_date("1900-02-29"), None);
+        assert_eq!(parse_date("2000-02-29"), Some(11016));
     }
 
     #[test]

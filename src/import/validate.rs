@@ -350,7 +350,11 @@ pub fn convert(column: &ColumnPlan, raw: &str) -> Result<Cell, Problem> {
             ));
         }
     }
-    let length = text.chars().count();
+    let length = if rules.min_length.is_some() || rules.max_length.is_some() {
+        text.chars().count()
+    } else {
+        0
+    };
     if let Some(min_length) = rules.min_length
         && length < min_length
     {
@@ -447,21 +451,19 @@ pub fn unique_key(cell: Cell, text: &str) -> UniqueKey {
 /// The problem `text` would have in a column described by `spec`, for marking preview cells
 /// before an import starts. Rules that need the whole file (`unique`) are not checked here.
 pub fn preview_problem(spec: &super::schema::ColumnSpec, text: &str) -> Option<Problem> {
-    let pattern = spec.pattern.as_deref().and_then(|p| super::schema::compile_pattern(p).ok());
+    // A pattern still being typed may not compile yet: the preview then checks everything else.
+    let mut without_pattern = spec.clone();
+    let rules = super::plan::Rules::from_spec(spec)
+        .or_else(|_| {
+            without_pattern.pattern = None;
+            super::plan::Rules::from_spec(&without_pattern)
+        })
+        .ok()?;
     let column = ColumnPlan {
         name: spec.name.clone(),
         column_type: spec.column_type,
         source_index: 0,
-        rules: super::plan::Rules {
-            required: spec.required,
-            unique: false,
-            pattern,
-            min: spec.min,
-            max: spec.max,
-            min_length: spec.min_length,
-            max_length: spec.max_length,
-            one_of: spec.one_of.clone(),
-        },
+        rules,
     };
     convert(&column, text).err()
 }

@@ -78,6 +78,8 @@ pub struct JobRecord {
     pub spec: Option<String>,
     /// The CSV column names an import found (empty before it has looked at the file).
     pub source_columns: Vec<String>,
+    /// The files an export wrote.
+    pub outputs: Vec<String>,
     pub rows_read: i64,
     pub rows_imported: i64,
     pub rows_failed: i64,
@@ -101,11 +103,13 @@ pub struct JobOutcome {
     pub bytes_read: u64,
     pub peak_rss_bytes: Option<u64>,
     pub error: Option<String>,
+    /// Files an export wrote.
+    pub outputs: Vec<String>,
 }
 
 const COLUMNS: &str = "job_id, kind, status, source, target, spec, rows_read, rows_imported, rows_failed, \
     rows_written, bytes_read, bytes_total, created_at_ms, started_at_ms, finished_at_ms, peak_rss_bytes, error, \
-    source_columns";
+    source_columns, outputs";
 
 /// Records a new job under `job_id` (from `Store::allocate_job_id`). A job inserted as running
 /// gets its start time now.
@@ -161,7 +165,7 @@ pub(super) fn max_job_id(conn: &Connection) -> Result<i64, StoreError> {
 pub fn finish_job(conn: &Connection, job_id: i64, status: JobStatus, outcome: &JobOutcome) -> Result<(), StoreError> {
     conn.execute(
         "UPDATE sluice.jobs SET status = ?, rows_read = ?, rows_imported = ?, rows_failed = ?, rows_written = ?, \
-         bytes_read = ?, peak_rss_bytes = ?, error = ?, finished_at_ms = ? WHERE job_id = ?",
+         bytes_read = ?, peak_rss_bytes = ?, error = ?, outputs = ?, finished_at_ms = ? WHERE job_id = ?",
         params![
             status.as_str(),
             outcome.rows_read as i64,
@@ -171,6 +175,7 @@ pub fn finish_job(conn: &Connection, job_id: i64, status: JobStatus, outcome: &J
             outcome.bytes_read as i64,
             outcome.peak_rss_bytes.map(|b| b as i64),
             outcome.error,
+            (!outcome.outputs.is_empty()).then(|| serde_json::to_string(&outcome.outputs).unwrap_or_default()),
             now_ms(),
             job_id
         ],
@@ -267,6 +272,10 @@ fn job_from_row(row: &Row<'_>) -> duckdb::Result<JobRecord> {
         error: row.get(16)?,
         source_columns: row
             .get::<_, Option<String>>(17)?
+            .and_then(|json| serde_json::from_str(&json).ok())
+            .unwrap_or_default(),
+        outputs: row
+            .get::<_, Option<String>>(18)?
             .and_then(|json| serde_json::from_str(&json).ok())
             .unwrap_or_default(),
     })

@@ -19,6 +19,7 @@ CREATE TABLE IF NOT EXISTS sluice.jobs (
     started_at_ms   BIGINT,
     finished_at_ms  BIGINT,
     peak_rss_bytes  BIGINT,
+    outputs         VARCHAR,
     error           VARCHAR
 );
 CREATE TABLE IF NOT EXISTS sluice.failed_rows (
