@@ -217,6 +217,12 @@ impl EventSender {
         Ok(())
     }
 
+    /// Sends if there is room, without waking the front end: for samples it can pick up at its
+    /// next frame (an idle window should not redraw four times a second for a memory reading).
+    pub fn try_send_quiet(&self, event: EngineEvent) -> Result<(), ()> {
+        self.sender.try_send(event).map_err(|_| ())
+    }
+
     fn wake(&self) {
         if let Some(waker) = &self.waker {
             waker();

@@ -29,8 +29,9 @@ impl Sampler {
             if let Ok(mut history) = self.history.lock() {
                 history.push(sample);
             }
-            // Samples are replaceable: when the front end lags, this one is dropped.
-            let _ = self.events.try_send(EngineEvent::Memory(sample));
+            // Samples are replaceable: when the front end lags, this one is dropped; and they do
+            // not wake it, it reads them at its next frame.
+            let _ = self.events.try_send_quiet(EngineEvent::Memory(sample));
             match self.stop.recv_timeout(self.interval) {
                 Err(RecvTimeoutError::Timeout) => continue,
                 Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
