@@ -238,6 +238,7 @@ fn many_small_jobs_leave_memory_where_it_started() {
     run_batch(0);
     let after = crate::memory::current_rss_bytes().unwrap();
     let growth = after.saturating_sub(before);
+    eprintln!("RSS before {before}, after 200 more jobs {after}");
     assert!(growth < 32 * 1024 * 1024, "memory grew by {growth} bytes over 200 jobs");
 }
 
