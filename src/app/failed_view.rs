@@ -75,17 +75,22 @@ impl FailedView {
         self.recent.push_back(page);
     }
 
-    pub fn ui(&mut self, ui: &mut Ui, requests: &mut Vec<LoadRequest>) {
+    /// Draws the view; returns a job id when the user asked to export its error report.
+    pub fn ui(&mut self, ui: &mut Ui, requests: &mut Vec<LoadRequest>) -> Option<i64> {
         let Some(job_id) = self.job_id else {
             ui.label("Choose a finished import with failed rows in Jobs.");
-            return;
+            return None;
         };
         let Some(total) = self.total else {
             ui.spinner();
-            return;
+            return None;
         };
+        let mut export_report = None;
         ui.horizontal_wrapped(|ui| {
             ui.heading(format!("Job {job_id}: {} failed rows", thousands(total)));
+            if ui.button("Export report…").clicked() {
+                export_report = Some(job_id);
+            }
             let all_selected = self.kind.is_none();
             if ui.selectable_label(all_selected, "all").clicked() && !all_selected {
                 requests.push(self.show_job(job_id, None));
@@ -194,6 +199,7 @@ impl FailedView {
                 self.touch(page);
             }
         }
+        export_report
     }
 }
 

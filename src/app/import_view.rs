@@ -17,6 +17,8 @@ const PREVIEW_ROWS: usize = 50;
 /// What the user asked for in the Import view this frame.
 pub enum ImportAction {
     OpenDialog,
+    LoadSchema,
+    SaveSchema(SchemaFile),
     Sniff { path: PathBuf, hints: SniffHints },
     Start(Box<ImportRequest>),
 }
@@ -98,6 +100,30 @@ impl ImportView {
         }
     }
 
+    /// Takes a loaded schema: each column of the file gets the schema column whose source (or
+    /// name) matches its header, else the one at its position; the rest keep their guesses.
+    pub fn apply_schema(&mut self, schema: SchemaFile) {
+        let Some(sniffed) = &self.sniffed else {
+            return;
+        };
+        for (index, header) in sniffed.columns.iter().enumerate() {
+            let matched = schema
+                .columns
+                .iter()
+                .find(|spec| {
+                    spec.source
+                        .as_deref()
+                        .unwrap_or(&spec.name)
+                        .eq_ignore_ascii_case(header)
+                })
+                .or_else(|| schema.columns.get(index));
+            if let (Some(spec), Some(column)) = (matched, self.columns.get_mut(index)) {
+                *column = spec.clone();
+                column.source = Some(header.clone());
+            }
+        }
+    }
+
     /// The request the Start button would submit, if the form is complete.
     pub fn request(&self) -> Option<ImportRequest> {
         let path = self.path.clone()?;
@@ -170,7 +196,17 @@ impl ImportView {
             }
         });
         egui::ScrollArea::vertical().id_salt("import-scroll").show(ui, |ui| {
-            ui.heading("Columns");
+            ui.horizontal(|ui| {
+                ui.heading("Columns");
+                if ui.button("Load schema…").clicked() {
+                    action = Some(ImportAction::LoadSchema);
+                }
+                if ui.button("Save schema…").clicked() {
+                    action = Some(ImportAction::SaveSchema(SchemaFile {
+                        columns: self.columns.clone(),
+                    }));
+                }
+            });
             self.schema_ui(ui);
             ui.add_space(8.0);
             ui.heading("Preview");

@@ -6,8 +6,11 @@ use std::path::PathBuf;
 use std::thread::JoinHandle;
 
 use crossbeam_channel::{Receiver, Sender, bounded};
-use sluice::import::{SniffHints, Sniffed, sniff};
-use sluice::store::{FailedRowFilter, JobRecord, Store, StoredFailedRow, list_jobs, problem_counts, read_failed_rows};
+use sluice::import::{SchemaFile, SniffHints, Sniffed, sniff};
+use sluice::store::{
+    FailedRowFilter, JobRecord, ReportFormat, Store, StoredFailedRow, list_jobs, problem_counts, read_failed_rows,
+    write_failed_report,
+};
 
 /// What the window asks for.
 #[derive(Debug)]
@@ -26,6 +29,17 @@ pub enum LoadRequest {
         page: u64,
     },
     Jobs,
+    WriteReport {
+        job_id: i64,
+        path: PathBuf,
+    },
+    LoadSchema {
+        path: PathBuf,
+    },
+    SaveSchema {
+        path: PathBuf,
+        schema: SchemaFile,
+    },
 }
 
 /// What comes back.
@@ -49,6 +63,9 @@ pub enum Loaded {
         rows: Vec<StoredFailedRow>,
     },
     Jobs(Vec<JobRecord>),
+    Schema(SchemaFile),
+    /// Something finished that the user should hear about.
+    Done(String),
     Error(String),
 }
 
@@ -150,5 +167,30 @@ fn load(store: &Store, request: LoadRequest) -> Loaded {
             Ok(jobs) => Loaded::Jobs(jobs),
             Err(error) => Loaded::Error(error.to_string()),
         },
+        LoadRequest::WriteReport { job_id, path } => match write_report(store, job_id, &path) {
+            Ok(rows) => Loaded::Done(format!(
+                "Wrote {rows} failed rows of job {job_id} to {}",
+                path.display()
+            )),
+            Err(error) => Loaded::Error(format!("cannot write {}: {error}", path.display())),
+        },
+        LoadRequest::LoadSchema { path } => match SchemaFile::load(&path) {
+            Ok(schema) => Loaded::Schema(schema),
+            Err(error) => Loaded::Error(error.to_string()),
+        },
+        LoadRequest::SaveSchema { path, schema } => match std::fs::write(&path, schema.to_json_pretty()) {
+            Ok(()) => Loaded::Done(format!("Saved the schema to {}", path.display())),
+            Err(error) => Loaded::Error(format!("cannot write {}: {error}", path.display())),
+        },
     }
+}
+
+fn write_report(store: &Store, job_id: i64, path: &std::path::Path) -> Result<u64, String> {
+    use std::io::Write;
+    let file = std::fs::File::create(path).map_err(|error| error.to_string())?;
+    let mut out = std::io::BufWriter::new(file);
+    let rows =
+        write_failed_report(store.conn(), job_id, ReportFormat::Csv, &mut out).map_err(|error| error.to_string())?;
+    out.flush().map_err(|error| error.to_string())?;
+    Ok(rows)
 }

@@ -51,6 +51,15 @@ impl View {
     }
 }
 
+/// What a native file dialog was opened for.
+enum Dialog {
+    OpenCsv,
+    OpenSchema,
+    SaveSchema(Box<sluice::import::SchemaFile>),
+    /// The error report of this job.
+    SaveReport(i64),
+}
+
 /// Settings kept between runs (never runtime state).
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
@@ -79,8 +88,9 @@ pub struct SluiceApp {
     failed: FailedView,
     status: StatusBar,
     settings: Settings,
-    dialog: Option<Receiver<Option<PathBuf>>>,
+    dialog: Option<Receiver<(Dialog, Option<PathBuf>)>>,
     message: Option<String>,
+    notice: Option<String>,
     database: String,
     ctx: egui::Context,
     frame_stats: FrameStats,
@@ -116,6 +126,7 @@ impl SluiceApp {
             settings,
             dialog: None,
             message: None,
+            notice: None,
             database: db_path.display().to_string(),
             ctx: ctx.clone(),
             frame_stats: FrameStats::default(),
@@ -152,23 +163,38 @@ impl SluiceApp {
                     rows,
                 } => self.failed.add_page(job_id, kind, page, rows),
                 Loaded::Jobs(jobs) => self.jobs.load_history(jobs),
+                Loaded::Schema(schema) => self.import.apply_schema(schema),
+                Loaded::Done(notice) => self.notice = Some(notice),
                 Loaded::Error(error) => self.message = Some(error),
             }
         }
         if let Some(dialog) = &self.dialog
-            && let Ok(picked) = dialog.try_recv()
+            && let Ok((purpose, picked)) = dialog.try_recv()
         {
             self.dialog = None;
             if let Some(path) = picked {
+                self.dialog_done(purpose, path);
+            }
+        }
+    }
+
+    fn dialog_done(&mut self, purpose: Dialog, path: PathBuf) {
+        match purpose {
+            Dialog::OpenCsv => {
                 let action = self.import.open(path);
                 self.handle_import(action);
             }
+            Dialog::OpenSchema => self.loader.request(LoadRequest::LoadSchema { path }),
+            Dialog::SaveSchema(schema) => self.loader.request(LoadRequest::SaveSchema { path, schema: *schema }),
+            Dialog::SaveReport(job_id) => self.loader.request(LoadRequest::WriteReport { job_id, path }),
         }
     }
 
     fn handle_import(&mut self, action: ImportAction) {
         match action {
-            ImportAction::OpenDialog => self.open_dialog(),
+            ImportAction::OpenDialog => self.open_dialog(Dialog::OpenCsv),
+            ImportAction::LoadSchema => self.open_dialog(Dialog::OpenSchema),
+            ImportAction::SaveSchema(schema) => self.open_dialog(Dialog::SaveSchema(Box::new(schema))),
             ImportAction::Sniff { path, hints } => self.loader.request(LoadRequest::Sniff { path, hints }),
             ImportAction::Start(request) => match self.engine.submit(JobSpec::Import(*request)) {
                 Ok(_) => self.view = View::Jobs,
@@ -178,17 +204,28 @@ impl SluiceApp {
     }
 
     /// The native dialog blocks its thread, so it gets one of its own.
-    fn open_dialog(&mut self) {
+    fn open_dialog(&mut self, purpose: Dialog) {
         if self.dialog.is_some() {
             return;
         }
         let (sender, receiver) = crossbeam_channel::bounded(1);
         let ctx = self.ctx.clone();
         let spawned = std::thread::Builder::new().name("sluice-dialog".into()).spawn(move || {
-            let picked = rfd::FileDialog::new()
-                .add_filter("CSV, TSV, text or gzip", &["csv", "tsv", "txt", "gz"])
-                .pick_file();
-            let _ = sender.send(picked);
+            let picked = match &purpose {
+                Dialog::OpenCsv => rfd::FileDialog::new()
+                    .add_filter("CSV, TSV, text or gzip", &["csv", "tsv", "txt", "gz"])
+                    .pick_file(),
+                Dialog::OpenSchema => rfd::FileDialog::new().add_filter("Schema", &["json"]).pick_file(),
+                Dialog::SaveSchema(_) => rfd::FileDialog::new()
+                    .add_filter("Schema", &["json"])
+                    .set_file_name("schema.json")
+                    .save_file(),
+                Dialog::SaveReport(job_id) => rfd::FileDialog::new()
+                    .add_filter("CSV", &["csv"])
+                    .set_file_name(format!("failed-rows-job-{job_id}.csv"))
+                    .save_file(),
+            };
+            let _ = sender.send((purpose, picked));
             ctx.request_repaint();
         });
         match spawned {
@@ -250,14 +287,25 @@ impl SluiceApp {
     fn draw(&mut self, ui: &mut Ui) {
         self.dropped_files(ui);
         if ui.input(|input| input.modifiers.command && input.key_pressed(egui::Key::O)) {
-            self.open_dialog();
+            self.open_dialog(Dialog::OpenCsv);
         }
         if ui.input(|input| input.key_pressed(egui::Key::Escape)) {
             self.message = None;
+            self.notice = None;
         }
         egui::Panel::top("nav").show(ui, |ui| self.nav_ui(ui));
         let active = self.jobs.active_count();
         egui::Panel::bottom("status").show(ui, |ui| self.status.ui(ui, &self.database, active));
+        if let Some(notice) = self.notice.clone() {
+            egui::Panel::top("notice").show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    ui.label(notice);
+                    if ui.small_button("Dismiss (Esc)").clicked() {
+                        self.notice = None;
+                    }
+                });
+            });
+        }
         if let Some(message) = self.message.clone() {
             egui::Panel::top("message").show(ui, |ui| {
                 ui.horizontal(|ui| {
@@ -289,7 +337,9 @@ impl SluiceApp {
             },
             View::FailedRows => {
                 let mut requests = Vec::new();
-                self.failed.ui(ui, &mut requests);
+                if let Some(job_id) = self.failed.ui(ui, &mut requests) {
+                    self.open_dialog(Dialog::SaveReport(job_id));
+                }
                 for request in requests {
                     self.loader.request(request);
                 }

@@ -4,13 +4,10 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use sluice::store::{FailedRowFilter, StoredFailedRow, get_job, list_jobs, read_failed_rows};
+use sluice::store::{ReportFormat, list_jobs, write_failed_report};
 
 use super::DbArgs;
 use crate::format::thousands;
-
-/// Rows fetched from the database at a time, so a report of millions of rows streams.
-const PAGE_ROWS: u64 = 10_000;
 
 #[derive(clap::Args, Debug)]
 pub struct FailedArgs {
@@ -37,95 +34,31 @@ pub struct JobsArgs {
 
 pub fn failed(args: FailedArgs) -> anyhow::Result<()> {
     let store = args.db.open()?;
-    let job = get_job(store.conn(), args.job_id)?.with_context(|| format!("there is no job {}", args.job_id))?;
-    let mut out: Box<dyn Write> = match &args.out {
-        Some(path) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
-        )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    let format = if args.json {
+        ReportFormat::Json
+    } else {
+        ReportFormat::Csv
     };
-    let filter = FailedRowFilter::default();
-    if args.json {
-        write!(out, "[")?;
-    }
-    let mut csv_out = (!args.json).then(|| csv::Writer::from_writer(Vec::new()));
-    // Rows go through the CSV writer into this buffer, then out, a page at a time.
-    if let Some(writer) = csv_out.as_mut() {
-        let mut header = vec!["line".to_string(), "errors".to_string(), "raw".to_string()];
-        header.extend(job.source_columns.iter().cloned());
-        writer.write_record(&header)?;
-    }
-    let mut offset = 0;
-    let mut first = true;
-    loop {
-        let page = read_failed_rows(store.conn(), args.job_id, &filter, offset, PAGE_ROWS)?;
-        if page.is_empty() {
-            break;
+    match &args.out {
+        Some(path) => {
+            let file = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+            let mut out = std::io::BufWriter::new(file);
+            let written = write_failed_report(store.conn(), args.job_id, format, &mut out)?;
+            out.flush()?;
+            eprintln!(
+                "Wrote {} failed rows of job {} to {}",
+                thousands(written),
+                args.job_id,
+                path.display()
+            );
         }
-        offset += page.len() as u64;
-        for row in &page {
-            match csv_out.as_mut() {
-                Some(writer) => writer.write_record(report_record(row, job.source_columns.len()))?,
-                None => {
-                    if !first {
-                        write!(out, ",")?;
-                    }
-                    serde_json::to_writer(&mut out, &report_json(row))?;
-                }
-            }
-            first = false;
+        None => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            write_failed_report(store.conn(), args.job_id, format, &mut out)?;
+            out.flush()?;
         }
-        if let Some(writer) = csv_out.take() {
-            let buffer = writer
-                .into_inner()
-                .map_err(|error| anyhow::anyhow!("{}", error.error()))?;
-            out.write_all(&buffer)?;
-            csv_out = Some(csv::Writer::from_writer(Vec::new()));
-        }
-    }
-    if args.json {
-        writeln!(out, "]")?;
-    }
-    out.flush()?;
-    if let Some(path) = &args.out {
-        eprintln!(
-            "Wrote {} failed rows of job {} to {}",
-            thousands(offset),
-            args.job_id,
-            path.display()
-        );
     }
     Ok(())
-}
-
-fn errors_text(row: &StoredFailedRow) -> String {
-    row.problems
-        .iter()
-        .map(|problem| match &problem.column {
-            Some(column) => format!("{column}: {}", problem.message),
-            None => problem.message.clone(),
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
-/// line, errors, raw, then one cell per CSV column (extra fields beyond the header included).
-fn report_record(row: &StoredFailedRow, width: usize) -> Vec<String> {
-    let mut record = vec![row.line.to_string(), errors_text(row), row.raw.clone()];
-    record.extend(row.fields.iter().cloned());
-    record.resize(3 + width.max(row.fields.len()), String::new());
-    record
-}
-
-fn report_json(row: &StoredFailedRow) -> serde_json::Value {
-    serde_json::json!({
-        "line": row.line,
-        "record_no": row.record_no,
-        "errors": errors_text(row),
-        "problems": row.problems,
-        "raw": row.raw,
-        "fields": row.fields,
-    })
 }
 
 pub fn jobs(args: JobsArgs) -> anyhow::Result<()> {

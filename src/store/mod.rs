@@ -8,6 +8,7 @@
 mod catalog;
 mod failed;
 mod jobs;
+mod report;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -24,6 +25,7 @@ pub use jobs::{
     JobKind, JobOutcome, JobRecord, JobStatus, RecoveredJob, finish_job, get_job, insert_job, list_jobs, mark_running,
     set_source_columns,
 };
+pub use report::{ReportError, ReportFormat, errors_text, write_failed_report};
 
 /// File name of the default database inside the user's data folder.
 const DEFAULT_FILE_NAME: &str = "sluice.duckdb";
