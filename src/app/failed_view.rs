@@ -115,6 +115,7 @@ impl FailedView {
                 .unwrap_or(0),
         );
         let mut wanted = Vec::new();
+        let mut shown = Vec::new();
         TableBuilder::new(ui)
             .id_salt(("failed", job_id))
             .striped(true)
@@ -154,6 +155,7 @@ impl FailedView {
                         });
                         return;
                     };
+                    shown.push(page);
                     row.col(|ui| {
                         ui.label(stored.line.to_string());
                     });
@@ -193,11 +195,10 @@ impl FailedView {
                 });
             }
         }
-        let visible: Vec<u64> = self.pending.iter().copied().collect();
-        for page in visible {
-            if self.pages.contains_key(&page) {
-                self.touch(page);
-            }
+        // Pages drawn this frame are the most recently used; eviction takes the others first.
+        shown.dedup();
+        for page in shown {
+            self.touch(page);
         }
         export_report
     }
@@ -217,5 +218,18 @@ mod unit_tests {
         }
         assert!(view.pages.contains_key(&(MAX_CACHED_PAGES as u64 * 5 - 1)));
         assert!(!view.pages.contains_key(&0));
+    }
+
+    #[test]
+    fn a_page_in_use_outlives_newer_ones() {
+        let mut view = FailedView::default();
+        let _ = view.show_job(1, None);
+        view.add_page(1, None, 0, Vec::new());
+        for page in 1..(MAX_CACHED_PAGES as u64 * 2) {
+            view.touch(0);
+            view.add_page(1, None, page, Vec::new());
+        }
+        assert!(view.pages.contains_key(&0));
+        assert_eq!(view.cached_pages(), MAX_CACHED_PAGES);
     }
 }

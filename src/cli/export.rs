@@ -3,10 +3,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use sluice::engine::{Engine, EngineConfig, JobSpec, JobSummary};
+use sluice::engine::{JobSpec, JobSummary};
 use sluice::export::{ExportFormat, ExportRequest, ExportSummary, Filter, FilterOp, OrderBy};
 
-use super::follow::{Ended, follow, unfinished_json};
+use super::follow::{Ended, print_finished_json, run_job, unfinished_json};
 use super::{DbArgs, EXIT_CANCELLED, parse_single_byte};
 use crate::format::{megabytes, thousands};
 
@@ -69,17 +69,11 @@ enum FormatArg {
 /// `filter_groups` holds each `--where` occurrence's values (clap's derive flattens them).
 pub fn run(args: ExportArgs, filter_groups: Vec<Vec<String>>) -> anyhow::Result<ExitCode> {
     let request = request_from(&args, &filter_groups)?;
-    let mut config = EngineConfig::new(args.db.path()?);
-    config.workers = 1;
-    config.memory_limit = args.db.memory_limit.clone();
-    let engine = Engine::start(config)?;
-    let job_id = engine.submit(JobSpec::Export(request))?;
-    match follow(&engine, job_id, args.json)? {
+    let (job_id, ended) = run_job(&args.db, JobSpec::Export(request), args.json)?;
+    match ended {
         Ended::Finished(JobSummary::Export(summary)) => {
             if args.json {
-                let mut value = serde_json::to_value(&summary)?;
-                value["event"] = serde_json::json!("finished");
-                println!("{value}");
+                print_finished_json(&summary)?;
             } else {
                 print_summary(&summary);
             }

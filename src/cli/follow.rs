@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
-use sluice::engine::{Engine, EngineEvent, JobProgress, JobSummary};
+use sluice::engine::{Engine, EngineConfig, EngineEvent, JobProgress, JobSpec, JobSummary};
 
 use crate::format::thousands;
 
@@ -19,8 +19,26 @@ pub enum Ended {
     Failed(String),
 }
 
+/// Runs one job on a one-worker runtime over the database `db` names, and follows it to its end.
+pub fn run_job(db: &super::DbArgs, spec: JobSpec, json: bool) -> anyhow::Result<(i64, Ended)> {
+    let mut config = EngineConfig::new(db.path()?);
+    config.workers = 1;
+    config.memory_limit = db.memory_limit.clone();
+    let engine = Engine::start(config)?;
+    let job_id = engine.submit(spec)?;
+    Ok((job_id, follow(&engine, job_id, json)?))
+}
+
+/// Prints a finished job's summary as the last JSON line.
+pub fn print_finished_json(summary: &impl serde::Serialize) -> anyhow::Result<()> {
+    let mut value = serde_json::to_value(summary)?;
+    value["event"] = serde_json::json!("finished");
+    println!("{value}");
+    Ok(())
+}
+
 /// Waits for job `job_id` to end, showing its progress.
-pub fn follow(engine: &Engine, job_id: i64, json: bool) -> anyhow::Result<Ended> {
+fn follow(engine: &Engine, job_id: i64, json: bool) -> anyhow::Result<Ended> {
     let interrupted = Arc::new(AtomicBool::new(false));
     let on_interrupt = interrupted.clone();
     ctrlc::set_handler(move || on_interrupt.store(true, Ordering::Relaxed))

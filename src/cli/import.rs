@@ -6,10 +6,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use sluice::engine::{Engine, EngineConfig, JobSpec, JobSummary};
+use sluice::engine::{JobSpec, JobSummary};
 use sluice::import::{ImportMode, ImportRequest, ImportSummary, SchemaFile, SniffHints, encoding_for_label};
 
-use super::follow::{Ended, follow, unfinished_json};
+use super::follow::{Ended, print_finished_json, run_job, unfinished_json};
 use super::{DbArgs, EXIT_CANCELLED, parse_single_byte};
 use crate::format::{megabytes, thousands};
 
@@ -59,17 +59,11 @@ enum ModeArg {
 
 pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     let request = request_from(&args)?;
-    let mut config = EngineConfig::new(args.db.path()?);
-    config.workers = 1;
-    config.memory_limit = args.db.memory_limit.clone();
-    let engine = Engine::start(config)?;
-    let job_id = engine.submit(JobSpec::Import(request.clone()))?;
-    match follow(&engine, job_id, args.json)? {
+    let (job_id, ended) = run_job(&args.db, JobSpec::Import(request.clone()), args.json)?;
+    match ended {
         Ended::Finished(JobSummary::Import(summary)) => {
             if args.json {
-                let mut value = serde_json::to_value(&summary)?;
-                value["event"] = serde_json::json!("finished");
-                println!("{value}");
+                print_finished_json(&summary)?;
             } else {
                 print_summary(&summary, &request);
             }

@@ -205,17 +205,6 @@ pub fn run_import_job(
 ) -> Result<ImportSummary, ImportFailure> {
     let failure = |job_id, error: ImportError| ImportFailure { job_id, error };
     let conn = store.conn();
-    let recorded_failure = |error: ImportError| {
-        let outcome = JobOutcome {
-            error: Some(error.to_string()),
-            ..JobOutcome::default()
-        };
-        let _ = finish_job(conn, job_id, JobStatus::Failed, &outcome);
-        failure(Some(job_id), error)
-    };
-    validate_table_name(&request.table).map_err(|error| recorded_failure(error.into()))?;
-    mark_running(conn, job_id).map_err(|error| recorded_failure(error.into()))?;
-
     let started = Instant::now();
     let mut totals = Written::default();
     let mut parse_totals = ParseTotals::default();
@@ -291,6 +280,8 @@ fn import_rows(
     written: &mut Written,
     parse_totals: &mut ParseTotals,
 ) -> Result<Finished, ImportError> {
+    validate_table_name(&request.table)?;
+    mark_running(conn, job_id)?;
     let sniffed = sniff(&request.path, &request.hints)?;
     set_source_columns(conn, job_id, &sniffed.columns)?;
     let existing = existing_table(conn, &request.table)?;
