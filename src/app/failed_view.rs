@@ -1,59 +1,87 @@
 //! The Failed rows view: one job's rejected rows in a table that lays out only the visible rows
 //! and pages them from DuckDB on demand into a small cache, so it scrolls the same through a
-//! hundred rows or a million. Failing cells are marked, with the reason on hover.
+//! hundred rows or a million. Failing cells are marked, with the reason on hover; rows can be
+//! fixed in place and retried.
 
-use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
 
 use egui::{Color32, RichText, Ui};
 use egui_extras::{Column, TableBuilder};
-use sluice::store::StoredFailedRow;
+use sluice::import::{RetryRequest, RowEdit};
+use sluice::store::{FailedRowFilter, StoredFailedRow};
 
-use super::loader::{LoadRequest, PAGE_ROWS};
+use super::loader::{FailedSummary, LoadRequest, PAGE_ROWS};
 use crate::format::thousands;
 
 /// Pages kept in memory at most; the least recently used goes first.
 pub const MAX_CACHED_PAGES: usize = 16;
 
+const FAILING_CELL: Color32 = Color32::from_rgb(130, 35, 35);
+
+/// What the user asked for in the Failed rows view this frame.
+#[derive(Debug)]
+pub enum FailedAction {
+    ExportReport(i64),
+    Retry(RetryRequest),
+}
+
 #[derive(Default)]
 pub struct FailedView {
     pub job_id: Option<i64>,
-    kind: Option<String>,
+    filter: FailedRowFilter,
+    search_text: String,
     total: Option<u64>,
     kinds: Vec<(String, u64)>,
+    problem_columns: Vec<(String, u64)>,
     columns: Vec<String>,
     pages: BTreeMap<u64, Vec<StoredFailedRow>>,
     recent: VecDeque<u64>,
     pending: HashSet<u64>,
+    /// Rows ticked for retry, by record number (they stay ticked across pages and filters).
+    selected: BTreeSet<i64>,
+    /// Fields a person changed, by record number; kept until the row is retried.
+    edits: BTreeMap<i64, Vec<String>>,
 }
 
 impl FailedView {
-    /// Shows job `job_id`, filtered to problems of `kind`; returns the first request to make.
-    pub fn show_job(&mut self, job_id: i64, kind: Option<String>) -> LoadRequest {
+    /// Shows job `job_id` with `filter`; returns the first request to make.
+    pub fn show_job(&mut self, job_id: i64, filter: FailedRowFilter) -> LoadRequest {
+        let same_job = self.job_id == Some(job_id);
+        let previous = std::mem::take(self);
         *self = Self {
             job_id: Some(job_id),
-            kind: kind.clone(),
+            search_text: filter.search.clone().unwrap_or_default(),
+            filter: filter.clone(),
             ..Self::default()
         };
-        LoadRequest::FailedSummary { job_id, kind }
+        if same_job {
+            // Changing the filter keeps what the person was doing to this job's rows.
+            self.selected = previous.selected;
+            self.edits = previous.edits;
+            self.kinds = previous.kinds;
+            self.problem_columns = previous.problem_columns;
+            self.columns = previous.columns;
+        }
+        LoadRequest::FailedSummary { job_id, filter }
     }
 
-    pub fn set_summary(
-        &mut self,
-        job_id: i64,
-        kind: Option<String>,
-        total: u64,
-        kinds: Vec<(String, u64)>,
-        columns: Vec<String>,
-    ) {
-        if self.job_id == Some(job_id) && self.kind == kind {
-            self.total = Some(total);
-            self.kinds = kinds;
-            self.columns = columns;
+    /// Reads the job again (after a retry changed its failed set), keeping the filter.
+    pub fn reload(&mut self) -> Option<LoadRequest> {
+        let job_id = self.job_id?;
+        Some(self.show_job(job_id, self.filter.clone()))
+    }
+
+    pub fn set_summary(&mut self, summary: FailedSummary) {
+        if self.job_id == Some(summary.job_id) && self.filter == summary.filter {
+            self.total = Some(summary.total);
+            self.kinds = summary.kinds;
+            self.problem_columns = summary.problem_columns;
+            self.columns = summary.columns;
         }
     }
 
-    pub fn add_page(&mut self, job_id: i64, kind: Option<String>, page: u64, rows: Vec<StoredFailedRow>) {
-        if self.job_id != Some(job_id) || self.kind != kind {
+    pub fn add_page(&mut self, job_id: i64, filter: &FailedRowFilter, page: u64, rows: Vec<StoredFailedRow>) {
+        if self.job_id != Some(job_id) || &self.filter != filter {
             return;
         }
         self.pending.remove(&page);
@@ -75,8 +103,8 @@ impl FailedView {
         self.recent.push_back(page);
     }
 
-    /// Draws the view; returns a job id when the user asked to export its error report.
-    pub fn ui(&mut self, ui: &mut Ui, requests: &mut Vec<LoadRequest>) -> Option<i64> {
+    /// Draws the view; returns what the user asked for, and pushes the pages it needs.
+    pub fn ui(&mut self, ui: &mut Ui, requests: &mut Vec<LoadRequest>) -> Option<FailedAction> {
         let Some(job_id) = self.job_id else {
             ui.label("Choose a finished import with failed rows in Jobs.");
             return None;
@@ -85,27 +113,119 @@ impl FailedView {
             ui.spinner();
             return None;
         };
-        let mut export_report = None;
+        let mut action = None;
         ui.horizontal_wrapped(|ui| {
-            ui.heading(format!("Job {job_id}: {} failed rows", thousands(total)));
+            ui.heading(format!("Job {job_id}: {} failed rows shown", thousands(total)));
             if ui.button("Export report…").clicked() {
-                export_report = Some(job_id);
+                action = Some(FailedAction::ExportReport(job_id));
             }
-            let all_selected = self.kind.is_none();
-            if ui.selectable_label(all_selected, "all").clicked() && !all_selected {
-                requests.push(self.show_job(job_id, None));
+            let retry_label = format!("Retry selected ({})", self.selected.len());
+            let retry = ui
+                .add_enabled(!self.selected.is_empty(), egui::Button::new(retry_label))
+                .on_hover_text("Validate the ticked rows again, with your edits, and import those that pass");
+            if retry.clicked() {
+                action = Some(FailedAction::Retry(self.take_retry(job_id)));
             }
-            for (kind, count) in self.kinds.clone() {
-                let selected = self.kind.as_deref() == Some(kind.as_str());
+        });
+        self.filters_ui(ui, job_id, requests);
+        ui.add_space(4.0);
+        self.table_ui(ui, job_id, total, requests);
+        action
+    }
+
+    /// The retry of every ticked row; ticks and edits of those rows are handed over with it.
+    fn take_retry(&mut self, job_id: i64) -> RetryRequest {
+        let rows = std::mem::take(&mut self.selected)
+            .into_iter()
+            .map(|record_no| RowEdit {
+                record_no,
+                fields: self.edits.remove(&record_no).map(trim_trailing_empty),
+            })
+            .collect();
+        RetryRequest {
+            import_job_id: job_id,
+            rows,
+        }
+    }
+
+    fn filters_ui(&mut self, ui: &mut Ui, job_id: i64, requests: &mut Vec<LoadRequest>) {
+        let mut wanted = None;
+        ui.horizontal_wrapped(|ui| {
+            ui.label("Kind:");
+            if ui.selectable_label(self.filter.kind.is_none(), "all").clicked() && self.filter.kind.is_some() {
+                wanted = Some(FailedRowFilter {
+                    kind: None,
+                    ..self.filter.clone()
+                });
+            }
+            for (kind, count) in &self.kinds {
+                let selected = self.filter.kind.as_deref() == Some(kind.as_str());
                 if ui
-                    .selectable_label(selected, format!("{kind} ({})", thousands(count)))
+                    .selectable_label(selected, format!("{kind} ({})", thousands(*count)))
                     .clicked()
-                    && !selected
                 {
-                    requests.push(self.show_job(job_id, Some(kind)));
+                    wanted = Some(FailedRowFilter {
+                        kind: (!selected).then(|| kind.clone()),
+                        ..self.filter.clone()
+                    });
                 }
             }
         });
+        ui.horizontal_wrapped(|ui| {
+            if !self.problem_columns.is_empty() {
+                ui.label("Column:");
+                let shown = match &self.filter.column {
+                    Some(column) => column.clone(),
+                    None => "any".into(),
+                };
+                egui::ComboBox::from_id_salt("failed-column")
+                    .selected_text(shown)
+                    .show_ui(ui, |ui| {
+                        if ui.selectable_label(self.filter.column.is_none(), "any").clicked() {
+                            wanted = Some(FailedRowFilter {
+                                column: None,
+                                ..self.filter.clone()
+                            });
+                        }
+                        for (column, count) in &self.problem_columns {
+                            let selected = self.filter.column.as_deref() == Some(column.as_str());
+                            if ui
+                                .selectable_label(selected, format!("{column} ({})", thousands(*count)))
+                                .clicked()
+                            {
+                                wanted = Some(FailedRowFilter {
+                                    column: Some(column.clone()),
+                                    ..self.filter.clone()
+                                });
+                            }
+                        }
+                    });
+            }
+            ui.label("Search:");
+            let search = ui
+                .add(
+                    egui::TextEdit::singleline(&mut self.search_text)
+                        .hint_text("text in the raw line")
+                        .desired_width(220.0),
+                )
+                .accessible_name("Search failed rows");
+            let typed = self.search_text.trim().to_string();
+            let current = self.filter.search.clone().unwrap_or_default();
+            if search.changed() && typed != current {
+                wanted = Some(FailedRowFilter {
+                    search: (!typed.is_empty()).then_some(typed),
+                    ..self.filter.clone()
+                });
+            }
+        });
+        if let Some(filter) = wanted {
+            let search_text = self.search_text.clone();
+            requests.push(self.show_job(job_id, filter));
+            self.search_text = search_text;
+        }
+    }
+
+    fn table_ui(&mut self, ui: &mut Ui, job_id: i64, total: u64, requests: &mut Vec<LoadRequest>) {
         let field_count = self.columns.len().max(
             self.pages
                 .values()
@@ -116,16 +236,23 @@ impl FailedView {
         );
         let mut wanted = Vec::new();
         let mut shown = Vec::new();
+        let mut toggled = Vec::new();
+        let mut started_editing = Vec::new();
+        let mut undone = Vec::new();
         TableBuilder::new(ui)
             .id_salt(("failed", job_id))
             .striped(true)
+            .column(Column::exact(24.0))
             .column(Column::auto().at_least(50.0))
-            .column(Column::initial(320.0).clip(true).resizable(true))
+            .column(Column::exact(44.0))
+            .column(Column::initial(300.0).clip(true).resizable(true))
             .columns(Column::initial(110.0).clip(true).resizable(true), field_count)
             .header(20.0, |mut header| {
+                header.col(|_| {});
                 header.col(|ui| {
                     ui.strong("line");
                 });
+                header.col(|_| {});
                 header.col(|ui| {
                     ui.strong("problems");
                 });
@@ -141,7 +268,7 @@ impl FailedView {
                 }
             })
             .body(|body| {
-                body.rows(20.0, total as usize, |mut row| {
+                body.rows(22.0, total as usize, |mut row| {
                     let index = row.index() as u64;
                     let page = index / PAGE_ROWS;
                     let Some(stored) = self
@@ -156,8 +283,38 @@ impl FailedView {
                         return;
                     };
                     shown.push(page);
+                    let record_no = stored.record_no;
+                    row.col(|ui| {
+                        let mut ticked = self.selected.contains(&record_no);
+                        let line = stored.line;
+                        if ui
+                            .checkbox(&mut ticked, "")
+                            .accessible_name(format!("Select line {line} for retry"))
+                            .changed()
+                        {
+                            toggled.push(record_no);
+                        }
+                    });
                     row.col(|ui| {
                         ui.label(stored.line.to_string());
+                    });
+                    let editing = self.edits.get_mut(&record_no);
+                    row.col(|ui| {
+                        if editing.is_some() {
+                            if ui
+                                .small_button("Undo")
+                                .on_hover_text("Forget your edits of this row")
+                                .clicked()
+                            {
+                                undone.push(record_no);
+                            }
+                        } else if ui
+                            .small_button("Edit")
+                            .on_hover_text(format!("Fix line {} in place", stored.line))
+                            .clicked()
+                        {
+                            started_editing.push((record_no, stored.fields.clone(), field_count));
+                        }
                     });
                     row.col(|ui| {
                         let all: Vec<String> = stored
@@ -171,26 +328,55 @@ impl FailedView {
                         ui.label(all.join("; "))
                             .on_hover_text(format!("{}\n\nraw: {}", all.join("\n"), stored.raw));
                     });
-                    for field in 0..field_count {
-                        let value = stored.fields.get(field).map(String::as_str).unwrap_or_default();
-                        let problem = stored.problems.iter().find(|p| p.field_index == Some(field as i64));
-                        row.col(|ui| match problem {
-                            Some(problem) => {
-                                ui.label(RichText::new(value).background_color(Color32::from_rgb(130, 35, 35)))
-                                    .on_hover_text(&problem.message);
+                    match editing {
+                        Some(fields) => {
+                            for (field, value) in fields.iter_mut().enumerate().take(field_count) {
+                                let name = self.columns.get(field).cloned().unwrap_or_default();
+                                row.col(|ui| {
+                                    let edit = egui::TextEdit::singleline(value).desired_width(f32::INFINITY);
+                                    ui.add(edit).accessible_name(format!("line {} {name}", stored.line));
+                                });
                             }
-                            None => {
-                                ui.label(value);
+                        }
+                        None => {
+                            for field in 0..field_count {
+                                let value = stored.fields.get(field).map(String::as_str).unwrap_or_default();
+                                let problem = stored.problems.iter().find(|p| p.field_index == Some(field as i64));
+                                row.col(|ui| match problem {
+                                    Some(problem) => {
+                                        ui.label(RichText::new(value).background_color(FAILING_CELL))
+                                            .on_hover_text(&problem.message);
+                                    }
+                                    None => {
+                                        ui.label(value);
+                                    }
+                                });
                             }
-                        });
+                        }
                     }
                 });
             });
+        for record_no in toggled {
+            if !self.selected.remove(&record_no) {
+                self.selected.insert(record_no);
+            }
+        }
+        for (record_no, mut fields, width) in started_editing {
+            // A row with too few fields gets empty ones to fill in; a long row keeps its extras.
+            if fields.len() < width {
+                fields.resize(width, String::new());
+            }
+            self.edits.insert(record_no, fields);
+            self.selected.insert(record_no);
+        }
+        for record_no in undone {
+            self.edits.remove(&record_no);
+        }
         for page in wanted {
             if self.pending.insert(page) {
                 requests.push(LoadRequest::FailedPage {
                     job_id,
-                    kind: self.kind.clone(),
+                    filter: self.filter.clone(),
                     page,
                 });
             }
@@ -200,20 +386,32 @@ impl FailedView {
         for page in shown {
             self.touch(page);
         }
-        export_report
     }
+}
+
+/// Empty fields past the last filled one are dropped, so padding added for editing does not
+/// turn a short row into one with too many fields.
+fn trim_trailing_empty(mut fields: Vec<String>) -> Vec<String> {
+    while fields.last().is_some_and(|field| field.is_empty()) {
+        fields.pop();
+    }
+    fields
 }
 
 #[cfg(test)]
 mod unit_tests {
     use super::*;
 
+    fn all() -> FailedRowFilter {
+        FailedRowFilter::default()
+    }
+
     #[test]
     fn the_page_cache_keeps_its_bound_while_scrolling_far() {
         let mut view = FailedView::default();
-        let _ = view.show_job(1, None);
+        let _ = view.show_job(1, all());
         for page in 0..(MAX_CACHED_PAGES as u64 * 5) {
-            view.add_page(1, None, page, Vec::new());
+            view.add_page(1, &all(), page, Vec::new());
             assert!(view.cached_pages() <= MAX_CACHED_PAGES);
         }
         assert!(view.pages.contains_key(&(MAX_CACHED_PAGES as u64 * 5 - 1)));
@@ -223,13 +421,58 @@ mod unit_tests {
     #[test]
     fn a_page_in_use_outlives_newer_ones() {
         let mut view = FailedView::default();
-        let _ = view.show_job(1, None);
-        view.add_page(1, None, 0, Vec::new());
+        let _ = view.show_job(1, all());
+        view.add_page(1, &all(), 0, Vec::new());
         for page in 1..(MAX_CACHED_PAGES as u64 * 2) {
             view.touch(0);
-            view.add_page(1, None, page, Vec::new());
+            view.add_page(1, &all(), page, Vec::new());
         }
         assert!(view.pages.contains_key(&0));
         assert_eq!(view.cached_pages(), MAX_CACHED_PAGES);
+    }
+
+    #[test]
+    fn pages_of_another_filter_are_ignored() {
+        let mut view = FailedView::default();
+        let _ = view.show_job(1, all());
+        let other = FailedRowFilter {
+            kind: Some("required".into()),
+            ..all()
+        };
+        view.add_page(1, &other, 0, Vec::new());
+        assert_eq!(view.cached_pages(), 0);
+    }
+
+    #[test]
+    fn a_retry_takes_the_ticked_rows_with_their_edits_and_keeps_filters_apart() {
+        let mut view = FailedView::default();
+        let _ = view.show_job(7, all());
+        view.selected.extend([3, 9]);
+        view.edits.insert(3, vec!["1".into(), "Ann".into(), String::new()]);
+        view.edits.insert(4, vec!["x".into()]);
+        let _ = view.show_job(
+            7,
+            FailedRowFilter {
+                search: Some("ann".into()),
+                ..all()
+            },
+        );
+        let retry = view.take_retry(7);
+        assert_eq!(retry.import_job_id, 7);
+        assert_eq!(
+            retry.rows,
+            vec![
+                RowEdit {
+                    record_no: 3,
+                    fields: Some(vec!["1".into(), "Ann".into()])
+                },
+                RowEdit {
+                    record_no: 9,
+                    fields: None
+                },
+            ]
+        );
+        assert!(view.selected.is_empty());
+        assert!(view.edits.contains_key(&4), "edits of rows not retried are kept");
     }
 }

@@ -79,7 +79,20 @@ impl JobsView {
                             row.progress.counts.rows_failed = summary.rows_failed;
                         }
                         JobSummary::Export(summary) => row.progress.counts.rows_written = summary.rows_written,
+                        JobSummary::Retry(summary) => {
+                            row.progress.counts.rows_read = summary.rows_retried;
+                            row.progress.counts.rows_imported = summary.rows_imported;
+                            row.progress.counts.rows_failed = summary.rows_still_failing;
+                        }
                     }
+                }
+                // The rows a retry imported left the import's failed set: its card says so too.
+                if let JobSummary::Retry(summary) = summary
+                    && let Some(import) = self.rows.get_mut(&summary.import_job_id)
+                {
+                    let counts = &mut import.progress.counts;
+                    counts.rows_imported += summary.rows_imported;
+                    counts.rows_failed = counts.rows_failed.saturating_sub(summary.rows_imported);
                 }
             }
             EngineEvent::Failed { job_id, error } => {
@@ -97,6 +110,10 @@ impl JobsView {
         if let Some(row) = self.rows.get_mut(&job_id) {
             row.status = status;
         }
+    }
+
+    pub fn kind_of(&self, job_id: i64) -> Option<JobKind> {
+        self.rows.get(&job_id).map(|row| row.kind)
     }
 
     pub fn active_count(&self) -> usize {
@@ -161,6 +178,12 @@ impl JobRow {
                 thousands(progress.counts.rows_read)
             ),
             JobKind::Export => format!("{} rows written", thousands(progress.counts.rows_written)),
+            JobKind::Retry => format!(
+                "{} fixed and imported · {} still failing · {} retried",
+                thousands(progress.counts.rows_imported),
+                thousands(progress.counts.rows_failed),
+                thousands(progress.counts.rows_read)
+            ),
         }
     }
 }
@@ -172,6 +195,7 @@ fn job_card_ui(ui: &mut Ui, row: &JobRow) -> Option<JobsAction> {
         let kind = match row.kind {
             JobKind::Import => "Import",
             JobKind::Export => "Export",
+            JobKind::Retry => "Retry",
         };
         ui.strong(format!("#{} {kind}", row.job_id));
         ui.label(format!("{} to {}", row.source, row.target));
@@ -207,7 +231,9 @@ fn job_card_ui(ui: &mut Ui, row: &JobRow) -> Option<JobsAction> {
         }
         JobStatus::Completed => {
             let text = RichText::new(row.totals_text()).size(15.0);
-            if progress.counts.rows_failed > 0 {
+            if progress.counts.rows_failed > 0 && row.kind == JobKind::Retry {
+                ui.label(text.color(Color32::from_rgb(230, 160, 0)).strong());
+            } else if progress.counts.rows_failed > 0 {
                 ui.horizontal(|ui| {
                     ui.label(text.color(Color32::from_rgb(230, 160, 0)).strong());
                     if ui

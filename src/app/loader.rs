@@ -8,8 +8,8 @@ use std::thread::JoinHandle;
 use crossbeam_channel::{Receiver, Sender, bounded};
 use sluice::import::{SchemaFile, SniffHints, Sniffed, sniff};
 use sluice::store::{
-    FailedRowFilter, JobRecord, ReportFormat, Store, StoredFailedRow, list_jobs, problem_counts, read_failed_rows,
-    write_failed_report,
+    FailedRowFilter, JobRecord, ReportFormat, Store, StoredFailedRow, list_jobs, problem_column_counts, problem_counts,
+    read_failed_rows, write_failed_report,
 };
 
 /// What the window asks for.
@@ -21,11 +21,11 @@ pub enum LoadRequest {
     },
     FailedSummary {
         job_id: i64,
-        kind: Option<String>,
+        filter: FailedRowFilter,
     },
     FailedPage {
         job_id: i64,
-        kind: Option<String>,
+        filter: FailedRowFilter,
         page: u64,
     },
     Jobs,
@@ -49,16 +49,10 @@ pub enum Loaded {
         path: PathBuf,
         result: Result<Box<Sniffed>, String>,
     },
-    FailedSummary {
-        job_id: i64,
-        kind: Option<String>,
-        total: u64,
-        kinds: Vec<(String, u64)>,
-        columns: Vec<String>,
-    },
+    FailedSummary(FailedSummary),
     FailedPage {
         job_id: i64,
-        kind: Option<String>,
+        filter: FailedRowFilter,
         page: u64,
         rows: Vec<StoredFailedRow>,
     },
@@ -67,6 +61,20 @@ pub enum Loaded {
     /// Something finished that the user should hear about.
     Done(String),
     Error(String),
+}
+
+/// The counts the Failed rows view shows above its table.
+#[derive(Debug)]
+pub struct FailedSummary {
+    pub job_id: i64,
+    pub filter: FailedRowFilter,
+    /// Rows matching the filter.
+    pub total: u64,
+    /// Rows with each kind of problem, and with a problem in each column (unfiltered).
+    pub kinds: Vec<(String, u64)>,
+    pub problem_columns: Vec<(String, u64)>,
+    /// The file's column names.
+    pub columns: Vec<String>,
 }
 
 /// Rows per page of failed rows.
@@ -131,32 +139,30 @@ fn load(store: &Store, request: LoadRequest) -> Loaded {
             let result = sniff(&path, &hints).map(Box::new).map_err(|error| error.to_string());
             Loaded::Sniffed { path, result }
         }
-        LoadRequest::FailedSummary { job_id, kind } => {
-            let filter = FailedRowFilter { kind: kind.clone() };
-            let summary = sluice::store::count_failed_rows(store.conn(), job_id, &filter).and_then(|total| {
-                let kinds = problem_counts(store.conn(), job_id)?;
-                let columns = sluice::store::get_job(store.conn(), job_id)?
-                    .map(|job| job.source_columns)
-                    .unwrap_or_default();
-                Ok((total, kinds, columns))
+        LoadRequest::FailedSummary { job_id, filter } => {
+            let conn = store.conn();
+            let summary = sluice::store::count_failed_rows(conn, job_id, &filter).and_then(|total| {
+                Ok(FailedSummary {
+                    job_id,
+                    total,
+                    kinds: problem_counts(conn, job_id)?,
+                    problem_columns: problem_column_counts(conn, job_id)?,
+                    columns: sluice::store::get_job(conn, job_id)?
+                        .map(|job| job.source_columns)
+                        .unwrap_or_default(),
+                    filter,
+                })
             });
             match summary {
-                Ok((total, kinds, columns)) => Loaded::FailedSummary {
-                    job_id,
-                    kind,
-                    total,
-                    kinds,
-                    columns,
-                },
+                Ok(summary) => Loaded::FailedSummary(summary),
                 Err(error) => Loaded::Error(error.to_string()),
             }
         }
-        LoadRequest::FailedPage { job_id, kind, page } => {
-            let filter = FailedRowFilter { kind: kind.clone() };
+        LoadRequest::FailedPage { job_id, filter, page } => {
             match read_failed_rows(store.conn(), job_id, &filter, page * PAGE_ROWS, PAGE_ROWS) {
                 Ok(rows) => Loaded::FailedPage {
                     job_id,
-                    kind,
+                    filter,
                     page,
                     rows,
                 },

@@ -18,9 +18,12 @@ use std::sync::Arc;
 
 use crossbeam_channel::Receiver;
 use egui::{RichText, Ui};
-use sluice::engine::{Engine, EngineConfig, EngineEvent, JobSpec};
+use sluice::engine::{Engine, EngineConfig, EngineEvent, JobSpec, JobSummary};
+use sluice::import::RetrySummary;
+use sluice::store::{FailedRowFilter, JobKind};
 
-use failed_view::FailedView;
+use crate::format::thousands;
+use failed_view::{FailedAction, FailedView};
 use frame_stats::FrameStats;
 use import_view::{ImportAction, ImportView};
 use jobs_view::{JobsAction, JobsView};
@@ -141,27 +144,29 @@ impl SluiceApp {
     /// Drains engine events and loader results: the one place state changes from outside.
     fn drain(&mut self) {
         while let Ok(event) = self.engine.events().try_recv() {
-            if let EngineEvent::Memory(sample) = &event {
-                self.status.record(*sample);
+            match &event {
+                EngineEvent::Memory(sample) => self.status.record(*sample),
+                EngineEvent::Finished {
+                    summary: JobSummary::Retry(summary),
+                    ..
+                } => self.retry_finished(summary),
+                EngineEvent::Failed { job_id, error } if self.jobs.kind_of(*job_id) == Some(JobKind::Retry) => {
+                    self.message = Some(format!("The retry did not run: {error}"));
+                }
+                _ => {}
             }
             self.jobs.apply(&event);
         }
         while let Some(loaded) = self.loader.try_recv() {
             match loaded {
                 Loaded::Sniffed { path, result } => self.import.set_sniffed(path, result),
-                Loaded::FailedSummary {
-                    job_id,
-                    kind,
-                    total,
-                    kinds,
-                    columns,
-                } => self.failed.set_summary(job_id, kind, total, kinds, columns),
+                Loaded::FailedSummary(summary) => self.failed.set_summary(summary),
                 Loaded::FailedPage {
                     job_id,
-                    kind,
+                    filter,
                     page,
                     rows,
-                } => self.failed.add_page(job_id, kind, page, rows),
+                } => self.failed.add_page(job_id, &filter, page, rows),
                 Loaded::Jobs(jobs) => self.jobs.load_history(jobs),
                 Loaded::Schema(schema) => self.import.apply_schema(schema),
                 Loaded::Done(notice) => self.notice = Some(notice),
@@ -175,6 +180,22 @@ impl SluiceApp {
             if let Some(path) = picked {
                 self.dialog_done(purpose, path);
             }
+        }
+    }
+
+    fn retry_finished(&mut self, summary: &RetrySummary) {
+        self.notice = Some(format!(
+            "Retry of job {}: {} row{} imported into '{}', {} still failing",
+            summary.import_job_id,
+            thousands(summary.rows_imported),
+            if summary.rows_imported == 1 { "" } else { "s" },
+            summary.table,
+            thousands(summary.rows_still_failing),
+        ));
+        if self.failed.job_id == Some(summary.import_job_id)
+            && let Some(request) = self.failed.reload()
+        {
+            self.loader.request(request);
         }
     }
 
@@ -329,7 +350,7 @@ impl SluiceApp {
                     }
                 }
                 Some(JobsAction::OpenFailedRows(job_id)) => {
-                    let request = self.failed.show_job(job_id, None);
+                    let request = self.failed.show_job(job_id, FailedRowFilter::default());
                     self.loader.request(request);
                     self.view = View::FailedRows;
                 }
@@ -337,8 +358,19 @@ impl SluiceApp {
             },
             View::FailedRows => {
                 let mut requests = Vec::new();
-                if let Some(job_id) = self.failed.ui(ui, &mut requests) {
-                    self.open_dialog(Dialog::SaveReport(job_id));
+                match self.failed.ui(ui, &mut requests) {
+                    Some(FailedAction::ExportReport(job_id)) => self.open_dialog(Dialog::SaveReport(job_id)),
+                    Some(FailedAction::Retry(request)) => {
+                        let rows = request.rows.len();
+                        match self.engine.submit(JobSpec::Retry(request)) {
+                            Ok(_) => {
+                                self.notice =
+                                    Some(format!("Retrying {} row{}…", rows, if rows == 1 { "" } else { "s" }))
+                            }
+                            Err(error) => self.message = Some(error.to_string()),
+                        }
+                    }
+                    None => {}
                 }
                 for request in requests {
                     self.loader.request(request);

@@ -27,7 +27,16 @@ fn wait_for(
 ) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while !done(harness) {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        if Instant::now() >= deadline {
+            let labels: Vec<String> = harness
+                .query_all_by(|node| node.label().is_some())
+                .filter_map(|node| {
+                    use egui_kittest::kittest::NodeT;
+                    node.accesskit_node().label()
+                })
+                .collect();
+            panic!("timed out waiting for {what}; the window shows: {labels:?}");
+        }
         harness.step();
         std::thread::sleep(Duration::from_millis(10));
     }
@@ -84,4 +93,48 @@ fn a_running_import_can_be_cancelled() {
     harness.get_by_label("Cancel").click();
     wait_for(&mut harness, "the job to be cancelled", shows("cancelled"));
     assert!(harness.query_by_label_contains("imported ·").is_none());
+}
+
+#[test]
+fn a_failed_row_fixed_in_place_and_retried_moves_into_the_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("people.csv");
+    std::fs::write(&file, "id,name\n1,Ann\n2\n3,Cy\n").unwrap();
+    let mut harness = harness(dir.path(), vec![file]);
+    wait_for(&mut harness, "the preview", shows("Start import"));
+    harness.get_by_label("Start import").click();
+    wait_for(&mut harness, "the job to finish", shows("Show 1 failed rows"));
+    harness.get_by_label("Show 1 failed rows").click();
+    wait_for(&mut harness, "the failed row", |harness| {
+        harness.query_by_label("Edit").is_some()
+    });
+
+    harness.get_by_label("Edit").click();
+    wait_for(&mut harness, "the row's editors", |harness| {
+        harness.query_by_label("line 3 name").is_some()
+    });
+    // The row had one field; editing pads it to the header's two, so its name can be filled in.
+    harness.get_by_label("line 3 name").focus();
+    harness.step();
+    harness.get_by_label("line 3 name").type_text("Bo");
+    harness.step();
+    harness.get_by_label("Retry selected (1)").click();
+    wait_for(
+        &mut harness,
+        "the retry",
+        shows("1 row imported into 'people', 0 still failing"),
+    );
+    wait_for(&mut harness, "the failed set to shrink", shows("0 failed rows shown"));
+
+    harness.get_by_label("Jobs").click();
+    wait_for(
+        &mut harness,
+        "the import's new totals",
+        shows("3 imported · 0 failed · 3 read"),
+    );
+    assert!(
+        harness
+            .query_by_label_contains("1 fixed and imported · 0 still failing")
+            .is_some()
+    );
 }

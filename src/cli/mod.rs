@@ -31,6 +31,9 @@ pub struct DbArgs {
     /// DuckDB's memory limit, such as 2GB.
     #[arg(long, global = true)]
     memory_limit: Option<String>,
+    /// DuckDB's worker threads.
+    #[arg(long, global = true)]
+    duckdb_threads: Option<usize>,
 }
 
 fn gui(db: &DbArgs, files: Vec<PathBuf>) -> anyhow::Result<ExitCode> {
@@ -44,6 +47,7 @@ impl DbArgs {
         Self {
             db: std::env::var_os("SLUICE_DB").map(PathBuf::from),
             memory_limit: None,
+            duckdb_threads: None,
         }
     }
 
@@ -57,7 +61,7 @@ impl DbArgs {
     fn open(&self) -> anyhow::Result<Store> {
         let options = StoreOptions {
             memory_limit: self.memory_limit.clone(),
-            threads: None,
+            threads: self.duckdb_threads,
         };
         Ok(Store::open(&self.path()?, &options)?)
     }

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::export::{ExportRequest, ExportSummary};
-use crate::import::{ImportRequest, ImportSummary};
+use crate::import::{ImportRequest, ImportSummary, RetryRequest, RetrySummary};
 use crate::memory::MemorySample;
 use crate::progress::Progress;
 use crate::store::JobKind;
@@ -14,6 +14,8 @@ use crate::store::JobKind;
 pub enum JobSpec {
     Import(ImportRequest),
     Export(ExportRequest),
+    /// Fixed failed rows of an import, validated again and imported if they pass.
+    Retry(RetryRequest),
     /// A job that panics, to test that the pool survives one.
     #[cfg(test)]
     Panic,
@@ -24,6 +26,7 @@ impl JobSpec {
         match self {
             Self::Import(_) => JobKind::Import,
             Self::Export(_) => JobKind::Export,
+            Self::Retry(_) => JobKind::Retry,
             #[cfg(test)]
             Self::Panic => JobKind::Import,
         }
@@ -34,6 +37,7 @@ impl JobSpec {
         match self {
             Self::Import(request) => request.path.display().to_string(),
             Self::Export(request) => request.table.clone(),
+            Self::Retry(request) => format!("failed rows of job {}", request.import_job_id),
             #[cfg(test)]
             Self::Panic => "panic".into(),
         }
@@ -44,6 +48,7 @@ impl JobSpec {
         match self {
             Self::Import(request) => request.table.clone(),
             Self::Export(request) => request.out.display().to_string(),
+            Self::Retry(request) => format!("the table of job {}", request.import_job_id),
             #[cfg(test)]
             Self::Panic => "panic".into(),
         }
@@ -108,6 +113,7 @@ impl JobProgress {
 pub enum JobSummary {
     Import(ImportSummary),
     Export(ExportSummary),
+    Retry(RetrySummary),
 }
 
 impl JobSummary {
@@ -115,6 +121,7 @@ impl JobSummary {
         match self {
             Self::Import(summary) => summary.status,
             Self::Export(summary) => summary.status,
+            Self::Retry(summary) => summary.status,
         }
     }
 }

@@ -308,6 +308,9 @@ impl Dispatcher {
             JobSpec::Export(request) => {
                 crate::export::record_job(self.store.conn(), job_id, request, JobStatus::Queued)
             }
+            JobSpec::Retry(request) => {
+                crate::import::record_retry_job(self.store.conn(), job_id, request, JobStatus::Queued)
+            }
             #[cfg(test)]
             JobSpec::Panic => crate::store::insert_job(
                 self.store.conn(),

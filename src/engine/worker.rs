@@ -8,7 +8,7 @@ use crossbeam_channel::{Receiver, Sender};
 use super::QueuedJob;
 use super::events::{Command, EngineEvent, EventSender, JobProgress, JobSpec, JobSummary};
 use crate::export::run_export_job;
-use crate::import::{panic_message, run_import_job};
+use crate::import::{panic_message, run_import_job, run_retry_job};
 use crate::memory::current_rss_bytes;
 use crate::progress::{Progress, ProgressSink};
 use crate::store::{JobOutcome, JobStatus, Store, finish_job};
@@ -53,6 +53,9 @@ impl Worker {
             JobSpec::Export(request) => run_export_job(&self.store, job_id, request, &mut sink, &job.cancel)
                 .map(JobSummary::Export)
                 .map_err(|failure| failure.error.to_string()),
+            JobSpec::Retry(request) => run_retry_job(&self.store, job_id, request, &mut sink, &job.cancel)
+                .map(JobSummary::Retry)
+                .map_err(|error| error.to_string()),
             #[cfg(test)]
             JobSpec::Panic => panic!("a test job panicked on purpose"),
         }));
@@ -64,6 +67,7 @@ impl Worker {
                 match &mut summary {
                     JobSummary::Import(summary) => summary.peak_rss_bytes = peak_rss_bytes,
                     JobSummary::Export(summary) => summary.peak_rss_bytes = peak_rss_bytes,
+                    JobSummary::Retry(_) => {}
                 }
                 summary
             })

@@ -89,6 +89,44 @@ impl<'r> Record<'r> {
     }
 }
 
+/// A record whose fields were given one by one (a failed row a person edited), so it can go
+/// through the same validation and batch building as a parsed one.
+#[derive(Clone, Debug, Default)]
+pub struct OwnedRecord {
+    line: u64,
+    byte_offset: u64,
+    fields: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl OwnedRecord {
+    pub fn new(line: u64, byte_offset: u64, fields: &[String]) -> Self {
+        let mut joined = Vec::with_capacity(fields.iter().map(String::len).sum());
+        let mut ends = Vec::with_capacity(fields.len());
+        for field in fields {
+            joined.extend_from_slice(field.as_bytes());
+            ends.push(joined.len());
+        }
+        Self {
+            line,
+            byte_offset,
+            fields: joined,
+            ends,
+        }
+    }
+
+    pub fn as_record(&self) -> Record<'_> {
+        Record {
+            line: self.line,
+            byte_offset: self.byte_offset,
+            raw: &self.fields,
+            defect: None,
+            fields: &self.fields,
+            ends: &self.ends,
+        }
+    }
+}
+
 /// Default limit on the size of one record, and so on the reader's buffer.
 pub const DEFAULT_MAX_RECORD_BYTES: usize = 32 * 1024 * 1024;
 const INITIAL_BUFFER_BYTES: usize = 1024 * 1024;

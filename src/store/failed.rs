@@ -72,19 +72,44 @@ pub struct StoredFailedRow {
 }
 
 /// Which failed rows to read.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FailedRowFilter {
     /// Only rows with a problem of this kind (`ProblemKind::as_str`).
     pub kind: Option<String>,
+    /// Only rows with a problem in this column.
+    pub column: Option<String>,
+    /// Only rows whose raw text contains this, ignoring case.
+    pub search: Option<String>,
+}
+
+/// The WHERE clause of a failed-rows query over `sluice.failed_rows f`; its parameters come from
+/// [`filter_params`]. Every user value is a parameter.
+const FILTER_SQL: &str = "f.job_id = ? \
+    AND (?::VARCHAR IS NULL OR EXISTS (SELECT 1 FROM sluice.failed_row_problems p \
+        WHERE p.job_id = f.job_id AND p.record_no = f.record_no AND p.kind = ?)) \
+    AND (?::VARCHAR IS NULL OR EXISTS (SELECT 1 FROM sluice.failed_row_problems p \
+        WHERE p.job_id = f.job_id AND p.record_no = f.record_no AND p.column_name = ?)) \
+    AND (?::VARCHAR IS NULL OR contains(lower(f.raw), lower(?)))";
+
+fn filter_params(job_id: i64, filter: &FailedRowFilter) -> [Box<dyn duckdb::ToSql + '_>; 7] {
+    let search = filter.search.as_deref().filter(|text| !text.is_empty());
+    [
+        Box::new(job_id),
+        Box::new(filter.kind.as_deref()),
+        Box::new(filter.kind.as_deref()),
+        Box::new(filter.column.as_deref()),
+        Box::new(filter.column.as_deref()),
+        Box::new(search),
+        Box::new(search),
+    ]
 }
 
 /// Number of failed rows of a job matching `filter`.
 pub fn count_failed_rows(conn: &Connection, job_id: i64, filter: &FailedRowFilter) -> Result<u64, StoreError> {
     let count: i64 = conn
         .query_row(
-            "SELECT count(*) FROM sluice.failed_rows f WHERE f.job_id = ? AND (?::VARCHAR IS NULL OR EXISTS \
-             (SELECT 1 FROM sluice.failed_row_problems p WHERE p.job_id = f.job_id AND p.record_no = f.record_no AND p.kind = ?))",
-            params![job_id, filter.kind, filter.kind],
+            &format!("SELECT count(*) FROM sluice.failed_rows f WHERE {FILTER_SQL}"),
+            duckdb::params_from_iter(filter_params(job_id, filter)),
             |row| row.get(0),
         )
         .map_err(StoreError::query("counting failed rows"))?;
@@ -101,28 +126,26 @@ pub fn read_failed_rows(
 ) -> Result<Vec<StoredFailedRow>, StoreError> {
     let context = "reading failed rows";
     let mut statement = conn
-        .prepare(
+        .prepare(&format!(
             "SELECT f.record_no, f.line, f.byte_offset, f.raw, f.fields FROM sluice.failed_rows f \
-             WHERE f.job_id = ? AND (?::VARCHAR IS NULL OR EXISTS (SELECT 1 FROM sluice.failed_row_problems p \
-             WHERE p.job_id = f.job_id AND p.record_no = f.record_no AND p.kind = ?)) \
-             ORDER BY f.record_no LIMIT ? OFFSET ?",
-        )
+             WHERE {FILTER_SQL} ORDER BY f.record_no LIMIT ? OFFSET ?"
+        ))
         .map_err(StoreError::query(context))?;
+    let mut parameters: Vec<Box<dyn duckdb::ToSql + '_>> = filter_params(job_id, filter).into_iter().collect();
+    parameters.push(Box::new(limit as i64));
+    parameters.push(Box::new(offset as i64));
     let mut rows: Vec<StoredFailedRow> = statement
-        .query_map(
-            params![job_id, filter.kind, filter.kind, limit as i64, offset as i64],
-            |row| {
-                let fields: String = row.get(4)?;
-                Ok(StoredFailedRow {
-                    record_no: row.get(0)?,
-                    line: row.get(1)?,
-                    byte_offset: row.get(2)?,
-                    raw: row.get(3)?,
-                    fields: serde_json::from_str(&fields).unwrap_or_default(),
-                    problems: Vec::new(),
-                })
-            },
-        )
+        .query_map(duckdb::params_from_iter(parameters), |row| {
+            let fields: String = row.get(4)?;
+            Ok(StoredFailedRow {
+                record_no: row.get(0)?,
+                line: row.get(1)?,
+                byte_offset: row.get(2)?,
+                raw: row.get(3)?,
+                fields: serde_json::from_str(&fields).unwrap_or_default(),
+                problems: Vec::new(),
+            })
+        })
         .map_err(StoreError::query(context))?
         .collect::<Result<_, _>>()
         .map_err(StoreError::query(context))?;
@@ -158,6 +181,25 @@ pub fn read_failed_rows(
         row.problems = problems.remove(&row.record_no).unwrap_or_default();
     }
     Ok(rows)
+}
+
+/// How many failed rows of a job have a problem in each column, most first.
+pub fn problem_column_counts(conn: &Connection, job_id: i64) -> Result<Vec<(String, u64)>, StoreError> {
+    let context = "counting problems by column";
+    let mut statement = conn
+        .prepare(
+            "SELECT column_name, count(DISTINCT record_no) FROM sluice.failed_row_problems \
+             WHERE job_id = ? AND column_name IS NOT NULL GROUP BY column_name ORDER BY 2 DESC, 1",
+        )
+        .map_err(StoreError::query(context))?;
+    let counts = statement
+        .query_map([job_id], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)? as u64))
+        })
+        .map_err(StoreError::query(context))?
+        .collect::<Result<_, _>>()
+        .map_err(StoreError::query(context))?;
+    Ok(counts)
 }
 
 /// How many failed rows of a job have each kind of problem.

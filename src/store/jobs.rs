@@ -10,6 +10,8 @@ use super::{StoreError, now_ms};
 pub enum JobKind {
     Import,
     Export,
+    /// Failed rows of an import, fixed and validated again.
+    Retry,
 }
 
 /// Where a job is in its life. Completed, failed, cancelled and interrupted are final.
@@ -30,11 +32,16 @@ impl JobKind {
         match self {
             Self::Import => "import",
             Self::Export => "export",
+            Self::Retry => "retry",
         }
     }
 
     fn parse(text: &str) -> Self {
-        if text == "export" { Self::Export } else { Self::Import }
+        match text {
+            "export" => Self::Export,
+            "retry" => Self::Retry,
+            _ => Self::Import,
+        }
     }
 }
 

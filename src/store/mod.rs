@@ -18,8 +18,8 @@ use duckdb::{Config, Connection};
 
 pub use catalog::{existing_table, list_tables, table_columns, table_exists};
 pub use failed::{
-    FailedRowFilter, StoredFailedRow, StoredProblem, append_failed_rows, count_failed_rows, problem_counts,
-    read_failed_rows,
+    FailedRowFilter, StoredFailedRow, StoredProblem, append_failed_rows, count_failed_rows, problem_column_counts,
+    problem_counts, read_failed_rows,
 };
 pub use jobs::{
     JobKind, JobOutcome, JobRecord, JobStatus, RecoveredJob, finish_job, get_job, insert_job, list_jobs, mark_running,

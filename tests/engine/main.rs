@@ -5,4 +5,5 @@ mod corpus;
 mod export;
 mod import;
 mod property;
+mod retry;
 mod support;

@@ -1,0 +1,348 @@
+//! Retrying failed rows after a person fixed them: the edited fields go through the import's own
+//! plan and validation again, and the rows that pass move from the failed set into the job's table
+//! in one transaction, with the import job's counts updated so imported + failed = read still holds.
+
+use std::collections::BTreeMap;
+
+use duckdb::{Connection, params};
+
+use super::batch::BatchBuilder;
+use super::load;
+use super::plan::{ImportPlan, plan_import};
+use super::records::OwnedRecord;
+use super::schema::SchemaFile;
+use super::sniff::Sniffed;
+use super::source::SourceEncoding;
+use super::types::ColumnType;
+use super::validate::{Cell, Problem, RowValidator};
+use super::{FailedRow, PlanError};
+use crate::progress::{CancelToken, Progress, ProgressSink};
+use crate::store::{
+    JobKind, JobOutcome, JobStatus, Store, StoreError, append_failed_rows, existing_table, finish_job, get_job,
+    insert_job, mark_running,
+};
+
+/// One failed row to try again, with the fields a person fixed (or as stored when `None`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct RowEdit {
+    pub record_no: i64,
+    pub fields: Option<Vec<String>>,
+}
+
+/// Failed rows of import job `import_job_id` to validate again and import if they now pass.
+#[derive(Clone, Debug)]
+pub struct RetryRequest {
+    pub import_job_id: i64,
+    pub rows: Vec<RowEdit>,
+}
+
+impl RetryRequest {
+    /// The request as JSON, stored with its job.
+    pub fn spec_json(&self) -> String {
+        serde_json::json!({ "retry_of": self.import_job_id, "rows": self.rows }).to_string()
+    }
+}
+
+/// What a retry did.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct RetrySummary {
+    pub job_id: i64,
+    pub import_job_id: i64,
+    pub status: JobStatus,
+    pub table: String,
+    /// Rows asked for that were still in the failed set.
+    pub rows_retried: u64,
+    pub rows_imported: u64,
+    pub rows_still_failing: u64,
+    pub elapsed_ms: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RetryError {
+    #[error("job {0} does not exist")]
+    NoSuchJob(i64),
+    #[error("job {0} is not an import, so it has no failed rows to retry")]
+    NotAnImport(i64),
+    #[error("job {job_id} has not completed ({status}); only a completed import's failed rows can be retried")]
+    NotCompleted { job_id: i64, status: &'static str },
+    #[error("table '{0}' no longer exists, so the fixed rows have nowhere to go")]
+    TableGone(String),
+    #[error("the import's settings could not be read back: {0}")]
+    Spec(String),
+    #[error("the table no longer fits the import's columns: {0}")]
+    Plan(#[from] PlanError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("building the batch of fixed rows: {0}")]
+    Batch(String),
+    #[error("cancelled by the user; nothing was changed")]
+    Cancelled,
+}
+
+/// Records a retry job under `job_id` with `status`.
+pub fn record_job(conn: &Connection, job_id: i64, request: &RetryRequest, status: JobStatus) -> Result<(), StoreError> {
+    let target = get_job(conn, request.import_job_id)?.and_then(|job| job.target);
+    insert_job(
+        conn,
+        job_id,
+        JobKind::Retry,
+        status,
+        Some(&format!("failed rows of job {}", request.import_job_id)),
+        target.as_deref(),
+        Some(&request.spec_json()),
+        None,
+    )
+}
+
+/// Runs the retry recorded as job `job_id`. Either every passing row moves into the table and
+/// every still-failing row gets its new fields and problems, or nothing changes.
+pub fn run_retry_job(
+    store: &Store,
+    job_id: i64,
+    request: &RetryRequest,
+    progress: &mut dyn ProgressSink,
+    cancel: &CancelToken,
+) -> Result<RetrySummary, RetryError> {
+    let conn = store.conn();
+    let started = std::time::Instant::now();
+    let result = mark_running(conn, job_id)
+        .map_err(RetryError::from)
+        .and_then(|()| retry_rows(conn, job_id, request, progress, cancel, started));
+    if let Err(error) = &result {
+        load::rollback(conn);
+        let status = if matches!(error, RetryError::Cancelled) {
+            JobStatus::Cancelled
+        } else {
+            JobStatus::Failed
+        };
+        let outcome = JobOutcome {
+            rows_read: request.rows.len() as u64,
+            error: Some(error.to_string()),
+            ..JobOutcome::default()
+        };
+        let _ = finish_job(conn, job_id, status, &outcome);
+    }
+    result
+}
+
+/// A stored failed row as the retry needs it.
+struct Stored {
+    line: i64,
+    byte_offset: i64,
+    raw: String,
+    raw_bytes: Option<Vec<u8>>,
+    fields: Vec<String>,
+}
+
+fn retry_rows(
+    conn: &Connection,
+    job_id: i64,
+    request: &RetryRequest,
+    progress: &mut dyn ProgressSink,
+    cancel: &CancelToken,
+    started: std::time::Instant,
+) -> Result<RetrySummary, RetryError> {
+    let import_job_id = request.import_job_id;
+    let import = get_job(conn, import_job_id)?.ok_or(RetryError::NoSuchJob(import_job_id))?;
+    if import.kind != JobKind::Import {
+        return Err(RetryError::NotAnImport(import_job_id));
+    }
+    if import.status != JobStatus::Completed {
+        return Err(RetryError::NotCompleted {
+            job_id: import_job_id,
+            status: import.status.as_str(),
+        });
+    }
+    let target = import.target.clone().unwrap_or_default();
+    let table = existing_table(conn, &target)?.ok_or_else(|| RetryError::TableGone(target.clone()))?;
+    let plan = rebuild_plan(import.spec.as_deref(), &import.source_columns, &table)?;
+
+    let stored = stored_rows(conn, import_job_id, request)?;
+    let mut unique_keys = Vec::with_capacity(plan.columns.len());
+    for column in &plan.columns {
+        let keys = if column.rules.unique {
+            load::existing_unique_keys(conn, &table.name, &column.name, column.column_type)?
+        } else {
+            Vec::new()
+        };
+        unique_keys.push(keys);
+    }
+    let column_names: Vec<&str> = plan.columns.iter().map(|column| column.name.as_str()).collect();
+    let mut builder =
+        BatchBuilder::new(&plan.columns, stored.len().max(1)).map_err(|error| RetryError::Batch(error.to_string()))?;
+    let mut validator = RowValidator::new(plan.clone(), table.name.clone(), unique_keys);
+    let (mut cells, mut problems): (Vec<Cell>, Vec<Problem>) = (Vec::new(), Vec::new());
+    let mut passed = Vec::new();
+    let mut still_failing = Vec::new();
+    for (record_no, row) in &stored {
+        let record = OwnedRecord::new(row.line as u64, row.byte_offset as u64, &row.fields);
+        if validator.check(&record.as_record(), false, &mut cells, &mut problems) {
+            builder.push(&record.as_record(), &cells);
+            passed.push(*record_no);
+        } else {
+            still_failing.push(FailedRow {
+                record_no: *record_no as u64,
+                line: row.line as u64,
+                byte_offset: row.byte_offset as u64,
+                raw: row.raw.clone(),
+                raw_bytes: row.raw_bytes.clone(),
+                fields: row.fields.clone(),
+                problems: std::mem::take(&mut problems),
+            });
+        }
+    }
+    if cancel.is_cancelled() {
+        return Err(RetryError::Cancelled);
+    }
+
+    conn.execute_batch("BEGIN TRANSACTION")
+        .map_err(StoreError::query("starting the retry's transaction"))?;
+    if !passed.is_empty() {
+        let batch = builder.finish().map_err(|error| RetryError::Batch(error.to_string()))?;
+        let mut appender = load::appender(conn, &table.name, &column_names)?;
+        appender
+            .append_record_batch(batch)
+            .map_err(StoreError::query("appending the fixed rows"))?;
+        appender
+            .flush()
+            .map_err(StoreError::query("appending the fixed rows"))?;
+    }
+    let moved: Vec<i64> = passed.clone();
+    let rewritten: Vec<i64> = still_failing.iter().map(|row| row.record_no as i64).collect();
+    forget_failed_rows(conn, import_job_id, moved.iter().chain(&rewritten))?;
+    append_failed_rows(conn, import_job_id, &still_failing)?;
+    conn.execute(
+        "UPDATE sluice.jobs SET rows_imported = rows_imported + ?, rows_failed = rows_failed - ? WHERE job_id = ?",
+        params![passed.len() as i64, passed.len() as i64, import_job_id],
+    )
+    .map_err(StoreError::query("updating the import's counts"))?;
+    let outcome = JobOutcome {
+        rows_read: stored.len() as u64,
+        rows_imported: passed.len() as u64,
+        rows_failed: still_failing.len() as u64,
+        ..JobOutcome::default()
+    };
+    finish_job(conn, job_id, JobStatus::Completed, &outcome)?;
+    if cancel.is_cancelled() {
+        return Err(RetryError::Cancelled);
+    }
+    conn.execute_batch("COMMIT")
+        .map_err(StoreError::query("committing the retry"))?;
+    progress.progress(&Progress {
+        rows_read: outcome.rows_read,
+        rows_imported: outcome.rows_imported,
+        rows_failed: outcome.rows_failed,
+        ..Progress::default()
+    });
+    Ok(RetrySummary {
+        job_id,
+        import_job_id,
+        status: JobStatus::Completed,
+        table: table.name,
+        rows_retried: outcome.rows_read,
+        rows_imported: outcome.rows_imported,
+        rows_still_failing: outcome.rows_failed,
+        elapsed_ms: started.elapsed().as_millis() as u64,
+    })
+}
+
+/// The import's plan again, from its stored settings and the table as it is now. The file is not
+/// needed: the header names were stored with the job and the table gives the types.
+fn rebuild_plan(
+    spec: Option<&str>,
+    source_columns: &[String],
+    table: &super::ExistingTable,
+) -> Result<ImportPlan, RetryError> {
+    let spec: serde_json::Value =
+        serde_json::from_str(spec.unwrap_or("{}")).map_err(|error| RetryError::Spec(error.to_string()))?;
+    let schema: Option<SchemaFile> = match spec.get("schema") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(value) => {
+            Some(serde_json::from_value(value.clone()).map_err(|error| RetryError::Spec(error.to_string()))?)
+        }
+    };
+    let has_header = spec
+        .get("has_header")
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(true);
+    let sniffed = Sniffed {
+        path: Default::default(),
+        bytes_total: 0,
+        gzip: false,
+        encoding: SourceEncoding {
+            encoding: encoding_rs::UTF_8,
+            bom_len: 0,
+        },
+        dialect: Default::default(),
+        has_header,
+        raw_headers: Vec::new(),
+        columns: source_columns.to_vec(),
+        column_types: vec![ColumnType::Varchar; source_columns.len()],
+        preview: Vec::new(),
+    };
+    Ok(plan_import(&sniffed, schema.as_ref(), Some(table))?)
+}
+
+/// The requested rows still in the failed set, with the edits applied, in file order.
+fn stored_rows(
+    conn: &Connection,
+    import_job_id: i64,
+    request: &RetryRequest,
+) -> Result<BTreeMap<i64, Stored>, StoreError> {
+    let context = "reading the failed rows to retry";
+    let mut statement = conn
+        .prepare(
+            "SELECT line, byte_offset, raw, fields, raw_bytes FROM sluice.failed_rows WHERE job_id = ? AND record_no = ?",
+        )
+        .map_err(StoreError::query(context))?;
+    let mut rows = BTreeMap::new();
+    for edit in &request.rows {
+        let found = statement
+            .query_row(params![import_job_id, edit.record_no], |row| {
+                Ok(Stored {
+                    line: row.get(0)?,
+                    byte_offset: row.get(1)?,
+                    raw: row.get(2)?,
+                    fields: serde_json::from_str(&row.get::<_, String>(3)?).unwrap_or_default(),
+                    raw_bytes: row.get(4)?,
+                })
+            })
+            .map(Some)
+            .or_else(|error| match error {
+                duckdb::Error::QueryReturnedNoRows => Ok(None),
+                error => Err(error),
+            })
+            .map_err(StoreError::query(context))?;
+        // A row already retried (by another window or an earlier click) is simply not there.
+        let Some(mut stored) = found else {
+            continue;
+        };
+        if let Some(fields) = &edit.fields {
+            stored.fields = fields.clone();
+        }
+        rows.insert(edit.record_no, stored);
+    }
+    Ok(rows)
+}
+
+fn forget_failed_rows<'a>(
+    conn: &Connection,
+    import_job_id: i64,
+    record_nos: impl Iterator<Item = &'a i64>,
+) -> Result<(), StoreError> {
+    let context = "removing retried rows from the failed set";
+    let mut rows = conn
+        .prepare("DELETE FROM sluice.failed_rows WHERE job_id = ? AND record_no = ?")
+        .map_err(StoreError::query(context))?;
+    let mut problems = conn
+        .prepare("DELETE FROM sluice.failed_row_problems WHERE job_id = ? AND record_no = ?")
+        .map_err(StoreError::query(context))?;
+    for record_no in record_nos {
+        rows.execute(params![import_job_id, record_no])
+            .map_err(StoreError::query(context))?;
+        problems
+            .execute(params![import_job_id, record_no])
+            .map_err(StoreError::query(context))?;
+    }
+    Ok(())
+}
