@@ -6,10 +6,11 @@ use egui::{Color32, RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 use sluice::import::{
     ColumnSpec, ColumnType, DEFAULT_BATCH_ROWS, ImportMode, ImportRequest, SchemaFile, SniffHints, Sniffed,
-    preview_problem,
+    plan_import, preview_problem,
 };
+use sluice::store::TableInfo;
 
-use crate::format::megabytes;
+use crate::format::{megabytes, thousands};
 
 /// Rows of the file shown in the preview grid.
 const PREVIEW_ROWS: usize = 50;
@@ -30,12 +31,48 @@ pub struct ImportView {
     sniffed: Option<Sniffed>,
     sniff_error: Option<String>,
     columns: Vec<ColumnSpec>,
+    /// What is typed in each column's rule fields, kept apart so half-typed numbers survive.
+    rule_texts: Vec<RuleTexts>,
+    /// The database's tables, to check the target against before starting.
+    tables: Vec<TableInfo>,
     table: String,
     mode: ImportMode,
     batch_rows: usize,
     throttle: bool,
     max_rows_per_sec: u64,
     pub recent: Vec<PathBuf>,
+}
+
+/// The text of one column's numeric and list rules as typed.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct RuleTexts {
+    min: String,
+    max: String,
+    min_length: String,
+    max_length: String,
+    one_of: String,
+}
+
+impl RuleTexts {
+    fn of(spec: &ColumnSpec) -> Self {
+        let text = |value: Option<String>| value.unwrap_or_default();
+        Self {
+            min: text(spec.min.map(|v| v.to_string())),
+            max: text(spec.max.map(|v| v.to_string())),
+            min_length: text(spec.min_length.map(|v| v.to_string())),
+            max_length: text(spec.max_length.map(|v| v.to_string())),
+            one_of: text(spec.one_of.as_ref().map(|values| values.join(", "))),
+        }
+    }
+}
+
+/// Whether the target can take the file, as far as the window can tell before starting.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TargetCheck {
+    /// Fine; the text says what will happen.
+    Ready(String),
+    /// Starting would fail; the text says why.
+    Problem(String),
 }
 
 const TYPES: [ColumnType; 7] = [
@@ -49,11 +86,74 @@ const TYPES: [ColumnType; 7] = [
 ];
 
 impl ImportView {
-    pub fn with_recent(recent: Vec<PathBuf>) -> Self {
+    pub fn with_settings(recent: Vec<PathBuf>, batch_rows: usize) -> Self {
         Self {
             recent,
+            batch_rows,
             ..Self::default()
         }
+    }
+
+    pub fn batch_rows(&self) -> usize {
+        self.batch_rows
+    }
+
+    pub fn set_tables(&mut self, tables: Vec<TableInfo>) {
+        self.tables = tables;
+    }
+
+    /// Checks the target against the database's tables and, when appending, plans the import
+    /// exactly as the engine will, so a mismatch shows before anything starts.
+    pub fn target_check(&self) -> Option<TargetCheck> {
+        let sniffed = self.sniffed.as_ref()?;
+        let name = self.table.trim();
+        if let Err(error) = sluice::sql::validate_table_name(name) {
+            return Some(TargetCheck::Problem(error.to_string()));
+        }
+        let existing = self.tables.iter().find(|table| table.name.eq_ignore_ascii_case(name));
+        let schema = SchemaFile {
+            columns: self.columns.clone(),
+        };
+        let check = match (self.mode, existing) {
+            (ImportMode::Create, Some(table)) => TargetCheck::Problem(format!(
+                "table '{}' already exists ({} rows); choose append or replace",
+                table.name,
+                thousands(table.rows)
+            )),
+            (ImportMode::Append, None) => {
+                TargetCheck::Problem(format!("there is no table '{name}' to append to; choose new table"))
+            }
+            (ImportMode::Append, Some(table)) => {
+                match plan_import(sniffed, Some(&schema), Some(&table.as_existing())) {
+                    Ok(plan) => {
+                        let fed = plan.columns.len();
+                        let unfed = table.columns.len().saturating_sub(fed);
+                        TargetCheck::Ready(format!(
+                            "appends to '{}' ({} rows): {fed} of its {} columns matched{}",
+                            table.name,
+                            thousands(table.rows),
+                            table.columns.len(),
+                            if unfed > 0 {
+                                format!(", {unfed} left empty (NULL)")
+                            } else {
+                                String::new()
+                            }
+                        ))
+                    }
+                    Err(error) => TargetCheck::Problem(error.to_string()),
+                }
+            }
+            (ImportMode::Replace, Some(table)) => TargetCheck::Ready(format!(
+                "replaces '{}' and its {} rows when the import completes",
+                table.name,
+                thousands(table.rows)
+            )),
+            (ImportMode::Create | ImportMode::Replace, None) => match plan_import(sniffed, Some(&schema), None) {
+                Ok(plan) => TargetCheck::Ready(format!("creates '{name}' with {} columns", plan.columns.len())),
+                Err(error) => TargetCheck::Problem(error.to_string()),
+            },
+        };
+        Some(check)
     }
 
     /// Opens `path`: the sniff runs on the loader thread and arrives in [`Self::set_sniffed`].
@@ -87,6 +187,7 @@ impl ImportView {
                         spec
                     })
                     .collect();
+                self.rule_texts = self.columns.iter().map(RuleTexts::of).collect();
                 if self.table.is_empty() {
                     self.table = table_name_for(&path);
                 }
@@ -122,13 +223,14 @@ impl ImportView {
                 column.source = Some(header.clone());
             }
         }
+        self.rule_texts = self.columns.iter().map(RuleTexts::of).collect();
     }
 
     /// The request the Start button would submit, if the form is complete.
     pub fn request(&self) -> Option<ImportRequest> {
         let path = self.path.clone()?;
         let sniffed = self.sniffed.as_ref()?;
-        if self.table.trim().is_empty() || sluice::sql::validate_table_name(&self.table).is_err() {
+        if !matches!(self.target_check(), Some(TargetCheck::Ready(_))) || !self.rules_are_valid() {
             return None;
         }
         let mut request = ImportRequest::new(path, self.table.trim());
@@ -267,31 +369,100 @@ impl ImportView {
         })
     }
 
+    /// Whether every typed rule parses (a half-typed number keeps Start disabled).
+    fn rules_are_valid(&self) -> bool {
+        self.rule_texts.iter().all(|texts| {
+            parse_optional::<f64>(&texts.min).is_ok()
+                && parse_optional::<f64>(&texts.max).is_ok()
+                && parse_optional::<usize>(&texts.min_length).is_ok()
+                && parse_optional::<usize>(&texts.max_length).is_ok()
+        })
+    }
+
     fn schema_ui(&mut self, ui: &mut Ui) {
+        if self.rule_texts.len() != self.columns.len() {
+            self.rule_texts = self.columns.iter().map(RuleTexts::of).collect();
+        }
         egui::Grid::new("schema").striped(true).show(ui, |ui| {
-            for header in ["Column", "Target name", "Type", "Skip", "Required", "Unique", "Pattern"] {
+            let headers = [
+                "Column",
+                "Target name",
+                "Type",
+                "Skip",
+                "Required",
+                "Unique",
+                "Pattern",
+                "Min",
+                "Max",
+                "Length",
+                "Allowed values",
+            ];
+            for header in headers {
                 ui.strong(header);
             }
             ui.end_row();
-            for (index, spec) in self.columns.iter_mut().enumerate() {
-                ui.label(spec.source.clone().unwrap_or_default());
-                ui.add(egui::TextEdit::singleline(&mut spec.name).desired_width(140.0));
+            for (index, (spec, texts)) in self.columns.iter_mut().zip(&mut self.rule_texts).enumerate() {
+                let source = spec.source.clone().unwrap_or_default();
+                ui.label(&source);
+                ui.add(egui::TextEdit::singleline(&mut spec.name).desired_width(130.0))
+                    .accessible_name(format!("{source} target name"));
                 egui::ComboBox::from_id_salt(("type", index))
                     .selected_text(spec.column_type.to_string())
                     .show_ui(ui, |ui| {
                         for column_type in TYPES {
                             ui.selectable_value(&mut spec.column_type, column_type, column_type.to_string());
                         }
-                    });
-                ui.checkbox(&mut spec.skip, "");
-                ui.checkbox(&mut spec.required, "");
-                ui.checkbox(&mut spec.unique, "");
+                    })
+                    .response
+                    .accessible_name(format!("{source} type"));
+                ui.checkbox(&mut spec.skip, "")
+                    .accessible_name(format!("{source} skip"));
+                ui.checkbox(&mut spec.required, "")
+                    .accessible_name(format!("{source} required"));
+                ui.checkbox(&mut spec.unique, "")
+                    .accessible_name(format!("{source} unique"));
                 let mut pattern = spec.pattern.clone().unwrap_or_default();
                 if ui
-                    .add(egui::TextEdit::singleline(&mut pattern).desired_width(120.0))
+                    .add(egui::TextEdit::singleline(&mut pattern).desired_width(110.0))
+                    .accessible_name(format!("{source} pattern"))
                     .changed()
                 {
                     spec.pattern = (!pattern.is_empty()).then_some(pattern);
+                }
+                rule_edit(ui, &mut texts.min, &mut spec.min, &format!("{source} min"), 60.0);
+                rule_edit(ui, &mut texts.max, &mut spec.max, &format!("{source} max"), 60.0);
+                ui.horizontal(|ui| {
+                    rule_edit(
+                        ui,
+                        &mut texts.min_length,
+                        &mut spec.min_length,
+                        &format!("{source} min length"),
+                        36.0,
+                    );
+                    ui.label("–");
+                    rule_edit(
+                        ui,
+                        &mut texts.max_length,
+                        &mut spec.max_length,
+                        &format!("{source} max length"),
+                        36.0,
+                    );
+                });
+                let allowed = ui
+                    .add(
+                        egui::TextEdit::singleline(&mut texts.one_of)
+                            .hint_text("a, b, c")
+                            .desired_width(140.0),
+                    )
+                    .accessible_name(format!("{source} allowed values"));
+                if allowed.changed() {
+                    let values: Vec<String> = texts
+                        .one_of
+                        .split(',')
+                        .map(|value| value.trim().to_string())
+                        .filter(|value| !value.is_empty())
+                        .collect();
+                    spec.one_of = (!values.is_empty()).then_some(values);
                 }
                 ui.end_row();
             }
@@ -339,11 +510,9 @@ impl ImportView {
     fn target_ui(&mut self, ui: &mut Ui) -> Option<ImportAction> {
         let mut action = None;
         ui.horizontal_wrapped(|ui| {
-            ui.label("Table");
-            ui.add(egui::TextEdit::singleline(&mut self.table).desired_width(160.0));
-            if let Err(error) = sluice::sql::validate_table_name(&self.table) {
-                ui.label(RichText::new(error.to_string()).color(Color32::RED));
-            }
+            let table_label = ui.label("Table");
+            ui.add(egui::TextEdit::singleline(&mut self.table).desired_width(160.0))
+                .labelled_by(table_label.id);
             egui::ComboBox::from_label("mode")
                 .selected_text(mode_name(self.mode))
                 .show_ui(ui, |ui| {
@@ -354,14 +523,28 @@ impl ImportView {
             if self.batch_rows == 0 {
                 self.batch_rows = DEFAULT_BATCH_ROWS;
             }
-            ui.label("batch rows");
-            ui.add(egui::DragValue::new(&mut self.batch_rows).range(1..=1_000_000));
+            let batch_label = ui.label("batch rows");
+            ui.add(egui::DragValue::new(&mut self.batch_rows).range(1..=1_000_000))
+                .labelled_by(batch_label.id);
             ui.checkbox(&mut self.throttle, "limit rows/s");
             if self.throttle {
                 if self.max_rows_per_sec == 0 {
                     self.max_rows_per_sec = 50_000;
                 }
-                ui.add(egui::DragValue::new(&mut self.max_rows_per_sec).range(1..=10_000_000));
+                ui.add(egui::DragValue::new(&mut self.max_rows_per_sec).range(1..=10_000_000))
+                    .accessible_name("rows per second");
+            }
+            match self.target_check() {
+                Some(TargetCheck::Ready(text)) => {
+                    ui.label(RichText::new(text).weak());
+                }
+                Some(TargetCheck::Problem(text)) => {
+                    ui.label(RichText::new(text).color(Color32::from_rgb(220, 70, 60)));
+                }
+                None => {}
+            }
+            if !self.rules_are_valid() {
+                ui.label(RichText::new("a rule above is not a number").color(Color32::from_rgb(220, 70, 60)));
             }
             let ready = self.request();
             let start = ui.add_enabled(
@@ -376,6 +559,30 @@ impl ImportView {
             }
         });
         action
+    }
+}
+
+/// An optional number typed as text: empty is none, anything else must parse.
+fn parse_optional<T: std::str::FromStr>(text: &str) -> Result<Option<T>, ()> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    text.parse().map(Some).map_err(|_| ())
+}
+
+/// A small text field for a numeric rule; the rule follows the text while the text parses, and
+/// the field turns red when it does not.
+fn rule_edit<T: std::str::FromStr>(ui: &mut Ui, text: &mut String, rule: &mut Option<T>, name: &str, width: f32) {
+    let invalid = parse_optional::<T>(text).is_err();
+    let mut edit = egui::TextEdit::singleline(text).desired_width(width);
+    if invalid {
+        edit = edit.text_color(Color32::from_rgb(220, 70, 60));
+    }
+    if ui.add(edit).accessible_name(name).changed()
+        && let Ok(parsed) = parse_optional::<T>(text)
+    {
+        *rule = parsed;
     }
 }
 
@@ -410,4 +617,76 @@ pub fn table_name_for(path: &std::path::Path) -> String {
         .collect();
     let cleaned = cleaned.trim_matches('_').to_string();
     if cleaned.is_empty() { "imported".into() } else { cleaned }
+}
+
+#[cfg(test)]
+mod unit_tests {
+    use super::*;
+
+    fn view_of(contents: &str) -> (tempfile::TempDir, ImportView) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("people.csv");
+        std::fs::write(&path, contents).unwrap();
+        let mut view = ImportView::default();
+        let _ = view.open(path.clone());
+        let sniffed = sluice::import::sniff(&path, &SniffHints::default()).unwrap();
+        view.set_sniffed(path, Ok(Box::new(sniffed)));
+        (dir, view)
+    }
+
+    fn people_table(columns: &[(&str, &str)]) -> TableInfo {
+        TableInfo {
+            name: "people".into(),
+            columns: columns.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect(),
+            rows: 1_500,
+        }
+    }
+
+    #[test]
+    fn a_new_table_over_an_existing_one_is_refused_before_starting() {
+        let (_dir, mut view) = view_of("id,name\n1,Ann\n");
+        view.set_tables(vec![people_table(&[("id", "BIGINT"), ("name", "VARCHAR")])]);
+        assert_eq!(
+            view.target_check(),
+            Some(TargetCheck::Problem(
+                "table 'people' already exists (1,500 rows); choose append or replace".into()
+            ))
+        );
+        assert!(view.request().is_none());
+    }
+
+    #[test]
+    fn appending_shows_the_column_match_and_refuses_a_mismatch() {
+        let (_dir, mut view) = view_of("id,name\n1,Ann\n");
+        view.mode = ImportMode::Append;
+        view.set_tables(vec![people_table(&[
+            ("id", "BIGINT"),
+            ("name", "VARCHAR"),
+            ("age", "INTEGER"),
+        ])]);
+        assert_eq!(
+            view.target_check(),
+            Some(TargetCheck::Ready(
+                "appends to 'people' (1,500 rows): 2 of its 3 columns matched, 1 left empty (NULL)".into()
+            ))
+        );
+        assert!(view.request().is_some());
+
+        view.set_tables(vec![people_table(&[("id", "DATE"), ("name", "VARCHAR")])]);
+        match view.target_check() {
+            Some(TargetCheck::Problem(text)) => assert!(text.contains("'id'"), "{text}"),
+            other => panic!("expected a problem, got {other:?}"),
+        }
+        assert!(view.request().is_none());
+    }
+
+    #[test]
+    fn a_half_typed_rule_keeps_start_disabled_until_it_parses() {
+        let (_dir, mut view) = view_of("id,name\n1,Ann\n");
+        assert!(view.request().is_some());
+        view.rule_texts[0].min = "-".into();
+        assert!(view.request().is_none());
+        view.rule_texts[0].min = "-5".into();
+        assert!(view.request().is_some());
+    }
 }

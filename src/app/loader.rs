@@ -8,8 +8,8 @@ use std::thread::JoinHandle;
 use crossbeam_channel::{Receiver, Sender, bounded};
 use sluice::import::{SchemaFile, SniffHints, Sniffed, sniff};
 use sluice::store::{
-    FailedRowFilter, JobRecord, ReportFormat, Store, StoredFailedRow, list_jobs, problem_column_counts, problem_counts,
-    read_failed_rows, write_failed_report,
+    FailedRowFilter, JobRecord, ReportFormat, Store, StoredFailedRow, TableInfo, describe_tables, list_jobs,
+    problem_column_counts, problem_counts, read_failed_rows, write_failed_report,
 };
 
 /// What the window asks for.
@@ -29,6 +29,8 @@ pub enum LoadRequest {
         page: u64,
     },
     Jobs,
+    /// The user's tables, with columns and row counts.
+    Tables,
     WriteReport {
         job_id: i64,
         path: PathBuf,
@@ -57,6 +59,7 @@ pub enum Loaded {
         rows: Vec<StoredFailedRow>,
     },
     Jobs(Vec<JobRecord>),
+    Tables(Vec<TableInfo>),
     Schema(SchemaFile),
     /// Something finished that the user should hear about.
     Done(String),
@@ -171,6 +174,10 @@ fn load(store: &Store, request: LoadRequest) -> Loaded {
         }
         LoadRequest::Jobs => match list_jobs(store.conn()) {
             Ok(jobs) => Loaded::Jobs(jobs),
+            Err(error) => Loaded::Error(error.to_string()),
+        },
+        LoadRequest::Tables => match describe_tables(store.conn()) {
+            Ok(tables) => Loaded::Tables(tables),
             Err(error) => Loaded::Error(error.to_string()),
         },
         LoadRequest::WriteReport { job_id, path } => match write_report(store, job_id, &path) {

@@ -9,6 +9,7 @@ mod frame_stats;
 mod import_view;
 mod jobs_view;
 mod loader;
+mod settings;
 mod status_bar;
 #[cfg(test)]
 mod tests;
@@ -28,6 +29,7 @@ use frame_stats::FrameStats;
 use import_view::{ImportAction, ImportView};
 use jobs_view::{JobsAction, JobsView};
 use loader::{LoadRequest, Loaded, Loader};
+use settings::{SETTINGS_KEY, Settings, SettingsAction, settings_ui};
 use status_bar::StatusBar;
 
 /// The views, in navigation order.
@@ -61,26 +63,9 @@ enum Dialog {
     SaveSchema(Box<sluice::import::SchemaFile>),
     /// The error report of this job.
     SaveReport(i64),
+    /// The database to open from the next start.
+    ChooseDatabase,
 }
-
-/// Settings kept between runs (never runtime state).
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
-pub struct Settings {
-    pub workers: usize,
-    pub recent_files: Vec<PathBuf>,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            workers: 2,
-            recent_files: Vec::new(),
-        }
-    }
-}
-
-const SETTINGS_KEY: &str = "sluice-settings";
 
 pub struct SluiceApp {
     engine: Engine,
@@ -91,6 +76,7 @@ pub struct SluiceApp {
     failed: FailedView,
     status: StatusBar,
     settings: Settings,
+    settings_open: bool,
     dialog: Option<Receiver<(Dialog, Option<PathBuf>)>>,
     message: Option<String>,
     notice: Option<String>,
@@ -100,33 +86,40 @@ pub struct SluiceApp {
 }
 
 impl SluiceApp {
-    /// Starts the engine on `db_path` and opens `files` in the Import view.
+    /// Starts the engine on `db_path` (else the database the settings name, else the default
+    /// one) and opens `files` in the Import view.
     pub fn new(
         ctx: &egui::Context,
         storage: Option<&dyn eframe::Storage>,
-        db_path: PathBuf,
+        db_path: Option<PathBuf>,
         files: Vec<PathBuf>,
     ) -> anyhow::Result<Self> {
-        let settings: Settings = storage
-            .and_then(|storage| eframe::get_value(storage, SETTINGS_KEY))
-            .unwrap_or_default();
+        let settings = Settings::load(storage);
+        ctx.set_theme(settings.theme);
+        let db_path = match db_path.or_else(|| settings.database.clone()) {
+            Some(path) => path,
+            None => sluice::store::default_database_path()?,
+        };
         let waker_ctx = ctx.clone();
         let mut config = EngineConfig::new(&db_path);
         config.workers = settings.workers.max(1);
+        config.memory_limit = settings.memory_limit();
         config.waker = Some(Arc::new(move || waker_ctx.request_repaint()));
         let engine = Engine::start(config)?;
         let loader_ctx = ctx.clone();
         let loader = Loader::start(engine.store().try_clone()?, move || loader_ctx.request_repaint())?;
         loader.request(LoadRequest::Jobs);
+        loader.request(LoadRequest::Tables);
         let mut app = Self {
             engine,
             loader,
             view: View::Import,
-            import: ImportView::with_recent(settings.recent_files.clone()),
+            import: ImportView::with_settings(settings.recent_files.clone(), settings.batch_rows),
             jobs: JobsView::default(),
             failed: FailedView::default(),
             status: StatusBar::default(),
             settings,
+            settings_open: false,
             dialog: None,
             message: None,
             notice: None,
@@ -155,6 +148,10 @@ impl SluiceApp {
                 }
                 _ => {}
             }
+            if event.is_terminal() {
+                // A finished job may have made, grown or replaced a table.
+                self.loader.request(LoadRequest::Tables);
+            }
             self.jobs.apply(&event);
         }
         while let Some(loaded) = self.loader.try_recv() {
@@ -168,6 +165,7 @@ impl SluiceApp {
                     rows,
                 } => self.failed.add_page(job_id, &filter, page, rows),
                 Loaded::Jobs(jobs) => self.jobs.load_history(jobs),
+                Loaded::Tables(tables) => self.import.set_tables(tables),
                 Loaded::Schema(schema) => self.import.apply_schema(schema),
                 Loaded::Done(notice) => self.notice = Some(notice),
                 Loaded::Error(error) => self.message = Some(error),
@@ -208,6 +206,10 @@ impl SluiceApp {
             Dialog::OpenSchema => self.loader.request(LoadRequest::LoadSchema { path }),
             Dialog::SaveSchema(schema) => self.loader.request(LoadRequest::SaveSchema { path, schema: *schema }),
             Dialog::SaveReport(job_id) => self.loader.request(LoadRequest::WriteReport { job_id, path }),
+            Dialog::ChooseDatabase => {
+                self.settings.database = Some(path);
+                self.notice = Some("The chosen database opens the next time Sluice starts.".into());
+            }
         }
     }
 
@@ -245,6 +247,10 @@ impl SluiceApp {
                     .add_filter("CSV", &["csv"])
                     .set_file_name(format!("failed-rows-job-{job_id}.csv"))
                     .save_file(),
+                Dialog::ChooseDatabase => rfd::FileDialog::new()
+                    .add_filter("DuckDB database", &["duckdb", "db"])
+                    .set_file_name("sluice.duckdb")
+                    .save_file(),
             };
             let _ = sender.send((purpose, picked));
             ctx.request_repaint();
@@ -264,6 +270,9 @@ impl SluiceApp {
                     self.view = view;
                 }
             }
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                ui.toggle_value(&mut self.settings_open, "Settings");
+            });
         });
     }
 
@@ -300,6 +309,7 @@ impl eframe::App for SluiceApp {
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         self.settings.recent_files = self.import.recent.clone();
+        self.settings.batch_rows = self.import.batch_rows();
         eframe::set_value(storage, SETTINGS_KEY, &self.settings);
     }
 }
@@ -315,6 +325,21 @@ impl SluiceApp {
             self.notice = None;
         }
         egui::Panel::top("nav").show(ui, |ui| self.nav_ui(ui));
+        if self.settings_open {
+            let mut open = true;
+            let mut action = None;
+            egui::Window::new("Settings")
+                .open(&mut open)
+                .resizable(false)
+                .collapsible(false)
+                .show(ui.ctx(), |ui| {
+                    action = settings_ui(ui, &mut self.settings, &self.database)
+                });
+            self.settings_open = open;
+            if let Some(SettingsAction::ChooseDatabase) = action {
+                self.open_dialog(Dialog::ChooseDatabase);
+            }
+        }
         let active = self.jobs.active_count();
         egui::Panel::bottom("status").show(ui, |ui| self.status.ui(ui, &self.database, active));
         if let Some(notice) = self.notice.clone() {
@@ -383,8 +408,9 @@ impl SluiceApp {
     }
 }
 
-/// Opens the window; returns when it is closed.
-pub fn run(db_path: PathBuf, files: Vec<PathBuf>) -> anyhow::Result<()> {
+/// Opens the window on `db_path` (else the database in the settings, else the default one);
+/// returns when it is closed.
+pub fn run(db_path: Option<PathBuf>, files: Vec<PathBuf>) -> anyhow::Result<()> {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("Sluice")

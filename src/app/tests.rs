@@ -11,12 +11,9 @@ use super::SluiceApp;
 
 fn harness(dir: &Path, files: Vec<std::path::PathBuf>) -> Harness<'static, SluiceApp> {
     let db = dir.join("app.duckdb");
-    // The schema grid's editors and a few combo boxes have no accessible names yet (tracked in
-    // the issue notes); until they do, kittest's accessibility check would fail every test.
     Harness::builder()
-        .with_accessibility_check(false)
         .with_size(egui::vec2(1200.0, 800.0))
-        .build_eframe(move |cc| SluiceApp::new(&cc.egui_ctx, None, db, files).unwrap())
+        .build_eframe(move |cc| SluiceApp::new(&cc.egui_ctx, None, Some(db), files).unwrap())
 }
 
 /// Runs frames until `done` holds, with real time passing for the engine's threads.

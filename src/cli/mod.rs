@@ -37,7 +37,7 @@ pub struct DbArgs {
 }
 
 fn gui(db: &DbArgs, files: Vec<PathBuf>) -> anyhow::Result<ExitCode> {
-    crate::app::run(db.path()?, files)?;
+    crate::app::run(db.db.clone(), files)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -19,6 +19,67 @@ pub fn list_tables(conn: &Connection) -> Result<Vec<String>, StoreError> {
     Ok(names)
 }
 
+/// A user table as the window lists it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TableInfo {
+    pub name: String,
+    /// (column name, DuckDB type name), in table order.
+    pub columns: Vec<(String, String)>,
+    /// DuckDB's own count of the table's rows, from its storage (no scan).
+    pub rows: u64,
+}
+
+impl TableInfo {
+    pub fn as_existing(&self) -> ExistingTable {
+        ExistingTable {
+            name: self.name.clone(),
+            columns: self.columns.clone(),
+        }
+    }
+}
+
+/// Every user table with its columns and row count, by name.
+pub fn describe_tables(conn: &Connection) -> Result<Vec<TableInfo>, StoreError> {
+    let context = "describing tables";
+    let mut statement = conn
+        .prepare(
+            "SELECT t.table_name, t.estimated_size, list(c.column_name ORDER BY c.column_index), \
+             list(c.data_type ORDER BY c.column_index) \
+             FROM duckdb_tables() t JOIN duckdb_columns() c \
+             ON c.table_oid = t.table_oid \
+             WHERE t.schema_name = 'main' AND t.database_name = current_database() \
+             GROUP BY t.table_name, t.estimated_size ORDER BY t.table_name",
+        )
+        .map_err(StoreError::query(context))?;
+    let tables = statement
+        .query_map([], |row| {
+            let names = list_of_text(row.get_ref(2)?);
+            let types = list_of_text(row.get_ref(3)?);
+            Ok(TableInfo {
+                name: row.get(0)?,
+                rows: row.get::<_, Option<i64>>(1)?.unwrap_or(0).max(0) as u64,
+                columns: names.into_iter().zip(types).collect(),
+            })
+        })
+        .map_err(StoreError::query(context))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(StoreError::query(context))?;
+    Ok(tables)
+}
+
+fn list_of_text(value: duckdb::types::ValueRef<'_>) -> Vec<String> {
+    match value.to_owned() {
+        duckdb::types::Value::List(items) => items
+            .into_iter()
+            .map(|item| match item {
+                duckdb::types::Value::Text(text) => text,
+                other => format!("{other:?}"),
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// The catalog's spelling of table `name` (DuckDB names ignore case), if it exists in `main`.
 pub fn table_exists(conn: &Connection, name: &str) -> Result<Option<String>, StoreError> {
     let context = "looking up a table";

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use duckdb::{Config, Connection};
 
-pub use catalog::{existing_table, list_tables, table_columns, table_exists};
+pub use catalog::{TableInfo, describe_tables, existing_table, list_tables, table_columns, table_exists};
 pub use failed::{
     FailedRowFilter, StoredFailedRow, StoredProblem, append_failed_rows, count_failed_rows, problem_column_counts,
     problem_counts, read_failed_rows,
@@ -190,6 +190,27 @@ mod tests {
             .unwrap();
         assert!(sluice_tables >= 3);
         assert!(list_tables(store.conn()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn describes_user_tables_with_columns_and_rows_but_not_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db.duckdb"), &StoreOptions::default()).unwrap();
+        store
+            .conn()
+            .execute_batch(
+                "CREATE TABLE \"Odd name\" (b VARCHAR, a BIGINT); INSERT INTO \"Odd name\" VALUES ('x', 1), ('y', 2);",
+            )
+            .unwrap();
+        let tables = describe_tables(store.conn()).unwrap();
+        assert_eq!(
+            tables,
+            vec![TableInfo {
+                name: "Odd name".into(),
+                columns: vec![("b".into(), "VARCHAR".into()), ("a".into(), "BIGINT".into())],
+                rows: 2,
+            }]
+        );
     }
 
     #[test]

@@ -1,0 +1,138 @@
+//! Settings the window keeps between runs through eframe's storage: only choices a person made,
+//! never runtime state. Those that shape the engine (database, workers, memory limit) take
+//! effect at the next start; the theme and batch size at once.
+
+use std::path::PathBuf;
+
+use egui::{ThemePreference, Ui};
+use sluice::import::DEFAULT_BATCH_ROWS;
+
+pub const SETTINGS_KEY: &str = "sluice-settings";
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// The database to open when neither `--db` nor `SLUICE_DB` names one.
+    pub database: Option<PathBuf>,
+    pub workers: usize,
+    pub batch_rows: usize,
+    pub theme: ThemePreference,
+    /// DuckDB's memory limit, such as "1GB"; DuckDB's default when empty.
+    pub memory_limit: String,
+    pub recent_files: Vec<PathBuf>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            database: None,
+            workers: 2,
+            batch_rows: DEFAULT_BATCH_ROWS,
+            theme: ThemePreference::System,
+            memory_limit: String::new(),
+            recent_files: Vec::new(),
+        }
+    }
+}
+
+impl Settings {
+    pub fn load(storage: Option<&dyn eframe::Storage>) -> Self {
+        storage
+            .and_then(|storage| eframe::get_value(storage, SETTINGS_KEY))
+            .unwrap_or_default()
+    }
+
+    pub fn memory_limit(&self) -> Option<String> {
+        let limit = self.memory_limit.trim();
+        (!limit.is_empty()).then(|| limit.to_string())
+    }
+}
+
+/// What the settings window asked for.
+pub enum SettingsAction {
+    ChooseDatabase,
+}
+
+/// The settings window's body. `database_in_use` is the database open now.
+pub fn settings_ui(ui: &mut Ui, settings: &mut Settings, database_in_use: &str) -> Option<SettingsAction> {
+    let mut action = None;
+    egui::Grid::new("settings")
+        .num_columns(2)
+        .spacing([12.0, 8.0])
+        .show(ui, |ui| {
+            ui.label("Theme");
+            ui.horizontal(|ui| {
+                for (theme, name) in [
+                    (ThemePreference::System, "System"),
+                    (ThemePreference::Dark, "Dark"),
+                    (ThemePreference::Light, "Light"),
+                ] {
+                    if ui.selectable_value(&mut settings.theme, theme, name).changed() {
+                        ui.ctx().set_theme(theme);
+                    }
+                }
+            });
+            ui.end_row();
+
+            let label = ui.label("Batch rows");
+            ui.add(egui::DragValue::new(&mut settings.batch_rows).range(1..=1_000_000))
+                .labelled_by(label.id)
+                .on_hover_text("Rows per batch for new imports");
+            ui.end_row();
+
+            ui.label("Database");
+            ui.vertical(|ui| {
+                let shown = settings
+                    .database
+                    .as_ref()
+                    .map_or_else(|| "the default database".to_string(), |path| path.display().to_string());
+                ui.horizontal(|ui| {
+                    ui.label(shown);
+                    if ui.button("Choose…").clicked() {
+                        action = Some(SettingsAction::ChooseDatabase);
+                    }
+                    if settings.database.is_some() && ui.button("Use default").clicked() {
+                        settings.database = None;
+                    }
+                });
+                ui.label(egui::RichText::new(format!("open now: {database_in_use}")).weak());
+            });
+            ui.end_row();
+
+            let label = ui.label("Workers");
+            ui.add(egui::DragValue::new(&mut settings.workers).range(1..=16))
+                .labelled_by(label.id)
+                .on_hover_text("Jobs that run at once");
+            ui.end_row();
+
+            let label = ui.label("DuckDB memory limit");
+            ui.add(
+                egui::TextEdit::singleline(&mut settings.memory_limit)
+                    .hint_text("DuckDB's default")
+                    .desired_width(120.0),
+            )
+            .labelled_by(label.id)
+            .on_hover_text("Such as 512MB or 2GB. DuckDB caches table blocks up to this limit.");
+            ui.end_row();
+        });
+    ui.label(
+        egui::RichText::new("Database, workers and memory limit take effect the next time Sluice starts; --db and SLUICE_DB come first.")
+            .weak(),
+    );
+    action
+}
+
+#[cfg(test)]
+mod unit_tests {
+    use super::*;
+
+    #[test]
+    fn settings_written_by_an_older_version_load_with_defaults_for_the_rest() {
+        let old = r#"{"workers":3,"recent_files":["/tmp/a.csv"]}"#;
+        let settings: Settings = serde_json::from_str(old).unwrap();
+        assert_eq!(settings.workers, 3);
+        assert_eq!(settings.batch_rows, DEFAULT_BATCH_ROWS);
+        assert_eq!(settings.theme, ThemePreference::System);
+        assert_eq!(settings.memory_limit(), None);
+    }
+}
