@@ -14,6 +14,7 @@
 //! - [`bench`]: synthetic data and the measurements behind `sluice bench`.
 
 pub mod bench;
+pub mod browse;
 pub mod engine;
 pub mod export;
 pub mod import;

@@ -297,23 +297,26 @@ impl ImportView {
                 action = Some(start);
             }
         });
-        egui::ScrollArea::vertical().id_salt("import-scroll").show(ui, |ui| {
-            ui.horizontal(|ui| {
-                ui.heading("Columns");
-                if ui.button("Load schema…").clicked() {
-                    action = Some(ImportAction::LoadSchema);
-                }
-                if ui.button("Save schema…").clicked() {
-                    action = Some(ImportAction::SaveSchema(SchemaFile {
-                        columns: self.columns.clone(),
-                    }));
-                }
+        egui::ScrollArea::both()
+            .id_salt("import-scroll")
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    ui.heading("Columns");
+                    if ui.button("Load schema…").clicked() {
+                        action = Some(ImportAction::LoadSchema);
+                    }
+                    if ui.button("Save schema…").clicked() {
+                        action = Some(ImportAction::SaveSchema(SchemaFile {
+                            columns: self.columns.clone(),
+                        }));
+                    }
+                });
+                self.schema_ui(ui);
+                ui.add_space(8.0);
+                ui.heading("Preview");
+                self.preview_ui(ui, &sniffed);
             });
-            self.schema_ui(ui);
-            ui.add_space(8.0);
-            ui.heading("Preview");
-            self.preview_ui(ui, &sniffed);
-        });
         action
     }
 

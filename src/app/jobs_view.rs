@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use egui::{Color32, RichText, Ui};
 use sluice::engine::{EngineEvent, JobProgress, JobSummary};
 use sluice::progress::Progress;
-use sluice::store::{JobKind, JobRecord, JobStatus};
+use sluice::store::{JobKind, JobRecord, JobStatus, now_ms};
 
 use crate::format::{megabytes, thousands};
 
@@ -19,6 +19,9 @@ pub struct JobRow {
     pub status: JobStatus,
     pub progress: JobProgress,
     pub error: Option<String>,
+    /// Wall-clock times (ms since the epoch) the job started and ended, for the memory plot.
+    pub started_at_ms: Option<i64>,
+    pub finished_at_ms: Option<i64>,
 }
 
 /// What the user asked for in the Jobs view this frame.
@@ -60,10 +63,17 @@ impl JobsView {
                         status: JobStatus::Queued,
                         progress: JobProgress::default(),
                         error: None,
+                        started_at_ms: None,
+                        finished_at_ms: None,
                     },
                 );
             }
-            EngineEvent::Started { job_id } => self.set_status(*job_id, JobStatus::Running),
+            EngineEvent::Started { job_id } => {
+                self.set_status(*job_id, JobStatus::Running);
+                if let Some(row) = self.rows.get_mut(job_id) {
+                    row.started_at_ms = Some(now_ms());
+                }
+            }
             EngineEvent::Progress { job_id, progress } => {
                 if let Some(row) = self.rows.get_mut(job_id) {
                     row.progress = *progress;
@@ -72,6 +82,7 @@ impl JobsView {
             EngineEvent::Finished { job_id, summary } => {
                 if let Some(row) = self.rows.get_mut(job_id) {
                     row.status = JobStatus::Completed;
+                    row.finished_at_ms = Some(now_ms());
                     match summary {
                         JobSummary::Import(summary) => {
                             row.progress.counts.rows_read = summary.rows_read;
@@ -109,7 +120,15 @@ impl JobsView {
     fn set_status(&mut self, job_id: i64, status: JobStatus) {
         if let Some(row) = self.rows.get_mut(&job_id) {
             row.status = status;
+            if status.is_final() {
+                row.finished_at_ms = Some(now_ms());
+            }
         }
+    }
+
+    /// When each job started and ended, as far as known.
+    pub fn time_spans(&self) -> impl Iterator<Item = (Option<i64>, Option<i64>)> + '_ {
+        self.rows.values().map(|row| (row.started_at_ms, row.finished_at_ms))
     }
 
     pub fn kind_of(&self, job_id: i64) -> Option<JobKind> {
@@ -164,6 +183,8 @@ impl JobRow {
                 ..JobProgress::default()
             },
             error: job.error.clone(),
+            started_at_ms: job.started_at_ms,
+            finished_at_ms: job.finished_at_ms,
         }
     }
 

@@ -3,9 +3,12 @@
 //! drawing code ever waits on I/O.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use crossbeam_channel::{Receiver, Sender, bounded};
+use sluice::browse::{BrowseQuery, BrowseRow, PageIndex, index_pages, read_page};
+use sluice::export::{ExportPreview, ExportRequest, preview_export};
 use sluice::import::{SchemaFile, SniffHints, Sniffed, sniff};
 use sluice::store::{
     FailedRowFilter, JobRecord, ReportFormat, Store, StoredFailedRow, TableInfo, describe_tables, list_jobs,
@@ -42,6 +45,37 @@ pub enum LoadRequest {
         path: PathBuf,
         schema: SchemaFile,
     },
+    /// The count and first rows an export would write.
+    ExportPreview {
+        generation: u64,
+        request: Box<ExportRequest>,
+    },
+    /// Where each page of a browsed table starts.
+    BrowseIndex {
+        generation: u64,
+        query: BrowseQuery,
+    },
+    BrowsePage {
+        generation: u64,
+        index: Arc<PageIndex>,
+        page: u64,
+    },
+    /// DuckDB's memory limit as it stands.
+    MemoryLimit,
+    /// Changes DuckDB's memory limit for this run.
+    SetMemoryLimit(String),
+}
+
+impl LoadRequest {
+    /// Requests whose answer a newer request of the same kind makes useless.
+    fn superseded_by(&self, newer: &LoadRequest) -> bool {
+        match (self, newer) {
+            (Self::ExportPreview { .. }, Self::ExportPreview { .. }) => true,
+            (Self::BrowseIndex { .. }, Self::BrowseIndex { .. }) => true,
+            (Self::BrowsePage { generation, .. }, Self::BrowseIndex { generation: newer, .. }) => generation < newer,
+            _ => false,
+        }
+    }
 }
 
 /// What comes back.
@@ -61,6 +95,20 @@ pub enum Loaded {
     Jobs(Vec<JobRecord>),
     Tables(Vec<TableInfo>),
     Schema(SchemaFile),
+    ExportPreview {
+        generation: u64,
+        result: Result<ExportPreview, String>,
+    },
+    BrowseIndex {
+        generation: u64,
+        result: Result<Arc<PageIndex>, String>,
+    },
+    BrowsePage {
+        generation: u64,
+        page: u64,
+        result: Result<Vec<BrowseRow>, String>,
+    },
+    MemoryLimit(String),
     /// Something finished that the user should hear about.
     Done(String),
     Error(String),
@@ -82,6 +130,10 @@ pub struct FailedSummary {
 
 /// Rows per page of failed rows.
 pub const PAGE_ROWS: u64 = 200;
+/// Rows per page when browsing a table.
+pub const BROWSE_PAGE_ROWS: u64 = 200;
+/// Rows an export preview shows.
+pub const PREVIEW_ROWS: usize = 50;
 
 pub struct Loader {
     requests: Option<Sender<LoadRequest>>,
@@ -90,20 +142,32 @@ pub struct Loader {
 }
 
 impl Loader {
-    pub fn start(store: Store, wake: impl Fn() + Send + 'static) -> std::io::Result<Self> {
+    /// Starts a reader thread called `name` on its own connection.
+    pub fn start(name: &str, store: Store, wake: impl Fn() + Send + 'static) -> std::io::Result<Self> {
         let (requests, request_receiver) = bounded::<LoadRequest>(64);
         let (result_sender, results) = bounded(64);
-        let thread = std::thread::Builder::new()
-            .name("sluice-ui-loader".into())
-            .spawn(move || {
-                for request in request_receiver.iter() {
+        let thread = std::thread::Builder::new().name(name.into()).spawn(move || {
+            while let Ok(first) = request_receiver.recv() {
+                // Take everything queued so far and skip what newer requests make useless (a
+                // preview for a filter already changed again, pages of a sort already replaced).
+                let mut batch = vec![first];
+                batch.extend(request_receiver.try_iter());
+                let keep: Vec<bool> = (0..batch.len())
+                    .map(|index| !batch[index + 1..].iter().any(|newer| batch[index].superseded_by(newer)))
+                    .collect();
+                let wanted = batch
+                    .into_iter()
+                    .zip(keep)
+                    .filter_map(|(request, keep)| keep.then_some(request));
+                for request in wanted {
                     let loaded = load(&store, request);
                     if result_sender.send(loaded).is_err() {
-                        break;
+                        return;
                     }
                     wake();
                 }
-            })?;
+            }
+        })?;
         Ok(Self {
             requests: Some(requests),
             results,
@@ -195,7 +259,43 @@ fn load(store: &Store, request: LoadRequest) -> Loaded {
             Ok(()) => Loaded::Done(format!("Saved the schema to {}", path.display())),
             Err(error) => Loaded::Error(format!("cannot write {}: {error}", path.display())),
         },
+        LoadRequest::ExportPreview { generation, request } => Loaded::ExportPreview {
+            generation,
+            result: preview_export(store.conn(), &request, PREVIEW_ROWS).map_err(|error| error.to_string()),
+        },
+        LoadRequest::BrowseIndex { generation, query } => Loaded::BrowseIndex {
+            generation,
+            result: index_pages(store.conn(), &query, BROWSE_PAGE_ROWS)
+                .map(Arc::new)
+                .map_err(|error| error.to_string()),
+        },
+        LoadRequest::BrowsePage {
+            generation,
+            index,
+            page,
+        } => Loaded::BrowsePage {
+            generation,
+            page,
+            result: read_page(store.conn(), &index, page).map_err(|error| error.to_string()),
+        },
+        LoadRequest::MemoryLimit => match current_memory_limit(store) {
+            Ok(limit) => Loaded::MemoryLimit(limit),
+            Err(error) => Loaded::Error(error.to_string()),
+        },
+        LoadRequest::SetMemoryLimit(limit) => {
+            match sluice::store::set_memory_limit(store.conn(), &limit).and_then(|()| current_memory_limit(store)) {
+                Ok(limit) => Loaded::MemoryLimit(limit),
+                Err(error) => Loaded::Error(error.to_string()),
+            }
+        }
     }
+}
+
+fn current_memory_limit(store: &Store) -> Result<String, sluice::store::StoreError> {
+    store
+        .conn()
+        .query_row("SELECT current_setting('memory_limit')", [], |row| row.get(0))
+        .map_err(sluice::store::StoreError::query("reading DuckDB's memory limit"))
 }
 
 fn write_report(store: &Store, job_id: i64, path: &std::path::Path) -> Result<u64, String> {

@@ -4,11 +4,15 @@
 //! Events are drained in one place ([`SluiceApp::logic`]); each view is its own struct that draws
 //! from plain state and returns what the user asked for.
 
+mod browse_view;
+mod export_view;
 mod failed_view;
+mod filter_builder;
 mod frame_stats;
 mod import_view;
 mod jobs_view;
 mod loader;
+mod memory_view;
 mod settings;
 mod status_bar;
 #[cfg(test)]
@@ -20,15 +24,19 @@ use std::sync::Arc;
 use crossbeam_channel::Receiver;
 use egui::{RichText, Ui};
 use sluice::engine::{Engine, EngineConfig, EngineEvent, JobSpec, JobSummary};
+use sluice::export::ExportSummary;
 use sluice::import::RetrySummary;
 use sluice::store::{FailedRowFilter, JobKind};
 
 use crate::format::thousands;
+use browse_view::{BrowseAction, BrowseView};
+use export_view::{ExportAction, ExportView};
 use failed_view::{FailedAction, FailedView};
 use frame_stats::FrameStats;
 use import_view::{ImportAction, ImportView};
 use jobs_view::{JobsAction, JobsView};
 use loader::{LoadRequest, Loaded, Loader};
+use memory_view::{MemoryAction, MemoryView};
 use settings::{SETTINGS_KEY, Settings, SettingsAction, settings_ui};
 use status_bar::StatusBar;
 
@@ -40,10 +48,18 @@ pub enum View {
     FailedRows,
     Export,
     Browse,
+    Memory,
 }
 
 impl View {
-    const ALL: [View; 5] = [View::Import, View::Jobs, View::FailedRows, View::Export, View::Browse];
+    const ALL: [View; 6] = [
+        View::Import,
+        View::Jobs,
+        View::FailedRows,
+        View::Export,
+        View::Browse,
+        View::Memory,
+    ];
 
     fn label(&self) -> &'static str {
         match self {
@@ -52,6 +68,7 @@ impl View {
             Self::FailedRows => "Failed rows",
             Self::Export => "Export",
             Self::Browse => "Browse",
+            Self::Memory => "Memory",
         }
     }
 }
@@ -65,21 +82,32 @@ enum Dialog {
     SaveReport(i64),
     /// The database to open from the next start.
     ChooseDatabase,
+    /// Where an export goes; the text is the suggested file name.
+    ExportDestination(String),
 }
 
 pub struct SluiceApp {
     engine: Engine,
+    /// Quick reads: sniffing, failed rows, jobs, tables.
     loader: Loader,
+    /// Reads that may take a while on big tables (counts, previews, page indexes), on a thread of
+    /// their own so they never hold up the quick ones.
+    queries: Loader,
     view: View,
     import: ImportView,
     jobs: JobsView,
     failed: FailedView,
+    export: ExportView,
+    browse: BrowseView,
+    memory: MemoryView,
     status: StatusBar,
     settings: Settings,
     settings_open: bool,
     dialog: Option<Receiver<(Dialog, Option<PathBuf>)>>,
     message: Option<String>,
     notice: Option<String>,
+    /// A folder the notice offers to open (after an export).
+    notice_folder: Option<PathBuf>,
     database: String,
     ctx: egui::Context,
     frame_stats: FrameStats,
@@ -107,22 +135,34 @@ impl SluiceApp {
         config.waker = Some(Arc::new(move || waker_ctx.request_repaint()));
         let engine = Engine::start(config)?;
         let loader_ctx = ctx.clone();
-        let loader = Loader::start(engine.store().try_clone()?, move || loader_ctx.request_repaint())?;
+        let loader = Loader::start("sluice-ui-loader", engine.store().try_clone()?, move || {
+            loader_ctx.request_repaint()
+        })?;
+        let queries_ctx = ctx.clone();
+        let queries = Loader::start("sluice-ui-queries", engine.store().try_clone()?, move || {
+            queries_ctx.request_repaint()
+        })?;
         loader.request(LoadRequest::Jobs);
         loader.request(LoadRequest::Tables);
+        queries.request(LoadRequest::MemoryLimit);
         let mut app = Self {
             engine,
             loader,
+            queries,
             view: View::Import,
             import: ImportView::with_settings(settings.recent_files.clone(), settings.batch_rows),
             jobs: JobsView::default(),
             failed: FailedView::default(),
+            export: ExportView::default(),
+            browse: BrowseView::default(),
+            memory: MemoryView::default(),
             status: StatusBar::default(),
             settings,
             settings_open: false,
             dialog: None,
             message: None,
             notice: None,
+            notice_folder: None,
             database: db_path.display().to_string(),
             ctx: ctx.clone(),
             frame_stats: FrameStats::default(),
@@ -143,6 +183,10 @@ impl SluiceApp {
                     summary: JobSummary::Retry(summary),
                     ..
                 } => self.retry_finished(summary),
+                EngineEvent::Finished {
+                    summary: JobSummary::Export(summary),
+                    ..
+                } => self.export_finished(summary),
                 EngineEvent::Failed { job_id, error } if self.jobs.kind_of(*job_id) == Some(JobKind::Retry) => {
                     self.message = Some(format!("The retry did not run: {error}"));
                 }
@@ -154,7 +198,14 @@ impl SluiceApp {
             }
             self.jobs.apply(&event);
         }
+        let mut loaded_all = Vec::new();
         while let Some(loaded) = self.loader.try_recv() {
+            loaded_all.push(loaded);
+        }
+        while let Some(loaded) = self.queries.try_recv() {
+            loaded_all.push(loaded);
+        }
+        for loaded in loaded_all {
             match loaded {
                 Loaded::Sniffed { path, result } => self.import.set_sniffed(path, result),
                 Loaded::FailedSummary(summary) => self.failed.set_summary(summary),
@@ -165,7 +216,19 @@ impl SluiceApp {
                     rows,
                 } => self.failed.add_page(job_id, &filter, page, rows),
                 Loaded::Jobs(jobs) => self.jobs.load_history(jobs),
-                Loaded::Tables(tables) => self.import.set_tables(tables),
+                Loaded::Tables(tables) => {
+                    self.export.set_tables(tables.clone());
+                    self.browse.set_tables(tables.clone());
+                    self.import.set_tables(tables);
+                }
+                Loaded::ExportPreview { generation, result } => self.export.set_preview(generation, result),
+                Loaded::BrowseIndex { generation, result } => self.browse.set_index(generation, result),
+                Loaded::BrowsePage {
+                    generation,
+                    page,
+                    result,
+                } => self.browse.add_page(generation, page, result),
+                Loaded::MemoryLimit(limit) => self.memory.duckdb_limit = Some(limit),
                 Loaded::Schema(schema) => self.import.apply_schema(schema),
                 Loaded::Done(notice) => self.notice = Some(notice),
                 Loaded::Error(error) => self.message = Some(error),
@@ -179,6 +242,22 @@ impl SluiceApp {
                 self.dialog_done(purpose, path);
             }
         }
+    }
+
+    fn export_finished(&mut self, summary: &ExportSummary) {
+        let files = summary.files.len();
+        let first = summary.files.first();
+        self.notice = Some(format!(
+            "Exported {} rows of '{}' to {}",
+            thousands(summary.rows_written),
+            summary.table,
+            match (files, first) {
+                (1, Some(file)) => file.display().to_string(),
+                (_, Some(file)) => format!("{files} files, from {}", file.display()),
+                _ => "no file".into(),
+            }
+        ));
+        self.notice_folder = first.and_then(|file| file.parent()).map(PathBuf::from);
     }
 
     fn retry_finished(&mut self, summary: &RetrySummary) {
@@ -206,6 +285,7 @@ impl SluiceApp {
             Dialog::OpenSchema => self.loader.request(LoadRequest::LoadSchema { path }),
             Dialog::SaveSchema(schema) => self.loader.request(LoadRequest::SaveSchema { path, schema: *schema }),
             Dialog::SaveReport(job_id) => self.loader.request(LoadRequest::WriteReport { job_id, path }),
+            Dialog::ExportDestination(_) => self.export.set_destination(path),
             Dialog::ChooseDatabase => {
                 self.settings.database = Some(path);
                 self.notice = Some("The chosen database opens the next time Sluice starts.".into());
@@ -247,6 +327,7 @@ impl SluiceApp {
                     .add_filter("CSV", &["csv"])
                     .set_file_name(format!("failed-rows-job-{job_id}.csv"))
                     .save_file(),
+                Dialog::ExportDestination(suggested) => rfd::FileDialog::new().set_file_name(suggested).save_file(),
                 Dialog::ChooseDatabase => rfd::FileDialog::new()
                     .add_filter("DuckDB database", &["duckdb", "db"])
                     .set_file_name("sluice.duckdb")
@@ -323,6 +404,7 @@ impl SluiceApp {
         if ui.input(|input| input.key_pressed(egui::Key::Escape)) {
             self.message = None;
             self.notice = None;
+            self.notice_folder = None;
         }
         egui::Panel::top("nav").show(ui, |ui| self.nav_ui(ui));
         if self.settings_open {
@@ -346,8 +428,15 @@ impl SluiceApp {
             egui::Panel::top("notice").show(ui, |ui| {
                 ui.horizontal(|ui| {
                     ui.label(notice);
+                    if let Some(folder) = self.notice_folder.clone()
+                        && ui.small_button("Open folder").clicked()
+                        && let Err(error) = opener::open(&folder)
+                    {
+                        self.message = Some(format!("cannot open {}: {error}", folder.display()));
+                    }
                     if ui.small_button("Dismiss (Esc)").clicked() {
                         self.notice = None;
+                        self.notice_folder = None;
                     }
                 });
             });
@@ -401,11 +490,52 @@ impl SluiceApp {
                     self.loader.request(request);
                 }
             }
-            View::Export | View::Browse => {
-                ui.label("Export and Browse come next.");
+            View::Export => {
+                match self.export.ui(ui) {
+                    Some(ExportAction::ChooseDestination(suggested)) => {
+                        self.open_dialog(Dialog::ExportDestination(suggested))
+                    }
+                    Some(ExportAction::Start(request)) => match self.engine.submit(JobSpec::Export(*request)) {
+                        Ok(_) => self.view = View::Jobs,
+                        Err(error) => self.message = Some(error.to_string()),
+                    },
+                    None => {}
+                }
+                if let Some((generation, request)) = self.export.preview_request() {
+                    self.queries.request(LoadRequest::ExportPreview {
+                        generation,
+                        request: Box::new(request),
+                    });
+                }
+            }
+            View::Browse => {
+                let mut requests = Vec::new();
+                if let Some(BrowseAction::Copied(text)) = self.browse.ui(ui, &mut requests) {
+                    self.notice = Some(format!("Copied “{}”", ellipsize(&text, 60)));
+                    self.notice_folder = None;
+                }
+                for request in requests {
+                    self.queries.request(request);
+                }
+            }
+            View::Memory => {
+                if let Some(MemoryAction::ApplyMemoryLimit(limit)) =
+                    self.memory.ui(ui, &self.status.memory, &self.jobs, &mut self.settings)
+                {
+                    self.queries.request(LoadRequest::SetMemoryLimit(limit));
+                }
             }
         });
     }
+}
+
+/// At most `limit` characters of `text`, with an ellipsis when cut.
+fn ellipsize(text: &str, limit: usize) -> String {
+    if text.chars().count() <= limit {
+        return text.to_string();
+    }
+    let cut: String = text.chars().take(limit).collect();
+    format!("{cut}…")
 }
 
 /// Opens the window on `db_path` (else the database in the settings, else the default one);

@@ -135,3 +135,118 @@ fn a_failed_row_fixed_in_place_and_retried_moves_into_the_table() {
             .is_some()
     );
 }
+
+/// A database with table `people` of `rows` generated rows, made before the window opens.
+fn database_with_people(dir: &Path, rows: u64) {
+    let store = sluice::store::Store::open(&dir.join("app.duckdb"), &Default::default()).unwrap();
+    store
+        .conn()
+        .execute_batch(&sluice::bench::people_table_sql(rows))
+        .unwrap();
+}
+
+fn choose(harness: &mut Harness<'static, SluiceApp>, combo: &str, option: &'static str) {
+    harness.get_by_label(combo).click();
+    // The options may still be on their way from the database.
+    wait_for(harness, option, |harness| harness.query_by_label(option).is_some());
+    harness.get_by_label(option).click();
+    harness.step();
+}
+
+fn type_into(harness: &mut Harness<'static, SluiceApp>, field: &str, text: &str) {
+    harness.get_by_label(field).focus();
+    harness.step();
+    harness.get_by_label(field).type_text(text);
+    harness.step();
+}
+
+#[test]
+fn an_export_with_two_filters_set_in_the_window_writes_exactly_the_matching_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    database_with_people(dir.path(), 1_000);
+    // The generator's age is 18 + i % 73 and its country is DE when i % 8 == 0.
+    let expected: Vec<u64> = (1..=1_000u64).filter(|i| 18 + i % 73 >= 50 && i % 8 == 0).collect();
+    let mut harness = harness(dir.path(), Vec::new());
+    harness.get_by_label("Export").click();
+    harness.step();
+    choose(&mut harness, "export table", "people (1,000 rows)");
+    wait_for(&mut harness, "the preview", shows("1,000 matching rows"));
+
+    harness.get_by_label("Add filter").click();
+    wait_for(&mut harness, "a filter row", |harness| {
+        harness.query_by_label("filter 1 column").is_some()
+    });
+    choose(&mut harness, "filter 1 column", "age: INTEGER");
+    choose(&mut harness, "filter 1 operator", "≥");
+    type_into(&mut harness, "filter 1 value", "50");
+    harness.get_by_label("Add filter").click();
+    wait_for(&mut harness, "a second filter row", |harness| {
+        harness.query_by_label("filter 2 column").is_some()
+    });
+    choose(&mut harness, "filter 2 column", "country: VARCHAR");
+    choose(&mut harness, "filter 2 operator", "=");
+    type_into(&mut harness, "filter 2 value", "DE");
+    let count = format!("{} matching rows", expected.len());
+    wait_for(&mut harness, "the filtered count", |harness| {
+        harness.query_by_label(&count).is_some()
+    });
+
+    let out = dir.path().join("slice.csv");
+    harness.state_mut().export.set_destination(out.clone());
+    harness.step();
+    harness.get_by_label("Start export").click();
+    wait_for(&mut harness, "the export", shows("Exported"));
+    let written = std::fs::read_to_string(&out).unwrap();
+    let ids: Vec<u64> = written
+        .lines()
+        .skip(1)
+        .map(|line| line.split(',').next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(ids, expected);
+    assert!(written.starts_with("id,name,email,age,country,"));
+}
+
+#[test]
+fn browsing_to_the_end_of_a_million_rows_fetches_only_pages_near_the_view() {
+    let dir = tempfile::tempdir().unwrap();
+    database_with_people(dir.path(), 1_000_000);
+    let mut harness = harness(dir.path(), Vec::new());
+    harness.get_by_label("Browse").click();
+    harness.step();
+    choose(&mut harness, "browse table", "people (1,000,000 rows)");
+    wait_for(&mut harness, "the page index", shows("1,000,000 matching rows"));
+    harness.get_by_label("Bottom").click();
+    wait_for(&mut harness, "the last row", |harness| {
+        harness.query_by_label("1,000,000").is_some()
+    });
+    let last_page = 1_000_000 / super::loader::BROWSE_PAGE_ROWS - 1;
+    let cached = harness.state().browse.cached_pages();
+    assert!(cached.len() <= super::browse_view::MAX_CACHED_PAGES, "{cached:?}");
+    assert!(
+        cached.iter().all(|page| *page <= 2 || *page + 3 >= last_page),
+        "only pages at the top (where it opened) and the end were fetched: {cached:?}"
+    );
+    assert!(cached.contains(&last_page));
+}
+
+#[test]
+fn the_memory_view_shows_what_the_process_uses() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = harness(dir.path(), Vec::new());
+    harness.get_by_label("Memory").click();
+    wait_for(&mut harness, "a memory sample", |harness| {
+        harness
+            .query_all_by(|node| node.label().is_some())
+            .filter_map(|node| {
+                use egui_kittest::kittest::NodeT;
+                node.accesskit_node().label()
+            })
+            .any(|label| {
+                label
+                    .strip_prefix("peak ")
+                    .and_then(|rest| rest.strip_suffix(" MiB"))
+                    .and_then(|number| number.parse::<f64>().ok())
+                    .is_some_and(|mib| mib > 0.0)
+            })
+    });
+}

@@ -32,6 +32,18 @@ pub enum BenchCommand {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// Create (or replace) table TABLE of N synthetic people rows in the database, for trying
+    /// Browse and Export on a big table.
+    Table {
+        /// Rows to generate.
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: u64,
+        /// The table's name.
+        #[arg(long, default_value = "people")]
+        table: String,
+        #[command(flatten)]
+        db: super::DbArgs,
+    },
     /// (internal) Time DuckDB's read_csv of FILE into a new table, in this process.
     #[command(hide = true)]
     DuckdbReadCsv { file: PathBuf, db: PathBuf },
@@ -49,6 +61,7 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
         BenchCommand::Import { rows, dir } => bench_import(rows, dir),
         BenchCommand::Export { rows, dir } => bench_export(rows, dir),
+        BenchCommand::Table { rows, table, db } => make_table(rows, &table, &db),
         BenchCommand::DuckdbReadCsv { file, db } => duckdb_read_csv(&file, &db),
         BenchCommand::DuckdbCopy { db, out, gzip } => duckdb_copy(&db, &out, gzip),
     }
@@ -229,6 +242,24 @@ fn bench_export(rows: u64, dir: Option<PathBuf>) -> anyhow::Result<()> {
             *our_size as f64 / (*their_size).max(1) as f64
         );
     }
+    Ok(())
+}
+
+fn make_table(rows: u64, table: &str, db: &super::DbArgs) -> anyhow::Result<()> {
+    sluice::sql::validate_table_name(table)?;
+    let store = db.open()?;
+    let started = Instant::now();
+    let sql = sluice::bench::people_table_sql(rows).replacen(
+        "CREATE TABLE people",
+        &format!("CREATE OR REPLACE TABLE {}", sluice::sql::quote_ident(table)),
+        1,
+    );
+    store.conn().execute_batch(&sql)?;
+    println!(
+        "Table '{table}': {} rows in {:.1} s",
+        thousands(rows),
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 

@@ -58,7 +58,7 @@ impl DbArgs {
         })
     }
 
-    fn open(&self) -> anyhow::Result<Store> {
+    pub fn open(&self) -> anyhow::Result<Store> {
         let options = StoreOptions {
             memory_limit: self.memory_limit.clone(),
             threads: self.duckdb_threads,

@@ -10,6 +10,7 @@ mod encode;
 mod files;
 mod filter;
 mod gzip;
+mod preview;
 mod query;
 
 use std::fs::File;
@@ -23,8 +24,9 @@ use duckdb::arrow::datatypes::DataType;
 
 pub use encode::CsvStyle;
 pub use files::{part_path, remove_parts_of_job};
-pub use filter::{Filter, FilterOp, is_text_type};
-pub use query::{ExportQuery, build_query};
+pub use filter::{BoundFilters, Filter, FilterOp, bind_filters, is_text_type};
+pub use preview::{ExportPreview, preview_export};
+pub use query::{ExportQuery, build_query, resolve_column};
 
 use crate::memory::peak_rss_bytes;
 use crate::progress::{CancelToken, Progress, ProgressSink};

@@ -48,6 +48,8 @@ pub enum StoreError {
         context: &'static str,
         source: duckdb::Error,
     },
+    #[error("'{0}' is not a memory size; write a number and a unit, such as 512MB or 2GB")]
+    BadMemoryLimit(String),
 }
 
 impl StoreError {
@@ -165,6 +167,22 @@ fn duckdb_config(options: &StoreOptions) -> duckdb::Result<Config> {
     Ok(config)
 }
 
+/// Changes DuckDB's memory limit for this process, such as "512MB" or "2GB". The text must be a
+/// number and a unit; it reaches SQL as a quoted literal (SET takes no parameters).
+pub fn set_memory_limit(conn: &Connection, limit: &str) -> Result<(), StoreError> {
+    let limit = limit.trim();
+    let digits_end = limit
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(limit.len());
+    let (number, unit) = limit.split_at(digits_end);
+    let units = ["B", "KB", "MB", "GB", "TB", "KIB", "MIB", "GIB", "TIB"];
+    if number.parse::<f64>().is_err() || !units.contains(&unit.trim().to_ascii_uppercase().as_str()) {
+        return Err(StoreError::BadMemoryLimit(limit.to_string()));
+    }
+    conn.execute_batch(&format!("SET memory_limit = {}", crate::sql::quote_literal(limit)))
+        .map_err(StoreError::query("setting DuckDB's memory limit"))
+}
+
 /// Milliseconds since the Unix epoch, the unit of every time Sluice stores.
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
@@ -211,6 +229,24 @@ mod tests {
                 rows: 2,
             }]
         );
+    }
+
+    #[test]
+    fn memory_limits_are_sizes_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db.duckdb"), &StoreOptions::default()).unwrap();
+        set_memory_limit(store.conn(), "256MB").unwrap();
+        let limit: String = store
+            .conn()
+            .query_row("SELECT current_setting('memory_limit')", [], |row| row.get(0))
+            .unwrap();
+        assert!(limit.contains("MiB") || limit.contains("MB"), "{limit}");
+        for bad in ["lots", "1GB'; DROP TABLE x; --", "", "MB"] {
+            assert!(matches!(
+                set_memory_limit(store.conn(), bad),
+                Err(StoreError::BadMemoryLimit(_))
+            ));
+        }
     }
 
     #[test]

@@ -1,0 +1,335 @@
+//! The Browse view: any table, of any size, in a table that lays out only the visible rows.
+//! Pages come from the engine's keyset pagination on the query reader thread into a small LRU
+//! cache, so memory stays the same whether the table has a thousand rows or ten million.
+
+use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::sync::Arc;
+
+use egui::{RichText, Ui};
+use egui_extras::{Column, TableBuilder};
+use sluice::browse::{BrowseQuery, BrowseRow, PageIndex};
+use sluice::export::OrderBy;
+use sluice::store::TableInfo;
+
+use super::filter_builder::FilterBuilder;
+use super::loader::{BROWSE_PAGE_ROWS, LoadRequest};
+use crate::format::thousands;
+
+/// Pages kept in memory at most; the least recently used goes first.
+pub const MAX_CACHED_PAGES: usize = 12;
+/// Page reads in flight at most: when scrolling fast, pages that have scrolled past are not
+/// asked for at all.
+const MAX_PENDING_PAGES: usize = 3;
+
+/// What the user asked for in the Browse view this frame.
+pub enum BrowseAction {
+    Copied(String),
+}
+
+#[derive(Default)]
+pub struct BrowseView {
+    tables: Vec<TableInfo>,
+    table: Option<String>,
+    pub filters: FilterBuilder,
+    sort: Option<OrderBy>,
+    /// The latest query asked for, and its generation.
+    queried: Option<BrowseQuery>,
+    generation: u64,
+    /// The index shown and the generation it answers: the previous one stays on screen, with
+    /// its pages, until the next arrives.
+    index: Option<Result<Arc<PageIndex>, String>>,
+    index_generation: u64,
+    pages: BTreeMap<u64, Vec<BrowseRow>>,
+    recent: VecDeque<u64>,
+    pending: HashSet<u64>,
+    scroll_to_row: Option<usize>,
+}
+
+impl BrowseView {
+    pub fn set_tables(&mut self, tables: Vec<TableInfo>) {
+        self.tables = tables;
+        // A job may have changed a table: read the index again.
+        self.queried = None;
+    }
+
+    pub fn select_table(&mut self, name: &str) {
+        if let Some(table) = self.tables.iter().find(|table| table.name == name) {
+            self.table = Some(table.name.clone());
+            self.filters.keep_columns(&table.columns.clone());
+            self.sort = None;
+            self.queried = None;
+        }
+    }
+
+    /// A new index request when the table, filters or sort changed.
+    pub fn index_request(&mut self) -> Option<LoadRequest> {
+        let table = self.table.clone()?;
+        let query = BrowseQuery {
+            table,
+            filters: self.filters.filters(),
+            sort: self.sort.clone(),
+        };
+        if self.queried.as_ref() == Some(&query) {
+            return None;
+        }
+        self.generation += 1;
+        self.queried = Some(query.clone());
+        Some(LoadRequest::BrowseIndex {
+            generation: self.generation,
+            query,
+        })
+    }
+
+    pub fn set_index(&mut self, generation: u64, result: Result<Arc<PageIndex>, String>) {
+        if generation == self.generation {
+            self.index = Some(result);
+            self.index_generation = generation;
+            self.pages.clear();
+            self.recent.clear();
+            self.pending.clear();
+        }
+    }
+
+    pub fn add_page(&mut self, generation: u64, page: u64, result: Result<Vec<BrowseRow>, String>) {
+        if generation != self.index_generation {
+            return;
+        }
+        self.pending.remove(&page);
+        match result {
+            Ok(rows) => {
+                self.pages.insert(page, rows);
+                self.touch(page);
+                while self.pages.len() > MAX_CACHED_PAGES {
+                    let Some(oldest) = self.recent.pop_front() else { break };
+                    self.pages.remove(&oldest);
+                }
+            }
+            Err(error) => self.index = Some(Err(error)),
+        }
+    }
+
+    fn touch(&mut self, page: u64) {
+        self.recent.retain(|p| *p != page);
+        self.recent.push_back(page);
+    }
+
+    /// Pages in the cache now (for tests of its bound).
+    #[cfg(test)]
+    pub fn cached_pages(&self) -> Vec<u64> {
+        self.pages.keys().copied().collect()
+    }
+
+    pub fn ui(&mut self, ui: &mut Ui, requests: &mut Vec<LoadRequest>) -> Option<BrowseAction> {
+        let mut action = None;
+        ui.horizontal(|ui| {
+            ui.label("Table");
+            let mut picked = None;
+            egui::ComboBox::from_id_salt("browse-table")
+                .selected_text(self.table.clone().unwrap_or_else(|| "choose a table".into()))
+                .width(260.0)
+                .show_ui(ui, |ui| {
+                    for table in &self.tables {
+                        let label = format!("{} ({} rows)", table.name, thousands(table.rows));
+                        if ui
+                            .selectable_label(self.table.as_deref() == Some(table.name.as_str()), label)
+                            .clicked()
+                        {
+                            picked = Some(table.name.clone());
+                        }
+                    }
+                })
+                .response
+                .accessible_name("browse table");
+            if let Some(name) = picked {
+                self.select_table(&name);
+            }
+        });
+        if self.tables.is_empty() {
+            ui.label("There are no tables yet. Import a file first.");
+            return None;
+        }
+        let table = self
+            .tables
+            .iter()
+            .find(|table| Some(&table.name) == self.table.as_ref())
+            .cloned()?;
+        self.filters.ui(ui, "browse", &table.columns);
+        if let Some(request) = self.index_request() {
+            requests.push(request);
+        }
+        let index = match &self.index {
+            Some(Ok(index)) if index.query.table == table.name => index.clone(),
+            Some(Err(error)) => {
+                ui.label(RichText::new(error).color(egui::Color32::from_rgb(220, 70, 60)));
+                return None;
+            }
+            _ => {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.label("Indexing pages…");
+                });
+                return None;
+            }
+        };
+        let total = index.rows_matching;
+        ui.horizontal(|ui| {
+            ui.strong(format!("{} matching rows", thousands(total)));
+            if self.queried.as_ref() != Some(&index.query) {
+                ui.spinner();
+            }
+            if ui.button("Top").clicked() {
+                self.scroll_to_row = Some(0);
+            }
+            if ui.button("Bottom").clicked() {
+                self.scroll_to_row = Some(total.saturating_sub(1) as usize);
+            }
+            ui.label(RichText::new("click a header to sort · double-click a cell to copy it").weak());
+        });
+        action = self.table_ui(ui, &index, requests).or(action);
+        action
+    }
+
+    fn table_ui(
+        &mut self,
+        ui: &mut Ui,
+        index: &Arc<PageIndex>,
+        requests: &mut Vec<LoadRequest>,
+    ) -> Option<BrowseAction> {
+        let mut action = None;
+        let mut wanted = Vec::new();
+        let mut shown = Vec::new();
+        let mut sort_clicked = None;
+        let mut builder = TableBuilder::new(ui)
+            .id_salt(("browse", &index.query.table))
+            .striped(true)
+            .column(Column::auto().at_least(60.0))
+            .columns(Column::initial(130.0).clip(true).resizable(true), index.columns.len());
+        if let Some(row) = self.scroll_to_row.take() {
+            builder = builder.scroll_to_row(row, Some(egui::Align::Center));
+        }
+        builder
+            .header(22.0, |mut header| {
+                header.col(|ui| {
+                    ui.strong("#");
+                });
+                for (name, data_type) in &index.columns {
+                    header.col(|ui| {
+                        let arrow = match &self.sort {
+                            Some(order) if &order.column == name => {
+                                if order.descending {
+                                    " (desc)"
+                                } else {
+                                    " (asc)"
+                                }
+                            }
+                            _ => "",
+                        };
+                        if ui
+                            .button(RichText::new(format!("{name}{arrow}")).strong())
+                            .on_hover_text(format!("{data_type} · click to sort"))
+                            .clicked()
+                        {
+                            sort_clicked = Some(name.clone());
+                        }
+                    });
+                }
+            })
+            .body(|body| {
+                body.rows(18.0, index.rows_matching as usize, |mut row| {
+                    let position = row.index() as u64;
+                    let page = position / BROWSE_PAGE_ROWS;
+                    let Some(stored) = self
+                        .pages
+                        .get(&page)
+                        .and_then(|rows| rows.get((position % BROWSE_PAGE_ROWS) as usize))
+                    else {
+                        wanted.push(page);
+                        row.col(|ui| {
+                            ui.label(RichText::new("…").weak());
+                        });
+                        return;
+                    };
+                    shown.push(page);
+                    row.col(|ui| {
+                        ui.label(RichText::new(thousands(position + 1)).weak());
+                    });
+                    for value in &stored.values {
+                        row.col(|ui| {
+                            let label = match value {
+                                Some(text) => ui.add(egui::Label::new(text.as_str()).sense(egui::Sense::click())),
+                                None => ui.add(
+                                    egui::Label::new(RichText::new("NULL").weak().italics())
+                                        .sense(egui::Sense::click()),
+                                ),
+                            };
+                            if label.double_clicked() {
+                                let text = value.clone().unwrap_or_default();
+                                ui.ctx().copy_text(text.clone());
+                                action = Some(BrowseAction::Copied(text));
+                            }
+                        });
+                    }
+                });
+            });
+        if let Some(column) = sort_clicked {
+            // The new index is asked for at the next frame; make sure there is one.
+            ui.ctx().request_repaint();
+            // Ascending, then descending, then table order.
+            self.sort = match self.sort.take() {
+                Some(order) if order.column == column && !order.descending => Some(OrderBy {
+                    column,
+                    descending: true,
+                }),
+                Some(order) if order.column == column => None,
+                _ => Some(OrderBy {
+                    column,
+                    descending: false,
+                }),
+            };
+        }
+        wanted.dedup();
+        for page in wanted {
+            if self.pending.len() >= MAX_PENDING_PAGES {
+                break;
+            }
+            if self.pending.insert(page) {
+                requests.push(LoadRequest::BrowsePage {
+                    generation: self.index_generation,
+                    index: index.clone(),
+                    page,
+                });
+            }
+        }
+        shown.dedup();
+        for page in shown {
+            self.touch(page);
+        }
+        action
+    }
+}
+
+#[cfg(test)]
+mod unit_tests {
+    use super::*;
+
+    #[test]
+    fn the_page_cache_keeps_its_bound_and_drops_pages_of_an_old_query() {
+        let mut view = BrowseView::default();
+        view.set_tables(vec![TableInfo {
+            name: "t".into(),
+            columns: vec![("id".into(), "BIGINT".into())],
+            rows: 1_000_000,
+        }]);
+        view.select_table("t");
+        assert!(view.index_request().is_some());
+        assert!(view.index_request().is_none(), "the same query is not asked for twice");
+        view.set_index(view.generation, Err("not needed here".into()));
+        for page in 0..100 {
+            view.add_page(view.generation, page, Ok(Vec::new()));
+            assert!(view.pages.len() <= MAX_CACHED_PAGES);
+        }
+        view.add_page(view.generation - 1, 500, Ok(Vec::new()));
+        assert!(!view.pages.contains_key(&500));
+        assert_eq!(view.recent.len(), view.pages.len());
+    }
+}

@@ -1,0 +1,465 @@
+//! The Export view: pick a table, its columns and filter fields, see how many rows match and the
+//! first of them, choose the output, and start an export job.
+
+use std::path::PathBuf;
+
+use egui::{Color32, RichText, Ui};
+use egui_extras::{Column, TableBuilder};
+use sluice::export::{ExportFormat, ExportPreview, ExportRequest, OrderBy};
+use sluice::store::TableInfo;
+
+use super::filter_builder::FilterBuilder;
+use crate::format::thousands;
+
+/// The kinds of output the view offers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OutputKind {
+    #[default]
+    Csv,
+    GzipCsv,
+    Chunks,
+    Parquet,
+}
+
+impl OutputKind {
+    const ALL: [OutputKind; 4] = [Self::Csv, Self::GzipCsv, Self::Chunks, Self::Parquet];
+
+    fn label(&self) -> &'static str {
+        match self {
+            Self::Csv => "CSV",
+            Self::GzipCsv => "gzip CSV",
+            Self::Chunks => "CSV chunks",
+            Self::Parquet => "Parquet",
+        }
+    }
+
+    pub fn extension(&self) -> &'static str {
+        match self {
+            Self::Csv | Self::Chunks => "csv",
+            Self::GzipCsv => "csv.gz",
+            Self::Parquet => "parquet",
+        }
+    }
+}
+
+/// What the user asked for in the Export view this frame.
+pub enum ExportAction {
+    ChooseDestination(String),
+    Start(Box<ExportRequest>),
+}
+
+/// A column of the chosen table and whether it is exported.
+#[derive(Clone, Debug, PartialEq)]
+struct ColumnChoice {
+    name: String,
+    data_type: String,
+    included: bool,
+}
+
+#[derive(Default)]
+pub struct ExportView {
+    tables: Vec<TableInfo>,
+    table: Option<String>,
+    columns: Vec<ColumnChoice>,
+    pub filters: FilterBuilder,
+    order_by: Option<String>,
+    descending: bool,
+    output: OutputKind,
+    chunk_rows: u64,
+    delimiter: u8,
+    header: bool,
+    formula_guard: bool,
+    destination: Option<PathBuf>,
+    /// The preview answered last, and for which request generation.
+    preview: Option<Result<ExportPreview, String>>,
+    preview_generation: u64,
+    /// The generation of the preview shown.
+    answered_generation: u64,
+    /// What the current preview (or the one on its way) was asked for.
+    previewed: Option<ExportRequest>,
+}
+
+impl ExportView {
+    pub fn set_tables(&mut self, tables: Vec<TableInfo>) {
+        self.tables = tables;
+        let still_there = self
+            .table
+            .as_ref()
+            .is_some_and(|name| self.tables.iter().any(|table| &table.name == name));
+        if !still_there {
+            self.table = None;
+            self.columns.clear();
+        }
+        // A job may have changed the table's rows: read the preview again.
+        self.previewed = None;
+    }
+
+    pub fn select_table(&mut self, name: &str) {
+        let Some(table) = self.tables.iter().find(|table| table.name == name) else {
+            return;
+        };
+        self.table = Some(table.name.clone());
+        self.columns = table
+            .columns
+            .iter()
+            .map(|(name, data_type)| ColumnChoice {
+                name: name.clone(),
+                data_type: data_type.clone(),
+                included: true,
+            })
+            .collect();
+        let columns = table.columns.clone();
+        self.filters.keep_columns(&columns);
+        self.order_by = None;
+        self.preview = None;
+        self.previewed = None;
+    }
+
+    /// Sets where the export goes (from the save dialog, or a test).
+    pub fn set_destination(&mut self, path: PathBuf) {
+        self.destination = Some(path);
+    }
+
+    /// Takes a preview if it answers the latest request.
+    pub fn set_preview(&mut self, generation: u64, result: Result<ExportPreview, String>) {
+        if generation == self.preview_generation {
+            self.preview = Some(result);
+            self.answered_generation = generation;
+        }
+    }
+
+    /// The export as set up, without its destination when none is chosen yet.
+    fn request(&self) -> Option<ExportRequest> {
+        let table = self.table.clone()?;
+        let out = self.destination.clone().unwrap_or_default();
+        let mut request = ExportRequest::new(table, out);
+        request.filters = self.filters.filters();
+        let included: Vec<String> = self
+            .columns
+            .iter()
+            .filter(|column| column.included)
+            .map(|column| column.name.clone())
+            .collect();
+        if included.is_empty() {
+            return None;
+        }
+        // All columns in table order is the engine's default; say nothing then.
+        let table_order: Vec<&String> = self
+            .tables
+            .iter()
+            .find(|table| table.name == request.table)
+            .map(|table| table.columns.iter().map(|(name, _)| name).collect())
+            .unwrap_or_default();
+        let all_in_order = included.iter().eq(table_order.iter().copied());
+        request.columns = if all_in_order { Vec::new() } else { included };
+        request.order_by = self.order_by.clone().map(|column| OrderBy {
+            column,
+            descending: self.descending,
+        });
+        match self.output {
+            OutputKind::Csv => {}
+            OutputKind::GzipCsv => request.gzip_level = Some(6),
+            OutputKind::Chunks => request.chunk_rows = Some(self.chunk_rows.max(1)),
+            OutputKind::Parquet => request.format = ExportFormat::Parquet,
+        }
+        request.delimiter = self.delimiter;
+        request.header = self.header;
+        request.formula_guard = self.formula_guard;
+        Some(request)
+    }
+
+    /// A new preview request when what the preview depends on changed since the last one.
+    pub fn preview_request(&mut self) -> Option<(u64, ExportRequest)> {
+        let mut request = self.request()?;
+        request.out = PathBuf::new();
+        let unchanged = self.previewed.as_ref().is_some_and(|previous| {
+            previous.table == request.table
+                && previous.filters == request.filters
+                && previous.columns == request.columns
+                && previous.order_by == request.order_by
+        });
+        if unchanged {
+            return None;
+        }
+        self.preview_generation += 1;
+        self.previewed = Some(request.clone());
+        Some((self.preview_generation, request))
+    }
+
+    pub fn ui(&mut self, ui: &mut Ui) -> Option<ExportAction> {
+        if self.chunk_rows == 0 {
+            self.chunk_rows = 1_000_000;
+            self.delimiter = b',';
+            self.header = true;
+        }
+        let mut action = None;
+        ui.horizontal(|ui| {
+            ui.label("Table");
+            let shown = self.table.clone().unwrap_or_else(|| "choose a table".into());
+            let mut picked = None;
+            egui::ComboBox::from_id_salt("export-table")
+                .selected_text(shown)
+                .width(260.0)
+                .show_ui(ui, |ui| {
+                    for table in &self.tables {
+                        let label = format!("{} ({} rows)", table.name, thousands(table.rows));
+                        if ui
+                            .selectable_label(self.table.as_deref() == Some(table.name.as_str()), label)
+                            .clicked()
+                        {
+                            picked = Some(table.name.clone());
+                        }
+                    }
+                })
+                .response
+                .accessible_name("export table");
+            if let Some(name) = picked {
+                self.select_table(&name);
+            }
+        });
+        if self.tables.is_empty() {
+            ui.label("There are no tables yet. Import a file first.");
+            return None;
+        }
+        self.table.as_ref()?;
+        egui::Panel::bottom("export-output").show(ui, |ui| {
+            action = self.output_ui(ui);
+        });
+        egui::ScrollArea::vertical().id_salt("export-scroll").show(ui, |ui| {
+            ui.columns(2, |halves| {
+                halves[0].heading("Columns");
+                self.columns_ui(&mut halves[0]);
+                halves[1].heading("Filters");
+                let columns: Vec<(String, String)> = self
+                    .columns
+                    .iter()
+                    .map(|column| (column.name.clone(), column.data_type.clone()))
+                    .collect();
+                self.filters.ui(&mut halves[1], "export", &columns);
+                halves[1].add_space(6.0);
+                self.order_ui(&mut halves[1]);
+            });
+            ui.separator();
+            self.preview_ui(ui);
+        });
+        action
+    }
+
+    fn columns_ui(&mut self, ui: &mut Ui) {
+        let mut moved = None;
+        let count = self.columns.len();
+        for (index, column) in self.columns.iter_mut().enumerate() {
+            ui.horizontal(|ui| {
+                ui.checkbox(&mut column.included, format!("{} ({})", column.name, column.data_type));
+                if ui
+                    .add_enabled(index > 0, egui::Button::new("up").small())
+                    .accessible_name(format!("move {} up", column.name))
+                    .clicked()
+                {
+                    moved = Some((index, index - 1));
+                }
+                if ui
+                    .add_enabled(index + 1 < count, egui::Button::new("down").small())
+                    .accessible_name(format!("move {} down", column.name))
+                    .clicked()
+                {
+                    moved = Some((index, index + 1));
+                }
+            });
+        }
+        if let Some((from, to)) = moved {
+            self.columns.swap(from, to);
+        }
+    }
+
+    fn order_ui(&mut self, ui: &mut Ui) {
+        ui.horizontal(|ui| {
+            ui.label("Order by");
+            egui::ComboBox::from_id_salt("export-order")
+                .selected_text(self.order_by.clone().unwrap_or_else(|| "table order".into()))
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut self.order_by, None, "table order");
+                    for column in &self.columns {
+                        ui.selectable_value(&mut self.order_by, Some(column.name.clone()), &column.name);
+                    }
+                })
+                .response
+                .accessible_name("order by");
+            if self.order_by.is_some() {
+                ui.checkbox(&mut self.descending, "descending");
+            }
+        });
+    }
+
+    fn preview_ui(&self, ui: &mut Ui) {
+        match &self.preview {
+            None => {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.label("Counting matching rows…");
+                });
+            }
+            Some(Err(error)) => {
+                ui.label(RichText::new(error).color(Color32::from_rgb(220, 70, 60)));
+            }
+            Some(Ok(preview)) => {
+                ui.horizontal(|ui| {
+                    ui.heading(format!("{} matching rows", thousands(preview.rows_matching)));
+                    // The numbers shown are for the filters as they were; newer ones are on their way.
+                    if self.answered_generation < self.preview_generation {
+                        ui.spinner();
+                    }
+                    ui.label(RichText::new(format!("first {} shown", preview.rows.len())).weak());
+                });
+                preview_table(ui, preview);
+            }
+        }
+    }
+
+    fn output_ui(&mut self, ui: &mut Ui) -> Option<ExportAction> {
+        let mut action = None;
+        ui.horizontal_wrapped(|ui| {
+            ui.label("Format");
+            for kind in OutputKind::ALL {
+                ui.selectable_value(&mut self.output, kind, kind.label());
+            }
+            if self.output == OutputKind::Chunks {
+                let label = ui.label("rows per file");
+                ui.add(egui::DragValue::new(&mut self.chunk_rows).range(1..=100_000_000))
+                    .labelled_by(label.id);
+            }
+        });
+        if self.output != OutputKind::Parquet {
+            ui.horizontal_wrapped(|ui| {
+                egui::ComboBox::from_label("delimiter")
+                    .selected_text(delimiter_label(self.delimiter))
+                    .show_ui(ui, |ui| {
+                        for delimiter in [b',', b';', b'\t', b'|'] {
+                            ui.selectable_value(&mut self.delimiter, delimiter, delimiter_label(delimiter));
+                        }
+                    });
+                ui.checkbox(&mut self.header, "header row");
+                ui.checkbox(&mut self.formula_guard, "formula guard");
+                ui.label(
+                    RichText::new(
+                        "prefixes values starting with = + - @ with ' so a spreadsheet shows them instead of running them",
+                    )
+                    .weak(),
+                );
+            });
+        }
+        ui.horizontal(|ui| {
+            let shown = self
+                .destination
+                .as_ref()
+                .map_or_else(|| "no file chosen".to_string(), |path| path.display().to_string());
+            if ui.button("Destination…").clicked() {
+                let suggested = format!(
+                    "{}.{}",
+                    self.table.clone().unwrap_or_else(|| "export".into()),
+                    self.output.extension()
+                );
+                action = Some(ExportAction::ChooseDestination(suggested));
+            }
+            ui.label(shown);
+            let ready = self.request().filter(|_| self.destination.is_some());
+            let start = ui.add_enabled(
+                ready.is_some(),
+                egui::Button::new(RichText::new("Start export").strong()),
+            );
+            if start.clicked()
+                && let Some(request) = ready
+            {
+                action = Some(ExportAction::Start(Box::new(request)));
+            }
+        });
+        action
+    }
+}
+
+fn preview_table(ui: &mut Ui, preview: &ExportPreview) {
+    TableBuilder::new(ui)
+        .id_salt("export-preview")
+        .striped(true)
+        .vscroll(false)
+        .columns(Column::auto().at_least(60.0).clip(true), preview.columns.len())
+        .header(20.0, |mut header| {
+            for name in &preview.columns {
+                header.col(|ui| {
+                    ui.strong(name);
+                });
+            }
+        })
+        .body(|body| {
+            body.rows(18.0, preview.rows.len(), |mut row| {
+                let values = &preview.rows[row.index()];
+                for value in values {
+                    row.col(|ui| match value {
+                        Some(text) => {
+                            ui.label(text);
+                        }
+                        None => {
+                            ui.label(RichText::new("NULL").weak().italics());
+                        }
+                    });
+                }
+            });
+        });
+}
+
+fn delimiter_label(delimiter: u8) -> String {
+    match delimiter {
+        b'\t' => "tab".into(),
+        other => char::from(other).to_string(),
+    }
+}
+
+#[cfg(test)]
+mod unit_tests {
+    use super::*;
+    use crate::app::filter_builder::FilterRow;
+    use sluice::export::FilterOp;
+
+    fn view() -> ExportView {
+        let mut view = ExportView::default();
+        view.set_tables(vec![TableInfo {
+            name: "people".into(),
+            columns: vec![("id".into(), "BIGINT".into()), ("name".into(), "VARCHAR".into())],
+            rows: 10,
+        }]);
+        view.select_table("people");
+        view
+    }
+
+    #[test]
+    fn a_preview_is_asked_for_once_per_change_and_only_the_latest_is_kept() {
+        let mut view = view();
+        let (first, _) = view.preview_request().unwrap();
+        assert!(view.preview_request().is_none(), "nothing changed");
+        view.filters.rows.push(FilterRow {
+            column: "id".into(),
+            op: Some(FilterOp::Gt),
+            value: "3".into(),
+        });
+        let (second, request) = view.preview_request().unwrap();
+        assert_eq!(request.filters.len(), 1);
+        view.set_preview(first, Err("old".into()));
+        assert!(view.preview.is_none(), "an answer to an older request is dropped");
+        view.set_preview(second, Err("new".into()));
+        assert_eq!(view.preview, Some(Err("new".into())));
+    }
+
+    #[test]
+    fn the_request_follows_the_choices() {
+        let mut view = view();
+        view.columns.swap(0, 1);
+        view.output = OutputKind::Chunks;
+        view.chunk_rows = 5;
+        view.set_destination(PathBuf::from("/tmp/out.csv"));
+        let request = view.request().unwrap();
+        assert_eq!(request.columns, vec!["name".to_string(), "id".to_string()]);
+        assert_eq!(request.chunk_rows, Some(5));
+        view.columns[1].included = false;
+        assert_eq!(view.request().unwrap().columns, vec!["name".to_string()]);
+    }
+}

@@ -1,0 +1,186 @@
+//! The Memory view: process and DuckDB memory now, their last ten minutes on a plot with job
+//! starts and ends marked, and the settings that bound them.
+
+use egui::{Color32, RichText, Ui};
+use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoints, VLine};
+use sluice::memory::MemoryHistory;
+
+use super::jobs_view::JobsView;
+use super::settings::Settings;
+use crate::format::mebibytes;
+
+/// How far back the plot looks.
+const WINDOW_SECS: f64 = 600.0;
+
+/// What the user asked for in the Memory view this frame.
+pub enum MemoryAction {
+    ApplyMemoryLimit(String),
+}
+
+/// DuckDB's memory limit as DuckDB reports it ("1.5 GiB"), read once and after each change.
+#[derive(Default)]
+pub struct MemoryView {
+    pub duckdb_limit: Option<String>,
+}
+
+impl MemoryView {
+    pub fn ui(
+        &mut self,
+        ui: &mut Ui,
+        memory: &MemoryHistory,
+        jobs: &JobsView,
+        settings: &mut Settings,
+    ) -> Option<MemoryAction> {
+        let mut action = None;
+        let latest = memory.latest().copied().unwrap_or_default();
+        ui.heading("Memory");
+        egui::Grid::new("memory-gauges")
+            .num_columns(3)
+            .spacing([12.0, 6.0])
+            .show(ui, |ui| {
+                let peak = memory.samples().filter_map(|s| s.rss_bytes).max().unwrap_or(0);
+                ui.label("Process (RSS)");
+                ui.strong(latest.rss_bytes.map_or_else(|| "–".into(), mebibytes));
+                let fraction = latest.rss_bytes.unwrap_or(0) as f32 / peak.max(1) as f32;
+                ui.add(
+                    egui::ProgressBar::new(fraction)
+                        .desired_width(260.0)
+                        .text(format!("peak {}", mebibytes(peak))),
+                );
+                ui.end_row();
+
+                ui.label("DuckDB");
+                ui.strong(latest.duckdb_bytes.map_or_else(|| "–".into(), mebibytes));
+                let limit_bytes = self.duckdb_limit.as_deref().and_then(parse_size);
+                match (latest.duckdb_bytes, limit_bytes) {
+                    (Some(used), Some(limit)) if limit > 0 => {
+                        ui.add(
+                            egui::ProgressBar::new(used as f32 / limit as f32)
+                                .desired_width(260.0)
+                                .text(format!(
+                                    "of its limit {}",
+                                    self.duckdb_limit.clone().unwrap_or_default()
+                                )),
+                        );
+                    }
+                    _ => {
+                        ui.label(RichText::new("limit unknown").weak());
+                    }
+                }
+                ui.end_row();
+            });
+        ui.add_space(6.0);
+        history_plot(ui, memory, jobs, latest.at_ms);
+        ui.add_space(6.0);
+        ui.horizontal(|ui| {
+            let label = ui.label("DuckDB memory limit");
+            ui.add(
+                egui::TextEdit::singleline(&mut settings.memory_limit)
+                    .hint_text("such as 1GB")
+                    .desired_width(100.0),
+            )
+            .labelled_by(label.id);
+            if ui
+                .add_enabled(settings.memory_limit().is_some(), egui::Button::new("Apply now"))
+                .on_hover_text("DuckDB evicts cached blocks down to the new limit; it is also kept for the next start")
+                .clicked()
+                && let Some(limit) = settings.memory_limit()
+            {
+                action = Some(MemoryAction::ApplyMemoryLimit(limit));
+            }
+            ui.separator();
+            let label = ui.label("Workers");
+            ui.add(egui::DragValue::new(&mut settings.workers).range(1..=16))
+                .labelled_by(label.id)
+                .on_hover_text("Jobs that run at once, from the next start");
+        });
+        action
+    }
+}
+
+fn history_plot(ui: &mut Ui, memory: &MemoryHistory, jobs: &JobsView, now_ms: i64) {
+    let seconds_ago = |at_ms: i64| (at_ms - now_ms) as f64 / 1000.0;
+    let in_window = |at_ms: i64| seconds_ago(at_ms) >= -WINDOW_SECS;
+    let mib = |bytes: u64| bytes as f64 / (1024.0 * 1024.0);
+    let rss: PlotPoints = memory
+        .samples()
+        .filter(|s| in_window(s.at_ms))
+        .filter_map(|s| s.rss_bytes.map(|bytes| [seconds_ago(s.at_ms), mib(bytes)]))
+        .collect();
+    let duckdb: PlotPoints = memory
+        .samples()
+        .filter(|s| in_window(s.at_ms))
+        .filter_map(|s| s.duckdb_bytes.map(|bytes| [seconds_ago(s.at_ms), mib(bytes)]))
+        .collect();
+    Plot::new("memory-history")
+        .height((ui.available_height() - 40.0).max(160.0))
+        .legend(Legend::default())
+        .x_axis_label("seconds ago")
+        .y_axis_label("MiB")
+        .include_y(0.0)
+        .include_x(-60.0)
+        .include_x(0.0)
+        .allow_scroll(false)
+        .show(ui, |plot| {
+            plot.line(
+                Line::new("process", rss)
+                    .color(Color32::from_rgb(80, 160, 230))
+                    .width(2.0),
+            );
+            plot.line(
+                Line::new("DuckDB", duckdb)
+                    .color(Color32::from_rgb(230, 160, 0))
+                    .width(2.0),
+            );
+            for (started, finished) in jobs.time_spans() {
+                if let Some(started) = started.filter(|at| in_window(*at)) {
+                    plot.vline(
+                        VLine::new("job start", seconds_ago(started))
+                            .color(Color32::from_rgb(60, 170, 90))
+                            .style(LineStyle::dashed_loose()),
+                    );
+                }
+                if let Some(finished) = finished.filter(|at| in_window(*at)) {
+                    plot.vline(
+                        VLine::new("job end", seconds_ago(finished))
+                            .color(Color32::from_rgb(150, 150, 150))
+                            .style(LineStyle::dashed_loose()),
+                    );
+                }
+            }
+        });
+}
+
+/// Bytes in a size as DuckDB writes it: "953.6 MiB", "1.0 GiB", "512MB".
+pub fn parse_size(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.parse().ok()?;
+    let multiplier: f64 = match unit.trim().to_ascii_uppercase().as_str() {
+        "B" | "BYTES" => 1.0,
+        "KB" => 1e3,
+        "MB" => 1e6,
+        "GB" => 1e9,
+        "TB" => 1e12,
+        "KIB" => 1024.0,
+        "MIB" => 1024.0 * 1024.0,
+        "GIB" => 1024.0 * 1024.0 * 1024.0,
+        "TIB" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        _ => return None,
+    };
+    Some((number * multiplier) as u64)
+}
+
+#[cfg(test)]
+mod unit_tests {
+    use super::*;
+
+    #[test]
+    fn reads_sizes_as_duckdb_writes_them() {
+        assert_eq!(parse_size("1.0 GiB"), Some(1 << 30));
+        assert_eq!(parse_size("512MB"), Some(512_000_000));
+        assert_eq!(parse_size("953.6 MiB"), Some((953.6 * 1048576.0) as u64));
+        assert_eq!(parse_size("lots"), None);
+    }
+}
