@@ -198,26 +198,12 @@ pub fn read_page(conn: &Connection, index: &PageIndex, page: u64) -> Result<Vec<
         .iter()
         .map(|value| Box::new(value.clone()) as Box<dyn ToSql>)
         .collect();
-    let from_start = match (&resolved.sort, &start.sort_value) {
-        (None, _) => {
-            params.push(Box::new(start.rowid));
-            "rowid >= ?".to_string()
-        }
-        (Some((column, _, _)), None) => {
-            params.push(Box::new(start.rowid));
-            format!("({column} IS NULL AND rowid >= ?)")
-        }
-        (Some((column, data_type, descending)), Some(value)) => {
-            params.push(Box::new(value.clone()));
-            params.push(Box::new(value.clone()));
-            params.push(Box::new(start.rowid));
-            let beyond = if *descending { "<" } else { ">" };
-            let start_value = format!("CAST(? AS {data_type})");
-            format!(
-                "({column} {beyond} {start_value} OR {column} IS NULL OR ({column} = {start_value} AND rowid >= ?))"
-            )
-        }
-    };
+    let mut range = at_or_after(&resolved, start, &mut params);
+    // Bounding the page by the next one's start too keeps DuckDB from sorting everything after
+    // this page just to take its first rows (which made a page of a sorted 10M-row table 0.5 s).
+    if let Some(next) = index.starts.get(page as usize + 1) {
+        range = format!("{range} AND {}", before(&resolved, next, &mut params));
+    }
     let values: Vec<String> = resolved
         .columns
         .iter()
@@ -227,7 +213,7 @@ pub fn read_page(conn: &Connection, index: &PageIndex, page: u64) -> Result<Vec<
         "SELECT rowid, {values} FROM {table}{where_sql} ORDER BY {order} LIMIT {limit}",
         values = values.join(", "),
         table = resolved.table_sql,
-        where_sql = resolved.where_with(&from_start),
+        where_sql = resolved.where_with(&range),
         order = resolved.order_sql(),
         limit = index.page_rows,
     );
@@ -246,6 +232,50 @@ pub fn read_page(conn: &Connection, index: &PageIndex, page: u64) -> Result<Vec<
         .collect::<Result<Vec<_>, _>>()
         .map_err(database("reading a page"))?;
     Ok(rows)
+}
+
+/// Rows at `start` or after it in the index's order (NULLs of the sort column come last).
+fn at_or_after(resolved: &Resolved, start: &PageStart, params: &mut Vec<Box<dyn ToSql>>) -> String {
+    match (&resolved.sort, &start.sort_value) {
+        (None, _) => {
+            params.push(Box::new(start.rowid));
+            "rowid >= ?".to_string()
+        }
+        (Some((column, _, _)), None) => {
+            params.push(Box::new(start.rowid));
+            format!("({column} IS NULL AND rowid >= ?)")
+        }
+        (Some((column, data_type, descending)), Some(value)) => {
+            params.push(Box::new(value.clone()));
+            params.push(Box::new(value.clone()));
+            params.push(Box::new(start.rowid));
+            let beyond = if *descending { "<" } else { ">" };
+            let value = format!("CAST(? AS {data_type})");
+            format!("({column} {beyond} {value} OR {column} IS NULL OR ({column} = {value} AND rowid >= ?))")
+        }
+    }
+}
+
+/// Rows before `start` in the index's order.
+fn before(resolved: &Resolved, start: &PageStart, params: &mut Vec<Box<dyn ToSql>>) -> String {
+    match (&resolved.sort, &start.sort_value) {
+        (None, _) => {
+            params.push(Box::new(start.rowid));
+            "rowid < ?".to_string()
+        }
+        (Some((column, _, _)), None) => {
+            params.push(Box::new(start.rowid));
+            format!("({column} IS NOT NULL OR rowid < ?)")
+        }
+        (Some((column, data_type, descending)), Some(value)) => {
+            params.push(Box::new(value.clone()));
+            params.push(Box::new(value.clone()));
+            params.push(Box::new(start.rowid));
+            let ahead = if *descending { ">" } else { "<" };
+            let value = format!("CAST(? AS {data_type})");
+            format!("({column} {ahead} {value} OR ({column} = {value} AND rowid < ?))")
+        }
+    }
 }
 
 #[cfg(test)]
