@@ -244,7 +244,7 @@ impl FailedView {
             .striped(true)
             .column(Column::exact(24.0))
             .column(Column::auto().at_least(50.0))
-            .column(Column::exact(44.0))
+            .column(Column::exact(54.0))
             .column(Column::initial(300.0).clip(true).resizable(true))
             .columns(Column::initial(110.0).clip(true).resizable(true), field_count)
             .header(20.0, |mut header| {
@@ -332,8 +332,13 @@ impl FailedView {
                         Some(fields) => {
                             for (field, value) in fields.iter_mut().enumerate().take(field_count) {
                                 let name = self.columns.get(field).cloned().unwrap_or_default();
+                                let failing = stored.problems.iter().any(|p| p.field_index == Some(field as i64));
                                 row.col(|ui| {
-                                    let edit = egui::TextEdit::singleline(value).desired_width(f32::INFINITY);
+                                    let mut edit = egui::TextEdit::singleline(value).desired_width(f32::INFINITY);
+                                    // The fields that failed stay marked while they are fixed.
+                                    if failing {
+                                        edit = edit.background_color(FAILING_CELL);
+                                    }
                                     ui.add(edit).accessible_name(format!("line {} {name}", stored.line));
                                 });
                             }
@@ -343,6 +348,11 @@ impl FailedView {
                                 let value = stored.fields.get(field).map(String::as_str).unwrap_or_default();
                                 let problem = stored.problems.iter().find(|p| p.field_index == Some(field as i64));
                                 row.col(|ui| match problem {
+                                    // An empty failing cell still shows where the problem is.
+                                    Some(problem) if value.is_empty() => {
+                                        ui.label(RichText::new("(empty)").italics().background_color(FAILING_CELL))
+                                            .on_hover_text(&problem.message);
+                                    }
                                     Some(problem) => {
                                         ui.label(RichText::new(value).background_color(FAILING_CELL))
                                             .on_hover_text(&problem.message);

@@ -100,7 +100,9 @@ impl MemoryView {
 
 fn history_plot(ui: &mut Ui, memory: &MemoryHistory, jobs: &JobsView, now_ms: i64) {
     let seconds_ago = |at_ms: i64| (at_ms - now_ms) as f64 / 1000.0;
-    let in_window = |at_ms: i64| seconds_ago(at_ms) >= -WINDOW_SECS;
+    // Job marks from before the first sample (earlier runs) would only stretch the time axis.
+    let first_sample_ms = memory.samples().map(|s| s.at_ms).min().unwrap_or(now_ms);
+    let in_window = |at_ms: i64| seconds_ago(at_ms) >= -WINDOW_SECS && at_ms >= first_sample_ms;
     let mib = |bytes: u64| bytes as f64 / (1024.0 * 1024.0);
     let rss: PlotPoints = memory
         .samples()
