@@ -14,6 +14,7 @@ mod jobs_view;
 mod loader;
 mod memory_view;
 mod settings;
+mod startup_error;
 mod status_bar;
 #[cfg(test)]
 mod tests;
@@ -553,11 +554,13 @@ pub fn run(db_path: Option<PathBuf>, files: Vec<PathBuf>) -> anyhow::Result<()> 
         "Sluice",
         options,
         Box::new(|cc| match SluiceApp::new(&cc.egui_ctx, cc.storage, db_path, files) {
-            Ok(app) => Ok(Box::new(app)),
+            Ok(app) => Ok(Box::new(app) as Box<dyn eframe::App>),
             Err(error) => {
-                let message = error.to_string();
+                // Said in the window (a person may have started Sluice from a launcher) and, on
+                // exit, on the terminal too.
+                let message = format!("{error:#}");
                 failure = Some(error);
-                Err(message.into())
+                Ok(Box::new(startup_error::StartupError { message }))
             }
         }),
     );
