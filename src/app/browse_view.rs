@@ -13,6 +13,7 @@ use sluice::store::TableInfo;
 
 use super::filter_builder::FilterBuilder;
 use super::loader::{BROWSE_PAGE_ROWS, LoadRequest};
+use super::table_picker::table_picker;
 use crate::format::thousands;
 
 /// Pages kept in memory at most; the least recently used goes first.
@@ -121,32 +122,8 @@ impl BrowseView {
 
     pub fn ui(&mut self, ui: &mut Ui, requests: &mut Vec<LoadRequest>) -> Option<BrowseAction> {
         let mut action = None;
-        ui.horizontal(|ui| {
-            ui.label("Table");
-            let mut picked = None;
-            egui::ComboBox::from_id_salt("browse-table")
-                .selected_text(self.table.clone().unwrap_or_else(|| "choose a table".into()))
-                .width(260.0)
-                .show_ui(ui, |ui| {
-                    for table in &self.tables {
-                        let label = format!("{} ({} rows)", table.name, thousands(table.rows));
-                        if ui
-                            .selectable_label(self.table.as_deref() == Some(table.name.as_str()), label)
-                            .clicked()
-                        {
-                            picked = Some(table.name.clone());
-                        }
-                    }
-                })
-                .response
-                .accessible_name("browse table");
-            if let Some(name) = picked {
-                self.select_table(&name);
-            }
-        });
-        if self.tables.is_empty() {
-            ui.label("There are no tables yet. Import a file first.");
-            return None;
+        if let Some(name) = table_picker(ui, "browse table", &self.tables, self.table.as_deref()) {
+            self.select_table(&name);
         }
         let table = self
             .tables

@@ -9,6 +9,7 @@ use sluice::export::{ExportFormat, ExportPreview, ExportRequest, OrderBy};
 use sluice::store::TableInfo;
 
 use super::filter_builder::FilterBuilder;
+use super::table_picker::table_picker;
 use crate::format::thousands;
 
 /// The kinds of output the view offers.
@@ -193,33 +194,8 @@ impl ExportView {
             self.header = true;
         }
         let mut action = None;
-        ui.horizontal(|ui| {
-            ui.label("Table");
-            let shown = self.table.clone().unwrap_or_else(|| "choose a table".into());
-            let mut picked = None;
-            egui::ComboBox::from_id_salt("export-table")
-                .selected_text(shown)
-                .width(260.0)
-                .show_ui(ui, |ui| {
-                    for table in &self.tables {
-                        let label = format!("{} ({} rows)", table.name, thousands(table.rows));
-                        if ui
-                            .selectable_label(self.table.as_deref() == Some(table.name.as_str()), label)
-                            .clicked()
-                        {
-                            picked = Some(table.name.clone());
-                        }
-                    }
-                })
-                .response
-                .accessible_name("export table");
-            if let Some(name) = picked {
-                self.select_table(&name);
-            }
-        });
-        if self.tables.is_empty() {
-            ui.label("There are no tables yet. Import a file first.");
-            return None;
+        if let Some(name) = table_picker(ui, "export table", &self.tables, self.table.as_deref()) {
+            self.select_table(&name);
         }
         self.table.as_ref()?;
         egui::Panel::bottom("export-output").show(ui, |ui| {

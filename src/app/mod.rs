@@ -16,6 +16,7 @@ mod memory_view;
 mod settings;
 mod startup_error;
 mod status_bar;
+mod table_picker;
 #[cfg(test)]
 mod tests;
 

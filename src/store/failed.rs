@@ -185,35 +185,37 @@ pub fn read_failed_rows(
 
 /// How many failed rows of a job have a problem in each column, most first.
 pub fn problem_column_counts(conn: &Connection, job_id: i64) -> Result<Vec<(String, u64)>, StoreError> {
-    let context = "counting problems by column";
-    let mut statement = conn
-        .prepare(
-            "SELECT column_name, count(DISTINCT record_no) FROM sluice.failed_row_problems \
-             WHERE job_id = ? AND column_name IS NOT NULL GROUP BY column_name ORDER BY 2 DESC, 1",
-        )
-        .map_err(StoreError::query(context))?;
-    let counts = statement
-        .query_map([job_id], |row| {
-            Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)? as u64))
-        })
-        .map_err(StoreError::query(context))?
-        .collect::<Result<_, _>>()
-        .map_err(StoreError::query(context))?;
-    Ok(counts)
+    rows_per_group(
+        conn,
+        "SELECT column_name, count(DISTINCT record_no) FROM sluice.failed_row_problems \
+         WHERE job_id = ? AND column_name IS NOT NULL GROUP BY column_name ORDER BY 2 DESC, 1",
+        job_id,
+        "counting problems by column",
+    )
 }
 
-/// How many failed rows of a job have each kind of problem.
+/// How many failed rows of a job have each kind of problem, most first.
 pub fn problem_counts(conn: &Connection, job_id: i64) -> Result<Vec<(String, u64)>, StoreError> {
-    let context = "counting problems";
-    let mut statement = conn
-        .prepare(
-            "SELECT kind, count(DISTINCT record_no) FROM sluice.failed_row_problems WHERE job_id = ? \
-             GROUP BY kind ORDER BY 2 DESC, 1",
-        )
-        .map_err(StoreError::query(context))?;
+    rows_per_group(
+        conn,
+        "SELECT kind, count(DISTINCT record_no) FROM sluice.failed_row_problems WHERE job_id = ? \
+         GROUP BY kind ORDER BY 2 DESC, 1",
+        job_id,
+        "counting problems",
+    )
+}
+
+/// Runs a `SELECT group, count ... WHERE job_id = ?` query.
+fn rows_per_group(
+    conn: &Connection,
+    sql: &str,
+    job_id: i64,
+    context: &'static str,
+) -> Result<Vec<(String, u64)>, StoreError> {
+    let mut statement = conn.prepare(sql).map_err(StoreError::query(context))?;
     let counts = statement
         .query_map([job_id], |row| {
-            Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)? as u64))
+            Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?.max(0) as u64))
         })
         .map_err(StoreError::query(context))?
         .collect::<Result<_, _>>()
