@@ -1,11 +1,13 @@
 //! Frame times, for the responsiveness target: with `SLUICE_FRAME_LOG=1` the window prints the
-//! p50, p99 and worst frame of every ten seconds with frames to stderr.
+//! p50, p99 and worst frame of every ten seconds with frames to stderr: the time building the UI,
+//! and the whole frame as eframe measures it (layout, tessellation and painting).
 
 use std::time::{Duration, Instant};
 
 pub struct FrameStats {
     enabled: bool,
     frames: Vec<Duration>,
+    whole_frames: Vec<Duration>,
     window_started: Instant,
 }
 
@@ -14,28 +16,35 @@ impl Default for FrameStats {
         Self {
             enabled: std::env::var_os("SLUICE_FRAME_LOG").is_some_and(|value| value != "0"),
             frames: Vec::new(),
+            whole_frames: Vec::new(),
             window_started: Instant::now(),
         }
     }
 }
 
 impl FrameStats {
-    pub fn record(&mut self, frame: Duration) {
+    /// Records this frame's UI time and eframe's measure of the whole previous frame.
+    pub fn record(&mut self, ui: Duration, previous_whole_frame: Option<f32>) {
         if !self.enabled {
             return;
         }
-        self.frames.push(frame);
+        self.frames.push(ui);
+        if let Some(seconds) = previous_whole_frame {
+            self.whole_frames.push(Duration::from_secs_f32(seconds.max(0.0)));
+        }
         if self.window_started.elapsed() >= Duration::from_secs(10) {
-            if let Some((p50, p99, worst)) = percentiles(&mut self.frames) {
-                eprintln!(
-                    "frames: {} in 10 s, p50 {:.2} ms, p99 {:.2} ms, worst {:.2} ms",
-                    self.frames.len(),
-                    p50.as_secs_f64() * 1e3,
-                    p99.as_secs_f64() * 1e3,
-                    worst.as_secs_f64() * 1e3
-                );
+            let count = self.frames.len();
+            for (what, frames) in [("ui", &mut self.frames), ("whole frame", &mut self.whole_frames)] {
+                if let Some((p50, p99, worst)) = percentiles(frames) {
+                    eprintln!(
+                        "frames ({what}): {count} in 10 s, p50 {:.2} ms, p99 {:.2} ms, worst {:.2} ms",
+                        p50.as_secs_f64() * 1e3,
+                        p99.as_secs_f64() * 1e3,
+                        worst.as_secs_f64() * 1e3
+                    );
+                }
+                frames.clear();
             }
-            self.frames.clear();
             self.window_started = Instant::now();
         }
     }

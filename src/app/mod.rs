@@ -382,12 +382,12 @@ impl eframe::App for SluiceApp {
         self.drain();
     }
 
-    fn ui(&mut self, ui: &mut Ui, _frame: &mut eframe::Frame) {
+    fn ui(&mut self, ui: &mut Ui, frame: &mut eframe::Frame) {
         let frame_started = std::time::Instant::now();
         self.draw(ui);
         // Memory samples do not wake the window; an idle window refreshes its gauge now and then.
         ui.ctx().request_repaint_after(std::time::Duration::from_secs(2));
-        self.frame_stats.record(frame_started.elapsed());
+        self.frame_stats.record(frame_started.elapsed(), frame.info().cpu_usage);
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
