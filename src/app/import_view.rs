@@ -75,6 +75,16 @@ pub enum TargetCheck {
     Problem(String),
 }
 
+/// Encodings offered when the guess is wrong: Unicode, then the common Western single-byte ones.
+const ENCODINGS: [&encoding_rs::Encoding; 6] = [
+    encoding_rs::UTF_8,
+    encoding_rs::UTF_16LE,
+    encoding_rs::UTF_16BE,
+    encoding_rs::WINDOWS_1252,
+    encoding_rs::ISO_8859_15,
+    encoding_rs::WINDOWS_1250,
+];
+
 const TYPES: [ColumnType; 7] = [
     ColumnType::Boolean,
     ColumnType::Integer,
@@ -330,7 +340,16 @@ impl ImportView {
                 megabytes(sniffed.bytes_total),
                 if sniffed.gzip { " gzip" } else { "" }
             ));
-            ui.label(format!("encoding {}", sniffed.encoding.describe()));
+            let mut encoding = sniffed.encoding.encoding;
+            egui::ComboBox::from_label("encoding")
+                .selected_text(sniffed.encoding.describe())
+                .show_ui(ui, |ui| {
+                    for candidate in ENCODINGS {
+                        changed |= ui
+                            .selectable_value(&mut encoding, candidate, candidate.name())
+                            .changed();
+                    }
+                });
             let mut delimiter = sniffed.dialect.delimiter;
             egui::ComboBox::from_label("delimiter")
                 .selected_text(delimiter_name(delimiter))
@@ -358,7 +377,7 @@ impl ImportView {
                     delimiter: Some(delimiter),
                     quote: Some(quote),
                     has_header: Some(has_header),
-                    encoding: Some(sniffed.encoding.encoding),
+                    encoding: Some(encoding),
                 };
             }
         });

@@ -250,3 +250,15 @@ fn the_memory_view_shows_what_the_process_uses() {
             })
     });
 }
+
+#[test]
+fn choosing_another_encoding_reads_the_file_again_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("names.csv");
+    std::fs::write(&file, "id,name\n1,café\n").unwrap();
+    let mut harness = harness(dir.path(), vec![file]);
+    wait_for(&mut harness, "the preview", shows("café"));
+    choose(&mut harness, "encoding", "windows-1252");
+    // UTF-8's two bytes for é, read as windows-1252, are two characters.
+    wait_for(&mut harness, "the preview in windows-1252", shows("cafÃ©"));
+}
