@@ -70,6 +70,10 @@ fn resolve(conn: &Connection, query: &BrowseQuery) -> Result<Resolved, ExportErr
         table: query.table.clone(),
         suggestions: String::new(),
     })?;
+    // Pages are keyed by DuckDB's rowid, which a column of that name would hide.
+    if table.columns.iter().any(|(name, _)| name.eq_ignore_ascii_case("rowid")) {
+        return Err(ExportError::HiddenRowid { table: table.name });
+    }
     let bound = bind_filters(conn, &table.columns, &query.filters)?;
     let sort = match &query.sort {
         Some(order) => {
@@ -204,7 +208,9 @@ pub fn read_page(conn: &Connection, index: &PageIndex, page: u64) -> Result<Vec<
     if let Some(next) = index.starts.get(page as usize + 1) {
         range = format!("{range} AND {}", before(&resolved, next, &mut params));
     }
-    let values: Vec<String> = resolved
+    // The columns the index was made for, so every page has the shape the view laid out (a table
+    // replaced meanwhile fails the read instead of changing shape).
+    let values: Vec<String> = index
         .columns
         .iter()
         .map(|(name, _)| format!("CAST({} AS VARCHAR)", quote_ident(name)))
@@ -217,7 +223,7 @@ pub fn read_page(conn: &Connection, index: &PageIndex, page: u64) -> Result<Vec<
         order = resolved.order_sql(),
         limit = index.page_rows,
     );
-    let width = resolved.columns.len();
+    let width = index.columns.len();
     let mut statement = conn.prepare(&sql).map_err(database("reading a page"))?;
     let rows = statement
         .query_map(params_from_iter(params.iter()), |row| {
@@ -360,6 +366,19 @@ mod tests {
             );
             assert_eq!(ids, expected, "descending: {descending}");
         }
+    }
+
+    #[test]
+    fn a_column_named_rowid_is_refused_rather_than_paged_wrongly() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE s AS SELECT 1 AS rowid, 'x' AS name")
+            .unwrap();
+        let query = BrowseQuery {
+            table: "s".into(),
+            ..BrowseQuery::default()
+        };
+        let error = index_pages(&conn, &query, 10).unwrap_err();
+        assert!(error.to_string().contains("rename that column"), "{error}");
     }
 
     #[test]

@@ -176,8 +176,10 @@ impl BrowseView {
         let mut wanted = Vec::new();
         let mut shown = Vec::new();
         let mut sort_clicked = None;
+        // Jumps go straight to the rows asked for: an animated scroll would fetch every page on the way.
         let mut builder = TableBuilder::new(ui)
             .id_salt(("browse", &index.query.table))
+            .animate_scrolling(false)
             .striped(true)
             .column(Column::auto().at_least(60.0))
             .columns(Column::initial(130.0).clip(true).resizable(true), index.columns.len());

@@ -83,16 +83,36 @@ pub struct ExportView {
 impl ExportView {
     pub fn set_tables(&mut self, tables: Vec<TableInfo>) {
         self.tables = tables;
-        let still_there = self
+        let chosen = self
             .table
             .as_ref()
-            .is_some_and(|name| self.tables.iter().any(|table| &table.name == name));
-        if !still_there {
-            self.table = None;
-            self.columns.clear();
+            .and_then(|name| self.tables.iter().find(|table| &table.name == name));
+        match chosen {
+            None => {
+                self.table = None;
+                self.columns.clear();
+            }
+            // A replaced table may have other columns: the checklist starts again from them.
+            Some(table) if !self.has_columns_of(table) => {
+                let name = table.name.clone();
+                self.select_table(&name);
+            }
+            Some(_) => {}
         }
         // A job may have changed the table's rows: read the preview again.
         self.previewed = None;
+    }
+
+    fn has_columns_of(&self, table: &TableInfo) -> bool {
+        let mut ours: Vec<(&str, &str)> = self
+            .columns
+            .iter()
+            .map(|column| (column.name.as_str(), column.data_type.as_str()))
+            .collect();
+        let mut theirs: Vec<(&str, &str)> = table.columns.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+        ours.sort_unstable();
+        theirs.sort_unstable();
+        ours == theirs
     }
 
     pub fn select_table(&mut self, name: &str) {
@@ -423,6 +443,20 @@ mod unit_tests {
         assert!(view.preview.is_none(), "an answer to an older request is dropped");
         view.set_preview(second, Err("new".into()));
         assert_eq!(view.preview, Some(Err("new".into())));
+    }
+
+    #[test]
+    fn a_replaced_table_with_other_columns_resets_the_checklist() {
+        let mut view = view();
+        view.columns[0].included = false;
+        view.set_tables(vec![TableInfo {
+            name: "people".into(),
+            columns: vec![("id".into(), "BIGINT".into()), ("email".into(), "VARCHAR".into())],
+            rows: 3,
+        }]);
+        let names: Vec<&str> = view.columns.iter().map(|column| column.name.as_str()).collect();
+        assert_eq!(names, vec!["id", "email"]);
+        assert!(view.columns.iter().all(|column| column.included));
     }
 
     #[test]

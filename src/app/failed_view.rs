@@ -28,6 +28,8 @@ pub enum FailedAction {
 #[derive(Default)]
 pub struct FailedView {
     pub job_id: Option<i64>,
+    /// Bumped whenever what is shown is read again, so answers to older reads are dropped.
+    generation: u64,
     filter: FailedRowFilter,
     search_text: String,
     total: Option<u64>,
@@ -50,6 +52,7 @@ impl FailedView {
         let previous = std::mem::take(self);
         *self = Self {
             job_id: Some(job_id),
+            generation: previous.generation + 1,
             search_text: filter.search.clone().unwrap_or_default(),
             filter: filter.clone(),
             ..Self::default()
@@ -62,7 +65,11 @@ impl FailedView {
             self.problem_columns = previous.problem_columns;
             self.columns = previous.columns;
         }
-        LoadRequest::FailedSummary { job_id, filter }
+        LoadRequest::FailedSummary {
+            job_id,
+            filter,
+            generation: self.generation,
+        }
     }
 
     /// Reads the job again (after a retry changed its failed set), keeping the filter.
@@ -72,7 +79,7 @@ impl FailedView {
     }
 
     pub fn set_summary(&mut self, summary: FailedSummary) {
-        if self.job_id == Some(summary.job_id) && self.filter == summary.filter {
+        if summary.generation == self.generation {
             self.total = Some(summary.total);
             self.kinds = summary.kinds;
             self.problem_columns = summary.problem_columns;
@@ -80,8 +87,8 @@ impl FailedView {
         }
     }
 
-    pub fn add_page(&mut self, job_id: i64, filter: &FailedRowFilter, page: u64, rows: Vec<StoredFailedRow>) {
-        if self.job_id != Some(job_id) || &self.filter != filter {
+    pub fn add_page(&mut self, generation: u64, page: u64, rows: Vec<StoredFailedRow>) {
+        if generation != self.generation {
             return;
         }
         self.pending.remove(&page);
@@ -133,13 +140,14 @@ impl FailedView {
         action
     }
 
-    /// The retry of every ticked row; ticks and edits of those rows are handed over with it.
+    /// The retry of every ticked row. The ticks go with it; the edits stay until the rows are
+    /// read again, so a retry that fails loses nothing typed.
     fn take_retry(&mut self, job_id: i64) -> RetryRequest {
         let rows = std::mem::take(&mut self.selected)
             .into_iter()
             .map(|record_no| RowEdit {
                 record_no,
-                fields: self.edits.remove(&record_no).map(trim_trailing_empty),
+                fields: self.edits.get(&record_no).cloned(),
             })
             .collect();
         RetryRequest {
@@ -388,6 +396,7 @@ impl FailedView {
                     job_id,
                     filter: self.filter.clone(),
                     page,
+                    generation: self.generation,
                 });
             }
         }
@@ -397,15 +406,6 @@ impl FailedView {
             self.touch(page);
         }
     }
-}
-
-/// Empty fields past the last filled one are dropped, so padding added for editing does not
-/// turn a short row into one with too many fields.
-fn trim_trailing_empty(mut fields: Vec<String>) -> Vec<String> {
-    while fields.last().is_some_and(|field| field.is_empty()) {
-        fields.pop();
-    }
-    fields
 }
 
 #[cfg(test)]
@@ -421,7 +421,7 @@ mod unit_tests {
         let mut view = FailedView::default();
         let _ = view.show_job(1, all());
         for page in 0..(MAX_CACHED_PAGES as u64 * 5) {
-            view.add_page(1, &all(), page, Vec::new());
+            view.add_page(view.generation, page, Vec::new());
             assert!(view.cached_pages() <= MAX_CACHED_PAGES);
         }
         assert!(view.pages.contains_key(&(MAX_CACHED_PAGES as u64 * 5 - 1)));
@@ -432,25 +432,26 @@ mod unit_tests {
     fn a_page_in_use_outlives_newer_ones() {
         let mut view = FailedView::default();
         let _ = view.show_job(1, all());
-        view.add_page(1, &all(), 0, Vec::new());
+        view.add_page(view.generation, 0, Vec::new());
         for page in 1..(MAX_CACHED_PAGES as u64 * 2) {
             view.touch(0);
-            view.add_page(1, &all(), page, Vec::new());
+            view.add_page(view.generation, page, Vec::new());
         }
         assert!(view.pages.contains_key(&0));
         assert_eq!(view.cached_pages(), MAX_CACHED_PAGES);
     }
 
     #[test]
-    fn pages_of_another_filter_are_ignored() {
+    fn pages_read_before_the_view_was_read_again_are_ignored() {
         let mut view = FailedView::default();
         let _ = view.show_job(1, all());
-        let other = FailedRowFilter {
-            kind: Some("required".into()),
-            ..all()
-        };
-        view.add_page(1, &other, 0, Vec::new());
+        let before = view.generation;
+        // A retry finished: the job is read again while a page of the old read is on its way.
+        let _ = view.reload();
+        view.add_page(before, 0, Vec::new());
         assert_eq!(view.cached_pages(), 0);
+        view.add_page(view.generation, 0, Vec::new());
+        assert_eq!(view.cached_pages(), 1);
     }
 
     #[test]
@@ -474,7 +475,7 @@ mod unit_tests {
             vec![
                 RowEdit {
                     record_no: 3,
-                    fields: Some(vec!["1".into(), "Ann".into()])
+                    fields: Some(vec!["1".into(), "Ann".into(), String::new()])
                 },
                 RowEdit {
                     record_no: 9,
@@ -483,6 +484,7 @@ mod unit_tests {
             ]
         );
         assert!(view.selected.is_empty());
-        assert!(view.edits.contains_key(&4), "edits of rows not retried are kept");
+        assert!(view.edits.contains_key(&3), "edits stay until the rows are read again");
+        assert!(view.edits.contains_key(&4));
     }
 }

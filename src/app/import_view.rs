@@ -153,11 +153,14 @@ impl ImportView {
                     Err(error) => TargetCheck::Problem(error.to_string()),
                 }
             }
-            (ImportMode::Replace, Some(table)) => TargetCheck::Ready(format!(
-                "replaces '{}' and its {} rows when the import completes",
-                table.name,
-                thousands(table.rows)
-            )),
+            (ImportMode::Replace, Some(table)) => match plan_import(sniffed, Some(&schema), None) {
+                Ok(_) => TargetCheck::Ready(format!(
+                    "replaces '{}' and its {} rows when the import completes",
+                    table.name,
+                    thousands(table.rows)
+                )),
+                Err(error) => TargetCheck::Problem(error.to_string()),
+            },
             (ImportMode::Create | ImportMode::Replace, None) => match plan_import(sniffed, Some(&schema), None) {
                 Ok(plan) => TargetCheck::Ready(format!("creates '{name}' with {} columns", plan.columns.len())),
                 Err(error) => TargetCheck::Problem(error.to_string()),
@@ -170,6 +173,10 @@ impl ImportView {
     pub fn open(&mut self, path: PathBuf) -> ImportAction {
         self.path = Some(path.clone());
         self.hints = SniffHints::default();
+        // A new file gets its own table name and starts as a new table: carrying "replace" and
+        // the last name over would make overwriting the wrong table one click away.
+        self.table.clear();
+        self.mode = ImportMode::Create;
         self.sniffed = None;
         self.sniff_error = None;
         self.recent.retain(|recent| recent != &path);

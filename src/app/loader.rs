@@ -25,11 +25,13 @@ pub enum LoadRequest {
     FailedSummary {
         job_id: i64,
         filter: FailedRowFilter,
+        generation: u64,
     },
     FailedPage {
         job_id: i64,
         filter: FailedRowFilter,
         page: u64,
+        generation: u64,
     },
     Jobs,
     /// The user's tables, with columns and row counts.
@@ -87,8 +89,7 @@ pub enum Loaded {
     },
     FailedSummary(FailedSummary),
     FailedPage {
-        job_id: i64,
-        filter: FailedRowFilter,
+        generation: u64,
         page: u64,
         rows: Vec<StoredFailedRow>,
     },
@@ -117,8 +118,8 @@ pub enum Loaded {
 /// The counts the Failed rows view shows above its table.
 #[derive(Debug)]
 pub struct FailedSummary {
-    pub job_id: i64,
-    pub filter: FailedRowFilter,
+    /// The view's read this answers.
+    pub generation: u64,
     /// Rows matching the filter.
     pub total: u64,
     /// Rows with each kind of problem, and with a problem in each column (unfiltered).
@@ -206,18 +207,21 @@ fn load(store: &Store, request: LoadRequest) -> Loaded {
             let result = sniff(&path, &hints).map(Box::new).map_err(|error| error.to_string());
             Loaded::Sniffed { path, result }
         }
-        LoadRequest::FailedSummary { job_id, filter } => {
+        LoadRequest::FailedSummary {
+            job_id,
+            filter,
+            generation,
+        } => {
             let conn = store.conn();
             let summary = sluice::store::count_failed_rows(conn, job_id, &filter).and_then(|total| {
                 Ok(FailedSummary {
-                    job_id,
+                    generation,
                     total,
                     kinds: problem_counts(conn, job_id)?,
                     problem_columns: problem_column_counts(conn, job_id)?,
                     columns: sluice::store::get_job(conn, job_id)?
                         .map(|job| job.source_columns)
                         .unwrap_or_default(),
-                    filter,
                 })
             });
             match summary {
@@ -225,17 +229,15 @@ fn load(store: &Store, request: LoadRequest) -> Loaded {
                 Err(error) => Loaded::Error(error.to_string()),
             }
         }
-        LoadRequest::FailedPage { job_id, filter, page } => {
-            match read_failed_rows(store.conn(), job_id, &filter, page * PAGE_ROWS, PAGE_ROWS) {
-                Ok(rows) => Loaded::FailedPage {
-                    job_id,
-                    filter,
-                    page,
-                    rows,
-                },
-                Err(error) => Loaded::Error(error.to_string()),
-            }
-        }
+        LoadRequest::FailedPage {
+            job_id,
+            filter,
+            page,
+            generation,
+        } => match read_failed_rows(store.conn(), job_id, &filter, page * PAGE_ROWS, PAGE_ROWS) {
+            Ok(rows) => Loaded::FailedPage { generation, page, rows },
+            Err(error) => Loaded::Error(error.to_string()),
+        },
         LoadRequest::Jobs => match list_jobs(store.conn()) {
             Ok(jobs) => Loaded::Jobs(jobs),
             Err(error) => Loaded::Error(error.to_string()),

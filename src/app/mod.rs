@@ -211,12 +211,7 @@ impl SluiceApp {
             match loaded {
                 Loaded::Sniffed { path, result } => self.import.set_sniffed(path, result),
                 Loaded::FailedSummary(summary) => self.failed.set_summary(summary),
-                Loaded::FailedPage {
-                    job_id,
-                    filter,
-                    page,
-                    rows,
-                } => self.failed.add_page(job_id, &filter, page, rows),
+                Loaded::FailedPage { generation, page, rows } => self.failed.add_page(generation, page, rows),
                 Loaded::Jobs(jobs) => self.jobs.load_history(jobs),
                 Loaded::Tables(tables) => {
                     self.export.set_tables(tables.clone());

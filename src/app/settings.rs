@@ -42,9 +42,11 @@ impl Settings {
             .unwrap_or_default()
     }
 
+    /// The memory limit to give DuckDB: none when the field is empty or is not a size (a typo
+    /// must not keep the database from opening at the next start).
     pub fn memory_limit(&self) -> Option<String> {
         let limit = self.memory_limit.trim();
-        (!limit.is_empty()).then(|| limit.to_string())
+        sluice::store::is_memory_size(limit).then(|| limit.to_string())
     }
 }
 
@@ -134,5 +136,16 @@ mod unit_tests {
         assert_eq!(settings.batch_rows, DEFAULT_BATCH_ROWS);
         assert_eq!(settings.theme, ThemePreference::System);
         assert_eq!(settings.memory_limit(), None);
+    }
+
+    #[test]
+    fn a_memory_limit_that_is_not_a_size_is_not_used() {
+        let mut settings = Settings {
+            memory_limit: "lots".into(),
+            ..Settings::default()
+        };
+        assert_eq!(settings.memory_limit(), None);
+        settings.memory_limit = " 512MB ".into();
+        assert_eq!(settings.memory_limit(), Some("512MB".into()));
     }
 }

@@ -133,6 +133,10 @@ pub enum ExportError {
         value: String,
         data_type: String,
     },
+    #[error(
+        "table '{table}' has a column named rowid, which hides DuckDB's own row id that Browse pages by; rename that column to browse the table"
+    )]
+    HiddenRowid { table: String },
     #[error("{format} output cannot be {what}")]
     Unsupported { format: &'static str, what: &'static str },
     #[error("{context}: {source}")]

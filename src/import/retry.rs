@@ -77,6 +77,8 @@ pub enum RetryError {
     Batch(String),
     #[error("cancelled by the user; nothing was changed")]
     Cancelled,
+    #[error("failed row {0} was retried by another retry at the same time; nothing was changed, try again")]
+    AlreadyRetried(i64),
 }
 
 /// Records a retry job under `job_id` with `status`.
@@ -157,6 +159,11 @@ fn retry_rows(
     let table = existing_table(conn, &target)?.ok_or_else(|| RetryError::TableGone(target.clone()))?;
     let plan = rebuild_plan(import.spec.as_deref(), &import.source_columns, &table)?;
 
+    // Everything from here is read and written in one transaction: a second retry of the same
+    // rows running at the same time either sees them gone or conflicts, and never imports them
+    // twice.
+    conn.execute_batch("BEGIN TRANSACTION")
+        .map_err(StoreError::query("starting the retry's transaction"))?;
     let stored = stored_rows(conn, import_job_id, request)?;
     let mut unique_keys = Vec::with_capacity(plan.columns.len());
     for column in &plan.columns {
@@ -176,7 +183,10 @@ fn retry_rows(
     let mut still_failing = Vec::new();
     for (record_no, row) in &stored {
         let record = OwnedRecord::new(row.line as u64, row.byte_offset as u64, &row.fields);
-        if validator.check(&record.as_record(), false, &mut cells, &mut problems) {
+        // Bytes the file's encoding could not read were stored as U+FFFD; a row still holding one
+        // has not been fixed, whatever else was edited.
+        let encoding_damaged = row.fields.iter().any(|field| field.contains('\u{FFFD}'));
+        if validator.check(&record.as_record(), encoding_damaged, &mut cells, &mut problems) {
             builder.push(&record.as_record(), &cells);
             passed.push(*record_no);
         } else {
@@ -194,9 +204,6 @@ fn retry_rows(
     if cancel.is_cancelled() {
         return Err(RetryError::Cancelled);
     }
-
-    conn.execute_batch("BEGIN TRANSACTION")
-        .map_err(StoreError::query("starting the retry's transaction"))?;
     if !passed.is_empty() {
         let batch = builder.finish().map_err(|error| RetryError::Batch(error.to_string()))?;
         let mut appender = load::appender(conn, &table.name, &column_names)?;
@@ -275,7 +282,8 @@ fn rebuild_plan(
         },
         dialect: Default::default(),
         has_header,
-        raw_headers: Vec::new(),
+        // The file's own spelling of its headers was not stored; the cleaned names stand in.
+        raw_headers: source_columns.to_vec(),
         columns: source_columns.to_vec(),
         column_types: vec![ColumnType::Varchar; source_columns.len()],
         preview: Vec::new(),
@@ -329,7 +337,7 @@ fn forget_failed_rows<'a>(
     conn: &Connection,
     import_job_id: i64,
     record_nos: impl Iterator<Item = &'a i64>,
-) -> Result<(), StoreError> {
+) -> Result<(), RetryError> {
     let context = "removing retried rows from the failed set";
     let mut rows = conn
         .prepare("DELETE FROM sluice.failed_rows WHERE job_id = ? AND record_no = ?")
@@ -338,8 +346,12 @@ fn forget_failed_rows<'a>(
         .prepare("DELETE FROM sluice.failed_row_problems WHERE job_id = ? AND record_no = ?")
         .map_err(StoreError::query(context))?;
     for record_no in record_nos {
-        rows.execute(params![import_job_id, record_no])
+        let removed = rows
+            .execute(params![import_job_id, record_no])
             .map_err(StoreError::query(context))?;
+        if removed != 1 {
+            return Err(RetryError::AlreadyRetried(*record_no));
+        }
         problems
             .execute(params![import_job_id, record_no])
             .map_err(StoreError::query(context))?;

@@ -171,16 +171,22 @@ fn duckdb_config(options: &StoreOptions) -> duckdb::Result<Config> {
 /// number and a unit; it reaches SQL as a quoted literal (SET takes no parameters).
 pub fn set_memory_limit(conn: &Connection, limit: &str) -> Result<(), StoreError> {
     let limit = limit.trim();
-    let digits_end = limit
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(limit.len());
-    let (number, unit) = limit.split_at(digits_end);
-    let units = ["B", "KB", "MB", "GB", "TB", "KIB", "MIB", "GIB", "TIB"];
-    if number.parse::<f64>().is_err() || !units.contains(&unit.trim().to_ascii_uppercase().as_str()) {
+    if !is_memory_size(limit) {
         return Err(StoreError::BadMemoryLimit(limit.to_string()));
     }
     conn.execute_batch(&format!("SET memory_limit = {}", crate::sql::quote_literal(limit)))
         .map_err(StoreError::query("setting DuckDB's memory limit"))
+}
+
+/// Whether `text` is a memory size DuckDB takes: a positive number and a unit ("512MB", "2 GiB").
+pub fn is_memory_size(text: &str) -> bool {
+    let text = text.trim();
+    let digits_end = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits_end);
+    let units = ["B", "KB", "MB", "GB", "TB", "KIB", "MIB", "GIB", "TIB"];
+    number.parse::<f64>().is_ok_and(|number| number > 0.0) && units.contains(&unit.trim().to_ascii_uppercase().as_str())
 }
 
 /// Milliseconds since the Unix epoch, the unit of every time Sluice stores.
@@ -241,7 +247,7 @@ mod tests {
             .query_row("SELECT current_setting('memory_limit')", [], |row| row.get(0))
             .unwrap();
         assert!(limit.contains("MiB") || limit.contains("MB"), "{limit}");
-        for bad in ["lots", "1GB'; DROP TABLE x; --", "", "MB"] {
+        for bad in ["lots", "1GB'; DROP TABLE x; --", "", "MB", "0GB"] {
             assert!(matches!(
                 set_memory_limit(store.conn(), bad),
                 Err(StoreError::BadMemoryLimit(_))

@@ -153,3 +153,26 @@ fn a_retry_of_a_missing_job_fails_with_a_reason() {
     let record = get_job(db.store.conn(), job_id).unwrap().unwrap();
     assert_eq!(record.status, JobStatus::Failed);
 }
+
+#[test]
+fn a_row_with_unreadable_bytes_passes_only_once_they_are_fixed() {
+    let db = TestDb::new();
+    let file = db.file("names.csv", b"id,name\n1,Ren\xc3\xa9e\n2,M\xfcller\n3,Cy\n");
+    let summary = db.import(&file, "names");
+    assert_eq!((summary.rows_imported, summary.rows_failed), (2, 1));
+    let failed = failed_records(&db, summary.job_id);
+    assert_eq!(failed[0].2, vec!["encoding".to_string()]);
+
+    let unedited = retry(
+        &db,
+        summary.job_id,
+        vec![RowEdit {
+            record_no: 2,
+            fields: None,
+        }],
+    );
+    assert_eq!(unedited.rows_imported, 0, "the replacement character is not a fix");
+    let fixed = retry(&db, summary.job_id, vec![edit(2, &["2", "Müller"])]);
+    assert_eq!(fixed.rows_imported, 1);
+    assert_eq!(db.count("SELECT count(*) FROM names WHERE name = 'Müller'"), 1);
+}
