@@ -206,24 +206,26 @@ fn bench_export(rows: u64, dir: Option<PathBuf>) -> anyhow::Result<()> {
         let extension = if gzip { "csv.gz" } else { "csv" };
         let ours = dir.join(format!("sluice.{extension}"));
         let theirs = dir.join(format!("duckdb.{extension}"));
-        eprintln!("Exporting {extension} with Sluice...");
-        let mut command = Command::new(&exe);
-        command
-            .args(["export", "--table", "people", "--json", "--out"])
-            .arg(&ours)
-            .arg("--db")
-            .arg(&db);
-        if gzip {
-            command.arg("--gzip");
-        }
-        let sluice = run_child(&mut command, "rows_written")?;
-        eprintln!("Exporting {extension} with DuckDB's COPY TO...");
-        let mut command = Command::new(&exe);
-        command.args(["bench", "duckdb-copy"]).arg(&db).arg(&theirs);
-        if gzip {
-            command.arg("--gzip");
-        }
-        let duckdb = run_child(&mut command, "rows")?;
+        let sluice = best_of_two(&format!("Exporting {extension} with Sluice"), || {
+            let mut command = Command::new(&exe);
+            command
+                .args(["export", "--table", "people", "--json", "--out"])
+                .arg(&ours)
+                .arg("--db")
+                .arg(&db);
+            if gzip {
+                command.arg("--gzip");
+            }
+            run_child(&mut command, "rows_written")
+        })?;
+        let duckdb = best_of_two(&format!("Exporting {extension} with DuckDB's COPY TO"), || {
+            let mut command = Command::new(&exe);
+            command.args(["bench", "duckdb-copy"]).arg(&db).arg(&theirs);
+            if gzip {
+                command.arg("--gzip");
+            }
+            run_child(&mut command, "rows")
+        })?;
         let size = |path: &Path| std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
         results.push((extension, sluice, size(&ours), duckdb, size(&theirs)));
     }

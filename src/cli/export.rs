@@ -5,8 +5,9 @@ use std::process::ExitCode;
 
 use sluice::engine::{JobSpec, JobSummary};
 use sluice::export::{ExportFormat, ExportRequest, ExportSummary, Filter, FilterOp, OrderBy};
+use sluice::store::{Store, table_columns};
 
-use super::follow::{Ended, print_finished_json, run_job, unfinished_json};
+use super::follow::{DuckdbDefaults, Ended, print_finished_json, run_job, unfinished_json};
 use super::{DbArgs, EXIT_CANCELLED, parse_single_byte};
 use crate::format::{megabytes, thousands};
 
@@ -69,7 +70,17 @@ enum FormatArg {
 /// `filter_groups` holds each `--where` occurrence's values (clap's derive flattens them).
 pub fn run(args: ExportArgs, filter_groups: Vec<Vec<String>>) -> anyhow::Result<ExitCode> {
     let request = request_from(&args, &filter_groups)?;
-    let (job_id, ended) = run_job(&args.db, JobSpec::Export(request), args.json)?;
+    let streams = request.order_by.is_none() && request.format == ExportFormat::Csv;
+    let table = request.table.clone();
+    let defaults = |store: &Store| {
+        if !streams {
+            return DuckdbDefaults::default();
+        }
+        // A table that cannot be read is reported by the job itself.
+        let columns = table_columns(store.conn(), &table).map_or(0, |columns| columns.len());
+        DuckdbDefaults::streaming_export(columns)
+    };
+    let (job_id, ended) = run_job(&args.db, defaults, JobSpec::Export(request), args.json)?;
     match ended {
         Ended::Finished(JobSummary::Export(summary)) => {
             if args.json {

@@ -7,9 +7,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use sluice::engine::{JobSpec, JobSummary};
-use sluice::import::{ImportMode, ImportRequest, ImportSummary, SchemaFile, SniffHints, encoding_for_label};
+use sluice::import::{ImportMode, ImportRequest, ImportSummary, SchemaFile, SniffHints, encoding_for_label, sniff};
 
-use super::follow::{Ended, print_finished_json, run_job, unfinished_json};
+use super::follow::{DuckdbDefaults, Ended, print_finished_json, run_job, unfinished_json};
 use super::{DbArgs, EXIT_CANCELLED, parse_single_byte};
 use crate::format::{megabytes, thousands};
 
@@ -59,7 +59,18 @@ enum ModeArg {
 
 pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     let request = request_from(&args)?;
-    let (job_id, ended) = run_job(&args.db, JobSpec::Import(request.clone()), args.json)?;
+    // The file is looked at once here, for its width; a file that cannot be read is reported by
+    // the job itself.
+    let columns = match &request.schema {
+        Some(schema) => schema.columns.len(),
+        None => sniff(&request.path, &request.hints).map_or(0, |sniffed| sniffed.columns.len()),
+    };
+    let (job_id, ended) = run_job(
+        &args.db,
+        |_| DuckdbDefaults::import(columns),
+        JobSpec::Import(request.clone()),
+        args.json,
+    )?;
     match ended {
         Ended::Finished(JobSummary::Import(summary)) => {
             if args.json {

@@ -49,6 +49,8 @@ pub struct EngineConfig {
     pub workers: usize,
     /// DuckDB's memory limit, such as "2GB".
     pub memory_limit: Option<String>,
+    /// DuckDB's worker threads; DuckDB's default (one per core) when `None`.
+    pub duckdb_threads: Option<usize>,
     /// A rows-per-second cap for jobs that do not set their own.
     pub max_rows_per_sec: Option<u64>,
     /// Called after each event is sent, so a front end that sleeps between frames can wake up
@@ -65,6 +67,7 @@ impl std::fmt::Debug for EngineConfig {
             .field("db_path", &self.db_path)
             .field("workers", &self.workers)
             .field("memory_limit", &self.memory_limit)
+            .field("duckdb_threads", &self.duckdb_threads)
             .field("max_rows_per_sec", &self.max_rows_per_sec)
             .field("waker", &self.waker.is_some())
             .finish()
@@ -78,6 +81,7 @@ impl EngineConfig {
             db_path: db_path.into(),
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             memory_limit: None,
+            duckdb_threads: None,
             max_rows_per_sec: None,
             waker: None,
         }
@@ -116,7 +120,7 @@ impl Engine {
     pub fn start(config: EngineConfig) -> Result<Self, EngineError> {
         let options = StoreOptions {
             memory_limit: config.memory_limit.clone(),
-            threads: None,
+            threads: config.duckdb_threads,
         };
         let store = Store::open(&config.db_path, &options)?;
         for job in store.recovered_jobs() {

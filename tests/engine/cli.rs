@@ -124,3 +124,38 @@ fn a_second_process_gets_a_clear_message_when_the_database_is_in_use() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_wide_file_fits_in_the_memory_the_command_line_gives_duckdb_both_ways() {
+    // The command line caps DuckDB's memory for imports; a row group of 300 columns needs a block
+    // per column, so the cap must grow with the file's width.
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("wide.duckdb");
+    let columns = 300;
+    let mut text: String = (0..columns).map(|i| format!("c{i}")).collect::<Vec<_>>().join(",");
+    text.push('\n');
+    // 10,000 rows of 300 short values (14 MB): with a fixed 32 MB cap this import failed.
+    let row: String = (0..columns).map(|i| format!("v{i}")).collect::<Vec<_>>().join(",");
+    for _ in 0..10_000 {
+        text.push_str(&row);
+        text.push('\n');
+    }
+    let path = write(dir.path(), "wide.csv", text.as_bytes());
+    let output = sluice(&db_path)
+        .args(["import", path.to_str().unwrap(), "--table", "wide", "--json"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .contains("\"rows_imported\":10000")
+    );
+}
