@@ -16,11 +16,15 @@ mod query;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
+
+use crossbeam_channel::{Receiver, bounded};
 
 use duckdb::Connection;
 use duckdb::arrow::array::{Array, AsArray};
 use duckdb::arrow::datatypes::DataType;
+use duckdb::arrow::record_batch::RecordBatch;
 
 pub use encode::CsvStyle;
 pub use files::{part_path, remove_parts_of_job};
@@ -390,29 +394,93 @@ fn write_csv(
         header,
         parts: PartFiles::new(job_id),
     };
-    let mut finished_bytes = 0;
-    let mut file_index = 0;
-    let mut current = files.open(file_index).map_err(io_error)?;
     let mut statement = conn
         .prepare(&query.select_text_sql)
         .map_err(database("preparing the export query"))?;
     let stream = statement
         .stream_arrow(params)
         .map_err(database("running the export query"))?;
-    for (chunk_number, batch) in stream.enumerate() {
-        if cancel.is_cancelled() {
-            return Err(ExportError::Cancelled);
+    // DuckDB makes the batches on this thread while an encoder thread turns them into CSV and
+    // writes them: the two overlap instead of taking turns.
+    let (batches, encoder_batches) = bounded::<RecordBatch>(ENCODER_QUEUE_BATCHES);
+    let bytes_written = AtomicU64::new(0);
+    std::thread::scope(|scope| {
+        let encoder = std::thread::Builder::new()
+            .name(format!("sluice-encode-{job_id}"))
+            .spawn_scoped(scope, || {
+                encode_batches(
+                    encoder_batches,
+                    &mut files,
+                    &style,
+                    &text_columns,
+                    request,
+                    &bytes_written,
+                )
+            })
+            .map_err(io_error)?;
+        let mut pulled = Ok(());
+        for (chunk_number, batch) in stream.enumerate() {
+            if cancel.is_cancelled() {
+                pulled = Err(ExportError::Cancelled);
+                break;
+            }
+            let batch = match batch {
+                Ok(batch) => batch,
+                Err(error) => {
+                    pulled = Err(database("reading rows to export")(error));
+                    break;
+                }
+            };
+            let rows = batch.num_rows() as u64;
+            // The encoder stopped: its error is the one to report.
+            if batches.send(batch).is_err() {
+                break;
+            }
+            written.rows += rows;
+            if chunk_number % CHUNKS_PER_REPORT == 0 {
+                written.bytes = bytes_written.load(Ordering::Relaxed);
+                progress.progress(&report(written));
+            }
         }
-        let batch = batch.map_err(database("reading rows to export"))?;
+        drop(batches);
+        let encoded = encoder.join().map_err(|panic| ExportError::Io {
+            path: request.out.clone(),
+            source: std::io::Error::other(crate::import::panic_message(&panic)),
+        })?;
+        pulled?;
+        written.bytes = encoded?;
+        Ok::<(), ExportError>(())
+    })?;
+    Ok(files.parts)
+}
+
+/// Batches the pulling thread may run ahead of the encoder.
+const ENCODER_QUEUE_BATCHES: usize = 4;
+
+/// Writes every batch it receives as CSV records into the export's files, starting a new file
+/// at each chunk boundary; returns the bytes written. `bytes_written` follows along for progress.
+fn encode_batches(
+    batches: Receiver<RecordBatch>,
+    files: &mut CsvFiles<'_>,
+    style: &CsvStyle,
+    text_columns: &[bool],
+    request: &ExportRequest,
+    bytes_written: &AtomicU64,
+) -> Result<u64, ExportError> {
+    let io_error = |source| ExportError::Io {
+        path: request.out.clone(),
+        source,
+    };
+    let mut finished_bytes = 0;
+    let mut file_index = 0;
+    let mut current = files.open(file_index).map_err(io_error)?;
+    for batch in batches {
         let columns: Vec<_> = batch
             .columns()
             .iter()
             .map(|column| duckdb::arrow::compute::cast(column, &DataType::Utf8))
             .collect::<Result<_, _>>()
-            .map_err(|error| ExportError::Io {
-                path: request.out.clone(),
-                source: std::io::Error::other(error),
-            })?;
+            .map_err(|error| io_error(std::io::Error::other(error)))?;
         let strings: Vec<_> = columns.iter().map(|column| column.as_string::<i32>()).collect();
         for row in 0..batch.num_rows() {
             if request.chunk_rows.is_some_and(|limit| current.rows >= limit) {
@@ -422,7 +490,7 @@ fn write_csv(
             }
             let values = strings
                 .iter()
-                .zip(&text_columns)
+                .zip(text_columns)
                 .map(|(array, is_text)| ((!array.is_null(row)).then(|| array.value(row)), *is_text));
             style.push_record(&mut current.block, values);
             current.rows += 1;
@@ -431,15 +499,10 @@ fn write_csv(
                 current.sink.write_block(block).map_err(io_error)?;
             }
         }
-        written.rows += batch.num_rows() as u64;
-        if chunk_number % CHUNKS_PER_REPORT == 0 {
-            written.bytes = finished_bytes + current.sink.bytes_written();
-            progress.progress(&report(written));
-        }
+        bytes_written.store(finished_bytes + current.sink.bytes_written(), Ordering::Relaxed);
     }
     finished_bytes += close(current).map_err(io_error)?;
-    written.bytes = finished_bytes;
-    Ok(files.parts)
+    Ok(finished_bytes)
 }
 
 /// Opens the numbered output files of a CSV export, each starting with the header.
