@@ -160,6 +160,24 @@ fn type_into(harness: &mut Harness<'static, SluiceApp>, field: &str, text: &str)
     harness.step();
 }
 
+/// Adds filter row `number` through its combo boxes and value field.
+fn add_filter(
+    harness: &mut Harness<'static, SluiceApp>,
+    number: usize,
+    column: &'static str,
+    op: &'static str,
+    value: &str,
+) {
+    harness.get_by_label("Add filter").click();
+    let column_combo = format!("filter {number} column");
+    wait_for(harness, "a new filter row", |harness| {
+        harness.query_by_label(&column_combo).is_some()
+    });
+    choose(harness, &column_combo, column);
+    choose(harness, &format!("filter {number} operator"), op);
+    type_into(harness, &format!("filter {number} value"), value);
+}
+
 #[test]
 fn an_export_with_two_filters_set_in_the_window_writes_exactly_the_matching_rows() {
     let dir = tempfile::tempdir().unwrap();
@@ -172,20 +190,8 @@ fn an_export_with_two_filters_set_in_the_window_writes_exactly_the_matching_rows
     choose(&mut harness, "export table", "people (1,000 rows)");
     wait_for(&mut harness, "the preview", shows("1,000 matching rows"));
 
-    harness.get_by_label("Add filter").click();
-    wait_for(&mut harness, "a filter row", |harness| {
-        harness.query_by_label("filter 1 column").is_some()
-    });
-    choose(&mut harness, "filter 1 column", "age: INTEGER");
-    choose(&mut harness, "filter 1 operator", "≥");
-    type_into(&mut harness, "filter 1 value", "50");
-    harness.get_by_label("Add filter").click();
-    wait_for(&mut harness, "a second filter row", |harness| {
-        harness.query_by_label("filter 2 column").is_some()
-    });
-    choose(&mut harness, "filter 2 column", "country: VARCHAR");
-    choose(&mut harness, "filter 2 operator", "=");
-    type_into(&mut harness, "filter 2 value", "DE");
+    add_filter(&mut harness, 1, "age: INTEGER", "≥", "50");
+    add_filter(&mut harness, 2, "country: VARCHAR", "=", "DE");
     let count = format!("{} matching rows", expected.len());
     wait_for(&mut harness, "the filtered count", |harness| {
         harness.query_by_label(&count).is_some()
