@@ -115,25 +115,33 @@ pub struct SluiceApp {
     frame_stats: FrameStats,
 }
 
+/// What the command line says about the window it opens; what it leaves out comes from the
+/// settings, then from the defaults.
+#[derive(Clone, Debug, Default)]
+pub struct Launch {
+    pub db_path: Option<PathBuf>,
+    pub memory_limit: Option<String>,
+    pub duckdb_threads: Option<usize>,
+    /// Files to open in the Import view.
+    pub files: Vec<PathBuf>,
+}
+
 impl SluiceApp {
-    /// Starts the engine on `db_path` (else the database the settings name, else the default
-    /// one) and opens `files` in the Import view.
-    pub fn new(
-        ctx: &egui::Context,
-        storage: Option<&dyn eframe::Storage>,
-        db_path: Option<PathBuf>,
-        files: Vec<PathBuf>,
-    ) -> anyhow::Result<Self> {
+    /// Starts the engine on the database `launch` names (else the one the settings name, else
+    /// the default one) and opens its files in the Import view.
+    pub fn new(ctx: &egui::Context, storage: Option<&dyn eframe::Storage>, launch: Launch) -> anyhow::Result<Self> {
         let settings = Settings::load(storage);
         ctx.set_theme(settings.theme);
-        let db_path = match db_path.or_else(|| settings.database.clone()) {
+        let db_path = match launch.db_path.or_else(|| settings.database.clone()) {
             Some(path) => path,
             None => sluice::store::default_database_path()?,
         };
+        let files = launch.files;
         let waker_ctx = ctx.clone();
         let mut config = EngineConfig::new(&db_path);
         config.workers = settings.workers.max(1);
-        config.memory_limit = settings.memory_limit();
+        config.memory_limit = launch.memory_limit.or_else(|| settings.memory_limit());
+        config.duckdb_threads = launch.duckdb_threads;
         config.waker = Some(Arc::new(move || waker_ctx.request_repaint()));
         let engine = Engine::start(config)?;
         let loader_ctx = ctx.clone();
@@ -535,9 +543,9 @@ fn ellipsize(text: &str, limit: usize) -> String {
     format!("{cut}…")
 }
 
-/// Opens the window on `db_path` (else the database in the settings, else the default one);
-/// returns when it is closed.
-pub fn run(db_path: Option<PathBuf>, files: Vec<PathBuf>) -> anyhow::Result<()> {
+/// Opens the window as `launch` says (what it leaves out comes from the settings, then the
+/// defaults); returns when it is closed.
+pub fn run(launch: Launch) -> anyhow::Result<()> {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("Sluice")
@@ -549,7 +557,7 @@ pub fn run(db_path: Option<PathBuf>, files: Vec<PathBuf>) -> anyhow::Result<()> 
     let result = eframe::run_native(
         "Sluice",
         options,
-        Box::new(|cc| match SluiceApp::new(&cc.egui_ctx, cc.storage, db_path, files) {
+        Box::new(|cc| match SluiceApp::new(&cc.egui_ctx, cc.storage, launch) {
             Ok(app) => Ok(Box::new(app) as Box<dyn eframe::App>),
             Err(error) => {
                 // Said in the window (a person may have started Sluice from a launcher) and, on

@@ -13,7 +13,14 @@ fn harness(dir: &Path, files: Vec<std::path::PathBuf>) -> Harness<'static, Sluic
     let db = dir.join("app.duckdb");
     Harness::builder()
         .with_size(egui::vec2(1200.0, 800.0))
-        .build_eframe(move |cc| SluiceApp::new(&cc.egui_ctx, None, Some(db), files).unwrap())
+        .build_eframe(move |cc| {
+            let launch = super::Launch {
+                db_path: Some(db),
+                files,
+                ..super::Launch::default()
+            };
+            SluiceApp::new(&cc.egui_ctx, None, launch).unwrap()
+        })
 }
 
 /// Runs frames until `done` holds, with real time passing for the engine's threads.

@@ -37,7 +37,12 @@ pub struct DbArgs {
 }
 
 fn gui(db: &DbArgs, files: Vec<PathBuf>) -> anyhow::Result<ExitCode> {
-    crate::app::run(db.db.clone(), files)?;
+    crate::app::run(crate::app::Launch {
+        db_path: db.db.clone(),
+        memory_limit: db.memory_limit.clone(),
+        duckdb_threads: db.duckdb_threads,
+        files,
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 
