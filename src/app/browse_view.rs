@@ -2,7 +2,6 @@
 //! Pages come from the engine's keyset pagination on the query reader thread into a small LRU
 //! cache, so memory stays the same whether the table has a thousand rows or ten million.
 
-use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use egui::{RichText, Ui};
@@ -13,6 +12,7 @@ use sluice::store::TableInfo;
 
 use super::filter_builder::FilterBuilder;
 use super::loader::{BROWSE_PAGE_ROWS, LoadRequest};
+use super::page_cache::PageCache;
 use super::table_picker::table_picker;
 use crate::format::thousands;
 
@@ -40,9 +40,7 @@ pub struct BrowseView {
     /// its pages, until the next arrives.
     index: Option<Result<Arc<PageIndex>, String>>,
     index_generation: u64,
-    pages: BTreeMap<u64, Vec<BrowseRow>>,
-    recent: VecDeque<u64>,
-    pending: HashSet<u64>,
+    pages: PageCache<BrowseRow, MAX_CACHED_PAGES>,
     scroll_to_row: Option<usize>,
 }
 
@@ -86,8 +84,6 @@ impl BrowseView {
             self.index = Some(result);
             self.index_generation = generation;
             self.pages.clear();
-            self.recent.clear();
-            self.pending.clear();
         }
     }
 
@@ -95,29 +91,16 @@ impl BrowseView {
         if generation != self.index_generation {
             return;
         }
-        self.pending.remove(&page);
         match result {
-            Ok(rows) => {
-                self.pages.insert(page, rows);
-                self.touch(page);
-                while self.pages.len() > MAX_CACHED_PAGES {
-                    let Some(oldest) = self.recent.pop_front() else { break };
-                    self.pages.remove(&oldest);
-                }
-            }
+            Ok(rows) => self.pages.insert(page, rows),
             Err(error) => self.index = Some(Err(error)),
         }
-    }
-
-    fn touch(&mut self, page: u64) {
-        self.recent.retain(|p| *p != page);
-        self.recent.push_back(page);
     }
 
     /// Pages in the cache now (for tests of its bound).
     #[cfg(test)]
     pub fn cached_pages(&self) -> Vec<u64> {
-        self.pages.keys().copied().collect()
+        self.pages.page_numbers()
     }
 
     pub fn ui(&mut self, ui: &mut Ui, requests: &mut Vec<LoadRequest>) -> Option<BrowseAction> {
@@ -217,11 +200,7 @@ impl BrowseView {
                 body.rows(18.0, index.rows_matching as usize, |mut row| {
                     let position = row.index() as u64;
                     let page = position / BROWSE_PAGE_ROWS;
-                    let Some(stored) = self
-                        .pages
-                        .get(&page)
-                        .and_then(|rows| rows.get((position % BROWSE_PAGE_ROWS) as usize))
-                    else {
+                    let Some(stored) = self.pages.row(position, BROWSE_PAGE_ROWS) else {
                         wanted.push(page);
                         row.col(|ui| {
                             ui.label(RichText::new("…").weak());
@@ -268,10 +247,7 @@ impl BrowseView {
         }
         wanted.dedup();
         for page in wanted {
-            if self.pending.len() >= MAX_PENDING_PAGES {
-                break;
-            }
-            if self.pending.insert(page) {
+            if self.pages.want(page, MAX_PENDING_PAGES) {
                 requests.push(LoadRequest::BrowsePage {
                     generation: self.index_generation,
                     index: index.clone(),
@@ -281,7 +257,7 @@ impl BrowseView {
         }
         shown.dedup();
         for page in shown {
-            self.touch(page);
+            self.pages.touch(page);
         }
         action
     }
@@ -308,7 +284,6 @@ mod unit_tests {
             assert!(view.pages.len() <= MAX_CACHED_PAGES);
         }
         view.add_page(view.generation - 1, 500, Ok(Vec::new()));
-        assert!(!view.pages.contains_key(&500));
-        assert_eq!(view.recent.len(), view.pages.len());
+        assert!(!view.pages.contains(500));
     }
 }

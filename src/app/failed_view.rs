@@ -3,7 +3,7 @@
 //! hundred rows or a million. Failing cells are marked, with the reason on hover; rows can be
 //! fixed in place and retried.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet};
 
 use egui::{Color32, RichText, Ui};
 use egui_extras::{Column, TableBuilder};
@@ -11,6 +11,7 @@ use sluice::import::{RetryRequest, RowEdit};
 use sluice::store::{FailedRowFilter, StoredFailedRow};
 
 use super::loader::{FailedSummary, LoadRequest, PAGE_ROWS};
+use super::page_cache::PageCache;
 use crate::format::thousands;
 
 /// Pages kept in memory at most; the least recently used goes first.
@@ -36,9 +37,7 @@ pub struct FailedView {
     kinds: Vec<(String, u64)>,
     problem_columns: Vec<(String, u64)>,
     columns: Vec<String>,
-    pages: BTreeMap<u64, Vec<StoredFailedRow>>,
-    recent: VecDeque<u64>,
-    pending: HashSet<u64>,
+    pages: PageCache<StoredFailedRow, MAX_CACHED_PAGES>,
     /// Rows ticked for retry, by record number (they stay ticked across pages and filters).
     selected: BTreeSet<i64>,
     /// Fields a person changed, by record number; kept until the row is retried.
@@ -91,23 +90,12 @@ impl FailedView {
         if generation != self.generation {
             return;
         }
-        self.pending.remove(&page);
         self.pages.insert(page, rows);
-        self.touch(page);
-        while self.pages.len() > MAX_CACHED_PAGES {
-            let Some(oldest) = self.recent.pop_front() else { break };
-            self.pages.remove(&oldest);
-        }
     }
 
     #[cfg(test)]
     pub fn cached_pages(&self) -> usize {
         self.pages.len()
-    }
-
-    fn touch(&mut self, page: u64) {
-        self.recent.retain(|p| *p != page);
-        self.recent.push_back(page);
     }
 
     /// Draws the view; returns what the user asked for, and pushes the pages it needs.
@@ -234,14 +222,10 @@ impl FailedView {
     }
 
     fn table_ui(&mut self, ui: &mut Ui, job_id: i64, total: u64, requests: &mut Vec<LoadRequest>) {
-        let field_count = self.columns.len().max(
-            self.pages
-                .values()
-                .flatten()
-                .map(|row| row.fields.len())
-                .max()
-                .unwrap_or(0),
-        );
+        let field_count = self
+            .columns
+            .len()
+            .max(self.pages.rows().map(|row| row.fields.len()).max().unwrap_or(0));
         let mut wanted = Vec::new();
         let mut shown = Vec::new();
         let mut toggled = Vec::new();
@@ -279,11 +263,7 @@ impl FailedView {
                 body.rows(22.0, total as usize, |mut row| {
                     let index = row.index() as u64;
                     let page = index / PAGE_ROWS;
-                    let Some(stored) = self
-                        .pages
-                        .get(&page)
-                        .and_then(|rows| rows.get((index % PAGE_ROWS) as usize))
-                    else {
+                    let Some(stored) = self.pages.row(index, PAGE_ROWS) else {
                         wanted.push(page);
                         row.col(|ui| {
                             ui.label("…");
@@ -391,7 +371,7 @@ impl FailedView {
             self.edits.remove(&record_no);
         }
         for page in wanted {
-            if self.pending.insert(page) {
+            if self.pages.want(page, usize::MAX) {
                 requests.push(LoadRequest::FailedPage {
                     job_id,
                     filter: self.filter.clone(),
@@ -403,7 +383,7 @@ impl FailedView {
         // Pages drawn this frame are the most recently used; eviction takes the others first.
         shown.dedup();
         for page in shown {
-            self.touch(page);
+            self.pages.touch(page);
         }
     }
 }
@@ -424,8 +404,8 @@ mod unit_tests {
             view.add_page(view.generation, page, Vec::new());
             assert!(view.cached_pages() <= MAX_CACHED_PAGES);
         }
-        assert!(view.pages.contains_key(&(MAX_CACHED_PAGES as u64 * 5 - 1)));
-        assert!(!view.pages.contains_key(&0));
+        assert!(view.pages.contains(MAX_CACHED_PAGES as u64 * 5 - 1));
+        assert!(!view.pages.contains(0));
     }
 
     #[test]
@@ -434,10 +414,10 @@ mod unit_tests {
         let _ = view.show_job(1, all());
         view.add_page(view.generation, 0, Vec::new());
         for page in 1..(MAX_CACHED_PAGES as u64 * 2) {
-            view.touch(0);
+            view.pages.touch(0);
             view.add_page(view.generation, page, Vec::new());
         }
-        assert!(view.pages.contains_key(&0));
+        assert!(view.pages.contains(0));
         assert_eq!(view.cached_pages(), MAX_CACHED_PAGES);
     }
 

@@ -244,10 +244,17 @@ impl ImportView {
     }
 
     /// The request the Start button would submit, if the form is complete.
+    #[cfg(test)]
     pub fn request(&self) -> Option<ImportRequest> {
+        self.request_given(self.target_check().as_ref())
+    }
+
+    /// The request, with the target already checked (planning compiles every pattern, so a
+    /// frame does it once).
+    fn request_given(&self, check: Option<&TargetCheck>) -> Option<ImportRequest> {
         let path = self.path.clone()?;
         let sniffed = self.sniffed.as_ref()?;
-        if !matches!(self.target_check(), Some(TargetCheck::Ready(_))) || !self.rules_are_valid() {
+        if !matches!(check, Some(TargetCheck::Ready(_))) || !self.rules_are_valid() {
             return None;
         }
         let mut request = ImportRequest::new(path, self.table.trim());
@@ -563,7 +570,8 @@ impl ImportView {
                 ui.add(egui::DragValue::new(&mut self.max_rows_per_sec).range(1..=10_000_000))
                     .accessible_name("rows per second");
             }
-            match self.target_check() {
+            let check = self.target_check();
+            match &check {
                 Some(TargetCheck::Ready(text)) => {
                     ui.label(RichText::new(text).weak());
                 }
@@ -575,7 +583,7 @@ impl ImportView {
             if !self.rules_are_valid() {
                 ui.label(RichText::new("a rule above is not a number").color(Color32::from_rgb(220, 70, 60)));
             }
-            let ready = self.request();
+            let ready = self.request_given(check.as_ref());
             let start = ui.add_enabled(
                 ready.is_some(),
                 egui::Button::new(RichText::new("Start import").strong()),

@@ -13,6 +13,7 @@ mod import_view;
 mod jobs_view;
 mod loader;
 mod memory_view;
+mod page_cache;
 mod settings;
 mod startup_error;
 mod status_bar;

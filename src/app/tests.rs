@@ -51,12 +51,11 @@ fn shows(text: &'static str) -> impl Fn(&Harness<'static, SluiceApp>) -> bool {
     move |harness| harness.query_by_label_contains(text).is_some()
 }
 
-#[test]
-fn an_import_runs_and_its_failed_rows_show_the_line_and_reason() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("people.csv");
+/// Imports a file of three rows (line 3 short by a field) and opens its failed rows.
+fn import_with_one_failed_row(dir: &Path) -> Harness<'static, SluiceApp> {
+    let file = dir.join("people.csv");
     std::fs::write(&file, "id,name\n1,Ann\n2\n3,Cy\n").unwrap();
-    let mut harness = harness(dir.path(), vec![file]);
+    let mut harness = harness(dir, vec![file]);
     wait_for(&mut harness, "the preview", shows("Start import"));
     harness.get_by_label("Start import").click();
     wait_for(
@@ -64,8 +63,14 @@ fn an_import_runs_and_its_failed_rows_show_the_line_and_reason() {
         "the job to finish",
         shows("2 imported · 1 failed · 3 read"),
     );
-
     harness.get_by_label("Show 1 failed rows").click();
+    harness
+}
+
+#[test]
+fn an_import_runs_and_its_failed_rows_show_the_line_and_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = import_with_one_failed_row(dir.path());
     wait_for(
         &mut harness,
         "the failed row",
@@ -102,13 +107,7 @@ fn a_running_import_can_be_cancelled() {
 #[test]
 fn a_failed_row_fixed_in_place_and_retried_moves_into_the_table() {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("people.csv");
-    std::fs::write(&file, "id,name\n1,Ann\n2\n3,Cy\n").unwrap();
-    let mut harness = harness(dir.path(), vec![file]);
-    wait_for(&mut harness, "the preview", shows("Start import"));
-    harness.get_by_label("Start import").click();
-    wait_for(&mut harness, "the job to finish", shows("Show 1 failed rows"));
-    harness.get_by_label("Show 1 failed rows").click();
+    let mut harness = import_with_one_failed_row(dir.path());
     wait_for(&mut harness, "the failed row", |harness| {
         harness.query_by_label("Edit").is_some()
     });

@@ -1,0 +1,117 @@
+//! The bounded page cache behind the window's big tables (failed rows, browse): pages of rows
+//! read on demand, the least recently drawn evicted first, and the reads in flight remembered so
+//! none is asked for twice.
+
+use std::collections::{BTreeMap, HashSet, VecDeque};
+
+/// At most `MAX_PAGES` pages of `Row`s.
+pub struct PageCache<Row, const MAX_PAGES: usize> {
+    pages: BTreeMap<u64, Vec<Row>>,
+    /// Pages from least to most recently used.
+    recent: VecDeque<u64>,
+    pending: HashSet<u64>,
+}
+
+impl<Row, const MAX_PAGES: usize> Default for PageCache<Row, MAX_PAGES> {
+    fn default() -> Self {
+        Self {
+            pages: BTreeMap::new(),
+            recent: VecDeque::new(),
+            pending: HashSet::new(),
+        }
+    }
+}
+
+impl<Row, const MAX_PAGES: usize> PageCache<Row, MAX_PAGES> {
+    /// Row `index` of the whole table, if its page of `page_rows` is here.
+    pub fn row(&self, index: u64, page_rows: u64) -> Option<&Row> {
+        self.pages
+            .get(&(index / page_rows))
+            .and_then(|rows| rows.get((index % page_rows) as usize))
+    }
+
+    /// Every row held now, for measuring them.
+    pub fn rows(&self) -> impl Iterator<Item = &Row> {
+        self.pages.values().flatten()
+    }
+
+    /// Whether `page` should be read now: it is neither here nor on its way, and fewer than
+    /// `max_pending` reads are in flight. A `true` counts it as on its way.
+    pub fn want(&mut self, page: u64, max_pending: usize) -> bool {
+        if self.pages.contains_key(&page) || self.pending.len() >= max_pending {
+            return false;
+        }
+        self.pending.insert(page)
+    }
+
+    /// Keeps a page that arrived, evicting the least recently used beyond the bound.
+    pub fn insert(&mut self, page: u64, rows: Vec<Row>) {
+        self.pending.remove(&page);
+        self.pages.insert(page, rows);
+        self.touch(page);
+        while self.pages.len() > MAX_PAGES {
+            let Some(oldest) = self.recent.pop_front() else { break };
+            self.pages.remove(&oldest);
+        }
+    }
+
+    /// Marks `page` as just drawn.
+    pub fn touch(&mut self, page: u64) {
+        self.recent.retain(|p| *p != page);
+        self.recent.push_back(page);
+    }
+
+    pub fn clear(&mut self) {
+        self.pages.clear();
+        self.recent.clear();
+        self.pending.clear();
+    }
+
+    #[cfg(test)]
+    pub fn contains(&self, page: u64) -> bool {
+        self.pages.contains_key(&page)
+    }
+
+    #[cfg(test)]
+    pub fn page_numbers(&self) -> Vec<u64> {
+        self.pages.keys().copied().collect()
+    }
+
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.pages.len()
+    }
+}
+
+#[cfg(test)]
+mod unit_tests {
+    use super::*;
+
+    #[test]
+    fn keeps_its_bound_and_evicts_the_least_recently_used() {
+        let mut cache: PageCache<u64, 3> = PageCache::default();
+        for page in 0..10 {
+            cache.insert(page, vec![page]);
+            assert!(cache.len() <= 3);
+            assert_eq!(cache.recent.len(), cache.len());
+        }
+        assert_eq!(cache.page_numbers(), vec![7, 8, 9]);
+        cache.touch(7);
+        cache.insert(10, vec![10]);
+        assert_eq!(cache.page_numbers(), vec![7, 9, 10]);
+        assert_eq!(cache.row(20, 2), Some(&10), "row 20 is the first of page 10");
+        assert_eq!(cache.row(21, 2), None);
+    }
+
+    #[test]
+    fn a_page_is_wanted_once_and_not_beyond_the_reads_in_flight() {
+        let mut cache: PageCache<u8, 3> = PageCache::default();
+        assert!(cache.want(1, 2));
+        assert!(!cache.want(1, 2), "already on its way");
+        assert!(cache.want(2, 2));
+        assert!(!cache.want(3, 2), "two reads in flight");
+        cache.insert(1, vec![]);
+        assert!(!cache.want(1, 2), "already here");
+        assert!(cache.want(3, 2));
+    }
+}
