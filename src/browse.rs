@@ -11,6 +11,7 @@ use duckdb::{Connection, ToSql, params_from_iter};
 
 use crate::export::{ExportError, Filter, OrderBy, bind_filters};
 use crate::sql::quote_ident;
+use crate::sql_type::SqlType;
 use crate::store::existing_table;
 
 /// What to browse: a table, its filters and its sort.
@@ -56,13 +57,20 @@ pub struct BrowseRow {
 }
 
 /// The pieces every browse statement shares, checked against the catalog.
+struct SortKey {
+    expression: String,
+    parameter: String,
+    descending: bool,
+}
+
 struct Resolved {
     table_sql: String,
     columns: Vec<(String, String)>,
     where_sql: String,
     params: Vec<String>,
-    /// The sort column, quoted, its DuckDB type, and whether it runs descending.
-    sort: Option<(String, String, bool)>,
+    /// The sort key as SQL (the column, or its text for a type Sluice cannot name), the SQL of a
+    /// bound page-start value compared with it, and whether it runs descending.
+    sort: Option<SortKey>,
 }
 
 fn resolve(conn: &Connection, query: &BrowseQuery) -> Result<Resolved, ExportError> {
@@ -78,7 +86,12 @@ fn resolve(conn: &Connection, query: &BrowseQuery) -> Result<Resolved, ExportErr
     let sort = match &query.sort {
         Some(order) => {
             let (column, data_type) = crate::export::resolve_column(&table.columns, &order.column)?;
-            Some((quote_ident(column), data_type.to_string(), order.descending))
+            let sql_type = SqlType::from_catalog(data_type);
+            Some(SortKey {
+                expression: sql_type.comparable(&quote_ident(column)),
+                parameter: sql_type.parameter(),
+                descending: order.descending,
+            })
         }
         None => None,
     };
@@ -94,9 +107,10 @@ fn resolve(conn: &Connection, query: &BrowseQuery) -> Result<Resolved, ExportErr
 impl Resolved {
     fn order_sql(&self) -> String {
         match &self.sort {
-            Some((column, _, descending)) => format!(
-                "{column} {} NULLS LAST, rowid",
-                if *descending { "DESC" } else { "ASC" }
+            Some(key) => format!(
+                "{} {} NULLS LAST, rowid",
+                key.expression,
+                if key.descending { "DESC" } else { "ASC" }
             ),
             None => "rowid".to_string(),
         }
@@ -122,7 +136,7 @@ pub fn index_pages(conn: &Connection, query: &BrowseQuery, page_rows: u64) -> Re
     let page_rows = page_rows.max(1);
     let (starts, rows_matching) = match &resolved.sort {
         None => starts_in_table_order(conn, &resolved, page_rows)?,
-        Some((column, _, _)) => starts_in_sorted_order(conn, &resolved, column, page_rows)?,
+        Some(key) => starts_in_sorted_order(conn, &resolved, &key.expression, page_rows)?,
     };
     Ok(PageIndex {
         query: query.clone(),
@@ -247,16 +261,16 @@ fn at_or_after(resolved: &Resolved, start: &PageStart, params: &mut Vec<Box<dyn 
             params.push(Box::new(start.rowid));
             "rowid >= ?".to_string()
         }
-        (Some((column, _, _)), None) => {
+        (Some(key), None) => {
             params.push(Box::new(start.rowid));
-            format!("({column} IS NULL AND rowid >= ?)")
+            format!("({} IS NULL AND rowid >= ?)", key.expression)
         }
-        (Some((column, data_type, descending)), Some(value)) => {
+        (Some(key), Some(value)) => {
             params.push(Box::new(value.clone()));
             params.push(Box::new(value.clone()));
             params.push(Box::new(start.rowid));
-            let beyond = if *descending { "<" } else { ">" };
-            let value = format!("CAST(? AS {data_type})");
+            let beyond = if key.descending { "<" } else { ">" };
+            let (column, value) = (&key.expression, &key.parameter);
             format!("({column} {beyond} {value} OR {column} IS NULL OR ({column} = {value} AND rowid >= ?))")
         }
     }
@@ -269,16 +283,16 @@ fn before(resolved: &Resolved, start: &PageStart, params: &mut Vec<Box<dyn ToSql
             params.push(Box::new(start.rowid));
             "rowid < ?".to_string()
         }
-        (Some((column, _, _)), None) => {
+        (Some(key), None) => {
             params.push(Box::new(start.rowid));
-            format!("({column} IS NOT NULL OR rowid < ?)")
+            format!("({} IS NOT NULL OR rowid < ?)", key.expression)
         }
-        (Some((column, data_type, descending)), Some(value)) => {
+        (Some(key), Some(value)) => {
             params.push(Box::new(value.clone()));
             params.push(Box::new(value.clone()));
             params.push(Box::new(start.rowid));
-            let ahead = if *descending { ">" } else { "<" };
-            let value = format!("CAST(? AS {data_type})");
+            let ahead = if key.descending { ">" } else { "<" };
+            let (column, value) = (&key.expression, &key.parameter);
             format!("({column} {ahead} {value} OR ({column} = {value} AND rowid < ?))")
         }
     }
@@ -392,5 +406,89 @@ mod tests {
         assert_eq!(index.pages(), 3);
         assert!(read_page(&conn, &index, 3).unwrap().is_empty());
         assert_eq!(read_page(&conn, &index, 2).unwrap().len(), 200);
+    }
+
+    /// Pages sorted by each column, read one after another, against the same ORDER BY in SQL.
+    fn assert_sorted_pages_match_sql(conn: &Connection, table: &str, columns: &[&str]) {
+        for column in columns {
+            for descending in [false, true] {
+                let query = BrowseQuery {
+                    table: table.into(),
+                    filters: Vec::new(),
+                    sort: Some(OrderBy {
+                        column: (*column).into(),
+                        descending,
+                    }),
+                };
+                let (_, rows) = all_pages(conn, &query, 3);
+                let ids: Vec<Option<String>> = rows.iter().map(|row| row.values[0].clone()).collect();
+                let direction = if descending { "DESC" } else { "ASC" };
+                let expected = ids_by_sql(
+                    conn,
+                    &format!(
+                        "SELECT CAST(id AS VARCHAR) FROM {table} ORDER BY \"{column}\" {direction} NULLS LAST, rowid"
+                    ),
+                );
+                assert_eq!(ids, expected, "{column} {direction}");
+            }
+        }
+    }
+
+    #[test]
+    fn browse_sorts_numbers_and_dates_by_their_type_not_as_text() {
+        let conn = Connection::open_in_memory().unwrap();
+        // As `Store::open` sets it: DuckDB's late materialization fails on these small pages.
+        conn.execute_batch("SET late_materialization_max_rows = 0").unwrap();
+        conn.execute_batch(
+            "CREATE TABLE mixed (id INTEGER, n BIGINT, d DECIMAL(12,2), x DOUBLE, day DATE, seen TIMESTAMP, flag BOOLEAN); \
+             INSERT INTO mixed VALUES \
+             (1, 100009, 10.5, -0.5, '2010-05-06', '2010-05-06 10:00:00', true), \
+             (2, 10001, -3.25, 1e10, '1999-12-31', '1999-12-31 23:59:59', false), \
+             (3, 9, 100.00, -1e-3, '2000-01-01', '2000-01-01 00:00:00', NULL), \
+             (4, -42, NULL, 2.0, NULL, '2000-01-01 00:00:01', true), \
+             (5, NULL, 9.99, NULL, '2000-01-02', NULL, false), \
+             (6, -100000, 1000.01, 10.0, '1970-01-01', '1969-12-31 23:00:00', true), \
+             (7, 10, 2.5, 9.5, '2100-02-28', '2100-02-28 12:00:00', NULL);",
+        )
+        .unwrap();
+        assert_sorted_pages_match_sql(&conn, "mixed", &["n", "d", "x", "day", "seen", "flag"]);
+    }
+
+    #[test]
+    fn browse_sorts_and_filters_enum_columns_without_splicing_their_type() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TYPE \"it's\" AS ENUM ('b''x', 'a', 'c'); \
+             CREATE TABLE e (id INTEGER, kind \"it's\"); \
+             INSERT INTO e VALUES (1, 'c'), (2, 'a'), (3, NULL), (4, 'b''x'), (5, 'a'), (6, 'c'), (7, 'b''x');",
+        )
+        .unwrap();
+        // Sorted by its text, consistently for the order and the page bounds.
+        for descending in [false, true] {
+            let query = BrowseQuery {
+                table: "e".into(),
+                filters: vec![Filter {
+                    column: "kind".into(),
+                    op: FilterOp::Ne,
+                    value: Some("a".into()),
+                }],
+                sort: Some(OrderBy {
+                    column: "kind".into(),
+                    descending,
+                }),
+            };
+            let (index, rows) = all_pages(&conn, &query, 2);
+            assert_eq!(index.rows_matching, 4);
+            let ids: Vec<Option<String>> = rows.iter().map(|row| row.values[0].clone()).collect();
+            let direction = if descending { "DESC" } else { "ASC" };
+            let expected = ids_by_sql(
+                &conn,
+                &format!(
+                    "SELECT CAST(id AS VARCHAR) FROM e WHERE CAST(kind AS VARCHAR) <> 'a' \
+                     ORDER BY CAST(kind AS VARCHAR) {direction} NULLS LAST, rowid"
+                ),
+            );
+            assert_eq!(ids, expected);
+        }
     }
 }

@@ -10,6 +10,7 @@
 //! - [`progress`]: how a running job reports progress and learns that it was cancelled.
 //! - [`memory`]: process memory readings.
 //! - [`sql`]: quoting of identifiers, the one way user text reaches SQL other than as a parameter.
+//! - [`sql_type`]: column types parsed from the catalog, so no catalog text is spliced into SQL.
 //! - [`throttle`]: the token bucket that caps rows per second.
 //! - [`bench`]: synthetic data and the measurements behind `sluice bench`.
 
@@ -21,5 +22,6 @@ pub mod import;
 pub mod memory;
 pub mod progress;
 pub mod sql;
+pub mod sql_type;
 pub mod store;
 pub mod throttle;

@@ -1,4 +1,5 @@
-//! Process memory readings, used for the peak figures in job summaries and benchmarks.
+//! Process memory readings, used for the peak figures in job summaries and benchmarks, and the
+//! machine's RAM, which bounds what the window's memory gauge measures against.
 
 /// The process's resident set size now, in bytes, if the platform reports it.
 pub fn current_rss_bytes() -> Option<u64> {
@@ -24,6 +25,23 @@ fn read_vm_hwm() -> Option<u64> {
     None
 }
 
+/// The machine's physical memory in bytes, where the platform reports it (`MemTotal` on Linux;
+/// none elsewhere).
+pub fn total_memory_bytes() -> Option<u64> {
+    read_mem_total()
+}
+
+#[cfg(target_os = "linux")]
+fn read_mem_total() -> Option<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    parse_status_kib(&meminfo, "MemTotal:").map(|kib| kib * 1024)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn read_mem_total() -> Option<u64> {
+    None
+}
+
 #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 fn parse_status_kib(status: &str, key: &str) -> Option<u64> {
     let line = status.lines().find(|line| line.starts_with(key))?;
@@ -39,6 +57,19 @@ mod tests {
         let status = "Name:\tsluice\nVmHWM:\t  123456 kB\nVmRSS:\t 1000 kB\n";
         assert_eq!(parse_status_kib(status, "VmHWM:"), Some(123456));
         assert_eq!(parse_status_kib(status, "VmSwap:"), None);
+    }
+
+    #[test]
+    fn parses_the_total_from_proc_meminfo() {
+        let meminfo = "MemTotal:       16318480 kB\nMemFree:         1234567 kB\nMemAvailable:    9876543 kB\n";
+        assert_eq!(parse_status_kib(meminfo, "MemTotal:"), Some(16_318_480));
+        assert_eq!(parse_status_kib("MemFree: 1 kB\n", "MemTotal:"), None);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn reports_the_machines_memory_on_linux() {
+        assert!(total_memory_bytes().unwrap_or(0) > 0);
     }
 
     #[test]

@@ -48,6 +48,13 @@ pub struct Progress {
 /// Receives progress from a running job. Called at most once per batch, never per row.
 pub trait ProgressSink {
     fn progress(&mut self, progress: &Progress);
+
+    /// The peak memory to record for the job. A sink that is the only job of its process can
+    /// use the process's high-water mark; one of several jobs in a process (the window's
+    /// workers) must measure its own job, or every job would carry the largest peak so far.
+    fn peak_rss_bytes(&self) -> Option<u64> {
+        crate::memory::peak_rss_bytes()
+    }
 }
 
 /// A sink for callers that do not care about progress.

@@ -1,6 +1,7 @@
 //! The Browse view: any table, of any size, in a table that lays out only the visible rows.
 //! Pages come from the engine's keyset pagination on the query reader thread into a small LRU
-//! cache, so memory stays the same whether the table has a thousand rows or ten million.
+//! cache, so memory stays the same whether the table has a thousand rows or ten million. A page
+//! whose read failed, or that the reader had no room for, is asked for again.
 
 use std::sync::Arc;
 
@@ -41,6 +42,8 @@ pub struct BrowseView {
     index: Option<Result<Arc<PageIndex>, String>>,
     index_generation: u64,
     pages: PageCache<BrowseRow, MAX_CACHED_PAGES>,
+    /// Why the last page read failed; cleared when a page arrives.
+    page_error: Option<String>,
     scroll_to_row: Option<usize>,
 }
 
@@ -84,16 +87,35 @@ impl BrowseView {
             self.index = Some(result);
             self.index_generation = generation;
             self.pages.clear();
+            self.page_error = None;
         }
     }
 
+    /// Takes a page read's answer; a failed read is asked for again after a pause.
     pub fn add_page(&mut self, generation: u64, page: u64, result: Result<Vec<BrowseRow>, String>) {
         if generation != self.index_generation {
             return;
         }
         match result {
-            Ok(rows) => self.pages.insert(page, rows),
-            Err(error) => self.index = Some(Err(error)),
+            Ok(rows) => {
+                self.pages.insert(page, rows);
+                self.page_error = None;
+            }
+            Err(error) => {
+                self.pages.failed(page);
+                self.page_error = Some(error);
+            }
+        }
+    }
+
+    /// Takes back a request the reader had no room for, so it is made again.
+    pub fn given_back(&mut self, request: &LoadRequest) {
+        match request {
+            LoadRequest::BrowseIndex { generation, .. } if *generation == self.generation => self.queried = None,
+            LoadRequest::BrowsePage { generation, page, .. } if *generation == self.index_generation => {
+                self.pages.forget(*page)
+            }
+            _ => {}
         }
     }
 
@@ -145,6 +167,12 @@ impl BrowseView {
             }
             ui.label(RichText::new("click a header to sort · double-click a cell to copy it").weak());
         });
+        if let Some(error) = &self.page_error {
+            ui.label(
+                RichText::new(format!("A page could not be read ({error}); asking again"))
+                    .color(egui::Color32::from_rgb(220, 70, 60)),
+            );
+        }
         action = self.table_ui(ui, &index, requests).or(action);
         action
     }
@@ -255,6 +283,10 @@ impl BrowseView {
                 });
             }
         }
+        if let Some(pause) = self.pages.paused_for() {
+            // Nothing else may wake the window when the pause ends.
+            ui.ctx().request_repaint_after(pause);
+        }
         shown.dedup();
         for page in shown {
             self.pages.touch(page);
@@ -285,5 +317,29 @@ mod unit_tests {
         }
         view.add_page(view.generation - 1, 500, Ok(Vec::new()));
         assert!(!view.pages.contains(500));
+    }
+
+    #[test]
+    fn a_request_given_back_or_a_failed_page_is_asked_for_again() {
+        let mut view = BrowseView::default();
+        view.set_tables(vec![TableInfo {
+            name: "t".into(),
+            columns: vec![("id".into(), "BIGINT".into())],
+            rows: 10,
+        }]);
+        view.select_table("t");
+        let Some(index) = view.index_request() else {
+            panic!("a new table is indexed");
+        };
+        view.given_back(&index);
+        assert!(view.index_request().is_some(), "the index is asked for again");
+
+        view.set_index(view.generation, Err("not needed here".into()));
+        assert!(view.pages.want(2, MAX_PENDING_PAGES));
+        view.add_page(view.generation, 2, Err("gone".into()));
+        assert!(!view.pages.is_pending(2));
+        assert_eq!(view.page_error.as_deref(), Some("gone"));
+        view.pages.end_pause();
+        assert!(view.pages.want(2, MAX_PENDING_PAGES), "asked for again");
     }
 }

@@ -9,6 +9,7 @@ use sluice::export::{ExportFormat, ExportPreview, ExportRequest, OrderBy};
 use sluice::store::TableInfo;
 
 use super::filter_builder::FilterBuilder;
+use super::loader::LoadRequest;
 use super::table_picker::table_picker;
 use crate::format::thousands;
 
@@ -146,6 +147,15 @@ impl ExportView {
         if generation == self.preview_generation {
             self.preview = Some(result);
             self.answered_generation = generation;
+        }
+    }
+
+    /// Takes back a preview request the reader had no room for, so it is made again.
+    pub fn given_back(&mut self, request: &LoadRequest) {
+        if let LoadRequest::ExportPreview { generation, .. } = request
+            && *generation == self.preview_generation
+        {
+            self.previewed = None;
         }
     }
 
@@ -443,6 +453,19 @@ mod unit_tests {
         assert!(view.preview.is_none(), "an answer to an older request is dropped");
         view.set_preview(second, Err("new".into()));
         assert_eq!(view.preview, Some(Err("new".into())));
+    }
+
+    #[test]
+    fn a_preview_the_reader_had_no_room_for_is_asked_for_again() {
+        let mut view = view();
+        let (generation, request) = view.preview_request().unwrap();
+        assert!(view.preview_request().is_none());
+        view.given_back(&LoadRequest::ExportPreview {
+            generation,
+            request: Box::new(request),
+        });
+        let (again, _) = view.preview_request().unwrap();
+        assert!(again > generation);
     }
 
     #[test]

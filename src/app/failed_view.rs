@@ -1,9 +1,11 @@
 //! The Failed rows view: one job's rejected rows in a table that lays out only the visible rows
 //! and pages them from DuckDB on demand into a small cache, so it scrolls the same through a
-//! hundred rows or a million. Failing cells are marked, with the reason on hover; rows can be
-//! fixed in place and retried.
+//! hundred rows or a million. Pages are read by key: the summary brings the record number each
+//! page starts at, and a page is "from its start to the next page's". Failing cells are marked,
+//! with the reason on hover; rows can be fixed in place and retried.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use egui::{Color32, RichText, Ui};
 use egui_extras::{Column, TableBuilder};
@@ -34,6 +36,12 @@ pub struct FailedView {
     filter: FailedRowFilter,
     search_text: String,
     total: Option<u64>,
+    /// Why the summary could not be read, if it could not.
+    summary_error: Option<String>,
+    /// Where each page of the current generation starts (see [`FailedSummary::page_starts`]).
+    page_starts: Arc<Vec<i64>>,
+    /// Why the last page read failed; cleared when a page arrives.
+    page_error: Option<String>,
     kinds: Vec<(String, u64)>,
     problem_columns: Vec<(String, u64)>,
     columns: Vec<String>,
@@ -77,20 +85,68 @@ impl FailedView {
         Some(self.show_job(job_id, self.filter.clone()))
     }
 
-    pub fn set_summary(&mut self, summary: FailedSummary) {
-        if summary.generation == self.generation {
-            self.total = Some(summary.total);
-            self.kinds = summary.kinds;
-            self.problem_columns = summary.problem_columns;
-            self.columns = summary.columns;
-        }
-    }
-
-    pub fn add_page(&mut self, generation: u64, page: u64, rows: Vec<StoredFailedRow>) {
+    pub fn set_summary(&mut self, generation: u64, result: Result<FailedSummary, String>) {
         if generation != self.generation {
             return;
         }
-        self.pages.insert(page, rows);
+        match result {
+            Ok(summary) => {
+                self.total = Some(summary.total);
+                self.page_starts = summary.page_starts;
+                self.kinds = summary.kinds;
+                self.problem_columns = summary.problem_columns;
+                self.columns = summary.columns;
+                self.summary_error = None;
+            }
+            Err(error) => self.summary_error = Some(error),
+        }
+    }
+
+    /// Takes a page read's answer; a failed read is asked for again after a pause.
+    pub fn add_page(&mut self, generation: u64, page: u64, result: Result<Vec<StoredFailedRow>, String>) {
+        if generation != self.generation {
+            return;
+        }
+        match result {
+            Ok(rows) => {
+                self.pages.insert(page, rows);
+                self.page_error = None;
+            }
+            Err(error) => {
+                self.pages.failed(page);
+                self.page_error = Some(error);
+            }
+        }
+    }
+
+    /// Takes back a page request the loader had no room for, so the page is asked for again.
+    pub fn given_back(&mut self, request: &LoadRequest) {
+        if let LoadRequest::FailedPage { generation, page, .. } = request
+            && *generation == self.generation
+        {
+            self.pages.forget(*page);
+        }
+    }
+
+    /// Requests for the pages in `wanted` not yet here nor on their way.
+    fn ask_for_pages(&mut self, job_id: i64, wanted: &[u64], requests: &mut Vec<LoadRequest>) {
+        for &page in wanted {
+            // Rows past the last known start (the set grew since the summary) wait for the
+            // next summary rather than being read from a guessed place.
+            let Some(&start) = self.page_starts.get(page as usize) else {
+                continue;
+            };
+            if self.pages.want(page, usize::MAX) {
+                requests.push(LoadRequest::FailedPage {
+                    job_id,
+                    filter: self.filter.clone(),
+                    page,
+                    start,
+                    next_start: self.page_starts.get(page as usize + 1).copied(),
+                    generation: self.generation,
+                });
+            }
+        }
     }
 
     #[cfg(test)]
@@ -105,7 +161,17 @@ impl FailedView {
             return None;
         };
         let Some(total) = self.total else {
-            ui.spinner();
+            match &self.summary_error {
+                Some(error) => {
+                    ui.colored_label(
+                        Color32::from_rgb(220, 70, 60),
+                        format!("The failed rows of job {job_id} could not be read: {error}"),
+                    );
+                }
+                None => {
+                    ui.spinner();
+                }
+            }
             return None;
         };
         let mut action = None;
@@ -123,6 +189,12 @@ impl FailedView {
             }
         });
         self.filters_ui(ui, job_id, requests);
+        if let Some(error) = &self.page_error {
+            ui.colored_label(
+                Color32::from_rgb(220, 70, 60),
+                format!("A page of rows could not be read ({error}); asking again"),
+            );
+        }
         ui.add_space(4.0);
         self.table_ui(ui, job_id, total, requests);
         action
@@ -370,15 +442,11 @@ impl FailedView {
         for record_no in undone {
             self.edits.remove(&record_no);
         }
-        for page in wanted {
-            if self.pages.want(page, usize::MAX) {
-                requests.push(LoadRequest::FailedPage {
-                    job_id,
-                    filter: self.filter.clone(),
-                    page,
-                    generation: self.generation,
-                });
-            }
+        wanted.dedup();
+        self.ask_for_pages(job_id, &wanted, requests);
+        if let Some(pause) = self.pages.paused_for() {
+            // Nothing else may wake the window when the pause ends.
+            ui.ctx().request_repaint_after(pause);
         }
         // Pages drawn this frame are the most recently used; eviction takes the others first.
         shown.dedup();
@@ -401,7 +469,7 @@ mod unit_tests {
         let mut view = FailedView::default();
         let _ = view.show_job(1, all());
         for page in 0..(MAX_CACHED_PAGES as u64 * 5) {
-            view.add_page(view.generation, page, Vec::new());
+            view.add_page(view.generation, page, Ok(Vec::new()));
             assert!(view.cached_pages() <= MAX_CACHED_PAGES);
         }
         assert!(view.pages.contains(MAX_CACHED_PAGES as u64 * 5 - 1));
@@ -412,10 +480,10 @@ mod unit_tests {
     fn a_page_in_use_outlives_newer_ones() {
         let mut view = FailedView::default();
         let _ = view.show_job(1, all());
-        view.add_page(view.generation, 0, Vec::new());
+        view.add_page(view.generation, 0, Ok(Vec::new()));
         for page in 1..(MAX_CACHED_PAGES as u64 * 2) {
             view.pages.touch(0);
-            view.add_page(view.generation, page, Vec::new());
+            view.add_page(view.generation, page, Ok(Vec::new()));
         }
         assert!(view.pages.contains(0));
         assert_eq!(view.cached_pages(), MAX_CACHED_PAGES);
@@ -428,9 +496,9 @@ mod unit_tests {
         let before = view.generation;
         // A retry finished: the job is read again while a page of the old read is on its way.
         let _ = view.reload();
-        view.add_page(before, 0, Vec::new());
+        view.add_page(before, 0, Ok(Vec::new()));
         assert_eq!(view.cached_pages(), 0);
-        view.add_page(view.generation, 0, Vec::new());
+        view.add_page(view.generation, 0, Ok(Vec::new()));
         assert_eq!(view.cached_pages(), 1);
     }
 
@@ -466,5 +534,92 @@ mod unit_tests {
         assert!(view.selected.is_empty());
         assert!(view.edits.contains_key(&3), "edits stay until the rows are read again");
         assert!(view.edits.contains_key(&4));
+    }
+
+    /// A view showing job 1 whose summary says there are `pages` pages, starting at records
+    /// 10, 2010, 4010…
+    fn view_with_pages(pages: u64) -> FailedView {
+        let mut view = FailedView::default();
+        let _ = view.show_job(1, all());
+        let summary = FailedSummary {
+            total: pages * PAGE_ROWS,
+            page_starts: Arc::new((0..pages as i64).map(|page| 10 + page * 2000).collect()),
+            kinds: Vec::new(),
+            problem_columns: Vec::new(),
+            columns: Vec::new(),
+        };
+        view.set_summary(view.generation, Ok(summary));
+        view
+    }
+
+    fn asked(view: &mut FailedView, pages: &[u64]) -> Vec<(u64, i64, Option<i64>)> {
+        let mut requests = Vec::new();
+        view.ask_for_pages(1, pages, &mut requests);
+        requests
+            .into_iter()
+            .map(|request| match request {
+                LoadRequest::FailedPage {
+                    page,
+                    start,
+                    next_start,
+                    ..
+                } => (page, start, next_start),
+                other => panic!("expected a page, got {other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_page_is_asked_for_from_its_start_to_the_next_pages_start() {
+        let mut view = view_with_pages(3);
+        assert_eq!(
+            asked(&mut view, &[0, 2]),
+            [(0, 10, Some(2010)), (2, 4010, None)],
+            "the last page has no upper bound"
+        );
+        assert!(asked(&mut view, &[0, 2]).is_empty(), "already on their way");
+        assert!(asked(&mut view, &[3]).is_empty(), "no page starts there");
+    }
+
+    #[test]
+    fn a_page_the_loader_had_no_room_for_is_asked_for_again() {
+        let mut view = view_with_pages(3);
+        let (mut loader, _queue) = super::super::loader::Loader::unstarted(1);
+        loader.request(LoadRequest::Jobs);
+        let mut requests = Vec::new();
+        view.ask_for_pages(1, &[1], &mut requests);
+        for request in requests {
+            if let Err(back) = loader.try_request(request) {
+                view.given_back(&back);
+            }
+        }
+        assert!(!view.pages.is_pending(1));
+        assert_eq!(asked(&mut view, &[1]), [(1, 2010, Some(4010))]);
+    }
+
+    #[test]
+    fn a_page_whose_read_failed_is_asked_for_again() {
+        let mut view = view_with_pages(3);
+        assert_eq!(asked(&mut view, &[1]).len(), 1);
+        view.add_page(view.generation, 1, Err("the disk is gone".into()));
+        assert!(
+            !view.pages.is_pending(1),
+            "the failed read no longer counts as on its way"
+        );
+        assert_eq!(view.page_error.as_deref(), Some("the disk is gone"));
+        view.pages.end_pause();
+        assert_eq!(asked(&mut view, &[1]), [(1, 2010, Some(4010))]);
+        view.add_page(view.generation, 1, Ok(Vec::new()));
+        assert_eq!(view.page_error, None);
+    }
+
+    #[test]
+    fn a_summary_that_cannot_be_read_is_said_instead_of_waiting_for_good() {
+        let mut view = FailedView::default();
+        let _ = view.show_job(1, all());
+        view.set_summary(view.generation - 1, Err("old".into()));
+        assert_eq!(view.summary_error, None, "an answer to an older read is ignored");
+        view.set_summary(view.generation, Err("no such job".into()));
+        assert_eq!(view.summary_error.as_deref(), Some("no such job"));
     }
 }

@@ -1,4 +1,6 @@
 //! The Import view: choose a file, see what Sluice understood of it, adjust the schema, start.
+//! The batch size and the recent files are settings: the view reads and edits them in
+//! [`Settings`] and keeps no copy of its own.
 
 use std::path::PathBuf;
 
@@ -10,6 +12,7 @@ use sluice::import::{
 };
 use sluice::store::TableInfo;
 
+use super::settings::{Settings, batch_rows_edit};
 use crate::format::{megabytes, thousands};
 
 /// Rows of the file shown in the preview grid.
@@ -37,10 +40,8 @@ pub struct ImportView {
     tables: Vec<TableInfo>,
     table: String,
     mode: ImportMode,
-    batch_rows: usize,
     throttle: bool,
     max_rows_per_sec: u64,
-    pub recent: Vec<PathBuf>,
 }
 
 /// The text of one column's numeric and list rules as typed.
@@ -96,18 +97,6 @@ const TYPES: [ColumnType; 7] = [
 ];
 
 impl ImportView {
-    pub fn with_settings(recent: Vec<PathBuf>, batch_rows: usize) -> Self {
-        Self {
-            recent,
-            batch_rows,
-            ..Self::default()
-        }
-    }
-
-    pub fn batch_rows(&self) -> usize {
-        self.batch_rows
-    }
-
     pub fn set_tables(&mut self, tables: Vec<TableInfo>) {
         self.tables = tables;
     }
@@ -169,8 +158,9 @@ impl ImportView {
         Some(check)
     }
 
-    /// Opens `path`: the sniff runs on the loader thread and arrives in [`Self::set_sniffed`].
-    pub fn open(&mut self, path: PathBuf) -> ImportAction {
+    /// Opens `path` and notes it among the recent files: the sniff runs on the loader thread and
+    /// arrives in [`Self::set_sniffed`].
+    pub fn open(&mut self, path: PathBuf, settings: &mut Settings) -> ImportAction {
         self.path = Some(path.clone());
         self.hints = SniffHints::default();
         // A new file gets its own table name and starts as a new table: carrying "replace" and
@@ -179,9 +169,7 @@ impl ImportView {
         self.mode = ImportMode::Create;
         self.sniffed = None;
         self.sniff_error = None;
-        self.recent.retain(|recent| recent != &path);
-        self.recent.insert(0, path.clone());
-        self.recent.truncate(8);
+        settings.remember_file(&path);
         ImportAction::Sniff {
             path,
             hints: self.hints.clone(),
@@ -243,15 +231,15 @@ impl ImportView {
         self.rule_texts = self.columns.iter().map(RuleTexts::of).collect();
     }
 
-    /// The request the Start button would submit, if the form is complete.
+    /// The request the Start button would submit with `settings`, if the form is complete.
     #[cfg(test)]
-    pub fn request(&self) -> Option<ImportRequest> {
-        self.request_given(self.target_check().as_ref())
+    pub fn request(&self, settings: &Settings) -> Option<ImportRequest> {
+        self.request_given(self.target_check().as_ref(), settings)
     }
 
     /// The request, with the target already checked (planning compiles every pattern, so a
-    /// frame does it once).
-    fn request_given(&self, check: Option<&TargetCheck>) -> Option<ImportRequest> {
+    /// frame does it once). The batch size is the setting's as it stands.
+    fn request_given(&self, check: Option<&TargetCheck>, settings: &Settings) -> Option<ImportRequest> {
         let path = self.path.clone()?;
         let sniffed = self.sniffed.as_ref()?;
         if !matches!(check, Some(TargetCheck::Ready(_))) || !self.rules_are_valid() {
@@ -268,28 +256,29 @@ impl ImportView {
         request.schema = Some(SchemaFile {
             columns: self.columns.clone(),
         });
-        request.batch_rows = if self.batch_rows == 0 {
+        // Settings saved by hand (or by an old version) may say 0, which the engine refuses.
+        request.batch_rows = if settings.batch_rows == 0 {
             DEFAULT_BATCH_ROWS
         } else {
-            self.batch_rows
+            settings.batch_rows
         };
         request.max_rows_per_sec = self.throttle.then_some(self.max_rows_per_sec.max(1));
         Some(request)
     }
 
-    pub fn ui(&mut self, ui: &mut Ui) -> Option<ImportAction> {
+    pub fn ui(&mut self, ui: &mut Ui, settings: &mut Settings) -> Option<ImportAction> {
         let mut action = None;
         ui.horizontal(|ui| {
             if ui.button("Open file… (Ctrl+O)").clicked() {
                 action = Some(ImportAction::OpenDialog);
             }
-            if !self.recent.is_empty() {
+            if !settings.recent_files.is_empty() {
                 egui::ComboBox::from_id_salt("recent")
                     .selected_text("Recent files")
                     .show_ui(ui, |ui| {
-                        for recent in self.recent.clone() {
+                        for recent in settings.recent_files.clone() {
                             if ui.selectable_label(false, recent.display().to_string()).clicked() {
-                                action = Some(self.open(recent));
+                                action = Some(self.open(recent, settings));
                             }
                         }
                     });
@@ -317,7 +306,7 @@ impl ImportView {
         ui.separator();
         // The target and Start stay in view however long the schema and preview grow.
         egui::Panel::bottom("import-target").show(ui, |ui| {
-            if let Some(start) = self.target_ui(ui) {
+            if let Some(start) = self.target_ui(ui, settings) {
                 action = Some(start);
             }
         });
@@ -543,7 +532,7 @@ impl ImportView {
             });
     }
 
-    fn target_ui(&mut self, ui: &mut Ui) -> Option<ImportAction> {
+    fn target_ui(&mut self, ui: &mut Ui, settings: &mut Settings) -> Option<ImportAction> {
         let mut action = None;
         ui.horizontal_wrapped(|ui| {
             let table_label = ui.label("Table");
@@ -556,12 +545,8 @@ impl ImportView {
                         ui.selectable_value(&mut self.mode, mode, mode_name(mode));
                     }
                 });
-            if self.batch_rows == 0 {
-                self.batch_rows = DEFAULT_BATCH_ROWS;
-            }
             let batch_label = ui.label("batch rows");
-            ui.add(egui::DragValue::new(&mut self.batch_rows).range(1..=1_000_000))
-                .labelled_by(batch_label.id);
+            batch_rows_edit(ui, settings, batch_label.id);
             ui.checkbox(&mut self.throttle, "limit rows/s");
             if self.throttle {
                 if self.max_rows_per_sec == 0 {
@@ -583,7 +568,7 @@ impl ImportView {
             if !self.rules_are_valid() {
                 ui.label(RichText::new("a rule above is not a number").color(Color32::from_rgb(220, 70, 60)));
             }
-            let ready = self.request_given(check.as_ref());
+            let ready = self.request_given(check.as_ref(), settings);
             let start = ui.add_enabled(
                 ready.is_some(),
                 egui::Button::new(RichText::new("Start import").strong()),
@@ -665,7 +650,7 @@ mod unit_tests {
         let path = dir.path().join("people.csv");
         std::fs::write(&path, contents).unwrap();
         let mut view = ImportView::default();
-        let _ = view.open(path.clone());
+        let _ = view.open(path.clone(), &mut Settings::default());
         let sniffed = sluice::import::sniff(&path, &SniffHints::default()).unwrap();
         view.set_sniffed(path, Ok(Box::new(sniffed)));
         (dir, view)
@@ -689,7 +674,7 @@ mod unit_tests {
                 "table 'people' already exists (1,500 rows); choose append or replace".into()
             ))
         );
-        assert!(view.request().is_none());
+        assert!(view.request(&Settings::default()).is_none());
     }
 
     #[test]
@@ -707,23 +692,36 @@ mod unit_tests {
                 "appends to 'people' (1,500 rows): 2 of its 3 columns matched, 1 left empty (NULL)".into()
             ))
         );
-        assert!(view.request().is_some());
+        assert!(view.request(&Settings::default()).is_some());
 
         view.set_tables(vec![people_table(&[("id", "DATE"), ("name", "VARCHAR")])]);
         match view.target_check() {
             Some(TargetCheck::Problem(text)) => assert!(text.contains("'id'"), "{text}"),
             other => panic!("expected a problem, got {other:?}"),
         }
-        assert!(view.request().is_none());
+        assert!(view.request(&Settings::default()).is_none());
+    }
+
+    #[test]
+    fn the_request_takes_its_batch_size_from_the_settings() {
+        let (_dir, view) = view_of("id,name\n1,Ann\n");
+        let mut settings = Settings {
+            batch_rows: 1_234,
+            ..Settings::default()
+        };
+        assert_eq!(view.request(&settings).map(|request| request.batch_rows), Some(1_234));
+        // Changed in the settings window while the file is open: the next start uses it.
+        settings.batch_rows = 77;
+        assert_eq!(view.request(&settings).map(|request| request.batch_rows), Some(77));
     }
 
     #[test]
     fn a_half_typed_rule_keeps_start_disabled_until_it_parses() {
         let (_dir, mut view) = view_of("id,name\n1,Ann\n");
-        assert!(view.request().is_some());
+        assert!(view.request(&Settings::default()).is_some());
         view.rule_texts[0].min = "-".into();
-        assert!(view.request().is_none());
+        assert!(view.request(&Settings::default()).is_none());
         view.rule_texts[0].min = "-5".into();
-        assert!(view.request().is_some());
+        assert!(view.request(&Settings::default()).is_some());
     }
 }

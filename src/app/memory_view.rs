@@ -1,4 +1,5 @@
-//! The Memory view: process and DuckDB memory now, their last ten minutes on a plot with job
+//! The Memory view: process and DuckDB memory now (the process against the same budget as the
+//! status bar's gauge, DuckDB against its limit), their last ten minutes on a plot with job
 //! starts and ends marked, and the settings that bound them.
 
 use egui::{Color32, RichText, Ui};
@@ -6,7 +7,8 @@ use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoints, VLine};
 use sluice::memory::MemoryHistory;
 
 use super::jobs_view::JobsView;
-use super::settings::Settings;
+use super::memory_budget::{MemoryBudget, gauge_fill, parse_size, process_gauge};
+use super::settings::{Settings, workers_edit};
 use crate::format::mebibytes;
 
 /// How far back the plot looks.
@@ -30,6 +32,7 @@ impl MemoryView {
         memory: &MemoryHistory,
         jobs: &JobsView,
         settings: &mut Settings,
+        budget: Option<&MemoryBudget>,
     ) -> Option<MemoryAction> {
         let mut action = None;
         let latest = memory.latest().copied().unwrap_or_default();
@@ -38,15 +41,9 @@ impl MemoryView {
             .num_columns(3)
             .spacing([12.0, 6.0])
             .show(ui, |ui| {
-                let peak = memory.samples().filter_map(|s| s.rss_bytes).max().unwrap_or(0);
                 ui.label("Process (RSS)");
                 ui.strong(latest.rss_bytes.map_or_else(|| "–".into(), mebibytes));
-                let fraction = latest.rss_bytes.unwrap_or(0) as f32 / peak.max(1) as f32;
-                ui.add(
-                    egui::ProgressBar::new(fraction)
-                        .desired_width(260.0)
-                        .text(format!("peak {}", mebibytes(peak))),
-                );
+                process_gauge(ui, &latest, self.duckdb_limit.as_deref(), budget, 260.0, true);
                 ui.end_row();
 
                 ui.label("DuckDB");
@@ -54,14 +51,15 @@ impl MemoryView {
                 let limit_bytes = self.duckdb_limit.as_deref().and_then(parse_size);
                 match (latest.duckdb_bytes, limit_bytes) {
                     (Some(used), Some(limit)) if limit > 0 => {
-                        ui.add(
-                            egui::ProgressBar::new(used as f32 / limit as f32)
-                                .desired_width(260.0)
-                                .text(format!(
-                                    "of its limit {}",
-                                    self.duckdb_limit.clone().unwrap_or_default()
-                                )),
-                        );
+                        let fraction = used as f32 / limit as f32;
+                        let mut bar = egui::ProgressBar::new(fraction).desired_width(260.0).text(format!(
+                            "of its limit {}",
+                            self.duckdb_limit.clone().unwrap_or_default()
+                        ));
+                        if let Some(fill) = gauge_fill(fraction) {
+                            bar = bar.fill(fill);
+                        }
+                        ui.add(bar);
                     }
                     _ => {
                         ui.label(RichText::new("limit unknown").weak());
@@ -90,9 +88,7 @@ impl MemoryView {
             }
             ui.separator();
             let label = ui.label("Workers");
-            ui.add(egui::DragValue::new(&mut settings.workers).range(1..=16))
-                .labelled_by(label.id)
-                .on_hover_text("Jobs that run at once, from the next start");
+            workers_edit(ui, settings, label.id);
         });
         action
     }
@@ -151,38 +147,4 @@ fn history_plot(ui: &mut Ui, memory: &MemoryHistory, jobs: &JobsView, now_ms: i6
                 }
             }
         });
-}
-
-/// Bytes in a size as DuckDB writes it: "953.6 MiB", "1.0 GiB", "512MB".
-pub fn parse_size(text: &str) -> Option<u64> {
-    let text = text.trim();
-    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
-    let (number, unit) = text.split_at(split);
-    let number: f64 = number.parse().ok()?;
-    let multiplier: f64 = match unit.trim().to_ascii_uppercase().as_str() {
-        "B" | "BYTES" => 1.0,
-        "KB" => 1e3,
-        "MB" => 1e6,
-        "GB" => 1e9,
-        "TB" => 1e12,
-        "KIB" => 1024.0,
-        "MIB" => 1024.0 * 1024.0,
-        "GIB" => 1024.0 * 1024.0 * 1024.0,
-        "TIB" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
-        _ => return None,
-    };
-    Some((number * multiplier) as u64)
-}
-
-#[cfg(test)]
-mod unit_tests {
-    use super::*;
-
-    #[test]
-    fn reads_sizes_as_duckdb_writes_them() {
-        assert_eq!(parse_size("1.0 GiB"), Some(1 << 30));
-        assert_eq!(parse_size("512MB"), Some(512_000_000));
-        assert_eq!(parse_size("953.6 MiB"), Some((953.6 * 1048576.0) as u64));
-        assert_eq!(parse_size("lots"), None);
-    }
 }

@@ -2,7 +2,8 @@
 //! every file and database read goes through the loader thread, so drawing never waits.
 //!
 //! Events are drained in one place ([`SluiceApp::logic`]); each view is its own struct that draws
-//! from plain state and returns what the user asked for.
+//! from plain state and returns what the user asked for. Settings live in one [`Settings`] that
+//! the views read and edit in place, so saving them is writing that struct, nothing more.
 
 mod browse_view;
 mod export_view;
@@ -12,6 +13,7 @@ mod frame_stats;
 mod import_view;
 mod jobs_view;
 mod loader;
+mod memory_budget;
 mod memory_view;
 mod page_cache;
 mod settings;
@@ -146,11 +148,11 @@ impl SluiceApp {
         config.waker = Some(Arc::new(move || waker_ctx.request_repaint()));
         let engine = Engine::start(config)?;
         let loader_ctx = ctx.clone();
-        let loader = Loader::start("sluice-ui-loader", engine.store().try_clone()?, move || {
+        let mut loader = Loader::start("sluice-ui-loader", engine.store().try_clone()?, move || {
             loader_ctx.request_repaint()
         })?;
         let queries_ctx = ctx.clone();
-        let queries = Loader::start("sluice-ui-queries", engine.store().try_clone()?, move || {
+        let mut queries = Loader::start("sluice-ui-queries", engine.store().try_clone()?, move || {
             queries_ctx.request_repaint()
         })?;
         loader.request(LoadRequest::Jobs);
@@ -161,7 +163,7 @@ impl SluiceApp {
             loader,
             queries,
             view: View::Import,
-            import: ImportView::with_settings(settings.recent_files.clone(), settings.batch_rows),
+            import: ImportView::default(),
             jobs: JobsView::default(),
             failed: FailedView::default(),
             export: ExportView::default(),
@@ -179,7 +181,7 @@ impl SluiceApp {
             frame_stats: FrameStats::default(),
         };
         for file in files {
-            let action = app.import.open(file);
+            let action = app.import.open(file, &mut app.settings);
             app.handle_import(action);
         }
         Ok(app)
@@ -209,6 +211,14 @@ impl SluiceApp {
             }
             self.jobs.apply(&event);
         }
+        // Requests that found a queue full go now if it has room.
+        self.loader.pump();
+        self.queries.pump();
+        if self.loader.backed_up() || self.queries.backed_up() {
+            // An answer arriving wakes the window too, but a request the thread skipped as
+            // superseded answers nothing; look again soon rather than rely on it.
+            self.ctx.request_repaint_after(std::time::Duration::from_millis(50));
+        }
         let mut loaded_all = Vec::new();
         while let Some(loaded) = self.loader.try_recv() {
             loaded_all.push(loaded);
@@ -219,8 +229,12 @@ impl SluiceApp {
         for loaded in loaded_all {
             match loaded {
                 Loaded::Sniffed { path, result } => self.import.set_sniffed(path, result),
-                Loaded::FailedSummary(summary) => self.failed.set_summary(summary),
-                Loaded::FailedPage { generation, page, rows } => self.failed.add_page(generation, page, rows),
+                Loaded::FailedSummary { generation, result } => self.failed.set_summary(generation, result),
+                Loaded::FailedPage {
+                    generation,
+                    page,
+                    result,
+                } => self.failed.add_page(generation, page, result),
                 Loaded::Jobs(jobs) => self.jobs.load_history(jobs),
                 Loaded::Tables(tables) => {
                     self.export.set_tables(tables.clone());
@@ -285,7 +299,7 @@ impl SluiceApp {
     fn dialog_done(&mut self, purpose: Dialog, path: PathBuf) {
         match purpose {
             Dialog::OpenCsv => {
-                let action = self.import.open(path);
+                let action = self.import.open(path, &mut self.settings);
                 self.handle_import(action);
             }
             Dialog::OpenSchema => self.loader.request(LoadRequest::LoadSchema { path }),
@@ -375,7 +389,7 @@ impl SluiceApp {
         });
         for path in dropped {
             self.view = View::Import;
-            let action = self.import.open(path);
+            let action = self.import.open(path, &mut self.settings);
             self.handle_import(action);
         }
     }
@@ -395,8 +409,6 @@ impl eframe::App for SluiceApp {
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
-        self.settings.recent_files = self.import.recent.clone();
-        self.settings.batch_rows = self.import.batch_rows();
         eframe::set_value(storage, SETTINGS_KEY, &self.settings);
     }
 }
@@ -429,7 +441,8 @@ impl SluiceApp {
             }
         }
         let active = self.jobs.active_count();
-        egui::Panel::bottom("status").show(ui, |ui| self.status.ui(ui, &self.database, active));
+        let duckdb_limit = self.memory.duckdb_limit.as_deref();
+        egui::Panel::bottom("status").show(ui, |ui| self.status.ui(ui, &self.database, active, duckdb_limit));
         if let Some(notice) = self.notice.clone() {
             egui::Panel::top("notice").show(ui, |ui| {
                 ui.horizontal(|ui| {
@@ -459,7 +472,7 @@ impl SluiceApp {
         }
         egui::CentralPanel::default().show(ui, |ui| match self.view {
             View::Import => {
-                if let Some(action) = self.import.ui(ui) {
+                if let Some(action) = self.import.ui(ui, &mut self.settings) {
                     self.handle_import(action);
                 }
             }
@@ -493,7 +506,14 @@ impl SluiceApp {
                     None => {}
                 }
                 for request in requests {
-                    self.loader.request(request);
+                    if matches!(request, LoadRequest::FailedPage { .. }) {
+                        if let Err(back) = self.loader.try_request(request) {
+                            self.failed.given_back(&back);
+                        }
+                    } else {
+                        // A new filter's summary: the view waits for it and never asks again.
+                        self.loader.request(request);
+                    }
                 }
             }
             View::Export => {
@@ -508,10 +528,13 @@ impl SluiceApp {
                     None => {}
                 }
                 if let Some((generation, request)) = self.export.preview_request() {
-                    self.queries.request(LoadRequest::ExportPreview {
+                    let preview = LoadRequest::ExportPreview {
                         generation,
                         request: Box::new(request),
-                    });
+                    };
+                    if let Err(back) = self.queries.try_request(preview) {
+                        self.export.given_back(&back);
+                    }
                 }
             }
             View::Browse => {
@@ -520,13 +543,18 @@ impl SluiceApp {
                     self.notice = Some(format!("Copied “{}”", ellipsize(&text, 60)));
                     self.notice_folder = None;
                 }
+                // Only indexes and pages, which the view asks for again once given back.
                 for request in requests {
-                    self.queries.request(request);
+                    if let Err(back) = self.queries.try_request(request) {
+                        self.browse.given_back(&back);
+                    }
                 }
             }
             View::Memory => {
+                let budget = self.status.budget(self.memory.duckdb_limit.as_deref());
                 if let Some(MemoryAction::ApplyMemoryLimit(limit)) =
-                    self.memory.ui(ui, &self.status.memory, &self.jobs, &mut self.settings)
+                    self.memory
+                        .ui(ui, &self.status.memory, &self.jobs, &mut self.settings, budget.as_ref())
                 {
                     self.queries.request(LoadRequest::SetMemoryLimit(limit));
                 }

@@ -1,8 +1,17 @@
 //! The bounded page cache behind the window's big tables (failed rows, browse): pages of rows
 //! read on demand, the least recently drawn evicted first, and the reads in flight remembered so
 //! none is asked for twice.
+//!
+//! A read marked as on its way must end in [`PageCache::insert`], [`PageCache::forget`] (the
+//! loader had no room for it) or [`PageCache::failed`]; otherwise its rows would show "…" for
+//! good.
 
 use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::time::{Duration, Instant};
+
+/// How long a cache whose read failed waits before asking again: a read that keeps failing
+/// (a database gone bad) would otherwise be retried as fast as frames are drawn.
+const PAUSE_AFTER_FAILURE: Duration = Duration::from_secs(1);
 
 /// At most `MAX_PAGES` pages of `Row`s.
 pub struct PageCache<Row, const MAX_PAGES: usize> {
@@ -10,6 +19,8 @@ pub struct PageCache<Row, const MAX_PAGES: usize> {
     /// Pages from least to most recently used.
     recent: VecDeque<u64>,
     pending: HashSet<u64>,
+    /// No read is wanted before this, after one failed.
+    paused_until: Option<Instant>,
 }
 
 impl<Row, const MAX_PAGES: usize> Default for PageCache<Row, MAX_PAGES> {
@@ -18,6 +29,7 @@ impl<Row, const MAX_PAGES: usize> Default for PageCache<Row, MAX_PAGES> {
             pages: BTreeMap::new(),
             recent: VecDeque::new(),
             pending: HashSet::new(),
+            paused_until: None,
         }
     }
 }
@@ -35,13 +47,33 @@ impl<Row, const MAX_PAGES: usize> PageCache<Row, MAX_PAGES> {
         self.pages.values().flatten()
     }
 
-    /// Whether `page` should be read now: it is neither here nor on its way, and fewer than
-    /// `max_pending` reads are in flight. A `true` counts it as on its way.
+    /// Whether `page` should be read now: it is neither here nor on its way, fewer than
+    /// `max_pending` reads are in flight, and no read failed just now. A `true` counts it as on
+    /// its way.
     pub fn want(&mut self, page: u64, max_pending: usize) -> bool {
-        if self.pages.contains_key(&page) || self.pending.len() >= max_pending {
+        if self.pages.contains_key(&page) || self.pending.len() >= max_pending || self.paused_for().is_some() {
             return false;
         }
         self.pending.insert(page)
+    }
+
+    /// Forgets that `page` is on its way (its request never left), so it is wanted again.
+    pub fn forget(&mut self, page: u64) {
+        self.pending.remove(&page);
+    }
+
+    /// Forgets that `page` is on its way because its read failed: it is wanted again, after a
+    /// pause.
+    pub fn failed(&mut self, page: u64) {
+        self.forget(page);
+        self.paused_until = Some(Instant::now() + PAUSE_AFTER_FAILURE);
+    }
+
+    /// How long until pages are wanted again after a failed read, if that is still ahead.
+    pub fn paused_for(&self) -> Option<Duration> {
+        self.paused_until
+            .map(|until| until.saturating_duration_since(Instant::now()))
+            .filter(|left| !left.is_zero())
     }
 
     /// Keeps a page that arrived, evicting the least recently used beyond the bound.
@@ -65,6 +97,19 @@ impl<Row, const MAX_PAGES: usize> PageCache<Row, MAX_PAGES> {
         self.pages.clear();
         self.recent.clear();
         self.pending.clear();
+        self.paused_until = None;
+    }
+
+    /// Whether `page` is marked as on its way.
+    #[cfg(test)]
+    pub fn is_pending(&self, page: u64) -> bool {
+        self.pending.contains(&page)
+    }
+
+    /// Lets the pause after a failed read end now, as if its time had passed.
+    #[cfg(test)]
+    pub fn end_pause(&mut self) {
+        self.paused_until = None;
     }
 
     #[cfg(test)]
@@ -113,5 +158,27 @@ mod unit_tests {
         cache.insert(1, vec![]);
         assert!(!cache.want(1, 2), "already here");
         assert!(cache.want(3, 2));
+    }
+
+    #[test]
+    fn a_page_given_back_is_wanted_again_at_once() {
+        let mut cache: PageCache<u8, 3> = PageCache::default();
+        assert!(cache.want(4, 8));
+        assert!(!cache.want(4, 8));
+        cache.forget(4);
+        assert!(!cache.is_pending(4));
+        assert!(cache.want(4, 8));
+    }
+
+    #[test]
+    fn a_failed_read_is_wanted_again_after_a_pause() {
+        let mut cache: PageCache<u8, 3> = PageCache::default();
+        assert!(cache.want(4, 8));
+        cache.failed(4);
+        assert!(!cache.is_pending(4), "the failed read is no longer on its way");
+        assert!(cache.paused_for().is_some());
+        assert!(!cache.want(4, 8), "not asked again at once");
+        cache.end_pause();
+        assert!(cache.want(4, 8), "asked again once the pause is over");
     }
 }

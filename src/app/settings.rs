@@ -1,8 +1,12 @@
 //! Settings the window keeps between runs through eframe's storage: only choices a person made,
 //! never runtime state. Those that shape the engine (database, workers, memory limit) take
 //! effect at the next start; the theme and batch size at once.
+//!
+//! [`Settings`] is the one place each of them lives: the views that offer one (the Import view's
+//! batch size, the Memory view's workers and memory limit) edit it here, through the same
+//! editors as the settings window, and read it when they need it, so nothing is copied back.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use egui::{ThemePreference, Ui};
 use sluice::import::DEFAULT_BATCH_ROWS;
@@ -48,6 +52,32 @@ impl Settings {
         let limit = self.memory_limit.trim();
         sluice::store::is_memory_size(limit).then(|| limit.to_string())
     }
+
+    /// Puts `path` first among the recent files, keeping eight.
+    pub fn remember_file(&mut self, path: &Path) {
+        self.recent_files.retain(|recent| recent.as_path() != path);
+        self.recent_files.insert(0, path.to_path_buf());
+        self.recent_files.truncate(8);
+    }
+}
+
+/// The editor of the batch size, wherever it is offered, labelled by `label`.
+pub fn batch_rows_edit(ui: &mut Ui, settings: &mut Settings, label: egui::Id) {
+    // The editor clamps what it shows into its range: a 0 saved by hand would become batches of
+    // one row, so it becomes the default instead.
+    if settings.batch_rows == 0 {
+        settings.batch_rows = DEFAULT_BATCH_ROWS;
+    }
+    ui.add(egui::DragValue::new(&mut settings.batch_rows).range(1..=1_000_000))
+        .labelled_by(label)
+        .on_hover_text("Rows per batch for new imports");
+}
+
+/// The editor of the number of workers, wherever it is offered, labelled by `label`.
+pub fn workers_edit(ui: &mut Ui, settings: &mut Settings, label: egui::Id) {
+    ui.add(egui::DragValue::new(&mut settings.workers).range(1..=16))
+        .labelled_by(label)
+        .on_hover_text("Jobs that run at once, from the next start");
 }
 
 /// What the settings window asked for.
@@ -77,9 +107,7 @@ pub fn settings_ui(ui: &mut Ui, settings: &mut Settings, database_in_use: &str) 
             ui.end_row();
 
             let label = ui.label("Batch rows");
-            ui.add(egui::DragValue::new(&mut settings.batch_rows).range(1..=1_000_000))
-                .labelled_by(label.id)
-                .on_hover_text("Rows per batch for new imports");
+            batch_rows_edit(ui, settings, label.id);
             ui.end_row();
 
             ui.label("Database");
@@ -102,9 +130,7 @@ pub fn settings_ui(ui: &mut Ui, settings: &mut Settings, database_in_use: &str) 
             ui.end_row();
 
             let label = ui.label("Workers");
-            ui.add(egui::DragValue::new(&mut settings.workers).range(1..=16))
-                .labelled_by(label.id)
-                .on_hover_text("Jobs that run at once");
+            workers_edit(ui, settings, label.id);
             ui.end_row();
 
             let label = ui.label("DuckDB memory limit");
@@ -136,6 +162,19 @@ mod unit_tests {
         assert_eq!(settings.batch_rows, DEFAULT_BATCH_ROWS);
         assert_eq!(settings.theme, ThemePreference::System);
         assert_eq!(settings.memory_limit(), None);
+    }
+
+    #[test]
+    fn a_file_opened_again_moves_to_the_front_of_the_recent_files() {
+        let mut settings = Settings::default();
+        for name in ["a", "b", "a"] {
+            settings.remember_file(Path::new(name));
+        }
+        assert_eq!(settings.recent_files, [PathBuf::from("a"), PathBuf::from("b")]);
+        for index in 0..20 {
+            settings.remember_file(Path::new(&format!("f{index}")));
+        }
+        assert_eq!(settings.recent_files.len(), 8);
     }
 
     #[test]

@@ -1,18 +1,24 @@
-//! The status bar: a compact memory gauge, process and DuckDB, from the engine's samples.
+//! The status bar: a compact memory gauge, process and DuckDB, from the engine's samples. The
+//! gauge measures the process against the budget of [`super::memory_budget`], which the Memory
+//! view uses too.
 
 use egui::Ui;
 use sluice::memory::{MemoryHistory, MemorySample};
 
+use super::memory_budget::{MemoryBudget, process_gauge};
 use crate::format::mebibytes;
 
 pub struct StatusBar {
     pub memory: MemoryHistory,
+    /// The machine's RAM, read once: it does not change while the window is open.
+    pub total_ram: Option<u64>,
 }
 
 impl Default for StatusBar {
     fn default() -> Self {
         Self {
             memory: MemoryHistory::new(2400),
+            total_ram: sluice::memory::total_memory_bytes(),
         }
     }
 }
@@ -22,21 +28,19 @@ impl StatusBar {
         self.memory.push(sample);
     }
 
-    pub fn ui(&self, ui: &mut Ui, database: &str, active_jobs: usize) {
+    /// The budget the process is measured against, given DuckDB's limit as DuckDB writes it.
+    pub fn budget(&self, duckdb_limit: Option<&str>) -> Option<MemoryBudget> {
+        MemoryBudget::new(duckdb_limit, self.total_ram)
+    }
+
+    pub fn ui(&self, ui: &mut Ui, database: &str, active_jobs: usize, duckdb_limit: Option<&str>) {
         ui.horizontal(|ui| {
             let latest = self.memory.latest().copied().unwrap_or_default();
             let process = latest.rss_bytes.map_or_else(|| "–".to_string(), mebibytes);
             let duckdb = latest.duckdb_bytes.map_or_else(|| "–".to_string(), mebibytes);
             ui.label(format!("Memory: process {process} · DuckDB {duckdb}"));
-            let peak = self
-                .memory
-                .samples()
-                .filter_map(|s| s.rss_bytes)
-                .max()
-                .unwrap_or(1)
-                .max(1);
-            let fraction = latest.rss_bytes.unwrap_or(0) as f32 / peak as f32;
-            ui.add(egui::ProgressBar::new(fraction).desired_width(80.0));
+            let budget = self.budget(duckdb_limit);
+            process_gauge(ui, &latest, duckdb_limit, budget.as_ref(), 80.0, false);
             ui.separator();
             ui.label(format!("{active_jobs} active job(s)"));
             ui.separator();

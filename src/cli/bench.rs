@@ -22,6 +22,19 @@ pub enum BenchCommand {
         /// Folder for the generated file and databases (default: a temporary folder).
         #[arg(long)]
         dir: Option<PathBuf>,
+        /// Give the schema's id column the `unique` rule (DuckDB's side is unchanged).
+        #[arg(long)]
+        unique: bool,
+    },
+    /// Import a file whose every row fails, then time pages of its failed rows at the start, the
+    /// middle and the end, and the error report of a quarter of the rows and of all of them.
+    Failed {
+        /// Failed rows to generate.
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: u64,
+        /// Folder for the generated file, database and reports (default: a temporary folder).
+        #[arg(long)]
+        dir: Option<PathBuf>,
     },
     /// Build a table, export it as CSV and gzip CSV, and time DuckDB's COPY TO of the same query.
     Export {
@@ -59,7 +72,8 @@ pub enum BenchCommand {
 
 pub fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
-        BenchCommand::Import { rows, dir } => bench_import(rows, dir),
+        BenchCommand::Import { rows, dir, unique } => bench_import(rows, dir, unique),
+        BenchCommand::Failed { rows, dir } => super::bench_failed::bench_failed(rows, dir),
         BenchCommand::Export { rows, dir } => bench_export(rows, dir),
         BenchCommand::Table { rows, table, db } => make_table(rows, &table, &db),
         BenchCommand::DuckdbReadCsv { file, db } => duckdb_read_csv(&file, &db),
@@ -71,9 +85,11 @@ struct Measured {
     elapsed_ms: u64,
     peak_rss_bytes: u64,
     rows: u64,
+    /// What the side ran with (DuckDB threads and memory limit, gzip threads and level).
+    settings: String,
 }
 
-fn bench_import(rows: u64, dir: Option<PathBuf>) -> anyhow::Result<()> {
+fn bench_import(rows: u64, dir: Option<PathBuf>, unique: bool) -> anyhow::Result<()> {
     let temp = tempfile::tempdir()?;
     let dir = dir.unwrap_or_else(|| temp.path().to_path_buf());
     std::fs::create_dir_all(&dir)?;
@@ -81,7 +97,11 @@ fn bench_import(rows: u64, dir: Option<PathBuf>) -> anyhow::Result<()> {
     let schema_path = dir.join("bench-people.schema.json");
     eprintln!("Generating {} rows...", thousands(rows));
     let generated = write_people_csv(&csv_path, rows)?;
-    std::fs::write(&schema_path, people_schema().to_json_pretty())?;
+    let mut schema = people_schema();
+    if unique && let Some(id) = schema.columns.iter_mut().find(|column| column.name == "id") {
+        id.unique = true;
+    }
+    std::fs::write(&schema_path, schema.to_json_pretty())?;
     let sluice_db = dir.join("bench-sluice.duckdb");
     let duckdb_db = dir.join("bench-duckdb.duckdb");
     let exe = std::env::current_exe()?;
@@ -109,22 +129,34 @@ fn bench_import(rows: u64, dir: Option<PathBuf>) -> anyhow::Result<()> {
         )
     })?;
 
+    let expected = generated.rows - generated.faulty_rows;
+    if sluice.rows != expected {
+        bail!(
+            "Sluice imported {} rows, but the file has {} rows of which {} are faulty: {} should have been imported",
+            sluice.rows,
+            generated.rows,
+            generated.faulty_rows,
+            expected
+        );
+    }
     let seconds = |m: &Measured| m.elapsed_ms as f64 / 1000.0;
     println!(
-        "File: {} rows, {} ({} faulty rows)",
+        "File: {} rows, {} ({} faulty rows){}",
         thousands(generated.rows),
         megabytes(generated.bytes),
-        thousands(generated.faulty_rows)
+        thousands(generated.faulty_rows),
+        if unique { ", id unique" } else { "" }
     );
     for (name, measured) in [("sluice import", &sluice), ("duckdb read_csv", &duckdb)] {
         let secs = seconds(measured).max(1e-9);
         println!(
-            "{name:<16} {:>7.2} s  {:>12} rows/s  {:>7.1} MB/s  peak RSS {:>10}  ({} rows kept)",
+            "{name:<16} {:>7.2} s  {:>12} rows/s  {:>7.1} MB/s  peak RSS {:>10}  ({} rows kept; {})",
             secs,
             thousands((generated.rows as f64 / secs) as u64),
             generated.bytes as f64 / 1e6 / secs,
             mebibytes(measured.peak_rss_bytes),
-            thousands(measured.rows)
+            thousands(measured.rows),
+            measured.settings
         );
     }
     println!(
@@ -152,7 +184,9 @@ fn remove_database(path: &Path) {
     let _ = std::fs::remove_file(path.with_extension("duckdb.wal"));
 }
 
-/// Runs a child whose last stdout line is JSON with `elapsed_ms`, `peak_rss_bytes` and a row count.
+/// Runs a child whose last stdout line is JSON with `elapsed_ms`, `peak_rss_bytes`, a row count
+/// and the `settings` it ran with. A missing figure is an error: a benchmark that reads 0 for
+/// a number it did not get would report a result nobody measured.
 fn run_child(command: &mut Command, rows_key: &str) -> anyhow::Result<Measured> {
     let output = command.output().context("cannot start the benchmark child process")?;
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -166,11 +200,27 @@ fn run_child(command: &mut Command, rows_key: &str) -> anyhow::Result<Measured> 
     }
     let last = stdout.lines().last().unwrap_or_default();
     let value: serde_json::Value = serde_json::from_str(last).with_context(|| format!("unexpected output: {last}"))?;
-    let number = |key: &str| value[key].as_u64().unwrap_or(0);
+    let number = |key: &str| {
+        value[key]
+            .as_u64()
+            .with_context(|| format!("the benchmark child did not report {key}: {last}"))
+    };
+    let settings = value["settings"]
+        .as_object()
+        .with_context(|| format!("the benchmark child did not report its settings: {last}"))?;
+    let settings: Vec<String> = settings
+        .iter()
+        .filter(|(_, value)| !value.is_null())
+        .map(|(key, value)| match value.as_str() {
+            Some(text) => format!("{key} {text}"),
+            None => format!("{key} {value}"),
+        })
+        .collect();
     Ok(Measured {
-        elapsed_ms: number("elapsed_ms"),
-        peak_rss_bytes: number("peak_rss_bytes"),
-        rows: number(rows_key),
+        elapsed_ms: number("elapsed_ms")?,
+        peak_rss_bytes: number("peak_rss_bytes")?,
+        rows: number(rows_key)?,
+        settings: settings.join(", "),
     })
 }
 
@@ -185,7 +235,7 @@ fn duckdb_read_csv(file: &Path, db: &Path) -> anyhow::Result<()> {
     conn.execute_batch(&sql)?;
     let elapsed_ms = started.elapsed().as_millis() as u64;
     let rows: i64 = conn.query_row("SELECT count(*) FROM people", [], |row| row.get(0))?;
-    print_measurement(elapsed_ms, rows);
+    print_measurement(&conn, elapsed_ms, rows, None)?;
     Ok(())
 }
 
@@ -226,11 +276,24 @@ fn bench_export(rows: u64, dir: Option<PathBuf>) -> anyhow::Result<()> {
             }
             run_child(&mut command, "rows")
         })?;
-        let size = |path: &Path| std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-        results.push((extension, sluice, size(&ours), duckdb, size(&theirs)));
+        for (side, measured) in [("Sluice", &sluice), ("DuckDB", &duckdb)] {
+            if measured.rows != rows {
+                bail!(
+                    "{side} wrote {} rows of the {} in the table to {extension}",
+                    measured.rows,
+                    rows
+                );
+            }
+        }
+        let size = |path: &Path| {
+            std::fs::metadata(path)
+                .map(|m| m.len())
+                .with_context(|| format!("the export did not write {}", path.display()))
+        };
+        results.push((extension, size(&ours)?, sluice, size(&theirs)?, duckdb));
     }
     println!("Table: {} rows", thousands(rows));
-    for (extension, sluice, our_size, duckdb, their_size) in &results {
+    for (extension, our_size, sluice, their_size, duckdb) in &results {
         let seconds = |m: &Measured| m.elapsed_ms as f64 / 1000.0;
         println!(
             "{extension:<7} sluice {:>7.2} s {:>10} peak RSS {:>10} | duckdb {:>7.2} s {:>10} peak RSS {:>10} | time ratio {:.2}x, size ratio {:.3}",
@@ -243,6 +306,8 @@ fn bench_export(rows: u64, dir: Option<PathBuf>) -> anyhow::Result<()> {
             seconds(sluice) / seconds(duckdb).max(1e-9),
             *our_size as f64 / (*their_size).max(1) as f64
         );
+        println!("        sluice ran with {}", sluice.settings);
+        println!("        duckdb ran with {}", duckdb.settings);
     }
     Ok(())
 }
@@ -267,25 +332,51 @@ fn make_table(rows: u64, table: &str, db: &super::DbArgs) -> anyhow::Result<()> 
 
 fn duckdb_copy(db: &Path, out: &Path, gzip: bool) -> anyhow::Result<()> {
     let conn = duckdb::Connection::open(db)?;
-    let rows: i64 = conn.query_row("SELECT count(*) FROM people", [], |row| row.get(0))?;
     let started = Instant::now();
     let options = if gzip { "HEADER, COMPRESSION gzip" } else { "HEADER" };
-    conn.execute_batch(&format!(
-        "COPY people TO {} ({options})",
-        quote_literal(&out.display().to_string())
-    ))?;
-    print_measurement(started.elapsed().as_millis() as u64, rows);
+    let written = conn.execute(
+        &format!(
+            "COPY people TO {} ({options})",
+            quote_literal(&out.display().to_string())
+        ),
+        [],
+    )?;
+    // DuckDB's COPY compresses gzip on the thread that writes, at zlib's default level.
+    let gzip_settings = gzip.then_some(("1 (the writing thread)", 6));
+    print_measurement(
+        &conn,
+        started.elapsed().as_millis() as u64,
+        written as i64,
+        gzip_settings,
+    )?;
     Ok(())
 }
 
 /// The line a benchmark child prints last, for [`run_child`] to read.
-fn print_measurement(elapsed_ms: u64, rows: i64) {
+fn print_measurement(
+    conn: &duckdb::Connection,
+    elapsed_ms: u64,
+    rows: i64,
+    gzip: Option<(&str, u32)>,
+) -> anyhow::Result<()> {
+    let (threads, memory_limit): (String, String) = conn.query_row(
+        "SELECT CAST(current_setting('threads') AS VARCHAR), CAST(current_setting('memory_limit') AS VARCHAR)",
+        [],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )?;
+    let mut settings = serde_json::json!({ "duckdb_threads": threads, "duckdb_memory_limit": memory_limit });
+    if let Some((gzip_threads, gzip_level)) = gzip {
+        settings["gzip_threads"] = serde_json::json!(gzip_threads);
+        settings["gzip_level"] = serde_json::json!(gzip_level);
+    }
     println!(
         "{}",
         serde_json::json!({
             "elapsed_ms": elapsed_ms,
             "rows": rows,
             "peak_rss_bytes": sluice::memory::peak_rss_bytes(),
+            "settings": settings,
         })
     );
+    Ok(())
 }

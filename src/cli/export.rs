@@ -80,11 +80,15 @@ pub fn run(args: ExportArgs, filter_groups: Vec<Vec<String>>) -> anyhow::Result<
         let columns = table_columns(store.conn(), &table).map_or(0, |columns| columns.len());
         DuckdbDefaults::streaming_export(columns)
     };
-    let (job_id, ended) = run_job(&args.db, defaults, JobSpec::Export(request), args.json)?;
+    let gzip_level = request.gzip_level;
+    let (job_id, ended, ran_with) = run_job(&args.db, defaults, JobSpec::Export(request), args.json)?;
     match ended {
         Ended::Finished(JobSummary::Export(summary)) => {
             if args.json {
-                print_finished_json(&summary)?;
+                let mut settings = serde_json::to_value(&ran_with)?;
+                settings["gzip_level"] = serde_json::json!(gzip_level);
+                settings["gzip_threads"] = serde_json::json!(gzip_level.map(|_| sluice::export::gzip_threads()));
+                print_finished_json(&summary, settings)?;
             } else {
                 print_summary(&summary);
             }

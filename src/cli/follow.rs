@@ -58,6 +58,13 @@ impl DuckdbDefaults {
     }
 }
 
+/// The DuckDB settings a job ran with, as DuckDB reports them, for its summary.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct RanWith {
+    pub duckdb_threads: String,
+    pub duckdb_memory_limit: String,
+}
+
 /// Runs one job on a one-worker runtime over the database `db` names, and follows it to its end.
 /// `defaults` picks DuckDB's settings, from the open database, where the user gave none.
 pub fn run_job(
@@ -65,7 +72,7 @@ pub fn run_job(
     defaults: impl FnOnce(&Store) -> DuckdbDefaults,
     spec: JobSpec,
     json: bool,
-) -> anyhow::Result<(i64, Ended)> {
+) -> anyhow::Result<(i64, Ended, RanWith)> {
     let mut config = EngineConfig::new(db.path()?);
     config.workers = 1;
     config.memory_limit = db.memory_limit.clone();
@@ -83,14 +90,26 @@ pub fn run_job(
             .conn()
             .execute_batch(&format!("SET threads = {threads}"))?;
     }
+    let ran_with = engine.store().conn().query_row(
+        "SELECT CAST(current_setting('threads') AS VARCHAR), CAST(current_setting('memory_limit') AS VARCHAR)",
+        [],
+        |row| {
+            Ok(RanWith {
+                duckdb_threads: row.get(0)?,
+                duckdb_memory_limit: row.get(1)?,
+            })
+        },
+    )?;
     let job_id = engine.submit(spec)?;
-    Ok((job_id, follow(&engine, job_id, json)?))
+    Ok((job_id, follow(&engine, job_id, json)?, ran_with))
 }
 
-/// Prints a finished job's summary as the last JSON line.
-pub fn print_finished_json(summary: &impl serde::Serialize) -> anyhow::Result<()> {
+/// Prints a finished job's summary as the last JSON line, with the settings it ran with
+/// (`settings`, an object) so a benchmark can say what it measured.
+pub fn print_finished_json(summary: &impl serde::Serialize, settings: serde_json::Value) -> anyhow::Result<()> {
     let mut value = serde_json::to_value(summary)?;
     value["event"] = serde_json::json!("finished");
+    value["settings"] = settings;
     println!("{value}");
     Ok(())
 }

@@ -65,7 +65,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
         Some(schema) => schema.columns.len(),
         None => sniff(&request.path, &request.hints).map_or(0, |sniffed| sniffed.columns.len()),
     };
-    let (job_id, ended) = run_job(
+    let (job_id, ended, ran_with) = run_job(
         &args.db,
         |_| DuckdbDefaults::import(columns),
         JobSpec::Import(request.clone()),
@@ -74,7 +74,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     match ended {
         Ended::Finished(JobSummary::Import(summary)) => {
             if args.json {
-                print_finished_json(&summary)?;
+                print_finished_json(&summary, serde_json::to_value(&ran_with)?)?;
             } else {
                 print_summary(&summary, &request);
             }

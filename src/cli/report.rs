@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use sluice::store::{ReportFormat, list_jobs, write_failed_report};
+use sluice::store::{JobKind, JobRecord, ReportFormat, list_jobs, write_failed_report};
 
 use super::DbArgs;
 use crate::format::thousands;
@@ -65,6 +65,7 @@ pub fn jobs(args: JobsArgs) -> anyhow::Result<()> {
     let store = args.db.open()?;
     let jobs = list_jobs(store.conn())?;
     if args.json {
+        let jobs: Vec<serde_json::Value> = jobs.iter().map(job_json).collect();
         println!("{}", serde_json::to_string(&jobs)?);
         return Ok(());
     }
@@ -73,18 +74,16 @@ pub fn jobs(args: JobsArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     println!(
-        "{:>5}  {:<7} {:<11} {:>12} {:>12} {:>10}  source -> target",
-        "job", "kind", "status", "read", "imported", "failed"
+        "{:>5}  {:<7} {:<11} {:<48}  source -> target",
+        "job", "kind", "status", "result"
     );
     for job in jobs {
         println!(
-            "{:>5}  {:<7} {:<11} {:>12} {:>12} {:>10}  {} -> {}",
+            "{:>5}  {:<7} {:<11} {:<48}  {} -> {}",
             job.job_id,
             job.kind.as_str(),
             job.status.as_str(),
-            thousands(job.rows_read.max(0) as u64),
-            thousands(job.rows_imported.max(0) as u64),
-            thousands(job.rows_failed.max(0) as u64),
+            result_text(&job),
             job.source.as_deref().unwrap_or("-"),
             job.target.as_deref().unwrap_or("-"),
         );
@@ -93,4 +92,58 @@ pub fn jobs(args: JobsArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// What a job did, in the terms of its kind: an import reads, imports and fails rows, an export
+/// writes rows to files, a retry fixes some of the rows it retried.
+fn result_text(job: &JobRecord) -> String {
+    let count = |value: i64| thousands(value.max(0) as u64);
+    match job.kind {
+        JobKind::Import => format!(
+            "{} read · {} imported · {} failed",
+            count(job.rows_read),
+            count(job.rows_imported),
+            count(job.rows_failed)
+        ),
+        JobKind::Export => {
+            let files = job.outputs.len();
+            format!(
+                "{} written · {files} file{}",
+                count(job.rows_written),
+                if files == 1 { "" } else { "s" }
+            )
+        }
+        JobKind::Retry => format!(
+            "{} retried · {} fixed · {} still failing",
+            count(job.rows_read),
+            count(job.rows_imported),
+            count(job.rows_failed)
+        ),
+    }
+}
+
+/// The stored job with a `result` object that names what its kind of job did.
+fn job_json(job: &JobRecord) -> serde_json::Value {
+    let result = match job.kind {
+        JobKind::Import => serde_json::json!({
+            "rows_read": job.rows_read,
+            "rows_imported": job.rows_imported,
+            "rows_failed": job.rows_failed,
+        }),
+        JobKind::Export => serde_json::json!({
+            "rows_written": job.rows_written,
+            "files_written": job.outputs.len(),
+            "files": job.outputs,
+        }),
+        JobKind::Retry => serde_json::json!({
+            "rows_retried": job.rows_read,
+            "rows_fixed": job.rows_imported,
+            "rows_still_failing": job.rows_failed,
+        }),
+    };
+    let mut value = serde_json::to_value(job).unwrap_or(serde_json::Value::Null);
+    if let Some(object) = value.as_object_mut() {
+        object.insert("result".into(), result);
+    }
+    value
 }

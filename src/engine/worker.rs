@@ -60,18 +60,6 @@ impl Worker {
             JobSpec::Panic => panic!("a test job panicked on purpose"),
         }));
         sink.flush();
-        let peak_rss_bytes = sink.peak_rss_bytes;
-        let ran = ran.map(|result| {
-            result.map(|mut summary| {
-                // The process-wide high-water mark belongs to every job so far; report this job's.
-                match &mut summary {
-                    JobSummary::Import(summary) => summary.peak_rss_bytes = peak_rss_bytes,
-                    JobSummary::Export(summary) => summary.peak_rss_bytes = peak_rss_bytes,
-                    JobSummary::Retry(_) => {}
-                }
-                summary
-            })
-        });
         match ran {
             Ok(Ok(summary)) if summary.status() == JobStatus::Cancelled => EngineEvent::Cancelled { job_id },
             Ok(Ok(summary)) => EngineEvent::Finished { job_id, summary },
@@ -145,5 +133,10 @@ impl ProgressSink for CoalescingSink<'_> {
         } else {
             self.pending = Some(*counts);
         }
+    }
+
+    /// This job's own peak, which is what the window shows for it and what its record keeps.
+    fn peak_rss_bytes(&self) -> Option<u64> {
+        self.peak_rss_bytes.max(current_rss_bytes())
     }
 }

@@ -120,4 +120,56 @@ mod tests {
         assert_eq!(record(style, &[(Some("@x,y"), true)]), "\"'@x,y\"\n");
         assert_eq!(record(style, &[(Some("safe"), true)]), "safe\n");
     }
+
+    #[test]
+    fn the_formula_guard_prefixes_text_starting_with_each_of_its_six_triggers() {
+        let style = CsvStyle {
+            formula_guard: true,
+            ..CsvStyle::default()
+        };
+        // = + - @ and tab need no quotes with a comma delimiter: the prefix goes in front.
+        for trigger in ["=", "+", "-", "@", "\t"] {
+            let value = format!("{trigger}1+2");
+            assert_eq!(
+                record(style, &[(Some(value.as_str()), true)]),
+                format!("'{value}\n"),
+                "{trigger:?}"
+            );
+            // Without the guard the value is written as it is.
+            assert_eq!(
+                record(CsvStyle::default(), &[(Some(value.as_str()), true)]),
+                format!("{value}\n"),
+                "{trigger:?}"
+            );
+        }
+        // A carriage return also puts the field in quotes; the prefix goes inside them.
+        assert_eq!(record(style, &[(Some("\rcmd"), true)]), "\"'\rcmd\"\n");
+        assert_eq!(record(CsvStyle::default(), &[(Some("\rcmd"), true)]), "\"\rcmd\"\n");
+        // With a tab delimiter a leading tab needs quotes too, and still gets its prefix.
+        let tabs = CsvStyle {
+            delimiter: b'\t',
+            ..style
+        };
+        assert_eq!(record(tabs, &[(Some("\tx"), true)]), "\"'\tx\"\n");
+        // A trigger counts only at the start of the value.
+        assert_eq!(
+            record(style, &[(Some("a=b"), true), (Some("x-1"), true), (Some(" =1"), true)]),
+            "a=b,x-1, =1\n"
+        );
+    }
+
+    #[test]
+    fn the_formula_guard_never_changes_a_value_of_a_column_that_is_not_text() {
+        let style = CsvStyle {
+            formula_guard: true,
+            ..CsvStyle::default()
+        };
+        // Negative numbers, signed exponents, -inf, negative dates: values of number, date and
+        // boolean columns, which a spreadsheet reads as values, never as formulas.
+        let values = ["-5", "+7", "-0.5", "-1e-05", "-inf", "-0.0", "-2024-01-01"];
+        let fields: Vec<(Option<&str>, bool)> = values.iter().map(|value| (Some(*value), false)).collect();
+        assert_eq!(record(style, &fields), format!("{}\n", values.join(",")));
+        // The same text in a text column is guarded.
+        assert_eq!(record(style, &[(Some("-5"), true)]), "'-5\n");
+    }
 }

@@ -1,6 +1,8 @@
 //! Filter fields: a column, an operator and (for most operators) a value, turned into SQL where
 //! the column is a quoted identifier checked against the catalog and every value is a bound
-//! parameter, cast to the column's own type by DuckDB.
+//! parameter, cast to the column's own type by DuckDB. The type's name in that cast is rendered
+//! from [`SqlType`], never copied from the catalog; a type Sluice cannot name (an ENUM, a user
+//! type) is compared as text.
 
 use std::fmt;
 
@@ -8,6 +10,7 @@ use duckdb::Connection;
 
 use super::ExportError;
 use crate::sql::quote_ident;
+use crate::sql_type::SqlType;
 
 /// A comparison a filter field can make.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -88,12 +91,9 @@ impl fmt::Display for FilterOp {
     }
 }
 
-/// Whether a DuckDB type name is a text type.
+/// Whether a DuckDB type name is compared as text: a text type, or one Sluice cannot name.
 pub fn is_text_type(data_type: &str) -> bool {
-    matches!(
-        data_type.to_ascii_uppercase().as_str(),
-        "VARCHAR" | "TEXT" | "STRING" | "CHAR" | "BPCHAR"
-    )
+    SqlType::from_catalog(data_type).is_text()
 }
 
 /// One filter field as the user gave it.
@@ -129,11 +129,12 @@ pub fn bind_filters(
                 data_type: data_type.to_string(),
             });
         }
-        let quoted = quote_ident(column);
-        let cast = format!("CAST(? AS {data_type})");
+        let sql_type = SqlType::from_catalog(data_type);
+        let quoted = sql_type.comparable(&quote_ident(column));
+        let cast = sql_type.parameter();
         let values = filter_values(filter, column)?;
         for value in &values {
-            check_value(conn, column, data_type, value)?;
+            check_value(conn, column, sql_type, value)?;
         }
         let clause = match filter.op {
             FilterOp::Eq => format!("{quoted} = {cast}"),
@@ -193,13 +194,13 @@ fn filter_values(filter: &Filter, column: &str) -> Result<Vec<String>, ExportErr
 }
 
 /// Refuses a value that does not convert to the column's type, naming both.
-fn check_value(conn: &Connection, column: &str, data_type: &str, value: &str) -> Result<(), ExportError> {
-    if is_text_type(data_type) {
+fn check_value(conn: &Connection, column: &str, sql_type: SqlType, value: &str) -> Result<(), ExportError> {
+    let Some(type_name) = sql_type.sql_name().filter(|_| !sql_type.is_text()) else {
         return Ok(());
-    }
+    };
     let converts: bool = conn
         .query_row(
-            &format!("SELECT TRY_CAST(? AS {data_type}) IS NOT NULL"),
+            &format!("SELECT TRY_CAST(? AS {type_name}) IS NOT NULL"),
             [value],
             |row| row.get(0),
         )
@@ -213,7 +214,7 @@ fn check_value(conn: &Connection, column: &str, data_type: &str, value: &str) ->
         Err(ExportError::BadValue {
             column: column.to_string(),
             value: value.to_string(),
-            data_type: data_type.to_string(),
+            data_type: type_name,
         })
     }
 }
@@ -280,5 +281,43 @@ mod tests {
             bind_filters(&conn, &columns, &[between]),
             Err(ExportError::BetweenNeedsTwo { .. })
         ));
+    }
+
+    #[test]
+    fn type_names_from_the_catalog_never_change_the_statement() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy'); \
+             CREATE TABLE feelings (id BIGINT, m mood, e ENUM('x''y', 'z')); \
+             INSERT INTO feelings VALUES (1, 'sad', 'x''y'), (2, 'happy', 'z'), (3, NULL, NULL);",
+        )
+        .unwrap();
+        let columns: Vec<(String, String)> = crate::store::table_columns(&conn, "feelings").unwrap();
+        for (column, value, expected) in [("m", "happy", vec![2i64]), ("e", "x'y", vec![1])] {
+            let filter = Filter {
+                column: column.into(),
+                op: FilterOp::Eq,
+                value: Some(value.into()),
+            };
+            let bound = bind_filters(&conn, &columns, &[filter]).unwrap();
+            assert!(!bound.where_sql.contains("ENUM"), "{}", bound.where_sql);
+            let sql = format!("SELECT id FROM feelings{} ORDER BY id", bound.where_sql);
+            let mut statement = conn.prepare(&sql).unwrap();
+            let ids: Vec<i64> = statement
+                .query_map(duckdb::params_from_iter(&bound.params), |row| row.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            assert_eq!(ids, expected, "{column}");
+        }
+        // A type name that would end the cast early is never spliced: it is compared as text.
+        let hostile = vec![("v".to_string(), "INTEGER) IS NULL OR (1=1".to_string())];
+        let filter = Filter {
+            column: "v".into(),
+            op: FilterOp::Eq,
+            value: Some("1".into()),
+        };
+        let bound = bind_filters(&conn, &hostile, &[filter]).unwrap();
+        assert_eq!(bound.where_sql, " WHERE CAST(\"v\" AS VARCHAR) = ?");
     }
 }

@@ -32,7 +32,6 @@ pub use filter::{BoundFilters, Filter, FilterOp, bind_filters, is_text_type};
 pub use preview::{ExportPreview, preview_export};
 pub use query::{ExportQuery, build_query, resolve_column};
 
-use crate::memory::peak_rss_bytes;
 use crate::progress::{CancelToken, Progress, ProgressSink};
 use crate::store::{JobKind, JobOutcome, JobStatus, Store, StoreError, finish_job, insert_job, mark_running};
 use files::{OutputNames, PartFiles};
@@ -239,7 +238,7 @@ pub fn run_export_job(
     let done = status == JobStatus::Completed;
     let outcome = JobOutcome {
         rows_written: if done { written.rows } else { 0 },
-        peak_rss_bytes: peak_rss_bytes(),
+        peak_rss_bytes: progress.peak_rss_bytes(),
         error,
         outputs: files.iter().map(|path| path.display().to_string()).collect(),
         ..JobOutcome::default()
@@ -536,7 +535,8 @@ fn close(mut file: OpenFile<'_>) -> std::io::Result<u64> {
     file.sink.finish()
 }
 
-fn gzip_threads() -> usize {
+/// Threads a gzip export compresses on: every core.
+pub fn gzip_threads() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 

@@ -6,7 +6,11 @@ use duckdb::Connection;
 use super::filter::{BoundFilters, bind_filters};
 use super::{ExportError, ExportRequest};
 use crate::sql::quote_ident;
+use crate::sql_type::SqlType;
 use crate::store::{existing_table, list_tables};
+
+/// The name the exported table goes by in the export's SELECT.
+const SOURCE_ALIAS: &str = "sluice_source";
 
 /// The statement an export runs, its row count, and what its columns are.
 #[derive(Clone, Debug)]
@@ -40,23 +44,30 @@ pub fn build_query(conn: &Connection, request: &ExportRequest) -> Result<ExportQ
             .collect::<Result<_, _>>()?
     };
     let BoundFilters { where_sql, params } = bind_filters(conn, &table.columns, &request.filters)?;
+    // Every column is named through the table's alias: the text projection below is aliased with
+    // the column's own name, and an unqualified ORDER BY binds to the select list first, which
+    // would sort numbers and dates as text (100009 before 10001).
+    let source = |name: &str| format!("{SOURCE_ALIAS}.{}", quote_ident(name));
     let order_sql = match &request.order_by {
         Some(order) => {
-            let (column, _) = resolve_column(&table.columns, &order.column)?;
+            let (column, data_type) = resolve_column(&table.columns, &order.column)?;
             format!(
                 " ORDER BY {}{}",
-                quote_ident(column),
+                SqlType::from_catalog(data_type).comparable(&source(column)),
                 if order.descending { " DESC" } else { "" }
             )
         }
         None => String::new(),
     };
-    let from = format!(" FROM {}{where_sql}", quote_ident(&table.name));
+    let from = format!(" FROM {} AS {SOURCE_ALIAS}{where_sql}", quote_ident(&table.name));
     let text_columns: Vec<String> = columns
         .iter()
-        .map(|(name, _)| format!("CAST({0} AS VARCHAR) AS {0}", quote_ident(name)))
+        .map(|(name, _)| format!("CAST({} AS VARCHAR) AS {}", source(name), quote_ident(name)))
         .collect();
-    let typed_columns: Vec<String> = columns.iter().map(|(name, _)| quote_ident(name)).collect();
+    let typed_columns: Vec<String> = columns
+        .iter()
+        .map(|(name, _)| format!("{} AS {}", source(name), quote_ident(name)))
+        .collect();
     Ok(ExportQuery {
         table: table.name.clone(),
         select_text_sql: format!("SELECT {}{from}{order_sql}", text_columns.join(", ")),

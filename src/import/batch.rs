@@ -14,6 +14,7 @@ use duckdb::arrow::record_batch::RecordBatch;
 use super::plan::ColumnPlan;
 use super::records::Record;
 use super::types::ColumnType;
+use super::unique;
 use super::validate::Cell;
 
 /// Accumulates rows for the planned columns and hands them out as record batches.
@@ -22,6 +23,16 @@ pub struct BatchBuilder {
     columns: Vec<ColumnBuilder>,
     sources: Vec<usize>,
     rows: usize,
+    provenance: Option<Provenance>,
+}
+
+/// Where each row came from, for a staging table (see `unique`): record number, line, byte
+/// offset and raw text.
+struct Provenance {
+    record_no: Int64Builder,
+    line: Int64Builder,
+    byte_offset: Int64Builder,
+    raw: StringBuilder,
 }
 
 enum ColumnBuilder {
@@ -50,11 +61,24 @@ pub fn arrow_type(column_type: ColumnType) -> DataType {
 }
 
 impl BatchBuilder {
-    pub fn new(columns: &[ColumnPlan], capacity: usize) -> Result<Self, ArrowError> {
-        let fields: Vec<Field> = columns
+    /// A builder for the planned columns; `with_provenance` adds the staging table's columns.
+    pub fn new(columns: &[ColumnPlan], capacity: usize, with_provenance: bool) -> Result<Self, ArrowError> {
+        let mut fields: Vec<Field> = columns
             .iter()
             .map(|column| Field::new(&column.name, arrow_type(column.column_type), true))
             .collect();
+        let provenance = with_provenance.then(|| {
+            for name in [unique::RECORD_NO, unique::LINE, unique::BYTE_OFFSET] {
+                fields.push(Field::new(name, DataType::Int64, false));
+            }
+            fields.push(Field::new(unique::RAW, DataType::Utf8, false));
+            Provenance {
+                record_no: Int64Builder::with_capacity(capacity),
+                line: Int64Builder::with_capacity(capacity),
+                byte_offset: Int64Builder::with_capacity(capacity),
+                raw: StringBuilder::with_capacity(capacity, capacity * 64),
+            }
+        });
         let builders = columns
             .iter()
             .map(|column| ColumnBuilder::new(column.column_type, capacity))
@@ -64,6 +88,7 @@ impl BatchBuilder {
             columns: builders,
             sources: columns.iter().map(|column| column.source_index).collect(),
             rows: 0,
+            provenance,
         })
     }
 
@@ -75,8 +100,9 @@ impl BatchBuilder {
         self.rows == 0
     }
 
-    /// Appends a row that passed validation: one cell per planned column.
-    pub fn push(&mut self, record: &Record<'_>, cells: &[Cell]) {
+    /// Appends a row that passed validation: one cell per planned column. `record_no` is its
+    /// place among the data records, kept only with provenance.
+    pub fn push(&mut self, record: &Record<'_>, cells: &[Cell], record_no: u64) {
         for ((builder, cell), source) in self.columns.iter_mut().zip(cells).zip(&self.sources) {
             let text = record
                 .field(*source)
@@ -84,12 +110,24 @@ impl BatchBuilder {
                 .unwrap_or_default();
             builder.push(*cell, text);
         }
+        if let Some(provenance) = &mut self.provenance {
+            provenance.record_no.append_value(record_no as i64);
+            provenance.line.append_value(record.line as i64);
+            provenance.byte_offset.append_value(record.byte_offset as i64);
+            provenance.raw.append_value(String::from_utf8_lossy(record.raw));
+        }
         self.rows += 1;
     }
 
     /// Takes the rows gathered so far as a batch; the builder starts empty again.
     pub fn finish(&mut self) -> Result<RecordBatch, ArrowError> {
-        let arrays: Vec<ArrayRef> = self.columns.iter_mut().map(ColumnBuilder::finish).collect();
+        let mut arrays: Vec<ArrayRef> = self.columns.iter_mut().map(ColumnBuilder::finish).collect();
+        if let Some(provenance) = &mut self.provenance {
+            arrays.push(Arc::new(provenance.record_no.finish()));
+            arrays.push(Arc::new(provenance.line.finish()));
+            arrays.push(Arc::new(provenance.byte_offset.finish()));
+            arrays.push(Arc::new(provenance.raw.finish()));
+        }
         self.rows = 0;
         RecordBatch::try_new(self.schema.clone(), arrays)
     }
@@ -177,10 +215,10 @@ mod tests {
                 rules: Rules::default(),
             },
         ];
-        let mut builder = BatchBuilder::new(&plans, 4).unwrap();
+        let mut builder = BatchBuilder::new(&plans, 4, false).unwrap();
         let mut reader = RecordReader::new(&b"ann,1\nbob,\n"[..], Dialect::default());
-        builder.push(&reader.next_record().unwrap().unwrap(), &[Cell::Int(1), Cell::Text]);
-        builder.push(&reader.next_record().unwrap().unwrap(), &[Cell::Null, Cell::Text]);
+        builder.push(&reader.next_record().unwrap().unwrap(), &[Cell::Int(1), Cell::Text], 1);
+        builder.push(&reader.next_record().unwrap().unwrap(), &[Cell::Null, Cell::Text], 2);
         let batch = builder.finish().unwrap();
         assert_eq!(batch.num_rows(), 2);
         let ids = batch.column(0).as_any().downcast_ref::<Int64Array>().unwrap();

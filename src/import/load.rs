@@ -7,8 +7,6 @@ use duckdb::{Appender, Connection};
 
 use super::pipeline::ParsedBatch;
 use super::plan::ImportPlan;
-use super::types::ColumnType;
-use super::validate::{UniqueKey, key_for_stored_text};
 use crate::sql::quote_ident;
 use crate::store::{StoreError, append_failed_rows};
 
@@ -80,27 +78,4 @@ pub fn commit(conn: &Connection) -> Result<(), StoreError> {
 /// failed has nothing left to roll back.
 pub fn rollback(conn: &Connection) {
     let _ = conn.execute_batch("ROLLBACK");
-}
-
-/// Reads the values already in `column` of `table`, for the `unique` rule when appending.
-pub fn existing_unique_keys(
-    conn: &Connection,
-    table: &str,
-    column: &str,
-    column_type: ColumnType,
-) -> Result<Vec<UniqueKey>, StoreError> {
-    let context = "reading existing values of a unique column";
-    let sql = format!(
-        "SELECT DISTINCT CAST({column} AS VARCHAR) FROM {table} WHERE {column} IS NOT NULL",
-        column = quote_ident(column),
-        table = quote_ident(table)
-    );
-    let mut statement = conn.prepare(&sql).map_err(StoreError::query(context))?;
-    let mut rows = statement.query([]).map_err(StoreError::query(context))?;
-    let mut keys = Vec::new();
-    while let Some(row) = rows.next().map_err(StoreError::query(context))? {
-        let text: String = row.get(0).map_err(StoreError::query(context))?;
-        keys.extend(key_for_stored_text(column_type, &text));
-    }
-    Ok(keys)
 }

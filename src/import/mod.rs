@@ -19,6 +19,7 @@ mod schema;
 mod sniff;
 mod source;
 mod types;
+mod unique;
 mod validate;
 
 use std::path::PathBuf;
@@ -38,7 +39,6 @@ pub use source::{SourceEncoding, SourceError, encoding_for_label};
 pub use types::ColumnType;
 pub use validate::{Problem, ProblemKind, preview_problem};
 
-use crate::memory::peak_rss_bytes;
 use crate::progress::{CancelToken, Progress, ProgressSink};
 use crate::sql::{TableNameError, validate_table_name};
 use crate::store::{
@@ -47,6 +47,7 @@ use crate::store::{
 };
 use crate::throttle::TokenBucket;
 use load::{TableSetup, Written};
+use unique::UniqueStage;
 use validate::RowValidator;
 
 /// Rows per batch when the caller does not say: one DuckDB row group, which measured fastest.
@@ -217,12 +218,15 @@ pub fn run_import_job(
         rows_imported: totals.rows_imported,
         rows_failed: totals.rows_failed,
         bytes_read: parse_totals.bytes_read,
-        peak_rss_bytes: peak_rss_bytes(),
+        peak_rss_bytes: progress.peak_rss_bytes(),
         error,
         ..JobOutcome::default()
     };
     match result {
-        Ok(Finished { sniffed }) => Ok(ImportSummary {
+        Ok(Finished {
+            sniffed,
+            peak_rss_bytes,
+        }) => Ok(ImportSummary {
             job_id,
             status: JobStatus::Completed,
             table: request.table.clone(),
@@ -234,7 +238,7 @@ pub fn run_import_job(
             encoding: sniffed.encoding.describe(),
             delimiter: char::from(sniffed.dialect.delimiter).to_string(),
             has_header: sniffed.has_header,
-            peak_rss_bytes: peak_rss_bytes(),
+            peak_rss_bytes,
         }),
         Err(ImportError::Parse(ParseError::Cancelled)) => {
             // Nothing was committed: the job reports what had been read, and that none of it stayed.
@@ -271,6 +275,8 @@ pub fn run_import_job(
 
 struct Finished {
     sniffed: Sniffed,
+    /// The peak stored with the job, so the summary and the record say the same.
+    peak_rss_bytes: Option<u64>,
 }
 
 fn import_rows(
@@ -300,22 +306,22 @@ fn import_rows(
         (ImportMode::Replace, None) => (TableSetup::Replace, request.table.clone(), None),
     };
     let plan = plan_import(&sniffed, request.schema.as_ref(), existing.as_ref())?;
-    let mut unique_keys = Vec::with_capacity(plan.columns.len());
-    for column in &plan.columns {
-        let keys = if column.rules.unique && existing.is_some() {
-            load::existing_unique_keys(conn, &table_name, &column.name, column.column_type)?
-        } else {
-            Vec::new()
-        };
-        unique_keys.push(keys);
-    }
     let source = source::open_text(&request.path, Some(sniffed.encoding.encoding))?;
     let bytes_total = Some(source.bytes_total);
     let column_names: Vec<String> = plan.columns.iter().map(|column| column.name.clone()).collect();
     let column_refs: Vec<&str> = column_names.iter().map(String::as_str).collect();
-    let validator = RowValidator::new(plan.clone(), table_name.clone(), unique_keys);
+    let validator = RowValidator::new(plan.clone());
+    // With a unique column, rows go through a staging table and the rule is checked in DuckDB.
+    let stage = UniqueStage::for_plan(&plan, job_id);
+    let with_provenance = stage.is_some();
 
     load::begin(conn, &table_name, &plan, setup)?;
+    if let Some(stage) = &stage
+        && let Err(error) = stage.create(conn, &plan)
+    {
+        load::rollback(conn);
+        return Err(error.into());
+    }
     let (sender, receiver) = bounded(CHANNEL_BATCHES);
     let parser_cancel = cancel.clone();
     let batch_rows = request.batch_rows;
@@ -325,14 +331,24 @@ fn import_rows(
     let parser = std::thread::Builder::new()
         .name(format!("sluice-parse-{job_id}"))
         .spawn(move || {
-            pipeline::parse_rows(source, validator, batch_rows, throttle, &parser_cancel, |batch| {
-                sender.send(batch).is_ok()
-            })
+            pipeline::parse_rows(
+                source,
+                validator,
+                batch_rows,
+                with_provenance,
+                throttle,
+                &parser_cancel,
+                |batch| sender.send(batch).is_ok(),
+            )
         })
         .map_err(|error| ImportError::Panicked(format!("could not start the parser thread: {error}")))?;
 
     let mut write_error = None;
-    let mut appender = match load::appender(conn, &table_name, &column_refs) {
+    let opened = match &stage {
+        Some(stage) => stage.appender(conn),
+        None => load::appender(conn, &table_name, &column_refs),
+    };
+    let mut appender = match opened {
         Ok(appender) => Some(appender),
         Err(error) => {
             write_error = Some(error.into());
@@ -388,12 +404,19 @@ fn import_rows(
         }
     };
     *parse_totals = totals;
+    if let Some(stage) = &stage {
+        let resolved = resolve_unique(conn, job_id, stage, &plan, &table_name, setup, written);
+        if let Err(error) = resolved {
+            load::rollback(conn);
+            return Err(error.into());
+        }
+    }
     let result = JobOutcome {
         rows_read: totals.rows_read,
         rows_imported: written.rows_imported,
         rows_failed: written.rows_failed,
         bytes_read: totals.bytes_read,
-        peak_rss_bytes: peak_rss_bytes(),
+        peak_rss_bytes: progress.peak_rss_bytes(),
         ..JobOutcome::default()
     };
     let committed = finish_job(conn, job_id, JobStatus::Completed, &result).and_then(|()| load::commit(conn));
@@ -409,7 +432,55 @@ fn import_rows(
         bytes_total,
         ..Progress::default()
     });
-    Ok(Finished { sniffed })
+    Ok(Finished {
+        sniffed,
+        peak_rss_bytes: result.peak_rss_bytes,
+    })
+}
+
+/// Moves the staged rows into the table and the duplicates into the failed rows, correcting the
+/// counts: every duplicate was counted imported when it was staged.
+fn resolve_unique(
+    conn: &duckdb::Connection,
+    job_id: i64,
+    stage: &UniqueStage,
+    plan: &ImportPlan,
+    table_name: &str,
+    setup: TableSetup,
+    written: &mut Written,
+) -> Result<(), StoreError> {
+    let mut duplicates = 0u64;
+    let moved = stage.resolve(conn, plan, table_name, setup == TableSetup::Existing, &mut |page| {
+        duplicates += page.len() as u64;
+        let failed: Vec<FailedRow> = page
+            .into_iter()
+            .map(|duplicate| {
+                let fields = unique::fields_of_raw(&duplicate.raw, plan);
+                let problems = duplicate
+                    .hits
+                    .iter()
+                    .filter_map(|&(index, first_line)| {
+                        let column = plan.columns.get(index)?;
+                        let value = fields.get(column.source_index).map_or("", String::as_str);
+                        Some(unique::unique_problem(column, value, first_line, table_name))
+                    })
+                    .collect();
+                FailedRow {
+                    record_no: duplicate.record_no,
+                    line: duplicate.line,
+                    byte_offset: duplicate.byte_offset,
+                    raw: duplicate.raw,
+                    raw_bytes: None,
+                    fields,
+                    problems,
+                }
+            })
+            .collect();
+        crate::store::append_failed_rows(conn, job_id, &failed)
+    })?;
+    written.rows_failed += duplicates;
+    written.rows_imported = moved;
+    Ok(())
 }
 
 /// The text of a panic payload, for the job's error message.

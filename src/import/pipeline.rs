@@ -76,18 +76,19 @@ pub enum ParseError {
 }
 
 /// Parses every record of `source`, sending batches to `deliver` (which returns false when the
-/// receiver has gone away).
+/// receiver has gone away). `with_provenance` builds batches for a staging table (see `unique`).
 pub fn parse_rows(
     source: TextSource,
-    mut validator: RowValidator,
+    validator: RowValidator,
     batch_rows: usize,
+    with_provenance: bool,
     mut throttle: Option<TokenBucket>,
     cancel: &CancelToken,
     mut deliver: impl FnMut(ParsedBatch) -> bool,
 ) -> Result<ParseTotals, ParseError> {
     let batch_rows = batch_rows.max(1);
     let has_header = validator.plan().has_header;
-    let mut builder = BatchBuilder::new(&validator.plan().columns, batch_rows)?;
+    let mut builder = BatchBuilder::new(&validator.plan().columns, batch_rows, with_provenance)?;
     let mut reader = RecordReader::new(source.reader, validator.plan().dialect);
     let bytes_read = source.bytes_read;
     let malformed = source.malformed;
@@ -129,7 +130,7 @@ pub fn parse_rows(
             return Err(ParseError::Cancelled);
         }
         if validator.check(&record, damaged, &mut cells, &mut problems) {
-            builder.push(&record, &cells);
+            builder.push(&record, &cells, totals.rows_read);
             totals.rows_valid += 1;
         } else {
             totals.rows_failed += 1;

@@ -61,6 +61,8 @@ pub struct Record<'r> {
     pub defect: Option<Defect>,
     fields: &'r [u8],
     ends: &'r [usize],
+    /// The dialect `raw` is written in; `None` when the fields were given one by one.
+    dialect: Option<Dialect>,
 }
 
 impl<'r> Record<'r> {
@@ -81,6 +83,46 @@ impl<'r> Record<'r> {
 
     pub fn fields(&self) -> impl Iterator<Item = &'r [u8]> + '_ {
         (0..self.len()).filter_map(|index| self.field(index))
+    }
+
+    /// Whether field `index` was written in quotes, which is what tells an empty string (`""`)
+    /// from a missing value (nothing between the delimiters): the parser unescapes both to no
+    /// bytes. Only asked about empty fields, so the raw text is scanned only when one has a quote.
+    pub fn field_is_quoted(&self, index: usize) -> bool {
+        let Some(Dialect { delimiter, quote }) = self.dialect else {
+            return false;
+        };
+        let raw = self.raw;
+        if memchr::memchr(quote, raw).is_none() {
+            return false;
+        }
+        let mut position = 0;
+        for field in 0.. {
+            let quoted = raw.get(position) == Some(&quote);
+            if field == index {
+                return quoted;
+            }
+            if quoted {
+                // Past the closing quote; a doubled quote is an escaped one and the field goes on.
+                position += 1;
+                loop {
+                    let Some(found) = memchr::memchr(quote, &raw[position..]) else {
+                        return false;
+                    };
+                    position += found + 1;
+                    if raw.get(position) == Some(&quote) {
+                        position += 1;
+                    } else {
+                        break;
+                    }
+                }
+            }
+            let Some(found) = memchr::memchr(delimiter, &raw[position.min(raw.len())..]) else {
+                return false;
+            };
+            position += found + 1;
+        }
+        false
     }
 
     /// Whether every field is plain ASCII (and so valid UTF-8), checked for all fields at once.
@@ -123,6 +165,7 @@ impl OwnedRecord {
             defect: None,
             fields: &self.fields,
             ends: &self.ends,
+            dialect: None,
         }
     }
 }
@@ -349,6 +392,7 @@ impl<R: Read> RecordReader<R> {
             defect,
             fields: &self.fields[..fields_len],
             ends: &self.ends[..ends_len],
+            dialect: Some(self.dialect),
         }
     }
 }
@@ -400,6 +444,31 @@ fn count_line_breaks(bytes: &[u8], after_cr: &mut bool) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tells_a_quoted_empty_field_from_a_missing_one() {
+        let text = b"a,,\"\",\"x,\"\"y\"\"\",\"\"\n\"q\"\"\",,\"\"\nplain,\n";
+        let mut reader = RecordReader::new(&text[..], Dialect::default());
+        let record = reader.next_record().unwrap().unwrap();
+        let quoted: Vec<bool> = (0..record.len()).map(|index| record.field_is_quoted(index)).collect();
+        assert_eq!(quoted, [false, false, true, true, true]);
+        let record = reader.next_record().unwrap().unwrap();
+        let quoted: Vec<bool> = (0..record.len()).map(|index| record.field_is_quoted(index)).collect();
+        assert_eq!(quoted, [true, false, true]);
+        let record = reader.next_record().unwrap().unwrap();
+        assert!(!record.field_is_quoted(0) && !record.field_is_quoted(1));
+        let semicolons = b"'a;b';'';\n";
+        let mut reader = RecordReader::new(
+            &semicolons[..],
+            Dialect {
+                delimiter: b';',
+                quote: b'\'',
+            },
+        );
+        let record = reader.next_record().unwrap().unwrap();
+        let quoted: Vec<bool> = (0..record.len()).map(|index| record.field_is_quoted(index)).collect();
+        assert_eq!(quoted, [true, true, false]);
+    }
 
     #[derive(Debug, PartialEq)]
     struct Seen {

@@ -14,6 +14,7 @@ use super::schema::SchemaFile;
 use super::sniff::Sniffed;
 use super::source::SourceEncoding;
 use super::types::ColumnType;
+use super::unique::{self, UniqueStage};
 use super::validate::{Cell, Problem, RowValidator};
 use super::{FailedRow, PlanError};
 use crate::progress::{CancelToken, Progress, ProgressSink};
@@ -165,19 +166,13 @@ fn retry_rows(
     conn.execute_batch("BEGIN TRANSACTION")
         .map_err(StoreError::query("starting the retry's transaction"))?;
     let stored = stored_rows(conn, import_job_id, request)?;
-    let mut unique_keys = Vec::with_capacity(plan.columns.len());
-    for column in &plan.columns {
-        let keys = if column.rules.unique {
-            load::existing_unique_keys(conn, &table.name, &column.name, column.column_type)?
-        } else {
-            Vec::new()
-        };
-        unique_keys.push(keys);
-    }
     let column_names: Vec<&str> = plan.columns.iter().map(|column| column.name.as_str()).collect();
-    let mut builder =
-        BatchBuilder::new(&plan.columns, stored.len().max(1)).map_err(|error| RetryError::Batch(error.to_string()))?;
-    let mut validator = RowValidator::new(plan.clone(), table.name.clone(), unique_keys);
+    // The unique rule is checked as an import checks it: the passing rows are staged and DuckDB
+    // compares them with each other and with the table.
+    let stage = UniqueStage::for_plan(&plan, job_id);
+    let mut builder = BatchBuilder::new(&plan.columns, stored.len().max(1), stage.is_some())
+        .map_err(|error| RetryError::Batch(error.to_string()))?;
+    let validator = RowValidator::new(plan.clone());
     let (mut cells, mut problems): (Vec<Cell>, Vec<Problem>) = (Vec::new(), Vec::new());
     let mut passed = Vec::new();
     let mut still_failing = Vec::new();
@@ -187,7 +182,7 @@ fn retry_rows(
         // has not been fixed, whatever else was edited.
         let encoding_damaged = row.fields.iter().any(|field| field.contains('\u{FFFD}'));
         if validator.check(&record.as_record(), encoding_damaged, &mut cells, &mut problems) {
-            builder.push(&record.as_record(), &cells);
+            builder.push(&record.as_record(), &cells, *record_no as u64);
             passed.push(*record_no);
         } else {
             still_failing.push(FailedRow {
@@ -204,29 +199,69 @@ fn retry_rows(
     if cancel.is_cancelled() {
         return Err(RetryError::Cancelled);
     }
+    let rewritten: Vec<i64> = still_failing.iter().map(|row| row.record_no as i64).collect();
+    forget_failed_rows(conn, import_job_id, passed.iter().chain(&rewritten))?;
+    append_failed_rows(conn, import_job_id, &still_failing)?;
+    let mut imported = passed.len() as u64;
+    let mut failed = still_failing.len() as u64;
     if !passed.is_empty() {
         let batch = builder.finish().map_err(|error| RetryError::Batch(error.to_string()))?;
-        let mut appender = load::appender(conn, &table.name, &column_names)?;
+        let mut appender = match &stage {
+            Some(stage) => {
+                stage.create(conn, &plan)?;
+                stage.appender(conn)?
+            }
+            None => load::appender(conn, &table.name, &column_names)?,
+        };
         appender
             .append_record_batch(batch)
             .map_err(StoreError::query("appending the fixed rows"))?;
         appender
             .flush()
             .map_err(StoreError::query("appending the fixed rows"))?;
+        drop(appender);
+        if let Some(stage) = &stage {
+            let mut duplicates = 0u64;
+            imported = stage.resolve(conn, &plan, &table.name, true, &mut |page| {
+                duplicates += page.len() as u64;
+                let rows: Vec<FailedRow> = page
+                    .into_iter()
+                    .filter_map(|duplicate| {
+                        let row = stored.get(&(duplicate.record_no as i64))?;
+                        let problems = duplicate
+                            .hits
+                            .iter()
+                            .filter_map(|&(index, first_line)| {
+                                let column = plan.columns.get(index)?;
+                                let value = row.fields.get(column.source_index).map_or("", String::as_str);
+                                Some(unique::unique_problem(column, value, first_line, &table.name))
+                            })
+                            .collect();
+                        Some(FailedRow {
+                            record_no: duplicate.record_no,
+                            line: row.line as u64,
+                            byte_offset: row.byte_offset as u64,
+                            raw: row.raw.clone(),
+                            raw_bytes: row.raw_bytes.clone(),
+                            fields: row.fields.clone(),
+                            problems,
+                        })
+                    })
+                    .collect();
+                append_failed_rows(conn, import_job_id, &rows)
+            })?;
+            failed += duplicates;
+        }
     }
-    let moved: Vec<i64> = passed.clone();
-    let rewritten: Vec<i64> = still_failing.iter().map(|row| row.record_no as i64).collect();
-    forget_failed_rows(conn, import_job_id, moved.iter().chain(&rewritten))?;
-    append_failed_rows(conn, import_job_id, &still_failing)?;
     conn.execute(
         "UPDATE sluice.jobs SET rows_imported = rows_imported + ?, rows_failed = rows_failed - ? WHERE job_id = ?",
-        params![passed.len() as i64, passed.len() as i64, import_job_id],
+        params![imported as i64, imported as i64, import_job_id],
     )
     .map_err(StoreError::query("updating the import's counts"))?;
     let outcome = JobOutcome {
         rows_read: stored.len() as u64,
-        rows_imported: passed.len() as u64,
-        rows_failed: still_failing.len() as u64,
+        rows_imported: imported,
+        rows_failed: failed,
         ..JobOutcome::default()
     };
     finish_job(conn, job_id, JobStatus::Completed, &outcome)?;

@@ -1,8 +1,6 @@
 //! Checking one record against the plan: shape, encoding, types and rules. A record either yields
 //! one typed cell per target column or a list of every problem it has; it never yields both.
 
-use std::collections::HashMap;
-
 use super::plan::{ColumnPlan, ImportPlan};
 use super::records::{Defect, Record};
 use super::types::{
@@ -89,41 +87,16 @@ pub enum Cell {
     Timestamp(i64),
 }
 
-/// A value as the `unique` rule compares it.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum UniqueKey {
-    Bool(bool),
-    Int(i64),
-    Float(u64),
-    Decimal(i128),
-    Text(Box<str>),
-    Date(i32),
-    Timestamp(i64),
-}
-
-/// Where a unique value was first seen.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FirstSeen {
-    InTable,
-    Line(u64),
-}
-
-/// Checks records against a plan, remembering the values of unique columns.
+/// Checks records against a plan. The `unique` rule is not checked here: it needs every value
+/// seen so far, which grows with the file, so it is checked in DuckDB once the rows are staged
+/// (see `unique`).
 pub struct RowValidator {
     plan: ImportPlan,
-    table_name: String,
-    seen: Vec<HashMap<UniqueKey, FirstSeen>>,
 }
 
 impl RowValidator {
-    /// `existing` holds, per planned column, the values already in the table (empty when the
-    /// column is not unique or the table is new).
-    pub fn new(plan: ImportPlan, table_name: String, existing: Vec<Vec<UniqueKey>>) -> Self {
-        let mut seen: Vec<HashMap<UniqueKey, FirstSeen>> = vec![HashMap::new(); plan.columns.len()];
-        for (column_seen, keys) in seen.iter_mut().zip(existing) {
-            column_seen.extend(keys.into_iter().map(|key| (key, FirstSeen::InTable)));
-        }
-        Self { plan, table_name, seen }
+    pub fn new(plan: ImportPlan) -> Self {
+        Self { plan }
     }
 
     pub fn plan(&self) -> &ImportPlan {
@@ -133,7 +106,7 @@ impl RowValidator {
     /// Converts `record` into `cells`, or fills `problems`. Returns whether the row is good.
     /// `encoding_damaged` says the transcoder replaced bad bytes inside this record.
     pub fn check(
-        &mut self,
+        &self,
         record: &Record<'_>,
         encoding_damaged: bool,
         cells: &mut Vec<Cell>,
@@ -162,7 +135,11 @@ impl RowValidator {
                 cells.push(Cell::Null);
                 continue;
             };
-            match convert(column, text) {
+            // `""` in a text column is an empty string; nothing between the delimiters is NULL.
+            let quoted_empty = text.is_empty()
+                && column.column_type == ColumnType::Varchar
+                && record.field_is_quoted(column.source_index);
+            match convert_field(column, text, quoted_empty) {
                 Ok(cell) => cells.push(cell),
                 Err(problem) => {
                     cells.push(Cell::Null);
@@ -170,10 +147,7 @@ impl RowValidator {
                 }
             }
         }
-        if !problems.is_empty() {
-            return false;
-        }
-        self.check_unique(record, cells, problems)
+        problems.is_empty()
     }
 
     fn check_shape(&self, record: &Record<'_>, problems: &mut Vec<Problem>) {
@@ -226,38 +200,6 @@ impl RowValidator {
             }
         }
     }
-
-    fn check_unique(&mut self, record: &Record<'_>, cells: &[Cell], problems: &mut Vec<Problem>) -> bool {
-        let mut keys = Vec::new();
-        for (index, column) in self.plan.columns.iter().enumerate() {
-            if !column.rules.unique || cells[index] == Cell::Null {
-                continue;
-            }
-            let text = std::str::from_utf8(record.field(column.source_index).unwrap_or_default()).unwrap_or_default();
-            let key = unique_key(cells[index], text);
-            if let Some(first) = self.seen[index].get(&key) {
-                let place = match first {
-                    FirstSeen::InTable => format!("is already in table '{}'", self.table_name),
-                    FirstSeen::Line(line) => format!("already appears on line {line}"),
-                };
-                problems.push(Problem {
-                    field_index: Some(column.source_index),
-                    column: Some(column.name.clone()),
-                    kind: ProblemKind::Unique,
-                    message: format!("{} {place}; values must be unique", quoted(text)),
-                });
-            } else {
-                keys.push((index, key));
-            }
-        }
-        if !problems.is_empty() {
-            return false;
-        }
-        for (index, key) in keys {
-            self.seen[index].insert(key, FirstSeen::Line(record.line));
-        }
-        true
-    }
 }
 
 fn defect_problem(defect: Defect) -> Problem {
@@ -284,8 +226,16 @@ fn defect_problem(defect: Defect) -> Problem {
     }
 }
 
-/// Converts one field to its column's type and applies the column's rules.
+/// Converts one unquoted field to its column's type and applies the column's rules; an empty
+/// field is NULL.
 pub fn convert(column: &ColumnPlan, raw: &str) -> Result<Cell, Problem> {
+    convert_field(column, raw, false)
+}
+
+/// Converts one field. `quoted_empty` says it was written `""`: in a text column that is an empty
+/// string, which the rules then judge like any other value (except `required`, for which an
+/// empty string is as missing as no value).
+fn convert_field(column: &ColumnPlan, raw: &str, quoted_empty: bool) -> Result<Cell, Problem> {
     let rules = &column.rules;
     let problem = |kind, message: String| Problem {
         field_index: Some(column.source_index),
@@ -298,7 +248,7 @@ pub fn convert(column: &ColumnPlan, raw: &str) -> Result<Cell, Problem> {
     } else {
         raw.trim()
     };
-    if text.is_empty() {
+    if text.is_empty() && (rules.required || !quoted_empty) {
         return if rules.required {
             Err(problem(
                 ProblemKind::Required,
@@ -435,19 +385,6 @@ fn expected_form(column_type: ColumnType) -> String {
     }
 }
 
-/// The key a converted value is compared by for the `unique` rule.
-pub fn unique_key(cell: Cell, text: &str) -> UniqueKey {
-    match cell {
-        Cell::Bool(value) => UniqueKey::Bool(value),
-        Cell::Int(value) => UniqueKey::Int(value),
-        Cell::Float(value) => UniqueKey::Float(value.to_bits()),
-        Cell::Decimal(value) => UniqueKey::Decimal(value),
-        Cell::Date(value) => UniqueKey::Date(value),
-        Cell::Timestamp(value) => UniqueKey::Timestamp(value),
-        Cell::Text | Cell::Null => UniqueKey::Text(text.into()),
-    }
-}
-
 /// The problem `text` would have in a column described by `spec`, for marking preview cells
 /// before an import starts. Rules that need the whole file (`unique`) are not checked here.
 pub fn preview_problem(spec: &super::schema::ColumnSpec, text: &str) -> Option<Problem> {
@@ -468,18 +405,8 @@ pub fn preview_problem(spec: &super::schema::ColumnSpec, text: &str) -> Option<P
     convert(&column, text).err()
 }
 
-/// The unique key of a value already stored in a table, read back as text.
-pub fn key_for_stored_text(column_type: ColumnType, text: &str) -> Option<UniqueKey> {
-    let text = if column_type == ColumnType::Varchar {
-        text
-    } else {
-        text.trim()
-    };
-    parse_cell(column_type, text).map(|cell| unique_key(cell, text))
-}
-
 /// Shows a value in a message, cut to a readable length.
-fn quoted(text: &str) -> String {
+pub(crate) fn quoted(text: &str) -> String {
     const LIMIT: usize = 60;
     if text.chars().count() > LIMIT {
         let cut: String = text.chars().take(LIMIT).collect();
@@ -599,7 +526,7 @@ mod tests {
         }
     }
 
-    fn check_all(validator: &mut RowValidator, input: &[u8]) -> Vec<Vec<ProblemKind>> {
+    fn check_all(validator: &RowValidator, input: &[u8]) -> Vec<Vec<ProblemKind>> {
         let mut reader = RecordReader::new(input, Dialect::default());
         let (mut cells, mut problems) = (Vec::new(), Vec::new());
         let mut outcomes = Vec::new();
@@ -611,25 +538,9 @@ mod tests {
     }
 
     #[test]
-    fn unique_values_fail_after_their_first_good_occurrence() {
-        let mut validator = RowValidator::new(plan(true), "t".into(), vec![vec![UniqueKey::Int(9)], vec![]]);
-        let outcomes = check_all(&mut validator, b"1,a\n01,b\n9,c\n2,x,y\n2,d\n");
-        assert_eq!(
-            outcomes,
-            vec![
-                vec![],
-                vec![ProblemKind::Unique],
-                vec![ProblemKind::Unique],
-                vec![ProblemKind::TooManyFields],
-                vec![],
-            ]
-        );
-    }
-
-    #[test]
     fn a_row_keeps_all_of_its_problems() {
-        let mut validator = RowValidator::new(plan(false), "t".into(), vec![vec![], vec![]]);
-        let outcomes = check_all(&mut validator, b"x\n\"bad\xff\",y\n");
+        let validator = RowValidator::new(plan(false));
+        let outcomes = check_all(&validator, b"x\n\"bad\xff\",y\n");
         assert_eq!(outcomes[0], vec![ProblemKind::TooFewFields, ProblemKind::InvalidValue]);
         // A value with bad bytes is reported once, as an encoding problem, not also as a bad number.
         assert_eq!(outcomes[1], vec![ProblemKind::Encoding]);

@@ -30,7 +30,8 @@ pub fn append_failed_rows(conn: &Connection, job_id: i64, rows: &[FailedRow]) ->
                 row.byte_offset as i64,
                 row.raw,
                 row.raw_bytes,
-                fields
+                fields,
+                row.fields.len() as i32
             ])
             .map_err(StoreError::query(context))?;
         for problem in &row.problems {
@@ -116,24 +117,60 @@ pub fn count_failed_rows(conn: &Connection, job_id: i64, filter: &FailedRowFilte
     Ok(count as u64)
 }
 
-/// Failed rows of a job in file order, `limit` of them after skipping `offset`.
+/// Where each page of `page_rows` failed rows of job `job_id` matching `filter` starts: the
+/// `record_no` of its first row, in file order. With these a page is read by key
+/// ([`read_failed_rows`]), which costs the same at the millionth row as at the first; OFFSET
+/// would make DuckDB read and drop every row before the page.
+pub fn failed_page_starts(
+    conn: &Connection,
+    job_id: i64,
+    filter: &FailedRowFilter,
+    page_rows: u64,
+) -> Result<Vec<i64>, StoreError> {
+    let context = "indexing failed rows";
+    let page_rows = page_rows.max(1) as i64;
+    let mut statement = conn
+        .prepare(&format!(
+            "SELECT f.record_no FROM sluice.failed_rows f WHERE {FILTER_SQL} \
+             QUALIFY (row_number() OVER (ORDER BY f.record_no) - 1) % ? = 0 ORDER BY f.record_no"
+        ))
+        .map_err(StoreError::query(context))?;
+    let mut parameters: Vec<Box<dyn duckdb::ToSql + '_>> = filter_params(job_id, filter).into_iter().collect();
+    parameters.push(Box::new(page_rows));
+    let starts = statement
+        .query_map(duckdb::params_from_iter(parameters), |row| row.get::<_, i64>(0))
+        .map_err(StoreError::query(context))?
+        .collect::<Result<_, _>>()
+        .map_err(StoreError::query(context))?;
+    Ok(starts)
+}
+
+/// Failed rows of a job matching `filter` with `from_record_no <= record_no < before_record_no`
+/// (no upper bound when `None`), in file order, at most `limit` of them.
+///
+/// Pages are read by key, never by OFFSET: the bound on `record_no` lets DuckDB skip the row
+/// groups before the page, so the end of a million failed rows reads as fast as the start.
 pub fn read_failed_rows(
     conn: &Connection,
     job_id: i64,
     filter: &FailedRowFilter,
-    offset: u64,
+    from_record_no: i64,
+    before_record_no: Option<i64>,
     limit: u64,
 ) -> Result<Vec<StoredFailedRow>, StoreError> {
     let context = "reading failed rows";
     let mut statement = conn
         .prepare(&format!(
             "SELECT f.record_no, f.line, f.byte_offset, f.raw, f.fields FROM sluice.failed_rows f \
-             WHERE {FILTER_SQL} ORDER BY f.record_no LIMIT ? OFFSET ?"
+             WHERE {FILTER_SQL} AND f.record_no >= ? AND (?::BIGINT IS NULL OR f.record_no < ?) \
+             ORDER BY f.record_no LIMIT ?"
         ))
         .map_err(StoreError::query(context))?;
     let mut parameters: Vec<Box<dyn duckdb::ToSql + '_>> = filter_params(job_id, filter).into_iter().collect();
-    parameters.push(Box::new(limit as i64));
-    parameters.push(Box::new(offset as i64));
+    parameters.push(Box::new(from_record_no));
+    parameters.push(Box::new(before_record_no));
+    parameters.push(Box::new(before_record_no));
+    parameters.push(Box::new(limit.min(i64::MAX as u64) as i64));
     let mut rows: Vec<StoredFailedRow> = statement
         .query_map(duckdb::params_from_iter(parameters), |row| {
             let fields: String = row.get(4)?;
@@ -154,14 +191,26 @@ pub fn read_failed_rows(
     };
     let (first, last) = (first.record_no, last.record_no);
     let mut problems: BTreeMap<i64, Vec<StoredProblem>> = BTreeMap::new();
+    // Unfiltered, a page is every failed row from its first to its last, so a range reads exactly
+    // its problems; filtered, the rows between may be many more than the page, so the page's own
+    // record numbers are named.
+    let mut parameters: Vec<Box<dyn duckdb::ToSql>> = vec![Box::new(job_id)];
+    let which = if *filter == FailedRowFilter::default() {
+        parameters.push(Box::new(first));
+        parameters.push(Box::new(last));
+        "record_no BETWEEN ? AND ?".to_string()
+    } else {
+        parameters.extend(rows.iter().map(|row| Box::new(row.record_no) as Box<dyn duckdb::ToSql>));
+        format!("record_no IN ({})", vec!["?"; rows.len()].join(", "))
+    };
     let mut statement = conn
-        .prepare(
+        .prepare(&format!(
             "SELECT record_no, field_index, column_name, kind, message FROM sluice.failed_row_problems \
-             WHERE job_id = ? AND record_no BETWEEN ? AND ? ORDER BY record_no, rowid",
-        )
+             WHERE job_id = ? AND {which} ORDER BY record_no, rowid"
+        ))
         .map_err(StoreError::query(context))?;
     let found = statement
-        .query_map(params![job_id, first, last], |row| {
+        .query_map(duckdb::params_from_iter(parameters), |row| {
             Ok((
                 row.get::<_, i64>(0)?,
                 StoredProblem {
@@ -181,6 +230,31 @@ pub fn read_failed_rows(
         row.problems = problems.remove(&row.record_no).unwrap_or_default();
     }
     Ok(rows)
+}
+
+/// The most fields any failed row of a job has (0 when it has none), so a report can give every
+/// row a column for each of its fields. Rows stored before field counts were kept are measured
+/// from their fields.
+pub fn widest_failed_row(conn: &Connection, job_id: i64) -> Result<u64, StoreError> {
+    let context = "measuring the widest failed row";
+    let counted: Option<i64> = conn
+        .query_row(
+            "SELECT max(field_count) FROM sluice.failed_rows WHERE job_id = ?",
+            [job_id],
+            |row| row.get(0),
+        )
+        .map_err(StoreError::query(context))?;
+    let mut widest = counted.unwrap_or(0).max(0) as u64;
+    let mut statement = conn
+        .prepare("SELECT fields FROM sluice.failed_rows WHERE job_id = ? AND field_count IS NULL")
+        .map_err(StoreError::query(context))?;
+    let mut uncounted = statement.query([job_id]).map_err(StoreError::query(context))?;
+    while let Some(row) = uncounted.next().map_err(StoreError::query(context))? {
+        let fields: String = row.get(0).map_err(StoreError::query(context))?;
+        let count = serde_json::from_str::<Vec<serde_json::Value>>(&fields).map_or(0, |fields| fields.len());
+        widest = widest.max(count as u64);
+    }
+    Ok(widest)
 }
 
 /// How many failed rows of a job have a problem in each column, most first.

@@ -18,8 +18,8 @@ use duckdb::{Config, Connection};
 
 pub use catalog::{TableInfo, describe_tables, existing_table, list_tables, table_columns, table_exists};
 pub use failed::{
-    FailedRowFilter, StoredFailedRow, StoredProblem, append_failed_rows, count_failed_rows, problem_column_counts,
-    problem_counts, read_failed_rows,
+    FailedRowFilter, StoredFailedRow, StoredProblem, append_failed_rows, count_failed_rows, failed_page_starts,
+    problem_column_counts, problem_counts, read_failed_rows, widest_failed_row,
 };
 pub use jobs::{
     JobKind, JobOutcome, JobRecord, JobStatus, RecoveredJob, finish_job, get_job, insert_job, list_jobs, mark_running,
@@ -157,7 +157,11 @@ impl Store {
 }
 
 fn duckdb_config(options: &StoreOptions) -> duckdb::Result<Config> {
-    let mut config = Config::default();
+    // DuckDB 2.0's late materialization (a Top-N of at most this many rows rewritten as a join on
+    // rowid) fails with "INTERNAL Error: Attempted to access index -1" on sorted reads that
+    // Sluice makes: a Browse page or an export preview ordered by a column. Off, such a read is
+    // a plain Top-N, as fast at these sizes.
+    let mut config = Config::default().with("late_materialization_max_rows", "0")?;
     if let Some(limit) = &options.memory_limit {
         config = config.max_memory(limit)?;
     }
@@ -235,6 +239,23 @@ mod tests {
                 rows: 2,
             }]
         );
+    }
+
+    #[test]
+    fn every_connection_runs_without_late_materialization() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db.duckdb"), &StoreOptions::default()).unwrap();
+        let clone = store.try_clone().unwrap();
+        for conn in [store.conn(), clone.conn()] {
+            let rows: i64 = conn
+                .query_row(
+                    "SELECT CAST(current_setting('late_materialization_max_rows') AS BIGINT)",
+                    [],
+                    |row| row.get(0),
+                )
+                .unwrap();
+            assert_eq!(rows, 0);
+        }
     }
 
     #[test]

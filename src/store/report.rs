@@ -1,12 +1,19 @@
 //! The error report of an import: one line per failed row with its line number, every problem as
-//! "column: message", the raw text and the parsed fields. Written a page at a time, so a report of
-//! millions of rows streams. The command line and the window both write it through here.
+//! "column: message", the raw text and the parsed fields. Written a page at a time (pages read by
+//! key, so the time is linear in the rows), so a report of millions of rows streams. The command
+//! line and the window both write it through here.
+//!
+//! The CSV report is rectangular, as spreadsheet programs need: `line,errors,raw`, then one column
+//! per column of the file's header, then `extra_1`, `extra_2`... as many as the widest failed row
+//! has fields beyond the header. A row with fewer fields leaves the rest empty.
 
 use std::io::Write;
 
 use duckdb::Connection;
 
-use super::{FailedRowFilter, StoreError, StoredFailedRow, get_job, read_failed_rows};
+use super::{
+    FailedRowFilter, StoreError, StoredFailedRow, failed_page_starts, get_job, read_failed_rows, widest_failed_row,
+};
 
 /// Rows read from the database at a time.
 const PAGE_ROWS: u64 = 10_000;
@@ -14,7 +21,8 @@ const PAGE_ROWS: u64 = 10_000;
 /// The report's format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReportFormat {
-    /// `line,errors,raw`, then one column per CSV column of the import.
+    /// `line,errors,raw`, then one column per CSV column of the import, then `extra_N` columns for
+    /// fields beyond the header.
     Csv,
     /// A JSON array of objects with `line`, `record_no`, `errors`, `problems`, `raw`, `fields`.
     Json,
@@ -40,20 +48,18 @@ pub fn write_failed_report(
     out: &mut dyn Write,
 ) -> Result<u64, ReportError> {
     let job = get_job(conn, job_id)?.ok_or(ReportError::NoSuchJob(job_id))?;
-    let width = job.source_columns.len();
-    let filter = FailedRowFilter::default();
+    let mut pages = Pages::new(conn, job_id)?;
     let mut written = 0;
     match format {
         ReportFormat::Csv => {
+            let named = job.source_columns.len();
+            let width = named.max(widest_failed_row(conn, job_id)? as usize);
             let mut writer = csv::Writer::from_writer(out);
             let mut header = vec!["line".to_string(), "errors".to_string(), "raw".to_string()];
             header.extend(job.source_columns.iter().cloned());
+            header.extend((1..=width - named).map(|extra| format!("extra_{extra}")));
             writer.write_record(&header)?;
-            loop {
-                let page = read_failed_rows(conn, job_id, &filter, written, PAGE_ROWS)?;
-                if page.is_empty() {
-                    break;
-                }
+            while let Some(page) = pages.next_page()? {
                 for row in &page {
                     writer.write_record(report_record(row, width))?;
                 }
@@ -63,11 +69,7 @@ pub fn write_failed_report(
         }
         ReportFormat::Json => {
             write!(out, "[")?;
-            loop {
-                let page = read_failed_rows(conn, job_id, &filter, written, PAGE_ROWS)?;
-                if page.is_empty() {
-                    break;
-                }
+            while let Some(page) = pages.next_page()? {
                 for row in &page {
                     if written > 0 {
                         write!(out, ",")?;
@@ -82,6 +84,40 @@ pub fn write_failed_report(
     Ok(written)
 }
 
+/// A job's failed rows page after page. Each page is the range between two page starts found in
+/// one pass beforehand, so no read scans past its own page: the report's time is linear in its
+/// rows, where "the next N from here" would scan the rest of the job for every page.
+struct Pages<'c> {
+    conn: &'c Connection,
+    job_id: i64,
+    filter: FailedRowFilter,
+    starts: Vec<i64>,
+    next: usize,
+}
+
+impl<'c> Pages<'c> {
+    fn new(conn: &'c Connection, job_id: i64) -> Result<Self, StoreError> {
+        let filter = FailedRowFilter::default();
+        let starts = failed_page_starts(conn, job_id, &filter, PAGE_ROWS)?;
+        Ok(Self {
+            conn,
+            job_id,
+            filter,
+            starts,
+            next: 0,
+        })
+    }
+
+    fn next_page(&mut self) -> Result<Option<Vec<StoredFailedRow>>, StoreError> {
+        let Some(&from) = self.starts.get(self.next) else {
+            return Ok(None);
+        };
+        self.next += 1;
+        let before = self.starts.get(self.next).copied();
+        read_failed_rows(self.conn, self.job_id, &self.filter, from, before, PAGE_ROWS).map(Some)
+    }
+}
+
 /// Every problem of a row as "column: message", joined by "; ".
 pub fn errors_text(row: &StoredFailedRow) -> String {
     row.problems
@@ -94,11 +130,11 @@ pub fn errors_text(row: &StoredFailedRow) -> String {
         .join("; ")
 }
 
-/// line, errors, raw, then one cell per CSV column (extra fields beyond the header included).
+/// line, errors, raw, then `width` field cells: the row's fields, empty where it has fewer.
 fn report_record(row: &StoredFailedRow, width: usize) -> Vec<String> {
     let mut record = vec![row.line.to_string(), errors_text(row), row.raw.clone()];
-    record.extend(row.fields.iter().cloned());
-    record.resize(3 + width.max(row.fields.len()), String::new());
+    record.extend(row.fields.iter().take(width).cloned());
+    record.resize(3 + width, String::new());
     record
 }
 

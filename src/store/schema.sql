@@ -31,6 +31,9 @@ CREATE TABLE IF NOT EXISTS sluice.failed_rows (
     raw_bytes    BLOB,
     fields       VARCHAR NOT NULL
 );
+-- How many fields each failed row has, so a report can size its columns without parsing every
+-- row's fields (added after the first release: rows stored before it have NULL here).
+ALTER TABLE sluice.failed_rows ADD COLUMN IF NOT EXISTS field_count INTEGER;
 CREATE TABLE IF NOT EXISTS sluice.failed_row_problems (
     job_id       BIGINT NOT NULL,
     record_no    BIGINT NOT NULL,

@@ -159,3 +159,69 @@ fn a_wide_file_fits_in_the_memory_the_command_line_gives_duckdb_both_ways() {
             .contains("\"rows_imported\":10000")
     );
 }
+
+#[test]
+fn jobs_shows_what_an_export_and_an_import_did_not_zeros() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("jobs.duckdb");
+    let mut text = String::from("id,amount\n");
+    for id in 1..=25 {
+        text.push_str(&format!("{id},{}\n", if id % 5 == 0 { "x" } else { "7" }));
+    }
+    let path = write(dir.path(), "data.csv", text.as_bytes());
+    let schema = write(
+        dir.path(),
+        "schema.json",
+        br#"{"columns":[{"name":"id","type":"BIGINT"},{"name":"amount","type":"BIGINT"}]}"#,
+    );
+    let imported = sluice(&db_path)
+        .args([
+            "import",
+            path.to_str().unwrap(),
+            "--table",
+            "t",
+            "--schema",
+            schema.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        imported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&imported.stderr)
+    );
+    let out = dir.path().join("out.csv");
+    let exported = sluice(&db_path)
+        .args([
+            "export",
+            "--table",
+            "t",
+            "--chunk-rows",
+            "7",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        exported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&exported.stderr)
+    );
+
+    let listed = sluice(&db_path).args(["jobs", "--json"]).output().unwrap();
+    let jobs: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(jobs[0]["kind"], "export");
+    assert_eq!(jobs[0]["result"]["rows_written"], 20);
+    assert_eq!(jobs[0]["result"]["files_written"], 3);
+    assert_eq!(jobs[1]["kind"], "import");
+    assert_eq!(jobs[1]["result"]["rows_imported"], 20);
+    assert_eq!(jobs[1]["result"]["rows_failed"], 5);
+
+    let table = sluice(&db_path).arg("jobs").output().unwrap();
+    let table = String::from_utf8(table.stdout).unwrap();
+    let export_line = table.lines().find(|line| line.contains("export")).unwrap();
+    assert!(export_line.contains("20 written · 3 files"), "{table}");
+    let import_line = table.lines().find(|line| line.contains(" import ")).unwrap();
+    assert!(import_line.contains("25 read · 20 imported · 5 failed"), "{table}");
+}

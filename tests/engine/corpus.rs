@@ -1,25 +1,48 @@
 //! Every file of the shared CSV corpus (real files from public test suites) is imported with
 //! defaults: no panic, no hang, and either every row accounted for or one clear whole-file error.
-//! Where the corpus gives expected records, the imported values match them.
+//! The number of rows Sluice read is checked against the `csv` crate's own count. Where the corpus
+//! gives expected records, the imported values match them.
+//!
+//! The corpus sits beside the checkout (`../shared/corpus/csv`). Without it these tests print a
+//! note and pass, so a clone of this repository alone still tests; with the environment variable
+//! `CI` set, a missing corpus fails them.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
 
 use sluice::import::{
-    ColumnSpec, ColumnType, ImportError, ImportRequest, SchemaFile, SniffError, SniffHints, run_import, sniff,
+    ColumnSpec, ColumnType, ImportError, ImportRequest, ImportSummary, SchemaFile, SniffError, SniffHints, run_import,
+    sniff,
 };
 use sluice::progress::{CancelToken, NoProgress};
+use sluice::store::Store;
 
 use crate::support::TestDb;
 
-fn corpus_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/csv")
+/// The corpus folder; `None`, after a note, when it is missing and `CI` is not set.
+fn corpus_dir() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/csv");
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "the CSV corpus must be at {} when CI is set",
+        dir.display()
+    );
+    eprintln!(
+        "note: skipping a corpus test: the CSV corpus is not at {} (it sits beside the checkout; \
+         with CI set its absence is a failure)",
+        dir.display()
+    );
+    None
 }
 
 fn all_files(dir: &Path, found: &mut Vec<PathBuf>) {
     let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .unwrap_or_else(|error| panic!("the corpus must be at {}: {error}", dir.display()))
+        .unwrap_or_else(|error| panic!("cannot list {}: {error}", dir.display()))
         .map(|entry| entry.unwrap().path())
         .collect();
     entries.sort();
@@ -32,10 +55,98 @@ fn all_files(dir: &Path, found: &mut Vec<PathBuf>) {
     }
 }
 
+/// How many data records the `csv` crate reads in `text` with Sluice's dialect.
+fn csv_crate_records(text: &[u8], delimiter: u8, quote: u8, has_header: bool) -> Result<u64, csv::Error> {
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .quote(quote)
+        .has_headers(has_header)
+        .flexible(true)
+        .from_reader(text);
+    let mut record = csv::ByteRecord::new();
+    let mut count = 0;
+    while reader.read_byte_record(&mut record)? {
+        count += 1;
+    }
+    Ok(count)
+}
+
+/// Compares Sluice's `rows_read` with an independent count: the `csv` crate's reader over the same
+/// text with the dialect Sluice sniffed (delimiter, quote, header). Returns whether the file was
+/// compared.
+///
+/// Compared: every file Sluice imported, gzip ones decompressed here, UTF-16 and Windows-1252
+/// ones decoded here with the encoding Sluice detected, byte order marks skipped. Blank lines
+/// need no exclusion: both readers skip them.
+///
+/// Left out, because the two must differ by design:
+/// - files that end inside an open quote (the `csv` crate finds these itself: a line added after
+///   the end is swallowed into the open field instead of making a record). Sluice sets aside the
+///   line that opened the quote and reads on from the next line; a plain reader makes the rest of
+///   the file one field;
+/// - files in which Sluice failed a row as `unclosed_quote` or `line_too_long`: the same recovery,
+///   and a line over 32 MiB is cut.
+fn compare_with_csv_crate(store: &Store, path: &Path, summary: &ImportSummary) -> Result<bool, String> {
+    let show = |what: String| format!("{}: {what}", path.display());
+    let recovered: i64 = store
+        .conn()
+        .query_row(
+            "SELECT count(*) FROM sluice.failed_row_problems \
+             WHERE job_id = ? AND kind IN ('unclosed_quote', 'line_too_long')",
+            [summary.job_id],
+            |row| row.get(0),
+        )
+        .map_err(|error| show(format!("counting recovered rows: {error}")))?;
+    if recovered > 0 {
+        return Ok(false);
+    }
+    let sniffed = sniff(path, &SniffHints::default()).map_err(|error| show(format!("sniffing again: {error}")))?;
+    let mut bytes = std::fs::read(path).map_err(|error| show(format!("reading: {error}")))?;
+    if sniffed.gzip {
+        let mut plain = Vec::new();
+        flate2::read::MultiGzDecoder::new(&bytes[..])
+            .read_to_end(&mut plain)
+            .map_err(|error| show(format!("decompressing: {error}")))?;
+        bytes = plain;
+    }
+    let body = &bytes[sniffed.encoding.bom_len.min(bytes.len())..];
+    let text: Vec<u8> = if sniffed.encoding.encoding.name() == "UTF-8" {
+        // As it is: bytes that are not UTF-8 do not change where records end.
+        body.to_vec()
+    } else {
+        let (decoded, _) = sniffed.encoding.encoding.decode_without_bom_handling(body);
+        decoded.into_owned().into_bytes()
+    };
+    let (delimiter, quote) = (sniffed.dialect.delimiter, sniffed.dialect.quote);
+    let count = |text: &[u8]| {
+        csv_crate_records(text, delimiter, quote, sniffed.has_header)
+            .map_err(|error| show(format!("the csv crate could not read it: {error}")))
+    };
+    let independent = count(&text[..])?;
+    let mut extended = text.clone();
+    extended.extend_from_slice(b"\nx\n");
+    if count(&extended[..])? == independent {
+        return Ok(false);
+    }
+    if independent != summary.rows_read {
+        return Err(show(format!(
+            "Sluice read {} rows, the csv crate {independent} (delimiter {:?}, quote {:?}, header {})",
+            summary.rows_read,
+            char::from(delimiter),
+            char::from(quote),
+            sniffed.has_header
+        )));
+    }
+    Ok(true)
+}
+
 #[test]
-fn every_corpus_file_is_accounted_for() {
+fn every_corpus_file_is_accounted_for_and_read_as_the_csv_crate_reads_it() {
+    let Some(dir) = corpus_dir() else {
+        return;
+    };
     let mut files = Vec::new();
-    all_files(&corpus_dir(), &mut files);
+    all_files(&dir, &mut files);
     assert!(files.len() > 150, "only {} corpus files found", files.len());
     let db = TestDb::new();
     let db_path = db.path();
@@ -43,7 +154,7 @@ fn every_corpus_file_is_accounted_for() {
     let (sender, receiver) = mpsc::channel();
     let worker_files = files.clone();
     std::thread::spawn(move || {
-        let store = sluice::store::Store::open(&db_path, &Default::default()).unwrap();
+        let store = Store::open(&db_path, &Default::default()).unwrap();
         for (index, path) in worker_files.iter().enumerate() {
             let table = format!("corpus_{index}");
             let result = run_import(
@@ -69,11 +180,11 @@ fn every_corpus_file_is_accounted_for() {
                             path.display()
                         ))
                     } else {
-                        Ok(())
+                        compare_with_csv_crate(&store, path, &summary)
                     }
                 }
                 Err(failure) => match failure.error {
-                    ImportError::Sniff(SniffError::Empty { .. }) => Ok(()),
+                    ImportError::Sniff(SniffError::Empty { .. }) => Ok(false),
                     other => Err(format!("{}: whole-file error: {other}", path.display())),
                 },
             };
@@ -81,14 +192,22 @@ fn every_corpus_file_is_accounted_for() {
         }
     });
     let mut problems = Vec::new();
+    let mut compared = 0;
     for _ in &files {
         match receiver.recv_timeout(Duration::from_secs(60)) {
-            Ok((_, Ok(()))) => {}
+            Ok((_, Ok(true))) => compared += 1,
+            Ok((_, Ok(false))) => {}
             Ok((_, Err(problem))) => problems.push(problem),
             Err(_) => panic!("an import hung or panicked; problems so far: {problems:#?}"),
         }
     }
     assert!(problems.is_empty(), "{problems:#?}");
+    // The exclusions above are a handful of files; most of the corpus must have been compared.
+    assert!(
+        compared >= 150,
+        "only {compared} of {} files were compared with the csv crate",
+        files.len()
+    );
 }
 
 /// Imports `path` with every column as VARCHAR, so values are compared as written; returns the
@@ -109,7 +228,10 @@ fn import_as_text(db: &TestDb, path: &Path, table: &str) -> (Vec<String>, Vec<Ve
 
 #[test]
 fn csv_spectrum_records_match_the_expected_json() {
-    let dir = corpus_dir().join("csv-spectrum");
+    let Some(corpus) = corpus_dir() else {
+        return;
+    };
+    let dir = corpus.join("csv-spectrum");
     let db = TestDb::new();
     let mut compared = 0;
     for entry in std::fs::read_dir(dir.join("csvs")).unwrap() {
@@ -137,7 +259,10 @@ fn csv_spectrum_records_match_the_expected_json() {
 
 #[test]
 fn commons_csv_records_match_the_rfc4180_expectations() {
-    let path = corpus_dir().join("commons-csv/CSVFileParser/test.csv");
+    let Some(corpus) = corpus_dir() else {
+        return;
+    };
+    let path = corpus.join("commons-csv/CSVFileParser/test.csv");
     let db = TestDb::new();
     let (columns, rows, failed) = import_as_text(&db, &path, "commons");
     assert_eq!(columns, ["A", "B", "C", "D"]);
@@ -153,16 +278,19 @@ fn commons_csv_records_match_the_rfc4180_expectations() {
 
 #[test]
 fn utf16_and_latin1_files_are_decoded() {
+    let Some(corpus) = corpus_dir() else {
+        return;
+    };
     let db = TestDb::new();
     for (file, table) in [
         ("csvkit/test_utf16_little.csv", "le"),
         ("csvkit/test_utf16_big.csv", "be"),
     ] {
-        let summary = db.import(&corpus_dir().join(file), table);
+        let summary = db.import(&corpus.join(file), table);
         assert_eq!(summary.rows_failed, 0, "{file}");
         assert_eq!(db.rows_as_text(table).last().unwrap().last().unwrap(), "ʤ", "{file}");
     }
-    let summary = db.import(&corpus_dir().join("csvkit/test_latin1.csv"), "latin");
+    let summary = db.import(&corpus.join("csvkit/test_latin1.csv"), "latin");
     assert_eq!(summary.encoding, "windows-1252");
     assert_eq!(db.rows_as_text("latin").last().unwrap().last().unwrap(), "©");
 }

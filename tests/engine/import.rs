@@ -1,6 +1,8 @@
 //! End-to-end imports: accounting, failed rows, modes, rules, cancellation and hostile names.
 
-use sluice::import::{ColumnSpec, ColumnType, ImportError, ImportMode, ImportRequest, SchemaFile, run_import};
+use sluice::import::{
+    ColumnSpec, ColumnType, ImportError, ImportMode, ImportRequest, SchemaFile, SniffHints, run_import,
+};
 use sluice::progress::{CancelToken, Progress};
 use sluice::store::{JobStatus, get_job, list_tables};
 
@@ -56,7 +58,8 @@ fn failed_rows_keep_their_raw_text_and_every_problem() {
     });
     let summary = db.import_request(&request);
     assert_eq!((summary.rows_imported, summary.rows_failed), (2, 1));
-    let rows = sluice::store::read_failed_rows(db.store.conn(), summary.job_id, &Default::default(), 0, 10).unwrap();
+    let rows =
+        sluice::store::read_failed_rows(db.store.conn(), summary.job_id, &Default::default(), 0, None, 10).unwrap();
     assert_eq!(rows[0].line, 4);
     assert_eq!(rows[0].raw, "bad,\u{FFFD}");
     let kinds: Vec<&str> = rows[0].problems.iter().map(|p| p.kind.as_str()).collect();
@@ -148,57 +151,177 @@ fn hostile_headers_and_table_names_are_plain_names() {
     assert_eq!(db.count("SELECT count(*) FROM t"), 1);
 }
 
-fn big_file(db: &TestDb, rows: usize) -> std::path::PathBuf {
+/// `rows` data rows of which many fail: every tenth has an id that is not a number, and others
+/// an extra field. So every batch the import writes before it is cancelled carries failed rows,
+/// and the rollback of those is what the cancel tests check.
+fn big_file_with_bad_rows(db: &TestDb, rows: usize) -> std::path::PathBuf {
     let mut text = String::from("id,name\n");
     for i in 0..rows {
-        text.push_str(&format!("{i},name {i}\n"));
+        if i % 10 == 3 {
+            text.push_str(&format!("x{i},bad id {i}\n"));
+        } else if i % 14 == 5 {
+            text.push_str(&format!("{i},name {i},extra\n"));
+        } else {
+            text.push_str(&format!("{i},name {i}\n"));
+        }
     }
-    db.file("big.csv", text.as_bytes())
+    db.file("bad-rows.csv", text.as_bytes())
 }
 
-#[test]
-fn a_cancelled_import_leaves_a_new_table_uncreated() {
-    let db = TestDb::new();
-    let path = big_file(&db, 200_000);
+fn id_and_name_schema(unique_id: bool) -> SchemaFile {
+    let mut id = ColumnSpec::new("id", ColumnType::BigInt);
+    id.unique = unique_id;
+    SchemaFile {
+        columns: vec![id, ColumnSpec::new("name", ColumnType::Varchar)],
+    }
+}
+
+/// Runs `request` and cancels it as soon as a batch with failed rows has been written (inside
+/// the import's transaction), so the cancel has failed rows to undo.
+fn cancel_after_failed_rows_were_written(db: &TestDb, request: &ImportRequest) -> sluice::import::ImportSummary {
     let cancel = CancelToken::new();
-    let mut request = ImportRequest::new(&path, "t");
-    request.batch_rows = 1_000;
     let trigger = cancel.clone();
-    let mut cancel_after_first = |_: &Progress| trigger.cancel();
-    let summary = run_import(&db.store, &request, &mut cancel_after_first, &cancel).unwrap();
-    assert_eq!(summary.status, JobStatus::Cancelled);
-    assert!(list_tables(db.store.conn()).unwrap().is_empty());
-    assert_eq!(db.count("SELECT count(*) FROM sluice.failed_rows"), 0);
-    assert_eq!(
-        get_job(db.store.conn(), summary.job_id).unwrap().unwrap().status,
-        JobStatus::Cancelled
+    let mut failed_before_cancel = 0;
+    let mut cancel_once_rows_failed = |progress: &Progress| {
+        if progress.rows_failed > 0 && !trigger.is_cancelled() {
+            failed_before_cancel = progress.rows_failed;
+            trigger.cancel();
+        }
+    };
+    let summary = run_import(&db.store, request, &mut cancel_once_rows_failed, &cancel).unwrap();
+    assert!(
+        failed_before_cancel > 0,
+        "no failed row was written before the cancel, so its rollback went unchecked"
     );
+    assert_eq!(summary.status, JobStatus::Cancelled);
+    summary
+}
+
+/// Nothing of a cancelled job stays: no failed row, no problem, no staging table, and its record
+/// says so.
+fn assert_cancelled_job_kept_nothing(db: &TestDb, job_id: i64) {
+    assert_eq!(
+        db.count(&format!(
+            "SELECT count(*) FROM sluice.failed_rows WHERE job_id = {job_id}"
+        )),
+        0,
+        "failed rows of the cancelled job were kept"
+    );
+    assert_eq!(
+        db.count(&format!(
+            "SELECT count(*) FROM sluice.failed_row_problems WHERE job_id = {job_id}"
+        )),
+        0,
+        "problems of the cancelled job were kept"
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE 'import_stage_%'"),
+        0,
+        "a staging table of the cancelled job was left"
+    );
+    let job = get_job(db.store.conn(), job_id).unwrap().unwrap();
+    assert_eq!(job.status, JobStatus::Cancelled);
+    assert_eq!((job.rows_imported, job.rows_failed), (0, 0));
 }
 
 #[test]
-fn a_cancelled_append_leaves_the_table_as_it_was() {
+fn a_cancelled_create_leaves_no_table_and_keeps_none_of_its_failed_rows() {
+    let db = TestDb::new();
+    let path = big_file_with_bad_rows(&db, 200_000);
+    let mut request = ImportRequest::new(&path, "t");
+    request.schema = Some(id_and_name_schema(false));
+    request.batch_rows = 1_000;
+    let summary = cancel_after_failed_rows_were_written(&db, &request);
+    assert!(list_tables(db.store.conn()).unwrap().is_empty());
+    assert_cancelled_job_kept_nothing(&db, summary.job_id);
+}
+
+#[test]
+fn a_cancelled_append_leaves_the_table_as_it_was_and_keeps_none_of_its_failed_rows() {
     let db = TestDb::new();
     db.store
         .conn()
         .execute_batch("CREATE TABLE t (id BIGINT, name VARCHAR); INSERT INTO t VALUES (-1, 'kept')")
         .unwrap();
-    let path = big_file(&db, 200_000);
-    let cancel = CancelToken::new();
+    let path = big_file_with_bad_rows(&db, 200_000);
     let mut request = ImportRequest::new(&path, "t");
     request.mode = ImportMode::Append;
     request.batch_rows = 1_000;
-    let trigger = cancel.clone();
-    let mut batches = 0;
-    let mut cancel_after_three = |_: &Progress| {
-        batches += 1;
-        if batches == 3 {
-            trigger.cancel();
-        }
+    let summary = cancel_after_failed_rows_were_written(&db, &request);
+    assert_eq!(db.rows_as_text("t"), vec![vec!["-1".to_string(), "kept".to_string()]]);
+    assert_cancelled_job_kept_nothing(&db, summary.job_id);
+}
+
+#[test]
+fn a_cancelled_replace_leaves_the_old_table_and_keeps_none_of_its_failed_rows() {
+    let db = TestDb::new();
+    db.store
+        .conn()
+        .execute_batch(
+            "CREATE TABLE t (id BIGINT, name VARCHAR, note VARCHAR); \
+             INSERT INTO t VALUES (-1, 'kept', 'a'), (-2, 'kept too', NULL)",
+        )
+        .unwrap();
+    let path = big_file_with_bad_rows(&db, 200_000);
+    let mut request = ImportRequest::new(&path, "t");
+    request.mode = ImportMode::Replace;
+    // A unique column routes the rows through a staging table, which the cancel must drop too.
+    request.schema = Some(id_and_name_schema(true));
+    request.batch_rows = 1_000;
+    let summary = cancel_after_failed_rows_were_written(&db, &request);
+    assert_eq!(
+        sluice::store::table_columns(db.store.conn(), "t").unwrap(),
+        vec![
+            ("id".to_string(), "BIGINT".to_string()),
+            ("name".to_string(), "VARCHAR".to_string()),
+            ("note".to_string(), "VARCHAR".to_string()),
+        ],
+        "the replaced table's columns are back"
+    );
+    assert_eq!(
+        db.rows_as_text("t"),
+        vec![
+            vec!["-1".to_string(), "kept".to_string(), "a".to_string()],
+            vec!["-2".to_string(), "kept too".to_string(), String::new()],
+        ]
+    );
+    assert_cancelled_job_kept_nothing(&db, summary.job_id);
+}
+
+#[test]
+fn a_line_over_the_32_mib_limit_fails_alone_and_reading_resumes_on_the_next_line() {
+    // The import reads with the reader's 32 MiB limit (`DEFAULT_MAX_RECORD_BYTES`, which
+    // `ImportRequest` does not expose), so the line has to be longer than that.
+    let db = TestDb::new();
+    let mut text = b"id,name\n1,a\n2,".to_vec();
+    text.resize(text.len() + 33 * 1024 * 1024, b'z');
+    text.extend_from_slice(b"\r\n3,c\n");
+    let path = db.file("long-line.csv", &text);
+    drop(text);
+    let mut request = ImportRequest::new(&path, "t");
+    request.schema = Some(id_and_name_schema(false));
+    request.hints = SniffHints {
+        delimiter: Some(b','),
+        quote: Some(b'"'),
+        has_header: Some(true),
+        ..SniffHints::default()
     };
-    let summary = run_import(&db.store, &request, &mut cancel_after_three, &cancel).unwrap();
-    assert_eq!(summary.status, JobStatus::Cancelled);
-    assert_eq!(db.count("SELECT count(*) FROM t"), 1);
-    assert_eq!(db.count("SELECT count(*) FROM t WHERE name = 'kept'"), 1);
+    let summary = db.import_request(&request);
+    assert_eq!(
+        (summary.rows_read, summary.rows_imported, summary.rows_failed),
+        (3, 2, 1)
+    );
+    assert_eq!(
+        db.failed_lines(summary.job_id),
+        vec![(3, vec!["line_too_long".to_string()])]
+    );
+    assert_eq!(
+        db.rows_as_text("t"),
+        vec![
+            vec!["1".to_string(), "a".to_string()],
+            vec!["3".to_string(), "c".to_string()],
+        ]
+    );
 }
 
 #[test]

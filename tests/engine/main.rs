@@ -5,5 +5,6 @@ mod corpus;
 mod export;
 mod import;
 mod property;
+mod regressions;
 mod retry;
 mod support;

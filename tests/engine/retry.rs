@@ -35,7 +35,7 @@ fn retry(db: &TestDb, import_job_id: i64, rows: Vec<RowEdit>) -> sluice::import:
 }
 
 fn failed_records(db: &TestDb, job_id: i64) -> Vec<(i64, Vec<String>, Vec<String>)> {
-    read_failed_rows(db.store.conn(), job_id, &FailedRowFilter::default(), 0, 100)
+    read_failed_rows(db.store.conn(), job_id, &FailedRowFilter::default(), 0, None, 100)
         .unwrap()
         .into_iter()
         .map(|row| {

@@ -68,7 +68,8 @@ impl TestDb {
             self.store.conn(),
             job_id,
             &sluice::store::FailedRowFilter::default(),
-            0,
+            i64::MIN,
+            None,
             u64::MAX >> 2,
         )
         .unwrap()

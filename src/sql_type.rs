@@ -1,0 +1,194 @@
+//! Column types of the user's tables, as Sluice needs them to build SQL.
+//!
+//! A filter value or a page start has to be cast to its column's type, and a type name cannot be
+//! bound as a parameter. The catalog's own spelling of a type is not safe to splice: an ENUM is
+//! written `ENUM('a', 'b')`, a user-defined type can be named anything, quotes included. So the
+//! catalog's text is only ever *parsed* into [`SqlType`], and the SQL is rendered from the enum.
+//! A type Sluice does not know (ENUM, LIST, STRUCT, MAP, a user type) becomes [`SqlType::Other`],
+//! whose values are compared as text, which needs no type name at all.
+
+use std::fmt;
+
+/// A DuckDB column type, parsed from the catalog.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SqlType {
+    Boolean,
+    TinyInt,
+    SmallInt,
+    Integer,
+    BigInt,
+    HugeInt,
+    UTinyInt,
+    USmallInt,
+    UInteger,
+    UBigInt,
+    UHugeInt,
+    Float,
+    Double,
+    Decimal {
+        precision: u8,
+        scale: u8,
+    },
+    Varchar,
+    Date,
+    Time,
+    Timestamp,
+    TimestampTz,
+    TimestampSeconds,
+    TimestampMillis,
+    TimestampNanos,
+    Interval,
+    Uuid,
+    Blob,
+    /// Any other type (ENUM, LIST, STRUCT, MAP, UNION, a user-defined type): its values are
+    /// filtered and sorted by their text.
+    Other,
+}
+
+impl SqlType {
+    /// Parses a type as `duckdb_columns()` or `information_schema` spell it.
+    pub fn from_catalog(name: &str) -> Self {
+        let upper = name.trim().to_ascii_uppercase();
+        match upper.as_str() {
+            "BOOLEAN" | "BOOL" => Self::Boolean,
+            "TINYINT" | "INT1" => Self::TinyInt,
+            "SMALLINT" | "INT2" => Self::SmallInt,
+            "INTEGER" | "INT" | "INT4" => Self::Integer,
+            "BIGINT" | "INT8" => Self::BigInt,
+            "HUGEINT" | "INT128" => Self::HugeInt,
+            "UTINYINT" => Self::UTinyInt,
+            "USMALLINT" => Self::USmallInt,
+            "UINTEGER" => Self::UInteger,
+            "UBIGINT" => Self::UBigInt,
+            "UHUGEINT" => Self::UHugeInt,
+            "FLOAT" | "REAL" | "FLOAT4" => Self::Float,
+            "DOUBLE" | "FLOAT8" => Self::Double,
+            "VARCHAR" | "TEXT" | "STRING" | "CHAR" | "BPCHAR" => Self::Varchar,
+            "DATE" => Self::Date,
+            "TIME" => Self::Time,
+            "TIMESTAMP" | "DATETIME" | "TIMESTAMP_US" => Self::Timestamp,
+            "TIMESTAMP WITH TIME ZONE" | "TIMESTAMPTZ" => Self::TimestampTz,
+            "TIMESTAMP_S" => Self::TimestampSeconds,
+            "TIMESTAMP_MS" => Self::TimestampMillis,
+            "TIMESTAMP_NS" => Self::TimestampNanos,
+            "INTERVAL" => Self::Interval,
+            "UUID" => Self::Uuid,
+            "BLOB" | "BYTEA" => Self::Blob,
+            _ => parse_decimal(&upper).unwrap_or(Self::Other),
+        }
+    }
+
+    /// The type's name for a CAST, rendered from the enum; `None` for [`SqlType::Other`].
+    pub fn sql_name(&self) -> Option<String> {
+        let name = match self {
+            Self::Boolean => "BOOLEAN",
+            Self::TinyInt => "TINYINT",
+            Self::SmallInt => "SMALLINT",
+            Self::Integer => "INTEGER",
+            Self::BigInt => "BIGINT",
+            Self::HugeInt => "HUGEINT",
+            Self::UTinyInt => "UTINYINT",
+            Self::USmallInt => "USMALLINT",
+            Self::UInteger => "UINTEGER",
+            Self::UBigInt => "UBIGINT",
+            Self::UHugeInt => "UHUGEINT",
+            Self::Float => "FLOAT",
+            Self::Double => "DOUBLE",
+            Self::Decimal { precision, scale } => return Some(format!("DECIMAL({precision},{scale})")),
+            Self::Varchar => "VARCHAR",
+            Self::Date => "DATE",
+            Self::Time => "TIME",
+            Self::Timestamp => "TIMESTAMP",
+            Self::TimestampTz => "TIMESTAMP WITH TIME ZONE",
+            Self::TimestampSeconds => "TIMESTAMP_S",
+            Self::TimestampMillis => "TIMESTAMP_MS",
+            Self::TimestampNanos => "TIMESTAMP_NS",
+            Self::Interval => "INTERVAL",
+            Self::Uuid => "UUID",
+            Self::Blob => "BLOB",
+            Self::Other => return None,
+        };
+        Some(name.to_string())
+    }
+
+    /// Whether values of this type are compared, filtered and guarded as text.
+    pub fn is_text(&self) -> bool {
+        matches!(self, Self::Varchar | Self::Other)
+    }
+
+    /// SQL for a column of this type as the value filters and sorts compare: the column itself,
+    /// or its text for a type without a name Sluice can write.
+    pub fn comparable(&self, quoted_column: &str) -> String {
+        match self {
+            Self::Other => format!("CAST({quoted_column} AS VARCHAR)"),
+            _ => quoted_column.to_string(),
+        }
+    }
+
+    /// SQL for a bound text parameter converted to this type (`?` alone for text comparisons).
+    pub fn parameter(&self) -> String {
+        match self {
+            Self::Varchar | Self::Other => "?".to_string(),
+            known => format!("CAST(? AS {})", known.sql_name().unwrap_or_else(|| "VARCHAR".into())),
+        }
+    }
+}
+
+impl fmt::Display for SqlType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.sql_name() {
+            Some(name) => f.write_str(&name),
+            None => f.write_str("text-compared type"),
+        }
+    }
+}
+
+/// `DECIMAL(p,s)` or `NUMERIC(p,s)` with numbers DuckDB accepts.
+fn parse_decimal(upper: &str) -> Option<SqlType> {
+    let inner = upper
+        .strip_prefix("DECIMAL(")
+        .or_else(|| upper.strip_prefix("NUMERIC("))?
+        .strip_suffix(')')?;
+    let (precision, scale) = inner.split_once(',')?;
+    let precision: u8 = precision.trim().parse().ok()?;
+    let scale: u8 = scale.trim().parse().ok()?;
+    ((1..=38).contains(&precision) && scale <= precision).then_some(SqlType::Decimal { precision, scale })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_types_render_from_the_enum() {
+        assert_eq!(SqlType::from_catalog("BIGINT"), SqlType::BigInt);
+        assert_eq!(
+            SqlType::from_catalog("decimal(18, 3)").sql_name().as_deref(),
+            Some("DECIMAL(18,3)")
+        );
+        assert_eq!(
+            SqlType::from_catalog("TIMESTAMP WITH TIME ZONE").parameter(),
+            "CAST(? AS TIMESTAMP WITH TIME ZONE)"
+        );
+        assert_eq!(SqlType::from_catalog("VARCHAR").parameter(), "?");
+    }
+
+    #[test]
+    fn enums_user_types_and_hostile_names_never_reach_sql() {
+        for name in [
+            "ENUM('a', 'b')",
+            "mood",
+            "x) AS VARCHAR); DROP TABLE t; --",
+            "\"quoted\"\"type\"",
+            "DECIMAL(99,1)",
+            "DECIMAL(5,1); DROP TABLE t",
+            "INTEGER[]",
+            "STRUCT(a INTEGER)",
+        ] {
+            let parsed = SqlType::from_catalog(name);
+            assert_eq!(parsed, SqlType::Other, "{name}");
+            assert_eq!(parsed.parameter(), "?");
+            assert_eq!(parsed.comparable("\"c\""), "CAST(\"c\" AS VARCHAR)");
+        }
+    }
+}
