@@ -23,16 +23,21 @@ pub struct BatchBuilder {
     columns: Vec<ColumnBuilder>,
     sources: Vec<usize>,
     rows: usize,
-    provenance: Option<Provenance>,
+    keys: Option<KeyBuilder>,
 }
 
-/// Where each row came from, for a staging table (see `unique`): record number, line, byte
-/// offset and raw text.
-struct Provenance {
+/// The unique check's keys of each row (see `unique`): its place among the good rows, its
+/// record number, its line and its values in the unique columns.
+struct KeyBuilder {
+    schema: SchemaRef,
+    /// Indexes into the planned columns of the unique ones.
+    columns: Vec<usize>,
+    ordinal: Int64Builder,
     record_no: Int64Builder,
     line: Int64Builder,
-    byte_offset: Int64Builder,
-    raw: StringBuilder,
+    values: Vec<ColumnBuilder>,
+    /// Good rows so far, across batches: the next row's ordinal.
+    next_ordinal: i64,
 }
 
 enum ColumnBuilder {
@@ -61,34 +66,47 @@ pub fn arrow_type(column_type: ColumnType) -> DataType {
 }
 
 impl BatchBuilder {
-    /// A builder for the planned columns; `with_provenance` adds the staging table's columns.
-    pub fn new(columns: &[ColumnPlan], capacity: usize, with_provenance: bool) -> Result<Self, ArrowError> {
-        let mut fields: Vec<Field> = columns
+    /// A builder for the planned columns; `key_columns` (indexes into them) are also gathered
+    /// into a keys batch for the unique check, when there are any.
+    pub fn new(columns: &[ColumnPlan], capacity: usize, key_columns: &[usize]) -> Result<Self, ArrowError> {
+        let fields: Vec<Field> = columns
             .iter()
             .map(|column| Field::new(&column.name, arrow_type(column.column_type), true))
             .collect();
-        let provenance = with_provenance.then(|| {
-            for name in [unique::RECORD_NO, unique::LINE, unique::BYTE_OFFSET] {
-                fields.push(Field::new(name, DataType::Int64, false));
-            }
-            fields.push(Field::new(unique::RAW, DataType::Utf8, false));
-            Provenance {
-                record_no: Int64Builder::with_capacity(capacity),
-                line: Int64Builder::with_capacity(capacity),
-                byte_offset: Int64Builder::with_capacity(capacity),
-                raw: StringBuilder::with_capacity(capacity, capacity * 64),
-            }
-        });
         let builders = columns
             .iter()
             .map(|column| ColumnBuilder::new(column.column_type, capacity))
             .collect::<Result<_, _>>()?;
+        let keys = if key_columns.is_empty() {
+            None
+        } else {
+            let mut key_fields = vec![
+                Field::new(unique::ORDINAL, DataType::Int64, false),
+                Field::new(unique::RECORD_NO, DataType::Int64, false),
+                Field::new(unique::LINE, DataType::Int64, false),
+            ];
+            let mut values = Vec::with_capacity(key_columns.len());
+            for (key, &index) in key_columns.iter().enumerate() {
+                let column_type = columns[index].column_type;
+                key_fields.push(Field::new(format!("key_{key}"), arrow_type(column_type), true));
+                values.push(ColumnBuilder::new(column_type, capacity)?);
+            }
+            Some(KeyBuilder {
+                schema: Arc::new(Schema::new(key_fields)),
+                columns: key_columns.to_vec(),
+                ordinal: Int64Builder::with_capacity(capacity),
+                record_no: Int64Builder::with_capacity(capacity),
+                line: Int64Builder::with_capacity(capacity),
+                values,
+                next_ordinal: 0,
+            })
+        };
         Ok(Self {
             schema: Arc::new(Schema::new(fields)),
             columns: builders,
             sources: columns.iter().map(|column| column.source_index).collect(),
             rows: 0,
-            provenance,
+            keys,
         })
     }
 
@@ -101,7 +119,7 @@ impl BatchBuilder {
     }
 
     /// Appends a row that passed validation: one cell per planned column. `record_no` is its
-    /// place among the data records, kept only with provenance.
+    /// place among the data records, kept only with keys.
     pub fn push(&mut self, record: &Record<'_>, cells: &[Cell], record_no: u64) {
         for ((builder, cell), source) in self.columns.iter_mut().zip(cells).zip(&self.sources) {
             let text = record
@@ -110,26 +128,41 @@ impl BatchBuilder {
                 .unwrap_or_default();
             builder.push(*cell, text);
         }
-        if let Some(provenance) = &mut self.provenance {
-            provenance.record_no.append_value(record_no as i64);
-            provenance.line.append_value(record.line as i64);
-            provenance.byte_offset.append_value(record.byte_offset as i64);
-            provenance.raw.append_value(String::from_utf8_lossy(record.raw));
+        if let Some(keys) = &mut self.keys {
+            keys.ordinal.append_value(keys.next_ordinal);
+            keys.next_ordinal += 1;
+            keys.record_no.append_value(record_no as i64);
+            keys.line.append_value(record.line as i64);
+            for (builder, &index) in keys.values.iter_mut().zip(&keys.columns) {
+                let text = record
+                    .field(self.sources[index])
+                    .and_then(|field| std::str::from_utf8(field).ok())
+                    .unwrap_or_default();
+                builder.push(cells[index], text);
+            }
         }
         self.rows += 1;
     }
 
-    /// Takes the rows gathered so far as a batch; the builder starts empty again.
-    pub fn finish(&mut self) -> Result<RecordBatch, ArrowError> {
-        let mut arrays: Vec<ArrayRef> = self.columns.iter_mut().map(ColumnBuilder::finish).collect();
-        if let Some(provenance) = &mut self.provenance {
-            arrays.push(Arc::new(provenance.record_no.finish()));
-            arrays.push(Arc::new(provenance.line.finish()));
-            arrays.push(Arc::new(provenance.byte_offset.finish()));
-            arrays.push(Arc::new(provenance.raw.finish()));
-        }
+    /// Takes the rows gathered so far as a batch, with their keys batch when keys are gathered;
+    /// the builder starts empty again.
+    pub fn finish(&mut self) -> Result<(RecordBatch, Option<RecordBatch>), ArrowError> {
+        let arrays: Vec<ArrayRef> = self.columns.iter_mut().map(ColumnBuilder::finish).collect();
         self.rows = 0;
-        RecordBatch::try_new(self.schema.clone(), arrays)
+        let rows = RecordBatch::try_new(self.schema.clone(), arrays)?;
+        let keys = match &mut self.keys {
+            Some(keys) => {
+                let mut arrays: Vec<ArrayRef> = vec![
+                    Arc::new(keys.ordinal.finish()),
+                    Arc::new(keys.record_no.finish()),
+                    Arc::new(keys.line.finish()),
+                ];
+                arrays.extend(keys.values.iter_mut().map(ColumnBuilder::finish));
+                Some(RecordBatch::try_new(keys.schema.clone(), arrays)?)
+            }
+            None => None,
+        };
+        Ok((rows, keys))
     }
 }
 
@@ -215,12 +248,21 @@ mod tests {
                 rules: Rules::default(),
             },
         ];
-        let mut builder = BatchBuilder::new(&plans, 4, false).unwrap();
+        let mut builder = BatchBuilder::new(&plans, 4, &[0]).unwrap();
         let mut reader = RecordReader::new(&b"ann,1\nbob,\n"[..], Dialect::default());
         builder.push(&reader.next_record().unwrap().unwrap(), &[Cell::Int(1), Cell::Text], 1);
         builder.push(&reader.next_record().unwrap().unwrap(), &[Cell::Null, Cell::Text], 2);
-        let batch = builder.finish().unwrap();
+        let (batch, keys) = builder.finish().unwrap();
         assert_eq!(batch.num_rows(), 2);
+        // The keys of the unique check: ordinal, record number, line, then the value.
+        let keys = keys.unwrap();
+        let ordinals = keys.column(0).as_any().downcast_ref::<Int64Array>().unwrap();
+        assert_eq!((ordinals.value(0), ordinals.value(1)), (0, 1));
+        let lines = keys.column(2).as_any().downcast_ref::<Int64Array>().unwrap();
+        assert_eq!((lines.value(0), lines.value(1)), (1, 2));
+        let key_values = keys.column(3).as_any().downcast_ref::<Int64Array>().unwrap();
+        assert_eq!(key_values.value(0), 1);
+        assert!(key_values.is_null(1));
         let ids = batch.column(0).as_any().downcast_ref::<Int64Array>().unwrap();
         assert_eq!(ids.value(0), 1);
         assert!(ids.is_null(1));

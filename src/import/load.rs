@@ -43,10 +43,12 @@ pub fn begin(conn: &Connection, table: &str, plan: &ImportPlan, setup: TableSetu
         .map_err(StoreError::query("creating the target table"))
 }
 
-/// Appends one parsed batch: good rows through the job's appender, failed rows to Sluice's tables.
+/// Appends one parsed batch: good rows through the job's appender (and their keys through the
+/// unique check's, when there is one), failed rows to Sluice's tables.
 pub fn append_batch(
     conn: &Connection,
     appender: &mut Appender<'_>,
+    key_appender: Option<&mut Appender<'_>>,
     job_id: i64,
     batch: ParsedBatch,
     written: &mut Written,
@@ -57,6 +59,11 @@ pub fn append_batch(
             .append_record_batch(rows)
             .map_err(StoreError::query("appending rows"))?;
         written.rows_imported += count;
+    }
+    if let (Some(keys), Some(key_appender)) = (batch.keys, key_appender) {
+        key_appender
+            .append_record_batch(keys)
+            .map_err(StoreError::query("appending the unique check's keys"))?;
     }
     append_failed_rows(conn, job_id, &batch.failed)?;
     written.rows_failed += batch.failed.len() as u64;

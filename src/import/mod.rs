@@ -47,7 +47,7 @@ use crate::store::{
 };
 use crate::throttle::TokenBucket;
 use load::{TableSetup, Written};
-use unique::UniqueStage;
+use unique::UniqueCheck;
 use validate::RowValidator;
 
 /// Rows per batch when the caller does not say: one DuckDB row group, which measured fastest.
@@ -150,6 +150,10 @@ pub enum ImportError {
     Store(#[from] StoreError),
     #[error("the import stopped unexpectedly: {0}")]
     Panicked(String),
+    #[error("{path} changed while it was imported: line {line} is no longer where it was; nothing was imported")]
+    FileChanged { path: PathBuf, line: u64 },
+    #[error("reading the file again for the rows that broke the unique rule: {0}")]
+    Reread(String),
 }
 
 /// An import failure, with the job it was recorded under when it got that far.
@@ -311,17 +315,28 @@ fn import_rows(
     let column_names: Vec<String> = plan.columns.iter().map(|column| column.name.clone()).collect();
     let column_refs: Vec<&str> = column_names.iter().map(String::as_str).collect();
     let validator = RowValidator::new(plan.clone());
-    // With a unique column, rows go through a staging table and the rule is checked in DuckDB.
-    let stage = UniqueStage::for_plan(&plan, job_id);
-    let with_provenance = stage.is_some();
+    // With a unique column, the rows' keys go to a table of their own and the rule is checked in
+    // DuckDB once the file has been read.
+    let unique = UniqueCheck::for_plan(&plan, job_id);
+    let key_columns: Vec<usize> = unique
+        .as_ref()
+        .map(|check| check.unique_columns().to_vec())
+        .unwrap_or_default();
 
     load::begin(conn, &table_name, &plan, setup)?;
-    if let Some(stage) = &stage
-        && let Err(error) = stage.create(conn, &plan)
-    {
-        load::rollback(conn);
-        return Err(error.into());
-    }
+    let committed_rowid = match &unique {
+        Some(check) => match check
+            .create(conn, &plan)
+            .and_then(|()| unique::committed_rowid(conn, &table_name))
+        {
+            Ok(rowid) => rowid,
+            Err(error) => {
+                load::rollback(conn);
+                return Err(error.into());
+            }
+        },
+        None => -1,
+    };
     let (sender, receiver) = bounded(CHANNEL_BATCHES);
     let parser_cancel = cancel.clone();
     let batch_rows = request.batch_rows;
@@ -335,7 +350,7 @@ fn import_rows(
                 source,
                 validator,
                 batch_rows,
-                with_provenance,
+                &key_columns,
                 throttle,
                 &parser_cancel,
                 |batch| sender.send(batch).is_ok(),
@@ -344,15 +359,15 @@ fn import_rows(
         .map_err(|error| ImportError::Panicked(format!("could not start the parser thread: {error}")))?;
 
     let mut write_error = None;
-    let opened = match &stage {
-        Some(stage) => stage.appender(conn),
-        None => load::appender(conn, &table_name, &column_refs),
-    };
-    let mut appender = match opened {
-        Ok(appender) => Some(appender),
+    let opened = load::appender(conn, &table_name, &column_refs).and_then(|appender| {
+        let keys = unique.as_ref().map(|check| check.appender(conn)).transpose()?;
+        Ok((appender, keys))
+    });
+    let (mut appender, mut key_appender) = match opened {
+        Ok((appender, keys)) => (Some(appender), keys),
         Err(error) => {
             write_error = Some(error.into());
-            None
+            (None, None)
         }
     };
     for batch in receiver.iter() {
@@ -369,7 +384,7 @@ fn import_rows(
             bytes_total,
             ..Progress::default()
         };
-        if let Err(error) = load::append_batch(conn, appender, job_id, batch, written) {
+        if let Err(error) = load::append_batch(conn, appender, key_appender.as_mut(), job_id, batch, written) {
             write_error = Some(error.into());
             break;
         }
@@ -380,8 +395,16 @@ fn import_rows(
         });
     }
     drop(receiver);
-    let flushed = match appender.take() {
-        Some(mut appender) if write_error.is_none() => appender.flush().map_err(StoreError::query("appending rows")),
+    let flushed = match (appender.take(), key_appender.take()) {
+        (Some(mut appender), keys) if write_error.is_none() => appender
+            .flush()
+            .map_err(StoreError::query("appending rows"))
+            .and_then(|()| match keys {
+                Some(mut keys) => keys
+                    .flush()
+                    .map_err(StoreError::query("appending the unique check's keys")),
+                None => Ok(()),
+            }),
         _ => Ok(()),
     };
     if let Err(error) = flushed {
@@ -404,11 +427,24 @@ fn import_rows(
         }
     };
     *parse_totals = totals;
-    if let Some(stage) = &stage {
-        let resolved = resolve_unique(conn, job_id, stage, &plan, &table_name, setup, written);
+    if let Some(check) = &unique {
+        let source = UniqueSource {
+            request,
+            encoding: sniffed.encoding.encoding,
+        };
+        let resolved = resolve_unique(
+            conn,
+            job_id,
+            check,
+            &plan,
+            &table_name,
+            committed_rowid,
+            &source,
+            written,
+        );
         if let Err(error) = resolved {
             load::rollback(conn);
-            return Err(error.into());
+            return Err(error);
         }
     }
     let result = JobOutcome {
@@ -438,49 +474,120 @@ fn import_rows(
     })
 }
 
-/// Moves the staged rows into the table and the duplicates into the failed rows, correcting the
-/// counts: every duplicate was counted imported when it was staged.
+/// Where the duplicates' raw text is read again from.
+struct UniqueSource<'r> {
+    request: &'r ImportRequest,
+    encoding: &'static encoding_rs::Encoding,
+}
+
+/// Runs the unique check: its duplicates leave the table and become failed rows, with their raw
+/// text and fields read again from the file (only theirs are kept; the good rows never pay for
+/// it). Corrects the counts: every duplicate was counted imported when it was appended.
+#[allow(clippy::too_many_arguments)]
 fn resolve_unique(
     conn: &duckdb::Connection,
     job_id: i64,
-    stage: &UniqueStage,
+    check: &UniqueCheck,
     plan: &ImportPlan,
     table_name: &str,
-    setup: TableSetup,
+    committed_rowid: i64,
+    source: &UniqueSource<'_>,
     written: &mut Written,
-) -> Result<(), StoreError> {
-    let mut duplicates = 0u64;
-    let moved = stage.resolve(conn, plan, table_name, setup == TableSetup::Existing, &mut |page| {
-        duplicates += page.len() as u64;
-        let failed: Vec<FailedRow> = page
-            .into_iter()
-            .map(|duplicate| {
-                let fields = unique::fields_of_raw(&duplicate.raw, plan);
-                let problems = duplicate
-                    .hits
-                    .iter()
-                    .filter_map(|&(index, first_line)| {
-                        let column = plan.columns.get(index)?;
-                        let value = fields.get(column.source_index).map_or("", String::as_str);
-                        Some(unique::unique_problem(column, value, first_line, table_name))
-                    })
-                    .collect();
-                FailedRow {
-                    record_no: duplicate.record_no,
-                    line: duplicate.line,
-                    byte_offset: duplicate.byte_offset,
-                    raw: duplicate.raw,
-                    raw_bytes: None,
-                    fields,
-                    problems,
+) -> Result<(), ImportError> {
+    let mut reread: Option<Reread> = None;
+    let mut read_error: Option<ImportError> = None;
+    let failed = check.resolve(
+        conn,
+        plan,
+        table_name,
+        committed_rowid,
+        committed_rowid >= 0,
+        &mut |page| {
+            let mut rows = Vec::with_capacity(page.len());
+            for duplicate in page {
+                let reader = match reread.as_mut() {
+                    Some(reader) => reader,
+                    None => match Reread::open(source, plan) {
+                        Ok(reader) => reread.insert(reader),
+                        Err(error) => {
+                            read_error = Some(error);
+                            return Err(StoreError::Inconsistent("the file could not be read again".into()));
+                        }
+                    },
+                };
+                match reader.failed_row(&duplicate, plan, table_name) {
+                    Ok(row) => rows.push(row),
+                    Err(error) => {
+                        read_error = Some(error);
+                        return Err(StoreError::Inconsistent("the file could not be read again".into()));
+                    }
                 }
-            })
-            .collect();
-        crate::store::append_failed_rows(conn, job_id, &failed)
-    })?;
-    written.rows_failed += duplicates;
-    written.rows_imported = moved;
+            }
+            crate::store::append_failed_rows(conn, job_id, &rows)
+        },
+    );
+    let failed = match (failed, read_error) {
+        (_, Some(error)) => return Err(error),
+        (result, None) => result?,
+    };
+    written.rows_failed += failed;
+    written.rows_imported -= failed;
     Ok(())
+}
+
+/// The import's file read a second time, from the start, to the records of the duplicates.
+struct Reread {
+    reader: RecordReader<Box<dyn std::io::Read + Send>>,
+    path: PathBuf,
+    /// Data records read so far.
+    record_no: u64,
+    header_pending: bool,
+}
+
+impl Reread {
+    fn open(source: &UniqueSource<'_>, plan: &ImportPlan) -> Result<Self, ImportError> {
+        let text = source::open_text(&source.request.path, Some(source.encoding))?;
+        Ok(Self {
+            reader: RecordReader::new(text.reader, plan.dialect),
+            path: source.request.path.clone(),
+            record_no: 0,
+            header_pending: plan.has_header,
+        })
+    }
+
+    /// The failed row of `duplicate`, which must come after every record asked for so far.
+    fn failed_row(
+        &mut self,
+        duplicate: &unique::Duplicate,
+        plan: &ImportPlan,
+        table: &str,
+    ) -> Result<FailedRow, ImportError> {
+        let changed = |path: &PathBuf, line: u64| ImportError::FileChanged {
+            path: path.clone(),
+            line,
+        };
+        loop {
+            let record = self
+                .reader
+                .next_record()
+                .map_err(|error| ImportError::Reread(error.to_string()))?
+                .ok_or_else(|| changed(&self.path, duplicate.line))?;
+            if self.header_pending {
+                self.header_pending = false;
+                continue;
+            }
+            self.record_no += 1;
+            if self.record_no < duplicate.record_no {
+                continue;
+            }
+            if self.record_no > duplicate.record_no || record.line != duplicate.line {
+                return Err(changed(&self.path, duplicate.line));
+            }
+            let mut row = pipeline::failed_row(duplicate.record_no, &record, Vec::new());
+            row.problems = unique::unique_problems(duplicate, plan, &row.fields, table);
+            return Ok(row);
+        }
+    }
 }
 
 /// The text of a panic payload, for the job's error message.

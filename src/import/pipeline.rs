@@ -43,6 +43,8 @@ pub struct FailedRow {
 /// What the parser hands to the writer.
 pub struct ParsedBatch {
     pub rows: Option<RecordBatch>,
+    /// The unique check's keys of `rows`, when the plan has a unique column.
+    pub keys: Option<RecordBatch>,
     pub failed: Vec<FailedRow>,
     /// Running totals up to and including this batch.
     pub rows_read: u64,
@@ -76,19 +78,20 @@ pub enum ParseError {
 }
 
 /// Parses every record of `source`, sending batches to `deliver` (which returns false when the
-/// receiver has gone away). `with_provenance` builds batches for a staging table (see `unique`).
+/// receiver has gone away). `key_columns` (indexes into the plan's columns) are also gathered
+/// into keys batches for the unique check (see `unique`).
 pub fn parse_rows(
     source: TextSource,
     validator: RowValidator,
     batch_rows: usize,
-    with_provenance: bool,
+    key_columns: &[usize],
     mut throttle: Option<TokenBucket>,
     cancel: &CancelToken,
     mut deliver: impl FnMut(ParsedBatch) -> bool,
 ) -> Result<ParseTotals, ParseError> {
     let batch_rows = batch_rows.max(1);
     let has_header = validator.plan().has_header;
-    let mut builder = BatchBuilder::new(&validator.plan().columns, batch_rows, with_provenance)?;
+    let mut builder = BatchBuilder::new(&validator.plan().columns, batch_rows, key_columns)?;
     let mut reader = RecordReader::new(source.reader, validator.plan().dialect);
     let bytes_read = source.bytes_read;
     let malformed = source.malformed;
@@ -144,8 +147,10 @@ pub fn parse_rows(
             if cancel.is_cancelled() {
                 return Err(ParseError::Cancelled);
             }
+            let (rows, keys) = finish_rows(&mut builder)?;
             let batch = ParsedBatch {
-                rows: (!builder.is_empty()).then(|| builder.finish()).transpose()?,
+                rows,
+                keys,
                 failed: std::mem::take(&mut failed),
                 rows_read: totals.rows_read,
                 bytes_read: bytes_read.load(Ordering::Relaxed),
@@ -158,8 +163,10 @@ pub fn parse_rows(
     }
 
     totals.bytes_read = bytes_read.load(Ordering::Relaxed);
+    let (rows, keys) = finish_rows(&mut builder)?;
     let batch = ParsedBatch {
-        rows: (!builder.is_empty()).then(|| builder.finish()).transpose()?,
+        rows,
+        keys,
         failed,
         rows_read: totals.rows_read,
         bytes_read: totals.bytes_read,
@@ -170,7 +177,17 @@ pub fn parse_rows(
     Ok(totals)
 }
 
-fn failed_row(record_no: u64, record: &super::records::Record<'_>, problems: Vec<Problem>) -> FailedRow {
+/// The good rows gathered so far and their keys; none when there are none.
+fn finish_rows(builder: &mut BatchBuilder) -> Result<(Option<RecordBatch>, Option<RecordBatch>), ArrowError> {
+    if builder.is_empty() {
+        return Ok((None, None));
+    }
+    let (rows, keys) = builder.finish()?;
+    Ok((Some(rows), keys))
+}
+
+/// A rejected record as it is stored: raw text (cut at 1 MiB), fields and problems.
+pub fn failed_row(record_no: u64, record: &super::records::Record<'_>, problems: Vec<Problem>) -> FailedRow {
     let (raw_slice, cut) = if record.raw.len() > RAW_LIMIT_BYTES {
         (&record.raw[..RAW_LIMIT_BYTES], true)
     } else {

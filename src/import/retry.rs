@@ -14,7 +14,7 @@ use super::schema::SchemaFile;
 use super::sniff::Sniffed;
 use super::source::SourceEncoding;
 use super::types::ColumnType;
-use super::unique::{self, UniqueStage};
+use super::unique::{self, UniqueCheck};
 use super::validate::{Cell, Problem, RowValidator};
 use super::{FailedRow, PlanError};
 use crate::progress::{CancelToken, Progress, ProgressSink};
@@ -167,10 +167,14 @@ fn retry_rows(
         .map_err(StoreError::query("starting the retry's transaction"))?;
     let stored = stored_rows(conn, import_job_id, request)?;
     let column_names: Vec<&str> = plan.columns.iter().map(|column| column.name.as_str()).collect();
-    // The unique rule is checked as an import checks it: the passing rows are staged and DuckDB
-    // compares them with each other and with the table.
-    let stage = UniqueStage::for_plan(&plan, job_id);
-    let mut builder = BatchBuilder::new(&plan.columns, stored.len().max(1), stage.is_some())
+    // The unique rule is checked as an import checks it: the passing rows' keys go to a table of
+    // their own and DuckDB compares them with each other and with the rows already there.
+    let unique = UniqueCheck::for_plan(&plan, job_id);
+    let key_columns: Vec<usize> = unique
+        .as_ref()
+        .map(|check| check.unique_columns().to_vec())
+        .unwrap_or_default();
+    let mut builder = BatchBuilder::new(&plan.columns, stored.len().max(1), &key_columns)
         .map_err(|error| RetryError::Batch(error.to_string()))?;
     let validator = RowValidator::new(plan.clone());
     let (mut cells, mut problems): (Vec<Cell>, Vec<Problem>) = (Vec::new(), Vec::new());
@@ -205,14 +209,15 @@ fn retry_rows(
     let mut imported = passed.len() as u64;
     let mut failed = still_failing.len() as u64;
     if !passed.is_empty() {
-        let batch = builder.finish().map_err(|error| RetryError::Batch(error.to_string()))?;
-        let mut appender = match &stage {
-            Some(stage) => {
-                stage.create(conn, &plan)?;
-                stage.appender(conn)?
+        let (batch, keys) = builder.finish().map_err(|error| RetryError::Batch(error.to_string()))?;
+        let committed_rowid = match &unique {
+            Some(check) => {
+                check.create(conn, &plan)?;
+                unique::committed_rowid(conn, &table.name)?
             }
-            None => load::appender(conn, &table.name, &column_names)?,
+            None => -1,
         };
+        let mut appender = load::appender(conn, &table.name, &column_names)?;
         appender
             .append_record_batch(batch)
             .map_err(StoreError::query("appending the fixed rows"))?;
@@ -220,23 +225,20 @@ fn retry_rows(
             .flush()
             .map_err(StoreError::query("appending the fixed rows"))?;
         drop(appender);
-        if let Some(stage) = &stage {
-            let mut duplicates = 0u64;
-            imported = stage.resolve(conn, &plan, &table.name, true, &mut |page| {
-                duplicates += page.len() as u64;
+        if let (Some(check), Some(keys)) = (&unique, keys) {
+            let mut key_appender = check.appender(conn)?;
+            key_appender
+                .append_record_batch(keys)
+                .map_err(StoreError::query("appending the fixed rows' keys"))?;
+            key_appender
+                .flush()
+                .map_err(StoreError::query("appending the fixed rows' keys"))?;
+            drop(key_appender);
+            let duplicates = check.resolve(conn, &plan, &table.name, committed_rowid, true, &mut |page| {
                 let rows: Vec<FailedRow> = page
                     .into_iter()
                     .filter_map(|duplicate| {
                         let row = stored.get(&(duplicate.record_no as i64))?;
-                        let problems = duplicate
-                            .hits
-                            .iter()
-                            .filter_map(|&(index, first_line)| {
-                                let column = plan.columns.get(index)?;
-                                let value = row.fields.get(column.source_index).map_or("", String::as_str);
-                                Some(unique::unique_problem(column, value, first_line, &table.name))
-                            })
-                            .collect();
                         Some(FailedRow {
                             record_no: duplicate.record_no,
                             line: row.line as u64,
@@ -244,12 +246,13 @@ fn retry_rows(
                             raw: row.raw.clone(),
                             raw_bytes: row.raw_bytes.clone(),
                             fields: row.fields.clone(),
-                            problems,
+                            problems: unique::unique_problems(&duplicate, &plan, &row.fields, &table.name),
                         })
                     })
                     .collect();
                 append_failed_rows(conn, import_job_id, &rows)
             })?;
+            imported -= duplicates;
             failed += duplicates;
         }
     }

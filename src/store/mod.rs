@@ -50,6 +50,9 @@ pub enum StoreError {
     },
     #[error("'{0}' is not a memory size; write a number and a unit, such as 512MB or 2GB")]
     BadMemoryLimit(String),
+    /// What Sluice wrote does not add up; the job stops rather than keep a wrong result.
+    #[error("{0}")]
+    Inconsistent(String),
 }
 
 impl StoreError {

@@ -345,3 +345,45 @@ fn sorted_small_pages_read_on_a_sluice_database_despite_duckdbs_late_materializa
         }
     }
 }
+
+#[test]
+fn unique_rule_on_a_new_table_from_gzip_keeps_first_occurrences_across_batches() {
+    use std::io::Write;
+    let db = TestDb::new();
+    let mut text = String::from("id,name\n");
+    let mut expected_failed = Vec::new();
+    for n in 0..5_000u32 {
+        // Every seventh row repeats an id seen 100 rows earlier; line = n + 2.
+        let id = if n % 7 == 3 && n >= 100 { n - 100 } else { n };
+        if id != n {
+            expected_failed.push(i64::from(n) + 2);
+        }
+        text.push_str(&format!("{id},\"name, {n}\"\n"));
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(text.as_bytes()).unwrap();
+    let path = db.file("ids.csv.gz", &gz.finish().unwrap());
+    let mut request = ImportRequest::new(&path, "ids");
+    request.mode = ImportMode::Replace;
+    let mut id = ColumnSpec::new("id", ColumnType::BigInt);
+    id.unique = true;
+    request.schema = Some(SchemaFile {
+        columns: vec![id, ColumnSpec::new("name", ColumnType::Varchar)],
+    });
+    request.batch_rows = 333;
+    let summary = db.import_request(&request);
+    let failed: Vec<i64> = db.failed_lines(summary.job_id).into_iter().map(|(line, _)| line).collect();
+    assert_eq!(failed, expected_failed);
+    assert_eq!(summary.rows_failed as usize, expected_failed.len());
+    assert_eq!(db.count("SELECT count(*) FROM ids") as u64, summary.rows_imported);
+    assert_eq!(db.count("SELECT count(DISTINCT id) FROM ids") as u64, summary.rows_imported);
+    // The rows kept are the first occurrences, in file order.
+    assert_eq!(
+        db.count("SELECT count(*) FROM ids WHERE name <> 'name, ' || id"),
+        0,
+        "a later occurrence was kept instead of the first"
+    );
+    let rows = read_failed_rows(db.store.conn(), summary.job_id, &FailedRowFilter::default(), 0, None, 1).unwrap();
+    assert_eq!(rows[0].raw, "1,\"name, 101\"");
+    assert_eq!(rows[0].fields, ["1", "name, 101"]);
+}
