@@ -372,11 +372,18 @@ fn unique_rule_on_a_new_table_from_gzip_keeps_first_occurrences_across_batches()
     });
     request.batch_rows = 333;
     let summary = db.import_request(&request);
-    let failed: Vec<i64> = db.failed_lines(summary.job_id).into_iter().map(|(line, _)| line).collect();
+    let failed: Vec<i64> = db
+        .failed_lines(summary.job_id)
+        .into_iter()
+        .map(|(line, _)| line)
+        .collect();
     assert_eq!(failed, expected_failed);
     assert_eq!(summary.rows_failed as usize, expected_failed.len());
     assert_eq!(db.count("SELECT count(*) FROM ids") as u64, summary.rows_imported);
-    assert_eq!(db.count("SELECT count(DISTINCT id) FROM ids") as u64, summary.rows_imported);
+    assert_eq!(
+        db.count("SELECT count(DISTINCT id) FROM ids") as u64,
+        summary.rows_imported
+    );
     // The rows kept are the first occurrences, in file order.
     assert_eq!(
         db.count("SELECT count(*) FROM ids WHERE name <> 'name, ' || id"),
