@@ -96,16 +96,7 @@ impl BrowseView {
         if generation != self.index_generation {
             return;
         }
-        match result {
-            Ok(rows) => {
-                self.pages.insert(page, rows);
-                self.page_error = None;
-            }
-            Err(error) => {
-                self.pages.failed(page);
-                self.page_error = Some(error);
-            }
-        }
+        self.page_error = self.pages.settle(page, result);
     }
 
     /// Takes back a request the reader had no room for, so it is made again.

@@ -107,16 +107,7 @@ impl FailedView {
         if generation != self.generation {
             return;
         }
-        match result {
-            Ok(rows) => {
-                self.pages.insert(page, rows);
-                self.page_error = None;
-            }
-            Err(error) => {
-                self.pages.failed(page);
-                self.page_error = Some(error);
-            }
-        }
+        self.page_error = self.pages.settle(page, result);
     }
 
     /// Takes back a page request the loader had no room for, so the page is asked for again.

@@ -87,6 +87,21 @@ impl<Row, const MAX_PAGES: usize> PageCache<Row, MAX_PAGES> {
         }
     }
 
+    /// Takes the answer to a read of `page`: its rows are kept, or its read is marked failed.
+    /// Returns the error to show, if any.
+    pub fn settle(&mut self, page: u64, result: Result<Vec<Row>, String>) -> Option<String> {
+        match result {
+            Ok(rows) => {
+                self.insert(page, rows);
+                None
+            }
+            Err(error) => {
+                self.failed(page);
+                Some(error)
+            }
+        }
+    }
+
     /// Marks `page` as just drawn.
     pub fn touch(&mut self, page: u64) {
         self.recent.retain(|p| *p != page);
