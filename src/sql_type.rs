@@ -111,9 +111,17 @@ impl SqlType {
         Some(name.to_string())
     }
 
-    /// Whether values of this type are compared, filtered and guarded as text.
+    /// Whether values of this type are compared and filtered as text.
     pub fn is_text(&self) -> bool {
         matches!(self, Self::Varchar | Self::Other)
+    }
+
+    /// Whether a column of this catalog type holds text a spreadsheet could run as a formula:
+    /// VARCHAR and ENUMs. Other types Sluice cannot name (a BIGNUM, a list) may well start with
+    /// `-` without being text, so the formula guard leaves them alone.
+    pub fn holds_free_text(catalog_name: &str) -> bool {
+        Self::from_catalog(catalog_name) == Self::Varchar
+            || catalog_name.trim_start().to_ascii_uppercase().starts_with("ENUM")
     }
 
     /// SQL for a column of this type as the value filters and sorts compare: the column itself,
@@ -171,6 +179,15 @@ mod tests {
             "CAST(? AS TIMESTAMP WITH TIME ZONE)"
         );
         assert_eq!(SqlType::from_catalog("VARCHAR").parameter(), "?");
+    }
+
+    #[test]
+    fn the_formula_guard_is_for_text_and_enums_only() {
+        assert!(SqlType::holds_free_text("VARCHAR"));
+        assert!(SqlType::holds_free_text("ENUM('a', 'b')"));
+        assert!(!SqlType::holds_free_text("BIGINT"));
+        assert!(!SqlType::holds_free_text("BIGNUM"));
+        assert!(!SqlType::holds_free_text("INTEGER[]"));
     }
 
     #[test]

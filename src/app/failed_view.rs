@@ -285,10 +285,13 @@ impl FailedView {
     }
 
     fn table_ui(&mut self, ui: &mut Ui, job_id: i64, total: u64, requests: &mut Vec<LoadRequest>) {
+        // As many field columns as the widest row shown, within the report's bound: one line of
+        // commas must not lay out millions of columns (its raw text has them all).
         let field_count = self
             .columns
             .len()
-            .max(self.pages.rows().map(|row| row.fields.len()).max().unwrap_or(0));
+            .max(self.pages.rows().map(|row| row.fields.len()).max().unwrap_or(0))
+            .min(self.columns.len() + sluice::store::MAX_EXTRA_COLUMNS);
         let mut wanted = Vec::new();
         let mut shown = Vec::new();
         let mut toggled = Vec::new();

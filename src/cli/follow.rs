@@ -38,8 +38,12 @@ impl DuckdbDefaults {
     /// a 256 KiB block or so per column, plus room for the rest. (Measured on 5M rows of 8
     /// columns: 3.1-3.3 s and 147 MiB, against 3.3 s and 265 MiB with DuckDB's defaults; a
     /// 300-column file needs about 100 MB.)
-    pub fn import(columns: usize) -> Self {
-        let megabytes = 32 + columns.div_ceil(4);
+    ///
+    /// The `unique` rule's check (a grouping and a join over the job's keys and the table) spills
+    /// to disk but needs room to do so: 32 MB failed appending a million duplicates of rows
+    /// already in the table, 64 MB worked, so such an import gets 64 MB more.
+    pub fn import(columns: usize, checks_unique: bool) -> Self {
+        let megabytes = 32 + columns.div_ceil(4) + if checks_unique { 64 } else { 0 };
         Self {
             memory_limit: Some(format!("{megabytes}MB")),
             threads: Some(1),
@@ -75,6 +79,7 @@ pub fn run_job(
 ) -> anyhow::Result<(i64, Ended, RanWith)> {
     let mut config = EngineConfig::new(db.path()?);
     config.workers = 1;
+    config.one_job_per_process = true;
     config.memory_limit = db.memory_limit.clone();
     config.duckdb_threads = db.duckdb_threads;
     let engine = Engine::start(config)?;

@@ -65,9 +65,13 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
         Some(schema) => schema.columns.len(),
         None => sniff(&request.path, &request.hints).map_or(0, |sniffed| sniffed.columns.len()),
     };
+    let checks_unique = request
+        .schema
+        .as_ref()
+        .is_some_and(|schema| schema.columns.iter().any(|column| column.unique));
     let (job_id, ended, ran_with) = run_job(
         &args.db,
-        |_| DuckdbDefaults::import(columns),
+        |_| DuckdbDefaults::import(columns, checks_unique),
         JobSpec::Import(request.clone()),
         args.json,
     )?;

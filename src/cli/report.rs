@@ -74,12 +74,12 @@ pub fn jobs(args: JobsArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     println!(
-        "{:>5}  {:<7} {:<11} {:<48}  source -> target",
+        "{:>5}  {:<7} {:<11} {:<56}  source -> target",
         "job", "kind", "status", "result"
     );
     for job in jobs {
         println!(
-            "{:>5}  {:<7} {:<11} {:<48}  {} -> {}",
+            "{:>5}  {:<7} {:<11} {:<56}  {} -> {}",
             job.job_id,
             job.kind.as_str(),
             job.status.as_str(),

@@ -56,6 +56,10 @@ pub struct EngineConfig {
     /// Called after each event is sent, so a front end that sleeps between frames can wake up
     /// (the window passes `request_repaint`).
     pub waker: Option<Waker>,
+    /// The process runs one job and exits (the command line): a job's peak memory is then the
+    /// process's own high-water mark, which misses nothing between progress reports. In a window
+    /// that runs many jobs, each job's peak is measured at its own progress reports instead.
+    pub one_job_per_process: bool,
 }
 
 /// A callback that wakes the front end.
@@ -70,6 +74,7 @@ impl std::fmt::Debug for EngineConfig {
             .field("duckdb_threads", &self.duckdb_threads)
             .field("max_rows_per_sec", &self.max_rows_per_sec)
             .field("waker", &self.waker.is_some())
+            .field("one_job_per_process", &self.one_job_per_process)
             .finish()
     }
 }
@@ -84,6 +89,7 @@ impl EngineConfig {
             duckdb_threads: None,
             max_rows_per_sec: None,
             waker: None,
+            one_job_per_process: false,
         }
     }
 }
@@ -154,6 +160,7 @@ impl Engine {
                 queue: queue_receiver.clone(),
                 events: event_sender.clone(),
                 commands: command_sender.clone(),
+                process_peak: config.one_job_per_process,
             };
             threads.push(spawn(format!("sluice-worker-{}", index + 1), move || worker.run())?);
         }

@@ -21,6 +21,8 @@ pub(crate) struct Worker {
     pub queue: Receiver<QueuedJob>,
     pub events: EventSender,
     pub commands: Sender<Command>,
+    /// Report the process's high-water mark as each job's peak (see `EngineConfig`).
+    pub process_peak: bool,
 }
 
 impl Worker {
@@ -45,7 +47,7 @@ impl Worker {
             return EngineEvent::Cancelled { job_id };
         }
         let _ = self.events.send(EngineEvent::Started { job_id });
-        let mut sink = CoalescingSink::new(job_id, &self.events);
+        let mut sink = CoalescingSink::new(job_id, &self.events, self.process_peak);
         let ran = catch_unwind(AssertUnwindSafe(|| match &job.spec {
             JobSpec::Import(request) => run_import_job(&self.store, job_id, request, &mut sink, &job.cancel)
                 .map(JobSummary::Import)
@@ -88,10 +90,11 @@ struct CoalescingSink<'a> {
     pending: Option<Progress>,
     /// The highest process RSS seen at this job's progress reports.
     peak_rss_bytes: Option<u64>,
+    process_peak: bool,
 }
 
 impl<'a> CoalescingSink<'a> {
-    fn new(job_id: i64, events: &'a EventSender) -> Self {
+    fn new(job_id: i64, events: &'a EventSender, process_peak: bool) -> Self {
         Self {
             job_id,
             events,
@@ -99,6 +102,7 @@ impl<'a> CoalescingSink<'a> {
             last_sent: None,
             pending: None,
             peak_rss_bytes: current_rss_bytes(),
+            process_peak,
         }
     }
 
@@ -137,6 +141,9 @@ impl ProgressSink for CoalescingSink<'_> {
 
     /// This job's own peak, which is what the window shows for it and what its record keeps.
     fn peak_rss_bytes(&self) -> Option<u64> {
+        if self.process_peak {
+            return crate::memory::peak_rss_bytes();
+        }
         self.peak_rss_bytes.max(current_rss_bytes())
     }
 }

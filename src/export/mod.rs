@@ -370,7 +370,11 @@ fn write_csv(
         quote: b'"',
         formula_guard: request.formula_guard,
     };
-    let text_columns: Vec<bool> = query.columns.iter().map(|(_, t)| is_text_type(t)).collect();
+    let text_columns: Vec<bool> = query
+        .columns
+        .iter()
+        .map(|(_, data_type)| crate::sql_type::SqlType::holds_free_text(data_type))
+        .collect();
     let names = OutputNames::new(&request.out, request.chunk_rows.is_some(), request.gzip_level.is_some());
     let io_error = |source| ExportError::Io {
         path: request.out.clone(),

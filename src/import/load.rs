@@ -39,8 +39,14 @@ pub fn begin(conn: &Connection, table: &str, plan: &ImportPlan, setup: TableSetu
         .iter()
         .map(|column| format!("{} {}", quote_ident(&column.name), column.column_type.sql_name()))
         .collect();
-    conn.execute_batch(&format!("{verb} {} ({})", quote_ident(table), columns.join(", ")))
-        .map_err(StoreError::query("creating the target table"))
+    let created = conn
+        .execute_batch(&format!("{verb} {} ({})", quote_ident(table), columns.join(", ")))
+        .map_err(StoreError::query("creating the target table"));
+    // A transaction left open would make every later job on this connection fail at BEGIN.
+    if created.is_err() {
+        rollback(conn);
+    }
+    created
 }
 
 /// Appends one parsed batch: good rows through the job's appender (and their keys through the

@@ -356,7 +356,10 @@ fn import_rows(
                 |batch| sender.send(batch).is_ok(),
             )
         })
-        .map_err(|error| ImportError::Panicked(format!("could not start the parser thread: {error}")))?;
+        .map_err(|error| {
+            load::rollback(conn);
+            ImportError::Panicked(format!("could not start the parser thread: {error}"))
+        })?;
 
     let mut write_error = None;
     let opened = load::appender(conn, &table_name, &column_refs).and_then(|appender| {
@@ -432,16 +435,21 @@ fn import_rows(
             request,
             encoding: sniffed.encoding.encoding,
         };
-        let resolved = resolve_unique(
-            conn,
-            job_id,
-            check,
-            &plan,
-            &table_name,
-            committed_rowid,
-            &source,
-            written,
-        );
+        let resolved = if cancel.is_cancelled() {
+            Err(ImportError::Parse(ParseError::Cancelled))
+        } else {
+            resolve_unique(
+                conn,
+                job_id,
+                check,
+                &plan,
+                &table_name,
+                committed_rowid,
+                &source,
+                cancel,
+                written,
+            )
+        };
         if let Err(error) = resolved {
             load::rollback(conn);
             return Err(error);
@@ -455,6 +463,10 @@ fn import_rows(
         peak_rss_bytes: progress.peak_rss_bytes(),
         ..JobOutcome::default()
     };
+    if cancel.is_cancelled() {
+        load::rollback(conn);
+        return Err(ImportError::Parse(ParseError::Cancelled));
+    }
     let committed = finish_job(conn, job_id, JobStatus::Completed, &result).and_then(|()| load::commit(conn));
     if let Err(error) = committed {
         load::rollback(conn);
@@ -492,6 +504,7 @@ fn resolve_unique(
     table_name: &str,
     committed_rowid: i64,
     source: &UniqueSource<'_>,
+    cancel: &CancelToken,
     written: &mut Written,
 ) -> Result<(), ImportError> {
     let mut reread: Option<Reread> = None;
@@ -515,7 +528,7 @@ fn resolve_unique(
                         }
                     },
                 };
-                match reader.failed_row(&duplicate, plan, table_name) {
+                match reader.failed_row(&duplicate, plan, table_name, cancel) {
                     Ok(row) => rows.push(row),
                     Err(error) => {
                         read_error = Some(error);
@@ -561,6 +574,7 @@ impl Reread {
         duplicate: &unique::Duplicate,
         plan: &ImportPlan,
         table: &str,
+        cancel: &CancelToken,
     ) -> Result<FailedRow, ImportError> {
         let changed = |path: &PathBuf, line: u64| ImportError::FileChanged {
             path: path.clone(),
@@ -578,6 +592,9 @@ impl Reread {
             }
             self.record_no += 1;
             if self.record_no < duplicate.record_no {
+                if self.record_no.is_multiple_of(4096) && cancel.is_cancelled() {
+                    return Err(ImportError::Parse(ParseError::Cancelled));
+                }
                 continue;
             }
             if self.record_no > duplicate.record_no || record.line != duplicate.line {

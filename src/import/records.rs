@@ -87,27 +87,34 @@ impl<'r> Record<'r> {
 
     /// Whether field `index` was written in quotes, which is what tells an empty string (`""`)
     /// from a missing value (nothing between the delimiters): the parser unescapes both to no
-    /// bytes. Only asked about empty fields, so the raw text is scanned only when one has a quote.
+    /// bytes. For several fields of one record, [`Record::quoted_fields`] scans once.
     pub fn field_is_quoted(&self, index: usize) -> bool {
+        let mut quoted = Vec::new();
+        self.quoted_fields(&mut quoted);
+        quoted.get(index).copied().unwrap_or(false)
+    }
+
+    /// Fills `quoted` with whether each field was written in quotes, in one pass over the raw
+    /// text (none at all when it has no quote character).
+    pub fn quoted_fields(&self, quoted: &mut Vec<bool>) {
+        quoted.clear();
         let Some(Dialect { delimiter, quote }) = self.dialect else {
-            return false;
+            return;
         };
         let raw = self.raw;
         if memchr::memchr(quote, raw).is_none() {
-            return false;
+            return;
         }
         let mut position = 0;
-        for field in 0.. {
-            let quoted = raw.get(position) == Some(&quote);
-            if field == index {
-                return quoted;
-            }
-            if quoted {
+        loop {
+            let is_quoted = raw.get(position) == Some(&quote);
+            quoted.push(is_quoted);
+            if is_quoted {
                 // Past the closing quote; a doubled quote is an escaped one and the field goes on.
                 position += 1;
                 loop {
                     let Some(found) = memchr::memchr(quote, &raw[position..]) else {
-                        return false;
+                        return;
                     };
                     position += found + 1;
                     if raw.get(position) == Some(&quote) {
@@ -118,11 +125,10 @@ impl<'r> Record<'r> {
                 }
             }
             let Some(found) = memchr::memchr(delimiter, &raw[position.min(raw.len())..]) else {
-                return false;
+                return;
             };
             position += found + 1;
         }
-        false
     }
 
     /// Whether every field is plain ASCII (and so valid UTF-8), checked for all fields at once.

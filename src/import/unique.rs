@@ -11,7 +11,9 @@
 //! - otherwise the first occurrence in file order wins and every later one fails, naming the
 //!   line of the first.
 //!
-//! Each unique column is judged on its own, among the rows that passed every other check. When
+//! Each unique column is judged on its own, among the rows that passed every other check (so a
+//! row rejected for a duplicate in one column still counts as the first occurrence of its values
+//! in the others). NULLs and empty strings never clash. When
 //! there are duplicates, their rows are deleted from the table (the rows a transaction appends
 //! get consecutive row ids in append order, so a row's place among the good rows finds it) and
 //! handed back page by page to become failed rows; the caller reads their raw text again.
@@ -19,6 +21,7 @@
 use duckdb::{Connection, params};
 
 use super::plan::{ColumnPlan, ImportPlan};
+use super::types::ColumnType;
 use super::validate::{Problem, ProblemKind, quoted};
 use crate::sql::quote_ident;
 use crate::store::StoreError;
@@ -115,13 +118,23 @@ impl UniqueCheck {
         for (key, &index) in self.unique_columns.iter().enumerate() {
             let column = quote_ident(&plan.columns[index].name);
             let value = format!("key_{key}");
+            // NULLs never clash, and neither do empty strings: a file that quotes every field
+            // writes an empty optional value as "", which is no more a value than nothing.
+            let present = |value: &str| {
+                if plan.columns[index].column_type == ColumnType::Varchar {
+                    format!("{value} IS NOT NULL AND {value} <> ''")
+                } else {
+                    format!("{value} IS NOT NULL")
+                }
+            };
             let in_table = format!(
                 "EXISTS (SELECT 1 FROM {target} t WHERE t.rowid <= {committed_rowid} AND t.{column} = k.{value})"
             );
             if check_table {
                 conn.execute_batch(&format!(
                     "INSERT INTO {hits} SELECT k.{RECORD_NO}, {index}, NULL FROM {keys} k \
-                     WHERE k.{value} IS NOT NULL AND {in_table}"
+                     WHERE {} AND {in_table}",
+                    present(&format!("k.{value}"))
                 ))
                 .map_err(StoreError::query(context))?;
             }
@@ -134,8 +147,9 @@ impl UniqueCheck {
                 "INSERT INTO {hits} SELECT k.{RECORD_NO}, {index}, f.first_line FROM {keys} k \
                  JOIN (SELECT {value} AS value, min({RECORD_NO}) AS first_no, \
                        arg_min({LINE}, {RECORD_NO}) AS first_line \
-                       FROM {keys} WHERE {value} IS NOT NULL GROUP BY {value}) f \
-                 ON k.{value} = f.value WHERE k.{RECORD_NO} > f.first_no{not_in_table}"
+                       FROM {keys} WHERE {} GROUP BY {value}) f \
+                 ON k.{value} = f.value WHERE k.{RECORD_NO} > f.first_no{not_in_table}",
+                present(&value)
             ))
             .map_err(StoreError::query(context))?;
         }

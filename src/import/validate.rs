@@ -128,6 +128,8 @@ impl RowValidator {
             });
         }
         self.check_utf8(record, problems);
+        // Which fields were quoted, found once per record and only when an empty text field asks.
+        let mut quoted: Option<Vec<bool>> = None;
         for column in &self.plan.columns {
             let field = record.field(column.source_index).unwrap_or_default();
             // A value with bad bytes already has its problem; converting it would only add noise.
@@ -138,7 +140,15 @@ impl RowValidator {
             // `""` in a text column is an empty string; nothing between the delimiters is NULL.
             let quoted_empty = text.is_empty()
                 && column.column_type == ColumnType::Varchar
-                && record.field_is_quoted(column.source_index);
+                && quoted
+                    .get_or_insert_with(|| {
+                        let mut flags = Vec::new();
+                        record.quoted_fields(&mut flags);
+                        flags
+                    })
+                    .get(column.source_index)
+                    .copied()
+                    .unwrap_or(false);
             match convert_field(column, text, quoted_empty) {
                 Ok(cell) => cells.push(cell),
                 Err(problem) => {

@@ -162,14 +162,13 @@ pub fn read_failed_rows(
     let mut statement = conn
         .prepare(&format!(
             "SELECT f.record_no, f.line, f.byte_offset, f.raw, f.fields FROM sluice.failed_rows f \
-             WHERE {FILTER_SQL} AND f.record_no >= ? AND (?::BIGINT IS NULL OR f.record_no < ?) \
+             WHERE {FILTER_SQL} AND f.record_no >= ? AND f.record_no < ? \
              ORDER BY f.record_no LIMIT ?"
         ))
         .map_err(StoreError::query(context))?;
     let mut parameters: Vec<Box<dyn duckdb::ToSql + '_>> = filter_params(job_id, filter).into_iter().collect();
     parameters.push(Box::new(from_record_no));
-    parameters.push(Box::new(before_record_no));
-    parameters.push(Box::new(before_record_no));
+    parameters.push(Box::new(before_record_no.unwrap_or(i64::MAX)));
     parameters.push(Box::new(limit.min(i64::MAX as u64) as i64));
     let mut rows: Vec<StoredFailedRow> = statement
         .query_map(duckdb::params_from_iter(parameters), |row| {

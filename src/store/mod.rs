@@ -25,7 +25,7 @@ pub use jobs::{
     JobKind, JobOutcome, JobRecord, JobStatus, RecoveredJob, finish_job, get_job, insert_job, list_jobs, mark_running,
     set_source_columns,
 };
-pub use report::{ReportError, ReportFormat, errors_text, write_failed_report};
+pub use report::{MAX_EXTRA_COLUMNS, ReportError, ReportFormat, errors_text, write_failed_report};
 
 /// File name of the default database inside the user's data folder.
 const DEFAULT_FILE_NAME: &str = "sluice.duckdb";

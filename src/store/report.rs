@@ -5,7 +5,8 @@
 //!
 //! The CSV report is rectangular, as spreadsheet programs need: `line,errors,raw`, then one column
 //! per column of the file's header, then `extra_1`, `extra_2`... as many as the widest failed row
-//! has fields beyond the header. A row with fewer fields leaves the rest empty.
+//! has fields beyond the header (at most 256, then `fields_not_shown` counts the rest). A row with
+//! fewer fields leaves the rest empty.
 
 use std::io::Write;
 
@@ -17,6 +18,9 @@ use super::{
 
 /// Rows read from the database at a time.
 const PAGE_ROWS: u64 = 10_000;
+/// At most this many `extra_N` columns: one line of commas must not make every row of the report
+/// millions of cells wide. Fields beyond them are counted in `fields_not_shown`; `raw` has them.
+pub const MAX_EXTRA_COLUMNS: usize = 256;
 
 /// The report's format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,15 +57,20 @@ pub fn write_failed_report(
     match format {
         ReportFormat::Csv => {
             let named = job.source_columns.len();
-            let width = named.max(widest_failed_row(conn, job_id)? as usize);
+            let widest = named.max(widest_failed_row(conn, job_id)? as usize);
+            let width = widest.min(named + MAX_EXTRA_COLUMNS);
+            let cut = widest > width;
             let mut writer = csv::Writer::from_writer(out);
             let mut header = vec!["line".to_string(), "errors".to_string(), "raw".to_string()];
             header.extend(job.source_columns.iter().cloned());
             header.extend((1..=width - named).map(|extra| format!("extra_{extra}")));
+            if cut {
+                header.push("fields_not_shown".to_string());
+            }
             writer.write_record(&header)?;
             while let Some(page) = pages.next_page()? {
                 for row in &page {
-                    writer.write_record(report_record(row, width))?;
+                    writer.write_record(report_record(row, width, cut))?;
                 }
                 written += page.len() as u64;
             }
@@ -130,11 +139,16 @@ pub fn errors_text(row: &StoredFailedRow) -> String {
         .join("; ")
 }
 
-/// line, errors, raw, then `width` field cells: the row's fields, empty where it has fewer.
-fn report_record(row: &StoredFailedRow, width: usize) -> Vec<String> {
+/// line, errors, raw, then `width` field cells: the row's fields, empty where it has fewer; with
+/// `cut`, a last cell counts the fields beyond `width`.
+fn report_record(row: &StoredFailedRow, width: usize, cut: bool) -> Vec<String> {
     let mut record = vec![row.line.to_string(), errors_text(row), row.raw.clone()];
     record.extend(row.fields.iter().take(width).cloned());
     record.resize(3 + width, String::new());
+    if cut {
+        let beyond = row.fields.len().saturating_sub(width);
+        record.push(if beyond > 0 { beyond.to_string() } else { String::new() });
+    }
     record
 }
 

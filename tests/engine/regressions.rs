@@ -394,3 +394,50 @@ fn unique_rule_on_a_new_table_from_gzip_keeps_first_occurrences_across_batches()
     assert_eq!(rows[0].raw, "1,\"name, 101\"");
     assert_eq!(rows[0].fields, ["1", "name, 101"]);
 }
+
+#[test]
+fn a_row_of_thousands_of_fields_does_not_widen_every_row_of_the_report() {
+    let db = TestDb::new();
+    let mut text = String::from("a,b\n1,2\nx,y,z\n");
+    text.push_str(&",".repeat(5_000));
+    text.push('\n');
+    let path = db.file("wide.csv", text.as_bytes());
+    let summary = db.import(&path, "t");
+    assert_eq!(summary.rows_failed, 2);
+    let mut out = Vec::new();
+    write_failed_report(db.store.conn(), summary.job_id, ReportFormat::Csv, &mut out).unwrap();
+    let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(&out[..]);
+    let header = reader.headers().unwrap().clone();
+    assert_eq!(header.len(), 3 + 2 + sluice::store::MAX_EXTRA_COLUMNS + 1);
+    assert_eq!(header.get(header.len() - 1), Some("fields_not_shown"));
+    let records: Vec<csv::StringRecord> = reader.records().collect::<Result<_, _>>().unwrap();
+    assert_eq!(records[0].get(header.len() - 1), Some(""), "x,y,z fits");
+    let beyond = 5_001 - 2 - sluice::store::MAX_EXTRA_COLUMNS;
+    assert_eq!(records[1].get(header.len() - 1), Some(beyond.to_string().as_str()));
+}
+
+#[test]
+fn empty_strings_never_clash_under_the_unique_rule() {
+    let db = TestDb::new();
+    // Written with every field quoted, as many exports do: the optional email is "" when absent.
+    let path = db.file(
+        "quoted.csv",
+        b"\"id\",\"email\"\n\"1\",\"\"\n\"2\",\"\"\n\"3\",\"a@x\"\n\"4\",\"a@x\"\n\"5\",\n",
+    );
+    let mut request = ImportRequest::new(&path, "people");
+    let mut email = ColumnSpec::new("email", ColumnType::Varchar);
+    email.unique = true;
+    request.schema = Some(SchemaFile {
+        columns: vec![ColumnSpec::new("id", ColumnType::BigInt), email],
+    });
+    let summary = db.import_request(&request);
+    assert_eq!((summary.rows_imported, summary.rows_failed), (4, 1));
+    let failed: Vec<i64> = db
+        .failed_lines(summary.job_id)
+        .into_iter()
+        .map(|(line, _)| line)
+        .collect();
+    assert_eq!(failed, [5]);
+    assert_eq!(db.count("SELECT count(*) FROM people WHERE email = ''"), 2);
+    assert_eq!(db.count("SELECT count(*) FROM people WHERE email IS NULL"), 1);
+}
