@@ -252,6 +252,7 @@ impl ImportView {
             quote: Some(sniffed.dialect.quote),
             has_header: Some(sniffed.has_header),
             encoding: Some(sniffed.encoding.encoding),
+            ..self.hints.clone()
         };
         request.schema = Some(SchemaFile {
             columns: self.columns.clone(),
@@ -381,6 +382,7 @@ impl ImportView {
                     quote: Some(quote),
                     has_header: Some(has_header),
                     encoding: Some(encoding),
+                    ..self.hints.clone()
                 };
             }
         });

@@ -7,7 +7,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use sluice::engine::{JobSpec, JobSummary};
-use sluice::import::{ImportMode, ImportRequest, ImportSummary, SchemaFile, SniffHints, encoding_for_label, sniff};
+use sluice::import::{
+    ImportMode, ImportRequest, ImportSummary, SchemaFile, SniffHints, Sniffed, encoding_for_label, sniff,
+};
 
 use super::follow::{DuckdbDefaults, Ended, print_finished_json, run_job, unfinished_json};
 use super::{DbArgs, EXIT_CANCELLED, parse_single_byte};
@@ -37,6 +39,19 @@ pub struct ImportArgs {
     /// Text encoding, such as utf-8, utf-16le or windows-1252 (sniffed when not given).
     #[arg(long)]
     encoding: Option<String>,
+    /// Numbers use a decimal comma (1.234,5); guessed when not given (a ';' file is taken to).
+    #[arg(long)]
+    decimal_comma: bool,
+    /// Read dates that could be either way (02/01/2019) month first; day first by default.
+    #[arg(long)]
+    month_first: bool,
+    /// A value that means NULL in every column, such as NA (repeat for more). NA, N/A, n/a,
+    /// NULL, null, \N, - and -- are detected where a column holds them among typed values.
+    #[arg(long = "null-marker", value_name = "TEXT")]
+    null_markers: Vec<String>,
+    /// `text` keeps every column as text; `infer` (the default) types them.
+    #[arg(long, value_enum, default_value = "infer")]
+    types: TypesArg,
     /// Rows per batch written to DuckDB.
     #[arg(long, default_value_t = sluice::import::DEFAULT_BATCH_ROWS)]
     batch_rows: usize,
@@ -50,6 +65,12 @@ pub struct ImportArgs {
     db: DbArgs,
 }
 
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum TypesArg {
+    Infer,
+    Text,
+}
+
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
 enum ModeArg {
     Create,
@@ -61,9 +82,14 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     let request = request_from(&args)?;
     // The file is looked at once here, for its width; a file that cannot be read is reported by
     // the job itself.
+    // The file is sniffed here to say, before anything is written, what was understood of it.
+    let sniffed = sniff(&request.path, &request.hints).ok();
+    if let Some(sniffed) = &sniffed {
+        report_inference(sniffed, args.json);
+    }
     let columns = match &request.schema {
         Some(schema) => schema.columns.len(),
-        None => sniff(&request.path, &request.hints).map_or(0, |sniffed| sniffed.columns.len()),
+        None => sniffed.as_ref().map_or(0, |sniffed| sniffed.columns.len()),
     };
     let checks_unique = request
         .schema
@@ -126,6 +152,10 @@ fn request_from(args: &ImportArgs) -> anyhow::Result<ImportRequest> {
             .transpose()?,
         has_header: args.no_header.then_some(false),
         encoding,
+        day_first: args.month_first.then_some(false),
+        decimal_comma: args.decimal_comma.then_some(true),
+        null_markers: args.null_markers.clone(),
+        all_text: args.types == TypesArg::Text,
     };
     Ok(ImportRequest {
         path: args.file.clone(),
@@ -140,6 +170,65 @@ fn request_from(args: &ImportArgs) -> anyhow::Result<ImportRequest> {
         batch_rows: args.batch_rows.max(1),
         max_rows_per_sec: args.max_rows_per_sec,
     })
+}
+
+/// Each column's type and format as inferred, and how many sampled values do not fit, with
+/// examples: on standard error for people, as a `sniffed` JSON line with `--json`.
+fn report_inference(sniffed: &Sniffed, json: bool) {
+    if json {
+        let columns: Vec<serde_json::Value> = sniffed
+            .columns
+            .iter()
+            .zip(&sniffed.column_guesses)
+            .map(|(name, guess)| {
+                serde_json::json!({
+                    "name": name,
+                    "type": guess.column_type.to_string(),
+                    "format": guess.format,
+                    "sampled": guess.sampled,
+                    "misfits": guess.misfits,
+                    "examples": guess.examples,
+                    "ambiguous_date_order": guess.ambiguous_date_order,
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::json!({
+                "event": "sniffed",
+                "encoding": sniffed.encoding.describe(),
+                "delimiter": char::from(sniffed.dialect.delimiter).to_string(),
+                "has_header": sniffed.has_header,
+                "columns": columns,
+            })
+        );
+        return;
+    }
+    eprintln!("Columns as read from {}:", sniffed.path.display());
+    for (name, guess) in sniffed.columns.iter().zip(&sniffed.column_guesses) {
+        let mut line = format!("  {name:<24} {}", guess.column_type);
+        let format = guess.format.describe();
+        if !format.is_empty() {
+            line.push_str(&format!(" ({format})"));
+        }
+        if guess.ambiguous_date_order {
+            line.push_str(" [day or month first cannot be told from the values; --month-first reads month first]");
+        }
+        if guess.misfits > 0 {
+            line.push_str(&format!(
+                "; {} of {} sampled values do not fit and will fail, such as {}",
+                thousands(guess.misfits),
+                thousands(guess.sampled),
+                guess
+                    .examples
+                    .iter()
+                    .map(|example| format!("'{example}'"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        eprintln!("{line}");
+    }
 }
 
 fn print_summary(summary: &ImportSummary, request: &ImportRequest) {

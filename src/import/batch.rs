@@ -240,12 +240,14 @@ mod tests {
                 column_type: ColumnType::BigInt,
                 source_index: 1,
                 rules: Rules::default(),
+                format: Default::default(),
             },
             ColumnPlan {
                 name: "name".into(),
                 column_type: ColumnType::Varchar,
                 source_index: 0,
                 rules: Rules::default(),
+                format: Default::default(),
             },
         ];
         let mut builder = BatchBuilder::new(&plans, 4, &[0]).unwrap();

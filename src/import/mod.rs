@@ -8,8 +8,10 @@
 
 mod batch;
 mod decode;
+mod formats;
 mod infer;
 mod load;
+mod majority;
 mod names;
 mod pipeline;
 mod plan;
@@ -27,7 +29,9 @@ use std::time::Instant;
 
 use crossbeam_channel::bounded;
 
+pub use formats::{ColumnFormat, ValueFormat};
 pub use infer::infer_column_type;
+pub use majority::{ColumnGuess, InferenceContext, guess_column};
 pub use names::clean_headers;
 pub use pipeline::{FailedRow, ParseError, ParseTotals};
 pub use plan::{ExistingTable, ImportPlan, PlanError, plan_import};

@@ -4,6 +4,7 @@
 
 use regex::Regex;
 
+use super::formats::{ColumnFormat, ValueFormat};
 use super::records::Dialect;
 use super::schema::{ColumnSpec, SchemaError, SchemaFile, compile_pattern};
 use super::sniff::Sniffed;
@@ -55,6 +56,8 @@ pub struct ColumnPlan {
     /// Index of the CSV field that feeds this column.
     pub source_index: usize,
     pub rules: Rules,
+    /// How its values are written (dates, separators, null markers).
+    pub format: ColumnFormat,
 }
 
 /// Everything the row pipeline needs to know.
@@ -129,6 +132,7 @@ pub fn plan_import(
                 column_type: *column_type,
                 source_index: index,
                 rules: Rules::default(),
+                format: ColumnFormat::new(&detected_format(sniffed, index, *column_type).unwrap_or_default()),
             })
             .collect(),
     };
@@ -172,11 +176,13 @@ fn plan_from_schema(
             }
             name = table_name;
         }
+        let detected = detected_format(sniffed, source_index, spec.column_type);
         columns.push(ColumnPlan {
             name,
             column_type: spec.column_type,
             source_index,
             rules: Rules::from_spec(spec)?,
+            format: ColumnFormat::new(&spec.value_format(detected.as_ref())),
         });
     }
     Ok(columns)
@@ -219,14 +225,36 @@ fn plan_into_table(sniffed: &Sniffed, table: &ExistingTable) -> Result<Vec<Colum
             continue;
         };
         let (name, data_type) = &table.columns[table_index];
+        let column_type = supported_type(table, name, data_type)?;
         columns.push(ColumnPlan {
             name: name.clone(),
-            column_type: supported_type(table, name, data_type)?,
+            column_type,
             source_index,
             rules: Rules::default(),
+            format: ColumnFormat::new(&detected_format(sniffed, source_index, column_type).unwrap_or_default()),
         });
     }
     Ok(columns)
+}
+
+/// The format detected for the file's column `source_index`, when it was found to hold `wanted`
+/// values (a format read for dates says nothing about a column declared as text). Null markers
+/// hold whatever the type.
+fn detected_format(sniffed: &Sniffed, source_index: usize, wanted: ColumnType) -> Option<ValueFormat> {
+    let guess = sniffed.column_guesses.get(source_index)?;
+    let same_kind = guess.column_type == wanted
+        || (guess.column_type.is_numeric() && wanted.is_numeric())
+        || (guess.column_type == ColumnType::Date && wanted == ColumnType::Timestamp);
+    if same_kind {
+        Some(guess.format.clone())
+    } else if wanted != ColumnType::Varchar {
+        Some(ValueFormat {
+            null_markers: guess.format.null_markers.clone(),
+            ..ValueFormat::default()
+        })
+    } else {
+        None
+    }
 }
 
 fn table_column(table: &ExistingTable, name: &str) -> Result<(String, ColumnType), PlanError> {
@@ -279,6 +307,7 @@ mod tests {
             raw_headers: columns.iter().map(|s| s.to_string()).collect(),
             columns: columns.iter().map(|s| s.to_string()).collect(),
             column_types: types.to_vec(),
+            column_guesses: vec![Default::default(); types.len()],
             preview: Vec::new(),
         }
     }

@@ -324,6 +324,7 @@ fn rebuild_plan(
         raw_headers: source_columns.to_vec(),
         columns: source_columns.to_vec(),
         column_types: vec![ColumnType::Varchar; source_columns.len()],
+        column_guesses: vec![Default::default(); source_columns.len()],
         preview: Vec::new(),
     };
     Ok(plan_import(&sniffed, schema.as_ref(), Some(table))?)

@@ -14,6 +14,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::formats::ValueFormat;
 use super::types::ColumnType;
 
 /// A whole schema file.
@@ -56,6 +57,18 @@ pub struct ColumnSpec {
     pub max_length: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub one_of: Option<Vec<String>>,
+    /// How dates or timestamps are written, strftime style (`%d/%m/%Y`); ISO when not given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    /// The decimal separator of numbers (`,` for `1,5`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decimal_separator: Option<char>,
+    /// A thousands separator numbers may use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thousands: Option<char>,
+    /// Values meaning NULL in this column besides the empty field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub null_markers: Option<Vec<String>>,
 }
 
 fn is_false(value: &bool) -> bool {
@@ -78,6 +91,30 @@ impl ColumnSpec {
             min_length: None,
             max_length: None,
             one_of: None,
+            format: None,
+            decimal_separator: None,
+            thousands: None,
+            null_markers: None,
+        }
+    }
+
+    /// How this column's values are written: what the schema states, and for the rest what was
+    /// detected in the file (`detected`, when the file's column was found to have this type).
+    pub fn value_format(&self, detected: Option<&ValueFormat>) -> ValueFormat {
+        let stated = self.format.is_some()
+            || self.decimal_separator.is_some()
+            || self.thousands.is_some()
+            || self.null_markers.is_some();
+        let base = if stated {
+            ValueFormat::default()
+        } else {
+            detected.cloned().unwrap_or_default()
+        };
+        ValueFormat {
+            format: self.format.clone().or(base.format),
+            decimal_separator: self.decimal_separator.or(base.decimal_separator),
+            thousands: self.thousands.or(base.thousands),
+            null_markers: self.null_markers.clone().unwrap_or(base.null_markers),
         }
     }
 }

@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 
 use encoding_rs::Encoding;
 
-use super::infer::{infer_column_type, looks_like_header};
+use super::formats::ValueFormat;
+use super::infer::looks_like_header;
+use super::majority::{ColumnGuess, InferenceContext, guess_column};
 use super::names::{clean_headers, default_column_name};
 use super::records::{Dialect, RecordReader};
 use super::source::{SourceEncoding, SourceError, open_text};
@@ -25,6 +27,14 @@ pub struct SniffHints {
     pub quote: Option<u8>,
     pub has_header: Option<bool>,
     pub encoding: Option<&'static Encoding>,
+    /// Read ambiguous dates day first (the default) or month first.
+    pub day_first: Option<bool>,
+    /// Numbers use a decimal comma; guessed (a `;` file is taken to) when `None`.
+    pub decimal_comma: Option<bool>,
+    /// Values meaning NULL in every column, besides the empty field and those detected.
+    pub null_markers: Vec<String>,
+    /// Keep every column as text: no typing at all.
+    pub all_text: bool,
 }
 
 /// Everything learned about a file before importing it.
@@ -42,6 +52,8 @@ pub struct Sniffed {
     pub columns: Vec<String>,
     /// Inferred types, one per column.
     pub column_types: Vec<ColumnType>,
+    /// What was inferred of each column: type, format, and the sampled values that do not fit.
+    pub column_guesses: Vec<ColumnGuess>,
     /// The first data records, as text, for previews.
     pub preview: Vec<Vec<String>>,
 }
@@ -117,16 +129,31 @@ pub fn sniff_with(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<S
     } else {
         (0..width).map(default_column_name).collect()
     };
-    let column_types = (0..width)
+    let context = InferenceContext {
+        day_first: hints.day_first.unwrap_or(true),
+        decimal_comma_first: hints.decimal_comma.unwrap_or(dialect.delimiter == b';'),
+        null_markers: hints.null_markers.clone(),
+    };
+    let column_guesses: Vec<ColumnGuess> = (0..width)
         .map(|column| {
-            infer_column_type(
-                records
-                    .iter()
-                    .filter(|record| record.len() == width)
-                    .map(|record| record[column].as_str()),
-            )
+            let values = records
+                .iter()
+                .filter(|record| record.len() == width)
+                .map(|record| record[column].as_str());
+            if hints.all_text {
+                ColumnGuess {
+                    format: ValueFormat {
+                        null_markers: hints.null_markers.clone(),
+                        ..ValueFormat::default()
+                    },
+                    ..ColumnGuess::default()
+                }
+            } else {
+                guess_column(values, &context)
+            }
         })
         .collect();
+    let column_types = column_guesses.iter().map(|guess| guess.column_type).collect();
     records.truncate(size.preview_rows);
     Ok(Sniffed {
         path: path.to_path_buf(),
@@ -138,6 +165,7 @@ pub fn sniff_with(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<S
         raw_headers,
         columns,
         column_types,
+        column_guesses,
         preview: records,
     })
 }

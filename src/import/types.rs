@@ -25,6 +25,13 @@ pub enum ColumnType {
     Timestamp,
 }
 
+/// Text is what a column is when nothing more specific is known.
+impl Default for ColumnType {
+    fn default() -> Self {
+        Self::Varchar
+    }
+}
+
 impl ColumnType {
     /// The DuckDB type name, as used in `CREATE TABLE`.
     pub fn sql_name(&self) -> String {

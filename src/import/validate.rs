@@ -3,9 +3,7 @@
 
 use super::plan::{ColumnPlan, ImportPlan};
 use super::records::{Defect, Record};
-use super::types::{
-    ColumnType, parse_bool, parse_date, parse_decimal, parse_f64, parse_i32, parse_i64, parse_timestamp,
-};
+use super::types::{ColumnType, parse_bool, parse_decimal, parse_f64, parse_i32, parse_i64};
 
 /// What kind of problem a failed row has. The names are stable: they are stored and filtered on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -258,6 +256,12 @@ fn convert_field(column: &ColumnPlan, raw: &str, quoted_empty: bool) -> Result<C
     } else {
         raw.trim()
     };
+    // A null marker (`NA`, `n/a`...) of the column is as empty as an empty field.
+    let text = if column.format.is_null_marker(text.trim()) {
+        ""
+    } else {
+        text
+    };
     if text.is_empty() && (rules.required || !quoted_empty) {
         return if rules.required {
             Err(problem(
@@ -268,14 +272,14 @@ fn convert_field(column: &ColumnPlan, raw: &str, quoted_empty: bool) -> Result<C
             Ok(Cell::Null)
         };
     }
-    let cell = parse_cell(column.column_type, text).ok_or_else(|| {
+    let cell = parse_cell(column, text).ok_or_else(|| {
         problem(
             ProblemKind::InvalidValue,
             format!(
                 "{} is not a valid {} ({})",
                 quoted(text),
                 column.column_type,
-                expected_form(column.column_type)
+                expected_form(column)
             ),
         )
     })?;
@@ -357,16 +361,34 @@ fn convert_field(column: &ColumnPlan, raw: &str, quoted_empty: bool) -> Result<C
     Ok(cell)
 }
 
-fn parse_cell(column_type: ColumnType, text: &str) -> Option<Cell> {
-    Some(match column_type {
+/// Reads `text` as the column's type in the column's format. Numbers in a local format are
+/// rewritten the plain way first; a plain column reads them as they are.
+fn parse_cell(column: &ColumnPlan, text: &str) -> Option<Cell> {
+    let format = &column.format;
+    Some(match column.column_type {
         ColumnType::Boolean => Cell::Bool(parse_bool(text)?),
-        ColumnType::Integer => Cell::Int(i64::from(parse_i32(text)?)),
-        ColumnType::BigInt => Cell::Int(parse_i64(text)?),
-        ColumnType::Double => Cell::Float(parse_f64(text)?),
-        ColumnType::Decimal { precision, scale } => Cell::Decimal(parse_decimal(text, precision, scale)?),
+        ColumnType::Integer | ColumnType::BigInt | ColumnType::Double | ColumnType::Decimal { .. }
+            if !format.reads_plain_numbers() =>
+        {
+            let mut normalized = String::new();
+            let plain = format.normalize_number(text, &mut normalized)?;
+            return parse_plain_number(column.column_type, plain);
+        }
+        ColumnType::Integer | ColumnType::BigInt | ColumnType::Double | ColumnType::Decimal { .. } => {
+            return parse_plain_number(column.column_type, text);
+        }
         ColumnType::Varchar => Cell::Text,
-        ColumnType::Date => Cell::Date(parse_date(text)?),
-        ColumnType::Timestamp => Cell::Timestamp(parse_timestamp(text)?),
+        ColumnType::Date => Cell::Date(format.parse_date(text)?),
+        ColumnType::Timestamp => Cell::Timestamp(format.parse_timestamp(text)?),
+    })
+}
+
+fn parse_plain_number(column_type: ColumnType, text: &str) -> Option<Cell> {
+    Some(match column_type {
+        ColumnType::Integer => Cell::Int(i64::from(parse_i32(text)?)),
+        ColumnType::Decimal { precision, scale } => Cell::Decimal(parse_decimal(text, precision, scale)?),
+        ColumnType::Double => Cell::Float(parse_f64(text)?),
+        _ => Cell::Int(parse_i64(text)?),
     })
 }
 
@@ -379,8 +401,21 @@ fn numeric_value(cell: Cell, column_type: ColumnType) -> Option<f64> {
     }
 }
 
-fn expected_form(column_type: ColumnType) -> String {
-    match column_type {
+fn expected_form(column: &ColumnPlan) -> String {
+    let written = column.format.value_format();
+    if let Some(format) = &written.format
+        && matches!(column.column_type, ColumnType::Date | ColumnType::Timestamp)
+    {
+        return format!("expected the form {format}");
+    }
+    if column.column_type.is_numeric() && (written.decimal_separator.is_some() || written.thousands.is_some()) {
+        let decimal = written.decimal_separator.unwrap_or('.');
+        return match written.thousands {
+            Some(thousands) => format!("expected a number such as 1{thousands}234{decimal}5"),
+            None => format!("expected a number such as 1234{decimal}5"),
+        };
+    }
+    match column.column_type {
         ColumnType::Boolean => "expected true/false, yes/no, t/f or 1/0".into(),
         ColumnType::Integer => "expected a whole number between -2147483648 and 2147483647".into(),
         ColumnType::BigInt => "expected a whole number".into(),
@@ -411,6 +446,7 @@ pub fn preview_problem(spec: &super::schema::ColumnSpec, text: &str) -> Option<P
         column_type: spec.column_type,
         source_index: 0,
         rules,
+        format: super::formats::ColumnFormat::new(&spec.value_format(None)),
     };
     convert(&column, text).err()
 }
@@ -443,6 +479,7 @@ mod tests {
             column_type,
             source_index: 0,
             rules,
+            format: Default::default(),
         }
     }
 
@@ -525,12 +562,14 @@ mod tests {
                         unique,
                         ..Rules::default()
                     },
+                    format: Default::default(),
                 },
                 ColumnPlan {
                     name: "name".into(),
                     column_type: ColumnType::Varchar,
                     source_index: 1,
                     rules: Rules::default(),
+                    format: Default::default(),
                 },
             ],
         }

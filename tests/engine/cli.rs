@@ -99,6 +99,9 @@ fn a_killed_import_is_interrupted_on_reopen_and_leaves_no_table() {
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    // What was understood of the file comes first, then progress.
+    let sniffed = lines.next().unwrap().unwrap();
+    assert!(sniffed.contains("\"sniffed\""), "{sniffed}");
     let first = lines.next().unwrap().unwrap();
     assert!(first.contains("\"progress\""), "{first}");
     child.kill().unwrap(); // SIGKILL: no handler runs, nothing is cleaned up.

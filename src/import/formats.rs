@@ -1,0 +1,332 @@
+//! Values as people write them: dates in local orders (`15.03.2024`, `02/01/2019`, `3-Mar-24`),
+//! numbers with a decimal comma, thousands separators, a currency sign or a trailing `%`, and
+//! null markers such as `NA` or `n/a`.
+//!
+//! A column's [`ValueFormat`] is detected from the sample (see `infer`) or stated in the schema,
+//! then compiled once into a [`ColumnFormat`] that the validator uses per cell. A column written
+//! the ISO way has the default format and keeps the hand-written fast parsers; only columns that
+//! need it pay for normalising or for chrono's strftime parser.
+
+use serde::{Deserialize, Serialize};
+
+use super::types::{parse_date, parse_timestamp};
+
+/// How one column's values are written. Every part is optional; the default is the ISO forms
+/// (`2024-03-15`, `1234.5`) with only the empty field as NULL.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValueFormat {
+    /// A strftime-style date or timestamp format, such as `%d/%m/%Y` or `%d.%m.%Y %H:%M`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    /// The decimal separator of numbers, `.` when not given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decimal_separator: Option<char>,
+    /// A thousands separator numbers may use (`,` `.` space or apostrophe).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thousands: Option<char>,
+    /// Values that mean NULL besides the empty field, such as `NA` or `n/a`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub null_markers: Vec<String>,
+}
+
+impl ValueFormat {
+    pub fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// A short description for people: "%d.%m.%Y", "decimal comma, thousands '.'", "nulls: NA".
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(format) = &self.format {
+            parts.push(format.clone());
+        }
+        match self.decimal_separator {
+            Some(',') => parts.push("decimal comma".to_string()),
+            Some(other) if other != '.' => parts.push(format!("decimal '{other}'")),
+            _ => {}
+        }
+        if let Some(thousands) = self.thousands {
+            parts.push(format!("thousands '{thousands}'"));
+        }
+        if !self.null_markers.is_empty() {
+            parts.push(format!("nulls: {}", self.null_markers.join(", ")));
+        }
+        parts.join("; ")
+    }
+}
+
+/// Signs around an amount that say what it is, not how much: dropped before parsing.
+const CURRENCY: [char; 6] = ['$', '€', '£', '¥', '₹', '₣'];
+
+/// A [`ValueFormat`] ready for use on millions of cells.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ColumnFormat {
+    /// The format as stated or detected, for messages.
+    source: ValueFormat,
+    format: Option<String>,
+    /// Whether the date format is the ISO one the fast parsers read.
+    iso_date: bool,
+    decimal: u8,
+    thousands: Option<u8>,
+    null_markers: Vec<String>,
+}
+
+impl ColumnFormat {
+    pub fn new(format: &ValueFormat) -> Self {
+        let date_format = format.format.clone().filter(|f| !f.trim().is_empty());
+        Self {
+            source: format.clone(),
+            iso_date: date_format
+                .as_deref()
+                .is_none_or(|f| f == "%Y-%m-%d" || f == "%Y-%m-%d %H:%M:%S%.f" || f == "%Y-%m-%d %H:%M:%S"),
+            format: date_format,
+            decimal: format
+                .decimal_separator
+                .filter(char::is_ascii)
+                .map_or(b'.', |c| c as u8),
+            thousands: format.thousands.filter(char::is_ascii).map(|c| c as u8),
+            null_markers: format.null_markers.clone(),
+        }
+    }
+
+    /// The format for people (see [`ValueFormat::describe`]).
+    pub fn describe(&self) -> String {
+        self.source.describe()
+    }
+
+    /// The format as stated or detected.
+    pub fn value_format(&self) -> &ValueFormat {
+        &self.source
+    }
+
+    /// Whether `text` (already trimmed as the column trims) is one of the column's null markers.
+    pub fn is_null_marker(&self, text: &str) -> bool {
+        !self.null_markers.is_empty() && self.null_markers.iter().any(|marker| marker == text)
+    }
+
+    /// Whether numbers need normalising before the plain parsers see them.
+    fn plain_numbers(&self) -> bool {
+        self.decimal == b'.' && self.thousands.is_none()
+    }
+
+    /// The number in `text` written the plain way (`-1234.5`) into `out`, or `None` when it is
+    /// not a number in this format. A currency sign before or after and a trailing `%` are
+    /// dropped; a thousands separator must group the digits in threes.
+    pub fn normalize_number<'o>(&self, text: &str, out: &'o mut String) -> Option<&'o str> {
+        out.clear();
+        let mut text = text.trim();
+        text = text.strip_suffix('%').map_or(text, str::trim_end);
+        let (sign, rest) = match text.as_bytes().first() {
+            Some(b'-') => ("-", &text[1..]),
+            Some(b'+') => ("", &text[1..]),
+            _ => ("", text),
+        };
+        let rest = rest.trim_start_matches(CURRENCY).trim_end_matches(CURRENCY).trim();
+        // A sign may also follow the currency sign: "$-5", "€ -5".
+        let (sign, rest) = match (sign, rest.as_bytes().first()) {
+            ("", Some(b'-')) => ("-", &rest[1..]),
+            _ => (sign, rest),
+        };
+        if rest.is_empty() {
+            return None;
+        }
+        let (whole, fraction) = match rest.bytes().position(|b| b == self.decimal) {
+            Some(at) => (&rest[..at], Some(&rest[at + 1..])),
+            None => (rest, None),
+        };
+        out.push_str(sign);
+        match self.thousands {
+            Some(separator) if whole.as_bytes().contains(&separator) => {
+                let mut groups = whole.split(separator as char);
+                let first = groups.next()?;
+                if first.is_empty() || first.len() > 3 || !first.bytes().all(|b| b.is_ascii_digit()) {
+                    return None;
+                }
+                out.push_str(first);
+                for group in groups {
+                    if group.len() != 3 || !group.bytes().all(|b| b.is_ascii_digit()) {
+                        return None;
+                    }
+                    out.push_str(group);
+                }
+            }
+            _ => {
+                if !whole.bytes().all(|b| b.is_ascii_digit()) {
+                    return None;
+                }
+                out.push_str(whole);
+            }
+        }
+        if let Some(fraction) = fraction {
+            if !fraction.bytes().all(|b| b.is_ascii_digit()) || (whole.is_empty() && fraction.is_empty()) {
+                return None;
+            }
+            out.push('.');
+            out.push_str(fraction);
+        }
+        if !out.bytes().any(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        Some(out.as_str())
+    }
+
+    /// Days since 1970-01-01 of a date written in this format.
+    pub fn parse_date(&self, text: &str) -> Option<i32> {
+        match (&self.format, self.iso_date) {
+            (Some(format), false) => {
+                let date = chrono::NaiveDate::parse_from_str(text.trim(), format).ok()?;
+                days_from_epoch(date)
+            }
+            _ => parse_date(text),
+        }
+    }
+
+    /// Microseconds since 1970-01-01 00:00:00 of a timestamp written in this format (a date
+    /// format alone reads midnight).
+    pub fn parse_timestamp(&self, text: &str) -> Option<i64> {
+        match (&self.format, self.iso_date) {
+            (Some(format), false) => {
+                let text = text.trim();
+                let moment = chrono::NaiveDateTime::parse_from_str(text, format).ok().or_else(|| {
+                    chrono::NaiveDate::parse_from_str(text, format)
+                        .ok()
+                        .and_then(|date| date.and_hms_opt(0, 0, 0))
+                })?;
+                Some(moment.and_utc().timestamp_micros())
+            }
+            _ => parse_timestamp(text).or_else(|| parse_iso_without_seconds(text)),
+        }
+    }
+
+    /// Whether numbers are read as written, without normalising.
+    pub fn reads_plain_numbers(&self) -> bool {
+        self.plain_numbers()
+    }
+}
+
+fn days_from_epoch(date: chrono::NaiveDate) -> Option<i32> {
+    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1)?;
+    i32::try_from((date - epoch).num_days()).ok()
+}
+
+/// `YYYY-MM-DD HH:MM` (or with `T`): the ISO form without seconds that many exports write.
+fn parse_iso_without_seconds(text: &str) -> Option<i64> {
+    let text = text.trim();
+    if text.len() != 16 {
+        return None;
+    }
+    parse_timestamp(&format!("{text}:00"))
+}
+
+/// Date formats tried when inferring, most common first. Orders that read the same text
+/// differently (day-first and month-first) are both tried; the caller settles between them.
+pub const DATE_FORMATS: [&str; 15] = [
+    "%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%Y/%m/%d", "%d-%m-%Y", "%m-%d-%Y", "%d-%b-%Y", "%d %b %Y",
+    "%b %d %Y", "%d/%m/%y", "%m/%d/%y", "%d.%m.%y", "%d-%b-%y", "%Y.%m.%d",
+];
+
+/// Time parts tried after a date when inferring timestamps.
+pub const TIME_FORMATS: [&str; 4] = [" %H:%M:%S%.f", " %H:%M", "T%H:%M:%S%.f", "T%H:%M"];
+
+/// Whether a date format reads the day before the month (`%d` before `%m`).
+pub fn day_first(format: &str) -> Option<bool> {
+    let day = format.find("%d")?;
+    let month = format.find("%m")?;
+    Some(day < month)
+}
+
+/// Number formats tried when inferring: (decimal separator, thousands separator).
+pub const NUMBER_FORMATS: [(char, Option<char>); 8] = [
+    ('.', None),
+    ('.', Some(',')),
+    (',', None),
+    (',', Some('.')),
+    (',', Some(' ')),
+    (',', Some('\'')),
+    ('.', Some('\'')),
+    ('.', Some(' ')),
+];
+
+/// Spellings of "no value" detected when a column holds them among typed values.
+pub const NULL_MARKERS: [&str; 10] = ["NA", "N/A", "n/a", "na", "NULL", "null", "\\N", "-", "--", "#N/A"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn number(format: ValueFormat, text: &str) -> Option<String> {
+        let compiled = ColumnFormat::new(&format);
+        let mut out = String::new();
+        compiled.normalize_number(text, &mut out).map(str::to_string)
+    }
+
+    fn separators(decimal: char, thousands: Option<char>) -> ValueFormat {
+        ValueFormat {
+            decimal_separator: Some(decimal),
+            thousands,
+            ..ValueFormat::default()
+        }
+    }
+
+    #[test]
+    fn numbers_with_local_separators_currency_and_percent() {
+        let us = separators('.', Some(','));
+        assert_eq!(number(us.clone(), "68,527.00").as_deref(), Some("68527.00"));
+        assert_eq!(number(us.clone(), "$1,234"), Some("1234".into()));
+        assert_eq!(number(us.clone(), "-$5.25"), Some("-5.25".into()));
+        assert_eq!(number(us.clone(), "1,23"), None, "groups are threes");
+        assert_eq!(number(us, "12,345,678"), Some("12345678".into()));
+        let de = separators(',', Some('.'));
+        assert_eq!(number(de.clone(), "1.234,56"), Some("1234.56".into()));
+        assert_eq!(number(de.clone(), "-0,5 €"), Some("-0.5".into()));
+        assert_eq!(number(de.clone(), "12,5 %"), Some("12.5".into()));
+        assert_eq!(number(de, "1,2,3"), None);
+        let swiss = separators('.', Some('\''));
+        assert_eq!(number(swiss, "1'234'567.5"), Some("1234567.5".into()));
+        assert_eq!(number(separators(',', Some(' ')), "1 234,5"), Some("1234.5".into()));
+        assert_eq!(number(ValueFormat::default(), "abc"), None);
+        assert_eq!(number(ValueFormat::default(), "-"), None);
+    }
+
+    #[test]
+    fn dates_and_timestamps_in_local_forms() {
+        let format = |text: &str| {
+            ColumnFormat::new(&ValueFormat {
+                format: Some(text.into()),
+                ..ValueFormat::default()
+            })
+        };
+        assert_eq!(format("%d.%m.%Y").parse_date("15.03.2024"), parse_date("2024-03-15"));
+        assert_eq!(format("%m/%d/%Y").parse_date("02/01/2019"), parse_date("2019-02-01"));
+        assert_eq!(format("%d-%b-%Y").parse_date("3-Mar-2024"), parse_date("2024-03-03"));
+        assert_eq!(format("%d/%m/%y").parse_date("31/12/99"), parse_date("1999-12-31"));
+        assert_eq!(format("%d/%m/%Y").parse_date("31/02/2024"), None);
+        assert_eq!(
+            format("%d/%m/%Y %H:%M").parse_timestamp("15/03/2024 10:30"),
+            parse_timestamp("2024-03-15 10:30:00")
+        );
+        assert_eq!(
+            format("%d.%m.%Y").parse_timestamp("15.03.2024"),
+            parse_timestamp("2024-03-15 00:00:00")
+        );
+        let iso = ColumnFormat::default();
+        assert_eq!(
+            iso.parse_timestamp("2024-03-15 10:30"),
+            parse_timestamp("2024-03-15 10:30:00")
+        );
+        assert_eq!(day_first("%d/%m/%Y"), Some(true));
+        assert_eq!(day_first("%m/%d/%Y"), Some(false));
+    }
+
+    #[test]
+    fn null_markers_are_exact() {
+        let format = ColumnFormat::new(&ValueFormat {
+            null_markers: vec!["NA".into(), "-".into()],
+            ..ValueFormat::default()
+        });
+        assert!(format.is_null_marker("NA"));
+        assert!(!format.is_null_marker("na"));
+        assert!(!format.is_null_marker("NAN"));
+    }
+}
