@@ -1,0 +1,136 @@
+//! Files in the shapes real exports have: local dates and numbers, null markers, a stray bad
+//! value among typed ones. Sniffed with everything guessed, they get typed columns, and what does
+//! not fit is a failed row with its reason, never text that slipped through.
+
+use std::path::{Path, PathBuf};
+
+use sluice::import::{ColumnType, ImportRequest, SniffHints, sniff};
+
+use crate::support::TestDb;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/real_world")
+        .join(name)
+}
+
+#[test]
+fn a_european_export_with_semicolons_decimal_commas_and_dotted_dates_is_typed() {
+    let path = fixture("european.csv");
+    let sniffed = sniff(&path, &SniffHints::default()).unwrap();
+    assert_eq!(sniffed.dialect.delimiter, b';');
+    assert_eq!(
+        sniffed.column_types,
+        [
+            ColumnType::Date,
+            ColumnType::Varchar,
+            ColumnType::Double,
+            ColumnType::BigInt,
+            ColumnType::Double
+        ]
+    );
+    assert_eq!(sniffed.column_guesses[0].format.format.as_deref(), Some("%d.%m.%Y"));
+    assert_eq!(sniffed.column_guesses[2].format.decimal_separator, Some(','));
+    assert_eq!(sniffed.column_guesses[2].format.thousands, Some('.'));
+    assert_eq!(sniffed.column_guesses[3].format.null_markers, ["n/a"]);
+
+    let db = TestDb::new();
+    let summary = db.import(&path, "orders");
+    assert_eq!(
+        (summary.rows_read, summary.rows_imported, summary.rows_failed),
+        (4, 4, 0)
+    );
+    assert_eq!(
+        db.rows_as_text("orders"),
+        [
+            ["2024-03-15", "Müller GmbH", "1234.56", "3", ""],
+            ["2023-12-01", "Schmidt & Co", "0.99", "12", "5.5"],
+            ["2020-01-31", "Weber; Söhne", "12000.0", "", "0.0"],
+            ["2024-02-29", "Becker AG", "-45.1", "1", ""],
+        ]
+    );
+}
+
+#[test]
+fn a_spending_report_with_grouped_amounts_and_month_first_dates_is_typed() {
+    let path = fixture("spending.csv");
+    let sniffed = sniff(&path, &SniffHints::default()).unwrap();
+    assert_eq!(
+        sniffed.column_types,
+        [
+            ColumnType::Date,
+            ColumnType::Varchar,
+            ColumnType::Double,
+            ColumnType::Timestamp
+        ]
+    );
+    // 12/25 settles it: month first, whatever the day-first default says.
+    assert_eq!(sniffed.column_guesses[0].format.format.as_deref(), Some("%m/%d/%Y"));
+    assert!(!sniffed.column_guesses[0].ambiguous_date_order);
+    assert_eq!(sniffed.column_guesses[2].format.thousands, Some(','));
+
+    let db = TestDb::new();
+    let summary = db.import(&path, "spending");
+    assert_eq!((summary.rows_imported, summary.rows_failed), (4, 0));
+    let rows = db.rows_as_text("spending");
+    assert_eq!(rows[0][0], "2019-02-01");
+    assert_eq!(rows[0][2], "68527.0");
+    assert_eq!(rows[2][2], "980.0");
+    assert_eq!(rows[3][2], "12000000.0");
+    assert_eq!(rows[1][3], "2019-12-30 08:00:00");
+}
+
+#[test]
+fn one_bad_value_among_thousands_fails_its_row_instead_of_making_the_column_text() {
+    let db = TestDb::new();
+    let mut text = String::from("id,reading,taken\n");
+    for n in 0..3_000 {
+        let reading = match n {
+            1_234 => "sensor error".to_string(),
+            n if n % 100 == 7 => "NA".to_string(),
+            n => format!("{}.{}", n % 97, n % 10),
+        };
+        text.push_str(&format!("{n},{reading},0{}/01/2024\n", 1 + n % 9));
+    }
+    let path = db.file("sensor.csv", text.as_bytes());
+    let sniffed = sniff(&path, &SniffHints::default()).unwrap();
+    assert_eq!(sniffed.column_types[1], ColumnType::Double);
+    assert_eq!(sniffed.column_guesses[1].misfits, 1);
+    assert_eq!(sniffed.column_guesses[1].examples, ["sensor error"]);
+    assert_eq!(sniffed.column_guesses[1].format.null_markers, ["NA"]);
+    // Every date reads both ways (day and month at most 12): ambiguous, day first by default.
+    assert!(sniffed.column_guesses[2].ambiguous_date_order);
+    assert_eq!(sniffed.column_guesses[2].format.format.as_deref(), Some("%d/%m/%Y"));
+
+    let summary = db.import(&path, "sensor");
+    assert_eq!(
+        (summary.rows_read, summary.rows_imported, summary.rows_failed),
+        (3_000, 2_999, 1)
+    );
+    let failed = db.failed_lines(summary.job_id);
+    assert_eq!(failed, [(1_236, vec!["invalid_value".to_string()])]);
+    assert_eq!(db.count("SELECT count(*) FROM sensor WHERE reading IS NULL"), 30);
+
+    let month_first = SniffHints {
+        day_first: Some(false),
+        ..SniffHints::default()
+    };
+    let sniffed = sniff(&path, &month_first).unwrap();
+    assert_eq!(sniffed.column_guesses[2].format.format.as_deref(), Some("%m/%d/%Y"));
+}
+
+#[test]
+fn keep_everything_as_text_types_nothing() {
+    let hints = SniffHints {
+        all_text: true,
+        ..SniffHints::default()
+    };
+    let sniffed = sniff(&fixture("european.csv"), &hints).unwrap();
+    assert!(sniffed.column_types.iter().all(|t| *t == ColumnType::Varchar));
+    let db = TestDb::new();
+    let mut request = ImportRequest::new(fixture("european.csv"), "raw");
+    request.hints = hints;
+    let summary = db.import_request(&request);
+    assert_eq!(summary.rows_imported, 4);
+    assert_eq!(db.rows_as_text("raw")[0][2], "1.234,56");
+}
