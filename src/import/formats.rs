@@ -100,6 +100,12 @@ impl ColumnFormat {
         &self.source
     }
 
+    /// Whether the column has null markers at all (most have none, and a cell need not be
+    /// looked at for them).
+    pub fn has_null_markers(&self) -> bool {
+        !self.null_markers.is_empty()
+    }
+
     /// Whether `text` (already trimmed as the column trims) is one of the column's null markers.
     pub fn is_null_marker(&self, text: &str) -> bool {
         !self.null_markers.is_empty() && self.null_markers.iter().any(|marker| marker == text)

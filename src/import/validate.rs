@@ -257,7 +257,7 @@ fn convert_field(column: &ColumnPlan, raw: &str, quoted_empty: bool) -> Result<C
         raw.trim()
     };
     // A null marker (`NA`, `n/a`...) of the column is as empty as an empty field.
-    let text = if column.format.is_null_marker(text.trim()) {
+    let text = if column.format.has_null_markers() && column.format.is_null_marker(text.trim()) {
         ""
     } else {
         text
