@@ -49,6 +49,9 @@ pub struct ImportArgs {
     /// NULL, null, \N, - and -- are detected where a column holds them among typed values.
     #[arg(long = "null-marker", value_name = "TEXT")]
     null_markers: Vec<String>,
+    /// Skip this many records above the header (a title, notes); detected when not given.
+    #[arg(long)]
+    skip: Option<usize>,
     /// `text` keeps every column as text; `infer` (the default) types them.
     #[arg(long, value_enum, default_value = "infer")]
     types: TypesArg,
@@ -156,6 +159,7 @@ fn request_from(args: &ImportArgs) -> anyhow::Result<ImportRequest> {
         decimal_comma: args.decimal_comma.then_some(true),
         null_markers: args.null_markers.clone(),
         all_text: args.types == TypesArg::Text,
+        skip: args.skip,
     };
     Ok(ImportRequest {
         path: args.file.clone(),
@@ -199,10 +203,25 @@ fn report_inference(sniffed: &Sniffed, json: bool) {
                 "encoding": sniffed.encoding.describe(),
                 "delimiter": char::from(sniffed.dialect.delimiter).to_string(),
                 "has_header": sniffed.has_header,
+                "skip_records": sniffed.skip_records,
+                "trailing_delimiter": sniffed.trailing_delimiter,
                 "columns": columns,
             })
         );
         return;
+    }
+    if sniffed.skip_records > 0 {
+        eprintln!(
+            "Skipping {} record{} above the header (use --skip N to say otherwise):",
+            sniffed.skip_records,
+            if sniffed.skip_records == 1 { "" } else { "s" }
+        );
+        for record in &sniffed.skipped_preview {
+            eprintln!("  {}", record.join(" | "));
+        }
+    }
+    if sniffed.trailing_delimiter {
+        eprintln!("Every row ends with a delimiter; its empty last field is not a column.");
     }
     eprintln!("Columns as read from {}:", sniffed.path.display());
     for (name, guess) in sniffed.columns.iter().zip(&sniffed.column_guesses) {
@@ -247,6 +266,12 @@ fn print_summary(summary: &ImportSummary, request: &ImportRequest) {
     println!("  rows read      {:>14}", thousands(summary.rows_read));
     println!("  rows imported  {:>14}", thousands(summary.rows_imported));
     println!("  rows failed    {:>14}", thousands(summary.rows_failed));
+    if summary.rows_skipped > 0 {
+        println!(
+            "  rows skipped   {:>14}  (above the header: a title or notes)",
+            thousands(summary.rows_skipped)
+        );
+    }
     let balanced = summary.rows_imported + summary.rows_failed == summary.rows_read;
     println!(
         "  {} imported + {} failed = {} read {}",

@@ -125,6 +125,9 @@ pub struct ImportSummary {
     pub rows_read: u64,
     pub rows_imported: u64,
     pub rows_failed: u64,
+    /// Records above the header that are not part of the table (a title, notes): skipped and
+    /// counted, so imported + failed + skipped is every record but the header.
+    pub rows_skipped: u64,
     pub bytes_read: u64,
     pub elapsed_ms: u64,
     pub encoding: String,
@@ -241,6 +244,7 @@ pub fn run_import_job(
             rows_read: parse_totals.rows_read,
             rows_imported: totals.rows_imported,
             rows_failed: totals.rows_failed,
+            rows_skipped: parse_totals.rows_skipped,
             bytes_read: parse_totals.bytes_read,
             elapsed_ms,
             encoding: sniffed.encoding.describe(),
@@ -261,6 +265,7 @@ pub fn run_import_job(
                 rows_read: cancelled.rows_read,
                 rows_imported: 0,
                 rows_failed: 0,
+                rows_skipped: 0,
                 bytes_read: cancelled.bytes_read,
                 elapsed_ms,
                 encoding: String::new(),
@@ -463,6 +468,7 @@ fn import_rows(
         rows_read: totals.rows_read,
         rows_imported: written.rows_imported,
         rows_failed: written.rows_failed,
+        rows_skipped: totals.rows_skipped,
         bytes_read: totals.bytes_read,
         peak_rss_bytes: progress.peak_rss_bytes(),
         ..JobOutcome::default()
@@ -558,6 +564,8 @@ struct Reread {
     path: PathBuf,
     /// Data records read so far.
     record_no: u64,
+    /// Records above the header still to pass over.
+    skip_pending: usize,
     header_pending: bool,
 }
 
@@ -568,6 +576,7 @@ impl Reread {
             reader: RecordReader::new(text.reader, plan.dialect),
             path: source.request.path.clone(),
             record_no: 0,
+            skip_pending: plan.skip_records,
             header_pending: plan.has_header,
         })
     }
@@ -590,6 +599,10 @@ impl Reread {
                 .next_record()
                 .map_err(|error| ImportError::Reread(error.to_string()))?
                 .ok_or_else(|| changed(&self.path, duplicate.line))?;
+            if self.skip_pending > 0 {
+                self.skip_pending -= 1;
+                continue;
+            }
             if self.header_pending {
                 self.header_pending = false;
                 continue;
@@ -605,6 +618,7 @@ impl Reread {
                 return Err(changed(&self.path, duplicate.line));
             }
             let mut row = pipeline::failed_row(duplicate.record_no, &record, Vec::new());
+            pipeline::drop_trailing_field(&mut row, plan.trailing_delimiter, plan.field_count);
             row.problems = unique::unique_problems(duplicate, plan, &row.fields, table);
             return Ok(row);
         }

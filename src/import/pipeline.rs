@@ -55,6 +55,8 @@ pub struct ParsedBatch {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ParseTotals {
     pub rows_read: u64,
+    /// Records above the header, skipped and counted apart from the rows read.
+    pub rows_skipped: u64,
     pub rows_valid: u64,
     pub rows_failed: u64,
     pub bytes_read: u64,
@@ -99,6 +101,8 @@ pub fn parse_rows(
     let mut failed = Vec::new();
     let (mut cells, mut problems) = (Vec::new(), Vec::new());
     let mut header_pending = has_header;
+    let mut skip_pending = validator.plan().skip_records;
+    let drop_trailing = validator.plan().trailing_delimiter;
     let mut last_line = 0;
     let mut last_byte = 0;
     let mut batch_started = Instant::now();
@@ -121,6 +125,11 @@ pub fn parse_rows(
         let damaged = malformed
             .as_ref()
             .is_some_and(|log| log.take_within(record.byte_offset, span_end));
+        if skip_pending > 0 {
+            skip_pending -= 1;
+            totals.rows_skipped += 1;
+            continue;
+        }
         if header_pending {
             header_pending = false;
             continue;
@@ -137,7 +146,9 @@ pub fn parse_rows(
             totals.rows_valid += 1;
         } else {
             totals.rows_failed += 1;
-            failed.push(failed_row(totals.rows_read, &record, std::mem::take(&mut problems)));
+            let mut row = failed_row(totals.rows_read, &record, std::mem::take(&mut problems));
+            drop_trailing_field(&mut row, drop_trailing, validator.plan().field_count);
+            failed.push(row);
         }
 
         let due = builder.len() >= batch_rows
@@ -184,6 +195,17 @@ fn finish_rows(builder: &mut BatchBuilder) -> Result<(Option<RecordBatch>, Optio
     }
     let (rows, keys) = builder.finish()?;
     Ok((Some(rows), keys))
+}
+
+/// Drops the empty field a trailing delimiter leaves, so a stored row has the table's width (and
+/// a retry, which knows nothing of the delimiter, reads it as a row of the right width).
+pub fn drop_trailing_field(row: &mut FailedRow, trailing_delimiter: bool, field_count: usize) {
+    if trailing_delimiter
+        && row.fields.len() == field_count + 1
+        && row.fields.last().is_some_and(|f| f.trim().is_empty())
+    {
+        row.fields.pop();
+    }
 }
 
 /// A rejected record as it is stored: raw text (cut at 1 MiB), fields and problems.

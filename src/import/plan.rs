@@ -70,6 +70,10 @@ pub struct ImportPlan {
     /// Names of the CSV columns, for messages about fields no target column reads.
     pub source_columns: Vec<String>,
     pub columns: Vec<ColumnPlan>,
+    /// Records above the header that are skipped and counted (a title, notes).
+    pub skip_records: usize,
+    /// Every row ends with a delimiter: one more, empty, field is not a column.
+    pub trailing_delimiter: bool,
 }
 
 /// A table that already exists, as the catalog describes it.
@@ -142,6 +146,8 @@ pub fn plan_import(
         field_count: sniffed.columns.len(),
         source_columns: sniffed.columns.clone(),
         columns,
+        skip_records: sniffed.skip_records,
+        trailing_delimiter: sniffed.trailing_delimiter,
     })
 }
 
@@ -309,6 +315,9 @@ mod tests {
             column_types: types.to_vec(),
             column_guesses: vec![Default::default(); types.len()],
             preview: Vec::new(),
+            skip_records: 0,
+            skipped_preview: Vec::new(),
+            trailing_delimiter: false,
         }
     }
 

@@ -326,6 +326,10 @@ fn rebuild_plan(
         column_types: vec![ColumnType::Varchar; source_columns.len()],
         column_guesses: vec![Default::default(); source_columns.len()],
         preview: Vec::new(),
+        skip_records: 0,
+        skipped_preview: Vec::new(),
+        // A failed row's stored fields never keep a trailing delimiter's empty field.
+        trailing_delimiter: false,
     };
     Ok(plan_import(&sniffed, schema.as_ref(), Some(table))?)
 }

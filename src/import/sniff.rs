@@ -35,6 +35,8 @@ pub struct SniffHints {
     pub null_markers: Vec<String>,
     /// Keep every column as text: no typing at all.
     pub all_text: bool,
+    /// Records above the header (a title, "Created by ..."); detected when `None`.
+    pub skip: Option<usize>,
 }
 
 /// Everything learned about a file before importing it.
@@ -56,6 +58,13 @@ pub struct Sniffed {
     pub column_guesses: Vec<ColumnGuess>,
     /// The first data records, as text, for previews.
     pub preview: Vec<Vec<String>>,
+    /// Records above the header (or above the data, without one) that are not part of the
+    /// table: skipped and counted by the import.
+    pub skip_records: usize,
+    /// The first records skipped, as text, for showing what was skipped.
+    pub skipped_preview: Vec<Vec<String>>,
+    /// Every row ends with a delimiter (an always-empty last field), which is not a column.
+    pub trailing_delimiter: bool,
 }
 
 /// Why a file cannot be imported at all.
@@ -110,6 +119,12 @@ pub fn sniff_with(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<S
         _ => choose_dialect(&sample, complete, hints),
     };
     let mut records = read_sample(&sample, complete, dialect);
+    let skip_records = match hints.skip {
+        Some(skip) => skip.min(records.len()),
+        None if hints.has_header != Some(false) => preamble_records(&records),
+        None => 0,
+    };
+    let skipped_preview: Vec<Vec<String>> = records.drain(..skip_records).take(20).collect();
     if records.is_empty() {
         return Err(SniffError::Empty {
             path: path.to_path_buf(),
@@ -118,12 +133,14 @@ pub fn sniff_with(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<S
     let has_header = hints
         .has_header
         .unwrap_or_else(|| looks_like_header(&records[0], &records[1..]));
-    let raw_headers = if has_header { records.remove(0) } else { Vec::new() };
+    let mut raw_headers = if has_header { records.remove(0) } else { Vec::new() };
+    let trailing_delimiter = trailing_delimiter(has_header, &mut raw_headers, &records);
     let width = if has_header {
         raw_headers.len()
     } else {
-        modal_width(&records).unwrap_or(1)
+        modal_width(&records).unwrap_or(1) - usize::from(trailing_delimiter)
     };
+    let data_width = width + usize::from(trailing_delimiter);
     let columns = if has_header {
         clean_headers(&raw_headers)
     } else {
@@ -138,7 +155,7 @@ pub fn sniff_with(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<S
         .map(|column| {
             let values = records
                 .iter()
-                .filter(|record| record.len() == width)
+                .filter(|record| record.len() == data_width)
                 .map(|record| record[column].as_str());
             if hints.all_text {
                 ColumnGuess {
@@ -167,6 +184,9 @@ pub fn sniff_with(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<S
         column_types,
         column_guesses,
         preview: records,
+        skip_records,
+        skipped_preview,
+        trailing_delimiter,
     })
 }
 
@@ -248,6 +268,65 @@ fn consistency(sample: &[u8], complete: bool, dialect: Dialect) -> (usize, usize
         .map(|(width, count)| (count, width))
         .max()
         .unwrap_or((0, 0))
+}
+
+/// How many records above the header are not part of the table: a title, a "Created by" line,
+/// notes. They are narrower than the table (or as wide but with at most one value, as a
+/// spreadsheet writes a title), and they count only when the first full-width record below them
+/// reads as a header; a short first data row of a file without one is never taken for a title.
+fn preamble_records(records: &[Vec<String>]) -> usize {
+    let probe = &records[..records.len().min(500)];
+    let Some(width) = modal_width(probe) else {
+        return 0;
+    };
+    if width < 2 {
+        return 0;
+    }
+    for (index, record) in probe.iter().enumerate().take(50) {
+        let values = record.iter().filter(|field| !field.trim().is_empty()).count();
+        if record.len() > width {
+            return 0;
+        }
+        if record.len() == width && values > 1 {
+            return if index > 0 && looks_like_header(record, &probe[index + 1..]) {
+                index
+            } else {
+                0
+            };
+        }
+    }
+    0
+}
+
+/// Whether every row ends with a delimiter, so its last field is always empty and no column: all
+/// records of the usual width end empty, and the header is one shorter or ends empty too (then
+/// its empty last name is dropped).
+fn trailing_delimiter(has_header: bool, raw_headers: &mut Vec<String>, records: &[Vec<String>]) -> bool {
+    let probe = &records[..records.len().min(500)];
+    let Some(width) = modal_width(probe) else {
+        return false;
+    };
+    let usual: Vec<&Vec<String>> = probe.iter().filter(|record| record.len() == width).collect();
+    let ends_empty = width >= 2
+        && usual.len() >= 2
+        && usual.len() * 10 >= probe.len() * 9
+        && usual
+            .iter()
+            .all(|record| record.last().is_some_and(|field| field.trim().is_empty()));
+    if !ends_empty {
+        return false;
+    }
+    if !has_header {
+        return true;
+    }
+    if raw_headers.len() + 1 == width {
+        return true;
+    }
+    if raw_headers.len() == width && raw_headers.last().is_some_and(|name| name.trim().is_empty()) {
+        raw_headers.pop();
+        return true;
+    }
+    false
 }
 
 fn modal_width(records: &[Vec<String>]) -> Option<usize> {

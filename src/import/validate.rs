@@ -161,7 +161,7 @@ impl RowValidator {
     fn check_shape(&self, record: &Record<'_>, problems: &mut Vec<Problem>) {
         let expected = self.plan.field_count;
         let found = record.len();
-        if found == expected {
+        if found == expected || (self.plan.trailing_delimiter && found == expected + 1 && ends_empty(record)) {
             return;
         }
         let (kind, relation) = if found < expected {
@@ -208,6 +208,15 @@ impl RowValidator {
             }
         }
     }
+}
+
+/// Whether a record's last field is empty, as a trailing delimiter leaves it.
+pub fn ends_empty(record: &Record<'_>) -> bool {
+    record
+        .len()
+        .checked_sub(1)
+        .and_then(|last| record.field(last))
+        .is_some_and(|field| field.iter().all(u8::is_ascii_whitespace))
 }
 
 fn defect_problem(defect: Defect) -> Problem {
@@ -553,6 +562,8 @@ mod tests {
             has_header: true,
             field_count: 2,
             source_columns: vec!["id".into(), "name".into()],
+            skip_records: 0,
+            trailing_delimiter: false,
             columns: vec![
                 ColumnPlan {
                     name: "id".into(),

@@ -91,6 +91,8 @@ pub struct JobRecord {
     pub rows_imported: i64,
     pub rows_failed: i64,
     pub rows_written: i64,
+    /// Records an import skipped above the header.
+    pub rows_skipped: i64,
     pub bytes_read: i64,
     pub bytes_total: Option<i64>,
     pub created_at_ms: i64,
@@ -104,6 +106,8 @@ pub struct JobRecord {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JobOutcome {
     pub rows_read: u64,
+    /// Records an import skipped above the header.
+    pub rows_skipped: u64,
     pub rows_imported: u64,
     pub rows_failed: u64,
     pub rows_written: u64,
@@ -116,7 +120,7 @@ pub struct JobOutcome {
 
 const COLUMNS: &str = "job_id, kind, status, source, target, spec, rows_read, rows_imported, rows_failed, \
     rows_written, bytes_read, bytes_total, created_at_ms, started_at_ms, finished_at_ms, peak_rss_bytes, error, \
-    source_columns, outputs";
+    source_columns, outputs, rows_skipped";
 
 /// Records a new job under `job_id` (from `Store::allocate_job_id`). A job inserted as running
 /// gets its start time now.
@@ -171,11 +175,12 @@ pub(super) fn max_job_id(conn: &Connection) -> Result<i64, StoreError> {
 /// Stores a job's final status and numbers.
 pub fn finish_job(conn: &Connection, job_id: i64, status: JobStatus, outcome: &JobOutcome) -> Result<(), StoreError> {
     conn.execute(
-        "UPDATE sluice.jobs SET status = ?, rows_read = ?, rows_imported = ?, rows_failed = ?, rows_written = ?, \
-         bytes_read = ?, peak_rss_bytes = ?, error = ?, outputs = ?, finished_at_ms = ? WHERE job_id = ?",
+        "UPDATE sluice.jobs SET status = ?, rows_read = ?, rows_skipped = ?, rows_imported = ?, rows_failed = ?, \
+         rows_written = ?, bytes_read = ?, peak_rss_bytes = ?, error = ?, outputs = ?, finished_at_ms = ? WHERE job_id = ?",
         params![
             status.as_str(),
             outcome.rows_read as i64,
+            outcome.rows_skipped as i64,
             outcome.rows_imported as i64,
             outcome.rows_failed as i64,
             outcome.rows_written as i64,
@@ -285,5 +290,6 @@ fn job_from_row(row: &Row<'_>) -> duckdb::Result<JobRecord> {
             .get::<_, Option<String>>(18)?
             .and_then(|json| serde_json::from_str(&json).ok())
             .unwrap_or_default(),
+        rows_skipped: row.get::<_, Option<i64>>(19)?.unwrap_or(0),
     })
 }

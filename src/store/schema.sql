@@ -31,6 +31,8 @@ CREATE TABLE IF NOT EXISTS sluice.failed_rows (
     raw_bytes    BLOB,
     fields       VARCHAR NOT NULL
 );
+-- Records an import skipped above the header (added after the first release).
+ALTER TABLE sluice.jobs ADD COLUMN IF NOT EXISTS rows_skipped BIGINT DEFAULT 0;
 -- How many fields each failed row has, so a report can size its columns without parsing every
 -- row's fields (added after the first release: rows stored before it have NULL here).
 ALTER TABLE sluice.failed_rows ADD COLUMN IF NOT EXISTS field_count INTEGER;

@@ -128,10 +128,13 @@ fn compare_with_csv_crate(store: &Store, path: &Path, summary: &ImportSummary) -
     if count(&extended[..])? == independent {
         return Ok(false);
     }
-    if independent != summary.rows_read {
+    // Records Sluice skipped above the header (a title, comments) are records to the csv crate,
+    // which takes the first of them for the header instead.
+    if independent != summary.rows_read + summary.rows_skipped {
         return Err(show(format!(
-            "Sluice read {} rows, the csv crate {independent} (delimiter {:?}, quote {:?}, header {})",
+            "Sluice read {} rows and skipped {}, the csv crate {independent} (delimiter {:?}, quote {:?}, header {})",
             summary.rows_read,
+            summary.rows_skipped,
             char::from(delimiter),
             char::from(quote),
             sniffed.has_header

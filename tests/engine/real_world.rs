@@ -134,3 +134,71 @@ fn keep_everything_as_text_types_nothing() {
     assert_eq!(summary.rows_imported, 4);
     assert_eq!(db.rows_as_text("raw")[0][2], "1.234,56");
 }
+
+#[test]
+fn title_lines_above_the_header_are_skipped_and_counted() {
+    let path = fixture("titled.csv");
+    let sniffed = sniff(&path, &SniffHints::default()).unwrap();
+    assert_eq!(sniffed.skip_records, 2);
+    assert!(sniffed.has_header);
+    assert_eq!(sniffed.columns, ["Date", "Supplier", "Amount", "Category"]);
+    assert_eq!(sniffed.column_types[0], ColumnType::Date);
+    assert_eq!(sniffed.column_types[2], ColumnType::Double);
+
+    let db = TestDb::new();
+    let summary = db.import(&path, "spending");
+    assert_eq!(
+        (
+            summary.rows_skipped,
+            summary.rows_read,
+            summary.rows_imported,
+            summary.rows_failed
+        ),
+        (2, 3, 3, 0)
+    );
+    assert_eq!(
+        db.rows_as_text("spending")[0],
+        ["2024-03-01", "Acme, Inc.", "68527.0", "Services"]
+    );
+    let job = sluice::store::get_job(db.store.conn(), summary.job_id)
+        .unwrap()
+        .unwrap();
+    assert_eq!(job.rows_skipped, 2);
+
+    // Told otherwise, Sluice reads what it is told: the title is then the header, and the rows
+    // no longer fit it.
+    let mut request = ImportRequest::new(&path, "as_told");
+    request.hints = SniffHints {
+        skip: Some(0),
+        ..SniffHints::default()
+    };
+    let told = db.import_request(&request);
+    assert_eq!(told.rows_skipped, 0);
+    assert_eq!(told.rows_imported + told.rows_failed, told.rows_read);
+}
+
+#[test]
+fn a_delimiter_at_the_end_of_every_row_is_not_a_column() {
+    let path = fixture("trailing.csv");
+    let sniffed = sniff(&path, &SniffHints::default()).unwrap();
+    assert!(sniffed.trailing_delimiter);
+    assert_eq!(sniffed.columns, ["time", "sensor", "temp", "humidity"]);
+    assert_eq!(sniffed.column_types[0], ColumnType::Timestamp);
+    let db = TestDb::new();
+    let summary = db.import(&path, "sensor");
+    // 'oops' is one value in four: the column stays text, and no row fails for its width.
+    assert_eq!(
+        (summary.rows_read, summary.rows_imported, summary.rows_failed),
+        (4, 4, 0)
+    );
+    assert_eq!(db.rows_as_text("sensor")[2][0], "2024-01-01 00:20:00");
+}
+
+#[test]
+fn a_short_first_data_row_is_never_taken_for_a_title() {
+    let db = TestDb::new();
+    let path = db.file("short.csv", b"1,2,3\n4\n5,6,7\n8,9,10\n");
+    let summary = db.import(&path, "t");
+    assert_eq!(summary.rows_skipped, 0);
+    assert_eq!(summary.rows_imported + summary.rows_failed, 4);
+}
