@@ -205,6 +205,7 @@ fn report_inference(sniffed: &Sniffed, json: bool) {
                 "has_header": sniffed.has_header,
                 "skip_records": sniffed.skip_records,
                 "trailing_delimiter": sniffed.trailing_delimiter,
+                "header_repair": sniffed.header_repair,
                 "columns": columns,
             })
         );
@@ -222,6 +223,9 @@ fn report_inference(sniffed: &Sniffed, json: bool) {
     }
     if sniffed.trailing_delimiter {
         eprintln!("Every row ends with a delimiter; its empty last field is not a column.");
+    }
+    if let Some(repair) = &sniffed.header_repair {
+        eprintln!("Header: {repair}.");
     }
     eprintln!("Columns as read from {}:", sniffed.path.display());
     for (name, guess) in sniffed.columns.iter().zip(&sniffed.column_guesses) {

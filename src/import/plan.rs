@@ -318,6 +318,7 @@ mod tests {
             skip_records: 0,
             skipped_preview: Vec::new(),
             trailing_delimiter: false,
+            header_repair: None,
         }
     }
 

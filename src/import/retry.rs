@@ -330,6 +330,7 @@ fn rebuild_plan(
         skipped_preview: Vec::new(),
         // A failed row's stored fields never keep a trailing delimiter's empty field.
         trailing_delimiter: false,
+        header_repair: None,
     };
     Ok(plan_import(&sniffed, schema.as_ref(), Some(table))?)
 }

@@ -19,6 +19,8 @@ use super::source::{SourceEncoding, SourceError, open_text};
 use super::types::ColumnType;
 
 const DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
+/// Rows of one width needed before they overrule a header of another.
+const MIN_ROWS_TO_REPAIR_HEADER: usize = 20;
 
 /// What the caller already knows about the file; `None` means "guess".
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -65,6 +67,8 @@ pub struct Sniffed {
     pub skipped_preview: Vec<Vec<String>>,
     /// Every row ends with a delimiter (an always-empty last field), which is not a column.
     pub trailing_delimiter: bool,
+    /// What was done to a header whose field count did not match the rows', in words.
+    pub header_repair: Option<String>,
 }
 
 /// Why a file cannot be imported at all.
@@ -135,6 +139,18 @@ pub fn sniff_with(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<S
         .unwrap_or_else(|| looks_like_header(&records[0], &records[1..]));
     let mut raw_headers = if has_header { records.remove(0) } else { Vec::new() };
     let trailing_delimiter = trailing_delimiter(has_header, &mut raw_headers, &records);
+    let header_repair = if has_header {
+        repair_header(
+            &sample,
+            dialect,
+            skip_records,
+            &mut raw_headers,
+            &records,
+            trailing_delimiter,
+        )
+    } else {
+        None
+    };
     let width = if has_header {
         raw_headers.len()
     } else {
@@ -187,6 +203,7 @@ pub fn sniff_with(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<S
         skip_records,
         skipped_preview,
         trailing_delimiter,
+        header_repair,
     })
 }
 
@@ -327,6 +344,90 @@ fn trailing_delimiter(has_header: bool, raw_headers: &mut Vec<String>, records: 
         return true;
     }
     false
+}
+
+/// Makes the header as wide as the rows when a stray quote, an extra delimiter or another
+/// delimiter made it narrower or wider: the rows' own width is taken as the truth, so a damaged
+/// header does not fail every row. Returns what was done, for the sniff result to say.
+fn repair_header(
+    sample: &[u8],
+    dialect: Dialect,
+    skip_records: usize,
+    raw_headers: &mut Vec<String>,
+    records: &[Vec<String>],
+    trailing_delimiter: bool,
+) -> Option<String> {
+    let probe = &records[..records.len().min(500)];
+    let data_width = modal_width(probe)?;
+    let width = data_width.checked_sub(usize::from(trailing_delimiter))?;
+    let usual = probe.iter().filter(|record| record.len() == data_width).count();
+    // Only many rows that agree among themselves can overrule their header: in a short file a
+    // header is more likely right than its few rows.
+    if raw_headers.len() == width || width == 0 || usual < MIN_ROWS_TO_REPAIR_HEADER || usual * 10 < probe.len() * 8 {
+        return None;
+    }
+    let found = raw_headers.len();
+    if let Some(line) = header_line(sample, dialect, skip_records) {
+        let others = DELIMITERS.iter().copied().filter(|d| *d != dialect.delimiter);
+        for delimiter in std::iter::once(dialect.delimiter).chain(others) {
+            let mut names: Vec<String> = line
+                .split(char::from(delimiter))
+                .map(|name| name.trim().trim_matches(char::from(dialect.quote)).trim().to_string())
+                .collect();
+            if trailing_delimiter && names.len() == width + 1 && names.last().is_some_and(String::is_empty) {
+                names.pop();
+            }
+            if names.len() == width {
+                *raw_headers = names;
+                return Some(if delimiter == dialect.delimiter {
+                    format!(
+                        "the header read as {found} field{} but the rows have {width}: it was split again at every '{}', its quotes ignored",
+                        if found == 1 { "" } else { "s" },
+                        char::from(delimiter)
+                    )
+                } else {
+                    format!(
+                        "the header is written with '{}' between its names, the rows with '{}': it was split at '{}'",
+                        char::from(delimiter),
+                        char::from(dialect.delimiter),
+                        char::from(delimiter)
+                    )
+                });
+            }
+        }
+    }
+    let named: Vec<String> = raw_headers
+        .iter()
+        .filter(|name| !name.trim().is_empty())
+        .cloned()
+        .collect();
+    if found > width && named.len() == width {
+        *raw_headers = named;
+        return Some(format!(
+            "the header has {found} fields, {} of them empty, but the rows have {width}: the empty ones were dropped",
+            found - width
+        ));
+    }
+    // A header wider than its rows keeps its names: those rows then fail as too short, which is
+    // the honest answer when nothing says which names are extra.
+    if found > width {
+        return None;
+    }
+    raw_headers.resize(width, String::new());
+    Some(format!(
+        "the header has {found} field{} but the rows have {width}: its names were kept where they fit and the other columns named by position",
+        if found == 1 { "" } else { "s" }
+    ))
+}
+
+/// The text of record `index` of the sample (the header, after any skipped records).
+fn header_line(sample: &[u8], dialect: Dialect, index: usize) -> Option<String> {
+    let mut reader = RecordReader::with_limit(sample, dialect, sample.len() + 16);
+    for _ in 0..index {
+        reader.next_record().ok()??;
+    }
+    let record = reader.next_record().ok()??;
+    Some(String::from_utf8_lossy(record.raw).into_owned())
 }
 
 fn modal_width(records: &[Vec<String>]) -> Option<usize> {

@@ -202,3 +202,24 @@ fn a_short_first_data_row_is_never_taken_for_a_title() {
     assert_eq!(summary.rows_skipped, 0);
     assert_eq!(summary.rows_imported + summary.rows_failed, 4);
 }
+
+#[test]
+fn a_damaged_header_does_not_fail_every_row() {
+    for (file, repair) in [
+        ("extra_delimiter_header.csv", "the empty ones were dropped"),
+        ("other_delimiter_header.csv", "it was split at ';'"),
+    ] {
+        let path = fixture(file);
+        let sniffed = sniff(&path, &SniffHints::default()).unwrap();
+        assert_eq!(sniffed.columns, ["id", "name", "amount"], "{file}");
+        assert!(
+            sniffed.header_repair.as_deref().unwrap_or("").contains(repair),
+            "{file}: {:?}",
+            sniffed.header_repair
+        );
+        let db = TestDb::new();
+        let summary = db.import(&path, "t");
+        assert_eq!((summary.rows_imported, summary.rows_failed), (25, 0), "{file}");
+        assert_eq!(db.rows_as_text("t")[2], ["3", "Name 3", "9"]);
+    }
+}
