@@ -42,6 +42,8 @@ pub struct ImportView {
     mode: ImportMode,
     throttle: bool,
     max_rows_per_sec: u64,
+    /// The file-wide null markers as typed, applied when the field loses focus.
+    null_markers_text: String,
 }
 
 /// The text of one column's numeric and list rules as typed.
@@ -163,6 +165,7 @@ impl ImportView {
     pub fn open(&mut self, path: PathBuf, settings: &mut Settings) -> ImportAction {
         self.path = Some(path.clone());
         self.hints = SniffHints::default();
+        self.null_markers_text.clear();
         // A new file gets its own table name and starts as a new table: carrying "replace" and
         // the last name over would make overwriting the wrong table one click away.
         self.table.clear();
@@ -186,9 +189,19 @@ impl ImportView {
                     .columns
                     .iter()
                     .zip(&sniffed.column_types)
-                    .map(|(name, column_type)| {
+                    .enumerate()
+                    .map(|(index, (name, column_type))| {
                         let mut spec = ColumnSpec::new(name, *column_type);
                         spec.source = Some(name.clone());
+                        // What was detected is stated in the schema, where it can be changed and
+                        // where the preview reads it.
+                        if let Some(guess) = sniffed.column_guesses.get(index) {
+                            spec.format = guess.format.format.clone();
+                            spec.decimal_separator = guess.format.decimal_separator;
+                            spec.thousands = guess.format.thousands;
+                            spec.null_markers =
+                                (!guess.format.null_markers.is_empty()).then(|| guess.format.null_markers.clone());
+                        }
                         spec
                     })
                     .collect();
@@ -345,7 +358,8 @@ impl ImportView {
                 if sniffed.gzip { " gzip" } else { "" }
             ));
             let mut encoding = sniffed.encoding.encoding;
-            egui::ComboBox::from_label("encoding")
+            ui.label("Encoding");
+            egui::ComboBox::from_id_salt("encoding")
                 .selected_text(sniffed.encoding.describe())
                 .show_ui(ui, |ui| {
                     for candidate in ENCODINGS {
@@ -353,9 +367,12 @@ impl ImportView {
                             .selectable_value(&mut encoding, candidate, candidate.name())
                             .changed();
                     }
-                });
+                })
+                .response
+                .accessible_name("encoding");
             let mut delimiter = sniffed.dialect.delimiter;
-            egui::ComboBox::from_label("delimiter")
+            ui.label("Delimiter");
+            egui::ComboBox::from_id_salt("delimiter")
                 .selected_text(delimiter_name(delimiter))
                 .show_ui(ui, |ui| {
                     for candidate in [b',', b';', b'\t', b'|'] {
@@ -363,9 +380,12 @@ impl ImportView {
                             .selectable_value(&mut delimiter, candidate, delimiter_name(candidate))
                             .changed();
                     }
-                });
+                })
+                .response
+                .accessible_name("delimiter");
             let mut quote = sniffed.dialect.quote;
-            egui::ComboBox::from_label("quote")
+            ui.label("Quote");
+            egui::ComboBox::from_id_salt("quote")
                 .selected_text(char::from(quote).to_string())
                 .show_ui(ui, |ui| {
                     for candidate in [b'"', b'\''] {
@@ -373,15 +393,59 @@ impl ImportView {
                             .selectable_value(&mut quote, candidate, char::from(candidate).to_string())
                             .changed();
                     }
-                });
+                })
+                .response
+                .accessible_name("quote");
             let mut has_header = sniffed.has_header;
-            changed |= ui.checkbox(&mut has_header, "header").changed();
+            changed |= ui.checkbox(&mut has_header, "Header").changed();
+            ui.label("Skip lines");
+            let mut skip = sniffed.skip_records;
+            changed |= ui
+                .add(egui::DragValue::new(&mut skip).range(0..=1000))
+                .on_hover_text("Lines above the header that are not part of the table (a title, notes)")
+                .accessible_name("skip lines")
+                .changed();
+            let mut decimal_comma = self.hints.decimal_comma.unwrap_or(sniffed.dialect.delimiter == b';');
+            changed |= ui.checkbox(&mut decimal_comma, "Decimal comma").changed();
+            let mut day_first = self.hints.day_first.unwrap_or(true);
+            ui.label("Dates");
+            egui::ComboBox::from_id_salt("date order")
+                .selected_text(if day_first { "day first" } else { "month first" })
+                .show_ui(ui, |ui| {
+                    changed |= ui.selectable_value(&mut day_first, true, "day first").changed();
+                    changed |= ui.selectable_value(&mut day_first, false, "month first").changed();
+                })
+                .response
+                .on_hover_text("How to read a date such as 02/01/2019 when no day above 12 settles it")
+                .accessible_name("date order");
+            ui.label("Null markers");
+            let null_response = ui
+                .add(
+                    egui::TextEdit::singleline(&mut self.null_markers_text)
+                        .hint_text("NA, n/a")
+                        .desired_width(90.0),
+                )
+                .on_hover_text("Values that mean no value in every column, besides the empty field")
+                .accessible_name("null markers");
+            let null_markers: Vec<String> = self
+                .null_markers_text
+                .split(',')
+                .map(|marker| marker.trim().to_string())
+                .filter(|marker| !marker.is_empty())
+                .collect();
+            if null_response.lost_focus() && null_markers != self.hints.null_markers {
+                changed = true;
+            }
             if changed {
                 self.hints = SniffHints {
                     delimiter: Some(delimiter),
                     quote: Some(quote),
                     has_header: Some(has_header),
                     encoding: Some(encoding),
+                    skip: Some(skip),
+                    decimal_comma: Some(decimal_comma),
+                    day_first: Some(day_first),
+                    null_markers,
                     ..self.hints.clone()
                 };
             }
@@ -423,14 +487,41 @@ impl ImportView {
                 "Max",
                 "Length",
                 "Allowed values",
+                "Format",
+                "Null markers",
             ];
             for header in headers {
                 ui.strong(header);
             }
             ui.end_row();
+            let guesses = self
+                .sniffed
+                .as_ref()
+                .map(|sniffed| sniffed.column_guesses.clone())
+                .unwrap_or_default();
             for (index, (spec, texts)) in self.columns.iter_mut().zip(&mut self.rule_texts).enumerate() {
                 let source = spec.source.clone().unwrap_or_default();
-                ui.label(&source);
+                match guesses.get(index).filter(|guess| guess.misfits > 0) {
+                    // Values that do not fit the inferred type will fail: said where the type is.
+                    Some(guess) => {
+                        ui.label(RichText::new(format!("{source} ⚠")).color(Color32::from_rgb(230, 160, 40)))
+                            .on_hover_text(format!(
+                                "{} of {} sampled values are not {} and will fail, such as {}",
+                                thousands(guess.misfits),
+                                thousands(guess.sampled),
+                                guess.column_type,
+                                guess
+                                    .examples
+                                    .iter()
+                                    .map(|example| format!("'{example}'"))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ));
+                    }
+                    None => {
+                        ui.label(&source);
+                    }
+                }
                 ui.add(egui::TextEdit::singleline(&mut spec.name).desired_width(130.0))
                     .accessible_name(format!("{source} target name"));
                 egui::ComboBox::from_id_salt(("type", index))
@@ -491,13 +582,45 @@ impl ImportView {
                         .collect();
                     spec.one_of = (!values.is_empty()).then_some(values);
                 }
+                format_edit(ui, spec, &source);
+                let mut nulls = spec.null_markers.clone().unwrap_or_default().join(", ");
+                if ui
+                    .add(
+                        egui::TextEdit::singleline(&mut nulls)
+                            .hint_text("NA")
+                            .desired_width(70.0),
+                    )
+                    .accessible_name(format!("{source} null markers"))
+                    .changed()
+                {
+                    let markers: Vec<String> = nulls
+                        .split(',')
+                        .map(|marker| marker.trim().to_string())
+                        .filter(|marker| !marker.is_empty())
+                        .collect();
+                    spec.null_markers = (!markers.is_empty()).then_some(markers);
+                }
                 ui.end_row();
             }
         });
     }
 
-    /// The first rows, with cells that would fail marked and the reason on hover.
+    /// The first rows, with cells that would fail marked and the reason on hover; above them, in
+    /// grey, the lines skipped above the header and what was done to the header.
     fn preview_ui(&self, ui: &mut Ui, sniffed: &Sniffed) {
+        for skipped in &sniffed.skipped_preview {
+            ui.label(
+                RichText::new(format!("skipped: {}", skipped.join(" | ")))
+                    .weak()
+                    .italics(),
+            );
+        }
+        if let Some(repair) = &sniffed.header_repair {
+            ui.label(RichText::new(format!("Header: {repair}")).weak());
+        }
+        if sniffed.trailing_delimiter {
+            ui.label(RichText::new("Every row ends with a delimiter; its empty last field is not a column.").weak());
+        }
         let width = self.columns.len();
         TableBuilder::new(ui)
             .id_salt("preview")
@@ -641,6 +764,48 @@ pub fn table_name_for(path: &std::path::Path) -> String {
         .collect();
     let cleaned = cleaned.trim_matches('_').to_string();
     if cleaned.is_empty() { "imported".into() } else { cleaned }
+}
+
+/// The format of a column as the schema states it: a strftime date format for dates and
+/// timestamps, the decimal and thousands separators for numbers ("," and "." for 1.234,5).
+fn format_edit(ui: &mut Ui, spec: &mut ColumnSpec, source: &str) {
+    match spec.column_type {
+        ColumnType::Date | ColumnType::Timestamp => {
+            let mut format = spec.format.clone().unwrap_or_default();
+            if ui
+                .add(
+                    egui::TextEdit::singleline(&mut format)
+                        .hint_text("ISO")
+                        .desired_width(90.0),
+                )
+                .on_hover_text("strftime style, such as %d/%m/%Y or %d.%m.%Y %H:%M; ISO when empty")
+                .accessible_name(format!("{source} format"))
+                .changed()
+            {
+                spec.format = (!format.trim().is_empty()).then_some(format);
+            }
+        }
+        column_type if column_type.is_numeric() => {
+            let mut separators = format!(
+                "{}{}",
+                spec.decimal_separator.unwrap_or('.'),
+                spec.thousands.map(String::from).unwrap_or_default()
+            );
+            if ui
+                .add(egui::TextEdit::singleline(&mut separators).desired_width(40.0))
+                .on_hover_text("The decimal separator, then the thousands separator if any: \".,\" reads 1,234.5, \",.\" reads 1.234,5")
+                .accessible_name(format!("{source} separators"))
+                .changed()
+            {
+                let mut chars = separators.chars();
+                spec.decimal_separator = chars.next().filter(|c| *c != '.');
+                spec.thousands = chars.next();
+            }
+        }
+        _ => {
+            ui.label("");
+        }
+    }
 }
 
 #[cfg(test)]

@@ -317,3 +317,47 @@ fn choosing_another_encoding_reads_the_file_again_with_it() {
     // UTF-8's two bytes for é, read as windows-1252, are two characters.
     wait_for(&mut harness, "the preview in windows-1252", shows("cafÃ©"));
 }
+
+#[test]
+fn a_messy_file_with_a_title_local_dates_and_decimal_commas_imports_typed() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("messy.csv");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/real_world/messy.csv"),
+        &file,
+    )
+    .unwrap();
+    let mut harness = harness(dir.path(), vec![file]);
+    wait_for(&mut harness, "the preview", shows("Start import"));
+    // The title line is shown as skipped, and the dates read day first with dots.
+    assert!(harness.query_by_label_contains("skipped: Umsatzbericht").is_some());
+    harness.get_by_label("Start import").click();
+    wait_for(
+        &mut harness,
+        "the job to finish",
+        shows("4 imported · 0 failed · 4 read"),
+    );
+    let typed = |column: &str| -> String {
+        harness
+            .state()
+            .engine
+            .store()
+            .conn()
+            .query_row(
+                "SELECT data_type FROM duckdb_columns() WHERE table_name = 'messy' AND column_name = ?",
+                [column],
+                |row| row.get(0),
+            )
+            .unwrap()
+    };
+    assert_eq!(typed("Datum"), "DATE");
+    assert_eq!(typed("Betrag"), "DOUBLE");
+    assert_eq!(
+        count(
+            &harness,
+            "SELECT count(*) FROM messy WHERE Betrag = 1234.56 AND Datum = DATE '2024-03-15'"
+        ),
+        1
+    );
+    assert_eq!(count(&harness, "SELECT count(*) FROM messy WHERE Rabatt IS NULL"), 2);
+}
