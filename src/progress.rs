@@ -30,6 +30,8 @@ impl CancelToken {
 pub struct Progress {
     /// Data records read so far (the header is not counted).
     pub rows_read: u64,
+    /// Records skipped above the header (a title, notes), counted apart from those read.
+    pub rows_skipped: u64,
     /// Rows written to the target so far (visible only once the job commits).
     pub rows_imported: u64,
     pub rows_failed: u64,

@@ -418,7 +418,8 @@ impl ImportView {
                 .response
                 .on_hover_text("How to read a date such as 02/01/2019 when no day above 12 settles it")
                 .accessible_name("date order");
-            ui.label("Null markers");
+            ui.label("Nulls")
+                .on_hover_text("Null markers: values that mean no value in every column");
             let null_response = ui
                 .add(
                     egui::TextEdit::singleline(&mut self.null_markers_text)
@@ -776,7 +777,7 @@ fn format_edit(ui: &mut Ui, spec: &mut ColumnSpec, source: &str) {
                 .add(
                     egui::TextEdit::singleline(&mut format)
                         .hint_text("ISO")
-                        .desired_width(90.0),
+                        .desired_width(110.0),
                 )
                 .on_hover_text("strftime style, such as %d/%m/%Y or %d.%m.%Y %H:%M; ISO when empty")
                 .accessible_name(format!("{source} format"))
@@ -792,7 +793,7 @@ fn format_edit(ui: &mut Ui, spec: &mut ColumnSpec, source: &str) {
                 spec.thousands.map(String::from).unwrap_or_default()
             );
             if ui
-                .add(egui::TextEdit::singleline(&mut separators).desired_width(40.0))
+                .add(egui::TextEdit::singleline(&mut separators).desired_width(110.0))
                 .on_hover_text("The decimal separator, then the thousands separator if any: \".,\" reads 1,234.5, \",.\" reads 1.234,5")
                 .accessible_name(format!("{source} separators"))
                 .changed()

@@ -173,6 +173,7 @@ impl JobRow {
             progress: JobProgress {
                 counts: Progress {
                     rows_read: count(job.rows_read),
+                    rows_skipped: count(job.rows_skipped),
                     rows_imported: count(job.rows_imported),
                     rows_failed: count(job.rows_failed),
                     rows_written: count(job.rows_written),
@@ -192,12 +193,21 @@ impl JobRow {
     pub fn totals_text(&self) -> String {
         let progress = &self.progress;
         match self.kind {
-            JobKind::Import => format!(
-                "{} imported · {} failed · {} read",
-                thousands(progress.counts.rows_imported),
-                thousands(progress.counts.rows_failed),
-                thousands(progress.counts.rows_read)
-            ),
+            JobKind::Import => {
+                let mut text = format!(
+                    "{} imported · {} failed · {} read",
+                    thousands(progress.counts.rows_imported),
+                    thousands(progress.counts.rows_failed),
+                    thousands(progress.counts.rows_read)
+                );
+                if progress.counts.rows_skipped > 0 {
+                    text.push_str(&format!(
+                        " · {} skipped above the header",
+                        thousands(progress.counts.rows_skipped)
+                    ));
+                }
+                text
+            }
             JobKind::Export => format!("{} rows written", thousands(progress.counts.rows_written)),
             JobKind::Retry => format!(
                 "{} fixed and imported · {} still failing · {} retried",

@@ -484,6 +484,7 @@ fn import_rows(
     }
     progress.progress(&Progress {
         rows_read: totals.rows_read,
+        rows_skipped: totals.rows_skipped,
         rows_imported: written.rows_imported,
         rows_failed: written.rows_failed,
         bytes_read: totals.bytes_read,
