@@ -167,10 +167,24 @@ pub fn sniff_with(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<S
         decimal_comma_first: hints.decimal_comma.unwrap_or(dialect.delimiter == b';'),
         null_markers: hints.null_markers.clone(),
     };
+    // Blocks from further into the file, so a column whose values change form after the first
+    // megabyte (integers, then decimals; ISO dates, then local ones) is typed for all of them.
+    let spread = if complete || source.gzip || !source.encoding.encoding.is_ascii_compatible() {
+        Vec::new()
+    } else {
+        spread_records(
+            path,
+            source.bytes_total,
+            sample.len() + source.encoding.bom_len,
+            source.encoding.encoding,
+            dialect,
+        )
+    };
     let column_guesses: Vec<ColumnGuess> = (0..width)
         .map(|column| {
             let values = records
                 .iter()
+                .chain(&spread)
                 .filter(|record| record.len() == data_width)
                 .map(|record| record[column].as_str());
             if hints.all_text {
@@ -285,6 +299,57 @@ fn consistency(sample: &[u8], complete: bool, dialect: Dialect) -> (usize, usize
         .map(|(width, count)| (count, width))
         .max()
         .unwrap_or((0, 0))
+}
+
+/// Blocks read past the first megabyte for typing, and their size.
+const SPREAD_BLOCKS: u64 = 16;
+const SPREAD_BLOCK_BYTES: u64 = 64 * 1024;
+
+/// Records from blocks spread evenly through the rest of a plain (not compressed) file in an
+/// ASCII-compatible encoding, where a byte offset can be jumped to. Each block is read from its
+/// first line break to its last, so its records are whole unless a quoted field spans the break;
+/// such a record rarely has the table's width, and only records of that width are used.
+fn spread_records(
+    path: &Path,
+    file_len: u64,
+    head_len: usize,
+    encoding: &'static Encoding,
+    dialect: Dialect,
+) -> Vec<Vec<String>> {
+    use std::io::{Seek, SeekFrom};
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return Vec::new();
+    };
+    let start = head_len as u64;
+    if file_len <= start + SPREAD_BLOCK_BYTES {
+        return Vec::new();
+    }
+    let span = file_len - start - SPREAD_BLOCK_BYTES;
+    let mut records = Vec::new();
+    let mut block = vec![0u8; SPREAD_BLOCK_BYTES as usize];
+    for index in 1..=SPREAD_BLOCKS {
+        let offset = start + span * index / SPREAD_BLOCKS;
+        if file.seek(SeekFrom::Start(offset)).is_err() {
+            break;
+        }
+        let Ok(read) = file.read(&mut block) else {
+            break;
+        };
+        let bytes = &block[..read];
+        let (Some(first), Some(last)) = (
+            bytes.iter().position(|&b| b == b'\n'),
+            bytes.iter().rposition(|&b| b == b'\n'),
+        ) else {
+            continue;
+        };
+        if first >= last {
+            continue;
+        }
+        let lines = &bytes[first + 1..=last];
+        let text = encoding.decode_without_bom_handling(lines).0;
+        records.extend(read_sample(text.as_bytes(), true, dialect));
+    }
+    records
 }
 
 /// How many records above the header are not part of the table: a title, a "Created by" line,

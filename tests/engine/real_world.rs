@@ -223,3 +223,32 @@ fn a_damaged_header_does_not_fail_every_row() {
         assert_eq!(db.rows_as_text("t")[2], ["3", "Name 3", "9"]);
     }
 }
+
+#[test]
+fn a_column_that_changes_form_after_the_first_megabyte_is_typed_for_all_of_it() {
+    let db = TestDb::new();
+    let mut text = String::from("id,amount,seen,note\n");
+    for n in 0..60_000u32 {
+        // Whole amounts and ISO dates at first; from row 30,000 on, cents and day-first dates.
+        let (amount, seen) = if n < 30_000 {
+            (
+                format!("{}", n % 5_000),
+                format!("2024-{:02}-{:02}", 1 + n % 12, 1 + n % 28),
+            )
+        } else {
+            (
+                format!("{}.{:02}", n % 5_000, n % 100),
+                format!("{:02}.{:02}.2024", 13 + n % 15, 1 + n % 12),
+            )
+        };
+        text.push_str(&format!(
+            "{n},{amount},{seen},padding to make the rows about sixty bytes\n"
+        ));
+    }
+    assert!(text.len() > 3 * 1024 * 1024);
+    let path = db.file("drift.csv", text.as_bytes());
+    let sniffed = sniff(&path, &SniffHints::default()).unwrap();
+    assert_eq!(sniffed.column_types[1], ColumnType::Double);
+    let summary = db.import(&path, "drift");
+    assert_eq!((summary.rows_imported, summary.rows_failed), (60_000, 0));
+}
