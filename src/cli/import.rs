@@ -52,6 +52,9 @@ pub struct ImportArgs {
     /// Skip this many records above the header (a title, notes); detected when not given.
     #[arg(long)]
     skip: Option<usize>,
+    /// Lines starting with this character are comments, skipped and counted (# is detected).
+    #[arg(long)]
+    comment: Option<String>,
     /// `text` keeps every column as text; `infer` (the default) types them.
     #[arg(long, value_enum, default_value = "infer")]
     types: TypesArg,
@@ -160,6 +163,11 @@ fn request_from(args: &ImportArgs) -> anyhow::Result<ImportRequest> {
         null_markers: args.null_markers.clone(),
         all_text: args.types == TypesArg::Text,
         skip: args.skip,
+        comment: args
+            .comment
+            .as_deref()
+            .map(|c| parse_single_byte(c, "comment"))
+            .transpose()?,
     };
     Ok(ImportRequest {
         path: args.file.clone(),

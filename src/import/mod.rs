@@ -600,6 +600,9 @@ impl Reread {
                 .next_record()
                 .map_err(|error| ImportError::Reread(error.to_string()))?
                 .ok_or_else(|| changed(&self.path, duplicate.line))?;
+            if plan.comment.is_some_and(|prefix| record.raw.first() == Some(&prefix)) {
+                continue;
+            }
             if self.skip_pending > 0 {
                 self.skip_pending -= 1;
                 continue;

@@ -74,6 +74,8 @@ pub struct ImportPlan {
     pub skip_records: usize,
     /// Every row ends with a delimiter: one more, empty, field is not a column.
     pub trailing_delimiter: bool,
+    /// Lines starting with this byte are comments: skipped and counted.
+    pub comment: Option<u8>,
 }
 
 /// A table that already exists, as the catalog describes it.
@@ -148,6 +150,7 @@ pub fn plan_import(
         columns,
         skip_records: sniffed.skip_records,
         trailing_delimiter: sniffed.trailing_delimiter,
+        comment: sniffed.comment,
     })
 }
 
@@ -319,6 +322,7 @@ mod tests {
             skipped_preview: Vec::new(),
             trailing_delimiter: false,
             header_repair: None,
+            comment: None,
         }
     }
 

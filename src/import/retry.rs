@@ -331,6 +331,7 @@ fn rebuild_plan(
         // A failed row's stored fields never keep a trailing delimiter's empty field.
         trailing_delimiter: false,
         header_repair: None,
+        comment: None,
     };
     Ok(plan_import(&sniffed, schema.as_ref(), Some(table))?)
 }

@@ -39,6 +39,9 @@ pub struct SniffHints {
     pub all_text: bool,
     /// Records above the header (a title, "Created by ..."); detected when `None`.
     pub skip: Option<usize>,
+    /// Lines starting with this byte are comments, skipped and counted wherever they are;
+    /// `#` is detected when such lines cannot be data.
+    pub comment: Option<u8>,
 }
 
 /// Everything learned about a file before importing it.
@@ -69,6 +72,8 @@ pub struct Sniffed {
     pub trailing_delimiter: bool,
     /// What was done to a header whose field count did not match the rows', in words.
     pub header_repair: Option<String>,
+    /// The comment prefix in force (given or detected).
+    pub comment: Option<u8>,
 }
 
 /// Why a file cannot be imported at all.
@@ -123,6 +128,10 @@ pub fn sniff_with(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<S
         _ => choose_dialect(&sample, complete, hints),
     };
     let mut records = read_sample(&sample, complete, dialect);
+    let comment = hints.comment.or_else(|| detect_comment(&records));
+    if let Some(prefix) = comment {
+        records.retain(|record| !is_comment(record, prefix));
+    }
     let skip_records = match hints.skip {
         Some(skip) => skip.min(records.len()),
         None if hints.has_header != Some(false) => preamble_records(&records),
@@ -218,6 +227,7 @@ pub fn sniff_with(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<S
         skipped_preview,
         trailing_delimiter,
         header_repair,
+        comment,
     })
 }
 
@@ -299,6 +309,27 @@ fn consistency(sample: &[u8], complete: bool, dialect: Dialect) -> (usize, usize
         .map(|(width, count)| (count, width))
         .max()
         .unwrap_or((0, 0))
+}
+
+/// Whether a sampled record is a comment line: its first field starts with the prefix.
+fn is_comment(record: &[String], prefix: u8) -> bool {
+    record
+        .first()
+        .is_some_and(|field| field.as_bytes().first() == Some(&prefix))
+}
+
+/// `#` is the comment prefix when some records start with it and none of those has the width
+/// the other records share: then they cannot be data (a `#` in a data column would be).
+fn detect_comment(records: &[Vec<String>]) -> Option<u8> {
+    let probe = &records[..records.len().min(500)];
+    let (comments, rest): (Vec<&Vec<String>>, Vec<&Vec<String>>) =
+        probe.iter().partition(|record| is_comment(record, b'#'));
+    if comments.is_empty() || rest.len() < 2 {
+        return None;
+    }
+    let rest: Vec<Vec<String>> = rest.into_iter().cloned().collect();
+    let width = modal_width(&rest)?;
+    (width > 1 && comments.iter().all(|record| record.len() != width)).then_some(b'#')
 }
 
 /// Blocks read past the first megabyte for typing, and their size.

@@ -564,6 +564,7 @@ mod tests {
             source_columns: vec!["id".into(), "name".into()],
             skip_records: 0,
             trailing_delimiter: false,
+            comment: None,
             columns: vec![
                 ColumnPlan {
                     name: "id".into(),

@@ -252,3 +252,24 @@ fn a_column_that_changes_form_after_the_first_megabyte_is_typed_for_all_of_it() 
     let summary = db.import(&path, "drift");
     assert_eq!((summary.rows_imported, summary.rows_failed), (60_000, 0));
 }
+
+#[test]
+fn comment_lines_anywhere_are_skipped_and_counted() {
+    let path = fixture("lab_comments.csv");
+    let sniffed = sniff(&path, &SniffHints::default()).unwrap();
+    assert_eq!(sniffed.comment, Some(b'#'));
+    assert_eq!(sniffed.columns, ["sample", "conc", "unit"]);
+    assert_eq!(sniffed.column_types[1], ColumnType::Double);
+    let db = TestDb::new();
+    let summary = db.import(&path, "lab");
+    assert_eq!(
+        (
+            summary.rows_read,
+            summary.rows_imported,
+            summary.rows_failed,
+            summary.rows_skipped
+        ),
+        (3, 3, 0, 3)
+    );
+    assert_eq!(db.rows_as_text("lab")[1], ["A2", "0.61", "mg/l"]);
+}
