@@ -42,6 +42,8 @@ pub struct ImportView {
     mode: ImportMode,
     throttle: bool,
     max_rows_per_sec: u64,
+    /// Give short rows NULL for their missing fields instead of failing them.
+    pad_missing: bool,
     /// The file-wide null markers as typed, applied when the field loses focus.
     null_markers_text: String,
 }
@@ -277,6 +279,7 @@ impl ImportView {
             settings.batch_rows
         };
         request.max_rows_per_sec = self.throttle.then_some(self.max_rows_per_sec.max(1));
+        request.pad_missing = self.pad_missing;
         Some(request)
     }
 
@@ -673,6 +676,9 @@ impl ImportView {
                 });
             let batch_label = ui.label("batch rows");
             batch_rows_edit(ui, settings, batch_label.id);
+            ui.checkbox(&mut self.pad_missing, "pad short rows").on_hover_text(
+                "A row with fewer fields than the header gets empty values (NULL) for the rest instead of failing",
+            );
             ui.checkbox(&mut self.throttle, "limit rows/s");
             if self.throttle {
                 if self.max_rows_per_sec == 0 {

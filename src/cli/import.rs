@@ -61,6 +61,9 @@ pub struct ImportArgs {
     /// Rows per batch written to DuckDB.
     #[arg(long, default_value_t = sluice::import::DEFAULT_BATCH_ROWS)]
     batch_rows: usize,
+    /// Rows with fewer fields than the header get NULL for the missing ones instead of failing.
+    #[arg(long)]
+    pad_missing: bool,
     /// Cap the import at this many rows per second.
     #[arg(long)]
     max_rows_per_sec: Option<u64>,
@@ -181,6 +184,7 @@ fn request_from(args: &ImportArgs) -> anyhow::Result<ImportRequest> {
         hints,
         batch_rows: args.batch_rows.max(1),
         max_rows_per_sec: args.max_rows_per_sec,
+        pad_missing: args.pad_missing,
     })
 }
 

@@ -83,6 +83,8 @@ pub struct ImportRequest {
     pub batch_rows: usize,
     /// Caps the rows read per second (a token bucket); `None` runs at full speed.
     pub max_rows_per_sec: Option<u64>,
+    /// Rows with fewer fields than the header get NULL for the rest instead of failing.
+    pub pad_missing: bool,
 }
 
 impl ImportRequest {
@@ -95,6 +97,7 @@ impl ImportRequest {
             hints: SniffHints::default(),
             batch_rows: DEFAULT_BATCH_ROWS,
             max_rows_per_sec: None,
+            pad_missing: false,
         }
     }
 
@@ -111,6 +114,7 @@ impl ImportRequest {
             "encoding": self.hints.encoding.map(|e| e.name()),
             "batch_rows": self.batch_rows,
             "max_rows_per_sec": self.max_rows_per_sec,
+            "pad_missing": self.pad_missing,
         })
         .to_string()
     }
@@ -318,7 +322,8 @@ fn import_rows(
         (ImportMode::Replace, Some(table)) => (TableSetup::Replace, table.name, None),
         (ImportMode::Replace, None) => (TableSetup::Replace, request.table.clone(), None),
     };
-    let plan = plan_import(&sniffed, request.schema.as_ref(), existing.as_ref())?;
+    let mut plan = plan_import(&sniffed, request.schema.as_ref(), existing.as_ref())?;
+    plan.pad_missing = request.pad_missing;
     let source = source::open_text(&request.path, Some(sniffed.encoding.encoding))?;
     let bytes_total = Some(source.bytes_total);
     let column_names: Vec<String> = plan.columns.iter().map(|column| column.name.clone()).collect();

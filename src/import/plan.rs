@@ -76,6 +76,9 @@ pub struct ImportPlan {
     pub trailing_delimiter: bool,
     /// Lines starting with this byte are comments: skipped and counted.
     pub comment: Option<u8>,
+    /// A row with fewer fields than the header gets NULL for the missing ones instead of failing
+    /// (only when the person asks for it).
+    pub pad_missing: bool,
 }
 
 /// A table that already exists, as the catalog describes it.
@@ -151,6 +154,7 @@ pub fn plan_import(
         skip_records: sniffed.skip_records,
         trailing_delimiter: sniffed.trailing_delimiter,
         comment: sniffed.comment,
+        pad_missing: false,
     })
 }
 

@@ -333,7 +333,12 @@ fn rebuild_plan(
         header_repair: None,
         comment: None,
     };
-    Ok(plan_import(&sniffed, schema.as_ref(), Some(table))?)
+    let mut plan = plan_import(&sniffed, schema.as_ref(), Some(table))?;
+    plan.pad_missing = spec
+        .get("pad_missing")
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(false);
+    Ok(plan)
 }
 
 /// The requested rows still in the failed set, with the edits applied, in file order.

@@ -161,7 +161,10 @@ impl RowValidator {
     fn check_shape(&self, record: &Record<'_>, problems: &mut Vec<Problem>) {
         let expected = self.plan.field_count;
         let found = record.len();
-        if found == expected || (self.plan.trailing_delimiter && found == expected + 1 && ends_empty(record)) {
+        if found == expected
+            || (self.plan.trailing_delimiter && found == expected + 1 && ends_empty(record))
+            || (self.plan.pad_missing && found < expected)
+        {
             return;
         }
         let (kind, relation) = if found < expected {
@@ -565,6 +568,7 @@ mod tests {
             skip_records: 0,
             trailing_delimiter: false,
             comment: None,
+            pad_missing: false,
             columns: vec![
                 ColumnPlan {
                     name: "id".into(),

@@ -273,3 +273,21 @@ fn comment_lines_anywhere_are_skipped_and_counted() {
     );
     assert_eq!(db.rows_as_text("lab")[1], ["A2", "0.61", "mg/l"]);
 }
+
+#[test]
+fn short_rows_fail_unless_padding_is_asked_for() {
+    let db = TestDb::new();
+    let path = db.file(
+        "short_rows.csv",
+        b"id,name,city\n1,Ann,Oslo\n2,Bob\n3\n4,Dan,Rome,extra\n",
+    );
+    let strict = db.import(&path, "strict");
+    assert_eq!((strict.rows_imported, strict.rows_failed), (1, 3));
+    let mut request = ImportRequest::new(&path, "padded");
+    request.pad_missing = true;
+    let padded = db.import_request(&request);
+    // Short rows are padded with NULL; a row too long still fails.
+    assert_eq!((padded.rows_imported, padded.rows_failed), (3, 1));
+    assert_eq!(db.count("SELECT count(*) FROM padded WHERE city IS NULL"), 2);
+    assert_eq!(db.count("SELECT count(*) FROM padded WHERE id = 3 AND name IS NULL"), 1);
+}
