@@ -56,6 +56,7 @@ struct RuleTexts {
     min_length: String,
     max_length: String,
     one_of: String,
+    null_markers: String,
 }
 
 impl RuleTexts {
@@ -67,6 +68,7 @@ impl RuleTexts {
             min_length: text(spec.min_length.map(|v| v.to_string())),
             max_length: text(spec.max_length.map(|v| v.to_string())),
             one_of: text(spec.one_of.as_ref().map(|values| values.join(", "))),
+            null_markers: text(spec.null_markers.as_ref().map(|values| values.join(", "))),
         }
     }
 }
@@ -403,20 +405,21 @@ impl ImportView {
             changed |= ui.checkbox(&mut has_header, "Header").changed();
             ui.label("Skip lines");
             let mut skip = sniffed.skip_records;
-            changed |= ui
+            let skip_changed = ui
                 .add(egui::DragValue::new(&mut skip).range(0..=1000))
                 .on_hover_text("Lines above the header that are not part of the table (a title, notes)")
                 .accessible_name("skip lines")
                 .changed();
             let mut decimal_comma = self.hints.decimal_comma.unwrap_or(sniffed.dialect.delimiter == b';');
-            changed |= ui.checkbox(&mut decimal_comma, "Decimal comma").changed();
+            let decimal_changed = ui.checkbox(&mut decimal_comma, "Decimal comma").changed();
             let mut day_first = self.hints.day_first.unwrap_or(true);
+            let mut day_changed = false;
             ui.label("Dates");
             egui::ComboBox::from_id_salt("date order")
                 .selected_text(if day_first { "day first" } else { "month first" })
                 .show_ui(ui, |ui| {
-                    changed |= ui.selectable_value(&mut day_first, true, "day first").changed();
-                    changed |= ui.selectable_value(&mut day_first, false, "month first").changed();
+                    day_changed |= ui.selectable_value(&mut day_first, true, "day first").changed();
+                    day_changed |= ui.selectable_value(&mut day_first, false, "month first").changed();
                 })
                 .response
                 .on_hover_text("How to read a date such as 02/01/2019 when no day above 12 settles it")
@@ -437,22 +440,28 @@ impl ImportView {
                 .map(|marker| marker.trim().to_string())
                 .filter(|marker| !marker.is_empty())
                 .collect();
-            if null_response.lost_focus() && null_markers != self.hints.null_markers {
-                changed = true;
-            }
+            let nulls_changed = null_response.lost_focus() && null_markers != self.hints.null_markers;
+            // Each fact is pinned only when its own control changed: the others stay guessed,
+            // so a new delimiter still finds its title lines and its decimal comma.
             if changed {
-                self.hints = SniffHints {
-                    delimiter: Some(delimiter),
-                    quote: Some(quote),
-                    has_header: Some(has_header),
-                    encoding: Some(encoding),
-                    skip: Some(skip),
-                    decimal_comma: Some(decimal_comma),
-                    day_first: Some(day_first),
-                    null_markers,
-                    ..self.hints.clone()
-                };
+                self.hints.delimiter = Some(delimiter);
+                self.hints.quote = Some(quote);
+                self.hints.has_header = Some(has_header);
+                self.hints.encoding = Some(encoding);
             }
+            if skip_changed {
+                self.hints.skip = Some(skip);
+            }
+            if decimal_changed {
+                self.hints.decimal_comma = Some(decimal_comma);
+            }
+            if day_changed {
+                self.hints.day_first = Some(day_first);
+            }
+            if nulls_changed {
+                self.hints.null_markers = null_markers;
+            }
+            changed |= skip_changed || decimal_changed || day_changed || nulls_changed;
         });
         let path = self.path.clone()?;
         changed.then(|| {
@@ -587,17 +596,17 @@ impl ImportView {
                     spec.one_of = (!values.is_empty()).then_some(values);
                 }
                 format_edit(ui, spec, &source);
-                let mut nulls = spec.null_markers.clone().unwrap_or_default().join(", ");
                 if ui
                     .add(
-                        egui::TextEdit::singleline(&mut nulls)
+                        egui::TextEdit::singleline(&mut texts.null_markers)
                             .hint_text("NA")
                             .desired_width(70.0),
                     )
                     .accessible_name(format!("{source} null markers"))
                     .changed()
                 {
-                    let markers: Vec<String> = nulls
+                    let markers: Vec<String> = texts
+                        .null_markers
                         .split(',')
                         .map(|marker| marker.trim().to_string())
                         .filter(|marker| !marker.is_empty())

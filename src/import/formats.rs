@@ -9,6 +9,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use chrono::Datelike;
+
 use super::types::{parse_date, parse_timestamp};
 
 /// How one column's values are written. Every part is optional; the default is the ISO forms
@@ -182,6 +184,7 @@ impl ColumnFormat {
         match (&self.format, self.iso_date) {
             (Some(format), false) => {
                 let date = chrono::NaiveDate::parse_from_str(text.trim(), format).ok()?;
+                self.plausible_year(date.year())?;
                 days_from_epoch(date)
             }
             _ => parse_date(text),
@@ -199,6 +202,7 @@ impl ColumnFormat {
                         .ok()
                         .and_then(|date| date.and_hms_opt(0, 0, 0))
                 })?;
+                self.plausible_year(moment.year())?;
                 Some(moment.and_utc().timestamp_micros())
             }
             _ => parse_timestamp(text).or_else(|| parse_iso_without_seconds(text)),
@@ -208,6 +212,15 @@ impl ColumnFormat {
     /// Whether numbers are read as written, without normalising.
     pub fn reads_plain_numbers(&self) -> bool {
         self.plain_numbers()
+    }
+}
+
+impl ColumnFormat {
+    /// chrono reads `%Y` from one to four digits, so `15.03.24` would be the year 24 and `1.2.3`
+    /// a date: a four-digit year is what `%Y` means to people, and `%y` is there for two.
+    fn plausible_year(&self, year: i32) -> Option<()> {
+        let four_digits = self.format.as_deref().is_some_and(|format| format.contains("%Y"));
+        (!four_digits || (1000..=9999).contains(&year)).then_some(())
     }
 }
 
@@ -308,6 +321,10 @@ mod tests {
         assert_eq!(format("%d-%b-%Y").parse_date("3-Mar-2024"), parse_date("2024-03-03"));
         assert_eq!(format("%d/%m/%y").parse_date("31/12/99"), parse_date("1999-12-31"));
         assert_eq!(format("%d/%m/%Y").parse_date("31/02/2024"), None);
+        // %Y is four digits: a two-digit year is %y's, and a version number is no date.
+        assert_eq!(format("%d.%m.%Y").parse_date("15.03.24"), None);
+        assert_eq!(format("%d.%m.%y").parse_date("15.03.24"), parse_date("2024-03-15"));
+        assert_eq!(format("%Y.%m.%d").parse_date("1.2.3"), None);
         assert_eq!(
             format("%d/%m/%Y %H:%M").parse_timestamp("15/03/2024 10:30"),
             parse_timestamp("2024-03-15 10:30:00")

@@ -69,11 +69,18 @@ pub fn guess_column<'a>(values: impl IntoIterator<Item = &'a str>, context: &Inf
     if typed.is_empty() {
         return text;
     }
-    let allowed = allowed_misfits(typed.len());
-    let guess = guess_boolean(&typed, allowed)
-        .or_else(|| guess_number(&typed, allowed, context))
-        .or_else(|| guess_date(&typed, allowed, context, ColumnType::Date))
-        .or_else(|| guess_date(&typed, allowed, context, ColumnType::Timestamp));
+    // A type and format that every value fits wins over one that leaves a few out; only when
+    // none does may a thousandth be left to fail.
+    let guess_with = |allowed: usize| {
+        guess_boolean(&typed, allowed)
+            .or_else(|| guess_number(&typed, allowed, context))
+            .or_else(|| guess_date(&typed, allowed, context, ColumnType::Date))
+            .or_else(|| guess_date(&typed, allowed, context, ColumnType::Timestamp))
+    };
+    let guess = guess_with(0).or_else(|| {
+        let allowed = allowed_misfits(typed.len());
+        (allowed > 0).then(|| guess_with(allowed)).flatten()
+    });
     let Some((column_type, mut format, ambiguous_date_order)) = guess else {
         return text;
     };
@@ -106,30 +113,42 @@ fn guess_boolean(values: &[&str], allowed: usize) -> Guess {
     (misfits <= allowed).then(|| (ColumnType::Boolean, ValueFormat::default(), false))
 }
 
-/// Whole numbers first, then decimals, each in the number formats in the order the context
-/// prefers; the plain format always first, so a column written plainly stays on the fast path.
+/// Whole numbers, then decimals, in the number formats in the order the context prefers. Plain
+/// whole numbers always come first, so a column written plainly stays on the fast path. With a
+/// decimal comma expected (a `;` file), `1.234` is a grouped thousand before it is a plain
+/// decimal, so the comma formats are tried before plain decimals.
 fn guess_number(values: &[&str], allowed: usize, context: &InferenceContext) -> Guess {
-    let mut formats: Vec<(char, Option<char>)> = NUMBER_FORMATS.to_vec();
+    let format_of = |(decimal, thousands): (char, Option<char>)| ValueFormat {
+        decimal_separator: (decimal != '.').then_some(decimal),
+        thousands,
+        ..ValueFormat::default()
+    };
+    let (comma, dot): (Vec<_>, Vec<_>) = NUMBER_FORMATS
+        .iter()
+        .copied()
+        .filter(|format| *format != ('.', None))
+        .partition(|(decimal, _)| *decimal == ',');
+    let both = |formats: &[(char, Option<char>)]| {
+        formats
+            .iter()
+            .flat_map(|format| [(ColumnType::BigInt, *format), (ColumnType::Double, *format)])
+            .collect::<Vec<_>>()
+    };
+    let mut candidates: Vec<(ColumnType, (char, Option<char>))> = vec![(ColumnType::BigInt, ('.', None))];
     if context.decimal_comma_first {
-        formats.sort_by_key(|(decimal, _)| u8::from(*decimal != ','));
-        // Plain stays first: it reads nothing a decimal comma would read otherwise.
-        formats.retain(|format| *format != ('.', None));
-        formats.insert(0, ('.', None));
+        candidates.extend(both(&comma));
+        candidates.push((ColumnType::Double, ('.', None)));
+        candidates.extend(both(&dot));
+    } else {
+        candidates.push((ColumnType::Double, ('.', None)));
+        candidates.extend(both(&dot));
+        candidates.extend(both(&comma));
     }
-    for (decimal, thousands) in formats {
-        let format = ValueFormat {
-            decimal_separator: (decimal != '.').then_some(decimal),
-            thousands,
-            ..ValueFormat::default()
-        };
+    candidates.into_iter().find_map(|(column_type, separators)| {
+        let format = format_of(separators);
         let compiled = ColumnFormat::new(&format);
-        for column_type in [ColumnType::BigInt, ColumnType::Double] {
-            if count_misfits(values, column_type, &compiled, allowed) <= allowed {
-                return Some((column_type, format, false));
-            }
-        }
-    }
-    None
+        (count_misfits(values, column_type, &compiled, allowed) <= allowed).then_some((column_type, format, false))
+    })
 }
 
 fn guess_date(values: &[&str], allowed: usize, context: &InferenceContext, column_type: ColumnType) -> Guess {
@@ -217,7 +236,10 @@ fn fits(value: &str, column_type: ColumnType, format: &ColumnFormat) -> bool {
         }
         ColumnType::Date => format.parse_date(value).is_some(),
         ColumnType::Timestamp => format.parse_timestamp(value).is_some(),
-        ColumnType::Boolean | ColumnType::Varchar => true,
+        ColumnType::Boolean => ["true", "false", "t", "f", "yes", "no", "y", "n"]
+            .iter()
+            .any(|form| form.eq_ignore_ascii_case(value)),
+        ColumnType::Varchar => true,
     }
 }
 
@@ -291,6 +313,34 @@ mod tests {
         );
         // Few values: all must fit.
         assert_eq!(guess(&["1", "2", "x"]).column_type, ColumnType::Varchar);
+    }
+
+    #[test]
+    fn a_perfect_fit_wins_over_a_tolerated_one() {
+        let mut values: Vec<String> = (0..2000).map(|n| n.to_string()).collect();
+        values[5] = "2.5".into();
+        let guessed = guess(&values.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!((guessed.column_type, guessed.misfits), (ColumnType::Double, 0));
+    }
+
+    #[test]
+    fn dot_grouped_thousands_in_a_semicolon_file_are_whole_numbers() {
+        let guessed = guess_column(
+            ["1.234", "12.500", "800"],
+            &InferenceContext {
+                decimal_comma_first: true,
+                ..InferenceContext::default()
+            },
+        );
+        assert_eq!(guessed.column_type, ColumnType::BigInt);
+        assert_eq!(guessed.format.thousands, Some('.'));
+    }
+
+    #[test]
+    fn two_digit_years_are_read_as_such() {
+        let guessed = guess(&["15.03.24", "01.12.23"]);
+        assert_eq!(guessed.column_type, ColumnType::Date);
+        assert_eq!(guessed.format.format.as_deref(), Some("%d.%m.%y"));
     }
 
     #[test]

@@ -112,6 +112,12 @@ impl ImportRequest {
             "quote": self.hints.quote.map(char::from),
             "has_header": self.hints.has_header,
             "encoding": self.hints.encoding.map(|e| e.name()),
+            "day_first": self.hints.day_first,
+            "decimal_comma": self.hints.decimal_comma,
+            "null_markers": self.hints.null_markers,
+            "all_text": self.hints.all_text,
+            "skip": self.hints.skip,
+            "comment": self.hints.comment.map(char::from),
             "batch_rows": self.batch_rows,
             "max_rows_per_sec": self.max_rows_per_sec,
             "pad_missing": self.pad_missing,
@@ -605,7 +611,7 @@ impl Reread {
                 .next_record()
                 .map_err(|error| ImportError::Reread(error.to_string()))?
                 .ok_or_else(|| changed(&self.path, duplicate.line))?;
-            if plan.comment.is_some_and(|prefix| record.raw.first() == Some(&prefix)) {
+            if plan.is_comment(&record) {
                 continue;
             }
             if self.skip_pending > 0 {

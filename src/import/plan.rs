@@ -76,6 +76,8 @@ pub struct ImportPlan {
     pub trailing_delimiter: bool,
     /// Lines starting with this byte are comments: skipped and counted.
     pub comment: Option<u8>,
+    /// A detected prefix marks only lines without the table's width as comments.
+    pub comment_detected: bool,
     /// A row with fewer fields than the header gets NULL for the missing ones instead of failing
     /// (only when the person asks for it).
     pub pad_missing: bool,
@@ -154,6 +156,7 @@ pub fn plan_import(
         skip_records: sniffed.skip_records,
         trailing_delimiter: sniffed.trailing_delimiter,
         comment: sniffed.comment,
+        comment_detected: sniffed.comment_detected,
         pad_missing: false,
     })
 }
@@ -327,6 +330,7 @@ mod tests {
             trailing_delimiter: false,
             header_repair: None,
             comment: None,
+            comment_detected: false,
         }
     }
 

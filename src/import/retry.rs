@@ -310,6 +310,11 @@ fn rebuild_plan(
         .get("has_header")
         .and_then(serde_json::Value::as_bool)
         .unwrap_or(true);
+    // How the file's values were written (local dates, decimal commas, null markers) was found
+    // by sniffing it: sniffed again with the import's own hints when it is still there, so a
+    // fixed `1,5` or `15.03.2024` reads as the import read it.
+    let column_guesses =
+        file_formats(&spec, source_columns).unwrap_or_else(|| vec![Default::default(); source_columns.len()]);
     let sniffed = Sniffed {
         path: Default::default(),
         bytes_total: 0,
@@ -324,7 +329,7 @@ fn rebuild_plan(
         raw_headers: source_columns.to_vec(),
         columns: source_columns.to_vec(),
         column_types: vec![ColumnType::Varchar; source_columns.len()],
-        column_guesses: vec![Default::default(); source_columns.len()],
+        column_guesses,
         preview: Vec::new(),
         skip_records: 0,
         skipped_preview: Vec::new(),
@@ -332,6 +337,7 @@ fn rebuild_plan(
         trailing_delimiter: false,
         header_repair: None,
         comment: None,
+        comment_detected: false,
     };
     let mut plan = plan_import(&sniffed, schema.as_ref(), Some(table))?;
     plan.pad_missing = spec
@@ -339,6 +345,41 @@ fn rebuild_plan(
         .and_then(serde_json::Value::as_bool)
         .unwrap_or(false);
     Ok(plan)
+}
+
+/// The column guesses of the import's file, sniffed again with the hints stored with the job;
+/// `None` when the file is gone or no longer has the same columns.
+fn file_formats(spec: &serde_json::Value, source_columns: &[String]) -> Option<Vec<super::ColumnGuess>> {
+    let path = spec.get("path")?.as_str()?;
+    let byte = |key: &str| {
+        spec.get(key)
+            .and_then(serde_json::Value::as_str)
+            .and_then(|text| text.bytes().next())
+    };
+    let flag = |key: &str| spec.get(key).and_then(serde_json::Value::as_bool);
+    let hints = super::SniffHints {
+        delimiter: byte("delimiter"),
+        quote: byte("quote"),
+        has_header: flag("has_header"),
+        encoding: spec
+            .get("encoding")
+            .and_then(serde_json::Value::as_str)
+            .and_then(super::encoding_for_label),
+        day_first: flag("day_first"),
+        decimal_comma: flag("decimal_comma"),
+        null_markers: spec
+            .get("null_markers")
+            .and_then(|markers| serde_json::from_value(markers.clone()).ok())
+            .unwrap_or_default(),
+        all_text: flag("all_text").unwrap_or(false),
+        skip: spec
+            .get("skip")
+            .and_then(serde_json::Value::as_u64)
+            .map(|skip| skip as usize),
+        comment: byte("comment"),
+    };
+    let sniffed = super::sniff(std::path::Path::new(path), &hints).ok()?;
+    (sniffed.columns == source_columns).then_some(sniffed.column_guesses)
 }
 
 /// The requested rows still in the failed set, with the edits applied, in file order.

@@ -101,15 +101,8 @@ impl ColumnSpec {
     /// How this column's values are written: what the schema states, and for the rest what was
     /// detected in the file (`detected`, when the file's column was found to have this type).
     pub fn value_format(&self, detected: Option<&ValueFormat>) -> ValueFormat {
-        let stated = self.format.is_some()
-            || self.decimal_separator.is_some()
-            || self.thousands.is_some()
-            || self.null_markers.is_some();
-        let base = if stated {
-            ValueFormat::default()
-        } else {
-            detected.cloned().unwrap_or_default()
-        };
+        // Each stated part overrides its own part of what was detected, and only that.
+        let base = detected.cloned().unwrap_or_default();
         ValueFormat {
             format: self.format.clone().or(base.format),
             decimal_separator: self.decimal_separator.or(base.decimal_separator),

@@ -74,6 +74,9 @@ pub struct Sniffed {
     pub header_repair: Option<String>,
     /// The comment prefix in force (given or detected).
     pub comment: Option<u8>,
+    /// The prefix was detected, not given: a line starting with it is then a comment only when
+    /// it does not have the table's width (a `#N/A` or `#REF!` in a full row is data).
+    pub comment_detected: bool,
 }
 
 /// Why a file cannot be imported at all.
@@ -228,6 +231,7 @@ pub fn sniff_with(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<S
         trailing_delimiter,
         header_repair,
         comment,
+        comment_detected: hints.comment.is_none() && comment.is_some(),
     })
 }
 

@@ -213,6 +213,15 @@ impl RowValidator {
     }
 }
 
+impl ImportPlan {
+    /// Whether `record` is a comment line: it starts with the comment prefix and, when the
+    /// prefix was only detected, it does not have the table's width.
+    pub fn is_comment(&self, record: &Record<'_>) -> bool {
+        self.comment.is_some_and(|prefix| record.raw.first() == Some(&prefix))
+            && (!self.comment_detected || record.len() != self.field_count)
+    }
+}
+
 /// Whether a record's last field is empty, as a trailing delimiter leaves it.
 pub fn ends_empty(record: &Record<'_>) -> bool {
     record
@@ -568,6 +577,7 @@ mod tests {
             skip_records: 0,
             trailing_delimiter: false,
             comment: None,
+            comment_detected: false,
             pad_missing: false,
             columns: vec![
                 ColumnPlan {

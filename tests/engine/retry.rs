@@ -176,3 +176,22 @@ fn a_row_with_unreadable_bytes_passes_only_once_they_are_fixed() {
     assert_eq!(fixed.rows_imported, 1);
     assert_eq!(db.count("SELECT count(*) FROM names WHERE name = 'Müller'"), 1);
 }
+
+#[test]
+fn a_fixed_row_of_a_file_in_local_formats_is_read_as_the_import_read_it() {
+    let db = TestDb::new();
+    // No schema: the dotted dates, decimal commas and n/a were found by sniffing the file.
+    let file = db.file(
+        "umsatz.csv",
+        "Datum;Kunde;Betrag;Menge\n15.03.2024;Müller;1.234,56;3\n01.12.2023;Schmidt;0,99;n/a\n02.02.2024;Neu;7,5\n"
+            .as_bytes(),
+    );
+    let summary = db.import_request(&ImportRequest::new(&file, "umsatz"));
+    assert_eq!((summary.rows_imported, summary.rows_failed), (2, 1));
+    let retried = retry(&db, summary.job_id, vec![edit(3, &["02.02.2024", "Neu", "7,5", "n/a"])]);
+    assert_eq!((retried.rows_imported, retried.rows_still_failing), (1, 0));
+    assert_eq!(
+        db.count("SELECT count(*) FROM umsatz WHERE Datum = DATE '2024-02-02' AND Betrag = 7.5 AND Menge IS NULL"),
+        1
+    );
+}
