@@ -4,6 +4,7 @@
 //! text, because importing it as a number would silently change it. Later rows that do not fit the
 //! guessed type fail with a reason rather than being coerced, and the user can correct the schema.
 
+use super::majority::{InferenceContext, fits_guess, guess_column};
 use super::types::{ColumnType, parse_date, parse_f64, parse_i64, parse_timestamp};
 
 /// The narrowest type that every non-empty value fits; VARCHAR when there are none.
@@ -110,11 +111,22 @@ pub fn looks_like_header(first: &[String], rest: &[Vec<String>]) -> bool {
         if value.trim().is_empty() {
             continue;
         }
-        let column_type = infer_column_type(rest.iter().filter_map(|record| record.get(column).map(String::as_str)));
-        if column_type == ColumnType::Varchar {
+        let values = || rest.iter().filter_map(|record| record.get(column).map(String::as_str));
+        let column_type = infer_column_type(values());
+        if column_type != ColumnType::Varchar {
+            votes += if fits_type(value, column_type) { -1 } else { 1 };
             continue;
         }
-        votes += if fits_type(value, column_type) { -1 } else { 1 };
+        // A column of local dates or decimal commas votes too: without it the first row of a
+        // headerless `Anna;15.03.2024;1,50` file would be taken for its header.
+        let context = InferenceContext {
+            day_first: true,
+            ..InferenceContext::default()
+        };
+        let guess = guess_column(values(), &context);
+        if guess.column_type != ColumnType::Varchar && guess.misfits == 0 {
+            votes += if fits_guess(value, &guess) { -1 } else { 1 };
+        }
     }
     if votes != 0 {
         return votes > 0;
@@ -167,6 +179,16 @@ mod tests {
         let rest = vec![strings(&["1", "Ann"]), strings(&["2", "Bob"])];
         assert!(looks_like_header(&strings(&["id", "name"]), &rest));
         assert!(!looks_like_header(&strings(&["0", "Zed"]), &rest));
+    }
+
+    #[test]
+    fn local_dates_and_decimal_commas_vote_against_a_first_data_row_as_header() {
+        let rest = vec![
+            strings(&["Bob", "01.12.2023", "0,99"]),
+            strings(&["Cy", "31.01.2020", "12,5"]),
+        ];
+        assert!(!looks_like_header(&strings(&["Anna", "15.03.2024", "1,50"]), &rest));
+        assert!(looks_like_header(&strings(&["Name", "Datum", "Betrag"]), &rest));
     }
 
     #[test]

@@ -192,6 +192,11 @@ fn guess_date(values: &[&str], allowed: usize, context: &InferenceContext, colum
     Some((column_type, format, ambiguous))
 }
 
+/// Whether `value` reads as the guessed type in the guessed format.
+pub fn fits_guess(value: &str, guess: &ColumnGuess) -> bool {
+    fits(value.trim(), guess.column_type, &ColumnFormat::new(&guess.format))
+}
+
 /// Misfits of `values` as `column_type`, counting no further than one past `allowed`.
 fn count_misfits(values: &[&str], column_type: ColumnType, format: &ColumnFormat, allowed: usize) -> usize {
     let mut misfits = 0;
