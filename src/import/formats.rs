@@ -235,7 +235,11 @@ fn parse_iso_without_seconds(text: &str) -> Option<i64> {
     if text.len() != 16 {
         return None;
     }
-    parse_timestamp(&format!("{text}:00"))
+    // Runs per cell on such columns: the seconds are added on the stack, not in a new String.
+    let mut with_seconds = [0u8; 19];
+    with_seconds[..16].copy_from_slice(text.as_bytes());
+    with_seconds[16..].copy_from_slice(b":00");
+    parse_timestamp(std::str::from_utf8(&with_seconds).ok()?)
 }
 
 /// Date formats tried when inferring, most common first. Orders that read the same text
