@@ -518,18 +518,7 @@ impl ImportView {
                     // Values that do not fit the inferred type will fail: said where the type is.
                     Some(guess) => {
                         ui.label(RichText::new(format!("{source} ⚠")).color(Color32::from_rgb(230, 160, 40)))
-                            .on_hover_text(format!(
-                                "{} of {} sampled values are not {} and will fail, such as {}",
-                                thousands(guess.misfits),
-                                thousands(guess.sampled),
-                                guess.column_type,
-                                guess
-                                    .examples
-                                    .iter()
-                                    .map(|example| format!("'{example}'"))
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
-                            ));
+                            .on_hover_text(guess.misfits_text());
                     }
                     None => {
                         ui.label(&source);

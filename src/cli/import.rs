@@ -250,17 +250,7 @@ fn report_inference(sniffed: &Sniffed, json: bool) {
             line.push_str(" [day or month first cannot be told from the values; --month-first reads month first]");
         }
         if guess.misfits > 0 {
-            line.push_str(&format!(
-                "; {} of {} sampled values do not fit and will fail, such as {}",
-                thousands(guess.misfits),
-                thousands(guess.sampled),
-                guess
-                    .examples
-                    .iter()
-                    .map(|example| format!("'{example}'"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
+            line.push_str(&format!("; {}", guess.misfits_text()));
         }
         eprintln!("{line}");
     }

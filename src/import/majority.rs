@@ -39,6 +39,24 @@ pub struct ColumnGuess {
     pub ambiguous_date_order: bool,
 }
 
+impl ColumnGuess {
+    /// What does not fit, for people: "3 of 2,000 sampled values are not BIGINT and will fail,
+    /// such as 'n.a.', 'x'"; empty when everything fits.
+    pub fn misfits_text(&self) -> String {
+        if self.misfits == 0 {
+            return String::new();
+        }
+        let examples: Vec<String> = self.examples.iter().map(|example| format!("'{example}'")).collect();
+        format!(
+            "{} of {} sampled values are not {} and will fail, such as {}",
+            self.misfits,
+            self.sampled,
+            self.column_type,
+            examples.join(", ")
+        )
+    }
+}
+
 /// Most values a type may leave unfit among `sampled` values.
 fn allowed_misfits(sampled: usize) -> usize {
     sampled / 1000
