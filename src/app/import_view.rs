@@ -92,7 +92,7 @@ const ENCODINGS: [&encoding_rs::Encoding; 6] = [
     encoding_rs::WINDOWS_1250,
 ];
 
-const TYPES: [ColumnType; 7] = [
+const TYPES: [ColumnType; 9] = [
     ColumnType::Boolean,
     ColumnType::Integer,
     ColumnType::BigInt,
@@ -100,6 +100,8 @@ const TYPES: [ColumnType; 7] = [
     ColumnType::Varchar,
     ColumnType::Date,
     ColumnType::Timestamp,
+    ColumnType::TimestampTz,
+    ColumnType::Time,
 ];
 
 impl ImportView {

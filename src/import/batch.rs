@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use duckdb::arrow::array::{
     ArrayRef, BooleanBuilder, Date32Builder, Decimal128Builder, Float64Builder, Int32Builder, Int64Builder,
-    StringBuilder, TimestampMicrosecondBuilder,
+    StringBuilder, Time64MicrosecondBuilder, TimestampMicrosecondBuilder,
 };
 use duckdb::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use duckdb::arrow::error::ArrowError;
@@ -49,6 +49,7 @@ enum ColumnBuilder {
     Utf8(StringBuilder),
     Date(Date32Builder),
     Timestamp(TimestampMicrosecondBuilder),
+    Time(Time64MicrosecondBuilder),
 }
 
 /// The Arrow type a column is carried in on its way to DuckDB.
@@ -62,6 +63,8 @@ pub fn arrow_type(column_type: ColumnType) -> DataType {
         ColumnType::Varchar => DataType::Utf8,
         ColumnType::Date => DataType::Date32,
         ColumnType::Timestamp => DataType::Timestamp(TimeUnit::Microsecond, None),
+        ColumnType::TimestampTz => DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+        ColumnType::Time => DataType::Time64(TimeUnit::Microsecond),
     }
 }
 
@@ -179,6 +182,10 @@ impl ColumnBuilder {
             ColumnType::Varchar => Self::Utf8(StringBuilder::with_capacity(capacity, capacity * 16)),
             ColumnType::Date => Self::Date(Date32Builder::with_capacity(capacity)),
             ColumnType::Timestamp => Self::Timestamp(TimestampMicrosecondBuilder::with_capacity(capacity)),
+            ColumnType::TimestampTz => {
+                Self::Timestamp(TimestampMicrosecondBuilder::with_capacity(capacity).with_timezone("UTC"))
+            }
+            ColumnType::Time => Self::Time(Time64MicrosecondBuilder::with_capacity(capacity)),
         })
     }
 
@@ -194,6 +201,7 @@ impl ColumnBuilder {
             (Self::Utf8(builder), Cell::Text) => builder.append_value(text),
             (Self::Date(builder), Cell::Date(value)) => builder.append_value(value),
             (Self::Timestamp(builder), Cell::Timestamp(value)) => builder.append_value(value),
+            (Self::Time(builder), Cell::Time(value)) => builder.append_value(value),
             (builder, _) => builder.append_null(),
         }
     }
@@ -208,6 +216,7 @@ impl ColumnBuilder {
             Self::Utf8(builder) => builder.append_null(),
             Self::Date(builder) => builder.append_null(),
             Self::Timestamp(builder) => builder.append_null(),
+            Self::Time(builder) => builder.append_null(),
         }
     }
 
@@ -221,6 +230,7 @@ impl ColumnBuilder {
             Self::Utf8(builder) => Arc::new(builder.finish()),
             Self::Date(builder) => Arc::new(builder.finish()),
             Self::Timestamp(builder) => Arc::new(builder.finish()),
+            Self::Time(builder) => Arc::new(builder.finish()),
         }
     }
 }

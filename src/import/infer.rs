@@ -35,6 +35,8 @@ fn fits_type(value: &str, column_type: ColumnType) -> bool {
         ColumnType::Double | ColumnType::Decimal { .. } => fits.double,
         ColumnType::Date => fits.date,
         ColumnType::Timestamp => fits.timestamp,
+        // Strict inference never chooses these (the majority guess does).
+        ColumnType::TimestampTz | ColumnType::Time => false,
         ColumnType::Varchar => true,
     }
 }

@@ -12,7 +12,7 @@
 //! values; dates and numbers are tried in the local forms of `formats`.
 
 use super::formats::{ColumnFormat, DATE_FORMATS, NULL_MARKERS, NUMBER_FORMATS, TIME_FORMATS, ValueFormat, day_first};
-use super::types::{ColumnType, parse_f64, parse_i64};
+use super::types::{ColumnType, parse_f64, parse_i64, parse_time, parse_timestamp_tz};
 
 /// What the caller knows that settles what the values alone cannot.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -94,6 +94,8 @@ pub fn guess_column<'a>(values: impl IntoIterator<Item = &'a str>, context: &Inf
             .or_else(|| guess_number(&typed, allowed, context))
             .or_else(|| guess_date(&typed, allowed, context, ColumnType::Date))
             .or_else(|| guess_date(&typed, allowed, context, ColumnType::Timestamp))
+            .or_else(|| guess_plain(&typed, allowed, ColumnType::TimestampTz))
+            .or_else(|| guess_plain(&typed, allowed, ColumnType::Time))
     };
     let guess = guess_with(0).or_else(|| {
         let allowed = allowed_misfits(typed.len());
@@ -121,6 +123,13 @@ pub fn guess_column<'a>(values: impl IntoIterator<Item = &'a str>, context: &Inf
 }
 
 type Guess = Option<(ColumnType, ValueFormat, bool)>;
+
+/// A type read in its one ISO form: timestamps with a zone, times of day.
+fn guess_plain(values: &[&str], allowed: usize, column_type: ColumnType) -> Guess {
+    let format = ColumnFormat::default();
+    (count_misfits(values, column_type, &format, allowed) <= allowed)
+        .then(|| (column_type, ValueFormat::default(), false))
+}
 
 fn guess_boolean(values: &[&str], allowed: usize) -> Guess {
     let forms = ["true", "false", "t", "f", "yes", "no", "y", "n"];
@@ -259,6 +268,8 @@ fn fits(value: &str, column_type: ColumnType, format: &ColumnFormat) -> bool {
         }
         ColumnType::Date => format.parse_date(value).is_some(),
         ColumnType::Timestamp => format.parse_timestamp(value).is_some(),
+        ColumnType::TimestampTz => parse_timestamp_tz(value).is_some(),
+        ColumnType::Time => parse_time(value).is_some(),
         ColumnType::Boolean => ["true", "false", "t", "f", "yes", "no", "y", "n"]
             .iter()
             .any(|form| form.eq_ignore_ascii_case(value)),
@@ -336,6 +347,15 @@ mod tests {
         );
         // Few values: all must fit.
         assert_eq!(guess(&["1", "2", "x"]).column_type, ColumnType::Varchar);
+    }
+
+    #[test]
+    fn zoned_timestamps_and_times_of_day_get_their_own_types() {
+        assert_eq!(
+            guess(&["2024-03-15T10:30:00Z", "2024-03-15 12:00:00+02:00"]).column_type,
+            ColumnType::TimestampTz
+        );
+        assert_eq!(guess(&["10:30", "23:59:59.5", "00:00"]).column_type, ColumnType::Time);
     }
 
     #[test]

@@ -23,6 +23,11 @@ pub enum ColumnType {
     Varchar,
     Date,
     Timestamp,
+    /// A moment with a time zone (`2024-03-15T10:30:00+02:00`), stored in UTC as DuckDB's
+    /// `TIMESTAMP WITH TIME ZONE`.
+    TimestampTz,
+    /// A time of day (`10:30`, `10:30:15.5`).
+    Time,
 }
 
 /// Text is what a column is when nothing more specific is known.
@@ -54,6 +59,8 @@ impl fmt::Display for ColumnType {
             Self::Varchar => f.write_str("VARCHAR"),
             Self::Date => f.write_str("DATE"),
             Self::Timestamp => f.write_str("TIMESTAMP"),
+            Self::TimestampTz => f.write_str("TIMESTAMPTZ"),
+            Self::Time => f.write_str("TIME"),
         }
     }
 }
@@ -86,6 +93,8 @@ impl FromStr for ColumnType {
             "VARCHAR" | "TEXT" | "STRING" | "CHAR" | "BPCHAR" => Some(Self::Varchar),
             "DATE" => Some(Self::Date),
             "TIMESTAMP" | "DATETIME" | "TIMESTAMP WITHOUT TIME ZONE" => Some(Self::Timestamp),
+            "TIMESTAMPTZ" | "TIMESTAMP WITH TIME ZONE" => Some(Self::TimestampTz),
+            "TIME" | "TIME WITHOUT TIME ZONE" => Some(Self::Time),
             "DECIMAL" | "NUMERIC" => Some(Self::Decimal {
                 precision: 18,
                 scale: 3,
@@ -98,7 +107,7 @@ impl FromStr for ColumnType {
         parse_decimal_type(&upper).ok_or_else(|| {
             format!(
                 "unknown column type '{text}'; expected BOOLEAN, INTEGER, BIGINT, DOUBLE, \
-                 DECIMAL(p,s), VARCHAR, DATE or TIMESTAMP"
+                 DECIMAL(p,s), VARCHAR, DATE, TIMESTAMP, TIMESTAMPTZ or TIME"
             )
         })
     }
@@ -229,6 +238,72 @@ pub fn parse_timestamp(text: &str) -> Option<i64> {
     Some(seconds * 1_000_000 + micros)
 }
 
+/// Parses an ISO timestamp with a zone, `Z` or an offset (`+02:00`, `+0200`, `+02`), into
+/// microseconds since 1970-01-01 00:00:00 UTC.
+pub fn parse_timestamp_tz(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let (local, offset_seconds) = if let Some(local) = text.strip_suffix(['Z', 'z']) {
+        (local, 0i64)
+    } else {
+        // The offset's sign comes after the date (whose own dashes are in its first 10 bytes).
+        let at = text.get(11..)?.rfind(['+', '-'])? + 11;
+        let (local, offset) = text.split_at(at);
+        let sign = if offset.starts_with('-') { -1 } else { 1 };
+        let digits: String = offset[1..].chars().filter(|c| *c != ':').collect();
+        if !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let (hours, minutes) = match digits.len() {
+            2 => (digits.parse::<i64>().ok()?, 0),
+            4 => (digits[..2].parse::<i64>().ok()?, digits[2..].parse::<i64>().ok()?),
+            _ => return None,
+        };
+        if hours > 18 || minutes > 59 {
+            return None;
+        }
+        (local, sign * (hours * 3600 + minutes * 60))
+    };
+    let local = local.trim_end();
+    let micros = if local.len() == 16 {
+        parse_timestamp(&format!("{local}:00"))?
+    } else if local.len() >= 19 {
+        parse_timestamp(local)?
+    } else {
+        return None;
+    };
+    Some(micros - offset_seconds * 1_000_000)
+}
+
+/// Parses `HH:MM`, `HH:MM:SS` or `HH:MM:SS.ffffff` into microseconds since midnight.
+pub fn parse_time(text: &str) -> Option<i64> {
+    let bytes = text.trim().as_bytes();
+    if bytes.len() < 5 || bytes[2] != b':' {
+        return None;
+    }
+    let hour = two_digits(&bytes[0..2])?;
+    let minute = two_digits(&bytes[3..5])?;
+    let rest = &bytes[5..];
+    let (second, fraction) = match rest {
+        [] => (0, &[][..]),
+        [b':', a, b, fraction @ ..] => (two_digits(&[*a, *b])?, fraction),
+        _ => return None,
+    };
+    if hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    let mut micros = 0i64;
+    if !fraction.is_empty() {
+        let digits = fraction.strip_prefix(b".")?;
+        if digits.is_empty() || digits.len() > 9 || !digits.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        for position in 0..6 {
+            micros = micros * 10 + digits.get(position).map_or(0, |d| i64::from(d - b'0'));
+        }
+    }
+    Some((i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second)) * 1_000_000 + micros)
+}
+
 fn parse_ymd(bytes: &[u8]) -> Option<(i32, u32, u32)> {
     if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
         return None;
@@ -354,5 +429,14 @@ mod tests {
         assert_eq!(parse_timestamp("1970-01-02"), Some(86_400_000_000));
         assert_eq!(parse_timestamp("1970-01-01 24:00:00"), None);
         assert_eq!(parse_timestamp("1970-01-01 00:00:00+02"), None);
+        assert_eq!(parse_timestamp_tz("1970-01-01 02:00:00+02"), Some(0));
+        assert_eq!(parse_timestamp_tz("1970-01-01T00:00:01Z"), Some(1_000_000));
+        assert_eq!(parse_timestamp_tz("1970-01-01T01:30+01:30"), Some(0));
+        assert_eq!(parse_timestamp_tz("1969-12-31 19:00:00-0500"), Some(0));
+        assert_eq!(parse_timestamp_tz("1970-01-01 00:00:00"), None, "no zone");
+        assert_eq!(parse_time("10:30"), Some(37_800_000_000));
+        assert_eq!(parse_time("00:00:01.5"), Some(1_500_000));
+        assert_eq!(parse_time("24:00"), None);
+        assert_eq!(parse_time("10.30"), None);
     }
 }

@@ -3,7 +3,9 @@
 
 use super::plan::{ColumnPlan, ImportPlan};
 use super::records::{Defect, Record};
-use super::types::{ColumnType, parse_bool, parse_decimal, parse_f64, parse_i32, parse_i64};
+use super::types::{
+    ColumnType, parse_bool, parse_decimal, parse_f64, parse_i32, parse_i64, parse_time, parse_timestamp_tz,
+};
 
 /// What kind of problem a failed row has. The names are stable: they are stored and filtered on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -83,6 +85,8 @@ pub enum Cell {
     Text,
     Date(i32),
     Timestamp(i64),
+    /// Microseconds since midnight.
+    Time(i64),
 }
 
 /// Checks records against a plan. The `unique` rule is not checked here: it needs every value
@@ -401,6 +405,8 @@ fn parse_cell(column: &ColumnPlan, text: &str) -> Option<Cell> {
         ColumnType::Varchar => Cell::Text,
         ColumnType::Date => Cell::Date(format.parse_date(text)?),
         ColumnType::Timestamp => Cell::Timestamp(format.parse_timestamp(text)?),
+        ColumnType::TimestampTz => Cell::Timestamp(parse_timestamp_tz(text)?),
+        ColumnType::Time => Cell::Time(parse_time(text)?),
     })
 }
 
@@ -448,6 +454,8 @@ fn expected_form(column: &ColumnPlan) -> String {
         ColumnType::Varchar => "any text".into(),
         ColumnType::Date => "expected YYYY-MM-DD".into(),
         ColumnType::Timestamp => "expected YYYY-MM-DD HH:MM:SS[.ffffff]".into(),
+        ColumnType::TimestampTz => "expected YYYY-MM-DD HH:MM:SS with Z or an offset such as +02:00".into(),
+        ColumnType::Time => "expected HH:MM or HH:MM:SS[.ffffff]".into(),
     }
 }
 

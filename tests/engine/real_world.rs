@@ -291,3 +291,26 @@ fn short_rows_fail_unless_padding_is_asked_for() {
     assert_eq!(db.count("SELECT count(*) FROM padded WHERE city IS NULL"), 2);
     assert_eq!(db.count("SELECT count(*) FROM padded WHERE id = 3 AND name IS NULL"), 1);
 }
+
+#[test]
+fn timestamps_with_zones_and_times_of_day_are_typed_and_stored_in_utc() {
+    let path = fixture("zoned.csv");
+    let sniffed = sniff(&path, &SniffHints::default()).unwrap();
+    assert_eq!(sniffed.column_types[0], ColumnType::TimestampTz);
+    assert_eq!(sniffed.column_types[1], ColumnType::Time);
+    let db = TestDb::new();
+    let summary = db.import(&path, "readings");
+    assert_eq!((summary.rows_imported, summary.rows_failed), (3, 0));
+    // 12:45 at +02:00 is 10:45 UTC; 08:00 at -05:00 is 13:00 UTC.
+    assert_eq!(
+        db.count(
+            "SELECT count(*) FROM readings WHERE reading_at = TIMESTAMPTZ '2024-03-15 10:45:00+00' \
+             AND local_time = TIME '12:45:30'"
+        ),
+        1
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM readings WHERE reading_at = TIMESTAMPTZ '2024-03-16 13:00:00+00'"),
+        1
+    );
+}
