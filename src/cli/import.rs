@@ -52,6 +52,9 @@ pub struct ImportArgs {
     /// Skip this many records above the header (a title, notes); detected when not given.
     #[arg(long)]
     skip: Option<usize>,
+    /// The escape character inside quotes, such as \\ for \" (a backslash is detected).
+    #[arg(long)]
+    escape: Option<String>,
     /// Lines starting with this character are comments, skipped and counted (# is detected).
     #[arg(long)]
     comment: Option<String>,
@@ -166,6 +169,11 @@ fn request_from(args: &ImportArgs) -> anyhow::Result<ImportRequest> {
         null_markers: args.null_markers.clone(),
         all_text: args.types == TypesArg::Text,
         skip: args.skip,
+        escape: args
+            .escape
+            .as_deref()
+            .map(|c| parse_single_byte(c, "escape"))
+            .transpose()?,
         comment: args
             .comment
             .as_deref()

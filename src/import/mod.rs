@@ -118,6 +118,7 @@ impl ImportRequest {
             "all_text": self.hints.all_text,
             "skip": self.hints.skip,
             "comment": self.hints.comment.map(char::from),
+            "escape": self.hints.escape.map(char::from),
             "batch_rows": self.batch_rows,
             "max_rows_per_sec": self.max_rows_per_sec,
             "pad_missing": self.pad_missing,

@@ -16,6 +16,10 @@ use csv_core::{ReadRecordResult, ReaderBuilder, Terminator};
 pub struct Dialect {
     pub delimiter: u8,
     pub quote: u8,
+    /// A byte that makes the next one literal inside quotes (`\"`), as some exporters write
+    /// quotes instead of doubling them; doubled quotes are read as well.
+    #[serde(default)]
+    pub escape: Option<u8>,
 }
 
 impl Default for Dialect {
@@ -23,6 +27,7 @@ impl Default for Dialect {
         Self {
             delimiter: b',',
             quote: b'"',
+            escape: None,
         }
     }
 }
@@ -32,6 +37,7 @@ impl Dialect {
         ReaderBuilder::new()
             .delimiter(self.delimiter)
             .quote(self.quote)
+            .escape(self.escape)
             .double_quote(true)
             .terminator(Terminator::CRLF)
             .build()
@@ -98,7 +104,12 @@ impl<'r> Record<'r> {
     /// text (none at all when it has no quote character).
     pub fn quoted_fields(&self, quoted: &mut Vec<bool>) {
         quoted.clear();
-        let Some(Dialect { delimiter, quote }) = self.dialect else {
+        let Some(Dialect {
+            delimiter,
+            quote,
+            escape,
+        }) = self.dialect
+        else {
             return;
         };
         let raw = self.raw;
@@ -113,7 +124,27 @@ impl<'r> Record<'r> {
                 // Past the closing quote; a doubled quote is an escaped one and the field goes on.
                 position += 1;
                 loop {
-                    let Some(found) = memchr::memchr(quote, &raw[position..]) else {
+                    let rest = &raw[position.min(raw.len())..];
+                    let found = match escape {
+                        // An escaped quote does not close the field.
+                        Some(escape) => {
+                            let mut at = None;
+                            let mut index = 0;
+                            while index < rest.len() {
+                                if rest[index] == escape {
+                                    index += 2;
+                                } else if rest[index] == quote {
+                                    at = Some(index);
+                                    break;
+                                } else {
+                                    index += 1;
+                                }
+                            }
+                            at
+                        }
+                        None => memchr::memchr(quote, rest),
+                    };
+                    let Some(found) = found else {
                         return;
                     };
                     position += found + 1;
@@ -469,6 +500,7 @@ mod tests {
             Dialect {
                 delimiter: b';',
                 quote: b'\'',
+                escape: None,
             },
         );
         let record = reader.next_record().unwrap().unwrap();

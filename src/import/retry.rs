@@ -377,6 +377,7 @@ fn file_formats(spec: &serde_json::Value, source_columns: &[String]) -> Option<V
             .and_then(serde_json::Value::as_u64)
             .map(|skip| skip as usize),
         comment: byte("comment"),
+        escape: byte("escape"),
     };
     let sniffed = super::sniff(std::path::Path::new(path), &hints).ok()?;
     (sniffed.columns == source_columns).then_some(sniffed.column_guesses)

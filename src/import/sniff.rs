@@ -42,6 +42,9 @@ pub struct SniffHints {
     /// Lines starting with this byte are comments, skipped and counted wherever they are;
     /// `#` is detected when such lines cannot be data.
     pub comment: Option<u8>,
+    /// The escape byte inside quotes (`\"`); a backslash is detected when it makes the records
+    /// agree better.
+    pub escape: Option<u8>,
 }
 
 /// Everything learned about a file before importing it.
@@ -125,10 +128,15 @@ pub fn sniff_with(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<S
     let dialect = Dialect {
         delimiter: hints.delimiter.unwrap_or(b','),
         quote: hints.quote.unwrap_or(b'"'),
+        escape: hints.escape,
     };
     let dialect = match (hints.delimiter, hints.quote) {
         (Some(_), Some(_)) => dialect,
         _ => choose_dialect(&sample, complete, hints),
+    };
+    let dialect = match hints.escape {
+        Some(_) => dialect,
+        None => choose_escape(&sample, complete, dialect),
     };
     let mut records = read_sample(&sample, complete, dialect);
     let comment = hints.comment.or_else(|| detect_comment(&records));
@@ -268,7 +276,15 @@ fn choose_dialect(sample: &[u8], complete: bool, hints: &SniffHints) -> Dialect 
     let quote = hints.quote.unwrap_or_else(|| choose_quote(sample, &delimiters));
     let mut best = ((0usize, 0usize), delimiters[0]);
     for &delimiter in &delimiters {
-        let score = consistency(sample, complete, Dialect { delimiter, quote });
+        let score = consistency(
+            sample,
+            complete,
+            Dialect {
+                delimiter,
+                quote,
+                escape: hints.escape,
+            },
+        );
         if score > best.0 {
             best = (score, delimiter);
         }
@@ -276,7 +292,28 @@ fn choose_dialect(sample: &[u8], complete: bool, hints: &SniffHints) -> Dialect 
     Dialect {
         delimiter: best.1,
         quote,
+        escape: hints.escape,
     }
+}
+
+/// A backslash is the escape when the sample has `\` before a quote and reading it so makes
+/// more records share one width (or as many, with fewer records cut apart).
+fn choose_escape(sample: &[u8], complete: bool, dialect: Dialect) -> Dialect {
+    let backslash_quote = [b'\\', dialect.quote];
+    if dialect.escape.is_some() || !sample.windows(2).any(|pair| pair == backslash_quote) {
+        return dialect;
+    }
+    let escaped = Dialect {
+        escape: Some(b'\\'),
+        ..dialect
+    };
+    let (plain_agree, _) = consistency(sample, complete, dialect);
+    let (escaped_agree, _) = consistency(sample, complete, escaped);
+    let plain_records = read_sample(&sample[..sample.len().min(256 * 1024)], true, dialect).len();
+    let escaped_records = read_sample(&sample[..sample.len().min(256 * 1024)], true, escaped).len();
+    let plain_share = plain_agree as f64 / plain_records.max(1) as f64;
+    let escaped_share = escaped_agree as f64 / escaped_records.max(1) as f64;
+    if escaped_share > plain_share { escaped } else { dialect }
 }
 
 /// `'` only when it opens fields and `"` never does. Judging quotes by field counts alone would

@@ -56,10 +56,17 @@ fn all_files(dir: &Path, found: &mut Vec<PathBuf>) {
 }
 
 /// How many data records the `csv` crate reads in `text` with Sluice's dialect.
-fn csv_crate_records(text: &[u8], delimiter: u8, quote: u8, has_header: bool) -> Result<u64, csv::Error> {
+fn csv_crate_records(
+    text: &[u8],
+    delimiter: u8,
+    quote: u8,
+    escape: Option<u8>,
+    has_header: bool,
+) -> Result<u64, csv::Error> {
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .quote(quote)
+        .escape(escape)
         .has_headers(has_header)
         .flexible(true)
         .from_reader(text);
@@ -119,7 +126,7 @@ fn compare_with_csv_crate(store: &Store, path: &Path, summary: &ImportSummary) -
     };
     let (delimiter, quote) = (sniffed.dialect.delimiter, sniffed.dialect.quote);
     let count = |text: &[u8]| {
-        csv_crate_records(text, delimiter, quote, sniffed.has_header)
+        csv_crate_records(text, delimiter, quote, sniffed.dialect.escape, sniffed.has_header)
             .map_err(|error| show(format!("the csv crate could not read it: {error}")))
     };
     let independent = count(&text[..])?;

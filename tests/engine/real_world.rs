@@ -314,3 +314,17 @@ fn timestamps_with_zones_and_times_of_day_are_typed_and_stored_in_utc() {
         1
     );
 }
+
+#[test]
+fn backslash_escaped_quotes_are_detected_and_read() {
+    let path = fixture("backslash_escapes.csv");
+    let sniffed = sniff(&path, &SniffHints::default()).unwrap();
+    assert_eq!(sniffed.dialect.escape, Some(b'\\'));
+    let db = TestDb::new();
+    let summary = db.import(&path, "quotes");
+    assert_eq!((summary.rows_imported, summary.rows_failed), (4, 0));
+    let rows = db.rows_as_text("quotes");
+    assert_eq!(rows[0][1], "He said \"hi\", then left");
+    assert_eq!(rows[2][1], "A \"quoted, comma\" inside");
+    assert_eq!(rows[3][1], "Doubled \"too\"");
+}
