@@ -310,28 +310,10 @@ fn position_ignoring_case<'a>(mut names: impl Iterator<Item = &'a String>, wante
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::import::source::detect_encoding;
 
     fn sniffed(columns: &[&str], types: &[ColumnType]) -> Sniffed {
-        Sniffed {
-            path: "x.csv".into(),
-            bytes_total: 0,
-            gzip: false,
-            encoding: detect_encoding(b"", true),
-            dialect: Dialect::default(),
-            has_header: true,
-            raw_headers: columns.iter().map(|s| s.to_string()).collect(),
-            columns: columns.iter().map(|s| s.to_string()).collect(),
-            column_types: types.to_vec(),
-            column_guesses: vec![Default::default(); types.len()],
-            preview: Vec::new(),
-            skip_records: 0,
-            skipped_preview: Vec::new(),
-            trailing_delimiter: false,
-            header_repair: None,
-            comment: None,
-            comment_detected: false,
-        }
+        let names: Vec<String> = columns.iter().map(|s| s.to_string()).collect();
+        Sniffed::of_columns(&names, types.to_vec())
     }
 
     #[test]

@@ -12,7 +12,6 @@ use super::plan::{ImportPlan, plan_import};
 use super::records::OwnedRecord;
 use super::schema::SchemaFile;
 use super::sniff::Sniffed;
-use super::source::SourceEncoding;
 use super::types::ColumnType;
 use super::unique::{self, UniqueCheck};
 use super::validate::{Cell, Problem, RowValidator};
@@ -315,30 +314,11 @@ fn rebuild_plan(
     // fixed `1,5` or `15.03.2024` reads as the import read it.
     let column_guesses =
         file_formats(&spec, source_columns).unwrap_or_else(|| vec![Default::default(); source_columns.len()]);
-    let sniffed = Sniffed {
-        path: Default::default(),
-        bytes_total: 0,
-        gzip: false,
-        encoding: SourceEncoding {
-            encoding: encoding_rs::UTF_8,
-            bom_len: 0,
-        },
-        dialect: Default::default(),
-        has_header,
-        // The file's own spelling of its headers was not stored; the cleaned names stand in.
-        raw_headers: source_columns.to_vec(),
-        columns: source_columns.to_vec(),
-        column_types: vec![ColumnType::Varchar; source_columns.len()],
-        column_guesses,
-        preview: Vec::new(),
-        skip_records: 0,
-        skipped_preview: Vec::new(),
-        // A failed row's stored fields never keep a trailing delimiter's empty field.
-        trailing_delimiter: false,
-        header_repair: None,
-        comment: None,
-        comment_detected: false,
-    };
+    // The file's own spelling of its headers was not stored; the cleaned names stand in. A
+    // failed row's stored fields never keep a trailing delimiter's empty field.
+    let mut sniffed = Sniffed::of_columns(source_columns, vec![ColumnType::Varchar; source_columns.len()]);
+    sniffed.has_header = has_header;
+    sniffed.column_guesses = column_guesses;
     let mut plan = plan_import(&sniffed, schema.as_ref(), Some(table))?;
     plan.pad_missing = spec
         .get("pad_missing")

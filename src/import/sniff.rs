@@ -82,6 +82,35 @@ pub struct Sniffed {
     pub comment_detected: bool,
 }
 
+impl Sniffed {
+    /// What is known of a file by its column names alone (a retry rebuilding an import's plan
+    /// from what the job stored, a test): UTF-8, the default dialect, a header, no rows seen.
+    pub fn of_columns(columns: &[String], column_types: Vec<ColumnType>) -> Self {
+        Self {
+            path: PathBuf::new(),
+            bytes_total: 0,
+            gzip: false,
+            encoding: SourceEncoding {
+                encoding: encoding_rs::UTF_8,
+                bom_len: 0,
+            },
+            dialect: Dialect::default(),
+            has_header: true,
+            raw_headers: columns.to_vec(),
+            columns: columns.to_vec(),
+            column_guesses: vec![ColumnGuess::default(); column_types.len()],
+            column_types,
+            preview: Vec::new(),
+            skip_records: 0,
+            skipped_preview: Vec::new(),
+            trailing_delimiter: false,
+            header_repair: None,
+            comment: None,
+            comment_detected: false,
+        }
+    }
+}
+
 /// Why a file cannot be imported at all.
 #[derive(Debug, thiserror::Error)]
 pub enum SniffError {
