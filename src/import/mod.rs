@@ -579,7 +579,7 @@ struct Reread {
     record_no: u64,
     /// Records above the header still to pass over.
     skip_pending: usize,
-    header_pending: bool,
+    header_pending: usize,
 }
 
 impl Reread {
@@ -590,7 +590,7 @@ impl Reread {
             path: source.request.path.clone(),
             record_no: 0,
             skip_pending: plan.skip_records,
-            header_pending: plan.has_header,
+            header_pending: plan.header_lines,
         })
     }
 
@@ -619,8 +619,8 @@ impl Reread {
                 self.skip_pending -= 1;
                 continue;
             }
-            if self.header_pending {
-                self.header_pending = false;
+            if self.header_pending > 0 {
+                self.header_pending -= 1;
                 continue;
             }
             self.record_no += 1;

@@ -92,7 +92,6 @@ pub fn parse_rows(
     mut deliver: impl FnMut(ParsedBatch) -> bool,
 ) -> Result<ParseTotals, ParseError> {
     let batch_rows = batch_rows.max(1);
-    let has_header = validator.plan().has_header;
     let mut builder = BatchBuilder::new(&validator.plan().columns, batch_rows, key_columns)?;
     let mut reader = RecordReader::new(source.reader, validator.plan().dialect);
     let bytes_read = source.bytes_read;
@@ -100,7 +99,7 @@ pub fn parse_rows(
     let mut totals = ParseTotals::default();
     let mut failed = Vec::new();
     let (mut cells, mut problems) = (Vec::new(), Vec::new());
-    let mut header_pending = has_header;
+    let mut header_pending = validator.plan().header_lines;
     let mut skip_pending = validator.plan().skip_records;
     let comment = validator.plan().comment.is_some();
     let drop_trailing = validator.plan().trailing_delimiter;
@@ -135,8 +134,8 @@ pub fn parse_rows(
             totals.rows_skipped += 1;
             continue;
         }
-        if header_pending {
-            header_pending = false;
+        if header_pending > 0 {
+            header_pending -= 1;
             continue;
         }
         totals.rows_read += 1;

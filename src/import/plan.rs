@@ -78,6 +78,8 @@ pub struct ImportPlan {
     pub comment: Option<u8>,
     /// A detected prefix marks only lines without the table's width as comments.
     pub comment_detected: bool,
+    /// Records the header takes (0 without one).
+    pub header_lines: usize,
     /// A row with fewer fields than the header gets NULL for the missing ones instead of failing
     /// (only when the person asks for it).
     pub pad_missing: bool,
@@ -157,6 +159,11 @@ pub fn plan_import(
         trailing_delimiter: sniffed.trailing_delimiter,
         comment: sniffed.comment,
         comment_detected: sniffed.comment_detected,
+        header_lines: if sniffed.has_header {
+            sniffed.header_lines.max(1)
+        } else {
+            0
+        },
         pad_missing: false,
     })
 }

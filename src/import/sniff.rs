@@ -12,7 +12,7 @@ use encoding_rs::Encoding;
 
 use super::formats::ValueFormat;
 use super::infer::looks_like_header;
-use super::majority::{ColumnGuess, InferenceContext, guess_column};
+use super::majority::{ColumnGuess, InferenceContext, fits_guess, guess_column};
 use super::names::{clean_headers, default_column_name};
 use super::records::{Dialect, RecordReader};
 use super::source::{SourceEncoding, SourceError, open_text};
@@ -80,6 +80,8 @@ pub struct Sniffed {
     /// The prefix was detected, not given: a line starting with it is then a comment only when
     /// it does not have the table's width (a `#N/A` or `#REF!` in a full row is data).
     pub comment_detected: bool,
+    /// Records the header takes: 1, or 2 when a line of units or years under it was joined in.
+    pub header_lines: usize,
 }
 
 impl Sniffed {
@@ -107,6 +109,7 @@ impl Sniffed {
             header_repair: None,
             comment: None,
             comment_detected: false,
+            header_lines: 1,
         }
     }
 }
@@ -187,6 +190,24 @@ pub fn sniff_with(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<S
         .has_header
         .unwrap_or_else(|| looks_like_header(&records[0], &records[1..]));
     let mut raw_headers = if has_header { records.remove(0) } else { Vec::new() };
+    // A second header line (units, years under a shared name) is joined into the first.
+    let header_lines = if has_header && continues_header(&raw_headers, &records) {
+        let continuation = records.remove(0);
+        raw_headers = raw_headers
+            .iter()
+            .zip(&continuation)
+            .map(|(first, second)| {
+                [first.trim(), second.trim()]
+                    .into_iter()
+                    .filter(|part| !part.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect();
+        2
+    } else {
+        usize::from(has_header)
+    };
     let trailing_delimiter = trailing_delimiter(has_header, &mut raw_headers, &records);
     let header_repair = if has_header {
         repair_header(
@@ -269,6 +290,7 @@ pub fn sniff_with(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<S
         header_repair,
         comment,
         comment_detected: hints.comment.is_none() && comment.is_some(),
+        header_lines,
     })
 }
 
@@ -379,6 +401,41 @@ fn consistency(sample: &[u8], complete: bool, dialect: Dialect) -> (usize, usize
         .map(|(width, count)| (count, width))
         .max()
         .unwrap_or((0, 0))
+}
+
+/// Whether the first record under the header is a second header line: as wide, with an empty
+/// cell (the label column of a units or years row), and with at least two values that do not fit
+/// their typed columns while none does. A data row with one bad value is never taken for one.
+fn continues_header(header: &[String], records: &[Vec<String>]) -> bool {
+    let Some(next) = records.first() else {
+        return false;
+    };
+    if next.len() != header.len() || records.len() < 3 || !next.iter().any(|field| field.trim().is_empty()) {
+        return false;
+    }
+    let rest = &records[1..records.len().min(500)];
+    let context = InferenceContext {
+        day_first: true,
+        ..InferenceContext::default()
+    };
+    let mut unfit = 0;
+    for (column, value) in next.iter().enumerate() {
+        if value.trim().is_empty() {
+            continue;
+        }
+        let guess = guess_column(
+            rest.iter().filter_map(|record| record.get(column).map(String::as_str)),
+            &context,
+        );
+        if guess.column_type == ColumnType::Varchar || guess.misfits > 0 {
+            continue;
+        }
+        if fits_guess(value, &guess) {
+            return false;
+        }
+        unfit += 1;
+    }
+    unfit >= 2
 }
 
 /// Whether a sampled record is a comment line: its first field starts with the prefix.

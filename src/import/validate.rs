@@ -586,6 +586,7 @@ mod tests {
             trailing_delimiter: false,
             comment: None,
             comment_detected: false,
+            header_lines: 1,
             pad_missing: false,
             columns: vec![
                 ColumnPlan {

@@ -328,3 +328,26 @@ fn backslash_escaped_quotes_are_detected_and_read() {
     assert_eq!(rows[2][1], "A \"quoted, comma\" inside");
     assert_eq!(rows[3][1], "Doubled \"too\"");
 }
+
+#[test]
+fn a_line_of_units_under_the_header_is_joined_into_the_column_names() {
+    let path = fixture("lab_units.csv");
+    let sniffed = sniff(&path, &SniffHints::default()).unwrap();
+    assert_eq!(sniffed.header_lines, 2);
+    assert_eq!(sniffed.columns, ["Sample", "Temp °C", "Pressure kPa", "Note"]);
+    assert_eq!(sniffed.column_types[1], ColumnType::Double);
+    let db = TestDb::new();
+    let summary = db.import(&path, "lab");
+    assert_eq!(
+        (summary.rows_read, summary.rows_imported, summary.rows_failed),
+        (3, 3, 0)
+    );
+
+    // A first data row with one bad value and an empty cell stays a data row, and fails.
+    let bad = db.file(
+        "bad_first.csv",
+        b"id,amount,score,note\n,x,7,\n2,5,8,a\n3,6,9,b\n4,7,1,c\n",
+    );
+    let sniffed = sniff(&bad, &SniffHints::default()).unwrap();
+    assert_eq!(sniffed.header_lines, 1);
+}
