@@ -101,7 +101,6 @@ pub fn parse_rows(
     let (mut cells, mut problems) = (Vec::new(), Vec::new());
     let mut header_pending = validator.plan().header_lines;
     let mut skip_pending = validator.plan().skip_records;
-    let comment = validator.plan().comment.is_some();
     let drop_trailing = validator.plan().trailing_delimiter;
     let mut last_line = 0;
     let mut last_byte = 0;
@@ -126,7 +125,7 @@ pub fn parse_rows(
             .as_ref()
             .is_some_and(|log| log.take_within(record.byte_offset, span_end));
         // Comment lines anywhere, and the records above the header, are skipped and counted.
-        let is_comment = comment && validator.plan().is_comment(&record);
+        let is_comment = validator.plan().is_comment(&record);
         if is_comment || skip_pending > 0 {
             if !is_comment {
                 skip_pending -= 1;

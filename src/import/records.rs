@@ -91,17 +91,10 @@ impl<'r> Record<'r> {
         (0..self.len()).filter_map(|index| self.field(index))
     }
 
-    /// Whether field `index` was written in quotes, which is what tells an empty string (`""`)
-    /// from a missing value (nothing between the delimiters): the parser unescapes both to no
-    /// bytes. For several fields of one record, [`Record::quoted_fields`] scans once.
-    pub fn field_is_quoted(&self, index: usize) -> bool {
-        let mut quoted = Vec::new();
-        self.quoted_fields(&mut quoted);
-        quoted.get(index).copied().unwrap_or(false)
-    }
-
-    /// Fills `quoted` with whether each field was written in quotes, in one pass over the raw
-    /// text (none at all when it has no quote character).
+    /// Fills `quoted` with whether each field was written in quotes, which is what tells an empty
+    /// string (`""`) from a missing value (nothing between the delimiters): the parser unescapes
+    /// both to no bytes. One pass over the raw text, none at all when it has no quote character
+    /// (then `quoted` stays empty: no field was quoted).
     pub fn quoted_fields(&self, quoted: &mut Vec<bool>) {
         quoted.clear();
         let Some(Dialect {
@@ -482,18 +475,26 @@ fn count_line_breaks(bytes: &[u8], after_cr: &mut bool) -> u64 {
 mod tests {
     use super::*;
 
+    /// Whether each field of `record` was quoted, one flag per field.
+    fn quoted_flags(record: &Record<'_>) -> Vec<bool> {
+        let mut quoted = Vec::new();
+        record.quoted_fields(&mut quoted);
+        quoted.resize(record.len(), false);
+        quoted
+    }
+
     #[test]
     fn tells_a_quoted_empty_field_from_a_missing_one() {
         let text = b"a,,\"\",\"x,\"\"y\"\"\",\"\"\n\"q\"\"\",,\"\"\nplain,\n";
         let mut reader = RecordReader::new(&text[..], Dialect::default());
         let record = reader.next_record().unwrap().unwrap();
-        let quoted: Vec<bool> = (0..record.len()).map(|index| record.field_is_quoted(index)).collect();
+        let quoted: Vec<bool> = quoted_flags(&record);
         assert_eq!(quoted, [false, false, true, true, true]);
         let record = reader.next_record().unwrap().unwrap();
-        let quoted: Vec<bool> = (0..record.len()).map(|index| record.field_is_quoted(index)).collect();
+        let quoted: Vec<bool> = quoted_flags(&record);
         assert_eq!(quoted, [true, false, true]);
         let record = reader.next_record().unwrap().unwrap();
-        assert!(!record.field_is_quoted(0) && !record.field_is_quoted(1));
+        assert_eq!(quoted_flags(&record), [false, false]);
         let semicolons = b"'a;b';'';\n";
         let mut reader = RecordReader::new(
             &semicolons[..],
@@ -504,7 +505,7 @@ mod tests {
             },
         );
         let record = reader.next_record().unwrap().unwrap();
-        let quoted: Vec<bool> = (0..record.len()).map(|index| record.field_is_quoted(index)).collect();
+        let quoted: Vec<bool> = quoted_flags(&record);
         assert_eq!(quoted, [true, true, false]);
     }
 
