@@ -30,6 +30,10 @@ pub struct ValueFormat {
     /// Values that mean NULL besides the empty field, such as `NA` or `n/a`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub null_markers: Vec<String>,
+    /// For a BOOLEAN column of ticks: the mark that means true (`x`, `✓`); an empty field is
+    /// then false, as in a spreadsheet's checkbox column, not NULL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkmark: Option<String>,
 }
 
 impl ValueFormat {
@@ -54,6 +58,9 @@ impl ValueFormat {
         if !self.null_markers.is_empty() {
             parts.push(format!("nulls: {}", self.null_markers.join(", ")));
         }
+        if let Some(mark) = &self.checkmark {
+            parts.push(format!("'{mark}' or empty"));
+        }
         parts.join("; ")
     }
 }
@@ -72,7 +79,11 @@ pub struct ColumnFormat {
     decimal: u8,
     thousands: Option<u8>,
     null_markers: Vec<String>,
+    checkmark: Option<String>,
 }
+
+/// Marks a checkbox column is written with.
+pub const CHECKMARKS: [&str; 4] = ["x", "X", "✓", "✔"];
 
 impl ColumnFormat {
     pub fn new(format: &ValueFormat) -> Self {
@@ -89,6 +100,20 @@ impl ColumnFormat {
                 .map_or(b'.', |c| c as u8),
             thousands: format.thousands.filter(char::is_ascii).map(|c| c as u8),
             null_markers: format.null_markers.clone(),
+            checkmark: format.checkmark.clone().filter(|mark| !mark.trim().is_empty()),
+        }
+    }
+
+    /// The mark of a checkbox column, when it is one: an empty field reads false.
+    pub fn checkmark(&self) -> Option<&str> {
+        self.checkmark.as_deref()
+    }
+
+    /// A boolean: the checkmark (in any case) when the column has one, else the usual forms.
+    pub fn parse_bool(&self, text: &str) -> Option<bool> {
+        match &self.checkmark {
+            Some(mark) => text.trim().eq_ignore_ascii_case(mark).then_some(true),
+            None => super::types::parse_bool(text),
         }
     }
 

@@ -108,6 +108,31 @@ fn all_digits_beyond_i64(all_digits: bool, value: &str) -> bool {
 /// type is a header name, one that fits is data. When only text columns exist, the first record is
 /// a header if its values are non-empty, distinct and do not occur again in their columns.
 pub fn looks_like_header(first: &[String], rest: &[Vec<String>]) -> bool {
+    // A header over several lines (names, then units) hides the types under its later lines:
+    // the records below them vote then.
+    let votes = (0..3)
+        .filter(|&lines| lines < rest.len())
+        .map(|lines| type_votes(first, &rest[lines..]))
+        .find(|&votes| votes != 0)
+        .unwrap_or(0);
+    if votes != 0 {
+        return votes > 0;
+    }
+    let all_named = first.iter().all(|value| !value.trim().is_empty());
+    let distinct = {
+        let mut seen = std::collections::HashSet::new();
+        first.iter().all(|value| seen.insert(value.trim()))
+    };
+    let repeated_below = first.iter().enumerate().any(|(column, value)| {
+        rest.iter()
+            .any(|record| record.get(column).is_some_and(|other| other == value))
+    });
+    let numeric = first.iter().any(|value| parse_f64(value).is_some());
+    all_named && distinct && !repeated_below && !numeric
+}
+
+/// Positive when more of `first`'s values do not fit their typed columns below than do.
+fn type_votes(first: &[String], rest: &[Vec<String>]) -> i32 {
     let mut votes = 0i32;
     for (column, value) in first.iter().enumerate() {
         if value.trim().is_empty() {
@@ -130,20 +155,7 @@ pub fn looks_like_header(first: &[String], rest: &[Vec<String>]) -> bool {
             votes += if fits_guess(value, &guess) { -1 } else { 1 };
         }
     }
-    if votes != 0 {
-        return votes > 0;
-    }
-    let all_named = first.iter().all(|value| !value.trim().is_empty());
-    let distinct = {
-        let mut seen = std::collections::HashSet::new();
-        first.iter().all(|value| seen.insert(value.trim()))
-    };
-    let repeated_below = first.iter().enumerate().any(|(column, value)| {
-        rest.iter()
-            .any(|record| record.get(column).is_some_and(|other| other == value))
-    });
-    let numeric = first.iter().any(|value| parse_f64(value).is_some());
-    all_named && distinct && !repeated_below && !numeric
+    votes
 }
 
 #[cfg(test)]

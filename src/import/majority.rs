@@ -11,7 +11,9 @@
 //! Null markers (`NA`, `n/a`, `-`...) are recognised first, when a column holds them among typed
 //! values; dates and numbers are tried in the local forms of `formats`.
 
-use super::formats::{ColumnFormat, DATE_FORMATS, NULL_MARKERS, NUMBER_FORMATS, TIME_FORMATS, ValueFormat, day_first};
+use super::formats::{
+    CHECKMARKS, ColumnFormat, DATE_FORMATS, NULL_MARKERS, NUMBER_FORMATS, TIME_FORMATS, ValueFormat, day_first,
+};
 use super::types::{ColumnType, parse_f64, parse_i64, parse_time, parse_timestamp_tz};
 
 /// What the caller knows that settles what the values alone cannot.
@@ -64,7 +66,15 @@ fn allowed_misfits(sampled: usize) -> usize {
 
 /// Guesses the type and format of a column from its sampled values.
 pub fn guess_column<'a>(values: impl IntoIterator<Item = &'a str>, context: &InferenceContext) -> ColumnGuess {
-    let all: Vec<&str> = values.into_iter().map(str::trim).filter(|v| !v.is_empty()).collect();
+    let mut empty = 0u64;
+    let all: Vec<&str> = values
+        .into_iter()
+        .map(str::trim)
+        .filter(|value| {
+            empty += u64::from(value.is_empty());
+            !value.is_empty()
+        })
+        .collect();
     let mut markers: Vec<String> = context.null_markers.clone();
     for marker in NULL_MARKERS {
         if !markers.iter().any(|m| m == marker) && all.contains(&marker) {
@@ -86,6 +96,11 @@ pub fn guess_column<'a>(values: impl IntoIterator<Item = &'a str>, context: &Inf
     };
     if typed.is_empty() {
         return text;
+    }
+    if empty > 0
+        && let Some(guess) = guess_checkbox(&typed)
+    {
+        return guess;
     }
     // A type and format that every value fits wins over one that leaves a few out; only when
     // none does may a thousandth be left to fail.
@@ -129,6 +144,25 @@ fn guess_plain(values: &[&str], allowed: usize, column_type: ColumnType) -> Gues
     let format = ColumnFormat::default();
     (count_misfits(values, column_type, &format, allowed) <= allowed)
         .then(|| (column_type, ValueFormat::default(), false))
+}
+
+/// A column that holds one mark (`x`, `✓`) and empty fields is a column of ticked and unticked
+/// boxes: BOOLEAN, with the empty field false.
+fn guess_checkbox(values: &[&str]) -> Option<ColumnGuess> {
+    let first = values.first()?;
+    let mark = CHECKMARKS.iter().find(|mark| mark.eq_ignore_ascii_case(first))?;
+    values
+        .iter()
+        .all(|value| value.eq_ignore_ascii_case(mark))
+        .then(|| ColumnGuess {
+            column_type: ColumnType::Boolean,
+            format: ValueFormat {
+                checkmark: Some(mark.to_lowercase()),
+                ..ValueFormat::default()
+            },
+            sampled: values.len() as u64,
+            ..ColumnGuess::default()
+        })
 }
 
 fn guess_boolean(values: &[&str], allowed: usize) -> Guess {
@@ -270,9 +304,12 @@ fn fits(value: &str, column_type: ColumnType, format: &ColumnFormat) -> bool {
         ColumnType::Timestamp => format.parse_timestamp(value).is_some(),
         ColumnType::TimestampTz => parse_timestamp_tz(value).is_some(),
         ColumnType::Time => parse_time(value).is_some(),
-        ColumnType::Boolean => ["true", "false", "t", "f", "yes", "no", "y", "n"]
-            .iter()
-            .any(|form| form.eq_ignore_ascii_case(value)),
+        ColumnType::Boolean => match format.checkmark() {
+            Some(mark) => value.eq_ignore_ascii_case(mark),
+            None => ["true", "false", "t", "f", "yes", "no", "y", "n"]
+                .iter()
+                .any(|form| form.eq_ignore_ascii_case(value)),
+        },
         ColumnType::Varchar => true,
     }
 }
@@ -289,6 +326,24 @@ mod tests {
                 ..InferenceContext::default()
             },
         )
+    }
+
+    #[test]
+    fn a_column_of_ticks_and_empty_fields_is_boolean_and_a_column_of_only_ticks_is_not() {
+        let ticks = guess(&["x", "", "X", "", "x"]);
+        assert_eq!(ticks.column_type, ColumnType::Boolean);
+        assert_eq!(ticks.format.checkmark.as_deref(), Some("x"));
+        let format = ColumnFormat::new(&ticks.format);
+        assert_eq!(format.parse_bool("X"), Some(true));
+        assert_eq!(format.parse_bool("yes"), None);
+        // Without an empty field nothing says the mark is a tick rather than a letter.
+        assert_eq!(guess(&["x", "x", "x"]).column_type, ColumnType::Varchar);
+        assert_eq!(guess(&["x", "", "y"]).column_type, ColumnType::Varchar);
+        let yes_no = guess(&["Y", "N", "y", ""]);
+        assert_eq!(
+            (yes_no.column_type, yes_no.format.checkmark),
+            (ColumnType::Boolean, None)
+        );
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod majority;
 mod names;
 mod pipeline;
 mod plan;
+mod quote_spacing;
 mod records;
 mod retry;
 mod schema;

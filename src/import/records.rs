@@ -11,6 +11,8 @@ use std::io::{self, Read};
 
 use csv_core::{ReadRecordResult, ReaderBuilder, Terminator};
 
+use super::quote_spacing::QuoteSpacing;
+
 /// The parts of a CSV dialect that the parser needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Dialect {
@@ -20,6 +22,10 @@ pub struct Dialect {
     /// quotes instead of doubling them; doubled quotes are read as well.
     #[serde(default)]
     pub escape: Option<u8>,
+    /// Spaces between a delimiter and an opening quote are dropped (`a, "b, c"`), as most
+    /// readers allow; see `quote_spacing`.
+    #[serde(default)]
+    pub spaces_before_quotes: bool,
 }
 
 impl Default for Dialect {
@@ -28,6 +34,7 @@ impl Default for Dialect {
             delimiter: b',',
             quote: b'"',
             escape: None,
+            spaces_before_quotes: false,
         }
     }
 }
@@ -101,6 +108,7 @@ impl<'r> Record<'r> {
             delimiter,
             quote,
             escape,
+            ..
         }) = self.dialect
         else {
             return;
@@ -206,7 +214,7 @@ const INITIAL_BUFFER_BYTES: usize = 1024 * 1024;
 
 /// Streams records out of a reader of UTF-8 (or ASCII-compatible) bytes.
 pub struct RecordReader<R> {
-    source: R,
+    source: QuoteSpacing<R>,
     dialect: Dialect,
     core: csv_core::Reader,
     buf: Vec<u8>,
@@ -244,7 +252,7 @@ impl<R: Read> RecordReader<R> {
     pub fn with_limit(source: R, dialect: Dialect, max_record_bytes: usize) -> Self {
         let max_record_bytes = max_record_bytes.max(16);
         Self {
-            source,
+            source: QuoteSpacing::new(source, dialect),
             dialect,
             core: dialect.parser(),
             buf: vec![0; INITIAL_BUFFER_BYTES.min(max_record_bytes)],
@@ -501,7 +509,7 @@ mod tests {
             Dialect {
                 delimiter: b';',
                 quote: b'\'',
-                escape: None,
+                ..Dialect::default()
             },
         );
         let record = reader.next_record().unwrap().unwrap();

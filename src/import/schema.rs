@@ -69,6 +69,9 @@ pub struct ColumnSpec {
     /// Values meaning NULL in this column besides the empty field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub null_markers: Option<Vec<String>>,
+    /// For a BOOLEAN column of ticks: the mark meaning true (`x`); an empty field is false.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkmark: Option<String>,
 }
 
 fn is_false(value: &bool) -> bool {
@@ -95,6 +98,7 @@ impl ColumnSpec {
             decimal_separator: None,
             thousands: None,
             null_markers: None,
+            checkmark: None,
         }
     }
 
@@ -108,6 +112,7 @@ impl ColumnSpec {
             decimal_separator: self.decimal_separator.or(base.decimal_separator),
             thousands: self.thousands.or(base.thousands),
             null_markers: self.null_markers.clone().unwrap_or(base.null_markers),
+            checkmark: self.checkmark.clone().or(base.checkmark),
         }
     }
 }

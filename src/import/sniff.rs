@@ -161,6 +161,7 @@ pub fn sniff_with(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<S
         delimiter: hints.delimiter.unwrap_or(b','),
         quote: hints.quote.unwrap_or(b'"'),
         escape: hints.escape,
+        spaces_before_quotes: false,
     };
     let dialect = match (hints.delimiter, hints.quote) {
         (Some(_), Some(_)) => dialect,
@@ -170,6 +171,7 @@ pub fn sniff_with(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<S
         Some(_) => dialect,
         None => choose_escape(&sample, complete, dialect),
     };
+    let dialect = choose_quote_spacing(&sample, complete, dialect);
     let mut records = read_sample(&sample, complete, dialect);
     let comment = hints.comment.or_else(|| detect_comment(&records));
     if let Some(prefix) = comment {
@@ -190,24 +192,14 @@ pub fn sniff_with(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<S
         .has_header
         .unwrap_or_else(|| looks_like_header(&records[0], &records[1..]));
     let mut raw_headers = if has_header { records.remove(0) } else { Vec::new() };
-    // A second header line (units, years under a shared name) is joined into the first.
-    let header_lines = if has_header && continues_header(&raw_headers, &records) {
+    // Further header lines (units, years or sub-names under a shared name) are joined into the
+    // first, one name per column.
+    let mut header_lines = usize::from(has_header);
+    while has_header && header_lines < MAX_HEADER_LINES && continues_header(&raw_headers, &records) {
         let continuation = records.remove(0);
-        raw_headers = raw_headers
-            .iter()
-            .zip(&continuation)
-            .map(|(first, second)| {
-                [first.trim(), second.trim()]
-                    .into_iter()
-                    .filter(|part| !part.is_empty())
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            })
-            .collect();
-        2
-    } else {
-        usize::from(has_header)
-    };
+        raw_headers = join_header_lines(&raw_headers, &continuation);
+        header_lines += 1;
+    }
     let trailing_delimiter = trailing_delimiter(has_header, &mut raw_headers, &records);
     let header_repair = if has_header {
         repair_header(
@@ -334,6 +326,7 @@ fn choose_dialect(sample: &[u8], complete: bool, hints: &SniffHints) -> Dialect 
                 delimiter,
                 quote,
                 escape: hints.escape,
+                spaces_before_quotes: false,
             },
         );
         if score > best.0 {
@@ -344,6 +337,7 @@ fn choose_dialect(sample: &[u8], complete: bool, hints: &SniffHints) -> Dialect 
         delimiter: best.1,
         quote,
         escape: hints.escape,
+        spaces_before_quotes: false,
     }
 }
 
@@ -358,13 +352,40 @@ fn choose_escape(sample: &[u8], complete: bool, dialect: Dialect) -> Dialect {
         escape: Some(b'\\'),
         ..dialect
     };
-    let (plain_agree, _) = consistency(sample, complete, dialect);
-    let (escaped_agree, _) = consistency(sample, complete, escaped);
-    let plain_records = read_sample(&sample[..sample.len().min(256 * 1024)], true, dialect).len();
-    let escaped_records = read_sample(&sample[..sample.len().min(256 * 1024)], true, escaped).len();
-    let plain_share = plain_agree as f64 / plain_records.max(1) as f64;
-    let escaped_share = escaped_agree as f64 / escaped_records.max(1) as f64;
-    if escaped_share > plain_share { escaped } else { dialect }
+    if agreeing_share(sample, complete, escaped) > agreeing_share(sample, complete, dialect) {
+        escaped
+    } else {
+        dialect
+    }
+}
+
+/// Spaces between a delimiter and a quote are dropped when the sample has them and dropping
+/// them makes at least as large a share of records agree on one width.
+fn choose_quote_spacing(sample: &[u8], complete: bool, dialect: Dialect) -> Dialect {
+    let has_spaced_quote = sample.windows(3).any(|window| {
+        window[0] == dialect.delimiter && window[1] == b' ' && (window[2] == dialect.quote || window[2] == b' ')
+    }) && sample
+        .windows(2)
+        .any(|pair| pair[0] == b' ' && pair[1] == dialect.quote);
+    if !has_spaced_quote || dialect.delimiter == b' ' {
+        return dialect;
+    }
+    let spaced = Dialect {
+        spaces_before_quotes: true,
+        ..dialect
+    };
+    if agreeing_share(sample, complete, spaced) >= agreeing_share(sample, complete, dialect) {
+        spaced
+    } else {
+        dialect
+    }
+}
+
+/// The share of sampled records that have the modal width.
+fn agreeing_share(sample: &[u8], complete: bool, dialect: Dialect) -> f64 {
+    let (agree, _) = consistency(sample, complete, dialect);
+    let records = read_sample(&sample[..sample.len().min(256 * 1024)], true, dialect).len();
+    agree as f64 / records.max(1) as f64
 }
 
 /// `'` only when it opens fields and `"` never does. Judging quotes by field counts alone would
@@ -373,7 +394,10 @@ fn choose_quote(sample: &[u8], delimiters: &[u8]) -> u8 {
     let opens_fields = |quote: u8| {
         sample.iter().enumerate().any(|(index, &byte)| {
             byte == quote
-                && (index == 0 || matches!(sample[index - 1], b'\n' | b'\r') || delimiters.contains(&sample[index - 1]))
+                && sample[..index]
+                    .iter()
+                    .rposition(|&b| b != b' ')
+                    .is_none_or(|at| matches!(sample[at], b'\n' | b'\r') || delimiters.contains(&sample[at]))
         })
     };
     if !opens_fields(b'"') && opens_fields(b'\'') {
@@ -403,7 +427,38 @@ fn consistency(sample: &[u8], complete: bool, dialect: Dialect) -> (usize, usize
         .unwrap_or((0, 0))
 }
 
-/// Whether the first record under the header is a second header line: as wide, with an empty
+/// Joins a header line and the line under it into one name per column. A name over merged
+/// cells (`Temperature,,` above `min,max`) is written once, so an empty cell above a sub-name
+/// takes the name to its left.
+fn join_header_lines(upper: &[String], lower: &[String]) -> Vec<String> {
+    let mut spanning = "";
+    upper
+        .iter()
+        .zip(lower)
+        .enumerate()
+        .map(|(index, (above, below))| {
+            let (above, below) = (above.trim(), below.trim());
+            let above = if !above.is_empty() {
+                spanning = above;
+                above
+            } else if index > 0 && !below.is_empty() {
+                spanning
+            } else {
+                ""
+            };
+            [above, below]
+                .into_iter()
+                .filter(|part| !part.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}
+
+/// Most lines a header is taken to span.
+const MAX_HEADER_LINES: usize = 4;
+
+/// Whether the first record under the header is a further header line: as wide, with an empty
 /// cell (the label column of a units or years row), and with at least two values that do not fit
 /// their typed columns while none does. A data row with one bad value is never taken for one.
 fn continues_header(header: &[String], records: &[Vec<String>]) -> bool {
@@ -413,7 +468,16 @@ fn continues_header(header: &[String], records: &[Vec<String>]) -> bool {
     if next.len() != header.len() || records.len() < 3 || !next.iter().any(|field| field.trim().is_empty()) {
         return false;
     }
-    let rest = &records[1..records.len().min(500)];
+    // The lines under it may be header lines too, which would hide the columns' types: judge
+    // against the records from one, two or three lines further down.
+    (1..MAX_HEADER_LINES)
+        .filter(|&below| records.len() >= below + 2)
+        .any(|below| unfit_as_data(next, &records[below..records.len().min(500)]))
+}
+
+/// Whether at least two of `next`'s values do not fit their typed columns in `rest` while none
+/// does.
+fn unfit_as_data(next: &[String], rest: &[Vec<String>]) -> bool {
     let context = InferenceContext {
         day_first: true,
         ..InferenceContext::default()

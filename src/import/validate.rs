@@ -3,9 +3,7 @@
 
 use super::plan::{ColumnPlan, ImportPlan};
 use super::records::{Defect, Record};
-use super::types::{
-    ColumnType, parse_bool, parse_decimal, parse_f64, parse_i32, parse_i64, parse_time, parse_timestamp_tz,
-};
+use super::types::{ColumnType, parse_decimal, parse_f64, parse_i32, parse_i64, parse_time, parse_timestamp_tz};
 
 /// What kind of problem a failed row has. The names are stable: they are stored and filtered on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -287,6 +285,10 @@ fn convert_field(column: &ColumnPlan, raw: &str, quoted_empty: bool) -> Result<C
     } else {
         text
     };
+    // In a checkbox column an empty field is an unticked box.
+    if text.is_empty() && column.column_type == ColumnType::Boolean && column.format.checkmark().is_some() {
+        return Ok(Cell::Bool(false));
+    }
     if text.is_empty() && (rules.required || !quoted_empty) {
         return if rules.required {
             Err(problem(
@@ -391,7 +393,7 @@ fn convert_field(column: &ColumnPlan, raw: &str, quoted_empty: bool) -> Result<C
 fn parse_cell(column: &ColumnPlan, text: &str) -> Option<Cell> {
     let format = &column.format;
     Some(match column.column_type {
-        ColumnType::Boolean => Cell::Bool(parse_bool(text)?),
+        ColumnType::Boolean => Cell::Bool(format.parse_bool(text)?),
         ColumnType::Integer | ColumnType::BigInt | ColumnType::Double | ColumnType::Decimal { .. }
             if !format.reads_plain_numbers() =>
         {
@@ -448,8 +450,15 @@ fn expected_form(column: &ColumnPlan) -> String {
             None => format!("expected a number such as 1234{decimal}5"),
         };
     }
+    if let Some(mark) = written
+        .checkmark
+        .as_deref()
+        .filter(|_| column.column_type == ColumnType::Boolean)
+    {
+        return format!("expected '{mark}' for true or an empty field for false");
+    }
     match column.column_type {
-        ColumnType::Boolean => "expected true/false, yes/no, t/f or 1/0".into(),
+        ColumnType::Boolean => "expected true/false, yes/no, y/n, t/f or 1/0".into(),
         ColumnType::Integer => "expected a whole number between -2147483648 and 2147483647".into(),
         ColumnType::BigInt => "expected a whole number".into(),
         ColumnType::Double => "expected a number such as 3.14 or -2e5".into(),

@@ -351,3 +351,95 @@ fn a_line_of_units_under_the_header_is_joined_into_the_column_names() {
     let sniffed = sniff(&bad, &SniffHints::default()).unwrap();
     assert_eq!(sniffed.header_lines, 1);
 }
+
+#[test]
+fn a_header_over_three_lines_with_a_name_over_merged_cells_becomes_one_name_per_column() {
+    let path = fixture("lab_three_line_header.csv");
+    let sniffed = sniff(&path, &SniffHints::default()).unwrap();
+    assert_eq!(sniffed.header_lines, 3);
+    assert_eq!(
+        sniffed.columns,
+        [
+            "Station",
+            "Temperature min °C",
+            "Temperature max °C",
+            "Pressure hPa",
+            "Remark"
+        ]
+    );
+    assert_eq!(
+        sniffed.column_types,
+        [
+            ColumnType::Varchar,
+            ColumnType::Double,
+            ColumnType::Double,
+            ColumnType::BigInt,
+            ColumnType::Varchar
+        ]
+    );
+    let db = TestDb::new();
+    let summary = db.import(&path, "stations");
+    assert_eq!(
+        (
+            summary.rows_read,
+            summary.rows_imported,
+            summary.rows_failed,
+            summary.rows_skipped
+        ),
+        (4, 4, 0, 0)
+    );
+    let rows = db.rows_as_text("stations");
+    assert_eq!(rows[0], ["Berlin", "-3.5", "4.25", "1013", "cold"]);
+    assert_eq!(rows[1], ["Hamburg", "-1.0", "6.5", "1009", ""]);
+}
+
+#[test]
+fn yes_no_letters_and_a_column_of_ticks_are_booleans_and_an_unticked_box_is_false() {
+    let path = fixture("survey.csv");
+    let sniffed = sniff(&path, &SniffHints::default()).unwrap();
+    assert_eq!(
+        sniffed.column_types,
+        [
+            ColumnType::BigInt,
+            ColumnType::Boolean,
+            ColumnType::Boolean,
+            ColumnType::Varchar,
+            ColumnType::BigInt
+        ]
+    );
+    assert_eq!(sniffed.column_guesses[2].format.checkmark.as_deref(), Some("x"));
+    let db = TestDb::new();
+    let summary = db.import(&path, "survey");
+    assert_eq!((summary.rows_imported, summary.rows_failed), (5, 0));
+    let rows = db.rows_as_text("survey");
+    let flags: Vec<(&str, &str)> = rows.iter().map(|row| (row[1].as_str(), row[2].as_str())).collect();
+    assert_eq!(
+        flags,
+        [
+            ("true", "true"),
+            ("false", "false"),
+            ("true", "true"),
+            ("false", "false"),
+            ("true", "true")
+        ]
+    );
+    // The empty score stays NULL: only a checkbox column reads an empty field as false.
+    assert_eq!(rows[2][4], "");
+}
+
+#[test]
+fn spaces_between_a_delimiter_and_a_quoted_field_are_allowed() {
+    let path = fixture("spaced_quotes.csv");
+    let sniffed = sniff(&path, &SniffHints::default()).unwrap();
+    assert!(sniffed.dialect.spaces_before_quotes);
+    assert_eq!(sniffed.columns, ["name", "city", "note", "amount"]);
+    assert_eq!(sniffed.column_types[3], ColumnType::Double);
+    let db = TestDb::new();
+    let summary = db.import(&path, "people");
+    assert_eq!((summary.rows_imported, summary.rows_failed), (4, 0));
+    let rows = db.rows_as_text("people");
+    assert_eq!(rows[0], ["Ann", "Paris, France", "said \"hi\"", "12.5"]);
+    // A space before anything but a quote is the value's own.
+    assert_eq!(rows[1], ["Bob", " Berlin", " plain", "7.0"]);
+    assert_eq!(rows[3][2], "a, b, c");
+}

@@ -1,0 +1,171 @@
+//! Spaces between a delimiter and a quoted field: `a, "b, c"`.
+//!
+//! Hand-written files and some exporters put a space after each delimiter, and quote only the
+//! fields that need it. Most readers allow that (Python's `skipinitialspace`, DuckDB), but
+//! csv-core reads a field that starts with a space as unquoted, so `"b, c"` would be split at its
+//! comma. When the dialect says so, this reader drops the spaces that stand between a delimiter
+//! (or the start of a line) and an opening quote before csv-core sees the bytes; spaces before
+//! anything else are data and are kept. A failed row's raw text then shows the field without
+//! those spaces, and byte offsets count the bytes the parser saw.
+
+use std::io::{self, Read};
+
+use super::records::Dialect;
+
+/// Where the reader is in the record, as far as quoting goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    /// After a delimiter or a line break: a quote here opens a quoted field.
+    FieldStart,
+    Unquoted,
+    Quoted,
+    /// After the escape byte inside quotes: the next byte is literal.
+    QuotedEscape,
+    /// After a quote inside a quoted field: a second one is a doubled quote.
+    AfterQuote,
+}
+
+/// Wraps a reader; passes bytes through untouched unless the dialect allows spaces before
+/// quotes.
+pub struct QuoteSpacing<R> {
+    inner: R,
+    enabled: bool,
+    delimiter: u8,
+    quote: u8,
+    escape: Option<u8>,
+    state: State,
+    /// Spaces at a field's start not yet known to stand before a quote.
+    held_spaces: usize,
+    input: Vec<u8>,
+    input_start: usize,
+    input_end: usize,
+}
+
+const INPUT_BYTES: usize = 64 * 1024;
+
+impl<R: Read> QuoteSpacing<R> {
+    pub fn new(inner: R, dialect: Dialect) -> Self {
+        let enabled = dialect.spaces_before_quotes && dialect.delimiter != b' ' && dialect.quote != b' ';
+        Self {
+            inner,
+            enabled,
+            delimiter: dialect.delimiter,
+            quote: dialect.quote,
+            escape: dialect.escape,
+            state: State::FieldStart,
+            held_spaces: 0,
+            input: if enabled { vec![0; INPUT_BYTES] } else { Vec::new() },
+            input_start: 0,
+            input_end: 0,
+        }
+    }
+
+    fn next_state(&self, byte: u8) -> State {
+        let ends_field = byte == self.delimiter || byte == b'\n' || byte == b'\r';
+        match self.state {
+            State::FieldStart if byte == self.quote => State::Quoted,
+            State::FieldStart | State::Unquoted if ends_field => State::FieldStart,
+            State::FieldStart | State::Unquoted => State::Unquoted,
+            State::Quoted if Some(byte) == self.escape => State::QuotedEscape,
+            State::Quoted if byte == self.quote => State::AfterQuote,
+            State::Quoted | State::QuotedEscape => State::Quoted,
+            State::AfterQuote if byte == self.quote => State::Quoted,
+            State::AfterQuote if ends_field => State::FieldStart,
+            State::AfterQuote => State::Unquoted,
+        }
+    }
+}
+
+impl<R: Read> Read for QuoteSpacing<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if !self.enabled {
+            return self.inner.read(out);
+        }
+        let mut written = 0;
+        while written < out.len() {
+            if self.input_start == self.input_end {
+                if written > 0 {
+                    break;
+                }
+                let read = self.inner.read(&mut self.input)?;
+                if read == 0 {
+                    // Spaces that end the input stand before nothing: they are data.
+                    let flushed = self.held_spaces.min(out.len());
+                    out[..flushed].fill(b' ');
+                    self.held_spaces -= flushed;
+                    return Ok(flushed);
+                }
+                self.input_start = 0;
+                self.input_end = read;
+            }
+            let byte = self.input[self.input_start];
+            if self.state == State::FieldStart {
+                if byte == b' ' {
+                    self.held_spaces += 1;
+                    self.input_start += 1;
+                    continue;
+                }
+                if byte == self.quote {
+                    self.held_spaces = 0;
+                } else if self.held_spaces > 0 {
+                    let flushed = self.held_spaces.min(out.len() - written);
+                    out[written..written + flushed].fill(b' ');
+                    written += flushed;
+                    self.held_spaces -= flushed;
+                    continue;
+                }
+            }
+            out[written] = byte;
+            written += 1;
+            self.input_start += 1;
+            self.state = self.next_state(byte);
+        }
+        Ok(written)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spaced(input: &[u8], out_size: usize) -> Vec<u8> {
+        let dialect = Dialect {
+            spaces_before_quotes: true,
+            ..Dialect::default()
+        };
+        let mut reader = QuoteSpacing::new(input, dialect);
+        let mut all = Vec::new();
+        let mut chunk = vec![0; out_size];
+        loop {
+            let read = reader.read(&mut chunk).unwrap();
+            if read == 0 {
+                break;
+            }
+            all.extend_from_slice(&chunk[..read]);
+        }
+        all
+    }
+
+    #[test]
+    fn drops_only_the_spaces_before_an_opening_quote() {
+        let input = b"a, \"b, c\",  d\n  \"e\" , f \"g\",\"h, \"\" i\"\n";
+        let expected = b"a,\"b, c\",  d\n\"e\" , f \"g\",\"h, \"\" i\"\n";
+        for out_size in [1, 2, 3, 7, 4096] {
+            assert_eq!(spaced(input, out_size), expected, "reading {out_size} bytes at a time");
+        }
+    }
+
+    #[test]
+    fn spaces_inside_quotes_and_at_the_end_are_kept() {
+        assert_eq!(spaced(b"\"a, \"\"b\", \"c\"\n", 5), b"\"a, \"\"b\",\"c\"\n");
+        assert_eq!(spaced(b"x,   ", 2), b"x,   ");
+    }
+
+    #[test]
+    fn is_a_plain_pass_through_when_the_dialect_does_not_ask() {
+        let mut reader = QuoteSpacing::new(&b"a, \"b, c\"\n"[..], Dialect::default());
+        let mut out = Vec::new();
+        reader.read_to_end(&mut out).unwrap();
+        assert_eq!(out, b"a, \"b, c\"\n");
+    }
+}
