@@ -625,6 +625,26 @@ impl ImportView {
         if sniffed.trailing_delimiter {
             ui.label(RichText::new("Every row ends with a delimiter; its empty last field is not a column.").weak());
         }
+        if sniffed.header_lines > 1 {
+            ui.label(
+                RichText::new(format!(
+                    "The header spans {} lines, joined into one name per column.",
+                    sniffed.header_lines
+                ))
+                .weak(),
+            );
+        }
+        for found in &sniffed.breaks {
+            ui.label(
+                RichText::new(format!(
+                    "Not data, further down: {} — {} (such lines fail as {})",
+                    found.kind.describe(),
+                    found.text,
+                    found.kind.problem_kind().as_str()
+                ))
+                .color(ui.visuals().warn_fg_color),
+            );
+        }
         let width = self.columns.len();
         TableBuilder::new(ui)
             .id_salt("preview")

@@ -226,6 +226,9 @@ fn report_inference(sniffed: &Sniffed, json: bool) {
                 "skip_records": sniffed.skip_records,
                 "trailing_delimiter": sniffed.trailing_delimiter,
                 "header_repair": sniffed.header_repair,
+                "header_lines": sniffed.header_lines,
+                "not_data": sniffed.breaks,
+                "summary_rows": sniffed.summary_rows,
                 "columns": columns,
             })
         );
@@ -246,6 +249,20 @@ fn report_inference(sniffed: &Sniffed, json: bool) {
     }
     if let Some(repair) = &sniffed.header_repair {
         eprintln!("Header: {repair}.");
+    }
+    if sniffed.header_lines > 1 {
+        eprintln!(
+            "The header spans {} lines; they are joined into one name per column.",
+            sniffed.header_lines
+        );
+    }
+    for found in &sniffed.breaks {
+        eprintln!(
+            "Not data: {}: {} (such lines fail as {}).",
+            found.kind.describe(),
+            found.text,
+            found.kind.problem_kind().as_str()
+        );
     }
     eprintln!("Columns as read from {}:", sniffed.path.display());
     for (name, guess) in sniffed.columns.iter().zip(&sniffed.column_guesses) {

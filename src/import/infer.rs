@@ -123,8 +123,11 @@ pub fn looks_like_header(first: &[String], rest: &[Vec<String>]) -> bool {
         let mut seen = std::collections::HashSet::new();
         first.iter().all(|value| seen.insert(value.trim()))
     };
+    // A name met again in its column says the first line is data, unless the whole line is met
+    // again: that is the header repeated where two exports were joined.
     let repeated_below = first.iter().enumerate().any(|(column, value)| {
         rest.iter()
+            .filter(|record| record.as_slice() != first)
             .any(|record| record.get(column).is_some_and(|other| other == value))
     });
     let numeric = first.iter().any(|value| parse_f64(value).is_some());

@@ -21,6 +21,7 @@ mod retry;
 mod schema;
 mod sniff;
 mod source;
+mod table_end;
 mod types;
 mod unique;
 mod validate;
@@ -41,6 +42,7 @@ pub use retry::{RetryError, RetryRequest, RetrySummary, RowEdit, record_job as r
 pub use schema::{ColumnSpec, SchemaError, SchemaFile};
 pub use sniff::{SampleSize, SniffError, SniffHints, Sniffed, sniff, sniff_with};
 pub use source::{SourceEncoding, SourceError, encoding_for_label};
+pub use table_end::{BreakKind, TableBreak};
 pub use types::ColumnType;
 pub use validate::{Problem, ProblemKind, preview_problem};
 

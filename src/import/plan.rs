@@ -83,6 +83,10 @@ pub struct ImportPlan {
     /// A row with fewer fields than the header gets NULL for the missing ones instead of failing
     /// (only when the person asks for it).
     pub pad_missing: bool,
+    /// The header's first line as written: a data line equal to it fails as the header repeated.
+    pub header_line: Vec<String>,
+    /// Lines labelled as totals ("Total", "Summe"...) fail as summary lines, not data.
+    pub summary_rows: bool,
 }
 
 /// A table that already exists, as the catalog describes it.
@@ -165,6 +169,12 @@ pub fn plan_import(
             0
         },
         pad_missing: false,
+        header_line: if sniffed.has_header {
+            sniffed.header_line.clone()
+        } else {
+            Vec::new()
+        },
+        summary_rows: sniffed.summary_rows,
     })
 }
 

@@ -16,6 +16,7 @@ use super::majority::{ColumnGuess, InferenceContext, fits_guess, guess_column};
 use super::names::{clean_headers, default_column_name};
 use super::records::{Dialect, RecordReader};
 use super::source::{SourceEncoding, SourceError, open_text};
+use super::table_end::{SampledRows, TableBreak, find_breaks, footer_start, maybe_not_data, second_header_start};
 use super::types::ColumnType;
 
 const DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
@@ -82,6 +83,13 @@ pub struct Sniffed {
     pub comment_detected: bool,
     /// Records the header takes: 1, or 2 when a line of units or years under it was joined in.
     pub header_lines: usize,
+    /// The header's first line as written (before lines were joined or names cleaned): a data
+    /// line equal to it is the header repeated.
+    pub header_line: Vec<String>,
+    /// Lines in the sample that are not data: totals, the header again, a second table's header.
+    pub breaks: Vec<TableBreak>,
+    /// The file has total lines under its data; the validator fails lines labelled as one.
+    pub summary_rows: bool,
 }
 
 impl Sniffed {
@@ -110,6 +118,9 @@ impl Sniffed {
             comment: None,
             comment_detected: false,
             header_lines: 1,
+            header_line: columns.to_vec(),
+            breaks: Vec::new(),
+            summary_rows: false,
         }
     }
 }
@@ -192,6 +203,7 @@ pub fn sniff_with(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<S
         .has_header
         .unwrap_or_else(|| looks_like_header(&records[0], &records[1..]));
     let mut raw_headers = if has_header { records.remove(0) } else { Vec::new() };
+    let header_line = raw_headers.clone();
     // Further header lines (units, years or sub-names under a shared name) are joined into the
     // first, one name per column.
     let mut header_lines = usize::from(has_header);
@@ -231,8 +243,8 @@ pub fn sniff_with(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<S
     };
     // Blocks from further into the file, so a column whose values change form after the first
     // megabyte (integers, then decimals; ISO dates, then local ones) is typed for all of them.
-    let spread = if complete || source.gzip || !source.encoding.encoding.is_ascii_compatible() {
-        Vec::new()
+    let (spread, spread_at_end) = if complete || source.gzip || !source.encoding.encoding.is_ascii_compatible() {
+        (Vec::new(), 0)
     } else {
         spread_records(
             path,
@@ -242,28 +254,51 @@ pub fn sniff_with(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<S
             dialect,
         )
     };
-    let column_guesses: Vec<ColumnGuess> = (0..width)
-        .map(|column| {
-            let values = records
-                .iter()
-                .chain(&spread)
-                .filter(|record| record.len() == data_width)
-                .map(|record| record[column].as_str());
-            if hints.all_text {
-                ColumnGuess {
-                    format: ValueFormat {
-                        null_markers: hints.null_markers.clone(),
-                        ..ValueFormat::default()
-                    },
-                    ..ColumnGuess::default()
+    let head_records = records.len();
+    records.extend(spread);
+    let at_end = if complete { records.len() } else { spread_at_end };
+    let header_shown = has_header.then_some(header_line.as_slice());
+    // Totals, the header repeated and the notes under a closing total are not data: their
+    // values would make a small file's typed columns text.
+    let guess_columns = |rows: &[Vec<String>]| -> Vec<ColumnGuess> {
+        (0..width)
+            .map(|column| {
+                let values = rows
+                    .iter()
+                    .filter(|record| record.len() == data_width && !maybe_not_data(record, header_shown))
+                    .map(|record| record[column].as_str());
+                if hints.all_text {
+                    ColumnGuess {
+                        format: ValueFormat {
+                            null_markers: hints.null_markers.clone(),
+                            ..ValueFormat::default()
+                        },
+                        ..ColumnGuess::default()
+                    }
+                } else {
+                    guess_column(values, &context)
                 }
-            } else {
-                guess_column(values, &context)
-            }
-        })
-        .collect();
+            })
+            .collect()
+    };
+    let data_end = footer_start(&records, at_end);
+    let data_end = if hints.all_text {
+        data_end
+    } else {
+        second_header_start(&records[..data_end], data_width, guess_columns).unwrap_or(data_end)
+    };
+    let column_guesses = guess_columns(&records[..data_end]);
     let column_types = column_guesses.iter().map(|guess| guess.column_type).collect();
-    records.truncate(size.preview_rows);
+    let breaks = find_breaks(
+        &SampledRows {
+            header_line: header_shown,
+            records: &records,
+            at_end,
+            data_width,
+        },
+        &column_guesses,
+    );
+    records.truncate(head_records.min(size.preview_rows));
     Ok(Sniffed {
         path: path.to_path_buf(),
         bytes_total: source.bytes_total,
@@ -283,6 +318,9 @@ pub fn sniff_with(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<S
         comment,
         comment_detected: hints.comment.is_none() && comment.is_some(),
         header_lines,
+        header_line,
+        breaks: breaks.found,
+        summary_rows: breaks.summary_rows,
     })
 }
 
@@ -528,7 +566,9 @@ const SPREAD_BLOCKS: u64 = 16;
 const SPREAD_BLOCK_BYTES: u64 = 64 * 1024;
 
 /// Records from blocks spread evenly through the rest of a plain (not compressed) file in an
-/// ASCII-compatible encoding, where a byte offset can be jumped to. Each block is read from its
+/// ASCII-compatible encoding, where a byte offset can be jumped to, and how many of them, at the
+/// end, are the file's last records (the last block runs to the end of the file; a total line
+/// is looked for there). Each block is read from its
 /// first line break to its last, so its records are whole unless a quoted field spans the break;
 /// such a record rarely has the table's width, and only records of that width are used.
 fn spread_records(
@@ -537,20 +577,23 @@ fn spread_records(
     head_len: usize,
     encoding: &'static Encoding,
     dialect: Dialect,
-) -> Vec<Vec<String>> {
+) -> (Vec<Vec<String>>, usize) {
     use std::io::{Seek, SeekFrom};
     let Ok(mut file) = std::fs::File::open(path) else {
-        return Vec::new();
+        return (Vec::new(), 0);
     };
     let start = head_len as u64;
-    if file_len <= start + SPREAD_BLOCK_BYTES {
-        return Vec::new();
+    if file_len <= start {
+        return (Vec::new(), 0);
     }
-    let span = file_len - start - SPREAD_BLOCK_BYTES;
+    // What is left after the head may be less than a block: then it is read whole, as the end.
+    let span = file_len.saturating_sub(start + SPREAD_BLOCK_BYTES);
+    let blocks = if span == 0 { 1 } else { SPREAD_BLOCKS };
     let mut records = Vec::new();
+    let mut at_end = 0;
     let mut block = vec![0u8; SPREAD_BLOCK_BYTES as usize];
-    for index in 1..=SPREAD_BLOCKS {
-        let offset = start + span * index / SPREAD_BLOCKS;
+    for index in 1..=blocks {
+        let offset = start + span * index / blocks;
         if file.seek(SeekFrom::Start(offset)).is_err() {
             break;
         }
@@ -558,9 +601,15 @@ fn spread_records(
             break;
         };
         let bytes = &block[..read];
+        // The last block runs to the end of the file, and so ends with the last record whole.
+        let reaches_end = offset + read as u64 >= file_len;
         let (Some(first), Some(last)) = (
             bytes.iter().position(|&b| b == b'\n'),
-            bytes.iter().rposition(|&b| b == b'\n'),
+            if reaches_end {
+                read.checked_sub(1)
+            } else {
+                bytes.iter().rposition(|&b| b == b'\n')
+            },
         ) else {
             continue;
         };
@@ -569,9 +618,11 @@ fn spread_records(
         }
         let lines = &bytes[first + 1..=last];
         let text = encoding.decode_without_bom_handling(lines).0;
-        records.extend(read_sample(text.as_bytes(), true, dialect));
+        let block_records = read_sample(text.as_bytes(), true, dialect);
+        at_end = if reaches_end { block_records.len() } else { 0 };
+        records.extend(block_records);
     }
-    records
+    (records, at_end)
 }
 
 /// How many records above the header are not part of the table: a title, a "Created by" line,

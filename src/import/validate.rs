@@ -3,6 +3,7 @@
 
 use super::plan::{ColumnPlan, ImportPlan};
 use super::records::{Defect, Record};
+use super::table_end::{is_summary_label, summary_label};
 use super::types::{ColumnType, parse_decimal, parse_f64, parse_i32, parse_i64, parse_time, parse_timestamp_tz};
 
 /// What kind of problem a failed row has. The names are stable: they are stored and filtered on.
@@ -21,10 +22,14 @@ pub enum ProblemKind {
     Encoding,
     UnclosedQuote,
     LineTooLong,
+    /// A total or subtotal line under (or among) the data.
+    SummaryRow,
+    /// The header again, or a second table's header.
+    HeaderLine,
 }
 
 impl ProblemKind {
-    pub const ALL: [ProblemKind; 12] = [
+    pub const ALL: [ProblemKind; 14] = [
         Self::TooFewFields,
         Self::TooManyFields,
         Self::InvalidValue,
@@ -37,6 +42,8 @@ impl ProblemKind {
         Self::Encoding,
         Self::UnclosedQuote,
         Self::LineTooLong,
+        Self::SummaryRow,
+        Self::HeaderLine,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -53,6 +60,8 @@ impl ProblemKind {
             Self::Encoding => "encoding",
             Self::UnclosedQuote => "unclosed_quote",
             Self::LineTooLong => "line_too_long",
+            Self::SummaryRow => "summary_row",
+            Self::HeaderLine => "header_line",
         }
     }
 
@@ -118,6 +127,10 @@ impl RowValidator {
             problems.push(defect_problem(defect));
             return false;
         }
+        if let Some(problem) = self.not_data(record) {
+            problems.push(problem);
+            return false;
+        }
         self.check_shape(record, problems);
         if encoding_damaged {
             problems.push(Problem {
@@ -157,7 +170,82 @@ impl RowValidator {
                 }
             }
         }
+        if problems.len() >= 2 && self.reads_as_header(record, cells, problems) {
+            problems.clear();
+            problems.push(Problem {
+                field_index: None,
+                column: None,
+                kind: ProblemKind::HeaderLine,
+                message: "no value fits its column's type: this looks like a header line, so a second \
+                          table may start here"
+                    .to_string(),
+            });
+        }
         problems.is_empty()
+    }
+
+    /// A line that is not data whatever its values: the header repeated, or a total line in a
+    /// file that has them. Only the first field is looked at on most lines.
+    fn not_data(&self, record: &Record<'_>) -> Option<Problem> {
+        let header = &self.plan.header_line;
+        let same = |index: usize, name: &String| {
+            record
+                .field(index)
+                .is_some_and(|field| field.trim_ascii() == name.trim().as_bytes())
+        };
+        if let Some(first) = header.first()
+            && record.len() >= header.len()
+            && same(0, first)
+            && header.iter().enumerate().all(|(index, name)| same(index, name))
+        {
+            return Some(Problem {
+                field_index: None,
+                column: None,
+                kind: ProblemKind::HeaderLine,
+                message: "the line repeats the header (files joined together?); it is not data".to_string(),
+            });
+        }
+        if self.plan.summary_rows {
+            let label = summary_label(
+                record
+                    .fields()
+                    .map(|field| std::str::from_utf8(field).unwrap_or_default()),
+            );
+            if let Some(label) = label.filter(|label| is_summary_label(label)) {
+                return Some(Problem {
+                    field_index: None,
+                    column: None,
+                    kind: ProblemKind::SummaryRow,
+                    message: format!(
+                        "'{}' labels a total or summary line, not a data row; it is kept here so that it is not \
+                         added to the rows it sums",
+                        label.trim()
+                    ),
+                });
+            }
+        }
+        None
+    }
+
+    /// Whether a failed row has names where the data has typed values: only invalid values, at
+    /// least two of them text with letters, and no typed column with a value.
+    fn reads_as_header(&self, record: &Record<'_>, cells: &[Cell], problems: &[Problem]) -> bool {
+        if problems.iter().any(|problem| problem.kind != ProblemKind::InvalidValue) {
+            return false;
+        }
+        let typed_value = self
+            .plan
+            .columns
+            .iter()
+            .zip(cells)
+            .any(|(column, cell)| column.column_type != ColumnType::Varchar && !matches!(cell, Cell::Null));
+        let named = problems
+            .iter()
+            .filter_map(|problem| problem.field_index)
+            .filter_map(|index| record.field(index))
+            .filter(|field| std::str::from_utf8(field).is_ok_and(|text| text.chars().any(char::is_alphabetic)))
+            .count();
+        !typed_value && named >= 2
     }
 
     fn check_shape(&self, record: &Record<'_>, problems: &mut Vec<Problem>) {
@@ -603,6 +691,8 @@ mod tests {
             comment_detected: false,
             header_lines: 1,
             pad_missing: false,
+            header_line: Vec::new(),
+            summary_rows: false,
             columns: vec![
                 ColumnPlan {
                     name: "id".into(),

@@ -279,10 +279,12 @@ fn commons_csv_records_match_the_rfc4180_expectations() {
     assert_eq!(failed, 0, "the seven one-field comment lines are skipped as comments");
     // The one-field `#` lines are comments (detected: none has the records' width); the records match
     // test_rfc4180.txt, except that commons-csv drops the space after the closing quote of
-    // `" l " `, which an RFC 4180 reader keeps.
+    // `" l " `, which an RFC 4180 reader keeps, and that the spaces between a delimiter and a
+    // quote (`, " j " ,`) are dropped as most readers allow (Sluice sniffs them): the quotes then
+    // open a quoted field, and the space after the closing quote stays the value's.
     assert_eq!(rows[0], ["a", "b", "c", "d"]);
     assert_eq!(rows[1], [" e ", "f ", " g", "h "]);
-    assert_eq!(&rows[2][..3], [" i ", " \" j \" ", " \" k \""]);
+    assert_eq!(&rows[2][..3], [" i ", " j  ", " k "]);
     assert_eq!(rows[3], ["", "", "", ""]);
 }
 

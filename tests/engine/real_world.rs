@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use sluice::import::{ColumnType, ImportRequest, SniffHints, sniff};
+use sluice::import::{BreakKind, ColumnType, ImportRequest, ProblemKind, SniffHints, sniff};
 
 use crate::support::TestDb;
 
@@ -442,4 +442,116 @@ fn spaces_between_a_delimiter_and_a_quoted_field_are_allowed() {
     // A space before anything but a quote is the value's own.
     assert_eq!(rows[1], ["Bob", " Berlin", " plain", "7.0"]);
     assert_eq!(rows[3][2], "a, b, c");
+}
+
+#[test]
+fn a_closing_total_and_the_note_under_it_fail_and_the_amounts_stay_typed() {
+    let path = fixture("spending_footer.csv");
+    let sniffed = sniff(&path, &SniffHints::default()).unwrap();
+    assert!(sniffed.summary_rows);
+    assert_eq!(sniffed.breaks.len(), 1);
+    assert_eq!(sniffed.breaks[0].kind, BreakKind::Summary);
+    assert!(sniffed.breaks[0].text.starts_with("Total"), "{:?}", sniffed.breaks);
+    assert_eq!(
+        sniffed.column_types,
+        [
+            ColumnType::Date,
+            ColumnType::Varchar,
+            ColumnType::Varchar,
+            ColumnType::Double
+        ]
+    );
+    let db = TestDb::new();
+    let summary = db.import(&path, "spending");
+    assert_eq!(
+        (summary.rows_imported, summary.rows_failed, summary.rows_skipped),
+        (10, 2, 0)
+    );
+    assert_eq!(
+        summary.rows_read,
+        summary.rows_imported + summary.rows_failed + summary.rows_skipped
+    );
+    assert_eq!(
+        db.failed_lines(summary.job_id),
+        [
+            (13, vec![ProblemKind::SummaryRow.as_str().to_string()]),
+            (14, vec![ProblemKind::InvalidValue.as_str().to_string()])
+        ]
+    );
+    // "Total Office Supplies" is a supplier, not a label: its row is data.
+    assert_eq!(
+        db.count("SELECT count(*) FROM spending WHERE Supplier = 'Total Office Supplies'"),
+        1
+    );
+}
+
+#[test]
+fn a_total_category_on_every_groups_rows_is_data_not_a_summary_line() {
+    let path = fixture("long_format_totals.csv");
+    let sniffed = sniff(&path, &SniffHints::default()).unwrap();
+    assert!(!sniffed.summary_rows);
+    assert!(sniffed.breaks.is_empty(), "{:?}", sniffed.breaks);
+    let db = TestDb::new();
+    let summary = db.import(&path, "population");
+    assert_eq!((summary.rows_imported, summary.rows_failed), (12, 0));
+}
+
+#[test]
+fn the_header_repeated_where_exports_were_joined_fails_as_a_header_line_even_in_text_columns() {
+    let path = fixture("joined_exports.csv");
+    let sniffed = sniff(&path, &SniffHints::default()).unwrap();
+    assert_eq!(sniffed.breaks.len(), 1);
+    assert_eq!(sniffed.breaks[0].kind, BreakKind::RepeatedHeader);
+    let db = TestDb::new();
+    let summary = db.import(&path, "customers");
+    assert_eq!((summary.rows_imported, summary.rows_failed), (5, 1));
+    assert_eq!(
+        db.failed_lines(summary.job_id),
+        [(5, vec![ProblemKind::HeaderLine.as_str().to_string()])]
+    );
+}
+
+#[test]
+fn a_second_tables_header_is_reported_and_fails_as_a_header_line() {
+    let path = fixture("second_table.csv");
+    let sniffed = sniff(&path, &SniffHints::default()).unwrap();
+    assert_eq!(
+        sniffed.column_types,
+        [ColumnType::BigInt, ColumnType::Date, ColumnType::Double],
+        "{:?}",
+        sniffed.column_guesses
+    );
+    assert!(
+        sniffed.breaks.iter().any(|found| found.kind == BreakKind::SecondHeader),
+        "{:?}",
+        sniffed.breaks
+    );
+    let db = TestDb::new();
+    let summary = db.import(&path, "orders");
+    assert_eq!((summary.rows_imported, summary.rows_failed), (4, 3));
+    let failed = db.failed_lines(summary.job_id);
+    assert_eq!(failed[0], (6, vec![ProblemKind::HeaderLine.as_str().to_string()]));
+    assert_eq!(failed[1], (7, vec![ProblemKind::InvalidValue.as_str().to_string()]));
+}
+
+#[test]
+fn a_total_at_the_end_of_a_large_file_is_found_in_the_last_block_read() {
+    let db = TestDb::new();
+    let mut text = String::from("region,day,amount\n");
+    let mut sum = 0i64;
+    for row in 0..60_000i64 {
+        let amount = (row * 37) % 1000 - 300;
+        sum += amount;
+        text.push_str(&format!("R{},2024-01-{:02},{amount}\n", row % 7, row % 28 + 1));
+    }
+    text.push_str(&format!("TOTAL,,{sum}"));
+    let path = db.file("large_total.csv", text.as_bytes());
+    let sniffed = sniff(&path, &SniffHints::default()).unwrap();
+    assert!(sniffed.summary_rows, "{:?}", sniffed.breaks);
+    let summary = db.import(&path, "large");
+    assert_eq!((summary.rows_imported, summary.rows_failed), (60_000, 1));
+    assert_eq!(
+        db.failed_lines(summary.job_id),
+        [(60_002, vec![ProblemKind::SummaryRow.as_str().to_string()])]
+    );
 }
