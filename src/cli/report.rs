@@ -28,6 +28,10 @@ pub struct JobsArgs {
     /// Print the jobs as a JSON array.
     #[arg(long)]
     json: bool,
+    /// List the lines import job JOB skipped (above the header, comments, blank lines); the
+    /// first 1,000 are kept, all are counted.
+    #[arg(long, value_name = "JOB")]
+    skipped: Option<i64>,
     #[command(flatten)]
     db: DbArgs,
 }
@@ -63,6 +67,9 @@ pub fn failed(args: FailedArgs) -> anyhow::Result<()> {
 
 pub fn jobs(args: JobsArgs) -> anyhow::Result<()> {
     let store = args.db.open()?;
+    if let Some(job_id) = args.skipped {
+        return skipped_lines(&store, job_id, args.json);
+    }
     let jobs = list_jobs(store.conn())?;
     if args.json {
         let jobs: Vec<serde_json::Value> = jobs.iter().map(job_json).collect();
@@ -90,6 +97,31 @@ pub fn jobs(args: JobsArgs) -> anyhow::Result<()> {
         if let Some(error) = &job.error {
             println!("{:>5}  {error}", "");
         }
+    }
+    Ok(())
+}
+
+/// The lines an import skipped, one per line ("line 3  above_header  Report for March"), or a
+/// JSON array.
+fn skipped_lines(store: &sluice::store::Store, job_id: i64, json: bool) -> anyhow::Result<()> {
+    let job = sluice::store::get_job(store.conn(), job_id)?.with_context(|| format!("there is no job {job_id}"))?;
+    let lines = sluice::store::read_skipped_lines(store.conn(), job_id, sluice::import::MAX_LISTED_SKIPPED_LINES)?;
+    if json {
+        println!("{}", serde_json::to_string(&lines)?);
+        return Ok(());
+    }
+    println!(
+        "Job {job_id} skipped {} line{}{}",
+        thousands(job.rows_skipped.max(0) as u64),
+        if job.rows_skipped == 1 { "" } else { "s" },
+        if job.rows_skipped > lines.len() as i64 {
+            format!("; the first {} are listed", lines.len())
+        } else {
+            String::new()
+        }
+    );
+    for skipped in lines {
+        println!("{:>8}  {:<12}  {}", skipped.line, skipped.reason, skipped.raw);
     }
     Ok(())
 }

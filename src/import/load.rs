@@ -8,7 +8,7 @@ use duckdb::{Appender, Connection};
 use super::pipeline::ParsedBatch;
 use super::plan::ImportPlan;
 use crate::sql::quote_ident;
-use crate::store::{StoreError, append_failed_rows};
+use crate::store::{StoreError, append_failed_rows, append_skipped_lines};
 
 /// How the target table is prepared inside the transaction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,6 +72,7 @@ pub fn append_batch(
             .map_err(StoreError::query("appending the unique check's keys"))?;
     }
     append_failed_rows(conn, job_id, &batch.failed)?;
+    append_skipped_lines(conn, job_id, &batch.skipped)?;
     written.rows_failed += batch.failed.len() as u64;
     Ok(())
 }

@@ -35,7 +35,7 @@ pub use formats::{ColumnFormat, ValueFormat};
 pub use infer::infer_column_type;
 pub use majority::{ColumnGuess, InferenceContext, guess_column};
 pub use names::clean_headers;
-pub use pipeline::{FailedRow, ParseError, ParseTotals};
+pub use pipeline::{FailedRow, MAX_LISTED_SKIPPED_LINES, ParseError, ParseTotals, SkipReason, SkippedLine};
 pub use plan::{ExistingTable, ImportPlan, PlanError, plan_import};
 pub use records::{Defect, Dialect, OwnedRecord, Record, RecordReader};
 pub use retry::{RetryError, RetryRequest, RetrySummary, RowEdit, record_job as record_retry_job, run_retry_job};

@@ -40,12 +40,80 @@ pub struct FailedRow {
     pub problems: Vec<Problem>,
 }
 
+/// Lines of the file that are not records of the table: counted, and the first of them listed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipReason {
+    /// A title or note above the header.
+    AboveHeader,
+    Comment,
+    Blank,
+}
+
+impl SkipReason {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::AboveHeader => "above_header",
+            Self::Comment => "comment",
+            Self::Blank => "blank",
+        }
+    }
+}
+
+/// A skipped line as the job lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SkippedLine {
+    pub line: u64,
+    pub reason: SkipReason,
+    /// The line's text (cut at 1,000 characters); empty for a blank line.
+    pub raw: String,
+}
+
+/// Skipped lines listed per job; the rest are counted only (a file can have millions of blank
+/// or comment lines, and the first thousand show what they are).
+pub const MAX_LISTED_SKIPPED_LINES: u64 = 1000;
+const SKIPPED_RAW_CHARS: usize = 1000;
+
+/// Counts skipped lines and lists the first of them.
+#[derive(Default)]
+struct SkipLog {
+    count: u64,
+    listed: Vec<SkippedLine>,
+}
+
+impl SkipLog {
+    fn blank(&mut self, first_line: u64, count: u64) {
+        let listed = count.min(MAX_LISTED_SKIPPED_LINES.saturating_sub(self.count));
+        self.listed
+            .extend((first_line..first_line + listed).map(|line| SkippedLine {
+                line,
+                reason: SkipReason::Blank,
+                raw: String::new(),
+            }));
+        self.count += count;
+    }
+
+    fn record(&mut self, line: u64, reason: SkipReason, raw: &[u8]) {
+        if self.count < MAX_LISTED_SKIPPED_LINES {
+            let text = String::from_utf8_lossy(raw);
+            self.listed.push(SkippedLine {
+                line,
+                reason,
+                raw: text.chars().take(SKIPPED_RAW_CHARS).collect(),
+            });
+        }
+        self.count += 1;
+    }
+}
+
 /// What the parser hands to the writer.
 pub struct ParsedBatch {
     pub rows: Option<RecordBatch>,
     /// The unique check's keys of `rows`, when the plan has a unique column.
     pub keys: Option<RecordBatch>,
     pub failed: Vec<FailedRow>,
+    /// Skipped lines to list (only the first of the job's are).
+    pub skipped: Vec<SkippedLine>,
     /// Running totals up to and including this batch.
     pub rows_read: u64,
     pub bytes_read: u64,
@@ -55,7 +123,7 @@ pub struct ParsedBatch {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ParseTotals {
     pub rows_read: u64,
-    /// Records above the header, skipped and counted apart from the rows read.
+    /// Lines skipped and counted apart from the rows read: above the header, comments, blank.
     pub rows_skipped: u64,
     pub rows_valid: u64,
     pub rows_failed: u64,
@@ -98,6 +166,7 @@ pub fn parse_rows(
     let malformed = source.malformed;
     let mut totals = ParseTotals::default();
     let mut failed = Vec::new();
+    let mut skipped = SkipLog::default();
     let (mut cells, mut problems) = (Vec::new(), Vec::new());
     let mut header_pending = validator.plan().header_lines;
     let mut skip_pending = validator.plan().skip_records;
@@ -124,13 +193,20 @@ pub fn parse_rows(
         let damaged = malformed
             .as_ref()
             .is_some_and(|log| log.take_within(record.byte_offset, span_end));
-        // Comment lines anywhere, and the records above the header, are skipped and counted.
+        // Blank lines, comment lines anywhere, and the records above the header are skipped,
+        // counted and (the first of them) listed.
+        if record.blank_lines_before > 0 {
+            skipped.blank(record.line - record.blank_lines_before, record.blank_lines_before);
+        }
         let is_comment = validator.plan().is_comment(&record);
         if is_comment || skip_pending > 0 {
-            if !is_comment {
+            let reason = if is_comment {
+                SkipReason::Comment
+            } else {
                 skip_pending -= 1;
-            }
-            totals.rows_skipped += 1;
+                SkipReason::AboveHeader
+            };
+            skipped.record(record.line, reason, record.raw);
             continue;
         }
         if header_pending > 0 {
@@ -166,6 +242,7 @@ pub fn parse_rows(
                 rows,
                 keys,
                 failed: std::mem::take(&mut failed),
+                skipped: std::mem::take(&mut skipped.listed),
                 rows_read: totals.rows_read,
                 bytes_read: bytes_read.load(Ordering::Relaxed),
             };
@@ -176,12 +253,16 @@ pub fn parse_rows(
         }
     }
 
+    let (first_blank, trailing_blanks) = reader.trailing_blank_lines();
+    skipped.blank(first_blank, trailing_blanks);
+    totals.rows_skipped = skipped.count;
     totals.bytes_read = bytes_read.load(Ordering::Relaxed);
     let (rows, keys) = finish_rows(&mut builder)?;
     let batch = ParsedBatch {
         rows,
         keys,
         failed,
+        skipped: skipped.listed,
         rows_read: totals.rows_read,
         bytes_read: totals.bytes_read,
     };

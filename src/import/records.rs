@@ -72,6 +72,8 @@ pub struct Record<'r> {
     /// its first physical line (cut at the size limit for an overlong line).
     pub raw: &'r [u8],
     pub defect: Option<Defect>,
+    /// Blank lines skipped just before this record (they are the lines right above `line`).
+    pub blank_lines_before: u64,
     fields: &'r [u8],
     ends: &'r [usize],
     /// The dialect `raw` is written in; `None` when the fields were given one by one.
@@ -201,6 +203,7 @@ impl OwnedRecord {
             byte_offset: self.byte_offset,
             raw: &self.fields,
             defect: None,
+            blank_lines_before: 0,
             fields: &self.fields,
             ends: &self.ends,
             dialect: None,
@@ -237,6 +240,11 @@ pub struct RecordReader<R> {
     /// The bytes counted so far ended in CR, so a following LF does not start a new line.
     after_cr: bool,
     max_record_bytes: usize,
+    /// The line cut after the size limit left its terminator for the parser, which is not a
+    /// blank line of its own.
+    line_cut: bool,
+    /// Blank lines after the last record: (first line, count).
+    trailing_blank_lines: (u64, u64),
 }
 
 enum Fill {
@@ -270,6 +278,8 @@ impl<R: Read> RecordReader<R> {
             line: 1,
             after_cr: false,
             max_record_bytes,
+            line_cut: false,
+            trailing_blank_lines: (0, 0),
         }
     }
 
@@ -303,7 +313,7 @@ impl<R: Read> RecordReader<R> {
             match result {
                 ReadRecordResult::InputEmpty => {
                     if self.eof && input_was_empty {
-                        self.finished = true;
+                        self.finish();
                     }
                 }
                 ReadRecordResult::OutputFull => {
@@ -321,7 +331,7 @@ impl<R: Read> RecordReader<R> {
                     }
                     return Ok(Some(self.take_record(None)));
                 }
-                ReadRecordResult::End => self.finished = true,
+                ReadRecordResult::End => self.finish(),
             }
         }
     }
@@ -400,17 +410,34 @@ impl<R: Read> RecordReader<R> {
             self.parse_pos += position;
             self.record_start = self.parse_pos;
             self.skipping_line = false;
+            self.line_cut = true;
             return Ok(());
         }
         self.parse_pos = self.filled;
         self.record_start = self.parse_pos;
         if self.eof {
             self.skipping_line = false;
-            self.finished = true;
+            self.finish();
             return Ok(());
         }
         self.fill()?;
         Ok(())
+    }
+
+    /// Blank lines after the last record, as (first line, count).
+    pub fn trailing_blank_lines(&self) -> (u64, u64) {
+        self.trailing_blank_lines
+    }
+
+    /// Ends the input: what is left unparsed is line breaks of blank lines.
+    fn finish(&mut self) {
+        if !self.finished {
+            let rest = &self.buf[self.record_start..self.filled];
+            let breaks = count_line_breaks(&rest[..leading_blank_len(rest)], &mut self.after_cr);
+            let cut = u64::from(std::mem::take(&mut self.line_cut));
+            self.trailing_blank_lines = (self.line + cut, breaks.saturating_sub(cut));
+        }
+        self.finished = true;
     }
 
     fn take_record(&mut self, defect: Option<Defect>) -> Record<'_> {
@@ -418,6 +445,8 @@ impl<R: Read> RecordReader<R> {
         let blank = leading_blank_len(&self.buf[span.clone()]);
         let raw_start = span.start + blank;
         let line = self.line + count_line_breaks(&self.buf[span.start..raw_start], &mut self.after_cr);
+        let cut = u64::from(std::mem::take(&mut self.line_cut));
+        let blank_lines_before = (line - self.line).saturating_sub(cut);
         self.line = line + count_line_breaks(&self.buf[raw_start..span.end], &mut self.after_cr);
         let fields_len = std::mem::take(&mut self.fields_len);
         let ends_len = std::mem::take(&mut self.ends_len);
@@ -428,6 +457,7 @@ impl<R: Read> RecordReader<R> {
             byte_offset: self.buf_offset + raw_start as u64,
             raw,
             defect,
+            blank_lines_before,
             fields: &self.fields[..fields_len],
             ends: &self.ends[..ends_len],
             dialect: Some(self.dialect),
@@ -572,6 +602,33 @@ mod tests {
         let seen = read_all(b"a\n\n\r\n\nb\n");
         assert_eq!(lines(&seen), [1, 5]);
         assert_eq!(seen[1].raw, "b");
+    }
+
+    /// (blank lines before each record, trailing blank lines as (first line, count)).
+    fn blank_lines(input: &[u8], limit: usize) -> (Vec<u64>, (u64, u64)) {
+        let mut reader = RecordReader::with_limit(input, Dialect::default(), limit);
+        let mut before = Vec::new();
+        while let Some(record) = reader.next_record().unwrap() {
+            before.push(record.blank_lines_before);
+        }
+        (before, reader.trailing_blank_lines())
+    }
+
+    #[test]
+    fn blank_lines_are_told_apart_from_line_ends_in_every_line_ending() {
+        assert_eq!(blank_lines(b"a\n\n\r\n\nb\n", 1024), (vec![0, 3], (6, 0)));
+        assert_eq!(blank_lines(b"a\r\n\r\nb\r\n\r\n\r\n", 1024), (vec![0, 1], (4, 2)));
+        assert_eq!(blank_lines(b"\n\na\rb", 1024), (vec![2, 0], (4, 0)));
+        assert_eq!(blank_lines(b"a,\"x\n\ny\"\n\nb\n\n", 1024), (vec![0, 1], (6, 1)));
+        // The end of a line cut at the size limit is not a blank line; the one after it is.
+        assert_eq!(
+            blank_lines(b"a\nxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n\nb\n", 16),
+            (vec![0, 0, 1], (5, 0))
+        );
+        assert_eq!(
+            blank_lines(b"a\nxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n", 16),
+            (vec![0, 0], (3, 0))
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod catalog;
 mod failed;
 mod jobs;
 mod report;
+mod skipped;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -26,6 +27,7 @@ pub use jobs::{
     set_source_columns,
 };
 pub use report::{MAX_EXTRA_COLUMNS, ReportError, ReportFormat, errors_text, write_failed_report};
+pub use skipped::{StoredSkippedLine, append_skipped_lines, read_skipped_lines};
 
 /// File name of the default database inside the user's data folder.
 const DEFAULT_FILE_NAME: &str = "sluice.duckdb";

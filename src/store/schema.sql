@@ -44,3 +44,11 @@ CREATE TABLE IF NOT EXISTS sluice.failed_row_problems (
     kind         VARCHAR NOT NULL,
     message      VARCHAR NOT NULL
 );
+-- The first lines each import skipped (above the header, comments, blank lines), so a job can
+-- show what it left out; all of them are counted in sluice.jobs.rows_skipped.
+CREATE TABLE IF NOT EXISTS sluice.skipped_lines (
+    job_id  BIGINT NOT NULL,
+    line    BIGINT NOT NULL,
+    reason  VARCHAR NOT NULL,
+    raw     VARCHAR NOT NULL
+);

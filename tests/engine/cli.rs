@@ -228,3 +228,55 @@ fn jobs_shows_what_an_export_and_an_import_did_not_zeros() {
     let import_line = table.lines().find(|line| line.contains(" import ")).unwrap();
     assert!(import_line.contains("25 read · 20 imported · 5 failed"), "{table}");
 }
+
+#[test]
+fn jobs_lists_the_lines_an_import_skipped_and_the_sniff_says_what_is_not_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("skipped.duckdb");
+    let path = write(
+        dir.path(),
+        "report.csv",
+        b"Quarterly report\n\nregion,amount\nNorth,10\n# checked by A.\nSouth,-5\n\nTotal,5\n",
+    );
+    let imported = sluice(&db_path)
+        .args(["import", path.to_str().unwrap(), "--table", "r", "--json"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&imported.stdout);
+    assert!(
+        imported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&imported.stderr)
+    );
+    let sniffed: serde_json::Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
+    assert_eq!(sniffed["summary_rows"], true, "{stdout}");
+    assert_eq!(sniffed["not_data"][0]["kind"], "summary", "{stdout}");
+    let summary: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(
+        (
+            summary["rows_read"].as_u64(),
+            summary["rows_imported"].as_u64(),
+            summary["rows_failed"].as_u64(),
+            summary["rows_skipped"].as_u64()
+        ),
+        (Some(3), Some(2), Some(1), Some(4)),
+        "{stdout}"
+    );
+
+    let listed = sluice(&db_path).args(["jobs", "--skipped", "1"]).output().unwrap();
+    let text = String::from_utf8_lossy(&listed.stdout);
+    assert!(listed.status.success(), "{}", String::from_utf8_lossy(&listed.stderr));
+    assert!(text.starts_with("Job 1 skipped 4 lines"), "{text}");
+    let reasons: Vec<(&str, &str)> = text
+        .lines()
+        .skip(1)
+        .map(|line| {
+            let mut parts = line.split_whitespace();
+            (parts.next().unwrap(), parts.next().unwrap())
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        [("1", "above_header"), ("2", "blank"), ("5", "comment"), ("7", "blank")]
+    );
+}

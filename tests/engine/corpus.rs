@@ -136,8 +136,20 @@ fn compare_with_csv_crate(store: &Store, path: &Path, summary: &ImportSummary) -
         return Ok(false);
     }
     // Records Sluice skipped above the header (a title, comments) are records to the csv crate,
-    // which takes the first of them for the header instead.
-    if independent != summary.rows_read + summary.rows_skipped {
+    // which takes the first of them for the header instead; blank lines, which Sluice counts as
+    // skipped lines, are nothing to it.
+    if summary.rows_skipped > sluice::import::MAX_LISTED_SKIPPED_LINES {
+        return Ok(false);
+    }
+    let blank: i64 = store
+        .conn()
+        .query_row(
+            "SELECT count(*) FROM sluice.skipped_lines WHERE job_id = ? AND reason = 'blank'",
+            [summary.job_id],
+            |row| row.get(0),
+        )
+        .map_err(|error| show(format!("counting blank lines: {error}")))?;
+    if independent + blank as u64 != summary.rows_read + summary.rows_skipped {
         return Err(show(format!(
             "Sluice read {} rows and skipped {}, the csv crate {independent} (delimiter {:?}, quote {:?}, header {})",
             summary.rows_read,

@@ -164,6 +164,15 @@ fn title_lines_above_the_header_are_skipped_and_counted() {
         .unwrap()
         .unwrap();
     assert_eq!(job.rows_skipped, 2);
+    let skipped = sluice::store::read_skipped_lines(db.store.conn(), summary.job_id, 10).unwrap();
+    assert_eq!(
+        skipped
+            .iter()
+            .map(|line| (line.line, line.reason.as_str()))
+            .collect::<Vec<_>>(),
+        [(1, "above_header"), (2, "above_header")]
+    );
+    assert!(skipped[0].raw.starts_with("City of Example"), "{skipped:?}");
 
     // Told otherwise, Sluice reads what it is told: the title is then the header, and the rows
     // no longer fit it.
@@ -463,13 +472,23 @@ fn a_closing_total_and_the_note_under_it_fail_and_the_amounts_stay_typed() {
     );
     let db = TestDb::new();
     let summary = db.import(&path, "spending");
+    // The blank line above the total is skipped, counted and listed.
     assert_eq!(
-        (summary.rows_imported, summary.rows_failed, summary.rows_skipped),
-        (10, 2, 0)
+        (
+            summary.rows_read,
+            summary.rows_imported,
+            summary.rows_failed,
+            summary.rows_skipped
+        ),
+        (12, 10, 2, 1)
     );
+    let skipped = sluice::store::read_skipped_lines(db.store.conn(), summary.job_id, 10).unwrap();
     assert_eq!(
-        summary.rows_read,
-        summary.rows_imported + summary.rows_failed + summary.rows_skipped
+        skipped
+            .iter()
+            .map(|line| (line.line, line.reason.as_str()))
+            .collect::<Vec<_>>(),
+        [(12, "blank")]
     );
     assert_eq!(
         db.failed_lines(summary.job_id),

@@ -1,0 +1,55 @@
+//! The lines an import skipped: written with its rows, in the same transaction, and read back
+//! for `sluice jobs --skipped` and the window.
+
+use duckdb::{Connection, params};
+
+use super::StoreError;
+use crate::import::SkippedLine;
+
+/// A skipped line as stored.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct StoredSkippedLine {
+    pub line: i64,
+    pub reason: String,
+    pub raw: String,
+}
+
+/// Stores skipped lines of job `job_id`.
+pub fn append_skipped_lines(conn: &Connection, job_id: i64, lines: &[SkippedLine]) -> Result<(), StoreError> {
+    if lines.is_empty() {
+        return Ok(());
+    }
+    let context = "storing skipped lines";
+    let mut appender = conn
+        .appender_to_db("skipped_lines", "sluice")
+        .map_err(StoreError::query(context))?;
+    for skipped in lines {
+        appender
+            .append_row(params![
+                job_id,
+                skipped.line as i64,
+                skipped.reason.as_str(),
+                skipped.raw
+            ])
+            .map_err(StoreError::query(context))?;
+    }
+    appender.flush().map_err(StoreError::query(context))
+}
+
+/// The listed skipped lines of a job, in file order, at most `limit`.
+pub fn read_skipped_lines(conn: &Connection, job_id: i64, limit: u64) -> Result<Vec<StoredSkippedLine>, StoreError> {
+    let context = "reading skipped lines";
+    let mut statement = conn
+        .prepare("SELECT line, reason, raw FROM sluice.skipped_lines WHERE job_id = ? ORDER BY line LIMIT ?")
+        .map_err(StoreError::query(context))?;
+    let rows = statement
+        .query_map(params![job_id, limit.min(i64::MAX as u64) as i64], |row| {
+            Ok(StoredSkippedLine {
+                line: row.get(0)?,
+                reason: row.get(1)?,
+                raw: row.get(2)?,
+            })
+        })
+        .map_err(StoreError::query(context))?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(StoreError::query(context))
+}
