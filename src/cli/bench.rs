@@ -57,6 +57,12 @@ pub enum BenchCommand {
         #[command(flatten)]
         db: super::DbArgs,
     },
+    /// Sniff and import real files (folders are searched) with everything guessed, and set
+    /// beside it what DuckDB's sniffer makes of them: typed columns, rows read, header found.
+    Sniff {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
     /// (internal) Time DuckDB's read_csv of FILE into a new table, in this process.
     #[command(hide = true)]
     DuckdbReadCsv { file: PathBuf, db: PathBuf },
@@ -76,6 +82,7 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Failed { rows, dir } => super::bench_failed::bench_failed(rows, dir),
         BenchCommand::Export { rows, dir } => bench_export(rows, dir),
         BenchCommand::Table { rows, table, db } => make_table(rows, &table, &db),
+        BenchCommand::Sniff { paths } => super::bench_sniff::bench_sniff(&paths),
         BenchCommand::DuckdbReadCsv { file, db } => duckdb_read_csv(&file, &db),
         BenchCommand::DuckdbCopy { db, out, gzip } => duckdb_copy(&db, &out, gzip),
     }
