@@ -46,6 +46,8 @@ pub struct ImportView {
     pad_missing: bool,
     /// The file-wide null markers as typed, applied when the field loses focus.
     null_markers_text: String,
+    /// The comment prefix as typed, applied when the field loses focus (empty: detected).
+    comment_text: String,
 }
 
 /// The text of one column's numeric and list rules as typed.
@@ -172,6 +174,7 @@ impl ImportView {
         self.path = Some(path.clone());
         self.hints = SniffHints::default();
         self.null_markers_text.clear();
+        self.comment_text.clear();
         // A new file gets its own table name and starts as a new table: carrying "replace" and
         // the last name over would make overwriting the wrong table one click away.
         self.table.clear();
@@ -405,6 +408,32 @@ impl ImportView {
                 .accessible_name("quote");
             let mut has_header = sniffed.has_header;
             changed |= ui.checkbox(&mut has_header, "Header").changed();
+            ui.label("Header lines");
+            let mut header_lines = sniffed.header_lines.max(1);
+            let header_lines_changed = ui
+                .add_enabled(has_header, egui::DragValue::new(&mut header_lines).range(1..=4))
+                .on_hover_text(
+                    "Lines the header spans (names, then units or sub-names), joined into one name per column",
+                )
+                .accessible_name("header lines")
+                .changed();
+            ui.label("Comment");
+            let comment_response = ui
+                .add(
+                    egui::TextEdit::singleline(&mut self.comment_text)
+                        .char_limit(1)
+                        .hint_text(
+                            sniffed
+                                .comment
+                                .map(|prefix| char::from(prefix).to_string())
+                                .unwrap_or_default(),
+                        )
+                        .desired_width(16.0),
+                )
+                .on_hover_text("Lines starting with this character are comments: skipped and counted (# is detected)")
+                .accessible_name("comment prefix");
+            let comment = self.comment_text.bytes().next().filter(u8::is_ascii);
+            let comment_changed = comment_response.lost_focus() && comment != self.hints.comment;
             ui.label("Skip lines");
             let mut skip = sniffed.skip_records;
             let skip_changed = ui
@@ -463,7 +492,18 @@ impl ImportView {
             if nulls_changed {
                 self.hints.null_markers = null_markers;
             }
-            changed |= skip_changed || decimal_changed || day_changed || nulls_changed;
+            if header_lines_changed {
+                self.hints.header_lines = Some(header_lines);
+            }
+            if comment_changed {
+                self.hints.comment = comment;
+            }
+            changed |= skip_changed
+                || decimal_changed
+                || day_changed
+                || nulls_changed
+                || header_lines_changed
+                || comment_changed;
         });
         let path = self.path.clone()?;
         changed.then(|| {

@@ -58,6 +58,10 @@ pub struct ImportArgs {
     /// Lines starting with this character are comments, skipped and counted (# is detected).
     #[arg(long)]
     comment: Option<String>,
+    /// Lines the header spans (names, then units or sub-names), joined into one name per
+    /// column; detected when not given.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=20))]
+    header_lines: Option<u16>,
     /// `text` keeps every column as text; `infer` (the default) types them.
     #[arg(long, value_enum, default_value = "infer")]
     types: TypesArg,
@@ -179,6 +183,7 @@ fn request_from(args: &ImportArgs) -> anyhow::Result<ImportRequest> {
             .as_deref()
             .map(|c| parse_single_byte(c, "comment"))
             .transpose()?,
+        header_lines: args.header_lines.map(usize::from),
     };
     Ok(ImportRequest {
         path: args.file.clone(),

@@ -122,6 +122,7 @@ impl ImportRequest {
             "skip": self.hints.skip,
             "comment": self.hints.comment.map(char::from),
             "escape": self.hints.escape.map(char::from),
+            "header_lines": self.hints.header_lines,
             "batch_rows": self.batch_rows,
             "max_rows_per_sec": self.max_rows_per_sec,
             "pad_missing": self.pad_missing,

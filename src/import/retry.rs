@@ -358,6 +358,10 @@ fn file_formats(spec: &serde_json::Value, source_columns: &[String]) -> Option<V
             .map(|skip| skip as usize),
         comment: byte("comment"),
         escape: byte("escape"),
+        header_lines: spec
+            .get("header_lines")
+            .and_then(serde_json::Value::as_u64)
+            .map(|lines| lines as usize),
     };
     let sniffed = super::sniff(std::path::Path::new(path), &hints).ok()?;
     (sniffed.columns == source_columns).then_some(sniffed.column_guesses)

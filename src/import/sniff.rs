@@ -46,6 +46,8 @@ pub struct SniffHints {
     /// The escape byte inside quotes (`\"`); a backslash is detected when it makes the records
     /// agree better.
     pub escape: Option<u8>,
+    /// Lines the header spans (names, then units...); detected when `None`.
+    pub header_lines: Option<usize>,
 }
 
 /// Everything learned about a file before importing it.
@@ -207,7 +209,12 @@ pub fn sniff_with(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<S
     // Further header lines (units, years or sub-names under a shared name) are joined into the
     // first, one name per column.
     let mut header_lines = usize::from(has_header);
-    while has_header && header_lines < MAX_HEADER_LINES && continues_header(&raw_headers, &records) {
+    let more_header_lines =
+        |header_lines: usize, raw_headers: &[String], records: &[Vec<String>]| match hints.header_lines {
+            Some(wanted) => header_lines < wanted && records.len() > 1,
+            None => header_lines < MAX_HEADER_LINES && continues_header(raw_headers, records),
+        };
+    while has_header && more_header_lines(header_lines, &raw_headers, &records) {
         let continuation = records.remove(0);
         raw_headers = join_header_lines(&raw_headers, &continuation);
         header_lines += 1;

@@ -400,6 +400,24 @@ fn a_header_over_three_lines_with_a_name_over_merged_cells_becomes_one_name_per_
     let rows = db.rows_as_text("stations");
     assert_eq!(rows[0], ["Berlin", "-3.5", "4.25", "1013", "cold"]);
     assert_eq!(rows[1], ["Hamburg", "-1.0", "6.5", "1009", ""]);
+
+    // Told how many lines the header takes, Sluice joins that many and no more.
+    let two = SniffHints {
+        header_lines: Some(2),
+        ..SniffHints::default()
+    };
+    let sniffed = sniff(&path, &two).unwrap();
+    assert_eq!(sniffed.header_lines, 2);
+    assert_eq!(sniffed.columns[1], "Temperature min");
+    let mut request = ImportRequest::new(&path, "two_line_header");
+    request.hints = two;
+    let summary = db.import_request(&request);
+    // The units line is now a row: in so small a sample its text keeps the columns text.
+    assert_eq!(
+        (summary.rows_read, summary.rows_imported, summary.rows_failed),
+        (5, 5, 0)
+    );
+    assert_eq!(db.rows_as_text("two_line_header")[0][1], "°C");
 }
 
 #[test]
