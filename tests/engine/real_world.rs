@@ -4,9 +4,19 @@
 
 use std::path::{Path, PathBuf};
 
-use sluice::import::{BreakKind, ColumnType, ImportRequest, ProblemKind, SniffHints, sniff};
+use sluice::import::{BreakKind, ColumnType, ImportRequest, ImportSummary, ProblemKind, SniffHints, sniff};
 
 use crate::support::TestDb;
+
+/// (rows read, imported, failed, lines skipped) of an import.
+fn counts(summary: &ImportSummary) -> [u64; 4] {
+    [
+        summary.rows_read,
+        summary.rows_imported,
+        summary.rows_failed,
+        summary.rows_skipped,
+    ]
+}
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -147,15 +157,7 @@ fn title_lines_above_the_header_are_skipped_and_counted() {
 
     let db = TestDb::new();
     let summary = db.import(&path, "spending");
-    assert_eq!(
-        (
-            summary.rows_skipped,
-            summary.rows_read,
-            summary.rows_imported,
-            summary.rows_failed
-        ),
-        (2, 3, 3, 0)
-    );
+    assert_eq!(counts(&summary), [3, 3, 0, 2]);
     assert_eq!(
         db.rows_as_text("spending")[0],
         ["2024-03-01", "Acme, Inc.", "68527.0", "Services"]
@@ -271,15 +273,7 @@ fn comment_lines_anywhere_are_skipped_and_counted() {
     assert_eq!(sniffed.column_types[1], ColumnType::Double);
     let db = TestDb::new();
     let summary = db.import(&path, "lab");
-    assert_eq!(
-        (
-            summary.rows_read,
-            summary.rows_imported,
-            summary.rows_failed,
-            summary.rows_skipped
-        ),
-        (3, 3, 0, 3)
-    );
+    assert_eq!(counts(&summary), [3, 3, 0, 3]);
     assert_eq!(db.rows_as_text("lab")[1], ["A2", "0.61", "mg/l"]);
 }
 
@@ -388,15 +382,7 @@ fn a_header_over_three_lines_with_a_name_over_merged_cells_becomes_one_name_per_
     );
     let db = TestDb::new();
     let summary = db.import(&path, "stations");
-    assert_eq!(
-        (
-            summary.rows_read,
-            summary.rows_imported,
-            summary.rows_failed,
-            summary.rows_skipped
-        ),
-        (4, 4, 0, 0)
-    );
+    assert_eq!(counts(&summary), [4, 4, 0, 0]);
     let rows = db.rows_as_text("stations");
     assert_eq!(rows[0], ["Berlin", "-3.5", "4.25", "1013", "cold"]);
     assert_eq!(rows[1], ["Hamburg", "-1.0", "6.5", "1009", ""]);
@@ -491,15 +477,7 @@ fn a_closing_total_and_the_note_under_it_fail_and_the_amounts_stay_typed() {
     let db = TestDb::new();
     let summary = db.import(&path, "spending");
     // The blank line above the total is skipped, counted and listed.
-    assert_eq!(
-        (
-            summary.rows_read,
-            summary.rows_imported,
-            summary.rows_failed,
-            summary.rows_skipped
-        ),
-        (12, 10, 2, 1)
-    );
+    assert_eq!(counts(&summary), [12, 10, 2, 1]);
     let skipped = sluice::store::read_skipped_lines(db.store.conn(), summary.job_id, 10).unwrap();
     assert_eq!(
         skipped
