@@ -4,6 +4,7 @@ mod cli;
 mod corpus;
 mod export;
 mod import;
+mod layers;
 mod property;
 mod property_formats;
 mod real_world;
