@@ -66,8 +66,9 @@ impl<R: Read> QuoteSpacing<R> {
             State::FieldStart if byte == self.quote => State::Quoted,
             State::FieldStart | State::Unquoted if ends_field => State::FieldStart,
             State::FieldStart | State::Unquoted => State::Unquoted,
-            State::Quoted if Some(byte) == self.escape => State::QuotedEscape,
+            // As csv-core does: the quote is looked at before the escape.
             State::Quoted if byte == self.quote => State::AfterQuote,
+            State::Quoted if Some(byte) == self.escape => State::QuotedEscape,
             State::Quoted | State::QuotedEscape => State::Quoted,
             State::AfterQuote if byte == self.quote => State::Quoted,
             State::AfterQuote if ends_field => State::FieldStart,
@@ -159,6 +160,19 @@ mod tests {
     fn spaces_inside_quotes_and_at_the_end_are_kept() {
         assert_eq!(spaced(b"\"a, \"\"b\", \"c\"\n", 5), b"\"a, \"\"b\",\"c\"\n");
         assert_eq!(spaced(b"x,   ", 2), b"x,   ");
+    }
+
+    #[test]
+    fn an_escape_equal_to_the_quote_is_read_as_a_doubled_quote() {
+        let dialect = Dialect {
+            spaces_before_quotes: true,
+            escape: Some(b'"'),
+            ..Dialect::default()
+        };
+        let mut reader = QuoteSpacing::new(&b"\"a\", \"b, c\"\n"[..], dialect);
+        let mut out = Vec::new();
+        reader.read_to_end(&mut out).unwrap();
+        assert_eq!(out, b"\"a\",\"b, c\"\n");
     }
 
     #[test]

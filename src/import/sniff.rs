@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use encoding_rs::Encoding;
 
-use super::formats::ValueFormat;
+use super::formats::{NULL_MARKERS, ValueFormat};
 use super::infer::looks_like_header;
 use super::majority::{ColumnGuess, InferenceContext, fits_guess, guess_column};
 use super::names::{clean_headers, default_column_name};
@@ -475,14 +475,12 @@ fn consistency(sample: &[u8], complete: bool, dialect: Dialect) -> (usize, usize
 /// Joins a header line and the line under it into one name per column. A name over merged
 /// cells (`Temperature,,` above `min,max`) is written once, so an empty cell above a sub-name
 /// takes the name to its left.
-fn join_header_lines(upper: &[String], lower: &[String]) -> Vec<String> {
+fn join_header_lines<'a>(upper: &'a [String], lower: &'a [String]) -> Vec<String> {
     let mut spanning = "";
-    upper
-        .iter()
-        .zip(lower)
-        .enumerate()
-        .map(|(index, (above, below))| {
-            let (above, below) = (above.trim(), below.trim());
+    let cell = |line: &'a [String], index: usize| line.get(index).map_or("", |cell| cell.trim());
+    (0..upper.len().max(lower.len()))
+        .map(|index| {
+            let (above, below) = (cell(upper, index), cell(lower, index));
             let above = if !above.is_empty() {
                 spanning = above;
                 above
@@ -542,7 +540,11 @@ fn unfit_as_data(next: &[String], rest: &[Vec<String>]) -> bool {
         if fits_guess(value, &guess) {
             return false;
         }
-        unfit += 1;
+        // A null marker (`n/a`, `-`) is a data row's empty value, not a unit or a name.
+        let value = value.trim();
+        if !NULL_MARKERS.contains(&value) {
+            unfit += 1;
+        }
     }
     unfit >= 2
 }
@@ -600,7 +602,13 @@ fn spread_records(
     let mut at_end = 0;
     let mut block = vec![0u8; SPREAD_BLOCK_BYTES as usize];
     for index in 1..=blocks {
-        let offset = start + span * index / blocks;
+        // When less than a block follows the head, the last block of the file is read: it
+        // overlaps the head, so the record the head cut at its end is whole in it.
+        let offset = if span == 0 {
+            file_len.saturating_sub(SPREAD_BLOCK_BYTES)
+        } else {
+            start + span * index / blocks
+        };
         if file.seek(SeekFrom::Start(offset)).is_err() {
             break;
         }

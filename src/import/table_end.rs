@@ -11,6 +11,7 @@
 //! it leaves cells empty that the data fills, or it appears only at the end. Long-format open
 //! data often has a "Total" category on every group's rows; those rows are data and stay so.
 
+use super::formats::NULL_MARKERS;
 use super::majority::{ColumnGuess, fits_guess};
 use super::types::ColumnType;
 use super::validate::ProblemKind;
@@ -85,9 +86,8 @@ pub fn is_summary_label(text: &str) -> bool {
         None => false,
         Some("") => true,
         Some(rest) if rest.starts_with([':', '(', '-', '/']) => true,
-        Some(rest) => {
-            rest.starts_with(' ') && (rest.len() <= 12 || !rest.trim_start().starts_with(char::is_alphabetic))
-        }
+        // "Total 2023", "Total (EUR)"; never "Total loss" or "Sum Kim", which are values.
+        Some(rest) => rest.starts_with(' ') && !rest.trim_start().starts_with(char::is_alphabetic),
     })
 }
 
@@ -137,7 +137,22 @@ pub fn second_header_start(
                     >= 2
         })
         .take(2)
-        .find(|(index, record)| is_second_header(record, &guess(&records[..*index])))
+        .find(|(index, record)| {
+            let guesses = guess(&records[..*index]);
+            // A line of names over rows that fit the types above cuts nothing short: those rows
+            // may be typed with the rest.
+            is_second_header(record, &guesses)
+                && records[index + 1..]
+                    .iter()
+                    .find(|below| below.len() == data_width)
+                    .is_some_and(|below| {
+                        below.iter().zip(&guesses).any(|(value, guess)| {
+                            guess.column_type != ColumnType::Varchar
+                                && !value.trim().is_empty()
+                                && !fits_guess(value, guess)
+                        })
+                    })
+        })
         .map(|(index, _)| index)
 }
 
@@ -247,6 +262,9 @@ pub fn is_second_header(record: &[String], guesses: &[ColumnGuess]) -> bool {
         if fits_guess(value, guess) || guess.format.null_markers.iter().any(|marker| marker == value) {
             return false;
         }
+        if NULL_MARKERS.contains(&value) {
+            continue;
+        }
         if value.chars().any(char::is_alphabetic) {
             unfit += 1;
         }
@@ -299,6 +317,7 @@ mod tests {
             "Total 2023",
             "Summe (EUR)",
             "  subtotal ",
+            "Total - all regions",
         ] {
             assert!(is_summary_label(label), "{label}");
         }
@@ -306,6 +325,10 @@ mod tests {
             "Totally Fine Ltd",
             "Sumatra",
             "Total Gym Equipment and Supplies",
+            "Total loss",
+            "Sum Kim",
+            "Overall winner",
+            "Suma Foods",
             "Overalls",
             "",
             "Sub",

@@ -191,12 +191,13 @@ impl RowValidator {
         let same = |index: usize, name: &String| {
             record
                 .field(index)
-                .is_some_and(|field| field.trim_ascii() == name.trim().as_bytes())
+                .is_some_and(|field| std::str::from_utf8(field).map(str::trim) == Ok(name.trim()))
         };
         if let Some(first) = header.first()
             && record.len() >= header.len()
             && same(0, first)
             && header.iter().enumerate().all(|(index, name)| same(index, name))
+            && header.iter().any(|name| !name.trim().is_empty())
         {
             return Some(Problem {
                 field_index: None,

@@ -570,3 +570,49 @@ fn a_total_at_the_end_of_a_large_file_is_found_in_the_last_block_read() {
         [(60_002, vec![ProblemKind::SummaryRow.as_str().to_string()])]
     );
 }
+
+#[test]
+fn values_that_start_like_a_total_label_and_null_markers_under_the_header_stay_data() {
+    let db = TestDb::new();
+    // "Total loss" is a claim's outcome, not a summary line, though the file has a closing total.
+    let claims = db.file(
+        "claims.csv",
+        b"outcome,region,amount\nTotal loss,North,1200\nRepaired,South,300\nTotal loss,East,950\n\
+          Repaired,West,120\nRepaired,North,80\nTotal,,2650\n",
+    );
+    let sniffed = sniff(&claims, &SniffHints::default()).unwrap();
+    assert!(sniffed.summary_rows);
+    let summary = db.import(&claims, "claims");
+    assert_eq!(counts(&summary), [6, 5, 1, 0]);
+    assert_eq!(
+        db.failed_lines(summary.job_id),
+        [(7, vec![ProblemKind::SummaryRow.as_str().to_string()])]
+    );
+
+    // A first data row of null markers with an empty cell is data, not a line of units.
+    let markers = db.file(
+        "markers.csv",
+        b"id,temp,pressure,note\n1,n/a,-,\n2,21.5,1013,a\n3,22.0,1009,b\n4,20.5,1011,c\n",
+    );
+    let sniffed = sniff(&markers, &SniffHints::default()).unwrap();
+    assert_eq!(sniffed.header_lines, 1);
+    let summary = db.import(&markers, "markers");
+    assert_eq!(counts(&summary), [4, 4, 0, 0]);
+}
+
+#[test]
+fn a_total_just_past_the_first_megabyte_is_found_whatever_the_sample_cut() {
+    let db = TestDb::new();
+    let mut text = String::from("region,amount\n");
+    let mut row = 0u64;
+    while text.len() < 1024 * 1024 + 300 {
+        text.push_str(&format!("R{},{}\n", row % 9, row % 997));
+        row += 1;
+    }
+    text.push_str("Total,123456\n");
+    let path = db.file("just_past.csv", text.as_bytes());
+    let sniffed = sniff(&path, &SniffHints::default()).unwrap();
+    assert!(sniffed.summary_rows, "{:?}", sniffed.breaks);
+    let summary = db.import(&path, "just_past");
+    assert_eq!(counts(&summary), [row + 1, row, 1, 0]);
+}
