@@ -81,8 +81,14 @@ pub fn is_summary_label(text: &str) -> bool {
     if text.len() > 40 {
         return false;
     }
-    let lower = text.to_lowercase();
-    SUMMARY_LABELS.iter().any(|label| match lower.strip_prefix(label) {
+    // The labels are ASCII, so a case-blind byte comparison finds them without lowercasing a
+    // copy: the validator asks this of every row's first field in a file with total lines.
+    let rest_after = |label: &str| {
+        let head = text.as_bytes().get(..label.len())?;
+        head.eq_ignore_ascii_case(label.as_bytes())
+            .then(|| &text[label.len()..])
+    };
+    SUMMARY_LABELS.iter().any(|label| match rest_after(label) {
         None => false,
         Some("") => true,
         Some(rest) if rest.starts_with([':', '(', '-', '/']) => true,
