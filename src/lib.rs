@@ -6,6 +6,8 @@
 //!   rejected row with its line number and reasons.
 //! - [`engine`]: the job runtime: worker pool, typed events, cancellation, memory sampling.
 //! - [`export`]: filtered, streamed exports to CSV, gzip CSV, chunks or Parquet.
+//! - [`records`]: the records the import hands the store (failed rows, skipped lines, existing
+//!   tables), below both so dependencies point one way.
 //! - [`store`]: the DuckDB database, Sluice's own tables (jobs and failed rows) and their records.
 //! - [`progress`]: how a running job reports progress and learns that it was cancelled.
 //! - [`memory`]: process memory readings.
@@ -21,6 +23,7 @@ pub mod export;
 pub mod import;
 pub mod memory;
 pub mod progress;
+pub mod records;
 pub mod sql;
 pub mod sql_type;
 pub mod store;

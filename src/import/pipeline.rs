@@ -13,7 +13,8 @@ use duckdb::arrow::record_batch::RecordBatch;
 use super::batch::BatchBuilder;
 use super::records::RecordReader;
 use super::source::TextSource;
-use super::validate::{Problem, RowValidator};
+use super::validate::RowValidator;
+use crate::records::{FailedRow, MAX_LISTED_SKIPPED_LINES, Problem, SkipReason, SkippedLine};
 use crate::progress::CancelToken;
 use crate::throttle::TokenBucket;
 
@@ -24,54 +25,6 @@ const THROTTLE_STEP_ROWS: u64 = 1024;
 /// A partial batch is sent after this long, so progress keeps moving on slow input.
 const MAX_BATCH_AGE: Duration = Duration::from_millis(200);
 
-/// A rejected row, as it will be stored.
-#[derive(Clone, Debug, PartialEq)]
-pub struct FailedRow {
-    /// 1-based position among the data records (the header is not a record).
-    pub record_no: u64,
-    pub line: u64,
-    pub byte_offset: u64,
-    /// The record's text as it appeared (invalid UTF-8 shown as U+FFFD).
-    pub raw: String,
-    /// The exact bytes, kept only when they are not valid UTF-8.
-    pub raw_bytes: Option<Vec<u8>>,
-    /// The fields the parser found, if any.
-    pub fields: Vec<String>,
-    pub problems: Vec<Problem>,
-}
-
-/// Lines of the file that are not records of the table: counted, and the first of them listed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SkipReason {
-    /// A title or note above the header.
-    AboveHeader,
-    Comment,
-    Blank,
-}
-
-impl SkipReason {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::AboveHeader => "above_header",
-            Self::Comment => "comment",
-            Self::Blank => "blank",
-        }
-    }
-}
-
-/// A skipped line as the job lists it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SkippedLine {
-    pub line: u64,
-    pub reason: SkipReason,
-    /// The line's text (cut at 1,000 characters); empty for a blank line.
-    pub raw: String,
-}
-
-/// Skipped lines listed per job; the rest are counted only (a file can have millions of blank
-/// or comment lines, and the first thousand show what they are).
-pub const MAX_LISTED_SKIPPED_LINES: u64 = 1000;
 const SKIPPED_RAW_CHARS: usize = 1000;
 
 /// Counts skipped lines and lists the first of them.

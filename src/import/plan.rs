@@ -9,6 +9,7 @@ use super::records::Dialect;
 use super::schema::{ColumnSpec, SchemaError, SchemaFile, compile_pattern};
 use super::sniff::Sniffed;
 use super::types::ColumnType;
+use crate::records::ExistingTable;
 
 /// The validation rules of one column, compiled.
 #[derive(Clone, Debug, Default)]
@@ -87,14 +88,6 @@ pub struct ImportPlan {
     pub header_line: Vec<String>,
     /// Lines labelled as totals ("Total", "Summe"...) fail as summary lines, not data.
     pub summary_rows: bool,
-}
-
-/// A table that already exists, as the catalog describes it.
-#[derive(Clone, Debug)]
-pub struct ExistingTable {
-    pub name: String,
-    /// (column name, DuckDB type name), in table order.
-    pub columns: Vec<(String, String)>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -14,8 +14,9 @@ use super::schema::SchemaFile;
 use super::sniff::Sniffed;
 use super::types::ColumnType;
 use super::unique::{self, UniqueCheck};
-use super::validate::{Cell, Problem, RowValidator};
-use super::{FailedRow, PlanError};
+use super::validate::{Cell, RowValidator};
+use super::PlanError;
+use crate::records::{ExistingTable, FailedRow, Problem};
 use crate::progress::{CancelToken, Progress, ProgressSink};
 use crate::store::{
     JobKind, JobOutcome, JobStatus, Store, StoreError, append_failed_rows, existing_table, finish_job, get_job,
@@ -295,7 +296,7 @@ fn retry_rows(
 fn rebuild_plan(
     spec: Option<&str>,
     source_columns: &[String],
-    table: &super::ExistingTable,
+    table: &ExistingTable,
 ) -> Result<ImportPlan, RetryError> {
     let spec: serde_json::Value =
         serde_json::from_str(spec.unwrap_or("{}")).map_err(|error| RetryError::Spec(error.to_string()))?;

@@ -14,7 +14,7 @@
 use super::formats::NULL_MARKERS;
 use super::majority::{ColumnGuess, fits_guess};
 use super::types::ColumnType;
-use super::validate::ProblemKind;
+use crate::records::ProblemKind;
 
 /// What kind of line interrupts the data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]

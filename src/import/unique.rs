@@ -22,7 +22,8 @@ use duckdb::{Connection, params};
 
 use super::plan::{ColumnPlan, ImportPlan};
 use super::types::ColumnType;
-use super::validate::{Problem, ProblemKind, quoted};
+use super::validate::quoted;
+use crate::records::{Problem, ProblemKind};
 use crate::sql::quote_ident;
 use crate::store::StoreError;
 

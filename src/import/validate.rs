@@ -2,84 +2,10 @@
 //! one typed cell per target column or a list of every problem it has; it never yields both.
 
 use super::plan::{ColumnPlan, ImportPlan};
+use crate::records::{Problem, ProblemKind};
 use super::records::{Defect, Record};
 use super::table_end::{is_summary_label, summary_label};
 use super::types::{ColumnType, parse_decimal, parse_f64, parse_i32, parse_i64, parse_time, parse_timestamp_tz};
-
-/// What kind of problem a failed row has. The names are stable: they are stored and filtered on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ProblemKind {
-    TooFewFields,
-    TooManyFields,
-    InvalidValue,
-    Required,
-    Unique,
-    Pattern,
-    OutOfRange,
-    Length,
-    NotAllowed,
-    Encoding,
-    UnclosedQuote,
-    LineTooLong,
-    /// A total or subtotal line under (or among) the data.
-    SummaryRow,
-    /// The header again, or a second table's header.
-    HeaderLine,
-}
-
-impl ProblemKind {
-    pub const ALL: [ProblemKind; 14] = [
-        Self::TooFewFields,
-        Self::TooManyFields,
-        Self::InvalidValue,
-        Self::Required,
-        Self::Unique,
-        Self::Pattern,
-        Self::OutOfRange,
-        Self::Length,
-        Self::NotAllowed,
-        Self::Encoding,
-        Self::UnclosedQuote,
-        Self::LineTooLong,
-        Self::SummaryRow,
-        Self::HeaderLine,
-    ];
-
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::TooFewFields => "too_few_fields",
-            Self::TooManyFields => "too_many_fields",
-            Self::InvalidValue => "invalid_value",
-            Self::Required => "required",
-            Self::Unique => "unique",
-            Self::Pattern => "pattern",
-            Self::OutOfRange => "out_of_range",
-            Self::Length => "length",
-            Self::NotAllowed => "not_allowed",
-            Self::Encoding => "encoding",
-            Self::UnclosedQuote => "unclosed_quote",
-            Self::LineTooLong => "line_too_long",
-            Self::SummaryRow => "summary_row",
-            Self::HeaderLine => "header_line",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|kind| kind.as_str() == text)
-    }
-}
-
-/// One reason a row was rejected.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Problem {
-    /// 0-based index of the CSV field at fault, when one is.
-    pub field_index: Option<usize>,
-    /// Name of the column at fault, when one is.
-    pub column: Option<String>,
-    pub kind: ProblemKind,
-    pub message: String,
-}
 
 /// A converted value. Text is not copied here: it is read from the record when appended.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -3,7 +3,7 @@
 use duckdb::Connection;
 
 use super::StoreError;
-use crate::import::ExistingTable;
+use crate::records::ExistingTable;
 
 /// The user's tables (schema `main`), by name.
 pub fn list_tables(conn: &Connection) -> Result<Vec<String>, StoreError> {

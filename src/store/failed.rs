@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use duckdb::{Connection, params};
 
 use super::StoreError;
-use crate::import::FailedRow;
+use crate::records::FailedRow;
 
 /// Stores failed rows of job `job_id` through DuckDB's appender.
 pub fn append_failed_rows(conn: &Connection, job_id: i64, rows: &[FailedRow]) -> Result<(), StoreError> {

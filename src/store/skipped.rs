@@ -4,7 +4,7 @@
 use duckdb::{Connection, params};
 
 use super::StoreError;
-use crate::import::SkippedLine;
+use crate::records::SkippedLine;
 
 /// A skipped line as stored.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]

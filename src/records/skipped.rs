@@ -1,0 +1,34 @@
+//! Lines of a file that are not records of the table, as a job lists them.
+
+/// Lines of the file that are not records of the table: counted, and the first of them listed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipReason {
+    /// A title or note above the header.
+    AboveHeader,
+    Comment,
+    Blank,
+}
+
+impl SkipReason {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::AboveHeader => "above_header",
+            Self::Comment => "comment",
+            Self::Blank => "blank",
+        }
+    }
+}
+
+/// A skipped line as the job lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SkippedLine {
+    pub line: u64,
+    pub reason: SkipReason,
+    /// The line's text (cut at 1,000 characters); empty for a blank line.
+    pub raw: String,
+}
+
+/// Skipped lines listed per job; the rest are counted only (a file can have millions of blank
+/// or comment lines, and the first thousand show what they are).
+pub const MAX_LISTED_SKIPPED_LINES: u64 = 1000;
