@@ -4,6 +4,7 @@
 //! Where things live:
 //! - [`import`]: reading, sniffing, validating and streaming CSV into a table, keeping every
 //!   rejected row with its line number and reasons.
+//! - [`job`]: the one shape every job has, and the one runner that records its life.
 //! - [`engine`]: the job runtime: worker pool, typed events, cancellation, memory sampling.
 //! - [`export`]: filtered, streamed exports to CSV, gzip CSV, chunks or Parquet.
 //! - [`records`]: the records the import hands the store (failed rows, skipped lines, existing
@@ -21,6 +22,7 @@ pub mod browse;
 pub mod engine;
 pub mod export;
 pub mod import;
+pub mod job;
 pub mod memory;
 pub mod progress;
 pub mod records;

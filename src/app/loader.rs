@@ -20,7 +20,7 @@ use sluice::export::{ExportPreview, ExportRequest, preview_export};
 use sluice::import::{SchemaFile, SniffHints, Sniffed, sniff};
 use sluice::store::{
     FailedRowFilter, JobRecord, ReportFormat, Store, StoredFailedRow, TableInfo, describe_tables, failed_page_starts,
-    list_jobs, problem_column_counts, problem_counts, read_failed_rows, write_failed_report,
+    problem_column_counts, problem_counts, read_failed_rows, write_failed_report,
 };
 
 /// What the window asks for.
@@ -312,9 +312,7 @@ fn load(store: &Store, request: LoadRequest) -> Loaded {
                     page_starts: Arc::new(failed_page_starts(conn, job_id, &filter, PAGE_ROWS)?),
                     kinds: problem_counts(conn, job_id)?,
                     problem_columns: problem_column_counts(conn, job_id)?,
-                    columns: sluice::store::get_job(conn, job_id)?
-                        .map(|job| job.source_columns)
-                        .unwrap_or_default(),
+                    columns: store.job(job_id)?.map(|job| job.source_columns).unwrap_or_default(),
                 })
             });
             Loaded::FailedSummary {
@@ -335,7 +333,7 @@ fn load(store: &Store, request: LoadRequest) -> Loaded {
             result: read_failed_rows(store.conn(), job_id, &filter, start, next_start, PAGE_ROWS)
                 .map_err(|error| error.to_string()),
         },
-        LoadRequest::Jobs => match list_jobs(store.conn()) {
+        LoadRequest::Jobs => match store.jobs() {
             Ok(jobs) => Loaded::Jobs(jobs),
             Err(error) => Loaded::Error(error.to_string()),
         },

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use sluice::import::{ColumnSpec, ColumnType, ImportRequest, SchemaFile, run_import};
+use sluice::engine::run_import;
+use sluice::import::{ColumnSpec, ColumnType, ImportRequest, SchemaFile};
 use sluice::progress::{CancelToken, NoProgress};
 use sluice::store::{
     FailedRowFilter, ReportFormat, Store, StoreOptions, failed_page_starts, read_failed_rows, write_failed_report,

@@ -8,7 +8,8 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use sluice::import::{ImportRequest, SniffHints, run_import, sniff};
+use sluice::engine::run_import;
+use sluice::import::{ImportRequest, SniffHints, sniff};
 use sluice::progress::{CancelToken, NoProgress};
 use sluice::sql::quote_literal;
 use sluice::store::{Store, StoreOptions};

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use sluice::store::{JobKind, JobRecord, ReportFormat, list_jobs, write_failed_report};
+use sluice::store::{JobKind, JobRecord, ReportFormat, write_failed_report};
 
 use super::DbArgs;
 use crate::format::thousands;
@@ -70,7 +70,7 @@ pub fn jobs(args: JobsArgs) -> anyhow::Result<()> {
     if let Some(job_id) = args.skipped {
         return skipped_lines(&store, job_id, args.json);
     }
-    let jobs = list_jobs(store.conn())?;
+    let jobs = store.jobs()?;
     if args.json {
         let jobs: Vec<serde_json::Value> = jobs.iter().map(job_json).collect();
         println!("{}", serde_json::to_string(&jobs)?);
@@ -104,7 +104,9 @@ pub fn jobs(args: JobsArgs) -> anyhow::Result<()> {
 /// The lines an import skipped, one per line ("line 3  above_header  Report for March"), or a
 /// JSON array.
 fn skipped_lines(store: &sluice::store::Store, job_id: i64, json: bool) -> anyhow::Result<()> {
-    let job = sluice::store::get_job(store.conn(), job_id)?.with_context(|| format!("there is no job {job_id}"))?;
+    let job = store
+        .job(job_id)?
+        .with_context(|| format!("there is no job {job_id}"))?;
     let lines = sluice::store::read_skipped_lines(store.conn(), job_id, sluice::import::MAX_LISTED_SKIPPED_LINES)?;
     if json {
         println!("{}", serde_json::to_string(&lines)?);

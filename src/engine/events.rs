@@ -3,57 +3,10 @@
 
 use std::time::Duration;
 
-use crate::export::{ExportRequest, ExportSummary};
-use crate::import::{ImportRequest, ImportSummary, RetryRequest, RetrySummary};
+use super::spec::{JobSpec, JobSummary};
 use crate::memory::MemorySample;
 use crate::progress::Progress;
 use crate::store::JobKind;
-
-/// A job to run.
-#[derive(Clone, Debug)]
-pub enum JobSpec {
-    Import(ImportRequest),
-    Export(ExportRequest),
-    /// Fixed failed rows of an import, validated again and imported if they pass.
-    Retry(RetryRequest),
-    /// A job that panics, to test that the pool survives one.
-    #[cfg(test)]
-    Panic,
-}
-
-impl JobSpec {
-    pub fn kind(&self) -> JobKind {
-        match self {
-            Self::Import(_) => JobKind::Import,
-            Self::Export(_) => JobKind::Export,
-            Self::Retry(_) => JobKind::Retry,
-            #[cfg(test)]
-            Self::Panic => JobKind::Import,
-        }
-    }
-
-    /// Where the rows come from, for people.
-    pub fn source(&self) -> String {
-        match self {
-            Self::Import(request) => request.path.display().to_string(),
-            Self::Export(request) => request.table.clone(),
-            Self::Retry(request) => format!("failed rows of job {}", request.import_job_id),
-            #[cfg(test)]
-            Self::Panic => "panic".into(),
-        }
-    }
-
-    /// Where the rows go, for people.
-    pub fn target(&self) -> String {
-        match self {
-            Self::Import(request) => request.table.clone(),
-            Self::Export(request) => request.out.display().to_string(),
-            Self::Retry(request) => format!("the table of job {}", request.import_job_id),
-            #[cfg(test)]
-            Self::Panic => "panic".into(),
-        }
-    }
-}
 
 /// Live numbers of a running job.
 #[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize)]
@@ -104,24 +57,6 @@ impl JobProgress {
             bytes_per_sec,
             eta_secs,
             elapsed_secs: seconds,
-        }
-    }
-}
-
-/// The result of a job that completed.
-#[derive(Clone, Debug)]
-pub enum JobSummary {
-    Import(ImportSummary),
-    Export(ExportSummary),
-    Retry(RetrySummary),
-}
-
-impl JobSummary {
-    pub fn status(&self) -> crate::store::JobStatus {
-        match self {
-            Self::Import(summary) => summary.status,
-            Self::Export(summary) => summary.status,
-            Self::Retry(summary) => summary.status,
         }
     }
 }

@@ -13,7 +13,9 @@
 //! never dropped.
 
 mod events;
+mod now;
 mod sampler;
+mod spec;
 mod worker;
 
 use std::collections::HashMap;
@@ -24,11 +26,13 @@ use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender, bounded};
 
-pub use events::{EngineEvent, JobProgress, JobSpec, JobSummary};
+pub use events::{EngineEvent, JobProgress};
+pub use now::{run_export, run_import, run_now, run_retry};
+pub use spec::{JobSpec, JobSummary};
 
 use crate::memory::MemoryHistory;
 use crate::progress::CancelToken;
-use crate::store::{JobKind, JobRecord, JobStatus, Store, StoreError, StoreOptions, get_job, list_jobs};
+use crate::store::{JobRecord, JobStatus, Store, StoreError, StoreOptions};
 use events::{Command, EventSender};
 
 /// Events the front end has not drained yet, at most.
@@ -130,10 +134,9 @@ impl Engine {
         };
         let store = Store::open(&config.db_path, &options)?;
         for job in store.recovered_jobs() {
-            if job.kind == JobKind::Export
-                && let Some(spec) = &job.spec
-            {
-                crate::export::remove_leftovers(job.job_id, spec);
+            let spec = job.spec.as_deref().map(|json| JobSpec::from_record(job.kind, json));
+            if let Some(Ok(JobSpec::Export(request))) = spec {
+                crate::export::remove_leftovers(job.job_id, &request);
             }
         }
         let (command_sender, command_receiver) = bounded(COMMAND_CAPACITY);
@@ -229,11 +232,11 @@ impl Engine {
     }
 
     pub fn jobs(&self) -> Result<Vec<JobRecord>, EngineError> {
-        Ok(list_jobs(self.store.conn())?)
+        Ok(self.store.jobs()?)
     }
 
     pub fn job(&self, job_id: i64) -> Result<Option<JobRecord>, EngineError> {
-        Ok(get_job(self.store.conn(), job_id)?)
+        Ok(self.store.job(job_id)?)
     }
 
     /// Cancels what runs, stops every thread and waits for them.
@@ -312,40 +315,21 @@ impl Dispatcher {
     }
 
     fn submit(&mut self, job_id: i64, spec: JobSpec) {
-        let recorded = match &spec {
-            JobSpec::Import(request) => {
-                crate::import::record_job(self.store.conn(), job_id, request, JobStatus::Queued)
+        let labels = match spec.record(&self.store, job_id, JobStatus::Queued) {
+            Ok(labels) => labels,
+            Err(error) => {
+                let _ = self.events.send(EngineEvent::Failed {
+                    job_id,
+                    error: error.to_string(),
+                });
+                return;
             }
-            JobSpec::Export(request) => {
-                crate::export::record_job(self.store.conn(), job_id, request, JobStatus::Queued)
-            }
-            JobSpec::Retry(request) => {
-                crate::import::record_retry_job(self.store.conn(), job_id, request, JobStatus::Queued)
-            }
-            #[cfg(test)]
-            JobSpec::Panic => crate::store::insert_job(
-                self.store.conn(),
-                job_id,
-                spec.kind(),
-                JobStatus::Queued,
-                None,
-                None,
-                None,
-                None,
-            ),
         };
-        if let Err(error) = recorded {
-            let _ = self.events.send(EngineEvent::Failed {
-                job_id,
-                error: error.to_string(),
-            });
-            return;
-        }
         let _ = self.events.send(EngineEvent::Queued {
             job_id,
             kind: spec.kind(),
-            source: spec.source(),
-            target: spec.target(),
+            source: labels.source,
+            target: labels.target.unwrap_or_default(),
         });
         let cancel = CancelToken::new();
         if self.cancel_all.is_cancelled() {

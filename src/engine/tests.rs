@@ -5,6 +5,50 @@ use std::time::{Duration, Instant};
 
 use super::*;
 use crate::import::ImportRequest;
+use crate::job::{Job, JobContext, JobError, JobLabels};
+use crate::store::JobKind;
+
+/// A job that panics, to test that the pool survives one.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PanicJob;
+
+#[derive(Debug, thiserror::Error)]
+#[error("never")]
+pub struct NeverFails;
+
+impl From<StoreError> for NeverFails {
+    fn from(_: StoreError) -> Self {
+        Self
+    }
+}
+
+impl JobError for NeverFails {
+    fn is_cancelled(&self) -> bool {
+        false
+    }
+}
+
+impl Job for PanicJob {
+    const KIND: JobKind = JobKind::Import;
+    const CANCELLED: &'static str = "cancelled";
+    type Summary = ();
+    type Error = NeverFails;
+
+    fn labels(&self, _store: &Store) -> JobLabels {
+        JobLabels {
+            source: "panic".into(),
+            ..JobLabels::default()
+        }
+    }
+
+    fn run(&self, _context: &mut JobContext<'_>) -> Result<(), NeverFails> {
+        panic!("a test job panicked on purpose")
+    }
+
+    fn outcome(_summary: &()) -> crate::store::JobOutcome {
+        crate::store::JobOutcome::default()
+    }
+}
 
 fn engine(dir: &Path, workers: usize) -> Engine {
     let mut config = EngineConfig::new(dir.join("engine.duckdb"));
@@ -286,7 +330,7 @@ fn queued_and_running_jobs_can_be_cancelled_and_keep_none_of_their_failed_rows()
 fn a_panicking_job_is_recorded_as_failed_and_the_pool_goes_on() {
     let dir = tempfile::tempdir().unwrap();
     let engine = engine(dir.path(), 1);
-    let panicking = engine.submit(JobSpec::Panic).unwrap();
+    let panicking = engine.submit(JobSpec::Panic(PanicJob)).unwrap();
     let after = engine
         .submit(JobSpec::Import(ImportRequest::new(csv(dir.path(), "a.csv", 10), "t")))
         .unwrap();
@@ -378,7 +422,9 @@ fn leftovers_of_an_interrupted_export_are_removed_on_start() {
         let store = Store::open(&dir.path().join("engine.duckdb"), &StoreOptions::default()).unwrap();
         let job_id = store.allocate_job_id();
         let request = crate::export::ExportRequest::new("t", &out);
-        crate::export::record_job(store.conn(), job_id, &request, JobStatus::Running).unwrap();
+        JobSpec::Export(request)
+            .record(&store, job_id, JobStatus::Running)
+            .unwrap();
         std::fs::write(crate::export::part_path(&out, job_id), b"half a file").unwrap();
         job_id
     };
@@ -420,4 +466,86 @@ fn an_export_runs_as_a_job_with_a_row_total() {
         .unwrap();
     assert_eq!(last_progress.counts.rows_total, Some(30_000));
     assert_eq!(last_progress.fraction(), Some(1.0));
+}
+
+#[test]
+fn every_kind_of_spec_reads_back_as_it_was_written() {
+    let mut import = ImportRequest::new("/data/ventes;2024.csv", "sales");
+    import.hints.delimiter = Some(b';');
+    import.hints.encoding = Some(encoding_rs::WINDOWS_1252);
+    import.hints.null_markers = vec!["-".into(), String::new()];
+    import.mode = crate::import::ImportMode::Append;
+    let mut export = crate::export::ExportRequest::new("sales", "/tmp/out.csv");
+    export.filters.push(crate::export::Filter {
+        column: "amount".into(),
+        op: crate::export::FilterOp::Gt,
+        value: Some("-10".into()),
+    });
+    let retry = crate::import::RetryRequest {
+        import_job_id: 7,
+        rows: vec![crate::import::RowEdit {
+            record_no: 3,
+            fields: Some(vec!["a,\"b\"".into(), "\n".into()]),
+        }],
+    };
+    for spec in [JobSpec::from(import), JobSpec::from(export), JobSpec::from(retry)] {
+        let json = spec.to_json();
+        let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(value["kind"], spec.kind().as_str(), "{json}");
+        assert_eq!(JobSpec::from_record(spec.kind(), &json).unwrap(), spec, "{json}");
+    }
+}
+
+#[test]
+fn a_spec_stored_before_specs_were_tagged_reads_as_its_records_kind() {
+    let legacy_import = r#"{"path":"a.csv","table":"t","mode":"create","schema":null,"delimiter":";","quote":null,
+        "has_header":true,"encoding":"windows-1252","day_first":null,"decimal_comma":null,"null_markers":[],
+        "all_text":false,"skip":null,"comment":null,"escape":null,"header_lines":null,"batch_rows":1000,
+        "max_rows_per_sec":null,"pad_missing":true}"#;
+    let JobSpec::Import(request) = JobSpec::from_record(JobKind::Import, legacy_import).unwrap() else {
+        panic!("not read as an import");
+    };
+    assert_eq!(request.hints.delimiter, Some(b';'));
+    assert_eq!(request.hints.encoding, Some(encoding_rs::WINDOWS_1252));
+    assert!(request.pad_missing);
+    let legacy_retry = r#"{"retry_of":4,"rows":[{"record_no":2,"fields":null}]}"#;
+    let JobSpec::Retry(retry) = JobSpec::from_record(JobKind::Retry, legacy_retry).unwrap() else {
+        panic!("not read as a retry");
+    };
+    assert_eq!(retry.import_job_id, 4);
+}
+
+#[test]
+fn a_spec_of_an_unknown_kind_is_an_error() {
+    assert!(JobSpec::from_record(JobKind::Import, r#"{"kind":"teleport","path":"a.csv"}"#).is_err());
+}
+
+#[test]
+fn a_cancelled_retry_ends_with_a_cancelled_event_like_the_other_kinds() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(dir.path(), 1);
+    let path = dir.path().join("bad.csv");
+    std::fs::write(&path, "id\n1\nx\n").unwrap();
+    let mut request = ImportRequest::new(&path, "t");
+    request.schema = Some(crate::import::SchemaFile {
+        columns: vec![crate::import::ColumnSpec::new("id", crate::import::ColumnType::Integer)],
+    });
+    let import = engine.submit(JobSpec::Import(request)).unwrap();
+    until_ended(&engine, &[import]);
+    // Cancelled before it commits: the runner, not the retry, decides how that is recorded.
+    let retry = crate::import::RetryRequest {
+        import_job_id: import,
+        rows: vec![crate::import::RowEdit {
+            record_no: 2,
+            fields: Some(vec!["2".into()]),
+        }],
+    };
+    let store = engine.store();
+    let cancel = crate::progress::CancelToken::new();
+    cancel.cancel();
+    let failure = super::run_retry(store, &retry, &mut crate::progress::NoProgress, &cancel).unwrap_err();
+    assert!(matches!(failure.error, crate::import::RetryError::Cancelled));
+    let record = engine.job(failure.job_id.unwrap()).unwrap().unwrap();
+    assert_eq!(record.status, JobStatus::Cancelled);
+    assert_eq!(record.rows_imported, 0);
 }

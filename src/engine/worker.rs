@@ -6,12 +6,12 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender};
 
 use super::QueuedJob;
-use super::events::{Command, EngineEvent, EventSender, JobProgress, JobSpec, JobSummary};
-use crate::export::run_export_job;
-use crate::import::{panic_message, run_import_job, run_retry_job};
+use super::events::{Command, EngineEvent, EventSender, JobProgress};
+use super::spec::WorkerEnd;
+use crate::import::panic_message;
 use crate::memory::current_rss_bytes;
 use crate::progress::{Progress, ProgressSink};
-use crate::store::{JobOutcome, JobStatus, Store, finish_job};
+use crate::store::{JobOutcome, JobStatus, Store};
 
 /// Progress events per job are at most this frequent.
 const PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
@@ -43,38 +43,28 @@ impl Worker {
                 error: Some("cancelled before it started".into()),
                 ..JobOutcome::default()
             };
-            let _ = finish_job(self.store.conn(), job_id, JobStatus::Cancelled, &outcome);
+            let _ = self.store.finish_job(job_id, JobStatus::Cancelled, &outcome);
             return EngineEvent::Cancelled { job_id };
         }
         let _ = self.events.send(EngineEvent::Started { job_id });
         let mut sink = CoalescingSink::new(job_id, &self.events, self.process_peak);
-        let ran = catch_unwind(AssertUnwindSafe(|| match &job.spec {
-            JobSpec::Import(request) => run_import_job(&self.store, job_id, request, &mut sink, &job.cancel)
-                .map(JobSummary::Import)
-                .map_err(|failure| failure.error.to_string()),
-            JobSpec::Export(request) => run_export_job(&self.store, job_id, request, &mut sink, &job.cancel)
-                .map(JobSummary::Export)
-                .map_err(|failure| failure.error.to_string()),
-            JobSpec::Retry(request) => run_retry_job(&self.store, job_id, request, &mut sink, &job.cancel)
-                .map(JobSummary::Retry)
-                .map_err(|error| error.to_string()),
-            #[cfg(test)]
-            JobSpec::Panic => panic!("a test job panicked on purpose"),
+        let ran = catch_unwind(AssertUnwindSafe(|| {
+            job.spec.run(&self.store, job_id, &mut sink, &job.cancel)
         }));
         sink.flush();
         match ran {
-            Ok(Ok(summary)) if summary.status() == JobStatus::Cancelled => EngineEvent::Cancelled { job_id },
-            Ok(Ok(summary)) => EngineEvent::Finished { job_id, summary },
-            Ok(Err(error)) => EngineEvent::Failed { job_id, error },
+            Ok(WorkerEnd::Completed(summary)) => EngineEvent::Finished { job_id, summary },
+            Ok(WorkerEnd::Cancelled) => EngineEvent::Cancelled { job_id },
+            Ok(WorkerEnd::Failed(error)) => EngineEvent::Failed { job_id, error },
             Err(panic) => {
                 let error = format!("the job stopped unexpectedly: {}", panic_message(&panic));
                 // Whatever the job had open is undone before its failure is recorded.
-                let _ = self.store.conn().execute_batch("ROLLBACK");
+                self.store.rollback_open_transaction();
                 let outcome = JobOutcome {
                     error: Some(error.clone()),
                     ..JobOutcome::default()
                 };
-                let _ = finish_job(self.store.conn(), job_id, JobStatus::Failed, &outcome);
+                let _ = self.store.finish_job(job_id, JobStatus::Failed, &outcome);
                 EngineEvent::Failed { job_id, error }
             }
         }

@@ -32,8 +32,9 @@ pub use filter::{BoundFilters, Filter, FilterOp, bind_filters, is_text_type};
 pub use preview::{ExportPreview, preview_export};
 pub use query::{ExportQuery, build_query, resolve_column};
 
+use crate::job::{Job, JobContext, JobError, JobFailure, JobLabels, Stopped};
 use crate::progress::{CancelToken, Progress, ProgressSink};
-use crate::store::{JobKind, JobOutcome, JobStatus, Store, StoreError, finish_job, insert_job, mark_running};
+use crate::store::{JobKind, JobOutcome, JobStatus, Store, StoreError};
 use files::{OutputNames, PartFiles};
 use gzip::{GzipFileWriter, GzipPool};
 
@@ -58,8 +59,8 @@ pub struct OrderBy {
     pub descending: bool,
 }
 
-/// Everything an export needs to know.
-#[derive(Clone, Debug, serde::Serialize)]
+/// Everything an export needs to know; stored with its job as JSON.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExportRequest {
     pub table: String,
     pub out: PathBuf,
@@ -92,11 +93,6 @@ impl ExportRequest {
             header: true,
             formula_guard: false,
         }
-    }
-
-    /// The request as JSON, stored with its job (and read back to clean up after a crash).
-    pub fn spec_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
     }
 }
 
@@ -160,103 +156,68 @@ fn database(context: &'static str) -> impl FnOnce(duckdb::Error) -> ExportError 
 }
 
 /// An export failure, with the job it was recorded under when it got that far.
-#[derive(Debug, thiserror::Error)]
-#[error("{error}")]
-pub struct ExportFailure {
-    pub job_id: Option<i64>,
-    pub error: ExportError,
+pub type ExportFailure = JobFailure<ExportError>;
+
+impl JobError for ExportError {
+    fn is_cancelled(&self) -> bool {
+        matches!(self, Self::Cancelled)
+    }
 }
 
-/// Records a new export job and runs it on the calling thread.
-pub fn run_export(
-    store: &Store,
-    request: &ExportRequest,
-    progress: &mut dyn ProgressSink,
-    cancel: &CancelToken,
-) -> Result<ExportSummary, ExportFailure> {
-    let job_id = store.allocate_job_id();
-    record_job(store.conn(), job_id, request, JobStatus::Running).map_err(|error| ExportFailure {
-        job_id: None,
-        error: error.into(),
-    })?;
-    run_export_job(store, job_id, request, progress, cancel)
-}
-
-/// Records an export job under `job_id` with `status`.
-pub fn record_job(
-    conn: &Connection,
-    job_id: i64,
-    request: &ExportRequest,
-    status: JobStatus,
-) -> Result<(), StoreError> {
-    insert_job(
-        conn,
-        job_id,
-        JobKind::Export,
-        status,
-        Some(&request.table),
-        Some(&request.out.display().to_string()),
-        Some(&request.spec_json()),
-        None,
-    )
-}
-
-/// Runs the export recorded as job `job_id`.
-pub fn run_export_job(
-    store: &Store,
-    job_id: i64,
-    request: &ExportRequest,
-    progress: &mut dyn ProgressSink,
-    cancel: &CancelToken,
-) -> Result<ExportSummary, ExportFailure> {
-    let conn = store.conn();
-    let started = Instant::now();
-    let mut written = Written::default();
-    let result = mark_running(conn, job_id)
-        .map_err(ExportError::from)
-        .and_then(|()| export(conn, job_id, request, progress, cancel, &mut written));
-    let elapsed_ms = started.elapsed().as_millis() as u64;
-    let (status, error, files) = match result {
-        Ok(files) => (JobStatus::Completed, None, files),
-        Err(ExportError::Cancelled) => (
-            JobStatus::Cancelled,
-            Some("cancelled by the user; no file was left".to_string()),
-            Vec::new(),
-        ),
-        Err(error) => {
-            let outcome = JobOutcome {
-                error: Some(error.to_string()),
-                ..JobOutcome::default()
-            };
-            let _ = finish_job(conn, job_id, JobStatus::Failed, &outcome);
-            return Err(ExportFailure {
-                job_id: Some(job_id),
-                error,
-            });
+impl ExportSummary {
+    /// What is said of an export that was cancelled: nothing written, no file left.
+    pub fn cancelled(request: &ExportRequest, stopped: &Stopped) -> Self {
+        Self {
+            job_id: stopped.job_id,
+            status: JobStatus::Cancelled,
+            table: request.table.clone(),
+            rows_written: 0,
+            files: Vec::new(),
+            bytes_written: 0,
+            elapsed_ms: stopped.elapsed_ms,
+            peak_rss_bytes: stopped.peak_rss_bytes,
         }
-    };
-    let done = status == JobStatus::Completed;
-    let outcome = JobOutcome {
-        rows_written: if done { written.rows } else { 0 },
-        peak_rss_bytes: progress.peak_rss_bytes(),
-        error,
-        outputs: files.iter().map(|path| path.display().to_string()).collect(),
-        ..JobOutcome::default()
-    };
-    finish_job(conn, job_id, status, &outcome).map_err(|error| ExportFailure {
-        job_id: Some(job_id),
-        error: error.into(),
-    })?;
-    Ok(ExportSummary {
-        job_id,
-        status,
-        table: request.table.clone(),
-        rows_written: outcome.rows_written,
-        files,
-        bytes_written: if done { written.bytes } else { 0 },
-        elapsed_ms,
-        peak_rss_bytes: outcome.peak_rss_bytes,
-    })
+    }
+}
+
+impl Job for ExportRequest {
+    const KIND: JobKind = JobKind::Export;
+    const CANCELLED: &'static str = "cancelled by the user; no file was left";
+    type Summary = ExportSummary;
+    type Error = ExportError;
+
+    fn labels(&self, _store: &Store) -> JobLabels {
+        JobLabels {
+            source: self.table.clone(),
+            target: Some(self.out.display().to_string()),
+            bytes_total: None,
+        }
+    }
+
+    fn run(&self, context: &mut JobContext<'_>) -> Result<ExportSummary, ExportError> {
+        let started = Instant::now();
+        let mut written = Written::default();
+        let files = export(context, self, &mut written)?;
+        Ok(ExportSummary {
+            job_id: context.job_id,
+            status: JobStatus::Completed,
+            table: self.table.clone(),
+            rows_written: written.rows,
+            files,
+            bytes_written: written.bytes,
+            elapsed_ms: started.elapsed().as_millis() as u64,
+            peak_rss_bytes: context.peak_rss_bytes(),
+        })
+    }
+
+    fn outcome(summary: &ExportSummary) -> JobOutcome {
+        JobOutcome {
+            rows_written: summary.rows_written,
+            peak_rss_bytes: summary.peak_rss_bytes,
+            outputs: summary.files.iter().map(|path| path.display().to_string()).collect(),
+            ..JobOutcome::default()
+        }
+    }
 }
 
 #[derive(Default)]
@@ -266,13 +227,12 @@ struct Written {
 }
 
 fn export(
-    conn: &Connection,
-    job_id: i64,
+    context: &mut JobContext<'_>,
     request: &ExportRequest,
-    progress: &mut dyn ProgressSink,
-    cancel: &CancelToken,
     written: &mut Written,
 ) -> Result<Vec<PathBuf>, ExportError> {
+    let (conn, job_id, cancel) = (context.conn(), context.job_id, context.cancel);
+    let progress: &mut dyn ProgressSink = context;
     let query = build_query(conn, request)?;
     let params: Vec<&dyn duckdb::ToSql> = query.params.iter().map(|p| p as &dyn duckdb::ToSql).collect();
     let rows_total: i64 = conn
@@ -622,15 +582,10 @@ fn write_parquet(
     Ok(parts)
 }
 
-/// Removes what an export that died with its process left behind, from its stored spec.
-pub fn remove_leftovers(job_id: i64, spec_json: &str) -> usize {
-    let Ok(spec) = serde_json::from_str::<serde_json::Value>(spec_json) else {
-        return 0;
-    };
-    let Some(out) = spec.get("out").and_then(|out| out.as_str()) else {
-        return 0;
-    };
-    let dir = Path::new(out)
+/// Removes what an export that died with its process left behind.
+pub fn remove_leftovers(job_id: i64, request: &ExportRequest) -> usize {
+    let dir = request
+        .out
         .parent()
         .filter(|dir| !dir.as_os_str().is_empty())
         .unwrap_or(Path::new("."));

@@ -27,8 +27,7 @@ pub struct Written {
 
 /// Starts the import's transaction and prepares the target table.
 pub fn begin(conn: &Connection, table: &str, plan: &ImportPlan, setup: TableSetup) -> Result<(), StoreError> {
-    conn.execute_batch("BEGIN TRANSACTION")
-        .map_err(StoreError::query("starting the import's transaction"))?;
+    begin_transaction(conn)?;
     let verb = match setup {
         TableSetup::Create => "CREATE TABLE",
         TableSetup::Replace => "CREATE OR REPLACE TABLE",
@@ -81,6 +80,12 @@ pub fn append_batch(
 pub fn appender<'c>(conn: &'c Connection, table: &str, column_names: &[&str]) -> Result<Appender<'c>, StoreError> {
     conn.appender_with_columns(table, column_names)
         .map_err(StoreError::query("opening the table for appending"))
+}
+
+/// Starts the transaction everything an import or a retry writes goes into.
+pub fn begin_transaction(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute_batch("BEGIN TRANSACTION")
+        .map_err(StoreError::query("starting the import's transaction"))
 }
 
 pub fn commit(conn: &Connection) -> Result<(), StoreError> {

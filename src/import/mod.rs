@@ -21,6 +21,7 @@ mod retry;
 mod schema;
 mod sniff;
 mod source;
+mod spec_fields;
 mod table_end;
 mod types;
 mod unique;
@@ -31,15 +32,17 @@ use std::time::Instant;
 
 use crossbeam_channel::bounded;
 
+pub use crate::records::{
+    ExistingTable, FailedRow, MAX_LISTED_SKIPPED_LINES, Problem, ProblemKind, SkipReason, SkippedLine,
+};
 pub use formats::{ColumnFormat, ValueFormat};
 pub use infer::infer_column_type;
 pub use majority::{ColumnGuess, InferenceContext, guess_column};
 pub use names::clean_headers;
-pub use crate::records::{ExistingTable, FailedRow, MAX_LISTED_SKIPPED_LINES, Problem, ProblemKind, SkipReason, SkippedLine};
 pub use pipeline::{ParseError, ParseTotals};
 pub use plan::{ImportPlan, PlanError, plan_import};
 pub use records::{Defect, Dialect, OwnedRecord, Record, RecordReader};
-pub use retry::{RetryError, RetryRequest, RetrySummary, RowEdit, record_job as record_retry_job, run_retry_job};
+pub use retry::{RetryError, RetryRequest, RetrySummary, RowEdit};
 pub use schema::{ColumnSpec, SchemaError, SchemaFile};
 pub use sniff::{SampleSize, SniffError, SniffHints, Sniffed, sniff, sniff_with};
 pub use source::{SourceEncoding, SourceError, encoding_for_label};
@@ -47,12 +50,10 @@ pub use table_end::{BreakKind, TableBreak};
 pub use types::ColumnType;
 pub use validate::preview_problem;
 
+use crate::job::{Job, JobContext, JobError, JobFailure, JobLabels, Stopped};
 use crate::progress::{CancelToken, Progress, ProgressSink};
 use crate::sql::{TableNameError, validate_table_name};
-use crate::store::{
-    JobKind, JobOutcome, JobStatus, Store, StoreError, existing_table, finish_job, insert_job, mark_running,
-    set_source_columns,
-};
+use crate::store::{JobKind, JobOutcome, JobStatus, Store, StoreError, existing_table};
 use crate::throttle::TokenBucket;
 use load::{TableSetup, Written};
 use unique::UniqueCheck;
@@ -76,19 +77,30 @@ pub enum ImportMode {
     Replace,
 }
 
-/// Everything an import needs to know.
-#[derive(Clone, Debug)]
+/// Everything an import needs to know. Stored with its job as JSON (the hints flattened, bytes
+/// as characters), which a retry reads back to validate fixed rows as the import did.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ImportRequest {
     pub path: PathBuf,
     pub table: String,
+    #[serde(default)]
     pub mode: ImportMode,
+    #[serde(default)]
     pub schema: Option<SchemaFile>,
+    #[serde(flatten)]
     pub hints: SniffHints,
+    #[serde(default = "default_batch_rows")]
     pub batch_rows: usize,
     /// Caps the rows read per second (a token bucket); `None` runs at full speed.
+    #[serde(default)]
     pub max_rows_per_sec: Option<u64>,
     /// Rows with fewer fields than the header get NULL for the rest instead of failing.
+    #[serde(default)]
     pub pad_missing: bool,
+}
+
+fn default_batch_rows() -> usize {
+    DEFAULT_BATCH_ROWS
 }
 
 impl ImportRequest {
@@ -103,32 +115,6 @@ impl ImportRequest {
             max_rows_per_sec: None,
             pad_missing: false,
         }
-    }
-
-    /// The request as JSON, stored with its job.
-    pub fn spec_json(&self) -> String {
-        serde_json::json!({
-            "path": self.path,
-            "table": self.table,
-            "mode": self.mode,
-            "schema": self.schema,
-            "delimiter": self.hints.delimiter.map(char::from),
-            "quote": self.hints.quote.map(char::from),
-            "has_header": self.hints.has_header,
-            "encoding": self.hints.encoding.map(|e| e.name()),
-            "day_first": self.hints.day_first,
-            "decimal_comma": self.hints.decimal_comma,
-            "null_markers": self.hints.null_markers,
-            "all_text": self.hints.all_text,
-            "skip": self.hints.skip,
-            "comment": self.hints.comment.map(char::from),
-            "escape": self.hints.escape.map(char::from),
-            "header_lines": self.hints.header_lines,
-            "batch_rows": self.batch_rows,
-            "max_rows_per_sec": self.max_rows_per_sec,
-            "pad_missing": self.pad_missing,
-        })
-        .to_string()
     }
 }
 
@@ -180,124 +166,84 @@ pub enum ImportError {
 }
 
 /// An import failure, with the job it was recorded under when it got that far.
-#[derive(Debug, thiserror::Error)]
-#[error("{error}")]
-pub struct ImportFailure {
-    pub job_id: Option<i64>,
-    pub error: ImportError,
+pub type ImportFailure = JobFailure<ImportError>;
+
+impl JobError for ImportError {
+    fn is_cancelled(&self) -> bool {
+        matches!(self, Self::Parse(ParseError::Cancelled))
+    }
 }
 
-/// Records a new import job and runs it to the end on the calling thread (parsing runs on a
-/// helper thread).
-///
-/// Returns the summary of a completed or cancelled import; anything else is an [`ImportFailure`],
-/// also recorded in the job's row.
-pub fn run_import(
-    store: &Store,
-    request: &ImportRequest,
-    progress: &mut dyn ProgressSink,
-    cancel: &CancelToken,
-) -> Result<ImportSummary, ImportFailure> {
-    let job_id = store.allocate_job_id();
-    record_job(store.conn(), job_id, request, JobStatus::Running).map_err(|error| ImportFailure {
-        job_id: None,
-        error: error.into(),
-    })?;
-    run_import_job(store, job_id, request, progress, cancel)
+impl ImportSummary {
+    /// What is said of an import that was cancelled: what it had read, and that none of it
+    /// stayed.
+    pub fn cancelled(request: &ImportRequest, stopped: &Stopped) -> Self {
+        Self {
+            job_id: stopped.job_id,
+            status: JobStatus::Cancelled,
+            table: request.table.clone(),
+            rows_read: stopped.counts.rows_read,
+            rows_imported: 0,
+            rows_failed: 0,
+            rows_skipped: 0,
+            bytes_read: stopped.counts.bytes_read,
+            elapsed_ms: stopped.elapsed_ms,
+            encoding: String::new(),
+            delimiter: String::new(),
+            has_header: false,
+            peak_rss_bytes: stopped.peak_rss_bytes,
+        }
+    }
 }
 
-/// Records an import job under `job_id` with `status`.
-pub fn record_job(
-    conn: &duckdb::Connection,
-    job_id: i64,
-    request: &ImportRequest,
-    status: JobStatus,
-) -> Result<(), StoreError> {
-    insert_job(
-        conn,
-        job_id,
-        JobKind::Import,
-        status,
-        Some(&request.path.display().to_string()),
-        Some(&request.table),
-        Some(&request.spec_json()),
-        std::fs::metadata(&request.path).ok().map(|m| m.len()),
-    )
-}
+impl Job for ImportRequest {
+    const KIND: JobKind = JobKind::Import;
+    const CANCELLED: &'static str = "cancelled by the user; the target was left unchanged";
+    type Summary = ImportSummary;
+    type Error = ImportError;
 
-/// Runs the import recorded as job `job_id` (already in `sluice.jobs`, queued or running).
-pub fn run_import_job(
-    store: &Store,
-    job_id: i64,
-    request: &ImportRequest,
-    progress: &mut dyn ProgressSink,
-    cancel: &CancelToken,
-) -> Result<ImportSummary, ImportFailure> {
-    let failure = |job_id, error: ImportError| ImportFailure { job_id, error };
-    let conn = store.conn();
-    let started = Instant::now();
-    let mut totals = Written::default();
-    let mut parse_totals = ParseTotals::default();
-    let result = import_rows(conn, job_id, request, progress, cancel, &mut totals, &mut parse_totals);
-    let elapsed_ms = started.elapsed().as_millis() as u64;
-    let outcome = |error: Option<String>| JobOutcome {
-        rows_read: parse_totals.rows_read.max(totals.rows_imported + totals.rows_failed),
-        rows_imported: totals.rows_imported,
-        rows_failed: totals.rows_failed,
-        bytes_read: parse_totals.bytes_read,
-        peak_rss_bytes: progress.peak_rss_bytes(),
-        error,
-        ..JobOutcome::default()
-    };
-    match result {
-        Ok(Finished {
+    fn labels(&self, _store: &Store) -> JobLabels {
+        JobLabels {
+            source: self.path.display().to_string(),
+            target: Some(self.table.clone()),
+            bytes_total: std::fs::metadata(&self.path).ok().map(|metadata| metadata.len()),
+        }
+    }
+
+    fn run(&self, context: &mut JobContext<'_>) -> Result<ImportSummary, ImportError> {
+        let started = Instant::now();
+        let mut written = Written::default();
+        let mut parse_totals = ParseTotals::default();
+        let Finished {
             sniffed,
             peak_rss_bytes,
-        }) => Ok(ImportSummary {
-            job_id,
+        } = import_rows(context, self, &mut written, &mut parse_totals)?;
+        Ok(ImportSummary {
+            job_id: context.job_id,
             status: JobStatus::Completed,
-            table: request.table.clone(),
+            table: self.table.clone(),
             rows_read: parse_totals.rows_read,
-            rows_imported: totals.rows_imported,
-            rows_failed: totals.rows_failed,
+            rows_imported: written.rows_imported,
+            rows_failed: written.rows_failed,
             rows_skipped: parse_totals.rows_skipped,
             bytes_read: parse_totals.bytes_read,
-            elapsed_ms,
+            elapsed_ms: started.elapsed().as_millis() as u64,
             encoding: sniffed.encoding.describe(),
             delimiter: char::from(sniffed.dialect.delimiter).to_string(),
             has_header: sniffed.has_header,
             peak_rss_bytes,
-        }),
-        Err(ImportError::Parse(ParseError::Cancelled)) => {
-            // Nothing was committed: the job reports what had been read, and that none of it stayed.
-            let mut cancelled = outcome(Some("cancelled by the user; the target was left unchanged".into()));
-            cancelled.rows_imported = 0;
-            cancelled.rows_failed = 0;
-            finish_job(conn, job_id, JobStatus::Cancelled, &cancelled).map_err(|e| failure(Some(job_id), e.into()))?;
-            Ok(ImportSummary {
-                job_id,
-                status: JobStatus::Cancelled,
-                table: request.table.clone(),
-                rows_read: cancelled.rows_read,
-                rows_imported: 0,
-                rows_failed: 0,
-                rows_skipped: 0,
-                bytes_read: cancelled.bytes_read,
-                elapsed_ms,
-                encoding: String::new(),
-                delimiter: String::new(),
-                has_header: false,
-                peak_rss_bytes: cancelled.peak_rss_bytes,
-            })
-        }
-        Err(error) => {
-            let mut failed = outcome(Some(error.to_string()));
-            failed.rows_imported = 0;
-            failed.rows_failed = 0;
-            // The job's failure is the error that matters; a second one while recording it would
-            // only hide it, and reopening the database marks the job interrupted anyway.
-            let _ = finish_job(conn, job_id, JobStatus::Failed, &failed);
-            Err(failure(Some(job_id), error))
+        })
+    }
+
+    fn outcome(summary: &ImportSummary) -> JobOutcome {
+        JobOutcome {
+            rows_read: summary.rows_read,
+            rows_skipped: summary.rows_skipped,
+            rows_imported: summary.rows_imported,
+            rows_failed: summary.rows_failed,
+            bytes_read: summary.bytes_read,
+            peak_rss_bytes: summary.peak_rss_bytes,
+            ..JobOutcome::default()
         }
     }
 }
@@ -309,18 +255,15 @@ struct Finished {
 }
 
 fn import_rows(
-    conn: &duckdb::Connection,
-    job_id: i64,
+    context: &mut JobContext<'_>,
     request: &ImportRequest,
-    progress: &mut dyn ProgressSink,
-    cancel: &CancelToken,
     written: &mut Written,
     parse_totals: &mut ParseTotals,
 ) -> Result<Finished, ImportError> {
+    let (conn, job_id, cancel) = (context.conn(), context.job_id, context.cancel);
     validate_table_name(&request.table)?;
-    mark_running(conn, job_id)?;
     let sniffed = sniff(&request.path, &request.hints)?;
-    set_source_columns(conn, job_id, &sniffed.columns)?;
+    context.store.set_source_columns(job_id, &sniffed.columns)?;
     let existing = existing_table(conn, &request.table)?;
     let (setup, table_name, existing) = match (request.mode, existing) {
         (ImportMode::Create, Some(table)) => return Err(ImportError::TableExists { table: table.name }),
@@ -417,7 +360,7 @@ fn import_rows(
             write_error = Some(error.into());
             break;
         }
-        progress.progress(&Progress {
+        context.progress(&Progress {
             rows_imported: written.rows_imported,
             rows_failed: written.rows_failed,
             ..report
@@ -487,19 +430,19 @@ fn import_rows(
         rows_failed: written.rows_failed,
         rows_skipped: totals.rows_skipped,
         bytes_read: totals.bytes_read,
-        peak_rss_bytes: progress.peak_rss_bytes(),
+        peak_rss_bytes: context.peak_rss_bytes(),
         ..JobOutcome::default()
     };
     if cancel.is_cancelled() {
         load::rollback(conn);
         return Err(ImportError::Parse(ParseError::Cancelled));
     }
-    let committed = finish_job(conn, job_id, JobStatus::Completed, &result).and_then(|()| load::commit(conn));
+    let committed = context.record_completed(&result).and_then(|()| load::commit(conn));
     if let Err(error) = committed {
         load::rollback(conn);
         return Err(error.into());
     }
-    progress.progress(&Progress {
+    context.progress(&Progress {
         rows_read: totals.rows_read,
         rows_skipped: totals.rows_skipped,
         rows_imported: written.rows_imported,

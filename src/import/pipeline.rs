@@ -14,8 +14,8 @@ use super::batch::BatchBuilder;
 use super::records::RecordReader;
 use super::source::TextSource;
 use super::validate::RowValidator;
-use crate::records::{FailedRow, MAX_LISTED_SKIPPED_LINES, Problem, SkipReason, SkippedLine};
 use crate::progress::CancelToken;
+use crate::records::{FailedRow, MAX_LISTED_SKIPPED_LINES, Problem, SkipReason, SkippedLine};
 use crate::throttle::TokenBucket;
 
 /// Longest raw text kept for one failed row; the rest is cut and marked.

@@ -24,11 +24,15 @@ const DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
 const MIN_ROWS_TO_REPAIR_HEADER: usize = 20;
 
 /// What the caller already knows about the file; `None` means "guess".
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct SniffHints {
+    #[serde(with = "super::spec_fields::byte_char")]
     pub delimiter: Option<u8>,
+    #[serde(with = "super::spec_fields::byte_char")]
     pub quote: Option<u8>,
     pub has_header: Option<bool>,
+    #[serde(with = "super::spec_fields::encoding_name")]
     pub encoding: Option<&'static Encoding>,
     /// Read ambiguous dates day first (the default) or month first.
     pub day_first: Option<bool>,
@@ -42,9 +46,11 @@ pub struct SniffHints {
     pub skip: Option<usize>,
     /// Lines starting with this byte are comments, skipped and counted wherever they are;
     /// `#` is detected when such lines cannot be data.
+    #[serde(with = "super::spec_fields::byte_char")]
     pub comment: Option<u8>,
     /// The escape byte inside quotes (`\"`); a backslash is detected when it makes the records
     /// agree better.
+    #[serde(with = "super::spec_fields::byte_char")]
     pub escape: Option<u8>,
     /// Lines the header spans (names, then units...); detected when `None`.
     pub header_lines: Option<usize>,

@@ -2,10 +2,10 @@
 //! one typed cell per target column or a list of every problem it has; it never yields both.
 
 use super::plan::{ColumnPlan, ImportPlan};
-use crate::records::{Problem, ProblemKind};
 use super::records::{Defect, Record};
 use super::table_end::{is_summary_label, summary_label};
 use super::types::{ColumnType, parse_decimal, parse_f64, parse_i32, parse_i64, parse_time, parse_timestamp_tz};
+use crate::records::{Problem, ProblemKind};
 
 /// A converted value. Text is not copied here: it is read from the record when appended.
 #[derive(Clone, Copy, Debug, PartialEq)]

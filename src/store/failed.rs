@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use duckdb::{Connection, params};
+use duckdb::{Connection, OptionalExt, params};
 
 use super::StoreError;
 use crate::records::FailedRow;
@@ -294,4 +294,74 @@ fn rows_per_group(
         .collect::<Result<_, _>>()
         .map_err(StoreError::query(context))?;
     Ok(counts)
+}
+
+/// A failed row as a retry reads it back.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RetryRow {
+    pub line: i64,
+    pub byte_offset: i64,
+    pub raw: String,
+    pub raw_bytes: Option<Vec<u8>>,
+    pub fields: Vec<String>,
+}
+
+/// The failed rows a retry moves, through named methods.
+impl super::Store {
+    /// The failed rows of `job_id` numbered `record_nos` that are still in the failed set, by
+    /// record number.
+    pub fn failed_rows_to_retry(&self, job_id: i64, record_nos: &[i64]) -> Result<BTreeMap<i64, RetryRow>, StoreError> {
+        let context = "reading the failed rows to retry";
+        let mut statement = self
+            .conn()
+            .prepare(
+                "SELECT line, byte_offset, raw, fields, raw_bytes FROM sluice.failed_rows WHERE job_id = ? AND record_no = ?",
+            )
+            .map_err(StoreError::query(context))?;
+        let mut rows = BTreeMap::new();
+        for &record_no in record_nos {
+            let found = statement
+                .query_row(params![job_id, record_no], |row| {
+                    Ok(RetryRow {
+                        line: row.get(0)?,
+                        byte_offset: row.get(1)?,
+                        raw: row.get(2)?,
+                        fields: serde_json::from_str(&row.get::<_, String>(3)?).unwrap_or_default(),
+                        raw_bytes: row.get(4)?,
+                    })
+                })
+                .optional()
+                .map_err(StoreError::query(context))?;
+            if let Some(row) = found {
+                rows.insert(record_no, row);
+            }
+        }
+        Ok(rows)
+    }
+
+    /// Removes failed rows of `job_id` and their problems, inside the caller's transaction.
+    /// Returns the first of them that was no longer there (another retry took it), after which
+    /// the caller must roll back.
+    pub fn remove_failed_rows(&self, job_id: i64, record_nos: &[i64]) -> Result<Option<i64>, StoreError> {
+        let context = "removing retried rows from the failed set";
+        let conn = self.conn();
+        let mut rows = conn
+            .prepare("DELETE FROM sluice.failed_rows WHERE job_id = ? AND record_no = ?")
+            .map_err(StoreError::query(context))?;
+        let mut problems = conn
+            .prepare("DELETE FROM sluice.failed_row_problems WHERE job_id = ? AND record_no = ?")
+            .map_err(StoreError::query(context))?;
+        for &record_no in record_nos {
+            let removed = rows
+                .execute(params![job_id, record_no])
+                .map_err(StoreError::query(context))?;
+            if removed != 1 {
+                return Ok(Some(record_no));
+            }
+            problems
+                .execute(params![job_id, record_no])
+                .map_err(StoreError::query(context))?;
+        }
+        Ok(None)
+    }
 }

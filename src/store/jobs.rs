@@ -5,7 +5,7 @@ use duckdb::{Connection, OptionalExt, Row, params};
 use super::{StoreError, now_ms};
 
 /// What a job does.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum JobKind {
     Import,
@@ -36,12 +36,17 @@ impl JobKind {
         }
     }
 
-    fn parse(text: &str) -> Self {
-        match text {
-            "export" => Self::Export,
-            "retry" => Self::Retry,
-            _ => Self::Import,
-        }
+    pub const ALL: [JobKind; 3] = [Self::Import, Self::Export, Self::Retry];
+}
+
+impl std::str::FromStr for JobKind {
+    type Err = UnknownName;
+
+    fn from_str(text: &str) -> Result<Self, UnknownName> {
+        Self::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
+            .ok_or_else(|| UnknownName::new("job kind", text))
     }
 }
 
@@ -61,16 +66,51 @@ impl JobStatus {
         !matches!(self, Self::Queued | Self::Running)
     }
 
-    fn parse(text: &str) -> Self {
-        match text {
-            "queued" => Self::Queued,
-            "running" => Self::Running,
-            "completed" => Self::Completed,
-            "cancelled" => Self::Cancelled,
-            "interrupted" => Self::Interrupted,
-            _ => Self::Failed,
+    pub const ALL: [JobStatus; 6] = [
+        Self::Queued,
+        Self::Running,
+        Self::Completed,
+        Self::Failed,
+        Self::Cancelled,
+        Self::Interrupted,
+    ];
+}
+
+impl std::str::FromStr for JobStatus {
+    type Err = UnknownName;
+
+    fn from_str(text: &str) -> Result<Self, UnknownName> {
+        Self::ALL
+            .into_iter()
+            .find(|status| status.as_str() == text)
+            .ok_or_else(|| UnknownName::new("job status", text))
+    }
+}
+
+/// A stored name Sluice does not know: a database written by a newer Sluice, or damaged. Read
+/// as an error, never as a default, so a job is never shown as something it was not.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {what} '{text}'")]
+pub struct UnknownName {
+    pub what: &'static str,
+    pub text: String,
+}
+
+impl UnknownName {
+    fn new(what: &'static str, text: &str) -> Self {
+        Self {
+            what,
+            text: text.to_string(),
         }
     }
+}
+
+/// Reads column `index` as one of Sluice's named values, failing the read on a name it does not
+/// know.
+fn named<T: std::str::FromStr<Err = UnknownName>>(row: &Row<'_>, index: usize) -> duckdb::Result<T> {
+    let text: String = row.get(index)?;
+    text.parse()
+        .map_err(|error| duckdb::Error::FromSqlConversionFailure(index, duckdb::types::Type::Text, Box::new(error)))
 }
 
 /// A job as stored.
@@ -122,32 +162,35 @@ const COLUMNS: &str = "job_id, kind, status, source, target, spec, rows_read, ro
     rows_written, bytes_read, bytes_total, created_at_ms, started_at_ms, finished_at_ms, peak_rss_bytes, error, \
     source_columns, outputs, rows_skipped";
 
-/// Records a new job under `job_id` (from `Store::allocate_job_id`). A job inserted as running
-/// gets its start time now.
-#[allow(clippy::too_many_arguments)]
-pub fn insert_job(
-    conn: &Connection,
-    job_id: i64,
-    kind: JobKind,
-    status: JobStatus,
-    source: Option<&str>,
-    target: Option<&str>,
-    spec: Option<&str>,
-    bytes_total: Option<u64>,
-) -> Result<(), StoreError> {
+/// A job to record, before it runs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewJob<'a> {
+    /// From `Store::allocate_job_id`.
+    pub job_id: i64,
+    pub kind: JobKind,
+    pub status: JobStatus,
+    pub source: &'a str,
+    pub target: Option<&'a str>,
+    /// The job's settings as JSON, tagged with its kind.
+    pub spec: &'a str,
+    pub bytes_total: Option<u64>,
+}
+
+/// Records a new job. A job inserted as running gets its start time now.
+fn insert_job(conn: &Connection, job: &NewJob<'_>) -> Result<(), StoreError> {
     let now = now_ms();
-    let started = (status == JobStatus::Running).then_some(now);
+    let started = (job.status == JobStatus::Running).then_some(now);
     conn.execute(
         "INSERT INTO sluice.jobs (job_id, kind, status, source, target, spec, bytes_total, created_at_ms, started_at_ms) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         params![
-            job_id,
-            kind.as_str(),
-            status.as_str(),
-            source,
-            target,
-            spec,
-            bytes_total.map(|b| b as i64),
+            job.job_id,
+            job.kind.as_str(),
+            job.status.as_str(),
+            job.source,
+            job.target,
+            job.spec,
+            job.bytes_total.map(|b| b as i64),
             now,
             started
         ],
@@ -157,7 +200,7 @@ pub fn insert_job(
 }
 
 /// Marks a queued job as running from now.
-pub fn mark_running(conn: &Connection, job_id: i64) -> Result<(), StoreError> {
+fn mark_running(conn: &Connection, job_id: i64) -> Result<(), StoreError> {
     conn.execute(
         "UPDATE sluice.jobs SET status = 'running', started_at_ms = ? WHERE job_id = ?",
         params![now_ms(), job_id],
@@ -173,7 +216,7 @@ pub(super) fn max_job_id(conn: &Connection) -> Result<i64, StoreError> {
 }
 
 /// Stores a job's final status and numbers.
-pub fn finish_job(conn: &Connection, job_id: i64, status: JobStatus, outcome: &JobOutcome) -> Result<(), StoreError> {
+fn finish_job(conn: &Connection, job_id: i64, status: JobStatus, outcome: &JobOutcome) -> Result<(), StoreError> {
     conn.execute(
         "UPDATE sluice.jobs SET status = ?, rows_read = ?, rows_skipped = ?, rows_imported = ?, rows_failed = ?, \
          rows_written = ?, bytes_read = ?, peak_rss_bytes = ?, error = ?, outputs = ?, finished_at_ms = ? WHERE job_id = ?",
@@ -196,8 +239,7 @@ pub fn finish_job(conn: &Connection, job_id: i64, status: JobStatus, outcome: &J
     Ok(())
 }
 
-/// Records the CSV column names an import found, so reports can name a failed row's fields.
-pub fn set_source_columns(conn: &Connection, job_id: i64, columns: &[String]) -> Result<(), StoreError> {
+fn set_source_columns(conn: &Connection, job_id: i64, columns: &[String]) -> Result<(), StoreError> {
     let columns = serde_json::to_string(columns).unwrap_or_else(|_| "[]".into());
     conn.execute(
         "UPDATE sluice.jobs SET source_columns = ? WHERE job_id = ?",
@@ -229,7 +271,7 @@ pub(super) fn mark_interrupted(conn: &Connection) -> Result<Vec<RecoveredJob>, S
         .query_map(params![now_ms()], |row| {
             Ok(RecoveredJob {
                 job_id: row.get(0)?,
-                kind: JobKind::parse(&row.get::<_, String>(1)?),
+                kind: named(row, 1)?,
                 spec: row.get(2)?,
             })
         })
@@ -240,7 +282,7 @@ pub(super) fn mark_interrupted(conn: &Connection) -> Result<Vec<RecoveredJob>, S
 }
 
 /// All jobs, newest first.
-pub fn list_jobs(conn: &Connection) -> Result<Vec<JobRecord>, StoreError> {
+fn list_jobs(conn: &Connection) -> Result<Vec<JobRecord>, StoreError> {
     let context = "listing jobs";
     let mut statement = conn
         .prepare(&format!("SELECT {COLUMNS} FROM sluice.jobs ORDER BY job_id DESC"))
@@ -253,7 +295,7 @@ pub fn list_jobs(conn: &Connection) -> Result<Vec<JobRecord>, StoreError> {
     Ok(jobs)
 }
 
-pub fn get_job(conn: &Connection, job_id: i64) -> Result<Option<JobRecord>, StoreError> {
+pub(super) fn get_job(conn: &Connection, job_id: i64) -> Result<Option<JobRecord>, StoreError> {
     conn.query_row(
         &format!("SELECT {COLUMNS} FROM sluice.jobs WHERE job_id = ?"),
         [job_id],
@@ -266,8 +308,8 @@ pub fn get_job(conn: &Connection, job_id: i64) -> Result<Option<JobRecord>, Stor
 fn job_from_row(row: &Row<'_>) -> duckdb::Result<JobRecord> {
     Ok(JobRecord {
         job_id: row.get(0)?,
-        kind: JobKind::parse(&row.get::<_, String>(1)?),
-        status: JobStatus::parse(&row.get::<_, String>(2)?),
+        kind: named(row, 1)?,
+        status: named(row, 2)?,
         source: row.get(3)?,
         target: row.get(4)?,
         spec: row.get(5)?,
@@ -292,4 +334,48 @@ fn job_from_row(row: &Row<'_>) -> duckdb::Result<JobRecord> {
             .unwrap_or_default(),
         rows_skipped: row.get::<_, Option<i64>>(19)?.unwrap_or(0),
     })
+}
+
+/// Adds the rows a retry moved into the table to its import's counts, so imported + failed =
+/// read still holds for the import. Runs inside the retry's transaction.
+fn add_retried_rows(conn: &Connection, import_job_id: i64, imported: u64) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE sluice.jobs SET rows_imported = rows_imported + ?, rows_failed = rows_failed - ? WHERE job_id = ?",
+        params![imported as i64, imported as i64, import_job_id],
+    )
+    .map_err(StoreError::query("updating the import's counts"))?;
+    Ok(())
+}
+
+/// The jobs table, through named methods: the one place its statements are written.
+impl super::Store {
+    pub fn record_job(&self, job: &NewJob<'_>) -> Result<(), StoreError> {
+        insert_job(self.conn(), job)
+    }
+
+    pub fn mark_job_running(&self, job_id: i64) -> Result<(), StoreError> {
+        mark_running(self.conn(), job_id)
+    }
+
+    pub fn finish_job(&self, job_id: i64, status: JobStatus, outcome: &JobOutcome) -> Result<(), StoreError> {
+        finish_job(self.conn(), job_id, status, outcome)
+    }
+
+    /// Records the CSV column names an import found, so reports can name a failed row's fields.
+    pub fn set_source_columns(&self, job_id: i64, columns: &[String]) -> Result<(), StoreError> {
+        set_source_columns(self.conn(), job_id, columns)
+    }
+
+    pub fn add_retried_rows(&self, import_job_id: i64, imported: u64) -> Result<(), StoreError> {
+        add_retried_rows(self.conn(), import_job_id, imported)
+    }
+
+    /// All jobs, newest first.
+    pub fn jobs(&self) -> Result<Vec<JobRecord>, StoreError> {
+        list_jobs(self.conn())
+    }
+
+    pub fn job(&self, job_id: i64) -> Result<Option<JobRecord>, StoreError> {
+        get_job(self.conn(), job_id)
+    }
 }

@@ -19,13 +19,10 @@ use duckdb::{Config, Connection};
 
 pub use catalog::{TableInfo, describe_tables, existing_table, list_tables, table_columns, table_exists};
 pub use failed::{
-    FailedRowFilter, StoredFailedRow, StoredProblem, append_failed_rows, count_failed_rows, failed_page_starts,
-    problem_column_counts, problem_counts, read_failed_rows, widest_failed_row,
+    FailedRowFilter, RetryRow, StoredFailedRow, StoredProblem, append_failed_rows, count_failed_rows,
+    failed_page_starts, problem_column_counts, problem_counts, read_failed_rows, widest_failed_row,
 };
-pub use jobs::{
-    JobKind, JobOutcome, JobRecord, JobStatus, RecoveredJob, finish_job, get_job, insert_job, list_jobs, mark_running,
-    set_source_columns,
-};
+pub use jobs::{JobKind, JobOutcome, JobRecord, JobStatus, NewJob, RecoveredJob, UnknownName};
 pub use report::{MAX_EXTRA_COLUMNS, ReportError, ReportFormat, errors_text, write_failed_report};
 pub use skipped::{StoredSkippedLine, append_skipped_lines, read_skipped_lines};
 
@@ -153,6 +150,12 @@ impl Store {
     /// Jobs an earlier process left queued or running, now marked interrupted.
     pub fn recovered_jobs(&self) -> &[RecoveredJob] {
         &self.recovered
+    }
+
+    /// Undoes the transaction a job left open when it stopped early; without one, nothing
+    /// happens (DuckDB's complaint that there is no transaction is not worth reporting).
+    pub fn rollback_open_transaction(&self) {
+        let _ = self.conn.execute_batch("ROLLBACK");
     }
 
     /// A fresh job id, unique in this database.
@@ -288,23 +291,63 @@ mod tests {
         let job_id = {
             let store = Store::open(&path, &StoreOptions::default()).unwrap();
             let job_id = store.allocate_job_id();
-            insert_job(
-                store.conn(),
-                job_id,
-                JobKind::Import,
-                JobStatus::Running,
-                Some("a.csv"),
-                Some("t"),
-                None,
-                None,
-            )
-            .unwrap();
+            store
+                .record_job(&NewJob {
+                    job_id,
+                    kind: JobKind::Import,
+                    status: JobStatus::Running,
+                    source: "a.csv",
+                    target: Some("t"),
+                    spec: "{}",
+                    bytes_total: None,
+                })
+                .unwrap();
             job_id
         };
         let store = Store::open(&path, &StoreOptions::default()).unwrap();
-        let job = get_job(store.conn(), job_id).unwrap().unwrap();
+        let job = store.job(job_id).unwrap().unwrap();
         assert_eq!(job.status, JobStatus::Interrupted);
         assert!(job.finished_at_ms.is_some());
         assert_eq!(store.allocate_job_id(), job_id + 1);
+    }
+
+    #[test]
+    fn a_status_or_kind_sluice_does_not_know_is_an_error_not_a_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db.duckdb"), &StoreOptions::default()).unwrap();
+        let job_id = store.allocate_job_id();
+        let job = NewJob {
+            job_id,
+            kind: JobKind::Export,
+            status: JobStatus::Queued,
+            source: "t",
+            target: None,
+            spec: "{}",
+            bytes_total: None,
+        };
+        store.record_job(&job).unwrap();
+        store
+            .finish_job(job_id, JobStatus::Completed, &JobOutcome::default())
+            .unwrap();
+        assert_eq!(store.job(job_id).unwrap().unwrap().kind, JobKind::Export);
+        for (column, value) in [("status", "paused"), ("kind", "teleport")] {
+            store
+                .conn()
+                .execute(
+                    &format!("UPDATE sluice.jobs SET {column} = ? WHERE job_id = ?"),
+                    duckdb::params![value, job_id],
+                )
+                .unwrap();
+            let error = store.job(job_id).unwrap_err().to_string();
+            assert!(error.contains(value), "{error}");
+            assert!(store.jobs().is_err());
+            store
+                .conn()
+                .execute(
+                    "UPDATE sluice.jobs SET status = 'completed', kind = 'export' WHERE job_id = ?",
+                    [job_id],
+                )
+                .unwrap();
+        }
     }
 }

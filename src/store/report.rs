@@ -13,7 +13,8 @@ use std::io::Write;
 use duckdb::Connection;
 
 use super::{
-    FailedRowFilter, StoreError, StoredFailedRow, failed_page_starts, get_job, read_failed_rows, widest_failed_row,
+    FailedRowFilter, StoreError, StoredFailedRow, failed_page_starts, jobs::get_job, read_failed_rows,
+    widest_failed_row,
 };
 
 /// Rows read from the database at a time.

@@ -108,7 +108,7 @@ fn a_killed_import_is_interrupted_on_reopen_and_leaves_no_table() {
     child.wait().unwrap();
 
     let store = sluice::store::Store::open(&db_path, &Default::default()).unwrap();
-    let jobs = sluice::store::list_jobs(store.conn()).unwrap();
+    let jobs = store.jobs().unwrap();
     assert_eq!(jobs.len(), 1);
     assert_eq!(jobs[0].status, sluice::store::JobStatus::Interrupted);
     assert!(sluice::store::list_tables(store.conn()).unwrap().is_empty());

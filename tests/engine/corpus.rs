@@ -12,9 +12,9 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use sluice::engine::run_import;
 use sluice::import::{
-    ColumnSpec, ColumnType, ImportError, ImportRequest, ImportSummary, SchemaFile, SniffError, SniffHints, run_import,
-    sniff,
+    ColumnSpec, ColumnType, ImportError, ImportRequest, ImportSummary, SchemaFile, SniffError, SniffHints, sniff,
 };
 use sluice::progress::{CancelToken, NoProgress};
 use sluice::store::Store;

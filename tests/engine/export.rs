@@ -5,7 +5,8 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
-use sluice::export::{ExportError, ExportFormat, ExportRequest, Filter, FilterOp, OrderBy, run_export};
+use sluice::engine::run_export;
+use sluice::export::{ExportError, ExportFormat, ExportRequest, Filter, FilterOp, OrderBy};
 use sluice::import::{ImportMode, ImportRequest, SniffHints};
 use sluice::progress::{CancelToken, NoProgress, Progress};
 use sluice::store::JobStatus;

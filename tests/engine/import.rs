@@ -1,10 +1,9 @@
 //! End-to-end imports: accounting, failed rows, modes, rules, cancellation and hostile names.
 
-use sluice::import::{
-    ColumnSpec, ColumnType, ImportError, ImportMode, ImportRequest, SchemaFile, SniffHints, run_import,
-};
+use sluice::engine::run_import;
+use sluice::import::{ColumnSpec, ColumnType, ImportError, ImportMode, ImportRequest, SchemaFile, SniffHints};
 use sluice::progress::{CancelToken, Progress};
-use sluice::store::{JobStatus, get_job, list_tables};
+use sluice::store::{JobStatus, list_tables};
 
 use crate::support::TestDb;
 
@@ -40,7 +39,7 @@ fn every_row_is_imported_or_kept_with_its_line_and_reason() {
             (6, vec!["too_many_fields".to_string()]),
         ]
     );
-    let job = get_job(db.store.conn(), summary.job_id).unwrap().unwrap();
+    let job = db.store.job(summary.job_id).unwrap().unwrap();
     assert_eq!((job.rows_read, job.rows_imported, job.rows_failed), (5, 2, 3));
     assert_eq!(job.source_columns, ["id", "name", "age"]);
 }
@@ -82,10 +81,7 @@ fn create_refuses_an_existing_table_and_append_adds_to_it() {
     let failure = again.unwrap_err();
     assert!(matches!(failure.error, ImportError::TableExists { .. }));
     assert_eq!(
-        get_job(db.store.conn(), failure.job_id.unwrap())
-            .unwrap()
-            .unwrap()
-            .status,
+        db.store.job(failure.job_id.unwrap()).unwrap().unwrap().status,
         JobStatus::Failed
     );
 
@@ -219,7 +215,7 @@ fn assert_cancelled_job_kept_nothing(db: &TestDb, job_id: i64) {
         0,
         "a staging table of the cancelled job was left"
     );
-    let job = get_job(db.store.conn(), job_id).unwrap().unwrap();
+    let job = db.store.job(job_id).unwrap().unwrap();
     assert_eq!(job.status, JobStatus::Cancelled);
     assert_eq!((job.rows_imported, job.rows_failed), (0, 0));
 }

@@ -162,9 +162,7 @@ fn title_lines_above_the_header_are_skipped_and_counted() {
         db.rows_as_text("spending")[0],
         ["2024-03-01", "Acme, Inc.", "68527.0", "Services"]
     );
-    let job = sluice::store::get_job(db.store.conn(), summary.job_id)
-        .unwrap()
-        .unwrap();
+    let job = db.store.job(summary.job_id).unwrap().unwrap();
     assert_eq!(job.rows_skipped, 2);
     let skipped = sluice::store::read_skipped_lines(db.store.conn(), summary.job_id, 10).unwrap();
     assert_eq!(

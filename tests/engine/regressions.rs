@@ -5,9 +5,7 @@ use std::time::Duration;
 
 use sluice::engine::{Engine, EngineConfig, EngineEvent, JobSpec, JobSummary};
 use sluice::import::{ColumnSpec, ColumnType, ImportMode, ImportRequest, SchemaFile};
-use sluice::store::{
-    FailedRowFilter, ReportFormat, failed_page_starts, get_job, read_failed_rows, write_failed_report,
-};
+use sluice::store::{FailedRowFilter, ReportFormat, failed_page_starts, read_failed_rows, write_failed_report};
 
 use crate::support::TestDb;
 
@@ -138,7 +136,7 @@ fn export_then_import_keeps_empty_strings_apart_from_null() {
             .join(if gzip.is_some() { "src.csv.gz" } else { "src.csv" });
         let mut request = sluice::export::ExportRequest::new("src", &out);
         request.gzip_level = gzip;
-        sluice::export::run_export(
+        sluice::engine::run_export(
             &db.store,
             &request,
             &mut sluice::progress::NoProgress,
@@ -240,7 +238,7 @@ fn unique_rule_is_checked_in_duckdb_with_the_first_occurrence_winning() {
     );
     assert_eq!(rows[5].fields, ["1", "a@x"]);
     assert_eq!(rows[5].raw, "1,a@x");
-    let job = get_job(db.store.conn(), summary.job_id).unwrap().unwrap();
+    let job = db.store.job(summary.job_id).unwrap().unwrap();
     assert_eq!((job.rows_imported, job.rows_failed), (5, 6));
     // The staging tables are gone with the transaction's end.
     assert_eq!(
@@ -295,7 +293,7 @@ fn a_job_record_keeps_the_jobs_own_peak_memory_alone() {
             _ => {}
         }
     };
-    let record = get_job(engine.store().conn(), job_id).unwrap().unwrap();
+    let record = engine.store().job(job_id).unwrap().unwrap();
     let shown = summary.peak_rss_bytes.unwrap() as i64;
     assert_eq!(record.peak_rss_bytes, Some(shown));
     let high_water = sluice::memory::peak_rss_bytes().unwrap() as i64;

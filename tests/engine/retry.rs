@@ -1,9 +1,10 @@
 //! Retrying failed rows after fixing them: passing rows move into the table, the rest stay failed
 //! with their new problems, and the import's counts still add up.
 
-use sluice::import::{ColumnSpec, ColumnType, ImportRequest, RetryRequest, RowEdit, run_retry_job};
+use sluice::engine::run_retry;
+use sluice::import::{ColumnSpec, ColumnType, ImportRequest, RetryRequest, RowEdit};
 use sluice::progress::{CancelToken, NoProgress};
-use sluice::store::{FailedRowFilter, JobKind, JobStatus, get_job, read_failed_rows};
+use sluice::store::{FailedRowFilter, JobKind, JobStatus, read_failed_rows};
 
 use crate::support::TestDb;
 
@@ -29,9 +30,7 @@ fn people_request(db: &TestDb) -> (ImportRequest, i64) {
 
 fn retry(db: &TestDb, import_job_id: i64, rows: Vec<RowEdit>) -> sluice::import::RetrySummary {
     let request = RetryRequest { import_job_id, rows };
-    let job_id = db.store.allocate_job_id();
-    sluice::import::record_retry_job(db.store.conn(), job_id, &request, JobStatus::Running).unwrap();
-    run_retry_job(&db.store, job_id, &request, &mut NoProgress, &CancelToken::new()).unwrap()
+    run_retry(&db.store, &request, &mut NoProgress, &CancelToken::new()).unwrap()
 }
 
 fn failed_records(db: &TestDb, job_id: i64) -> Vec<(i64, Vec<String>, Vec<String>)> {
@@ -88,11 +87,11 @@ fn fixed_rows_move_into_the_table_and_the_rest_keep_their_new_problems() {
         "rows that still fail keep the edit and get their new problems"
     );
 
-    let import = get_job(db.store.conn(), import_job).unwrap().unwrap();
+    let import = db.store.job(import_job).unwrap().unwrap();
     assert_eq!((import.rows_imported, import.rows_failed, import.rows_read), (4, 2, 6));
     assert_eq!(import.rows_imported + import.rows_failed, import.rows_read);
 
-    let record = get_job(db.store.conn(), summary.job_id).unwrap().unwrap();
+    let record = db.store.job(summary.job_id).unwrap().unwrap();
     assert_eq!(record.kind, JobKind::Retry);
     assert_eq!(record.status, JobStatus::Completed);
     assert_eq!((record.rows_read, record.rows_imported, record.rows_failed), (4, 2, 2));
@@ -146,11 +145,10 @@ fn a_retry_of_a_missing_job_fails_with_a_reason() {
         import_job_id: 999,
         rows: vec![],
     };
-    let job_id = db.store.allocate_job_id();
-    sluice::import::record_retry_job(db.store.conn(), job_id, &request, JobStatus::Running).unwrap();
-    let error = run_retry_job(&db.store, job_id, &request, &mut NoProgress, &CancelToken::new()).unwrap_err();
-    assert_eq!(error.to_string(), "job 999 does not exist");
-    let record = get_job(db.store.conn(), job_id).unwrap().unwrap();
+    let failure = run_retry(&db.store, &request, &mut NoProgress, &CancelToken::new()).unwrap_err();
+    let job_id = failure.job_id.unwrap();
+    assert_eq!(failure.error.to_string(), "job 999 does not exist");
+    let record = db.store.job(job_id).unwrap().unwrap();
     assert_eq!(record.status, JobStatus::Failed);
 }
 

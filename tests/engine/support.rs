@@ -2,7 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use sluice::import::{ImportRequest, ImportSummary, run_import};
+use sluice::engine::run_import;
+use sluice::import::{ImportRequest, ImportSummary};
 use sluice::progress::{CancelToken, NoProgress};
 use sluice::store::{Store, StoreOptions};
 

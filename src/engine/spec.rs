@@ -1,0 +1,120 @@
+//! The registration of job kinds: the one place that lists them. A kind is a type implementing
+//! [`Job`]; the line naming it here gives it a variant of [`JobSpec`] (what is submitted and
+//! stored, as JSON tagged by kind) and of [`JobSummary`] (what a completed one returns), and the
+//! dispatch from the one to the other.
+
+use crate::export::ExportRequest;
+use crate::import::{ImportRequest, RetryRequest};
+use crate::job::{self, Job, JobLabels, Ran};
+use crate::progress::{CancelToken, ProgressSink};
+use crate::store::{JobKind, JobStatus, NewJob, Store, StoreError};
+
+/// How a job run by a worker ended, short of a panic.
+pub(crate) enum WorkerEnd {
+    Completed(JobSummary),
+    Cancelled,
+    Failed(String),
+}
+
+macro_rules! job_kinds {
+    ($($(#[cfg($cfg:meta)])? $variant:ident($job:ty),)*) => {
+        /// A job to run, and the settings stored with it: JSON tagged with its kind, written and
+        /// read by this type.
+        #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[serde(tag = "kind", rename_all = "snake_case")]
+        pub enum JobSpec {
+            $($(#[cfg($cfg)])? $variant($job),)*
+        }
+
+        /// What a completed job returns.
+        #[derive(Clone, Debug)]
+        pub enum JobSummary {
+            $($(#[cfg($cfg)])? $variant(<$job as Job>::Summary),)*
+        }
+
+        $(
+            $(#[cfg($cfg)])?
+            impl From<$job> for JobSpec {
+                fn from(job: $job) -> Self {
+                    Self::$variant(job)
+                }
+            }
+        )*
+
+        impl JobSpec {
+            pub fn kind(&self) -> JobKind {
+                match self {
+                    $($(#[cfg($cfg)])? Self::$variant(_) => <$job as Job>::KIND,)*
+                }
+            }
+
+            pub fn labels(&self, store: &Store) -> JobLabels {
+                match self {
+                    $($(#[cfg($cfg)])? Self::$variant(job) => job.labels(store),)*
+                }
+            }
+
+            /// Runs the job recorded as `job_id` through the one runner.
+            pub(crate) fn run(
+                &self,
+                store: &Store,
+                job_id: i64,
+                sink: &mut dyn ProgressSink,
+                cancel: &CancelToken,
+            ) -> WorkerEnd {
+                match self {
+                    $($(#[cfg($cfg)])? Self::$variant(job) => {
+                        match job::run_recorded(store, job_id, job, sink, cancel) {
+                            Ok(Ran::Completed(summary)) => WorkerEnd::Completed(JobSummary::$variant(summary)),
+                            Ok(Ran::Cancelled(_)) => WorkerEnd::Cancelled,
+                            Err(failure) => WorkerEnd::Failed(failure.error.to_string()),
+                        }
+                    })*
+                }
+            }
+        }
+    };
+}
+
+job_kinds! {
+    Import(ImportRequest),
+    Export(ExportRequest),
+    Retry(RetryRequest),
+    #[cfg(test)]
+    Panic(super::tests::PanicJob),
+}
+
+impl JobSpec {
+    /// The spec as stored with its job.
+    pub fn to_json(&self) -> String {
+        // Nothing in a spec (paths, strings, numbers, lists) can fail to serialize.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// A stored spec, read as the kind its record says. Specs written before they were tagged
+    /// carry no kind of their own, and get the record's.
+    pub fn from_record(kind: JobKind, json: &str) -> Result<Self, serde_json::Error> {
+        let mut value: serde_json::Value = serde_json::from_str(json)?;
+        if let Some(object) = value.as_object_mut()
+            && !object.contains_key("kind")
+        {
+            object.insert("kind".into(), kind.as_str().into());
+        }
+        serde_json::from_value(value)
+    }
+
+    /// Records the job as `job_id` with `status`; returns what the record says of it.
+    pub fn record(&self, store: &Store, job_id: i64, status: JobStatus) -> Result<JobLabels, StoreError> {
+        let labels = self.labels(store);
+        store.record_job(&NewJob {
+            job_id,
+            kind: self.kind(),
+            status,
+            source: &labels.source,
+            target: labels.target.as_deref(),
+            spec: &self.to_json(),
+            bytes_total: labels.bytes_total,
+        })?;
+        Ok(labels)
+    }
+}

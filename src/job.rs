@@ -1,0 +1,195 @@
+//! One shape for every job. An import, an export and a retry differ in what they do, not in how
+//! they are recorded: each implements [`Job`], and [`run_recorded`] takes every one of them
+//! through the same life (running, then completed, failed or cancelled) with the same rules for
+//! what its record keeps.
+//!
+//! The rule for counts: every job is all-or-nothing, so a job that failed or was cancelled keeps
+//! what it had read (rows and bytes, for the record's "how far did it get") and nothing it would
+//! have written. A completed job keeps the numbers its summary gives.
+//!
+//! A job that writes in a transaction records its completion inside that transaction (through
+//! [`JobContext::record_completed`]), so the rows and the "completed" in `sluice.jobs` commit
+//! together or not at all; the runner records the completion of the others.
+
+use std::time::Instant;
+
+use duckdb::Connection;
+
+use crate::progress::{CancelToken, Progress, ProgressSink};
+use crate::store::{JobKind, JobOutcome, JobStatus, Store, StoreError};
+
+/// A kind of work the engine runs as a job.
+pub trait Job {
+    /// What the job record says it is.
+    const KIND: JobKind;
+    /// What the record says of the job when it was cancelled: what was left behind.
+    const CANCELLED: &'static str;
+    /// What a completed run returns to its caller.
+    type Summary;
+    type Error: JobError + From<StoreError>;
+
+    /// Where the rows come from and go, for people, and how much there is to read.
+    fn labels(&self, store: &Store) -> JobLabels;
+
+    /// Does the work. Progress and cancellation go through `context`.
+    fn run(&self, context: &mut JobContext<'_>) -> Result<Self::Summary, Self::Error>;
+
+    /// The numbers a completed job's record keeps.
+    fn outcome(summary: &Self::Summary) -> JobOutcome;
+}
+
+/// An error a job ends with: the runner needs to tell a cancel from a failure.
+pub trait JobError: std::error::Error {
+    fn is_cancelled(&self) -> bool;
+}
+
+/// What the job list shows of a job before it runs.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct JobLabels {
+    pub source: String,
+    pub target: Option<String>,
+    /// Bytes to read, when known (an import's file size).
+    pub bytes_total: Option<u64>,
+}
+
+/// What a running job gets: the database, its id, where to report progress and the flag that
+/// asks it to stop. It is itself the job's progress sink, so the runner sees how far the job
+/// got, whatever way it ends.
+pub struct JobContext<'a> {
+    pub store: &'a Store,
+    pub job_id: i64,
+    pub cancel: &'a CancelToken,
+    sink: &'a mut dyn ProgressSink,
+    last: Progress,
+    completion_recorded: bool,
+}
+
+impl<'a> JobContext<'a> {
+    fn new(store: &'a Store, job_id: i64, sink: &'a mut dyn ProgressSink, cancel: &'a CancelToken) -> Self {
+        Self {
+            store,
+            job_id,
+            cancel,
+            sink,
+            last: Progress::default(),
+            completion_recorded: false,
+        }
+    }
+
+    pub fn conn(&self) -> &'a Connection {
+        self.store.conn()
+    }
+
+    /// Records the job as completed with `outcome`. Called inside the job's own transaction,
+    /// before it commits, so the record and the rows land together.
+    pub fn record_completed(&mut self, outcome: &JobOutcome) -> Result<(), StoreError> {
+        self.store.finish_job(self.job_id, JobStatus::Completed, outcome)?;
+        self.completion_recorded = true;
+        Ok(())
+    }
+}
+
+impl ProgressSink for JobContext<'_> {
+    fn progress(&mut self, progress: &Progress) {
+        self.last = *progress;
+        self.sink.progress(progress);
+    }
+
+    fn peak_rss_bytes(&self) -> Option<u64> {
+        self.sink.peak_rss_bytes()
+    }
+}
+
+/// How a job that did not fail ended.
+#[derive(Clone, Debug)]
+pub enum Ran<S> {
+    Completed(S),
+    Cancelled(Stopped),
+}
+
+/// What is known of a cancelled job.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stopped {
+    pub job_id: i64,
+    /// The last progress it reported.
+    pub counts: Progress,
+    pub elapsed_ms: u64,
+    pub peak_rss_bytes: Option<u64>,
+}
+
+/// A job that failed, with the job it was recorded under when it got that far.
+#[derive(Debug, thiserror::Error)]
+#[error("{error}")]
+pub struct JobFailure<E: std::error::Error> {
+    pub job_id: Option<i64>,
+    pub error: E,
+}
+
+/// Runs `job`, already recorded as job `job_id` (queued or running), to its end, and records how
+/// it ended. The one place a job's state changes after it was queued.
+pub fn run_recorded<J: Job>(
+    store: &Store,
+    job_id: i64,
+    job: &J,
+    sink: &mut dyn ProgressSink,
+    cancel: &CancelToken,
+) -> Result<Ran<J::Summary>, JobFailure<J::Error>> {
+    let failure = |error: J::Error| JobFailure {
+        job_id: Some(job_id),
+        error,
+    };
+    let started = Instant::now();
+    let mut context = JobContext::new(store, job_id, sink, cancel);
+    let ran = store
+        .mark_job_running(job_id)
+        .map_err(J::Error::from)
+        .and_then(|()| job.run(&mut context));
+    let peak_rss_bytes = context.peak_rss_bytes();
+    match ran {
+        Ok(summary) => {
+            if !context.completion_recorded {
+                let mut outcome = J::outcome(&summary);
+                outcome.peak_rss_bytes = outcome.peak_rss_bytes.or(peak_rss_bytes);
+                store
+                    .finish_job(job_id, JobStatus::Completed, &outcome)
+                    .map_err(|error| failure(error.into()))?;
+            }
+            Ok(Ran::Completed(summary))
+        }
+        Err(error) => {
+            // Whatever the job had open is undone before its end is recorded.
+            store.rollback_open_transaction();
+            let status = if error.is_cancelled() {
+                JobStatus::Cancelled
+            } else {
+                JobStatus::Failed
+            };
+            let outcome = JobOutcome {
+                rows_read: context.last.rows_read,
+                bytes_read: context.last.bytes_read,
+                peak_rss_bytes,
+                error: Some(if error.is_cancelled() {
+                    J::CANCELLED.to_string()
+                } else {
+                    error.to_string()
+                }),
+                ..JobOutcome::default()
+            };
+            if status == JobStatus::Failed {
+                // The job's failure is the error that matters; a second one while recording it
+                // would only hide it, and reopening the database marks the job interrupted.
+                let _ = store.finish_job(job_id, status, &outcome);
+                return Err(failure(error));
+            }
+            store
+                .finish_job(job_id, status, &outcome)
+                .map_err(|error| failure(error.into()))?;
+            Ok(Ran::Cancelled(Stopped {
+                job_id,
+                counts: context.last,
+                elapsed_ms: started.elapsed().as_millis() as u64,
+                peak_rss_bytes,
+            }))
+        }
+    }
+}
