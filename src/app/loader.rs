@@ -375,24 +375,17 @@ fn load(store: &Store, request: LoadRequest) -> Loaded {
             page,
             result: read_page(store.conn(), &index, page).map_err(|error| error.to_string()),
         },
-        LoadRequest::MemoryLimit => match current_memory_limit(store) {
+        LoadRequest::MemoryLimit => match store.memory_limit() {
             Ok(limit) => Loaded::MemoryLimit(limit),
             Err(error) => Loaded::Error(error.to_string()),
         },
         LoadRequest::SetMemoryLimit(limit) => {
-            match sluice::store::set_memory_limit(store.conn(), &limit).and_then(|()| current_memory_limit(store)) {
+            match store.set_memory_limit(&limit).and_then(|()| store.memory_limit()) {
                 Ok(limit) => Loaded::MemoryLimit(limit),
                 Err(error) => Loaded::Error(error.to_string()),
             }
         }
     }
-}
-
-fn current_memory_limit(store: &Store) -> Result<String, sluice::store::StoreError> {
-    store
-        .conn()
-        .query_row("SELECT current_setting('memory_limit')", [], |row| row.get(0))
-        .map_err(sluice::store::StoreError::query("reading DuckDB's memory limit"))
 }
 
 fn write_report(store: &Store, job_id: i64, path: &std::path::Path) -> Result<u64, String> {

@@ -183,10 +183,7 @@ fn a_failed_row_fixed_in_place_and_retried_moves_into_the_table() {
 /// A database with table `people` of `rows` generated rows, made before the window opens.
 fn database_with_people(dir: &Path, rows: u64) {
     let store = sluice::store::Store::open(&dir.join("app.duckdb"), &Default::default()).unwrap();
-    store
-        .conn()
-        .execute_batch(&sluice::bench::people_table_sql(rows))
-        .unwrap();
+    sluice::bench::create_people_table(store.conn(), "people", rows).unwrap();
 }
 
 fn choose(harness: &mut Harness<'static, SluiceApp>, combo: &str, option: &'static str) {

@@ -6,8 +6,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use sluice::bench::{people_duckdb_columns, people_schema, write_people_csv};
-use sluice::sql::quote_literal;
+use sluice::bench::{create_people_table, people_schema, write_people_csv};
 
 use crate::format::{mebibytes, megabytes, thousands};
 
@@ -234,14 +233,8 @@ fn run_child(command: &mut Command, rows_key: &str) -> anyhow::Result<Measured> 
 fn duckdb_read_csv(file: &Path, db: &Path) -> anyhow::Result<()> {
     let conn = duckdb::Connection::open(db)?;
     let started = Instant::now();
-    let sql = format!(
-        "CREATE TABLE people AS SELECT * FROM read_csv({}, header = true, columns = {}, ignore_errors = true)",
-        quote_literal(&file.display().to_string()),
-        people_duckdb_columns()
-    );
-    conn.execute_batch(&sql)?;
+    let rows = sluice::bench::duckdb_read_people(&conn, file)?;
     let elapsed_ms = started.elapsed().as_millis() as u64;
-    let rows: i64 = conn.query_row("SELECT count(*) FROM people", [], |row| row.get(0))?;
     print_measurement(&conn, elapsed_ms, rows, None)?;
     Ok(())
 }
@@ -255,14 +248,14 @@ fn bench_export(rows: u64, dir: Option<PathBuf>) -> anyhow::Result<()> {
     eprintln!("Building a table of {} rows...", thousands(rows));
     {
         let conn = duckdb::Connection::open(&db)?;
-        conn.execute_batch(&sluice::bench::people_table_sql(rows))?;
+        create_people_table(&conn, "people", rows)?;
     }
     let exe = std::env::current_exe()?;
     let mut results = Vec::new();
     for gzip in [false, true] {
         let extension = if gzip { "csv.gz" } else { "csv" };
-        let ours = dir.join(format!("sluice.{extension}"));
-        let theirs = dir.join(format!("duckdb.{extension}"));
+        let ours = dir.join(format!("by-sluice.{extension}"));
+        let theirs = dir.join(format!("by-duckdb.{extension}"));
         let sluice = best_of_two(&format!("Exporting {extension} with Sluice"), || {
             let mut command = Command::new(&exe);
             command
@@ -320,15 +313,9 @@ fn bench_export(rows: u64, dir: Option<PathBuf>) -> anyhow::Result<()> {
 }
 
 fn make_table(rows: u64, table: &str, db: &super::DbArgs) -> anyhow::Result<()> {
-    sluice::sql::validate_table_name(table)?;
     let store = db.open()?;
     let started = Instant::now();
-    let sql = sluice::bench::people_table_sql(rows).replacen(
-        "CREATE TABLE people",
-        &format!("CREATE OR REPLACE TABLE {}", sluice::sql::quote_ident(table)),
-        1,
-    );
-    store.conn().execute_batch(&sql)?;
+    create_people_table(store.conn(), table, rows)?;
     println!(
         "Table '{table}': {} rows in {:.1} s",
         thousands(rows),
@@ -340,14 +327,7 @@ fn make_table(rows: u64, table: &str, db: &super::DbArgs) -> anyhow::Result<()> 
 fn duckdb_copy(db: &Path, out: &Path, gzip: bool) -> anyhow::Result<()> {
     let conn = duckdb::Connection::open(db)?;
     let started = Instant::now();
-    let options = if gzip { "HEADER, COMPRESSION gzip" } else { "HEADER" };
-    let written = conn.execute(
-        &format!(
-            "COPY people TO {} ({options})",
-            quote_literal(&out.display().to_string())
-        ),
-        [],
-    )?;
+    let written = sluice::bench::duckdb_copy_people(&conn, out, gzip)?;
     // DuckDB's COPY compresses gzip on the thread that writes, at zlib's default level.
     let gzip_settings = gzip.then_some(("1 (the writing thread)", 6));
     print_measurement(
@@ -366,11 +346,7 @@ fn print_measurement(
     rows: i64,
     gzip: Option<(&str, u32)>,
 ) -> anyhow::Result<()> {
-    let (threads, memory_limit): (String, String) = conn.query_row(
-        "SELECT CAST(current_setting('threads') AS VARCHAR), CAST(current_setting('memory_limit') AS VARCHAR)",
-        [],
-        |row| Ok((row.get(0)?, row.get(1)?)),
-    )?;
+    let (threads, memory_limit) = sluice::store::duckdb_settings(conn)?;
     let mut settings = serde_json::json!({ "duckdb_threads": threads, "duckdb_memory_limit": memory_limit });
     if let Some((gzip_threads, gzip_level)) = gzip {
         settings["gzip_threads"] = serde_json::json!(gzip_threads);

@@ -11,7 +11,6 @@ use anyhow::Context;
 use sluice::engine::run_import;
 use sluice::import::{ImportRequest, SniffHints, sniff};
 use sluice::progress::{CancelToken, NoProgress};
-use sluice::sql::quote_literal;
 use sluice::store::{Store, StoreOptions};
 
 use crate::format::thousands;
@@ -60,7 +59,7 @@ pub fn bench_sniff(paths: &[PathBuf]) -> anyhow::Result<()> {
         };
         let typed = |types: &[String]| types.iter().filter(|name| name.as_str() != "VARCHAR").count() as u64;
         let sluice_types: Vec<String> = sniffed.column_types.iter().map(ToString::to_string).collect();
-        let duckdb_side = duckdb_read(&duckdb, path);
+        let duckdb_side = sluice::bench::duckdb_sniff(&duckdb, path);
         let shown = path.display().to_string();
         let shown = if shown.len() > 48 {
             format!("…{}", &shown[shown.len() - 47..])
@@ -74,7 +73,11 @@ pub fn bench_sniff(paths: &[PathBuf]) -> anyhow::Result<()> {
         tally.sluice_failed += summary.rows_failed;
         tally.sluice_skipped += summary.rows_skipped;
         match duckdb_side {
-            Ok((types, rows, has_header)) => {
+            Ok(sluice::bench::DuckdbRead {
+                column_types: types,
+                rows,
+                has_header,
+            }) => {
                 tally.duckdb_typed += typed(&types);
                 tally.duckdb_columns += types.len() as u64;
                 tally.duckdb_rows += rows;
@@ -129,30 +132,6 @@ pub fn bench_sniff(paths: &[PathBuf]) -> anyhow::Result<()> {
     );
     println!("Header found differently from DuckDB: {} files", tally.header_disagrees);
     Ok(())
-}
-
-/// DuckDB's column types, rows kept and header decision for `path`.
-fn duckdb_read(conn: &duckdb::Connection, path: &Path) -> anyhow::Result<(Vec<String>, u64, bool)> {
-    let source = format!(
-        "read_csv({}, ignore_errors = true)",
-        quote_literal(&path.to_string_lossy())
-    );
-    let mut statement = conn.prepare(&format!("DESCRIBE SELECT * FROM {source}"))?;
-    let types = statement
-        .query_map([], |row| row.get::<_, String>(1))?
-        .collect::<Result<Vec<_>, _>>()?;
-    let rows: i64 = conn.query_row(&format!("SELECT count(*) FROM {source}"), [], |row| row.get(0))?;
-    let has_header: bool = conn
-        .query_row(
-            &format!(
-                "SELECT HasHeader FROM sniff_csv({}, ignore_errors = true)",
-                quote_literal(&path.to_string_lossy())
-            ),
-            [],
-            |row| row.get(0),
-        )
-        .context("sniff_csv")?;
-    Ok((types, rows.max(0) as u64, has_header))
 }
 
 fn collect_files(path: &Path, files: &mut Vec<PathBuf>) -> anyhow::Result<()> {

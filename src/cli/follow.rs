@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use sluice::engine::{Engine, EngineConfig, EngineEvent, JobProgress, JobSpec, JobSummary};
-use sluice::store::{Store, set_memory_limit};
+use sluice::store::Store;
 
 use crate::format::thousands;
 
@@ -89,24 +89,16 @@ pub fn run_job(
     // table's width) and applied before the job starts.
     let chosen = defaults(engine.store());
     if let (None, Some(limit)) = (&db.memory_limit, chosen.memory_limit) {
-        set_memory_limit(engine.store().conn(), &limit)?;
+        engine.store().set_memory_limit(&limit)?;
     }
     if let (None, Some(threads)) = (db.duckdb_threads, chosen.threads) {
-        engine
-            .store()
-            .conn()
-            .execute_batch(&format!("SET threads = {threads}"))?;
+        engine.store().set_threads(threads)?;
     }
-    let ran_with = engine.store().conn().query_row(
-        "SELECT CAST(current_setting('threads') AS VARCHAR), CAST(current_setting('memory_limit') AS VARCHAR)",
-        [],
-        |row| {
-            Ok(RanWith {
-                duckdb_threads: row.get(0)?,
-                duckdb_memory_limit: row.get(1)?,
-            })
-        },
-    )?;
+    let (duckdb_threads, duckdb_memory_limit) = engine.store().duckdb_settings()?;
+    let ran_with = RanWith {
+        duckdb_threads,
+        duckdb_memory_limit,
+    };
     let job_id = engine.submit(spec)?;
     Ok((job_id, follow(&engine, job_id, json)?, ran_with))
 }

@@ -147,11 +147,7 @@ fn terminal_of(events: &[EngineEvent], job_id: i64) -> &EngineEvent {
 fn three_imports_and_an_export_run_at_once_and_each_ends_correctly() {
     let dir = tempfile::tempdir().unwrap();
     let engine = engine(dir.path(), 4);
-    engine
-        .store()
-        .conn()
-        .execute_batch(&crate::bench::people_table_sql(50_000))
-        .unwrap();
+    crate::bench::create_people_table(engine.store().conn(), "people", 50_000).unwrap();
     // Import n takes about n + 1 seconds (10,000 (n + 1) rows at 10,000 rows/s): the four jobs,
     // one per worker, cannot have run one after the other without their events showing it.
     let jobs: Vec<i64> = (0..3)

@@ -71,7 +71,7 @@ impl UniqueCheck {
     }
 
     fn table(&self, what: &str) -> String {
-        format!("sluice.{}", quote_ident(&format!("import_{what}_{}", self.job_id)))
+        crate::store::scratch_table(self.job_id, what)
     }
 
     /// Creates the keys table.

@@ -9,6 +9,7 @@ mod catalog;
 mod failed;
 mod jobs;
 mod report;
+mod settings;
 mod skipped;
 
 use std::path::{Path, PathBuf};
@@ -24,6 +25,7 @@ pub use failed::{
 };
 pub use jobs::{JobKind, JobOutcome, JobRecord, JobStatus, NewJob, RecoveredJob, UnknownName};
 pub use report::{MAX_EXTRA_COLUMNS, ReportError, ReportFormat, errors_text, write_failed_report};
+pub use settings::duckdb_settings;
 pub use skipped::{StoredSkippedLine, append_skipped_lines, read_skipped_lines};
 
 /// File name of the default database inside the user's data folder.
@@ -179,17 +181,6 @@ fn duckdb_config(options: &StoreOptions) -> duckdb::Result<Config> {
     Ok(config)
 }
 
-/// Changes DuckDB's memory limit for this process, such as "512MB" or "2GB". The text must be a
-/// number and a unit; it reaches SQL as a quoted literal (SET takes no parameters).
-pub fn set_memory_limit(conn: &Connection, limit: &str) -> Result<(), StoreError> {
-    let limit = limit.trim();
-    if !is_memory_size(limit) {
-        return Err(StoreError::BadMemoryLimit(limit.to_string()));
-    }
-    conn.execute_batch(&format!("SET memory_limit = {}", crate::sql::quote_literal(limit)))
-        .map_err(StoreError::query("setting DuckDB's memory limit"))
-}
-
 /// Whether `text` is a memory size DuckDB takes: a positive number and a unit ("512MB", "2 GiB").
 pub fn is_memory_size(text: &str) -> bool {
     let text = text.trim();
@@ -199,6 +190,13 @@ pub fn is_memory_size(text: &str) -> bool {
     let (number, unit) = text.split_at(digits_end);
     let units = ["B", "KB", "MB", "GB", "TB", "KIB", "MIB", "GIB", "TIB"];
     number.parse::<f64>().is_ok_and(|number| number > 0.0) && units.contains(&unit.trim().to_ascii_uppercase().as_str())
+}
+
+/// The name, quoted, of a scratch table job `job_id` keeps in Sluice's schema while it runs
+/// (the unique check's keys): created and dropped inside the job's transaction, so none outlives
+/// it.
+pub fn scratch_table(job_id: i64, what: &str) -> String {
+    format!("sluice.{}", crate::sql::quote_ident(&format!("import_{what}_{job_id}")))
 }
 
 /// Milliseconds since the Unix epoch, the unit of every time Sluice stores.
@@ -270,7 +268,7 @@ mod tests {
     fn memory_limits_are_sizes_and_nothing_else() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("db.duckdb"), &StoreOptions::default()).unwrap();
-        set_memory_limit(store.conn(), "256MB").unwrap();
+        store.set_memory_limit("256MB").unwrap();
         let limit: String = store
             .conn()
             .query_row("SELECT current_setting('memory_limit')", [], |row| row.get(0))
@@ -278,7 +276,7 @@ mod tests {
         assert!(limit.contains("MiB") || limit.contains("MB"), "{limit}");
         for bad in ["lots", "1GB'; DROP TABLE x; --", "", "MB", "0GB"] {
             assert!(matches!(
-                set_memory_limit(store.conn(), bad),
+                store.set_memory_limit(bad),
                 Err(StoreError::BadMemoryLimit(_))
             ));
         }

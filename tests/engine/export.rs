@@ -14,10 +14,7 @@ use sluice::store::JobStatus;
 use crate::support::TestDb;
 
 fn people(db: &TestDb, rows: u64) {
-    db.store
-        .conn()
-        .execute_batch(&sluice::bench::people_table_sql(rows))
-        .unwrap();
+    sluice::bench::create_people_table(db.store.conn(), "people", rows).unwrap();
 }
 
 fn export(db: &TestDb, request: &ExportRequest) -> Result<sluice::export::ExportSummary, ExportError> {

@@ -8,6 +8,12 @@ use std::path::Path;
 
 use crate::import::{ColumnSpec, ColumnType, SchemaFile};
 
+mod duckdb_side;
+
+pub use duckdb_side::{
+    DuckdbRead, create_people_table, duckdb_copy_people, duckdb_read_people, duckdb_sniff, people_duckdb_columns,
+};
+
 const FIRST_NAMES: [&str; 16] = [
     "Ada", "Alan", "Grace", "Linus", "Edsger", "Barbara", "Ken", "Dennis", "Margaret", "John", "Frances", "Niklaus",
     "Radia", "Tony", "Leslie", "Donald",
@@ -115,31 +121,6 @@ pub fn people_schema() -> SchemaFile {
     }
 }
 
-/// The `columns` argument of DuckDB's `read_csv` for the same types.
-pub fn people_duckdb_columns() -> String {
-    let columns: Vec<String> = people_schema()
-        .columns
-        .iter()
-        .map(|column| format!("'{}': '{}'", column.name, column.column_type))
-        .collect();
-    format!("{{{}}}", columns.join(", "))
-}
-
-/// SQL that creates table `people` with `rows` rows of the generated file's shape, in DuckDB.
-pub fn people_table_sql(rows: u64) -> String {
-    format!(
-        "CREATE TABLE people AS SELECT i AS id, \
-         ['Ada','Alan','Grace','Linus'][1 + i % 4] || ' ' || ['Lovelace','Turing','Hopper','Torvalds'][1 + i % 3] AS name, \
-         'user' || i || '@example.com' AS email, (18 + i % 73)::INTEGER AS age, \
-         ['DE','FR','US','GB','NL','SE','JP','BR'][1 + i % 8] AS country, \
-         DATE '2015-01-01' + (i % 3650)::INTEGER AS signup_date, \
-         TIMESTAMP '2015-01-01 00:00:00' + to_seconds(i * 37 % 300000000) AS last_login, \
-         ((i * 7919) % 1000000 / 100.0)::DECIMAL(12,2) AS amount \
-         FROM range(1, {} + 1) t(i)",
-        rows
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,6 +133,6 @@ mod tests {
         assert_eq!(generated.faulty_rows, 2);
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(text.lines().count() as u64, 1 + 2 * FAULT_EVERY);
-        assert!(people_duckdb_columns().contains("'amount': 'DECIMAL(12,2)'"));
+        assert!(duckdb_side::people_duckdb_columns().contains("'amount': 'DECIMAL(12,2)'"));
     }
 }

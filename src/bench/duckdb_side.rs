@@ -1,0 +1,87 @@
+//! DuckDB's own side of the comparisons `sluice bench` makes: its CSV reader, its sniffer and its
+//! COPY, run on the same files and tables as Sluice. Kept in the engine so the command line
+//! holds no SQL of its own.
+
+use std::path::Path;
+
+use duckdb::Connection;
+
+use super::people_schema;
+use crate::sql::{quote_ident, quote_literal, validate_table_name};
+
+/// The `columns` argument of DuckDB's `read_csv` for the people file's types.
+pub fn people_duckdb_columns() -> String {
+    let columns: Vec<String> = people_schema()
+        .columns
+        .iter()
+        .map(|column| format!("'{}': '{}'", column.name, column.column_type))
+        .collect();
+    format!("{{{}}}", columns.join(", "))
+}
+
+/// Creates (or replaces) `table` with `rows` rows of the generated people file's shape.
+pub fn create_people_table(conn: &Connection, table: &str, rows: u64) -> anyhow::Result<()> {
+    validate_table_name(table)?;
+    conn.execute_batch(&format!(
+        "CREATE OR REPLACE TABLE {} AS SELECT i AS id, \
+         ['Ada','Alan','Grace','Linus'][1 + i % 4] || ' ' || ['Lovelace','Turing','Hopper','Torvalds'][1 + i % 3] AS name, \
+         'user' || i || '@example.com' AS email, (18 + i % 73)::INTEGER AS age, \
+         ['DE','FR','US','GB','NL','SE','JP','BR'][1 + i % 8] AS country, \
+         DATE '2015-01-01' + (i % 3650)::INTEGER AS signup_date, \
+         TIMESTAMP '2015-01-01 00:00:00' + to_seconds(i * 37 % 300000000) AS last_login, \
+         ((i * 7919) % 1000000 / 100.0)::DECIMAL(12,2) AS amount \
+         FROM range(1, {rows} + 1) t(i)",
+        quote_ident(table)
+    ))?;
+    Ok(())
+}
+
+/// Reads the people file with DuckDB's `read_csv` into table `people`; returns the rows kept.
+pub fn duckdb_read_people(conn: &Connection, file: &Path) -> duckdb::Result<i64> {
+    conn.execute_batch(&format!(
+        "CREATE TABLE people AS SELECT * FROM read_csv({}, header = true, columns = {}, ignore_errors = true)",
+        quote_literal(&file.display().to_string()),
+        people_duckdb_columns()
+    ))?;
+    conn.query_row("SELECT count(*) FROM people", [], |row| row.get(0))
+}
+
+/// Writes table `people` with DuckDB's COPY; returns the rows written.
+pub fn duckdb_copy_people(conn: &Connection, out: &Path, gzip: bool) -> duckdb::Result<usize> {
+    let options = if gzip { "HEADER, COMPRESSION gzip" } else { "HEADER" };
+    conn.execute(
+        &format!(
+            "COPY people TO {} ({options})",
+            quote_literal(&out.display().to_string())
+        ),
+        [],
+    )
+}
+
+/// What DuckDB's reader makes of a file.
+pub struct DuckdbRead {
+    pub column_types: Vec<String>,
+    pub rows: u64,
+    pub has_header: bool,
+}
+
+/// DuckDB's column types, rows kept and header decision for `path`.
+pub fn duckdb_sniff(conn: &Connection, path: &Path) -> duckdb::Result<DuckdbRead> {
+    let file = quote_literal(&path.to_string_lossy());
+    let source = format!("read_csv({file}, ignore_errors = true)");
+    let mut statement = conn.prepare(&format!("DESCRIBE SELECT * FROM {source}"))?;
+    let column_types = statement
+        .query_map([], |row| row.get::<_, String>(1))?
+        .collect::<Result<Vec<_>, _>>()?;
+    let rows: i64 = conn.query_row(&format!("SELECT count(*) FROM {source}"), [], |row| row.get(0))?;
+    let has_header = conn.query_row(
+        &format!("SELECT HasHeader FROM sniff_csv({file}, ignore_errors = true)"),
+        [],
+        |row| row.get(0),
+    )?;
+    Ok(DuckdbRead {
+        column_types,
+        rows: rows.max(0) as u64,
+        has_header,
+    })
+}

@@ -1,0 +1,51 @@
+//! DuckDB's own settings for this process (memory limit, threads), read and changed through the
+//! store so no front end writes SQL. SET takes no parameters: every value reaches SQL checked and
+//! quoted, or as a number.
+
+use duckdb::Connection;
+
+use super::{Store, StoreError, is_memory_size};
+use crate::sql::quote_literal;
+
+impl Store {
+    /// Changes DuckDB's memory limit, such as "512MB" or "2GB". The text must be a number and a
+    /// unit.
+    pub fn set_memory_limit(&self, limit: &str) -> Result<(), StoreError> {
+        let limit = limit.trim();
+        if !is_memory_size(limit) {
+            return Err(StoreError::BadMemoryLimit(limit.to_string()));
+        }
+        self.conn()
+            .execute_batch(&format!("SET memory_limit = {}", quote_literal(limit)))
+            .map_err(StoreError::query("setting DuckDB's memory limit"))
+    }
+
+    /// Changes how many threads DuckDB uses.
+    pub fn set_threads(&self, threads: usize) -> Result<(), StoreError> {
+        self.conn()
+            .execute_batch(&format!("SET threads = {}", threads.max(1)))
+            .map_err(StoreError::query("setting DuckDB's threads"))
+    }
+
+    /// DuckDB's memory limit as it reports it ("3.7 GiB").
+    pub fn memory_limit(&self) -> Result<String, StoreError> {
+        self.conn()
+            .query_row("SELECT current_setting('memory_limit')", [], |row| row.get(0))
+            .map_err(StoreError::query("reading DuckDB's memory limit"))
+    }
+
+    /// DuckDB's threads and memory limit as it reports them.
+    pub fn duckdb_settings(&self) -> Result<(String, String), StoreError> {
+        duckdb_settings(self.conn())
+    }
+}
+
+/// DuckDB's threads and memory limit on any connection (the benches' plain DuckDB ones too).
+pub fn duckdb_settings(conn: &Connection) -> Result<(String, String), StoreError> {
+    conn.query_row(
+        "SELECT CAST(current_setting('threads') AS VARCHAR), CAST(current_setting('memory_limit') AS VARCHAR)",
+        [],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )
+    .map_err(StoreError::query("reading DuckDB's settings"))
+}
