@@ -11,6 +11,7 @@ use sluice::browse::{BrowseQuery, BrowseRow, PageIndex};
 use sluice::export::OrderBy;
 use sluice::store::TableInfo;
 
+use super::command::{Command, ViewContext};
 use super::filter_builder::FilterBuilder;
 use super::loader::{BROWSE_PAGE_ROWS, LoadRequest};
 use super::page_cache::PageCache;
@@ -22,11 +23,6 @@ pub const MAX_CACHED_PAGES: usize = 12;
 /// Page reads in flight at most: when scrolling fast, pages that have scrolled past are not
 /// asked for at all.
 const MAX_PENDING_PAGES: usize = 3;
-
-/// What the user asked for in the Browse view this frame.
-pub enum BrowseAction {
-    Copied(String),
-}
 
 #[derive(Default)]
 pub struct BrowseView {
@@ -116,32 +112,34 @@ impl BrowseView {
         self.pages.page_numbers()
     }
 
-    pub fn ui(&mut self, ui: &mut Ui, requests: &mut Vec<LoadRequest>) -> Option<BrowseAction> {
-        let mut action = None;
+    pub fn ui(&mut self, ui: &mut Ui, cx: &mut ViewContext<'_>) {
         if let Some(name) = table_picker(ui, "browse table", &self.tables, self.table.as_deref()) {
             self.select_table(&name);
         }
-        let table = self
+        let Some(table) = self
             .tables
             .iter()
             .find(|table| Some(&table.name) == self.table.as_ref())
-            .cloned()?;
+            .cloned()
+        else {
+            return;
+        };
         self.filters.ui(ui, "browse", &table.columns);
         if let Some(request) = self.index_request() {
-            requests.push(request);
+            cx.load(request);
         }
         let index = match &self.index {
             Some(Ok(index)) if index.query.table == table.name => index.clone(),
             Some(Err(error)) => {
                 ui.label(RichText::new(error).color(egui::Color32::from_rgb(220, 70, 60)));
-                return None;
+                return;
             }
             _ => {
                 ui.horizontal(|ui| {
                     ui.spinner();
                     ui.label("Indexing pages…");
                 });
-                return None;
+                return;
             }
         };
         let total = index.rows_matching;
@@ -164,17 +162,10 @@ impl BrowseView {
                     .color(egui::Color32::from_rgb(220, 70, 60)),
             );
         }
-        action = self.table_ui(ui, &index, requests).or(action);
-        action
+        self.table_ui(ui, &index, cx);
     }
 
-    fn table_ui(
-        &mut self,
-        ui: &mut Ui,
-        index: &Arc<PageIndex>,
-        requests: &mut Vec<LoadRequest>,
-    ) -> Option<BrowseAction> {
-        let mut action = None;
+    fn table_ui(&mut self, ui: &mut Ui, index: &Arc<PageIndex>, cx: &mut ViewContext<'_>) {
         let mut wanted = Vec::new();
         let mut shown = Vec::new();
         let mut sort_clicked = None;
@@ -242,7 +233,10 @@ impl BrowseView {
                             if label.double_clicked() {
                                 let text = value.clone().unwrap_or_default();
                                 ui.ctx().copy_text(text.clone());
-                                action = Some(BrowseAction::Copied(text));
+                                cx.push(Command::Notice {
+                                    text: format!("Copied “{}”", ellipsize(&text, 60)),
+                                    folder: None,
+                                });
                             }
                         });
                     }
@@ -267,7 +261,7 @@ impl BrowseView {
         wanted.dedup();
         for page in wanted {
             if self.pages.want(page, MAX_PENDING_PAGES) {
-                requests.push(LoadRequest::BrowsePage {
+                cx.load(LoadRequest::BrowsePage {
                     generation: self.index_generation,
                     index: index.clone(),
                     page,
@@ -282,8 +276,16 @@ impl BrowseView {
         for page in shown {
             self.pages.touch(page);
         }
-        action
     }
+}
+
+/// At most `limit` characters of `text`, with an ellipsis when cut.
+fn ellipsize(text: &str, limit: usize) -> String {
+    if text.chars().count() <= limit {
+        return text.to_string();
+    }
+    let cut: String = text.chars().take(limit).collect();
+    format!("{cut}…")
 }
 
 #[cfg(test)]

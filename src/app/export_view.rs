@@ -5,9 +5,11 @@ use std::path::PathBuf;
 
 use egui::{Color32, RichText, Ui};
 use egui_extras::{Column, TableBuilder};
+use sluice::engine::JobSpec;
 use sluice::export::{ExportFormat, ExportPreview, ExportRequest, OrderBy};
 use sluice::store::TableInfo;
 
+use super::command::{AfterSubmit, Command, Dialog, ViewContext};
 use super::filter_builder::FilterBuilder;
 use super::loader::LoadRequest;
 use super::table_picker::table_picker;
@@ -42,12 +44,6 @@ impl OutputKind {
             Self::Parquet => "parquet",
         }
     }
-}
-
-/// What the user asked for in the Export view this frame.
-pub enum ExportAction {
-    ChooseDestination(String),
-    Start(Box<ExportRequest>),
 }
 
 /// A column of the chosen table and whether it is exported.
@@ -217,20 +213,19 @@ impl ExportView {
         Some((self.preview_generation, request))
     }
 
-    pub fn ui(&mut self, ui: &mut Ui) -> Option<ExportAction> {
+    pub fn ui(&mut self, ui: &mut Ui, cx: &mut ViewContext<'_>) {
         if self.chunk_rows == 0 {
             self.chunk_rows = 1_000_000;
             self.delimiter = b',';
             self.header = true;
         }
-        let mut action = None;
         if let Some(name) = table_picker(ui, "export table", &self.tables, self.table.as_deref()) {
             self.select_table(&name);
         }
-        self.table.as_ref()?;
-        egui::Panel::bottom("export-output").show(ui, |ui| {
-            action = self.output_ui(ui);
-        });
+        if self.table.is_none() {
+            return;
+        }
+        egui::Panel::bottom("export-output").show(ui, |ui| self.output_ui(ui, cx));
         egui::ScrollArea::vertical().id_salt("export-scroll").show(ui, |ui| {
             ui.columns(2, |halves| {
                 halves[0].heading("Columns");
@@ -248,7 +243,12 @@ impl ExportView {
             ui.separator();
             self.preview_ui(ui);
         });
-        action
+        if let Some((generation, request)) = self.preview_request() {
+            cx.load(LoadRequest::ExportPreview {
+                generation,
+                request: Box::new(request),
+            });
+        }
     }
 
     fn columns_ui(&mut self, ui: &mut Ui) {
@@ -322,8 +322,7 @@ impl ExportView {
         }
     }
 
-    fn output_ui(&mut self, ui: &mut Ui) -> Option<ExportAction> {
-        let mut action = None;
+    fn output_ui(&mut self, ui: &mut Ui, cx: &mut ViewContext<'_>) {
         ui.horizontal_wrapped(|ui| {
             ui.label("Format");
             for kind in OutputKind::ALL {
@@ -365,7 +364,7 @@ impl ExportView {
                     self.table.clone().unwrap_or_else(|| "export".into()),
                     self.output.extension()
                 );
-                action = Some(ExportAction::ChooseDestination(suggested));
+                cx.open_dialog(Dialog::ExportDestination(suggested));
             }
             ui.label(shown);
             let ready = self.request().filter(|_| self.destination.is_some());
@@ -376,10 +375,12 @@ impl ExportView {
             if start.clicked()
                 && let Some(request) = ready
             {
-                action = Some(ExportAction::Start(Box::new(request)));
+                cx.push(Command::Submit {
+                    spec: Box::new(JobSpec::Export(request)),
+                    then: AfterSubmit::ShowJobs,
+                });
             }
         });
-        action
     }
 }
 

@@ -9,9 +9,11 @@ use std::sync::Arc;
 
 use egui::{Color32, RichText, Ui};
 use egui_extras::{Column, TableBuilder};
+use sluice::engine::JobSpec;
 use sluice::import::{RetryRequest, RowEdit};
 use sluice::store::{FailedRowFilter, StoredFailedRow};
 
+use super::command::{AfterSubmit, Command, Dialog, ViewContext};
 use super::loader::{FailedSummary, LoadRequest, PAGE_ROWS};
 use super::page_cache::PageCache;
 use crate::format::thousands;
@@ -20,13 +22,6 @@ use crate::format::thousands;
 pub const MAX_CACHED_PAGES: usize = 16;
 
 const FAILING_CELL: Color32 = Color32::from_rgb(130, 35, 35);
-
-/// What the user asked for in the Failed rows view this frame.
-#[derive(Debug)]
-pub enum FailedAction {
-    ExportReport(i64),
-    Retry(RetryRequest),
-}
 
 #[derive(Default)]
 pub struct FailedView {
@@ -145,11 +140,11 @@ impl FailedView {
         self.pages.len()
     }
 
-    /// Draws the view; returns what the user asked for, and pushes the pages it needs.
-    pub fn ui(&mut self, ui: &mut Ui, requests: &mut Vec<LoadRequest>) -> Option<FailedAction> {
+    /// Draws the view, and asks for the pages it needs.
+    pub fn ui(&mut self, ui: &mut Ui, cx: &mut ViewContext<'_>) {
         let Some(job_id) = self.job_id else {
             ui.label("Choose a finished import with failed rows in Jobs.");
-            return None;
+            return;
         };
         let Some(total) = self.total else {
             match &self.summary_error {
@@ -163,23 +158,28 @@ impl FailedView {
                     ui.spinner();
                 }
             }
-            return None;
+            return;
         };
-        let mut action = None;
         ui.horizontal_wrapped(|ui| {
             ui.heading(format!("Job {job_id}: {} failed rows shown", thousands(total)));
             if ui.button("Export report…").clicked() {
-                action = Some(FailedAction::ExportReport(job_id));
+                cx.open_dialog(Dialog::SaveReport(job_id));
             }
             let retry_label = format!("Retry selected ({})", self.selected.len());
             let retry = ui
                 .add_enabled(!self.selected.is_empty(), egui::Button::new(retry_label))
                 .on_hover_text("Validate the ticked rows again, with your edits, and import those that pass");
             if retry.clicked() {
-                action = Some(FailedAction::Retry(self.take_retry(job_id)));
+                let retry = self.take_retry(job_id);
+                let rows = retry.rows.len();
+                cx.push(Command::Submit {
+                    spec: Box::new(JobSpec::Retry(retry)),
+                    then: AfterSubmit::Notice(format!("Retrying {rows} row{}…", if rows == 1 { "" } else { "s" })),
+                });
             }
         });
-        self.filters_ui(ui, job_id, requests);
+        let mut requests = Vec::new();
+        self.filters_ui(ui, job_id, &mut requests);
         if let Some(error) = &self.page_error {
             ui.colored_label(
                 Color32::from_rgb(220, 70, 60),
@@ -187,8 +187,10 @@ impl FailedView {
             );
         }
         ui.add_space(4.0);
-        self.table_ui(ui, job_id, total, requests);
-        action
+        self.table_ui(ui, job_id, total, &mut requests);
+        for request in requests {
+            cx.load(request);
+        }
     }
 
     /// The retry of every ticked row. The ticks go with it; the edits stay until the rows are

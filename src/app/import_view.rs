@@ -6,26 +6,20 @@ use std::path::PathBuf;
 
 use egui::{Color32, RichText, Ui};
 use egui_extras::{Column, TableBuilder};
+use sluice::engine::JobSpec;
 use sluice::import::{
     ColumnSpec, ColumnType, DEFAULT_BATCH_ROWS, ImportMode, ImportRequest, SchemaFile, SniffHints, Sniffed,
     plan_import, preview_problem,
 };
 use sluice::store::TableInfo;
 
+use super::command::{AfterSubmit, Command, Dialog, ViewContext};
+use super::loader::LoadRequest;
 use super::settings::{Settings, batch_rows_edit};
 use crate::format::{megabytes, thousands};
 
 /// Rows of the file shown in the preview grid.
 const PREVIEW_ROWS: usize = 50;
-
-/// What the user asked for in the Import view this frame.
-pub enum ImportAction {
-    OpenDialog,
-    LoadSchema,
-    SaveSchema(SchemaFile),
-    Sniff { path: PathBuf, hints: SniffHints },
-    Start(Box<ImportRequest>),
-}
 
 #[derive(Default)]
 pub struct ImportView {
@@ -168,9 +162,9 @@ impl ImportView {
         Some(check)
     }
 
-    /// Opens `path` and notes it among the recent files: the sniff runs on the loader thread and
-    /// arrives in [`Self::set_sniffed`].
-    pub fn open(&mut self, path: PathBuf, settings: &mut Settings) -> ImportAction {
+    /// Opens `path` and notes it among the recent files; returns the sniff to run on the loader
+    /// thread, whose answer arrives in [`Self::set_sniffed`].
+    pub fn open(&mut self, path: PathBuf, settings: &mut Settings) -> LoadRequest {
         self.path = Some(path.clone());
         self.hints = SniffHints::default();
         self.null_markers_text.clear();
@@ -182,7 +176,7 @@ impl ImportView {
         self.sniffed = None;
         self.sniff_error = None;
         settings.remember_file(&path);
-        ImportAction::Sniff {
+        LoadRequest::Sniff {
             path,
             hints: self.hints.clone(),
         }
@@ -290,19 +284,19 @@ impl ImportView {
         Some(request)
     }
 
-    pub fn ui(&mut self, ui: &mut Ui, settings: &mut Settings) -> Option<ImportAction> {
-        let mut action = None;
+    pub fn ui(&mut self, ui: &mut Ui, cx: &mut ViewContext<'_>) {
         ui.horizontal(|ui| {
             if ui.button("Open file… (Ctrl+O)").clicked() {
-                action = Some(ImportAction::OpenDialog);
+                cx.open_dialog(Dialog::OpenCsv);
             }
-            if !settings.recent_files.is_empty() {
+            if !cx.settings.recent_files.is_empty() {
                 egui::ComboBox::from_id_salt("recent")
                     .selected_text("Recent files")
                     .show_ui(ui, |ui| {
-                        for recent in settings.recent_files.clone() {
+                        for recent in cx.settings.recent_files.clone() {
                             if ui.selectable_label(false, recent.display().to_string()).clicked() {
-                                action = Some(self.open(recent, settings));
+                                let sniff = self.open(recent, cx.settings);
+                                cx.load(sniff);
                             }
                         }
                     });
@@ -310,30 +304,26 @@ impl ImportView {
             ui.label(RichText::new("or drop a CSV, TSV or .gz file on the window").weak());
         });
         let Some(path) = self.path.clone() else {
-            return action;
+            return;
         };
         ui.separator();
         if let Some(error) = &self.sniff_error {
             ui.label(RichText::new(format!("Cannot read {}: {error}", path.display())).color(Color32::RED));
-            return action;
+            return;
         }
         let Some(sniffed) = self.sniffed.clone() else {
             ui.horizontal(|ui| {
                 ui.spinner();
                 ui.label(format!("Reading {}…", path.display()));
             });
-            return action;
+            return;
         };
         if let Some(resniff) = self.facts_ui(ui, &sniffed) {
-            action = Some(resniff);
+            cx.load(resniff);
         }
         ui.separator();
         // The target and Start stay in view however long the schema and preview grow.
-        egui::Panel::bottom("import-target").show(ui, |ui| {
-            if let Some(start) = self.target_ui(ui, settings) {
-                action = Some(start);
-            }
-        });
+        egui::Panel::bottom("import-target").show(ui, |ui| self.target_ui(ui, cx));
         egui::ScrollArea::both()
             .id_salt("import-scroll")
             .auto_shrink([false, false])
@@ -341,12 +331,12 @@ impl ImportView {
                 ui.horizontal(|ui| {
                     ui.heading("Columns");
                     if ui.button("Load schema…").clicked() {
-                        action = Some(ImportAction::LoadSchema);
+                        cx.open_dialog(Dialog::OpenSchema);
                     }
                     if ui.button("Save schema…").clicked() {
-                        action = Some(ImportAction::SaveSchema(SchemaFile {
+                        cx.open_dialog(Dialog::SaveSchema(Box::new(SchemaFile {
                             columns: self.columns.clone(),
-                        }));
+                        })));
                     }
                 });
                 self.schema_ui(ui);
@@ -354,11 +344,10 @@ impl ImportView {
                 ui.heading("Preview");
                 self.preview_ui(ui, &sniffed);
             });
-        action
     }
 
     /// File facts, each editable: a change re-sniffs at once.
-    fn facts_ui(&mut self, ui: &mut Ui, sniffed: &Sniffed) -> Option<ImportAction> {
+    fn facts_ui(&mut self, ui: &mut Ui, sniffed: &Sniffed) -> Option<LoadRequest> {
         let mut changed = false;
         ui.horizontal_wrapped(|ui| {
             ui.strong(sniffed.path.display().to_string());
@@ -508,7 +497,7 @@ impl ImportView {
         let path = self.path.clone()?;
         changed.then(|| {
             self.sniffed = None;
-            ImportAction::Sniff {
+            LoadRequest::Sniff {
                 path,
                 hints: self.hints.clone(),
             }
@@ -721,8 +710,7 @@ impl ImportView {
             });
     }
 
-    fn target_ui(&mut self, ui: &mut Ui, settings: &mut Settings) -> Option<ImportAction> {
-        let mut action = None;
+    fn target_ui(&mut self, ui: &mut Ui, cx: &mut ViewContext<'_>) {
         ui.horizontal_wrapped(|ui| {
             let table_label = ui.label("Table");
             ui.add(egui::TextEdit::singleline(&mut self.table).desired_width(160.0))
@@ -735,7 +723,7 @@ impl ImportView {
                     }
                 });
             let batch_label = ui.label("batch rows");
-            batch_rows_edit(ui, settings, batch_label.id);
+            batch_rows_edit(ui, cx.settings, batch_label.id);
             ui.checkbox(&mut self.pad_missing, "pad short rows").on_hover_text(
                 "A row with fewer fields than the header gets empty values (NULL) for the rest instead of failing",
             );
@@ -760,7 +748,7 @@ impl ImportView {
             if !self.rules_are_valid() {
                 ui.label(RichText::new("a rule above is not a number").color(Color32::from_rgb(220, 70, 60)));
             }
-            let ready = self.request_given(check.as_ref(), settings);
+            let ready = self.request_given(check.as_ref(), cx.settings);
             let start = ui.add_enabled(
                 ready.is_some(),
                 egui::Button::new(RichText::new("Start import").strong()),
@@ -769,10 +757,12 @@ impl ImportView {
             if (start.clicked() || shortcut)
                 && let Some(request) = ready
             {
-                action = Some(ImportAction::Start(Box::new(request)));
+                cx.push(Command::Submit {
+                    spec: Box::new(JobSpec::Import(request)),
+                    then: AfterSubmit::ShowJobs,
+                });
             }
         });
-        action
     }
 }
 

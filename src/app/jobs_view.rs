@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use egui::{Color32, RichText, Ui};
 use sluice::engine::{EngineEvent, JobProgress, JobSummary};
+
+use super::command::{Command, ViewContext};
 use sluice::progress::Progress;
 use sluice::store::{JobKind, JobRecord, JobStatus, now_ms};
 
@@ -22,12 +24,6 @@ pub struct JobRow {
     /// Wall-clock times (ms since the epoch) the job started and ended, for the memory plot.
     pub started_at_ms: Option<i64>,
     pub finished_at_ms: Option<i64>,
-}
-
-/// What the user asked for in the Jobs view this frame.
-pub enum JobsAction {
-    Cancel(i64),
-    OpenFailedRows(i64),
 }
 
 /// All jobs, newest first.
@@ -139,24 +135,20 @@ impl JobsView {
         self.rows.values().filter(|row| !row.status.is_final()).count()
     }
 
-    pub fn ui(&self, ui: &mut Ui) -> Option<JobsAction> {
-        let mut action = None;
+    pub fn ui(&self, ui: &mut Ui, cx: &mut ViewContext<'_>) {
         if self.rows.is_empty() {
             ui.label("No jobs yet. Import a file to start one.");
-            return None;
+            return;
         }
         egui::ScrollArea::vertical().auto_shrink(false).show(ui, |ui| {
             for row in self.rows.values().rev() {
                 egui::Frame::group(ui.style()).show(ui, |ui| {
                     ui.set_width(ui.available_width());
-                    if let Some(chosen) = job_card_ui(ui, row) {
-                        action = Some(chosen);
-                    }
+                    job_card_ui(ui, row, cx);
                 });
                 ui.add_space(4.0);
             }
         });
-        action
     }
 }
 
@@ -219,8 +211,7 @@ impl JobRow {
     }
 }
 
-fn job_card_ui(ui: &mut Ui, row: &JobRow) -> Option<JobsAction> {
-    let mut action = None;
+fn job_card_ui(ui: &mut Ui, row: &JobRow, cx: &mut ViewContext<'_>) {
     let progress = &row.progress;
     ui.horizontal(|ui| {
         let kind = match row.kind {
@@ -232,7 +223,7 @@ fn job_card_ui(ui: &mut Ui, row: &JobRow) -> Option<JobsAction> {
         ui.label(format!("{} to {}", row.source, row.target));
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             if !row.status.is_final() && ui.button("Cancel").clicked() {
-                action = Some(JobsAction::Cancel(row.job_id));
+                cx.push(Command::Cancel(row.job_id));
             }
             let color = match row.status {
                 JobStatus::Completed if progress.counts.rows_failed > 0 => Color32::from_rgb(230, 160, 0),
@@ -271,7 +262,7 @@ fn job_card_ui(ui: &mut Ui, row: &JobRow) -> Option<JobsAction> {
                         .button(format!("Show {} failed rows", thousands(progress.counts.rows_failed)))
                         .clicked()
                     {
-                        action = Some(JobsAction::OpenFailedRows(row.job_id));
+                        cx.push(Command::ShowFailedRows(row.job_id));
                     }
                 });
             } else {
@@ -284,5 +275,4 @@ fn job_card_ui(ui: &mut Ui, row: &JobRow) -> Option<JobsAction> {
             }
         }
     }
-    action
 }

@@ -81,6 +81,26 @@ pub enum LoadRequest {
 }
 
 impl LoadRequest {
+    /// Reads that may take a while on a big table, kept off the quick reads' thread.
+    pub fn is_slow(&self) -> bool {
+        matches!(
+            self,
+            Self::ExportPreview { .. }
+                | Self::BrowseIndex { .. }
+                | Self::BrowsePage { .. }
+                | Self::MemoryLimit
+                | Self::SetMemoryLimit(_)
+        )
+    }
+
+    /// Reads whose view asks for them again while they are still wanted.
+    pub fn is_asked_again(&self) -> bool {
+        matches!(
+            self,
+            Self::FailedPage { .. } | Self::ExportPreview { .. } | Self::BrowseIndex { .. } | Self::BrowsePage { .. }
+        )
+    }
+
     /// Requests whose answer a newer request of the same kind makes useless.
     fn superseded_by(&self, newer: &LoadRequest) -> bool {
         match (self, newer) {

@@ -6,18 +6,15 @@ use egui::{Color32, RichText, Ui};
 use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoints, VLine};
 use sluice::memory::MemoryHistory;
 
+use super::command::ViewContext;
 use super::jobs_view::JobsView;
+use super::loader::LoadRequest;
 use super::memory_budget::{MemoryBudget, gauge_fill, parse_size, process_gauge};
-use super::settings::{Settings, workers_edit};
+use super::settings::workers_edit;
 use crate::format::mebibytes;
 
 /// How far back the plot looks.
 const WINDOW_SECS: f64 = 600.0;
-
-/// What the user asked for in the Memory view this frame.
-pub enum MemoryAction {
-    ApplyMemoryLimit(String),
-}
 
 /// DuckDB's memory limit as DuckDB reports it ("1.5 GiB"), read once and after each change.
 #[derive(Default)]
@@ -31,10 +28,11 @@ impl MemoryView {
         ui: &mut Ui,
         memory: &MemoryHistory,
         jobs: &JobsView,
-        settings: &mut Settings,
         budget: Option<&MemoryBudget>,
-    ) -> Option<MemoryAction> {
-        let mut action = None;
+        cx: &mut ViewContext<'_>,
+    ) {
+        let settings = &mut *cx.settings;
+        let mut apply = None;
         let latest = memory.latest().copied().unwrap_or_default();
         ui.heading("Memory");
         egui::Grid::new("memory-gauges")
@@ -84,13 +82,15 @@ impl MemoryView {
                 .clicked()
                 && let Some(limit) = settings.memory_limit()
             {
-                action = Some(MemoryAction::ApplyMemoryLimit(limit));
+                apply = Some(limit);
             }
             ui.separator();
             let label = ui.label("Workers");
             workers_edit(ui, settings, label.id);
         });
-        action
+        if let Some(limit) = apply {
+            cx.load(LoadRequest::SetMemoryLimit(limit));
+        }
     }
 }
 

@@ -1,11 +1,14 @@
 //! The desktop window: a thin egui front end over the engine. It submits jobs and reads events;
-//! every file and database read goes through the loader thread, so drawing never waits.
+//! every file and database read goes through the loader threads, so drawing never waits.
 //!
-//! Events are drained in one place ([`SluiceApp::logic`]); each view is its own struct that draws
-//! from plain state and returns what the user asked for. Settings live in one [`Settings`] that
-//! the views read and edit in place, so saving them is writing that struct, nothing more.
+//! One frame, in order: [`SluiceApp::logic`] drains engine events and loader answers (the one
+//! place state changes from outside); `ui` draws the views from plain state, and the views push
+//! [`Command`]s through a [`ViewContext`] instead of acting; then [`SluiceApp::run_commands`]
+//! carries the commands out, once, after drawing. Settings live in one [`Settings`] that the
+//! views read and edit through their context, so saving them is writing that struct.
 
 mod browse_view;
+mod command;
 mod export_view;
 mod failed_view;
 mod filter_builder;
@@ -13,10 +16,12 @@ mod frame_stats;
 mod import_view;
 mod jobs_view;
 mod loader;
+mod loaders;
 mod memory_budget;
 mod memory_view;
 mod page_cache;
 mod settings;
+mod shell;
 mod startup_error;
 mod status_bar;
 mod table_picker;
@@ -27,23 +32,24 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crossbeam_channel::Receiver;
-use egui::{RichText, Ui};
-use sluice::engine::{Engine, EngineConfig, EngineEvent, JobSpec, JobSummary};
+use egui::Ui;
+use sluice::engine::{Engine, EngineConfig, EngineEvent, JobSummary};
 use sluice::export::ExportSummary;
 use sluice::import::RetrySummary;
 use sluice::store::{FailedRowFilter, JobKind};
 
 use crate::format::thousands;
-use browse_view::{BrowseAction, BrowseView};
-use export_view::{ExportAction, ExportView};
-use failed_view::{FailedAction, FailedView};
-use frame_stats::FrameStats;
-use import_view::{ImportAction, ImportView};
-use jobs_view::{JobsAction, JobsView};
-use loader::{LoadRequest, Loaded, Loader};
-use memory_view::{MemoryAction, MemoryView};
-use settings::{SETTINGS_KEY, Settings, SettingsAction, settings_ui};
-use status_bar::StatusBar;
+use browse_view::BrowseView;
+use command::{AfterSubmit, Command, Dialog, ViewContext};
+use export_view::ExportView;
+use failed_view::FailedView;
+use import_view::ImportView;
+use jobs_view::JobsView;
+use loader::{LoadRequest, Loaded};
+use loaders::Loaders;
+use memory_view::MemoryView;
+use settings::{SETTINGS_KEY, Settings, settings_ui};
+use shell::Shell;
 
 /// The views, in navigation order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,44 +84,29 @@ impl View {
     }
 }
 
-/// What a native file dialog was opened for.
-enum Dialog {
-    OpenCsv,
-    OpenSchema,
-    SaveSchema(Box<sluice::import::SchemaFile>),
-    /// The error report of this job.
-    SaveReport(i64),
-    /// The database to open from the next start.
-    ChooseDatabase,
-    /// Where an export goes; the text is the suggested file name.
-    ExportDestination(String),
-}
-
-pub struct SluiceApp {
-    engine: Engine,
-    /// Quick reads: sniffing, failed rows, jobs, tables.
-    loader: Loader,
-    /// Reads that may take a while on big tables (counts, previews, page indexes), on a thread of
-    /// their own so they never hold up the quick ones.
-    queries: Loader,
-    view: View,
+/// The six views and which one is shown.
+struct Views {
+    shown: View,
     import: ImportView,
     jobs: JobsView,
     failed: FailedView,
     export: ExportView,
     browse: BrowseView,
     memory: MemoryView,
-    status: StatusBar,
+}
+
+pub struct SluiceApp {
+    engine: Engine,
+    loaders: Loaders,
+    views: Views,
+    /// What surrounds the views: status bar, notices, the settings window.
+    shell: Shell,
     settings: Settings,
-    settings_open: bool,
+    /// The native file dialog open now, on a thread of its own.
     dialog: Option<Receiver<(Dialog, Option<PathBuf>)>>,
-    message: Option<String>,
-    notice: Option<String>,
-    /// A folder the notice offers to open (after an export).
-    notice_folder: Option<PathBuf>,
-    database: String,
+    /// What the views asked for this frame, run after drawing.
+    commands: Vec<Command>,
     ctx: egui::Context,
-    frame_stats: FrameStats,
 }
 
 /// What the command line says about the window it opens; what it leaves out comes from the
@@ -139,7 +130,6 @@ impl SluiceApp {
             Some(path) => path,
             None => sluice::store::default_database_path()?,
         };
-        let files = launch.files;
         let waker_ctx = ctx.clone();
         let mut config = EngineConfig::new(&db_path);
         config.workers = settings.workers.max(1);
@@ -147,51 +137,42 @@ impl SluiceApp {
         config.duckdb_threads = launch.duckdb_threads;
         config.waker = Some(Arc::new(move || waker_ctx.request_repaint()));
         let engine = Engine::start(config)?;
-        let loader_ctx = ctx.clone();
-        let mut loader = Loader::start("sluice-ui-loader", engine.store().try_clone()?, move || {
-            loader_ctx.request_repaint()
-        })?;
-        let queries_ctx = ctx.clone();
-        let mut queries = Loader::start("sluice-ui-queries", engine.store().try_clone()?, move || {
-            queries_ctx.request_repaint()
-        })?;
-        loader.request(LoadRequest::Jobs);
-        loader.request(LoadRequest::Tables);
-        queries.request(LoadRequest::MemoryLimit);
+        let loaders = Loaders::start(engine.store(), ctx)?;
         let mut app = Self {
             engine,
-            loader,
-            queries,
-            view: View::Import,
-            import: ImportView::default(),
-            jobs: JobsView::default(),
-            failed: FailedView::default(),
-            export: ExportView::default(),
-            browse: BrowseView::default(),
-            memory: MemoryView::default(),
-            status: StatusBar::default(),
+            loaders,
+            views: Views {
+                shown: View::Import,
+                import: ImportView::default(),
+                jobs: JobsView::default(),
+                failed: FailedView::default(),
+                export: ExportView::default(),
+                browse: BrowseView::default(),
+                memory: MemoryView::default(),
+            },
+            shell: Shell::new(db_path.display().to_string()),
             settings,
-            settings_open: false,
             dialog: None,
-            message: None,
-            notice: None,
-            notice_folder: None,
-            database: db_path.display().to_string(),
+            commands: vec![
+                Command::Load(LoadRequest::Jobs),
+                Command::Load(LoadRequest::Tables),
+                Command::Load(LoadRequest::MemoryLimit),
+            ],
             ctx: ctx.clone(),
-            frame_stats: FrameStats::default(),
         };
-        for file in files {
-            let action = app.import.open(file, &mut app.settings);
-            app.handle_import(action);
+        for file in launch.files {
+            app.open_file(file);
         }
+        app.run_commands();
         Ok(app)
     }
 
-    /// Drains engine events and loader results: the one place state changes from outside.
+    /// Drains engine events, loader answers and the dialog's pick: the one place state changes
+    /// from outside.
     fn drain(&mut self) {
         while let Ok(event) = self.engine.events().try_recv() {
             match &event {
-                EngineEvent::Memory(sample) => self.status.record(*sample),
+                EngineEvent::Memory(sample) => self.shell.status.record(*sample),
                 EngineEvent::Finished {
                     summary: JobSummary::Retry(summary),
                     ..
@@ -200,59 +181,25 @@ impl SluiceApp {
                     summary: JobSummary::Export(summary),
                     ..
                 } => self.export_finished(summary),
-                EngineEvent::Failed { job_id, error } if self.jobs.kind_of(*job_id) == Some(JobKind::Retry) => {
-                    self.message = Some(format!("The retry did not run: {error}"));
+                EngineEvent::Failed { job_id, error } if self.views.jobs.kind_of(*job_id) == Some(JobKind::Retry) => {
+                    self.shell.error(format!("The retry did not run: {error}"));
                 }
                 _ => {}
             }
             if event.is_terminal() {
                 // A finished job may have made, grown or replaced a table.
-                self.loader.request(LoadRequest::Tables);
+                self.commands.push(Command::Load(LoadRequest::Tables));
             }
-            self.jobs.apply(&event);
+            self.views.jobs.apply(&event);
         }
         // Requests that found a queue full go now if it has room.
-        self.loader.pump();
-        self.queries.pump();
-        if self.loader.backed_up() || self.queries.backed_up() {
+        if self.loaders.pump() {
             // An answer arriving wakes the window too, but a request the thread skipped as
             // superseded answers nothing; look again soon rather than rely on it.
             self.ctx.request_repaint_after(std::time::Duration::from_millis(50));
         }
-        let mut loaded_all = Vec::new();
-        while let Some(loaded) = self.loader.try_recv() {
-            loaded_all.push(loaded);
-        }
-        while let Some(loaded) = self.queries.try_recv() {
-            loaded_all.push(loaded);
-        }
-        for loaded in loaded_all {
-            match loaded {
-                Loaded::Sniffed { path, result } => self.import.set_sniffed(path, result),
-                Loaded::FailedSummary { generation, result } => self.failed.set_summary(generation, result),
-                Loaded::FailedPage {
-                    generation,
-                    page,
-                    result,
-                } => self.failed.add_page(generation, page, result),
-                Loaded::Jobs(jobs) => self.jobs.load_history(jobs),
-                Loaded::Tables(tables) => {
-                    self.export.set_tables(tables.clone());
-                    self.browse.set_tables(tables.clone());
-                    self.import.set_tables(tables);
-                }
-                Loaded::ExportPreview { generation, result } => self.export.set_preview(generation, result),
-                Loaded::BrowseIndex { generation, result } => self.browse.set_index(generation, result),
-                Loaded::BrowsePage {
-                    generation,
-                    page,
-                    result,
-                } => self.browse.add_page(generation, page, result),
-                Loaded::MemoryLimit(limit) => self.memory.duckdb_limit = Some(limit),
-                Loaded::Schema(schema) => self.import.apply_schema(schema),
-                Loaded::Done(notice) => self.notice = Some(notice),
-                Loaded::Error(error) => self.message = Some(error),
-            }
+        for loaded in self.loaders.answers() {
+            self.take_answer(loaded);
         }
         if let Some(dialog) = &self.dialog
             && let Ok((purpose, picked)) = dialog.try_recv()
@@ -262,12 +209,44 @@ impl SluiceApp {
                 self.dialog_done(purpose, path);
             }
         }
+        // What the events asked for (a fresh table list, a reload) goes now, not a frame later.
+        self.run_commands();
+    }
+
+    fn take_answer(&mut self, loaded: Loaded) {
+        let views = &mut self.views;
+        match loaded {
+            Loaded::Sniffed { path, result } => views.import.set_sniffed(path, result),
+            Loaded::FailedSummary { generation, result } => views.failed.set_summary(generation, result),
+            Loaded::FailedPage {
+                generation,
+                page,
+                result,
+            } => views.failed.add_page(generation, page, result),
+            Loaded::Jobs(jobs) => views.jobs.load_history(jobs),
+            Loaded::Tables(tables) => {
+                views.export.set_tables(tables.clone());
+                views.browse.set_tables(tables.clone());
+                views.import.set_tables(tables);
+            }
+            Loaded::ExportPreview { generation, result } => views.export.set_preview(generation, result),
+            Loaded::BrowseIndex { generation, result } => views.browse.set_index(generation, result),
+            Loaded::BrowsePage {
+                generation,
+                page,
+                result,
+            } => views.browse.add_page(generation, page, result),
+            Loaded::MemoryLimit(limit) => views.memory.duckdb_limit = Some(limit),
+            Loaded::Schema(schema) => views.import.apply_schema(schema),
+            Loaded::Done(notice) => self.shell.notice(notice, None),
+            Loaded::Error(error) => self.shell.error(error),
+        }
     }
 
     fn export_finished(&mut self, summary: &ExportSummary) {
         let files = summary.files.len();
         let first = summary.files.first();
-        self.notice = Some(format!(
+        let text = format!(
             "Exported {} rows of '{}' to {}",
             thousands(summary.rows_written),
             summary.table,
@@ -276,53 +255,104 @@ impl SluiceApp {
                 (_, Some(file)) => format!("{files} files, from {}", file.display()),
                 _ => "no file".into(),
             }
-        ));
-        self.notice_folder = first.and_then(|file| file.parent()).map(PathBuf::from);
+        );
+        let folder = first.and_then(|file| file.parent()).map(PathBuf::from);
+        self.shell.notice(text, folder);
     }
 
     fn retry_finished(&mut self, summary: &RetrySummary) {
-        self.notice = Some(format!(
-            "Retry of job {}: {} row{} imported into '{}', {} still failing",
-            summary.import_job_id,
-            thousands(summary.rows_imported),
-            if summary.rows_imported == 1 { "" } else { "s" },
-            summary.table,
-            thousands(summary.rows_still_failing),
-        ));
-        if self.failed.job_id == Some(summary.import_job_id)
-            && let Some(request) = self.failed.reload()
+        self.shell.notice(
+            format!(
+                "Retry of job {}: {} row{} imported into '{}', {} still failing",
+                summary.import_job_id,
+                thousands(summary.rows_imported),
+                if summary.rows_imported == 1 { "" } else { "s" },
+                summary.table,
+                thousands(summary.rows_still_failing),
+            ),
+            None,
+        );
+        if self.views.failed.job_id == Some(summary.import_job_id)
+            && let Some(request) = self.views.failed.reload()
         {
-            self.loader.request(request);
+            self.commands.push(Command::Load(request));
         }
     }
 
     fn dialog_done(&mut self, purpose: Dialog, path: PathBuf) {
         match purpose {
-            Dialog::OpenCsv => {
-                let action = self.import.open(path, &mut self.settings);
-                self.handle_import(action);
-            }
-            Dialog::OpenSchema => self.loader.request(LoadRequest::LoadSchema { path }),
-            Dialog::SaveSchema(schema) => self.loader.request(LoadRequest::SaveSchema { path, schema: *schema }),
-            Dialog::SaveReport(job_id) => self.loader.request(LoadRequest::WriteReport { job_id, path }),
-            Dialog::ExportDestination(_) => self.export.set_destination(path),
+            Dialog::OpenCsv => self.open_file(path),
+            Dialog::OpenSchema => self.commands.push(Command::Load(LoadRequest::LoadSchema { path })),
+            Dialog::SaveSchema(schema) => self
+                .commands
+                .push(Command::Load(LoadRequest::SaveSchema { path, schema: *schema })),
+            Dialog::SaveReport(job_id) => self
+                .commands
+                .push(Command::Load(LoadRequest::WriteReport { job_id, path })),
+            Dialog::ExportDestination(_) => self.views.export.set_destination(path),
             Dialog::ChooseDatabase => {
                 self.settings.database = Some(path);
-                self.notice = Some("The chosen database opens the next time Sluice starts.".into());
+                self.shell
+                    .notice("The chosen database opens the next time Sluice starts.".into(), None);
             }
         }
     }
 
-    fn handle_import(&mut self, action: ImportAction) {
-        match action {
-            ImportAction::OpenDialog => self.open_dialog(Dialog::OpenCsv),
-            ImportAction::LoadSchema => self.open_dialog(Dialog::OpenSchema),
-            ImportAction::SaveSchema(schema) => self.open_dialog(Dialog::SaveSchema(Box::new(schema))),
-            ImportAction::Sniff { path, hints } => self.loader.request(LoadRequest::Sniff { path, hints }),
-            ImportAction::Start(request) => match self.engine.submit(JobSpec::Import(*request)) {
-                Ok(_) => self.view = View::Jobs,
-                Err(error) => self.message = Some(error.to_string()),
-            },
+    /// Shows `path` in the Import view and sniffs it.
+    fn open_file(&mut self, path: PathBuf) {
+        self.views.shown = View::Import;
+        let sniff = self.views.import.open(path, &mut self.settings);
+        self.commands.push(Command::Load(sniff));
+    }
+
+    /// Carries out the commands queued since the last run, in order: the one place the window
+    /// submits, cancels, reads, opens dialogs and switches views.
+    fn run_commands(&mut self) {
+        for command in std::mem::take(&mut self.commands) {
+            match command {
+                Command::Submit { spec, then } => match self.engine.submit(*spec) {
+                    Ok(_) => match then {
+                        AfterSubmit::ShowJobs => self.views.shown = View::Jobs,
+                        AfterSubmit::Notice(text) => self.shell.notice(text, None),
+                    },
+                    Err(error) => self.shell.error(error.to_string()),
+                },
+                Command::Cancel(job_id) => {
+                    if let Err(error) = self.engine.cancel(job_id) {
+                        self.shell.error(error.to_string());
+                    }
+                }
+                Command::Load(request) => {
+                    if let Err(back) = self.loaders.send(request) {
+                        self.given_back(&back);
+                    }
+                }
+                Command::OpenDialog(dialog) => self.open_dialog(dialog),
+                Command::Notice { text, folder } => self.shell.notice(text, folder),
+                Command::OpenFolder(folder) => {
+                    if let Err(error) = opener::open(&folder) {
+                        self.shell.error(format!("cannot open {}: {error}", folder.display()));
+                    }
+                }
+                Command::ShowFailedRows(job_id) => {
+                    let request = self.views.failed.show_job(job_id, FailedRowFilter::default());
+                    self.views.shown = View::FailedRows;
+                    if let Err(back) = self.loaders.send(request) {
+                        self.given_back(&back);
+                    }
+                }
+            }
+        }
+    }
+
+    /// A page or preview the loaders had no room for goes back to the view that asked, which
+    /// asks again.
+    fn given_back(&mut self, request: &LoadRequest) {
+        match request {
+            LoadRequest::FailedPage { .. } => self.views.failed.given_back(request),
+            LoadRequest::ExportPreview { .. } => self.views.export.given_back(request),
+            LoadRequest::BrowseIndex { .. } | LoadRequest::BrowsePage { .. } => self.views.browse.given_back(request),
+            _ => {}
         }
     }
 
@@ -358,26 +388,12 @@ impl SluiceApp {
         });
         match spawned {
             Ok(_) => self.dialog = Some(receiver),
-            Err(error) => self.message = Some(format!("cannot open the file dialog: {error}")),
+            Err(error) => self.shell.error(format!("cannot open the file dialog: {error}")),
         }
     }
 
-    fn nav_ui(&mut self, ui: &mut Ui) {
-        ui.horizontal(|ui| {
-            ui.heading(RichText::new("Sluice").strong());
-            ui.separator();
-            for view in View::ALL {
-                if ui.selectable_label(self.view == view, view.label()).clicked() {
-                    self.view = view;
-                }
-            }
-            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                ui.toggle_value(&mut self.settings_open, "Settings");
-            });
-        });
-    }
-
-    fn dropped_files(&mut self, ui: &Ui) {
+    /// Files dropped on the window open in the Import view.
+    fn queue_dropped_files(&mut self, ui: &Ui) {
         let dropped: Vec<PathBuf> = ui.input(|input| {
             input
                 .raw
@@ -388,9 +404,7 @@ impl SluiceApp {
                 .collect()
         });
         for path in dropped {
-            self.view = View::Import;
-            let action = self.import.open(path, &mut self.settings);
-            self.handle_import(action);
+            self.open_file(path);
         }
     }
 }
@@ -403,9 +417,12 @@ impl eframe::App for SluiceApp {
     fn ui(&mut self, ui: &mut Ui, frame: &mut eframe::Frame) {
         let frame_started = std::time::Instant::now();
         self.draw(ui);
+        self.run_commands();
         // Memory samples do not wake the window; an idle window refreshes its gauge now and then.
         ui.ctx().request_repaint_after(std::time::Duration::from_secs(2));
-        self.frame_stats.record(frame_started.elapsed(), frame.info().cpu_usage);
+        self.shell
+            .frame_stats
+            .record(frame_started.elapsed(), frame.info().cpu_usage);
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
@@ -414,162 +431,43 @@ impl eframe::App for SluiceApp {
 }
 
 impl SluiceApp {
+    /// Draws the frame and queues what the user asked for; acts on nothing itself.
     fn draw(&mut self, ui: &mut Ui) {
-        self.dropped_files(ui);
+        self.queue_dropped_files(ui);
+        let mut cx = ViewContext::new(&mut self.settings, &mut self.commands);
         if ui.input(|input| input.modifiers.command && input.key_pressed(egui::Key::O)) {
-            self.open_dialog(Dialog::OpenCsv);
+            cx.open_dialog(Dialog::OpenCsv);
         }
-        if ui.input(|input| input.key_pressed(egui::Key::Escape)) {
-            self.message = None;
-            self.notice = None;
-            self.notice_folder = None;
-        }
-        egui::Panel::top("nav").show(ui, |ui| self.nav_ui(ui));
-        if self.settings_open {
+        let views = &mut self.views;
+        let shell = &mut self.shell;
+        egui::Panel::top("nav").show(ui, |ui| shell.nav_ui(ui, &mut views.shown));
+        if shell.settings_open {
             let mut open = true;
-            let mut action = None;
+            let database = shell.database.clone();
             egui::Window::new("Settings")
                 .open(&mut open)
                 .resizable(false)
                 .collapsible(false)
-                .show(ui.ctx(), |ui| {
-                    action = settings_ui(ui, &mut self.settings, &self.database)
-                });
-            self.settings_open = open;
-            if let Some(SettingsAction::ChooseDatabase) = action {
-                self.open_dialog(Dialog::ChooseDatabase);
-            }
+                .show(ui.ctx(), |ui| settings_ui(ui, &mut cx, &database));
+            shell.settings_open = open;
         }
-        let active = self.jobs.active_count();
-        let duckdb_limit = self.memory.duckdb_limit.as_deref();
-        egui::Panel::bottom("status").show(ui, |ui| self.status.ui(ui, &self.database, active, duckdb_limit));
-        if let Some(notice) = self.notice.clone() {
-            egui::Panel::top("notice").show(ui, |ui| {
-                ui.horizontal(|ui| {
-                    ui.label(notice);
-                    if let Some(folder) = self.notice_folder.clone()
-                        && ui.small_button("Open folder").clicked()
-                        && let Err(error) = opener::open(&folder)
-                    {
-                        self.message = Some(format!("cannot open {}: {error}", folder.display()));
-                    }
-                    if ui.small_button("Dismiss (Esc)").clicked() {
-                        self.notice = None;
-                        self.notice_folder = None;
-                    }
-                });
-            });
-        }
-        if let Some(message) = self.message.clone() {
-            egui::Panel::top("message").show(ui, |ui| {
-                ui.horizontal(|ui| {
-                    ui.colored_label(egui::Color32::from_rgb(220, 70, 60), message);
-                    if ui.small_button("Dismiss (Esc)").clicked() {
-                        self.message = None;
-                    }
-                });
-            });
-        }
-        egui::CentralPanel::default().show(ui, |ui| match self.view {
-            View::Import => {
-                if let Some(action) = self.import.ui(ui, &mut self.settings) {
-                    self.handle_import(action);
-                }
-            }
-            View::Jobs => match self.jobs.ui(ui) {
-                Some(JobsAction::Cancel(job_id)) => {
-                    if let Err(error) = self.engine.cancel(job_id) {
-                        self.message = Some(error.to_string());
-                    }
-                }
-                Some(JobsAction::OpenFailedRows(job_id)) => {
-                    let request = self.failed.show_job(job_id, FailedRowFilter::default());
-                    self.loader.request(request);
-                    self.view = View::FailedRows;
-                }
-                None => {}
-            },
-            View::FailedRows => {
-                let mut requests = Vec::new();
-                match self.failed.ui(ui, &mut requests) {
-                    Some(FailedAction::ExportReport(job_id)) => self.open_dialog(Dialog::SaveReport(job_id)),
-                    Some(FailedAction::Retry(request)) => {
-                        let rows = request.rows.len();
-                        match self.engine.submit(JobSpec::Retry(request)) {
-                            Ok(_) => {
-                                self.notice =
-                                    Some(format!("Retrying {} row{}…", rows, if rows == 1 { "" } else { "s" }))
-                            }
-                            Err(error) => self.message = Some(error.to_string()),
-                        }
-                    }
-                    None => {}
-                }
-                for request in requests {
-                    if matches!(request, LoadRequest::FailedPage { .. }) {
-                        if let Err(back) = self.loader.try_request(request) {
-                            self.failed.given_back(&back);
-                        }
-                    } else {
-                        // A new filter's summary: the view waits for it and never asks again.
-                        self.loader.request(request);
-                    }
-                }
-            }
-            View::Export => {
-                match self.export.ui(ui) {
-                    Some(ExportAction::ChooseDestination(suggested)) => {
-                        self.open_dialog(Dialog::ExportDestination(suggested))
-                    }
-                    Some(ExportAction::Start(request)) => match self.engine.submit(JobSpec::Export(*request)) {
-                        Ok(_) => self.view = View::Jobs,
-                        Err(error) => self.message = Some(error.to_string()),
-                    },
-                    None => {}
-                }
-                if let Some((generation, request)) = self.export.preview_request() {
-                    let preview = LoadRequest::ExportPreview {
-                        generation,
-                        request: Box::new(request),
-                    };
-                    if let Err(back) = self.queries.try_request(preview) {
-                        self.export.given_back(&back);
-                    }
-                }
-            }
-            View::Browse => {
-                let mut requests = Vec::new();
-                if let Some(BrowseAction::Copied(text)) = self.browse.ui(ui, &mut requests) {
-                    self.notice = Some(format!("Copied “{}”", ellipsize(&text, 60)));
-                    self.notice_folder = None;
-                }
-                // Only indexes and pages, which the view asks for again once given back.
-                for request in requests {
-                    if let Err(back) = self.queries.try_request(request) {
-                        self.browse.given_back(&back);
-                    }
-                }
-            }
+        let active = views.jobs.active_count();
+        let duckdb_limit = views.memory.duckdb_limit.clone();
+        shell.banners_ui(ui, &mut cx, active, duckdb_limit.as_deref());
+        egui::CentralPanel::default().show(ui, |ui| match views.shown {
+            View::Import => views.import.ui(ui, &mut cx),
+            View::Jobs => views.jobs.ui(ui, &mut cx),
+            View::FailedRows => views.failed.ui(ui, &mut cx),
+            View::Export => views.export.ui(ui, &mut cx),
+            View::Browse => views.browse.ui(ui, &mut cx),
             View::Memory => {
-                let budget = self.status.budget(self.memory.duckdb_limit.as_deref());
-                if let Some(MemoryAction::ApplyMemoryLimit(limit)) =
-                    self.memory
-                        .ui(ui, &self.status.memory, &self.jobs, &mut self.settings, budget.as_ref())
-                {
-                    self.queries.request(LoadRequest::SetMemoryLimit(limit));
-                }
+                let budget = shell.status.budget(duckdb_limit.as_deref());
+                views
+                    .memory
+                    .ui(ui, &shell.status.memory, &views.jobs, budget.as_ref(), &mut cx);
             }
         });
     }
-}
-
-/// At most `limit` characters of `text`, with an ellipsis when cut.
-fn ellipsize(text: &str, limit: usize) -> String {
-    if text.chars().count() <= limit {
-        return text.to_string();
-    }
-    let cut: String = text.chars().take(limit).collect();
-    format!("{cut}…")
 }
 
 /// Opens the window as `launch` says (what it leaves out comes from the settings, then the

@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use egui::{ThemePreference, Ui};
 use sluice::import::DEFAULT_BATCH_ROWS;
 
+use super::command::{Dialog, ViewContext};
+
 pub const SETTINGS_KEY: &str = "sluice-settings";
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -80,14 +82,10 @@ pub fn workers_edit(ui: &mut Ui, settings: &mut Settings, label: egui::Id) {
         .on_hover_text("Jobs that run at once, from the next start");
 }
 
-/// What the settings window asked for.
-pub enum SettingsAction {
-    ChooseDatabase,
-}
-
 /// The settings window's body. `database_in_use` is the database open now.
-pub fn settings_ui(ui: &mut Ui, settings: &mut Settings, database_in_use: &str) -> Option<SettingsAction> {
-    let mut action = None;
+pub fn settings_ui(ui: &mut Ui, cx: &mut ViewContext<'_>, database_in_use: &str) {
+    let mut choose_database = false;
+    let settings = &mut *cx.settings;
     egui::Grid::new("settings")
         .num_columns(2)
         .spacing([12.0, 8.0])
@@ -119,7 +117,7 @@ pub fn settings_ui(ui: &mut Ui, settings: &mut Settings, database_in_use: &str) 
                 ui.horizontal(|ui| {
                     ui.label(shown);
                     if ui.button("Choose…").clicked() {
-                        action = Some(SettingsAction::ChooseDatabase);
+                        choose_database = true;
                     }
                     if settings.database.is_some() && ui.button("Use default").clicked() {
                         settings.database = None;
@@ -147,7 +145,9 @@ pub fn settings_ui(ui: &mut Ui, settings: &mut Settings, database_in_use: &str) 
         egui::RichText::new("Database, workers and memory limit take effect the next time Sluice starts; --db and SLUICE_DB come first.")
             .weak(),
     );
-    action
+    if choose_database {
+        cx.open_dialog(Dialog::ChooseDatabase);
+    }
 }
 
 #[cfg(test)]

@@ -239,7 +239,7 @@ fn an_export_with_two_filters_set_in_the_window_writes_exactly_the_matching_rows
     });
 
     let out = dir.path().join("slice.csv");
-    harness.state_mut().export.set_destination(out.clone());
+    harness.state_mut().views.export.set_destination(out.clone());
     harness.step();
     harness.get_by_label("Start export").click();
     wait_for(&mut harness, "the export", shows("Exported"));
@@ -267,7 +267,7 @@ fn browsing_to_the_end_of_a_million_rows_fetches_only_pages_near_the_view() {
         harness.query_by_label("1,000,000").is_some()
     });
     let last_page = 1_000_000 / super::loader::BROWSE_PAGE_ROWS - 1;
-    let cached = harness.state().browse.cached_pages();
+    let cached = harness.state().views.browse.cached_pages();
     assert!(cached.len() <= super::browse_view::MAX_CACHED_PAGES, "{cached:?}");
     assert!(
         cached.iter().all(|page| *page <= 2 || *page + 3 >= last_page),
