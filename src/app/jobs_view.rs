@@ -75,23 +75,20 @@ impl JobsView {
                     row.progress = *progress;
                 }
             }
-            EngineEvent::Finished { job_id, summary } => {
+            EngineEvent::Finished {
+                job_id,
+                summary,
+                outcome,
+            } => {
                 if let Some(row) = self.rows.get_mut(job_id) {
                     row.status = JobStatus::Completed;
                     row.finished_at_ms = Some(now_ms());
-                    match summary {
-                        JobSummary::Import(summary) => {
-                            row.progress.counts.rows_read = summary.rows_read;
-                            row.progress.counts.rows_imported = summary.rows_imported;
-                            row.progress.counts.rows_failed = summary.rows_failed;
-                        }
-                        JobSummary::Export(summary) => row.progress.counts.rows_written = summary.rows_written,
-                        JobSummary::Retry(summary) => {
-                            row.progress.counts.rows_read = summary.rows_retried;
-                            row.progress.counts.rows_imported = summary.rows_imported;
-                            row.progress.counts.rows_failed = summary.rows_still_failing;
-                        }
-                    }
+                    let counts = &mut row.progress.counts;
+                    counts.rows_read = outcome.rows_read;
+                    counts.rows_skipped = outcome.rows_skipped;
+                    counts.rows_imported = outcome.rows_imported;
+                    counts.rows_failed = outcome.rows_failed;
+                    counts.rows_written = outcome.rows_written;
                 }
                 // The rows a retry imported left the import's failed set: its card says so too.
                 if let JobSummary::Retry(summary) = summary
@@ -207,6 +204,11 @@ impl JobRow {
                 thousands(progress.counts.rows_failed),
                 thousands(progress.counts.rows_read)
             ),
+            _ => format!(
+                "{} read · {} written",
+                thousands(progress.counts.rows_read),
+                thousands(progress.counts.rows_written.max(progress.counts.rows_imported))
+            ),
         }
     }
 }
@@ -214,11 +216,7 @@ impl JobRow {
 fn job_card_ui(ui: &mut Ui, row: &JobRow, cx: &mut ViewContext<'_>) {
     let progress = &row.progress;
     ui.horizontal(|ui| {
-        let kind = match row.kind {
-            JobKind::Import => "Import",
-            JobKind::Export => "Export",
-            JobKind::Retry => "Retry",
-        };
+        let kind = row.kind.title();
         ui.strong(format!("#{} {kind}", row.job_id));
         ui.label(format!("{} to {}", row.source, row.target));
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {

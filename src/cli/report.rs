@@ -153,6 +153,11 @@ fn result_text(job: &JobRecord) -> String {
             count(job.rows_imported),
             count(job.rows_failed)
         ),
+        _ => format!(
+            "{} read · {} written",
+            count(job.rows_read),
+            count(job.rows_written.max(job.rows_imported))
+        ),
     }
 }
 
@@ -173,6 +178,10 @@ fn job_json(job: &JobRecord) -> serde_json::Value {
             "rows_retried": job.rows_read,
             "rows_fixed": job.rows_imported,
             "rows_still_failing": job.rows_failed,
+        }),
+        _ => serde_json::json!({
+            "rows_read": job.rows_read,
+            "rows_written": job.rows_written,
         }),
     };
     let mut value = serde_json::to_value(job).unwrap_or(serde_json::Value::Null);

@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::spec::{JobSpec, JobSummary};
 use crate::memory::MemorySample;
 use crate::progress::Progress;
-use crate::store::JobKind;
+use crate::store::{JobKind, JobOutcome};
 
 /// Live numbers of a running job.
 #[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize)]
@@ -82,6 +82,8 @@ pub enum EngineEvent {
     Finished {
         job_id: i64,
         summary: JobSummary,
+        /// The numbers its record keeps, the same for every kind.
+        outcome: JobOutcome,
     },
     Failed {
         job_id: i64,

@@ -7,11 +7,13 @@ use crate::export::ExportRequest;
 use crate::import::{ImportRequest, RetryRequest};
 use crate::job::{self, Job, JobLabels, Ran};
 use crate::progress::{CancelToken, ProgressSink};
-use crate::store::{JobKind, JobStatus, NewJob, Store, StoreError};
+use crate::store::{JobKind, JobOutcome, JobStatus, NewJob, Store, StoreError};
 
 /// How a job run by a worker ended, short of a panic.
+// Made once per job and moved straight into its event: boxing would save nothing.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum WorkerEnd {
-    Completed(JobSummary),
+    Completed(JobSummary, JobOutcome),
     Cancelled,
     Failed(String),
 }
@@ -26,8 +28,10 @@ macro_rules! job_kinds {
             $($(#[cfg($cfg)])? $variant($job),)*
         }
 
-        /// What a completed job returns.
+        /// What a completed job returns. Front ends match the kinds they have something to say
+        /// about; a new kind needs nothing from them.
         #[derive(Clone, Debug)]
+        #[non_exhaustive]
         pub enum JobSummary {
             $($(#[cfg($cfg)])? $variant(<$job as Job>::Summary),)*
         }
@@ -65,7 +69,10 @@ macro_rules! job_kinds {
                 match self {
                     $($(#[cfg($cfg)])? Self::$variant(job) => {
                         match job::run_recorded(store, job_id, job, sink, cancel) {
-                            Ok(Ran::Completed(summary)) => WorkerEnd::Completed(JobSummary::$variant(summary)),
+                            Ok(Ran::Completed(summary)) => {
+                                let outcome = <$job as Job>::outcome(&summary);
+                                WorkerEnd::Completed(JobSummary::$variant(summary), outcome)
+                            }
                             Ok(Ran::Cancelled(_)) => WorkerEnd::Cancelled,
                             Err(failure) => WorkerEnd::Failed(failure.error.to_string()),
                         }

@@ -53,7 +53,11 @@ impl Worker {
         }));
         sink.flush();
         match ran {
-            Ok(WorkerEnd::Completed(summary)) => EngineEvent::Finished { job_id, summary },
+            Ok(WorkerEnd::Completed(summary, outcome)) => EngineEvent::Finished {
+                job_id,
+                summary,
+                outcome,
+            },
             Ok(WorkerEnd::Cancelled) => EngineEvent::Cancelled { job_id },
             Ok(WorkerEnd::Failed(error)) => EngineEvent::Failed { job_id, error },
             Err(panic) => {

@@ -7,6 +7,7 @@ use super::{StoreError, now_ms};
 /// What a job does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum JobKind {
     Import,
     Export,
@@ -37,6 +38,15 @@ impl JobKind {
     }
 
     pub const ALL: [JobKind; 3] = [Self::Import, Self::Export, Self::Retry];
+
+    /// The kind's name for people ("Import").
+    pub fn title(&self) -> &'static str {
+        match self {
+            Self::Import => "Import",
+            Self::Export => "Export",
+            Self::Retry => "Retry",
+        }
+    }
 }
 
 impl std::str::FromStr for JobKind {

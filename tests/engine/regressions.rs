@@ -288,6 +288,7 @@ fn a_job_record_keeps_the_jobs_own_peak_memory_alone() {
             EngineEvent::Finished {
                 job_id: id,
                 summary: JobSummary::Import(summary),
+                ..
             } if id == job_id => break summary,
             EngineEvent::Failed { error, .. } => panic!("{error}"),
             _ => {}
