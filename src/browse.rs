@@ -9,10 +9,9 @@
 
 use duckdb::{Connection, ToSql, params_from_iter};
 
-use crate::export::{ExportError, Filter, OrderBy, bind_filters};
+use crate::export::OrderBy;
+use crate::query::{Column, Filter, QueryError, bind_filters, database, resolve_table};
 use crate::sql::quote_ident;
-use crate::sql_type::SqlType;
-use crate::store::existing_table;
 
 /// What to browse: a table, its filters and its sort.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -32,15 +31,19 @@ pub struct PageStart {
     rowid: i64,
 }
 
-/// Where each page of a query starts, and what the rows look like.
+/// Where each page of a query starts, what the rows look like, and the query as resolved
+/// against the catalog when the index was made: pages are read with it, so the catalog is read
+/// once per index, not once per page (and a table replaced meanwhile fails the read instead of
+/// changing shape).
 #[derive(Clone, Debug)]
 pub struct PageIndex {
     pub query: BrowseQuery,
-    /// (name, DuckDB type) of the table's columns.
-    pub columns: Vec<(String, String)>,
+    /// The table's columns.
+    pub columns: Vec<Column>,
     pub rows_matching: u64,
     pub page_rows: u64,
     starts: Vec<PageStart>,
+    resolved: Resolved,
 }
 
 impl PageIndex {
@@ -57,15 +60,17 @@ pub struct BrowseRow {
 }
 
 /// The pieces every browse statement shares, checked against the catalog.
+#[derive(Clone, Debug)]
 struct SortKey {
     expression: String,
     parameter: String,
     descending: bool,
 }
 
+#[derive(Clone, Debug)]
 struct Resolved {
     table_sql: String,
-    columns: Vec<(String, String)>,
+    columns: Vec<Column>,
     where_sql: String,
     params: Vec<String>,
     /// The sort key as SQL (the column, or its text for a type Sluice cannot name), the SQL of a
@@ -73,23 +78,23 @@ struct Resolved {
     sort: Option<SortKey>,
 }
 
-fn resolve(conn: &Connection, query: &BrowseQuery) -> Result<Resolved, ExportError> {
-    let table = existing_table(conn, &query.table)?.ok_or_else(|| ExportError::UnknownTable {
-        table: query.table.clone(),
-        suggestions: String::new(),
-    })?;
+fn resolve(conn: &Connection, query: &BrowseQuery) -> Result<Resolved, QueryError> {
+    let table = resolve_table(conn, &query.table)?;
     // Pages are keyed by DuckDB's rowid, which a column of that name would hide.
-    if table.columns.iter().any(|(name, _)| name.eq_ignore_ascii_case("rowid")) {
-        return Err(ExportError::HiddenRowid { table: table.name });
+    if table
+        .columns
+        .iter()
+        .any(|column| column.name.eq_ignore_ascii_case("rowid"))
+    {
+        return Err(QueryError::HiddenRowid { table: table.name });
     }
     let bound = bind_filters(conn, &table.columns, &query.filters)?;
     let sort = match &query.sort {
         Some(order) => {
-            let (column, data_type) = crate::export::resolve_column(&table.columns, &order.column)?;
-            let sql_type = SqlType::from_catalog(data_type);
+            let column = table.column(&order.column)?;
             Some(SortKey {
-                expression: sql_type.comparable(&quote_ident(column)),
-                parameter: sql_type.parameter(),
+                expression: column.sql_type.comparable(&quote_ident(&column.name)),
+                parameter: column.sql_type.parameter(),
                 descending: order.descending,
             })
         }
@@ -126,12 +131,8 @@ impl Resolved {
     }
 }
 
-fn database(context: &'static str) -> impl FnOnce(duckdb::Error) -> ExportError {
-    move |source| ExportError::Database { context, source }
-}
-
 /// Counts the rows `query` matches and notes where each page of `page_rows` starts.
-pub fn index_pages(conn: &Connection, query: &BrowseQuery, page_rows: u64) -> Result<PageIndex, ExportError> {
+pub fn index_pages(conn: &Connection, query: &BrowseQuery, page_rows: u64) -> Result<PageIndex, QueryError> {
     let resolved = resolve(conn, query)?;
     let page_rows = page_rows.max(1);
     let (starts, rows_matching) = match &resolved.sort {
@@ -140,10 +141,11 @@ pub fn index_pages(conn: &Connection, query: &BrowseQuery, page_rows: u64) -> Re
     };
     Ok(PageIndex {
         query: query.clone(),
-        columns: resolved.columns,
+        columns: resolved.columns.clone(),
         rows_matching,
         page_rows,
         starts,
+        resolved,
     })
 }
 
@@ -153,7 +155,7 @@ fn starts_in_table_order(
     conn: &Connection,
     resolved: &Resolved,
     page_rows: u64,
-) -> Result<(Vec<PageStart>, u64), ExportError> {
+) -> Result<(Vec<PageStart>, u64), QueryError> {
     let sql = format!("SELECT rowid FROM {}{}", resolved.table_sql, resolved.where_sql);
     let mut statement = conn.prepare(&sql).map_err(database("indexing the table's pages"))?;
     let mut rows = statement
@@ -179,7 +181,7 @@ fn starts_in_sorted_order(
     resolved: &Resolved,
     column: &str,
     page_rows: u64,
-) -> Result<(Vec<PageStart>, u64), ExportError> {
+) -> Result<(Vec<PageStart>, u64), QueryError> {
     let order = resolved.order_sql();
     let sql = format!(
         "SELECT CAST({column} AS VARCHAR), rowid FROM {table}{where_sql} \
@@ -206,28 +208,28 @@ fn starts_in_sorted_order(
 }
 
 /// Reads page `page` of an index: the rows from that page's start on, in the index's order.
-pub fn read_page(conn: &Connection, index: &PageIndex, page: u64) -> Result<Vec<BrowseRow>, ExportError> {
+pub fn read_page(conn: &Connection, index: &PageIndex, page: u64) -> Result<Vec<BrowseRow>, QueryError> {
     let Some(start) = index.starts.get(page as usize) else {
         return Ok(Vec::new());
     };
-    let resolved = resolve(conn, &index.query)?;
+    let resolved = &index.resolved;
     let mut params: Vec<Box<dyn ToSql>> = resolved
         .params
         .iter()
         .map(|value| Box::new(value.clone()) as Box<dyn ToSql>)
         .collect();
-    let mut range = at_or_after(&resolved, start, &mut params);
+    let mut range = at_or_after(resolved, start, &mut params);
     // Bounding the page by the next one's start too keeps DuckDB from sorting everything after
     // this page just to take its first rows (which made a page of a sorted 10M-row table 0.5 s).
     if let Some(next) = index.starts.get(page as usize + 1) {
-        range = format!("{range} AND {}", before(&resolved, next, &mut params));
+        range = format!("{range} AND {}", before(resolved, next, &mut params));
     }
     // The columns the index was made for, so every page has the shape the view laid out (a table
     // replaced meanwhile fails the read instead of changing shape).
     let values: Vec<String> = index
         .columns
         .iter()
-        .map(|(name, _)| format!("CAST({} AS VARCHAR)", quote_ident(name)))
+        .map(|column| format!("CAST({} AS VARCHAR)", quote_ident(&column.name)))
         .collect();
     let sql = format!(
         "SELECT rowid, {values} FROM {table}{where_sql} ORDER BY {order} LIMIT {limit}",
@@ -301,7 +303,7 @@ fn before(resolved: &Resolved, start: &PageStart, params: &mut Vec<Box<dyn ToSql
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::export::FilterOp;
+    use crate::query::FilterOp;
 
     fn table() -> Connection {
         let conn = Connection::open_in_memory().unwrap();

@@ -9,6 +9,8 @@
 //! - [`export`]: filtered, streamed exports to CSV, gzip CSV, chunks or Parquet.
 //! - [`records`]: the records the import hands the store (failed rows, skipped lines, existing
 //!   tables), below both so dependencies point one way.
+//! - [`query`]: tables, columns and filters checked against the catalog, shared by Export, its
+//!   preview and Browse.
 //! - [`store`]: the DuckDB database, Sluice's own tables (jobs and failed rows) and their records.
 //! - [`progress`]: how a running job reports progress and learns that it was cancelled.
 //! - [`memory`]: process memory readings.
@@ -25,6 +27,7 @@ pub mod import;
 pub mod job;
 pub mod memory;
 pub mod progress;
+pub mod query;
 pub mod records;
 pub mod sql;
 pub mod sql_type;

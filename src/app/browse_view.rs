@@ -184,7 +184,8 @@ impl BrowseView {
                 header.col(|ui| {
                     ui.strong("#");
                 });
-                for (name, data_type) in &index.columns {
+                for column in &index.columns {
+                    let (name, data_type) = (&column.name, &column.type_name);
                     header.col(|ui| {
                         let arrow = match &self.sort {
                             Some(order) if &order.column == name => {

@@ -4,6 +4,7 @@
 
 use egui::{Color32, RichText, Ui};
 use sluice::export::{Filter, FilterOp};
+use sluice::sql_type::SqlType;
 
 /// One condition as the person is editing it.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -52,7 +53,7 @@ impl FilterBuilder {
                     .accessible_name(format!("filter {} column", index + 1));
                 let allowed: Vec<FilterOp> = FilterOp::ALL
                     .into_iter()
-                    .filter(|op| data_type.is_none_or(|data_type| op.applies_to(data_type)))
+                    .filter(|op| data_type.is_none_or(|data_type| op.applies_to(SqlType::from_catalog(data_type))))
                     .collect();
                 if row.op.is_some_and(|op| !allowed.contains(&op)) {
                     row.op = None;

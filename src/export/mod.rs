@@ -8,7 +8,6 @@
 
 mod encode;
 mod files;
-mod filter;
 mod gzip;
 mod preview;
 mod query;
@@ -26,14 +25,15 @@ use duckdb::arrow::array::{Array, AsArray};
 use duckdb::arrow::datatypes::DataType;
 use duckdb::arrow::record_batch::RecordBatch;
 
+pub use crate::query::{Filter, FilterOp};
 pub use encode::CsvStyle;
 pub use files::{part_path, remove_parts_of_job};
-pub use filter::{BoundFilters, Filter, FilterOp, bind_filters, is_text_type};
 pub use preview::{ExportPreview, preview_export};
-pub use query::{ExportQuery, build_query, resolve_column};
+pub use query::{ExportQuery, build_query};
 
 use crate::job::{Job, JobContext, JobError, JobFailure, JobLabels, Stopped};
 use crate::progress::{CancelToken, Progress, ProgressSink};
+use crate::query::QueryError;
 use crate::store::{JobKind, JobOutcome, JobStatus, Store, StoreError};
 use files::{OutputNames, PartFiles};
 use gzip::{GzipFileWriter, GzipPool};
@@ -112,30 +112,9 @@ pub struct ExportSummary {
 /// Why an export failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
-    #[error("there is no table '{table}'{suggestions}")]
-    UnknownTable { table: String, suggestions: String },
-    #[error("there is no column '{column}'{suggestions}")]
-    UnknownColumn { column: String, suggestions: String },
-    #[error("the operator {op} does not apply to column '{column}' of type {data_type}")]
-    OperatorNotForType {
-        column: String,
-        op: FilterOp,
-        data_type: String,
-    },
-    #[error("the filter {op} on column '{column}' needs a value")]
-    MissingValue { column: String, op: FilterOp },
-    #[error("between on column '{column}' needs two values as low,high, not '{value}'")]
-    BetweenNeedsTwo { column: String, value: String },
-    #[error("'{value}' is not a valid {data_type} for column '{column}'")]
-    BadValue {
-        column: String,
-        value: String,
-        data_type: String,
-    },
-    #[error(
-        "table '{table}' has a column named rowid, which hides DuckDB's own row id that Browse pages by; rename that column to browse the table"
-    )]
-    HiddenRowid { table: String },
+    /// The table, a column or a filter was refused (boxed: it is large, and rare).
+    #[error(transparent)]
+    Query(Box<QueryError>),
     #[error("{format} output cannot be {what}")]
     Unsupported { format: &'static str, what: &'static str },
     #[error("{context}: {source}")]
@@ -149,6 +128,12 @@ pub enum ExportError {
     Io { path: PathBuf, source: std::io::Error },
     #[error("the export was cancelled")]
     Cancelled,
+}
+
+impl From<QueryError> for ExportError {
+    fn from(error: QueryError) -> Self {
+        Self::Query(Box::new(error))
+    }
 }
 
 fn database(context: &'static str) -> impl FnOnce(duckdb::Error) -> ExportError {
@@ -333,7 +318,7 @@ fn write_csv(
     let text_columns: Vec<bool> = query
         .columns
         .iter()
-        .map(|(_, data_type)| crate::sql_type::SqlType::holds_free_text(data_type))
+        .map(|column| crate::sql_type::SqlType::holds_free_text(&column.type_name))
         .collect();
     let names = OutputNames::new(&request.out, request.chunk_rows.is_some(), request.gzip_level.is_some());
     let io_error = |source| ExportError::Io {
@@ -348,7 +333,7 @@ fn write_csv(
     if request.header {
         style.push_record(
             &mut header,
-            query.columns.iter().map(|(name, _)| (Some(name.as_str()), false)),
+            query.columns.iter().map(|column| (Some(column.name.as_str()), false)),
         );
     }
     let mut files = CsvFiles {

@@ -33,7 +33,7 @@ pub fn preview_export(conn: &Connection, request: &ExportRequest, limit: usize) 
         .map_err(database("reading the first matching rows"))?;
     Ok(ExportPreview {
         rows_matching: rows_matching.max(0) as u64,
-        columns: query.columns.into_iter().map(|(name, _)| name).collect(),
+        columns: query.columns.into_iter().map(|column| column.name).collect(),
         rows,
     })
 }

@@ -113,7 +113,13 @@ fn injection_through_values_and_names_goes_nowhere() {
         &db,
         &ExportRequest::new("users; DROP TABLE users", db.dir.path().join("u.csv")),
     );
-    assert!(matches!(refused, Err(ExportError::UnknownTable { .. })), "{refused:?}");
+    assert!(
+        matches!(
+            &refused,
+            Err(ExportError::Query(error)) if matches!(**error, sluice::query::QueryError::UnknownTable { .. })
+        ),
+        "{refused:?}"
+    );
     assert_eq!(db.count("SELECT count(*) FROM users"), 1);
     let mut bad_column = ExportRequest::new("people", db.dir.path().join("c.csv"));
     bad_column.columns = vec!["nmae".into()];

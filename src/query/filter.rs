@@ -8,7 +8,7 @@ use std::fmt;
 
 use duckdb::Connection;
 
-use super::ExportError;
+use super::{Column, QueryError, find_column};
 use crate::sql::quote_ident;
 use crate::sql_type::SqlType;
 
@@ -76,10 +76,11 @@ impl FilterOp {
         !matches!(self, Self::IsNull | Self::NotNull)
     }
 
-    /// Text operators apply to text columns only; the rest to any column.
-    pub fn applies_to(&self, data_type: &str) -> bool {
+    /// Text operators apply to text columns only (and types Sluice cannot name, compared as
+    /// text); the rest to any column.
+    pub fn applies_to(&self, sql_type: SqlType) -> bool {
         match self {
-            Self::Contains | Self::StartsWith | Self::EndsWith => is_text_type(data_type),
+            Self::Contains | Self::StartsWith | Self::EndsWith => sql_type.is_text(),
             _ => true,
         }
     }
@@ -89,11 +90,6 @@ impl fmt::Display for FilterOp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
-}
-
-/// Whether a DuckDB type name is compared as text: a text type, or one Sluice cannot name.
-pub fn is_text_type(data_type: &str) -> bool {
-    SqlType::from_catalog(data_type).is_text()
 }
 
 /// One filter field as the user gave it.
@@ -111,25 +107,21 @@ pub struct BoundFilters {
     pub params: Vec<String>,
 }
 
-/// Builds the WHERE clause for `filters` on a table with `columns` (name, DuckDB type), checking
-/// each value against its column's type with DuckDB's own cast.
-pub fn bind_filters(
-    conn: &Connection,
-    columns: &[(String, String)],
-    filters: &[Filter],
-) -> Result<BoundFilters, ExportError> {
+/// Builds the WHERE clause for `filters` on a table with `columns`, checking each value against
+/// its column's type with DuckDB's own cast.
+pub fn bind_filters(conn: &Connection, columns: &[Column], filters: &[Filter]) -> Result<BoundFilters, QueryError> {
     let mut clauses = Vec::new();
     let mut params = Vec::new();
     for filter in filters {
-        let (column, data_type) = super::query::resolve_column(columns, &filter.column)?;
-        if !filter.op.applies_to(data_type) {
-            return Err(ExportError::OperatorNotForType {
+        let found = find_column(columns, &filter.column)?;
+        let (column, sql_type) = (found.name.as_str(), found.sql_type);
+        if !filter.op.applies_to(sql_type) {
+            return Err(QueryError::OperatorNotForType {
                 column: column.to_string(),
                 op: filter.op,
-                data_type: data_type.to_string(),
+                data_type: found.type_name.clone(),
             });
         }
-        let sql_type = SqlType::from_catalog(data_type);
         let quoted = sql_type.comparable(&quote_ident(column));
         let cast = sql_type.parameter();
         let values = filter_values(filter, column)?;
@@ -165,11 +157,11 @@ pub fn bind_filters(
 }
 
 /// The values a filter binds: none, one, a list for `in`, a pair for `between`.
-fn filter_values(filter: &Filter, column: &str) -> Result<Vec<String>, ExportError> {
+fn filter_values(filter: &Filter, column: &str) -> Result<Vec<String>, QueryError> {
     if !filter.op.takes_value() {
         return Ok(Vec::new());
     }
-    let missing = || ExportError::MissingValue {
+    let missing = || QueryError::MissingValue {
         column: column.to_string(),
         op: filter.op,
     };
@@ -184,7 +176,7 @@ fn filter_values(filter: &Filter, column: &str) -> Result<Vec<String>, ExportErr
         }
         FilterOp::Between => match value.split_once(',') {
             Some((low, high)) => Ok(vec![low.trim().to_string(), high.trim().to_string()]),
-            None => Err(ExportError::BetweenNeedsTwo {
+            None => Err(QueryError::BetweenNeedsTwo {
                 column: column.to_string(),
                 value: value.to_string(),
             }),
@@ -194,7 +186,7 @@ fn filter_values(filter: &Filter, column: &str) -> Result<Vec<String>, ExportErr
 }
 
 /// Refuses a value that does not convert to the column's type, naming both.
-fn check_value(conn: &Connection, column: &str, sql_type: SqlType, value: &str) -> Result<(), ExportError> {
+fn check_value(conn: &Connection, column: &str, sql_type: SqlType, value: &str) -> Result<(), QueryError> {
     let Some(type_name) = sql_type.sql_name().filter(|_| !sql_type.is_text()) else {
         return Ok(());
     };
@@ -204,14 +196,14 @@ fn check_value(conn: &Connection, column: &str, sql_type: SqlType, value: &str) 
             [value],
             |row| row.get(0),
         )
-        .map_err(|source| ExportError::Database {
+        .map_err(|source| QueryError::Database {
             context: "checking a filter value",
             source,
         })?;
     if converts {
         Ok(())
     } else {
-        Err(ExportError::BadValue {
+        Err(QueryError::BadValue {
             column: column.to_string(),
             value: value.to_string(),
             data_type: type_name,
@@ -223,6 +215,17 @@ fn check_value(conn: &Connection, column: &str, sql_type: SqlType, value: &str) 
 mod tests {
     use super::*;
 
+    fn typed(pairs: &[(&str, &str)]) -> Vec<Column> {
+        pairs
+            .iter()
+            .map(|(name, type_name)| Column {
+                name: name.to_string(),
+                sql_type: SqlType::from_catalog(type_name),
+                type_name: type_name.to_string(),
+            })
+            .collect()
+    }
+
     #[test]
     fn operators_round_trip_their_names() {
         for op in FilterOp::ALL {
@@ -230,17 +233,14 @@ mod tests {
         }
         assert_eq!(FilterOp::parse("like"), None);
         assert!(!FilterOp::IsNull.takes_value());
-        assert!(!FilterOp::Contains.applies_to("BIGINT"));
-        assert!(FilterOp::Contains.applies_to("VARCHAR"));
+        assert!(!FilterOp::Contains.applies_to(SqlType::from_catalog("BIGINT")));
+        assert!(FilterOp::Contains.applies_to(SqlType::from_catalog("VARCHAR")));
     }
 
     #[test]
     fn builds_parameterised_sql() {
         let conn = Connection::open_in_memory().unwrap();
-        let columns = vec![
-            ("id".to_string(), "BIGINT".to_string()),
-            ("name".to_string(), "VARCHAR".to_string()),
-        ];
+        let columns = typed(&[("id", "BIGINT"), ("name", "VARCHAR")]);
         let filters = vec![
             Filter {
                 column: "ID".into(),
@@ -264,7 +264,7 @@ mod tests {
     #[test]
     fn bad_values_name_the_column_and_type() {
         let conn = Connection::open_in_memory().unwrap();
-        let columns = vec![("born".to_string(), "DATE".to_string())];
+        let columns = typed(&[("born", "DATE")]);
         let filter = Filter {
             column: "born".into(),
             op: FilterOp::Gt,
@@ -279,7 +279,7 @@ mod tests {
         };
         assert!(matches!(
             bind_filters(&conn, &columns, &[between]),
-            Err(ExportError::BetweenNeedsTwo { .. })
+            Err(QueryError::BetweenNeedsTwo { .. })
         ));
     }
 
@@ -292,7 +292,7 @@ mod tests {
              INSERT INTO feelings VALUES (1, 'sad', 'x''y'), (2, 'happy', 'z'), (3, NULL, NULL);",
         )
         .unwrap();
-        let columns: Vec<(String, String)> = crate::store::table_columns(&conn, "feelings").unwrap();
+        let columns = super::super::resolve_table(&conn, "feelings").unwrap().columns;
         for (column, value, expected) in [("m", "happy", vec![2i64]), ("e", "x'y", vec![1])] {
             let filter = Filter {
                 column: column.into(),
@@ -311,7 +311,7 @@ mod tests {
             assert_eq!(ids, expected, "{column}");
         }
         // A type name that would end the cast early is never spliced: it is compared as text.
-        let hostile = vec![("v".to_string(), "INTEGER) IS NULL OR (1=1".to_string())];
+        let hostile = typed(&[("v", "INTEGER) IS NULL OR (1=1")]);
         let filter = Filter {
             column: "v".into(),
             op: FilterOp::Eq,

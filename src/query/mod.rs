@@ -1,0 +1,164 @@
+//! What Export, its preview and Browse share: a table and its columns checked against the
+//! catalog (a name it does not know is refused with the closest names suggested), each column's
+//! type as a [`SqlType`] rather than a string, filter fields turned into SQL with bound values,
+//! and one error type for all of it. Every name reaches SQL quoted, every value as a parameter.
+
+mod filter;
+
+use duckdb::Connection;
+
+pub use filter::{BoundFilters, Filter, FilterOp, bind_filters};
+
+use crate::sql_type::SqlType;
+use crate::store::{StoreError, existing_table, list_tables};
+
+/// A column as the catalog describes it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Column {
+    pub name: String,
+    /// What Sluice compares, casts and binds by.
+    pub sql_type: SqlType,
+    /// The catalog's own name for the type, for people ("DECIMAL(12,2)", an ENUM's definition).
+    pub type_name: String,
+}
+
+/// A table found in the catalog, spelled as the catalog spells it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResolvedTable {
+    pub name: String,
+    pub columns: Vec<Column>,
+}
+
+/// Why a table, a column or a filter was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    #[error("there is no table '{table}'{suggestions}")]
+    UnknownTable { table: String, suggestions: String },
+    #[error("there is no column '{column}'{suggestions}")]
+    UnknownColumn { column: String, suggestions: String },
+    #[error("the operator {op} does not apply to column '{column}' of type {data_type}")]
+    OperatorNotForType {
+        column: String,
+        op: FilterOp,
+        data_type: String,
+    },
+    #[error("the filter {op} on column '{column}' needs a value")]
+    MissingValue { column: String, op: FilterOp },
+    #[error("between on column '{column}' needs two values as low,high, not '{value}'")]
+    BetweenNeedsTwo { column: String, value: String },
+    #[error("'{value}' is not a valid {data_type} for column '{column}'")]
+    BadValue {
+        column: String,
+        value: String,
+        data_type: String,
+    },
+    #[error(
+        "table '{table}' has a column named rowid, which hides DuckDB's own row id that Browse pages by; rename that column to browse the table"
+    )]
+    HiddenRowid { table: String },
+    #[error("{context}: {source}")]
+    Database {
+        context: &'static str,
+        source: duckdb::Error,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Wraps a DuckDB error with what was being done.
+pub fn database(context: &'static str) -> impl FnOnce(duckdb::Error) -> QueryError {
+    move |source| QueryError::Database { context, source }
+}
+
+/// Finds table `name` in the catalog, with its columns.
+pub fn resolve_table(conn: &Connection, name: &str) -> Result<ResolvedTable, QueryError> {
+    let table = existing_table(conn, name)?.ok_or_else(|| QueryError::UnknownTable {
+        table: name.to_string(),
+        suggestions: suggest(name, list_tables(conn).unwrap_or_default().iter()),
+    })?;
+    Ok(ResolvedTable {
+        name: table.name,
+        columns: table
+            .columns
+            .into_iter()
+            .map(|(name, type_name)| Column {
+                name,
+                sql_type: SqlType::from_catalog(&type_name),
+                type_name,
+            })
+            .collect(),
+    })
+}
+
+impl ResolvedTable {
+    /// Finds a column by name, ignoring case as DuckDB does.
+    pub fn column(&self, wanted: &str) -> Result<&Column, QueryError> {
+        find_column(&self.columns, wanted)
+    }
+}
+
+/// Finds a column of `columns` by name, ignoring case as DuckDB does.
+pub fn find_column<'c>(columns: &'c [Column], wanted: &str) -> Result<&'c Column, QueryError> {
+    columns
+        .iter()
+        .find(|column| column.name == wanted)
+        .or_else(|| columns.iter().find(|column| column.name.eq_ignore_ascii_case(wanted)))
+        .ok_or_else(|| QueryError::UnknownColumn {
+            column: wanted.to_string(),
+            suggestions: suggest(wanted, columns.iter().map(|column| &column.name)),
+        })
+}
+
+/// Up to three names closest to `wanted`, as "; did you mean 'a' or 'b'?"; empty when nothing is
+/// close. Close means at least half the characters agree and within a tenth of the best match.
+fn suggest<'a>(wanted: &str, names: impl Iterator<Item = &'a String>) -> String {
+    let wanted_lower = wanted.to_lowercase();
+    let mut scored: Vec<(f64, &String)> = names
+        .map(|name| {
+            (
+                strsim::normalized_levenshtein(&wanted_lower, &name.to_lowercase()),
+                name,
+            )
+        })
+        .filter(|(score, _)| *score >= 0.5)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let best = scored.first().map_or(0.0, |(score, _)| *score);
+    let names: Vec<String> = scored
+        .iter()
+        .filter(|(score, _)| *score > best - 0.1)
+        .take(3)
+        .map(|(_, name)| format!("'{name}'"))
+        .collect();
+    match names.len() {
+        0 => String::new(),
+        1 => format!("; did you mean {}?", names[0]),
+        n => format!("; did you mean {} or {}?", names[..n - 1].join(", "), names[n - 1]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_close_names() {
+        let names = ["users".to_string(), "orders".to_string(), "user_events".to_string()];
+        assert_eq!(suggest("usres", names.iter()), "; did you mean 'users'?");
+        assert_eq!(suggest("zzzzzzzz", names.iter()), "");
+    }
+
+    #[test]
+    fn resolves_columns_ignoring_case() {
+        let columns = vec![Column {
+            name: "Name".into(),
+            sql_type: SqlType::from_catalog("VARCHAR"),
+            type_name: "VARCHAR".into(),
+        }];
+        assert_eq!(find_column(&columns, "name").unwrap().name, "Name");
+        assert!(matches!(
+            find_column(&columns, "nme"),
+            Err(QueryError::UnknownColumn { .. })
+        ));
+    }
+}
