@@ -440,6 +440,7 @@ impl SluiceApp {
         }
         let views = &mut self.views;
         let shell = &mut self.shell;
+        let engine = &self.engine;
         egui::Panel::top("nav").show(ui, |ui| shell.nav_ui(ui, &mut views.shown));
         if shell.settings_open {
             let mut open = true;
@@ -462,9 +463,8 @@ impl SluiceApp {
             View::Browse => views.browse.ui(ui, &mut cx),
             View::Memory => {
                 let budget = shell.status.budget(duckdb_limit.as_deref());
-                views
-                    .memory
-                    .ui(ui, &shell.status.memory, &views.jobs, budget.as_ref(), &mut cx);
+                let history = engine.memory_history();
+                views.memory.ui(ui, &history, &views.jobs, budget.as_ref(), &mut cx);
             }
         });
     }

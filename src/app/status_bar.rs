@@ -3,13 +3,14 @@
 //! view uses too.
 
 use egui::Ui;
-use sluice::memory::{MemoryHistory, MemorySample};
+use sluice::memory::MemorySample;
 
 use super::memory_budget::{MemoryBudget, process_gauge};
 use crate::format::mebibytes;
 
 pub struct StatusBar {
-    pub memory: MemoryHistory,
+    /// The newest sample; the history is the engine's, read by the Memory view.
+    pub latest: MemorySample,
     /// The machine's RAM, read once: it does not change while the window is open.
     pub total_ram: Option<u64>,
 }
@@ -17,7 +18,7 @@ pub struct StatusBar {
 impl Default for StatusBar {
     fn default() -> Self {
         Self {
-            memory: MemoryHistory::new(2400),
+            latest: MemorySample::default(),
             total_ram: sluice::memory::total_memory_bytes(),
         }
     }
@@ -25,7 +26,7 @@ impl Default for StatusBar {
 
 impl StatusBar {
     pub fn record(&mut self, sample: MemorySample) {
-        self.memory.push(sample);
+        self.latest = sample;
     }
 
     /// The budget the process is measured against, given DuckDB's limit as DuckDB writes it.
@@ -35,7 +36,7 @@ impl StatusBar {
 
     pub fn ui(&self, ui: &mut Ui, database: &str, active_jobs: usize, duckdb_limit: Option<&str>) {
         ui.horizontal(|ui| {
-            let latest = self.memory.latest().copied().unwrap_or_default();
+            let latest = self.latest;
             let process = latest.rss_bytes.map_or_else(|| "–".to_string(), mebibytes);
             let duckdb = latest.duckdb_bytes.map_or_else(|| "–".to_string(), mebibytes);
             ui.label(format!("Memory: process {process} · DuckDB {duckdb}"));
