@@ -209,8 +209,6 @@ impl SluiceApp {
                 self.dialog_done(purpose, path);
             }
         }
-        // What the events asked for (a fresh table list, a reload) goes now, not a frame later.
-        self.run_commands();
     }
 
     fn take_answer(&mut self, loaded: Loaded) {

@@ -1,5 +1,6 @@
-//! The job runtime: a pool of named worker threads that run import (and later export) jobs, fed
-//! over bounded channels, reporting typed events back. The command line and the window both run
+//! The job runtime: a pool of named worker threads that run jobs of every kind (import, export,
+//! retry) through the one runner in [`crate::job`], fed over bounded channels, reporting typed
+//! events back. The command line and the window both run
 //! their jobs here, so there is one engine with two front ends.
 //!
 //! Threads:

@@ -1,4 +1,5 @@
-//! Job records: one row per import or export, from queued to a final status.
+//! Job records: one row per job (import, export, retry), from queued to a final status, written
+//! and read only through the `Store` methods at the end of this file.
 
 use duckdb::{Connection, OptionalExt, Row, params};
 

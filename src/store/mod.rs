@@ -1,6 +1,7 @@
-//! The DuckDB database and Sluice's own bookkeeping in it.
+//! The DuckDB database and Sluice's own bookkeeping in it. Every statement on Sluice's own tables
+//! is written here, behind named methods, so they can be found and changed in one place.
 //!
-//! Sluice keeps its records (jobs, failed rows and their problems) in a schema of its own,
+//! Sluice keeps its records (jobs, failed rows and their problems, skipped lines) in a schema of its own,
 //! `sluice`, so they never mix with the user's tables in `main`. Opening a store creates that
 //! schema on first use and marks jobs that a dead process left queued or running as interrupted:
 //! their rows were never committed, so nothing else needs repairing.
