@@ -193,3 +193,23 @@ pub fn run_recorded<J: Job>(
         }
     }
 }
+
+/// Records a job cancelled while it waited in the queue: it never ran, so nothing is undone.
+pub fn record_cancelled_before_start(store: &Store, job_id: i64) -> Result<(), StoreError> {
+    let outcome = JobOutcome {
+        error: Some("cancelled before it started".into()),
+        ..JobOutcome::default()
+    };
+    store.finish_job(job_id, JobStatus::Cancelled, &outcome)
+}
+
+/// Records a job whose run panicked: whatever it had open is undone first, then it is failed
+/// with `error`.
+pub fn record_panicked(store: &Store, job_id: i64, error: &str) -> Result<(), StoreError> {
+    store.rollback_open_transaction();
+    let outcome = JobOutcome {
+        error: Some(error.to_string()),
+        ..JobOutcome::default()
+    };
+    store.finish_job(job_id, JobStatus::Failed, &outcome)
+}

@@ -11,7 +11,7 @@ use super::spec::WorkerEnd;
 use crate::import::panic_message;
 use crate::memory::current_rss_bytes;
 use crate::progress::{Progress, ProgressSink};
-use crate::store::{JobOutcome, JobStatus, Store};
+use crate::store::Store;
 
 /// Progress events per job are at most this frequent.
 const PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
@@ -39,11 +39,7 @@ impl Worker {
     fn run_job(&self, job: QueuedJob) -> EngineEvent {
         let job_id = job.job_id;
         if job.cancel.is_cancelled() {
-            let outcome = JobOutcome {
-                error: Some("cancelled before it started".into()),
-                ..JobOutcome::default()
-            };
-            let _ = self.store.finish_job(job_id, JobStatus::Cancelled, &outcome);
+            let _ = crate::job::record_cancelled_before_start(&self.store, job_id);
             return EngineEvent::Cancelled { job_id };
         }
         let _ = self.events.send(EngineEvent::Started { job_id });
@@ -62,13 +58,7 @@ impl Worker {
             Ok(WorkerEnd::Failed(error)) => EngineEvent::Failed { job_id, error },
             Err(panic) => {
                 let error = format!("the job stopped unexpectedly: {}", panic_message(&panic));
-                // Whatever the job had open is undone before its failure is recorded.
-                self.store.rollback_open_transaction();
-                let outcome = JobOutcome {
-                    error: Some(error.clone()),
-                    ..JobOutcome::default()
-                };
-                let _ = self.store.finish_job(job_id, JobStatus::Failed, &outcome);
+                let _ = crate::job::record_panicked(&self.store, job_id, &error);
                 EngineEvent::Failed { job_id, error }
             }
         }
