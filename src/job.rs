@@ -157,33 +157,19 @@ pub fn run_recorded<J: Job>(
             Ok(Ran::Completed(summary))
         }
         Err(error) => {
-            // Whatever the job had open is undone before its end is recorded.
-            store.rollback_open_transaction();
-            let status = if error.is_cancelled() {
-                JobStatus::Cancelled
+            let cancelled = error.is_cancelled();
+            let (status, said) = if cancelled {
+                (JobStatus::Cancelled, J::CANCELLED.to_string())
             } else {
-                JobStatus::Failed
+                (JobStatus::Failed, error.to_string())
             };
-            let outcome = JobOutcome {
-                rows_read: context.last.rows_read,
-                bytes_read: context.last.bytes_read,
-                peak_rss_bytes,
-                error: Some(if error.is_cancelled() {
-                    J::CANCELLED.to_string()
-                } else {
-                    error.to_string()
-                }),
-                ..JobOutcome::default()
-            };
-            if status == JobStatus::Failed {
+            let recorded = record_stopped(store, job_id, status, &context.last, peak_rss_bytes, said);
+            if !cancelled {
                 // The job's failure is the error that matters; a second one while recording it
                 // would only hide it, and reopening the database marks the job interrupted.
-                let _ = store.finish_job(job_id, status, &outcome);
                 return Err(failure(error));
             }
-            store
-                .finish_job(job_id, status, &outcome)
-                .map_err(|error| failure(error.into()))?;
+            recorded.map_err(|error| failure(error.into()))?;
             Ok(Ran::Cancelled(Stopped {
                 job_id,
                 counts: context.last,
@@ -194,22 +180,41 @@ pub fn run_recorded<J: Job>(
     }
 }
 
-/// Records a job cancelled while it waited in the queue: it never ran, so nothing is undone.
-pub fn record_cancelled_before_start(store: &Store, job_id: i64) -> Result<(), StoreError> {
-    let outcome = JobOutcome {
-        error: Some("cancelled before it started".into()),
-        ..JobOutcome::default()
-    };
-    store.finish_job(job_id, JobStatus::Cancelled, &outcome)
-}
-
-/// Records a job whose run panicked: whatever it had open is undone first, then it is failed
-/// with `error`.
-pub fn record_panicked(store: &Store, job_id: i64, error: &str) -> Result<(), StoreError> {
+/// Records a job that stopped before it completed: whatever it had open is undone first, and
+/// the record keeps what it had read (`counts`) and nothing it would have written.
+fn record_stopped(
+    store: &Store,
+    job_id: i64,
+    status: JobStatus,
+    counts: &Progress,
+    peak_rss_bytes: Option<u64>,
+    error: String,
+) -> Result<(), StoreError> {
     store.rollback_open_transaction();
     let outcome = JobOutcome {
-        error: Some(error.to_string()),
+        rows_read: counts.rows_read,
+        bytes_read: counts.bytes_read,
+        peak_rss_bytes,
+        error: Some(error),
         ..JobOutcome::default()
     };
-    store.finish_job(job_id, JobStatus::Failed, &outcome)
+    store.finish_job(job_id, status, &outcome)
+}
+
+/// Records a job cancelled while it waited in the queue: it never ran, so nothing was read.
+pub fn record_cancelled_before_start(store: &Store, job_id: i64) -> Result<(), StoreError> {
+    let said = "cancelled before it started".to_string();
+    record_stopped(store, job_id, JobStatus::Cancelled, &Progress::default(), None, said)
+}
+
+/// Records a job whose run panicked as failed with `error`, after undoing what it had open.
+pub fn record_panicked(store: &Store, job_id: i64, error: &str) -> Result<(), StoreError> {
+    record_stopped(
+        store,
+        job_id,
+        JobStatus::Failed,
+        &Progress::default(),
+        None,
+        error.to_string(),
+    )
 }
