@@ -16,12 +16,13 @@ use std::time::Instant;
 use duckdb::Connection;
 
 use crate::progress::{CancelToken, Progress, ProgressSink};
-use crate::store::{JobKind, JobOutcome, JobStatus, Store, StoreError};
+use crate::store::{JobOutcome, JobStatus, Store, StoreError};
 
 /// A kind of work the engine runs as a job.
 pub trait Job {
-    /// What the job record says it is.
-    const KIND: JobKind;
+    /// The name the job record keeps for this kind (`"import"`); the engine's registry reads it
+    /// back as its `JobKind`.
+    const KIND: &'static str;
     /// What the record says of the job when it was cancelled: what was left behind.
     const CANCELLED: &'static str;
     /// What a completed run returns to its caller.

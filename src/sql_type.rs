@@ -111,6 +111,26 @@ impl SqlType {
         Some(name.to_string())
     }
 
+    /// Whether values of this type are numbers, compared and filtered as numbers.
+    pub fn is_numeric(&self) -> bool {
+        matches!(
+            self,
+            Self::TinyInt
+                | Self::SmallInt
+                | Self::Integer
+                | Self::BigInt
+                | Self::HugeInt
+                | Self::UTinyInt
+                | Self::USmallInt
+                | Self::UInteger
+                | Self::UBigInt
+                | Self::UHugeInt
+                | Self::Float
+                | Self::Double
+                | Self::Decimal { .. }
+        )
+    }
+
     /// Whether values of this type are compared and filtered as text.
     pub fn is_text(&self) -> bool {
         matches!(self, Self::Varchar | Self::Other)

@@ -298,7 +298,7 @@ mod unit_tests {
         let mut view = BrowseView::default();
         view.set_tables(vec![TableInfo {
             name: "t".into(),
-            columns: vec![("id".into(), "BIGINT".into())],
+            columns: vec![sluice::query::Column::from_catalog("id", "BIGINT")],
             rows: 1_000_000,
         }]);
         view.select_table("t");
@@ -318,7 +318,7 @@ mod unit_tests {
         let mut view = BrowseView::default();
         view.set_tables(vec![TableInfo {
             name: "t".into(),
-            columns: vec![("id".into(), "BIGINT".into())],
+            columns: vec![sluice::query::Column::from_catalog("id", "BIGINT")],
             rows: 10,
         }]);
         view.select_table("t");

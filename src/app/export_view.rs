@@ -7,6 +7,7 @@ use egui::{Color32, RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 use sluice::engine::JobSpec;
 use sluice::export::{ExportFormat, ExportPreview, ExportRequest, OrderBy};
+use sluice::query;
 use sluice::store::TableInfo;
 
 use super::command::{AfterSubmit, Command, Dialog, ViewContext};
@@ -49,8 +50,7 @@ impl OutputKind {
 /// A column of the chosen table and whether it is exported.
 #[derive(Clone, Debug, PartialEq)]
 struct ColumnChoice {
-    name: String,
-    data_type: String,
+    column: query::Column,
     included: bool,
 }
 
@@ -101,12 +101,9 @@ impl ExportView {
     }
 
     fn has_columns_of(&self, table: &TableInfo) -> bool {
-        let mut ours: Vec<(&str, &str)> = self
-            .columns
-            .iter()
-            .map(|column| (column.name.as_str(), column.data_type.as_str()))
-            .collect();
-        let mut theirs: Vec<(&str, &str)> = table.columns.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+        let key = |column: &query::Column| (column.name.clone(), column.type_name.clone());
+        let mut ours: Vec<_> = self.columns.iter().map(|choice| key(&choice.column)).collect();
+        let mut theirs: Vec<_> = table.columns.iter().map(key).collect();
         ours.sort_unstable();
         theirs.sort_unstable();
         ours == theirs
@@ -120,9 +117,8 @@ impl ExportView {
         self.columns = table
             .columns
             .iter()
-            .map(|(name, data_type)| ColumnChoice {
-                name: name.clone(),
-                data_type: data_type.clone(),
+            .map(|column| ColumnChoice {
+                column: column.clone(),
                 included: true,
             })
             .collect();
@@ -164,8 +160,8 @@ impl ExportView {
         let included: Vec<String> = self
             .columns
             .iter()
-            .filter(|column| column.included)
-            .map(|column| column.name.clone())
+            .filter(|choice| choice.included)
+            .map(|choice| choice.column.name.clone())
             .collect();
         if included.is_empty() {
             return None;
@@ -175,7 +171,7 @@ impl ExportView {
             .tables
             .iter()
             .find(|table| table.name == request.table)
-            .map(|table| table.columns.iter().map(|(name, _)| name).collect())
+            .map(|table| table.columns.iter().map(|column| &column.name).collect())
             .unwrap_or_default();
         let all_in_order = included.iter().eq(table_order.iter().copied());
         request.columns = if all_in_order { Vec::new() } else { included };
@@ -231,11 +227,7 @@ impl ExportView {
                 halves[0].heading("Columns");
                 self.columns_ui(&mut halves[0]);
                 halves[1].heading("Filters");
-                let columns: Vec<(String, String)> = self
-                    .columns
-                    .iter()
-                    .map(|column| (column.name.clone(), column.data_type.clone()))
-                    .collect();
+                let columns: Vec<query::Column> = self.columns.iter().map(|choice| choice.column.clone()).collect();
                 self.filters.ui(&mut halves[1], "export", &columns);
                 halves[1].add_space(6.0);
                 self.order_ui(&mut halves[1]);
@@ -256,17 +248,20 @@ impl ExportView {
         let count = self.columns.len();
         for (index, column) in self.columns.iter_mut().enumerate() {
             ui.horizontal(|ui| {
-                ui.checkbox(&mut column.included, format!("{} ({})", column.name, column.data_type));
+                ui.checkbox(
+                    &mut column.included,
+                    format!("{} ({})", column.column.name, column.column.type_name),
+                );
                 if ui
                     .add_enabled(index > 0, egui::Button::new("up").small())
-                    .accessible_name(format!("move {} up", column.name))
+                    .accessible_name(format!("move {} up", column.column.name))
                     .clicked()
                 {
                     moved = Some((index, index - 1));
                 }
                 if ui
                     .add_enabled(index + 1 < count, egui::Button::new("down").small())
-                    .accessible_name(format!("move {} down", column.name))
+                    .accessible_name(format!("move {} down", column.column.name))
                     .clicked()
                 {
                     moved = Some((index, index + 1));
@@ -286,7 +281,11 @@ impl ExportView {
                 .show_ui(ui, |ui| {
                     ui.selectable_value(&mut self.order_by, None, "table order");
                     for column in &self.columns {
-                        ui.selectable_value(&mut self.order_by, Some(column.name.clone()), &column.name);
+                        ui.selectable_value(
+                            &mut self.order_by,
+                            Some(column.column.name.clone()),
+                            &column.column.name,
+                        );
                     }
                 })
                 .response
@@ -431,7 +430,10 @@ mod unit_tests {
         let mut view = ExportView::default();
         view.set_tables(vec![TableInfo {
             name: "people".into(),
-            columns: vec![("id".into(), "BIGINT".into()), ("name".into(), "VARCHAR".into())],
+            columns: vec![
+                sluice::query::Column::from_catalog("id", "BIGINT"),
+                sluice::query::Column::from_catalog("name", "VARCHAR"),
+            ],
             rows: 10,
         }]);
         view.select_table("people");
@@ -475,10 +477,13 @@ mod unit_tests {
         view.columns[0].included = false;
         view.set_tables(vec![TableInfo {
             name: "people".into(),
-            columns: vec![("id".into(), "BIGINT".into()), ("email".into(), "VARCHAR".into())],
+            columns: vec![
+                sluice::query::Column::from_catalog("id", "BIGINT"),
+                sluice::query::Column::from_catalog("email", "VARCHAR"),
+            ],
             rows: 3,
         }]);
-        let names: Vec<&str> = view.columns.iter().map(|column| column.name.as_str()).collect();
+        let names: Vec<&str> = view.columns.iter().map(|choice| choice.column.name.as_str()).collect();
         assert_eq!(names, vec!["id", "email"]);
         assert!(view.columns.iter().all(|column| column.included));
     }

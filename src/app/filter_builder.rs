@@ -4,6 +4,7 @@
 
 use egui::{Color32, RichText, Ui};
 use sluice::export::{Filter, FilterOp};
+use sluice::query::Column;
 use sluice::sql_type::SqlType;
 
 /// One condition as the person is editing it.
@@ -27,33 +28,34 @@ impl FilterBuilder {
     }
 
     /// Forgets conditions on columns `columns` does not have (another table was picked).
-    pub fn keep_columns(&mut self, columns: &[(String, String)]) {
+    pub fn keep_columns(&mut self, columns: &[Column]) {
         self.rows
-            .retain(|row| row.column.is_empty() || columns.iter().any(|(name, _)| *name == row.column));
+            .retain(|row| row.column.is_empty() || columns.iter().any(|column| column.name == row.column));
     }
 
     /// Draws the rows and an "Add filter" button; `id` keeps two builders apart.
-    pub fn ui(&mut self, ui: &mut Ui, id: &str, columns: &[(String, String)]) {
+    pub fn ui(&mut self, ui: &mut Ui, id: &str, columns: &[Column]) {
         let mut removed = None;
         for (index, row) in self.rows.iter_mut().enumerate() {
             ui.horizontal(|ui| {
-                let data_type = columns
+                let sql_type = columns
                     .iter()
-                    .find(|(name, _)| *name == row.column)
-                    .map(|(_, data_type)| data_type.as_str());
+                    .find(|column| column.name == row.column)
+                    .map(|column| column.sql_type);
                 egui::ComboBox::from_id_salt((id, "column", index))
                     .selected_text(if row.column.is_empty() { "column" } else { &row.column })
                     .width(150.0)
                     .show_ui(ui, |ui| {
-                        for (name, data_type) in columns {
-                            ui.selectable_value(&mut row.column, name.clone(), format!("{name}: {data_type}"));
+                        for column in columns {
+                            let label = format!("{}: {}", column.name, column.type_name);
+                            ui.selectable_value(&mut row.column, column.name.clone(), label);
                         }
                     })
                     .response
                     .accessible_name(format!("filter {} column", index + 1));
                 let allowed: Vec<FilterOp> = FilterOp::ALL
                     .into_iter()
-                    .filter(|op| data_type.is_none_or(|data_type| op.applies_to(SqlType::from_catalog(data_type))))
+                    .filter(|op| sql_type.is_none_or(|sql_type| op.applies_to(sql_type)))
                     .collect();
                 if row.op.is_some_and(|op| !allowed.contains(&op)) {
                     row.op = None;
@@ -81,7 +83,7 @@ impl FilterBuilder {
                     )
                     .accessible_name(format!("filter {} value", index + 1));
                 }
-                if let Some(problem) = row.problem(data_type) {
+                if let Some(problem) = row.problem(sql_type) {
                     ui.label(RichText::new(problem).color(Color32::from_rgb(220, 140, 40)));
                 }
                 if ui.small_button("✖").on_hover_text("Remove this condition").clicked() {
@@ -112,7 +114,7 @@ impl FilterRow {
     }
 
     /// What keeps this row from counting, as far as can be told without the database.
-    fn problem(&self, data_type: Option<&str>) -> Option<String> {
+    fn problem(&self, sql_type: Option<SqlType>) -> Option<String> {
         if self.column.is_empty() {
             return Some("pick a column".into());
         }
@@ -126,7 +128,7 @@ impl FilterRow {
         if op == FilterOp::Between && !self.value.contains(',') {
             return Some("write low, high".into());
         }
-        let numeric = data_type.is_some_and(is_numeric_type);
+        let numeric = sql_type.is_some_and(|sql_type| sql_type.is_numeric());
         if numeric && op.takes_value() {
             let values: Vec<&str> = match op {
                 FilterOp::In | FilterOp::Between => self.value.split(',').map(str::trim).collect(),
@@ -138,15 +140,6 @@ impl FilterRow {
         }
         None
     }
-}
-
-fn is_numeric_type(data_type: &str) -> bool {
-    let upper = data_type.to_ascii_uppercase();
-    [
-        "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "UBIGINT", "UINTEGER",
-    ]
-    .iter()
-    .any(|name| upper.starts_with(name))
 }
 
 pub fn op_label(op: FilterOp) -> &'static str {
@@ -216,7 +209,10 @@ mod unit_tests {
             op: Some(FilterOp::Between),
             value: "10, x".into(),
         };
-        assert_eq!(row.problem(Some("INTEGER")), Some("'x' is not a number".into()));
-        assert_eq!(row.problem(Some("VARCHAR")), None);
+        assert_eq!(
+            row.problem(Some(SqlType::from_catalog("INTEGER"))),
+            Some("'x' is not a number".into())
+        );
+        assert_eq!(row.problem(Some(SqlType::from_catalog("VARCHAR"))), None);
     }
 }

@@ -883,7 +883,10 @@ mod unit_tests {
     fn people_table(columns: &[(&str, &str)]) -> TableInfo {
         TableInfo {
             name: "people".into(),
-            columns: columns.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect(),
+            columns: columns
+                .iter()
+                .map(|(name, type_name)| sluice::query::Column::from_catalog(*name, *type_name))
+                .collect(),
             rows: 1_500,
         }
     }

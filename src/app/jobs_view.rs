@@ -6,8 +6,9 @@ use egui::{Color32, RichText, Ui};
 use sluice::engine::{EngineEvent, JobProgress, JobSummary};
 
 use super::command::{Command, ViewContext};
+use sluice::engine::{JobKind, JobRecord};
 use sluice::progress::Progress;
-use sluice::store::{JobKind, JobRecord, JobStatus, now_ms};
+use sluice::store::{JobStatus, now_ms};
 
 use crate::format::{megabytes, thousands};
 

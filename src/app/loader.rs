@@ -16,10 +16,11 @@ use std::thread::JoinHandle;
 
 use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 use sluice::browse::{BrowseQuery, BrowseRow, PageIndex, index_pages, read_page};
+use sluice::engine::JobRecord;
 use sluice::export::{ExportPreview, ExportRequest, preview_export};
 use sluice::import::{SchemaFile, SniffHints, Sniffed, sniff};
 use sluice::store::{
-    FailedRowFilter, JobRecord, ReportFormat, Store, StoredFailedRow, TableInfo, describe_tables, failed_page_starts,
+    FailedRowFilter, ReportFormat, Store, StoredFailedRow, TableInfo, describe_tables, failed_page_starts,
     problem_column_counts, problem_counts, read_failed_rows, write_failed_report,
 };
 
@@ -353,7 +354,7 @@ fn load(store: &Store, request: LoadRequest) -> Loaded {
             result: read_failed_rows(store.conn(), job_id, &filter, start, next_start, PAGE_ROWS)
                 .map_err(|error| error.to_string()),
         },
-        LoadRequest::Jobs => match store.jobs() {
+        LoadRequest::Jobs => match sluice::engine::jobs(store) {
             Ok(jobs) => Loaded::Jobs(jobs),
             Err(error) => Loaded::Error(error.to_string()),
         },

@@ -33,10 +33,11 @@ use std::sync::Arc;
 
 use crossbeam_channel::Receiver;
 use egui::Ui;
+use sluice::engine::JobKind;
 use sluice::engine::{Engine, EngineConfig, EngineEvent, JobSummary};
 use sluice::export::ExportSummary;
 use sluice::import::RetrySummary;
-use sluice::store::{FailedRowFilter, JobKind};
+use sluice::store::FailedRowFilter;
 
 use crate::format::thousands;
 use browse_view::BrowseView;

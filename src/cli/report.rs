@@ -4,7 +4,8 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use sluice::store::{JobKind, JobRecord, ReportFormat, write_failed_report};
+use sluice::engine::{JobKind, JobRecord};
+use sluice::store::{ReportFormat, write_failed_report};
 
 use super::DbArgs;
 use crate::format::thousands;
@@ -70,7 +71,7 @@ pub fn jobs(args: JobsArgs) -> anyhow::Result<()> {
     if let Some(job_id) = args.skipped {
         return skipped_lines(&store, job_id, args.json);
     }
-    let jobs = store.jobs()?;
+    let jobs = sluice::engine::jobs(&store)?;
     if args.json {
         let jobs: Vec<serde_json::Value> = jobs.iter().map(job_json).collect();
         println!("{}", serde_json::to_string(&jobs)?);

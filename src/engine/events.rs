@@ -3,10 +3,11 @@
 
 use std::time::Duration;
 
+use super::JobKind;
 use super::spec::{JobSpec, JobSummary};
 use crate::memory::MemorySample;
 use crate::progress::Progress;
-use crate::store::{JobKind, JobOutcome};
+use crate::store::JobOutcome;
 
 /// Live numbers of a running job.
 #[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize)]

@@ -29,11 +29,11 @@ use crossbeam_channel::{Receiver, Sender, bounded};
 
 pub use events::{EngineEvent, JobProgress};
 pub use now::{run_export, run_import, run_now, run_retry};
-pub use spec::{JobSpec, JobSummary};
+pub use spec::{JobKind, JobRecord, JobSpec, JobSummary, job, jobs};
 
 use crate::memory::MemoryHistory;
 use crate::progress::CancelToken;
-use crate::store::{JobRecord, JobStatus, Store, StoreError, StoreOptions};
+use crate::store::{JobStatus, Store, StoreError, StoreOptions};
 use events::{Command, EventSender};
 
 /// Events the front end has not drained yet, at most.
@@ -135,7 +135,7 @@ impl Engine {
         };
         let store = Store::open(&config.db_path, &options)?;
         for job in store.recovered_jobs() {
-            let spec = job.spec.as_deref().map(|json| JobSpec::from_record(job.kind, json));
+            let spec = job.spec.as_deref().map(|json| JobSpec::from_record(&job.kind, json));
             if let Some(Ok(JobSpec::Export(request))) = spec {
                 crate::export::remove_leftovers(job.job_id, &request);
             }
@@ -233,11 +233,11 @@ impl Engine {
     }
 
     pub fn jobs(&self) -> Result<Vec<JobRecord>, EngineError> {
-        Ok(self.store.jobs()?)
+        Ok(jobs(&self.store)?)
     }
 
     pub fn job(&self, job_id: i64) -> Result<Option<JobRecord>, EngineError> {
-        Ok(self.store.job(job_id)?)
+        Ok(job(&self.store, job_id)?)
     }
 
     /// Cancels what runs, stops every thread and waits for them.

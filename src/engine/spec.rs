@@ -1,13 +1,13 @@
 //! The registration of job kinds: the one place that lists them. A kind is a type implementing
-//! [`Job`]; the line naming it here gives it a variant of [`JobSpec`] (what is submitted and
-//! stored, as JSON tagged by kind) and of [`JobSummary`] (what a completed one returns), and the
-//! dispatch from the one to the other.
+//! [`Job`]; the line naming it here gives it a variant of [`JobKind`] (what the job list and the
+//! front ends call it), of [`JobSpec`] (what is submitted and stored, as JSON tagged by kind) and
+//! of [`JobSummary`] (what a completed one returns), and the dispatch from the one to the other.
 
 use crate::export::ExportRequest;
 use crate::import::{ImportRequest, RetryRequest};
 use crate::job::{self, Job, JobLabels, Ran};
 use crate::progress::{CancelToken, ProgressSink};
-use crate::store::{JobKind, JobOutcome, JobStatus, NewJob, Store, StoreError};
+use crate::store::{JobOutcome, JobStatus, NewJob, Store, StoreError, UnknownName};
 
 /// How a job run by a worker ended, short of a panic.
 // Made once per job and moved straight into its event: boxing would save nothing.
@@ -20,6 +20,40 @@ pub(crate) enum WorkerEnd {
 
 macro_rules! job_kinds {
     ($($(#[cfg($cfg:meta)])? $variant:ident($job:ty),)*) => {
+        /// What a job does. Front ends match the kinds they have something to say about.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[non_exhaustive]
+        pub enum JobKind {
+            $($(#[cfg($cfg)])? $variant,)*
+        }
+
+        impl JobKind {
+            /// The name the job record keeps (`import`): the job's own [`Job::KIND`].
+            pub fn as_str(&self) -> &'static str {
+                match self {
+                    $($(#[cfg($cfg)])? Self::$variant => <$job as Job>::KIND,)*
+                }
+            }
+
+            /// The kind's name for people (`Import`).
+            pub fn title(&self) -> &'static str {
+                match self {
+                    $($(#[cfg($cfg)])? Self::$variant => stringify!($variant),)*
+                }
+            }
+        }
+
+        impl std::str::FromStr for JobKind {
+            type Err = UnknownName;
+
+            fn from_str(name: &str) -> Result<Self, UnknownName> {
+                match name {
+                    $($(#[cfg($cfg)])? name if name == <$job as Job>::KIND => Ok(Self::$variant),)*
+                    _ => Err(UnknownName::new("job kind", name)),
+                }
+            }
+        }
+
         /// A job to run, and the settings stored with it: JSON tagged with its kind, written and
         /// read by this type.
         #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -48,7 +82,7 @@ macro_rules! job_kinds {
         impl JobSpec {
             pub fn kind(&self) -> JobKind {
                 match self {
-                    $($(#[cfg($cfg)])? Self::$variant(_) => <$job as Job>::KIND,)*
+                    $($(#[cfg($cfg)])? Self::$variant(_) => JobKind::$variant,)*
                 }
             }
 
@@ -100,12 +134,12 @@ impl JobSpec {
 
     /// A stored spec, read as the kind its record says. Specs written before they were tagged
     /// carry no kind of their own, and get the record's.
-    pub fn from_record(kind: JobKind, json: &str) -> Result<Self, serde_json::Error> {
+    pub fn from_record(kind: &str, json: &str) -> Result<Self, serde_json::Error> {
         let mut value: serde_json::Value = serde_json::from_str(json)?;
         if let Some(object) = value.as_object_mut()
             && !object.contains_key("kind")
         {
-            object.insert("kind".into(), kind.as_str().into());
+            object.insert("kind".into(), kind.into());
         }
         serde_json::from_value(value)
     }
@@ -115,7 +149,7 @@ impl JobSpec {
         let labels = self.labels(store);
         store.record_job(&NewJob {
             job_id,
-            kind: self.kind(),
+            kind: self.kind().as_str(),
             status,
             source: &labels.source,
             target: labels.target.as_deref(),
@@ -124,4 +158,29 @@ impl JobSpec {
         })?;
         Ok(labels)
     }
+}
+
+impl serde::Serialize for JobKind {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// A job as stored, its kind read as one this build knows.
+pub type JobRecord = crate::store::JobRecord<JobKind>;
+
+/// All jobs, newest first. A kind this build does not know is an error, never a default.
+pub fn jobs(store: &Store) -> Result<Vec<JobRecord>, StoreError> {
+    store
+        .jobs()?
+        .into_iter()
+        .map(|record| record.with_kind().map_err(StoreError::from))
+        .collect()
+}
+
+pub fn job(store: &Store, job_id: i64) -> Result<Option<JobRecord>, StoreError> {
+    store
+        .job(job_id)?
+        .map(|record| record.with_kind().map_err(StoreError::from))
+        .transpose()
 }

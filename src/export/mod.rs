@@ -34,7 +34,7 @@ pub use query::{ExportQuery, build_query};
 use crate::job::{Job, JobContext, JobError, JobFailure, JobLabels, Stopped};
 use crate::progress::{CancelToken, Progress, ProgressSink};
 use crate::query::QueryError;
-use crate::store::{JobKind, JobOutcome, JobStatus, Store, StoreError};
+use crate::store::{JobOutcome, JobStatus, Store, StoreError};
 use files::{OutputNames, PartFiles};
 use gzip::{GzipFileWriter, GzipPool};
 
@@ -166,7 +166,7 @@ impl ExportSummary {
 }
 
 impl Job for ExportRequest {
-    const KIND: JobKind = JobKind::Export;
+    const KIND: &'static str = "export";
     const CANCELLED: &'static str = "cancelled by the user; no file was left";
     type Summary = ExportSummary;
     type Error = ExportError;

@@ -53,10 +53,10 @@ pub use validate::preview_problem;
 use crate::job::{Job, JobContext, JobError, JobFailure, JobLabels, Stopped};
 use crate::progress::{CancelToken, Progress, ProgressSink};
 use crate::sql::{TableNameError, validate_table_name};
-use crate::store::{JobKind, JobOutcome, JobStatus, Store, StoreError, existing_table};
+use crate::store::{JobOutcome, JobStatus, Store, StoreError, existing_table};
 use crate::throttle::TokenBucket;
 use load::{TableSetup, Written};
-use unique::UniqueCheck;
+use unique::UniqueKeys;
 use validate::RowValidator;
 
 /// Rows per batch when the caller does not say: one DuckDB row group, which measured fastest.
@@ -197,7 +197,7 @@ impl ImportSummary {
 }
 
 impl Job for ImportRequest {
-    const KIND: JobKind = JobKind::Import;
+    const KIND: &'static str = "import";
     const CANCELLED: &'static str = "cancelled by the user; the target was left unchanged";
     type Summary = ImportSummary;
     type Error = ImportError;
@@ -286,16 +286,13 @@ fn import_rows(
     let validator = RowValidator::new(plan.clone());
     // With a unique column, the rows' keys go to a table of their own and the rule is checked in
     // DuckDB once the file has been read.
-    let unique = UniqueCheck::for_plan(&plan, job_id);
-    let key_columns: Vec<usize> = unique
-        .as_ref()
-        .map(|check| check.unique_columns().to_vec())
-        .unwrap_or_default();
+    let unique = unique::check_for_plan(&plan, job_id);
+    let key_columns: Vec<usize> = unique.as_ref().map(|check| check.unique_columns()).unwrap_or_default();
 
     load::begin(conn, &table_name, &plan, setup)?;
     let committed_rowid = match &unique {
         Some(check) => match check
-            .create(conn, &plan)
+            .create(conn)
             .and_then(|()| unique::committed_rowid(conn, &table_name))
         {
             Ok(rowid) => rowid,
@@ -470,7 +467,7 @@ struct UniqueSource<'r> {
 fn resolve_unique(
     conn: &duckdb::Connection,
     job_id: i64,
-    check: &UniqueCheck,
+    check: &UniqueKeys,
     plan: &ImportPlan,
     table_name: &str,
     committed_rowid: i64,
@@ -480,36 +477,29 @@ fn resolve_unique(
 ) -> Result<(), ImportError> {
     let mut reread: Option<Reread> = None;
     let mut read_error: Option<ImportError> = None;
-    let failed = check.resolve(
-        conn,
-        plan,
-        table_name,
-        committed_rowid,
-        committed_rowid >= 0,
-        &mut |page| {
-            let mut rows = Vec::with_capacity(page.len());
-            for duplicate in page {
-                let reader = match reread.as_mut() {
-                    Some(reader) => reader,
-                    None => match Reread::open(source, plan) {
-                        Ok(reader) => reread.insert(reader),
-                        Err(error) => {
-                            read_error = Some(error);
-                            return Err(StoreError::Inconsistent("the file could not be read again".into()));
-                        }
-                    },
-                };
-                match reader.failed_row(&duplicate, plan, table_name, cancel) {
-                    Ok(row) => rows.push(row),
+    let failed = check.resolve(conn, table_name, committed_rowid, committed_rowid >= 0, &mut |page| {
+        let mut rows = Vec::with_capacity(page.len());
+        for duplicate in page {
+            let reader = match reread.as_mut() {
+                Some(reader) => reader,
+                None => match Reread::open(source, plan) {
+                    Ok(reader) => reread.insert(reader),
                     Err(error) => {
                         read_error = Some(error);
                         return Err(StoreError::Inconsistent("the file could not be read again".into()));
                     }
+                },
+            };
+            match reader.failed_row(&duplicate, plan, table_name, cancel) {
+                Ok(row) => rows.push(row),
+                Err(error) => {
+                    read_error = Some(error);
+                    return Err(StoreError::Inconsistent("the file could not be read again".into()));
                 }
             }
-            crate::store::append_failed_rows(conn, job_id, &rows)
-        },
-    );
+        }
+        crate::store::append_failed_rows(conn, job_id, &rows)
+    });
     let failed = match (failed, read_error) {
         (_, Some(error)) => return Err(error),
         (result, None) => result?,

@@ -9,7 +9,7 @@ use super::records::Dialect;
 use super::schema::{ColumnSpec, SchemaError, SchemaFile, compile_pattern};
 use super::sniff::Sniffed;
 use super::types::ColumnType;
-use crate::records::ExistingTable;
+use crate::records::{Column, ExistingTable};
 
 /// The validation rules of one column, compiled.
 #[derive(Clone, Debug, Default)]
@@ -218,7 +218,7 @@ fn plan_into_table(sniffed: &Sniffed, table: &ExistingTable) -> Result<Vec<Colum
     let by_name: Vec<Option<usize>> = sniffed
         .columns
         .iter()
-        .map(|column| position_ignoring_case(table.columns.iter().map(|(name, _)| name), column))
+        .map(|column| position_ignoring_case(table.columns.iter().map(|column| &column.name), column))
         .collect();
     let none_match = by_name.iter().all(Option::is_none);
     let matches: Vec<Option<usize>> = if none_match && sniffed.columns.len() == table.columns.len() {
@@ -240,7 +240,7 @@ fn plan_into_table(sniffed: &Sniffed, table: &ExistingTable) -> Result<Vec<Colum
             table_columns: table
                 .columns
                 .iter()
-                .map(|(name, _)| name.as_str())
+                .map(|column| column.name.as_str())
                 .collect::<Vec<_>>()
                 .join(", "),
         });
@@ -250,8 +250,8 @@ fn plan_into_table(sniffed: &Sniffed, table: &ExistingTable) -> Result<Vec<Colum
         let Some(table_index) = table_index else {
             continue;
         };
-        let (name, data_type) = &table.columns[table_index];
-        let column_type = supported_type(table, name, data_type)?;
+        let Column { name, type_name, .. } = &table.columns[table_index];
+        let column_type = supported_type(table, name, type_name)?;
         columns.push(ColumnPlan {
             name: name.clone(),
             column_type,
@@ -284,14 +284,18 @@ fn detected_format(sniffed: &Sniffed, source_index: usize, wanted: ColumnType) -
 }
 
 fn table_column(table: &ExistingTable, name: &str) -> Result<(String, ColumnType), PlanError> {
-    let index = position_ignoring_case(table.columns.iter().map(|(name, _)| name), name).ok_or_else(|| {
+    let index = position_ignoring_case(table.columns.iter().map(|column| &column.name), name).ok_or_else(|| {
         PlanError::NotInTable {
             column: name.to_string(),
             table: table.name.clone(),
         }
     })?;
-    let (column, data_type) = &table.columns[index];
-    Ok((column.clone(), supported_type(table, column, data_type)?))
+    let Column {
+        name: column,
+        type_name,
+        ..
+    } = &table.columns[index];
+    Ok((column.clone(), supported_type(table, column, type_name)?))
 }
 
 fn supported_type(table: &ExistingTable, column: &str, data_type: &str) -> Result<ColumnType, PlanError> {
@@ -345,7 +349,10 @@ mod tests {
     fn appending_maps_columns_by_name_and_refuses_strangers() {
         let table = ExistingTable {
             name: "t".into(),
-            columns: vec![("ID".into(), "BIGINT".into()), ("name".into(), "VARCHAR".into())],
+            columns: vec![
+                Column::from_catalog("ID", "BIGINT"),
+                Column::from_catalog("name", "VARCHAR"),
+            ],
         };
         let plan = plan_import(&sniffed(&["name", "id"], &[ColumnType::Varchar; 2]), None, Some(&table)).unwrap();
         assert_eq!(plan.columns[0].name, "name");
@@ -363,7 +370,10 @@ mod tests {
     fn appending_without_any_matching_name_goes_by_position() {
         let table = ExistingTable {
             name: "t".into(),
-            columns: vec![("x".into(), "BIGINT".into()), ("y".into(), "VARCHAR".into())],
+            columns: vec![
+                Column::from_catalog("x", "BIGINT"),
+                Column::from_catalog("y", "VARCHAR"),
+            ],
         };
         let plan = plan_import(
             &sniffed(&["column_1", "column_2"], &[ColumnType::Varchar; 2]),
@@ -378,7 +388,7 @@ mod tests {
     fn unsupported_table_types_are_refused_up_front() {
         let table = ExistingTable {
             name: "t".into(),
-            columns: vec![("blob".into(), "BLOB".into())],
+            columns: vec![Column::from_catalog("blob", "BLOB")],
         };
         let error = plan_import(&sniffed(&["blob"], &[ColumnType::Varchar]), None, Some(&table));
         assert!(matches!(error, Err(PlanError::UnsupportedType { .. })));

@@ -10,13 +10,13 @@ use super::plan::{ImportPlan, plan_import};
 use super::records::OwnedRecord;
 use super::sniff::Sniffed;
 use super::types::ColumnType;
-use super::unique::{self, UniqueCheck};
+use super::unique;
 use super::validate::{Cell, RowValidator};
 use super::{ImportRequest, PlanError};
 use crate::job::{Job, JobContext, JobError, JobLabels};
 use crate::progress::{Progress, ProgressSink};
 use crate::records::{ExistingTable, FailedRow, Problem};
-use crate::store::{JobKind, JobOutcome, JobStatus, RetryRow, Store, StoreError, append_failed_rows, existing_table};
+use crate::store::{JobOutcome, JobStatus, RetryRow, Store, StoreError, append_failed_rows, existing_table};
 
 /// One failed row to try again, with the fields a person fixed (or as stored when `None`).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -80,7 +80,7 @@ impl JobError for RetryError {
 /// Either every passing row moves into the table and every still-failing row gets its new fields
 /// and problems, or nothing changes.
 impl Job for RetryRequest {
-    const KIND: JobKind = JobKind::Retry;
+    const KIND: &'static str = "retry";
     const CANCELLED: &'static str = "cancelled by the user; nothing was changed";
     type Summary = RetrySummary;
     type Error = RetryError;
@@ -120,7 +120,7 @@ fn retry_rows(
     let (store, conn, job_id, cancel) = (context.store, context.conn(), context.job_id, context.cancel);
     let import_job_id = request.import_job_id;
     let import = store.job(import_job_id)?.ok_or(RetryError::NoSuchJob(import_job_id))?;
-    if import.kind != JobKind::Import {
+    if import.kind != <ImportRequest as Job>::KIND {
         return Err(RetryError::NotAnImport(import_job_id));
     }
     if import.status != JobStatus::Completed {
@@ -143,11 +143,8 @@ fn retry_rows(
     let column_names: Vec<&str> = plan.columns.iter().map(|column| column.name.as_str()).collect();
     // The unique rule is checked as an import checks it: the passing rows' keys go to a table of
     // their own and DuckDB compares them with each other and with the rows already there.
-    let unique = UniqueCheck::for_plan(&plan, job_id);
-    let key_columns: Vec<usize> = unique
-        .as_ref()
-        .map(|check| check.unique_columns().to_vec())
-        .unwrap_or_default();
+    let unique = unique::check_for_plan(&plan, job_id);
+    let key_columns: Vec<usize> = unique.as_ref().map(|check| check.unique_columns()).unwrap_or_default();
     let mut builder = BatchBuilder::new(&plan.columns, stored.len().max(1), &key_columns)
         .map_err(|error| RetryError::Batch(error.to_string()))?;
     let validator = RowValidator::new(plan.clone());
@@ -189,7 +186,7 @@ fn retry_rows(
         let (batch, keys) = builder.finish().map_err(|error| RetryError::Batch(error.to_string()))?;
         let committed_rowid = match &unique {
             Some(check) => {
-                check.create(conn, &plan)?;
+                check.create(conn)?;
                 unique::committed_rowid(conn, &table.name)?
             }
             None => -1,
@@ -211,7 +208,7 @@ fn retry_rows(
                 .flush()
                 .map_err(StoreError::query("appending the fixed rows' keys"))?;
             drop(key_appender);
-            let duplicates = check.resolve(conn, &plan, &table.name, committed_rowid, true, &mut |page| {
+            let duplicates = check.resolve(conn, &table.name, committed_rowid, true, &mut |page| {
                 let rows: Vec<FailedRow> = page
                     .into_iter()
                     .filter_map(|duplicate| {

@@ -218,11 +218,7 @@ mod tests {
     fn typed(pairs: &[(&str, &str)]) -> Vec<Column> {
         pairs
             .iter()
-            .map(|(name, type_name)| Column {
-                name: name.to_string(),
-                sql_type: SqlType::from_catalog(type_name),
-                type_name: type_name.to_string(),
-            })
+            .map(|(name, type_name)| Column::from_catalog(*name, *type_name))
             .collect()
     }
 

@@ -7,20 +7,10 @@ mod filter;
 
 use duckdb::Connection;
 
+pub use crate::records::Column;
 pub use filter::{BoundFilters, Filter, FilterOp, bind_filters};
 
-use crate::sql_type::SqlType;
 use crate::store::{StoreError, existing_table, list_tables};
-
-/// A column as the catalog describes it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Column {
-    pub name: String,
-    /// What Sluice compares, casts and binds by.
-    pub sql_type: SqlType,
-    /// The catalog's own name for the type, for people ("DECIMAL(12,2)", an ENUM's definition).
-    pub type_name: String,
-}
 
 /// A table found in the catalog, spelled as the catalog spells it.
 #[derive(Clone, Debug, PartialEq)]
@@ -78,15 +68,7 @@ pub fn resolve_table(conn: &Connection, name: &str) -> Result<ResolvedTable, Que
     })?;
     Ok(ResolvedTable {
         name: table.name,
-        columns: table
-            .columns
-            .into_iter()
-            .map(|(name, type_name)| Column {
-                name,
-                sql_type: SqlType::from_catalog(&type_name),
-                type_name,
-            })
-            .collect(),
+        columns: table.columns,
     })
 }
 
@@ -150,11 +132,7 @@ mod tests {
 
     #[test]
     fn resolves_columns_ignoring_case() {
-        let columns = vec![Column {
-            name: "Name".into(),
-            sql_type: SqlType::from_catalog("VARCHAR"),
-            type_name: "VARCHAR".into(),
-        }];
+        let columns = vec![Column::from_catalog("Name", "VARCHAR")];
         assert_eq!(find_column(&columns, "name").unwrap().name, "Name");
         assert!(matches!(
             find_column(&columns, "nme"),

@@ -8,4 +8,4 @@ mod table;
 
 pub use failed::{FailedRow, Problem, ProblemKind};
 pub use skipped::{MAX_LISTED_SKIPPED_LINES, SkipReason, SkippedLine};
-pub use table::ExistingTable;
+pub use table::{Column, ExistingTable};

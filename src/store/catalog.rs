@@ -3,7 +3,7 @@
 use duckdb::Connection;
 
 use super::StoreError;
-use crate::records::ExistingTable;
+use crate::records::{Column, ExistingTable};
 
 /// The user's tables (schema `main`), by name.
 pub fn list_tables(conn: &Connection) -> Result<Vec<String>, StoreError> {
@@ -23,8 +23,8 @@ pub fn list_tables(conn: &Connection) -> Result<Vec<String>, StoreError> {
 #[derive(Clone, Debug, PartialEq)]
 pub struct TableInfo {
     pub name: String,
-    /// (column name, DuckDB type name), in table order.
-    pub columns: Vec<(String, String)>,
+    /// In table order.
+    pub columns: Vec<Column>,
     /// DuckDB's own count of the table's rows, from its storage (no scan).
     pub rows: u64,
 }
@@ -58,7 +58,11 @@ pub fn describe_tables(conn: &Connection) -> Result<Vec<TableInfo>, StoreError> 
             Ok(TableInfo {
                 name: row.get(0)?,
                 rows: row.get::<_, Option<i64>>(1)?.unwrap_or(0).max(0) as u64,
-                columns: names.into_iter().zip(types).collect(),
+                columns: names
+                    .into_iter()
+                    .zip(types)
+                    .map(|(name, type_name)| Column::from_catalog(name, type_name))
+                    .collect(),
             })
         })
         .map_err(StoreError::query(context))?
@@ -96,8 +100,8 @@ pub fn table_exists(conn: &Connection, name: &str) -> Result<Option<String>, Sto
     }
 }
 
-/// (column name, type name) of table `name` in `main`, in table order.
-pub fn table_columns(conn: &Connection, name: &str) -> Result<Vec<(String, String)>, StoreError> {
+/// The columns of table `name` in `main`, in table order.
+pub fn table_columns(conn: &Connection, name: &str) -> Result<Vec<Column>, StoreError> {
     let context = "reading a table's columns";
     let mut statement = conn
         .prepare(
@@ -106,9 +110,11 @@ pub fn table_columns(conn: &Connection, name: &str) -> Result<Vec<(String, Strin
         )
         .map_err(StoreError::query(context))?;
     let columns = statement
-        .query_map([name], |row| Ok((row.get(0)?, row.get(1)?)))
+        .query_map([name], |row| {
+            Ok(Column::from_catalog(row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+        })
         .map_err(StoreError::query(context))?
-        .collect::<Result<Vec<(String, String)>, _>>()
+        .collect::<Result<Vec<Column>, _>>()
         .map_err(StoreError::query(context))?;
     Ok(columns)
 }

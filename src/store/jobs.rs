@@ -1,20 +1,13 @@
-//! Job records: one row per job (import, export, retry), from queued to a final status, written
-//! and read only through the `Store` methods at the end of this file.
+//! Job records: one row per job, from queued to a final status, written and read only through
+//! the `Store` methods at the end of this file.
+//!
+//! The store keeps a job's kind as its name, as it keeps its spec as JSON: which kinds exist is
+//! the engine's registry (`engine/spec.rs`), which reads the name back as its `JobKind`
+//! ([`JobRecord::with_kind`]), so the store depends on nothing above it.
 
 use duckdb::{Connection, OptionalExt, Row, params};
 
 use super::{StoreError, now_ms};
-
-/// What a job does.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum JobKind {
-    Import,
-    Export,
-    /// Failed rows of an import, fixed and validated again.
-    Retry,
-}
 
 /// Where a job is in its life. Completed, failed, cancelled and interrupted are final.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -27,38 +20,6 @@ pub enum JobStatus {
     Cancelled,
     /// The process died while the job was queued or running; nothing it wrote was committed.
     Interrupted,
-}
-
-impl JobKind {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::Import => "import",
-            Self::Export => "export",
-            Self::Retry => "retry",
-        }
-    }
-
-    pub const ALL: [JobKind; 3] = [Self::Import, Self::Export, Self::Retry];
-
-    /// The kind's name for people ("Import").
-    pub fn title(&self) -> &'static str {
-        match self {
-            Self::Import => "Import",
-            Self::Export => "Export",
-            Self::Retry => "Retry",
-        }
-    }
-}
-
-impl std::str::FromStr for JobKind {
-    type Err = UnknownName;
-
-    fn from_str(text: &str) -> Result<Self, UnknownName> {
-        Self::ALL
-            .into_iter()
-            .find(|kind| kind.as_str() == text)
-            .ok_or_else(|| UnknownName::new("job kind", text))
-    }
 }
 
 impl JobStatus {
@@ -108,7 +69,7 @@ pub struct UnknownName {
 }
 
 impl UnknownName {
-    fn new(what: &'static str, text: &str) -> Self {
+    pub fn new(what: &'static str, text: &str) -> Self {
         Self {
             what,
             text: text.to_string(),
@@ -124,11 +85,11 @@ fn named<T: std::str::FromStr<Err = UnknownName>>(row: &Row<'_>, index: usize) -
         .map_err(|error| duckdb::Error::FromSqlConversionFailure(index, duckdb::types::Type::Text, Box::new(error)))
 }
 
-/// A job as stored.
+/// A job as stored: its kind as the stored name, or (read by the engine) as the kind it names.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
-pub struct JobRecord {
+pub struct JobRecord<Kind = String> {
     pub job_id: i64,
-    pub kind: JobKind,
+    pub kind: Kind,
     pub status: JobStatus,
     pub source: Option<String>,
     pub target: Option<String>,
@@ -151,6 +112,35 @@ pub struct JobRecord {
     pub finished_at_ms: Option<i64>,
     pub peak_rss_bytes: Option<i64>,
     pub error: Option<String>,
+}
+
+impl JobRecord {
+    /// The record with its kind read as `Kind`; a name `Kind` does not know is an error, never a
+    /// default.
+    pub fn with_kind<Kind: std::str::FromStr<Err = UnknownName>>(self) -> Result<JobRecord<Kind>, UnknownName> {
+        Ok(JobRecord {
+            kind: self.kind.parse()?,
+            job_id: self.job_id,
+            status: self.status,
+            source: self.source,
+            target: self.target,
+            spec: self.spec,
+            source_columns: self.source_columns,
+            outputs: self.outputs,
+            rows_read: self.rows_read,
+            rows_imported: self.rows_imported,
+            rows_failed: self.rows_failed,
+            rows_written: self.rows_written,
+            rows_skipped: self.rows_skipped,
+            bytes_read: self.bytes_read,
+            bytes_total: self.bytes_total,
+            created_at_ms: self.created_at_ms,
+            started_at_ms: self.started_at_ms,
+            finished_at_ms: self.finished_at_ms,
+            peak_rss_bytes: self.peak_rss_bytes,
+            error: self.error,
+        })
+    }
 }
 
 /// The final numbers of a job.
@@ -178,7 +168,8 @@ const COLUMNS: &str = "job_id, kind, status, source, target, spec, rows_read, ro
 pub struct NewJob<'a> {
     /// From `Store::allocate_job_id`.
     pub job_id: i64,
-    pub kind: JobKind,
+    /// The kind's name, as the engine's registry gives it.
+    pub kind: &'static str,
     pub status: JobStatus,
     pub source: &'a str,
     pub target: Option<&'a str>,
@@ -196,7 +187,7 @@ fn insert_job(conn: &Connection, job: &NewJob<'_>) -> Result<(), StoreError> {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         params![
             job.job_id,
-            job.kind.as_str(),
+            job.kind,
             job.status.as_str(),
             job.source,
             job.target,
@@ -264,7 +255,8 @@ fn set_source_columns(conn: &Connection, job_id: i64, columns: &[String]) -> Res
 #[derive(Clone, Debug, PartialEq)]
 pub struct RecoveredJob {
     pub job_id: i64,
-    pub kind: JobKind,
+    /// The kind's stored name.
+    pub kind: String,
     pub spec: Option<String>,
 }
 
@@ -282,7 +274,7 @@ pub(super) fn mark_interrupted(conn: &Connection) -> Result<Vec<RecoveredJob>, S
         .query_map(params![now_ms()], |row| {
             Ok(RecoveredJob {
                 job_id: row.get(0)?,
-                kind: named(row, 1)?,
+                kind: row.get(1)?,
                 spec: row.get(2)?,
             })
         })
@@ -319,7 +311,7 @@ pub(super) fn get_job(conn: &Connection, job_id: i64) -> Result<Option<JobRecord
 fn job_from_row(row: &Row<'_>) -> duckdb::Result<JobRecord> {
     Ok(JobRecord {
         job_id: row.get(0)?,
-        kind: named(row, 1)?,
+        kind: row.get(1)?,
         status: named(row, 2)?,
         source: row.get(3)?,
         target: row.get(4)?,

@@ -12,6 +12,7 @@ mod jobs;
 mod report;
 mod settings;
 mod skipped;
+pub mod unique_keys;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -24,7 +25,7 @@ pub use failed::{
     FailedRowFilter, RetryRow, StoredFailedRow, StoredProblem, append_failed_rows, count_failed_rows,
     failed_page_starts, problem_column_counts, problem_counts, read_failed_rows, widest_failed_row,
 };
-pub use jobs::{JobKind, JobOutcome, JobRecord, JobStatus, NewJob, RecoveredJob, UnknownName};
+pub use jobs::{JobOutcome, JobRecord, JobStatus, NewJob, RecoveredJob, UnknownName};
 pub use report::{MAX_EXTRA_COLUMNS, ReportError, ReportFormat, errors_text, write_failed_report};
 pub use settings::duckdb_settings;
 pub use skipped::{StoredSkippedLine, append_skipped_lines, read_skipped_lines};
@@ -52,6 +53,8 @@ pub enum StoreError {
     },
     #[error("'{0}' is not a memory size; write a number and a unit, such as 512MB or 2GB")]
     BadMemoryLimit(String),
+    #[error(transparent)]
+    UnknownName(#[from] UnknownName),
     /// What Sluice wrote does not add up; the job stops rather than keep a wrong result.
     #[error("{0}")]
     Inconsistent(String),
@@ -193,13 +196,6 @@ pub fn is_memory_size(text: &str) -> bool {
     number.parse::<f64>().is_ok_and(|number| number > 0.0) && units.contains(&unit.trim().to_ascii_uppercase().as_str())
 }
 
-/// The name, quoted, of a scratch table job `job_id` keeps in Sluice's schema while it runs
-/// (the unique check's keys): created and dropped inside the job's transaction, so none outlives
-/// it.
-pub fn scratch_table(job_id: i64, what: &str) -> String {
-    format!("sluice.{}", crate::sql::quote_ident(&format!("import_{what}_{job_id}")))
-}
-
 /// Milliseconds since the Unix epoch, the unit of every time Sluice stores.
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
@@ -210,6 +206,7 @@ pub fn now_ms() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::records::Column;
 
     #[test]
     fn creates_its_schema_apart_from_user_tables() {
@@ -242,7 +239,10 @@ mod tests {
             tables,
             vec![TableInfo {
                 name: "Odd name".into(),
-                columns: vec![("b".into(), "VARCHAR".into()), ("a".into(), "BIGINT".into())],
+                columns: vec![
+                    Column::from_catalog("b", "VARCHAR"),
+                    Column::from_catalog("a", "BIGINT")
+                ],
                 rows: 2,
             }]
         );
@@ -293,7 +293,7 @@ mod tests {
             store
                 .record_job(&NewJob {
                     job_id,
-                    kind: JobKind::Import,
+                    kind: "import",
                     status: JobStatus::Running,
                     source: "a.csv",
                     target: Some("t"),
@@ -317,7 +317,7 @@ mod tests {
         let job_id = store.allocate_job_id();
         let job = NewJob {
             job_id,
-            kind: JobKind::Export,
+            kind: "export",
             status: JobStatus::Queued,
             source: "t",
             target: None,
@@ -328,7 +328,10 @@ mod tests {
         store
             .finish_job(job_id, JobStatus::Completed, &JobOutcome::default())
             .unwrap();
-        assert_eq!(store.job(job_id).unwrap().unwrap().kind, JobKind::Export);
+        assert_eq!(store.job(job_id).unwrap().unwrap().kind, "export");
+        // Kinds are the engine's registry: read through it, as front ends read jobs.
+        let typed = crate::engine::job(&store, job_id).unwrap().unwrap();
+        assert_eq!(typed.kind, crate::engine::JobKind::Export);
         for (column, value) in [("status", "paused"), ("kind", "teleport")] {
             store
                 .conn()
@@ -337,9 +340,9 @@ mod tests {
                     duckdb::params![value, job_id],
                 )
                 .unwrap();
-            let error = store.job(job_id).unwrap_err().to_string();
+            let error = crate::engine::job(&store, job_id).unwrap_err().to_string();
             assert!(error.contains(value), "{error}");
-            assert!(store.jobs().is_err());
+            assert!(crate::engine::jobs(&store).is_err());
             store
                 .conn()
                 .execute(

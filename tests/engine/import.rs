@@ -135,7 +135,7 @@ fn hostile_headers_and_table_names_are_plain_names() {
     let tables = list_tables(db.store.conn()).unwrap();
     assert_eq!(tables, ["t", "x\"; DROP TABLE t; --"]);
     let columns = sluice::store::table_columns(db.store.conn(), "x\"; DROP TABLE t; --").unwrap();
-    assert_eq!(columns[0].0, "x\"; DROP TABLE t; --");
+    assert_eq!(columns[0].name, "x\"; DROP TABLE t; --");
 
     let refused = run_import(
         &db.store,
@@ -266,7 +266,11 @@ fn a_cancelled_replace_leaves_the_old_table_and_keeps_none_of_its_failed_rows() 
     request.batch_rows = 1_000;
     let summary = cancel_after_failed_rows_were_written(&db, &request);
     assert_eq!(
-        sluice::store::table_columns(db.store.conn(), "t").unwrap(),
+        sluice::store::table_columns(db.store.conn(), "t")
+            .unwrap()
+            .into_iter()
+            .map(|column| (column.name, column.type_name))
+            .collect::<Vec<_>>(),
         vec![
             ("id".to_string(), "BIGINT".to_string()),
             ("name".to_string(), "VARCHAR".to_string()),

@@ -1,10 +1,11 @@
 //! Retrying failed rows after fixing them: passing rows move into the table, the rest stay failed
 //! with their new problems, and the import's counts still add up.
 
+use sluice::engine::JobKind;
 use sluice::engine::run_retry;
 use sluice::import::{ColumnSpec, ColumnType, ImportRequest, RetryRequest, RowEdit};
 use sluice::progress::{CancelToken, NoProgress};
-use sluice::store::{FailedRowFilter, JobKind, JobStatus, read_failed_rows};
+use sluice::store::{FailedRowFilter, JobStatus, read_failed_rows};
 
 use crate::support::TestDb;
 
@@ -91,7 +92,7 @@ fn fixed_rows_move_into_the_table_and_the_rest_keep_their_new_problems() {
     assert_eq!((import.rows_imported, import.rows_failed, import.rows_read), (4, 2, 6));
     assert_eq!(import.rows_imported + import.rows_failed, import.rows_read);
 
-    let record = db.store.job(summary.job_id).unwrap().unwrap();
+    let record = sluice::engine::job(&db.store, summary.job_id).unwrap().unwrap();
     assert_eq!(record.kind, JobKind::Retry);
     assert_eq!(record.status, JobStatus::Completed);
     assert_eq!((record.rows_read, record.rows_imported, record.rows_failed), (4, 2, 2));

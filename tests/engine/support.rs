@@ -47,7 +47,12 @@ impl TestDb {
         let columns = sluice::store::table_columns(self.store.conn(), table).unwrap();
         let select: Vec<String> = columns
             .iter()
-            .map(|(name, _)| format!("coalesce(CAST({} AS VARCHAR), '')", sluice::sql::quote_ident(name)))
+            .map(|column| {
+                format!(
+                    "coalesce(CAST({} AS VARCHAR), '')",
+                    sluice::sql::quote_ident(&column.name)
+                )
+            })
             .collect();
         let sql = format!("SELECT {} FROM {}", select.join(", "), sluice::sql::quote_ident(table));
         let mut statement = self.store.conn().prepare(&sql).unwrap();
