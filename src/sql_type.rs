@@ -50,11 +50,11 @@ impl SqlType {
     pub fn from_catalog(name: &str) -> Self {
         let upper = name.trim().to_ascii_uppercase();
         match upper.as_str() {
-            "BOOLEAN" | "BOOL" => Self::Boolean,
+            "BOOLEAN" | "BOOL" | "LOGICAL" => Self::Boolean,
             "TINYINT" | "INT1" => Self::TinyInt,
             "SMALLINT" | "INT2" => Self::SmallInt,
-            "INTEGER" | "INT" | "INT4" => Self::Integer,
-            "BIGINT" | "INT8" => Self::BigInt,
+            "INTEGER" | "INT" | "INT4" | "SIGNED" => Self::Integer,
+            "BIGINT" | "INT8" | "LONG" => Self::BigInt,
             "HUGEINT" | "INT128" => Self::HugeInt,
             "UTINYINT" => Self::UTinyInt,
             "USMALLINT" => Self::USmallInt,
@@ -62,17 +62,22 @@ impl SqlType {
             "UBIGINT" => Self::UBigInt,
             "UHUGEINT" => Self::UHugeInt,
             "FLOAT" | "REAL" | "FLOAT4" => Self::Float,
-            "DOUBLE" | "FLOAT8" => Self::Double,
+            "DOUBLE" | "FLOAT8" | "DOUBLE PRECISION" => Self::Double,
             "VARCHAR" | "TEXT" | "STRING" | "CHAR" | "BPCHAR" => Self::Varchar,
             "DATE" => Self::Date,
-            "TIME" => Self::Time,
-            "TIMESTAMP" | "DATETIME" | "TIMESTAMP_US" => Self::Timestamp,
+            "TIME" | "TIME WITHOUT TIME ZONE" => Self::Time,
+            "TIMESTAMP" | "DATETIME" | "TIMESTAMP_US" | "TIMESTAMP WITHOUT TIME ZONE" => Self::Timestamp,
             "TIMESTAMP WITH TIME ZONE" | "TIMESTAMPTZ" => Self::TimestampTz,
             "TIMESTAMP_S" => Self::TimestampSeconds,
             "TIMESTAMP_MS" => Self::TimestampMillis,
             "TIMESTAMP_NS" => Self::TimestampNanos,
             "INTERVAL" => Self::Interval,
             "UUID" => Self::Uuid,
+            // DuckDB's width for a DECIMAL given none.
+            "DECIMAL" | "NUMERIC" => Self::Decimal {
+                precision: 18,
+                scale: 3,
+            },
             "BLOB" | "BYTEA" => Self::Blob,
             _ => parse_decimal(&upper).unwrap_or(Self::Other),
         }
@@ -171,15 +176,18 @@ impl fmt::Display for SqlType {
     }
 }
 
-/// `DECIMAL(p,s)` or `NUMERIC(p,s)` with numbers DuckDB accepts.
+/// `DECIMAL(p,s)`, `NUMERIC(p,s)` or `DECIMAL(p)` (scale 0) with numbers DuckDB accepts.
 fn parse_decimal(upper: &str) -> Option<SqlType> {
     let inner = upper
-        .strip_prefix("DECIMAL(")
-        .or_else(|| upper.strip_prefix("NUMERIC("))?
+        .strip_prefix("DECIMAL")
+        .or_else(|| upper.strip_prefix("NUMERIC"))?
+        .trim()
+        .strip_prefix('(')?
         .strip_suffix(')')?;
-    let (precision, scale) = inner.split_once(',')?;
-    let precision: u8 = precision.trim().parse().ok()?;
-    let scale: u8 = scale.trim().parse().ok()?;
+    let (precision, scale) = match inner.split_once(',') {
+        Some((precision, scale)) => (precision.trim().parse().ok()?, scale.trim().parse().ok()?),
+        None => (inner.trim().parse().ok()?, 0),
+    };
     ((1..=38).contains(&precision) && scale <= precision).then_some(SqlType::Decimal { precision, scale })
 }
 

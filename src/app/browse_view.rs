@@ -13,7 +13,7 @@ use sluice::store::TableInfo;
 
 use super::command::{Command, ViewContext};
 use super::filter_builder::FilterBuilder;
-use super::loader::{BROWSE_PAGE_ROWS, LoadRequest};
+use super::loader::{BROWSE_PAGE_ROWS, LoadRequest, PageAnswer};
 use super::page_cache::PageCache;
 use super::table_picker::table_picker;
 use crate::format::thousands;
@@ -88,11 +88,11 @@ impl BrowseView {
     }
 
     /// Takes a page read's answer; a failed read is asked for again after a pause.
-    pub fn add_page(&mut self, generation: u64, page: u64, result: Result<Vec<BrowseRow>, String>) {
-        if generation != self.index_generation {
+    pub fn add_page(&mut self, answer: PageAnswer<BrowseRow>) {
+        if answer.generation != self.index_generation {
             return;
         }
-        self.page_error = self.pages.settle(page, result);
+        self.page_error = self.pages.settle(answer.page, answer.result);
     }
 
     /// Takes back a request the reader had no room for, so it is made again.
@@ -306,10 +306,18 @@ mod unit_tests {
         assert!(view.index_request().is_none(), "the same query is not asked for twice");
         view.set_index(view.generation, Err("not needed here".into()));
         for page in 0..100 {
-            view.add_page(view.generation, page, Ok(Vec::new()));
+            view.add_page(PageAnswer {
+                generation: view.generation,
+                page,
+                result: Ok(Vec::new()),
+            });
             assert!(view.pages.len() <= MAX_CACHED_PAGES);
         }
-        view.add_page(view.generation - 1, 500, Ok(Vec::new()));
+        view.add_page(PageAnswer {
+            generation: view.generation - 1,
+            page: 500,
+            result: Ok(Vec::new()),
+        });
         assert!(!view.pages.contains(500));
     }
 
@@ -330,7 +338,11 @@ mod unit_tests {
 
         view.set_index(view.generation, Err("not needed here".into()));
         assert!(view.pages.want(2, MAX_PENDING_PAGES));
-        view.add_page(view.generation, 2, Err("gone".into()));
+        view.add_page(PageAnswer {
+            generation: view.generation,
+            page: 2,
+            result: Err("gone".into()),
+        });
         assert!(!view.pages.is_pending(2));
         assert_eq!(view.page_error.as_deref(), Some("gone"));
         view.pages.end_pause();

@@ -14,7 +14,7 @@ use sluice::import::{RetryRequest, RowEdit};
 use sluice::store::{FailedRowFilter, StoredFailedRow};
 
 use super::command::{AfterSubmit, Command, Dialog, ViewContext};
-use super::loader::{FailedSummary, LoadRequest, PAGE_ROWS};
+use super::loader::{FailedSummary, LoadRequest, PAGE_ROWS, PageAnswer};
 use super::page_cache::PageCache;
 use crate::format::thousands;
 
@@ -98,11 +98,11 @@ impl FailedView {
     }
 
     /// Takes a page read's answer; a failed read is asked for again after a pause.
-    pub fn add_page(&mut self, generation: u64, page: u64, result: Result<Vec<StoredFailedRow>, String>) {
-        if generation != self.generation {
+    pub fn add_page(&mut self, answer: PageAnswer<StoredFailedRow>) {
+        if answer.generation != self.generation {
             return;
         }
-        self.page_error = self.pages.settle(page, result);
+        self.page_error = self.pages.settle(answer.page, answer.result);
     }
 
     /// Takes back a page request the loader had no room for, so the page is asked for again.
@@ -465,7 +465,11 @@ mod unit_tests {
         let mut view = FailedView::default();
         let _ = view.show_job(1, all());
         for page in 0..(MAX_CACHED_PAGES as u64 * 5) {
-            view.add_page(view.generation, page, Ok(Vec::new()));
+            view.add_page(PageAnswer {
+                generation: view.generation,
+                page,
+                result: Ok(Vec::new()),
+            });
             assert!(view.cached_pages() <= MAX_CACHED_PAGES);
         }
         assert!(view.pages.contains(MAX_CACHED_PAGES as u64 * 5 - 1));
@@ -476,10 +480,18 @@ mod unit_tests {
     fn a_page_in_use_outlives_newer_ones() {
         let mut view = FailedView::default();
         let _ = view.show_job(1, all());
-        view.add_page(view.generation, 0, Ok(Vec::new()));
+        view.add_page(PageAnswer {
+            generation: view.generation,
+            page: 0,
+            result: Ok(Vec::new()),
+        });
         for page in 1..(MAX_CACHED_PAGES as u64 * 2) {
             view.pages.touch(0);
-            view.add_page(view.generation, page, Ok(Vec::new()));
+            view.add_page(PageAnswer {
+                generation: view.generation,
+                page,
+                result: Ok(Vec::new()),
+            });
         }
         assert!(view.pages.contains(0));
         assert_eq!(view.cached_pages(), MAX_CACHED_PAGES);
@@ -492,9 +504,17 @@ mod unit_tests {
         let before = view.generation;
         // A retry finished: the job is read again while a page of the old read is on its way.
         let _ = view.reload();
-        view.add_page(before, 0, Ok(Vec::new()));
+        view.add_page(PageAnswer {
+            generation: before,
+            page: 0,
+            result: Ok(Vec::new()),
+        });
         assert_eq!(view.cached_pages(), 0);
-        view.add_page(view.generation, 0, Ok(Vec::new()));
+        view.add_page(PageAnswer {
+            generation: view.generation,
+            page: 0,
+            result: Ok(Vec::new()),
+        });
         assert_eq!(view.cached_pages(), 1);
     }
 
@@ -597,7 +617,11 @@ mod unit_tests {
     fn a_page_whose_read_failed_is_asked_for_again() {
         let mut view = view_with_pages(3);
         assert_eq!(asked(&mut view, &[1]).len(), 1);
-        view.add_page(view.generation, 1, Err("the disk is gone".into()));
+        view.add_page(PageAnswer {
+            generation: view.generation,
+            page: 1,
+            result: Err("the disk is gone".into()),
+        });
         assert!(
             !view.pages.is_pending(1),
             "the failed read no longer counts as on its way"
@@ -605,7 +629,11 @@ mod unit_tests {
         assert_eq!(view.page_error.as_deref(), Some("the disk is gone"));
         view.pages.end_pause();
         assert_eq!(asked(&mut view, &[1]), [(1, 2010, Some(4010))]);
-        view.add_page(view.generation, 1, Ok(Vec::new()));
+        view.add_page(PageAnswer {
+            generation: view.generation,
+            page: 1,
+            result: Ok(Vec::new()),
+        });
         assert_eq!(view.page_error, None);
     }
 

@@ -64,7 +64,7 @@ impl RuleTexts {
             min_length: text(spec.min_length.map(|v| v.to_string())),
             max_length: text(spec.max_length.map(|v| v.to_string())),
             one_of: text(spec.one_of.as_ref().map(|values| values.join(", "))),
-            null_markers: text(spec.null_markers.as_ref().map(|values| values.join(", "))),
+            null_markers: text(spec.written.null_markers.as_ref().map(|values| values.join(", "))),
         }
     }
 }
@@ -199,11 +199,7 @@ impl ImportView {
                         // What was detected is stated in the schema, where it can be changed and
                         // where the preview reads it.
                         if let Some(guess) = sniffed.column_guesses.get(index) {
-                            spec.format = guess.format.format.clone();
-                            spec.decimal_separator = guess.format.decimal_separator;
-                            spec.thousands = guess.format.thousands;
-                            spec.null_markers =
-                                (!guess.format.null_markers.is_empty()).then(|| guess.format.null_markers.clone());
+                            spec.written = guess.format.clone();
                         }
                         spec
                     })
@@ -631,7 +627,7 @@ impl ImportView {
                         .map(|marker| marker.trim().to_string())
                         .filter(|marker| !marker.is_empty())
                         .collect();
-                    spec.null_markers = (!markers.is_empty()).then_some(markers);
+                    spec.written.null_markers = (!markers.is_empty()).then_some(markers);
                 }
                 ui.end_row();
             }
@@ -828,7 +824,7 @@ pub fn table_name_for(path: &std::path::Path) -> String {
 fn format_edit(ui: &mut Ui, spec: &mut ColumnSpec, source: &str) {
     match spec.column_type {
         ColumnType::Date | ColumnType::Timestamp => {
-            let mut format = spec.format.clone().unwrap_or_default();
+            let mut format = spec.written.format.clone().unwrap_or_default();
             if ui
                 .add(
                     egui::TextEdit::singleline(&mut format)
@@ -839,14 +835,14 @@ fn format_edit(ui: &mut Ui, spec: &mut ColumnSpec, source: &str) {
                 .accessible_name(format!("{source} format"))
                 .changed()
             {
-                spec.format = (!format.trim().is_empty()).then_some(format);
+                spec.written.format = (!format.trim().is_empty()).then_some(format);
             }
         }
         column_type if column_type.is_numeric() => {
             let mut separators = format!(
                 "{}{}",
-                spec.decimal_separator.unwrap_or('.'),
-                spec.thousands.map(String::from).unwrap_or_default()
+                spec.written.decimal_separator.unwrap_or('.'),
+                spec.written.thousands.map(String::from).unwrap_or_default()
             );
             if ui
                 .add(egui::TextEdit::singleline(&mut separators).desired_width(110.0))
@@ -855,8 +851,8 @@ fn format_edit(ui: &mut Ui, spec: &mut ColumnSpec, source: &str) {
                 .changed()
             {
                 let mut chars = separators.chars();
-                spec.decimal_separator = chars.next().filter(|c| *c != '.');
-                spec.thousands = chars.next();
+                spec.written.decimal_separator = chars.next().filter(|c| *c != '.');
+                spec.written.thousands = chars.next();
             }
         }
         _ => {

@@ -122,6 +122,15 @@ impl LoadRequest {
     }
 }
 
+/// A page of rows read for a paged view (failed rows, Browse), with the view generation and page
+/// it answers, so a view drops pages of a query it no longer shows.
+#[derive(Debug)]
+pub struct PageAnswer<Row> {
+    pub generation: u64,
+    pub page: u64,
+    pub result: Result<Vec<Row>, String>,
+}
+
 /// What comes back.
 #[derive(Debug)]
 pub enum Loaded {
@@ -133,11 +142,7 @@ pub enum Loaded {
         generation: u64,
         result: Result<FailedSummary, String>,
     },
-    FailedPage {
-        generation: u64,
-        page: u64,
-        result: Result<Vec<StoredFailedRow>, String>,
-    },
+    FailedPage(PageAnswer<StoredFailedRow>),
     Jobs(Vec<JobRecord>),
     Tables(Vec<TableInfo>),
     Schema(SchemaFile),
@@ -149,11 +154,7 @@ pub enum Loaded {
         generation: u64,
         result: Result<Arc<PageIndex>, String>,
     },
-    BrowsePage {
-        generation: u64,
-        page: u64,
-        result: Result<Vec<BrowseRow>, String>,
-    },
+    BrowsePage(PageAnswer<BrowseRow>),
     MemoryLimit(String),
     /// Something finished that the user should hear about.
     Done(String),
@@ -348,12 +349,12 @@ fn load(store: &Store, request: LoadRequest) -> Loaded {
             start,
             next_start,
             generation,
-        } => Loaded::FailedPage {
+        } => Loaded::FailedPage(PageAnswer {
             generation,
             page,
             result: read_failed_rows(store.conn(), job_id, &filter, start, next_start, PAGE_ROWS)
                 .map_err(|error| error.to_string()),
-        },
+        }),
         LoadRequest::Jobs => match sluice::engine::jobs(store) {
             Ok(jobs) => Loaded::Jobs(jobs),
             Err(error) => Loaded::Error(error.to_string()),
@@ -391,11 +392,11 @@ fn load(store: &Store, request: LoadRequest) -> Loaded {
             generation,
             index,
             page,
-        } => Loaded::BrowsePage {
+        } => Loaded::BrowsePage(PageAnswer {
             generation,
             page,
             result: read_page(store.conn(), &index, page).map_err(|error| error.to_string()),
-        },
+        }),
         LoadRequest::MemoryLimit => match store.memory_limit() {
             Ok(limit) => Loaded::MemoryLimit(limit),
             Err(error) => Loaded::Error(error.to_string()),

@@ -217,11 +217,7 @@ impl SluiceApp {
         match loaded {
             Loaded::Sniffed { path, result } => views.import.set_sniffed(path, result),
             Loaded::FailedSummary { generation, result } => views.failed.set_summary(generation, result),
-            Loaded::FailedPage {
-                generation,
-                page,
-                result,
-            } => views.failed.add_page(generation, page, result),
+            Loaded::FailedPage(answer) => views.failed.add_page(answer),
             Loaded::Jobs(jobs) => views.jobs.load_history(jobs),
             Loaded::Tables(tables) => {
                 views.export.set_tables(tables.clone());
@@ -230,11 +226,7 @@ impl SluiceApp {
             }
             Loaded::ExportPreview { generation, result } => views.export.set_preview(generation, result),
             Loaded::BrowseIndex { generation, result } => views.browse.set_index(generation, result),
-            Loaded::BrowsePage {
-                generation,
-                page,
-                result,
-            } => views.browse.add_page(generation, page, result),
+            Loaded::BrowsePage(answer) => views.browse.add_page(answer),
             Loaded::MemoryLimit(limit) => views.memory.duckdb_limit = Some(limit),
             Loaded::Schema(schema) => views.import.apply_schema(schema),
             Loaded::Done(notice) => self.shell.notice(notice, None),

@@ -112,18 +112,12 @@ pub struct ExportSummary {
 /// Why an export failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
-    /// The table, a column or a filter was refused (boxed: it is large, and rare).
+    /// The table, a column or a filter was refused, or the database failed (boxed: it is
+    /// large, and rare).
     #[error(transparent)]
     Query(Box<QueryError>),
     #[error("{format} output cannot be {what}")]
     Unsupported { format: &'static str, what: &'static str },
-    #[error("{context}: {source}")]
-    Database {
-        context: &'static str,
-        source: duckdb::Error,
-    },
-    #[error(transparent)]
-    Store(#[from] StoreError),
     #[error("cannot write {path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
     #[error("the export was cancelled")]
@@ -136,8 +130,14 @@ impl From<QueryError> for ExportError {
     }
 }
 
+impl From<StoreError> for ExportError {
+    fn from(error: StoreError) -> Self {
+        QueryError::Store(error).into()
+    }
+}
+
 fn database(context: &'static str) -> impl FnOnce(duckdb::Error) -> ExportError {
-    move |source| ExportError::Database { context, source }
+    move |source| crate::query::database(context)(source).into()
 }
 
 /// An export failure, with the job it was recorded under when it got that far.

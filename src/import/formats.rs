@@ -14,9 +14,9 @@ use chrono::Datelike;
 use super::types::{parse_date, parse_timestamp};
 
 /// How one column's values are written. Every part is optional; the default is the ISO forms
-/// (`2024-03-15`, `1234.5`) with only the empty field as NULL.
+/// (`2024-03-15`, `1234.5`) with only the empty field as NULL. A schema's column states the
+/// parts it wants and the rest are detected ([`ValueFormat::or`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ValueFormat {
     /// A strftime-style date or timestamp format, such as `%d/%m/%Y` or `%d.%m.%Y %H:%M`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -27,9 +27,10 @@ pub struct ValueFormat {
     /// A thousands separator numbers may use (`,` `.` space or apostrophe).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thousands: Option<char>,
-    /// Values that mean NULL besides the empty field, such as `NA` or `n/a`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub null_markers: Vec<String>,
+    /// Values that mean NULL besides the empty field, such as `NA` or `n/a`; an empty list
+    /// states that there are none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub null_markers: Option<Vec<String>>,
     /// For a BOOLEAN column of ticks: the mark that means true (`x`, `✓`); an empty field is
     /// then false, as in a spreadsheet's checkbox column, not NULL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -37,8 +38,33 @@ pub struct ValueFormat {
 }
 
 impl ValueFormat {
+    /// Values that mean NULL besides the empty field.
+    pub fn null_markers(&self) -> &[String] {
+        self.null_markers.as_deref().unwrap_or_default()
+    }
+
+    /// This format, each part it leaves open taken from `base` (what was detected).
+    pub fn or(&self, base: ValueFormat) -> ValueFormat {
+        ValueFormat {
+            format: self.format.clone().or(base.format),
+            decimal_separator: self.decimal_separator.or(base.decimal_separator),
+            thousands: self.thousands.or(base.thousands),
+            null_markers: self.null_markers.clone().or(base.null_markers),
+            checkmark: self.checkmark.clone().or(base.checkmark),
+        }
+    }
+
     pub fn is_default(&self) -> bool {
         *self == Self::default()
+    }
+
+    /// The ISO format with `markers` found as null markers: none found leaves them unset, so
+    /// that a stated format still overrides them.
+    pub fn with_null_markers(markers: Vec<String>) -> Self {
+        Self {
+            null_markers: (!markers.is_empty()).then_some(markers),
+            ..Self::default()
+        }
     }
 
     /// A short description for people: "%d.%m.%Y", "decimal comma, thousands '.'", "nulls: NA".
@@ -55,8 +81,8 @@ impl ValueFormat {
         if let Some(thousands) = self.thousands {
             parts.push(format!("thousands '{thousands}'"));
         }
-        if !self.null_markers.is_empty() {
-            parts.push(format!("nulls: {}", self.null_markers.join(", ")));
+        if !self.null_markers().is_empty() {
+            parts.push(format!("nulls: {}", self.null_markers().join(", ")));
         }
         if let Some(mark) = &self.checkmark {
             parts.push(format!("'{mark}' or empty"));
@@ -99,7 +125,7 @@ impl ColumnFormat {
                 .filter(char::is_ascii)
                 .map_or(b'.', |c| c as u8),
             thousands: format.thousands.filter(char::is_ascii).map(|c| c as u8),
-            null_markers: format.null_markers.clone(),
+            null_markers: format.null_markers().to_vec(),
             checkmark: format.checkmark.clone().filter(|mark| !mark.trim().is_empty()),
         }
     }
@@ -374,7 +400,7 @@ mod tests {
     #[test]
     fn null_markers_are_exact() {
         let format = ColumnFormat::new(&ValueFormat {
-            null_markers: vec!["NA".into(), "-".into()],
+            null_markers: Some(vec!["NA".into(), "-".into()]),
             ..ValueFormat::default()
         });
         assert!(format.is_null_marker("NA"));

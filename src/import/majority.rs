@@ -88,10 +88,7 @@ pub fn guess_column<'a>(values: impl IntoIterator<Item = &'a str>, context: &Inf
         .collect();
     let text = ColumnGuess {
         sampled: all.len() as u64,
-        format: ValueFormat {
-            null_markers: context.null_markers.clone(),
-            ..ValueFormat::default()
-        },
+        format: ValueFormat::with_null_markers(context.null_markers.clone()),
         ..ColumnGuess::default()
     };
     if typed.is_empty() {
@@ -120,7 +117,7 @@ pub fn guess_column<'a>(values: impl IntoIterator<Item = &'a str>, context: &Inf
         return text;
     };
     // Markers the typed values live among are the column's; in a text column they are text.
-    format.null_markers = markers;
+    format.null_markers = ValueFormat::with_null_markers(markers).null_markers;
     let compiled = ColumnFormat::new(&format);
     let misfit_values: Vec<&str> = typed
         .iter()
@@ -384,7 +381,7 @@ mod tests {
     fn null_markers_do_not_turn_a_numeric_column_into_text() {
         let guessed = guess(&["1", "NA", "3", "n/a", "-"]);
         assert_eq!(guessed.column_type, ColumnType::BigInt);
-        assert_eq!(guessed.format.null_markers, ["NA", "n/a", "-"]);
+        assert_eq!(guessed.format.null_markers(), ["NA", "n/a", "-"]);
         assert_eq!(guessed.misfits, 0);
         let text = guess(&["NA", "x"]);
         assert_eq!(text.column_type, ColumnType::Varchar);

@@ -26,7 +26,6 @@ pub struct SchemaFile {
 
 /// One target column and its rules. All rules are optional.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ColumnSpec {
     /// The target column's name.
     pub name: String,
@@ -57,21 +56,28 @@ pub struct ColumnSpec {
     pub max_length: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub one_of: Option<Vec<String>>,
-    /// How dates or timestamps are written, strftime style (`%d/%m/%Y`); ISO when not given.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub format: Option<String>,
-    /// The decimal separator of numbers (`,` for `1,5`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub decimal_separator: Option<char>,
-    /// A thousands separator numbers may use.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub thousands: Option<char>,
-    /// Values meaning NULL in this column besides the empty field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub null_markers: Option<Vec<String>>,
-    /// For a BOOLEAN column of ticks: the mark meaning true (`x`); an empty field is false.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub checkmark: Option<String>,
+    /// How the values are written (`format`, `decimal_separator`, `thousands`, `null_markers`,
+    /// `checkmark`, beside the rules in the file): the parts stated override what is detected.
+    #[serde(flatten)]
+    pub written: ValueFormat,
+    /// Whatever fields are left once every known one is taken: a misspelt rule, refused while
+    /// reading (serde's `deny_unknown_fields` does not work beside a flattened field).
+    #[serde(flatten, skip_serializing)]
+    pub unknown_fields: NoUnknownFields,
+}
+
+/// The fields of a column left over once every known one is taken, which must be none.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NoUnknownFields;
+
+impl<'de> Deserialize<'de> for NoUnknownFields {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let left: std::collections::BTreeMap<String, serde::de::IgnoredAny> = Deserialize::deserialize(deserializer)?;
+        match left.keys().next() {
+            None => Ok(Self),
+            Some(field) => Err(serde::de::Error::custom(format_args!("unknown field `{field}`"))),
+        }
+    }
 }
 
 fn is_false(value: &bool) -> bool {
@@ -94,11 +100,8 @@ impl ColumnSpec {
             min_length: None,
             max_length: None,
             one_of: None,
-            format: None,
-            decimal_separator: None,
-            thousands: None,
-            null_markers: None,
-            checkmark: None,
+            written: ValueFormat::default(),
+            unknown_fields: NoUnknownFields,
         }
     }
 
@@ -106,14 +109,7 @@ impl ColumnSpec {
     /// detected in the file (`detected`, when the file's column was found to have this type).
     pub fn value_format(&self, detected: Option<&ValueFormat>) -> ValueFormat {
         // Each stated part overrides its own part of what was detected, and only that.
-        let base = detected.cloned().unwrap_or_default();
-        ValueFormat {
-            format: self.format.clone().or(base.format),
-            decimal_separator: self.decimal_separator.or(base.decimal_separator),
-            thousands: self.thousands.or(base.thousands),
-            null_markers: self.null_markers.clone().unwrap_or(base.null_markers),
-            checkmark: self.checkmark.clone().or(base.checkmark),
-        }
+        self.written.or(detected.cloned().unwrap_or_default())
     }
 }
 
@@ -256,6 +252,40 @@ mod tests {
             parse(r#"{"columns":[{"name":"a","type":"BIGINT"},{"name":"A","type":"BIGINT"}]}"#),
             Err(SchemaError::DuplicateColumn { .. })
         ));
+    }
+
+    #[test]
+    fn how_values_are_written_sits_beside_the_rules_and_states_only_what_it_names() {
+        let schema = parse(
+            r#"{"columns":[{"name":"amount","type":"DOUBLE","decimal_separator":",","thousands":".","min":0},
+               {"name":"note","type":"VARCHAR","null_markers":[]},
+               {"name":"day","type":"DATE","format":"%d.%m.%Y","null_markers":["n/a"]}]}"#,
+        )
+        .unwrap();
+        let [amount, note, day] = &schema.columns[..] else {
+            panic!("three columns")
+        };
+        assert_eq!(
+            (amount.written.decimal_separator, amount.written.thousands),
+            (Some(','), Some('.'))
+        );
+        assert_eq!(amount.min, Some(0.0));
+        let detected = ValueFormat::with_null_markers(vec!["NA".into()]);
+        assert_eq!(
+            amount.value_format(Some(&detected)).null_markers(),
+            ["NA"],
+            "not stated: detected"
+        );
+        assert!(
+            note.value_format(Some(&detected)).null_markers().is_empty(),
+            "stated as none"
+        );
+        assert_eq!(day.value_format(Some(&detected)).null_markers(), ["n/a"]);
+        assert_eq!(day.value_format(None).format.as_deref(), Some("%d.%m.%Y"));
+        let again: SchemaFile = serde_json::from_str(&schema.to_json_pretty()).unwrap();
+        assert_eq!(again, schema);
+        let misspelt = parse(r#"{"columns":[{"name":"a","type":"DATE","fromat":"%d.%m.%Y"}]}"#).unwrap_err();
+        assert!(misspelt.to_string().contains("unknown field `fromat`"), "{misspelt}");
     }
 
     #[test]

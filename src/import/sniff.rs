@@ -282,10 +282,7 @@ pub fn sniff_with(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<S
                     .map(|record| record[column].as_str());
                 if hints.all_text {
                     ColumnGuess {
-                        format: ValueFormat {
-                            null_markers: hints.null_markers.clone(),
-                            ..ValueFormat::default()
-                        },
+                        format: ValueFormat::with_null_markers(hints.null_markers.clone()),
                         ..ColumnGuess::default()
                     }
                 } else {

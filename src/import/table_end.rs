@@ -265,7 +265,7 @@ pub fn is_second_header(record: &[String], guesses: &[ColumnGuess]) -> bool {
         if value.is_empty() || guess.column_type == ColumnType::Varchar || guess.sampled < 3 {
             continue;
         }
-        if fits_guess(value, guess) || guess.format.null_markers.iter().any(|marker| marker == value) {
+        if fits_guess(value, guess) || guess.format.null_markers().iter().any(|marker| marker == value) {
             return false;
         }
         if NULL_MARKERS.contains(&value) {

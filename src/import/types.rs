@@ -7,6 +7,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::sql_type::SqlType;
+
 /// A column type of the target table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -82,52 +84,28 @@ impl TryFrom<String> for ColumnType {
 impl FromStr for ColumnType {
     type Err = String;
 
-    /// Accepts the names of the import's types and DuckDB's common aliases, in any case.
+    /// Accepts the names of the import's types and DuckDB's aliases of them, in any case: the
+    /// importable ones of the names [`SqlType`] reads.
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let upper = text.trim().to_ascii_uppercase();
-        let simple = match upper.as_str() {
-            "BOOLEAN" | "BOOL" | "LOGICAL" => Some(Self::Boolean),
-            "INTEGER" | "INT" | "INT4" | "SIGNED" => Some(Self::Integer),
-            "BIGINT" | "INT8" | "LONG" => Some(Self::BigInt),
-            "DOUBLE" | "FLOAT8" | "DOUBLE PRECISION" => Some(Self::Double),
-            "VARCHAR" | "TEXT" | "STRING" | "CHAR" | "BPCHAR" => Some(Self::Varchar),
-            "DATE" => Some(Self::Date),
-            "TIMESTAMP" | "DATETIME" | "TIMESTAMP WITHOUT TIME ZONE" => Some(Self::Timestamp),
-            "TIMESTAMPTZ" | "TIMESTAMP WITH TIME ZONE" => Some(Self::TimestampTz),
-            "TIME" | "TIME WITHOUT TIME ZONE" => Some(Self::Time),
-            "DECIMAL" | "NUMERIC" => Some(Self::Decimal {
-                precision: 18,
-                scale: 3,
-            }),
+        let importable = match SqlType::from_catalog(text) {
+            SqlType::Boolean => Some(Self::Boolean),
+            SqlType::Integer => Some(Self::Integer),
+            SqlType::BigInt => Some(Self::BigInt),
+            SqlType::Double => Some(Self::Double),
+            SqlType::Decimal { precision, scale } => Some(Self::Decimal { precision, scale }),
+            SqlType::Varchar => Some(Self::Varchar),
+            SqlType::Date => Some(Self::Date),
+            SqlType::Timestamp => Some(Self::Timestamp),
+            SqlType::TimestampTz => Some(Self::TimestampTz),
+            SqlType::Time => Some(Self::Time),
             _ => None,
         };
-        if let Some(simple) = simple {
-            return Ok(simple);
-        }
-        parse_decimal_type(&upper).ok_or_else(|| {
+        importable.ok_or_else(|| {
             format!(
                 "unknown column type '{text}'; expected BOOLEAN, INTEGER, BIGINT, DOUBLE, \
                  DECIMAL(p,s), VARCHAR, DATE, TIMESTAMP, TIMESTAMPTZ or TIME"
             )
         })
-    }
-}
-
-fn parse_decimal_type(upper: &str) -> Option<ColumnType> {
-    let inner = upper
-        .strip_prefix("DECIMAL")
-        .or_else(|| upper.strip_prefix("NUMERIC"))?
-        .trim()
-        .strip_prefix('(')?
-        .strip_suffix(')')?;
-    let (precision, scale) = match inner.split_once(',') {
-        Some((precision, scale)) => (precision.trim().parse().ok()?, scale.trim().parse().ok()?),
-        None => (inner.trim().parse().ok()?, 0),
-    };
-    if (1..=38).contains(&precision) && scale <= precision {
-        Some(ColumnType::Decimal { precision, scale })
-    } else {
-        None
     }
 }
 

@@ -42,7 +42,7 @@ fn a_european_export_with_semicolons_decimal_commas_and_dotted_dates_is_typed() 
     assert_eq!(sniffed.column_guesses[0].format.format.as_deref(), Some("%d.%m.%Y"));
     assert_eq!(sniffed.column_guesses[2].format.decimal_separator, Some(','));
     assert_eq!(sniffed.column_guesses[2].format.thousands, Some('.'));
-    assert_eq!(sniffed.column_guesses[3].format.null_markers, ["n/a"]);
+    assert_eq!(sniffed.column_guesses[3].format.null_markers(), ["n/a"]);
 
     let db = TestDb::new();
     let summary = db.import(&path, "orders");
@@ -107,7 +107,7 @@ fn one_bad_value_among_thousands_fails_its_row_instead_of_making_the_column_text
     assert_eq!(sniffed.column_types[1], ColumnType::Double);
     assert_eq!(sniffed.column_guesses[1].misfits, 1);
     assert_eq!(sniffed.column_guesses[1].examples, ["sensor error"]);
-    assert_eq!(sniffed.column_guesses[1].format.null_markers, ["NA"]);
+    assert_eq!(sniffed.column_guesses[1].format.null_markers(), ["NA"]);
     // Every date reads both ways (day and month at most 12): ambiguous, day first by default.
     assert!(sniffed.column_guesses[2].ambiguous_date_order);
     assert_eq!(sniffed.column_guesses[2].format.format.as_deref(), Some("%d/%m/%Y"));
