@@ -350,7 +350,11 @@ impl ImportView {
             ui.label(format!(
                 "{}{}",
                 megabytes(sniffed.bytes_total),
-                if sniffed.gzip { " gzip" } else { "" }
+                sniffed
+                    .packing
+                    .name()
+                    .map(|name| format!(" {name}"))
+                    .unwrap_or_default()
             ));
             let mut encoding = sniffed.encoding.encoding;
             ui.label("Encoding");

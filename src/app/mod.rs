@@ -357,7 +357,11 @@ impl SluiceApp {
         let spawned = std::thread::Builder::new().name("sluice-dialog".into()).spawn(move || {
             let picked = match &purpose {
                 Dialog::OpenCsv => rfd::FileDialog::new()
-                    .add_filter("CSV, TSV, text or gzip", &["csv", "tsv", "txt", "gz"])
+                    .add_filter(
+                        "CSV, TSV or text, plain or packed",
+                        &["csv", "tsv", "txt", "gz", "zst", "zip"],
+                    )
+                    .add_filter("Any file", &["*"])
                     .pick_file(),
                 Dialog::OpenSchema => rfd::FileDialog::new().add_filter("Schema", &["json"]).pick_file(),
                 Dialog::SaveSchema(_) => rfd::FileDialog::new()

@@ -15,7 +15,7 @@ use super::infer::looks_like_header;
 use super::majority::{ColumnGuess, InferenceContext, fits_guess, guess_column};
 use super::names::{clean_headers, default_column_name};
 use super::records::{Dialect, RecordReader};
-use super::source::{SourceEncoding, SourceError, open_text};
+use super::source::{Packing, SourceEncoding, SourceError, open_text};
 use super::table_end::{SampledRows, TableBreak, find_breaks, footer_start, maybe_not_data, second_header_start};
 use super::types::ColumnType;
 
@@ -61,7 +61,8 @@ pub struct SniffHints {
 pub struct Sniffed {
     pub path: PathBuf,
     pub bytes_total: u64,
-    pub gzip: bool,
+    /// How the file is packed (gzip, zstd, a one-file zip), told by its first bytes.
+    pub packing: Packing,
     pub encoding: SourceEncoding,
     pub dialect: Dialect,
     pub has_header: bool,
@@ -107,7 +108,7 @@ impl Sniffed {
         Self {
             path: PathBuf::new(),
             bytes_total: 0,
-            gzip: false,
+            packing: Packing::Plain,
             encoding: SourceEncoding {
                 encoding: encoding_rs::UTF_8,
                 bom_len: 0,
@@ -256,17 +257,18 @@ pub fn sniff_with(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<S
     };
     // Blocks from further into the file, so a column whose values change form after the first
     // megabyte (integers, then decimals; ISO dates, then local ones) is typed for all of them.
-    let (spread, spread_at_end) = if complete || source.gzip || !source.encoding.encoding.is_ascii_compatible() {
-        (Vec::new(), 0)
-    } else {
-        spread_records(
-            path,
-            source.bytes_total,
-            sample.len() + source.encoding.bom_len,
-            source.encoding.encoding,
-            dialect,
-        )
-    };
+    let (spread, spread_at_end) =
+        if complete || source.packing != Packing::Plain || !source.encoding.encoding.is_ascii_compatible() {
+            (Vec::new(), 0)
+        } else {
+            spread_records(
+                path,
+                source.bytes_total,
+                sample.len() + source.encoding.bom_len,
+                source.encoding.encoding,
+                dialect,
+            )
+        };
     let head_records = records.len();
     records.extend(spread);
     let at_end = if complete { records.len() } else { spread_at_end };
@@ -312,7 +314,7 @@ pub fn sniff_with(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<S
     Ok(Sniffed {
         path: path.to_path_buf(),
         bytes_total: source.bytes_total,
-        gzip: source.gzip,
+        packing: source.packing,
         encoding: source.encoding,
         dialect,
         has_header,

@@ -1,17 +1,20 @@
-//! Opening an input file as a stream of text: gzip is recognised by its magic bytes, the
-//! encoding by its byte order mark or by the bytes themselves, and the compressed bytes consumed
-//! are counted so progress is true for gzip input too.
+//! Opening an input file as a stream of text: its packing (gzip, zstd, a one-file zip) is
+//! recognised by its magic bytes (`packing.rs`), the encoding by its byte order mark or by the
+//! bytes themselves, and the packed bytes consumed are counted so progress is true for packed
+//! input too.
 
 use std::fs::File;
-use std::io::{self, BufReader, Cursor, Read};
+use std::io::{self, BufReader, Cursor, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use encoding_rs::Encoding;
-use flate2::read::MultiGzDecoder;
+use flate2::read::{DeflateDecoder, MultiGzDecoder};
 
 use super::decode::{MalformedLog, TranscodingReader};
+pub use super::packing::Packing;
+use super::packing::{ZipError, peek_head, zip_member};
 
 /// How many decoded bytes are looked at to guess the encoding.
 const ENCODING_SAMPLE_BYTES: usize = 64 * 1024;
@@ -44,10 +47,11 @@ pub fn encoding_for_label(label: &str) -> Option<&'static Encoding> {
 pub struct TextSource {
     pub reader: Box<dyn Read + Send>,
     pub encoding: SourceEncoding,
-    pub gzip: bool,
-    /// Size of the file on disk; progress is measured against it.
+    pub packing: Packing,
+    /// Packed bytes to read (the file's size, or its one member's in a zip); progress is
+    /// measured against it.
     pub bytes_total: u64,
-    /// Bytes of the file consumed so far (compressed bytes for gzip), updated as it is read.
+    /// Packed bytes consumed so far, updated as they are read.
     pub bytes_read: Arc<AtomicU64>,
     /// Bad-byte positions, for encodings that are transcoded; `None` for UTF-8 passthrough.
     pub malformed: Option<Arc<MalformedLog>>,
@@ -60,6 +64,8 @@ pub enum SourceError {
     Open { path: PathBuf, source: io::Error },
     #[error("cannot read {path}: {source}")]
     Read { path: PathBuf, source: io::Error },
+    #[error("cannot read the zip {path}: {source}")]
+    Zip { path: PathBuf, source: ZipError },
 }
 
 /// Opens `path`, decompressing and transcoding as needed. `encoding` overrides detection.
@@ -68,22 +74,36 @@ pub fn open_text(path: &Path, encoding: Option<&'static Encoding>) -> Result<Tex
         path: path.to_path_buf(),
         source,
     };
-    let file = File::open(path).map_err(open_error)?;
-    let bytes_total = file.metadata().map_err(open_error)?.len();
+    let read_error = |source| SourceError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = File::open(path).map_err(open_error)?;
+    let file_len = file.metadata().map_err(open_error)?.len();
+    let packing = Packing::of(&peek_head(&mut file).map_err(read_error)?);
+    let (member, bytes_total) = match packing {
+        Packing::Zip => {
+            let member = zip_member(path).map_err(|source| SourceError::Zip {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            file.seek(SeekFrom::Start(member.data_start)).map_err(read_error)?;
+            let len = member.packed_len;
+            (Some(member), len)
+        }
+        _ => (None, file_len),
+    };
     let bytes_read = Arc::new(AtomicU64::new(0));
     let counted = CountingReader {
         inner: file,
         count: bytes_read.clone(),
     };
-    let mut buffered = BufReader::with_capacity(256 * 1024, counted);
-    let gzip = starts_with_gzip_magic(&mut buffered).map_err(|source| SourceError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let mut decompressed: Box<dyn Read + Send> = if gzip {
-        Box::new(MultiGzDecoder::new(buffered))
-    } else {
-        Box::new(buffered)
+    let buffered = BufReader::with_capacity(256 * 1024, counted.take(bytes_total));
+    let mut decompressed: Box<dyn Read + Send> = match (packing, member) {
+        (Packing::Gzip, _) => Box::new(MultiGzDecoder::new(buffered)),
+        (Packing::Zstd, _) => Box::new(zstd::stream::read::Decoder::with_buffer(buffered).map_err(read_error)?),
+        (Packing::Zip, Some(member)) if member.deflated => Box::new(DeflateDecoder::new(buffered)),
+        _ => Box::new(buffered),
     };
 
     let mut sample = Vec::with_capacity(ENCODING_SAMPLE_BYTES);
@@ -121,17 +141,11 @@ pub fn open_text(path: &Path, encoding: Option<&'static Encoding>) -> Result<Tex
     Ok(TextSource {
         reader,
         encoding,
-        gzip,
+        packing,
         bytes_total,
         bytes_read,
         malformed,
     })
-}
-
-fn starts_with_gzip_magic(reader: &mut BufReader<CountingReader>) -> io::Result<bool> {
-    use std::io::BufRead;
-    let head = reader.fill_buf()?;
-    Ok(head.len() >= 2 && head[0] == 0x1f && head[1] == 0x8b)
 }
 
 /// Guesses the encoding of the start of a stream.
@@ -277,7 +291,7 @@ mod tests {
         encoder.write_all(b"\xEF\xBB\xBFa,b\n1,2\n").unwrap();
         std::fs::write(&path, encoder.finish().unwrap()).unwrap();
         let mut source = open_text(&path, None).unwrap();
-        assert!(source.gzip);
+        assert_eq!(source.packing, Packing::Gzip);
         let mut text = String::new();
         source.reader.read_to_string(&mut text).unwrap();
         assert_eq!(text, "a,b\n1,2\n");

@@ -109,7 +109,7 @@ fn compare_with_csv_crate(store: &Store, path: &Path, summary: &ImportSummary) -
     }
     let sniffed = sniff(path, &SniffHints::default()).map_err(|error| show(format!("sniffing again: {error}")))?;
     let mut bytes = std::fs::read(path).map_err(|error| show(format!("reading: {error}")))?;
-    if sniffed.gzip {
+    if sniffed.packing == sluice::import::Packing::Gzip {
         let mut plain = Vec::new();
         flate2::read::MultiGzDecoder::new(&bytes[..])
             .read_to_end(&mut plain)

@@ -5,6 +5,7 @@ mod corpus;
 mod export;
 mod import;
 mod layers;
+mod packed;
 mod property;
 mod property_formats;
 mod real_world;
