@@ -297,7 +297,9 @@ impl ImportView {
                         }
                     });
             }
-            ui.label(RichText::new("or drop a CSV, TSV or .gz file on the window").weak());
+            ui.label(
+                RichText::new("or drop a CSV or TSV file (plain, .gz, .zst or a one-file .zip) on the window").weak(),
+            );
         });
         let Some(path) = self.path.clone() else {
             return;
@@ -811,10 +813,14 @@ pub fn table_name_for(path: &std::path::Path) -> String {
         .file_name()
         .map(|n| n.to_string_lossy().to_lowercase())
         .unwrap_or_default();
-    let stem = [".csv.gz", ".tsv.gz", ".txt.gz", ".csv", ".tsv", ".txt", ".gz"]
+    let unpacked = [".gz", ".zst", ".zip"]
         .iter()
         .find_map(|ext| name.strip_suffix(ext))
         .unwrap_or(&name);
+    let stem = [".csv", ".tsv", ".txt"]
+        .iter()
+        .find_map(|ext| unpacked.strip_suffix(ext))
+        .unwrap_or(unpacked);
     let cleaned: String = stem
         .chars()
         .map(|c| if c.is_alphanumeric() { c } else { '_' })
@@ -889,6 +895,17 @@ mod unit_tests {
                 .collect(),
             rows: 1_500,
         }
+    }
+
+    #[test]
+    fn a_table_is_named_after_the_file_without_its_packing_and_text_extensions() {
+        let name = |file: &str| table_name_for(std::path::Path::new(file));
+        assert_eq!(name("/x/Customers 2024.csv.gz"), "customers_2024");
+        assert_eq!(name("orders.csv.zst"), "orders");
+        assert_eq!(name("orders.zip"), "orders");
+        assert_eq!(name("log.tsv"), "log");
+        assert_eq!(name("data.parquet"), "data_parquet");
+        assert_eq!(name(".zip"), "imported");
     }
 
     #[test]
