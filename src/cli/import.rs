@@ -17,7 +17,7 @@ use crate::format::{megabytes, thousands};
 
 #[derive(clap::Args, Debug)]
 pub struct ImportArgs {
-    /// The CSV, TSV or text file; gzip is detected by content.
+    /// The CSV, TSV or text file, plain or packed (gzip, zstd, a one-file zip: told by content).
     file: PathBuf,
     /// The target table.
     #[arg(long)]

@@ -82,7 +82,7 @@ enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
-    /// Import a CSV, TSV or gzip file into a table.
+    /// Import a CSV, TSV or text file (plain, gzip, zstd or a one-file zip) into a table.
     Import(import::ImportArgs),
     /// Export a table, or a filtered slice of it, to CSV, gzip CSV, chunks or Parquet.
     Export(export::ExportArgs),

@@ -51,7 +51,7 @@ pub enum ZipError {
     #[error("it holds no file")]
     Empty,
     #[error(
-        "it holds {count} files ({names}); Sluice reads a zip that holds one file: unzip it and import the files or their folder"
+        "it holds {count} files ({names}); Sluice reads a zip that holds one file: unzip it and import its files one at a time"
     )]
     SeveralFiles { count: usize, names: String },
     #[error("its file {name} is packed with {method}; Sluice reads stored and deflated zip members")]
