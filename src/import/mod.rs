@@ -207,7 +207,7 @@ impl Job for ImportRequest {
         JobLabels {
             source: self.path.display().to_string(),
             target: Some(self.table.clone()),
-            bytes_total: std::fs::metadata(&self.path).ok().map(|metadata| metadata.len()),
+            bytes_total: packing::packed_len(&self.path),
         }
     }
 

@@ -56,6 +56,8 @@ pub enum ZipError {
     SeveralFiles { count: usize, names: String },
     #[error("its file {name} is packed with {method}; Sluice reads stored and deflated zip members")]
     UnsupportedMethod { name: String, method: String },
+    #[error("its file {name} is protected by a password, which Sluice does not read: unzip it first")]
+    Encrypted { name: String },
 }
 
 /// The one file of a zip archive: where its packed bytes are and how to unpack them.
@@ -66,6 +68,9 @@ pub struct ZipMember {
     pub data_start: u64,
     pub packed_len: u64,
     pub deflated: bool,
+    /// What the archive says the unpacked file is, checked when it has been read.
+    pub crc32: u32,
+    pub unpacked_len: u64,
 }
 
 /// Finds the one file in the zip at `path`, leaving out folders and the `__MACOSX` copies of
@@ -96,6 +101,9 @@ pub fn zip_member(path: &Path) -> Result<ZipMember, ZipError> {
         }
     };
     let entry = archive.by_index_raw(index)?;
+    if entry.encrypted() {
+        return Err(ZipError::Encrypted { name });
+    }
     let method = entry.compression();
     let deflated = match method {
         CompressionMethod::STORE => false,
@@ -117,7 +125,59 @@ pub fn zip_member(path: &Path) -> Result<ZipMember, ZipError> {
         data_start,
         packed_len: entry.compressed_size(),
         deflated,
+        crc32: entry.crc32(),
+        unpacked_len: entry.size(),
     })
+}
+
+/// A zip member's unpacked bytes, checked against the archive's checksum and size at the end:
+/// the raw member is read past the zip crate's own checks, and a wrong size in the directory
+/// would otherwise import the archive's own headers as rows, or cut the file short, unnoticed.
+pub struct CheckedMember<R> {
+    inner: R,
+    crc: flate2::Crc,
+    read: u64,
+    crc32: u32,
+    unpacked_len: u64,
+}
+
+impl<R: Read> CheckedMember<R> {
+    pub fn new(inner: R, member: &ZipMember) -> Self {
+        Self {
+            inner,
+            crc: flate2::Crc::new(),
+            read: 0,
+            crc32: member.crc32,
+            unpacked_len: member.unpacked_len,
+        }
+    }
+}
+
+impl<R: Read> Read for CheckedMember<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let read = self.inner.read(buf)?;
+        self.crc.update(&buf[..read]);
+        self.read += read as u64;
+        if read == 0 && !buf.is_empty() && (self.read != self.unpacked_len || self.crc.sum() != self.crc32) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "the zip's file does not match its checksum or size ({} bytes read, {} expected); the archive is damaged",
+                    self.read, self.unpacked_len
+                ),
+            ));
+        }
+        Ok(read)
+    }
+}
+
+/// The packed bytes an import of `path` reads: its one member's in a zip, else the file's size.
+pub fn packed_len(path: &Path) -> Option<u64> {
+    let mut file = File::open(path).ok()?;
+    match Packing::of(&peek_head(&mut file).ok()?) {
+        Packing::Zip => zip_member(path).ok().map(|member| member.packed_len),
+        _ => file.metadata().ok().map(|metadata| metadata.len()),
+    }
 }
 
 /// Reads the first bytes of `file` and puts it back at the start.

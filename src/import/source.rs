@@ -14,7 +14,7 @@ use flate2::read::{DeflateDecoder, MultiGzDecoder};
 
 use super::decode::{MalformedLog, TranscodingReader};
 pub use super::packing::Packing;
-use super::packing::{ZipError, peek_head, zip_member};
+use super::packing::{CheckedMember, ZipError, peek_head, zip_member};
 
 /// How many decoded bytes are looked at to guess the encoding.
 const ENCODING_SAMPLE_BYTES: usize = 64 * 1024;
@@ -102,7 +102,10 @@ pub fn open_text(path: &Path, encoding: Option<&'static Encoding>) -> Result<Tex
     let mut decompressed: Box<dyn Read + Send> = match (packing, member) {
         (Packing::Gzip, _) => Box::new(MultiGzDecoder::new(buffered)),
         (Packing::Zstd, _) => Box::new(zstd::stream::read::Decoder::with_buffer(buffered).map_err(read_error)?),
-        (Packing::Zip, Some(member)) if member.deflated => Box::new(DeflateDecoder::new(buffered)),
+        (Packing::Zip, Some(member)) if member.deflated => {
+            Box::new(CheckedMember::new(DeflateDecoder::new(buffered), &member))
+        }
+        (Packing::Zip, Some(member)) => Box::new(CheckedMember::new(buffered, &member)),
         _ => Box::new(buffered),
     };
 

@@ -125,3 +125,27 @@ fn a_zip_of_several_files_is_refused_before_anything_is_written() {
     assert!(error.contains("months.zip"), "{error}");
     assert!(sluice::store::list_tables(db.store.conn()).unwrap().is_empty());
 }
+
+#[test]
+fn a_damaged_zip_fails_whole_instead_of_importing_wrong_rows() {
+    let db = TestDb::new();
+    let text = faulty_csv();
+    let mut stored = zip_of(&[("data.csv", &text)], zip::CompressionMethod::Stored);
+    let at = stored
+        .windows(7)
+        .position(|window| window == b"name 17")
+        .expect("a stored member keeps its text");
+    stored[at] = b'N';
+    let path = db.file("damaged.zip", &stored);
+    let error = sluice::engine::run_import(
+        &db.store,
+        &ImportRequest::new(&path, "damaged"),
+        &mut sluice::progress::NoProgress,
+        &sluice::progress::CancelToken::new(),
+    )
+    .unwrap_err()
+    .error
+    .to_string();
+    assert!(error.contains("does not match its checksum"), "{error}");
+    assert!(sluice::store::list_tables(db.store.conn()).unwrap().is_empty());
+}
