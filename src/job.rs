@@ -49,8 +49,11 @@ pub trait JobError: std::error::Error {
 pub struct JobLabels {
     pub source: String,
     pub target: Option<String>,
-    /// Bytes to read, when known (an import's file size).
+    /// Bytes to read, when known (an import's file size, or its files' sizes added up).
     pub bytes_total: Option<u64>,
+    /// The files of a job that reads several, in order (progress names the one being read by
+    /// its index here); empty for a job of one file.
+    pub files: Vec<String>,
 }
 
 /// What a running job gets: the database, its id, where to report progress and the flag that

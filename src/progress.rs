@@ -45,6 +45,9 @@ pub struct Progress {
     pub bytes_total: Option<u64>,
     /// Bytes an export has written to its files.
     pub bytes_written: u64,
+    /// Which of an import's files is being read, when it reads several (an index into the
+    /// files its job was queued with).
+    pub file_index: Option<u32>,
 }
 
 /// Receives progress from a running job. Called at most once per batch, never per row.

@@ -12,7 +12,10 @@ use super::settings::Settings;
 
 /// What a native file dialog is opened for.
 pub enum Dialog {
+    /// One file or several, to import into one table.
     OpenCsv,
+    /// A folder, whose table files are imported into one table.
+    OpenFolder,
     OpenSchema,
     SaveSchema(Box<sluice::import::SchemaFile>),
     /// The error report of this job.

@@ -23,7 +23,17 @@ const PREVIEW_ROWS: usize = 50;
 
 #[derive(Default)]
 pub struct ImportView {
+    /// The file shown in the preview: the first of the import's files.
     pub path: Option<PathBuf>,
+    /// The import's other files, read after `path` into the same table.
+    more_files: Vec<PathBuf>,
+    /// Columns only some files have are added instead of refusing those files.
+    add_columns: bool,
+    /// The column that gets each row's file, as typed (empty: none).
+    source_column: String,
+    /// The columns as sniffed, before any edit: a many-file import whose columns were not
+    /// edited lets the engine type each column for every file, not just the first.
+    sniffed_columns: Vec<ColumnSpec>,
     hints: SniffHints,
     sniffed: Option<Sniffed>,
     sniff_error: Option<String>,
@@ -162,10 +172,25 @@ impl ImportView {
         Some(check)
     }
 
+    /// Opens `files` as one import (the first in the preview); returns the sniff to run on the
+    /// loader thread, whose answer arrives in [`Self::set_sniffed`].
+    pub fn open_files(&mut self, mut files: Vec<PathBuf>, settings: &mut Settings) -> Option<LoadRequest> {
+        if files.is_empty() {
+            return None;
+        }
+        let first = files.remove(0);
+        let sniff = self.open(first, settings);
+        self.more_files = files;
+        Some(sniff)
+    }
+
     /// Opens `path` and notes it among the recent files; returns the sniff to run on the loader
     /// thread, whose answer arrives in [`Self::set_sniffed`].
     pub fn open(&mut self, path: PathBuf, settings: &mut Settings) -> LoadRequest {
         self.path = Some(path.clone());
+        self.more_files.clear();
+        self.add_columns = false;
+        self.source_column.clear();
         self.hints = SniffHints::default();
         self.null_markers_text.clear();
         self.comment_text.clear();
@@ -205,6 +230,7 @@ impl ImportView {
                     })
                     .collect();
                 self.rule_texts = self.columns.iter().map(RuleTexts::of).collect();
+                self.sniffed_columns = self.columns.clone();
                 if self.table.is_empty() {
                     self.table = table_name_for(&path);
                 }
@@ -257,18 +283,31 @@ impl ImportView {
         if !matches!(check, Some(TargetCheck::Ready(_))) || !self.rules_are_valid() {
             return None;
         }
-        let mut request = ImportRequest::new(path, self.table.trim());
+        let several = !self.more_files.is_empty();
+        let mut paths = vec![path];
+        paths.extend(self.more_files.iter().cloned());
+        let mut request = ImportRequest::of_files(paths, self.table.trim());
         request.mode = self.mode;
-        request.hints = SniffHints {
-            delimiter: Some(sniffed.dialect.delimiter),
-            quote: Some(sniffed.dialect.quote),
-            has_header: Some(sniffed.has_header),
-            encoding: Some(sniffed.encoding.encoding),
-            ..self.hints.clone()
+        // Each of several files is sniffed on its own: only what the person chose applies to
+        // all, not what the first file was found to be.
+        request.hints = if several {
+            self.hints.clone()
+        } else {
+            SniffHints {
+                delimiter: Some(sniffed.dialect.delimiter),
+                quote: Some(sniffed.dialect.quote),
+                has_header: Some(sniffed.has_header),
+                encoding: Some(sniffed.encoding.encoding),
+                ..self.hints.clone()
+            }
         };
-        request.schema = Some(SchemaFile {
+        let edited = self.columns != self.sniffed_columns;
+        request.schema = (!several || edited).then(|| SchemaFile {
             columns: self.columns.clone(),
         });
+        request.add_columns = self.add_columns;
+        let source_column = self.source_column.trim();
+        request.source_column = (!source_column.is_empty()).then(|| source_column.to_string());
         // Settings saved by hand (or by an old version) may say 0, which the engine refuses.
         request.batch_rows = if settings.batch_rows == 0 {
             DEFAULT_BATCH_ROWS
@@ -282,8 +321,15 @@ impl ImportView {
 
     pub fn ui(&mut self, ui: &mut Ui, cx: &mut ViewContext<'_>) {
         ui.horizontal(|ui| {
-            if ui.button("Open file… (Ctrl+O)").clicked() {
+            if ui.button("Open files… (Ctrl+O)").clicked() {
                 cx.open_dialog(Dialog::OpenCsv);
+            }
+            if ui
+                .button("Open folder…")
+                .on_hover_text("Every CSV, TSV or text file of a folder, into one table")
+                .clicked()
+            {
+                cx.open_dialog(Dialog::OpenFolder);
             }
             if !cx.settings.recent_files.is_empty() {
                 egui::ComboBox::from_id_salt("recent")
@@ -298,7 +344,8 @@ impl ImportView {
                     });
             }
             ui.label(
-                RichText::new("or drop a CSV or TSV file (plain, .gz, .zst or a one-file .zip) on the window").weak(),
+                RichText::new("or drop CSV or TSV files or a folder (plain, .gz, .zst or one-file .zip) on the window")
+                    .weak(),
             );
         });
         let Some(path) = self.path.clone() else {
@@ -319,6 +366,7 @@ impl ImportView {
         if let Some(resniff) = self.facts_ui(ui, &sniffed) {
             cx.load(resniff);
         }
+        self.files_ui(ui);
         ui.separator();
         // The target and Start stay in view however long the schema and preview grow.
         egui::Panel::bottom("import-target").show(ui, |ui| self.target_ui(ui, cx));
@@ -342,6 +390,41 @@ impl ImportView {
                 ui.heading("Preview");
                 self.preview_ui(ui, &sniffed);
             });
+    }
+
+    /// The import's other files and what applies across files.
+    fn files_ui(&mut self, ui: &mut Ui) {
+        ui.horizontal(|ui| {
+            if !self.more_files.is_empty() {
+                let count = self.more_files.len();
+                egui::CollapsingHeader::new(format!(
+                    "and {count} more file{} into the same table, columns matched by name",
+                    if count == 1 { "" } else { "s" }
+                ))
+                .id_salt("more-files")
+                .show(ui, |ui| {
+                    for file in &self.more_files {
+                        ui.label(file.display().to_string());
+                    }
+                });
+            }
+        });
+        ui.horizontal(|ui| {
+            if !self.more_files.is_empty() {
+                ui.checkbox(&mut self.add_columns, "Add columns only some files have")
+                    .on_hover_text(
+                        "Otherwise a file with columns the table lacks stops the import before anything is written",
+                    );
+            }
+            ui.label("Source column");
+            ui.add(
+                egui::TextEdit::singleline(&mut self.source_column)
+                    .hint_text("none")
+                    .desired_width(140.0),
+            )
+            .on_hover_text("A text column that gets the file each row came from")
+            .accessible_name("source column");
+        });
     }
 
     /// File facts, each editable: a change re-sniffs at once.

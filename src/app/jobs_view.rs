@@ -19,6 +19,8 @@ pub struct JobRow {
     pub kind: JobKind,
     pub source: String,
     pub target: String,
+    /// The files of a job that reads several, which its progress names by index.
+    pub files: Vec<String>,
     pub status: JobStatus,
     pub progress: JobProgress,
     pub error: Option<String>,
@@ -49,6 +51,7 @@ impl JobsView {
                 kind,
                 source,
                 target,
+                files,
             } => {
                 self.rows.insert(
                     *job_id,
@@ -57,6 +60,7 @@ impl JobsView {
                         kind: *kind,
                         source: source.clone(),
                         target: target.clone(),
+                        files: files.clone(),
                         status: JobStatus::Queued,
                         progress: JobProgress::default(),
                         error: None,
@@ -151,6 +155,13 @@ impl JobsView {
 }
 
 impl JobRow {
+    /// "Reading file 3 of 20: part_03.csv", while a job of several files runs.
+    pub fn current_file(&self) -> Option<String> {
+        let index = self.progress.counts.file_index? as usize;
+        let name = self.files.get(index)?;
+        Some(format!("Reading file {} of {}: {name}", index + 1, self.files.len()))
+    }
+
     fn from_record(job: &JobRecord) -> Self {
         let status = job.status;
         let count = |value: i64| value.max(0) as u64;
@@ -159,6 +170,7 @@ impl JobRow {
             kind: job.kind,
             source: job.source.clone().unwrap_or_default(),
             target: job.target.clone().unwrap_or_default(),
+            files: Vec::new(),
             status,
             progress: JobProgress {
                 counts: Progress {
@@ -237,6 +249,9 @@ fn job_card_ui(ui: &mut Ui, row: &JobRow, cx: &mut ViewContext<'_>) {
         JobStatus::Queued | JobStatus::Running => {
             let fraction = progress.fraction().unwrap_or(0.0);
             ui.add(egui::ProgressBar::new(fraction).show_percentage());
+            if let Some(file) = row.current_file() {
+                ui.label(file);
+            }
             let eta = progress
                 .eta_secs
                 .map_or_else(|| "–".to_string(), |eta| format!("{eta:.0} s"));

@@ -104,7 +104,8 @@ pub struct SluiceApp {
     shell: Shell,
     settings: Settings,
     /// The native file dialog open now, on a thread of its own.
-    dialog: Option<Receiver<(Dialog, Option<PathBuf>)>>,
+    /// The open dialog's answer: what was picked, nothing when it was cancelled.
+    dialog: Option<Receiver<(Dialog, Vec<PathBuf>)>>,
     /// What the views asked for this frame, run after drawing.
     commands: Vec<Command>,
     ctx: egui::Context,
@@ -161,8 +162,8 @@ impl SluiceApp {
             ],
             ctx: ctx.clone(),
         };
-        for file in launch.files {
-            app.open_file(file);
+        if !launch.files.is_empty() {
+            app.open_files(launch.files);
         }
         app.run_commands();
         Ok(app)
@@ -206,8 +207,8 @@ impl SluiceApp {
             && let Ok((purpose, picked)) = dialog.try_recv()
         {
             self.dialog = None;
-            if let Some(path) = picked {
-                self.dialog_done(purpose, path);
+            if !picked.is_empty() {
+                self.dialog_done(purpose, picked);
             }
         }
     }
@@ -270,9 +271,14 @@ impl SluiceApp {
         }
     }
 
-    fn dialog_done(&mut self, purpose: Dialog, path: PathBuf) {
+    fn dialog_done(&mut self, purpose: Dialog, mut picked: Vec<PathBuf>) {
+        if matches!(purpose, Dialog::OpenCsv | Dialog::OpenFolder) {
+            self.open_files(picked);
+            return;
+        }
+        let path = picked.swap_remove(0);
         match purpose {
-            Dialog::OpenCsv => self.open_file(path),
+            Dialog::OpenCsv | Dialog::OpenFolder => {}
             Dialog::OpenSchema => self.commands.push(Command::Load(LoadRequest::LoadSchema { path })),
             Dialog::SaveSchema(schema) => self
                 .commands
@@ -289,11 +295,20 @@ impl SluiceApp {
         }
     }
 
-    /// Shows `path` in the Import view and sniffs it.
-    fn open_file(&mut self, path: PathBuf) {
+    /// Shows `paths` (files or folders) in the Import view as one import and sniffs the first
+    /// file for the preview.
+    fn open_files(&mut self, paths: Vec<PathBuf>) {
+        let files = match sluice::import::expand_inputs(&paths) {
+            Ok(inputs) => inputs.files,
+            Err(error) => {
+                self.shell.error(error.to_string());
+                return;
+            }
+        };
         self.views.shown = View::Import;
-        let sniff = self.views.import.open(path, &mut self.settings);
-        self.commands.push(Command::Load(sniff));
+        if let Some(sniff) = self.views.import.open_files(files, &mut self.settings) {
+            self.commands.push(Command::Load(sniff));
+        }
     }
 
     /// Carries out the commands queued since the last run, in order: the one place the window
@@ -362,21 +377,37 @@ impl SluiceApp {
                         &["csv", "tsv", "txt", "gz", "zst", "zip"],
                     )
                     .add_filter("Any file", &["*"])
-                    .pick_file(),
-                Dialog::OpenSchema => rfd::FileDialog::new().add_filter("Schema", &["json"]).pick_file(),
+                    .pick_files()
+                    .unwrap_or_default(),
+                Dialog::OpenFolder => rfd::FileDialog::new().pick_folder().into_iter().collect(),
+                Dialog::OpenSchema => rfd::FileDialog::new()
+                    .add_filter("Schema", &["json"])
+                    .pick_file()
+                    .into_iter()
+                    .collect(),
                 Dialog::SaveSchema(_) => rfd::FileDialog::new()
                     .add_filter("Schema", &["json"])
                     .set_file_name("schema.json")
-                    .save_file(),
+                    .save_file()
+                    .into_iter()
+                    .collect(),
                 Dialog::SaveReport(job_id) => rfd::FileDialog::new()
                     .add_filter("CSV", &["csv"])
                     .set_file_name(format!("failed-rows-job-{job_id}.csv"))
-                    .save_file(),
-                Dialog::ExportDestination(suggested) => rfd::FileDialog::new().set_file_name(suggested).save_file(),
+                    .save_file()
+                    .into_iter()
+                    .collect(),
+                Dialog::ExportDestination(suggested) => rfd::FileDialog::new()
+                    .set_file_name(suggested)
+                    .save_file()
+                    .into_iter()
+                    .collect(),
                 Dialog::ChooseDatabase => rfd::FileDialog::new()
                     .add_filter("DuckDB database", &["duckdb", "db"])
                     .set_file_name("sluice.duckdb")
-                    .save_file(),
+                    .save_file()
+                    .into_iter()
+                    .collect(),
             };
             let _ = sender.send((purpose, picked));
             ctx.request_repaint();
@@ -387,7 +418,7 @@ impl SluiceApp {
         }
     }
 
-    /// Files dropped on the window open in the Import view.
+    /// Files (and folders) dropped on the window open in the Import view, as one import.
     fn queue_dropped_files(&mut self, ui: &Ui) {
         let dropped: Vec<PathBuf> = ui.input(|input| {
             input
@@ -398,8 +429,8 @@ impl SluiceApp {
                 .filter(|path| !path.as_os_str().is_empty())
                 .collect()
         });
-        for path in dropped {
-            self.open_file(path);
+        if !dropped.is_empty() {
+            self.open_files(dropped);
         }
     }
 }

@@ -1,4 +1,4 @@
-//! `sluice import`: one file into one table, run on the same job runtime as the window. Progress
+//! `sluice import`: files into one table, run on the same job runtime as the window. Progress
 //! goes to a bar on a terminal or, with `--json`, to JSON lines; the summary makes failed rows
 //! impossible to miss.
 
@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use sluice::engine::{JobSpec, JobSummary};
 use sluice::import::{
-    ImportMode, ImportRequest, ImportSummary, SchemaFile, SniffHints, Sniffed, encoding_for_label, sniff,
+    ImportMode, ImportRequest, ImportSummary, SchemaFile, SniffHints, Sniffed, encoding_for_label, expand_inputs, sniff,
 };
 
 use super::follow::{DuckdbDefaults, Ended, print_finished_json, run_job, unfinished_json};
@@ -17,8 +17,11 @@ use crate::format::{megabytes, thousands};
 
 #[derive(clap::Args, Debug)]
 pub struct ImportArgs {
-    /// The CSV, TSV or text file, plain or packed (gzip, zstd, a one-file zip: told by content).
-    file: PathBuf,
+    /// The CSV, TSV or text files, plain or packed (gzip, zstd, a one-file zip: told by
+    /// content): files, folders (their table files) or patterns such as 'data/part_*.csv'. All go
+    /// into one table in one transaction, their columns matched by name.
+    #[arg(required = true, value_name = "PATH")]
+    files: Vec<PathBuf>,
     /// The target table.
     #[arg(long)]
     table: String,
@@ -71,6 +74,12 @@ pub struct ImportArgs {
     /// Rows with fewer fields than the header get NULL for the missing ones instead of failing.
     #[arg(long)]
     pad_missing: bool,
+    /// Add the columns a file has and the table lacks, instead of refusing the file.
+    #[arg(long)]
+    add_columns: bool,
+    /// A text column that gets each row's file (added to an existing table that lacks it).
+    #[arg(long, value_name = "NAME")]
+    source_column: Option<String>,
     /// Cap the import at this many rows per second.
     #[arg(long)]
     max_rows_per_sec: Option<u64>,
@@ -95,11 +104,23 @@ enum ModeArg {
 }
 
 pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
-    let request = request_from(&args)?;
-    // The file is looked at once here, for its width; a file that cannot be read is reported by
-    // the job itself.
-    // The file is sniffed here to say, before anything is written, what was understood of it.
-    let sniffed = sniff(&request.path, &request.hints).ok();
+    let mut request = request_from(&args)?;
+    // Folders and patterns become their files here, so the job stores the very files it reads.
+    let inputs = expand_inputs(&args.files)?;
+    for ignored in &inputs.ignored {
+        eprintln!("Not a table file, left out: {}", ignored.display());
+    }
+    request.paths = inputs.files;
+    // The first file is sniffed here to say, before anything is written, what was understood of
+    // it (and its width); a file that cannot be read is reported by the job itself. Each file of
+    // several is sniffed on its own by the job.
+    let sniffed = request.paths.first().and_then(|path| sniff(path, &request.hints).ok());
+    if request.paths.len() > 1 && !args.json {
+        eprintln!("Reading {} files into one table, in this order:", request.paths.len());
+        for path in &request.paths {
+            eprintln!("  {}", path.display());
+        }
+    }
     if let Some(sniffed) = &sniffed {
         report_inference(sniffed, args.json);
     }
@@ -133,7 +154,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
             } else {
                 println!(
                     "Cancelled import of {} (job {job_id}): table '{}' was left exactly as it was.",
-                    request.path.display(),
+                    request.describe_files(),
                     request.table
                 );
             }
@@ -143,7 +164,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
             if args.json {
                 println!("{}", unfinished_json(job_id, "failed", Some(&error)));
             }
-            anyhow::bail!("import of {} failed (job {job_id}): {error}", args.file.display());
+            anyhow::bail!("import of {} failed (job {job_id}): {error}", request.describe_files());
         }
     }
 }
@@ -186,7 +207,7 @@ fn request_from(args: &ImportArgs) -> anyhow::Result<ImportRequest> {
         header_lines: args.header_lines.map(usize::from),
     };
     Ok(ImportRequest {
-        path: args.file.clone(),
+        paths: args.files.clone(),
         table: args.table.clone(),
         mode: match args.mode {
             ModeArg::Create => ImportMode::Create,
@@ -198,6 +219,8 @@ fn request_from(args: &ImportArgs) -> anyhow::Result<ImportRequest> {
         batch_rows: args.batch_rows.max(1),
         max_rows_per_sec: args.max_rows_per_sec,
         pad_missing: args.pad_missing,
+        add_columns: args.add_columns,
+        source_column: args.source_column.clone(),
     })
 }
 
@@ -295,7 +318,7 @@ fn print_summary(summary: &ImportSummary, request: &ImportRequest) {
     };
     println!(
         "Imported {} into table '{}' (job {})",
-        request.path.display(),
+        request.describe_files(),
         summary.table,
         summary.job_id
     );

@@ -72,6 +72,8 @@ pub enum EngineEvent {
         kind: JobKind,
         source: String,
         target: String,
+        /// The files of a job that reads several (see `Progress::file_index`).
+        files: Vec<String>,
     },
     Started {
         job_id: i64,
@@ -123,7 +125,8 @@ impl EngineEvent {
 pub(crate) enum Command {
     Submit {
         job_id: i64,
-        spec: JobSpec,
+        /// Boxed: an import's request is much larger than every other command.
+        spec: Box<JobSpec>,
     },
     Cancel {
         job_id: i64,

@@ -197,7 +197,10 @@ impl Engine {
             request.max_rows_per_sec = self.max_rows_per_sec;
         }
         let job_id = self.store.allocate_job_id();
-        self.send(Command::Submit { job_id, spec })?;
+        self.send(Command::Submit {
+            job_id,
+            spec: Box::new(spec),
+        })?;
         Ok(job_id)
     }
 
@@ -297,7 +300,7 @@ impl Dispatcher {
     fn run(mut self) {
         while let Ok(command) = self.commands.recv() {
             match command {
-                Command::Submit { job_id, spec } => self.submit(job_id, spec),
+                Command::Submit { job_id, spec } => self.submit(job_id, *spec),
                 Command::Cancel { job_id } => {
                     if let Some(flag) = self.cancel_flags.get(&job_id) {
                         flag.cancel();
@@ -331,6 +334,7 @@ impl Dispatcher {
             kind: spec.kind(),
             source: labels.source,
             target: labels.target.unwrap_or_default(),
+            files: labels.files,
         });
         let cancel = CancelToken::new();
         if self.cancel_all.is_cancelled() {

@@ -176,6 +176,7 @@ impl Job for ExportRequest {
             source: self.table.clone(),
             target: Some(self.out.display().to_string()),
             bytes_total: None,
+            files: Vec::new(),
         }
     }
 

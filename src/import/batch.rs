@@ -11,7 +11,7 @@ use duckdb::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use duckdb::arrow::error::ArrowError;
 use duckdb::arrow::record_batch::RecordBatch;
 
-use super::plan::ColumnPlan;
+use super::plan::{ColumnPlan, FieldSource};
 use super::records::Record;
 use super::types::ColumnType;
 use super::unique;
@@ -21,7 +21,7 @@ use super::validate::Cell;
 pub struct BatchBuilder {
     schema: SchemaRef,
     columns: Vec<ColumnBuilder>,
-    sources: Vec<usize>,
+    sources: Vec<FieldSource>,
     rows: usize,
     keys: Option<KeyBuilder>,
 }
@@ -107,10 +107,18 @@ impl BatchBuilder {
         Ok(Self {
             schema: Arc::new(Schema::new(fields)),
             columns: builders,
-            sources: columns.iter().map(|column| column.source_index).collect(),
+            sources: columns.iter().map(|column| column.source.clone()).collect(),
             rows: 0,
             keys,
         })
+    }
+
+    /// Numbers the rows' keys from `ordinal` on: the good rows of a job's earlier files come
+    /// before them in the table.
+    pub fn number_from(&mut self, ordinal: u64) {
+        if let Some(keys) = &mut self.keys {
+            keys.next_ordinal = ordinal as i64;
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -125,11 +133,7 @@ impl BatchBuilder {
     /// place among the data records, kept only with keys.
     pub fn push(&mut self, record: &Record<'_>, cells: &[Cell], record_no: u64) {
         for ((builder, cell), source) in self.columns.iter_mut().zip(cells).zip(&self.sources) {
-            let text = record
-                .field(*source)
-                .and_then(|field| std::str::from_utf8(field).ok())
-                .unwrap_or_default();
-            builder.push(*cell, text);
+            builder.push(*cell, source_text(record, source));
         }
         if let Some(keys) = &mut self.keys {
             keys.ordinal.append_value(keys.next_ordinal);
@@ -137,11 +141,7 @@ impl BatchBuilder {
             keys.record_no.append_value(record_no as i64);
             keys.line.append_value(record.line as i64);
             for (builder, &index) in keys.values.iter_mut().zip(&keys.columns) {
-                let text = record
-                    .field(self.sources[index])
-                    .and_then(|field| std::str::from_utf8(field).ok())
-                    .unwrap_or_default();
-                builder.push(cells[index], text);
+                builder.push(cells[index], source_text(record, &self.sources[index]));
             }
         }
         self.rows += 1;
@@ -166,6 +166,18 @@ impl BatchBuilder {
             None => None,
         };
         Ok((rows, keys))
+    }
+}
+
+/// The text a column's value is read from (text cells are not copied during validation).
+fn source_text<'r>(record: &'r Record<'_>, source: &'r FieldSource) -> &'r str {
+    match source {
+        FieldSource::Field(index) => record
+            .field(*index)
+            .and_then(|field| std::str::from_utf8(field).ok())
+            .unwrap_or_default(),
+        FieldSource::Absent => "",
+        FieldSource::FileName(name) => name,
     }
 }
 
@@ -248,14 +260,14 @@ mod tests {
             ColumnPlan {
                 name: "id".into(),
                 column_type: ColumnType::BigInt,
-                source_index: 1,
+                source: FieldSource::Field(1),
                 rules: Rules::default(),
                 format: Default::default(),
             },
             ColumnPlan {
                 name: "name".into(),
                 column_type: ColumnType::Varchar,
-                source_index: 0,
+                source: FieldSource::Field(0),
                 rules: Rules::default(),
                 format: Default::default(),
             },

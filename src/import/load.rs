@@ -7,6 +7,7 @@ use duckdb::{Appender, Connection};
 
 use super::pipeline::ParsedBatch;
 use super::plan::ImportPlan;
+use super::types::ColumnType;
 use crate::sql::quote_ident;
 use crate::store::{StoreError, append_failed_rows, append_skipped_lines};
 
@@ -25,13 +26,34 @@ pub struct Written {
     pub rows_failed: u64,
 }
 
-/// Starts the import's transaction and prepares the target table.
-pub fn begin(conn: &Connection, table: &str, plan: &ImportPlan, setup: TableSetup) -> Result<(), StoreError> {
+/// Starts the import's transaction and prepares the target table: creates it, or adds
+/// `added` columns to the existing one.
+pub fn begin(
+    conn: &Connection,
+    table: &str,
+    plan: &ImportPlan,
+    setup: TableSetup,
+    added: &[(String, ColumnType)],
+) -> Result<(), StoreError> {
     begin_transaction(conn)?;
     let verb = match setup {
         TableSetup::Create => "CREATE TABLE",
         TableSetup::Replace => "CREATE OR REPLACE TABLE",
-        TableSetup::Existing => return Ok(()),
+        TableSetup::Existing => {
+            let added = added.iter().try_for_each(|(name, column_type)| {
+                conn.execute_batch(&format!(
+                    "ALTER TABLE {} ADD COLUMN {} {}",
+                    quote_ident(table),
+                    quote_ident(name),
+                    column_type.sql_name()
+                ))
+                .map_err(StoreError::query("adding the files' new columns to the table"))
+            });
+            if added.is_err() {
+                rollback(conn);
+            }
+            return added;
+        }
     };
     let columns: Vec<String> = plan
         .columns

@@ -1,15 +1,18 @@
-//! Importing a CSV file into a DuckDB table with every row accounted for.
+//! Importing CSV files into a DuckDB table with every row accounted for.
 //!
-//! The flow: [`sniff`] the file, [`plan`] which field feeds which column, then stream. A parse
-//! thread reads records, validates them and builds Arrow batches ([`pipeline`]); the calling thread
-//! appends them inside one transaction ([`load`]). The two are joined by a bounded channel, so
-//! parsing overlaps with writing and memory stays flat. Every data row ends up either in the table
-//! or in `sluice.failed_rows` with its line, raw text and problems: imported + failed = read.
+//! The flow: [`sniff`] each file, [`plan`] which field feeds which column ([`files`] when there
+//! are several), then stream. A parse thread reads records, validates them and builds Arrow
+//! batches ([`pipeline`]); the calling thread appends them inside one transaction ([`load`],
+//! driven by [`run`]). The two are joined by a bounded channel, so parsing overlaps with writing
+//! and memory stays flat. Every data row ends up either in the table or in `sluice.failed_rows`
+//! with its file, line, raw text and problems: imported + failed = read.
 
 mod batch;
 mod decode;
+mod files;
 mod formats;
 mod infer;
+mod inputs;
 mod load;
 mod majority;
 mod names;
@@ -18,7 +21,9 @@ mod pipeline;
 mod plan;
 mod quote_spacing;
 mod records;
+mod reread;
 mod retry;
+mod run;
 mod schema;
 mod sniff;
 mod source;
@@ -31,13 +36,13 @@ mod validate;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use crossbeam_channel::bounded;
-
 pub use crate::records::{
     ExistingTable, FailedRow, MAX_LISTED_SKIPPED_LINES, Problem, ProblemKind, SkipReason, SkippedLine,
 };
+pub use files::{FilesError, widen};
 pub use formats::{ColumnFormat, ValueFormat};
 pub use infer::infer_column_type;
+pub use inputs::{InputError, Inputs, expand_inputs, is_table_file};
 pub use majority::{ColumnGuess, InferenceContext, guess_column};
 pub use names::clean_headers;
 pub use pipeline::{ParseError, ParseTotals};
@@ -52,13 +57,9 @@ pub use types::ColumnType;
 pub use validate::preview_problem;
 
 use crate::job::{Job, JobContext, JobError, JobFailure, JobLabels, Stopped};
-use crate::progress::{CancelToken, Progress, ProgressSink};
-use crate::sql::{TableNameError, validate_table_name};
-use crate::store::{JobOutcome, JobStatus, Store, StoreError, existing_table};
-use crate::throttle::TokenBucket;
-use load::{TableSetup, Written};
-use unique::UniqueKeys;
-use validate::RowValidator;
+use crate::sql::TableNameError;
+use crate::store::{JobOutcome, JobStatus, Store, StoreError};
+use load::Written;
 
 /// Rows per batch when the caller does not say: one DuckDB row group, which measured fastest.
 pub const DEFAULT_BATCH_ROWS: usize = 122_880;
@@ -82,7 +83,11 @@ pub enum ImportMode {
 /// as characters), which a retry reads back to validate fixed rows as the import did.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ImportRequest {
-    pub path: PathBuf,
+    /// The files, read in this order into one table: one file, or several (a folder or a
+    /// pattern is expanded to its files; see [`expand_inputs`]). Stored before there could be
+    /// several as `path`, which still reads.
+    #[serde(alias = "path", deserialize_with = "one_or_many_paths")]
+    pub paths: Vec<PathBuf>,
     pub table: String,
     #[serde(default)]
     pub mode: ImportMode,
@@ -98,16 +103,42 @@ pub struct ImportRequest {
     /// Rows with fewer fields than the header get NULL for the rest instead of failing.
     #[serde(default)]
     pub pad_missing: bool,
+    /// Columns a file has and the table lacks are added to it, instead of refusing the file.
+    #[serde(default)]
+    pub add_columns: bool,
+    /// A text column, added when the table lacks it, that gets each row's file.
+    #[serde(default)]
+    pub source_column: Option<String>,
 }
 
 fn default_batch_rows() -> usize {
     DEFAULT_BATCH_ROWS
 }
 
+fn one_or_many_paths<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<PathBuf>, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(PathBuf),
+        Many(Vec<PathBuf>),
+    }
+    Ok(match serde::Deserialize::deserialize(deserializer)? {
+        OneOrMany::One(path) => vec![path],
+        OneOrMany::Many(paths) => paths,
+    })
+}
+
 impl ImportRequest {
+    /// An import of one file (or folder, or pattern) into `table`, with everything else as the
+    /// command line's defaults.
     pub fn new(path: impl Into<PathBuf>, table: impl Into<String>) -> Self {
+        Self::of_files(vec![path.into()], table)
+    }
+
+    /// An import of several files into one table.
+    pub fn of_files(paths: Vec<PathBuf>, table: impl Into<String>) -> Self {
         Self {
-            path: path.into(),
+            paths,
             table: table.into(),
             mode: ImportMode::Create,
             schema: None,
@@ -115,6 +146,17 @@ impl ImportRequest {
             batch_rows: DEFAULT_BATCH_ROWS,
             max_rows_per_sec: None,
             pad_missing: false,
+            add_columns: false,
+            source_column: None,
+        }
+    }
+
+    /// The files as people read them: the path of one, or how many and the first.
+    pub fn describe_files(&self) -> String {
+        match self.paths.as_slice() {
+            [one] => one.display().to_string(),
+            [first, rest @ ..] => format!("{} files ({} ...)", rest.len() + 1, first.display()),
+            [] => String::new(),
         }
     }
 }
@@ -125,6 +167,8 @@ pub struct ImportSummary {
     pub job_id: i64,
     pub status: JobStatus,
     pub table: String,
+    /// Files read into the table.
+    pub files: u64,
     pub rows_read: u64,
     pub rows_imported: u64,
     pub rows_failed: u64,
@@ -144,6 +188,10 @@ pub struct ImportSummary {
 pub enum ImportError {
     #[error("invalid table name: {0}")]
     TableName(#[from] TableNameError),
+    #[error(transparent)]
+    Inputs(#[from] InputError),
+    #[error(transparent)]
+    Files(Box<FilesError>),
     #[error("table '{table}' already exists; use --mode append to add rows to it or --mode replace to overwrite it")]
     TableExists { table: String },
     #[error("table '{table}' does not exist; use --mode create to create it")]
@@ -166,6 +214,12 @@ pub enum ImportError {
     Reread(String),
 }
 
+impl From<FilesError> for ImportError {
+    fn from(error: FilesError) -> Self {
+        Self::Files(Box::new(error))
+    }
+}
+
 /// An import failure, with the job it was recorded under when it got that far.
 pub type ImportFailure = JobFailure<ImportError>;
 
@@ -183,6 +237,7 @@ impl ImportSummary {
             job_id: stopped.job_id,
             status: JobStatus::Cancelled,
             table: request.table.clone(),
+            files: 0,
             rows_read: stopped.counts.rows_read,
             rows_imported: 0,
             rows_failed: 0,
@@ -204,10 +259,19 @@ impl Job for ImportRequest {
     type Error = ImportError;
 
     fn labels(&self, _store: &Store) -> JobLabels {
+        let files = expand_inputs(&self.paths)
+            .map(|inputs| inputs.files)
+            .unwrap_or_default();
+        let bytes_total = files.iter().map(|path| packing::packed_len(path)).sum::<Option<u64>>();
         JobLabels {
-            source: self.path.display().to_string(),
+            source: self.describe_files(),
             target: Some(self.table.clone()),
-            bytes_total: packing::packed_len(&self.path),
+            bytes_total,
+            files: if files.len() > 1 {
+                files.iter().map(|path| path.display().to_string()).collect()
+            } else {
+                Vec::new()
+            },
         }
     }
 
@@ -215,14 +279,16 @@ impl Job for ImportRequest {
         let started = Instant::now();
         let mut written = Written::default();
         let mut parse_totals = ParseTotals::default();
-        let Finished {
+        let run::Finished {
             sniffed,
+            files,
             peak_rss_bytes,
-        } = import_rows(context, self, &mut written, &mut parse_totals)?;
+        } = run::import_rows(context, self, &mut written, &mut parse_totals)?;
         Ok(ImportSummary {
             job_id: context.job_id,
             status: JobStatus::Completed,
             table: self.table.clone(),
+            files,
             rows_read: parse_totals.rows_read,
             rows_imported: written.rows_imported,
             rows_failed: written.rows_failed,
@@ -245,337 +311,6 @@ impl Job for ImportRequest {
             bytes_read: summary.bytes_read,
             peak_rss_bytes: summary.peak_rss_bytes,
             ..JobOutcome::default()
-        }
-    }
-}
-
-struct Finished {
-    sniffed: Sniffed,
-    /// The peak stored with the job, so the summary and the record say the same.
-    peak_rss_bytes: Option<u64>,
-}
-
-fn import_rows(
-    context: &mut JobContext<'_>,
-    request: &ImportRequest,
-    written: &mut Written,
-    parse_totals: &mut ParseTotals,
-) -> Result<Finished, ImportError> {
-    let (conn, job_id, cancel) = (context.conn(), context.job_id, context.cancel);
-    validate_table_name(&request.table)?;
-    let sniffed = sniff(&request.path, &request.hints)?;
-    context.store.set_source_columns(job_id, &sniffed.columns)?;
-    let existing = existing_table(conn, &request.table)?;
-    let (setup, table_name, existing) = match (request.mode, existing) {
-        (ImportMode::Create, Some(table)) => return Err(ImportError::TableExists { table: table.name }),
-        (ImportMode::Create, None) => (TableSetup::Create, request.table.clone(), None),
-        (ImportMode::Append, None) => {
-            return Err(ImportError::TableMissing {
-                table: request.table.clone(),
-            });
-        }
-        (ImportMode::Append, Some(table)) => (TableSetup::Existing, table.name.clone(), Some(table)),
-        (ImportMode::Replace, Some(table)) => (TableSetup::Replace, table.name, None),
-        (ImportMode::Replace, None) => (TableSetup::Replace, request.table.clone(), None),
-    };
-    let mut plan = plan_import(&sniffed, request.schema.as_ref(), existing.as_ref())?;
-    plan.pad_missing = request.pad_missing;
-    let source = source::open_text(&request.path, Some(sniffed.encoding.encoding))?;
-    let bytes_total = Some(source.bytes_total);
-    let column_names: Vec<String> = plan.columns.iter().map(|column| column.name.clone()).collect();
-    let column_refs: Vec<&str> = column_names.iter().map(String::as_str).collect();
-    let validator = RowValidator::new(plan.clone());
-    // With a unique column, the rows' keys go to a table of their own and the rule is checked in
-    // DuckDB once the file has been read.
-    let unique = unique::check_for_plan(&plan, job_id);
-    let key_columns: Vec<usize> = unique.as_ref().map(|check| check.unique_columns()).unwrap_or_default();
-
-    load::begin(conn, &table_name, &plan, setup)?;
-    let committed_rowid = match &unique {
-        Some(check) => match check
-            .create(conn)
-            .and_then(|()| unique::committed_rowid(conn, &table_name))
-        {
-            Ok(rowid) => rowid,
-            Err(error) => {
-                load::rollback(conn);
-                return Err(error.into());
-            }
-        },
-        None => -1,
-    };
-    let (sender, receiver) = bounded(CHANNEL_BATCHES);
-    let parser_cancel = cancel.clone();
-    let batch_rows = request.batch_rows;
-    let throttle = request
-        .max_rows_per_sec
-        .map(|rate| TokenBucket::new(rate, batch_rows as u64));
-    let parser = std::thread::Builder::new()
-        .name(format!("sluice-parse-{job_id}"))
-        .spawn(move || {
-            pipeline::parse_rows(
-                source,
-                validator,
-                batch_rows,
-                &key_columns,
-                throttle,
-                &parser_cancel,
-                |batch| sender.send(batch).is_ok(),
-            )
-        })
-        .map_err(|error| {
-            load::rollback(conn);
-            ImportError::Panicked(format!("could not start the parser thread: {error}"))
-        })?;
-
-    let mut write_error = None;
-    let opened = load::appender(conn, &table_name, &column_refs).and_then(|appender| {
-        let keys = unique.as_ref().map(|check| check.appender(conn)).transpose()?;
-        Ok((appender, keys))
-    });
-    let (mut appender, mut key_appender) = match opened {
-        Ok((appender, keys)) => (Some(appender), keys),
-        Err(error) => {
-            write_error = Some(error.into());
-            (None, None)
-        }
-    };
-    for batch in receiver.iter() {
-        let Some(appender) = appender.as_mut() else {
-            break;
-        };
-        if cancel.is_cancelled() {
-            write_error = Some(ImportError::Parse(ParseError::Cancelled));
-            break;
-        }
-        let report = Progress {
-            rows_read: batch.rows_read,
-            bytes_read: batch.bytes_read,
-            bytes_total,
-            ..Progress::default()
-        };
-        if let Err(error) = load::append_batch(conn, appender, key_appender.as_mut(), job_id, batch, written) {
-            write_error = Some(error.into());
-            break;
-        }
-        context.progress(&Progress {
-            rows_imported: written.rows_imported,
-            rows_failed: written.rows_failed,
-            ..report
-        });
-    }
-    drop(receiver);
-    let flushed = match (appender.take(), key_appender.take()) {
-        (Some(mut appender), keys) if write_error.is_none() => appender
-            .flush()
-            .map_err(StoreError::query("appending rows"))
-            .and_then(|()| match keys {
-                Some(mut keys) => keys
-                    .flush()
-                    .map_err(StoreError::query("appending the unique check's keys")),
-                None => Ok(()),
-            }),
-        _ => Ok(()),
-    };
-    if let Err(error) = flushed {
-        write_error = Some(error.into());
-    }
-    let parsed = parser
-        .join()
-        .map_err(|panic| ImportError::Panicked(panic_message(&panic)));
-    let outcome = match (write_error, parsed) {
-        (Some(error), _) => Err(error),
-        (None, Err(error)) => Err(error),
-        (None, Ok(Err(error))) => Err(ImportError::Parse(error)),
-        (None, Ok(Ok(totals))) => Ok(totals),
-    };
-    let totals = match outcome {
-        Ok(totals) => totals,
-        Err(error) => {
-            load::rollback(conn);
-            return Err(error);
-        }
-    };
-    *parse_totals = totals;
-    if let Some(check) = &unique {
-        let source = UniqueSource {
-            request,
-            encoding: sniffed.encoding.encoding,
-        };
-        let resolved = if cancel.is_cancelled() {
-            Err(ImportError::Parse(ParseError::Cancelled))
-        } else {
-            resolve_unique(
-                conn,
-                job_id,
-                check,
-                &plan,
-                &table_name,
-                committed_rowid,
-                &source,
-                cancel,
-                written,
-            )
-        };
-        if let Err(error) = resolved {
-            load::rollback(conn);
-            return Err(error);
-        }
-    }
-    let result = JobOutcome {
-        rows_read: totals.rows_read,
-        rows_imported: written.rows_imported,
-        rows_failed: written.rows_failed,
-        rows_skipped: totals.rows_skipped,
-        bytes_read: totals.bytes_read,
-        peak_rss_bytes: context.peak_rss_bytes(),
-        ..JobOutcome::default()
-    };
-    if cancel.is_cancelled() {
-        load::rollback(conn);
-        return Err(ImportError::Parse(ParseError::Cancelled));
-    }
-    let committed = context.record_completed(&result).and_then(|()| load::commit(conn));
-    if let Err(error) = committed {
-        load::rollback(conn);
-        return Err(error.into());
-    }
-    context.progress(&Progress {
-        rows_read: totals.rows_read,
-        rows_skipped: totals.rows_skipped,
-        rows_imported: written.rows_imported,
-        rows_failed: written.rows_failed,
-        bytes_read: totals.bytes_read,
-        bytes_total,
-        ..Progress::default()
-    });
-    Ok(Finished {
-        sniffed,
-        peak_rss_bytes: result.peak_rss_bytes,
-    })
-}
-
-/// Where the duplicates' raw text is read again from.
-struct UniqueSource<'r> {
-    request: &'r ImportRequest,
-    encoding: &'static encoding_rs::Encoding,
-}
-
-/// Runs the unique check: its duplicates leave the table and become failed rows, with their raw
-/// text and fields read again from the file (only theirs are kept; the good rows never pay for
-/// it). Corrects the counts: every duplicate was counted imported when it was appended.
-#[allow(clippy::too_many_arguments)]
-fn resolve_unique(
-    conn: &duckdb::Connection,
-    job_id: i64,
-    check: &UniqueKeys,
-    plan: &ImportPlan,
-    table_name: &str,
-    committed_rowid: i64,
-    source: &UniqueSource<'_>,
-    cancel: &CancelToken,
-    written: &mut Written,
-) -> Result<(), ImportError> {
-    let mut reread: Option<Reread> = None;
-    let mut read_error: Option<ImportError> = None;
-    let failed = check.resolve(conn, table_name, committed_rowid, committed_rowid >= 0, &mut |page| {
-        let mut rows = Vec::with_capacity(page.len());
-        for duplicate in page {
-            let reader = match reread.as_mut() {
-                Some(reader) => reader,
-                None => match Reread::open(source, plan) {
-                    Ok(reader) => reread.insert(reader),
-                    Err(error) => {
-                        read_error = Some(error);
-                        return Err(StoreError::Inconsistent("the file could not be read again".into()));
-                    }
-                },
-            };
-            match reader.failed_row(&duplicate, plan, table_name, cancel) {
-                Ok(row) => rows.push(row),
-                Err(error) => {
-                    read_error = Some(error);
-                    return Err(StoreError::Inconsistent("the file could not be read again".into()));
-                }
-            }
-        }
-        crate::store::append_failed_rows(conn, job_id, &rows)
-    });
-    let failed = match (failed, read_error) {
-        (_, Some(error)) => return Err(error),
-        (result, None) => result?,
-    };
-    written.rows_failed += failed;
-    written.rows_imported -= failed;
-    Ok(())
-}
-
-/// The import's file read a second time, from the start, to the records of the duplicates.
-struct Reread {
-    reader: RecordReader<Box<dyn std::io::Read + Send>>,
-    path: PathBuf,
-    /// Data records read so far.
-    record_no: u64,
-    /// Records above the header still to pass over.
-    skip_pending: usize,
-    header_pending: usize,
-}
-
-impl Reread {
-    fn open(source: &UniqueSource<'_>, plan: &ImportPlan) -> Result<Self, ImportError> {
-        let text = source::open_text(&source.request.path, Some(source.encoding))?;
-        Ok(Self {
-            reader: RecordReader::new(text.reader, plan.dialect),
-            path: source.request.path.clone(),
-            record_no: 0,
-            skip_pending: plan.skip_records,
-            header_pending: plan.header_lines,
-        })
-    }
-
-    /// The failed row of `duplicate`, which must come after every record asked for so far.
-    fn failed_row(
-        &mut self,
-        duplicate: &unique::Duplicate,
-        plan: &ImportPlan,
-        table: &str,
-        cancel: &CancelToken,
-    ) -> Result<FailedRow, ImportError> {
-        let changed = |path: &PathBuf, line: u64| ImportError::FileChanged {
-            path: path.clone(),
-            line,
-        };
-        loop {
-            let record = self
-                .reader
-                .next_record()
-                .map_err(|error| ImportError::Reread(error.to_string()))?
-                .ok_or_else(|| changed(&self.path, duplicate.line))?;
-            if plan.is_comment(&record) {
-                continue;
-            }
-            if self.skip_pending > 0 {
-                self.skip_pending -= 1;
-                continue;
-            }
-            if self.header_pending > 0 {
-                self.header_pending -= 1;
-                continue;
-            }
-            self.record_no += 1;
-            if self.record_no < duplicate.record_no {
-                if self.record_no.is_multiple_of(4096) && cancel.is_cancelled() {
-                    return Err(ImportError::Parse(ParseError::Cancelled));
-                }
-                continue;
-            }
-            if self.record_no > duplicate.record_no || record.line != duplicate.line {
-                return Err(changed(&self.path, duplicate.line));
-            }
-            let mut row = pipeline::failed_row(duplicate.record_no, &record, Vec::new());
-            pipeline::drop_trailing_field(&mut row, plan.trailing_delimiter, plan.field_count);
-            row.problems = unique::unique_problems(duplicate, plan, &row.fields, table);
-            return Ok(row);
         }
     }
 }

@@ -4,6 +4,7 @@
 //! (in practice a bounded channel to the writer), which is what lets parsing and writing overlap
 //! and lets a slow database slow the reader down instead of filling memory.
 
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -12,7 +13,7 @@ use duckdb::arrow::record_batch::RecordBatch;
 
 use super::batch::BatchBuilder;
 use super::records::RecordReader;
-use super::source::TextSource;
+use super::source::{SourceError, TextSource};
 use super::validate::RowValidator;
 use crate::progress::CancelToken;
 use crate::records::{FailedRow, MAX_LISTED_SKIPPED_LINES, Problem, SkipReason, SkippedLine};
@@ -28,17 +29,33 @@ const MAX_BATCH_AGE: Duration = Duration::from_millis(200);
 const SKIPPED_RAW_CHARS: usize = 1000;
 
 /// Counts skipped lines and lists the first of them.
-#[derive(Default)]
 struct SkipLog {
+    file: Arc<str>,
+    /// Lines skipped in earlier files of the job, which count towards the listing limit.
+    before: u64,
     count: u64,
     listed: Vec<SkippedLine>,
 }
 
 impl SkipLog {
+    fn new(file: Arc<str>, before: u64) -> Self {
+        Self {
+            file,
+            before,
+            count: 0,
+            listed: Vec::new(),
+        }
+    }
+
+    fn room(&self) -> u64 {
+        MAX_LISTED_SKIPPED_LINES.saturating_sub(self.before + self.count)
+    }
+
     fn blank(&mut self, first_line: u64, count: u64) {
-        let listed = count.min(MAX_LISTED_SKIPPED_LINES.saturating_sub(self.count));
+        let listed = count.min(self.room());
         self.listed
             .extend((first_line..first_line + listed).map(|line| SkippedLine {
+                file: Some(self.file.clone()),
                 line,
                 reason: SkipReason::Blank,
                 raw: String::new(),
@@ -47,9 +64,10 @@ impl SkipLog {
     }
 
     fn record(&mut self, line: u64, reason: SkipReason, raw: &[u8]) {
-        if self.count < MAX_LISTED_SKIPPED_LINES {
+        if self.room() > 0 {
             let text = String::from_utf8_lossy(raw);
             self.listed.push(SkippedLine {
+                file: Some(self.file.clone()),
                 line,
                 reason,
                 raw: text.chars().take(SKIPPED_RAW_CHARS).collect(),
@@ -61,13 +79,15 @@ impl SkipLog {
 
 /// What the parser hands to the writer.
 pub struct ParsedBatch {
+    /// The file (among the job's) the rows came from.
+    pub file_index: usize,
     pub rows: Option<RecordBatch>,
     /// The unique check's keys of `rows`, when the plan has a unique column.
     pub keys: Option<RecordBatch>,
     pub failed: Vec<FailedRow>,
     /// Skipped lines to list (only the first of the job's are).
     pub skipped: Vec<SkippedLine>,
-    /// Running totals up to and including this batch.
+    /// Running totals up to and including this batch, over all the job's files so far.
     pub rows_read: u64,
     pub bytes_read: u64,
 }
@@ -98,28 +118,108 @@ pub enum ParseError {
     Cancelled,
     #[error("the writer stopped taking rows")]
     WriterGone,
+    #[error(transparent)]
+    Open(#[from] SourceError),
 }
 
-/// Parses every record of `source`, sending batches to `deliver` (which returns false when the
-/// receiver has gone away). `key_columns` (indexes into the plan's columns) are also gathered
-/// into keys batches for the unique check (see `unique`).
-pub fn parse_rows(
-    source: TextSource,
-    validator: RowValidator,
+/// One file of a job, as the parser reads it.
+pub struct ParsePart {
+    pub path: std::path::PathBuf,
+    pub label: Arc<str>,
+    pub encoding: &'static encoding_rs::Encoding,
+    pub validator: RowValidator,
+}
+
+/// Where a file starts among the job's: what the files before it read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PartStart {
+    pub file_index: usize,
+    /// Data records in the files before (a record's number in the job is this plus its number
+    /// in its file).
+    pub records_before: u64,
+    pub bytes_before: u64,
+    pub skipped_before: u64,
+    /// Good rows of the files before: the next good row's place among the job's good rows,
+    /// which the unique check finds it by in the table.
+    pub valid_before: u64,
+}
+
+/// Parses every file of `parts` in order, as one stream of records numbered across the files.
+/// Returns each file's totals, in order.
+pub fn parse_parts(
+    parts: Vec<ParsePart>,
     batch_rows: usize,
     key_columns: &[usize],
     mut throttle: Option<TokenBucket>,
     cancel: &CancelToken,
     mut deliver: impl FnMut(ParsedBatch) -> bool,
+) -> Result<Vec<ParseTotals>, ParseError> {
+    let mut start = PartStart::default();
+    let mut all = Vec::with_capacity(parts.len());
+    for (file_index, part) in parts.into_iter().enumerate() {
+        if cancel.is_cancelled() {
+            return Err(ParseError::Cancelled);
+        }
+        start.file_index = file_index;
+        let source = super::source::open_text(&part.path, Some(part.encoding))?;
+        let totals = parse_rows(
+            source,
+            part.validator,
+            &part.label,
+            start,
+            batch_rows,
+            key_columns,
+            throttle.as_mut(),
+            cancel,
+            &mut deliver,
+        )?;
+        start.records_before += totals.rows_read;
+        start.bytes_before += totals.bytes_read;
+        start.skipped_before += totals.rows_skipped;
+        start.valid_before += totals.rows_valid;
+        all.push(totals);
+    }
+    Ok(all)
+}
+
+impl ParseTotals {
+    /// The totals of a whole job from those of its files.
+    pub fn sum(parts: &[ParseTotals]) -> Self {
+        parts.iter().fold(Self::default(), |sum, part| Self {
+            rows_read: sum.rows_read + part.rows_read,
+            rows_skipped: sum.rows_skipped + part.rows_skipped,
+            rows_valid: sum.rows_valid + part.rows_valid,
+            rows_failed: sum.rows_failed + part.rows_failed,
+            bytes_read: sum.bytes_read + part.bytes_read,
+        })
+    }
+}
+
+/// Parses every record of `source`, sending batches to `deliver` (which returns false when the
+/// receiver has gone away). `key_columns` (indexes into the plan's columns) are also gathered
+/// into keys batches for the unique check (see `unique`). The totals returned are the file's own;
+/// the batches count from `start`, the job's files before this one.
+#[allow(clippy::too_many_arguments)]
+pub fn parse_rows(
+    source: TextSource,
+    validator: RowValidator,
+    file: &Arc<str>,
+    start: PartStart,
+    batch_rows: usize,
+    key_columns: &[usize],
+    mut throttle: Option<&mut TokenBucket>,
+    cancel: &CancelToken,
+    deliver: &mut impl FnMut(ParsedBatch) -> bool,
 ) -> Result<ParseTotals, ParseError> {
     let batch_rows = batch_rows.max(1);
     let mut builder = BatchBuilder::new(&validator.plan().columns, batch_rows, key_columns)?;
+    builder.number_from(start.valid_before);
     let mut reader = RecordReader::new(source.reader, validator.plan().dialect);
     let bytes_read = source.bytes_read;
     let malformed = source.malformed;
     let mut totals = ParseTotals::default();
     let mut failed = Vec::new();
-    let mut skipped = SkipLog::default();
+    let mut skipped = SkipLog::new(file.clone(), start.skipped_before);
     let (mut cells, mut problems) = (Vec::new(), Vec::new());
     let mut header_pending = validator.plan().header_lines;
     let mut skip_pending = validator.plan().skip_records;
@@ -173,12 +273,14 @@ pub fn parse_rows(
         {
             return Err(ParseError::Cancelled);
         }
+        let record_no = start.records_before + totals.rows_read;
         if validator.check(&record, damaged, &mut cells, &mut problems) {
-            builder.push(&record, &cells, totals.rows_read);
+            builder.push(&record, &cells, record_no);
             totals.rows_valid += 1;
         } else {
             totals.rows_failed += 1;
-            let mut row = failed_row(totals.rows_read, &record, std::mem::take(&mut problems));
+            let mut row = failed_row(record_no, &record, std::mem::take(&mut problems));
+            row.file = Some(file.clone());
             drop_trailing_field(&mut row, drop_trailing, validator.plan().field_count);
             failed.push(row);
         }
@@ -192,12 +294,13 @@ pub fn parse_rows(
             }
             let (rows, keys) = finish_rows(&mut builder)?;
             let batch = ParsedBatch {
+                file_index: start.file_index,
                 rows,
                 keys,
                 failed: std::mem::take(&mut failed),
                 skipped: std::mem::take(&mut skipped.listed),
-                rows_read: totals.rows_read,
-                bytes_read: bytes_read.load(Ordering::Relaxed),
+                rows_read: start.records_before + totals.rows_read,
+                bytes_read: start.bytes_before + bytes_read.load(Ordering::Relaxed),
             };
             if !deliver(batch) {
                 return Err(ParseError::WriterGone);
@@ -212,12 +315,13 @@ pub fn parse_rows(
     totals.bytes_read = bytes_read.load(Ordering::Relaxed);
     let (rows, keys) = finish_rows(&mut builder)?;
     let batch = ParsedBatch {
+        file_index: start.file_index,
         rows,
         keys,
         failed,
         skipped: skipped.listed,
-        rows_read: totals.rows_read,
-        bytes_read: totals.bytes_read,
+        rows_read: start.records_before + totals.rows_read,
+        bytes_read: start.bytes_before + totals.bytes_read,
     };
     if !deliver(batch) {
         return Err(ParseError::WriterGone);
@@ -259,6 +363,7 @@ pub fn failed_row(record_no: u64, record: &super::records::Record<'_>, problems:
     }
     FailedRow {
         record_no,
+        file: None,
         line: record.line,
         byte_offset: record.byte_offset,
         raw,

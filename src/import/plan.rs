@@ -49,16 +49,36 @@ impl Rules {
     }
 }
 
+/// Where a target column's values come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FieldSource {
+    /// The record's field at this index.
+    Field(usize),
+    /// Nothing: the file has no such column (one of several files of an import), so NULL.
+    Absent,
+    /// The name of the file the record came from (`--source-column`).
+    FileName(std::sync::Arc<str>),
+}
+
 /// One target column and where its values come from.
 #[derive(Clone, Debug)]
 pub struct ColumnPlan {
     pub name: String,
     pub column_type: ColumnType,
-    /// Index of the CSV field that feeds this column.
-    pub source_index: usize,
+    pub source: FieldSource,
     pub rules: Rules,
     /// How its values are written (dates, separators, null markers).
     pub format: ColumnFormat,
+}
+
+impl ColumnPlan {
+    /// The index of the record's field that feeds this column, when one does.
+    pub fn field_index(&self) -> Option<usize> {
+        match self.source {
+            FieldSource::Field(index) => Some(index),
+            FieldSource::Absent | FieldSource::FileName(_) => None,
+        }
+    }
 }
 
 /// Everything the row pipeline needs to know.
@@ -99,7 +119,7 @@ pub enum PlanError {
     )]
     MissingSource { column: String, headers: String },
     #[error(
-        "the file's columns {columns} are not in table '{table}' (its columns: {table_columns}); map them with a schema"
+        "the file's columns {columns} are not in table '{table}' (its columns: {table_columns}); map them with a schema or add them to the table with --add-columns"
     )]
     UnmatchedColumns {
         columns: String,
@@ -123,15 +143,35 @@ pub enum PlanError {
     },
 }
 
+/// What a schema column the file lacks means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MissingColumns {
+    /// An error, unless the file has no header and a field at the column's position.
+    Refuse,
+    /// NULL in this file: one of several files, matched by name, where a file may lack a column
+    /// the others have (a required column is still refused).
+    Null,
+}
+
 /// Plans an import of `sniffed` from an optional schema into an optional existing table.
 pub fn plan_import(
     sniffed: &Sniffed,
     schema: Option<&SchemaFile>,
     existing: Option<&ExistingTable>,
 ) -> Result<ImportPlan, PlanError> {
+    plan_part(sniffed, schema, existing, MissingColumns::Refuse)
+}
+
+/// [`plan_import`] for one file of several, where a schema column the file lacks may be NULL.
+pub fn plan_part(
+    sniffed: &Sniffed,
+    schema: Option<&SchemaFile>,
+    existing: Option<&ExistingTable>,
+    missing: MissingColumns,
+) -> Result<ImportPlan, PlanError> {
     let columns = match (schema, existing) {
-        (Some(schema), _) => plan_from_schema(sniffed, schema, existing)?,
-        (None, Some(table)) => plan_into_table(sniffed, table)?,
+        (Some(schema), _) => plan_from_schema(sniffed, schema, existing, missing)?,
+        (None, Some(table)) => plan_into_table(sniffed, table, missing)?,
         (None, None) => sniffed
             .columns
             .iter()
@@ -140,7 +180,7 @@ pub fn plan_import(
             .map(|(index, (name, column_type))| ColumnPlan {
                 name: name.clone(),
                 column_type: *column_type,
-                source_index: index,
+                source: FieldSource::Field(index),
                 rules: Rules::default(),
                 format: ColumnFormat::new(&detected_format(sniffed, index, *column_type).unwrap_or_default()),
             })
@@ -175,6 +215,7 @@ fn plan_from_schema(
     sniffed: &Sniffed,
     schema: &SchemaFile,
     existing: Option<&ExistingTable>,
+    missing: MissingColumns,
 ) -> Result<Vec<ColumnPlan>, PlanError> {
     schema.check()?;
     let mut columns = Vec::new();
@@ -183,12 +224,22 @@ fn plan_from_schema(
             continue;
         }
         let wanted = spec.source.as_deref().unwrap_or(&spec.name);
-        let source_index = find_header(sniffed, wanted)
-            .or_else(|| (spec.source.is_none() && position < sniffed.columns.len()).then_some(position))
-            .ok_or_else(|| PlanError::MissingSource {
-                column: wanted.to_string(),
-                headers: sniffed.columns.join(", "),
-            })?;
+        // Among several files with headers, columns go by name only: a position means nothing
+        // when the files order their columns differently.
+        let by_position = spec.source.is_none()
+            && position < sniffed.columns.len()
+            && (missing == MissingColumns::Refuse || !sniffed.has_header);
+        let found = find_header(sniffed, wanted).or_else(|| by_position.then_some(position));
+        let source = match found {
+            Some(index) => FieldSource::Field(index),
+            None if missing == MissingColumns::Null && !spec.required => FieldSource::Absent,
+            None => {
+                return Err(PlanError::MissingSource {
+                    column: wanted.to_string(),
+                    headers: sniffed.columns.join(", "),
+                });
+            }
+        };
         let mut name = spec.name.trim().to_string();
         if let Some(table) = existing {
             let (table_name, table_type) = table_column(table, &name)?;
@@ -202,11 +253,14 @@ fn plan_from_schema(
             }
             name = table_name;
         }
-        let detected = detected_format(sniffed, source_index, spec.column_type);
+        let detected = match source {
+            FieldSource::Field(index) => detected_format(sniffed, index, spec.column_type),
+            FieldSource::Absent | FieldSource::FileName(_) => None,
+        };
         columns.push(ColumnPlan {
             name,
             column_type: spec.column_type,
-            source_index,
+            source,
             rules: Rules::from_spec(spec)?,
             format: ColumnFormat::new(&spec.value_format(detected.as_ref())),
         });
@@ -214,18 +268,12 @@ fn plan_from_schema(
     Ok(columns)
 }
 
-fn plan_into_table(sniffed: &Sniffed, table: &ExistingTable) -> Result<Vec<ColumnPlan>, PlanError> {
-    let by_name: Vec<Option<usize>> = sniffed
-        .columns
-        .iter()
-        .map(|column| position_ignoring_case(table.columns.iter().map(|column| &column.name), column))
-        .collect();
-    let none_match = by_name.iter().all(Option::is_none);
-    let matches: Vec<Option<usize>> = if none_match && sniffed.columns.len() == table.columns.len() {
-        (0..table.columns.len()).map(Some).collect()
-    } else {
-        by_name
-    };
+fn plan_into_table(
+    sniffed: &Sniffed,
+    table: &ExistingTable,
+    missing: MissingColumns,
+) -> Result<Vec<ColumnPlan>, PlanError> {
+    let matches = table_matches(sniffed, table, missing);
     let unmatched: Vec<&str> = sniffed
         .columns
         .iter()
@@ -255,12 +303,29 @@ fn plan_into_table(sniffed: &Sniffed, table: &ExistingTable) -> Result<Vec<Colum
         columns.push(ColumnPlan {
             name: name.clone(),
             column_type,
-            source_index,
+            source: FieldSource::Field(source_index),
             rules: Rules::default(),
             format: ColumnFormat::new(&detected_format(sniffed, source_index, column_type).unwrap_or_default()),
         });
     }
     Ok(columns)
+}
+
+/// For each of the file's columns, the table column it feeds: by name, ignoring case; by
+/// position when no name matches and the widths agree (a file whose header is not the table's),
+/// but never among several files, whose columns may come in any order.
+pub(crate) fn table_matches(sniffed: &Sniffed, table: &ExistingTable, missing: MissingColumns) -> Vec<Option<usize>> {
+    let by_name: Vec<Option<usize>> = sniffed
+        .columns
+        .iter()
+        .map(|column| position_ignoring_case(table.columns.iter().map(|column| &column.name), column))
+        .collect();
+    let none_match = by_name.iter().all(Option::is_none);
+    if none_match && missing == MissingColumns::Refuse && sniffed.columns.len() == table.columns.len() {
+        (0..table.columns.len()).map(Some).collect()
+    } else {
+        by_name
+    }
 }
 
 /// The format detected for the file's column `source_index`, when it was found to hold `wanted`
@@ -316,7 +381,7 @@ fn find_header(sniffed: &Sniffed, wanted: &str) -> Option<usize> {
         .or_else(|| position_ignoring_case(sniffed.columns.iter(), wanted))
 }
 
-fn position_ignoring_case<'a>(mut names: impl Iterator<Item = &'a String>, wanted: &str) -> Option<usize> {
+pub(crate) fn position_ignoring_case<'a>(mut names: impl Iterator<Item = &'a String>, wanted: &str) -> Option<usize> {
     let wanted = wanted.to_lowercase();
     names.position(|name| name.to_lowercase() == wanted)
 }
@@ -341,8 +406,8 @@ mod tests {
             ],
         };
         let plan = plan_import(&file, Some(&schema), None).unwrap();
-        let sources: Vec<usize> = plan.columns.iter().map(|c| c.source_index).collect();
-        assert_eq!(sources, [1, 1, 2]);
+        let sources: Vec<Option<usize>> = plan.columns.iter().map(ColumnPlan::field_index).collect();
+        assert_eq!(sources, [Some(1), Some(1), Some(2)]);
     }
 
     #[test]

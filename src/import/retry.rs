@@ -2,11 +2,14 @@
 //! plan and validation again, and the rows that pass move from the failed set into the job's table
 //! in one transaction, with the import job's counts updated so imported + failed = read still holds.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::batch::BatchBuilder;
+use super::files::{FilesError, plan_files};
 use super::load;
-use super::plan::{ImportPlan, plan_import};
+use super::plan::ImportPlan;
 use super::records::OwnedRecord;
 use super::sniff::Sniffed;
 use super::types::ColumnType;
@@ -59,6 +62,10 @@ pub enum RetryError {
     TableGone(String),
     #[error("the import's settings could not be read back: {0}")]
     Spec(String),
+    #[error(
+        "{0} is no longer there, and its columns differ from the import's other files; put it back to retry its rows"
+    )]
+    FileGone(PathBuf),
     #[error("the table no longer fits the import's columns: {0}")]
     Plan(#[from] PlanError),
     #[error(transparent)]
@@ -90,6 +97,7 @@ impl Job for RetryRequest {
             source: format!("failed rows of job {}", self.import_job_id),
             target: store.job(self.import_job_id).ok().flatten().and_then(|job| job.target),
             bytes_total: None,
+            files: Vec::new(),
         }
     }
 
@@ -133,43 +141,58 @@ fn retry_rows(
     let table = existing_table(conn, &target)?.ok_or_else(|| RetryError::TableGone(target.clone()))?;
     let import_request: ImportRequest = serde_json::from_str(import.spec.as_deref().unwrap_or_default())
         .map_err(|error| RetryError::Spec(error.to_string()))?;
-    let plan = rebuild_plan(&import_request, &import.source_columns, &table)?;
 
     // Everything from here is read and written in one transaction: a second retry of the same
     // rows running at the same time either sees them gone or conflicts, and never imports them
     // twice.
     load::begin_transaction(conn)?;
     let stored = stored_rows(store, request)?;
-    let column_names: Vec<&str> = plan.columns.iter().map(|column| column.name.as_str()).collect();
+    // Rows of several files are validated by their own file's plan (its column order, formats
+    // and file name); every plan has the same columns in the same order.
+    let plans = rebuild_plans(&import_request, &import.source_columns, &table, &stored)?;
+    let Some(first_plan) = plans.values().next() else {
+        // None of the rows asked for is still failing: nothing to do but say so.
+        return finish(context, request, &table, started, 0, 0, 0);
+    };
+    let column_names: Vec<String> = first_plan.columns.iter().map(|column| column.name.clone()).collect();
+    let column_refs: Vec<&str> = column_names.iter().map(String::as_str).collect();
     // The unique rule is checked as an import checks it: the passing rows' keys go to a table of
     // their own and DuckDB compares them with each other and with the rows already there.
-    let unique = unique::check_for_plan(&plan, job_id);
+    let unique = unique::check_for_plan(first_plan, job_id);
     let key_columns: Vec<usize> = unique.as_ref().map(|check| check.unique_columns()).unwrap_or_default();
-    let mut builder = BatchBuilder::new(&plan.columns, stored.len().max(1), &key_columns)
-        .map_err(|error| RetryError::Batch(error.to_string()))?;
-    let validator = RowValidator::new(plan.clone());
     let (mut cells, mut problems): (Vec<Cell>, Vec<Problem>) = (Vec::new(), Vec::new());
     let mut passed = Vec::new();
     let mut still_failing = Vec::new();
-    for (record_no, row) in &stored {
-        let record = OwnedRecord::new(row.line as u64, row.byte_offset as u64, &row.fields);
-        // Bytes the file's encoding could not read were stored as U+FFFD; a row still holding one
-        // has not been fixed, whatever else was edited.
-        let encoding_damaged = row.fields.iter().any(|field| field.contains('\u{FFFD}'));
-        if validator.check(&record.as_record(), encoding_damaged, &mut cells, &mut problems) {
-            builder.push(&record.as_record(), &cells, *record_no as u64);
-            passed.push(*record_no);
-        } else {
-            still_failing.push(FailedRow {
-                record_no: *record_no as u64,
-                line: row.line as u64,
-                byte_offset: row.byte_offset as u64,
-                raw: row.raw.clone(),
-                raw_bytes: row.raw_bytes.clone(),
-                fields: row.fields.clone(),
-                problems: std::mem::take(&mut problems),
-            });
+    // One batch per file, appended in this order: the unique check finds a row in the table by
+    // its place among the rows appended, so each batch numbers its keys on from the last.
+    let mut builders = Vec::with_capacity(plans.len());
+    for (file, plan) in &plans {
+        let mut builder = BatchBuilder::new(&plan.columns, stored.len().max(1), &key_columns)
+            .map_err(|error| RetryError::Batch(error.to_string()))?;
+        builder.number_from(passed.len() as u64);
+        let validator = RowValidator::new(plan.clone());
+        for (record_no, row) in stored.iter().filter(|(_, row)| &row.file == file) {
+            let record = OwnedRecord::new(row.line as u64, row.byte_offset as u64, &row.fields);
+            // Bytes the file's encoding could not read were stored as U+FFFD; a row still holding one
+            // has not been fixed, whatever else was edited.
+            let encoding_damaged = row.fields.iter().any(|field| field.contains('\u{FFFD}'));
+            if validator.check(&record.as_record(), encoding_damaged, &mut cells, &mut problems) {
+                builder.push(&record.as_record(), &cells, *record_no as u64);
+                passed.push(*record_no);
+            } else {
+                still_failing.push(FailedRow {
+                    record_no: *record_no as u64,
+                    file: row.file.as_deref().map(Arc::from),
+                    line: row.line as u64,
+                    byte_offset: row.byte_offset as u64,
+                    raw: row.raw.clone(),
+                    raw_bytes: row.raw_bytes.clone(),
+                    fields: row.fields.clone(),
+                    problems: std::mem::take(&mut problems),
+                });
+            }
         }
+        builders.push(builder);
     }
     if cancel.is_cancelled() {
         return Err(RetryError::Cancelled);
@@ -183,7 +206,6 @@ fn retry_rows(
     let mut imported = passed.len() as u64;
     let mut failed = still_failing.len() as u64;
     if !passed.is_empty() {
-        let (batch, keys) = builder.finish().map_err(|error| RetryError::Batch(error.to_string()))?;
         let committed_rowid = match &unique {
             Some(check) => {
                 check.create(conn)?;
@@ -191,36 +213,52 @@ fn retry_rows(
             }
             None => -1,
         };
-        let mut appender = load::appender(conn, &table.name, &column_names)?;
-        appender
-            .append_record_batch(batch)
-            .map_err(StoreError::query("appending the fixed rows"))?;
+        let mut appender = load::appender(conn, &table.name, &column_refs)?;
+        let mut key_appender = unique.as_ref().map(|check| check.appender(conn)).transpose()?;
+        for builder in &mut builders {
+            if builder.is_empty() {
+                continue;
+            }
+            let (batch, keys) = builder.finish().map_err(|error| RetryError::Batch(error.to_string()))?;
+            appender
+                .append_record_batch(batch)
+                .map_err(StoreError::query("appending the fixed rows"))?;
+            if let (Some(key_appender), Some(keys)) = (key_appender.as_mut(), keys) {
+                key_appender
+                    .append_record_batch(keys)
+                    .map_err(StoreError::query("appending the fixed rows' keys"))?;
+            }
+        }
         appender
             .flush()
             .map_err(StoreError::query("appending the fixed rows"))?;
         drop(appender);
-        if let (Some(check), Some(keys)) = (&unique, keys) {
-            let mut key_appender = check.appender(conn)?;
-            key_appender
-                .append_record_batch(keys)
-                .map_err(StoreError::query("appending the fixed rows' keys"))?;
+        if let (Some(check), Some(mut key_appender)) = (&unique, key_appender) {
             key_appender
                 .flush()
                 .map_err(StoreError::query("appending the fixed rows' keys"))?;
             drop(key_appender);
+            let file_of = |record_no: u64| {
+                stored
+                    .get(&(record_no as i64))
+                    .and_then(|row| row.file.as_deref())
+                    .map(Arc::from)
+            };
             let duplicates = check.resolve(conn, &table.name, committed_rowid, true, &mut |page| {
                 let rows: Vec<FailedRow> = page
                     .into_iter()
                     .filter_map(|duplicate| {
                         let row = stored.get(&(duplicate.record_no as i64))?;
+                        let plan = plans.get(&row.file)?;
                         Some(FailedRow {
                             record_no: duplicate.record_no,
+                            file: row.file.as_deref().map(Arc::from),
                             line: row.line as u64,
                             byte_offset: row.byte_offset as u64,
                             raw: row.raw.clone(),
                             raw_bytes: row.raw_bytes.clone(),
                             fields: row.fields.clone(),
-                            problems: unique::unique_problems(&duplicate, &plan, &row.fields, &table.name),
+                            problems: unique::unique_problems(&duplicate, plan, &row.fields, &table.name, &file_of),
                         })
                     })
                     .collect();
@@ -230,9 +268,24 @@ fn retry_rows(
             failed += duplicates;
         }
     }
-    store.add_retried_rows(import_job_id, imported)?;
+    let rows_read = stored.len() as u64;
+    finish(context, request, &table, started, rows_read, imported, failed)
+}
+
+/// Records a retry's counts with the import's and its own, and commits.
+fn finish(
+    context: &mut JobContext<'_>,
+    request: &RetryRequest,
+    table: &ExistingTable,
+    started: std::time::Instant,
+    rows_read: u64,
+    imported: u64,
+    failed: u64,
+) -> Result<RetrySummary, RetryError> {
+    let (store, conn, cancel) = (context.store, context.conn(), context.cancel);
+    store.add_retried_rows(request.import_job_id, imported)?;
     let outcome = JobOutcome {
-        rows_read: stored.len() as u64,
+        rows_read,
         rows_imported: imported,
         rows_failed: failed,
         ..JobOutcome::default()
@@ -249,10 +302,10 @@ fn retry_rows(
         ..Progress::default()
     });
     Ok(RetrySummary {
-        job_id,
-        import_job_id,
+        job_id: context.job_id,
+        import_job_id: request.import_job_id,
         status: JobStatus::Completed,
-        table: table.name,
+        table: table.name.clone(),
         rows_retried: outcome.rows_read,
         rows_imported: outcome.rows_imported,
         rows_still_failing: outcome.rows_failed,
@@ -260,33 +313,64 @@ fn retry_rows(
     })
 }
 
-/// The import's plan again, from its stored settings and the table as it is now. The file is not
-/// needed: the header names were stored with the job and the table gives the types.
-fn rebuild_plan(
+/// The import's plans again, one per file the rows to retry came from, from its stored
+/// settings and the table as it is now. A file need not still be there when the job stored its
+/// header: the header names stand in for it and the table gives the types.
+fn rebuild_plans(
     import: &ImportRequest,
     source_columns: &[String],
     table: &ExistingTable,
-) -> Result<ImportPlan, RetryError> {
-    // How the file's values were written (local dates, decimal commas, null markers) was found
-    // by sniffing it: sniffed again with the import's own hints when it is still there, so a
-    // fixed `1,5` or `15.03.2024` reads as the import read it.
-    let column_guesses =
-        file_formats(import, source_columns).unwrap_or_else(|| vec![Default::default(); source_columns.len()]);
-    // The file's own spelling of its headers was not stored; the cleaned names stand in. A
-    // failed row's stored fields never keep a trailing delimiter's empty field.
-    let mut sniffed = Sniffed::of_columns(source_columns, vec![ColumnType::Varchar; source_columns.len()]);
-    sniffed.has_header = import.hints.has_header.unwrap_or(true);
-    sniffed.column_guesses = column_guesses;
-    let mut plan = plan_import(&sniffed, import.schema.as_ref(), Some(table))?;
-    plan.pad_missing = import.pad_missing;
-    Ok(plan)
+    stored: &BTreeMap<i64, RetryRow>,
+) -> Result<BTreeMap<Option<String>, ImportPlan>, RetryError> {
+    let files: BTreeSet<Option<String>> = stored.values().map(|row| row.file.clone()).collect();
+    let several = import.paths.len() > 1 || import.paths.iter().any(|path| path.is_dir());
+    let mut sniffs = Vec::with_capacity(files.len());
+    for file in &files {
+        // Rows stored before files were recorded came from the import's one file.
+        let path = match file {
+            Some(file) => PathBuf::from(file),
+            None => import.paths.first().cloned().unwrap_or_default(),
+        };
+        let sniffed = sniffed_again(import, &path, source_columns)?;
+        sniffs.push((path, sniffed));
+    }
+    let planned = plan_files(sniffs, import, Some(table), several).map_err(|error| match error {
+        FilesError::Plan { source, .. } => RetryError::Plan(source),
+        other => RetryError::Spec(other.to_string()),
+    })?;
+    if !planned.added_columns.is_empty() {
+        let names: Vec<&str> = planned.added_columns.iter().map(|(name, _)| name.as_str()).collect();
+        return Err(RetryError::Spec(format!(
+            "table '{}' no longer has the columns {}",
+            table.name,
+            names.join(", ")
+        )));
+    }
+    Ok(files
+        .into_iter()
+        .zip(planned.files)
+        .map(|(file, planned)| (file, planned.plan))
+        .collect())
 }
 
-/// The column guesses of the import's file, sniffed again with the hints stored with the job;
-/// `None` when the file is gone or no longer has the same columns.
-fn file_formats(import: &ImportRequest, source_columns: &[String]) -> Option<Vec<super::ColumnGuess>> {
-    let sniffed = super::sniff(&import.path, &import.hints).ok()?;
-    (sniffed.columns == source_columns).then_some(sniffed.column_guesses)
+/// A file of the import as the retry plans it. How its values were written (local dates,
+/// decimal commas, null markers) was found by sniffing it: sniffed again with the import's own
+/// hints when it is still there, so a fixed `1,5` or `15.03.2024` reads as the import read it.
+/// Its own spelling of its headers was not stored; the cleaned names stand in. A failed row's
+/// stored fields never keep a trailing delimiter's empty field.
+fn sniffed_again(import: &ImportRequest, path: &Path, source_columns: &[String]) -> Result<Sniffed, RetryError> {
+    let fresh = super::sniff(path, &import.hints)
+        .ok()
+        .filter(|sniffed| source_columns.is_empty() || sniffed.columns == source_columns);
+    let (columns, guesses) = match fresh {
+        Some(sniffed) => (sniffed.columns, sniffed.column_guesses),
+        None if !source_columns.is_empty() => (source_columns.to_vec(), vec![Default::default(); source_columns.len()]),
+        None => return Err(RetryError::FileGone(path.to_path_buf())),
+    };
+    let mut sniffed = Sniffed::of_columns(&columns, vec![ColumnType::Varchar; columns.len()]);
+    sniffed.has_header = import.hints.has_header.unwrap_or(true);
+    sniffed.column_guesses = guesses;
+    Ok(sniffed)
 }
 
 /// The requested rows still in the failed set, with the edits applied, in file order. A row

@@ -2,6 +2,8 @@
 //! broke the rule is given. The rule is judged in DuckDB, on a keys table the store keeps
 //! (`store/unique_keys.rs` says how and why), so memory does not grow with the file.
 
+use std::sync::Arc;
+
 use super::plan::{ColumnPlan, ImportPlan};
 use super::types::ColumnType;
 use super::validate::quoted;
@@ -27,28 +29,42 @@ pub fn check_for_plan(plan: &ImportPlan, job_id: i64) -> Option<UniqueKeys> {
 }
 
 /// The problems of a duplicate, one per unique column it broke the rule in; `fields` are the
-/// row's fields, for showing the value.
-pub fn unique_problems(duplicate: &Duplicate, plan: &ImportPlan, fields: &[String], table: &str) -> Vec<Problem> {
+/// row's fields, for showing the value. `file_of` names the file a record number of the job is
+/// in, so a value first seen in another of the job's files is said to be there.
+pub fn unique_problems(
+    duplicate: &Duplicate,
+    plan: &ImportPlan,
+    fields: &[String],
+    table: &str,
+    file_of: &dyn Fn(u64) -> Option<Arc<str>>,
+) -> Vec<Problem> {
     duplicate
         .hits
         .iter()
-        .filter_map(|&(index, first_line)| {
+        .filter_map(|&(index, first)| {
             let column = plan.columns.get(index)?;
-            let value = fields.get(column.source_index).map_or("", String::as_str);
-            Some(unique_problem(column, value, first_line, table))
+            let value = column
+                .field_index()
+                .and_then(|index| fields.get(index))
+                .map_or("", String::as_str);
+            let place = match first {
+                None => format!("is already in table '{table}'"),
+                Some(first) => match file_of(first.record_no) {
+                    Some(file) if file_of(duplicate.record_no).as_ref() != Some(&file) => {
+                        format!("already appears on line {} of {file}", first.line)
+                    }
+                    _ => format!("already appears on line {}", first.line),
+                },
+            };
+            Some(unique_problem(column, value, &place))
         })
         .collect()
 }
 
-/// The problem of a value that broke the rule in `column`; `first_line` is where it first
-/// appeared in the file, `None` when it was already in `table`.
-fn unique_problem(column: &ColumnPlan, value: &str, first_line: Option<u64>, table: &str) -> Problem {
-    let place = match first_line {
-        None => format!("is already in table '{table}'"),
-        Some(line) => format!("already appears on line {line}"),
-    };
+/// The problem of a value that broke the rule in `column`; `place` says where it was before.
+fn unique_problem(column: &ColumnPlan, value: &str, place: &str) -> Problem {
     Problem {
-        field_index: Some(column.source_index),
+        field_index: column.field_index(),
         column: Some(column.name.clone()),
         kind: ProblemKind::Unique,
         message: format!("{} {place}; values must be unique", quoted(value)),

@@ -1,7 +1,7 @@
 //! Checking one record against the plan: shape, encoding, types and rules. A record either yields
 //! one typed cell per target column or a list of every problem it has; it never yields both.
 
-use super::plan::{ColumnPlan, ImportPlan};
+use super::plan::{ColumnPlan, FieldSource, ImportPlan};
 use super::records::{Defect, Record};
 use super::table_end::{is_summary_label, summary_label};
 use super::types::{ColumnType, parse_decimal, parse_f64, parse_i32, parse_i64, parse_time, parse_timestamp_tz};
@@ -70,7 +70,11 @@ impl RowValidator {
         // Which fields were quoted, found once per record and only when an empty text field asks.
         let mut quoted: Option<Vec<bool>> = None;
         for column in &self.plan.columns {
-            let field = record.field(column.source_index).unwrap_or_default();
+            let field = match &column.source {
+                FieldSource::Field(index) => record.field(*index).unwrap_or_default(),
+                FieldSource::Absent => b"",
+                FieldSource::FileName(name) => name.as_bytes(),
+            };
             // A value with bad bytes already has its problem; converting it would only add noise.
             let Ok(text) = std::str::from_utf8(field) else {
                 cells.push(Cell::Null);
@@ -79,15 +83,17 @@ impl RowValidator {
             // `""` in a text column is an empty string; nothing between the delimiters is NULL.
             let quoted_empty = text.is_empty()
                 && column.column_type == ColumnType::Varchar
-                && quoted
-                    .get_or_insert_with(|| {
-                        let mut flags = Vec::new();
-                        record.quoted_fields(&mut flags);
-                        flags
-                    })
-                    .get(column.source_index)
-                    .copied()
-                    .unwrap_or(false);
+                && column.field_index().is_some_and(|index| {
+                    quoted
+                        .get_or_insert_with(|| {
+                            let mut flags = Vec::new();
+                            record.quoted_fields(&mut flags);
+                            flags
+                        })
+                        .get(index)
+                        .copied()
+                        .unwrap_or(false)
+                });
             match convert_field(column, text, quoted_empty) {
                 Ok(cell) => cells.push(cell),
                 Err(problem) => {
@@ -284,7 +290,7 @@ pub fn convert(column: &ColumnPlan, raw: &str) -> Result<Cell, Problem> {
 fn convert_field(column: &ColumnPlan, raw: &str, quoted_empty: bool) -> Result<Cell, Problem> {
     let rules = &column.rules;
     let problem = |kind, message: String| Problem {
-        field_index: Some(column.source_index),
+        field_index: column.field_index(),
         column: Some(column.name.clone()),
         kind,
         message,
@@ -503,7 +509,7 @@ pub fn preview_problem(spec: &super::schema::ColumnSpec, text: &str) -> Option<P
     let column = ColumnPlan {
         name: spec.name.clone(),
         column_type: spec.column_type,
-        source_index: 0,
+        source: FieldSource::Field(0),
         rules,
         format: super::formats::ColumnFormat::new(&spec.value_format(None)),
     };
@@ -536,7 +542,7 @@ mod tests {
         ColumnPlan {
             name: "c".into(),
             column_type,
-            source_index: 0,
+            source: FieldSource::Field(0),
             rules,
             format: Default::default(),
         }
@@ -624,14 +630,14 @@ mod tests {
                 ColumnPlan {
                     name: "id".into(),
                     column_type: ColumnType::BigInt,
-                    source_index: 0,
+                    source: FieldSource::Field(0),
                     rules: Rules::default(),
                     format: Default::default(),
                 },
                 ColumnPlan {
                     name: "name".into(),
                     column_type: ColumnType::Varchar,
-                    source_index: 1,
+                    source: FieldSource::Field(1),
                     rules: Rules::default(),
                     format: Default::default(),
                 },

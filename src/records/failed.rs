@@ -5,6 +5,8 @@
 pub struct FailedRow {
     /// 1-based position among the data records (the header is not a record).
     pub record_no: u64,
+    /// The file it came from (one of an import's files), as the job names it.
+    pub file: Option<std::sync::Arc<str>>,
     pub line: u64,
     pub byte_offset: u64,
     /// The record's text as it appeared (invalid UTF-8 shown as U+FFFD).

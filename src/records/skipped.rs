@@ -23,6 +23,8 @@ impl SkipReason {
 /// A skipped line as the job lists it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SkippedLine {
+    /// The file it is in (one of an import's files), as the job names it.
+    pub file: Option<std::sync::Arc<str>>,
     pub line: u64,
     pub reason: SkipReason,
     /// The line's text (cut at 1,000 characters); empty for a blank line.

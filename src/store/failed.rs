@@ -31,7 +31,8 @@ pub fn append_failed_rows(conn: &Connection, job_id: i64, rows: &[FailedRow]) ->
                 row.raw,
                 row.raw_bytes,
                 fields,
-                row.fields.len() as i32
+                row.fields.len() as i32,
+                row.file.as_deref()
             ])
             .map_err(StoreError::query(context))?;
         for problem in &row.problems {
@@ -65,6 +66,8 @@ pub struct StoredProblem {
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct StoredFailedRow {
     pub record_no: i64,
+    /// The file it came from; `None` for rows stored before files were recorded.
+    pub file: Option<String>,
     pub line: i64,
     pub byte_offset: i64,
     pub raw: String,
@@ -161,7 +164,7 @@ pub fn read_failed_rows(
     let context = "reading failed rows";
     let mut statement = conn
         .prepare(&format!(
-            "SELECT f.record_no, f.line, f.byte_offset, f.raw, f.fields FROM sluice.failed_rows f \
+            "SELECT f.record_no, f.line, f.byte_offset, f.raw, f.fields, f.file FROM sluice.failed_rows f \
              WHERE {FILTER_SQL} AND f.record_no >= ? AND f.record_no < ? \
              ORDER BY f.record_no LIMIT ?"
         ))
@@ -175,6 +178,7 @@ pub fn read_failed_rows(
             let fields: String = row.get(4)?;
             Ok(StoredFailedRow {
                 record_no: row.get(0)?,
+                file: row.get(5)?,
                 line: row.get(1)?,
                 byte_offset: row.get(2)?,
                 raw: row.get(3)?,
@@ -299,6 +303,7 @@ fn rows_per_group(
 /// A failed row as a retry reads it back.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RetryRow {
+    pub file: Option<String>,
     pub line: i64,
     pub byte_offset: i64,
     pub raw: String,
@@ -315,7 +320,8 @@ impl super::Store {
         let mut statement = self
             .conn()
             .prepare(
-                "SELECT line, byte_offset, raw, fields, raw_bytes FROM sluice.failed_rows WHERE job_id = ? AND record_no = ?",
+                "SELECT line, byte_offset, raw, fields, raw_bytes, file FROM sluice.failed_rows \
+                 WHERE job_id = ? AND record_no = ?",
             )
             .map_err(StoreError::query(context))?;
         let mut rows = BTreeMap::new();
@@ -323,6 +329,7 @@ impl super::Store {
             let found = statement
                 .query_row(params![job_id, record_no], |row| {
                     Ok(RetryRow {
+                        file: row.get(5)?,
                         line: row.get(0)?,
                         byte_offset: row.get(1)?,
                         raw: row.get(2)?,

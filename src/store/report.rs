@@ -3,7 +3,7 @@
 //! key, so the time is linear in the rows), so a report of millions of rows streams. The command
 //! line and the window both write it through here.
 //!
-//! The CSV report is rectangular, as spreadsheet programs need: `line,errors,raw`, then one column
+//! The CSV report is rectangular, as spreadsheet programs need: `file,line,errors,raw`, then one column
 //! per column of the file's header, then `extra_1`, `extra_2`... as many as the widest failed row
 //! has fields beyond the header (at most 256, then `fields_not_shown` counts the rest). A row with
 //! fewer fields leaves the rest empty.
@@ -17,6 +17,8 @@ use super::{
     widest_failed_row,
 };
 
+/// Columns before a row's fields: file, line, errors, raw.
+const REPORT_LEADING_COLUMNS: usize = 4;
 /// Rows read from the database at a time.
 const PAGE_ROWS: u64 = 10_000;
 /// At most this many `extra_N` columns: one line of commas must not make every row of the report
@@ -26,10 +28,11 @@ pub const MAX_EXTRA_COLUMNS: usize = 256;
 /// The report's format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReportFormat {
-    /// `line,errors,raw`, then one column per CSV column of the import, then `extra_N` columns for
-    /// fields beyond the header.
+    /// `file,line,errors,raw`, then one column per CSV column of the import, then `extra_N`
+    /// columns for fields beyond the header.
     Csv,
-    /// A JSON array of objects with `line`, `record_no`, `errors`, `problems`, `raw`, `fields`.
+    /// A JSON array of objects with `file`, `line`, `record_no`, `errors`, `problems`, `raw`,
+    /// `fields`.
     Json,
 }
 
@@ -62,7 +65,7 @@ pub fn write_failed_report(
             let width = widest.min(named + MAX_EXTRA_COLUMNS);
             let cut = widest > width;
             let mut writer = csv::Writer::from_writer(out);
-            let mut header = vec!["line".to_string(), "errors".to_string(), "raw".to_string()];
+            let mut header: Vec<String> = ["file", "line", "errors", "raw"].map(String::from).into();
             header.extend(job.source_columns.iter().cloned());
             header.extend((1..=width - named).map(|extra| format!("extra_{extra}")));
             if cut {
@@ -140,12 +143,17 @@ pub fn errors_text(row: &StoredFailedRow) -> String {
         .join("; ")
 }
 
-/// line, errors, raw, then `width` field cells: the row's fields, empty where it has fewer; with
+/// file, line, errors, raw, then `width` field cells: the row's fields, empty where it has fewer; with
 /// `cut`, a last cell counts the fields beyond `width`.
 fn report_record(row: &StoredFailedRow, width: usize, cut: bool) -> Vec<String> {
-    let mut record = vec![row.line.to_string(), errors_text(row), row.raw.clone()];
+    let mut record = vec![
+        row.file.clone().unwrap_or_default(),
+        row.line.to_string(),
+        errors_text(row),
+        row.raw.clone(),
+    ];
     record.extend(row.fields.iter().take(width).cloned());
-    record.resize(3 + width, String::new());
+    record.resize(REPORT_LEADING_COLUMNS + width, String::new());
     if cut {
         let beyond = row.fields.len().saturating_sub(width);
         record.push(if beyond > 0 { beyond.to_string() } else { String::new() });
@@ -155,6 +163,7 @@ fn report_record(row: &StoredFailedRow, width: usize, cut: bool) -> Vec<String> 
 
 fn report_json(row: &StoredFailedRow) -> serde_json::Value {
     serde_json::json!({
+        "file": row.file,
         "line": row.line,
         "record_no": row.record_no,
         "errors": errors_text(row),

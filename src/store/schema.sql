@@ -36,6 +36,9 @@ ALTER TABLE sluice.jobs ADD COLUMN IF NOT EXISTS rows_skipped BIGINT DEFAULT 0;
 -- How many fields each failed row has, so a report can size its columns without parsing every
 -- row's fields (added after the first release: rows stored before it have NULL here).
 ALTER TABLE sluice.failed_rows ADD COLUMN IF NOT EXISTS field_count INTEGER;
+-- The file each failed row came from, for imports of several files (added after the first
+-- release: rows stored before it have NULL here).
+ALTER TABLE sluice.failed_rows ADD COLUMN IF NOT EXISTS file VARCHAR;
 CREATE TABLE IF NOT EXISTS sluice.failed_row_problems (
     job_id       BIGINT NOT NULL,
     record_no    BIGINT NOT NULL,
@@ -52,3 +55,5 @@ CREATE TABLE IF NOT EXISTS sluice.skipped_lines (
     reason  VARCHAR NOT NULL,
     raw     VARCHAR NOT NULL
 );
+-- The file of each skipped line (added with imports of several files).
+ALTER TABLE sluice.skipped_lines ADD COLUMN IF NOT EXISTS file VARCHAR;

@@ -9,6 +9,7 @@ use crate::records::SkippedLine;
 /// A skipped line as stored.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct StoredSkippedLine {
+    pub file: Option<String>,
     pub line: i64,
     pub reason: String,
     pub raw: String,
@@ -29,25 +30,27 @@ pub fn append_skipped_lines(conn: &Connection, job_id: i64, lines: &[SkippedLine
                 job_id,
                 skipped.line as i64,
                 skipped.reason.as_str(),
-                skipped.raw
+                skipped.raw,
+                skipped.file.as_deref()
             ])
             .map_err(StoreError::query(context))?;
     }
     appender.flush().map_err(StoreError::query(context))
 }
 
-/// The listed skipped lines of a job, in file order, at most `limit`.
+/// The listed skipped lines of a job, in the order they were read (file by file), at most `limit`.
 pub fn read_skipped_lines(conn: &Connection, job_id: i64, limit: u64) -> Result<Vec<StoredSkippedLine>, StoreError> {
     let context = "reading skipped lines";
     let mut statement = conn
-        .prepare("SELECT line, reason, raw FROM sluice.skipped_lines WHERE job_id = ? ORDER BY line LIMIT ?")
+        .prepare("SELECT file, line, reason, raw FROM sluice.skipped_lines WHERE job_id = ? ORDER BY rowid LIMIT ?")
         .map_err(StoreError::query(context))?;
     let rows = statement
         .query_map(params![job_id, limit.min(i64::MAX as u64) as i64], |row| {
             Ok(StoredSkippedLine {
-                line: row.get(0)?,
-                reason: row.get(1)?,
-                raw: row.get(2)?,
+                file: row.get(0)?,
+                line: row.get(1)?,
+                reason: row.get(2)?,
+                raw: row.get(3)?,
             })
         })
         .map_err(StoreError::query(context))?;

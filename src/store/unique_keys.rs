@@ -38,9 +38,18 @@ const DUPLICATE_PAGE_ROWS: i64 = 10_000;
 pub struct Duplicate {
     pub record_no: u64,
     pub line: u64,
-    /// (index into the plan's columns, line of the first occurrence; `None` when the value was
-    /// already in the table).
-    pub hits: Vec<(usize, Option<u64>)>,
+    /// (index into the plan's columns, the first occurrence; `None` when the value was already
+    /// in the table).
+    pub hits: Vec<(usize, Option<FirstSeen>)>,
+}
+
+/// Where a value first appeared among the job's rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FirstSeen {
+    /// Its record number in the job (which says which of the job's files it is in).
+    pub record_no: u64,
+    /// Its line in its file.
+    pub line: u64,
 }
 
 /// A unique column of the target table.
@@ -115,7 +124,7 @@ impl UniqueKeys {
         let sorted = self.table("duplicates_sorted");
         let target = format!("main.{}", quote_ident(target));
         conn.execute_batch(&format!(
-            "CREATE TABLE {hits} (record_no BIGINT, column_index INTEGER, first_line BIGINT)"
+            "CREATE TABLE {hits} (record_no BIGINT, column_index INTEGER, first_no BIGINT, first_line BIGINT)"
         ))
         .map_err(StoreError::query(context))?;
         for (position, key) in self.keys.iter().enumerate() {
@@ -136,7 +145,7 @@ impl UniqueKeys {
             );
             if check_table {
                 conn.execute_batch(&format!(
-                    "INSERT INTO {hits} SELECT k.{RECORD_NO}, {index}, NULL FROM {keys} k \
+                    "INSERT INTO {hits} SELECT k.{RECORD_NO}, {index}, NULL, NULL FROM {keys} k \
                      WHERE {} AND {in_table}",
                     present(&format!("k.{value}"))
                 ))
@@ -148,7 +157,7 @@ impl UniqueKeys {
                 String::new()
             };
             conn.execute_batch(&format!(
-                "INSERT INTO {hits} SELECT k.{RECORD_NO}, {index}, f.first_line FROM {keys} k \
+                "INSERT INTO {hits} SELECT k.{RECORD_NO}, {index}, f.first_no, f.first_line FROM {keys} k \
                  JOIN (SELECT {value} AS value, min({RECORD_NO}) AS first_no, \
                        arg_min({LINE}, {RECORD_NO}) AS first_line \
                        FROM {keys} WHERE {} GROUP BY {value}) f \
@@ -168,7 +177,7 @@ impl UniqueKeys {
             // DuckDB finds by the table's min/max statistics, not a sort of all after it.
             conn.execute_batch(&format!(
                 "CREATE TABLE {sorted} AS SELECT row_number() OVER (ORDER BY h.record_no, h.column_index) AS position, \
-                 h.record_no, k.{LINE} AS line, h.column_index, h.first_line \
+                 h.record_no, k.{LINE} AS line, h.column_index, h.first_no, h.first_line \
                  FROM {hits} h JOIN {keys} k ON k.{RECORD_NO} = h.record_no ORDER BY position"
             ))
             .map_err(StoreError::query(context))?;
@@ -234,7 +243,7 @@ fn hand_out_duplicates(
     let context = "reading the rows that broke the unique rule";
     let mut statement = conn
         .prepare(&format!(
-            "SELECT position, record_no, line, column_index, first_line FROM {sorted} \
+            "SELECT position, record_no, line, column_index, first_no, first_line FROM {sorted} \
              WHERE position >= ? AND position < ? ORDER BY position"
         ))
         .map_err(StoreError::query(context))?;
@@ -248,6 +257,7 @@ fn hand_out_duplicates(
                     row.get::<_, i64>(2)?,
                     row.get::<_, i32>(3)?,
                     row.get::<_, Option<i64>>(4)?,
+                    row.get::<_, Option<i64>>(5)?,
                 ))
             })
             .map_err(StoreError::query(context))?
@@ -257,8 +267,12 @@ fn hand_out_duplicates(
         // Each duplicate with the position of its first hit, where the next page starts if this
         // one cut its hits short.
         let mut page: Vec<(i64, Duplicate)> = Vec::new();
-        for (position, record_no, line, column_index, first_line) in rows {
-            let hit = (column_index.max(0) as usize, first_line.map(|line| line.max(0) as u64));
+        for (position, record_no, line, column_index, first_no, first_line) in rows {
+            let first = first_no.zip(first_line).map(|(record_no, line)| FirstSeen {
+                record_no: record_no.max(0) as u64,
+                line: line.max(0) as u64,
+            });
+            let hit = (column_index.max(0) as usize, first);
             match page.last_mut() {
                 Some((_, last)) if last.record_no == record_no as u64 => last.hits.push(hit),
                 _ => page.push((

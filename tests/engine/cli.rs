@@ -53,10 +53,16 @@ fn import_prints_a_json_summary_last_and_failed_gives_the_report() {
     assert!(report.status.success());
     let report = String::from_utf8(report.stdout).unwrap();
     let mut lines = report.lines();
-    assert_eq!(lines.next(), Some("line,errors,raw,id,name"));
+    assert_eq!(lines.next(), Some("file,line,errors,raw,id,name"));
     assert_eq!(
         lines.next(),
-        Some("3,id: 'x' is not a valid BIGINT (expected a whole number),\"x,b\",x,b")
+        Some(
+            format!(
+                "{},3,id: 'x' is not a valid BIGINT (expected a whole number),\"x,b\",x,b",
+                path.display()
+            )
+            .as_str()
+        )
     );
 
     let jobs = sluice(&db_path).args(["jobs", "--json"]).output().unwrap();

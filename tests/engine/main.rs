@@ -5,6 +5,7 @@ mod corpus;
 mod export;
 mod import;
 mod layers;
+mod many_files;
 mod packed;
 mod property;
 mod property_formats;

@@ -46,26 +46,28 @@ fn error_report_is_rectangular_for_rows_too_long_too_short_multiline_invalid_and
     // A strict reader: every record must have the header's width.
     let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(&out[..]);
     let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
-    let mut expected_header: Vec<String> = ["line", "errors", "raw", "id", "name", "amount"]
+    let mut expected_header: Vec<String> = ["file", "line", "errors", "raw", "id", "name", "amount"]
         .iter()
         .map(|name| name.to_string())
         .collect();
     expected_header.extend((1..=9).map(|extra| format!("extra_{extra}")));
     assert_eq!(header, expected_header);
     let records: Vec<csv::StringRecord> = reader.records().collect::<Result<_, _>>().unwrap();
-    let lines: Vec<&str> = records.iter().map(|record| record.get(0).unwrap()).collect();
+    let files: Vec<&str> = records.iter().map(|record| record.get(0).unwrap()).collect();
+    assert!(files.iter().all(|file| file.ends_with("report.csv")), "{files:?}");
+    let lines: Vec<&str> = records.iter().map(|record| record.get(1).unwrap()).collect();
     assert_eq!(lines, ["3", "4", "5", "7", "8", "9"]);
     assert_eq!(
-        records[0].get(14),
+        records[0].get(15),
         Some("z"),
         "the widest row's last field is under extra_9"
     );
-    assert_eq!(records[1].get(3), Some("3"));
-    assert_eq!(records[1].get(4), Some(""), "a short row leaves the rest empty");
-    assert_eq!(records[2].get(4), Some("multi\nline, quoted"));
-    assert!(records[3].get(4).unwrap().contains('\u{FFFD}'));
-    assert!(records[4].get(4).unwrap().len() > 1024 * 1024);
-    assert_eq!(records[5].get(6), Some("extra"));
+    assert_eq!(records[1].get(4), Some("3"));
+    assert_eq!(records[1].get(5), Some(""), "a short row leaves the rest empty");
+    assert_eq!(records[2].get(5), Some("multi\nline, quoted"));
+    assert!(records[3].get(5).unwrap().contains('\u{FFFD}'));
+    assert!(records[4].get(5).unwrap().len() > 1024 * 1024);
+    assert_eq!(records[5].get(7), Some("extra"));
 
     let mut json = Vec::new();
     write_failed_report(db.store.conn(), summary.job_id, ReportFormat::Json, &mut json).unwrap();
@@ -407,7 +409,7 @@ fn a_row_of_thousands_of_fields_does_not_widen_every_row_of_the_report() {
     write_failed_report(db.store.conn(), summary.job_id, ReportFormat::Csv, &mut out).unwrap();
     let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(&out[..]);
     let header = reader.headers().unwrap().clone();
-    assert_eq!(header.len(), 3 + 2 + sluice::store::MAX_EXTRA_COLUMNS + 1);
+    assert_eq!(header.len(), 4 + 2 + sluice::store::MAX_EXTRA_COLUMNS + 1);
     assert_eq!(header.get(header.len() - 1), Some("fields_not_shown"));
     let records: Vec<csv::StringRecord> = reader.records().collect::<Result<_, _>>().unwrap();
     assert_eq!(records[0].get(header.len() - 1), Some(""), "x,y,z fits");

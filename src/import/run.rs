@@ -1,0 +1,315 @@
+//! One import job from start to commit: sniff and plan its files, start the transaction, run the
+//! parser thread over the files and append what it sends, judge the unique rule, and commit only
+//! when everything was read and every row is accounted for.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crossbeam_channel::bounded;
+
+use super::files::{FilesPlan, plan_files};
+use super::load::{self, TableSetup, Written};
+use super::pipeline::{self, ParsePart, ParseTotals};
+use super::reread::{FileSpans, Reread};
+use super::sniff::{Sniffed, sniff};
+use super::unique::{self, UniqueKeys};
+use super::validate::RowValidator;
+use super::{CHANNEL_BATCHES, ImportError, ImportMode, ImportRequest, ParseError, expand_inputs, panic_message};
+use crate::job::JobContext;
+use crate::progress::{CancelToken, Progress, ProgressSink};
+use crate::sql::validate_table_name;
+use crate::store::{JobOutcome, StoreError, existing_table};
+use crate::throttle::TokenBucket;
+
+pub(super) struct Finished {
+    /// The first file's sniff, for the summary's encoding and delimiter.
+    pub sniffed: Sniffed,
+    pub files: u64,
+    /// The peak stored with the job, so the summary and the record say the same.
+    pub peak_rss_bytes: Option<u64>,
+}
+
+pub(super) fn import_rows(
+    context: &mut JobContext<'_>,
+    request: &ImportRequest,
+    written: &mut Written,
+    parse_totals: &mut ParseTotals,
+) -> Result<Finished, ImportError> {
+    let (conn, job_id, cancel) = (context.conn(), context.job_id, context.cancel);
+    validate_table_name(&request.table)?;
+    let paths = expand_inputs(&request.paths)?.files;
+    let mut sniffs = Vec::with_capacity(paths.len());
+    for path in paths {
+        if cancel.is_cancelled() {
+            return Err(ImportError::Parse(ParseError::Cancelled));
+        }
+        let sniffed = sniff(&path, &request.hints)?;
+        sniffs.push((path, sniffed));
+    }
+    let existing = existing_table(conn, &request.table)?;
+    let (setup, table_name, existing) = match (request.mode, existing) {
+        (ImportMode::Create, Some(table)) => return Err(ImportError::TableExists { table: table.name }),
+        (ImportMode::Create, None) => (TableSetup::Create, request.table.clone(), None),
+        (ImportMode::Append, None) => {
+            return Err(ImportError::TableMissing {
+                table: request.table.clone(),
+            });
+        }
+        (ImportMode::Append, Some(table)) => (TableSetup::Existing, table.name.clone(), Some(table)),
+        (ImportMode::Replace, Some(table)) => (TableSetup::Replace, table.name, None),
+        (ImportMode::Replace, None) => (TableSetup::Replace, request.table.clone(), None),
+    };
+    let FilesPlan { files, added_columns } = {
+        let several = sniffs.len() > 1;
+        let planned = plan_files(sniffs, request, existing.as_ref(), several)?;
+        context.store.set_source_columns(job_id, &planned.source_columns())?;
+        planned
+    };
+    let Some(first) = files.first() else {
+        return Err(super::InputError::Nothing.into());
+    };
+    let plan = first.plan.clone();
+    let bytes_total = files
+        .iter()
+        .map(|file| Some(file.sniffed.bytes_total))
+        .sum::<Option<u64>>();
+    let several = files.len() > 1;
+    let file_count = files.len() as u64;
+    let column_names: Vec<String> = plan.columns.iter().map(|column| column.name.clone()).collect();
+    let column_refs: Vec<&str> = column_names.iter().map(String::as_str).collect();
+    // With a unique column, the rows' keys go to a table of their own and the rule is checked in
+    // DuckDB once every file has been read. Every file's plan has the same columns in the same
+    // order (see `files`), so the first file's plan names the unique ones for all.
+    let unique = unique::check_for_plan(&plan, job_id);
+    let key_columns: Vec<usize> = unique.as_ref().map(|check| check.unique_columns()).unwrap_or_default();
+    let rereads: Vec<RereadFile> = files
+        .iter()
+        .map(|file| RereadFile {
+            path: file.path.clone(),
+            label: file.label.clone(),
+            encoding: file.sniffed.encoding.encoding,
+            plan: file.plan.clone(),
+        })
+        .collect();
+    let parts: Vec<ParsePart> = files
+        .iter()
+        .map(|file| ParsePart {
+            path: file.path.clone(),
+            label: file.label.clone(),
+            encoding: file.sniffed.encoding.encoding,
+            validator: RowValidator::new(file.plan.clone()),
+        })
+        .collect();
+    let sniffed = files.into_iter().next().map(|file| file.sniffed);
+
+    load::begin(conn, &table_name, &plan, setup, &added_columns)?;
+    let committed_rowid = match &unique {
+        Some(check) => match check
+            .create(conn)
+            .and_then(|()| unique::committed_rowid(conn, &table_name))
+        {
+            Ok(rowid) => rowid,
+            Err(error) => {
+                load::rollback(conn);
+                return Err(error.into());
+            }
+        },
+        None => -1,
+    };
+    let (sender, receiver) = bounded(CHANNEL_BATCHES);
+    let parser_cancel = cancel.clone();
+    let batch_rows = request.batch_rows;
+    let throttle = request
+        .max_rows_per_sec
+        .map(|rate| TokenBucket::new(rate, batch_rows as u64));
+    let parser = std::thread::Builder::new()
+        .name(format!("sluice-parse-{job_id}"))
+        .spawn(move || {
+            pipeline::parse_parts(parts, batch_rows, &key_columns, throttle, &parser_cancel, |batch| {
+                sender.send(batch).is_ok()
+            })
+        })
+        .map_err(|error| {
+            load::rollback(conn);
+            ImportError::Panicked(format!("could not start the parser thread: {error}"))
+        })?;
+
+    let mut write_error = None;
+    let opened = load::appender(conn, &table_name, &column_refs).and_then(|appender| {
+        let keys = unique.as_ref().map(|check| check.appender(conn)).transpose()?;
+        Ok((appender, keys))
+    });
+    let (mut appender, mut key_appender) = match opened {
+        Ok((appender, keys)) => (Some(appender), keys),
+        Err(error) => {
+            write_error = Some(error.into());
+            (None, None)
+        }
+    };
+    for batch in receiver.iter() {
+        let Some(appender) = appender.as_mut() else {
+            break;
+        };
+        if cancel.is_cancelled() {
+            write_error = Some(ImportError::Parse(ParseError::Cancelled));
+            break;
+        }
+        let report = Progress {
+            rows_read: batch.rows_read,
+            bytes_read: batch.bytes_read,
+            bytes_total,
+            file_index: several.then_some(batch.file_index as u32),
+            ..Progress::default()
+        };
+        if let Err(error) = load::append_batch(conn, appender, key_appender.as_mut(), job_id, batch, written) {
+            write_error = Some(error.into());
+            break;
+        }
+        context.progress(&Progress {
+            rows_imported: written.rows_imported,
+            rows_failed: written.rows_failed,
+            ..report
+        });
+    }
+    drop(receiver);
+    let flushed = match (appender.take(), key_appender.take()) {
+        (Some(mut appender), keys) if write_error.is_none() => appender
+            .flush()
+            .map_err(StoreError::query("appending rows"))
+            .and_then(|()| match keys {
+                Some(mut keys) => keys
+                    .flush()
+                    .map_err(StoreError::query("appending the unique check's keys")),
+                None => Ok(()),
+            }),
+        _ => Ok(()),
+    };
+    if let Err(error) = flushed {
+        write_error = Some(error.into());
+    }
+    let parsed = parser
+        .join()
+        .map_err(|panic| ImportError::Panicked(panic_message(&panic)));
+    let outcome = match (write_error, parsed) {
+        (Some(error), _) => Err(error),
+        (None, Err(error)) => Err(error),
+        (None, Ok(Err(error))) => Err(ImportError::Parse(error)),
+        (None, Ok(Ok(per_file))) => Ok(per_file),
+    };
+    let per_file = match outcome {
+        Ok(per_file) => per_file,
+        Err(error) => {
+            load::rollback(conn);
+            return Err(error);
+        }
+    };
+    let totals = ParseTotals::sum(&per_file);
+    *parse_totals = totals;
+    if let Some(check) = &unique {
+        let spans = FileSpans::new(&per_file);
+        let resolved = if cancel.is_cancelled() {
+            Err(ImportError::Parse(ParseError::Cancelled))
+        } else {
+            resolve_unique(
+                conn,
+                job_id,
+                check,
+                &table_name,
+                committed_rowid,
+                &rereads,
+                &spans,
+                cancel,
+                written,
+            )
+        };
+        if let Err(error) = resolved {
+            load::rollback(conn);
+            return Err(error);
+        }
+    }
+    let result = JobOutcome {
+        rows_read: totals.rows_read,
+        rows_imported: written.rows_imported,
+        rows_failed: written.rows_failed,
+        rows_skipped: totals.rows_skipped,
+        bytes_read: totals.bytes_read,
+        peak_rss_bytes: context.peak_rss_bytes(),
+        ..JobOutcome::default()
+    };
+    if cancel.is_cancelled() {
+        load::rollback(conn);
+        return Err(ImportError::Parse(ParseError::Cancelled));
+    }
+    let committed = context.record_completed(&result).and_then(|()| load::commit(conn));
+    if let Err(error) = committed {
+        load::rollback(conn);
+        return Err(error.into());
+    }
+    context.progress(&Progress {
+        rows_read: totals.rows_read,
+        rows_skipped: totals.rows_skipped,
+        rows_imported: written.rows_imported,
+        rows_failed: written.rows_failed,
+        bytes_read: totals.bytes_read,
+        bytes_total,
+        ..Progress::default()
+    });
+    Ok(Finished {
+        sniffed: sniffed.ok_or(ImportError::Inputs(super::InputError::Nothing))?,
+        files: file_count,
+        peak_rss_bytes: result.peak_rss_bytes,
+    })
+}
+
+/// What reading one of the job's files again needs.
+pub(super) struct RereadFile {
+    pub path: PathBuf,
+    pub label: Arc<str>,
+    pub encoding: &'static encoding_rs::Encoding,
+    pub plan: super::ImportPlan,
+}
+
+/// Runs the unique check: its duplicates leave the table and become failed rows, with their raw
+/// text and fields read again from their files (only theirs are kept; the good rows never pay for
+/// it). Corrects the counts: every duplicate was counted imported when it was appended.
+#[allow(clippy::too_many_arguments)]
+fn resolve_unique(
+    conn: &duckdb::Connection,
+    job_id: i64,
+    check: &UniqueKeys,
+    table_name: &str,
+    committed_rowid: i64,
+    files: &[RereadFile],
+    spans: &FileSpans,
+    cancel: &CancelToken,
+    written: &mut Written,
+) -> Result<(), ImportError> {
+    let mut reread = Reread::new(files, spans);
+    let mut read_error: Option<ImportError> = None;
+    let file_of = |record_no: u64| {
+        spans
+            .file_of(record_no)
+            .and_then(|index| files.get(index))
+            .map(|file| file.label.clone())
+    };
+    let failed = check.resolve(conn, table_name, committed_rowid, committed_rowid >= 0, &mut |page| {
+        let mut rows = Vec::with_capacity(page.len());
+        for duplicate in page {
+            match reread.failed_row(&duplicate, table_name, cancel, &file_of) {
+                Ok(row) => rows.push(row),
+                Err(error) => {
+                    read_error = Some(error);
+                    return Err(StoreError::Inconsistent("the file could not be read again".into()));
+                }
+            }
+        }
+        crate::store::append_failed_rows(conn, job_id, &rows)
+    });
+    let failed = match (failed, read_error) {
+        (_, Some(error)) => return Err(error),
+        (result, None) => result?,
+    };
+    written.rows_failed += failed;
+    written.rows_imported -= failed;
+    Ok(())
+}
