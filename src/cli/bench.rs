@@ -25,6 +25,19 @@ pub enum BenchCommand {
         #[arg(long)]
         unique: bool,
     },
+    /// Generate the same number of rows as one file and as many files in a folder, and time
+    /// importing each (the many in one job).
+    Files {
+        /// Data rows in all.
+        #[arg(long, default_value_t = 5_000_000)]
+        rows: u64,
+        /// Files the rows are split into.
+        #[arg(long, default_value_t = 20)]
+        files: u64,
+        /// Folder for the generated files and database (default: a temporary folder).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
     /// Import a file whose every row fails, then time pages of its failed rows at the start, the
     /// middle and the end, and the error report of a quarter of the rows and of all of them.
     Failed {
@@ -78,6 +91,7 @@ pub enum BenchCommand {
 pub fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
         BenchCommand::Import { rows, dir, unique } => bench_import(rows, dir, unique),
+        BenchCommand::Files { rows, files, dir } => super::bench_files::bench_files(rows, files, dir),
         BenchCommand::Failed { rows, dir } => super::bench_failed::bench_failed(rows, dir),
         BenchCommand::Export { rows, dir } => bench_export(rows, dir),
         BenchCommand::Table { rows, table, db } => make_table(rows, &table, &db),
@@ -87,12 +101,12 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
     }
 }
 
-struct Measured {
-    elapsed_ms: u64,
-    peak_rss_bytes: u64,
-    rows: u64,
+pub(super) struct Measured {
+    pub elapsed_ms: u64,
+    pub peak_rss_bytes: u64,
+    pub rows: u64,
     /// What the side ran with (DuckDB threads and memory limit, gzip threads and level).
-    settings: String,
+    pub settings: String,
 }
 
 fn bench_import(rows: u64, dir: Option<PathBuf>, unique: bool) -> anyhow::Result<()> {
@@ -174,7 +188,7 @@ fn bench_import(rows: u64, dir: Option<PathBuf>, unique: bool) -> anyhow::Result
 
 /// Runs a measurement twice and keeps the faster run, so a burst of disk writeback (the input was
 /// usually just written) or other noise does not decide the comparison.
-fn best_of_two(what: &str, mut run: impl FnMut() -> anyhow::Result<Measured>) -> anyhow::Result<Measured> {
+pub(super) fn best_of_two(what: &str, mut run: impl FnMut() -> anyhow::Result<Measured>) -> anyhow::Result<Measured> {
     eprintln!("{what}...");
     let first = run()?;
     let second = run()?;
@@ -185,7 +199,7 @@ fn best_of_two(what: &str, mut run: impl FnMut() -> anyhow::Result<Measured>) ->
     })
 }
 
-fn remove_database(path: &Path) {
+pub(super) fn remove_database(path: &Path) {
     let _ = std::fs::remove_file(path);
     let _ = std::fs::remove_file(path.with_extension("duckdb.wal"));
 }
@@ -193,7 +207,7 @@ fn remove_database(path: &Path) {
 /// Runs a child whose last stdout line is JSON with `elapsed_ms`, `peak_rss_bytes`, a row count
 /// and the `settings` it ran with. A missing figure is an error: a benchmark that reads 0 for
 /// a number it did not get would report a result nobody measured.
-fn run_child(command: &mut Command, rows_key: &str) -> anyhow::Result<Measured> {
+pub(super) fn run_child(command: &mut Command, rows_key: &str) -> anyhow::Result<Measured> {
     let output = command.output().context("cannot start the benchmark child process")?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     if !output.status.success() {

@@ -3,6 +3,7 @@
 
 mod bench;
 mod bench_failed;
+mod bench_files;
 mod bench_sniff;
 mod export;
 mod follow;

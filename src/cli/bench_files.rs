@@ -1,0 +1,87 @@
+//! `sluice bench files`: the same rows as one file and as many smaller files in a folder, each
+//! imported by Sluice with the same schema in a child process of its own, so their times and
+//! peak memory can be set side by side (the target: many files take at most 1.1 times as long
+//! as one, in the same flat memory).
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use anyhow::bail;
+use sluice::bench::{people_schema, write_people_csv};
+
+use super::bench::{Measured, best_of_two, remove_database, run_child};
+use crate::format::{mebibytes, megabytes, thousands};
+
+pub fn bench_files(rows: u64, files: u64, dir: Option<PathBuf>) -> anyhow::Result<()> {
+    if files == 0 || rows < files {
+        bail!("--files must be at least 1 and at most --rows");
+    }
+    let temp = tempfile::tempdir()?;
+    let dir = dir.unwrap_or_else(|| temp.path().to_path_buf());
+    let folder = dir.join("bench-parts");
+    std::fs::create_dir_all(&folder)?;
+    let one_file = dir.join("bench-one.csv");
+    let schema_path = dir.join("bench-people.schema.json");
+    std::fs::write(&schema_path, people_schema().to_json_pretty())?;
+    eprintln!(
+        "Generating {} rows as one file and as {files} files...",
+        thousands(rows)
+    );
+    let one = write_people_csv(&one_file, rows)?;
+    let mut parts_bytes = 0;
+    let mut parts_rows = 0;
+    let mut parts_faulty = 0;
+    for part in 0..files {
+        let part_rows = rows / files + u64::from(part < rows % files);
+        let generated = write_people_csv(&folder.join(format!("part_{part:04}.csv")), part_rows)?;
+        parts_bytes += generated.bytes;
+        parts_rows += generated.rows;
+        parts_faulty += generated.faulty_rows;
+    }
+    let exe = std::env::current_exe()?;
+    let db = dir.join("bench-files.duckdb");
+    let import = |what: &str, source: &PathBuf| {
+        best_of_two(what, || {
+            remove_database(&db);
+            run_child(
+                Command::new(&exe)
+                    .arg("import")
+                    .arg(source)
+                    .args(["--table", "people", "--json", "--schema"])
+                    .arg(&schema_path)
+                    .arg("--db")
+                    .arg(&db),
+                "rows_imported",
+            )
+        })
+    };
+    let single = import("Importing the one file", &one_file)?;
+    let many = import(&format!("Importing the folder of {files} files"), &folder)?;
+    if single.rows != one.rows - one.faulty_rows || many.rows != parts_rows - parts_faulty {
+        bail!(
+            "rows imported do not match the files: {} of {} and {} of {}",
+            single.rows,
+            one.rows - one.faulty_rows,
+            many.rows,
+            parts_rows - parts_faulty
+        );
+    }
+    let line = |name: &str, measured: &Measured, bytes: u64| {
+        let seconds = (measured.elapsed_ms as f64 / 1000.0).max(1e-9);
+        println!(
+            "{name:<24} {seconds:>7.2} s  {:>12} rows/s  {:>9}  peak RSS {:>10}  ({} rows imported)",
+            thousands((rows as f64 / seconds) as u64),
+            megabytes(bytes),
+            mebibytes(measured.peak_rss_bytes),
+            thousands(measured.rows)
+        );
+    };
+    line("one file", &single, one.bytes);
+    line(&format!("{files} files"), &many, parts_bytes);
+    println!(
+        "ratio {files} files / one file: time {:.2}x, peak RSS {:.2}x",
+        many.elapsed_ms as f64 / (single.elapsed_ms as f64).max(1.0),
+        many.peak_rss_bytes as f64 / (single.peak_rss_bytes as f64).max(1.0)
+    );
+    Ok(())
+}
