@@ -174,13 +174,22 @@ impl ImportView {
 
     /// Opens `files` as one import (the first in the preview); returns the sniff to run on the
     /// loader thread, whose answer arrives in [`Self::set_sniffed`].
-    pub fn open_files(&mut self, mut files: Vec<PathBuf>, settings: &mut Settings) -> Option<LoadRequest> {
+    /// `folder` is the folder they were found in, which then names the table.
+    pub fn open_files(
+        &mut self,
+        mut files: Vec<PathBuf>,
+        folder: Option<&std::path::Path>,
+        settings: &mut Settings,
+    ) -> Option<LoadRequest> {
         if files.is_empty() {
             return None;
         }
         let first = files.remove(0);
         let sniff = self.open(first, settings);
         self.more_files = files;
+        if let Some(folder) = folder {
+            self.table = table_name_for(folder);
+        }
         Some(sniff)
     }
 

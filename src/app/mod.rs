@@ -306,7 +306,12 @@ impl SluiceApp {
             }
         };
         self.views.shown = View::Import;
-        if let Some(sniff) = self.views.import.open_files(files, &mut self.settings) {
+        // A folder names the table its files go into, rather than its first file.
+        let folder = match paths.as_slice() {
+            [one] if one.is_dir() => Some(one.as_path()),
+            _ => None,
+        };
+        if let Some(sniff) = self.views.import.open_files(files, folder, &mut self.settings) {
             self.commands.push(Command::Load(sniff));
         }
     }

@@ -358,3 +358,100 @@ fn a_messy_file_with_a_title_local_dates_and_decimal_commas_imports_typed() {
     );
     assert_eq!(count(&harness, "SELECT count(*) FROM messy WHERE Rabatt IS NULL"), 2);
 }
+
+/// A file dropped from a file manager, as the native integration hands it over.
+#[derive(Debug)]
+struct DroppedPath(std::path::PathBuf);
+
+impl egui::DroppedFile for DroppedPath {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|error| error.to_string())
+    }
+}
+
+/// Drops `files` on the window, as a person dragging them from a file manager.
+fn drop_files(harness: &mut Harness<'static, SluiceApp>, files: &[std::path::PathBuf]) {
+    harness.input_mut().dropped_files = files
+        .iter()
+        .map(|path| std::sync::Arc::new(DroppedPath(path.clone())) as egui::DroppedFileHandle)
+        .collect();
+    harness.step();
+}
+
+#[test]
+fn several_dropped_files_import_as_one_job_with_each_rows_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("jan.csv");
+    let second = dir.path().join("feb.csv");
+    std::fs::write(&first, "id,name\n1,Ann\n2,Bob\n").unwrap();
+    // Enough good ids that the file's id column is typed as numbers (the sniff allows one value
+    // in a thousand not to fit), with one that is not.
+    let mut text = String::from("name,id\nDi,x\n");
+    for id in 3..1503 {
+        text.push_str(&format!("P{id},{id}\n"));
+    }
+    std::fs::write(&second, text).unwrap();
+    let mut harness = harness(dir.path(), Vec::new());
+    drop_files(&mut harness, &[first, second.clone()]);
+    wait_for(&mut harness, "the preview", shows("Start import"));
+    assert!(harness.query_by_label_contains("and 1 more file").is_some());
+    harness.get_by_label("source column").focus();
+    harness.step();
+    harness.get_by_label("source column").type_text("source_file");
+    harness.step();
+    harness.get_by_label("Start import").click();
+    wait_for(
+        &mut harness,
+        "the job to finish",
+        shows("1,502 imported · 1 failed · 1,503 read"),
+    );
+    assert_eq!(
+        count(
+            &harness,
+            "SELECT count(DISTINCT source_file) FROM jan WHERE name IS NOT NULL"
+        ),
+        2,
+        "each file's rows went in, their columns matched by name"
+    );
+    assert_eq!(
+        count(&harness, "SELECT count(*) FROM jan WHERE id = 3 AND name = 'P3'"),
+        1
+    );
+    let failed_in_second = format!(
+        "SELECT count(*) FROM sluice.failed_rows WHERE line = 2 AND file = '{}'",
+        second.display()
+    );
+    assert_eq!(count(&harness, &failed_in_second), 1);
+}
+
+#[test]
+fn the_jobs_view_names_the_file_a_many_file_import_is_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("parts");
+    std::fs::create_dir(&folder).unwrap();
+    for part in 0..3 {
+        let mut text = String::from("id,name\n");
+        for row in 0..20_000 {
+            text.push_str(&format!("{row},name {part} {row}\n"));
+        }
+        std::fs::write(folder.join(format!("part_{part}.csv")), text).unwrap();
+    }
+    let mut harness = harness(dir.path(), vec![folder]);
+    wait_for(&mut harness, "the preview", shows("Start import"));
+    assert!(harness.query_by_label_contains("and 2 more files").is_some());
+    harness.get_by_label("limit rows/s").click();
+    harness.step();
+    harness.get_by_label("Start import").click();
+    wait_for(&mut harness, "the file being read", shows("Reading file 1 of 3: "));
+    let reading = format!(
+        "Reading file 1 of 3: {}",
+        dir.path().join("parts").join("part_0.csv").display()
+    );
+    assert!(harness.query_by_label(&reading).is_some(), "{reading}");
+    harness.get_by_label("Cancel").click();
+    wait_for(&mut harness, "the cancel", shows("cancelled"));
+}
