@@ -31,6 +31,8 @@ pub struct ImportView {
     add_columns: bool,
     /// The column that gets each row's file, as typed (empty: none).
     source_column: String,
+    /// An upsert's key: target column names, in the order ticked.
+    key: Vec<String>,
     /// The columns as sniffed, before any edit: a many-file import whose columns were not
     /// edited lets the engine type each column for every file, not just the first.
     sniffed_columns: Vec<ColumnSpec>,
@@ -168,6 +170,36 @@ impl ImportView {
                 Ok(plan) => TargetCheck::Ready(format!("creates '{name}' with {} columns", plan.columns.len())),
                 Err(error) => TargetCheck::Problem(error.to_string()),
             },
+            (ImportMode::Upsert, existing) => {
+                let existing = existing.map(TableInfo::as_existing);
+                match plan_import(sniffed, Some(&schema), existing.as_ref()) {
+                    Err(error) => TargetCheck::Problem(error.to_string()),
+                    Ok(_) if self.key.is_empty() => {
+                        TargetCheck::Problem("choose the key columns that match a row with a stored one".into())
+                    }
+                    Ok(plan) => match self
+                        .key
+                        .iter()
+                        .find(|key| !plan.columns.iter().any(|column| column.name.eq_ignore_ascii_case(key)))
+                    {
+                        Some(missing) => TargetCheck::Problem(format!(
+                            "the key column '{missing}' is not among the columns imported{}",
+                            existing
+                                .as_ref()
+                                .map(|table| format!(" into '{}'", table.name))
+                                .unwrap_or_default()
+                        )),
+                        None => TargetCheck::Ready(match &existing {
+                            Some(table) => format!(
+                                "updates '{}' by {}: a row whose key is stored replaces it, the others are added",
+                                table.name,
+                                self.key.join(", ")
+                            ),
+                            None => format!("creates '{name}' keyed by {}", self.key.join(", ")),
+                        }),
+                    },
+                }
+            }
         };
         Some(check)
     }
@@ -200,6 +232,7 @@ impl ImportView {
         self.more_files.clear();
         self.add_columns = false;
         self.source_column.clear();
+        self.key.clear();
         self.hints = SniffHints::default();
         self.null_markers_text.clear();
         self.comment_text.clear();
@@ -315,6 +348,9 @@ impl ImportView {
             columns: self.columns.clone(),
         });
         request.add_columns = self.add_columns;
+        if self.mode == ImportMode::Upsert {
+            request.key = self.key.clone();
+        }
         let source_column = self.source_column.trim();
         request.source_column = (!source_column.is_empty()).then(|| source_column.to_string());
         // Settings saved by hand (or by an old version) may say 0, which the engine refuses.
@@ -804,6 +840,30 @@ impl ImportView {
             });
     }
 
+    /// The key of an upsert: a tick per imported column.
+    fn key_ui(&mut self, ui: &mut Ui) {
+        let selected = if self.key.is_empty() {
+            "choose…".to_string()
+        } else {
+            self.key.join(", ")
+        };
+        egui::ComboBox::from_label("key")
+            .selected_text(selected)
+            .show_ui(ui, |ui| {
+                for column in self.columns.iter().filter(|column| !column.skip) {
+                    let name = column.name.trim().to_string();
+                    let mut ticked = self.key.iter().any(|key| key == &name);
+                    if ui.checkbox(&mut ticked, &name).changed() {
+                        if ticked {
+                            self.key.push(name);
+                        } else {
+                            self.key.retain(|key| key != &name);
+                        }
+                    }
+                }
+            });
+    }
+
     fn target_ui(&mut self, ui: &mut Ui, cx: &mut ViewContext<'_>) {
         ui.horizontal_wrapped(|ui| {
             let table_label = ui.label("Table");
@@ -812,10 +872,18 @@ impl ImportView {
             egui::ComboBox::from_label("mode")
                 .selected_text(mode_name(self.mode))
                 .show_ui(ui, |ui| {
-                    for mode in [ImportMode::Create, ImportMode::Append, ImportMode::Replace] {
+                    for mode in [
+                        ImportMode::Create,
+                        ImportMode::Append,
+                        ImportMode::Replace,
+                        ImportMode::Upsert,
+                    ] {
                         ui.selectable_value(&mut self.mode, mode, mode_name(mode));
                     }
                 });
+            if self.mode == ImportMode::Upsert {
+                self.key_ui(ui);
+            }
             let batch_label = ui.label("batch rows");
             batch_rows_edit(ui, cx.settings, batch_label.id);
             ui.checkbox(&mut self.pad_missing, "pad short rows").on_hover_text(
@@ -896,6 +964,7 @@ fn mode_name(mode: ImportMode) -> &'static str {
         ImportMode::Create => "new table",
         ImportMode::Append => "append to existing",
         ImportMode::Replace => "replace",
+        ImportMode::Upsert => "update by key",
     }
 }
 

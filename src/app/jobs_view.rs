@@ -23,6 +23,8 @@ pub struct JobRow {
     pub files: Vec<String>,
     pub status: JobStatus,
     pub progress: JobProgress,
+    /// Of the rows imported, those that replaced a stored row (an upsert).
+    pub rows_updated: u64,
     pub error: Option<String>,
     /// Wall-clock times (ms since the epoch) the job started and ended, for the memory plot.
     pub started_at_ms: Option<i64>,
@@ -63,6 +65,7 @@ impl JobsView {
                         files: files.clone(),
                         status: JobStatus::Queued,
                         progress: JobProgress::default(),
+                        rows_updated: 0,
                         error: None,
                         started_at_ms: None,
                         finished_at_ms: None,
@@ -94,6 +97,7 @@ impl JobsView {
                     counts.rows_imported = outcome.rows_imported;
                     counts.rows_failed = outcome.rows_failed;
                     counts.rows_written = outcome.rows_written;
+                    row.rows_updated = outcome.rows_updated;
                 }
                 // The rows a retry imported left the import's failed set: its card says so too.
                 if let JobSummary::Retry(summary) = summary
@@ -171,6 +175,7 @@ impl JobRow {
             source: job.source.clone().unwrap_or_default(),
             target: job.target.clone().unwrap_or_default(),
             files: Vec::new(),
+            rows_updated: count(job.rows_updated),
             status,
             progress: JobProgress {
                 counts: Progress {
@@ -196,9 +201,17 @@ impl JobRow {
         let progress = &self.progress;
         match self.kind {
             JobKind::Import => {
+                let imported = if self.rows_updated > 0 {
+                    format!(
+                        "{} inserted · {} updated",
+                        thousands(progress.counts.rows_imported.saturating_sub(self.rows_updated)),
+                        thousands(self.rows_updated)
+                    )
+                } else {
+                    format!("{} imported", thousands(progress.counts.rows_imported))
+                };
                 let mut text = format!(
-                    "{} imported · {} failed · {} read",
-                    thousands(progress.counts.rows_imported),
+                    "{imported} · {} failed · {} read",
                     thousands(progress.counts.rows_failed),
                     thousands(progress.counts.rows_read)
                 );

@@ -25,8 +25,13 @@ pub struct ImportArgs {
     /// The target table.
     #[arg(long)]
     table: String,
+    /// create a new table, append to one, replace one, or upsert: rows whose --key the table
+    /// has replace the stored row, the others are added.
     #[arg(long, value_enum, default_value = "create")]
     mode: ModeArg,
+    /// The key columns of an upsert, such as id or region,id.
+    #[arg(long, value_delimiter = ',', value_name = "COL[,COL]")]
+    key: Vec<String>,
     /// A JSON schema: columns, types and validation rules.
     #[arg(long)]
     schema: Option<PathBuf>,
@@ -101,6 +106,7 @@ enum ModeArg {
     Create,
     Append,
     Replace,
+    Upsert,
 }
 
 pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
@@ -213,6 +219,7 @@ fn request_from(args: &ImportArgs) -> anyhow::Result<ImportRequest> {
             ModeArg::Create => ImportMode::Create,
             ModeArg::Append => ImportMode::Append,
             ModeArg::Replace => ImportMode::Replace,
+            ModeArg::Upsert => ImportMode::Upsert,
         },
         schema,
         hints,
@@ -221,6 +228,7 @@ fn request_from(args: &ImportArgs) -> anyhow::Result<ImportRequest> {
         pad_missing: args.pad_missing,
         add_columns: args.add_columns,
         source_column: args.source_column.clone(),
+        key: args.key.clone(),
     })
 }
 
@@ -324,6 +332,14 @@ fn print_summary(summary: &ImportSummary, request: &ImportRequest) {
     );
     println!("  rows read      {:>14}", thousands(summary.rows_read));
     println!("  rows imported  {:>14}", thousands(summary.rows_imported));
+    if request.mode == ImportMode::Upsert {
+        println!("    inserted     {:>14}", thousands(summary.rows_inserted));
+        println!(
+            "    updated      {:>14}  (replaced the stored row with the same {})",
+            thousands(summary.rows_updated),
+            request.key.join(", ")
+        );
+    }
     println!("  rows failed    {:>14}", thousands(summary.rows_failed));
     if summary.rows_skipped > 0 {
         println!(

@@ -23,6 +23,8 @@ pub enum TableSetup {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Written {
     pub rows_imported: u64,
+    /// Of `rows_imported`, those that replaced a stored row (an upsert).
+    pub rows_updated: u64,
     pub rows_failed: u64,
 }
 

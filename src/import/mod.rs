@@ -31,6 +31,7 @@ mod spec_fields;
 mod table_end;
 mod types;
 mod unique;
+mod upsert;
 mod validate;
 
 use std::path::PathBuf;
@@ -54,6 +55,7 @@ pub use sniff::{SampleSize, SniffError, SniffHints, Sniffed, sniff, sniff_with};
 pub use source::{Packing, SourceEncoding, SourceError, encoding_for_label};
 pub use table_end::{BreakKind, TableBreak};
 pub use types::ColumnType;
+pub use upsert::KeyError;
 pub use validate::preview_problem;
 
 use crate::job::{Job, JobContext, JobError, JobFailure, JobLabels, Stopped};
@@ -77,6 +79,9 @@ pub enum ImportMode {
     Append,
     /// Replace the table (or create it) with the file's rows.
     Replace,
+    /// Rows whose key (`ImportRequest::key`) the table has replace the stored row; the others
+    /// are added (the table is created when there is none).
+    Upsert,
 }
 
 /// Everything an import needs to know. Stored with its job as JSON (the hints flattened, bytes
@@ -109,6 +114,9 @@ pub struct ImportRequest {
     /// A text column, added when the table lacks it, that gets each row's file.
     #[serde(default)]
     pub source_column: Option<String>,
+    /// The columns that match a row with a stored one, for `ImportMode::Upsert`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub key: Vec<String>,
 }
 
 fn default_batch_rows() -> usize {
@@ -148,6 +156,7 @@ impl ImportRequest {
             pad_missing: false,
             add_columns: false,
             source_column: None,
+            key: Vec::new(),
         }
     }
 
@@ -170,7 +179,12 @@ pub struct ImportSummary {
     /// Files read into the table.
     pub files: u64,
     pub rows_read: u64,
+    /// Rows now in the table: `rows_inserted` + `rows_updated`.
     pub rows_imported: u64,
+    /// Rows added to the table.
+    pub rows_inserted: u64,
+    /// Rows that replaced a stored row with the same key (an upsert; 0 otherwise).
+    pub rows_updated: u64,
     pub rows_failed: u64,
     /// Records above the header that are not part of the table (a title, notes): skipped and
     /// counted, so imported + failed + skipped is every record but the header.
@@ -192,6 +206,8 @@ pub enum ImportError {
     Inputs(#[from] InputError),
     #[error(transparent)]
     Files(Box<FilesError>),
+    #[error(transparent)]
+    Key(Box<KeyError>),
     #[error("table '{table}' already exists; use --mode append to add rows to it or --mode replace to overwrite it")]
     TableExists { table: String },
     #[error("table '{table}' does not exist; use --mode create to create it")]
@@ -212,6 +228,12 @@ pub enum ImportError {
     FileChanged { path: PathBuf, line: u64 },
     #[error("reading the file again for the rows that broke the unique rule: {0}")]
     Reread(String),
+}
+
+impl From<KeyError> for ImportError {
+    fn from(error: KeyError) -> Self {
+        Self::Key(Box::new(error))
+    }
 }
 
 impl From<FilesError> for ImportError {
@@ -240,6 +262,8 @@ impl ImportSummary {
             files: 0,
             rows_read: stopped.counts.rows_read,
             rows_imported: 0,
+            rows_inserted: 0,
+            rows_updated: 0,
             rows_failed: 0,
             rows_skipped: 0,
             bytes_read: stopped.counts.bytes_read,
@@ -291,6 +315,8 @@ impl Job for ImportRequest {
             files,
             rows_read: parse_totals.rows_read,
             rows_imported: written.rows_imported,
+            rows_inserted: written.rows_imported - written.rows_updated,
+            rows_updated: written.rows_updated,
             rows_failed: written.rows_failed,
             rows_skipped: parse_totals.rows_skipped,
             bytes_read: parse_totals.bytes_read,
@@ -307,6 +333,7 @@ impl Job for ImportRequest {
             rows_read: summary.rows_read,
             rows_skipped: summary.rows_skipped,
             rows_imported: summary.rows_imported,
+            rows_updated: summary.rows_updated,
             rows_failed: summary.rows_failed,
             bytes_read: summary.bytes_read,
             peak_rss_bytes: summary.peak_rss_bytes,

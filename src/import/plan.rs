@@ -15,6 +15,9 @@ use crate::records::{Column, ExistingTable};
 #[derive(Clone, Debug, Default)]
 pub struct Rules {
     pub required: bool,
+    /// The column is (part of) an upsert's key: an empty value fails the row as `required`,
+    /// saying it is the key that is missing.
+    pub key: bool,
     pub unique: bool,
     pub pattern: Option<Regex>,
     pub min: Option<f64>,
@@ -38,6 +41,7 @@ impl Rules {
             })?;
         Ok(Self {
             required: spec.required,
+            key: false,
             unique: spec.unique,
             pattern,
             min: spec.min,

@@ -2,12 +2,10 @@
 //! unique rule: only their raw text and fields are kept, so the good rows never pay for it.
 //! Duplicates come in record order, which is file order, so each file is opened once at most.
 
-use std::sync::Arc;
-
 use super::pipeline::{self, ParseTotals};
 use super::records::RecordReader;
 use super::run::RereadFile;
-use super::unique::{self, Duplicate};
+use super::unique::{Duplicate, Wording};
 use super::{ImportError, ParseError, source};
 use crate::progress::CancelToken;
 use crate::records::FailedRow;
@@ -74,12 +72,12 @@ impl<'f> Reread<'f> {
     }
 
     /// The failed row of `duplicate`, which must come after every record asked for so far.
+    /// `problems` words its problems from its plan and fields.
     pub fn failed_row(
         &mut self,
         duplicate: &Duplicate,
-        table: &str,
         cancel: &CancelToken,
-        file_of: &dyn Fn(u64) -> Option<Arc<str>>,
+        problems: &Wording<'_>,
     ) -> Result<FailedRow, ImportError> {
         let index = self.spans.file_of(duplicate.record_no);
         let Some(file) = index.and_then(|index| self.files.get(index)) else {
@@ -144,7 +142,7 @@ impl<'f> Reread<'f> {
             let mut row = pipeline::failed_row(duplicate.record_no, &record, Vec::new());
             row.file = Some(file.label.clone());
             pipeline::drop_trailing_field(&mut row, plan.trailing_delimiter, plan.field_count);
-            row.problems = unique::unique_problems(duplicate, plan, &row.fields, table, file_of);
+            row.problems = problems(duplicate, plan, &row.fields);
             return Ok(row);
         }
     }

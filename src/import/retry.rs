@@ -14,11 +14,13 @@ use super::records::OwnedRecord;
 use super::sniff::Sniffed;
 use super::types::ColumnType;
 use super::unique;
+use super::upsert::{self, Key};
 use super::validate::{Cell, RowValidator};
-use super::{ImportRequest, PlanError};
+use super::{ImportMode, ImportRequest, PlanError};
 use crate::job::{Job, JobContext, JobError, JobLabels};
 use crate::progress::{Progress, ProgressSink};
 use crate::records::{ExistingTable, FailedRow, Problem};
+use crate::store::upsert::Stage;
 use crate::store::{JobOutcome, JobStatus, RetryRow, Store, StoreError, append_failed_rows, existing_table};
 
 /// One failed row to try again, with the fields a person fixed (or as stored when `None`).
@@ -149,16 +151,20 @@ fn retry_rows(
     let stored = stored_rows(store, request)?;
     // Rows of several files are validated by their own file's plan (its column order, formats
     // and file name); every plan has the same columns in the same order.
-    let plans = rebuild_plans(&import_request, &import.source_columns, &table, &stored)?;
+    let (plans, key) = rebuild_plans(&import_request, &import.source_columns, &table, &stored)?;
     let Some(first_plan) = plans.values().next() else {
         // None of the rows asked for is still failing: nothing to do but say so.
-        return finish(context, request, &table, started, 0, 0, 0);
+        return finish(context, request, &table, started, 0, (0, 0), 0);
     };
     let column_names: Vec<String> = first_plan.columns.iter().map(|column| column.name.clone()).collect();
     let column_refs: Vec<&str> = column_names.iter().map(String::as_str).collect();
     // The unique rule is checked as an import checks it: the passing rows' keys go to a table of
     // their own and DuckDB compares them with each other and with the rows already there.
-    let unique = unique::check_for_plan(first_plan, job_id);
+    // An upsert's fixed rows are merged by its key, as the import merged its rows.
+    let unique = match &key {
+        Some(key) => upsert::key_check(first_plan, key, job_id),
+        None => unique::check_for_plan(first_plan, job_id),
+    };
     let key_columns: Vec<usize> = unique.as_ref().map(|check| check.unique_columns()).unwrap_or_default();
     let (mut cells, mut problems): (Vec<Cell>, Vec<Problem>) = (Vec::new(), Vec::new());
     let mut passed = Vec::new();
@@ -204,16 +210,35 @@ fn retry_rows(
     }
     append_failed_rows(conn, import_job_id, &still_failing)?;
     let mut imported = passed.len() as u64;
+    let mut updated = 0;
     let mut failed = still_failing.len() as u64;
     if !passed.is_empty() {
-        let committed_rowid = match &unique {
-            Some(check) => {
+        let stage = match &key {
+            Some(_) => {
+                let columns: Vec<(String, String)> = first_plan
+                    .columns
+                    .iter()
+                    .map(|column| (column.name.clone(), column.column_type.sql_name()))
+                    .collect();
+                Some(Stage::create(conn, job_id, &columns)?)
+            }
+            None => None,
+        };
+        let committed_rowid = match (&unique, &stage) {
+            (Some(check), None) => {
                 check.create(conn)?;
                 unique::committed_rowid(conn, &table.name)?
             }
-            None => -1,
+            (Some(check), Some(_)) => {
+                check.create(conn)?;
+                -1
+            }
+            (None, _) => -1,
         };
-        let mut appender = load::appender(conn, &table.name, &column_refs)?;
+        let mut appender = match &stage {
+            Some(stage) => stage.appender(conn)?,
+            None => load::appender(conn, &table.name, &column_refs)?,
+        };
         let mut key_appender = unique.as_ref().map(|check| check.appender(conn)).transpose()?;
         for builder in &mut builders {
             if builder.is_empty() {
@@ -244,7 +269,11 @@ fn retry_rows(
                     .and_then(|row| row.file.as_deref())
                     .map(Arc::from)
             };
-            let duplicates = check.resolve(conn, &table.name, committed_rowid, true, &mut |page| {
+            let target = match &stage {
+                Some(stage) => stage.qualified(),
+                None => unique::main_table(&table.name),
+            };
+            let duplicates = check.resolve(conn, &target, committed_rowid, stage.is_none(), &mut |page| {
                 let rows: Vec<FailedRow> = page
                     .into_iter()
                     .filter_map(|duplicate| {
@@ -258,7 +287,10 @@ fn retry_rows(
                             raw: row.raw.clone(),
                             raw_bytes: row.raw_bytes.clone(),
                             fields: row.fields.clone(),
-                            problems: unique::unique_problems(&duplicate, plan, &row.fields, &table.name, &file_of),
+                            problems: match &key {
+                                Some(key) => upsert::key_problems(&duplicate, plan, &row.fields, key, &file_of),
+                                None => unique::unique_problems(&duplicate, plan, &row.fields, &table.name, &file_of),
+                            },
                         })
                     })
                     .collect();
@@ -267,26 +299,48 @@ fn retry_rows(
             imported -= duplicates;
             failed += duplicates;
         }
+        if let (Some(stage), Some(key)) = (stage, &key) {
+            let merged = stage.merge(conn, &table.name, &column_names, &key.names)?;
+            if merged.inserted + merged.updated != imported {
+                return Err(StoreError::Inconsistent(format!(
+                    "{imported} fixed rows were staged but the merge inserted {} and updated {}; nothing was changed",
+                    merged.inserted, merged.updated
+                ))
+                .into());
+            }
+            updated = merged.updated;
+        }
     }
     let rows_read = stored.len() as u64;
-    finish(context, request, &table, started, rows_read, imported, failed)
+    finish(
+        context,
+        request,
+        &table,
+        started,
+        rows_read,
+        (imported, updated),
+        failed,
+    )
 }
 
-/// Records a retry's counts with the import's and its own, and commits.
+/// Records a retry's counts with the import's and its own (rows imported, of which updated by
+/// key), and commits.
+#[allow(clippy::too_many_arguments)]
 fn finish(
     context: &mut JobContext<'_>,
     request: &RetryRequest,
     table: &ExistingTable,
     started: std::time::Instant,
     rows_read: u64,
-    imported: u64,
+    (imported, updated): (u64, u64),
     failed: u64,
 ) -> Result<RetrySummary, RetryError> {
     let (store, conn, cancel) = (context.store, context.conn(), context.cancel);
-    store.add_retried_rows(request.import_job_id, imported)?;
+    store.add_retried_rows(request.import_job_id, imported, updated)?;
     let outcome = JobOutcome {
         rows_read,
         rows_imported: imported,
+        rows_updated: updated,
         rows_failed: failed,
         ..JobOutcome::default()
     };
@@ -313,6 +367,9 @@ fn finish(
     })
 }
 
+/// Plans by the file their rows came from (`None` for rows stored before files were).
+type FilePlans = BTreeMap<Option<String>, ImportPlan>;
+
 /// The import's plans again, one per file the rows to retry came from, from its stored
 /// settings and the table as it is now. A file need not still be there when the job stored its
 /// header: the header names stand in for it and the table gives the types.
@@ -321,7 +378,7 @@ fn rebuild_plans(
     source_columns: &[String],
     table: &ExistingTable,
     stored: &BTreeMap<i64, RetryRow>,
-) -> Result<BTreeMap<Option<String>, ImportPlan>, RetryError> {
+) -> Result<(FilePlans, Option<Key>), RetryError> {
     let files: BTreeSet<Option<String>> = stored.values().map(|row| row.file.clone()).collect();
     let several = import.paths.len() > 1 || import.paths.iter().any(|path| path.is_dir());
     let mut sniffs = Vec::with_capacity(files.len());
@@ -334,7 +391,7 @@ fn rebuild_plans(
         let sniffed = sniffed_again(import, &path, source_columns)?;
         sniffs.push((path, sniffed));
     }
-    let planned = plan_files(sniffs, import, Some(table), several).map_err(|error| match error {
+    let mut planned = plan_files(sniffs, import, Some(table), several).map_err(|error| match error {
         FilesError::Plan { source, .. } => RetryError::Plan(source),
         other => RetryError::Spec(other.to_string()),
     })?;
@@ -346,11 +403,19 @@ fn rebuild_plans(
             names.join(", ")
         )));
     }
-    Ok(files
+    let key = match import.mode {
+        ImportMode::Upsert if !planned.files.is_empty() => Some(
+            upsert::plan_key(&import.key, &mut planned.files, Some(table))
+                .map_err(|error| RetryError::Spec(error.to_string()))?,
+        ),
+        _ => None,
+    };
+    let plans = files
         .into_iter()
         .zip(planned.files)
         .map(|(file, planned)| (file, planned.plan))
-        .collect())
+        .collect();
+    Ok((plans, key))
 }
 
 /// A file of the import as the retry plans it. How its values were written (local dates,

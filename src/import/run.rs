@@ -11,14 +11,17 @@ use crossbeam_channel::bounded;
 use super::files::{FilesPlan, plan_files};
 use super::load::{self, TableSetup, Written};
 use super::pipeline::{self, ParsePart, ParseTotals};
+use super::plan::ImportPlan;
 use super::reread::{FileSpans, Reread};
 use super::sniff::{SampleSize, SniffError, SniffHints, Sniffed, sniff, sniff_with};
-use super::unique::{self, UniqueKeys};
+use super::unique::{self, Duplicate, UniqueKeys};
+use super::upsert;
 use super::validate::RowValidator;
 use super::{CHANNEL_BATCHES, ImportError, ImportMode, ImportRequest, ParseError, expand_inputs, panic_message};
 use crate::job::JobContext;
 use crate::progress::{CancelToken, Progress, ProgressSink};
 use crate::sql::validate_table_name;
+use crate::store::upsert::Stage;
 use crate::store::{JobOutcome, StoreError, existing_table};
 use crate::throttle::TokenBucket;
 
@@ -55,12 +58,21 @@ pub(super) fn import_rows(
         (ImportMode::Append, Some(table)) => (TableSetup::Existing, table.name.clone(), Some(table)),
         (ImportMode::Replace, Some(table)) => (TableSetup::Replace, table.name, None),
         (ImportMode::Replace, None) => (TableSetup::Replace, request.table.clone(), None),
+        (ImportMode::Upsert, Some(table)) => (TableSetup::Existing, table.name.clone(), Some(table)),
+        (ImportMode::Upsert, None) => (TableSetup::Create, request.table.clone(), None),
     };
-    let FilesPlan { files, added_columns } = {
+    let FilesPlan {
+        mut files,
+        added_columns,
+    } = {
         let several = sniffs.len() > 1;
         let planned = plan_files(sniffs, request, existing.as_ref(), several)?;
         context.store.set_source_columns(job_id, &planned.source_columns())?;
         planned
+    };
+    let key = match request.mode {
+        ImportMode::Upsert => Some(upsert::plan_key(&request.key, &mut files, existing.as_ref())?),
+        _ => None,
     };
     let Some(first) = files.first() else {
         return Err(super::InputError::Nothing.into());
@@ -76,8 +88,12 @@ pub(super) fn import_rows(
     let column_refs: Vec<&str> = column_names.iter().map(String::as_str).collect();
     // With a unique column, the rows' keys go to a table of their own and the rule is checked in
     // DuckDB once every file has been read. Every file's plan has the same columns in the same
-    // order (see `files`), so the first file's plan names the unique ones for all.
-    let unique = unique::check_for_plan(&plan, job_id);
+    // order (see `files`), so the first file's plan names the unique ones for all. An upsert's
+    // key is checked the same way, as one key among the job's rows.
+    let unique = match &key {
+        Some(key) => upsert::key_check(&plan, key, job_id),
+        None => unique::check_for_plan(&plan, job_id),
+    };
     let key_columns: Vec<usize> = unique.as_ref().map(|check| check.unique_columns()).unwrap_or_default();
     let rereads: Vec<RereadFile> = files
         .iter()
@@ -100,11 +116,29 @@ pub(super) fn import_rows(
     let sniffed = files.into_iter().next().map(|file| file.sniffed);
 
     load::begin(conn, &table_name, &plan, setup, &added_columns)?;
+    // An upsert's rows are staged, then merged by key once the key rule has been judged.
+    let stage = match &key {
+        Some(_) => {
+            let columns: Vec<(String, String)> = plan
+                .columns
+                .iter()
+                .map(|column| (column.name.clone(), column.column_type.sql_name()))
+                .collect();
+            match Stage::create(conn, job_id, &columns) {
+                Ok(stage) => Some(stage),
+                Err(error) => {
+                    load::rollback(conn);
+                    return Err(error.into());
+                }
+            }
+        }
+        None => None,
+    };
     let committed_rowid = match &unique {
-        Some(check) => match check
-            .create(conn)
-            .and_then(|()| unique::committed_rowid(conn, &table_name))
-        {
+        Some(check) => match check.create(conn).and_then(|()| match &stage {
+            Some(_) => Ok(-1),
+            None => unique::committed_rowid(conn, &table_name),
+        }) {
             Ok(rowid) => rowid,
             Err(error) => {
                 load::rollback(conn);
@@ -132,7 +166,11 @@ pub(super) fn import_rows(
         })?;
 
     let mut write_error = None;
-    let opened = load::appender(conn, &table_name, &column_refs).and_then(|appender| {
+    let opened = match &stage {
+        Some(stage) => stage.appender(conn),
+        None => load::appender(conn, &table_name, &column_refs),
+    }
+    .and_then(|appender| {
         let keys = unique.as_ref().map(|check| check.appender(conn)).transpose()?;
         Ok((appender, keys))
     });
@@ -204,6 +242,20 @@ pub(super) fn import_rows(
     *parse_totals = totals;
     if let Some(check) = &unique {
         let spans = FileSpans::new(&per_file);
+        let file_of = |record_no: u64| {
+            spans
+                .file_of(record_no)
+                .and_then(|index| rereads.get(index))
+                .map(|file| file.label.clone())
+        };
+        let wording = |duplicate: &Duplicate, plan: &ImportPlan, fields: &[String]| match &key {
+            Some(key) => upsert::key_problems(duplicate, plan, fields, key, &file_of),
+            None => unique::unique_problems(duplicate, plan, fields, &table_name, &file_of),
+        };
+        let target = match &stage {
+            Some(stage) => stage.qualified(),
+            None => unique::main_table(&table_name),
+        };
         let resolved = if cancel.is_cancelled() {
             Err(ImportError::Parse(ParseError::Cancelled))
         } else {
@@ -211,10 +263,10 @@ pub(super) fn import_rows(
                 conn,
                 job_id,
                 check,
-                &table_name,
-                committed_rowid,
-                &rereads,
-                &spans,
+                &target,
+                (committed_rowid, stage.is_none()),
+                Reread::new(&rereads, &spans),
+                &wording,
                 cancel,
                 written,
             )
@@ -224,9 +276,30 @@ pub(super) fn import_rows(
             return Err(error);
         }
     }
+    if let (Some(stage), Some(key)) = (stage, &key) {
+        let merged = stage.merge(conn, &table_name, &column_names, &key.names);
+        match merged {
+            Ok(merged) if merged.inserted + merged.updated == written.rows_imported => {
+                written.rows_updated = merged.updated;
+            }
+            Ok(merged) => {
+                load::rollback(conn);
+                return Err(StoreError::Inconsistent(format!(
+                    "{} rows were staged but the merge inserted {} and updated {}; nothing was imported",
+                    written.rows_imported, merged.inserted, merged.updated
+                ))
+                .into());
+            }
+            Err(error) => {
+                load::rollback(conn);
+                return Err(error.into());
+            }
+        }
+    }
     let result = JobOutcome {
         rows_read: totals.rows_read,
         rows_imported: written.rows_imported,
+        rows_updated: written.rows_updated,
         rows_failed: written.rows_failed,
         rows_skipped: totals.rows_skipped,
         bytes_read: totals.bytes_read,
@@ -346,45 +419,47 @@ pub(super) struct RereadFile {
     pub path: PathBuf,
     pub label: Arc<str>,
     pub encoding: &'static encoding_rs::Encoding,
-    pub plan: super::ImportPlan,
+    pub plan: ImportPlan,
 }
 
-/// Runs the unique check: its duplicates leave the table and become failed rows, with their raw
-/// text and fields read again from their files (only theirs are kept; the good rows never pay for
-/// it). Corrects the counts: every duplicate was counted imported when it was appended.
+/// Runs the unique check: its duplicates leave `target` and become failed rows, with their raw
+/// text and fields read again from their files (only theirs are kept; the good rows never pay
+/// for it), and their problems worded by `wording`. `committed` is the target's last row id
+/// before the job and whether rows at or below it count as seen. Corrects the counts: every
+/// duplicate was counted imported when it was appended.
 #[allow(clippy::too_many_arguments)]
 fn resolve_unique(
     conn: &duckdb::Connection,
     job_id: i64,
     check: &UniqueKeys,
-    table_name: &str,
-    committed_rowid: i64,
-    files: &[RereadFile],
-    spans: &FileSpans,
+    target: &str,
+    committed: (i64, bool),
+    mut reread: Reread<'_>,
+    wording: &unique::Wording<'_>,
     cancel: &CancelToken,
     written: &mut Written,
 ) -> Result<(), ImportError> {
-    let mut reread = Reread::new(files, spans);
+    let (committed_rowid, check_table) = committed;
     let mut read_error: Option<ImportError> = None;
-    let file_of = |record_no: u64| {
-        spans
-            .file_of(record_no)
-            .and_then(|index| files.get(index))
-            .map(|file| file.label.clone())
-    };
-    let failed = check.resolve(conn, table_name, committed_rowid, committed_rowid >= 0, &mut |page| {
-        let mut rows = Vec::with_capacity(page.len());
-        for duplicate in page {
-            match reread.failed_row(&duplicate, table_name, cancel, &file_of) {
-                Ok(row) => rows.push(row),
-                Err(error) => {
-                    read_error = Some(error);
-                    return Err(StoreError::Inconsistent("the file could not be read again".into()));
+    let failed = check.resolve(
+        conn,
+        target,
+        committed_rowid,
+        check_table && committed_rowid >= 0,
+        &mut |page| {
+            let mut rows = Vec::with_capacity(page.len());
+            for duplicate in page {
+                match reread.failed_row(&duplicate, cancel, wording) {
+                    Ok(row) => rows.push(row),
+                    Err(error) => {
+                        read_error = Some(error);
+                        return Err(StoreError::Inconsistent("the file could not be read again".into()));
+                    }
                 }
             }
-        }
-        crate::store::append_failed_rows(conn, job_id, &rows)
-    });
+            crate::store::append_failed_rows(conn, job_id, &rows)
+        },
+    );
     let failed = match (failed, read_error) {
         (_, Some(error)) => return Err(error),
         (result, None) => result?,

@@ -8,8 +8,12 @@ use super::plan::{ColumnPlan, ImportPlan};
 use super::types::ColumnType;
 use super::validate::quoted;
 use crate::records::{Problem, ProblemKind};
-use crate::store::unique_keys::UniqueKey;
-pub use crate::store::unique_keys::{Duplicate, LINE, ORDINAL, RECORD_NO, UniqueKeys, committed_rowid};
+pub use crate::store::unique_keys::{
+    Duplicate, LINE, ORDINAL, RECORD_NO, UniqueKey, UniqueKeys, committed_rowid, main_table,
+};
+
+/// Words the problems of a row that broke the rule, from its plan and fields.
+pub type Wording<'w> = dyn Fn(&Duplicate, &ImportPlan, &[String]) -> Vec<Problem> + 'w;
 
 /// The check an import of `plan` needs as job `job_id`: `None` when no column is unique.
 pub fn check_for_plan(plan: &ImportPlan, job_id: i64) -> Option<UniqueKeys> {

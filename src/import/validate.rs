@@ -310,8 +310,13 @@ fn convert_field(column: &ColumnPlan, raw: &str, quoted_empty: bool) -> Result<C
     if text.is_empty() && column.column_type == ColumnType::Boolean && column.format.checkmark().is_some() {
         return Ok(Cell::Bool(false));
     }
-    if text.is_empty() && (rules.required || !quoted_empty) {
-        return if rules.required {
+    if text.is_empty() && (rules.required || rules.key || !quoted_empty) {
+        return if rules.key {
+            Err(problem(
+                ProblemKind::Required,
+                "the key is empty, so the row cannot be matched with a stored one".into(),
+            ))
+        } else if rules.required {
             Err(problem(
                 ProblemKind::Required,
                 "a value is required but the field is empty".into(),

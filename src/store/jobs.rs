@@ -105,6 +105,8 @@ pub struct JobRecord<Kind = String> {
     pub rows_written: i64,
     /// Records an import skipped above the header.
     pub rows_skipped: i64,
+    /// Of the rows imported, those that replaced a stored row with the same key (an upsert).
+    pub rows_updated: i64,
     pub bytes_read: i64,
     pub bytes_total: Option<i64>,
     pub created_at_ms: i64,
@@ -132,6 +134,7 @@ impl JobRecord {
             rows_failed: self.rows_failed,
             rows_written: self.rows_written,
             rows_skipped: self.rows_skipped,
+            rows_updated: self.rows_updated,
             bytes_read: self.bytes_read,
             bytes_total: self.bytes_total,
             created_at_ms: self.created_at_ms,
@@ -149,7 +152,10 @@ pub struct JobOutcome {
     pub rows_read: u64,
     /// Records an import skipped above the header.
     pub rows_skipped: u64,
+    /// Rows read into the target: for an upsert, those inserted and those updated.
     pub rows_imported: u64,
+    /// Of `rows_imported`, the rows that replaced a stored row with the same key.
+    pub rows_updated: u64,
     pub rows_failed: u64,
     pub rows_written: u64,
     pub bytes_read: u64,
@@ -161,7 +167,7 @@ pub struct JobOutcome {
 
 const COLUMNS: &str = "job_id, kind, status, source, target, spec, rows_read, rows_imported, rows_failed, \
     rows_written, bytes_read, bytes_total, created_at_ms, started_at_ms, finished_at_ms, peak_rss_bytes, error, \
-    source_columns, outputs, rows_skipped";
+    source_columns, outputs, rows_skipped, rows_updated";
 
 /// A job to record, before it runs.
 #[derive(Clone, Debug, PartialEq)]
@@ -220,13 +226,15 @@ pub(super) fn max_job_id(conn: &Connection) -> Result<i64, StoreError> {
 /// Stores a job's final status and numbers.
 fn finish_job(conn: &Connection, job_id: i64, status: JobStatus, outcome: &JobOutcome) -> Result<(), StoreError> {
     conn.execute(
-        "UPDATE sluice.jobs SET status = ?, rows_read = ?, rows_skipped = ?, rows_imported = ?, rows_failed = ?, \
-         rows_written = ?, bytes_read = ?, peak_rss_bytes = ?, error = ?, outputs = ?, finished_at_ms = ? WHERE job_id = ?",
+        "UPDATE sluice.jobs SET status = ?, rows_read = ?, rows_skipped = ?, rows_imported = ?, rows_updated = ?, \
+         rows_failed = ?, rows_written = ?, bytes_read = ?, peak_rss_bytes = ?, error = ?, outputs = ?, finished_at_ms = ? \
+         WHERE job_id = ?",
         params![
             status.as_str(),
             outcome.rows_read as i64,
             outcome.rows_skipped as i64,
             outcome.rows_imported as i64,
+            outcome.rows_updated as i64,
             outcome.rows_failed as i64,
             outcome.rows_written as i64,
             outcome.bytes_read as i64,
@@ -336,15 +344,17 @@ fn job_from_row(row: &Row<'_>) -> duckdb::Result<JobRecord> {
             .and_then(|json| serde_json::from_str(&json).ok())
             .unwrap_or_default(),
         rows_skipped: row.get::<_, Option<i64>>(19)?.unwrap_or(0),
+        rows_updated: row.get::<_, Option<i64>>(20)?.unwrap_or(0),
     })
 }
 
 /// Adds the rows a retry moved into the table to its import's counts, so imported + failed =
 /// read still holds for the import. Runs inside the retry's transaction.
-fn add_retried_rows(conn: &Connection, import_job_id: i64, imported: u64) -> Result<(), StoreError> {
+fn add_retried_rows(conn: &Connection, import_job_id: i64, imported: u64, updated: u64) -> Result<(), StoreError> {
     conn.execute(
-        "UPDATE sluice.jobs SET rows_imported = rows_imported + ?, rows_failed = rows_failed - ? WHERE job_id = ?",
-        params![imported as i64, imported as i64, import_job_id],
+        "UPDATE sluice.jobs SET rows_imported = rows_imported + ?, rows_failed = rows_failed - ?, \
+         rows_updated = coalesce(rows_updated, 0) + ? WHERE job_id = ?",
+        params![imported as i64, imported as i64, updated as i64, import_job_id],
     )
     .map_err(StoreError::query("updating the import's counts"))?;
     Ok(())
@@ -369,8 +379,8 @@ impl super::Store {
         set_source_columns(self.conn(), job_id, columns)
     }
 
-    pub fn add_retried_rows(&self, import_job_id: i64, imported: u64) -> Result<(), StoreError> {
-        add_retried_rows(self.conn(), import_job_id, imported)
+    pub fn add_retried_rows(&self, import_job_id: i64, imported: u64, updated: u64) -> Result<(), StoreError> {
+        add_retried_rows(self.conn(), import_job_id, imported, updated)
     }
 
     /// All jobs, newest first.

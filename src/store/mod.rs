@@ -13,6 +13,7 @@ mod report;
 mod settings;
 mod skipped;
 pub mod unique_keys;
+pub mod upsert;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -57,3 +57,5 @@ CREATE TABLE IF NOT EXISTS sluice.skipped_lines (
 );
 -- The file of each skipped line (added with imports of several files).
 ALTER TABLE sluice.skipped_lines ADD COLUMN IF NOT EXISTS file VARCHAR;
+-- Of the rows an upsert imported, those that replaced a stored row (added with upserts).
+ALTER TABLE sluice.jobs ADD COLUMN IF NOT EXISTS rows_updated BIGINT DEFAULT 0;

@@ -69,12 +69,28 @@ pub struct UniqueKey {
 pub struct UniqueKeys {
     job_id: i64,
     keys: Vec<UniqueKey>,
+    /// The columns are one key, judged together (an upsert's `--key a,b`), not each on its own.
+    as_one_key: bool,
 }
 
 impl UniqueKeys {
-    /// The check of job `job_id` over `keys`: `None` when there are none.
+    /// The check of job `job_id` over `keys`, each column on its own: `None` when there are none.
     pub fn new(job_id: i64, keys: Vec<UniqueKey>) -> Option<Self> {
-        (!keys.is_empty()).then_some(Self { job_id, keys })
+        (!keys.is_empty()).then_some(Self {
+            job_id,
+            keys,
+            as_one_key: false,
+        })
+    }
+
+    /// The check of job `job_id` over the columns of one key, judged together: a row repeats
+    /// another when all its key values do. A duplicate's hit names the key's first column.
+    pub fn one_key(job_id: i64, keys: Vec<UniqueKey>) -> Option<Self> {
+        (!keys.is_empty()).then_some(Self {
+            job_id,
+            keys,
+            as_one_key: true,
+        })
     }
 
     /// Indexes among the import's columns of the unique ones, in the keys table's order.
@@ -106,10 +122,11 @@ impl UniqueKeys {
             .map_err(StoreError::query("opening the table for the unique rule"))
     }
 
-    /// Finds the duplicates among the keyed rows, deletes them from `target`, hands them to
-    /// `on_duplicates` a page at a time in file order, and drops the check's tables. Rows of
-    /// `target` with a row id above `committed_rowid` are this job's; those at or below it were
-    /// there before, and are what `check_table` compares with. Returns the rows that failed.
+    /// Finds the duplicates among the keyed rows, deletes them from `target` (a user's table
+    /// named as `main_table` names it, or a scratch table), hands them to `on_duplicates` a page
+    /// at a time in file order, and drops the check's tables. Rows of `target` with a row id
+    /// above `committed_rowid` are this job's; those at or below it were there before, and are
+    /// what `check_table` compares with. Returns the rows that failed.
     pub fn resolve(
         &self,
         conn: &Connection,
@@ -122,12 +139,14 @@ impl UniqueKeys {
         let keys = self.table("keys");
         let hits = self.table("duplicates");
         let sorted = self.table("duplicates_sorted");
-        let target = format!("main.{}", quote_ident(target));
         conn.execute_batch(&format!(
             "CREATE TABLE {hits} (record_no BIGINT, column_index INTEGER, first_no BIGINT, first_line BIGINT)"
         ))
         .map_err(StoreError::query(context))?;
-        for (position, key) in self.keys.iter().enumerate() {
+        if self.as_one_key {
+            self.find_repeated_keys(conn, &keys, &hits)?;
+        }
+        for (position, key) in self.keys.iter().enumerate().filter(|_| !self.as_one_key) {
             let index = key.index;
             let column = quote_ident(&key.column);
             let value = format!("key_{position}");
@@ -172,7 +191,7 @@ impl UniqueKeys {
             })
             .map_err(StoreError::query(context))?;
         if failed > 0 {
-            self.delete_from_target(conn, &keys, &hits, &target, committed_rowid)?;
+            self.delete_from_target(conn, &keys, &hits, target, committed_rowid)?;
             // Numbered once in record order, so each page below is a range of positions that
             // DuckDB finds by the table's min/max statistics, not a sort of all after it.
             conn.execute_batch(&format!(
@@ -188,6 +207,35 @@ impl UniqueKeys {
         conn.execute_batch(&format!("DROP TABLE {hits}; DROP TABLE {keys};"))
             .map_err(StoreError::query("dropping the tables of the unique rule"))?;
         Ok(failed.max(0) as u64)
+    }
+
+    /// Adds to `hits` every row whose key values, all of them together, an earlier row had.
+    fn find_repeated_keys(&self, conn: &Connection, keys: &str, hits: &str) -> Result<(), StoreError> {
+        let values: Vec<String> = (0..self.keys.len()).map(|position| format!("key_{position}")).collect();
+        let present: Vec<String> = self
+            .keys
+            .iter()
+            .zip(&values)
+            .map(|(key, value)| {
+                if key.is_text {
+                    format!("{value} IS NOT NULL AND {value} <> ''")
+                } else {
+                    format!("{value} IS NOT NULL")
+                }
+            })
+            .collect();
+        let matched: Vec<String> = values.iter().map(|value| format!("k.{value} = f.{value}")).collect();
+        let first_index = self.keys.first().map_or(0, |key| key.index);
+        conn.execute_batch(&format!(
+            "INSERT INTO {hits} SELECT k.{RECORD_NO}, {first_index}, f.first_no, f.first_line FROM {keys} k \
+             JOIN (SELECT {values}, min({RECORD_NO}) AS first_no, arg_min({LINE}, {RECORD_NO}) AS first_line \
+                   FROM {keys} WHERE {present} GROUP BY {values}) f \
+             ON {matched} WHERE k.{RECORD_NO} > f.first_no",
+            values = values.join(", "),
+            present = present.join(" AND "),
+            matched = matched.join(" AND "),
+        ))
+        .map_err(StoreError::query("checking the key for repeats"))
     }
 
     /// Deletes the duplicates' rows from the target. The rows this job appended have consecutive
@@ -301,11 +349,16 @@ fn hand_out_duplicates(
     }
 }
 
+/// A user's table as `resolve` and `committed_rowid` name it.
+pub fn main_table(name: &str) -> String {
+    format!("main.{}", quote_ident(name))
+}
+
 /// The highest row id of `table` before this job appends to it (-1 when it has no rows), so the
 /// rows the job appends can be told from those already there.
 pub fn committed_rowid(conn: &Connection, table: &str) -> Result<i64, StoreError> {
     conn.query_row(
-        &format!("SELECT coalesce(max(rowid), -1) FROM main.{}", quote_ident(table)),
+        &format!("SELECT coalesce(max(rowid), -1) FROM {}", main_table(table)),
         [],
         |row| row.get(0),
     )

@@ -13,3 +13,4 @@ mod real_world;
 mod regressions;
 mod retry;
 mod support;
+mod upsert;
