@@ -91,8 +91,8 @@ pub fn plan_files(
     let mut added_columns = Vec::new();
     let extended;
     let schema = match &request.schema {
-        Some(schema) if sniffs.len() > 1 => {
-            extended = schema_for_files(schema, &sniffs, request)?;
+        Some(schema) if several => {
+            extended = schema_for_files(schema, &sniffs, request, existing)?;
             Some(&extended)
         }
         schema => schema.as_ref(),
@@ -130,6 +130,7 @@ pub fn plan_files(
             }
             let mut table = table.clone();
             for (name, column_type) in unify(extras.into_iter().flat_map(|(_, columns)| columns)) {
+                let column_type = column_type.unwrap_or(ColumnType::Varchar);
                 table
                     .columns
                     .push(Column::from_catalog(name.clone(), column_type.sql_name()));
@@ -157,6 +158,7 @@ pub fn plan_files(
     if let (Some(table), None) = (&target, schema) {
         align_to_table(&mut files, table);
     }
+    refuse_unfed_columns(&files)?;
     if let Some(column) = &request.source_column {
         add_source_column(&mut files, column, existing, &mut added_columns)?;
     }
@@ -165,12 +167,14 @@ pub fn plan_files(
 
 /// A schema (the window always sends one, made from the first file) applied to several files:
 /// it says what becomes of the first file's columns, so it may leave some out; a column only a
-/// later file has is one the person has not seen, refused unless `add_columns`, which adds it
-/// typed to hold every file's values.
+/// later file has is one the person has not seen: read into the existing table's column of that
+/// name when there is one, else refused unless `add_columns`, which adds it typed to hold every
+/// file's values.
 fn schema_for_files(
     schema: &SchemaFile,
     sniffs: &[(PathBuf, Sniffed)],
     request: &ImportRequest,
+    existing: Option<&ExistingTable>,
 ) -> Result<SchemaFile, FilesError> {
     let mut schema = schema.clone();
     let Some((_, first)) = sniffs.first() else {
@@ -186,17 +190,30 @@ fn schema_for_files(
                 || spec.name.trim().eq_ignore_ascii_case(name.trim())
         })
     };
+    let in_table = |name: &str| {
+        existing.and_then(|table| {
+            table
+                .columns
+                .iter()
+                .find(|column| column.name.eq_ignore_ascii_case(name.trim()))
+        })
+    };
     let mut new_columns = Vec::new();
-    for (path, sniffed) in &sniffs[1..] {
-        let new: Vec<(String, ColumnType)> = sniffed
-            .columns
-            .iter()
-            .zip(&sniffed.column_types)
-            .filter(|(name, _)| {
-                position_ignoring_case(first.columns.iter(), name).is_none() && !read_by_schema(&schema, name)
-            })
-            .map(|(name, column_type)| (name.clone(), *column_type))
-            .collect();
+    for (path, sniffed) in sniffs.iter().skip(1) {
+        let mut new = Vec::new();
+        for (name, column_type) in typed_columns(sniffed) {
+            if position_ignoring_case(first.columns.iter(), &name).is_some() || read_by_schema(&schema, &name) {
+                continue;
+            }
+            match in_table(&name).and_then(|column| Some((column, column.type_name.parse::<ColumnType>().ok()?))) {
+                Some((column, table_type)) => {
+                    let mut spec = ColumnSpec::new(column.name.clone(), table_type);
+                    spec.source = Some(name.clone());
+                    schema.columns.push(spec);
+                }
+                None => new.push((name, column_type)),
+            }
+        }
         if !new.is_empty() && !request.add_columns {
             return Err(FilesError::ExtraColumns {
                 file: path.display().to_string(),
@@ -207,7 +224,7 @@ fn schema_for_files(
         new_columns.extend(new);
     }
     for (name, column_type) in unify(new_columns.into_iter()) {
-        let mut spec = ColumnSpec::new(name.clone(), column_type);
+        let mut spec = ColumnSpec::new(name.clone(), column_type.unwrap_or(ColumnType::Varchar));
         spec.source = Some(name);
         schema.columns.push(spec);
     }
@@ -234,20 +251,13 @@ fn new_table(sniffs: &[(PathBuf, Sniffed)], request: &ImportRequest) -> Result<E
         }
         names.extend(new.into_iter().cloned());
     }
-    let typed = sniffs.iter().flat_map(|(_, sniffed)| {
-        sniffed
-            .columns
-            .iter()
-            .zip(&sniffed.column_guesses)
-            .filter(|(_, guess)| guess.sampled > 0)
-            .map(|(name, guess)| (name.clone(), guess.column_type))
-    });
-    let types = unify(typed);
+    let types = unify(sniffs.iter().flat_map(|(_, sniffed)| typed_columns(sniffed)));
     let columns = names
         .iter()
         .map(|name| {
             let column_type = position_ignoring_case(types.iter().map(|(name, _)| name), name)
-                .map_or(ColumnType::Varchar, |index| types[index].1);
+                .and_then(|index| types[index].1)
+                .unwrap_or(ColumnType::Varchar);
             Column::from_catalog(name.clone(), column_type.sql_name())
         })
         .collect();
@@ -257,48 +267,118 @@ fn new_table(sniffs: &[(PathBuf, Sniffed)], request: &ImportRequest) -> Result<E
     })
 }
 
+/// A column's name and the type its values were found to have, if any were sampled.
+type TypedColumn = (String, Option<ColumnType>);
+
+/// A file's columns with the type its values were found to have; `None` for a column whose
+/// sample held no values, which says nothing of its type.
+fn typed_columns(sniffed: &Sniffed) -> impl Iterator<Item = (String, Option<ColumnType>)> + '_ {
+    sniffed.columns.iter().enumerate().map(|(index, name)| {
+        let column_type = match sniffed.column_guesses.get(index) {
+            Some(guess) if guess.sampled > 0 => Some(guess.column_type),
+            Some(_) => None,
+            None => sniffed.column_types.get(index).copied(),
+        };
+        (name.clone(), column_type)
+    })
+}
+
 /// Each file's columns that `table` lacks, with their sniffed types, for the files that have any.
 fn extra_columns(
     sniffs: &[(PathBuf, Sniffed)],
     table: &ExistingTable,
     missing: MissingColumns,
-) -> Vec<(PathBuf, Vec<(String, ColumnType)>)> {
+) -> Vec<(PathBuf, Vec<TypedColumn>)> {
     sniffs
         .iter()
         .filter_map(|(path, sniffed)| {
-            let extra: Vec<(String, ColumnType)> = table_matches(sniffed, table, missing)
+            let extra: Vec<TypedColumn> = table_matches(sniffed, table, missing)
                 .iter()
-                .zip(sniffed.columns.iter().zip(&sniffed.column_types))
+                .zip(typed_columns(sniffed))
                 .filter(|(matched, _)| matched.is_none())
-                .map(|(_, (name, column_type))| (name.clone(), *column_type))
+                .map(|(_, column)| column)
                 .collect();
             (!extra.is_empty()).then(|| (path.clone(), extra))
         })
         .collect()
 }
 
-/// One type per name (first spelling kept), wide enough for every file's values of it.
-fn unify(columns: impl Iterator<Item = (String, ColumnType)>) -> Vec<(String, ColumnType)> {
-    let mut unified: Vec<(String, ColumnType)> = Vec::new();
+/// One type per name (first spelling kept), wide enough for every file's values of it; `None`
+/// when no file had a value.
+fn unify(columns: impl Iterator<Item = (String, Option<ColumnType>)>) -> Vec<(String, Option<ColumnType>)> {
+    let mut unified: Vec<(String, Option<ColumnType>)> = Vec::new();
     for (name, column_type) in columns {
         match position_ignoring_case(unified.iter().map(|(name, _)| name), &name) {
-            Some(index) => unified[index].1 = widen(unified[index].1, column_type),
+            Some(index) => {
+                unified[index].1 = match (unified[index].1, column_type) {
+                    (Some(a), Some(b)) => Some(widen(a, b)),
+                    (a, b) => a.or(b),
+                }
+            }
             None => unified.push((name, column_type)),
         }
     }
     unified
 }
 
-/// The narrowest type that holds values of both `a` and `b`: text when nothing else does.
+/// Most digits a DECIMAL holds.
+const MAX_DECIMAL_DIGITS: u8 = 38;
+/// Digits a BIGINT's values can have.
+const BIGINT_DIGITS: u8 = 19;
+
+/// The narrowest type that holds values of both `a` and `b`: exact decimals stay exact while
+/// they fit in a DECIMAL, text when nothing else holds both.
 pub fn widen(a: ColumnType, b: ColumnType) -> ColumnType {
     use ColumnType::*;
+    // Whole digits and scale of an exact number type.
+    let exact = |column_type: ColumnType| match column_type {
+        Integer | BigInt => Some((BIGINT_DIGITS, 0)),
+        Decimal { precision, scale } => Some((precision - scale, scale)),
+        _ => None,
+    };
     match (a, b) {
         _ if a == b => a,
         (Integer | BigInt, Integer | BigInt) => BigInt,
+        (Integer | BigInt | Decimal { .. }, Integer | BigInt | Decimal { .. }) => {
+            let ((whole_a, scale_a), (whole_b, scale_b)) = (exact(a).unwrap_or_default(), exact(b).unwrap_or_default());
+            let scale = scale_a.max(scale_b);
+            let precision = whole_a.max(whole_b) + scale;
+            if precision <= MAX_DECIMAL_DIGITS {
+                Decimal { precision, scale }
+            } else {
+                Double
+            }
+        }
         (Integer | BigInt | Double | Decimal { .. }, Integer | BigInt | Double | Decimal { .. }) => Double,
         (Date | Timestamp, Date | Timestamp) => Timestamp,
         _ => Varchar,
     }
+}
+
+/// Refuses a column no file feeds (a schema column matching no header of any file): it would be
+/// NULL in every row, which is never what a schema asks for.
+fn refuse_unfed_columns(files: &[PlannedFile]) -> Result<(), FilesError> {
+    let Some(first) = files.first() else {
+        return Ok(());
+    };
+    for (index, column) in first.plan.columns.iter().enumerate() {
+        let unfed = files.iter().all(|file| {
+            file.plan
+                .columns
+                .get(index)
+                .is_some_and(|column| column.source == FieldSource::Absent)
+        });
+        if unfed {
+            return Err(FilesError::Plan {
+                file: first.label.to_string(),
+                source: PlanError::MissingSource {
+                    column: column.name.clone(),
+                    headers: first.sniffed.columns.join(", "),
+                },
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Puts every file's columns in the table's order, NULL where a file lacks one, so all the
@@ -513,16 +593,12 @@ mod tests {
     #[test]
     fn widening_keeps_numbers_numeric_and_falls_back_to_text() {
         assert_eq!(widen(Integer, BigInt), BigInt);
-        assert_eq!(
-            widen(
-                BigInt,
-                Decimal {
-                    precision: 10,
-                    scale: 2
-                }
-            ),
-            Double
-        );
+        let decimal = |precision, scale| Decimal { precision, scale };
+        assert_eq!(widen(BigInt, decimal(10, 2)), decimal(21, 2), "money stays exact");
+        assert_eq!(widen(decimal(12, 2), decimal(8, 4)), decimal(14, 4));
+        assert_eq!(widen(decimal(38, 10), BigInt), decimal(38, 10));
+        assert_eq!(widen(decimal(38, 20), BigInt), Double, "past 38 digits");
+        assert_eq!(widen(Double, decimal(10, 2)), Double);
         assert_eq!(widen(Date, Timestamp), Timestamp);
         assert_eq!(widen(Date, BigInt), Varchar);
         assert_eq!(widen(Boolean, Boolean), Boolean);

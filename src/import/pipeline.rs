@@ -267,7 +267,8 @@ pub fn parse_rows(
             continue;
         }
         totals.rows_read += 1;
-        if totals.rows_read % THROTTLE_STEP_ROWS == 0
+        // Counted over the job, so a job of many small files is held to its rate too.
+        if (start.records_before + totals.rows_read).is_multiple_of(THROTTLE_STEP_ROWS)
             && let Some(bucket) = throttle.as_mut()
             && !bucket.take(THROTTLE_STEP_ROWS, &|| cancel.is_cancelled())
         {

@@ -233,7 +233,16 @@ fn plan_from_schema(
         let by_position = spec.source.is_none()
             && position < sniffed.columns.len()
             && (missing == MissingColumns::Refuse || !sniffed.has_header);
-        let found = find_header(sniffed, wanted).or_else(|| by_position.then_some(position));
+        // A renamed column (`source` the old header, `name` the new) may appear in later files
+        // under its new name.
+        let renamed = || {
+            (missing == MissingColumns::Null && spec.source.is_some())
+                .then(|| find_header(sniffed, &spec.name))
+                .flatten()
+        };
+        let found = find_header(sniffed, wanted)
+            .or_else(renamed)
+            .or_else(|| by_position.then_some(position));
         let source = match found {
             Some(index) => FieldSource::Field(index),
             None if missing == MissingColumns::Null && !spec.required => FieldSource::Absent,

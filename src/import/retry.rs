@@ -16,7 +16,7 @@ use super::types::ColumnType;
 use super::unique;
 use super::upsert::{self, Key};
 use super::validate::{Cell, RowValidator};
-use super::{ImportMode, ImportRequest, PlanError};
+use super::{ImportMode, ImportRequest, PlanError, expand_inputs};
 use crate::job::{Job, JobContext, JobError, JobLabels};
 use crate::progress::{Progress, ProgressSink};
 use crate::records::{ExistingTable, FailedRow, Problem};
@@ -380,8 +380,19 @@ fn rebuild_plans(
     stored: &BTreeMap<i64, RetryRow>,
 ) -> Result<(FilePlans, Option<Key>), RetryError> {
     let files: BTreeSet<Option<String>> = stored.values().map(|row| row.file.clone()).collect();
-    let several = import.paths.len() > 1 || import.paths.iter().any(|path| path.is_dir());
-    let mut sniffs = Vec::with_capacity(files.len());
+    let import_files = expand_inputs(&import.paths)
+        .map(|inputs| inputs.files)
+        .unwrap_or_else(|_| import.paths.clone());
+    let several = import_files.len() > 1;
+    let mut sniffs = Vec::with_capacity(files.len() + 1);
+    // The import's first file set the columns a schema's new ones are judged against (see
+    // `files`): planned first, as the import planned it, when none of the rows are from it.
+    let reference = import_files
+        .first()
+        .filter(|first| several && !files.contains(&Some(first.display().to_string())))
+        .and_then(|first| Some((first.clone(), sniffed_again(import, first, source_columns).ok()?)));
+    let has_reference = reference.is_some();
+    sniffs.extend(reference);
     for file in &files {
         // Rows stored before files were recorded came from the import's one file.
         let path = match file {
@@ -402,6 +413,9 @@ fn rebuild_plans(
             table.name,
             names.join(", ")
         )));
+    }
+    if has_reference {
+        planned.files.remove(0);
     }
     let key = match import.mode {
         ImportMode::Upsert if !planned.files.is_empty() => Some(

@@ -351,3 +351,81 @@ fn the_command_line_takes_a_folder_and_a_pattern_and_says_what_it_left_out() {
     let summary: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
     assert_eq!(summary["files"], 10, "part_10 to part_19");
 }
+
+/// A schema made from the first file, as the window makes one: its columns by the first file's
+/// headers.
+fn schema_of(columns: &[(&str, ColumnType)]) -> SchemaFile {
+    SchemaFile {
+        columns: columns
+            .iter()
+            .map(|(name, column_type)| {
+                let mut spec = ColumnSpec::new(*name, *column_type);
+                spec.source = Some(name.to_string());
+                spec
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn with_a_schema_later_files_columns_go_where_the_table_has_them_and_retries_keep_them() {
+    let db = TestDb::new();
+    // A table that already has a city column the first file lacks.
+    let seed = db.file("seed.csv", b"id,name,city\n1,Ann,Oslo\n");
+    db.import(&seed, "people");
+    let first = db.file("p1.csv", b"id,name\n2,Bob\n");
+    let second = db.file("p2.csv", b"city,id,name,zip\nRome,x3,Cy,00100\nLima,4,Di,15001\n");
+    let mut request = ImportRequest::of_files(vec![first.clone(), second.clone()], "people");
+    request.mode = ImportMode::Append;
+    request.schema = Some(schema_of(&[("id", ColumnType::BigInt), ("name", ColumnType::Varchar)]));
+    let refused = sluice::engine::run_import(&db.store, &request, &mut NoProgress, &CancelToken::new()).unwrap_err();
+    assert!(refused.to_string().contains("zip"), "only zip is new: {refused}");
+    assert!(!refused.to_string().contains("city"), "{refused}");
+
+    request.add_columns = true;
+    let summary = db.import_request(&request);
+    assert_eq!((summary.rows_imported, summary.rows_failed), (2, 1));
+    assert_eq!(
+        db.rows_as_text("people"),
+        [
+            ["1", "Ann", "Oslo", ""],
+            ["2", "Bob", "", ""],
+            ["4", "Di", "Lima", "15001"]
+        ]
+    );
+    // The failed row of the second file, fixed and retried alone, keeps its city and zip.
+    let failed = all_failed(&db, summary.job_id);
+    let retry = RetryRequest {
+        import_job_id: summary.job_id,
+        rows: vec![RowEdit {
+            record_no: failed[0].record_no,
+            fields: Some(vec!["Rome".into(), "3".into(), "Cy".into(), "00100".into()]),
+        }],
+    };
+    run_retry(&db.store, &retry, &mut NoProgress, &CancelToken::new()).unwrap();
+    assert_eq!(db.rows_as_text("people").last().unwrap(), &["3", "Cy", "Rome", "00100"]);
+}
+
+#[test]
+fn a_schema_column_no_file_has_is_refused_and_a_renamed_one_is_found_by_its_new_name() {
+    let db = TestDb::new();
+    let first = db.file("old.csv", b"cust,total\nAnn,1\n");
+    let second = db.file("new.csv", b"customer,total\nBob,2\n");
+    let mut customer = ColumnSpec::new("customer", ColumnType::Varchar);
+    customer.source = Some("cust".into());
+    let mut request = ImportRequest::of_files(vec![first, second], "sales");
+    request.schema = Some(SchemaFile {
+        columns: vec![customer, ColumnSpec::new("total", ColumnType::BigInt)],
+    });
+    let summary = db.import_request(&request);
+    assert_eq!(summary.rows_imported, 2);
+    assert_eq!(db.rows_as_text("sales"), [["Ann", "1"], ["Bob", "2"]]);
+
+    let mut unknown = request.clone();
+    unknown.table = "other".into();
+    if let Some(schema) = unknown.schema.as_mut() {
+        schema.columns.push(ColumnSpec::new("region", ColumnType::Varchar));
+    }
+    let error = sluice::engine::run_import(&db.store, &unknown, &mut NoProgress, &CancelToken::new()).unwrap_err();
+    assert!(error.to_string().contains("region"), "{error}");
+}
