@@ -853,7 +853,8 @@ impl ImportView {
                 for column in self.columns.iter().filter(|column| !column.skip) {
                     let name = column.name.trim().to_string();
                     let mut ticked = self.key.iter().any(|key| key == &name);
-                    if ui.checkbox(&mut ticked, &name).changed() {
+                    let tick = ui.checkbox(&mut ticked, &name).accessible_name(format!("key {name}"));
+                    if tick.changed() {
                         if ticked {
                             self.key.push(name);
                         } else {

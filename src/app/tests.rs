@@ -455,3 +455,52 @@ fn the_jobs_view_names_the_file_a_many_file_import_is_reading() {
     harness.get_by_label("Cancel").click();
     wait_for(&mut harness, "the cancel", shows("cancelled"));
 }
+
+#[test]
+fn an_upsert_chosen_in_the_window_updates_the_stored_row_and_adds_the_new_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let monday = dir.path().join("accounts.csv");
+    std::fs::write(&monday, "id,name\n1,Ann\n2,Bob\n").unwrap();
+    let mut harness = harness(dir.path(), vec![monday]);
+    wait_for(&mut harness, "the preview", shows("Start import"));
+    harness.get_by_label("Start import").click();
+    wait_for(
+        &mut harness,
+        "the first import",
+        shows("2 imported · 0 failed · 2 read"),
+    );
+
+    // The same extract again, a day later: Bob renamed, Cy new, Cy again.
+    let tuesday = dir.path().join("tuesday").join("accounts.csv");
+    std::fs::create_dir(tuesday.parent().unwrap()).unwrap();
+    std::fs::write(&tuesday, "id,name\n2,Bobby\n3,Cy\n3,Cy again\n").unwrap();
+    drop_files(&mut harness, std::slice::from_ref(&tuesday));
+    wait_for(&mut harness, "the preview", shows("Start import"));
+    choose(&mut harness, "mode", "update by key");
+    wait_for(&mut harness, "the key picker", |harness| {
+        harness.query_by_label("key").is_some()
+    });
+    choose(&mut harness, "key", "key id");
+    harness.step();
+    wait_for(&mut harness, "the target check", shows("updates 'accounts' by id"));
+    harness.key_press(egui::Key::Escape);
+    harness.step();
+    harness.get_by_label("Start import").click();
+    wait_for(
+        &mut harness,
+        "the upsert",
+        shows("1 inserted · 1 updated · 1 failed · 3 read"),
+    );
+    assert_eq!(count(&harness, "SELECT count(*) FROM accounts"), 3);
+    assert_eq!(
+        count(
+            &harness,
+            "SELECT count(*) FROM accounts WHERE id = 2 AND name = 'Bobby'"
+        ),
+        1
+    );
+    assert_eq!(
+        count(&harness, "SELECT count(*) FROM accounts WHERE id = 3 AND name = 'Cy'"),
+        1
+    );
+}
