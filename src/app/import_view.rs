@@ -340,6 +340,7 @@ impl ImportView {
                 quote: Some(sniffed.dialect.quote),
                 has_header: Some(sniffed.has_header),
                 encoding: Some(sniffed.encoding.encoding),
+                sheet: sniffed.sheet.clone(),
                 ..self.hints.clone()
             }
         };
@@ -389,8 +390,10 @@ impl ImportView {
                     });
             }
             ui.label(
-                RichText::new("or drop CSV or TSV files or a folder (plain, .gz, .zst or one-file .zip) on the window")
-                    .weak(),
+                RichText::new(
+                    "or drop CSV or TSV files (plain, .gz, .zst, one-file .zip), workbooks or a folder on the window",
+                )
+                .weak(),
             );
         });
         let Some(path) = self.path.clone() else {
@@ -475,6 +478,7 @@ impl ImportView {
     /// File facts, each editable: a change re-sniffs at once.
     fn facts_ui(&mut self, ui: &mut Ui, sniffed: &Sniffed) -> Option<LoadRequest> {
         let mut changed = false;
+        let mut sheet_changed = false;
         ui.horizontal_wrapped(|ui| {
             ui.strong(sniffed.path.display().to_string());
             ui.label(format!(
@@ -486,6 +490,22 @@ impl ImportView {
                     .map(|name| format!(" {name}"))
                     .unwrap_or_default()
             ));
+            if !sniffed.sheets.is_empty() {
+                let mut sheet = sniffed.sheet.clone().unwrap_or_default();
+                ui.label("Sheet");
+                egui::ComboBox::from_id_salt("sheet")
+                    .selected_text(&sheet)
+                    .show_ui(ui, |ui| {
+                        for name in &sniffed.sheets {
+                            sheet_changed |= ui.selectable_value(&mut sheet, name.clone(), name).changed();
+                        }
+                    })
+                    .response
+                    .accessible_name("sheet");
+                if sheet_changed {
+                    self.hints.sheet = Some(sheet);
+                }
+            }
             let mut encoding = sniffed.encoding.encoding;
             ui.label("Encoding");
             egui::ComboBox::from_id_salt("encoding")
@@ -617,7 +637,8 @@ impl ImportView {
             if comment_changed {
                 self.hints.comment = comment;
             }
-            changed |= skip_changed
+            changed |= sheet_changed
+                || skip_changed
                 || decimal_changed
                 || day_changed
                 || nulls_changed
@@ -979,7 +1000,7 @@ pub fn table_name_for(path: &std::path::Path) -> String {
         .iter()
         .find_map(|ext| name.strip_suffix(ext))
         .unwrap_or(&name);
-    let stem = [".csv", ".tsv", ".txt"]
+    let stem = [".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"]
         .iter()
         .find_map(|ext| unpacked.strip_suffix(ext))
         .unwrap_or(unpacked);

@@ -378,8 +378,10 @@ impl SluiceApp {
             let picked = match &purpose {
                 Dialog::OpenCsv => rfd::FileDialog::new()
                     .add_filter(
-                        "CSV, TSV or text, plain or packed",
-                        &["csv", "tsv", "txt", "gz", "zst", "zip"],
+                        "CSV, TSV or text, plain or packed, or a workbook",
+                        &[
+                            "csv", "tsv", "txt", "gz", "zst", "zip", "xlsx", "xlsm", "xlsb", "xls", "ods",
+                        ],
                     )
                     .add_filter("Any file", &["*"])
                     .pick_files()

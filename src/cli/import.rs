@@ -18,8 +18,9 @@ use crate::format::{megabytes, thousands};
 #[derive(clap::Args, Debug)]
 pub struct ImportArgs {
     /// The CSV, TSV or text files, plain or packed (gzip, zstd, a one-file zip: told by
-    /// content): files, folders (their table files) or patterns such as 'data/part_*.csv'. All go
-    /// into one table in one transaction, their columns matched by name.
+    /// content), or workbooks (.xlsx, .xlsm, .xlsb, .xls, .ods): files, folders (their table
+    /// files) or patterns such as 'data/part_*.csv'. All go into one table in one transaction,
+    /// their columns matched by name.
     #[arg(required = true, value_name = "PATH")]
     files: Vec<PathBuf>,
     /// The target table.
@@ -66,6 +67,10 @@ pub struct ImportArgs {
     /// Lines starting with this character are comments, skipped and counted (# is detected).
     #[arg(long)]
     comment: Option<String>,
+    /// The sheet of a workbook (.xlsx, .xlsm, .xlsb, .xls, .ods) to read; the first when not
+    /// given.
+    #[arg(long, value_name = "NAME")]
+    sheet: Option<String>,
     /// Lines the header spans (names, then units or sub-names), joined into one name per
     /// column; detected when not given.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=20))]
@@ -211,6 +216,7 @@ fn request_from(args: &ImportArgs) -> anyhow::Result<ImportRequest> {
             .map(|c| parse_single_byte(c, "comment"))
             .transpose()?,
         header_lines: args.header_lines.map(usize::from),
+        sheet: args.sheet.clone(),
     };
     Ok(ImportRequest {
         paths: args.files.clone(),
@@ -298,6 +304,13 @@ fn report_inference(sniffed: &Sniffed, json: bool) {
             found.kind.describe(),
             found.text,
             found.kind.problem_kind().as_str()
+        );
+    }
+    if let Some(sheet) = &sniffed.sheet {
+        eprintln!(
+            "Sheet '{sheet}' of {} (its sheets: {}; --sheet NAME reads another)",
+            sniffed.path.display(),
+            sniffed.sheets.join(", ")
         );
     }
     eprintln!("Columns as read from {}:", sniffed.path.display());

@@ -17,6 +17,7 @@ use super::plan::{
 };
 use super::schema::{ColumnSpec, SchemaFile};
 use super::sniff::Sniffed;
+use super::source::Packing;
 use super::types::ColumnType;
 use crate::records::{Column, ExistingTable};
 
@@ -147,7 +148,9 @@ pub fn plan_files(
             file: label(&path),
             source,
         })?;
-        plan.pad_missing = request.pad_missing;
+        // A sheet row simply ends at its last filled cell: the empty cells after it are empty
+        // values, not missing ones.
+        plan.pad_missing = request.pad_missing || sniffed.packing == Packing::Workbook;
         files.push(PlannedFile {
             label: Arc::from(label(&path)),
             path,

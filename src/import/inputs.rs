@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 
 /// Extensions of the files a folder's import takes, after a `.gz`, `.zst` or `.zip` is set aside.
 const TABLE_EXTENSIONS: &[&str] = &["csv", "tsv", "tab", "txt", "psv", "ssv", "dat"];
+/// Workbooks a folder's import takes (their first sheet, or the one named).
+const WORKBOOK_EXTENSIONS: &[&str] = &["xlsx", "xlsm", "xlsb", "xls", "ods"];
 /// Extensions of packed files, told apart by their content when read.
 const PACKED_EXTENSIONS: &[&str] = &["gz", "gzip", "zst", "zstd", "zip"];
 
@@ -85,6 +87,7 @@ pub fn is_table_file(path: &Path) -> bool {
         return false;
     };
     TABLE_EXTENSIONS.contains(&last)
+        || WORKBOOK_EXTENSIONS.contains(&last)
         || (PACKED_EXTENSIONS.contains(&last) && (TABLE_EXTENSIONS.contains(&before) || last == "zip"))
 }
 

@@ -33,6 +33,7 @@ mod types;
 mod unique;
 mod upsert;
 mod validate;
+mod workbook;
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -57,6 +58,7 @@ pub use table_end::{BreakKind, TableBreak};
 pub use types::ColumnType;
 pub use upsert::KeyError;
 pub use validate::preview_problem;
+pub use workbook::{WorkbookError, is_workbook, sheet_names};
 
 use crate::job::{Job, JobContext, JobError, JobFailure, JobLabels, Stopped};
 use crate::sql::TableNameError;

@@ -19,6 +19,8 @@ pub enum Packing {
     Zstd,
     /// A zip archive holding one file, stored or deflated.
     Zip,
+    /// A workbook's sheet, read as text (see `workbook`).
+    Workbook,
 }
 
 impl Packing {
@@ -39,6 +41,7 @@ impl Packing {
             Self::Gzip => Some("gzip"),
             Self::Zstd => Some("zstd"),
             Self::Zip => Some("zip"),
+            Self::Workbook => Some("workbook"),
         }
     }
 }

@@ -127,6 +127,8 @@ pub struct ParsePart {
     pub path: std::path::PathBuf,
     pub label: Arc<str>,
     pub encoding: &'static encoding_rs::Encoding,
+    /// The sheet read, for a workbook.
+    pub sheet: Option<String>,
     pub validator: RowValidator,
 }
 
@@ -161,7 +163,7 @@ pub fn parse_parts(
             return Err(ParseError::Cancelled);
         }
         start.file_index = file_index;
-        let source = super::source::open_text(&part.path, Some(part.encoding))?;
+        let source = super::source::open_text(&part.path, Some(part.encoding), part.sheet.as_deref())?;
         let totals = parse_rows(
             source,
             part.validator,

@@ -26,6 +26,10 @@ pub struct Dialect {
     /// readers allow; see `quote_spacing`.
     #[serde(default)]
     pub spaces_before_quotes: bool,
+    /// Each record is one line, whatever line breaks its quoted fields hold: the text of a
+    /// workbook's sheet, where line `n` is sheet row `n`.
+    #[serde(default)]
+    pub rows_are_lines: bool,
 }
 
 impl Default for Dialect {
@@ -35,6 +39,7 @@ impl Default for Dialect {
             quote: b'"',
             escape: None,
             spaces_before_quotes: false,
+            rows_are_lines: false,
         }
     }
 }
@@ -447,7 +452,13 @@ impl<R: Read> RecordReader<R> {
         let line = self.line + count_line_breaks(&self.buf[span.start..raw_start], &mut self.after_cr);
         let cut = u64::from(std::mem::take(&mut self.line_cut));
         let blank_lines_before = (line - self.line).saturating_sub(cut);
-        self.line = line + count_line_breaks(&self.buf[raw_start..span.end], &mut self.after_cr);
+        let breaks = count_line_breaks(&self.buf[raw_start..span.end], &mut self.after_cr);
+        self.line = line
+            + if self.dialect.rows_are_lines {
+                breaks.min(1)
+            } else {
+                breaks
+            };
         let fields_len = std::mem::take(&mut self.fields_len);
         let ends_len = std::mem::take(&mut self.ends_len);
         self.record_start = self.parse_pos;

@@ -101,7 +101,7 @@ impl<'f> Reread<'f> {
             _ => OpenFile {
                 index,
                 reader: RecordReader::new(
-                    source::open_text(&file.path, Some(file.encoding))?.reader,
+                    source::open_text(&file.path, Some(file.encoding), file.sheet.as_deref())?.reader,
                     file.plan.dialect,
                 ),
                 record_no: 0,

@@ -101,6 +101,7 @@ pub(super) fn import_rows(
             path: file.path.clone(),
             label: file.label.clone(),
             encoding: file.sniffed.encoding.encoding,
+            sheet: file.sniffed.sheet.clone(),
             plan: file.plan.clone(),
         })
         .collect();
@@ -110,6 +111,7 @@ pub(super) fn import_rows(
             path: file.path.clone(),
             label: file.label.clone(),
             encoding: file.sniffed.encoding.encoding,
+            sheet: file.sniffed.sheet.clone(),
             validator: RowValidator::new(file.plan.clone()),
         })
         .collect();
@@ -429,6 +431,7 @@ pub(super) struct RereadFile {
     pub path: PathBuf,
     pub label: Arc<str>,
     pub encoding: &'static encoding_rs::Encoding,
+    pub sheet: Option<String>,
     pub plan: ImportPlan,
 }
 

@@ -54,6 +54,9 @@ pub struct SniffHints {
     pub escape: Option<u8>,
     /// Lines the header spans (names, then units...); detected when `None`.
     pub header_lines: Option<usize>,
+    /// The sheet of a workbook to read; the first when `None`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<String>,
 }
 
 /// Everything learned about a file before importing it.
@@ -99,6 +102,9 @@ pub struct Sniffed {
     pub breaks: Vec<TableBreak>,
     /// The file has total lines under its data; the validator fails lines labelled as one.
     pub summary_rows: bool,
+    /// A workbook's sheets, and the one read; empty and `None` for a text file.
+    pub sheets: Vec<String>,
+    pub sheet: Option<String>,
 }
 
 impl Sniffed {
@@ -130,6 +136,8 @@ impl Sniffed {
             header_line: columns.to_vec(),
             breaks: Vec::new(),
             summary_rows: false,
+            sheets: Vec::new(),
+            sheet: None,
         }
     }
 }
@@ -165,7 +173,22 @@ pub fn sniff(path: &Path, hints: &SniffHints) -> Result<Sniffed, SniffError> {
 }
 
 pub fn sniff_with(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<Sniffed, SniffError> {
-    let source = open_text(path, hints.encoding)?;
+    let source = open_text(path, hints.encoding, hints.sheet.as_deref())?;
+    // A sheet is rendered as plain CSV by Sluice itself: its dialect is known, not guessed, and
+    // a cell starting with `#` is a value, not a comment.
+    let workbook_hints;
+    let hints = if source.packing == Packing::Workbook {
+        workbook_hints = SniffHints {
+            delimiter: Some(b','),
+            quote: Some(b'"'),
+            escape: None,
+            comment: None,
+            ..hints.clone()
+        };
+        &workbook_hints
+    } else {
+        hints
+    };
     let mut sample = Vec::with_capacity(size.bytes);
     source
         .reader
@@ -182,6 +205,7 @@ pub fn sniff_with(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<S
         quote: hints.quote.unwrap_or(b'"'),
         escape: hints.escape,
         spaces_before_quotes: false,
+        rows_are_lines: false,
     };
     let dialect = match (hints.delimiter, hints.quote) {
         (Some(_), Some(_)) => dialect,
@@ -191,9 +215,19 @@ pub fn sniff_with(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<S
         Some(_) => dialect,
         None => choose_escape(&sample, complete, dialect),
     };
-    let dialect = choose_quote_spacing(&sample, complete, dialect);
+    let dialect = if source.packing == Packing::Workbook {
+        Dialect {
+            rows_are_lines: true,
+            ..dialect
+        }
+    } else {
+        choose_quote_spacing(&sample, complete, dialect)
+    };
     let mut records = read_sample(&sample, complete, dialect);
-    let comment = hints.comment.or_else(|| detect_comment(&records));
+    let comment = match source.packing {
+        Packing::Workbook => None,
+        _ => hints.comment.or_else(|| detect_comment(&records)),
+    };
     if let Some(prefix) = comment {
         records.retain(|record| !is_comment(record, prefix));
     }
@@ -312,6 +346,8 @@ pub fn sniff_with(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<S
     );
     records.truncate(head_records.min(size.preview_rows));
     Ok(Sniffed {
+        sheets: source.sheets,
+        sheet: source.sheet,
         path: path.to_path_buf(),
         bytes_total: source.bytes_total,
         packing: source.packing,
@@ -377,6 +413,7 @@ fn choose_dialect(sample: &[u8], complete: bool, hints: &SniffHints) -> Dialect 
                 quote,
                 escape: hints.escape,
                 spaces_before_quotes: false,
+                rows_are_lines: false,
             },
         );
         if score > best.0 {
@@ -388,6 +425,7 @@ fn choose_dialect(sample: &[u8], complete: bool, hints: &SniffHints) -> Dialect 
         quote,
         escape: hints.escape,
         spaces_before_quotes: false,
+        rows_are_lines: false,
     }
 }
 

@@ -55,6 +55,9 @@ pub struct TextSource {
     pub bytes_read: Arc<AtomicU64>,
     /// Bad-byte positions, for encodings that are transcoded; `None` for UTF-8 passthrough.
     pub malformed: Option<Arc<MalformedLog>>,
+    /// A workbook's sheets, and the one read; empty and `None` for a text file.
+    pub sheets: Vec<String>,
+    pub sheet: Option<String>,
 }
 
 /// Errors opening or reading a source file.
@@ -66,10 +69,20 @@ pub enum SourceError {
     Read { path: PathBuf, source: io::Error },
     #[error("cannot read the zip {path}: {source}")]
     Zip { path: PathBuf, source: ZipError },
+    #[error(transparent)]
+    Workbook(#[from] super::workbook::WorkbookError),
 }
 
-/// Opens `path`, decompressing and transcoding as needed. `encoding` overrides detection.
-pub fn open_text(path: &Path, encoding: Option<&'static Encoding>) -> Result<TextSource, SourceError> {
+/// Opens `path`, decompressing and transcoding as needed. `encoding` overrides detection. A
+/// workbook is read as the text of its sheet `sheet` (the first when `None`).
+pub fn open_text(
+    path: &Path,
+    encoding: Option<&'static Encoding>,
+    sheet: Option<&str>,
+) -> Result<TextSource, SourceError> {
+    if super::workbook::is_workbook(path) {
+        return Ok(super::workbook::open_sheet(path, sheet)?);
+    }
     let open_error = |source| SourceError::Open {
         path: path.to_path_buf(),
         source,
@@ -148,6 +161,8 @@ pub fn open_text(path: &Path, encoding: Option<&'static Encoding>) -> Result<Tex
         bytes_total,
         bytes_read,
         malformed,
+        sheets: Vec::new(),
+        sheet: None,
     })
 }
 
@@ -293,7 +308,7 @@ mod tests {
         let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         encoder.write_all(b"\xEF\xBB\xBFa,b\n1,2\n").unwrap();
         std::fs::write(&path, encoder.finish().unwrap()).unwrap();
-        let mut source = open_text(&path, None).unwrap();
+        let mut source = open_text(&path, None, None).unwrap();
         assert_eq!(source.packing, Packing::Gzip);
         let mut text = String::new();
         source.reader.read_to_string(&mut text).unwrap();

@@ -14,3 +14,4 @@ mod regressions;
 mod retry;
 mod support;
 mod upsert;
+mod workbook;

@@ -1,0 +1,191 @@
+//! Workbooks: a sheet written by rust_xlsxwriter with a title, a blank row, dates, numbers of
+//! every sign and length, booleans, empty cells, a formula, a multi-line cell and bad values,
+//! beside a second sheet. Types come from the cells, every row is accounted for, and a failed
+//! row's line is its sheet row.
+
+use rust_xlsxwriter::{ExcelDateTime, Format, Formula, Workbook};
+use sluice::import::{ImportRequest, SniffHints, sniff};
+use sluice::store::{FailedRowFilter, read_failed_rows};
+
+use crate::support::TestDb;
+
+const DATA_ROWS: u32 = 1_500;
+/// Sheet rows (0-based) of the title and the header; data starts under the header.
+const TITLE_ROW: u32 = 0;
+const HEADER_ROW: u32 = 2;
+/// A data row left out, so the sheet has an empty row among its data.
+const GAP_AFTER: u32 = 700;
+
+/// (sheet row, 1-based) of data row `i` (1-based).
+fn sheet_row(i: u32) -> u32 {
+    HEADER_ROW + i + 1 + u32::from(i > GAP_AFTER)
+}
+
+fn write_workbook(path: &std::path::Path) {
+    let mut workbook = Workbook::new();
+    let date = Format::new().set_num_format("yyyy-mm-dd");
+    let notes = workbook.add_worksheet();
+    notes.set_name("Notes").unwrap();
+    notes.write_string(0, 0, "key").unwrap();
+    notes.write_string(0, 1, "value").unwrap();
+    notes.write_string(1, 0, "source").unwrap();
+    notes.write_string(1, 1, "billing").unwrap();
+
+    let sales = workbook.add_worksheet();
+    sales.set_name("Sales").unwrap();
+    sales.write_string(TITLE_ROW, 0, "Sales 2024, exported").unwrap();
+    for (column, name) in ["id", "customer", "amount", "signed", "active", "double"]
+        .iter()
+        .enumerate()
+    {
+        sales.write_string(HEADER_ROW, column as u16, *name).unwrap();
+    }
+    for i in 1..=DATA_ROWS {
+        let row = sheet_row(i) - 1;
+        if i == 100 {
+            sales.write_string(row, 0, "x100").unwrap();
+        } else {
+            sales.write_number(row, 0, f64::from(i)).unwrap();
+        }
+        if i == 7 {
+            sales.write_string(row, 1, "two\nlines, and \"quotes\"").unwrap();
+        } else if i % 50 != 0 {
+            sales.write_string(row, 1, format!("customer {i}")).unwrap();
+        }
+        let amount = f64::from(i) * 1.25 - 100.0;
+        if i == 200 {
+            sales.write_string(row, 2, "abc").unwrap();
+        } else {
+            sales.write_number(row, 2, amount).unwrap();
+        }
+        if i == 300 {
+            sales.write_string(row, 3, "not a date").unwrap();
+        } else if i % 97 != 0 {
+            let signed = ExcelDateTime::from_ymd(2024, 1 + (i % 12) as u8, 1 + (i % 28) as u8).unwrap();
+            sales.write_datetime_with_format(row, 3, &signed, &date).unwrap();
+        }
+        sales.write_boolean(row, 4, i % 2 == 0).unwrap();
+        let cell = format!("C{}", row + 1);
+        let formula = Formula::new(format!("={cell}*2")).set_result((amount * 2.0).to_string());
+        sales.write_formula(row, 5, formula).unwrap();
+    }
+    workbook.save(path).unwrap();
+}
+
+#[test]
+fn a_sheet_imports_with_its_cells_types_and_every_row_accounted_for_by_sheet_row() {
+    let db = TestDb::new();
+    let path = db.dir.path().join("sales.xlsx");
+    write_workbook(&path);
+
+    let hints = SniffHints {
+        sheet: Some("sales".into()),
+        ..SniffHints::default()
+    };
+    let sniffed = sniff(&path, &hints).unwrap();
+    assert_eq!(sniffed.sheets, ["Notes", "Sales"]);
+    assert_eq!(sniffed.sheet.as_deref(), Some("Sales"));
+    assert_eq!(
+        sniffed.columns,
+        ["id", "customer", "amount", "signed", "active", "double"]
+    );
+    let types: Vec<String> = sniffed.column_types.iter().map(ToString::to_string).collect();
+    assert_eq!(types[0], "BIGINT");
+    assert_eq!(types[1], "VARCHAR");
+    assert!(types[2] == "DOUBLE" || types[2].starts_with("DECIMAL"), "{types:?}");
+    assert_eq!(types[3], "DATE", "Excel date serials are dates");
+    assert_eq!(types[4], "BOOLEAN");
+
+    let mut request = ImportRequest::new(&path, "sales");
+    request.hints = hints;
+    let summary = db.import_request(&request);
+    assert_eq!(summary.rows_read, u64::from(DATA_ROWS));
+    assert_eq!(summary.rows_failed, 3);
+    assert_eq!(summary.rows_imported + summary.rows_failed, summary.rows_read);
+    // The title above the header, the blank row under it and the empty row among the data.
+    assert_eq!(summary.rows_skipped, 3);
+
+    let failed = read_failed_rows(
+        db.store.conn(),
+        summary.job_id,
+        &FailedRowFilter::default(),
+        i64::MIN,
+        None,
+        100,
+    )
+    .unwrap();
+    let lines: Vec<i64> = failed.iter().map(|row| row.line).collect();
+    assert_eq!(lines, [sheet_row(100), sheet_row(200), sheet_row(300)].map(i64::from));
+    assert!(failed.iter().all(|row| row.problems[0].kind == "invalid_value"));
+
+    let one: (i64, String, f64, String, bool, f64) = db
+        .store
+        .conn()
+        .query_row(
+            "SELECT id, customer, amount, CAST(signed AS VARCHAR), active, double FROM sales WHERE id = 1",
+            [],
+            |row| {
+                Ok((
+                    row.get(0)?,
+                    row.get(1)?,
+                    row.get(2)?,
+                    row.get(3)?,
+                    row.get(4)?,
+                    row.get(5)?,
+                ))
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        one,
+        (1, "customer 1".into(), -98.75, "2024-02-02".into(), false, -197.5)
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM sales WHERE customer = 'two\nlines, and \"quotes\"' AND id = 7"),
+        1,
+        "a cell's line break and quotes are its value"
+    );
+    // Every 50th customer is empty; rows 100, 200 and 300 among them failed.
+    assert_eq!(
+        db.count("SELECT count(*) FROM sales WHERE customer IS NULL"),
+        27,
+        "empty cells are NULL"
+    );
+    assert_eq!(db.count("SELECT count(*) FROM sales WHERE signed IS NULL"), 15);
+    // A row after the multi-line cell keeps its sheet row as its line.
+    assert_eq!(
+        db.count("SELECT count(*) FROM sales WHERE id = 1200 AND double = 2 * amount"),
+        1,
+        "formulas come in as their cached values"
+    );
+}
+
+#[test]
+fn another_sheet_is_chosen_by_name_and_a_missing_one_is_named_with_the_sheets_there_are() {
+    let db = TestDb::new();
+    let path = db.dir.path().join("book.xlsx");
+    write_workbook(&path);
+    let mut request = ImportRequest::new(&path, "notes");
+    request.hints.sheet = Some("Notes".into());
+    let summary = db.import_request(&request);
+    assert_eq!((summary.rows_imported, summary.rows_failed), (1, 0));
+    assert_eq!(db.rows_as_text("notes"), [["source", "billing"]]);
+
+    // Without a sheet, the first is read.
+    let first = db.import(&path, "first");
+    assert_eq!(first.rows_imported, 1);
+
+    let mut missing = ImportRequest::new(&path, "missing");
+    missing.hints.sheet = Some("Q3".into());
+    let error = sluice::engine::run_import(
+        &db.store,
+        &missing,
+        &mut sluice::progress::NoProgress,
+        &sluice::progress::CancelToken::new(),
+    )
+    .unwrap_err();
+    assert!(
+        error.to_string().contains("no sheet 'Q3'; its sheets: Notes, Sales"),
+        "{error}"
+    );
+}
