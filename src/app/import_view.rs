@@ -245,7 +245,7 @@ impl ImportView {
         settings.remember_file(&path);
         LoadRequest::Sniff {
             path,
-            hints: self.hints.clone(),
+            hints: Box::new(self.hints.clone()),
         }
     }
 
@@ -650,7 +650,7 @@ impl ImportView {
             self.sniffed = None;
             LoadRequest::Sniff {
                 path,
-                hints: self.hints.clone(),
+                hints: Box::new(self.hints.clone()),
             }
         })
     }

@@ -29,7 +29,8 @@ use sluice::store::{
 pub enum LoadRequest {
     Sniff {
         path: PathBuf,
-        hints: SniffHints,
+        /// Boxed: the largest request by far, and requests wait in queues.
+        hints: Box<SniffHints>,
     },
     FailedSummary {
         job_id: i64,

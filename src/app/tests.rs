@@ -504,3 +504,41 @@ fn an_upsert_chosen_in_the_window_updates_the_stored_row_and_adds_the_new_one() 
         1
     );
 }
+
+#[test]
+fn a_workbooks_sheet_is_chosen_in_the_window_and_imported() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("book.xlsx");
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let notes = workbook.add_worksheet();
+    notes.set_name("Notes").unwrap();
+    notes.write_string(0, 0, "note").unwrap();
+    notes.write_string(1, 0, "first sheet").unwrap();
+    let sales = workbook.add_worksheet();
+    sales.set_name("Sales").unwrap();
+    sales.write_string(0, 0, "region").unwrap();
+    sales.write_string(0, 1, "amount").unwrap();
+    for row in 1..=3u32 {
+        sales.write_string(row, 0, format!("R{row}")).unwrap();
+        sales.write_number(row, 1, f64::from(row) * -1.5).unwrap();
+    }
+    workbook.save(&path).unwrap();
+
+    let mut harness = harness(dir.path(), vec![path]);
+    wait_for(&mut harness, "the preview", shows("Start import"));
+    assert!(
+        harness.query_by_label_contains("first sheet").is_some(),
+        "the first sheet is shown"
+    );
+    choose(&mut harness, "sheet", "Sales");
+    wait_for(&mut harness, "the Sales sheet", shows("R3"));
+    harness.get_by_label("Start import").click();
+    wait_for(&mut harness, "the import", shows("3 imported · 0 failed · 3 read"));
+    assert_eq!(
+        count(
+            &harness,
+            "SELECT count(*) FROM book WHERE region = 'R2' AND amount = -3"
+        ),
+        1
+    );
+}
