@@ -38,6 +38,16 @@ pub enum BenchCommand {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// Write a sheet of N rows and one of N/5 rows as .xlsx and the N rows as CSV, and time
+    /// importing each (peak memory of the large sheet against the small one).
+    Xlsx {
+        /// Data rows of the large sheet (at most 1,048,575).
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: u64,
+        /// Folder for the generated files and database (default: a temporary folder).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
     /// Import a file whose every row fails, then time pages of its failed rows at the start, the
     /// middle and the end, and the error report of a quarter of the rows and of all of them.
     Failed {
@@ -92,6 +102,7 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
         BenchCommand::Import { rows, dir, unique } => bench_import(rows, dir, unique),
         BenchCommand::Files { rows, files, dir } => super::bench_files::bench_files(rows, files, dir),
+        BenchCommand::Xlsx { rows, dir } => super::bench_xlsx::bench_xlsx(rows, dir),
         BenchCommand::Failed { rows, dir } => super::bench_failed::bench_failed(rows, dir),
         BenchCommand::Export { rows, dir } => bench_export(rows, dir),
         BenchCommand::Table { rows, table, db } => make_table(rows, &table, &db),

@@ -5,6 +5,7 @@ mod bench;
 mod bench_failed;
 mod bench_files;
 mod bench_sniff;
+mod bench_xlsx;
 mod export;
 mod follow;
 mod import;
