@@ -197,6 +197,29 @@ fn bench_import(rows: u64, dir: Option<PathBuf>, unique: bool) -> anyhow::Result
     Ok(())
 }
 
+/// Imports `source` into table `table` of a fresh database `db` with this executable in a child
+/// process (twice, keeping the faster), with `args` added; the rows imported are its row count.
+pub(super) fn import_in_child(
+    what: &str,
+    source: &Path,
+    db: &Path,
+    args: &[&std::ffi::OsStr],
+) -> anyhow::Result<Measured> {
+    let exe = std::env::current_exe()?;
+    best_of_two(what, || {
+        remove_database(db);
+        run_child(
+            Command::new(&exe)
+                .arg("import")
+                .arg(source)
+                .args(["--table", "bench", "--json", "--db"])
+                .arg(db)
+                .args(args),
+            "rows_imported",
+        )
+    })
+}
+
 /// Runs a measurement twice and keeps the faster run, so a burst of disk writeback (the input was
 /// usually just written) or other noise does not decide the comparison.
 pub(super) fn best_of_two(what: &str, mut run: impl FnMut() -> anyhow::Result<Measured>) -> anyhow::Result<Measured> {

@@ -4,12 +4,11 @@
 //! as one, in the same flat memory).
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use anyhow::bail;
 use sluice::bench::{people_schema, write_people_csv};
 
-use super::bench::{Measured, best_of_two, remove_database, run_child};
+use super::bench::{Measured, import_in_child};
 use crate::format::{mebibytes, megabytes, thousands};
 
 pub fn bench_files(rows: u64, files: u64, dir: Option<PathBuf>) -> anyhow::Result<()> {
@@ -38,23 +37,9 @@ pub fn bench_files(rows: u64, files: u64, dir: Option<PathBuf>) -> anyhow::Resul
         parts_rows += generated.rows;
         parts_faulty += generated.faulty_rows;
     }
-    let exe = std::env::current_exe()?;
     let db = dir.join("bench-files.duckdb");
-    let import = |what: &str, source: &PathBuf| {
-        best_of_two(what, || {
-            remove_database(&db);
-            run_child(
-                Command::new(&exe)
-                    .arg("import")
-                    .arg(source)
-                    .args(["--table", "people", "--json", "--schema"])
-                    .arg(&schema_path)
-                    .arg("--db")
-                    .arg(&db),
-                "rows_imported",
-            )
-        })
-    };
+    let schema_args = ["--schema".as_ref(), schema_path.as_os_str()];
+    let import = |what: &str, source: &PathBuf| import_in_child(what, source, &db, &schema_args);
     let single = import("Importing the one file", &one_file)?;
     let many = import(&format!("Importing the folder of {files} files"), &folder)?;
     if single.rows != one.rows - one.faulty_rows || many.rows != parts_rows - parts_faulty {

@@ -4,12 +4,11 @@
 //! its excel extension, which this build does not bundle, so the CSV stands in for it.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use anyhow::Context;
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
 
-use super::bench::{Measured, best_of_two, remove_database, run_child};
+use super::bench::{Measured, import_in_child};
 use crate::format::{mebibytes, megabytes, thousands};
 
 pub fn bench_xlsx(rows: u64, dir: Option<PathBuf>) -> anyhow::Result<()> {
@@ -28,21 +27,8 @@ pub fn bench_xlsx(rows: u64, dir: Option<PathBuf>) -> anyhow::Result<()> {
     write_sheet(&small, small_rows)?;
     write_sheet(&large, rows)?;
     write_csv(&csv, rows)?;
-    let exe = std::env::current_exe()?;
     let db = dir.join("bench-xlsx.duckdb");
-    let import = |what: &str, source: &Path| {
-        best_of_two(what, || {
-            remove_database(&db);
-            run_child(
-                Command::new(&exe)
-                    .arg("import")
-                    .arg(source)
-                    .args(["--table", "sheet", "--json", "--db"])
-                    .arg(&db),
-                "rows_imported",
-            )
-        })
-    };
+    let import = |what: &str, source: &Path| import_in_child(what, source, &db, &[]);
     let small_run = import("Importing the small sheet", &small)?;
     let large_run = import("Importing the large sheet", &large)?;
     let csv_run = import("Importing the same rows as CSV", &csv)?;

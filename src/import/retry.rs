@@ -186,16 +186,7 @@ fn retry_rows(
                 builder.push(&record.as_record(), &cells, *record_no as u64);
                 passed.push(*record_no);
             } else {
-                still_failing.push(FailedRow {
-                    record_no: *record_no as u64,
-                    file: row.file.as_deref().map(Arc::from),
-                    line: row.line as u64,
-                    byte_offset: row.byte_offset as u64,
-                    raw: row.raw.clone(),
-                    raw_bytes: row.raw_bytes.clone(),
-                    fields: row.fields.clone(),
-                    problems: std::mem::take(&mut problems),
-                });
+                still_failing.push(failed_again(*record_no, row, std::mem::take(&mut problems)));
             }
         }
         builders.push(builder);
@@ -279,19 +270,11 @@ fn retry_rows(
                     .filter_map(|duplicate| {
                         let row = stored.get(&(duplicate.record_no as i64))?;
                         let plan = plans.get(&row.file)?;
-                        Some(FailedRow {
-                            record_no: duplicate.record_no,
-                            file: row.file.as_deref().map(Arc::from),
-                            line: row.line as u64,
-                            byte_offset: row.byte_offset as u64,
-                            raw: row.raw.clone(),
-                            raw_bytes: row.raw_bytes.clone(),
-                            fields: row.fields.clone(),
-                            problems: match &key {
-                                Some(key) => upsert::key_problems(&duplicate, plan, &row.fields, key, &file_of),
-                                None => unique::unique_problems(&duplicate, plan, &row.fields, &table.name, &file_of),
-                            },
-                        })
+                        let problems = match &key {
+                            Some(key) => upsert::key_problems(&duplicate, plan, &row.fields, key, &file_of),
+                            None => unique::unique_problems(&duplicate, plan, &row.fields, &table.name, &file_of),
+                        };
+                        Some(failed_again(duplicate.record_no as i64, row, problems))
                     })
                     .collect();
                 append_failed_rows(conn, import_job_id, &rows)
@@ -321,6 +304,20 @@ fn retry_rows(
         (imported, updated),
         failed,
     )
+}
+
+/// A retried row that failed again, with its new problems (and its fields as edited).
+fn failed_again(record_no: i64, row: &RetryRow, problems: Vec<Problem>) -> FailedRow {
+    FailedRow {
+        record_no: record_no as u64,
+        file: row.file.as_deref().map(Arc::from),
+        line: row.line as u64,
+        byte_offset: row.byte_offset as u64,
+        raw: row.raw.clone(),
+        raw_bytes: row.raw_bytes.clone(),
+        fields: row.fields.clone(),
+        problems,
+    }
 }
 
 /// Records a retry's counts with the import's and its own (rows imported, of which updated by

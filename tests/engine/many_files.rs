@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use sluice::engine::run_retry;
 use sluice::import::{ColumnSpec, ColumnType, ImportMode, ImportRequest, RetryRequest, RowEdit, SchemaFile};
 use sluice::progress::{CancelToken, NoProgress};
-use sluice::store::{FailedRowFilter, read_failed_rows};
 
 use crate::support::TestDb;
 
@@ -149,18 +148,6 @@ fn good_rows(db: &TestDb, table: &str) -> Vec<GoodRow> {
         .unwrap()
 }
 
-fn all_failed(db: &TestDb, job_id: i64) -> Vec<sluice::store::StoredFailedRow> {
-    read_failed_rows(
-        db.store.conn(),
-        job_id,
-        &FailedRowFilter::default(),
-        i64::MIN,
-        None,
-        u64::MAX >> 2,
-    )
-    .unwrap()
-}
-
 #[test]
 fn a_folder_of_faulty_files_in_any_column_order_is_accounted_for_per_file_and_line() {
     let db = TestDb::new();
@@ -189,7 +176,7 @@ fn a_folder_of_faulty_files_in_any_column_order_is_accounted_for_per_file_and_li
         assert_eq!(got, want);
     }
 
-    let failed = all_failed(&db, summary.job_id);
+    let failed = db.failed_rows(summary.job_id);
     let got: Vec<(String, i64, String)> = failed
         .iter()
         .map(|row| {
@@ -290,7 +277,7 @@ fn a_fixed_row_of_a_later_file_with_its_own_column_order_retries_into_the_right_
     request.source_column = Some("source_file".into());
     let summary = db.import_request(&request);
     assert_eq!((summary.rows_imported, summary.rows_failed), (1, 1));
-    let failed = all_failed(&db, summary.job_id);
+    let failed = db.failed_rows(summary.job_id);
     assert_eq!(failed[0].file.as_deref(), Some(second.display().to_string().as_str()));
     assert_eq!(failed[0].record_no, 2, "record numbers run across the files");
 
@@ -394,7 +381,7 @@ fn with_a_schema_later_files_columns_go_where_the_table_has_them_and_retries_kee
         ]
     );
     // The failed row of the second file, fixed and retried alone, keeps its city and zip.
-    let failed = all_failed(&db, summary.job_id);
+    let failed = db.failed_rows(summary.job_id);
     let retry = RetryRequest {
         import_job_id: summary.job_id,
         rows: vec![RowEdit {

@@ -68,8 +68,8 @@ impl TestDb {
             .unwrap()
     }
 
-    /// (line, problem kinds) of a job's failed rows, in file order.
-    pub fn failed_lines(&self, job_id: i64) -> Vec<(i64, Vec<String>)> {
+    /// Every failed row of a job, in file order.
+    pub fn failed_rows(&self, job_id: i64) -> Vec<sluice::store::StoredFailedRow> {
         sluice::store::read_failed_rows(
             self.store.conn(),
             job_id,
@@ -79,8 +79,13 @@ impl TestDb {
             u64::MAX >> 2,
         )
         .unwrap()
-        .into_iter()
-        .map(|row| (row.line, row.problems.into_iter().map(|p| p.kind).collect()))
-        .collect()
+    }
+
+    /// (line, problem kinds) of a job's failed rows, in file order.
+    pub fn failed_lines(&self, job_id: i64) -> Vec<(i64, Vec<String>)> {
+        self.failed_rows(job_id)
+            .into_iter()
+            .map(|row| (row.line, row.problems.into_iter().map(|p| p.kind).collect()))
+            .collect()
     }
 }

@@ -5,7 +5,6 @@
 use sluice::engine::run_retry;
 use sluice::import::{ImportMode, ImportRequest, ImportSummary, RetryRequest, RowEdit};
 use sluice::progress::{CancelToken, NoProgress};
-use sluice::store::{FailedRowFilter, read_failed_rows};
 
 use crate::support::TestDb;
 
@@ -83,18 +82,10 @@ fn table(db: &TestDb) -> Vec<(i64, String, Option<f64>)> {
 }
 
 fn failed_kinds(db: &TestDb, job_id: i64) -> Vec<(i64, String)> {
-    read_failed_rows(
-        db.store.conn(),
-        job_id,
-        &FailedRowFilter::default(),
-        i64::MIN,
-        None,
-        u64::MAX >> 2,
-    )
-    .unwrap()
-    .into_iter()
-    .map(|row| (row.line, row.problems[0].kind.clone()))
-    .collect()
+    db.failed_rows(job_id)
+        .into_iter()
+        .map(|row| (row.line, row.problems[0].kind.clone()))
+        .collect()
 }
 
 #[test]
@@ -145,17 +136,7 @@ fn two_upserts_with_overlapping_keys_leave_what_the_same_merge_in_sql_leaves() {
         empty
     );
     // Line 8 is row 6: it repeats row 5's id, on line 7.
-    let message = &read_failed_rows(
-        db.store.conn(),
-        tuesday.job_id,
-        &FailedRowFilter::default(),
-        i64::MIN,
-        None,
-        10,
-    )
-    .unwrap()[0]
-        .problems[0]
-        .message;
+    let message = &db.failed_rows(tuesday.job_id)[0].problems[0].message;
     assert!(message.contains("repeats line 7"), "{message}");
 
     // The job's record keeps the updated count.
