@@ -17,7 +17,7 @@ use super::plan::{
 };
 use super::schema::{ColumnSpec, SchemaFile};
 use super::sniff::Sniffed;
-use super::source::Packing;
+use super::source::{FileToRead, Packing};
 use super::types::ColumnType;
 use crate::records::{Column, ExistingTable};
 
@@ -37,6 +37,18 @@ pub struct FilesPlan {
     pub files: Vec<PlannedFile>,
     /// Columns to add to an existing table before its rows are appended.
     pub added_columns: Vec<(String, ColumnType)>,
+}
+
+impl PlannedFile {
+    /// How the file is opened to be read.
+    pub fn to_read(&self) -> FileToRead {
+        FileToRead {
+            path: self.path.clone(),
+            label: self.label.clone(),
+            encoding: self.sniffed.encoding.encoding,
+            sheet: self.sniffed.sheet.clone(),
+        }
+    }
 }
 
 impl FilesPlan {

@@ -13,7 +13,7 @@ use duckdb::arrow::record_batch::RecordBatch;
 
 use super::batch::BatchBuilder;
 use super::records::RecordReader;
-use super::source::{SourceError, TextSource};
+use super::source::{FileToRead, SourceError, TextSource};
 use super::validate::RowValidator;
 use crate::progress::CancelToken;
 use crate::records::{FailedRow, MAX_LISTED_SKIPPED_LINES, Problem, SkipReason, SkippedLine};
@@ -124,11 +124,7 @@ pub enum ParseError {
 
 /// One file of a job, as the parser reads it.
 pub struct ParsePart {
-    pub path: std::path::PathBuf,
-    pub label: Arc<str>,
-    pub encoding: &'static encoding_rs::Encoding,
-    /// The sheet read, for a workbook.
-    pub sheet: Option<String>,
+    pub file: FileToRead,
     pub validator: RowValidator,
 }
 
@@ -163,11 +159,11 @@ pub fn parse_parts(
             return Err(ParseError::Cancelled);
         }
         start.file_index = file_index;
-        let source = super::source::open_text(&part.path, Some(part.encoding), part.sheet.as_deref())?;
+        let source = part.file.open()?;
         let totals = parse_rows(
             source,
             part.validator,
-            &part.label,
+            &part.file.label,
             start,
             batch_rows,
             key_columns,

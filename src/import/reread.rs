@@ -6,7 +6,7 @@ use super::pipeline::{self, ParseTotals};
 use super::records::RecordReader;
 use super::run::RereadFile;
 use super::unique::{Duplicate, Wording};
-use super::{ImportError, ParseError, source};
+use super::{ImportError, ParseError};
 use crate::progress::CancelToken;
 use crate::records::FailedRow;
 
@@ -80,7 +80,7 @@ impl<'f> Reread<'f> {
         problems: &Wording<'_>,
     ) -> Result<FailedRow, ImportError> {
         let index = self.spans.file_of(duplicate.record_no);
-        let Some(file) = index.and_then(|index| self.files.get(index)) else {
+        let Some(RereadFile { file, plan }) = index.and_then(|index| self.files.get(index)) else {
             return Err(ImportError::Reread(format!(
                 "record {} is in none of the import's files",
                 duplicate.record_no
@@ -100,18 +100,14 @@ impl<'f> Reread<'f> {
             }
             _ => OpenFile {
                 index,
-                reader: RecordReader::new(
-                    source::open_text(&file.path, Some(file.encoding), file.sheet.as_deref())?.reader,
-                    file.plan.dialect,
-                ),
+                reader: RecordReader::new(file.open()?.reader, plan.dialect),
                 record_no: 0,
-                skip_pending: file.plan.skip_records,
-                header_pending: file.plan.header_lines,
+                skip_pending: plan.skip_records,
+                header_pending: plan.header_lines,
             },
         };
         let open = self.open.insert(open);
         let wanted = duplicate.record_no - self.spans.records_before(index);
-        let plan = &file.plan;
         loop {
             let record = open
                 .reader

@@ -3,8 +3,8 @@
 //! when everything was read and every row is accounted for.
 
 use std::path::PathBuf;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 
 use crossbeam_channel::bounded;
 
@@ -14,6 +14,7 @@ use super::pipeline::{self, ParsePart, ParseTotals};
 use super::plan::ImportPlan;
 use super::reread::{FileSpans, Reread};
 use super::sniff::{SampleSize, SniffError, SniffHints, Sniffed, sniff, sniff_with};
+use super::source::FileToRead;
 use super::unique::{self, Duplicate, UniqueKeys};
 use super::upsert;
 use super::validate::RowValidator;
@@ -98,20 +99,14 @@ pub(super) fn import_rows(
     let rereads: Vec<RereadFile> = files
         .iter()
         .map(|file| RereadFile {
-            path: file.path.clone(),
-            label: file.label.clone(),
-            encoding: file.sniffed.encoding.encoding,
-            sheet: file.sniffed.sheet.clone(),
+            file: file.to_read(),
             plan: file.plan.clone(),
         })
         .collect();
     let parts: Vec<ParsePart> = files
         .iter()
         .map(|file| ParsePart {
-            path: file.path.clone(),
-            label: file.label.clone(),
-            encoding: file.sniffed.encoding.encoding,
-            sheet: file.sniffed.sheet.clone(),
+            file: file.to_read(),
             validator: RowValidator::new(file.plan.clone()),
         })
         .collect();
@@ -248,7 +243,7 @@ pub(super) fn import_rows(
             spans
                 .file_of(record_no)
                 .and_then(|index| rereads.get(index))
-                .map(|file| file.label.clone())
+                .map(|reread| reread.file.label.clone())
         };
         let wording = |duplicate: &Duplicate, plan: &ImportPlan, fields: &[String]| match &key {
             Some(key) => upsert::key_problems(duplicate, plan, fields, key, &file_of),
@@ -428,10 +423,7 @@ const LATER_FILE_SAMPLE: SampleSize = SampleSize {
 
 /// What reading one of the job's files again needs.
 pub(super) struct RereadFile {
-    pub path: PathBuf,
-    pub label: Arc<str>,
-    pub encoding: &'static encoding_rs::Encoding,
-    pub sheet: Option<String>,
+    pub file: FileToRead,
     pub plan: ImportPlan,
 }
 

@@ -60,6 +60,23 @@ pub struct TextSource {
     pub sheet: Option<String>,
 }
 
+/// One of an import's files, as it is opened to be read (and read again).
+#[derive(Clone, Debug)]
+pub struct FileToRead {
+    pub path: PathBuf,
+    /// How the job names it, in failed rows and the source column.
+    pub label: std::sync::Arc<str>,
+    pub encoding: &'static Encoding,
+    /// The sheet read, for a workbook.
+    pub sheet: Option<String>,
+}
+
+impl FileToRead {
+    pub fn open(&self) -> Result<TextSource, SourceError> {
+        open_text(&self.path, Some(self.encoding), self.sheet.as_deref())
+    }
+}
+
 /// Errors opening or reading a source file.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
