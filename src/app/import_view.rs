@@ -1000,10 +1000,12 @@ pub fn table_name_for(path: &std::path::Path) -> String {
         .iter()
         .find_map(|ext| name.strip_suffix(ext))
         .unwrap_or(&name);
-    let stem = [".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"]
-        .iter()
-        .find_map(|ext| unpacked.strip_suffix(ext))
-        .unwrap_or(unpacked);
+    let stem = [
+        ".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".parquet", ".ndjson", ".jsonl",
+    ]
+    .iter()
+    .find_map(|ext| unpacked.strip_suffix(ext))
+    .unwrap_or(unpacked);
     let cleaned: String = stem
         .chars()
         .map(|c| if c.is_alphanumeric() { c } else { '_' })
@@ -1087,7 +1089,9 @@ mod unit_tests {
         assert_eq!(name("orders.csv.zst"), "orders");
         assert_eq!(name("orders.zip"), "orders");
         assert_eq!(name("log.tsv"), "log");
-        assert_eq!(name("data.parquet"), "data_parquet");
+        assert_eq!(name("data.parquet"), "data", "Parquet is an input now");
+        assert_eq!(name("Billing Q3.xlsx"), "billing_q3");
+        assert_eq!(name("notes.md"), "notes_md");
         assert_eq!(name(".zip"), "imported");
     }
 

@@ -378,9 +378,10 @@ impl SluiceApp {
             let picked = match &purpose {
                 Dialog::OpenCsv => rfd::FileDialog::new()
                     .add_filter(
-                        "CSV, TSV or text, plain or packed, or a workbook",
+                        "CSV, TSV or text, plain or packed; workbooks; Parquet; JSON lines",
                         &[
-                            "csv", "tsv", "txt", "gz", "zst", "zip", "xlsx", "xlsm", "xlsb", "xls", "ods",
+                            "csv", "tsv", "txt", "gz", "zst", "zip", "xlsx", "xlsm", "xlsb", "xls", "ods", "parquet",
+                            "ndjson", "jsonl",
                         ],
                     )
                     .add_filter("Any file", &["*"])

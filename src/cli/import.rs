@@ -18,8 +18,8 @@ use crate::format::{megabytes, thousands};
 #[derive(clap::Args, Debug)]
 pub struct ImportArgs {
     /// The CSV, TSV or text files, plain or packed (gzip, zstd, a one-file zip: told by
-    /// content), or workbooks (.xlsx, .xlsm, .xlsb, .xls, .ods): files, folders (their table
-    /// files) or patterns such as 'data/part_*.csv'. All go into one table in one transaction,
+    /// content), workbooks (.xlsx, .xlsm, .xlsb, .xls, .ods), Parquet or JSON lines (.ndjson,
+    /// .jsonl): files, folders (their table files) or patterns such as 'data/part_*.csv'. All go into one table in one transaction,
     /// their columns matched by name.
     #[arg(required = true, value_name = "PATH")]
     files: Vec<PathBuf>,

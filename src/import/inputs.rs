@@ -88,6 +88,7 @@ pub fn is_table_file(path: &Path) -> bool {
     };
     TABLE_EXTENSIONS.contains(&last)
         || WORKBOOK_EXTENSIONS.contains(&last)
+        || matches!(last, "parquet" | "ndjson" | "jsonl")
         || (PACKED_EXTENSIONS.contains(&last) && (TABLE_EXTENSIONS.contains(&before) || last == "zip"))
 }
 

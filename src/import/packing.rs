@@ -21,6 +21,10 @@ pub enum Packing {
     Zip,
     /// A workbook's sheet, read as text (see `workbook`).
     Workbook,
+    /// Newline-delimited JSON, read as text (see `ndjson`).
+    Ndjson,
+    /// A Parquet file, read as text (see `parquet`).
+    Parquet,
 }
 
 impl Packing {
@@ -34,6 +38,17 @@ impl Packing {
         }
     }
 
+    /// Whether the file is not text but rendered as text by Sluice (a sheet, JSON, Parquet):
+    /// its dialect is known, and its lines are its rows.
+    pub fn is_rendered(&self) -> bool {
+        matches!(self, Self::Workbook | Self::Ndjson | Self::Parquet)
+    }
+
+    /// Whether Sluice wrote the first line as a header of names (JSON keys, Parquet columns).
+    pub fn has_written_header(&self) -> bool {
+        matches!(self, Self::Ndjson | Self::Parquet)
+    }
+
     /// Its name for people, `None` for a plain file.
     pub fn name(&self) -> Option<&'static str> {
         match self {
@@ -42,6 +57,8 @@ impl Packing {
             Self::Zstd => Some("zstd"),
             Self::Zip => Some("zip"),
             Self::Workbook => Some("workbook"),
+            Self::Ndjson => Some("JSON lines"),
+            Self::Parquet => Some("Parquet"),
         }
     }
 }

@@ -13,6 +13,7 @@ use duckdb::arrow::record_batch::RecordBatch;
 
 use super::batch::BatchBuilder;
 use super::records::RecordReader;
+use super::rendered::Rejected;
 use super::source::{FileToRead, SourceError, TextSource};
 use super::validate::RowValidator;
 use crate::progress::CancelToken;
@@ -212,9 +213,10 @@ pub fn parse_rows(
     let batch_rows = batch_rows.max(1);
     let mut builder = BatchBuilder::new(&validator.plan().columns, batch_rows, key_columns)?;
     builder.number_from(start.valid_before);
-    let mut reader = RecordReader::new(source.reader, validator.plan().dialect);
+    let mut reader = RecordReader::new(source.reader, validator.plan().dialect).numbering_from(source.first_line);
     let bytes_read = source.bytes_read;
     let malformed = source.malformed;
+    let rejects = source.rejects;
     let mut totals = ParseTotals::default();
     let mut failed = Vec::new();
     let mut skipped = SkipLog::new(file.clone(), start.skipped_before);
@@ -273,7 +275,11 @@ pub fn parse_rows(
             return Err(ParseError::Cancelled);
         }
         let record_no = start.records_before + totals.rows_read;
-        if validator.check(&record, damaged, &mut cells, &mut problems) {
+        let rejected = rejects.as_ref().and_then(|log| log.take_at(record.byte_offset));
+        if let Some(rejected) = rejected {
+            totals.rows_failed += 1;
+            failed.push(unreadable_row(record_no, &record, rejected, file));
+        } else if validator.check(&record, damaged, &mut cells, &mut problems) {
             builder.push(&record, &cells, record_no);
             totals.rows_valid += 1;
         } else {
@@ -335,6 +341,31 @@ fn finish_rows(builder: &mut BatchBuilder) -> Result<(Option<RecordBatch>, Optio
     }
     let (rows, keys) = builder.finish()?;
     Ok((Some(rows), keys))
+}
+
+/// The failed row of an input line that could not be read (JSON that does not parse): its own
+/// text, not the empty record that stood for it.
+fn unreadable_row(
+    record_no: u64,
+    record: &super::records::Record<'_>,
+    rejected: Rejected,
+    file: &Arc<str>,
+) -> FailedRow {
+    FailedRow {
+        record_no,
+        file: Some(file.clone()),
+        line: record.line,
+        byte_offset: record.byte_offset,
+        fields: vec![rejected.raw.clone()],
+        raw: rejected.raw,
+        raw_bytes: None,
+        problems: vec![Problem {
+            field_index: None,
+            column: None,
+            kind: crate::records::ProblemKind::Unreadable,
+            message: rejected.reason,
+        }],
+    }
 }
 
 /// Drops the empty field a trailing delimiter leaves, so a stored row has the table's width (and

@@ -288,6 +288,12 @@ impl<R: Read> RecordReader<R> {
         }
     }
 
+    /// Numbers the input's first line `line` instead of 1 (0 when it is a header Sluice wrote).
+    pub fn numbering_from(mut self, line: u64) -> Self {
+        self.line = line;
+        self
+    }
+
     /// Reads the next record; `None` at the end of the input.
     pub fn next_record(&mut self) -> io::Result<Option<Record<'_>>> {
         loop {

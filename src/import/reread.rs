@@ -100,7 +100,10 @@ impl<'f> Reread<'f> {
             }
             _ => OpenFile {
                 index,
-                reader: RecordReader::new(file.open()?.reader, plan.dialect),
+                reader: {
+                    let source = file.open()?;
+                    RecordReader::new(source.reader, plan.dialect).numbering_from(source.first_line)
+                },
                 record_no: 0,
                 skip_pending: plan.skip_records,
                 header_pending: plan.header_lines,

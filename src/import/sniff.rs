@@ -177,12 +177,17 @@ pub fn sniff_with(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<S
     // A sheet is rendered as plain CSV by Sluice itself: its dialect is known, not guessed, and
     // a cell starting with `#` is a value, not a comment.
     let workbook_hints;
-    let hints = if source.packing == Packing::Workbook {
+    let hints = if source.packing.is_rendered() {
+        let written_header = source.packing.has_written_header();
         workbook_hints = SniffHints {
             delimiter: Some(b','),
             quote: Some(b'"'),
             escape: None,
             comment: None,
+            // JSON keys and Parquet column names are a header of one line, with nothing above.
+            has_header: if written_header { Some(true) } else { hints.has_header },
+            skip: if written_header { Some(0) } else { hints.skip },
+            header_lines: if written_header { Some(1) } else { hints.header_lines },
             ..hints.clone()
         };
         &workbook_hints
@@ -215,7 +220,7 @@ pub fn sniff_with(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<S
         Some(_) => dialect,
         None => choose_escape(&sample, complete, dialect),
     };
-    let dialect = if source.packing == Packing::Workbook {
+    let dialect = if source.packing.is_rendered() {
         Dialect {
             rows_are_lines: true,
             ..dialect
@@ -224,9 +229,10 @@ pub fn sniff_with(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<S
         choose_quote_spacing(&sample, complete, dialect)
     };
     let mut records = read_sample(&sample, complete, dialect);
-    let comment = match source.packing {
-        Packing::Workbook => None,
-        _ => hints.comment.or_else(|| detect_comment(&records)),
+    let comment = if source.packing.is_rendered() {
+        None
+    } else {
+        hints.comment.or_else(|| detect_comment(&records))
     };
     if let Some(prefix) = comment {
         records.retain(|record| !is_comment(record, prefix));

@@ -55,6 +55,11 @@ pub struct TextSource {
     pub bytes_read: Arc<AtomicU64>,
     /// Bad-byte positions, for encodings that are transcoded; `None` for UTF-8 passthrough.
     pub malformed: Option<Arc<MalformedLog>>,
+    /// Lines of a rendered input (JSON) that could not be read, for the parser to fail.
+    pub rejects: Option<Arc<super::rendered::RejectLog>>,
+    /// The number of the first line: 1, or 0 when that line is a header Sluice wrote for an
+    /// input that has none of its own (Parquet, JSON), so the input's rows keep their numbers.
+    pub first_line: u64,
     /// A workbook's sheets, and the one read; empty and `None` for a text file.
     pub sheets: Vec<String>,
     pub sheet: Option<String>,
@@ -99,6 +104,12 @@ pub fn open_text(
 ) -> Result<TextSource, SourceError> {
     if super::workbook::is_workbook(path) {
         return Ok(super::workbook::open_sheet(path, sheet)?);
+    }
+    if super::ndjson::is_ndjson(path) {
+        return super::ndjson::open_ndjson(path);
+    }
+    if super::parquet::is_parquet(path) {
+        return super::parquet::open_parquet(path);
     }
     let open_error = |source| SourceError::Open {
         path: path.to_path_buf(),
@@ -178,6 +189,8 @@ pub fn open_text(
         bytes_total,
         bytes_read,
         malformed,
+        rejects: None,
+        first_line: 1,
         sheets: Vec::new(),
         sheet: None,
     })

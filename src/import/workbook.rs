@@ -10,25 +10,18 @@
 //! Line `n` is sheet row `n`: empty rows are blank lines, and a cell's own line breaks do not
 //! count as lines (`Dialect::rows_are_lines`).
 //!
-//! `.xlsx` and `.xlsm` sheets are streamed cell by cell on a thread of their own through a
-//! bounded channel, so memory stays flat however long the sheet; calamine reads the other
-//! formats a whole sheet at a time.
+//! `.xlsx` and `.xlsm` sheets are streamed cell by cell (see `rendered`), so memory stays flat
+//! however long the sheet; calamine reads the other formats a whole sheet at a time.
 
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use calamine::{Data, DataRef, ExcelDateTime, Reader, Sheets, open_workbook_auto};
-use crossbeam_channel::{Receiver, Sender, bounded};
 
-use super::source::{Packing, SourceEncoding, TextSource};
+use super::rendered::{self, Rendering, TextOut};
+use super::source::{Packing, TextSource};
 
-/// Rendered text sent to the reader at a time.
-const CHUNK_BYTES: usize = 64 * 1024;
-/// Chunks the sheet thread may run ahead of the reader.
-const CHUNKS_AHEAD: usize = 4;
 /// Extensions calamine reads.
 const WORKBOOK_EXTENSIONS: &[&str] = &["xlsx", "xlsm", "xlsb", "xls", "xla", "ods"];
 
@@ -86,59 +79,36 @@ pub fn open_sheet(path: &Path, sheet: Option<&str>) -> Result<TextSource, Workbo
             path: path.to_path_buf(),
         })?,
     };
-    let bytes_total = std::fs::metadata(path).map_or(0, |metadata| metadata.len());
-    let bytes_read = Arc::new(AtomicU64::new(0));
-    let (sender, receiver) = bounded(CHUNKS_AHEAD);
-    let mut rows = RowWriter {
-        out: Vec::with_capacity(CHUNK_BYTES * 2),
-        sender,
-        next_row: 0,
-        current: None,
-        cells: Vec::new(),
-        progress: Progress {
-            bytes_read: bytes_read.clone(),
-            bytes_total,
-            rows_total: 1,
-        },
-    };
     let sheet_name = name.clone();
-    let spawned = std::thread::Builder::new().name("sluice-sheet".into()).spawn(move || {
-        let result = render_sheet(&mut workbook, &sheet_name, &mut rows);
-        let _ = match result {
-            Ok(()) => rows.finish(),
-            Err(message) => rows.sender.send(Err(message)),
-        };
-    });
-    if let Err(error) = spawned {
-        return Err(WorkbookError::Open {
-            path: path.to_path_buf(),
-            message: format!("could not start the sheet reader: {error}"),
-        });
-    }
-    Ok(TextSource {
-        reader: Box::new(ChunkReader {
-            receiver,
-            chunk: Vec::new(),
-            position: 0,
-        }),
-        encoding: SourceEncoding {
-            encoding: encoding_rs::UTF_8,
-            bom_len: 0,
-        },
+    let rendering = Rendering {
         packing: Packing::Workbook,
-        bytes_total,
-        bytes_read,
-        malformed: None,
+        first_line: 1,
         sheets,
         sheet: Some(name),
+    };
+    rendered::spawn(path, "sluice-sheet", rendering, move |out| {
+        let mut rows = RowWriter {
+            out,
+            next_row: 0,
+            current: None,
+            cells: Vec::new(),
+            rows_total: 1,
+        };
+        render_sheet(&mut workbook, &sheet_name, &mut rows)?;
+        rows.end_row();
+        Ok(())
+    })
+    .map_err(|error| WorkbookError::Open {
+        path: path.to_path_buf(),
+        message: format!("could not start the sheet reader: {error}"),
     })
 }
 
 /// Renders the sheet's rows into `rows`; an error is said as text, for the reader to report.
-fn render_sheet(workbook: &mut Sheets<BufReader<File>>, sheet: &str, rows: &mut RowWriter) -> Result<(), String> {
+fn render_sheet(workbook: &mut Sheets<BufReader<File>>, sheet: &str, rows: &mut RowWriter<'_>) -> Result<(), String> {
     if let Sheets::Xlsx(xlsx) = workbook {
         let mut cells = xlsx.worksheet_cells_reader(sheet).map_err(|error| error.to_string())?;
-        rows.progress.rows_total = u64::from(cells.dimensions().end.0) + 1;
+        rows.rows_total = u64::from(cells.dimensions().end.0) + 1;
         while let Some(cell) = cells.next_cell().map_err(|error| error.to_string())? {
             let (row, column) = cell.get_position();
             if let Some(text) = render_ref(cell.get_value())
@@ -153,7 +123,7 @@ fn render_sheet(workbook: &mut Sheets<BufReader<File>>, sheet: &str, rows: &mut 
     let Some((top, left)) = range.start() else {
         return Ok(());
     };
-    rows.progress.rows_total = u64::from(range.end().map_or(top, |end| end.0)) + 1;
+    rows.rows_total = u64::from(range.end().map_or(top, |end| end.0)) + 1;
     for (offset, cells) in range.rows().enumerate() {
         let row = top + offset as u32;
         for (index, value) in cells.iter().enumerate() {
@@ -167,27 +137,19 @@ fn render_sheet(workbook: &mut Sheets<BufReader<File>>, sheet: &str, rows: &mut 
     Ok(())
 }
 
-/// How far the rendering is, as the share of the file's bytes its rows stand for.
-struct Progress {
-    bytes_read: Arc<AtomicU64>,
-    bytes_total: u64,
-    rows_total: u64,
-}
-
-/// Gathers a row's cells and writes rows as CSV lines, blank lines for empty rows.
-struct RowWriter {
-    out: Vec<u8>,
-    sender: Sender<Result<Vec<u8>, String>>,
+/// Gathers a row's cells and writes rows as lines, blank lines for empty rows.
+struct RowWriter<'o> {
+    out: &'o mut TextOut,
     /// The sheet row (0-based) the next line written is.
     next_row: u32,
     /// The row being gathered.
     current: Option<u32>,
     /// Its non-empty cells: (column, text).
     cells: Vec<(u32, String)>,
-    progress: Progress,
+    rows_total: u64,
 }
 
-impl RowWriter {
+impl RowWriter<'_> {
     /// Takes one non-empty cell; cells come row by row. Returns false when the reader is gone.
     fn cell(&mut self, row: u32, column: u32, text: String) -> bool {
         if self.current != Some(row) {
@@ -206,64 +168,22 @@ impl RowWriter {
             return true;
         };
         while self.next_row < row {
-            self.out.push(b'\n');
+            if !self.out.end_line() {
+                return false;
+            }
             self.next_row += 1;
         }
         self.cells.sort_by_key(|(column, _)| *column);
-        // A cell in column `c` is the row's field `c` (the row starts at column A): a delimiter
-        // for every column since the previous cell.
-        let mut previous: Option<u32> = None;
+        // A cell in column `c` is the row's field `c` (the row starts at column A).
+        let mut next_column = 0;
         for (column, text) in self.cells.drain(..) {
-            let delimiters = match previous {
-                None => column,
-                Some(previous) => column.saturating_sub(previous),
-            };
-            self.out.extend(std::iter::repeat_n(b',', delimiters as usize));
-            write_field(&mut self.out, &text);
-            previous = Some(column);
+            self.out.skip_fields(column.saturating_sub(next_column) as usize);
+            self.out.field(Some(&text));
+            next_column = column + 1;
         }
-        self.out.push(b'\n');
         self.next_row = row + 1;
-        let done = u64::from(self.next_row).min(self.progress.rows_total);
-        self.progress.bytes_read.store(
-            self.progress.bytes_total * done / self.progress.rows_total.max(1),
-            Ordering::Relaxed,
-        );
-        if self.out.len() >= CHUNK_BYTES {
-            return self.send();
-        }
-        true
-    }
-
-    fn send(&mut self) -> bool {
-        let chunk = std::mem::replace(&mut self.out, Vec::with_capacity(CHUNK_BYTES * 2));
-        self.sender.send(Ok(chunk)).is_ok()
-    }
-
-    fn finish(mut self) -> Result<(), crossbeam_channel::SendError<Result<Vec<u8>, String>>> {
-        if self.end_row() && !self.out.is_empty() {
-            self.send();
-        }
-        self.progress
-            .bytes_read
-            .store(self.progress.bytes_total, Ordering::Relaxed);
-        Ok(())
-    }
-}
-
-/// Writes a field, quoted when it holds the delimiter, a quote or a line break.
-fn write_field(out: &mut Vec<u8>, text: &str) {
-    if text.contains([',', '"', '\n', '\r']) {
-        out.push(b'"');
-        for byte in text.bytes() {
-            if byte == b'"' {
-                out.push(b'"');
-            }
-            out.push(byte);
-        }
-        out.push(b'"');
-    } else {
-        out.extend_from_slice(text.as_bytes());
+        self.out.progress(u64::from(self.next_row), self.rows_total);
+        self.out.end_line()
     }
 }
 
@@ -330,59 +250,25 @@ fn date_text(moment: &ExcelDateTime) -> String {
     }
 }
 
-/// The sheet's text, chunk by chunk as the sheet thread renders it.
-struct ChunkReader {
-    receiver: Receiver<Result<Vec<u8>, String>>,
-    chunk: Vec<u8>,
-    position: usize,
-}
-
-impl Read for ChunkReader {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        while self.position >= self.chunk.len() {
-            match self.receiver.recv() {
-                Ok(Ok(chunk)) => {
-                    self.chunk = chunk;
-                    self.position = 0;
-                }
-                Ok(Err(message)) => return Err(io::Error::other(message)),
-                Err(_) => return Ok(0),
-            }
-        }
-        let count = buf.len().min(self.chunk.len() - self.position);
-        buf[..count].copy_from_slice(&self.chunk[self.position..self.position + count]);
-        self.position += count;
-        Ok(count)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn rendered(cells: &[(u32, u32, &str)]) -> String {
-        let (sender, receiver) = bounded(64);
-        let mut rows = RowWriter {
-            out: Vec::new(),
-            sender,
-            next_row: 0,
-            current: None,
-            cells: Vec::new(),
-            progress: Progress {
-                bytes_read: Arc::new(AtomicU64::new(0)),
-                bytes_total: 100,
+        let (text, _) = super::super::rendered::tests::rendered(|out| {
+            let mut rows = RowWriter {
+                out,
+                next_row: 0,
+                current: None,
+                cells: Vec::new(),
                 rows_total: 10,
-            },
-        };
-        for (row, column, text) in cells {
-            assert!(rows.cell(*row, *column, text.to_string()));
-        }
-        rows.finish().unwrap();
-        let mut text = Vec::new();
-        while let Ok(Ok(chunk)) = receiver.try_recv() {
-            text.extend(chunk);
-        }
-        String::from_utf8(text).unwrap()
+            };
+            for (row, column, text) in cells {
+                assert!(rows.cell(*row, *column, text.to_string()));
+            }
+            rows.end_row();
+        });
+        text
     }
 
     #[test]

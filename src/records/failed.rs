@@ -38,10 +38,12 @@ pub enum ProblemKind {
     SummaryRow,
     /// The header again, or a second table's header.
     HeaderLine,
+    /// A line of a structured input (a JSON line) that does not parse.
+    Unreadable,
 }
 
 impl ProblemKind {
-    pub const ALL: [ProblemKind; 14] = [
+    pub const ALL: [ProblemKind; 15] = [
         Self::TooFewFields,
         Self::TooManyFields,
         Self::InvalidValue,
@@ -56,6 +58,7 @@ impl ProblemKind {
         Self::LineTooLong,
         Self::SummaryRow,
         Self::HeaderLine,
+        Self::Unreadable,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -74,6 +77,7 @@ impl ProblemKind {
             Self::LineTooLong => "line_too_long",
             Self::SummaryRow => "summary_row",
             Self::HeaderLine => "header_line",
+            Self::Unreadable => "unreadable",
         }
     }
 

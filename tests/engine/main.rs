@@ -12,6 +12,7 @@ mod property_formats;
 mod real_world;
 mod regressions;
 mod retry;
+mod structured;
 mod support;
 mod upsert;
 mod workbook;
