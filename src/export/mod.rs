@@ -175,8 +175,7 @@ impl Job for ExportRequest {
         JobLabels {
             source: self.table.clone(),
             target: Some(self.out.display().to_string()),
-            bytes_total: None,
-            files: Vec::new(),
+            ..JobLabels::default()
         }
     }
 

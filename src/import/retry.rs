@@ -98,8 +98,7 @@ impl Job for RetryRequest {
         JobLabels {
             source: format!("failed rows of job {}", self.import_job_id),
             target: store.job(self.import_job_id).ok().flatten().and_then(|job| job.target),
-            bytes_total: None,
-            files: Vec::new(),
+            ..JobLabels::default()
         }
     }
 

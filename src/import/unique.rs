@@ -22,14 +22,19 @@ pub fn check_for_plan(plan: &ImportPlan, job_id: i64) -> Option<UniqueKeys> {
         .iter()
         .enumerate()
         .filter(|(_, column)| column.rules.unique)
-        .map(|(index, column)| UniqueKey {
-            index,
-            column: column.name.clone(),
-            sql_type: column.column_type.sql_name(),
-            is_text: column.column_type == ColumnType::Varchar,
-        })
+        .map(|(index, column)| unique_key(index, column))
         .collect();
     UniqueKeys::new(job_id, keys)
+}
+
+/// The plan's column `index` as the keys table keeps it.
+pub fn unique_key(index: usize, column: &ColumnPlan) -> UniqueKey {
+    UniqueKey {
+        index,
+        column: column.name.clone(),
+        sql_type: column.column_type.sql_name(),
+        is_text: column.column_type == ColumnType::Varchar,
+    }
 }
 
 /// The problems of a duplicate, one per unique column it broke the rule in; `fields` are the

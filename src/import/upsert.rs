@@ -11,8 +11,7 @@ use std::sync::Arc;
 
 use super::files::PlannedFile;
 use super::plan::{FieldSource, ImportPlan};
-use super::types::ColumnType;
-use super::unique::{Duplicate, UniqueKey, UniqueKeys};
+use super::unique::{self, Duplicate, UniqueKeys};
 use super::validate::quoted;
 use crate::records::{ExistingTable, Problem, ProblemKind};
 
@@ -121,15 +120,7 @@ pub fn key_check(plan: &ImportPlan, key: &Key, job_id: i64) -> Option<UniqueKeys
     let keys = key
         .indexes
         .iter()
-        .filter_map(|&index| {
-            let column = plan.columns.get(index)?;
-            Some(UniqueKey {
-                index,
-                column: column.name.clone(),
-                sql_type: column.column_type.sql_name(),
-                is_text: column.column_type == ColumnType::Varchar,
-            })
-        })
+        .filter_map(|&index| Some(unique::unique_key(index, plan.columns.get(index)?)))
         .collect();
     UniqueKeys::one_key(job_id, keys)
 }
