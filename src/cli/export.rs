@@ -1,10 +1,14 @@
-//! `sluice export`: a table, or a filtered slice of it, to CSV, gzip CSV, chunks or Parquet.
+//! `sluice export`: a table, or a filtered slice of it, to CSV (gzip, chunks, shaped for its
+//! reader), an Excel workbook or Parquet (partitioned or not).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use sluice::engine::{JobSpec, JobSummary};
-use sluice::export::{ExportFormat, ExportRequest, ExportSummary, Filter, FilterOp, OrderBy};
+use sluice::export::{
+    CsvShape, ExportFormat, ExportRequest, ExportSummary, Filter, FilterOp, LineEnding, OrderBy, ParquetCompression,
+    ParquetOptions, QuoteStyle, TextEncoding, XlsxOptions, XlsxSplit,
+};
 use sluice::store::{Store, table_columns};
 
 use super::follow::{DuckdbDefaults, Ended, print_finished_json, run_job, unfinished_json};
@@ -54,6 +58,46 @@ pub struct ExportArgs {
     /// Prefix text cells starting with = + - @ tab or CR with ', so spreadsheets do not run them.
     #[arg(long)]
     formula_guard: bool,
+    /// CSV: the text's encoding: utf-8, utf-8-bom, windows-1252 or utf-16le. A character
+    /// Windows-1252 cannot hold fails the export, naming its row and column.
+    #[arg(long, default_value = "utf-8", value_parser = parse_encoding)]
+    encoding: TextEncoding,
+    /// CSV: write a character the encoding cannot hold as '?' (counted in the summary).
+    #[arg(long)]
+    replace_unencodable: bool,
+    /// CSV: what ends a record.
+    #[arg(long, value_enum, default_value = "lf")]
+    line_ending: LineEndingArg,
+    /// CSV: which fields are quoted: where needed, every field, or all but numbers.
+    #[arg(long, value_enum, default_value = "needed")]
+    quote: QuoteArg,
+    /// CSV: what NULL is written as, such as \N or NULL (default: an empty field).
+    #[arg(long, default_value = "", allow_hyphen_values = true)]
+    null_string: String,
+    /// CSV: strftime-style format for DATE columns, such as %d/%m/%Y.
+    #[arg(long, allow_hyphen_values = true)]
+    date_format: Option<String>,
+    /// CSV: strftime-style format for TIMESTAMP columns, such as "%d/%m/%Y %H:%M".
+    #[arg(long, allow_hyphen_values = true)]
+    timestamp_format: Option<String>,
+    /// CSV: write decimals with a comma (3,14); needs a delimiter other than ','.
+    #[arg(long)]
+    decimal_comma: bool,
+    /// Excel: past 1,048,575 rows, go on in further sheets or further files.
+    #[arg(long, value_enum, default_value = "sheets")]
+    xlsx_split: XlsxSplitArg,
+    /// Excel: rows per sheet, below Excel's limit (for trying the split on small tables).
+    #[arg(long, hide = true)]
+    rows_per_sheet: Option<u64>,
+    /// Parquet: how column chunks are compressed.
+    #[arg(long, value_enum, default_value = "snappy")]
+    compression: CompressionArg,
+    /// Parquet: rows per row group (default: DuckDB's, 122,880).
+    #[arg(long)]
+    row_group_rows: Option<u64>,
+    /// Parquet: write a Hive-partitioned folder (COL=value/...) split by these columns.
+    #[arg(long, value_delimiter = ',', num_args = 1..)]
+    partition_by: Vec<String>,
     /// Print progress and the summary as JSON lines on standard output (the summary last).
     #[arg(long)]
     json: bool,
@@ -64,7 +108,41 @@ pub struct ExportArgs {
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
 enum FormatArg {
     Csv,
+    Xlsx,
     Parquet,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq)]
+enum LineEndingArg {
+    Lf,
+    Crlf,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq)]
+enum QuoteArg {
+    Needed,
+    All,
+    NonNumeric,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq)]
+enum XlsxSplitArg {
+    Sheets,
+    Files,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq)]
+enum CompressionArg {
+    Zstd,
+    Snappy,
+    None,
+}
+
+fn parse_encoding(text: &str) -> Result<TextEncoding, String> {
+    TextEncoding::parse(text).ok_or_else(|| {
+        let known: Vec<&str> = TextEncoding::ALL.iter().map(TextEncoding::as_str).collect();
+        format!("use one of {}", known.join(", "))
+    })
 }
 
 /// `filter_groups` holds each `--where` occurrence's values (clap's derive flattens them).
@@ -134,6 +212,12 @@ fn request_from(args: &ExportArgs, filter_groups: &[Vec<String>]) -> anyhow::Res
             })
         })
         .collect::<anyhow::Result<_>>()?;
+    let format = match args.format {
+        FormatArg::Csv => ExportFormat::Csv,
+        FormatArg::Xlsx => ExportFormat::Xlsx,
+        FormatArg::Parquet => ExportFormat::Parquet,
+    };
+    refuse_options_of_other_formats(args, format)?;
     Ok(ExportRequest {
         table: args.table.clone(),
         out: args.out.clone(),
@@ -148,16 +232,89 @@ fn request_from(args: &ExportArgs, filter_groups: &[Vec<String>]) -> anyhow::Res
             column,
             descending: args.desc,
         }),
-        format: match args.format {
-            FormatArg::Csv => ExportFormat::Csv,
-            FormatArg::Parquet => ExportFormat::Parquet,
-        },
+        format,
         gzip_level: args.gzip.then_some(args.level),
         chunk_rows: args.chunk_rows.map(|rows| rows.max(1)),
         delimiter: parse_single_byte(&args.delimiter, "delimiter")?,
         header: !args.no_header,
         formula_guard: args.formula_guard,
+        shape: CsvShape {
+            encoding: args.encoding,
+            replace_unencodable: args.replace_unencodable,
+            line_ending: match args.line_ending {
+                LineEndingArg::Lf => LineEnding::Lf,
+                LineEndingArg::Crlf => LineEnding::CrLf,
+            },
+            quote: match args.quote {
+                QuoteArg::Needed => QuoteStyle::Needed,
+                QuoteArg::All => QuoteStyle::All,
+                QuoteArg::NonNumeric => QuoteStyle::NonNumeric,
+            },
+            null_string: args.null_string.clone(),
+            date_format: args.date_format.clone(),
+            timestamp_format: args.timestamp_format.clone(),
+            decimal_comma: args.decimal_comma,
+        },
+        xlsx: XlsxOptions {
+            split: match args.xlsx_split {
+                XlsxSplitArg::Sheets => XlsxSplit::Sheets,
+                XlsxSplitArg::Files => XlsxSplit::Files,
+            },
+            rows_per_sheet: args.rows_per_sheet,
+        },
+        parquet: ParquetOptions {
+            compression: match args.compression {
+                CompressionArg::Zstd => ParquetCompression::Zstd,
+                CompressionArg::Snappy => ParquetCompression::Snappy,
+                CompressionArg::None => ParquetCompression::None,
+            },
+            row_group_rows: args.row_group_rows,
+            partition_by: args
+                .partition_by
+                .iter()
+                .map(|c| c.trim().to_string())
+                .filter(|c| !c.is_empty())
+                .collect(),
+        },
     })
+}
+
+/// A CSV option given for Parquet (or the other way round) is a mistake worth saying, not
+/// something to ignore.
+fn refuse_options_of_other_formats(args: &ExportArgs, format: ExportFormat) -> anyhow::Result<()> {
+    let csv_options = [
+        ("--encoding", args.encoding != TextEncoding::Utf8),
+        ("--replace-unencodable", args.replace_unencodable),
+        ("--line-ending", args.line_ending != LineEndingArg::Lf),
+        ("--quote", args.quote != QuoteArg::Needed),
+        ("--null-string", !args.null_string.is_empty()),
+        ("--date-format", args.date_format.is_some()),
+        ("--timestamp-format", args.timestamp_format.is_some()),
+        ("--decimal-comma", args.decimal_comma),
+    ];
+    let xlsx_options = [
+        ("--xlsx-split", args.xlsx_split != XlsxSplitArg::Sheets),
+        ("--rows-per-sheet", args.rows_per_sheet.is_some()),
+    ];
+    let parquet_options = [
+        ("--compression", args.compression != CompressionArg::Snappy),
+        ("--row-group-rows", args.row_group_rows.is_some()),
+        ("--partition-by", !args.partition_by.is_empty()),
+    ];
+    let groups = [
+        ("CSV", ExportFormat::Csv, &csv_options[..]),
+        ("xlsx", ExportFormat::Xlsx, &xlsx_options[..]),
+        ("Parquet", ExportFormat::Parquet, &parquet_options[..]),
+    ];
+    for (name, owner, options) in groups {
+        if owner == format {
+            continue;
+        }
+        if let Some((flag, _)) = options.iter().find(|(_, given)| *given) {
+            anyhow::bail!("{flag} is for --format {} only", name.to_ascii_lowercase());
+        }
+    }
+    Ok(())
 }
 
 fn print_summary(summary: &ExportSummary) {
@@ -169,6 +326,12 @@ fn print_summary(summary: &ExportSummary) {
         summary.job_id,
         megabytes(summary.bytes_written)
     );
+    if summary.replaced_characters > 0 {
+        println!(
+            "{} characters the encoding cannot hold were written as '?'.",
+            thousands(summary.replaced_characters)
+        );
+    }
     for file in &summary.files {
         println!("  {}", file.display());
     }

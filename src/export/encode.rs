@@ -1,16 +1,24 @@
-//! Writing rows as CSV text: quoting as DuckDB's `COPY ... TO` does (a field is quoted when it
-//! holds the delimiter, a quote or a line break, and an empty string is written `""` so it stays
-//! apart from NULL, which is an empty field), plus the optional guard against formula injection.
+//! Writing rows as CSV text: quoting as DuckDB's `COPY ... TO` does by default (a field is
+//! quoted when it holds the delimiter, a quote or a line break, and an empty string is written
+//! `""` so it stays apart from NULL), or every field, or every field but numbers; NULL as an
+//! empty field or a marker such as `\N`; LF or CRLF; plus the optional guard against formula
+//! injection.
 //!
 //! Hand-written because the `csv` crate writes an empty string and a NULL the same way.
 
+use super::shape::{LineEnding, QuoteStyle};
+
 /// How to write fields.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CsvStyle {
     pub delimiter: u8,
     pub quote: u8,
     /// Prefix text cells that a spreadsheet would run as a formula with `'`.
     pub formula_guard: bool,
+    pub quoting: QuoteStyle,
+    pub line_ending: LineEnding,
+    /// What NULL is written as, never quoted; a value equal to it is quoted.
+    pub null_string: String,
 }
 
 impl Default for CsvStyle {
@@ -19,8 +27,31 @@ impl Default for CsvStyle {
             delimiter: b',',
             quote: b'"',
             formula_guard: false,
+            quoting: QuoteStyle::Needed,
+            line_ending: LineEnding::Lf,
+            null_string: String::new(),
         }
     }
+}
+
+/// What the encoder needs to know of a column to write its fields.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FieldKind {
+    /// Text a spreadsheet could run as a formula: the only kind the formula guard touches.
+    pub free_text: bool,
+    /// A number: left unquoted by [`QuoteStyle::NonNumeric`].
+    pub numeric: bool,
+}
+
+impl FieldKind {
+    pub const TEXT: FieldKind = FieldKind {
+        free_text: true,
+        numeric: false,
+    };
+    pub const NUMBER: FieldKind = FieldKind {
+        free_text: false,
+        numeric: true,
+    };
 }
 
 /// Characters that make a spreadsheet treat a cell as a formula (OWASP's CSV injection list).
@@ -36,16 +67,23 @@ impl CsvStyle {
         special
     }
 
-    /// Appends one non-NULL field. `is_text` says the column is text, the only kind the formula
-    /// guard touches: numbers, dates and booleans are never changed.
-    pub fn push_field(&self, out: &mut Vec<u8>, value: &str, is_text: bool) {
-        self.push_field_with(&self.special_bytes(), out, value, is_text);
+    /// Appends one non-NULL field.
+    pub fn push_field(&self, out: &mut Vec<u8>, value: &str, kind: FieldKind) {
+        self.push_field_with(&self.special_bytes(), out, value, kind);
     }
 
-    fn push_field_with(&self, special: &[bool; 256], out: &mut Vec<u8>, value: &str, is_text: bool) {
+    fn push_field_with(&self, special: &[bool; 256], out: &mut Vec<u8>, value: &str, kind: FieldKind) {
         let bytes = value.as_bytes();
-        let guarded = self.formula_guard && is_text && bytes.first().is_some_and(|b| FORMULA_STARTS.contains(b));
-        let needs_quotes = bytes.is_empty() || bytes.iter().any(|&b| special[usize::from(b)]);
+        let guarded = self.formula_guard && kind.free_text && bytes.first().is_some_and(|b| FORMULA_STARTS.contains(b));
+        let needs_quotes = match self.quoting {
+            QuoteStyle::All => true,
+            QuoteStyle::NonNumeric if !kind.numeric => true,
+            _ => {
+                bytes.is_empty()
+                    || bytes.iter().any(|&b| special[usize::from(b)])
+                    || (!self.null_string.is_empty() && value == self.null_string)
+            }
+        };
         if needs_quotes {
             out.push(self.quote);
         }
@@ -65,18 +103,19 @@ impl CsvStyle {
         }
     }
 
-    /// Appends a whole record: `None` is NULL, written as an empty field.
-    pub fn push_record<'v>(&self, out: &mut Vec<u8>, values: impl Iterator<Item = (Option<&'v str>, bool)>) {
+    /// Appends a whole record: `None` is NULL, written as the NULL string.
+    pub fn push_record<'v>(&self, out: &mut Vec<u8>, values: impl Iterator<Item = (Option<&'v str>, FieldKind)>) {
         let special = self.special_bytes();
-        for (index, (value, is_text)) in values.enumerate() {
+        for (index, (value, kind)) in values.enumerate() {
             if index > 0 {
                 out.push(self.delimiter);
             }
-            if let Some(value) = value {
-                self.push_field_with(&special, out, value, is_text);
+            match value {
+                Some(value) => self.push_field_with(&special, out, value, kind),
+                None => out.extend_from_slice(self.null_string.as_bytes()),
             }
         }
-        out.push(b'\n');
+        out.extend_from_slice(self.line_ending.bytes());
     }
 }
 
@@ -84,9 +123,10 @@ impl CsvStyle {
 mod tests {
     use super::*;
 
-    fn record(style: CsvStyle, values: &[(Option<&str>, bool)]) -> String {
+    fn record(style: &CsvStyle, values: &[(Option<&str>, bool)]) -> String {
         let mut out = Vec::new();
-        style.push_record(&mut out, values.iter().copied());
+        let kind = |text: bool| if text { FieldKind::TEXT } else { FieldKind::NUMBER };
+        style.push_record(&mut out, values.iter().map(|&(value, text)| (value, kind(text))));
         String::from_utf8(out).unwrap()
     }
 
@@ -95,7 +135,7 @@ mod tests {
         let style = CsvStyle::default();
         assert_eq!(
             record(
-                style,
+                &style,
                 &[
                     (Some("plain"), true),
                     (None, true),
@@ -114,11 +154,11 @@ mod tests {
             ..CsvStyle::default()
         };
         assert_eq!(
-            record(style, &[(Some("=SUM(A1)"), true), (Some("-5"), false)]),
+            record(&style, &[(Some("=SUM(A1)"), true), (Some("-5"), false)]),
             "'=SUM(A1),-5\n"
         );
-        assert_eq!(record(style, &[(Some("@x,y"), true)]), "\"'@x,y\"\n");
-        assert_eq!(record(style, &[(Some("safe"), true)]), "safe\n");
+        assert_eq!(record(&style, &[(Some("@x,y"), true)]), "\"'@x,y\"\n");
+        assert_eq!(record(&style, &[(Some("safe"), true)]), "safe\n");
     }
 
     #[test]
@@ -131,29 +171,29 @@ mod tests {
         for trigger in ["=", "+", "-", "@", "\t"] {
             let value = format!("{trigger}1+2");
             assert_eq!(
-                record(style, &[(Some(value.as_str()), true)]),
+                record(&style, &[(Some(value.as_str()), true)]),
                 format!("'{value}\n"),
                 "{trigger:?}"
             );
             // Without the guard the value is written as it is.
             assert_eq!(
-                record(CsvStyle::default(), &[(Some(value.as_str()), true)]),
+                record(&CsvStyle::default(), &[(Some(value.as_str()), true)]),
                 format!("{value}\n"),
                 "{trigger:?}"
             );
         }
         // A carriage return also puts the field in quotes; the prefix goes inside them.
-        assert_eq!(record(style, &[(Some("\rcmd"), true)]), "\"'\rcmd\"\n");
-        assert_eq!(record(CsvStyle::default(), &[(Some("\rcmd"), true)]), "\"\rcmd\"\n");
+        assert_eq!(record(&style, &[(Some("\rcmd"), true)]), "\"'\rcmd\"\n");
+        assert_eq!(record(&CsvStyle::default(), &[(Some("\rcmd"), true)]), "\"\rcmd\"\n");
         // With a tab delimiter a leading tab needs quotes too, and still gets its prefix.
         let tabs = CsvStyle {
             delimiter: b'\t',
-            ..style
+            ..style.clone()
         };
-        assert_eq!(record(tabs, &[(Some("\tx"), true)]), "\"'\tx\"\n");
+        assert_eq!(record(&tabs, &[(Some("\tx"), true)]), "\"'\tx\"\n");
         // A trigger counts only at the start of the value.
         assert_eq!(
-            record(style, &[(Some("a=b"), true), (Some("x-1"), true), (Some(" =1"), true)]),
+            record(&style, &[(Some("a=b"), true), (Some("x-1"), true), (Some(" =1"), true)]),
             "a=b,x-1, =1\n"
         );
     }
@@ -168,8 +208,55 @@ mod tests {
         // boolean columns, which a spreadsheet reads as values, never as formulas.
         let values = ["-5", "+7", "-0.5", "-1e-05", "-inf", "-0.0", "-2024-01-01"];
         let fields: Vec<(Option<&str>, bool)> = values.iter().map(|value| (Some(*value), false)).collect();
-        assert_eq!(record(style, &fields), format!("{}\n", values.join(",")));
+        assert_eq!(record(&style, &fields), format!("{}\n", values.join(",")));
         // The same text in a text column is guarded.
-        assert_eq!(record(style, &[(Some("-5"), true)]), "'-5\n");
+        assert_eq!(record(&style, &[(Some("-5"), true)]), "'-5\n");
+    }
+
+    #[test]
+    fn every_quote_style_and_null_string_byte_for_byte() {
+        let fields = [
+            (Some("plain"), true),
+            (Some("-12.5"), false),
+            (None, true),
+            (Some(""), true),
+            (Some("NULL"), true),
+            (None, false),
+        ];
+        let style = |quoting, null_string: &str| CsvStyle {
+            quoting,
+            null_string: null_string.into(),
+            ..CsvStyle::default()
+        };
+        assert_eq!(record(&style(QuoteStyle::Needed, ""), &fields), "plain,-12.5,,\"\",NULL,\n");
+        assert_eq!(
+            record(&style(QuoteStyle::All, ""), &fields),
+            "\"plain\",\"-12.5\",,\"\",\"NULL\",\n"
+        );
+        assert_eq!(
+            record(&style(QuoteStyle::NonNumeric, ""), &fields),
+            "\"plain\",-12.5,,\"\",\"NULL\",\n"
+        );
+        // A NULL marker is never quoted; text equal to it always is, so the two stay apart.
+        assert_eq!(
+            record(&style(QuoteStyle::Needed, "NULL"), &fields),
+            "plain,-12.5,NULL,\"\",\"NULL\",NULL\n"
+        );
+        assert_eq!(
+            record(&style(QuoteStyle::All, "\\N"), &fields),
+            "\"plain\",\"-12.5\",\\N,\"\",\"NULL\",\\N\n"
+        );
+    }
+
+    #[test]
+    fn crlf_ends_records_but_leaves_line_breaks_inside_fields_alone() {
+        let style = CsvStyle {
+            line_ending: LineEnding::CrLf,
+            ..CsvStyle::default()
+        };
+        assert_eq!(
+            record(&style, &[(Some("a\nb"), true), (Some("c"), true)]),
+            "\"a\nb\",c\r\n"
+        );
     }
 }

@@ -25,8 +25,17 @@ pub fn remove_parts_of_job(dir: &Path, job_id: i64) -> usize {
     entries
         .filter_map(Result::ok)
         .filter(|entry| entry.file_name().to_string_lossy().ends_with(&suffix))
-        .filter(|entry| std::fs::remove_file(entry.path()).is_ok())
+        .filter(|entry| remove_path(&entry.path()).is_ok())
         .count()
+}
+
+/// Removes a file, or a folder with everything in it (a partitioned export's temporary folder).
+fn remove_path(path: &Path) -> io::Result<()> {
+    if path.is_dir() {
+        std::fs::remove_dir_all(path)
+    } else {
+        std::fs::remove_file(path)
+    }
 }
 
 /// Names the output file(s): `out` itself, or `stem-00001.ext`, `stem-00002.ext`, ... for chunks.
@@ -39,10 +48,14 @@ pub struct OutputNames {
 
 impl OutputNames {
     pub fn new(out: &Path, chunked: bool, gzip: bool) -> Self {
+        Self::with_extension(out, chunked, if gzip { ".csv.gz" } else { ".csv" })
+    }
+
+    pub fn with_extension(out: &Path, chunked: bool, extension: &'static str) -> Self {
         Self {
             out: out.to_path_buf(),
             chunked,
-            extension: if gzip { ".csv.gz" } else { ".csv" },
+            extension,
         }
     }
 
@@ -56,7 +69,7 @@ impl OutputNames {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let stem = [".csv.gz", ".csv", ".gz", ".txt", ".tsv"]
+        let stem = [".csv.gz", ".csv", ".gz", ".txt", ".tsv", ".xlsx"]
             .iter()
             .find_map(|ext| name.strip_suffix(ext))
             .unwrap_or(&name)
@@ -91,9 +104,21 @@ impl PartFiles {
         Ok(file)
     }
 
+    /// Creates the temporary folder for `final_path`, a folder the export fills.
+    pub fn create_dir(&mut self, final_path: PathBuf) -> io::Result<()> {
+        let part = part_path(&final_path, self.job_id);
+        std::fs::create_dir(&part)?;
+        self.files.push((part, final_path));
+        Ok(())
+    }
+
     /// Renames every file into place and returns the final paths.
     pub fn commit(mut self) -> io::Result<Vec<PathBuf>> {
         for (part, final_path) in &self.files {
+            // A folder replaces only an empty folder (checked before the export started).
+            if part.is_dir() && final_path.is_dir() {
+                std::fs::remove_dir(final_path)?;
+            }
             std::fs::rename(part, final_path)?;
         }
         self.committed = true;
@@ -108,7 +133,7 @@ impl Drop for PartFiles {
         }
         // Only temporary files are removed: a final path may hold a file the user already had.
         for (part, _) in &self.files {
-            let _ = std::fs::remove_file(part);
+            let _ = remove_path(part);
         }
     }
 }

@@ -3,9 +3,11 @@
 
 use duckdb::Connection;
 
-use super::{ExportError, ExportRequest};
+use super::shape::{CsvShape, ShapeError};
+use super::{ExportError, ExportFormat, ExportRequest};
 use crate::query::{BoundFilters, Column, bind_filters, resolve_table};
 use crate::sql::quote_ident;
+use crate::sql_type::SqlType;
 
 /// The name the exported table goes by in the export's SELECT.
 const SOURCE_ALIAS: &str = "sluice_source";
@@ -17,13 +19,33 @@ pub struct ExportQuery {
     pub table: String,
     /// Selected columns, in output order.
     pub columns: Vec<Column>,
-    /// `SELECT` of the selected columns, each cast to text by DuckDB (so values are written as
-    /// DuckDB writes them), with filters and order.
+    /// `SELECT` of the selected columns, each as the text the CSV file holds: cast to text by
+    /// DuckDB (so values read as DuckDB writes them), or shaped by the export's date format or
+    /// decimal comma; with filters and order. Its parameters are [`ExportQuery::text_params`].
     pub select_text_sql: String,
     /// The same rows with their own types, for DuckDB's Parquet writer.
     pub select_typed_sql: String,
     pub count_sql: String,
+    /// `FROM ... WHERE ...` (with the filters' parameters, [`ExportQuery::params`]) and
+    /// ` ORDER BY ...`, for writers that choose their own projection.
+    pub from_sql: String,
+    pub order_sql: String,
+    /// The filters' parameters: those of every statement but the text one.
     pub params: Vec<String>,
+    /// The date formats bound in the text projection, before the filters' parameters.
+    select_params: Vec<String>,
+}
+
+impl ExportQuery {
+    /// The parameters of [`ExportQuery::select_text_sql`], in order.
+    pub fn text_params(&self) -> Vec<String> {
+        self.select_params.iter().chain(&self.params).cloned().collect()
+    }
+
+    /// `table_alias.column` for the writers that build their own projection.
+    pub fn source(name: &str) -> String {
+        format!("{SOURCE_ALIAS}.{}", quote_ident(name))
+    }
 }
 
 /// Checks the request against the catalog and builds its queries.
@@ -42,7 +64,7 @@ pub fn build_query(conn: &Connection, request: &ExportRequest) -> Result<ExportQ
     // Every column is named through the table's alias: the text projection below is aliased with
     // the column's own name, and an unqualified ORDER BY binds to the select list first, which
     // would sort numbers and dates as text (100009 before 10001).
-    let source = |name: &str| format!("{SOURCE_ALIAS}.{}", quote_ident(name));
+    let source = ExportQuery::source;
     let order_sql = match &request.order_by {
         Some(order) => {
             let column = table.column(&order.column)?;
@@ -55,14 +77,13 @@ pub fn build_query(conn: &Connection, request: &ExportRequest) -> Result<ExportQ
         None => String::new(),
     };
     let from = format!(" FROM {} AS {SOURCE_ALIAS}{where_sql}", quote_ident(&table.name));
+    let shape = (request.format == ExportFormat::Csv).then_some(&request.shape);
+    let mut select_params = Vec::new();
     let text_columns: Vec<String> = columns
         .iter()
         .map(|column| {
-            format!(
-                "CAST({} AS VARCHAR) AS {}",
-                source(&column.name),
-                quote_ident(&column.name)
-            )
+            let text = text_of(&source(&column.name), column.sql_type, shape, &mut select_params);
+            format!("{text} AS {}", quote_ident(&column.name))
         })
         .collect();
     let typed_columns: Vec<String> = columns
@@ -74,7 +95,59 @@ pub fn build_query(conn: &Connection, request: &ExportRequest) -> Result<ExportQ
         select_text_sql: format!("SELECT {}{from}{order_sql}", text_columns.join(", ")),
         select_typed_sql: format!("SELECT {}{from}{order_sql}", typed_columns.join(", ")),
         count_sql: format!("SELECT count(*){from}"),
+        from_sql: from,
+        order_sql,
         columns,
         params,
+        select_params,
     })
+}
+
+/// SQL for a column's text in the CSV file. A date format goes in as a bound parameter of
+/// DuckDB's `strftime`, so it is never part of the statement's text.
+fn text_of(source: &str, sql_type: SqlType, shape: Option<&CsvShape>, params: &mut Vec<String>) -> String {
+    let date_format = shape.and_then(|shape| shape.date_format.as_ref());
+    let timestamp_format = shape.and_then(|shape| shape.timestamp_format.as_ref());
+    let decimal_comma = shape.is_some_and(|shape| shape.decimal_comma);
+    match sql_type {
+        SqlType::Date if date_format.is_some() => {
+            params.extend(date_format.cloned());
+            format!("strftime({source}, ?)")
+        }
+        SqlType::Timestamp | SqlType::TimestampSeconds | SqlType::TimestampMillis | SqlType::TimestampNanos
+            if timestamp_format.is_some() =>
+        {
+            params.extend(timestamp_format.cloned());
+            format!("strftime(CAST({source} AS TIMESTAMP), ?)")
+        }
+        SqlType::Float | SqlType::Double | SqlType::Decimal { .. } if decimal_comma => {
+            format!("replace(CAST({source} AS VARCHAR), '.', ',')")
+        }
+        _ => format!("CAST({source} AS VARCHAR)"),
+    }
+}
+
+/// Checks the shape's date formats with DuckDB's own `strftime`, so a bad one is refused before
+/// any file is started.
+pub fn check_formats(conn: &Connection, shape: &CsvShape) -> Result<(), ExportError> {
+    let checks = [
+        ("date", &shape.date_format, "SELECT strftime(DATE '2001-02-03', ?)"),
+        (
+            "timestamp",
+            &shape.timestamp_format,
+            "SELECT strftime(TIMESTAMP '2001-02-03 04:05:06.789', ?)",
+        ),
+    ];
+    for (what, format, sql) in checks {
+        let Some(format) = format else { continue };
+        conn.query_row(sql, [format], |row| row.get::<_, Option<String>>(0))
+            .map_err(|error| {
+                ExportError::Shape(ShapeError::BadFormat {
+                    what,
+                    format: format.clone(),
+                    reason: error.to_string(),
+                })
+            })?;
+    }
+    Ok(())
 }

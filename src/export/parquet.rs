@@ -1,0 +1,208 @@
+//! Writing an export as Parquet with DuckDB's own writer: one file, or a Hive-partitioned folder
+//! (`col=value/data_0.parquet`) that data lakes, Spark, Trino and DuckDB read as one table.
+//!
+//! The statement writes under a hidden temporary name (a file or a folder) that is renamed into
+//! place only when it has finished, like every export.
+
+use std::path::{Path, PathBuf};
+
+use duckdb::Connection;
+use serde::{Deserialize, Serialize};
+
+use super::files::{PartFiles, part_path};
+use super::query::ExportQuery;
+use super::{ExportError, ExportRequest, Written, database};
+use crate::progress::{CancelToken, Progress, ProgressSink};
+use crate::sql::{quote_ident, quote_literal};
+
+/// How Parquet compresses its column chunks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ParquetCompression {
+    /// DuckDB's default: fast to write and read.
+    #[default]
+    Snappy,
+    /// Smaller files for about the same reading speed; what data lakes usually choose.
+    Zstd,
+    None,
+}
+
+impl ParquetCompression {
+    pub const ALL: [ParquetCompression; 3] = [Self::Snappy, Self::Zstd, Self::None];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Snappy => "snappy",
+            Self::Zstd => "zstd",
+            Self::None => "none",
+        }
+    }
+
+    /// The COPY option's value; from this enum only, never from user text.
+    fn sql(&self) -> &'static str {
+        match self {
+            Self::Snappy => "snappy",
+            Self::Zstd => "zstd",
+            Self::None => "uncompressed",
+        }
+    }
+}
+
+/// Parquet's own settings of an export.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ParquetOptions {
+    pub compression: ParquetCompression,
+    /// Rows per row group; DuckDB's default (122,880) when `None`.
+    pub row_group_rows: Option<u64>,
+    /// Write a Hive-partitioned folder, one subfolder per value of these columns in turn.
+    pub partition_by: Vec<String>,
+}
+
+pub fn write_parquet(
+    conn: &Connection,
+    job_id: i64,
+    request: &ExportRequest,
+    query: &ExportQuery,
+    progress: &mut dyn ProgressSink,
+    cancel: &CancelToken,
+    written: &mut Written,
+    report: &dyn Fn(&Written) -> Progress,
+) -> Result<PartFiles, ExportError> {
+    let rows_total = report(written).rows_total.unwrap_or(0);
+    if request.gzip_level.is_some() {
+        return Err(ExportError::Unsupported {
+            format: "Parquet",
+            what: "gzip-compressed (Parquet compresses its own columns)",
+        });
+    }
+    if request.chunk_rows.is_some() {
+        return Err(ExportError::Unsupported {
+            format: "Parquet",
+            what: "split into chunks of rows yet (use --partition-by to split by a column's values)",
+        });
+    }
+    let options = &request.parquet;
+    let partition_columns = partition_columns(query, &options.partition_by)?;
+    let final_path = request.out.clone();
+    let io_error = |source| ExportError::Io {
+        path: final_path.clone(),
+        source,
+    };
+    let mut parts = PartFiles::new(job_id);
+    if partition_columns.is_empty() {
+        drop(parts.create(final_path.clone()).map_err(io_error)?);
+    } else {
+        refuse_folder_in_use(&final_path)?;
+        parts.create_dir(final_path.clone()).map_err(io_error)?;
+    }
+    let part = part_path(&final_path, job_id);
+    let mut copy_options = vec![
+        "FORMAT parquet".to_string(),
+        format!("COMPRESSION {}", options.compression.sql()),
+    ];
+    if let Some(rows) = options.row_group_rows {
+        copy_options.push(format!("ROW_GROUP_SIZE {}", rows.max(1)));
+    }
+    if !partition_columns.is_empty() {
+        let quoted: Vec<String> = partition_columns.iter().map(|name| quote_ident(name)).collect();
+        copy_options.push(format!("PARTITION_BY ({})", quoted.join(", ")));
+        // The folder is Sluice's own, empty temporary one.
+        copy_options.push("OVERWRITE_OR_IGNORE true".to_string());
+    }
+    let sql = format!(
+        "COPY ({}) TO {} ({})",
+        query.select_typed_sql,
+        quote_literal(&part.display().to_string()),
+        copy_options.join(", ")
+    );
+    // The COPY runs on a connection of its own on a helper thread, so this thread can report
+    // DuckDB's own progress estimate and interrupt the statement on cancel.
+    let copy_conn = conn.try_clone().map_err(database("opening a connection for Parquet"))?;
+    copy_conn
+        .set_query_progress_tracking(true)
+        .map_err(database("turning on query progress"))?;
+    let progress_handle = copy_conn.progress_handle();
+    let interrupt = copy_conn.interrupt_handle();
+    let params = query.params.clone();
+    let copier = std::thread::Builder::new()
+        .name(format!("sluice-parquet-{job_id}"))
+        .spawn(move || {
+            let params: Vec<&dyn duckdb::ToSql> = params.iter().map(|p| p as &dyn duckdb::ToSql).collect();
+            copy_conn.execute(&sql, params.as_slice()).map(|_| ())
+        })
+        .map_err(io_error)?;
+    while !copier.is_finished() {
+        if cancel.is_cancelled() {
+            interrupt.interrupt();
+        }
+        if let Some(percentage) = progress_handle.query_progress().percentage() {
+            written.rows = ((percentage / 100.0) * rows_total as f64) as u64;
+            progress.progress(&report(written));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let copied = copier.join().map_err(|panic| ExportError::Io {
+        path: final_path.clone(),
+        source: std::io::Error::other(crate::import::panic_message(&panic)),
+    })?;
+    if cancel.is_cancelled() {
+        return Err(ExportError::Cancelled);
+    }
+    copied.map_err(database("writing Parquet"))?;
+    written.rows = rows_total;
+    written.bytes = size_on_disk(&part);
+    Ok(parts)
+}
+
+/// The partition columns as the catalog spells them; each must be one of the exported columns.
+fn partition_columns(query: &ExportQuery, wanted: &[String]) -> Result<Vec<String>, ExportError> {
+    wanted
+        .iter()
+        .map(|name| {
+            query
+                .columns
+                .iter()
+                .find(|column| column.name.eq_ignore_ascii_case(name.trim()))
+                .map(|column| column.name.clone())
+                .ok_or_else(|| ExportError::PartitionColumn(name.clone()))
+        })
+        .collect()
+}
+
+/// A partitioned export replaces its folder: an existing folder must be empty, so no file of the
+/// user's is ever removed.
+fn refuse_folder_in_use(path: &Path) -> Result<(), ExportError> {
+    let in_use = match std::fs::read_dir(path) {
+        Ok(mut entries) => entries.next().is_some(),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => false,
+        // A file of that name, or a folder that cannot be read.
+        Err(_) => true,
+    };
+    if in_use {
+        return Err(ExportError::FolderInUse(path.to_path_buf()));
+    }
+    Ok(())
+}
+
+/// The bytes of a file, or of every file under a folder.
+fn size_on_disk(path: &Path) -> u64 {
+    let Ok(metadata) = std::fs::metadata(path) else {
+        return 0;
+    };
+    if !metadata.is_dir() {
+        return metadata.len();
+    }
+    let mut total = 0;
+    let mut folders: Vec<PathBuf> = vec![path.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
+            match entry.metadata() {
+                Ok(metadata) if metadata.is_dir() => folders.push(entry.path()),
+                Ok(metadata) => total += metadata.len(),
+                Err(_) => {}
+            }
+        }
+    }
+    total
+}
