@@ -37,10 +37,7 @@ impl Pump<'_> {
         write: impl FnOnce(Receiver<RecordBatch>, &AtomicU64) -> Result<T, ExportError> + Send,
     ) -> Result<T, ExportError> {
         let params: Vec<&dyn duckdb::ToSql> = params.iter().map(|p| p as &dyn duckdb::ToSql).collect();
-        let mut statement = self
-            .conn
-            .prepare(sql)
-            .map_err(database("preparing the export query"))?;
+        let mut statement = self.conn.prepare(sql).map_err(database("preparing the export query"))?;
         let stream = statement
             .stream_arrow(params.as_slice())
             .map_err(database("running the export query"))?;

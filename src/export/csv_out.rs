@@ -58,7 +58,14 @@ pub fn write_csv(pump: Pump<'_>, request: &ExportRequest, query: &ExportQuery) -
     let mut replaced_characters = 0;
     if request.header {
         for name in &names {
-            check_encodable(encoding, shape.replace_unencodable, name, None, name, &mut replaced_characters)?;
+            check_encodable(
+                encoding,
+                shape.replace_unencodable,
+                name,
+                None,
+                name,
+                &mut replaced_characters,
+            )?;
         }
         style.push_record(&mut header, names.iter().map(|name| (Some(*name), FieldKind::TEXT)));
     }

@@ -228,7 +228,10 @@ mod tests {
             null_string: null_string.into(),
             ..CsvStyle::default()
         };
-        assert_eq!(record(&style(QuoteStyle::Needed, ""), &fields), "plain,-12.5,,\"\",NULL,\n");
+        assert_eq!(
+            record(&style(QuoteStyle::Needed, ""), &fields),
+            "plain,-12.5,,\"\",NULL,\n"
+        );
         assert_eq!(
             record(&style(QuoteStyle::All, ""), &fields),
             "\"plain\",\"-12.5\",,\"\",\"NULL\",\n"

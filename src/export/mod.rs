@@ -269,34 +269,22 @@ fn export(
         ..Progress::default()
     };
     progress.progress(&report(written));
+    let pump = Pump {
+        conn,
+        job_id,
+        progress,
+        cancel,
+        written: &mut *written,
+        report: &report,
+    };
     let parts = match request.format {
         ExportFormat::Csv => {
-            let pump = Pump {
-                conn,
-                job_id,
-                progress: &mut *progress,
-                cancel,
-                written: &mut *written,
-                report: &report,
-            };
             let csv = csv_out::write_csv(pump, request, &query)?;
             written.replaced_characters = csv.replaced_characters;
             csv.parts
         }
-        ExportFormat::Xlsx => {
-            let pump = Pump {
-                conn,
-                job_id,
-                progress: &mut *progress,
-                cancel,
-                written: &mut *written,
-                report: &report,
-            };
-            xlsx::write_xlsx(pump, request, &query)?
-        }
-        ExportFormat::Parquet => {
-            parquet::write_parquet(conn, job_id, request, &query, progress, cancel, written, &report)?
-        }
+        ExportFormat::Xlsx => xlsx::write_xlsx(pump, request, &query)?,
+        ExportFormat::Parquet => parquet::write_parquet(pump, request, &query)?,
     };
     if cancel.is_cancelled() {
         return Err(ExportError::Cancelled);

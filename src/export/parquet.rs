@@ -6,13 +6,12 @@
 
 use std::path::{Path, PathBuf};
 
-use duckdb::Connection;
 use serde::{Deserialize, Serialize};
 
+use super::batches::Pump;
 use super::files::{PartFiles, part_path};
 use super::query::ExportQuery;
-use super::{ExportError, ExportRequest, Written, database};
-use crate::progress::{CancelToken, Progress, ProgressSink};
+use super::{ExportError, ExportRequest, database};
 use crate::sql::{quote_ident, quote_literal};
 
 /// How Parquet compresses its column chunks.
@@ -59,16 +58,15 @@ pub struct ParquetOptions {
     pub partition_by: Vec<String>,
 }
 
-pub fn write_parquet(
-    conn: &Connection,
-    job_id: i64,
-    request: &ExportRequest,
-    query: &ExportQuery,
-    progress: &mut dyn ProgressSink,
-    cancel: &CancelToken,
-    written: &mut Written,
-    report: &dyn Fn(&Written) -> Progress,
-) -> Result<PartFiles, ExportError> {
+pub fn write_parquet(pump: Pump<'_>, request: &ExportRequest, query: &ExportQuery) -> Result<PartFiles, ExportError> {
+    let Pump {
+        conn,
+        job_id,
+        progress,
+        cancel,
+        written,
+        report,
+    } = pump;
     let rows_total = report(written).rows_total.unwrap_or(0);
     if request.gzip_level.is_some() {
         return Err(ExportError::Unsupported {

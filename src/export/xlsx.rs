@@ -82,7 +82,9 @@ fn sheet_sql(query: &ExportQuery) -> String {
             let source = ExportQuery::source(&column.name);
             let value = match column.sql_type {
                 SqlType::Boolean | SqlType::Date | SqlType::Float | SqlType::Double | SqlType::Decimal { .. } => source,
-                sql_type if sql_type.is_numeric() && !matches!(sql_type, SqlType::HugeInt | SqlType::UHugeInt) => source,
+                sql_type if sql_type.is_numeric() && !matches!(sql_type, SqlType::HugeInt | SqlType::UHugeInt) => {
+                    source
+                }
                 SqlType::Timestamp | SqlType::TimestampSeconds | SqlType::TimestampMillis | SqlType::TimestampNanos => {
                     format!("CAST({source} AS TIMESTAMP)")
                 }
@@ -187,7 +189,9 @@ impl Book {
                 let sheet_row = self.sheet_rows as u32;
                 let (workbook, widths) = (self.workbook.as_mut(), &mut self.widths);
                 let Some(sheet) = workbook.and_then(|workbook| workbook.worksheets_mut().last_mut()) else {
-                    return Err(xlsx_error(&self.out)(XlsxError::UnknownWorksheetNameOrIndex(String::new())));
+                    return Err(xlsx_error(&self.out)(XlsxError::UnknownWorksheetNameOrIndex(
+                        String::new(),
+                    )));
                 };
                 for (column, cells) in cells.iter().enumerate() {
                     let width = cells
@@ -424,7 +428,10 @@ impl Cells {
                     sheet.write_number_with_format(sheet_row, column, serial, date_format)?;
                     Ok(10)
                 } else {
-                    let text = dates.value_as_date(row).map(|date| date.to_string()).unwrap_or_default();
+                    let text = dates
+                        .value_as_date(row)
+                        .map(|date| date.to_string())
+                        .unwrap_or_default();
                     sheet.write_string(sheet_row, column, &text)?;
                     Ok(text.len())
                 }

@@ -3,6 +3,7 @@
 mod cli;
 mod corpus;
 mod export;
+mod export_shapes;
 mod import;
 mod layers;
 mod many_files;
