@@ -11,6 +11,7 @@ use sluice::query;
 use sluice::store::TableInfo;
 
 use super::command::{AfterSubmit, Command, Dialog, ViewContext};
+use super::export_options::ExportOptions;
 use super::filter_builder::FilterBuilder;
 use super::loader::LoadRequest;
 use super::table_picker::table_picker;
@@ -23,17 +24,19 @@ pub enum OutputKind {
     Csv,
     GzipCsv,
     Chunks,
+    Excel,
     Parquet,
 }
 
 impl OutputKind {
-    const ALL: [OutputKind; 4] = [Self::Csv, Self::GzipCsv, Self::Chunks, Self::Parquet];
+    const ALL: [OutputKind; 5] = [Self::Csv, Self::GzipCsv, Self::Chunks, Self::Excel, Self::Parquet];
 
     fn label(&self) -> &'static str {
         match self {
             Self::Csv => "CSV",
             Self::GzipCsv => "gzip CSV",
             Self::Chunks => "CSV chunks",
+            Self::Excel => "Excel (.xlsx)",
             Self::Parquet => "Parquet",
         }
     }
@@ -42,8 +45,13 @@ impl OutputKind {
         match self {
             Self::Csv | Self::Chunks => "csv",
             Self::GzipCsv => "csv.gz",
+            Self::Excel => "xlsx",
             Self::Parquet => "parquet",
         }
+    }
+
+    fn is_csv(&self) -> bool {
+        matches!(self, Self::Csv | Self::GzipCsv | Self::Chunks)
     }
 }
 
@@ -67,6 +75,7 @@ pub struct ExportView {
     delimiter: u8,
     header: bool,
     formula_guard: bool,
+    pub options: ExportOptions,
     destination: Option<PathBuf>,
     /// The preview answered last, and for which request generation.
     preview: Option<Result<ExportPreview, String>>,
@@ -183,11 +192,17 @@ impl ExportView {
             OutputKind::Csv => {}
             OutputKind::GzipCsv => request.gzip_level = Some(6),
             OutputKind::Chunks => request.chunk_rows = Some(self.chunk_rows.max(1)),
+            OutputKind::Excel => request.format = ExportFormat::Xlsx,
             OutputKind::Parquet => request.format = ExportFormat::Parquet,
         }
         request.delimiter = self.delimiter;
         request.header = self.header;
         request.formula_guard = self.formula_guard;
+        match request.format {
+            ExportFormat::Csv => request.shape = self.options.shape.clone(),
+            ExportFormat::Xlsx => request.xlsx.split = self.options.xlsx_split,
+            ExportFormat::Parquet => request.parquet = self.options.parquet.clone(),
+        }
         Some(request)
     }
 
@@ -200,6 +215,8 @@ impl ExportView {
                 && previous.filters == request.filters
                 && previous.columns == request.columns
                 && previous.order_by == request.order_by
+                && previous.format == request.format
+                && previous.shape == request.shape
         });
         if unchanged {
             return None;
@@ -322,6 +339,9 @@ impl ExportView {
     }
 
     fn output_ui(&mut self, ui: &mut Ui, cx: &mut ViewContext<'_>) {
+        if let Some(preset) = self.options.preset_ui(ui) {
+            self.apply_preset(preset);
+        }
         ui.horizontal_wrapped(|ui| {
             ui.label("Format");
             for kind in OutputKind::ALL {
@@ -333,7 +353,7 @@ impl ExportView {
                     .labelled_by(label.id);
             }
         });
-        if self.output != OutputKind::Parquet {
+        if self.output.is_csv() {
             ui.horizontal_wrapped(|ui| {
                 egui::ComboBox::from_label("delimiter")
                     .selected_text(delimiter_label(self.delimiter))
@@ -351,6 +371,20 @@ impl ExportView {
                     .weak(),
                 );
             });
+            self.options.csv_ui(ui, self.delimiter);
+        }
+        match self.output {
+            OutputKind::Excel => self.options.xlsx_ui(ui),
+            OutputKind::Parquet => {
+                let columns: Vec<String> = self
+                    .columns
+                    .iter()
+                    .filter(|choice| choice.included)
+                    .map(|choice| choice.column.name.clone())
+                    .collect();
+                self.options.parquet_ui(ui, &columns);
+            }
+            _ => {}
         }
         ui.horizontal(|ui| {
             let shown = self
@@ -380,6 +414,23 @@ impl ExportView {
                 });
             }
         });
+    }
+}
+
+impl ExportView {
+    /// Fills the fields `preset` sets; everything stays editable.
+    pub fn apply_preset(&mut self, preset: super::export_options::Preset) {
+        let choice = self.options.apply(preset);
+        self.output = if choice.parquet {
+            OutputKind::Parquet
+        } else if self.output.is_csv() {
+            self.output
+        } else {
+            OutputKind::Csv
+        };
+        self.delimiter = choice.delimiter;
+        self.header = choice.header;
+        self.formula_guard = choice.formula_guard;
     }
 }
 

@@ -9,6 +9,7 @@
 
 mod browse_view;
 mod command;
+mod export_options;
 mod export_view;
 mod failed_view;
 mod filter_builder;

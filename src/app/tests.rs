@@ -253,6 +253,101 @@ fn an_export_with_two_filters_set_in_the_window_writes_exactly_the_matching_rows
     assert!(written.starts_with("id,name,email,age,country,"));
 }
 
+/// Whether a field (a combo box's choice, a text field's text) shows `value`.
+fn shows_value(harness: &Harness<'static, SluiceApp>, value: &str) -> bool {
+    harness
+        .query_all_by(|node| node.value().as_deref() == Some(value))
+        .next()
+        .is_some()
+}
+
+/// Opens the preset picker and takes `preset` from it, one frame at a time.
+fn choose_preset(harness: &mut Harness<'static, SluiceApp>, preset: &str) {
+    harness.get_by_label("export preset").click();
+    for _ in 0..3 {
+        harness.step();
+    }
+    harness.get_by_label(preset).click();
+    for _ in 0..3 {
+        harness.step();
+    }
+}
+
+#[test]
+fn choosing_a_preset_fills_the_export_fields_and_each_stays_editable() {
+    use sluice::export::{ParquetCompression, QuoteStyle, TextEncoding};
+    let dir = tempfile::tempdir().unwrap();
+    database_with_people(dir.path(), 50);
+    let mut harness = harness(dir.path(), Vec::new());
+    harness.get_by_label("Export").click();
+    harness.step();
+    choose(&mut harness, "export table", "people (50 rows)");
+    wait_for(&mut harness, "the preview", shows("50 matching rows"));
+
+    choose_preset(&mut harness, "Excel on Windows");
+    let options = &harness.state().views.export.options;
+    assert_eq!(options.shape.encoding, TextEncoding::Utf8Bom);
+    assert!(shows_value(&harness, "UTF-8 with BOM"), "the encoding field shows it");
+    assert!(
+        shows_value(&harness, "CRLF (Windows)"),
+        "the line endings field shows it"
+    );
+
+    choose_preset(&mut harness, "PostgreSQL COPY");
+    let options = &harness.state().views.export.options;
+    assert_eq!(options.shape.quote, QuoteStyle::All);
+    assert_eq!(options.shape.null_string, "\\N");
+    assert_eq!(options.shape.encoding, TextEncoding::Utf8);
+    assert!(shows_value(&harness, "every field"));
+    assert!(shows_value(&harness, "\\N"), "the NULL field shows the preset's marker");
+
+    // The preset's NULL string, changed by hand, is the one written.
+    harness.get_by_label("NULL as").focus();
+    harness.step();
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness.step();
+    harness.get_by_label("NULL as").type_text("NULL");
+    harness.step();
+    assert_eq!(harness.state().views.export.options.shape.null_string, "NULL");
+    assert_eq!(
+        harness.state().views.export.options.preset,
+        None,
+        "a changed field is no preset's any more"
+    );
+    harness
+        .state()
+        .engine
+        .store()
+        .conn()
+        .execute_batch("UPDATE people SET country = NULL WHERE id = 1")
+        .unwrap();
+    let out = dir.path().join("pg.csv");
+    harness.state_mut().views.export.set_destination(out.clone());
+    harness.step();
+    harness.get_by_label("Start export").click();
+    wait_for(&mut harness, "the export", shows("Exported"));
+    let written = std::fs::read_to_string(&out).unwrap();
+    let first_row = written.lines().nth(1).unwrap();
+    assert!(first_row.starts_with("\"1\","), "{first_row}");
+    assert!(
+        first_row.contains(",NULL,") || first_row.ends_with(",NULL"),
+        "{first_row}"
+    );
+
+    // Starting the export showed the Jobs view; back to Export.
+    harness.get_by_label("Export").click();
+    harness.step();
+    choose_preset(&mut harness, "Data lake (Parquet)");
+    assert_eq!(
+        harness.state().views.export.options.parquet.compression,
+        ParquetCompression::Zstd
+    );
+    assert!(
+        harness.query_by_label("Partition by").is_some(),
+        "Parquet's own fields are shown"
+    );
+}
+
 #[test]
 fn browsing_to_the_end_of_a_million_rows_fetches_only_pages_near_the_view() {
     let dir = tempfile::tempdir().unwrap();

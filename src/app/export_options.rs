@@ -1,0 +1,294 @@
+//! The Export view's output options: how CSV is shaped for its reader, how a workbook splits,
+//! how Parquet is compressed and partitioned, and the presets that fill them for the programs
+//! people export to most. A preset only fills fields; every one stays editable afterwards.
+
+use egui::{RichText, Ui};
+use sluice::export::{CsvShape, LineEnding, ParquetCompression, ParquetOptions, QuoteStyle, TextEncoding, XlsxSplit};
+
+/// Where an export is going, each a set of choices known to work there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Preset {
+    ExcelWindows,
+    ExcelMac,
+    PostgresCopy,
+    DataLake,
+}
+
+impl Preset {
+    pub const ALL: [Preset; 4] = [Self::ExcelWindows, Self::ExcelMac, Self::PostgresCopy, Self::DataLake];
+
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::ExcelWindows => "Excel on Windows",
+            Self::ExcelMac => "Excel on a Mac",
+            Self::PostgresCopy => "PostgreSQL COPY",
+            Self::DataLake => "Data lake (Parquet)",
+        }
+    }
+
+    fn explanation(&self) -> &'static str {
+        match self {
+            Self::ExcelWindows => {
+                "UTF-8 with a BOM so Excel reads accents right, CRLF, dates Excel reads in every locale, formula guard on"
+            }
+            Self::ExcelMac => "UTF-8 with a BOM, LF line endings, dates Excel reads in every locale, formula guard on",
+            Self::PostgresCopy => {
+                "every field quoted, NULL as \\N: COPY t FROM 'file' (FORMAT csv, HEADER, NULL '\\N')"
+            }
+            Self::DataLake => "Parquet compressed with zstd; pick columns to partition by (col=value folders)",
+        }
+    }
+}
+
+/// What the options part of the Export view holds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExportOptions {
+    pub shape: CsvShape,
+    pub xlsx_split: XlsxSplit,
+    pub parquet: ParquetOptions,
+    /// The last preset chosen, shown in its picker until a field is changed by hand.
+    pub preset: Option<Preset>,
+}
+
+impl Default for ExportOptions {
+    fn default() -> Self {
+        Self {
+            shape: CsvShape::default(),
+            xlsx_split: XlsxSplit::Sheets,
+            parquet: ParquetOptions::default(),
+            preset: None,
+        }
+    }
+}
+
+/// The parts of the view's output choice a preset sets besides the options.
+pub struct PresetChoice {
+    pub parquet: bool,
+    pub delimiter: u8,
+    pub header: bool,
+    pub formula_guard: bool,
+}
+
+impl ExportOptions {
+    /// Fills the fields `preset` sets; returns the view's part of the choice.
+    pub fn apply(&mut self, preset: Preset) -> PresetChoice {
+        self.preset = Some(preset);
+        let excel_dates = |shape: &mut CsvShape| {
+            shape.date_format = Some("%Y-%m-%d".into());
+            shape.timestamp_format = Some("%Y-%m-%d %H:%M:%S".into());
+        };
+        let csv = |formula_guard| PresetChoice {
+            parquet: false,
+            delimiter: b',',
+            header: true,
+            formula_guard,
+        };
+        match preset {
+            Preset::ExcelWindows => {
+                self.shape = CsvShape {
+                    encoding: TextEncoding::Utf8Bom,
+                    line_ending: LineEnding::CrLf,
+                    ..CsvShape::default()
+                };
+                excel_dates(&mut self.shape);
+                csv(true)
+            }
+            Preset::ExcelMac => {
+                self.shape = CsvShape {
+                    encoding: TextEncoding::Utf8Bom,
+                    line_ending: LineEnding::Lf,
+                    ..CsvShape::default()
+                };
+                excel_dates(&mut self.shape);
+                csv(true)
+            }
+            Preset::PostgresCopy => {
+                self.shape = CsvShape {
+                    quote: QuoteStyle::All,
+                    null_string: "\\N".into(),
+                    ..CsvShape::default()
+                };
+                csv(false)
+            }
+            Preset::DataLake => {
+                self.parquet.compression = ParquetCompression::Zstd;
+                PresetChoice {
+                    parquet: true,
+                    ..csv(false)
+                }
+            }
+        }
+    }
+
+    /// The preset picker; returns the preset chosen this frame.
+    pub fn preset_ui(&mut self, ui: &mut Ui) -> Option<Preset> {
+        let mut chosen = None;
+        ui.horizontal(|ui| {
+            ui.label("Preset");
+            egui::ComboBox::from_id_salt("export-preset")
+                .selected_text(self.preset.map_or("choose…", |preset| preset.label()))
+                .show_ui(ui, |ui| {
+                    for preset in Preset::ALL {
+                        if ui
+                            .selectable_label(self.preset == Some(preset), preset.label())
+                            .clicked()
+                        {
+                            chosen = Some(preset);
+                        }
+                    }
+                })
+                .response
+                .accessible_name("export preset");
+            if let Some(preset) = self.preset {
+                ui.label(RichText::new(preset.explanation()).weak());
+            }
+        });
+        chosen
+    }
+
+    /// The CSV shape's fields. `delimiter` is the view's, for the decimal comma's warning.
+    pub fn csv_ui(&mut self, ui: &mut Ui, delimiter: u8) {
+        let before = self.shape.clone();
+        let shape = &mut self.shape;
+        ui.horizontal_wrapped(|ui| {
+            egui::ComboBox::from_label("encoding")
+                .selected_text(shape.encoding.label())
+                .show_ui(ui, |ui| {
+                    for encoding in TextEncoding::ALL {
+                        ui.selectable_value(&mut shape.encoding, encoding, encoding.label());
+                    }
+                });
+            if shape.encoding == TextEncoding::Windows1252 {
+                ui.checkbox(&mut shape.replace_unencodable, "write characters it lacks as ?");
+            }
+            egui::ComboBox::from_label("line endings")
+                .selected_text(shape.line_ending.label())
+                .show_ui(ui, |ui| {
+                    for ending in [LineEnding::Lf, LineEnding::CrLf] {
+                        ui.selectable_value(&mut shape.line_ending, ending, ending.label());
+                    }
+                });
+            egui::ComboBox::from_label("quotes")
+                .selected_text(shape.quote.label())
+                .show_ui(ui, |ui| {
+                    for quote in QuoteStyle::ALL {
+                        ui.selectable_value(&mut shape.quote, quote, quote.label());
+                    }
+                });
+        });
+        ui.horizontal_wrapped(|ui| {
+            let label = ui.label("NULL as");
+            ui.add(
+                egui::TextEdit::singleline(&mut shape.null_string)
+                    .desired_width(50.0)
+                    .hint_text("empty"),
+            )
+            .labelled_by(label.id);
+            optional_text(ui, "date format", &mut shape.date_format, "%Y-%m-%d");
+            optional_text(ui, "timestamp format", &mut shape.timestamp_format, "%Y-%m-%d %H:%M:%S");
+            ui.checkbox(&mut shape.decimal_comma, "decimal comma");
+        });
+        if let Err(problem) = shape.check(delimiter) {
+            ui.label(RichText::new(problem.to_string()).color(ui.visuals().warn_fg_color));
+        }
+        if self.shape != before {
+            self.preset = None;
+        }
+    }
+
+    pub fn xlsx_ui(&mut self, ui: &mut Ui) {
+        ui.horizontal_wrapped(|ui| {
+            ui.label("Past 1,048,575 rows, go on in");
+            ui.radio_value(&mut self.xlsx_split, XlsxSplit::Sheets, "further sheets");
+            ui.radio_value(&mut self.xlsx_split, XlsxSplit::Files, "further files");
+            ui.label(RichText::new("typed cells, bold frozen header, sized columns").weak());
+        });
+    }
+
+    /// Parquet's fields; `columns` are the exported columns, the ones it can partition by.
+    pub fn parquet_ui(&mut self, ui: &mut Ui, columns: &[String]) {
+        let before = self.parquet.clone();
+        let parquet = &mut self.parquet;
+        ui.horizontal_wrapped(|ui| {
+            egui::ComboBox::from_label("compression")
+                .selected_text(parquet.compression.as_str())
+                .show_ui(ui, |ui| {
+                    for compression in ParquetCompression::ALL {
+                        ui.selectable_value(&mut parquet.compression, compression, compression.as_str());
+                    }
+                });
+            let mut own_size = parquet.row_group_rows.is_some();
+            ui.checkbox(&mut own_size, "row group rows");
+            match (own_size, parquet.row_group_rows) {
+                (true, None) => parquet.row_group_rows = Some(122_880),
+                (false, Some(_)) => parquet.row_group_rows = None,
+                _ => {}
+            }
+            if let Some(rows) = parquet.row_group_rows.as_mut() {
+                ui.add(egui::DragValue::new(rows).range(1..=100_000_000));
+            }
+        });
+        ui.horizontal_wrapped(|ui| {
+            ui.label("Partition by");
+            for column in columns {
+                let mut chosen = parquet.partition_by.contains(column);
+                if ui.checkbox(&mut chosen, column).changed() {
+                    if chosen {
+                        parquet.partition_by.push(column.clone());
+                    } else {
+                        parquet.partition_by.retain(|name| name != column);
+                    }
+                }
+            }
+            if !parquet.partition_by.is_empty() {
+                ui.label(RichText::new("writes a folder: col=value/data_0.parquet").weak());
+            }
+        });
+        parquet.partition_by.retain(|name| columns.contains(name));
+        if self.parquet != before {
+            self.preset = None;
+        }
+    }
+}
+
+/// A text field for an optional value: empty means `None` (the default).
+fn optional_text(ui: &mut Ui, name: &str, value: &mut Option<String>, hint: &str) {
+    let label = ui.label(name);
+    let mut text = value.clone().unwrap_or_default();
+    let response = ui
+        .add(
+            egui::TextEdit::singleline(&mut text)
+                .desired_width(120.0)
+                .hint_text(hint),
+        )
+        .labelled_by(label.id);
+    if response.changed() {
+        *value = (!text.trim().is_empty()).then_some(text);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_preset_fills_what_its_reader_needs() {
+        let mut options = ExportOptions::default();
+        let choice = options.apply(Preset::ExcelWindows);
+        assert_eq!(options.shape.encoding, TextEncoding::Utf8Bom);
+        assert_eq!(options.shape.line_ending, LineEnding::CrLf);
+        assert!(choice.formula_guard && !choice.parquet);
+        let choice = options.apply(Preset::PostgresCopy);
+        assert_eq!(options.shape.quote, QuoteStyle::All);
+        assert_eq!(options.shape.null_string, "\\N");
+        assert_eq!(
+            options.shape.encoding,
+            TextEncoding::Utf8,
+            "a preset sets every CSV field"
+        );
+        assert!(!choice.formula_guard);
+        let choice = options.apply(Preset::DataLake);
+        assert!(choice.parquet);
+        assert_eq!(options.parquet.compression, ParquetCompression::Zstd);
+    }
+}
