@@ -20,6 +20,7 @@ mod loader;
 mod loaders;
 mod memory_budget;
 mod memory_view;
+mod notify;
 mod page_cache;
 mod settings;
 mod shell;
@@ -110,6 +111,11 @@ pub struct SluiceApp {
     /// What the views asked for this frame, run after drawing.
     commands: Vec<Command>,
     ctx: egui::Context,
+    /// Where the notice of a long job that ended in the background goes.
+    notifier: Box<dyn notify::Notifier>,
+    long_jobs: notify::LongJobWatch,
+    /// How long a job runs before its end is worth a notification.
+    notify_after: std::time::Duration,
 }
 
 /// What the command line says about the window it opens; what it leaves out comes from the
@@ -162,6 +168,9 @@ impl SluiceApp {
                 Command::Load(LoadRequest::MemoryLimit),
             ],
             ctx: ctx.clone(),
+            notifier: Box::new(notify::DesktopNotifier),
+            long_jobs: notify::LongJobWatch::default(),
+            notify_after: notify::LONG_JOB,
         };
         if !launch.files.is_empty() {
             app.open_files(launch.files);
@@ -174,6 +183,11 @@ impl SluiceApp {
     /// from outside.
     fn drain(&mut self) {
         while let Ok(event) = self.engine.events().try_recv() {
+            if let Some(notice) = self.long_jobs.observe(&event, self.notify_after)
+                && self.in_background()
+            {
+                self.notifier.notify(notice);
+            }
             match &event {
                 EngineEvent::Memory(sample) => self.shell.status.record(*sample),
                 EngineEvent::Finished {
@@ -212,6 +226,12 @@ impl SluiceApp {
                 self.dialog_done(purpose, picked);
             }
         }
+    }
+
+    /// Whether the window is behind others or minimized: a job ending then gets a notification.
+    fn in_background(&self) -> bool {
+        self.ctx
+            .input(|input| input.viewport().focused == Some(false) || input.viewport().minimized == Some(true))
     }
 
     fn take_answer(&mut self, loaded: Loaded) {

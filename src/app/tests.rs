@@ -348,6 +348,54 @@ fn choosing_a_preset_fills_the_export_fields_and_each_stays_editable() {
     );
 }
 
+/// Says whether the window has the focus, as the desktop would.
+fn set_focused(harness: &mut Harness<'static, SluiceApp>, focused: bool) {
+    harness
+        .input_mut()
+        .viewports
+        .entry(egui::ViewportId::ROOT)
+        .or_default()
+        .focused = Some(focused);
+    harness.step();
+}
+
+#[test]
+fn a_long_job_that_ends_in_the_background_sends_a_notification_with_its_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("people.csv");
+    std::fs::write(&file, "id,name\n1,Ann\n2\n3,Cy\n").unwrap();
+    let mut harness = harness(dir.path(), vec![file]);
+    let recorder = super::notify::RecordingNotifier::default();
+    harness.state_mut().notifier = Box::new(recorder.clone());
+    // Every job counts as long here, so a small file shows what a large one would.
+    harness.state_mut().notify_after = Duration::ZERO;
+    wait_for(&mut harness, "the preview", shows("Start import"));
+    harness.get_by_label("Start import").click();
+    set_focused(&mut harness, false);
+    wait_for(
+        &mut harness,
+        "the job to finish",
+        shows("2 imported · 1 failed · 3 read"),
+    );
+    let sent = recorder.sent.lock().unwrap().clone();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].title, "Import into people finished");
+    assert_eq!(sent[0].body, "2 imported · 1 failed · 3 read");
+    assert_eq!(sent[0].folder.as_deref(), Some(dir.path()));
+
+    // With the window in front, the Jobs view says it and nothing else does.
+    set_focused(&mut harness, true);
+    harness.get_by_label("Export").click();
+    harness.step();
+    choose(&mut harness, "export table", "people (2 rows)");
+    let out = dir.path().join("out.csv");
+    harness.state_mut().views.export.set_destination(out.clone());
+    harness.step();
+    harness.get_by_label("Start export").click();
+    wait_for(&mut harness, "the export", shows("Exported"));
+    assert_eq!(recorder.sent.lock().unwrap().len(), 1);
+}
+
 #[test]
 fn browsing_to_the_end_of_a_million_rows_fetches_only_pages_near_the_view() {
     let dir = tempfile::tempdir().unwrap();
