@@ -6,7 +6,6 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use sluice::engine::EngineEvent;
@@ -77,7 +76,7 @@ fn show(notice: &Notice) {
 #[cfg(test)]
 #[derive(Clone, Default)]
 pub struct RecordingNotifier {
-    pub sent: Arc<Mutex<Vec<Notice>>>,
+    pub sent: std::sync::Arc<std::sync::Mutex<Vec<Notice>>>,
 }
 
 #[cfg(test)]
