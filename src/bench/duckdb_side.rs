@@ -58,6 +58,18 @@ pub fn duckdb_copy_people(conn: &Connection, out: &Path, gzip: bool) -> duckdb::
     )
 }
 
+/// DuckDB's own Hive-partitioned Parquet of table `people`, for the export benchmark.
+pub fn duckdb_copy_people_partitioned(conn: &Connection, out: &Path, column: &str) -> duckdb::Result<usize> {
+    conn.execute(
+        &format!(
+            "COPY people TO {} (FORMAT parquet, PARTITION_BY ({}))",
+            quote_literal(&out.display().to_string()),
+            quote_ident(column)
+        ),
+        [],
+    )
+}
+
 /// What DuckDB's reader makes of a file.
 pub struct DuckdbRead {
     pub column_types: Vec<String>,

@@ -11,7 +11,8 @@ use crate::import::{ColumnSpec, ColumnType, SchemaFile};
 mod duckdb_side;
 
 pub use duckdb_side::{
-    DuckdbRead, create_people_table, duckdb_copy_people, duckdb_read_people, duckdb_sniff, people_duckdb_columns,
+    DuckdbRead, create_people_table, duckdb_copy_people, duckdb_copy_people_partitioned, duckdb_read_people,
+    duckdb_sniff, people_duckdb_columns,
 };
 
 const FIRST_NAMES: [&str; 16] = [

@@ -95,6 +95,20 @@ pub enum BenchCommand {
         out: PathBuf,
         #[arg(long)]
         gzip: bool,
+        /// Write Parquet partitioned by this column instead of CSV.
+        #[arg(long)]
+        partition_by: Option<String>,
+    },
+    /// Export a table of N rows and one of N/5 rows to Excel and partitioned Parquet (peak memory
+    /// of the large against the small), partitioned Parquet beside DuckDB's own COPY, and CSV
+    /// with every shaping option beside plain CSV.
+    Shapes {
+        /// Rows of the large table.
+        #[arg(long, default_value_t = 5_000_000)]
+        rows: u64,
+        /// Folder for the database and the exports (default: a temporary folder).
+        #[arg(long)]
+        dir: Option<PathBuf>,
     },
 }
 
@@ -108,7 +122,13 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Table { rows, table, db } => make_table(rows, &table, &db),
         BenchCommand::Sniff { paths } => super::bench_sniff::bench_sniff(&paths),
         BenchCommand::DuckdbReadCsv { file, db } => duckdb_read_csv(&file, &db),
-        BenchCommand::DuckdbCopy { db, out, gzip } => duckdb_copy(&db, &out, gzip),
+        BenchCommand::DuckdbCopy {
+            db,
+            out,
+            gzip,
+            partition_by,
+        } => duckdb_copy(&db, &out, gzip, partition_by.as_deref()),
+        BenchCommand::Shapes { rows, dir } => super::bench_shapes::bench_shapes(rows, dir),
     }
 }
 
@@ -372,10 +392,13 @@ fn make_table(rows: u64, table: &str, db: &super::DbArgs) -> anyhow::Result<()> 
     Ok(())
 }
 
-fn duckdb_copy(db: &Path, out: &Path, gzip: bool) -> anyhow::Result<()> {
+fn duckdb_copy(db: &Path, out: &Path, gzip: bool, partition_by: Option<&str>) -> anyhow::Result<()> {
     let conn = duckdb::Connection::open(db)?;
     let started = Instant::now();
-    let written = sluice::bench::duckdb_copy_people(&conn, out, gzip)?;
+    let written = match partition_by {
+        Some(column) => sluice::bench::duckdb_copy_people_partitioned(&conn, out, column)?,
+        None => sluice::bench::duckdb_copy_people(&conn, out, gzip)?,
+    };
     // DuckDB's COPY compresses gzip on the thread that writes, at zlib's default level.
     let gzip_settings = gzip.then_some(("1 (the writing thread)", 6));
     print_measurement(

@@ -148,7 +148,8 @@ fn parse_encoding(text: &str) -> Result<TextEncoding, String> {
 /// `filter_groups` holds each `--where` occurrence's values (clap's derive flattens them).
 pub fn run(args: ExportArgs, filter_groups: Vec<Vec<String>>) -> anyhow::Result<ExitCode> {
     let request = request_from(&args, &filter_groups)?;
-    let streams = request.order_by.is_none() && request.format == ExportFormat::Csv;
+    // CSV and Excel take DuckDB's rows as a stream (Parquet is DuckDB's own COPY).
+    let streams = request.order_by.is_none() && matches!(request.format, ExportFormat::Csv | ExportFormat::Xlsx);
     let table = request.table.clone();
     let defaults = |store: &Store| {
         if !streams {

