@@ -25,7 +25,7 @@ pub fn preview_export(conn: &Connection, request: &ExportRequest, limit: usize) 
         .map_err(database("reading the first matching rows"))?;
     let width = query.columns.len();
     let rows = statement
-        .query_map(params_from_iter(&query.params), |row| {
+        .query_map(params_from_iter(query.text_params()), |row| {
             (0..width).map(|index| row.get::<_, Option<String>>(index)).collect()
         })
         .map_err(database("reading the first matching rows"))?
@@ -92,5 +92,40 @@ mod tests {
         }];
         let error = preview_export(&conn, &request, 3).unwrap_err();
         assert_eq!(error.to_string(), "'ten' is not a valid BIGINT for column 'id'");
+    }
+
+    #[test]
+    fn the_preview_shows_dates_and_decimals_as_the_shape_writes_them_beside_a_filter() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE t AS SELECT i AS id, DATE '2024-01-01' + i::INTEGER AS day, i / 4 AS ratio FROM range(5) r(i)",
+        )
+        .unwrap();
+        let mut request = ExportRequest::new("t", "/unused.csv");
+        request.filters = vec![Filter {
+            column: "id".into(),
+            op: FilterOp::Ge,
+            value: Some("3".into()),
+        }];
+        request.delimiter = b';';
+        request.shape.date_format = Some("%d/%m/%Y".into());
+        request.shape.decimal_comma = true;
+        let preview = preview_export(&conn, &request, 10).unwrap();
+        assert_eq!(preview.rows_matching, 2);
+        assert_eq!(
+            preview.rows,
+            vec![
+                vec![
+                    Some("3".to_string()),
+                    Some("04/01/2024".to_string()),
+                    Some("0,75".to_string())
+                ],
+                vec![
+                    Some("4".to_string()),
+                    Some("05/01/2024".to_string()),
+                    Some("1,0".to_string())
+                ],
+            ]
+        );
     }
 }

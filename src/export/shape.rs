@@ -9,12 +9,16 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "kebab-case")]
 pub enum TextEncoding {
     #[default]
+    #[serde(rename = "utf-8")]
     Utf8,
     /// UTF-8 behind a byte order mark, which Excel needs to read UTF-8 as UTF-8.
+    #[serde(rename = "utf-8-bom")]
     Utf8Bom,
     /// Excel's "ANSI" for Western European locales; holds 251 characters besides ASCII.
+    #[serde(rename = "windows-1252")]
     Windows1252,
     /// UTF-16 little-endian behind its byte order mark: Excel's "Unicode text".
+    #[serde(rename = "utf-16le")]
     Utf16Le,
 }
 
@@ -222,5 +226,10 @@ mod tests {
         let shape: CsvShape = serde_json::from_str(r#"{"encoding":"windows-1252","quote":"non-numeric"}"#).unwrap();
         assert_eq!(shape.encoding, TextEncoding::Windows1252);
         assert_eq!(shape.quote, QuoteStyle::NonNumeric);
+        // The saved spec names each encoding as the command line does.
+        for encoding in TextEncoding::ALL {
+            let json = serde_json::to_string(&encoding).unwrap();
+            assert_eq!(json, format!("\"{}\"", encoding.as_str()));
+        }
     }
 }
