@@ -133,6 +133,10 @@ impl JobsView {
         self.rows.values().map(|row| (row.started_at_ms, row.finished_at_ms))
     }
 
+    pub fn row(&self, job_id: i64) -> Option<&JobRow> {
+        self.rows.get(&job_id)
+    }
+
     pub fn kind_of(&self, job_id: i64) -> Option<JobKind> {
         self.rows.get(&job_id).map(|row| row.kind)
     }

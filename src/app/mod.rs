@@ -113,7 +113,6 @@ pub struct SluiceApp {
     ctx: egui::Context,
     /// Where the notice of a long job that ended in the background goes.
     notifier: Box<dyn notify::Notifier>,
-    long_jobs: notify::LongJobWatch,
     /// How long a job runs before its end is worth a notification.
     notify_after: std::time::Duration,
 }
@@ -169,7 +168,6 @@ impl SluiceApp {
             ],
             ctx: ctx.clone(),
             notifier: Box::new(notify::DesktopNotifier),
-            long_jobs: notify::LongJobWatch::default(),
             notify_after: notify::LONG_JOB,
         };
         if !launch.files.is_empty() {
@@ -183,7 +181,8 @@ impl SluiceApp {
     /// from outside.
     fn drain(&mut self) {
         while let Ok(event) = self.engine.events().try_recv() {
-            if let Some(notice) = self.long_jobs.observe(&event, self.notify_after)
+            if let Some(job) = event.job_id().and_then(|job_id| self.views.jobs.row(job_id))
+                && let Some(notice) = notify::notice_for(&event, job, sluice::store::now_ms(), self.notify_after)
                 && self.in_background()
             {
                 self.notifier.notify(notice);

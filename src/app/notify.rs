@@ -4,12 +4,13 @@
 //! desktop one sends it with `notify-rust` on a thread of its own (D-Bus can be slow), and on
 //! Linux and the BSDs offers an "Open folder" action.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sluice::engine::EngineEvent;
 use sluice::engine::JobKind;
+
+use super::jobs_view::JobRow;
 
 use crate::format::thousands;
 
@@ -88,124 +89,63 @@ impl Notifier for RecordingNotifier {
     }
 }
 
-/// Follows job events and makes the notice of a long import or export that ended.
-#[derive(Default)]
-pub struct LongJobWatch {
-    /// Jobs that started, with when and what they are.
-    running: HashMap<i64, Running>,
-    /// Queued jobs' kinds and labels, until they start.
-    queued: HashMap<i64, Running>,
-}
-
-#[derive(Clone)]
-struct Running {
-    kind: JobKind,
-    source: String,
-    target: String,
-    started: Option<Instant>,
-}
-
-impl LongJobWatch {
-    /// Takes one event; returns the notice to send when a long import or export ended, whatever
-    /// the window's focus (the caller decides that).
-    pub fn observe(&mut self, event: &EngineEvent, long: Duration) -> Option<Notice> {
-        match event {
-            EngineEvent::Queued {
-                job_id,
-                kind,
-                source,
-                target,
-                ..
-            } => {
-                if matches!(kind, JobKind::Import | JobKind::Export) {
-                    let job = Running {
-                        kind: *kind,
-                        source: source.clone(),
-                        target: target.clone(),
-                        started: None,
-                    };
-                    self.queued.insert(*job_id, job);
-                }
-                None
-            }
-            EngineEvent::Started { job_id } => {
-                if let Some(mut job) = self.queued.remove(job_id) {
-                    job.started = Some(Instant::now());
-                    self.running.insert(*job_id, job);
-                }
-                None
-            }
-            EngineEvent::Finished { job_id, outcome, .. } => {
-                let job = self.ended(*job_id, long)?;
-                let (title, body) = match job.kind {
-                    JobKind::Import => (
-                        format!("Import into {} finished", job.target),
-                        format!(
-                            "{} imported · {} failed · {} read",
-                            thousands(outcome.rows_imported),
-                            thousands(outcome.rows_failed),
-                            thousands(outcome.rows_read + outcome.rows_skipped)
-                        ),
-                    ),
-                    _ => (
-                        format!("Export of {} finished", job.source),
-                        format!(
-                            "{} rows written to {} file{}",
-                            thousands(outcome.rows_written),
-                            outcome.outputs.len(),
-                            if outcome.outputs.len() == 1 { "" } else { "s" }
-                        ),
-                    ),
-                };
-                Some(Notice {
-                    title,
-                    body,
-                    folder: job.folder(),
-                })
-            }
-            EngineEvent::Failed { job_id, error } => {
-                let job = self.ended(*job_id, long)?;
-                Some(Notice {
-                    title: format!("{} failed", job.what()),
-                    body: error.clone(),
-                    folder: job.folder(),
-                })
-            }
-            EngineEvent::Cancelled { job_id } => {
-                self.running.remove(job_id);
-                self.queued.remove(job_id);
-                None
-            }
-            _ => None,
-        }
+/// The notice of a long import or export that `event` ends, whatever the window's focus (the
+/// caller decides that). `job` is what the Jobs view knows of it before taking the event in;
+/// `now_ms` is the wall clock its times are kept in.
+pub fn notice_for(event: &EngineEvent, job: &JobRow, now_ms: i64, long: Duration) -> Option<Notice> {
+    if !matches!(job.kind, JobKind::Import | JobKind::Export) {
+        return None;
     }
+    let ran_ms = job.started_at_ms.map_or(0, |started| now_ms.saturating_sub(started));
+    if u128::try_from(ran_ms).unwrap_or(0) < long.as_millis() {
+        return None;
+    }
+    let (title, body) = match event {
+        EngineEvent::Finished { outcome, .. } => match job.kind {
+            JobKind::Import => (
+                format!("Import into {} finished", job.target),
+                format!(
+                    "{} imported · {} failed · {} read",
+                    thousands(outcome.rows_imported),
+                    thousands(outcome.rows_failed),
+                    thousands(outcome.rows_read + outcome.rows_skipped)
+                ),
+            ),
+            _ => (
+                format!("Export of {} finished", job.source),
+                format!(
+                    "{} rows written to {} file{}",
+                    thousands(outcome.rows_written),
+                    outcome.outputs.len(),
+                    if outcome.outputs.len() == 1 { "" } else { "s" }
+                ),
+            ),
+        },
+        EngineEvent::Failed { error, .. } => (format!("{} failed", what(job)), error.clone()),
+        _ => return None,
+    };
+    Some(Notice {
+        title,
+        body,
+        folder: folder(job),
+    })
+}
 
-    /// The job that ended, if it ran long enough to be worth a notification.
-    fn ended(&mut self, job_id: i64, long: Duration) -> Option<Running> {
-        self.queued.remove(&job_id);
-        let job = self.running.remove(&job_id)?;
-        let ran = job.started.map_or(Duration::ZERO, |started| started.elapsed());
-        (ran >= long).then_some(job)
+fn what(job: &JobRow) -> String {
+    match job.kind {
+        JobKind::Import => format!("Import into {}", job.target),
+        _ => format!("Export of {}", job.source),
     }
 }
 
-impl Running {
-    fn what(&self) -> String {
-        match self.kind {
-            JobKind::Import => format!("Import into {}", self.target),
-            _ => format!("Export of {}", self.source),
-        }
-    }
-
-    /// The folder of the export's output, or of the imported file.
-    fn folder(&self) -> Option<PathBuf> {
-        let path = match self.kind {
-            JobKind::Import => &self.source,
-            _ => &self.target,
-        };
-        Path::new(path)
-            .parent()
-            .filter(|folder| !folder.as_os_str().is_empty() && folder.is_dir())
-            .map(Path::to_path_buf)
-    }
+/// The folder of the export's output, or of the imported file.
+fn folder(job: &JobRow) -> Option<PathBuf> {
+    let path = match job.kind {
+        JobKind::Import => &job.source,
+        _ => &job.target,
+    };
+    Path::new(path)
+        .parent()
+        .filter(|folder| !folder.as_os_str().is_empty() && folder.is_dir())
+        .map(Path::to_path_buf)
 }

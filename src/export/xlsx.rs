@@ -315,16 +315,22 @@ impl From<XlsxError> for CellError {
     }
 }
 
+/// What the cells of a column are written as.
+enum CellKind {
+    Boolean,
+    Integer,
+    Unsigned,
+    Float,
+    Decimal,
+    Date,
+    Timestamp,
+    Text,
+}
+
 /// One column of a batch, read as the cells it becomes.
-enum Cells {
-    Boolean(ArrayRef),
-    Integer(ArrayRef),
-    Unsigned(ArrayRef),
-    Float(ArrayRef),
-    Decimal(ArrayRef),
-    Date(ArrayRef),
-    Timestamp(ArrayRef),
-    Text(ArrayRef),
+struct Cells {
+    kind: CellKind,
+    array: ArrayRef,
 }
 
 impl Cells {
@@ -335,20 +341,24 @@ impl Cells {
                 source: std::io::Error::other(error),
             })
         };
-        Ok(match array.data_type() {
-            DataType::Boolean => Self::Boolean(array.clone()),
+        let (kind, array) = match array.data_type() {
+            DataType::Boolean => (CellKind::Boolean, array.clone()),
             DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64 => {
-                Self::Integer(cast(&DataType::Int64)?)
+                (CellKind::Integer, cast(&DataType::Int64)?)
             }
             DataType::UInt8 | DataType::UInt16 | DataType::UInt32 | DataType::UInt64 => {
-                Self::Unsigned(cast(&DataType::UInt64)?)
+                (CellKind::Unsigned, cast(&DataType::UInt64)?)
             }
-            DataType::Float16 | DataType::Float32 | DataType::Float64 => Self::Float(cast(&DataType::Float64)?),
-            DataType::Decimal128(..) => Self::Decimal(array.clone()),
-            DataType::Date32 => Self::Date(array.clone()),
-            DataType::Timestamp(..) => Self::Timestamp(cast(&DataType::Timestamp(TimeUnit::Microsecond, None))?),
-            _ => Self::Text(cast(&DataType::Utf8)?),
-        })
+            DataType::Float16 | DataType::Float32 | DataType::Float64 => (CellKind::Float, cast(&DataType::Float64)?),
+            DataType::Decimal128(..) => (CellKind::Decimal, array.clone()),
+            DataType::Date32 => (CellKind::Date, array.clone()),
+            DataType::Timestamp(..) => (
+                CellKind::Timestamp,
+                cast(&DataType::Timestamp(TimeUnit::Microsecond, None))?,
+            ),
+            _ => (CellKind::Text, cast(&DataType::Utf8)?),
+        };
+        Ok(Self { kind, array })
     }
 
     /// Writes the cell of `row` (nothing for NULL); returns its width in characters.
@@ -361,43 +371,24 @@ impl Cells {
         date_format: &Format,
         timestamp_format: &Format,
     ) -> Result<usize, CellError> {
-        let array = match self {
-            Self::Boolean(a)
-            | Self::Integer(a)
-            | Self::Unsigned(a)
-            | Self::Float(a)
-            | Self::Decimal(a)
-            | Self::Date(a)
-            | Self::Timestamp(a)
-            | Self::Text(a) => a,
-        };
+        let array = &self.array;
         if array.is_null(row) {
             return Ok(0);
         }
-        match self {
-            Self::Boolean(array) => {
+        match self.kind {
+            CellKind::Boolean => {
                 sheet.write_boolean(sheet_row, column, array.as_boolean().value(row))?;
                 Ok(5)
             }
-            Self::Integer(array) => {
+            CellKind::Integer => {
                 let value = array.as_primitive::<Int64Type>().value(row);
-                if value.unsigned_abs() <= EXACT_INTEGER_LIMIT {
-                    sheet.write_number(sheet_row, column, value as f64)?;
-                } else {
-                    sheet.write_string(sheet_row, column, value.to_string())?;
-                }
-                Ok(digits(value.unsigned_abs()) + usize::from(value < 0))
+                write_integer(sheet, sheet_row, column, value.unsigned_abs(), value < 0)
             }
-            Self::Unsigned(array) => {
+            CellKind::Unsigned => {
                 let value = array.as_primitive::<UInt64Type>().value(row);
-                if value <= EXACT_INTEGER_LIMIT {
-                    sheet.write_number(sheet_row, column, value as f64)?;
-                } else {
-                    sheet.write_string(sheet_row, column, value.to_string())?;
-                }
-                Ok(digits(value))
+                write_integer(sheet, sheet_row, column, value, false)
             }
-            Self::Float(array) => {
+            CellKind::Float => {
                 let value = array.as_primitive::<Float64Type>().value(row);
                 if value.is_finite() {
                     sheet.write_number(sheet_row, column, value)?;
@@ -409,7 +400,7 @@ impl Cells {
                     Ok(text.len())
                 }
             }
-            Self::Decimal(array) => {
+            CellKind::Decimal => {
                 let decimals = array.as_primitive::<Decimal128Type>();
                 let value = decimals.value(row);
                 let text = decimals.value_as_string(row);
@@ -421,38 +412,19 @@ impl Cells {
                 }
                 Ok(text.len())
             }
-            Self::Date(array) => {
+            CellKind::Date => {
                 let dates = array.as_primitive::<Date32Type>();
                 let serial = f64::from(dates.value(row)) + UNIX_EPOCH_SERIAL;
-                if (FIRST_SERIAL..END_SERIAL).contains(&serial) {
-                    sheet.write_number_with_format(sheet_row, column, serial, date_format)?;
-                    Ok(10)
-                } else {
-                    let text = dates
-                        .value_as_date(row)
-                        .map(|date| date.to_string())
-                        .unwrap_or_default();
-                    sheet.write_string(sheet_row, column, &text)?;
-                    Ok(text.len())
-                }
+                let text = || dates.value_as_date(row).map(|date| date.to_string());
+                write_serial(sheet, sheet_row, column, serial, date_format, 10, text)
             }
-            Self::Timestamp(array) => {
+            CellKind::Timestamp => {
                 let stamps = array.as_primitive::<TimestampMicrosecondType>();
-                let micros = stamps.value(row);
-                let serial = micros as f64 / 86_400_000_000.0 + UNIX_EPOCH_SERIAL;
-                if (FIRST_SERIAL..END_SERIAL).contains(&serial) {
-                    sheet.write_number_with_format(sheet_row, column, serial, timestamp_format)?;
-                    Ok(19)
-                } else {
-                    let text = stamps
-                        .value_as_datetime(row)
-                        .map(|stamp| stamp.to_string())
-                        .unwrap_or_default();
-                    sheet.write_string(sheet_row, column, &text)?;
-                    Ok(text.len())
-                }
+                let serial = stamps.value(row) as f64 / 86_400_000_000.0 + UNIX_EPOCH_SERIAL;
+                let text = || stamps.value_as_datetime(row).map(|stamp| stamp.to_string());
+                write_serial(sheet, sheet_row, column, serial, timestamp_format, 19, text)
             }
-            Self::Text(array) => {
+            CellKind::Text => {
                 let text = array.as_string::<i32>().value(row);
                 let chars = text.chars().count();
                 if chars > EXCEL_MAX_CELL_CHARS {
@@ -463,6 +435,43 @@ impl Cells {
             }
         }
     }
+}
+
+/// An integer as a number while a double holds it exactly, else as its text.
+fn write_integer(
+    sheet: &mut Worksheet,
+    sheet_row: u32,
+    column: u16,
+    magnitude: u64,
+    negative: bool,
+) -> Result<usize, CellError> {
+    let sign = if negative { "-" } else { "" };
+    if magnitude <= EXACT_INTEGER_LIMIT {
+        let value = magnitude as f64;
+        sheet.write_number(sheet_row, column, if negative { -value } else { value })?;
+    } else {
+        sheet.write_string(sheet_row, column, format!("{sign}{magnitude}"))?;
+    }
+    Ok(digits(magnitude) + usize::from(negative))
+}
+
+/// A date or timestamp as an Excel date within Excel's calendar, else as ISO text.
+fn write_serial(
+    sheet: &mut Worksheet,
+    sheet_row: u32,
+    column: u16,
+    serial: f64,
+    format: &Format,
+    width: usize,
+    text: impl FnOnce() -> Option<String>,
+) -> Result<usize, CellError> {
+    if (FIRST_SERIAL..END_SERIAL).contains(&serial) {
+        sheet.write_number_with_format(sheet_row, column, serial, format)?;
+        return Ok(width);
+    }
+    let text = text().unwrap_or_default();
+    sheet.write_string(sheet_row, column, &text)?;
+    Ok(text.len())
 }
 
 fn digits(value: u64) -> usize {
