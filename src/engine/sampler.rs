@@ -7,7 +7,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError};
 use duckdb::Connection;
 
 use super::events::{EngineEvent, EventSender};
-use crate::memory::{MemoryHistory, MemorySample, current_rss_bytes};
+use crate::memory::{MemoryHistory, MemorySample, current_rss_bytes, return_freed_memory};
 use crate::store::{Store, now_ms};
 
 pub(crate) struct Sampler {
@@ -21,6 +21,7 @@ pub(crate) struct Sampler {
 impl Sampler {
     pub fn run(self) {
         loop {
+            return_freed_memory();
             let sample = MemorySample {
                 at_ms: now_ms(),
                 rss_bytes: current_rss_bytes(),

@@ -352,9 +352,7 @@ fn sniff_all(
 /// Sniffs the files after the first, several at a time (one after another they would hold up
 /// the first row of a many-file import by as long), each from a smaller sample
 /// ([`LATER_FILE_SAMPLE`]): their dialect and header show in the first lines, and their types
-/// only need to agree with (or widen) the first's. Measured on 20 files of 250,000 rows:
-/// sniffing took 0.85 s of CPU at the full sample, one file after another. The first error
-/// stops the others.
+/// only need to agree with (or widen) the first's. The first error stops the others.
 fn sniff_later(
     paths: Vec<PathBuf>,
     hints: &SniffHints,
@@ -415,10 +413,15 @@ fn sniff_later(
     }
 }
 
-/// How much of each file after the first is sampled.
+/// How much of each file after the first is sampled: 64 KiB from the start and 4 blocks of
+/// 64 KiB further in, the last at the end, where a part's total line would be. Measured on 20
+/// files of 250,000 rows: the default sample (1 MiB and 16 blocks) took 0.85 s of CPU over the
+/// 19 later files, and at 256 KiB and 16 blocks the 20 files were imported in 1.06-1.13x the time
+/// of one file of the same rows. At this size the sniff is about a tenth of a second.
 const LATER_FILE_SAMPLE: SampleSize = SampleSize {
-    bytes: 256 * 1024,
+    bytes: 64 * 1024,
     preview_rows: 20,
+    spread_blocks: 4,
 };
 
 /// What reading one of the job's files again needs.

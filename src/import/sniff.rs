@@ -154,8 +154,12 @@ pub enum SniffError {
 /// How much of the file is sampled, and how much of it is kept for the preview.
 #[derive(Clone, Copy, Debug)]
 pub struct SampleSize {
+    /// Bytes read from the start.
     pub bytes: usize,
     pub preview_rows: usize,
+    /// Blocks of [`SPREAD_BLOCK_BYTES`] read further in, for typing; the last one is the file's
+    /// end.
+    pub spread_blocks: u64,
 }
 
 impl Default for SampleSize {
@@ -163,6 +167,7 @@ impl Default for SampleSize {
         Self {
             bytes: 1024 * 1024,
             preview_rows: 100,
+            spread_blocks: 16,
         }
     }
 }
@@ -307,6 +312,7 @@ pub fn sniff_with(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<S
                 sample.len() + source.encoding.bom_len,
                 source.encoding.encoding,
                 dialect,
+                size.spread_blocks,
             )
         };
     let head_records = records.len();
@@ -619,8 +625,7 @@ fn detect_comment(records: &[Vec<String>]) -> Option<u8> {
     (width > 1 && comments.iter().all(|record| record.len() != width)).then_some(b'#')
 }
 
-/// Blocks read past the first megabyte for typing, and their size.
-const SPREAD_BLOCKS: u64 = 16;
+/// The size of a block read past the head for typing.
 const SPREAD_BLOCK_BYTES: u64 = 64 * 1024;
 
 /// Records from blocks spread evenly through the rest of a plain (not compressed) file in an
@@ -635,6 +640,7 @@ fn spread_records(
     head_len: usize,
     encoding: &'static Encoding,
     dialect: Dialect,
+    spread_blocks: u64,
 ) -> (Vec<Vec<String>>, usize) {
     use std::io::{Seek, SeekFrom};
     let Ok(mut file) = std::fs::File::open(path) else {
@@ -646,7 +652,7 @@ fn spread_records(
     }
     // What is left after the head may be less than a block: then it is read whole, as the end.
     let span = file_len.saturating_sub(start + SPREAD_BLOCK_BYTES);
-    let blocks = if span == 0 { 1 } else { SPREAD_BLOCKS };
+    let blocks = if span == 0 { 1 } else { spread_blocks.max(1) };
     let mut records = Vec::new();
     let mut at_end = 0;
     let mut block = vec![0u8; SPREAD_BLOCK_BYTES as usize];
