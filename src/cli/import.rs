@@ -122,6 +122,9 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
         eprintln!("Not a table file, left out: {}", ignored.display());
     }
     request.paths = inputs.files;
+    if request.paths.iter().any(|path| sluice::import::is_workbook(path)) {
+        sluice::memory::map_large_blocks_apart();
+    }
     // The first file is sniffed here to say, before anything is written, what was understood of
     // it (and its width); a file that cannot be read is reported by the job itself. Each file of
     // several is sniffed on its own by the job.
