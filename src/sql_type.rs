@@ -116,6 +116,11 @@ impl SqlType {
         Some(name.to_string())
     }
 
+    /// Whether this type's text can have a decimal point: the types a decimal comma changes.
+    pub fn has_decimal_point(&self) -> bool {
+        matches!(self, Self::Float | Self::Double | Self::Decimal { .. })
+    }
+
     /// Whether values of this type are numbers, compared and filtered as numbers.
     pub fn is_numeric(&self) -> bool {
         matches!(

@@ -7,7 +7,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crossbeam_channel::Receiver;
 use duckdb::arrow::array::{Array, AsArray};
-use duckdb::arrow::datatypes::DataType;
 use duckdb::arrow::record_batch::RecordBatch;
 
 use super::batches::Pump;
@@ -43,9 +42,11 @@ pub fn write_csv(pump: Pump<'_>, request: &ExportRequest, query: &ExportQuery) -
     let kinds: Vec<FieldKind> = query
         .columns
         .iter()
-        .map(|column| FieldKind {
+        .zip(&query.decimal_comma)
+        .map(|(column, &decimal_comma)| FieldKind {
             free_text: SqlType::holds_free_text(&column.type_name),
             numeric: column.sql_type.is_numeric(),
+            decimal_comma,
         })
         .collect();
     let names: Vec<&str> = query.columns.iter().map(|column| column.name.as_str()).collect();
@@ -81,6 +82,7 @@ pub fn write_csv(pump: Pump<'_>, request: &ExportRequest, query: &ExportQuery) -
         parts: PartFiles::new(pump.job_id),
     };
     let encoder = Encoder {
+        query,
         style: &style,
         kinds: &kinds,
         names: &names,
@@ -127,6 +129,7 @@ fn check_encodable(
 
 /// Turns batches of text columns into CSV records.
 struct Encoder<'a> {
+    query: &'a ExportQuery,
     style: &'a CsvStyle,
     kinds: &'a [FieldKind],
     names: &'a [&'a str],
@@ -156,12 +159,7 @@ impl Encoder<'_> {
         let mut rows_done: u64 = 0;
         let mut current = files.open(file_index).map_err(io_error)?;
         for batch in batches {
-            let columns: Vec<_> = batch
-                .columns()
-                .iter()
-                .map(|column| duckdb::arrow::compute::cast(column, &DataType::Utf8))
-                .collect::<Result<_, _>>()
-                .map_err(|error| io_error(std::io::Error::other(error)))?;
+            let columns = self.query.text_columns(&batch).map_err(ExportError::Text)?;
             let strings: Vec<_> = columns.iter().map(|column| column.as_string::<i32>()).collect();
             for row in 0..batch.num_rows() {
                 rows_done += 1;

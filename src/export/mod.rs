@@ -10,6 +10,7 @@
 
 mod batches;
 mod csv_out;
+mod date_text;
 mod encode;
 mod files;
 mod gzip;
@@ -149,6 +150,8 @@ pub enum ExportError {
     PartitionColumn(String),
     #[error("{0} exists and is not an empty folder; a partitioned export writes a folder of its own")]
     FolderInUse(PathBuf),
+    #[error("the exported values could not be turned into text: {0}")]
+    Text(#[source] duckdb::arrow::error::ArrowError),
     #[error("the export was cancelled")]
     Cancelled,
 }

@@ -1,6 +1,7 @@
 //! What an export would write, before it runs: the count of matching rows and the first few, as
 //! the text the file would hold. The window shows it as filters change.
 
+use duckdb::arrow::array::{Array, AsArray, StringArray};
 use duckdb::{Connection, params_from_iter};
 
 use super::{ExportError, ExportRequest, build_query, database};
@@ -23,14 +24,32 @@ pub fn preview_export(conn: &Connection, request: &ExportRequest, limit: usize) 
     let mut statement = conn
         .prepare(&format!("{} LIMIT {limit}", query.select_text_sql))
         .map_err(database("reading the first matching rows"))?;
-    let width = query.columns.len();
-    let rows = statement
-        .query_map(params_from_iter(query.text_params()), |row| {
-            (0..width).map(|index| row.get::<_, Option<String>>(index)).collect()
-        })
-        .map_err(database("reading the first matching rows"))?
-        .collect::<Result<Vec<Vec<Option<String>>>, _>>()
+    let batches = statement
+        .query_arrow(params_from_iter(query.text_params()))
         .map_err(database("reading the first matching rows"))?;
+    let mut rows = Vec::new();
+    for batch in batches {
+        let columns = query.text_columns(&batch).map_err(ExportError::Text)?;
+        let strings: Vec<&StringArray> = columns.iter().map(|column| column.as_string::<i32>()).collect();
+        for row in 0..batch.num_rows() {
+            rows.push(
+                strings
+                    .iter()
+                    .zip(&query.decimal_comma)
+                    .map(|(array, &comma)| {
+                        let text = (!array.is_null(row)).then(|| array.value(row));
+                        text.map(|text| {
+                            if comma {
+                                super::query::decimal_comma(text)
+                            } else {
+                                text.to_string()
+                            }
+                        })
+                    })
+                    .collect(),
+            );
+        }
+    }
     Ok(ExportPreview {
         rows_matching: rows_matching.max(0) as u64,
         columns: query.columns.into_iter().map(|column| column.name).collect(),
