@@ -3,7 +3,8 @@
 //! settings that keep resident memory close to what is in use.
 
 /// Gives the pages of freed memory back to the system, so that resident memory follows what
-/// the process holds rather than the most it ever held. The memory sampler calls it on each tick.
+/// the process holds rather than the most it ever held. The memory sampler calls it every few
+/// seconds.
 ///
 /// DuckDB allocates its buffers in 256 KiB blocks, which glibc serves from its heap arenas once
 /// its dynamic mmap threshold has risen past them. A block freed in the middle of an arena stays

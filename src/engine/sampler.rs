@@ -10,6 +10,9 @@ use super::events::{EngineEvent, EventSender};
 use crate::memory::{MemoryHistory, MemorySample, current_rss_bytes, return_freed_memory};
 use crate::store::{Store, now_ms};
 
+/// Samples between two returns of freed memory to the system (about 2 s at 250 ms).
+const TRIM_EVERY_TICKS: u64 = 8;
+
 pub(crate) struct Sampler {
     pub store: Store,
     pub events: EventSender,
@@ -20,8 +23,11 @@ pub(crate) struct Sampler {
 
 impl Sampler {
     pub fn run(self) {
-        loop {
-            return_freed_memory();
+        for tick in 0u64.. {
+            // Every few seconds, not every sample: it takes each allocator arena's lock in turn.
+            if tick.is_multiple_of(TRIM_EVERY_TICKS) {
+                return_freed_memory();
+            }
             let sample = MemorySample {
                 at_ms: now_ms(),
                 rss_bytes: current_rss_bytes(),

@@ -101,6 +101,10 @@ impl DateText {
     /// The format's parts, or `None` when it uses a specifier this module does not write (or
     /// is not a format at all): DuckDB's `strftime` then writes, or refuses, it.
     pub fn parse(format: &str) -> Option<Self> {
+        // DuckDB refuses an empty format; it is left to say so.
+        if format.is_empty() {
+            return None;
+        }
         let mut parts = Vec::new();
         let mut literal = String::new();
         let mut chars = format.chars();
@@ -412,7 +416,7 @@ mod tests {
 
     #[test]
     fn formats_with_other_specifiers_are_left_to_duckdb() {
-        for format in ["%U", "%c", "%x", "%e", "%", "%-", "%z", "%-Y", "%n"] {
+        for format in ["", "%U", "%c", "%x", "%e", "%", "%-", "%z", "%-Y", "%n"] {
             assert_eq!(DateText::parse(format), None, "{format}");
         }
         assert!(DateText::parse("%Y' OR '1'='1").is_some());

@@ -77,6 +77,7 @@ impl CsvStyle {
     }
 
     fn push_field_with(&self, special: &[bool; 256], out: &mut Vec<u8>, value: &str, kind: FieldKind) {
+        let start = out.len();
         let bytes = value.as_bytes();
         let guarded = self.formula_guard && kind.free_text && bytes.first().is_some_and(|b| FORMULA_STARTS.contains(b));
         let needs_quotes = match self.quoting {
@@ -85,7 +86,7 @@ impl CsvStyle {
             _ => {
                 bytes.is_empty()
                     || bytes.iter().any(|&b| special[usize::from(b)])
-                    || (!self.null_string.is_empty() && value == self.null_string)
+                    || (!self.null_string.is_empty() && self.writes_null_string(value, kind))
             }
         };
         if needs_quotes {
@@ -111,10 +112,18 @@ impl CsvStyle {
         if kind.decimal_comma {
             // The number's text holds one `.` at most; the comma never needs quotes, a decimal
             // comma being refused with `,` as the delimiter.
-            let written = out.len() - bytes.len() - usize::from(needs_quotes);
-            if let Some(point) = out[written..].iter().position(|&b| b == b'.') {
-                out[written + point] = b',';
+            if let Some(point) = out[start..].iter().position(|&b| b == b'.') {
+                out[start + point] = b',';
             }
+        }
+    }
+
+    /// Whether `value` would be written as the NULL string, which then quotes it.
+    fn writes_null_string(&self, value: &str, kind: FieldKind) -> bool {
+        if kind.decimal_comma && value.contains('.') {
+            super::query::decimal_comma(value) == self.null_string
+        } else {
+            value == self.null_string
         }
     }
 
@@ -284,10 +293,11 @@ mod tests {
             decimal_comma: true,
             ..FieldKind::NUMBER
         };
-        let write = |quoting: QuoteStyle| {
+        let write = |quoting: QuoteStyle, null_string: &str| {
             let style = CsvStyle {
                 delimiter: b';',
                 quoting,
+                null_string: null_string.into(),
                 ..CsvStyle::default()
             };
             let mut out = Vec::new();
@@ -302,9 +312,19 @@ mod tests {
             style.push_record(&mut out, values.into_iter());
             String::from_utf8(out).unwrap()
         };
-        assert_eq!(write(QuoteStyle::Needed), "-1234,5;7;1,5e+20;;a.b;0.25\n");
+        assert_eq!(write(QuoteStyle::Needed, ""), "-1234,5;7;1,5e+20;;a.b;0.25\n");
+        // A number written as the NULL string is quoted, so it does not read back as NULL.
+        assert_eq!(write(QuoteStyle::Needed, "7"), "-1234,5;\"7\";1,5e+20;7;a.b;0.25\n");
         assert_eq!(
-            write(QuoteStyle::All),
+            write(QuoteStyle::Needed, "1234,5"),
+            "-1234,5;7;1,5e+20;1234,5;a.b;0.25\n"
+        );
+        assert_eq!(
+            write(QuoteStyle::Needed, "-1234,5"),
+            "\"-1234,5\";7;1,5e+20;-1234,5;a.b;0.25\n"
+        );
+        assert_eq!(
+            write(QuoteStyle::All, ""),
             "\"-1234,5\";\"7\";\"1,5e+20\";;\"a.b\";\"0.25\"\n"
         );
     }

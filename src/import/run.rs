@@ -2,7 +2,7 @@
 //! parser thread over the files and append what it sends, judge the unique rule, and commit only
 //! when everything was read and every row is accounted for.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -374,7 +374,7 @@ fn sniff_later(
             if cancel.is_cancelled() || stop.load(Ordering::Relaxed) {
                 break;
             }
-            let sniffed = sniff_with(path, hints, LATER_FILE_SAMPLE);
+            let sniffed = sniff_later_file(path, hints);
             if sniffed.is_err() {
                 stop.store(true, Ordering::Relaxed);
             }
@@ -423,6 +423,19 @@ const LATER_FILE_SAMPLE: SampleSize = SampleSize {
     preview_rows: 20,
     spread_blocks: 4,
 };
+
+/// Sniffs a later file from [`LATER_FILE_SAMPLE`], or from the default sample when that held
+/// too few records to judge its dialect by (rows of many columns, or a header longer than the
+/// sample), or none at all.
+fn sniff_later_file(path: &Path, hints: &SniffHints) -> Result<Sniffed, SniffError> {
+    match sniff_with(path, hints, LATER_FILE_SAMPLE) {
+        Ok(sniffed) if sniffed.preview.len() >= MIN_LATER_SAMPLE_RECORDS => Ok(sniffed),
+        _ => sniff(path, hints),
+    }
+}
+
+/// Records the smaller sample must hold for its guess of the dialect to stand.
+const MIN_LATER_SAMPLE_RECORDS: usize = 10;
 
 /// What reading one of the job's files again needs.
 pub(super) struct RereadFile {

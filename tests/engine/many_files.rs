@@ -416,3 +416,33 @@ fn a_schema_column_no_file_has_is_refused_and_a_renamed_one_is_found_by_its_new_
     let error = sluice::engine::run_import(&db.store, &unknown, &mut NoProgress, &CancelToken::new()).unwrap_err();
     assert!(error.to_string().contains("region"), "{error}");
 }
+
+/// Later files are sniffed from a smaller sample; a header longer than that sample (here 3,000
+/// columns, about 90 KB) must not make them look empty or change their dialect.
+#[test]
+fn a_later_file_whose_header_outgrows_the_small_sample_is_sniffed_whole() {
+    let db = TestDb::new();
+    let width: usize = 3000;
+    let header: Vec<String> = (0..width)
+        .map(|column| format!("measurement_column_{column:05}"))
+        .collect();
+    let file_text = |first_id: i64| {
+        let mut text = header.join(";") + "\n";
+        for id in first_id..first_id + 3 {
+            let row: Vec<String> = (0..width as i64)
+                .map(|column| format!("{}", id * 10_000 + column))
+                .collect();
+            text += &(row.join(";") + "\n");
+        }
+        text
+    };
+    let first = db.file("wide-1.csv", file_text(1).as_bytes());
+    let second = db.file("wide-2.csv", file_text(-5).as_bytes());
+    let summary = db.import_request(&ImportRequest::of_files(vec![first, second], "wide"));
+    assert_eq!((summary.rows_imported, summary.rows_failed), (6, 0));
+    let rows = db.rows_as_text("wide");
+    assert_eq!(rows.len(), 6);
+    assert_eq!(rows[0].len(), width);
+    assert_eq!(rows[3][..2], ["-50000", "-49999"]);
+    assert_eq!(rows[5][width - 1], "-27001");
+}
