@@ -1,7 +1,7 @@
 //! `sluice bench files`: the same rows as one file and as many smaller files in a folder, each
-//! imported by Sluice with the same schema in a child process of its own, best of three, so their times and
-//! peak memory can be set side by side (the target: many files take at most 1.1 times as long
-//! as one, in the same flat memory).
+//! imported by Sluice with the same schema in a child process of its own, best of three, so
+//! their times and peak memory can be set side by side (the target: many files take at most 1.1
+//! times as long as one, in the same flat memory).
 
 use std::path::PathBuf;
 

@@ -42,11 +42,9 @@ pub fn write_csv(pump: Pump<'_>, request: &ExportRequest, query: &ExportQuery) -
     let kinds: Vec<FieldKind> = query
         .columns
         .iter()
-        .zip(&query.decimal_comma)
-        .map(|(column, &decimal_comma)| FieldKind {
+        .map(|column| FieldKind {
             free_text: SqlType::holds_free_text(&column.type_name),
             numeric: column.sql_type.is_numeric(),
-            decimal_comma,
         })
         .collect();
     let names: Vec<&str> = query.columns.iter().map(|column| column.name.as_str()).collect();

@@ -41,20 +41,16 @@ pub struct FieldKind {
     pub free_text: bool,
     /// A number: left unquoted by [`QuoteStyle::NonNumeric`].
     pub numeric: bool,
-    /// A number written with a decimal comma: its `.` is written `,`.
-    pub decimal_comma: bool,
 }
 
 impl FieldKind {
     pub const TEXT: FieldKind = FieldKind {
         free_text: true,
         numeric: false,
-        decimal_comma: false,
     };
     pub const NUMBER: FieldKind = FieldKind {
         free_text: false,
         numeric: true,
-        decimal_comma: false,
     };
 }
 
@@ -77,7 +73,6 @@ impl CsvStyle {
     }
 
     fn push_field_with(&self, special: &[bool; 256], out: &mut Vec<u8>, value: &str, kind: FieldKind) {
-        let start = out.len();
         let bytes = value.as_bytes();
         let guarded = self.formula_guard && kind.free_text && bytes.first().is_some_and(|b| FORMULA_STARTS.contains(b));
         let needs_quotes = match self.quoting {
@@ -86,7 +81,7 @@ impl CsvStyle {
             _ => {
                 bytes.is_empty()
                     || bytes.iter().any(|&b| special[usize::from(b)])
-                    || (!self.null_string.is_empty() && self.writes_null_string(value, kind))
+                    || (!self.null_string.is_empty() && value == self.null_string)
             }
         };
         if needs_quotes {
@@ -108,22 +103,6 @@ impl CsvStyle {
             out.push(self.quote);
         } else {
             out.extend_from_slice(bytes);
-        }
-        if kind.decimal_comma {
-            // The number's text holds one `.` at most; the comma never needs quotes, a decimal
-            // comma being refused with `,` as the delimiter.
-            if let Some(point) = out[start..].iter().position(|&b| b == b'.') {
-                out[start + point] = b',';
-            }
-        }
-    }
-
-    /// Whether `value` would be written as the NULL string, which then quotes it.
-    fn writes_null_string(&self, value: &str, kind: FieldKind) -> bool {
-        if kind.decimal_comma && value.contains('.') {
-            super::query::decimal_comma(value) == self.null_string
-        } else {
-            value == self.null_string
         }
     }
 
@@ -284,48 +263,6 @@ mod tests {
         assert_eq!(
             record(&style, &[(Some("a\nb"), true), (Some("c"), true)]),
             "\"a\nb\",c\r\n"
-        );
-    }
-
-    #[test]
-    fn a_decimal_comma_turns_the_point_of_numbers_only_quoted_or_not() {
-        let comma = FieldKind {
-            decimal_comma: true,
-            ..FieldKind::NUMBER
-        };
-        let write = |quoting: QuoteStyle, null_string: &str| {
-            let style = CsvStyle {
-                delimiter: b';',
-                quoting,
-                null_string: null_string.into(),
-                ..CsvStyle::default()
-            };
-            let mut out = Vec::new();
-            let values = [
-                (Some("-1234.5"), comma),
-                (Some("7"), comma),
-                (Some("1.5e+20"), comma),
-                (None, comma),
-                (Some("a.b"), FieldKind::TEXT),
-                (Some("0.25"), FieldKind::NUMBER),
-            ];
-            style.push_record(&mut out, values.into_iter());
-            String::from_utf8(out).unwrap()
-        };
-        assert_eq!(write(QuoteStyle::Needed, ""), "-1234,5;7;1,5e+20;;a.b;0.25\n");
-        // A number written as the NULL string is quoted, so it does not read back as NULL.
-        assert_eq!(write(QuoteStyle::Needed, "7"), "-1234,5;\"7\";1,5e+20;7;a.b;0.25\n");
-        assert_eq!(
-            write(QuoteStyle::Needed, "1234,5"),
-            "-1234,5;7;1,5e+20;1234,5;a.b;0.25\n"
-        );
-        assert_eq!(
-            write(QuoteStyle::Needed, "-1234,5"),
-            "\"-1234,5\";7;1,5e+20;-1234,5;a.b;0.25\n"
-        );
-        assert_eq!(
-            write(QuoteStyle::All, ""),
-            "\"-1234,5\";\"7\";\"1,5e+20\";;\"a.b\";\"0.25\"\n"
         );
     }
 }

@@ -35,17 +35,7 @@ pub fn preview_export(conn: &Connection, request: &ExportRequest, limit: usize) 
             rows.push(
                 strings
                     .iter()
-                    .zip(&query.decimal_comma)
-                    .map(|(array, &comma)| {
-                        let text = (!array.is_null(row)).then(|| array.value(row));
-                        text.map(|text| {
-                            if comma {
-                                super::query::decimal_comma(text)
-                            } else {
-                                text.to_string()
-                            }
-                        })
-                    })
+                    .map(|array| (!array.is_null(row)).then(|| array.value(row).to_string()))
                     .collect(),
             );
         }

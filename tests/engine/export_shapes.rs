@@ -542,3 +542,45 @@ fn one_table_through_every_format_reads_back_as_itself() {
     }
     assert_eq!(rows.len() - 1, original.len());
 }
+
+/// The decimal comma touches numbers with a decimal point only, exponents included; a number
+/// whose comma form is the NULL string is quoted like text equal to it, so neither reads back as
+/// NULL.
+#[test]
+fn a_decimal_comma_turns_only_the_point_of_numbers_and_keeps_them_apart_from_null() {
+    let db = TestDb::new();
+    db.store
+        .conn()
+        .execute_batch(
+            "CREATE TABLE amounts (id INTEGER, amount DOUBLE, note VARCHAR);
+             INSERT INTO amounts VALUES (1, -1234.5, 'a.b'), (2, 7.5, NULL), (3, 1.5e20, '7,5'), (4, NULL, 'x');",
+        )
+        .unwrap();
+    let mut request = ExportRequest::new("amounts", db.dir.path().join("amounts.csv"));
+    request.order_by = Some(OrderBy {
+        column: "id".into(),
+        descending: false,
+    });
+    request.delimiter = b';';
+    request.shape.decimal_comma = true;
+    export(&db, &request).unwrap();
+    assert_eq!(
+        text(&request.out),
+        "id;amount;note\n1;-1234,5;a.b\n2;7,5;\n3;1,5e+20;7,5\n4;;x\n"
+    );
+
+    request.shape.null_string = "7,5".into();
+    export(&db, &request).unwrap();
+    assert_eq!(
+        text(&request.out),
+        "id;amount;note\n1;-1234,5;a.b\n2;\"7,5\";7,5\n3;1,5e+20;\"7,5\"\n4;7,5;x\n"
+    );
+
+    request.shape.quote = QuoteStyle::All;
+    request.shape.null_string = String::new();
+    export(&db, &request).unwrap();
+    assert_eq!(
+        text(&request.out),
+        "\"id\";\"amount\";\"note\"\n\"1\";\"-1234,5\";\"a.b\"\n\"2\";\"7,5\";\n\"3\";\"1,5e+20\";\"7,5\"\n\"4\";;\"x\"\n"
+    );
+}
