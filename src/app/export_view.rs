@@ -72,6 +72,8 @@ pub struct ExportView {
     descending: bool,
     output: OutputKind,
     chunk_rows: u64,
+    /// Parquet written as numbered files of `chunk_rows` rows.
+    parquet_in_chunks: bool,
     delimiter: u8,
     header: bool,
     formula_guard: bool,
@@ -193,7 +195,12 @@ impl ExportView {
             OutputKind::GzipCsv => request.gzip_level = Some(6),
             OutputKind::Chunks => request.chunk_rows = Some(self.chunk_rows.max(1)),
             OutputKind::Excel => request.format = ExportFormat::Xlsx,
-            OutputKind::Parquet => request.format = ExportFormat::Parquet,
+            OutputKind::Parquet => {
+                request.format = ExportFormat::Parquet;
+                if self.parquet_in_chunks {
+                    request.chunk_rows = Some(self.chunk_rows.max(1));
+                }
+            }
         }
         request.delimiter = self.delimiter;
         request.header = self.header;
@@ -347,7 +354,10 @@ impl ExportView {
             for kind in OutputKind::ALL {
                 ui.selectable_value(&mut self.output, kind, kind.label());
             }
-            if self.output == OutputKind::Chunks {
+            if self.output == OutputKind::Parquet {
+                ui.checkbox(&mut self.parquet_in_chunks, "files of at most");
+            }
+            if self.output == OutputKind::Chunks || (self.output == OutputKind::Parquet && self.parquet_in_chunks) {
                 let label = ui.label("rows per file");
                 ui.add(egui::DragValue::new(&mut self.chunk_rows).range(1..=100_000_000))
                     .labelled_by(label.id);
@@ -551,5 +561,11 @@ mod unit_tests {
         assert_eq!(request.chunk_rows, Some(5));
         view.columns[1].included = false;
         assert_eq!(view.request().unwrap().columns, vec!["name".to_string()]);
+        // Parquet is split into files of N rows only when asked.
+        view.output = OutputKind::Parquet;
+        assert_eq!(view.request().unwrap().chunk_rows, None);
+        view.parquet_in_chunks = true;
+        let request = view.request().unwrap();
+        assert_eq!((request.format, request.chunk_rows), (ExportFormat::Parquet, Some(5)));
     }
 }

@@ -44,7 +44,8 @@ pub struct ExportArgs {
     /// Gzip level, 1 (fastest) to 9 (smallest).
     #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=9))]
     level: u32,
-    /// Start a new file every N rows: NAME-00001.csv, NAME-00002.csv, ...
+    /// Start a new file every N rows: NAME-00001.csv, NAME-00002.csv, ... (Parquet: NAME-00001.parquet;
+    /// with --partition-by, files of at most N rows in each folder).
     #[arg(long)]
     chunk_rows: Option<u64>,
     #[arg(long, value_enum, default_value = "csv")]
@@ -148,8 +149,7 @@ fn parse_encoding(text: &str) -> Result<TextEncoding, String> {
 /// `filter_groups` holds each `--where` occurrence's values (clap's derive flattens them).
 pub fn run(args: ExportArgs, filter_groups: Vec<Vec<String>>) -> anyhow::Result<ExitCode> {
     let request = request_from(&args, &filter_groups)?;
-    // CSV and Excel take DuckDB's rows as a stream (Parquet is DuckDB's own COPY).
-    let streams = request.order_by.is_none() && matches!(request.format, ExportFormat::Csv | ExportFormat::Xlsx);
+    let streams = request.only_streams();
     let table = request.table.clone();
     let defaults = |store: &Store| {
         if !streams {

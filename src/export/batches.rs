@@ -41,6 +41,9 @@ impl Pump<'_> {
         let stream = statement
             .stream_arrow(params.as_slice())
             .map_err(database("running the export query"))?;
+        // A query of no rows may yield no batch at all; the writer still gets one, empty, so
+        // that it knows the columns (a Parquet file of no rows still has them).
+        let schema = stream.get_schema();
         let (batches, writer_batches) = bounded::<RecordBatch>(WRITER_QUEUE_BATCHES);
         let bytes_written = AtomicU64::new(0);
         let (progress, written, report, cancel) = (self.progress, self.written, self.report, self.cancel);
@@ -53,6 +56,7 @@ impl Pump<'_> {
                     source: error,
                 })?;
             let mut pulled = Ok(());
+            let mut sent_any = false;
             for (chunk_number, batch) in stream.enumerate() {
                 if cancel.is_cancelled() {
                     pulled = Err(ExportError::Cancelled);
@@ -70,11 +74,16 @@ impl Pump<'_> {
                 if batches.send(batch).is_err() {
                     break;
                 }
+                sent_any = true;
                 written.rows += rows;
                 if chunk_number % CHUNKS_PER_REPORT == 0 {
                     written.bytes = bytes_written.load(Ordering::Relaxed);
                     progress.progress(&report(written));
                 }
+            }
+            if !sent_any && pulled.is_ok() {
+                // A writer that stopped already has its error to report.
+                let _ = batches.send(RecordBatch::new_empty(schema));
             }
             drop(batches);
             let result = writer.join().map_err(|panic| ExportError::Io {

@@ -69,7 +69,7 @@ impl OutputNames {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let stem = [".csv.gz", ".csv", ".gz", ".txt", ".tsv", ".xlsx"]
+        let stem = [".csv.gz", ".csv", ".gz", ".txt", ".tsv", ".xlsx", ".parquet"]
             .iter()
             .find_map(|ext| name.strip_suffix(ext))
             .unwrap_or(&name)

@@ -6,7 +6,8 @@
 //! to text by DuckDB itself, so values read exactly as `COPY ... TO` writes them and re-import
 //! losslessly. [`encode`] turns them into CSV text, [`transcode`] into the chosen encoding,
 //! [`gzip`] compresses blocks on every core, [`files`] keeps the output invisible until the
-//! export has succeeded. [`xlsx`] writes typed cells; Parquet is DuckDB's own writer.
+//! export has succeeded. [`xlsx`] writes typed cells. Parquet is DuckDB's own writer for one file, and
+//! Sluice's ([`parquet_stream`]) for chunks of rows and Hive partitions.
 
 mod batches;
 mod csv_out;
@@ -15,6 +16,7 @@ mod encode;
 mod files;
 mod gzip;
 mod parquet;
+mod parquet_stream;
 mod preview;
 mod query;
 pub mod shape;
@@ -100,6 +102,17 @@ impl ExportRequest {
             xlsx: XlsxOptions::default(),
             parquet: ParquetOptions::default(),
         }
+    }
+
+    /// Whether the export only streams the table's rows to a writer of Sluice's: DuckDB then
+    /// needs no working memory of its own, only room to read. Sorting needs DuckDB's memory, and
+    /// so does one Parquet file, which DuckDB's COPY writes.
+    pub fn only_streams(&self) -> bool {
+        self.order_by.is_none()
+            && match self.format {
+                ExportFormat::Csv | ExportFormat::Xlsx => true,
+                ExportFormat::Parquet => self.chunk_rows.is_some() || !self.parquet.partition_by.is_empty(),
+            }
     }
 }
 

@@ -1,7 +1,8 @@
-//! Writing an export as Parquet with DuckDB's own writer: one file, or a Hive-partitioned folder
-//! (`col=value/data_0.parquet`) that data lakes, Spark, Trino and DuckDB read as one table.
+//! Writing an export as Parquet: one file with DuckDB's own writer, or numbered files of N rows
+//! or a Hive-partitioned folder (`col=value/data_0.parquet`, which data lakes, Spark, Trino and
+//! DuckDB read as one table) written by Sluice from the streamed rows ([`super::parquet_stream`]).
 //!
-//! The statement writes under a hidden temporary name (a file or a folder) that is renamed into
+//! Everything is written under a hidden temporary name (a file or a folder) that is renamed into
 //! place only when it has finished, like every export.
 
 use std::path::{Path, PathBuf};
@@ -9,16 +10,16 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::batches::Pump;
-use super::files::{PartFiles, part_path};
+use super::files::{OutputNames, PartFiles, part_path};
+use super::parquet_stream::{FileSettings, Layout, write_batches};
 use super::query::ExportQuery;
 use super::{ExportError, ExportRequest, database};
+use crate::query::Column;
 use crate::sql::{quote_ident, quote_literal};
+use crate::sql_type::SqlType;
 
 /// How often DuckDB's progress estimate is reported while the COPY runs.
 const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
-
-/// Rows a partition gathers before DuckDB writes them out.
-const PARTITION_FLUSH_ROWS: u64 = 61_440;
 
 /// How Parquet compresses its column chunks.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -80,26 +81,26 @@ pub fn write_parquet(pump: Pump<'_>, request: &ExportRequest, query: &ExportQuer
             what: "gzip-compressed (Parquet compresses its own columns)",
         });
     }
-    if request.chunk_rows.is_some() {
-        return Err(ExportError::Unsupported {
-            format: "Parquet",
-            what: "split into chunks of rows yet (use --partition-by to split by a column's values)",
-        });
-    }
     let options = &request.parquet;
     let partition_columns = partition_columns(query, &options.partition_by)?;
+    if request.chunk_rows.is_some() || !partition_columns.is_empty() {
+        let pump = Pump {
+            conn,
+            job_id,
+            progress,
+            cancel,
+            written,
+            report,
+        };
+        return write_streamed(pump, request, query, &partition_columns);
+    }
     let final_path = request.out.clone();
     let io_error = |source| ExportError::Io {
         path: final_path.clone(),
         source,
     };
     let mut parts = PartFiles::new(job_id);
-    if partition_columns.is_empty() {
-        drop(parts.create(final_path.clone()).map_err(io_error)?);
-    } else {
-        refuse_folder_in_use(&final_path)?;
-        parts.create_dir(final_path.clone()).map_err(io_error)?;
-    }
+    drop(parts.create(final_path.clone()).map_err(io_error)?);
     let part = part_path(&final_path, job_id);
     let mut copy_options = vec![
         "FORMAT parquet".to_string(),
@@ -107,12 +108,6 @@ pub fn write_parquet(pump: Pump<'_>, request: &ExportRequest, query: &ExportQuer
     ];
     if let Some(rows) = options.row_group_rows {
         copy_options.push(format!("ROW_GROUP_SIZE {}", rows.max(1)));
-    }
-    if !partition_columns.is_empty() {
-        let quoted: Vec<String> = partition_columns.iter().map(|name| quote_ident(name)).collect();
-        copy_options.push(format!("PARTITION_BY ({})", quoted.join(", ")));
-        // The folder is Sluice's own, empty temporary one.
-        copy_options.push("OVERWRITE_OR_IGNORE true".to_string());
     }
     let sql = format!(
         "COPY ({}) TO {} ({})",
@@ -123,17 +118,6 @@ pub fn write_parquet(pump: Pump<'_>, request: &ExportRequest, query: &ExportQuer
     // The COPY runs on a connection of its own on a helper thread, so this thread can report
     // DuckDB's own progress estimate and interrupt the statement on cancel.
     let copy_conn = conn.try_clone().map_err(database("opening a connection for Parquet"))?;
-    if !partition_columns.is_empty() {
-        // DuckDB keeps each partition's rows in memory until this many are waiting (524,288 by
-        // default): memory then grows with the table. Half a row group each keeps it flat
-        // (measured on 5M rows in 5 partitions: 1.22x the peak of 1M rows instead of 3.4x, in
-        // the same time).
-        copy_conn
-            .execute_batch(&format!(
-                "SET partitioned_write_flush_threshold = {PARTITION_FLUSH_ROWS}"
-            ))
-            .map_err(database("bounding DuckDB's partition buffers"))?;
-    }
     copy_conn
         .set_query_progress_tracking(true)
         .map_err(database("turning on query progress"))?;
@@ -173,19 +157,90 @@ pub fn write_parquet(pump: Pump<'_>, request: &ExportRequest, query: &ExportQuer
     Ok(parts)
 }
 
+/// Writes numbered files of `chunk_rows` rows, or a Hive-partitioned folder, from the streamed
+/// rows (see [`super::parquet_stream`]).
+fn write_streamed(
+    pump: Pump<'_>,
+    request: &ExportRequest,
+    query: &ExportQuery,
+    partition_columns: &[String],
+) -> Result<PartFiles, ExportError> {
+    let final_path = request.out.clone();
+    let mut parts = PartFiles::new(pump.job_id);
+    let data_columns: Vec<&Column> = query
+        .columns
+        .iter()
+        .filter(|column| !partition_columns.contains(&column.name))
+        .collect();
+    if data_columns.is_empty() {
+        return Err(ExportError::Unsupported {
+            format: "Parquet",
+            what: "partitioned by every column it exports (leave at least one column out of the partitions)",
+        });
+    }
+    let mut select: Vec<String> = data_columns
+        .iter()
+        .map(|column| {
+            let source = ExportQuery::source(&column.name);
+            // Parquet has no interval of months, days and nanoseconds, which is what DuckDB's
+            // INTERVAL is in Arrow: it is written as DuckDB's text of it.
+            let value = if column.sql_type == SqlType::Interval {
+                format!("CAST({source} AS VARCHAR)")
+            } else {
+                source
+            };
+            format!("{value} AS {}", quote_ident(&column.name))
+        })
+        .collect();
+    // The partition values as DuckDB's own text, which is what its folders are named by.
+    select.extend(
+        partition_columns
+            .iter()
+            .map(|name| format!("CAST({} AS VARCHAR)", ExportQuery::source(name))),
+    );
+    let sql = format!("SELECT {}{}{}", select.join(", "), query.from_sql, query.order_sql);
+    let layout = if partition_columns.is_empty() {
+        Layout::Files {
+            names: OutputNames::with_extension(&final_path, request.chunk_rows.is_some(), ".parquet"),
+            parts: &mut parts,
+        }
+    } else {
+        refuse_folder_in_use(&final_path)?;
+        parts.create_dir(final_path.clone()).map_err(|source| ExportError::Io {
+            path: final_path.clone(),
+            source,
+        })?;
+        Layout::Partitioned {
+            root: part_path(&final_path, pump.job_id),
+            partition_names: partition_columns.to_vec(),
+        }
+    };
+    pump.run(&sql, &query.params, "sluice-parquet", |batches, bytes_written| {
+        let settings = FileSettings {
+            options: &request.parquet,
+            chunk_rows: request.chunk_rows,
+            out: &final_path,
+        };
+        write_batches(batches, layout, &settings, bytes_written)
+    })?;
+    Ok(parts)
+}
+
 /// The partition columns as the catalog spells them; each must be one of the exported columns.
 fn partition_columns(query: &ExportQuery, wanted: &[String]) -> Result<Vec<String>, ExportError> {
-    wanted
-        .iter()
-        .map(|name| {
-            query
-                .columns
-                .iter()
-                .find(|column| column.name.eq_ignore_ascii_case(name.trim()))
-                .map(|column| column.name.clone())
-                .ok_or_else(|| ExportError::PartitionColumn(name.clone()))
-        })
-        .collect()
+    let mut names: Vec<String> = Vec::new();
+    for name in wanted {
+        let column = query
+            .columns
+            .iter()
+            .find(|column| column.name.eq_ignore_ascii_case(name.trim()))
+            .ok_or_else(|| ExportError::PartitionColumn(name.clone()))?;
+        // A column named twice partitions once.
+        if !names.contains(&column.name) {
+            names.push(column.name.clone());
+        }
+    }
+    Ok(names)
 }
 
 /// A partitioned export replaces its folder: an existing folder must be empty, so no file of the

@@ -427,7 +427,7 @@ fn partitioned_parquet_reads_back_with_every_row_in_its_partition() {
         .conn()
         .execute_batch(
             "CREATE TABLE sales AS SELECT i AS id, (i % 1000) - 500 AS amount,
-                 CASE WHEN i % 5 = 0 THEN NULL ELSE ['north', 'south / east', 'wëst', 'a=b'][i % 4 + 1] END AS region,
+                 CASE WHEN i % 7 = 0 THEN NULL ELSE ['north', 'south / east', 'wëst', 'a=b', '', 'NULL'][i % 6 + 1] END AS region,
                  DATE '2024-01-01' + INTERVAL (i % 3) MONTH AS month
              FROM range(20000) r(i)",
         )
@@ -467,6 +467,208 @@ fn partitioned_parquet_reads_back_with_every_row_in_its_partition() {
     request.columns = vec!["id".into()];
     request.parquet.partition_by = vec!["region".into()];
     assert!(matches!(export(&db, &request), Err(ExportError::PartitionColumn(_))));
+    assert!(!request.out.exists());
+}
+
+/// A table for chunked Parquet: numbers of different lengths and signs, so an order by text
+/// would show; NULLs beside empty strings, line breaks and an INTERVAL, which Parquet has no type
+/// for.
+fn chunk_db(rows: u64) -> TestDb {
+    let db = TestDb::new();
+    db.store
+        .conn()
+        .execute_batch(&format!(
+            "CREATE TABLE events AS SELECT i AS id,
+                 CASE WHEN i % 11 = 0 THEN NULL ELSE (i * 7919 % 20011) - 10000 END AS amount,
+                 CASE i % 4 WHEN 0 THEN NULL WHEN 1 THEN '' WHEN 2 THEN 'two\nlines' ELSE 'é \"q\"' END AS note,
+                 DATE '2024-01-01' + (i % 400)::INTEGER AS day,
+                 to_seconds(i) AS waited,
+                 (i % 37) AS bucket
+             FROM range({rows}) r(i)"
+        ))
+        .unwrap();
+    db
+}
+
+/// Each file's rows as DuckDB's text, in the order the file holds them.
+fn parquet_rows(db: &TestDb, path: &Path, columns: &str) -> Vec<Vec<Option<String>>> {
+    let sql = format!(
+        "SELECT {columns} FROM read_parquet('{}') ORDER BY file_row_number",
+        path.display()
+    );
+    let count = columns.split(',').count();
+    let conn = db.store.conn();
+    let mut statement = conn.prepare(&sql).unwrap();
+    statement
+        .query_map([], |row| (0..count).map(|i| row.get::<_, Option<String>>(i)).collect())
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+const EVENT_TEXT: &str =
+    "CAST(id AS VARCHAR), CAST(amount AS VARCHAR), note, CAST(day AS VARCHAR), CAST(waited AS VARCHAR)";
+
+#[test]
+fn chunked_parquet_holds_exactly_n_rows_per_file_in_the_export_order() {
+    let db = chunk_db(10_007);
+    let mut request = ExportRequest::new("events", db.dir.path().join("events.parquet"));
+    request.format = ExportFormat::Parquet;
+    request.chunk_rows = Some(3_000);
+    request.order_by = Some(OrderBy {
+        column: "amount".into(),
+        descending: true,
+    });
+    let summary = export(&db, &request).unwrap();
+    assert_eq!(summary.rows_written, 10_007);
+    let names: Vec<String> = summary
+        .files
+        .iter()
+        .map(|file| file.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "events-00001.parquet",
+            "events-00002.parquet",
+            "events-00003.parquet",
+            "events-00004.parquet"
+        ]
+    );
+    let mut read = Vec::new();
+    for (file, expected_rows) in summary.files.iter().zip([3_000, 3_000, 3_000, 1_007]) {
+        let rows = parquet_rows(&db, file, EVENT_TEXT);
+        assert_eq!(rows.len(), expected_rows, "{}", file.display());
+        read.extend(rows);
+    }
+    // The same rows in the same order as DuckDB sorts them: numbers as numbers, NULLs last.
+    let conn = db.store.conn();
+    let mut statement = conn
+        .prepare(&format!(
+            "SELECT {EVENT_TEXT} FROM events ORDER BY amount DESC NULLS LAST, id"
+        ))
+        .unwrap();
+    let expected: Vec<Vec<Option<String>>> = statement
+        .query_map([], |row| (0..5).map(|i| row.get::<_, Option<String>>(i)).collect())
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let amounts = |rows: &[Vec<Option<String>>]| rows.iter().map(|row| row[1].clone()).collect::<Vec<_>>();
+    assert_eq!(amounts(&read), amounts(&expected));
+    let mut read_sorted = read.clone();
+    let mut expected_sorted = expected.clone();
+    read_sorted.sort();
+    expected_sorted.sort();
+    assert_eq!(read_sorted, expected_sorted);
+    // Typed columns stay typed; the INTERVAL, which Parquet cannot hold, is DuckDB's text of it.
+    let (amount_type, waited_type): (String, String) = conn
+        .query_row(
+            "SELECT typeof(amount), typeof(waited) FROM read_parquet(?) LIMIT 1",
+            [summary.files[0].display().to_string()],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((amount_type.as_str(), waited_type.as_str()), ("BIGINT", "VARCHAR"));
+    // No temporary file is left beside them.
+    let leftovers = std::fs::read_dir(db.dir.path())
+        .unwrap()
+        .filter(|entry| {
+            entry
+                .as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|ext| ext == "part")
+        })
+        .count();
+    assert_eq!(leftovers, 0);
+}
+
+#[test]
+fn chunked_parquet_of_no_rows_is_one_file_with_the_columns() {
+    let db = chunk_db(100);
+    let mut request = ExportRequest::new("events", db.dir.path().join("none.parquet"));
+    request.format = ExportFormat::Parquet;
+    request.chunk_rows = Some(10);
+    request.filters = vec![sluice::export::Filter {
+        column: "id".into(),
+        op: sluice::export::FilterOp::Lt,
+        value: Some("-1".into()),
+    }];
+    let summary = export(&db, &request).unwrap();
+    assert_eq!(summary.rows_written, 0);
+    assert_eq!(summary.files.len(), 1);
+    let columns: i64 = db
+        .store
+        .conn()
+        .query_row(
+            "SELECT count(*) FROM (DESCRIBE SELECT * FROM read_parquet(?))",
+            [summary.files[0].display().to_string()],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(columns, 6);
+}
+
+/// More partitions than files kept open, rows of each coming throughout the stream, and files of
+/// at most N rows: every row lands once, in its partition, and no file is over N.
+#[test]
+fn partitions_past_the_open_file_limit_and_chunked_keep_every_row() {
+    let db = chunk_db(30_000);
+    let mut request = ExportRequest::new("events", db.dir.path().join("lake"));
+    request.format = ExportFormat::Parquet;
+    request.parquet.partition_by = vec!["bucket".into(), "note".into()];
+    request.chunk_rows = Some(150);
+    request.order_by = Some(OrderBy {
+        column: "id".into(),
+        descending: false,
+    });
+    let summary = export(&db, &request).unwrap();
+    assert_eq!(summary.rows_written, 30_000);
+    let pattern = format!("{}/**/*.parquet", request.out.display());
+    let conn = db.store.conn();
+    let (files, largest, rows): (i64, i64, i64) = conn
+        .query_row(
+            "SELECT count(*), max(n), sum(n) FROM (
+                 SELECT filename, count(*) AS n FROM read_parquet(?, filename = true) GROUP BY filename)",
+            [&pattern],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(rows, 30_000);
+    assert_eq!(largest, 150);
+    assert!(files >= 200, "{files}");
+    let same: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM read_parquet(?, hive_partitioning = true) p
+             JOIN events e ON e.id = p.id AND e.bucket = p.bucket AND e.note IS NOT DISTINCT FROM p.note
+                 AND e.amount IS NOT DISTINCT FROM p.amount",
+            [&pattern],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(same, 30_000);
+    // Within each file the rows keep the export's order.
+    let out_of_order: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM (
+                 SELECT id < lag(id) OVER (PARTITION BY filename ORDER BY file_row_number) AS back
+                 FROM read_parquet(?, filename = true, file_row_number = true)) WHERE back",
+            [&pattern],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(out_of_order, 0);
+}
+
+#[test]
+fn a_parquet_export_partitioned_by_every_column_is_refused() {
+    let db = chunk_db(10);
+    let mut request = ExportRequest::new("events", db.dir.path().join("lake"));
+    request.format = ExportFormat::Parquet;
+    request.columns = vec!["bucket".into()];
+    request.parquet.partition_by = vec!["bucket".into(), "BUCKET".into()];
+    assert!(matches!(export(&db, &request), Err(ExportError::Unsupported { .. })));
     assert!(!request.out.exists());
 }
 
