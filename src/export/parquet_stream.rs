@@ -42,6 +42,10 @@ const BUFFERED_BYTES_LIMIT: usize = 64 << 20;
 /// Files open at once; past it the one written least recently is finished, and its partition
 /// continues in a new file (`data_1.parquet`, ...) if more of its rows come.
 const MAX_OPEN_FILES: usize = 64;
+/// Rows of partitions beyond the open files' limit are held in memory up to this many bytes, so
+/// that each goes into a file in row groups rather than a few rows at a time. Past it the
+/// partition holding most is written.
+const PENDING_BYTES_LIMIT: usize = 96 << 20;
 /// Threads encoding partitions at most.
 const MAX_ENCODERS: usize = 4;
 /// Pieces waiting for each encoder at most.
@@ -95,6 +99,7 @@ pub fn write_batches(
     let limits = Limits {
         buffered_bytes: BUFFERED_BYTES_LIMIT,
         open_files: MAX_OPEN_FILES,
+        pending_bytes: PENDING_BYTES_LIMIT,
     };
     match layout {
         Layout::Files { names, parts } => {
@@ -115,6 +120,7 @@ pub fn write_batches(
             let limits = Limits {
                 buffered_bytes: limits.buffered_bytes / encoders,
                 open_files: (limits.open_files / encoders).max(1),
+                pending_bytes: limits.pending_bytes / encoders,
             };
             let counters: Vec<AtomicU64> = (0..encoders).map(|_| AtomicU64::new(0)).collect();
             std::thread::scope(|scope| {
@@ -298,8 +304,11 @@ fn value(column: &StringArray, row: usize) -> Option<&str> {
 /// How much the open files of one writer may hold.
 #[derive(Clone, Copy)]
 struct Limits {
+    /// Encoded bytes of the open files' unfinished row groups.
     buffered_bytes: usize,
     open_files: usize,
+    /// Arrow bytes of the rows held for partitions without an open file.
+    pending_bytes: usize,
 }
 
 /// Where a writer's files are created.
@@ -320,11 +329,22 @@ struct OpenFiles<'a, 's> {
     limits: Limits,
     /// Open files by partition folder ("" without partitions).
     open: HashMap<String, OpenFile>,
+    /// Rows of partitions without an open file, by folder.
+    pending: HashMap<String, Pending>,
+    pending_bytes: usize,
+    row_group_rows: usize,
     /// The number the next file of each partition gets.
     next_file: HashMap<String, usize>,
     finished_bytes: u64,
     /// Writes so far, to tell which file was written least recently.
     writes: u64,
+}
+
+#[derive(Default)]
+struct Pending {
+    batches: Vec<RecordBatch>,
+    rows: usize,
+    bytes: usize,
 }
 
 struct OpenFile {
@@ -340,20 +360,66 @@ impl<'a, 's> OpenFiles<'a, 's> {
         settings: &'s FileSettings<'s>,
         limits: Limits,
     ) -> Self {
+        let row_group_rows = properties.max_row_group_row_count().unwrap_or(DEFAULT_ROW_GROUP_ROWS);
         Self {
             destination,
             properties,
             settings,
             limits,
             open: HashMap::new(),
+            pending: HashMap::new(),
+            pending_bytes: 0,
+            row_group_rows,
             next_file: HashMap::new(),
             finished_bytes: 0,
             writes: 0,
         }
     }
 
-    /// Writes `batch` to the partition's files, starting a new file at each chunk boundary.
+    /// Takes a partition's rows: into its open file, into a new file while fewer than the limit
+    /// are open, or else into memory until they fill a row group or memory runs short. So a
+    /// partition among thousands is not split into a file per routed batch.
     fn write(&mut self, folder: &str, batch: &RecordBatch) -> Result<(), ExportError> {
+        if self.open.contains_key(folder) || self.open.len() < self.limits.open_files {
+            return self.write_to_file(folder, batch);
+        }
+        let pending = self.pending.entry(folder.to_string()).or_default();
+        let bytes = batch.get_array_memory_size();
+        pending.rows += batch.num_rows();
+        pending.bytes += bytes;
+        pending.batches.push(batch.clone());
+        self.pending_bytes += bytes;
+        if pending.rows >= self.row_group_rows {
+            self.write_pending(folder)?;
+        }
+        while self.pending_bytes > self.limits.pending_bytes {
+            let Some(largest) = self
+                .pending
+                .iter()
+                .max_by_key(|(_, pending)| pending.bytes)
+                .map(|(folder, _)| folder.clone())
+            else {
+                break;
+            };
+            self.write_pending(&largest)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the rows a partition holds in memory to its file.
+    fn write_pending(&mut self, folder: &str) -> Result<(), ExportError> {
+        let Some(pending) = self.pending.remove(folder) else {
+            return Ok(());
+        };
+        self.pending_bytes -= pending.bytes;
+        for batch in &pending.batches {
+            self.write_to_file(folder, batch)?;
+        }
+        Ok(())
+    }
+
+    /// Writes `batch` to the partition's files, starting a new file at each chunk boundary.
+    fn write_to_file(&mut self, folder: &str, batch: &RecordBatch) -> Result<(), ExportError> {
         let mut offset = 0;
         loop {
             if !self.open.contains_key(folder) {
@@ -451,6 +517,13 @@ impl<'a, 's> OpenFiles<'a, 's> {
     }
 
     fn finish_all(&mut self) -> Result<(), ExportError> {
+        // Partitions still in memory go into files of their own, each finished at once so no
+        // more than the limit are open.
+        let waiting: Vec<String> = self.pending.keys().cloned().collect();
+        for folder in waiting {
+            self.write_pending(&folder)?;
+            self.finish(&folder)?;
+        }
         let folders: Vec<String> = self.open.keys().cloned().collect();
         for folder in folders {
             self.finish(&folder)?;

@@ -661,6 +661,30 @@ fn partitions_past_the_open_file_limit_and_chunked_keep_every_row() {
     assert_eq!(out_of_order, 0);
 }
 
+/// Hundreds of partitions whose rows come interleaved, more than the files kept open: each is
+/// still one file, not a file per batch of rows that reached it.
+#[test]
+fn many_interleaved_partitions_are_one_file_each() {
+    let db = chunk_db(100_000);
+    let mut request = ExportRequest::new("events", db.dir.path().join("lake"));
+    request.format = ExportFormat::Parquet;
+    request.parquet.partition_by = vec!["day".into()];
+    let summary = export(&db, &request).unwrap();
+    assert_eq!(summary.rows_written, 100_000);
+    let pattern = format!("{}/**/*.parquet", request.out.display());
+    let (files, partitions, rows): (i64, i64, i64) = db
+        .store
+        .conn()
+        .query_row(
+            "SELECT count(DISTINCT filename), count(DISTINCT day), count(*)
+             FROM read_parquet(?, filename = true, hive_partitioning = true)",
+            [&pattern],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!((files, partitions, rows), (400, 400, 100_000));
+}
+
 #[test]
 fn a_parquet_export_partitioned_by_every_column_is_refused() {
     let db = chunk_db(10);
