@@ -41,6 +41,22 @@ const SCHEMA_SQL: &str = include_str!("schema.sql");
 pub enum StoreError {
     #[error("the database {path} is already open in another Sluice window or program; close it there and try again")]
     Locked { path: PathBuf },
+    #[error(
+        "{path} is not a DuckDB database (Sluice keeps its tables in one); choose another file, or a new name to start one"
+    )]
+    NotADatabase { path: PathBuf },
+    #[error("{path} was written by a newer DuckDB than this Sluice reads; open it with a newer Sluice ({detail})")]
+    NewerVersion { path: PathBuf, detail: String },
+    #[error(
+        "{path} was written by an older DuckDB than this Sluice reads; open it with that version and export its tables ({detail})"
+    )]
+    OlderVersion { path: PathBuf, detail: String },
+    #[error(
+        "{path} cannot be written (it is read-only, or this user may not change it); Sluice records its jobs in the database, so choose a copy in a folder you can write to"
+    )]
+    ReadOnly { path: PathBuf },
+    #[error("{path} is damaged: {detail}. Restore it from a backup, or choose another file")]
+    Damaged { path: PathBuf, detail: String },
     #[error("cannot open the database {path}: {source}")]
     Open { path: PathBuf, source: duckdb::Error },
     #[error("cannot create the folder {path}: {source}")]
@@ -104,18 +120,7 @@ impl Store {
                 source,
             })?;
         }
-        let open_error = |source: duckdb::Error| {
-            if source.to_string().contains("Could not set lock on file") {
-                StoreError::Locked {
-                    path: path.to_path_buf(),
-                }
-            } else {
-                StoreError::Open {
-                    path: path.to_path_buf(),
-                    source,
-                }
-            }
-        };
+        let open_error = |source: duckdb::Error| open_failure(path, source);
         let config = duckdb_config(options).map_err(open_error)?;
         let conn = Connection::open_with_flags(path, config).map_err(open_error)?;
         conn.execute_batch(SCHEMA_SQL)
@@ -171,6 +176,39 @@ impl Store {
     }
 }
 
+/// Why DuckDB would not open the file, in a sentence a person can act on. DuckDB says it only in
+/// its messages, so they are matched here, and anything unknown keeps DuckDB's own words.
+fn open_failure(path: &Path, source: duckdb::Error) -> StoreError {
+    let message = source.to_string();
+    let path = path.to_path_buf();
+    // DuckDB's reason, without its "IO Error: " prefix and "Error code" suffix.
+    let detail = || {
+        let text = message.split(": Error code").next().unwrap_or(&message);
+        let text = text.split_once("Error: ").map_or(text, |(_, rest)| rest);
+        let first_line = text.lines().next().unwrap_or(text);
+        let first_sentence = first_line.split(". ").next().unwrap_or(first_line);
+        first_sentence.trim().trim_end_matches('.').to_string()
+    };
+    if message.contains("Could not set lock on file") || message.contains("Conflicting lock") {
+        StoreError::Locked { path }
+    } else if message.contains("not a valid DuckDB database file") {
+        StoreError::NotADatabase { path }
+    } else if message.contains("created with a newer version") {
+        StoreError::NewerVersion { path, detail: detail() }
+    } else if message.contains("created with an older") {
+        StoreError::OlderVersion { path, detail: detail() }
+    } else if ["Operation not permitted", "Permission denied", "Read-only file system"]
+        .iter()
+        .any(|reason| message.contains(reason))
+    {
+        StoreError::ReadOnly { path }
+    } else if message.contains("Corrupt database file") || message.contains("Data Corruption") {
+        StoreError::Damaged { path, detail: detail() }
+    } else {
+        StoreError::Open { path, source }
+    }
+}
+
 fn duckdb_config(options: &StoreOptions) -> duckdb::Result<Config> {
     // DuckDB 2.0's late materialization (a Top-N of at most this many rows rewritten as a join on
     // rowid) fails with "INTERNAL Error: Attempted to access index -1" on sorted reads that
@@ -208,6 +246,70 @@ pub fn now_ms() -> i64 {
 mod tests {
     use super::*;
     use crate::records::Column;
+
+    /// DuckDB's checksum of a block: each 8-byte word times a constant, xor-ed onto 5381.
+    fn duckdb_checksum(bytes: &[u8]) -> u64 {
+        bytes.chunks_exact(8).fold(5381, |sum, word| {
+            sum ^ u64::from_le_bytes(word.try_into().unwrap()).wrapping_mul(0xbf58_476d_1ce4_e5b9)
+        })
+    }
+
+    /// A database whose main header says it was written with storage version `version`; with
+    /// `fix_checksum` false, the header no longer matches its checksum.
+    fn database_claiming_version(dir: &Path, version: u64, fix_checksum: bool) -> PathBuf {
+        let path = dir.join(format!("v{version}-{fix_checksum}.duckdb"));
+        drop(Store::open(&path, &StoreOptions::default()).unwrap());
+        let mut bytes = std::fs::read(&path).unwrap();
+        assert_eq!(&bytes[8..12], b"DUCK");
+        bytes[12..20].copy_from_slice(&version.to_le_bytes());
+        if fix_checksum {
+            let sum = duckdb_checksum(&bytes[8..4096]);
+            bytes[0..8].copy_from_slice(&sum.to_le_bytes());
+        }
+        std::fs::write(&path, &bytes).unwrap();
+        path
+    }
+
+    /// Each file DuckDB cannot open gets a sentence that says what it is, and the file is left
+    /// exactly as it was.
+    #[test]
+    fn a_file_in_the_way_is_named_for_what_it_is_and_left_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = dir.path().join("notes.duckdb");
+        std::fs::write(&text, "id,name\n1,a\n").unwrap();
+        let cases = [
+            (text, "is not a DuckDB database"),
+            (database_claiming_version(dir.path(), 1_000, true), "newer DuckDB"),
+            (database_claiming_version(dir.path(), 30, true), "older DuckDB"),
+            (database_claiming_version(dir.path(), 1_000, false), "is damaged"),
+        ];
+        for (path, expected) in cases {
+            let before = std::fs::read(&path).unwrap();
+            let error = Store::open(&path, &StoreOptions::default()).err().unwrap();
+            let message = error.to_string();
+            assert!(message.contains(expected), "{message}");
+            assert!(message.contains(&path.display().to_string()), "{message}");
+            // One sentence of DuckDB's at most, on one line.
+            assert!(
+                !message.contains('\n') && !message.contains("storage page"),
+                "{message}"
+            );
+            assert!(!matches!(error, StoreError::Open { .. }), "{error:?}");
+            assert_eq!(std::fs::read(&path).unwrap(), before);
+        }
+    }
+
+    #[test]
+    fn permission_errors_read_as_a_read_only_database() {
+        let error = duckdb::Error::DuckDBFailure(
+            duckdb::ffi::Error::new(1),
+            Some("IO Error: Cannot open file \"/x/db.duckdb\": Permission denied".into()),
+        );
+        assert!(matches!(
+            open_failure(Path::new("/x/db.duckdb"), error),
+            StoreError::ReadOnly { .. }
+        ));
+    }
 
     #[test]
     fn creates_its_schema_apart_from_user_tables() {

@@ -286,3 +286,53 @@ fn jobs_lists_the_lines_an_import_skipped_and_the_sniff_says_what_is_not_data() 
         [("1", "above_header"), ("2", "blank"), ("5", "comment"), ("7", "blank")]
     );
 }
+
+/// A database another process holds (here a slow, throttled import) is named as such, in a
+/// sentence, and nothing waits or breaks.
+#[test]
+fn a_database_held_by_another_process_is_refused_with_a_sentence() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("held.duckdb");
+    let mut rows = b"id\n".to_vec();
+    for i in 0..100_000 {
+        rows.extend_from_slice(format!("{i}\n").as_bytes());
+    }
+    let path = write(dir.path(), "slow.csv", &rows);
+    let mut holder = sluice(&db_path)
+        .args([
+            "import",
+            path.to_str().unwrap(),
+            "--table",
+            "t",
+            "--max-rows-per-sec",
+            "10000",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the holder has created the database (and so holds it), then knock.
+    for _ in 0..200 {
+        if db_path.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let mut refused = None;
+    for _ in 0..20 {
+        let output = sluice(&db_path).args(["jobs"]).output().unwrap();
+        if !output.status.success() {
+            refused = Some(String::from_utf8_lossy(&output.stderr).into_owned());
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+    let message = refused.expect("the database was never held");
+    assert!(
+        message.contains("already open in another Sluice window or program"),
+        "{message}"
+    );
+}
