@@ -192,12 +192,14 @@ fn write_streamed(
             format!("{value} AS {}", quote_ident(&column.name))
         })
         .collect();
-    // The partition values as DuckDB's own text, which is what its folders are named by.
+    // Each partition's folder name part (`col=value`) as DuckDB's own COPY names it: its text
+    // of the value, escaped, NULL as `__HIVE_DEFAULT_PARTITION__`. The names are bound.
     select.extend(
         partition_columns
             .iter()
-            .map(|name| format!("CAST({} AS VARCHAR)", ExportQuery::source(name))),
+            .map(|name| format!("hive_partition_component(?, {})", ExportQuery::source(name))),
     );
+    let params: Vec<String> = partition_columns.iter().chain(&query.params).cloned().collect();
     let sql = format!("SELECT {}{}{}", select.join(", "), query.from_sql, query.order_sql);
     let layout = if partition_columns.is_empty() {
         Layout::Files {
@@ -212,10 +214,10 @@ fn write_streamed(
         })?;
         Layout::Partitioned {
             root: part_path(&final_path, pump.job_id),
-            partition_names: partition_columns.to_vec(),
+            partitions: partition_columns.len(),
         }
     };
-    pump.run(&sql, &query.params, "sluice-parquet", |batches, bytes_written| {
+    pump.run(&sql, &params, "sluice-parquet", |batches, bytes_written| {
         let settings = FileSettings {
             options: &request.parquet,
             chunk_rows: request.chunk_rows,

@@ -6,9 +6,9 @@
 //!   cached, so its peak grows with the table. A stream reads the table under the small limit of
 //!   any streaming export.
 //!
-//! Folders and files are named as DuckDB names them (`col=value/data_0.parquet`, values
-//! percent-encoded, NULL as `__HIVE_DEFAULT_PARTITION__`), so DuckDB, Spark and Trino read the
-//! folder back with the same values.
+//! Folders and files are named as DuckDB names them (`col=value/data_0.parquet`): the query
+//! gives each row's folder name parts from DuckDB's own `hive_partition_component`, so DuckDB,
+//! Spark and Trino read the folder back with the same values.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -48,12 +48,11 @@ const MAX_OPEN_FILES: usize = 64;
 const PENDING_BYTES_LIMIT: usize = 96 << 20;
 /// Threads encoding partitions at most.
 const MAX_ENCODERS: usize = 4;
-/// Pieces waiting for each encoder at most.
-const PIECES_QUEUED: usize = 16;
+/// Pieces waiting for each encoder at most. A piece can be a whole routed batch (one partition
+/// holding every row of it), so the queue is short to keep memory bounded.
+const PIECES_QUEUED: usize = 2;
 /// A column chunk's dictionary grows to this size before the column is written plainly instead.
 const DICTIONARY_BYTES_LIMIT: usize = 64 << 10;
-/// What Hive calls a partition whose value is NULL; DuckDB reads it back as NULL.
-const HIVE_NULL: &str = "__HIVE_DEFAULT_PARTITION__";
 
 /// Where the files go.
 pub enum Layout<'a> {
@@ -62,12 +61,9 @@ pub enum Layout<'a> {
         names: OutputNames,
         parts: &'a mut PartFiles,
     },
-    /// A Hive folder (the export's temporary one) partitioned by the batch's last
-    /// `partition_names.len()` columns, which hold the partition values as DuckDB's text.
-    Partitioned {
-        root: PathBuf,
-        partition_names: Vec<String>,
-    },
+    /// A Hive folder (the export's temporary one) partitioned by the batch's last `partitions`
+    /// columns, which hold each row's folder name parts (`col=value`).
+    Partitioned { root: PathBuf, partitions: usize },
 }
 
 /// How files are written, whatever the layout.
@@ -113,7 +109,7 @@ pub fn write_batches(
             files.finish_all()?;
             Ok(files.finished_bytes)
         }
-        Layout::Partitioned { root, partition_names } => {
+        Layout::Partitioned { root, partitions } => {
             let encoders = std::thread::available_parallelism()
                 .map_or(1, |n| n.get())
                 .clamp(1, MAX_ENCODERS);
@@ -139,7 +135,7 @@ pub fn write_batches(
                     senders.push(sender);
                     handles.push(handle);
                 }
-                let routed = route_all(batches, &partition_names, &senders, &counters, bytes_written);
+                let routed = route_all(batches, partitions, &senders, &counters, bytes_written);
                 drop(senders);
                 let mut total = 0;
                 let mut failed = None;
@@ -187,7 +183,7 @@ fn encode_pieces(
 /// the encoder that owns the partition.
 fn route_all(
     batches: Receiver<RecordBatch>,
-    partition_names: &[String],
+    partitions: usize,
     encoders: &[Sender<(String, RecordBatch)>],
     counters: &[AtomicU64],
     bytes_written: &AtomicU64,
@@ -199,7 +195,7 @@ fn route_all(
         pending_rows += batch.num_rows();
         pending.push(batch);
         if pending_rows >= ROUTE_ROWS {
-            stopped = !route(&std::mem::take(&mut pending), partition_names, encoders)?;
+            stopped = !route(&std::mem::take(&mut pending), partitions, encoders)?;
             pending_rows = 0;
             let total = counters.iter().map(|counter| counter.load(Ordering::Relaxed)).sum();
             bytes_written.store(total, Ordering::Relaxed);
@@ -209,7 +205,7 @@ fn route_all(
         }
     }
     if !stopped {
-        route(&pending, partition_names, encoders)?;
+        route(&pending, partitions, encoders)?;
     }
     Ok(())
 }
@@ -218,14 +214,13 @@ fn route_all(
 /// false when an encoder has stopped (its error says why).
 fn route(
     batches: &[RecordBatch],
-    partition_names: &[String],
+    partition_count: usize,
     encoders: &[Sender<(String, RecordBatch)>],
 ) -> Result<bool, ExportError> {
     let Some(first) = batches.first() else {
         return Ok(true);
     };
     let batch = concat_batches(&first.schema(), batches).map_err(ExportError::Text)?;
-    let partition_count = partition_names.len();
     let data_columns: Vec<usize> = (0..batch.num_columns() - partition_count).collect();
     let values: Vec<ArrayRef> = batch.columns()[batch.num_columns() - partition_count..]
         .iter()
@@ -235,17 +230,9 @@ fn route(
     let values: Vec<_> = values.iter().map(|column| column.as_string::<i32>()).collect();
     let data = batch.project(&data_columns).map_err(ExportError::Text)?;
     for Group { first_row, rows } in group_rows(&values, batch.num_rows()) {
-        let folder = partition_names
+        let folder = values
             .iter()
-            .zip(&values)
-            .map(|(name, column)| {
-                let value = (!column.is_null(first_row)).then(|| column.value(first_row));
-                format!(
-                    "{}={}",
-                    hive_escape(name),
-                    value.map_or_else(|| HIVE_NULL.to_string(), hive_escape)
-                )
-            })
+            .map(|column| value(column, first_row).unwrap_or_default())
             .collect::<Vec<_>>()
             .join("/");
         let piece = if rows.len() == data.num_rows() {
@@ -253,7 +240,9 @@ fn route(
         } else {
             take_record_batch(&data, &UInt32Array::from(rows)).map_err(ExportError::Text)?
         };
-        let encoder = (FixedState::default().hash_one(&folder) % encoders.len() as u64) as usize;
+        // Folders that differ only in case are one folder on a case-insensitive file system:
+        // they go to the same encoder, which numbers their files as one.
+        let encoder = (FixedState::default().hash_one(folder.to_lowercase()) % encoders.len() as u64) as usize;
         if encoders[encoder].send((folder, piece)).is_err() {
             return Ok(false);
         }
@@ -333,7 +322,9 @@ struct OpenFiles<'a, 's> {
     pending: HashMap<String, Pending>,
     pending_bytes: usize,
     row_group_rows: usize,
-    /// The number the next file of each partition gets.
+    /// The number the next file of each partition gets, by lower-cased folder: folders that
+    /// differ only in case share one numbering, so none overwrites another's file on a
+    /// case-insensitive file system.
     next_file: HashMap<String, usize>,
     finished_bytes: u64,
     /// Writes so far, to tell which file was written least recently.
@@ -380,7 +371,13 @@ impl<'a, 's> OpenFiles<'a, 's> {
     /// are open, or else into memory until they fill a row group or memory runs short. So a
     /// partition among thousands is not split into a file per routed batch.
     fn write(&mut self, folder: &str, batch: &RecordBatch) -> Result<(), ExportError> {
-        if self.open.contains_key(folder) || self.open.len() < self.limits.open_files {
+        // An empty batch (an export of no rows) only makes sure there is a file.
+        if batch.num_rows() == 0 && !self.next_file.is_empty() {
+            return Ok(());
+        }
+        // Rows waiting for this partition go first, so its rows keep the export's order.
+        let waiting = self.pending.contains_key(folder);
+        if !waiting && (self.open.contains_key(folder) || self.open.len() < self.limits.open_files) {
             return self.write_to_file(folder, batch);
         }
         let pending = self.pending.entry(folder.to_string()).or_default();
@@ -462,7 +459,7 @@ impl<'a, 's> OpenFiles<'a, 's> {
         {
             self.finish(&oldest)?;
         }
-        let number = self.next_file.entry(folder.to_string()).or_insert(0);
+        let number = self.next_file.entry(folder.to_lowercase()).or_insert(0);
         let index = *number;
         *number += 1;
         let io_error = |path: &Path| {
@@ -557,35 +554,5 @@ fn parquet_error(out: &Path) -> impl Fn(ParquetError) -> ExportError + '_ {
             path: out.to_path_buf(),
             source: std::io::Error::other(other),
         },
-    }
-}
-
-/// A folder name part as DuckDB writes it: every byte but ASCII letters, digits and `-_.~`
-/// percent-encoded, so `/`, `=` and spaces cannot break the path.
-pub fn hive_escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for &byte in text.as_bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-            escaped.push(char::from(byte));
-        } else {
-            escaped.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    escaped
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn hive_values_are_percent_encoded_as_duckdb_writes_them() {
-        assert_eq!(hive_escape("DE"), "DE");
-        assert_eq!(hive_escape("a/b"), "a%2Fb");
-        assert_eq!(hive_escape("x=y"), "x%3Dy");
-        assert_eq!(hive_escape("sp ace%"), "sp%20ace%25");
-        assert_eq!(hive_escape("2020-01-02 03:04:05.5"), "2020-01-02%2003%3A04%3A05.5");
-        assert_eq!(hive_escape("é"), "%C3%A9");
-        assert_eq!(hive_escape("-3"), "-3");
     }
 }

@@ -195,7 +195,8 @@ fn open_failure(path: &Path, source: duckdb::Error) -> StoreError {
         StoreError::NotADatabase { path }
     } else if message.contains("created with a newer version") {
         StoreError::NewerVersion { path, detail: detail() }
-    } else if message.contains("created with an older") {
+    } else if message.contains("created with an older") || message.contains("storage version number") {
+        // Files of the DuckDB versions it knows by name (0.3 to 0.8) are named by version.
         StoreError::OlderVersion { path, detail: detail() }
     } else if ["Operation not permitted", "Permission denied", "Read-only file system"]
         .iter()
@@ -281,6 +282,8 @@ mod tests {
             (text, "is not a DuckDB database"),
             (database_claiming_version(dir.path(), 1_000, true), "newer DuckDB"),
             (database_claiming_version(dir.path(), 30, true), "older DuckDB"),
+            // DuckDB 0.8's storage version, which DuckDB names by release.
+            (database_claiming_version(dir.path(), 51, true), "older DuckDB"),
             (database_claiming_version(dir.path(), 1_000, false), "is damaged"),
         ];
         for (path, expected) in cases {

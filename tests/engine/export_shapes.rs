@@ -427,7 +427,7 @@ fn partitioned_parquet_reads_back_with_every_row_in_its_partition() {
         .conn()
         .execute_batch(
             "CREATE TABLE sales AS SELECT i AS id, (i % 1000) - 500 AS amount,
-                 CASE WHEN i % 7 = 0 THEN NULL ELSE ['north', 'south / east', 'wëst', 'a=b', '', 'NULL'][i % 6 + 1] END AS region,
+                 CASE WHEN i % 8 = 7 THEN NULL ELSE ['north', 'south / east', 'wëst', 'a=b', '', 'NULL', '__HIVE_DEFAULT_PARTITION__'][i % 8 + 1] END AS region,
                  DATE '2024-01-01' + INTERVAL (i % 3) MONTH AS month
              FROM range(20000) r(i)",
         )
@@ -460,6 +460,23 @@ fn partitioned_parquet_reads_back_with_every_row_in_its_partition() {
         )
         .unwrap();
     assert_eq!(read, 20_000);
+    // The folders are named as DuckDB's own COPY names them.
+    let duckdb_lake = db.dir.path().join("duckdb-lake");
+    conn.execute_batch(&format!(
+        "COPY sales TO '{}' (FORMAT parquet, PARTITION_BY (region, month))",
+        duckdb_lake.display()
+    ))
+    .unwrap();
+    let folders = |root: &Path| {
+        let mut names: Vec<String> = std::fs::read_dir(root)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(folders(&request.out), folders(&duckdb_lake));
+    assert!(folders(&request.out).contains(&"region=%5F_HIVE_DEFAULT_PARTITION__".to_string()));
     // A second export into the same, now full, folder is refused rather than mixing files.
     assert!(matches!(export(&db, &request), Err(ExportError::FolderInUse(_))));
     // A partition column must be one of the exported columns.
@@ -614,17 +631,18 @@ fn chunked_parquet_of_no_rows_is_one_file_with_the_columns() {
 /// at most N rows: every row lands once, in its partition, and no file is over N.
 #[test]
 fn partitions_past_the_open_file_limit_and_chunked_keep_every_row() {
-    let db = chunk_db(30_000);
+    // More rows than one routed batch holds, so each partition's rows come throughout the stream.
+    let db = chunk_db(200_000);
     let mut request = ExportRequest::new("events", db.dir.path().join("lake"));
     request.format = ExportFormat::Parquet;
     request.parquet.partition_by = vec!["bucket".into(), "note".into()];
-    request.chunk_rows = Some(150);
+    request.chunk_rows = Some(500);
     request.order_by = Some(OrderBy {
         column: "id".into(),
         descending: false,
     });
     let summary = export(&db, &request).unwrap();
-    assert_eq!(summary.rows_written, 30_000);
+    assert_eq!(summary.rows_written, 200_000);
     let pattern = format!("{}/**/*.parquet", request.out.display());
     let conn = db.store.conn();
     let (files, largest, rows): (i64, i64, i64) = conn
@@ -635,9 +653,9 @@ fn partitions_past_the_open_file_limit_and_chunked_keep_every_row() {
             |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
         )
         .unwrap();
-    assert_eq!(rows, 30_000);
-    assert_eq!(largest, 150);
-    assert!(files >= 200, "{files}");
+    assert_eq!(rows, 200_000);
+    assert_eq!(largest, 500);
+    assert!(files >= 400, "{files}");
     let same: i64 = conn
         .query_row(
             "SELECT count(*) FROM read_parquet(?, hive_partitioning = true) p
@@ -647,13 +665,17 @@ fn partitions_past_the_open_file_limit_and_chunked_keep_every_row() {
             |row| row.get(0),
         )
         .unwrap();
-    assert_eq!(same, 30_000);
-    // Within each file the rows keep the export's order.
+    assert_eq!(same, 200_000);
+    // Each partition's rows keep the export's order through its files data_0, data_1, ...
     let out_of_order: i64 = conn
         .query_row(
             "SELECT count(*) FROM (
-                 SELECT id < lag(id) OVER (PARTITION BY filename ORDER BY file_row_number) AS back
-                 FROM read_parquet(?, filename = true, file_row_number = true)) WHERE back",
+                 SELECT id < lag(id) OVER (
+                     PARTITION BY bucket, note
+                     ORDER BY CAST(regexp_extract(filename, 'data_([0-9]+)', 1) AS INTEGER), file_row_number
+                 ) AS back
+                 FROM read_parquet(?, filename = true, file_row_number = true, hive_partitioning = true))
+             WHERE back",
             [&pattern],
             |row| row.get(0),
         )

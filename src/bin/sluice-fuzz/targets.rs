@@ -165,9 +165,17 @@ fn import(input: &[u8], workspace: &mut Workspace) -> Result<(), String> {
     let table = format!("fuzz_{}", workspace.imports);
     let store = workspace.store().map_err(|error| error.to_string())?;
     let request = ImportRequest::new(&path, &table);
-    // An input Sluice refuses as a whole (empty, not text) is a clear error, not a finding.
-    let Ok(summary) = run_import(store, &request, &mut NoProgress, &CancelToken::new()) else {
-        return Ok(());
+    // An input Sluice refuses as a whole (empty, not text) is a clear error, not a finding; but
+    // DuckDB's internal errors, and a database it gave up on, are.
+    let summary = match run_import(store, &request, &mut NoProgress, &CancelToken::new()) {
+        Ok(summary) => summary,
+        Err(failure) => {
+            let message = failure.error.to_string();
+            if message.contains("INTERNAL") || message.contains("invalidated") {
+                return Err(format!("{}: {message}", path.display()));
+            }
+            return Ok(());
+        }
     };
     check_accounting(store, &table, &path, &summary)
 }
