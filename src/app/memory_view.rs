@@ -10,7 +10,7 @@ use super::command::ViewContext;
 use super::jobs_view::JobsView;
 use super::loader::LoadRequest;
 use super::memory_budget::{MemoryBudget, gauge_fill, parse_size, process_gauge};
-use super::settings::workers_edit;
+use super::settings::{DEFAULT_MEMORY_LIMIT, workers_edit};
 use crate::format::mebibytes;
 
 /// How far back the plot looks.
@@ -72,7 +72,7 @@ impl MemoryView {
             let label = ui.label("DuckDB memory limit");
             ui.add(
                 egui::TextEdit::singleline(&mut settings.memory_limit)
-                    .hint_text("such as 1GB")
+                    .hint_text(format!("{DEFAULT_MEMORY_LIMIT} (default)"))
                     .desired_width(100.0),
             )
             .labelled_by(label.id);

@@ -141,7 +141,10 @@ impl SluiceApp {
         let waker_ctx = ctx.clone();
         let mut config = EngineConfig::new(&db_path);
         config.workers = settings.workers.max(1);
-        config.memory_limit = launch.memory_limit.or_else(|| settings.memory_limit());
+        config.memory_limit = launch
+            .memory_limit
+            .or_else(|| settings.memory_limit())
+            .or_else(|| Some(settings::DEFAULT_MEMORY_LIMIT.to_string()));
         config.duckdb_threads = launch.duckdb_threads;
         config.waker = Some(Arc::new(move || waker_ctx.request_repaint()));
         let engine = Engine::start(config)?;

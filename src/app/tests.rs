@@ -446,6 +446,23 @@ fn the_memory_view_shows_the_process_against_its_budget_not_its_peak() {
     });
 }
 
+/// The window bounds DuckDB by default (128 MB, which DuckDB shows as 122.0 MiB) and says so.
+#[test]
+fn the_window_gives_duckdb_a_bounded_memory_default_and_shows_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = harness(dir.path(), Vec::new());
+    harness.get_by_label("Memory").click();
+    wait_for(&mut harness, "DuckDB's limit", |harness| {
+        harness
+            .query_all_by(|node| node.label().is_some())
+            .filter_map(|node| {
+                use egui_kittest::kittest::NodeT;
+                node.accesskit_node().label()
+            })
+            .any(|label| label.contains("of its limit 122.0 MiB"))
+    });
+}
+
 #[test]
 fn choosing_another_encoding_reads_the_file_again_with_it() {
     let dir = tempfile::tempdir().unwrap();
