@@ -73,7 +73,9 @@ impl DbArgs {
             memory_limit: self.memory_limit.clone(),
             threads: self.duckdb_threads,
         };
-        Ok(Store::open(&self.path()?, &options)?)
+        let store = Store::open(&self.path()?, &options)?;
+        sluice::engine::remove_leftovers_of_interrupted_jobs(&store);
+        Ok(store)
     }
 }
 

@@ -99,6 +99,18 @@ impl EngineConfig {
     }
 }
 
+/// Removes the temporary files of the exports an earlier process left unfinished (killed, or
+/// the machine stopped), which [`Store::open`] has just marked interrupted: whichever front end
+/// opens the database next cleans up, not only one that starts the runtime.
+pub fn remove_leftovers_of_interrupted_jobs(store: &Store) {
+    for job in store.recovered_jobs() {
+        let spec = job.spec.as_deref().map(|json| JobSpec::from_record(&job.kind, json));
+        if let Some(Ok(JobSpec::Export(request))) = spec {
+            crate::export::remove_leftovers(job.job_id, &request);
+        }
+    }
+}
+
 /// Why the runtime refused a request.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -134,12 +146,7 @@ impl Engine {
             threads: config.duckdb_threads,
         };
         let store = Store::open(&config.db_path, &options)?;
-        for job in store.recovered_jobs() {
-            let spec = job.spec.as_deref().map(|json| JobSpec::from_record(&job.kind, json));
-            if let Some(Ok(JobSpec::Export(request))) = spec {
-                crate::export::remove_leftovers(job.job_id, &request);
-            }
-        }
+        remove_leftovers_of_interrupted_jobs(&store);
         let (command_sender, command_receiver) = bounded(COMMAND_CAPACITY);
         let (event_sender, events) = bounded(EVENT_CAPACITY);
         let event_sender = EventSender::new(event_sender, config.waker.clone());

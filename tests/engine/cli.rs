@@ -287,52 +287,45 @@ fn jobs_lists_the_lines_an_import_skipped_and_the_sniff_says_what_is_not_data() 
     );
 }
 
-/// A database another process holds (here a slow, throttled import) is named as such, in a
-/// sentence, and nothing waits or breaks.
+/// An export killed half-way leaves no final file, only its hidden temporary one, which the next
+/// command to open the database removes.
 #[test]
-fn a_database_held_by_another_process_is_refused_with_a_sentence() {
+fn a_killed_export_leaves_no_file_and_its_leftover_goes_at_the_next_start() {
     let dir = tempfile::tempdir().unwrap();
-    let db_path = dir.path().join("held.duckdb");
-    let mut rows = b"id\n".to_vec();
-    for i in 0..100_000 {
-        rows.extend_from_slice(format!("{i}\n").as_bytes());
+    let db_path = dir.path().join("killed-export.duckdb");
+    {
+        let store = sluice::store::Store::open(&db_path, &Default::default()).unwrap();
+        store
+            .conn()
+            .execute_batch(
+                "CREATE TABLE big AS SELECT i AS id, 'name ' || i AS name, i * 7919 % 100003 AS n
+                 FROM range(3000000) r(i)",
+            )
+            .unwrap();
     }
-    let path = write(dir.path(), "slow.csv", &rows);
-    let mut holder = sluice(&db_path)
-        .args([
-            "import",
-            path.to_str().unwrap(),
-            "--table",
-            "t",
-            "--max-rows-per-sec",
-            "10000",
-        ])
+    let out = dir.path().join("big.csv.gz");
+    let mut child = sluice(&db_path)
+        .args(["export", "--table", "big", "--gzip", "--level", "9", "--out"])
+        .arg(&out)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    // Wait until the holder has created the database (and so holds it), then knock.
-    for _ in 0..200 {
-        if db_path.exists() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
+    let part = sluice::export::part_path(&out, 1);
+    let mut waited = 0;
+    while !part.exists() && waited < 300 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        waited += 1;
     }
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    let mut refused = None;
-    for _ in 0..20 {
-        let output = sluice(&db_path).args(["jobs"]).output().unwrap();
-        if !output.status.success() {
-            refused = Some(String::from_utf8_lossy(&output.stderr).into_owned());
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
-    holder.kill().unwrap();
-    holder.wait().unwrap();
-    let message = refused.expect("the database was never held");
-    assert!(
-        message.contains("already open in another Sluice window or program"),
-        "{message}"
-    );
+    assert!(part.exists(), "the export never started writing");
+    child.kill().unwrap(); // SIGKILL: no handler runs.
+    child.wait().unwrap();
+    assert!(!out.exists());
+    assert!(part.exists());
+
+    let output = sluice(&db_path).arg("jobs").output().unwrap();
+    assert!(output.status.success());
+    assert!(String::from_utf8_lossy(&output.stdout).contains("interrupted"));
+    assert!(!part.exists(), "the leftover is still there");
+    assert!(!out.exists());
 }
