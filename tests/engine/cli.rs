@@ -329,3 +329,79 @@ fn a_killed_export_leaves_no_file_and_its_leftover_goes_at_the_next_start() {
     assert!(!part.exists(), "the leftover is still there");
     assert!(!out.exists());
 }
+
+/// `sluice ARGS` in a shell that caps the size of any file it writes at `kib` KiB, as a full disk
+/// would stop it (SIGXFSZ ignored, so a write past the cap fails with "File too large").
+fn sluice_with_file_cap(db_path: &Path, kib: u64, args: &[&str]) -> std::process::Output {
+    let quoted: Vec<String> = args.iter().map(|arg| format!("'{arg}'")).collect();
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "trap '' XFSZ; ulimit -f {kib}; exec '{}' {}",
+            env!("CARGO_BIN_EXE_sluice"),
+            quoted.join(" ")
+        ))
+        .env("SLUICE_DB", db_path)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn an_export_that_runs_out_of_room_fails_naming_the_cause_and_leaves_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("room.duckdb");
+    {
+        let store = sluice::store::Store::open(&db_path, &Default::default()).unwrap();
+        store
+            .conn()
+            .execute_batch("CREATE TABLE big AS SELECT i AS id, 'name ' || i AS name FROM range(500000) r(i)")
+            .unwrap();
+    }
+    let out = dir.path().join("big.csv");
+    // The database is already written: only the export's file meets the cap.
+    let output = sluice_with_file_cap(
+        &db_path,
+        2048,
+        &["export", "--table", "big", "--out", out.to_str().unwrap()],
+    );
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("File too large"), "{stderr}");
+    assert!(!out.exists());
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".part"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn an_import_that_runs_out_of_room_fails_naming_the_cause_and_leaves_the_database_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("room.duckdb");
+    let small = write(dir.path(), "small.csv", b"id,name\n1,a\n2,b\n");
+    let output = sluice(&db_path)
+        .args(["import", small.to_str().unwrap(), "--table", "kept"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let mut text = String::from("id,name,note\n");
+    for i in 0..400_000 {
+        text.push_str(&format!("{i},name {i},a note that is not repeated {}\n", i * 7919));
+    }
+    let big = write(dir.path(), "big.csv", text.as_bytes());
+    let output = sluice_with_file_cap(&db_path, 4096, &["import", big.to_str().unwrap(), "--table", "big"]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("File too large"), "{stderr}");
+    // The database opens, the earlier table is whole, the new one was never created.
+    let store = sluice::store::Store::open(&db_path, &Default::default()).unwrap();
+    let tables: Vec<String> = sluice::store::list_tables(store.conn()).unwrap();
+    assert_eq!(tables, ["kept"]);
+    let kept: i64 = store
+        .conn()
+        .query_row("SELECT count(*) FROM kept", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(kept, 2);
+}
