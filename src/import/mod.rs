@@ -31,6 +31,7 @@ mod schema;
 mod sniff;
 mod source;
 mod spec_fields;
+mod stamp;
 mod table_end;
 mod types;
 mod unique;
@@ -233,6 +234,8 @@ pub enum ImportError {
     FileChanged { path: PathBuf, line: u64 },
     #[error("reading the file again for the rows that broke the unique rule: {0}")]
     Reread(String),
+    #[error("{path} changed while it was imported ({how}); nothing was imported: import it again once it is complete")]
+    ChangedWhileRead { path: PathBuf, how: String },
 }
 
 impl From<KeyError> for ImportError {

@@ -15,6 +15,7 @@ use super::plan::ImportPlan;
 use super::reread::{FileSpans, Reread};
 use super::sniff::{SampleSize, SniffError, SniffHints, Sniffed, sniff, sniff_with};
 use super::source::FileToRead;
+use super::stamp::FileStamp;
 use super::unique::{self, Duplicate, UniqueKeys};
 use super::upsert;
 use super::validate::RowValidator;
@@ -103,6 +104,7 @@ pub(super) fn import_rows(
             plan: file.plan.clone(),
         })
         .collect();
+    let stamps: Vec<FileStamp> = files.iter().filter_map(|file| FileStamp::take(&file.path)).collect();
     let parts: Vec<ParsePart> = files
         .iter()
         .map(|file| ParsePart {
@@ -237,6 +239,13 @@ pub(super) fn import_rows(
     };
     let totals = ParseTotals::sum(&per_file);
     *parse_totals = totals;
+    if let Some((stamp, how)) = stamps.iter().find_map(|stamp| stamp.change().map(|how| (stamp, how))) {
+        load::rollback(conn);
+        return Err(ImportError::ChangedWhileRead {
+            path: stamp.path().to_path_buf(),
+            how,
+        });
+    }
     if let Some(check) = &unique {
         let spans = FileSpans::new(&per_file);
         let file_of = |record_no: u64| {

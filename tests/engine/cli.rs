@@ -405,3 +405,45 @@ fn an_import_that_runs_out_of_room_fails_naming_the_cause_and_leaves_the_databas
         .unwrap();
     assert_eq!(kept, 2);
 }
+
+/// A file cut short, added to or deleted while it is imported fails the import, which says the
+/// file changed, and leaves no table.
+#[test]
+fn a_file_that_changes_while_it_is_imported_fails_the_import_saying_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("changed.duckdb");
+    let mut text = String::from("id,name\n");
+    for i in 0..40_000 {
+        text.push_str(&format!("{i},name {i}\n"));
+    }
+    type Change = fn(&Path);
+    let changes: [(&str, Change); 3] = [
+        ("cut short", |path| std::fs::write(path, "id,name\n1,a\n").unwrap()),
+        ("added to", |path| {
+            use std::io::Write;
+            let mut file = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+            file.write_all(b"99999999,late\n").unwrap();
+        }),
+        ("deleted", |path| std::fs::remove_file(path).unwrap()),
+    ];
+    for (number, (how, change)) in changes.into_iter().enumerate() {
+        let path = write(dir.path(), &format!("moving-{number}.csv"), text.as_bytes());
+        let table = format!("t{number}");
+        let child = sluice(&db_path)
+            .args(["import", path.to_str().unwrap(), "--table", &table])
+            .args(["--max-rows-per-sec", "20000", "--batch-rows", "2000"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(600));
+        change(&path);
+        let output = child.wait_with_output().unwrap();
+        assert!(!output.status.success(), "{how}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("changed while it was imported"), "{how}: {stderr}");
+        assert!(stderr.contains(how), "{how}: {stderr}");
+    }
+    let store = sluice::store::Store::open(&db_path, &Default::default()).unwrap();
+    assert!(sluice::store::list_tables(store.conn()).unwrap().is_empty());
+}
