@@ -66,15 +66,6 @@ pub struct ParquetOptions {
 }
 
 pub fn write_parquet(pump: Pump<'_>, request: &ExportRequest, query: &ExportQuery) -> Result<PartFiles, ExportError> {
-    let Pump {
-        conn,
-        job_id,
-        progress,
-        cancel,
-        written,
-        report,
-    } = pump;
-    let rows_total = report(written).rows_total.unwrap_or(0);
     if request.gzip_level.is_some() {
         return Err(ExportError::Unsupported {
             format: "Parquet",
@@ -84,16 +75,17 @@ pub fn write_parquet(pump: Pump<'_>, request: &ExportRequest, query: &ExportQuer
     let options = &request.parquet;
     let partition_columns = partition_columns(query, &options.partition_by)?;
     if request.chunk_rows.is_some() || !partition_columns.is_empty() {
-        let pump = Pump {
-            conn,
-            job_id,
-            progress,
-            cancel,
-            written,
-            report,
-        };
         return write_streamed(pump, request, query, &partition_columns);
     }
+    let Pump {
+        conn,
+        job_id,
+        progress,
+        cancel,
+        written,
+        report,
+    } = pump;
+    let rows_total = report(written).rows_total.unwrap_or(0);
     let final_path = request.out.clone();
     let io_error = |source| ExportError::Io {
         path: final_path.clone(),
