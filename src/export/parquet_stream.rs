@@ -49,8 +49,9 @@ const PENDING_BYTES_LIMIT: usize = 96 << 20;
 /// Threads encoding partitions at most.
 const MAX_ENCODERS: usize = 4;
 /// Pieces waiting for each encoder at most. A piece can be a whole routed batch (one partition
-/// holding every row of it), so the queue is short to keep memory bounded.
-const PIECES_QUEUED: usize = 2;
+/// holding every row of it), so the queue is short to bound memory; four keep the encoders busy
+/// (with two, 5M rows in 8 partitions took 1.19x DuckDB's COPY instead of 1.06x).
+const PIECES_QUEUED: usize = 4;
 /// A column chunk's dictionary grows to this size before the column is written plainly instead.
 const DICTIONARY_BYTES_LIMIT: usize = 64 << 10;
 
