@@ -32,19 +32,24 @@ fn wait_for(
     let deadline = Instant::now() + Duration::from_secs(60);
     while !done(harness) {
         if Instant::now() >= deadline {
-            let labels: Vec<String> = harness
-                .query_all_by(|node| node.label().is_some())
-                .filter_map(|node| {
-                    use egui_kittest::kittest::NodeT;
-                    node.accesskit_node().label()
-                })
-                .collect();
+            let labels = labels(harness);
             panic!("timed out waiting for {what}; the window shows: {labels:?}");
         }
         harness.step();
         std::thread::sleep(Duration::from_millis(10));
     }
     harness.step();
+}
+
+/// Every label the window shows now.
+fn labels(harness: &Harness<'static, SluiceApp>) -> Vec<String> {
+    harness
+        .query_all_by(|node| node.label().is_some())
+        .filter_map(|node| {
+            use egui_kittest::kittest::NodeT;
+            node.accesskit_node().label()
+        })
+        .collect()
 }
 
 fn shows(text: &'static str) -> impl Fn(&Harness<'static, SluiceApp>) -> bool {
@@ -435,13 +440,9 @@ fn the_memory_view_shows_the_process_against_its_budget_not_its_peak() {
     // Against the highest reading so far the gauge read 100% nearly always; against DuckDB's
     // limit (or the machine's RAM) a small process is far from it.
     wait_for(&mut harness, "the process against its budget", |harness| {
-        harness
-            .query_all_by(|node| node.label().is_some())
-            .filter_map(|node| {
-                use egui_kittest::kittest::NodeT;
-                node.accesskit_node().label()
-            })
-            .filter_map(|label| budget_share(&label))
+        labels(harness)
+            .iter()
+            .filter_map(|label| budget_share(label))
             .any(|(percent, budget_mib)| percent < 100.0 && budget_mib > 0.0)
     });
 }
@@ -452,15 +453,7 @@ fn the_window_gives_duckdb_a_bounded_memory_default_and_shows_it() {
     let dir = tempfile::tempdir().unwrap();
     let mut harness = harness(dir.path(), Vec::new());
     harness.get_by_label("Memory").click();
-    wait_for(&mut harness, "DuckDB's limit", |harness| {
-        harness
-            .query_all_by(|node| node.label().is_some())
-            .filter_map(|node| {
-                use egui_kittest::kittest::NodeT;
-                node.accesskit_node().label()
-            })
-            .any(|label| label.contains("of its limit 122.0 MiB"))
-    });
+    wait_for(&mut harness, "DuckDB's limit", shows("of its limit 122.0 MiB"));
 }
 
 #[test]

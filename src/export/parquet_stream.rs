@@ -99,9 +99,8 @@ pub fn write_batches(
         pending_bytes: PENDING_BYTES_LIMIT,
     };
     match layout {
-        Layout::Files { names, parts } => {
-            let destination = Destination::Files { names, parts };
-            let mut files = OpenFiles::new(destination, properties, settings, limits);
+        Layout::Files { .. } => {
+            let mut files = OpenFiles::new(layout, properties, settings, limits);
             // An export of no rows still gets one (empty) batch, and so a file with the columns.
             for batch in batches {
                 files.write("", &batch)?;
@@ -125,7 +124,12 @@ pub fn write_batches(
                 let mut handles = Vec::with_capacity(encoders);
                 for (number, counter) in counters.iter().enumerate() {
                     let (sender, pieces) = bounded::<(String, RecordBatch)>(PIECES_QUEUED);
-                    let files = OpenFiles::new(Destination::Folder(root.clone()), properties.clone(), settings, limits);
+                    // Each encoder writes its own partitions' folders under the same root.
+                    let own = Layout::Partitioned {
+                        root: root.clone(),
+                        partitions,
+                    };
+                    let files = OpenFiles::new(own, properties.clone(), settings, limits);
                     let handle = std::thread::Builder::new()
                         .name(format!("sluice-parquet-encode-{number}"))
                         .spawn_scoped(scope, move || encode_pieces(pieces, files, counter))
@@ -301,19 +305,9 @@ struct Limits {
     pending_bytes: usize,
 }
 
-/// Where a writer's files are created.
-enum Destination<'a> {
-    Files {
-        names: OutputNames,
-        parts: &'a mut PartFiles,
-    },
-    /// `folder/data_N.parquet` under this root.
-    Folder(PathBuf),
-}
-
 /// The Parquet files being written, one per partition at most.
 struct OpenFiles<'a, 's> {
-    destination: Destination<'a>,
+    layout: Layout<'a>,
     properties: WriterProperties,
     settings: &'s FileSettings<'s>,
     limits: Limits,
@@ -346,15 +340,10 @@ struct OpenFile {
 }
 
 impl<'a, 's> OpenFiles<'a, 's> {
-    fn new(
-        destination: Destination<'a>,
-        properties: WriterProperties,
-        settings: &'s FileSettings<'s>,
-        limits: Limits,
-    ) -> Self {
+    fn new(layout: Layout<'a>, properties: WriterProperties, settings: &'s FileSettings<'s>, limits: Limits) -> Self {
         let row_group_rows = properties.max_row_group_row_count().unwrap_or(DEFAULT_ROW_GROUP_ROWS);
         Self {
-            destination,
+            layout,
             properties,
             settings,
             limits,
@@ -467,12 +456,12 @@ impl<'a, 's> OpenFiles<'a, 's> {
             let path = path.to_path_buf();
             move |source| ExportError::Io { path, source }
         };
-        let file = match &mut self.destination {
-            Destination::Files { names, parts } => {
+        let file = match &mut self.layout {
+            Layout::Files { names, parts } => {
                 let path = names.path(index);
                 parts.create(path.clone()).map_err(io_error(&path))?
             }
-            Destination::Folder(root) => {
+            Layout::Partitioned { root, .. } => {
                 let dir = root.join(folder);
                 std::fs::create_dir_all(&dir).map_err(io_error(&dir))?;
                 let path = dir.join(format!("data_{index}.parquet"));
