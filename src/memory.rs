@@ -19,6 +19,22 @@ pub fn return_freed_memory() {
     }
 }
 
+/// Caps glibc's heap arenas at `arenas`. glibc gives threads that contend for the allocator
+/// arenas of their own, up to eight per core, and each keeps what was freed in it; the window
+/// runs a dozen threads (workers, parser, loaders, DuckDB's, drawing), so its resident memory
+/// held the leftovers of every arena. Measured in the window under Xvfb, importing 5M rows: a
+/// peak of 297 MiB with glibc's default, 284 MiB with four arenas and 274 MiB with two, for
+/// 4.3, 4.5 and 4.6 s.
+pub fn limit_allocator_arenas(arenas: usize) {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes the allocator's tuning, under the allocator's own lock.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, arenas.max(1) as libc::c_int);
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    let _ = arenas;
+}
+
 /// Has glibc map every allocation of a DuckDB block (256 KiB) or more on its own and unmap it
 /// when freed, instead of keeping freed blocks resident in its heap arenas; the command line
 /// does this for a workbook import, which runs alone in its process.

@@ -8,8 +8,7 @@ use egui::{Color32, RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 use sluice::engine::JobSpec;
 use sluice::import::{
-    ColumnSpec, ColumnType, DEFAULT_BATCH_ROWS, ImportMode, ImportRequest, SchemaFile, SniffHints, Sniffed,
-    plan_import, preview_problem,
+    ColumnSpec, ColumnType, ImportMode, ImportRequest, SchemaFile, SniffHints, Sniffed, plan_import, preview_problem,
 };
 use sluice::store::TableInfo;
 
@@ -356,7 +355,7 @@ impl ImportView {
         request.source_column = (!source_column.is_empty()).then(|| source_column.to_string());
         // Settings saved by hand (or by an old version) may say 0, which the engine refuses.
         request.batch_rows = if settings.batch_rows == 0 {
-            DEFAULT_BATCH_ROWS
+            super::settings::WINDOW_BATCH_ROWS
         } else {
             settings.batch_rows
         };

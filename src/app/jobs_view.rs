@@ -1,6 +1,6 @@
 //! The Jobs view: one card per job, live while it runs, with its totals stated plainly when done.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use egui::{Color32, RichText, Ui};
 use sluice::engine::{EngineEvent, JobProgress, JobSummary};
@@ -31,10 +31,18 @@ pub struct JobRow {
     pub finished_at_ms: Option<i64>,
 }
 
+/// A card's height before it is first drawn: a finished job's two lines.
+const ESTIMATED_CARD_HEIGHT: f32 = 56.0;
+const CARD_GAP: f32 = 4.0;
+
 /// All jobs, newest first.
 #[derive(Default)]
 pub struct JobsView {
     pub rows: BTreeMap<i64, JobRow>,
+    /// Each card's height as last drawn. Only the cards in view are drawn, so the rest are placed
+    /// by these: a window left open for hundreds of jobs drew (and laid out, and described to
+    /// screen readers) every card every frame, and its memory grew with the job history.
+    card_heights: HashMap<i64, f32>,
 }
 
 impl JobsView {
@@ -129,7 +137,7 @@ impl JobsView {
     }
 
     /// When each job started and ended, as far as known.
-    pub fn time_spans(&self) -> impl Iterator<Item = (Option<i64>, Option<i64>)> + '_ {
+    pub fn time_spans(&self) -> impl DoubleEndedIterator<Item = (Option<i64>, Option<i64>)> + '_ {
         self.rows.values().map(|row| (row.started_at_ms, row.finished_at_ms))
     }
 
@@ -145,20 +153,48 @@ impl JobsView {
         self.rows.values().filter(|row| !row.status.is_final()).count()
     }
 
-    pub fn ui(&self, ui: &mut Ui, cx: &mut ViewContext<'_>) {
+    pub fn ui(&mut self, ui: &mut Ui, cx: &mut ViewContext<'_>) {
         if self.rows.is_empty() {
             ui.label("No jobs yet. Import a file to start one.");
             return;
         }
-        egui::ScrollArea::vertical().auto_shrink(false).show(ui, |ui| {
-            for row in self.rows.values().rev() {
-                egui::Frame::group(ui.style()).show(ui, |ui| {
-                    ui.set_width(ui.available_width());
-                    job_card_ui(ui, row, cx);
-                });
-                ui.add_space(4.0);
-            }
-        });
+        let Self { rows, card_heights } = self;
+        egui::ScrollArea::vertical()
+            .auto_shrink(false)
+            .show_viewport(ui, |ui, viewport| {
+                let origin = ui.max_rect().min;
+                let width = ui.available_width();
+                let mut top = 0.0;
+                let mut moved = false;
+                for row in rows.values().rev() {
+                    let height = card_heights.get(&row.job_id).copied().unwrap_or(ESTIMATED_CARD_HEIGHT);
+                    if top + height >= viewport.min.y && top <= viewport.max.y {
+                        let rect = egui::Rect::from_min_size(origin + egui::vec2(0.0, top), egui::vec2(width, height));
+                        let drawn = ui
+                            .scope_builder(egui::UiBuilder::new().max_rect(rect).id_salt(row.job_id), |ui| {
+                                egui::Frame::group(ui.style())
+                                    .show(ui, |ui| {
+                                        ui.set_width(ui.available_width());
+                                        job_card_ui(ui, row, cx);
+                                    })
+                                    .response
+                                    .rect
+                                    .height()
+                            })
+                            .inner;
+                        if (drawn - height).abs() > 0.5 {
+                            card_heights.insert(row.job_id, drawn);
+                            moved = true;
+                        }
+                    }
+                    top += height + CARD_GAP;
+                }
+                ui.set_min_height(top);
+                // A card that changed height moves the ones below it: place them again.
+                if moved {
+                    ui.ctx().request_repaint();
+                }
+            });
     }
 }
 

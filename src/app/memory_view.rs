@@ -94,6 +94,11 @@ impl MemoryView {
     }
 }
 
+/// Jobs whose start and end are marked on the plot, the most recent first. Each mark is a dashed
+/// line of a hundred or so shapes; hundreds of small jobs in the plotted minutes would be a wall
+/// of lines that says nothing and costs megabytes a frame.
+const MAX_JOB_MARKS: usize = 40;
+
 fn history_plot(ui: &mut Ui, memory: &MemoryHistory, jobs: &JobsView, now_ms: i64) {
     let seconds_ago = |at_ms: i64| (at_ms - now_ms) as f64 / 1000.0;
     // Job marks from before the first sample (earlier runs) would only stretch the time axis.
@@ -130,7 +135,12 @@ fn history_plot(ui: &mut Ui, memory: &MemoryHistory, jobs: &JobsView, now_ms: i6
                     .color(Color32::from_rgb(230, 160, 0))
                     .width(2.0),
             );
-            for (started, finished) in jobs.time_spans() {
+            let recent_spans = jobs
+                .time_spans()
+                .rev()
+                .filter(|(started, finished)| started.or(*finished).is_some_and(in_window))
+                .take(MAX_JOB_MARKS);
+            for (started, finished) in recent_spans {
                 if let Some(started) = started.filter(|at| in_window(*at)) {
                     plot.vline(
                         VLine::new("job start", seconds_ago(started))

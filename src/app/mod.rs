@@ -41,6 +41,12 @@ use sluice::export::ExportSummary;
 use sluice::import::RetrySummary;
 use sluice::store::FailedRowFilter;
 
+pub use loader::BROWSE_PAGE_ROWS;
+
+/// glibc heap arenas the window allows (see [`sluice::memory::limit_allocator_arenas`]).
+const WINDOW_ALLOCATOR_ARENAS: usize = 2;
+pub use settings::DEFAULT_MEMORY_LIMIT;
+
 use crate::format::thousands;
 use browse_view::BrowseView;
 use command::{AfterSubmit, Command, Dialog, ViewContext};
@@ -530,6 +536,9 @@ impl SluiceApp {
 /// Opens the window as `launch` says (what it leaves out comes from the settings, then the
 /// defaults); returns when it is closed.
 pub fn run(launch: Launch) -> anyhow::Result<()> {
+    // First of all: glibc fixes its arena limit when a second thread first allocates, and the
+    // graphics driver starts threads as the window opens.
+    sluice::memory::limit_allocator_arenas(WINDOW_ALLOCATOR_ARENAS);
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("Sluice")

@@ -9,6 +9,8 @@ use egui_kittest::kittest::Queryable;
 
 use super::SluiceApp;
 
+mod endurance;
+
 fn harness(dir: &Path, files: Vec<std::path::PathBuf>) -> Harness<'static, SluiceApp> {
     let db = dir.join("app.duckdb");
     Harness::builder()
@@ -447,13 +449,13 @@ fn the_memory_view_shows_the_process_against_its_budget_not_its_peak() {
     });
 }
 
-/// The window bounds DuckDB by default (128 MB, which DuckDB shows as 122.0 MiB) and says so.
+/// The window bounds DuckDB by default (64 MB, which DuckDB shows as 61.0 MiB) and says so.
 #[test]
 fn the_window_gives_duckdb_a_bounded_memory_default_and_shows_it() {
     let dir = tempfile::tempdir().unwrap();
     let mut harness = harness(dir.path(), Vec::new());
     harness.get_by_label("Memory").click();
-    wait_for(&mut harness, "DuckDB's limit", shows("of its limit 122.0 MiB"));
+    wait_for(&mut harness, "DuckDB's limit", shows("of its limit 61.0 MiB"));
 }
 
 #[test]

@@ -10,7 +10,7 @@ use std::process::Command;
 use anyhow::bail;
 use sluice::bench::create_people_table;
 
-use super::bench::{Measured, best_of_two, run_child};
+use super::bench::{Measured, best_of, run_child};
 use crate::format::{mebibytes, thousands};
 
 /// The column the Parquet runs partition by: 8 countries.
@@ -35,7 +35,7 @@ pub fn bench_shapes(rows: u64, dir: Option<PathBuf>) -> anyhow::Result<()> {
     }
     let exe = std::env::current_exe()?;
     let export = |what: &str, table: &str, out: &Path, args: &[&str]| -> anyhow::Result<Measured> {
-        best_of_two(what, || {
+        best_of(2, what, || {
             remove_output(out);
             let mut command = Command::new(&exe);
             command
@@ -69,7 +69,7 @@ pub fn bench_shapes(rows: u64, dir: Option<PathBuf>) -> anyhow::Result<()> {
         &parquet_args,
     )?;
     let duckdb_lake = dir.join("duckdb-lake");
-    let duckdb_parquet = best_of_two("Partitioned Parquet with DuckDB's COPY", || {
+    let duckdb_parquet = best_of(2, "Partitioned Parquet with DuckDB's COPY", || {
         remove_output(&duckdb_lake);
         let mut command = Command::new(&exe);
         command

@@ -2,6 +2,7 @@
 //! scripts. Errors become one readable line and a non-zero exit code here, and nowhere deeper.
 
 mod bench;
+mod bench_browse;
 mod bench_failed;
 mod bench_files;
 mod bench_shapes;

@@ -24,6 +24,8 @@ use crate::throttle::TokenBucket;
 const RAW_LIMIT_BYTES: usize = 1024 * 1024;
 /// A throttled parse asks the token bucket for rows this many at a time, so the rate is smooth.
 const THROTTLE_STEP_ROWS: u64 = 1024;
+/// Rows the batch builders have room for before they first grow.
+const INITIAL_BATCH_CAPACITY_ROWS: usize = 4096;
 /// A partial batch is sent after this long, so progress keeps moving on slow input.
 const MAX_BATCH_AGE: Duration = Duration::from_millis(200);
 
@@ -211,7 +213,13 @@ pub fn parse_rows(
     deliver: &mut impl FnMut(ParsedBatch) -> bool,
 ) -> Result<ParseTotals, ParseError> {
     let batch_rows = batch_rows.max(1);
-    let mut builder = BatchBuilder::new(&validator.plan().columns, batch_rows, key_columns)?;
+    // The builders grow as rows come; sized for a whole batch up front, a file of forty rows took
+    // megabytes per job, which glibc then kept in its arenas (the window grew over 500 jobs).
+    let mut builder = BatchBuilder::new(
+        &validator.plan().columns,
+        batch_rows.min(INITIAL_BATCH_CAPACITY_ROWS),
+        key_columns,
+    )?;
     builder.number_from(start.valid_before);
     let mut reader = RecordReader::new(source.reader, validator.plan().dialect).numbering_from(source.first_line);
     let bytes_read = source.bytes_read;

@@ -20,6 +20,15 @@ impl Store {
             .map_err(StoreError::query("setting DuckDB's memory limit"))
     }
 
+    /// Writes what committed transactions changed into the database file, when no other write is
+    /// under way (DuckDB refuses then, and the next job's end tries again). DuckDB keeps changes
+    /// that are only in its write-ahead log in memory until its log reaches 16 MB, so a window
+    /// running small job after small job otherwise grew by what they wrote (4.7 MB over 450
+    /// jobs of 40 rows).
+    pub fn checkpoint_if_idle(&self) -> bool {
+        self.conn().execute_batch("CHECKPOINT").is_ok()
+    }
+
     /// Changes how many threads DuckDB uses.
     pub fn set_threads(&self, threads: usize) -> Result<(), StoreError> {
         self.conn()
