@@ -5,6 +5,8 @@
 
 use duckdb::{Appender, Connection};
 
+use crate::store::ArrowInserter;
+
 use super::pipeline::ParsedBatch;
 use super::plan::ImportPlan;
 use super::types::ColumnType;
@@ -72,11 +74,11 @@ pub fn begin(
     created
 }
 
-/// Appends one parsed batch: good rows through the job's appender (and their keys through the
-/// unique check's, when there is one), failed rows to Sluice's tables.
+/// Appends one parsed batch: good rows through the job's inserter (and their keys through the
+/// unique check's appender, when there is one), failed rows to Sluice's tables.
 pub fn append_batch(
     conn: &Connection,
-    appender: &mut Appender<'_>,
+    inserter: &mut ArrowInserter<'_>,
     key_appender: Option<&mut Appender<'_>>,
     job_id: i64,
     batch: ParsedBatch,
@@ -84,9 +86,7 @@ pub fn append_batch(
 ) -> Result<(), StoreError> {
     if let Some(rows) = batch.rows {
         let count = rows.num_rows() as u64;
-        appender
-            .append_record_batch(rows)
-            .map_err(StoreError::query("appending rows"))?;
+        inserter.insert(rows)?;
         written.rows_imported += count;
     }
     if let (Some(keys), Some(key_appender)) = (batch.keys, key_appender) {
@@ -98,12 +98,6 @@ pub fn append_batch(
     append_skipped_lines(conn, job_id, &batch.skipped)?;
     written.rows_failed += batch.failed.len() as u64;
     Ok(())
-}
-
-/// The appender for the import's rows, kept for the whole job.
-pub fn appender<'c>(conn: &'c Connection, table: &str, column_names: &[&str]) -> Result<Appender<'c>, StoreError> {
-    conn.appender_with_columns(table, column_names)
-        .map_err(StoreError::query("opening the table for appending"))
 }
 
 /// Starts the transaction everything an import or a retry writes goes into.

@@ -21,7 +21,9 @@ use crate::job::{Job, JobContext, JobError, JobLabels};
 use crate::progress::{Progress, ProgressSink};
 use crate::records::{ExistingTable, FailedRow, Problem};
 use crate::store::upsert::Stage;
-use crate::store::{JobOutcome, JobStatus, RetryRow, Store, StoreError, append_failed_rows, existing_table};
+use crate::store::{
+    ArrowInserter, JobOutcome, JobStatus, RetryRow, Store, StoreError, append_failed_rows, existing_table,
+};
 
 /// One failed row to try again, with the fields a person fixed (or as stored when `None`).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -225,9 +227,9 @@ fn retry_rows(
             }
             (None, _) => -1,
         };
-        let mut appender = match &stage {
-            Some(stage) => stage.appender(conn)?,
-            None => load::appender(conn, &table.name, &column_refs)?,
+        let mut inserter = match &stage {
+            Some(stage) => stage.inserter(conn)?,
+            None => ArrowInserter::into_table(conn, &table.name, &column_refs)?,
         };
         let mut key_appender = unique.as_ref().map(|check| check.appender(conn)).transpose()?;
         for builder in &mut builders {
@@ -235,19 +237,14 @@ fn retry_rows(
                 continue;
             }
             let (batch, keys) = builder.finish().map_err(|error| RetryError::Batch(error.to_string()))?;
-            appender
-                .append_record_batch(batch)
-                .map_err(StoreError::query("appending the fixed rows"))?;
+            inserter.insert(batch)?;
             if let (Some(key_appender), Some(keys)) = (key_appender.as_mut(), keys) {
                 key_appender
                     .append_record_batch(keys)
                     .map_err(StoreError::query("appending the fixed rows' keys"))?;
             }
         }
-        appender
-            .flush()
-            .map_err(StoreError::query("appending the fixed rows"))?;
-        drop(appender);
+        drop(inserter);
         if let (Some(check), Some(mut key_appender)) = (&unique, key_appender) {
             key_appender
                 .flush()

@@ -24,7 +24,7 @@ use crate::job::JobContext;
 use crate::progress::{CancelToken, Progress, ProgressSink};
 use crate::sql::validate_table_name;
 use crate::store::upsert::Stage;
-use crate::store::{JobOutcome, StoreError, existing_table};
+use crate::store::{ArrowInserter, JobOutcome, StoreError, existing_table};
 use crate::throttle::TokenBucket;
 
 /// Files sniffed at once at most.
@@ -166,22 +166,22 @@ pub(super) fn import_rows(
 
     let mut write_error = None;
     let opened = match &stage {
-        Some(stage) => stage.appender(conn),
-        None => load::appender(conn, &table_name, &column_refs),
+        Some(stage) => stage.inserter(conn),
+        None => ArrowInserter::into_table(conn, &table_name, &column_refs),
     }
-    .and_then(|appender| {
+    .and_then(|inserter| {
         let keys = unique.as_ref().map(|check| check.appender(conn)).transpose()?;
-        Ok((appender, keys))
+        Ok((inserter, keys))
     });
-    let (mut appender, mut key_appender) = match opened {
-        Ok((appender, keys)) => (Some(appender), keys),
+    let (mut inserter, mut key_appender) = match opened {
+        Ok((inserter, keys)) => (Some(inserter), keys),
         Err(error) => {
             write_error = Some(error.into());
             (None, None)
         }
     };
     for batch in receiver.iter() {
-        let Some(appender) = appender.as_mut() else {
+        let Some(inserter) = inserter.as_mut() else {
             break;
         };
         if cancel.is_cancelled() {
@@ -195,7 +195,7 @@ pub(super) fn import_rows(
             file_index: several.then_some(batch.file_index as u32),
             ..Progress::default()
         };
-        if let Err(error) = load::append_batch(conn, appender, key_appender.as_mut(), job_id, batch, written) {
+        if let Err(error) = load::append_batch(conn, inserter, key_appender.as_mut(), job_id, batch, written) {
             write_error = Some(error.into());
             break;
         }
@@ -206,16 +206,10 @@ pub(super) fn import_rows(
         });
     }
     drop(receiver);
-    let flushed = match (appender.take(), key_appender.take()) {
-        (Some(mut appender), keys) if write_error.is_none() => appender
+    let flushed = match (inserter.take(), key_appender.take()) {
+        (Some(_), Some(mut keys)) if write_error.is_none() => keys
             .flush()
-            .map_err(StoreError::query("appending rows"))
-            .and_then(|()| match keys {
-                Some(mut keys) => keys
-                    .flush()
-                    .map_err(StoreError::query("appending the unique check's keys")),
-                None => Ok(()),
-            }),
+            .map_err(StoreError::query("appending the unique check's keys")),
         _ => Ok(()),
     };
     if let Err(error) = flushed {

@@ -6,6 +6,7 @@
 //! schema on first use and marks jobs that a dead process left queued or running as interrupted:
 //! their rows were never committed, so nothing else needs repairing.
 
+mod arrow_insert;
 mod catalog;
 mod failed;
 mod jobs;
@@ -21,6 +22,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use duckdb::{Config, Connection};
 
+pub use arrow_insert::ArrowInserter;
 pub use catalog::{TableInfo, describe_tables, existing_table, list_tables, table_columns, table_exists};
 pub use failed::{
     FailedRowFilter, RetryRow, StoredFailedRow, StoredProblem, append_failed_rows, count_failed_rows,
@@ -125,6 +127,7 @@ impl Store {
         let conn = Connection::open_with_flags(path, config).map_err(open_error)?;
         conn.execute_batch(SCHEMA_SQL)
             .map_err(StoreError::query("creating Sluice's tables"))?;
+        arrow_insert::register_arrow_scan(&conn)?;
         let recovered = jobs::mark_interrupted(&conn)?;
         let next_job_id = jobs::max_job_id(&conn)? + 1;
         Ok(Self {

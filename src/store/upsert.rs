@@ -47,9 +47,8 @@ impl Stage {
         Ok(stage)
     }
 
-    pub fn appender<'c>(&self, conn: &'c Connection) -> Result<duckdb::Appender<'c>, StoreError> {
-        conn.appender_to_db(&self.name(), "sluice")
-            .map_err(StoreError::query("opening the upsert's staging table"))
+    pub fn inserter<'c>(&self, conn: &'c Connection) -> Result<super::ArrowInserter<'c>, StoreError> {
+        super::ArrowInserter::new(conn, &self.qualified(), "staging the upsert's rows")
     }
 
     /// Merges the staged rows into `target` by `keys` (every key value is present: rows without
