@@ -25,7 +25,7 @@ pub const SETTINGS_KEY: &str = "sluice-settings";
 pub const DEFAULT_MEMORY_LIMIT: &str = "64MB";
 
 /// Rows per import batch in the window unless the user sets another. Half the command line's
-/// (one DuckDB row group): the parser runs up to three batches ahead of the appender, and in the
+/// (one DuckDB row group): the parser runs up to three batches ahead of the writer, and in the
 /// window a 5M-row import peaked 22 MiB lower with it (the command line took 4% longer with
 /// half-size batches: 3.39 s against 3.25 s).
 pub const WINDOW_BATCH_ROWS: usize = DEFAULT_BATCH_ROWS / 2;

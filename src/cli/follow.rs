@@ -33,7 +33,7 @@ pub struct DuckdbDefaults {
 }
 
 impl DuckdbDefaults {
-    /// An import appends through one appender on one thread: DuckDB's worker threads would only
+    /// An import writes one batch at a time from one thread: DuckDB's worker threads would only
     /// compete with the parse thread for cores. Its memory holds the row group being written,
     /// a 256 KiB block or so per column, plus room for the rest. (Measured on 5M rows of 8
     /// columns: 3.1-3.3 s and 147 MiB, against 3.3 s and 265 MiB with DuckDB's defaults; a

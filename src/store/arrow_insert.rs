@@ -25,9 +25,10 @@ pub(super) fn register_arrow_scan(conn: &Connection) -> Result<(), StoreError> {
         .map_err(StoreError::query("registering Sluice's reader of Arrow batches"))
 }
 
-/// A prepared insert of record batches into one table's columns, kept for a whole job.
+/// An insert of record batches into one table's columns, for a whole job.
 pub struct ArrowInserter<'c> {
-    statement: Statement<'c>,
+    conn: &'c Connection,
+    sql: String,
     what: &'static str,
 }
 
@@ -44,15 +45,19 @@ impl<'c> ArrowInserter<'c> {
 
     /// `target` is the table (and columns) as SQL; `what` names the writing in errors.
     pub(super) fn new(conn: &'c Connection, target: &str, what: &'static str) -> Result<Self, StoreError> {
-        let statement = conn
-            .prepare(&format!("INSERT INTO {target} SELECT * FROM {ARROW_SCAN}(?)"))
-            .map_err(StoreError::query(what))?;
-        Ok(Self { statement, what })
+        let sql = format!("INSERT INTO {target} SELECT * FROM {ARROW_SCAN}(?)");
+        // Prepared once here so that a table or column that is not there fails before any row
+        // is read.
+        conn.prepare(&sql).map_err(StoreError::query(what))?;
+        Ok(Self { conn, sql, what })
     }
 
+    /// Prepared for each batch: a kept statement held on to the batch it last read until the
+    /// next, one batch more in memory for the whole import.
     pub fn insert(&mut self, rows: RecordBatch) -> Result<(), StoreError> {
         let batch = ArrowBatchRegistration::new(rows);
-        self.statement
+        let mut statement: Statement<'_> = self.conn.prepare(&self.sql).map_err(StoreError::query(self.what))?;
+        statement
             .execute([&batch])
             .map(|_| ())
             .map_err(StoreError::query(self.what))
