@@ -153,9 +153,7 @@ pub(super) struct Measured {
 }
 
 fn bench_import(rows: u64, dir: Option<PathBuf>, unique: bool) -> anyhow::Result<()> {
-    let temp = tempfile::tempdir()?;
-    let dir = dir.unwrap_or_else(|| temp.path().to_path_buf());
-    std::fs::create_dir_all(&dir)?;
+    let (_temp, dir) = bench_dir(dir)?;
     let csv_path = dir.join("bench-people.csv");
     let schema_path = dir.join("bench-people.schema.json");
     eprintln!("Generating {} rows...", thousands(rows));
@@ -252,6 +250,15 @@ pub(super) fn import_in_child(
     })
 }
 
+/// Where a benchmark writes its files: the folder asked for, or a temporary one. The temporary
+/// folder is removed when the returned guard is dropped, so keep it for the whole benchmark.
+pub(super) fn bench_dir(dir: Option<PathBuf>) -> anyhow::Result<(tempfile::TempDir, PathBuf)> {
+    let temp = tempfile::tempdir()?;
+    let dir = dir.unwrap_or_else(|| temp.path().to_path_buf());
+    std::fs::create_dir_all(&dir)?;
+    Ok((temp, dir))
+}
+
 /// Runs of each side of a speed comparison. The fastest counts, so a burst of disk writeback
 /// (the input was usually just written) or other noise does not decide the ratio.
 pub(super) const RUNS_PER_SIDE: usize = 3;
@@ -328,9 +335,7 @@ fn duckdb_read_csv(file: &Path, db: &Path) -> anyhow::Result<()> {
 }
 
 fn bench_export(rows: u64, dir: Option<PathBuf>) -> anyhow::Result<()> {
-    let temp = tempfile::tempdir()?;
-    let dir = dir.unwrap_or_else(|| temp.path().to_path_buf());
-    std::fs::create_dir_all(&dir)?;
+    let (_temp, dir) = bench_dir(dir)?;
     let db = dir.join("bench-export.duckdb");
     let _ = std::fs::remove_file(&db);
     eprintln!("Building a table of {} rows...", thousands(rows));

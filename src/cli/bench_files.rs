@@ -30,8 +30,7 @@ pub fn bench_files(rows: u64, files: u64, dir: Option<PathBuf>) -> anyhow::Resul
     if files == 0 || rows < files {
         bail!("--files must be at least 1 and at most --rows");
     }
-    let temp = tempfile::tempdir()?;
-    let dir = dir.unwrap_or_else(|| temp.path().to_path_buf());
+    let (_temp, dir) = super::bench::bench_dir(dir)?;
     let folder = dir.join("bench-parts");
     std::fs::create_dir_all(&folder)?;
     let one_file = dir.join("bench-one.csv");

@@ -17,9 +17,7 @@ use crate::format::{mebibytes, thousands};
 const PARTITION_COLUMN: &str = "country";
 
 pub fn bench_shapes(rows: u64, dir: Option<PathBuf>) -> anyhow::Result<()> {
-    let temp = tempfile::tempdir()?;
-    let dir = dir.unwrap_or_else(|| temp.path().to_path_buf());
-    std::fs::create_dir_all(&dir)?;
+    let (_temp, dir) = super::bench::bench_dir(dir)?;
     let db = dir.join("bench-shapes.duckdb");
     let _ = std::fs::remove_file(&db);
     let small_rows = (rows / 5).max(1);

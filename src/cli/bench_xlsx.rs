@@ -12,9 +12,7 @@ use super::bench::{Measured, import_in_child};
 use crate::format::{mebibytes, megabytes, thousands};
 
 pub fn bench_xlsx(rows: u64, dir: Option<PathBuf>) -> anyhow::Result<()> {
-    let temp = tempfile::tempdir()?;
-    let dir = dir.unwrap_or_else(|| temp.path().to_path_buf());
-    std::fs::create_dir_all(&dir)?;
+    let (_temp, dir) = super::bench::bench_dir(dir)?;
     let small_rows = (rows / 5).max(1);
     let small = dir.join("bench-small.xlsx");
     let large = dir.join("bench-large.xlsx");

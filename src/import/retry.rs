@@ -229,7 +229,7 @@ fn retry_rows(
         };
         let mut inserter = match &stage {
             Some(stage) => stage.inserter(conn)?,
-            None => ArrowInserter::into_table(conn, &table.name, &column_refs)?,
+            None => ArrowInserter::into_table(conn, &table.name, &column_refs, "appending the fixed rows")?,
         };
         let mut key_appender = unique.as_ref().map(|check| check.appender(conn)).transpose()?;
         for builder in &mut builders {

@@ -167,7 +167,7 @@ pub(super) fn import_rows(
     let mut write_error = None;
     let opened = match &stage {
         Some(stage) => stage.inserter(conn),
-        None => ArrowInserter::into_table(conn, &table_name, &column_refs),
+        None => ArrowInserter::into_table(conn, &table_name, &column_refs, "appending rows"),
     }
     .and_then(|inserter| {
         let keys = unique.as_ref().map(|check| check.appender(conn)).transpose()?;

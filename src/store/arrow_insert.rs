@@ -33,14 +33,16 @@ pub struct ArrowInserter<'c> {
 }
 
 impl<'c> ArrowInserter<'c> {
-    /// Inserts into `columns` of user table `table`, in the order of the batches' columns.
-    pub fn into_table(conn: &'c Connection, table: &str, columns: &[&str]) -> Result<Self, StoreError> {
+    /// Inserts into `columns` of user table `table`, in the order of the batches' columns;
+    /// `what` names the writing in errors.
+    pub fn into_table(
+        conn: &'c Connection,
+        table: &str,
+        columns: &[&str],
+        what: &'static str,
+    ) -> Result<Self, StoreError> {
         let columns: Vec<String> = columns.iter().map(|column| quote_ident(column)).collect();
-        Self::new(
-            conn,
-            &format!("{} ({})", quote_ident(table), columns.join(", ")),
-            "appending rows",
-        )
+        Self::new(conn, &format!("{} ({})", quote_ident(table), columns.join(", ")), what)
     }
 
     /// `target` is the table (and columns) as SQL; `what` names the writing in errors.
