@@ -6,14 +6,16 @@ use std::io::{BufWriter, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crossbeam_channel::Receiver;
-use duckdb::arrow::array::{Array, AsArray};
+use duckdb::arrow::array::{Array, ArrayRef, AsArray, StringArray};
+use duckdb::arrow::error::ArrowError;
 use duckdb::arrow::record_batch::RecordBatch;
 
 use super::batches::Pump;
-use super::encode::{CsvStyle, FieldKind};
+use super::cast_text::CastColumn;
+use super::encode::{CsvStyle, FieldKind, SpecialBytes};
 use super::files::{OutputNames, PartFiles};
 use super::gzip::{GzipFileWriter, GzipPool};
-use super::query::ExportQuery;
+use super::query::{ExportQuery, WrittenText};
 use super::shape::TextEncoding;
 use super::transcode::{count_unencodable, first_unencodable, transcode};
 use super::{ExportError, ExportRequest, gzip_threads};
@@ -156,9 +158,11 @@ impl Encoder<'_> {
         let mut file_index = 0;
         let mut rows_done: u64 = 0;
         let mut current = files.open(file_index).map_err(io_error)?;
+        let special = self.style.special_bytes();
+        let mut scratch = Vec::with_capacity(64);
         for batch in batches {
-            let columns = self.query.text_columns(&batch).map_err(ExportError::Text)?;
-            let strings: Vec<_> = columns.iter().map(|column| column.as_string::<i32>()).collect();
+            let texts = self.text_columns(&batch).map_err(ExportError::Text)?;
+            let mut fields = self.fields(&batch, &texts).map_err(ExportError::Text)?;
             for row in 0..batch.num_rows() {
                 rows_done += 1;
                 if self.request.chunk_rows.is_some_and(|limit| current.rows >= limit) {
@@ -167,12 +171,15 @@ impl Encoder<'_> {
                     current = files.open(file_index).map_err(io_error)?;
                 }
                 if checks_encoding {
-                    for (array, name) in strings.iter().zip(self.names) {
-                        if !array.is_null(row) {
+                    for (field, name) in fields.iter().zip(self.names) {
+                        // The writer's own text is ASCII, which every encoding holds.
+                        if let Field::Text { text, .. } = field
+                            && !text.is_null(row)
+                        {
                             check_encodable(
                                 self.encoding,
                                 replace,
-                                array.value(row),
+                                text.value(row),
                                 Some(rows_done),
                                 name,
                                 &mut self.replaced_characters,
@@ -180,11 +187,7 @@ impl Encoder<'_> {
                         }
                     }
                 }
-                let values = strings
-                    .iter()
-                    .zip(self.kinds)
-                    .map(|(array, kind)| ((!array.is_null(row)).then(|| array.value(row)), *kind));
-                self.style.push_record(&mut current.block, values);
+                self.push_record(&mut fields, row, &special, &mut current.block, &mut scratch);
                 current.rows += 1;
                 if current.block.len() >= BLOCK_BYTES {
                     let block = std::mem::replace(&mut current.block, Vec::with_capacity(BLOCK_BYTES + 64 * 1024));
@@ -197,6 +200,97 @@ impl Encoder<'_> {
         bytes_written.store(finished_bytes, Ordering::Relaxed);
         Ok(self.replaced_characters)
     }
+
+    /// The batch's columns as text, but for those the writer writes straight into the record
+    /// ([`Encoder::fields`]).
+    fn text_columns(&self, batch: &RecordBatch) -> Result<Vec<Option<ArrayRef>>, ArrowError> {
+        batch
+            .columns()
+            .iter()
+            .enumerate()
+            .map(|(index, column)| match self.query.written_text.get(index) {
+                Some(Some(WrittenText::Cast(_))) => Ok(None),
+                _ => self.query.column_text(index, column).map(Some),
+            })
+            .collect()
+    }
+
+    fn fields<'b>(&self, batch: &'b RecordBatch, texts: &'b [Option<ArrayRef>]) -> Result<Vec<Field<'b>>, ArrowError> {
+        let point = if self.request.shape.decimal_comma { b',' } else { b'.' };
+        let mut fields = Vec::with_capacity(texts.len());
+        for (index, (column, text)) in batch.columns().iter().zip(texts).enumerate() {
+            let kind = self.kinds.get(index).copied().unwrap_or(FieldKind::TEXT);
+            let field = match (text, self.query.written_text.get(index)) {
+                (Some(text), _) => Field::Text {
+                    text: text.as_string::<i32>(),
+                    kind,
+                },
+                (None, Some(Some(WrittenText::Cast(cast_text)))) => Field::Cast {
+                    column: cast_text.column(column, point)?,
+                    kind,
+                    as_is: self.style.writes_as_is(kind, |byte| cast_text.may_write(byte, point)),
+                },
+                (None, _) => {
+                    return Err(ArrowError::InvalidArgumentError(format!(
+                        "column {index} of the export has no text"
+                    )));
+                }
+            };
+            fields.push(field);
+        }
+        Ok(fields)
+    }
+
+    /// Appends row `row` of the batch's fields as one CSV record.
+    fn push_record(
+        &self,
+        fields: &mut [Field<'_>],
+        row: usize,
+        special: &SpecialBytes,
+        out: &mut Vec<u8>,
+        scratch: &mut Vec<u8>,
+    ) {
+        for (index, field) in fields.iter_mut().enumerate() {
+            if index > 0 {
+                out.push(self.style.delimiter);
+            }
+            match field {
+                Field::Text { text, kind } => {
+                    if text.is_null(row) {
+                        self.style.push_null(out);
+                    } else {
+                        self.style
+                            .push_field_with(special, out, text.value(row).as_bytes(), *kind);
+                    }
+                }
+                Field::Cast { column, kind, as_is } => {
+                    if column.is_null(row) {
+                        self.style.push_null(out);
+                    } else if *as_is {
+                        column.write(row, out);
+                    } else {
+                        scratch.clear();
+                        column.write(row, scratch);
+                        self.style.push_field_with(special, out, scratch, *kind);
+                    }
+                }
+            }
+        }
+        self.style.end_record(out);
+    }
+}
+
+/// One column of a batch as the encoder writes it.
+enum Field<'b> {
+    /// Text made by DuckDB, or by the writer's date formats.
+    Text { text: &'b StringArray, kind: FieldKind },
+    /// Typed values the encoder writes as DuckDB's text; `as_is` when no value of the column
+    /// can need quotes.
+    Cast {
+        column: CastColumn<'b>,
+        kind: FieldKind,
+        as_is: bool,
+    },
 }
 
 /// Where CSV text goes: a file, or a file through the gzip pool.

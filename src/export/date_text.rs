@@ -92,10 +92,10 @@ const WEEKDAYS: [&str; 7] = [
 ];
 
 /// DuckDB's infinite DATE and TIMESTAMP values, which its `strftime` writes as words.
-const DATE_INFINITY: i32 = i32::MAX;
-const TIMESTAMP_INFINITY: i64 = i64::MAX;
+pub(super) const DATE_INFINITY: i32 = i32::MAX;
+pub(super) const TIMESTAMP_INFINITY: i64 = i64::MAX;
 
-const MICROS_PER_DAY: i64 = 86_400_000_000;
+pub(super) const MICROS_PER_DAY: i64 = 86_400_000_000;
 
 impl DateText {
     /// The format's parts, or `None` when it uses a specifier this module does not write (or
@@ -305,7 +305,7 @@ fn number(out: &mut String, value: i64, digits: usize) {
 
 /// Year, month and day of the proleptic Gregorian calendar for days since 1970-01-01 (Howard
 /// Hinnant's `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
+pub(super) fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let day_of_era = z.rem_euclid(146_097);

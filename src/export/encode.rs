@@ -57,31 +57,34 @@ impl FieldKind {
 /// Characters that make a spreadsheet treat a cell as a formula (OWASP's CSV injection list).
 const FORMULA_STARTS: [u8; 6] = [b'=', b'+', b'-', b'@', b'\t', b'\r'];
 
+/// Which bytes force a field into quotes (the delimiter, the quote and line breaks), for a
+/// lookup per byte.
+pub struct SpecialBytes([bool; 256]);
+
 impl CsvStyle {
-    /// Which bytes force a field into quotes: the delimiter, the quote and line breaks.
-    fn special_bytes(&self) -> [bool; 256] {
+    pub fn special_bytes(&self) -> SpecialBytes {
         let mut special = [false; 256];
         for byte in [self.delimiter, self.quote, b'\n', b'\r'] {
             special[usize::from(byte)] = true;
         }
-        special
+        SpecialBytes(special)
     }
 
     /// Appends one non-NULL field.
     pub fn push_field(&self, out: &mut Vec<u8>, value: &str, kind: FieldKind) {
-        self.push_field_with(&self.special_bytes(), out, value, kind);
+        self.push_field_with(&self.special_bytes(), out, value.as_bytes(), kind);
     }
 
-    fn push_field_with(&self, special: &[bool; 256], out: &mut Vec<u8>, value: &str, kind: FieldKind) {
-        let bytes = value.as_bytes();
+    /// Appends one non-NULL field, given the style's [`CsvStyle::special_bytes`].
+    pub fn push_field_with(&self, special: &SpecialBytes, out: &mut Vec<u8>, bytes: &[u8], kind: FieldKind) {
         let guarded = self.formula_guard && kind.free_text && bytes.first().is_some_and(|b| FORMULA_STARTS.contains(b));
         let needs_quotes = match self.quoting {
             QuoteStyle::All => true,
             QuoteStyle::NonNumeric if !kind.numeric => true,
             _ => {
                 bytes.is_empty()
-                    || bytes.iter().any(|&b| special[usize::from(b)])
-                    || (!self.null_string.is_empty() && value == self.null_string)
+                    || bytes.iter().any(|&b| special.0[usize::from(b)])
+                    || (!self.null_string.is_empty() && bytes == self.null_string.as_bytes())
             }
         };
         if needs_quotes {
@@ -106,6 +109,31 @@ impl CsvStyle {
         }
     }
 
+    /// Whether every field of `kind` made only of bytes for which `may_hold` is true, and never
+    /// empty, is written exactly as it is: no quotes, no guard, and no chance of being taken for
+    /// the NULL string. Such fields can be written straight into the text, unexamined.
+    pub fn writes_as_is(&self, kind: FieldKind, may_hold: impl Fn(u8) -> bool) -> bool {
+        let quoted_anyway = match self.quoting {
+            QuoteStyle::All => true,
+            QuoteStyle::NonNumeric => !kind.numeric,
+            QuoteStyle::Needed => false,
+        };
+        let guarded = self.formula_guard && kind.free_text;
+        let may_need_quotes = [self.delimiter, self.quote, b'\n', b'\r'].into_iter().any(&may_hold);
+        let may_equal_null = !self.null_string.is_empty() && self.null_string.bytes().all(&may_hold);
+        !(quoted_anyway || guarded || may_need_quotes || may_equal_null)
+    }
+
+    /// Appends NULL: the NULL string, never quoted.
+    pub fn push_null(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.null_string.as_bytes());
+    }
+
+    /// Ends a record.
+    pub fn end_record(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.line_ending.bytes());
+    }
+
     /// Appends a whole record: `None` is NULL, written as the NULL string.
     pub fn push_record<'v>(&self, out: &mut Vec<u8>, values: impl Iterator<Item = (Option<&'v str>, FieldKind)>) {
         let special = self.special_bytes();
@@ -114,11 +142,11 @@ impl CsvStyle {
                 out.push(self.delimiter);
             }
             match value {
-                Some(value) => self.push_field_with(&special, out, value, kind),
-                None => out.extend_from_slice(self.null_string.as_bytes()),
+                Some(value) => self.push_field_with(&special, out, value.as_bytes(), kind),
+                None => self.push_null(out),
             }
         }
-        out.extend_from_slice(self.line_ending.bytes());
+        self.end_record(out);
     }
 }
 

@@ -2,14 +2,16 @@
 //! shaped for its reader), an Excel workbook or Parquet (one file or a Hive-partitioned folder),
 //! streamed in flat memory, with files that appear only when complete.
 //!
-//! For CSV the rows come from DuckDB as a stream of Arrow batches with every value already cast
-//! to text by DuckDB itself, so values read exactly as `COPY ... TO` writes them and re-import
-//! losslessly. [`encode`] turns them into CSV text, [`transcode`] into the chosen encoding,
+//! For CSV the rows come from DuckDB as a stream of Arrow batches, each value either cast to
+//! text by DuckDB itself or typed and written by [`cast_text`] to the same bytes, so values read
+//! exactly as `COPY ... TO` writes them and re-import losslessly. [`encode`] turns them into CSV
+//! text, [`transcode`] into the chosen encoding,
 //! [`gzip`] compresses blocks on every core, [`files`] keeps the output invisible until the
 //! export has succeeded. [`xlsx`] writes typed cells. Parquet is DuckDB's own writer for one file, and
 //! Sluice's ([`parquet_stream`]) for chunks of rows and Hive partitions.
 
 mod batches;
+mod cast_text;
 mod csv_out;
 mod date_text;
 mod encode;

@@ -9,6 +9,7 @@ use duckdb::arrow::compute::cast;
 use duckdb::arrow::datatypes::DataType;
 use duckdb::arrow::error::ArrowError;
 
+use super::cast_text::CastText;
 use super::date_text::DateText;
 use super::shape::{CsvShape, ShapeError};
 use super::{ExportError, ExportFormat, ExportRequest};
@@ -26,10 +27,10 @@ pub struct ExportQuery {
     pub table: String,
     /// Selected columns, in output order.
     pub columns: Vec<Column>,
-    /// `SELECT` of the selected columns, each as the text the CSV file holds: cast to text by
-    /// DuckDB (so values read as DuckDB writes them), or shaped by the export's date format
-    /// (the decimal comma is the writer's: [`ExportQuery::text_columns`]); with filters and
-    /// order. Its parameters are [`ExportQuery::text_params`].
+    /// `SELECT` of the selected columns for the CSV file's text: cast to text by DuckDB, or
+    /// typed for the writer to write ([`ExportQuery::written_text`]); with filters and order.
+    /// Either way the values read as DuckDB writes them. Its parameters are
+    /// [`ExportQuery::text_params`].
     pub select_text_sql: String,
     /// The same rows with their own types, for DuckDB's Parquet writer.
     pub select_typed_sql: String,
@@ -42,9 +43,8 @@ pub struct ExportQuery {
     pub params: Vec<String>,
     /// The date formats bound in the text projection, before the filters' parameters.
     select_params: Vec<String>,
-    /// Per selected column, the date format its DATE or TIMESTAMP values are written in by the
-    /// writer (see [`DateText`]); the SELECT gives those columns typed.
-    pub date_text: Vec<Option<DateText>>,
+    /// Per selected column, how the writer writes it when the SELECT gives it typed.
+    pub written_text: Vec<Option<WrittenText>>,
     /// Per selected column, whether its text is written with a decimal comma: DuckDB's text of
     /// the number has its `.` turned into `,` (see [`ExportQuery::text_columns`]).
     pub decimal_comma: Vec<bool>,
@@ -57,25 +57,25 @@ impl ExportQuery {
     }
 
     /// A batch of [`ExportQuery::select_text_sql`] as the text the file holds: DuckDB's text, or
-    /// the writer's for the columns it formats dates in, with the decimal comma.
+    /// the writer's for the columns it writes, with the decimal comma.
     pub fn text_columns(&self, batch: &RecordBatch) -> Result<Vec<ArrayRef>, ArrowError> {
-        batch
-            .columns()
-            .iter()
-            .zip(&self.date_text)
-            .zip(&self.decimal_comma)
-            .map(|((column, date_text), &decimal_comma)| {
-                let text = match date_text {
-                    Some(date_text) => date_text.format_array(column)?,
-                    None => cast(column, &DataType::Utf8)?,
-                };
-                if decimal_comma {
-                    with_decimal_comma(&text)
-                } else {
-                    Ok(text)
-                }
-            })
+        (0..batch.num_columns())
+            .map(|index| self.column_text(index, batch.column(index)))
             .collect()
+    }
+
+    /// Column `index` of a batch of [`ExportQuery::select_text_sql`] as the file's text.
+    pub fn column_text(&self, index: usize, column: &ArrayRef) -> Result<ArrayRef, ArrowError> {
+        let text = match self.written_text.get(index) {
+            Some(Some(WrittenText::Strftime(date_text))) => date_text.format_array(column)?,
+            Some(Some(WrittenText::Cast(cast_text))) => cast_text.format_array(column)?,
+            _ => cast(column, &DataType::Utf8)?,
+        };
+        if self.decimal_comma.get(index).copied().unwrap_or(false) {
+            with_decimal_comma(&text)
+        } else {
+            Ok(text)
+        }
     }
 
     /// `table_alias.column` for the writers that build their own projection.
@@ -119,12 +119,12 @@ pub fn build_query(conn: &Connection, request: &ExportRequest) -> Result<ExportQ
         .map(|column| shape.is_some_and(|shape| shape.decimal_comma) && column.sql_type.has_decimal_point())
         .collect();
     let mut select_params = Vec::new();
-    let mut date_text = Vec::with_capacity(columns.len());
+    let mut written_text = Vec::with_capacity(columns.len());
     let text_columns: Vec<String> = columns
         .iter()
         .map(|column| {
             let (text, written_by_sluice) = text_of(&source(&column.name), column.sql_type, shape, &mut select_params);
-            date_text.push(written_by_sluice);
+            written_text.push(written_by_sluice);
             format!("{text} AS {}", quote_ident(&column.name))
         })
         .collect();
@@ -142,7 +142,7 @@ pub fn build_query(conn: &Connection, request: &ExportRequest) -> Result<ExportQ
         columns,
         params,
         select_params,
-        date_text,
+        written_text,
         decimal_comma,
     })
 }
@@ -163,15 +163,24 @@ fn with_decimal_comma(text: &ArrayRef) -> Result<ArrayRef, ArrowError> {
     Ok(Arc::new(turned))
 }
 
-/// SQL for a column's text in the CSV file, and the format the writer writes it in when it does.
-/// A date format the writer cannot write goes to DuckDB's `strftime` as a bound parameter, so it
-/// is never part of the statement's text.
+/// How the CSV writer turns a column the export's SELECT gives typed into its text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WrittenText {
+    /// In the export's date or timestamp format.
+    Strftime(DateText),
+    /// As DuckDB's cast to VARCHAR would.
+    Cast(CastText),
+}
+
+/// SQL for a column's text in the CSV file, and how the writer writes it when it does. A date
+/// format the writer cannot write goes to DuckDB's `strftime` as a bound parameter, so it is
+/// never part of the statement's text.
 fn text_of(
     source: &str,
     sql_type: SqlType,
     shape: Option<&CsvShape>,
     params: &mut Vec<String>,
-) -> (String, Option<DateText>) {
+) -> (String, Option<WrittenText>) {
     let date_format = shape.and_then(|shape| shape.date_format.as_ref());
     let timestamp_format = shape.and_then(|shape| shape.timestamp_format.as_ref());
     let (typed, format) = match sql_type {
@@ -182,10 +191,13 @@ fn text_of(
         _ => (source.to_string(), None),
     };
     let Some(format) = format else {
-        return (format!("CAST({source} AS VARCHAR)"), None);
+        return match CastText::for_type(sql_type) {
+            Some(cast_text) => (source.to_string(), Some(WrittenText::Cast(cast_text))),
+            None => (format!("CAST({source} AS VARCHAR)"), None),
+        };
     };
     match DateText::parse(format) {
-        Some(written) => (typed, Some(written)),
+        Some(written) => (typed, Some(WrittenText::Strftime(written))),
         None => {
             params.push(format.clone());
             (format!("strftime({typed}, ?)"), None)

@@ -71,6 +71,79 @@ fn the_default_shape_is_what_sluice_always_wrote() {
     );
 }
 
+/// Every type whose text the writer writes itself, at its edges: the limits of each integer
+/// width, decimals with and without a whole part and beyond 64 bits, dates and timestamps BC and
+/// after year 9999, the infinities, fractions of a second, NULLs in every column.
+const EDGES: &str = "CREATE TABLE edges (
+        n INTEGER, tiny TINYINT, big BIGINT, ubig UBIGINT, flag BOOLEAN, small_dec DECIMAL(4,4),
+        dec DECIMAL(12,2), huge_dec DECIMAL(38,10), day DATE, stamp TIMESTAMP);
+    INSERT INTO edges VALUES
+        (1, -128, -9223372036854775808, 18446744073709551615, true, -0.0001, -0.50,
+         '-1234567890123456789012345678.0123456789', DATE '0044-03-15 (BC)',
+         TIMESTAMP '0044-03-15 (BC) 10:00:00.5'),
+        (2, 127, 9223372036854775807, 0, false, 0.9999, 0.05, 0, DATE '12345-06-07',
+         TIMESTAMP '294247-01-10 04:00:54.775806'),
+        (3, 0, -1, 1, NULL, 0, -12345678.90, 0.0000000001, 'infinity', '-infinity'),
+        (4, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+        (5, -1, 10, 100, true, -0.5, 100.00, -1, '-infinity', TIMESTAMP '1969-12-31 23:59:59.000001');";
+
+fn edges_db() -> TestDb {
+    let db = TestDb::new();
+    db.store.conn().execute_batch(EDGES).unwrap();
+    db
+}
+
+fn duckdb_copy(db: &TestDb, name: &str, options: &str) -> String {
+    let path = db.dir.path().join(name);
+    db.store
+        .conn()
+        .execute_batch(&format!(
+            "COPY (SELECT * FROM edges ORDER BY n) TO '{}' (FORMAT csv, HEADER{options})",
+            path.display()
+        ))
+        .unwrap();
+    text(&path)
+}
+
+#[test]
+fn numbers_dates_and_timestamps_are_written_as_duckdb_copy_writes_them() {
+    let db = edges_db();
+    let mut request = ExportRequest::new("edges", db.dir.path().join("sluice.csv"));
+    request.order_by = Some(OrderBy {
+        column: "n".into(),
+        descending: false,
+    });
+    export(&db, &request).unwrap();
+    let written = text(&request.out);
+    assert_eq!(written, duckdb_copy(&db, "duckdb.csv", ""));
+    assert!(
+        written.contains(",0044-03-15 (BC),0044-03-15 (BC) 10:00:00.5\n"),
+        "{written}"
+    );
+    assert!(written.contains(",-.0001,-0.50,"), "{written}");
+
+    // A NULL string a number's text could equal: the number 0 and the text "0" must differ.
+    request.shape.null_string = "0".into();
+    export(&db, &request).unwrap();
+    let written = text(&request.out);
+    assert_eq!(written, duckdb_copy(&db, "duckdb-null.csv", ", NULLSTR '0'"));
+    assert!(written.contains("\n3,\"0\",-1,1,0,"), "{written}");
+
+    // A delimiter the dates' text holds puts them in quotes; every field, with QUOTE all.
+    request.shape.null_string = String::new();
+    request.delimiter = b' ';
+    export(&db, &request).unwrap();
+    assert_eq!(
+        text(&request.out),
+        duckdb_copy(&db, "duckdb-space.csv", ", DELIMITER ' '")
+    );
+    request.delimiter = b',';
+    request.shape.quote = QuoteStyle::All;
+    export(&db, &request).unwrap();
+    let written = text(&request.out);
+    assert!(written.contains("\n\"5\",\"-1\",\"10\",\"100\",\"true\","), "{written}");
+}
+
 #[test]
 fn excel_on_windows_gets_a_bom_crlf_day_first_dates_and_decimal_commas() {
     let db = mixed_db();
