@@ -117,6 +117,12 @@ pub fn run() -> ExitCode {
         .and_then(|export| export.get_occurrences::<String>("where"))
         .map(|groups| groups.map(|group| group.cloned().collect()).collect())
         .unwrap_or_default();
+    if matches!(
+        cli.command,
+        Some(Command::Import(_) | Command::Export(_) | Command::Failed(_) | Command::Jobs(_) | Command::Bench(_))
+    ) {
+        die_quietly_on_closed_pipe();
+    }
     let result = match cli.command {
         None => gui(&DbArgs::from_env(), Vec::new()),
         Some(Command::Gui { files, db }) => gui(&db, files),
@@ -132,6 +138,18 @@ pub fn run() -> ExitCode {
             eprintln!("error: {}", one_line(&error));
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Has a command whose output goes into a pipe that closes (`sluice jobs | head -1`) end as
+/// other command-line tools do, at once and quietly, instead of panicking on its next line of
+/// output. Rust ignores SIGPIPE, so every write would fail with a broken pipe. A job cut short
+/// this way never committed, and is marked as interrupted at the next start, as after any crash.
+fn die_quietly_on_closed_pipe() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: restores the signal's default action before any thread of ours writes output.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

@@ -447,3 +447,48 @@ fn a_file_that_changes_while_it_is_imported_fails_the_import_saying_so() {
     let store = sluice::store::Store::open(&db_path, &Default::default()).unwrap();
     assert!(sluice::store::list_tables(store.conn()).unwrap().is_empty());
 }
+
+#[test]
+fn output_into_a_pipe_that_closes_ends_the_command_quietly_not_in_a_panic() {
+    use std::io::Read;
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("pipe.duckdb");
+    // Every row fails, so the failed-rows report is far longer than a pipe holds.
+    let mut csv = b"id,name\n".to_vec();
+    for id in 0..20_000 {
+        csv.extend_from_slice(format!("x{id},name {id}\n").as_bytes());
+    }
+    let path = write(dir.path(), "data.csv", &csv);
+    let schema = write(
+        dir.path(),
+        "schema.json",
+        br#"{"columns":[{"name":"id","type":"BIGINT"},{"name":"name","type":"VARCHAR"}]}"#,
+    );
+    let import = sluice(&db_path)
+        .args(["import", path.to_str().unwrap(), "--table", "t", "--json", "--schema"])
+        .arg(&schema)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(import.stdout).unwrap();
+    let summary: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(summary["rows_failed"], 20_000);
+    // `sluice failed 1 | head -c 0`: the reader goes away before the first line.
+    let mut child = sluice(&db_path)
+        .args(["failed", &summary["job_id"].to_string()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    let status = child.wait().unwrap();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(status.signal(), Some(libc_sigpipe()), "{status:?}: {stderr}");
+}
+
+/// SIGPIPE's number on Linux.
+fn libc_sigpipe() -> i32 {
+    13
+}
