@@ -170,9 +170,17 @@ impl<'r> Record<'r> {
         }
     }
 
-    /// Whether every field is plain ASCII (and so valid UTF-8), checked for all fields at once.
-    pub fn is_ascii(&self) -> bool {
-        self.fields.is_ascii()
+    /// Every field's text, one after the other, when all of them are valid UTF-8: checked in one
+    /// pass over the record rather than once per field. [`Record::field_text`] cuts a field out.
+    pub fn text(&self) -> Option<&'r str> {
+        std::str::from_utf8(self.fields).ok()
+    }
+
+    /// Field `index` of the record's [`Record::text`].
+    pub fn field_text(&self, text: &'r str, index: usize) -> Option<&'r str> {
+        let end = *self.ends.get(index)?;
+        let start = if index == 0 { 0 } else { self.ends[index - 1] };
+        text.get(start..end)
     }
 }
 

@@ -109,9 +109,18 @@ impl FromStr for ColumnType {
     }
 }
 
+/// `text` without the whitespace around it. Most values have none, which a look at their first
+/// and last bytes tells without `str::trim`'s walk through Unicode's whitespace.
+pub fn trimmed(text: &str) -> &str {
+    match (text.as_bytes().first(), text.as_bytes().last()) {
+        (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => text,
+        _ => text.trim(),
+    }
+}
+
 /// Parses the boolean forms true/false, t/f, yes/no, y/n, 1/0 in any case.
 pub fn parse_bool(text: &str) -> Option<bool> {
-    let text = text.trim();
+    let text = trimmed(text);
     const TRUE: [&str; 5] = ["true", "t", "yes", "y", "1"];
     const FALSE: [&str; 5] = ["false", "f", "no", "n", "0"];
     if TRUE.iter().any(|form| form.eq_ignore_ascii_case(text)) {
@@ -124,22 +133,22 @@ pub fn parse_bool(text: &str) -> Option<bool> {
 }
 
 pub fn parse_i64(text: &str) -> Option<i64> {
-    text.trim().parse().ok()
+    trimmed(text).parse().ok()
 }
 
 pub fn parse_i32(text: &str) -> Option<i32> {
-    text.trim().parse().ok()
+    trimmed(text).parse().ok()
 }
 
 /// Parses a decimal number; `inf` and `nan` are accepted as DuckDB accepts them.
 pub fn parse_f64(text: &str) -> Option<f64> {
-    text.trim().parse().ok()
+    trimmed(text).parse().ok()
 }
 
 /// Parses a plain decimal (`-123.45`, `+7`, `.5`) into an integer scaled by `10^scale`, rounding
 /// half away from zero when the text has more fractional digits than `scale`.
 pub fn parse_decimal(text: &str, precision: u8, scale: u8) -> Option<i128> {
-    let text = text.trim();
+    let text = trimmed(text);
     let (negative, digits) = match text.as_bytes().first()? {
         b'-' => (true, &text[1..]),
         b'+' => (false, &text[1..]),
@@ -176,7 +185,7 @@ pub fn parse_decimal(text: &str, precision: u8, scale: u8) -> Option<i128> {
 
 /// Parses `YYYY-MM-DD` into days since 1970-01-01.
 pub fn parse_date(text: &str) -> Option<i32> {
-    let text = text.trim();
+    let text = trimmed(text);
     let date = parse_ymd(text.as_bytes())?;
     days_since_epoch(date)
 }
@@ -184,7 +193,7 @@ pub fn parse_date(text: &str) -> Option<i32> {
 /// Parses `YYYY-MM-DD HH:MM:SS[.ffffff]`, the same with `T`, or a bare date, into microseconds
 /// since 1970-01-01 00:00:00.
 pub fn parse_timestamp(text: &str) -> Option<i64> {
-    let bytes = text.trim().as_bytes();
+    let bytes = trimmed(text).as_bytes();
     let date = parse_ymd(bytes.get(..10)?)?;
     let days = i64::from(days_since_epoch(date)?);
     let rest = &bytes[10..];
@@ -219,7 +228,7 @@ pub fn parse_timestamp(text: &str) -> Option<i64> {
 /// Parses an ISO timestamp with a zone, `Z` or an offset (`+02:00`, `+0200`, `+02`), into
 /// microseconds since 1970-01-01 00:00:00 UTC.
 pub fn parse_timestamp_tz(text: &str) -> Option<i64> {
-    let text = text.trim();
+    let text = trimmed(text);
     let (local, offset_seconds) = if let Some(local) = text.strip_suffix(['Z', 'z']) {
         (local, 0i64)
     } else {
@@ -254,7 +263,7 @@ pub fn parse_timestamp_tz(text: &str) -> Option<i64> {
 
 /// Parses `HH:MM`, `HH:MM:SS` or `HH:MM:SS.ffffff` into microseconds since midnight.
 pub fn parse_time(text: &str) -> Option<i64> {
-    let bytes = text.trim().as_bytes();
+    let bytes = trimmed(text).as_bytes();
     if bytes.len() < 5 || bytes[2] != b':' {
         return None;
     }
@@ -334,6 +343,23 @@ fn four_digits(bytes: &[u8]) -> Option<i32> {
 mod tests {
     use super::*;
     use chrono::Datelike;
+
+    #[test]
+    fn trimmed_takes_ascii_and_unicode_whitespace_off_both_ends_only() {
+        for (text, expected) in [
+            ("42", "42"),
+            ("", ""),
+            (" ", ""),
+            (" -1 ", "-1"),
+            ("\t7\r", "7"),
+            ("\u{a0}3\u{2003}", "3"),
+            ("a b", "a b"),
+            ("é", "é"),
+            (" é ", "é"),
+        ] {
+            assert_eq!(trimmed(text), expected, "{text:?}");
+        }
+    }
 
     #[test]
     fn parses_type_names_and_aliases() {

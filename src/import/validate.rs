@@ -4,7 +4,9 @@
 use super::plan::{ColumnPlan, FieldSource, ImportPlan};
 use super::records::{Defect, Record};
 use super::table_end::{is_summary_label, summary_label};
-use super::types::{ColumnType, parse_decimal, parse_f64, parse_i32, parse_i64, parse_time, parse_timestamp_tz};
+use super::types::{
+    ColumnType, parse_decimal, parse_f64, parse_i32, parse_i64, parse_time, parse_timestamp_tz, trimmed,
+};
 use crate::records::{Problem, ProblemKind};
 
 /// A converted value. Text is not copied here: it is read from the record when appended.
@@ -66,17 +68,24 @@ impl RowValidator {
                 message: "the row has bytes that are not valid in the file's encoding (shown as \u{FFFD})".to_string(),
             });
         }
-        self.check_utf8(record, problems);
+        // Every field's text, checked as UTF-8 in one pass; `None` when some field is not.
+        let all_text = record.text();
+        if all_text.is_none() {
+            self.check_utf8(record, problems);
+        }
         // Which fields were quoted, found once per record and only when an empty text field asks.
         let mut quoted: Option<Vec<bool>> = None;
         for column in &self.plan.columns {
-            let field = match &column.source {
-                FieldSource::Field(index) => record.field(*index).unwrap_or_default(),
-                FieldSource::Absent => b"",
-                FieldSource::FileName(name) => name.as_bytes(),
+            let text = match &column.source {
+                FieldSource::Field(index) => match all_text.and_then(|all| record.field_text(all, *index)) {
+                    Some(text) => Ok(text),
+                    None => std::str::from_utf8(record.field(*index).unwrap_or_default()),
+                },
+                FieldSource::Absent => Ok(""),
+                FieldSource::FileName(name) => Ok(&**name),
             };
             // A value with bad bytes already has its problem; converting it would only add noise.
-            let Ok(text) = std::str::from_utf8(field) else {
+            let Ok(text) = text else {
                 cells.push(Cell::Null);
                 continue;
             };
@@ -214,9 +223,6 @@ impl RowValidator {
     }
 
     fn check_utf8(&self, record: &Record<'_>, problems: &mut Vec<Problem>) {
-        if record.is_ascii() {
-            return;
-        }
         for (index, field) in record.fields().enumerate() {
             if let Err(error) = std::str::from_utf8(field) {
                 let offset = error.valid_up_to();
@@ -298,10 +304,10 @@ fn convert_field(column: &ColumnPlan, raw: &str, quoted_empty: bool) -> Result<C
     let text = if column.column_type == ColumnType::Varchar {
         raw
     } else {
-        raw.trim()
+        trimmed(raw)
     };
     // A null marker (`NA`, `n/a`...) of the column is as empty as an empty field.
-    let text = if column.format.has_null_markers() && column.format.is_null_marker(text.trim()) {
+    let text = if column.format.has_null_markers() && column.format.is_null_marker(trimmed(text)) {
         ""
     } else {
         text
@@ -668,5 +674,43 @@ mod tests {
         assert_eq!(outcomes[0], vec![ProblemKind::TooFewFields, ProblemKind::InvalidValue]);
         // A value with bad bytes is reported once, as an encoding problem, not also as a bad number.
         assert_eq!(outcomes[1], vec![ProblemKind::Encoding]);
+    }
+
+    #[test]
+    fn fields_are_cut_from_the_record_text_at_their_own_bounds_around_multibyte_characters() {
+        let validator = RowValidator::new(plan());
+        let input = "1,Zoë\n-22,\u{a0}Ångström ✓\n\u{2003}3\u{a0},\n".as_bytes();
+        let mut reader = RecordReader::new(input, Dialect::default());
+        let (mut cells, mut problems) = (Vec::new(), Vec::new());
+        let mut rows = Vec::new();
+        while let Some(record) = reader.next_record().unwrap() {
+            assert!(
+                validator.check(&record, false, &mut cells, &mut problems),
+                "{problems:?}"
+            );
+            rows.push(cells.clone());
+        }
+        assert_eq!(
+            rows,
+            vec![
+                vec![Cell::Int(1), Cell::Text],
+                vec![Cell::Int(-22), Cell::Text],
+                // Unicode spaces around a number are trimmed; a text field keeps its own.
+                vec![Cell::Int(3), Cell::Null],
+            ]
+        );
+        // Bad bytes in one field leave the other converted: the number 7, and "x" refused.
+        let outcomes = check_all(
+            &validator,
+            b"7,caf\xc3\xa9 \xff\nx,caf\xc3\xa9 \xff\n\xff,caf\xc3\xa9\n",
+        );
+        assert_eq!(
+            outcomes,
+            vec![
+                vec![ProblemKind::Encoding],
+                vec![ProblemKind::Encoding, ProblemKind::InvalidValue],
+                vec![ProblemKind::Encoding]
+            ]
+        );
     }
 }
