@@ -2,14 +2,16 @@
 //! transaction.
 //!
 //! duckdb-rs's Arrow appender copies every batch into a buffer of its own before DuckDB moves it
-//! into the table; an `INSERT ... SELECT` from its `arrow` table function goes straight in.
+//! into the table; an `INSERT ... SELECT` from an Arrow table function ([`batch_scan`]) goes
+//! straight in.
 //! Measured on 5M rows of the benchmark's eight columns, one DuckDB thread, 122,880-row batches:
 //! 2.22-2.27 s against the appender's 2.50-2.58 s. That is most of an import's critical path:
 //! the thread that writes is the slower of the two.
 
 use duckdb::arrow::record_batch::RecordBatch;
-use duckdb::vtab::arrow::{ArrowBatchRegistration, ArrowVTab};
 use duckdb::{Connection, Statement};
+
+use super::batch_scan::{self, BatchRegistration};
 
 use super::StoreError;
 use crate::sql::quote_ident;
@@ -21,8 +23,7 @@ const ARROW_SCAN: &str = "sluice_arrow_batch";
 /// as the store opens: registered inside an import's transaction, it stayed invisible to the
 /// other connections' imports until that one committed.
 pub(super) fn register_arrow_scan(conn: &Connection) -> Result<(), StoreError> {
-    conn.register_table_function::<ArrowVTab>(ARROW_SCAN)
-        .map_err(StoreError::query("registering Sluice's reader of Arrow batches"))
+    batch_scan::register(conn, ARROW_SCAN).map_err(StoreError::query("registering Sluice's reader of Arrow batches"))
 }
 
 /// An insert of record batches into one table's columns, for a whole job.
@@ -57,7 +58,7 @@ impl<'c> ArrowInserter<'c> {
     /// Prepared for each batch: a kept statement held on to the batch it last read until the
     /// next, one batch more in memory for the whole import.
     pub fn insert(&mut self, rows: RecordBatch) -> Result<(), StoreError> {
-        let batch = ArrowBatchRegistration::new(rows);
+        let batch = BatchRegistration::new(rows);
         let mut statement: Statement<'_> = self.conn.prepare(&self.sql).map_err(StoreError::query(self.what))?;
         statement
             .execute([&batch])

@@ -7,6 +7,7 @@
 //! their rows were never committed, so nothing else needs repairing.
 
 mod arrow_insert;
+mod batch_scan;
 mod catalog;
 mod failed;
 mod jobs;
