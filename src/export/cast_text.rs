@@ -234,49 +234,40 @@ fn write_decimal(out: &mut Vec<u8>, digits: &mut itoa::Buffer, value: i128, prec
         out.push(b'-');
     }
     let magnitude = value.unsigned_abs();
+    let parts = DecimalParts {
+        with_whole: precision > scale,
+        point,
+        scale,
+    };
     // Most decimals fit 64 bits, whose division and digits are many times cheaper than 128 bits'.
     match (u64::try_from(magnitude), 10u64.checked_pow(u32::from(scale))) {
-        (Ok(magnitude), Some(divisor)) => decimal_parts(
-            out,
-            digits,
-            magnitude / divisor,
-            magnitude % divisor,
-            precision > scale,
-            point,
-            scale,
-        ),
+        (Ok(magnitude), Some(divisor)) => parts.write(out, digits, magnitude / divisor, magnitude % divisor),
         _ => {
             let divisor = 10u128.pow(u32::from(scale));
-            decimal_parts(
-                out,
-                digits,
-                magnitude / divisor,
-                magnitude % divisor,
-                precision > scale,
-                point,
-                scale,
-            )
+            parts.write(out, digits, magnitude / divisor, magnitude % divisor);
         }
     }
 }
 
-/// The whole part (when `with_whole`), the point and the fraction in `scale` digits.
-fn decimal_parts<T: itoa::Integer>(
-    out: &mut Vec<u8>,
-    digits: &mut itoa::Buffer,
-    whole: T,
-    fraction: T,
+/// How a decimal's digits are laid out after its sign.
+struct DecimalParts {
+    /// Whether the type has digits before the point.
     with_whole: bool,
     point: u8,
     scale: u8,
-) {
-    if with_whole {
-        out.extend_from_slice(digits.format(whole).as_bytes());
+}
+
+impl DecimalParts {
+    /// The whole part (when the type has one), the point and the fraction in `scale` digits.
+    fn write<T: itoa::Integer>(&self, out: &mut Vec<u8>, digits: &mut itoa::Buffer, whole: T, fraction: T) {
+        if self.with_whole {
+            out.extend_from_slice(digits.format(whole).as_bytes());
+        }
+        out.push(self.point);
+        let fraction = digits.format(fraction);
+        out.resize(out.len() + usize::from(self.scale).saturating_sub(fraction.len()), b'0');
+        out.extend_from_slice(fraction.as_bytes());
     }
-    out.push(point);
-    let fraction = digits.format(fraction);
-    out.resize(out.len() + usize::from(scale).saturating_sub(fraction.len()), b'0');
-    out.extend_from_slice(fraction.as_bytes());
 }
 
 /// `2024-01-02`; a year before 1 as DuckDB writes it, counted back from 1 with ` (BC)` after
