@@ -19,7 +19,7 @@ use super::stamp::FileStamp;
 use super::unique::{self, Duplicate, UniqueKeys};
 use super::upsert;
 use super::validate::RowValidator;
-use super::{CHANNEL_BATCHES, ImportError, ImportMode, ImportRequest, ParseError, expand_inputs, panic_message};
+use super::{ImportError, ImportMode, ImportRequest, ParseError, expand_inputs, panic_message};
 use crate::job::JobContext;
 use crate::progress::{CancelToken, Progress, ProgressSink};
 use crate::sql::validate_table_name;
@@ -146,9 +146,9 @@ pub(super) fn import_rows(
         },
         None => -1,
     };
-    let (sender, receiver) = bounded(CHANNEL_BATCHES);
-    let parser_cancel = cancel.clone();
     let batch_rows = request.batch_rows;
+    let (sender, receiver) = bounded(super::channel_batches(batch_rows));
+    let parser_cancel = cancel.clone();
     let throttle = request
         .max_rows_per_sec
         .map(|rate| TokenBucket::new(rate, batch_rows as u64));
