@@ -172,10 +172,7 @@ impl BatchBuilder {
 /// The text a column's value is read from (text cells are not copied during validation).
 fn source_text<'r>(record: &'r Record<'_>, source: &'r FieldSource) -> &'r str {
     match source {
-        FieldSource::Field(index) => record
-            .field(*index)
-            .and_then(|field| std::str::from_utf8(field).ok())
-            .unwrap_or_default(),
+        FieldSource::Field(index) => record.field_str(*index).unwrap_or_default(),
         FieldSource::Absent => "",
         FieldSource::FileName(name) => name,
     }

@@ -83,6 +83,8 @@ pub struct Record<'r> {
     ends: &'r [usize],
     /// The dialect `raw` is written in; `None` when the fields were given one by one.
     dialect: Option<Dialect>,
+    /// [`Record::text`], found once: the validator and the batch builder both need it.
+    text: std::cell::OnceCell<Option<&'r str>>,
 }
 
 impl<'r> Record<'r> {
@@ -171,16 +173,22 @@ impl<'r> Record<'r> {
     }
 
     /// Every field's text, one after the other, when all of them are valid UTF-8: checked in one
-    /// pass over the record rather than once per field. [`Record::field_text`] cuts a field out.
+    /// pass over the record rather than once per field. [`Record::field_str`] cuts a field out.
     pub fn text(&self) -> Option<&'r str> {
-        std::str::from_utf8(self.fields).ok()
+        *self.text.get_or_init(|| std::str::from_utf8(self.fields).ok())
     }
 
-    /// Field `index` of the record's [`Record::text`].
-    pub fn field_text(&self, text: &'r str, index: usize) -> Option<&'r str> {
-        let end = *self.ends.get(index)?;
-        let start = if index == 0 { 0 } else { self.ends[index - 1] };
-        text.get(start..end)
+    /// Field `index` as text: cut from [`Record::text`] when the whole record is valid UTF-8,
+    /// checked on its own otherwise. `None` when there is no such field or it is not UTF-8.
+    pub fn field_str(&self, index: usize) -> Option<&'r str> {
+        match self.text() {
+            Some(text) => {
+                let end = *self.ends.get(index)?;
+                let start = if index == 0 { 0 } else { self.ends[index - 1] };
+                text.get(start..end)
+            }
+            None => std::str::from_utf8(self.field(index)?).ok(),
+        }
     }
 }
 
@@ -220,6 +228,7 @@ impl OwnedRecord {
             fields: &self.fields,
             ends: &self.ends,
             dialect: None,
+            text: std::cell::OnceCell::new(),
         }
     }
 }
@@ -486,6 +495,7 @@ impl<R: Read> RecordReader<R> {
             fields: &self.fields[..fields_len],
             ends: &self.ends[..ends_len],
             dialect: Some(self.dialect),
+            text: std::cell::OnceCell::new(),
         }
     }
 }

@@ -68,24 +68,23 @@ impl RowValidator {
                 message: "the row has bytes that are not valid in the file's encoding (shown as \u{FFFD})".to_string(),
             });
         }
-        // Every field's text, checked as UTF-8 in one pass; `None` when some field is not.
-        let all_text = record.text();
-        if all_text.is_none() {
+        // Every field's text is checked as UTF-8 in one pass; only when some field is not is each
+        // looked at, to name it.
+        if record.text().is_none() {
             self.check_utf8(record, problems);
         }
         // Which fields were quoted, found once per record and only when an empty text field asks.
         let mut quoted: Option<Vec<bool>> = None;
         for column in &self.plan.columns {
             let text = match &column.source {
-                FieldSource::Field(index) => match all_text.and_then(|all| record.field_text(all, *index)) {
-                    Some(text) => Ok(text),
-                    None => std::str::from_utf8(record.field(*index).unwrap_or_default()),
-                },
-                FieldSource::Absent => Ok(""),
-                FieldSource::FileName(name) => Ok(&**name),
+                // A missing field (a short row) is empty.
+                FieldSource::Field(index) if *index >= record.len() => Some(""),
+                FieldSource::Field(index) => record.field_str(*index),
+                FieldSource::Absent => Some(""),
+                FieldSource::FileName(name) => Some(&**name),
             };
             // A value with bad bytes already has its problem; converting it would only add noise.
-            let Ok(text) = text else {
+            let Some(text) = text else {
                 cells.push(Cell::Null);
                 continue;
             };
@@ -129,11 +128,7 @@ impl RowValidator {
     /// file that has them. Only the first field is looked at on most lines.
     fn not_data(&self, record: &Record<'_>) -> Option<Problem> {
         let header = &self.plan.header_line;
-        let same = |index: usize, name: &String| {
-            record
-                .field(index)
-                .is_some_and(|field| std::str::from_utf8(field).map(str::trim) == Ok(name.trim()))
-        };
+        let same = |index: usize, name: &String| record.field_str(index).map(trimmed) == Some(trimmed(name));
         if let Some(first) = header.first()
             && record.len() >= header.len()
             && same(0, first)
