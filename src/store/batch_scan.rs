@@ -134,8 +134,11 @@ fn write_column(column: &ArrayRef, vector: &mut ffi::duckdb_vector) -> Result<()
     match column.data_type() {
         DataType::Utf8 => {
             let strings = column.as_string::<i32>();
+            if strings.len() > vector.flat_vector().capacity() {
+                return Err("more rows than a DuckDB vector holds".into());
+            }
             // SAFETY: a VARCHAR vector's data is an array of `duckdb_string_t`, one per row of
-            // its capacity (a vector's size), and no more rows than that are written.
+            // its capacity, and no more rows than that are written (checked above).
             let slots = unsafe {
                 std::slice::from_raw_parts_mut(
                     ffi::duckdb_vector_get_data(*vector).cast::<ffi::duckdb_string_t>(),
