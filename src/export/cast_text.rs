@@ -20,7 +20,7 @@ use duckdb::arrow::datatypes::{
 };
 use duckdb::arrow::error::ArrowError;
 
-use super::date_text::{DATE_INFINITY, MICROS_PER_DAY, TIMESTAMP_INFINITY, civil_from_days};
+use super::date_text::{CivilDays, DATE_INFINITY, MICROS_PER_DAY, TIMESTAMP_INFINITY, civil_from_days};
 use crate::sql_type::SqlType;
 
 /// A column type whose text the writer writes as DuckDB's cast to VARCHAR does.
@@ -97,7 +97,7 @@ impl CastText {
             (Self::Date, DataType::Date32) => Values::Date(array.as_primitive()),
             (Self::Timestamp, DataType::Timestamp(TimeUnit::Microsecond, None)) => Values::Timestamp {
                 values: array.as_primitive(),
-                last_day: None,
+                days: CivilDays::default(),
             },
             (_, other) => {
                 return Err(ArrowError::InvalidArgumentError(format!(
@@ -106,6 +106,7 @@ impl CastText {
             }
         };
         Ok(CastColumn {
+            array,
             values,
             digits: itoa::Buffer::new(),
         })
@@ -133,6 +134,8 @@ impl CastText {
 /// One batch's column of a [`CastText`] type, written a value at a time straight into the
 /// CSV text.
 pub struct CastColumn<'a> {
+    /// The column as it came, for its NULLs.
+    array: &'a ArrayRef,
     values: Values<'a>,
     digits: itoa::Buffer,
 }
@@ -156,27 +159,13 @@ enum Values<'a> {
     Date(&'a Date32Array),
     Timestamp {
         values: &'a TimestampMicrosecondArray,
-        /// Neighbouring rows mostly fall on the same day: its calendar date is kept.
-        last_day: Option<(i64, (i64, i64, i64))>,
+        days: CivilDays,
     },
 }
 
 impl CastColumn<'_> {
     pub fn is_null(&self, row: usize) -> bool {
-        match &self.values {
-            Values::Int8(values) => values.is_null(row),
-            Values::Int16(values) => values.is_null(row),
-            Values::Int32(values) => values.is_null(row),
-            Values::Int64(values) => values.is_null(row),
-            Values::UInt8(values) => values.is_null(row),
-            Values::UInt16(values) => values.is_null(row),
-            Values::UInt32(values) => values.is_null(row),
-            Values::UInt64(values) => values.is_null(row),
-            Values::Boolean(values) => values.is_null(row),
-            Values::Decimal { values, .. } => values.is_null(row),
-            Values::Date(values) => values.is_null(row),
-            Values::Timestamp { values, .. } => values.is_null(row),
-        }
+        self.array.is_null(row)
     }
 
     /// Appends the text of the value at `row`, which is not NULL.
@@ -203,16 +192,11 @@ impl CastColumn<'_> {
                 days if days == -DATE_INFINITY => out.extend_from_slice(b"-infinity"),
                 days => write_date(out, civil_from_days(i64::from(days))),
             },
-            Values::Timestamp { values, last_day } => match values.value(row) {
+            Values::Timestamp { values, days } => match values.value(row) {
                 TIMESTAMP_INFINITY => out.extend_from_slice(b"infinity"),
                 micros if micros == -TIMESTAMP_INFINITY => out.extend_from_slice(b"-infinity"),
                 micros => {
-                    let days = micros.div_euclid(MICROS_PER_DAY);
-                    let civil = match *last_day {
-                        Some((known, civil)) if known == days => civil,
-                        _ => civil_from_days(days),
-                    };
-                    *last_day = Some((days, civil));
+                    let civil = days.date(micros.div_euclid(MICROS_PER_DAY));
                     write_date(out, civil);
                     out.push(b' ');
                     write_time(out, micros.rem_euclid(MICROS_PER_DAY));

@@ -235,8 +235,7 @@ impl DateText {
                 }
             }
             DataType::Timestamp(TimeUnit::Microsecond, None) => {
-                // Neighbouring rows mostly fall on the same day: its calendar date is kept.
-                let mut last_day: Option<(i64, (i64, i64, i64))> = None;
+                let mut calendar = CivilDays::default();
                 for micros in array.as_primitive::<TimestampMicrosecondType>() {
                     let Some(micros) = micros else {
                         builder.append_null();
@@ -247,11 +246,7 @@ impl DateText {
                         self.write_timestamp(micros, &mut text);
                     } else {
                         let days = micros.div_euclid(MICROS_PER_DAY);
-                        let civil = match last_day {
-                            Some((known, civil)) if known == days => civil,
-                            _ => civil_from_days(days),
-                        };
-                        last_day = Some((days, civil));
+                        let civil = calendar.date(days);
                         self.write_civil(days, civil, micros.rem_euclid(MICROS_PER_DAY), &mut text);
                     }
                     builder.append_value(&text);
@@ -301,6 +296,27 @@ fn number(out: &mut String, value: i64, digits: usize) {
     }
     use std::fmt::Write;
     let _ = write!(out, "{value:0digits$}");
+}
+
+/// Calendar dates of a run of timestamps. Neighbouring rows mostly fall on the same day, so the
+/// last day's date is kept rather than worked out again.
+#[derive(Default)]
+pub(super) struct CivilDays {
+    last: Option<(i64, (i64, i64, i64))>,
+}
+
+impl CivilDays {
+    /// Year, month and day of `days` since 1970-01-01.
+    pub(super) fn date(&mut self, days: i64) -> (i64, i64, i64) {
+        match self.last {
+            Some((known, civil)) if known == days => civil,
+            _ => {
+                let civil = civil_from_days(days);
+                self.last = Some((days, civil));
+                civil
+            }
+        }
+    }
 }
 
 /// Year, month and day of the proleptic Gregorian calendar for days since 1970-01-01 (Howard
