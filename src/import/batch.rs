@@ -169,15 +169,6 @@ impl BatchBuilder {
     }
 }
 
-/// The text a column's value is read from (text cells are not copied during validation).
-fn source_text<'r>(record: &'r Record<'_>, source: &'r FieldSource) -> &'r str {
-    match source {
-        FieldSource::Field(index) => record.field_str(*index).unwrap_or_default(),
-        FieldSource::Absent => "",
-        FieldSource::FileName(name) => name,
-    }
-}
-
 impl ColumnBuilder {
     fn new(column_type: ColumnType, capacity: usize) -> Result<Self, ArrowError> {
         Ok(match column_type {
@@ -209,7 +200,7 @@ impl ColumnBuilder {
             (Self::Int64(builder), Cell::Int(value)) => builder.append_value(value),
             (Self::Float64(builder), Cell::Float(value)) => builder.append_value(value),
             (Self::Decimal(builder), Cell::Decimal(value)) => builder.append_value(value),
-            (Self::Utf8(builder), Cell::Text) => builder.append_value(source_text(record, source)),
+            (Self::Utf8(builder), Cell::Text) => builder.append_value(source.text(record).unwrap_or_default()),
             (Self::Date(builder), Cell::Date(value)) => builder.append_value(value),
             (Self::Timestamp(builder), Cell::Timestamp(value)) => builder.append_value(value),
             (Self::Time(builder), Cell::Time(value)) => builder.append_value(value),

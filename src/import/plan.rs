@@ -5,7 +5,7 @@
 use regex::Regex;
 
 use super::formats::{ColumnFormat, ValueFormat};
-use super::records::Dialect;
+use super::records::{Dialect, Record};
 use super::schema::{ColumnSpec, SchemaError, SchemaFile, compile_pattern};
 use super::sniff::Sniffed;
 use super::types::ColumnType;
@@ -62,6 +62,19 @@ pub enum FieldSource {
     Absent,
     /// The name of the file the record came from (`--source-column`).
     FileName(std::sync::Arc<str>),
+}
+
+impl FieldSource {
+    /// The value's text in `record`: empty for a field the row is too short to have, `None`
+    /// for a field that is not valid UTF-8.
+    pub fn text<'a>(&'a self, record: &'a Record<'_>) -> Option<&'a str> {
+        match self {
+            Self::Field(index) if *index >= record.len() => Some(""),
+            Self::Field(index) => record.field_str(*index),
+            Self::Absent => Some(""),
+            Self::FileName(name) => Some(name),
+        }
+    }
 }
 
 /// One target column and where its values come from.

@@ -76,15 +76,8 @@ impl RowValidator {
         // Which fields were quoted, found once per record and only when an empty text field asks.
         let mut quoted: Option<Vec<bool>> = None;
         for column in &self.plan.columns {
-            let text = match &column.source {
-                // A missing field (a short row) is empty.
-                FieldSource::Field(index) if *index >= record.len() => Some(""),
-                FieldSource::Field(index) => record.field_str(*index),
-                FieldSource::Absent => Some(""),
-                FieldSource::FileName(name) => Some(&**name),
-            };
             // A value with bad bytes already has its problem; converting it would only add noise.
-            let Some(text) = text else {
+            let Some(text) = column.source.text(record) else {
                 cells.push(Cell::Null);
                 continue;
             };
