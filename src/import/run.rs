@@ -180,6 +180,12 @@ pub(super) fn import_rows(
             (None, None)
         }
     };
+    // DuckDB's limit makes room for the transaction's own bookkeeping as it grows, unless a
+    // unique check or an upsert's merge will want that room once every row is written.
+    let mut room = match unique {
+        None => context.store.transaction_room(column_refs.len()),
+        Some(_) => None,
+    };
     for batch in receiver.iter() {
         let Some(inserter) = inserter.as_mut() else {
             break;
@@ -198,6 +204,9 @@ pub(super) fn import_rows(
         if let Err(error) = load::append_batch(conn, inserter, key_appender.as_mut(), job_id, batch, written) {
             write_error = Some(error.into());
             break;
+        }
+        if let Some(room) = room.as_mut() {
+            room.written(written.rows_imported);
         }
         context.progress(&Progress {
             rows_imported: written.rows_imported,

@@ -16,6 +16,7 @@ mod settings;
 mod skipped;
 pub mod unique_keys;
 pub mod upsert;
+mod yielding_limit;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -33,6 +34,8 @@ pub use jobs::{JobOutcome, JobRecord, JobStatus, NewJob, RecoveredJob, UnknownNa
 pub use report::{MAX_EXTRA_COLUMNS, ReportError, ReportFormat, errors_text, write_failed_report};
 pub use settings::duckdb_settings;
 pub use skipped::{StoredSkippedLine, append_skipped_lines, read_skipped_lines};
+use yielding_limit::SharedYieldingLimit;
+pub use yielding_limit::{TransactionRoom, YieldingLimit};
 
 /// File name of the default database inside the user's data folder.
 const DEFAULT_FILE_NAME: &str = "sluice.duckdb";
@@ -106,6 +109,8 @@ pub struct Store {
     next_job_id: Arc<AtomicI64>,
     /// Jobs found unfinished when this store was opened.
     recovered: Arc<Vec<RecoveredJob>>,
+    /// The memory limit imports may lower, when Sluice chose it (see [`yielding_limit`]).
+    yielding: SharedYieldingLimit,
 }
 
 /// The database used when none is named: `sluice.duckdb` in the user's data folder.
@@ -136,6 +141,7 @@ impl Store {
             path: path.to_path_buf(),
             next_job_id: Arc::new(AtomicI64::new(next_job_id)),
             recovered: Arc::new(recovered),
+            yielding: SharedYieldingLimit::default(),
         })
     }
 
@@ -160,6 +166,7 @@ impl Store {
             path: self.path.clone(),
             next_job_id: self.next_job_id.clone(),
             recovered: self.recovered.clone(),
+            yielding: self.yielding.clone(),
         })
     }
 

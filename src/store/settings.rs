@@ -17,7 +17,9 @@ impl Store {
         }
         self.conn()
             .execute_batch(&format!("SET memory_limit = {}", quote_literal(limit)))
-            .map_err(StoreError::query("setting DuckDB's memory limit"))
+            .map_err(StoreError::query("setting DuckDB's memory limit"))?;
+        self.fix_memory_limit();
+        Ok(())
     }
 
     /// Writes what committed transactions changed into the database file, when no other write is
