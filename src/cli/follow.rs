@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use sluice::engine::{Engine, EngineConfig, EngineEvent, JobProgress, JobSpec, JobSummary};
 use sluice::store::{Store, YieldingLimit};
 
-use crate::format::thousands;
+use crate::format::{mebibytes, thousands};
 
 /// How a followed job ended.
 pub enum Ended {
@@ -80,6 +80,10 @@ impl DuckdbDefaults {
 pub struct RanWith {
     pub duckdb_threads: String,
     pub duckdb_memory_limit: String,
+    /// How low the import took the memory limit as its transaction grew
+    /// ([`sluice::store::YieldingLimit`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duckdb_memory_limit_lowest: Option<String>,
 }
 
 /// Runs one job on a one-worker runtime over the database `db` names, and follows it to its end.
@@ -112,12 +116,14 @@ pub fn run_job(
         engine.store().set_threads(threads)?;
     }
     let (duckdb_threads, duckdb_memory_limit) = engine.store().duckdb_settings()?;
+    let job_id = engine.submit(spec)?;
+    let ended = follow(&engine, job_id, json)?;
     let ran_with = RanWith {
         duckdb_threads,
         duckdb_memory_limit,
+        duckdb_memory_limit_lowest: engine.store().lowest_yielded_limit().map(mebibytes),
     };
-    let job_id = engine.submit(spec)?;
-    Ok((job_id, follow(&engine, job_id, json)?, ran_with))
+    Ok((job_id, ended, ran_with))
 }
 
 /// Prints a finished job's summary as the last JSON line, with the settings it ran with

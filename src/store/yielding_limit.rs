@@ -36,28 +36,49 @@ pub struct YieldingLimit {
 }
 
 /// Shared by a store's clones: the front end sets it, each import's writer reads it.
-pub(super) type SharedYieldingLimit = Arc<Mutex<Option<YieldingLimit>>>;
+pub(super) type SharedYieldingLimit = Arc<Mutex<Yielding>>;
+
+#[derive(Debug, Default)]
+pub(super) struct Yielding {
+    limit: Option<YieldingLimit>,
+    /// The lowest limit an import set since `limit` was, in bytes.
+    lowest_bytes: Option<u64>,
+}
+
+fn lock(shared: &SharedYieldingLimit) -> std::sync::MutexGuard<'_, Yielding> {
+    shared.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 impl Store {
     /// Sets DuckDB's memory limit to `limit.bytes`, for imports to lower as their transactions
     /// grow. [`Store::set_memory_limit`] fixes it again.
     pub fn set_yielding_memory_limit(&self, limit: YieldingLimit) -> Result<(), StoreError> {
         set_limit_bytes(self.conn(), limit.bytes)?;
-        *self.yielding.lock().unwrap_or_else(PoisonError::into_inner) = Some(limit);
+        *lock(&self.yielding) = Yielding {
+            limit: Some(limit),
+            lowest_bytes: None,
+        };
         Ok(())
     }
 
     /// Forgets a yielding limit, once the limit has been set to one that stays.
     pub(super) fn fix_memory_limit(&self) {
-        *self.yielding.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        *lock(&self.yielding) = Yielding::default();
+    }
+
+    /// The lowest memory limit an import has set since the yielding limit was, in bytes; `None`
+    /// when none lowered it.
+    pub fn lowest_yielded_limit(&self) -> Option<u64> {
+        lock(&self.yielding).lowest_bytes
     }
 
     /// The room an import writing `columns` columns in this store's transaction makes for it;
     /// `None` when the limit is not one to lower.
     pub fn transaction_room(&self, columns: usize) -> Option<TransactionRoom<'_>> {
-        let limit = (*self.yielding.lock().unwrap_or_else(PoisonError::into_inner))?;
+        let limit = lock(&self.yielding).limit?;
         Some(TransactionRoom {
             conn: self.conn(),
+            shared: &self.yielding,
             limit,
             columns: columns as u64,
             current_bytes: limit.bytes,
@@ -68,6 +89,7 @@ impl Store {
 /// Lowers DuckDB's memory limit as one import's transaction grows, and restores it when dropped.
 pub struct TransactionRoom<'c> {
     conn: &'c Connection,
+    shared: &'c SharedYieldingLimit,
     limit: YieldingLimit,
     columns: u64,
     current_bytes: u64,
@@ -82,6 +104,8 @@ impl TransactionRoom<'_> {
         // the import then goes on under the limit it has.
         if self.current_bytes.saturating_sub(target) >= STEP_BYTES && set_limit_bytes(self.conn, target).is_ok() {
             self.current_bytes = target;
+            let mut shared = lock(self.shared);
+            shared.lowest_bytes = Some(shared.lowest_bytes.map_or(target, |lowest| lowest.min(target)));
         }
     }
 
@@ -169,6 +193,11 @@ mod tests {
         room.written(1_000_000_000);
         assert_eq!(room.current_bytes(), 18 * MIB, "never below the floor");
         assert!(limit_bytes(&clone).abs_diff(18 * MIB) < MIB / 10);
+        assert_eq!(
+            store.lowest_yielded_limit(),
+            Some(18 * MIB),
+            "the front end can say how low it went"
+        );
         drop(room);
         clone.conn().execute_batch("COMMIT").unwrap();
         assert!(
@@ -189,5 +218,6 @@ mod tests {
             .unwrap();
         store.set_memory_limit("40MB").unwrap();
         assert!(store.transaction_room(8).is_none(), "a limit set since stays as set");
+        assert_eq!(store.lowest_yielded_limit(), None);
     }
 }
