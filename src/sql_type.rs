@@ -83,6 +83,35 @@ impl SqlType {
         }
     }
 
+    /// Bytes a value takes in DuckDB's vectors, before compression: a string's or a blob's
+    /// 16-byte header (longer text lives in blocks of its own), and as much for a nested or
+    /// user-defined type, whose size Sluice does not know.
+    pub fn stored_width(&self) -> u64 {
+        match self {
+            Self::Boolean | Self::TinyInt | Self::UTinyInt => 1,
+            Self::SmallInt | Self::USmallInt => 2,
+            Self::Integer | Self::UInteger | Self::Float | Self::Date => 4,
+            Self::BigInt
+            | Self::UBigInt
+            | Self::Double
+            | Self::Time
+            | Self::Timestamp
+            | Self::TimestampTz
+            | Self::TimestampSeconds
+            | Self::TimestampMillis
+            | Self::TimestampNanos => 8,
+            Self::Decimal { precision, .. } => match precision {
+                0..=4 => 2,
+                5..=9 => 4,
+                10..=18 => 8,
+                _ => 16,
+            },
+            Self::HugeInt | Self::UHugeInt | Self::Interval | Self::Uuid | Self::Varchar | Self::Blob | Self::Other => {
+                16
+            }
+        }
+    }
+
     /// The type's name for a CAST, rendered from the enum; `None` for [`SqlType::Other`].
     pub fn sql_name(&self) -> Option<String> {
         let name = match self {

@@ -11,7 +11,10 @@ use super::pipeline::ParsedBatch;
 use super::plan::ImportPlan;
 use super::types::ColumnType;
 use crate::sql::quote_ident;
-use crate::store::{StoreError, append_failed_rows, append_skipped_lines};
+use crate::sql_type::SqlType;
+use crate::store::{
+    CommitAppend, Store, StoreError, append_failed_rows, append_skipped_lines, commit_room, failed_rows_appends,
+};
 
 /// How the target table is prepared inside the transaction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,6 +31,8 @@ pub struct Written {
     /// Of `rows_imported`, those that replaced a stored row (an upsert).
     pub rows_updated: u64,
     pub rows_failed: u64,
+    /// The problems of the `rows_failed` rows, one stored row each.
+    pub problems_stored: u64,
 }
 
 /// Starts the import's transaction and prepares the target table: creates it, or adds
@@ -97,6 +102,7 @@ pub fn append_batch(
     append_failed_rows(conn, job_id, &batch.failed)?;
     append_skipped_lines(conn, job_id, &batch.skipped)?;
     written.rows_failed += batch.failed.len() as u64;
+    written.problems_stored += batch.failed.iter().map(|row| row.problems.len() as u64).sum::<u64>();
     Ok(())
 }
 
@@ -106,9 +112,12 @@ pub fn begin_transaction(conn: &Connection) -> Result<(), StoreError> {
         .map_err(StoreError::query("starting the import's transaction"))
 }
 
-pub fn commit(conn: &Connection) -> Result<(), StoreError> {
-    conn.execute_batch("COMMIT")
-        .map_err(StoreError::query("committing the import"))
+/// Commits what the import wrote: `rows_imported` rows into a table of columns of `table_types`,
+/// and its failed rows, with the memory DuckDB needs to commit them ([`commit_room`]).
+pub fn commit(store: &Store, written: &Written, table_types: &[SqlType]) -> Result<(), StoreError> {
+    let [failed, problems] = failed_rows_appends(written.rows_failed, written.problems_stored);
+    let table = CommitAppend::new(written.rows_imported, table_types.iter().copied());
+    store.commit_with_room(commit_room(&[table, failed, problems]), "committing the import")
 }
 
 /// Undoes everything the import wrote. Errors are ignored: a connection whose transaction already

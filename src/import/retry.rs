@@ -328,7 +328,7 @@ fn finish(
     (imported, updated): (u64, u64),
     failed: u64,
 ) -> Result<RetrySummary, RetryError> {
-    let (store, conn, cancel) = (context.store, context.conn(), context.cancel);
+    let (store, cancel) = (context.store, context.cancel);
     store.add_retried_rows(request.import_job_id, imported, updated)?;
     let outcome = JobOutcome {
         rows_read,
@@ -341,7 +341,12 @@ fn finish(
     if cancel.is_cancelled() {
         return Err(RetryError::Cancelled);
     }
-    load::commit(conn)?;
+    let written = load::Written {
+        rows_imported: imported,
+        ..load::Written::default()
+    };
+    let table_types: Vec<_> = table.columns.iter().map(|column| column.sql_type).collect();
+    load::commit(store, &written, &table_types)?;
     context.progress(&Progress {
         rows_read: outcome.rows_read,
         rows_imported: outcome.rows_imported,

@@ -23,6 +23,7 @@ use super::{ImportError, ImportMode, ImportRequest, ParseError, expand_inputs, p
 use crate::job::JobContext;
 use crate::progress::{CancelToken, Progress, ProgressSink};
 use crate::sql::validate_table_name;
+use crate::sql_type::SqlType;
 use crate::store::upsert::Stage;
 use crate::store::{ArrowInserter, JobOutcome, StoreError, existing_table};
 use crate::throttle::TokenBucket;
@@ -114,6 +115,24 @@ pub(super) fn import_rows(
         .collect();
     let sniffed = files.into_iter().next().map(|file| file.sniffed);
 
+    // The columns the table will have, to size the room DuckDB needs to commit its rows.
+    let table_types: Vec<SqlType> = match &existing {
+        Some(table) => table
+            .columns
+            .iter()
+            .map(|column| column.sql_type)
+            .chain(
+                added_columns
+                    .iter()
+                    .map(|(_, column_type)| SqlType::from_catalog(&column_type.sql_name())),
+            )
+            .collect(),
+        None => plan
+            .columns
+            .iter()
+            .map(|column| SqlType::from_catalog(&column.column_type.sql_name()))
+            .collect(),
+    };
     load::begin(conn, &table_name, &plan, setup, &added_columns)?;
     // An upsert's rows are staged, then merged by key once the key rule has been judged.
     let stage = match &key {
@@ -319,7 +338,9 @@ pub(super) fn import_rows(
         load::rollback(conn);
         return Err(ImportError::Parse(ParseError::Cancelled));
     }
-    let committed = context.record_completed(&result).and_then(|()| load::commit(conn));
+    let committed = context
+        .record_completed(&result)
+        .and_then(|()| load::commit(context.store, written, &table_types));
     if let Err(error) = committed {
         load::rollback(conn);
         return Err(error.into());

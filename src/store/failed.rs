@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 
 use duckdb::{Connection, OptionalExt, params};
 
-use super::StoreError;
+use super::{CommitAppend, StoreError};
 use crate::records::FailedRow;
+use crate::sql_type::SqlType;
 
 /// Stores failed rows of job `job_id` through DuckDB's appender.
 pub fn append_failed_rows(conn: &Connection, job_id: i64, rows: &[FailedRow]) -> Result<(), StoreError> {
@@ -51,6 +52,19 @@ pub fn append_failed_rows(conn: &Connection, job_id: i64, rows: &[FailedRow]) ->
     row_appender.flush().map_err(StoreError::query(context))?;
     problem_appender.flush().map_err(StoreError::query(context))?;
     Ok(())
+}
+
+/// What storing `rows` failed rows with `problems` problems in all appends to Sluice's tables,
+/// to size the room their commit needs ([`super::commit_room`]).
+pub fn failed_rows_appends(rows: u64, problems: u64) -> [CommitAppend; 2] {
+    use SqlType::{BigInt, Blob, Integer, Varchar};
+    [
+        CommitAppend::new(
+            rows,
+            [BigInt, BigInt, BigInt, BigInt, Varchar, Blob, Varchar, Integer, Varchar],
+        ),
+        CommitAppend::new(problems, [BigInt, BigInt, Integer, Varchar, Varchar, Varchar]),
+    ]
 }
 
 /// One problem of a stored failed row.

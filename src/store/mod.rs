@@ -11,12 +11,12 @@ mod batch_scan;
 mod catalog;
 mod failed;
 mod jobs;
+mod memory_limit;
 mod report;
 mod settings;
 mod skipped;
 pub mod unique_keys;
 pub mod upsert;
-mod yielding_limit;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -28,14 +28,15 @@ pub use arrow_insert::ArrowInserter;
 pub use catalog::{TableInfo, describe_tables, existing_table, list_tables, table_columns, table_exists};
 pub use failed::{
     FailedRowFilter, RetryRow, StoredFailedRow, StoredProblem, append_failed_rows, count_failed_rows,
-    failed_page_starts, problem_column_counts, problem_counts, read_failed_rows, widest_failed_row,
+    failed_page_starts, failed_rows_appends, problem_column_counts, problem_counts, read_failed_rows,
+    widest_failed_row,
 };
 pub use jobs::{JobOutcome, JobRecord, JobStatus, NewJob, RecoveredJob, UnknownName};
+use memory_limit::SharedLimit;
+pub use memory_limit::{CommitAppend, TransactionRoom, YieldingLimit, commit_room};
 pub use report::{MAX_EXTRA_COLUMNS, ReportError, ReportFormat, errors_text, write_failed_report};
 pub use settings::duckdb_settings;
 pub use skipped::{StoredSkippedLine, append_skipped_lines, read_skipped_lines};
-use yielding_limit::SharedYieldingLimit;
-pub use yielding_limit::{TransactionRoom, YieldingLimit};
 
 /// File name of the default database inside the user's data folder.
 const DEFAULT_FILE_NAME: &str = "sluice.duckdb";
@@ -109,8 +110,9 @@ pub struct Store {
     next_job_id: Arc<AtomicI64>,
     /// Jobs found unfinished when this store was opened.
     recovered: Arc<Vec<RecoveredJob>>,
-    /// The memory limit imports may lower, when Sluice chose it (see [`yielding_limit`]).
-    yielding: SharedYieldingLimit,
+    /// DuckDB's memory limit as Sluice last set it, and how far imports may lower it (see
+    /// [`memory_limit`]).
+    limit: SharedLimit,
 }
 
 /// The database used when none is named: `sluice.duckdb` in the user's data folder.
@@ -141,7 +143,7 @@ impl Store {
             path: path.to_path_buf(),
             next_job_id: Arc::new(AtomicI64::new(next_job_id)),
             recovered: Arc::new(recovered),
-            yielding: SharedYieldingLimit::default(),
+            limit: SharedLimit::opened_with(options.memory_limit.clone()),
         })
     }
 
@@ -166,7 +168,7 @@ impl Store {
             path: self.path.clone(),
             next_job_id: self.next_job_id.clone(),
             recovered: self.recovered.clone(),
-            yielding: self.yielding.clone(),
+            limit: self.limit.clone(),
         })
     }
 

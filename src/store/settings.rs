@@ -18,7 +18,7 @@ impl Store {
         self.conn()
             .execute_batch(&format!("SET memory_limit = {}", quote_literal(limit)))
             .map_err(StoreError::query("setting DuckDB's memory limit"))?;
-        self.fix_memory_limit();
+        self.record_fixed_memory_limit(limit);
         Ok(())
     }
 

@@ -169,6 +169,61 @@ fn a_wide_file_fits_in_the_memory_the_command_line_gives_duckdb_both_ways() {
     );
 }
 
+/// The settings object of a `--json` import's last line.
+fn settings_of_import(db_path: &Path, args: &[&str]) -> serde_json::Value {
+    let output = sluice(db_path).arg("import").args(args).arg("--json").output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let last: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(last["rows_imported"], 40_000, "{last}");
+    last["settings"].clone()
+}
+
+fn mib(text: &serde_json::Value) -> f64 {
+    text.as_str().unwrap().strip_suffix(" MiB").unwrap().parse().unwrap()
+}
+
+#[test]
+fn an_import_lowers_the_limit_it_was_given_by_sluice_and_only_that_one() {
+    // 40,000 rows of 300 columns are 12M cells, enough for DuckDB's bookkeeping of the
+    // uncommitted rows (one byte per 34 cells) to take a step of the limit. Less than a row
+    // group, they are appended to the table at commit, which needs 200-300 MB here: under the
+    // command line's 107 MB this import failed to commit.
+    let dir = tempfile::tempdir().unwrap();
+    let columns = 300;
+    let mut text: String = (0..columns).map(|i| format!("c{i}")).collect::<Vec<_>>().join(",");
+    text.push('\n');
+    let row: String = (0..columns).map(|i| (i % 10).to_string()).collect::<Vec<_>>().join(",");
+    for _ in 0..40_000 {
+        text.push_str(&row);
+        text.push('\n');
+    }
+    let path = write(dir.path(), "wide.csv", text.as_bytes());
+    let path = path.to_str().unwrap();
+
+    let chosen = settings_of_import(&dir.path().join("a.duckdb"), &[path, "--table", "wide"]);
+    let (start, lowest) = (
+        mib(&chosen["duckdb_memory_limit"]),
+        mib(&chosen["duckdb_memory_limit_lowest"]),
+    );
+    // 32 MB + 75 MB for the columns at the start, 8 MB less at the floor.
+    assert!((start - 107e6 / 1_048_576.0).abs() < 0.2, "{chosen}");
+    assert!(lowest < start && lowest >= 99e6 / 1_048_576.0 - 0.1, "{chosen}");
+
+    let given = settings_of_import(
+        &dir.path().join("b.duckdb"),
+        &[path, "--table", "wide", "--memory-limit", "200MB"],
+    );
+    assert!(
+        given.get("duckdb_memory_limit_lowest").is_none(),
+        "the user's limit stays: {given}"
+    );
+}
+
 #[test]
 fn jobs_shows_what_an_export_and_an_import_did_not_zeros() {
     let dir = tempfile::tempdir().unwrap();
