@@ -126,14 +126,19 @@ impl Store {
     /// errors.
     pub fn commit_with_room(&self, need_bytes: u64, what: &'static str) -> Result<(), StoreError> {
         let conn = self.conn();
-        let raised = need_bytes > 0 && current_limit_bytes(conn).is_some_and(|limit| limit < need_bytes);
+        let commit = || conn.execute_batch("COMMIT").map_err(StoreError::query(what));
+        if need_bytes == 0 || current_limit_bytes(conn).is_none_or(|limit| limit >= need_bytes) {
+            return commit();
+        }
+        // Held until the limit is back, so that two jobs of the window committing at once do not
+        // put it back under each other.
+        let state = self.limit.lock();
         // Without the room the commit fails for want of memory, so a limit that cannot be raised
         // is not a reason to stop: the commit says what went wrong.
-        let raised = raised && apply(conn, Some(&kib_setting(need_bytes))).is_ok();
-        let committed = conn.execute_batch("COMMIT").map_err(StoreError::query(what));
+        let raised = apply(conn, Some(&kib_setting(need_bytes))).is_ok();
+        let committed = commit();
         if raised {
-            let setting = self.limit.lock().setting.clone();
-            let _ = apply(conn, setting.as_deref());
+            let _ = apply(conn, state.setting.as_deref());
         }
         committed
     }
