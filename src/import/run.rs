@@ -16,17 +16,38 @@ use super::reread::{FileSpans, Reread};
 use super::sniff::{SampleSize, SniffError, SniffHints, Sniffed, sniff, sniff_with};
 use super::source::FileToRead;
 use super::stamp::FileStamp;
+use super::types::ColumnType;
 use super::unique::{self, Duplicate, UniqueKeys};
 use super::upsert;
 use super::validate::RowValidator;
 use super::{ImportError, ImportMode, ImportRequest, ParseError, expand_inputs, panic_message};
 use crate::job::JobContext;
 use crate::progress::{CancelToken, Progress, ProgressSink};
+use crate::records::ExistingTable;
 use crate::sql::validate_table_name;
 use crate::sql_type::SqlType;
 use crate::store::upsert::Stage;
 use crate::store::{ArrowInserter, JobOutcome, StoreError, existing_table};
 use crate::throttle::TokenBucket;
+
+/// The types of the columns the table will have once the import's transaction commits (an
+/// existing table's, with the files' new ones), to size the room DuckDB needs to commit its rows.
+fn stored_types(existing: Option<&ExistingTable>, added: &[(String, ColumnType)], plan: &ImportPlan) -> Vec<SqlType> {
+    let sql_type = |column_type: &ColumnType| SqlType::from_catalog(&column_type.sql_name());
+    match existing {
+        Some(table) => table
+            .columns
+            .iter()
+            .map(|column| column.sql_type)
+            .chain(added.iter().map(|(_, column_type)| sql_type(column_type)))
+            .collect(),
+        None => plan
+            .columns
+            .iter()
+            .map(|column| sql_type(&column.column_type))
+            .collect(),
+    }
+}
 
 /// Files sniffed at once at most.
 const MAX_SNIFF_THREADS: usize = 4;
@@ -115,24 +136,7 @@ pub(super) fn import_rows(
         .collect();
     let sniffed = files.into_iter().next().map(|file| file.sniffed);
 
-    // The columns the table will have, to size the room DuckDB needs to commit its rows.
-    let table_types: Vec<SqlType> = match &existing {
-        Some(table) => table
-            .columns
-            .iter()
-            .map(|column| column.sql_type)
-            .chain(
-                added_columns
-                    .iter()
-                    .map(|(_, column_type)| SqlType::from_catalog(&column_type.sql_name())),
-            )
-            .collect(),
-        None => plan
-            .columns
-            .iter()
-            .map(|column| SqlType::from_catalog(&column.column_type.sql_name()))
-            .collect(),
-    };
+    let table_types = stored_types(existing.as_ref(), &added_columns, &plan);
     load::begin(conn, &table_name, &plan, setup, &added_columns)?;
     // An upsert's rows are staged, then merged by key once the key rule has been judged.
     let stage = match &key {
