@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use duckdb::Connection;
 
-use super::{Store, StoreError};
+use super::{Store, StoreError, is_memory_size};
 use crate::sql_type::SqlType;
 
 /// Cells an uncommitted transaction writes per byte DuckDB keeps for them outside its limit:
@@ -94,12 +94,19 @@ impl Store {
         Ok(())
     }
 
-    /// Records a limit that stays as set (already given to DuckDB).
-    pub(super) fn record_fixed_memory_limit(&self, setting: &str) {
+    /// Changes DuckDB's memory limit, such as "512MB" or "2GB", to one that stays as set. The
+    /// text must be a number and a unit.
+    pub fn set_memory_limit(&self, limit: &str) -> Result<(), StoreError> {
+        let limit = limit.trim();
+        if !is_memory_size(limit) {
+            return Err(StoreError::BadMemoryLimit(limit.to_string()));
+        }
+        apply(self.conn(), Some(limit))?;
         *self.limit.lock() = LimitState {
-            setting: Some(setting.to_string()),
+            setting: Some(limit.to_string()),
             ..LimitState::default()
         };
+        Ok(())
     }
 
     /// The lowest memory limit an import has set since the yielding limit was, in bytes; `None`

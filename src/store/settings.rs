@@ -1,27 +1,12 @@
-//! DuckDB's own settings for this process (memory limit, threads), read and changed through the
-//! store so no front end writes SQL. SET takes no parameters: every value reaches SQL checked and
-//! quoted, or as a number.
+//! DuckDB's own settings for this process (threads; the memory limit is set in
+//! [`super::memory_limit`]), read and changed through the store so no front end writes SQL. SET
+//! takes no parameters: every value reaches SQL checked and quoted, or as a number.
 
 use duckdb::Connection;
 
-use super::{Store, StoreError, is_memory_size};
-use crate::sql::quote_literal;
+use super::{Store, StoreError};
 
 impl Store {
-    /// Changes DuckDB's memory limit, such as "512MB" or "2GB". The text must be a number and a
-    /// unit.
-    pub fn set_memory_limit(&self, limit: &str) -> Result<(), StoreError> {
-        let limit = limit.trim();
-        if !is_memory_size(limit) {
-            return Err(StoreError::BadMemoryLimit(limit.to_string()));
-        }
-        self.conn()
-            .execute_batch(&format!("SET memory_limit = {}", quote_literal(limit)))
-            .map_err(StoreError::query("setting DuckDB's memory limit"))?;
-        self.record_fixed_memory_limit(limit);
-        Ok(())
-    }
-
     /// Writes what committed transactions changed into the database file, when no other write is
     /// under way (DuckDB refuses then, and the next job's end tries again). DuckDB keeps changes
     /// that are only in its write-ahead log in memory until its log reaches 16 MB, so a window
