@@ -413,6 +413,9 @@ impl ImportView {
         if let Some(resniff) = self.facts_ui(ui, &sniffed) {
             cx.load(resniff);
         }
+        if let Some(resniff) = self.layout_warning_ui(ui, &sniffed) {
+            cx.load(resniff);
+        }
         self.files_ui(ui);
         ui.separator();
         // The target and Start stay in view however long the schema and preview grow.
@@ -654,6 +657,29 @@ impl ImportView {
         })
     }
 
+    /// The warning the engine gives when the layout read leaves many records failing, with the
+    /// runner-up one click away: a new sniff with its lines skipped and its header.
+    fn layout_warning_ui(&mut self, ui: &mut Ui, sniffed: &Sniffed) -> Option<LoadRequest> {
+        let (warning, other) = sniffed.layout_warning()?;
+        let mut read_other = false;
+        ui.horizontal_wrapped(|ui| {
+            ui.label(RichText::new(warning).color(ui.visuals().warn_fg_color));
+            read_other = ui.button("Read it that way").clicked();
+        });
+        if !read_other {
+            return None;
+        }
+        self.hints.skip = Some(other.skip);
+        self.hints.has_header = Some(other.has_header);
+        self.hints.header_lines = other.has_header.then_some(other.header_lines);
+        let path = self.path.clone()?;
+        self.sniffed = None;
+        Some(LoadRequest::Sniff {
+            path,
+            hints: Box::new(self.hints.clone()),
+        })
+    }
+
     /// Whether every typed rule parses (a half-typed number keeps Start disabled).
     fn rules_are_valid(&self) -> bool {
         self.rule_texts.iter().all(|texts| {
@@ -798,20 +824,8 @@ impl ImportView {
                     .italics(),
             );
         }
-        if let Some(repair) = &sniffed.header_repair {
-            ui.label(RichText::new(format!("Header: {repair}")).weak());
-        }
-        if sniffed.trailing_delimiter {
-            ui.label(RichText::new("Every row ends with a delimiter; its empty last field is not a column.").weak());
-        }
-        if sniffed.header_lines > 1 {
-            ui.label(
-                RichText::new(format!(
-                    "The header spans {} lines, joined into one name per column.",
-                    sniffed.header_lines
-                ))
-                .weak(),
-            );
+        for note in sniffed.reading_notes() {
+            ui.label(RichText::new(note).weak());
         }
         for found in &sniffed.breaks {
             ui.label(

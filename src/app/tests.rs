@@ -697,3 +697,34 @@ fn a_workbooks_sheet_is_chosen_in_the_window_and_imported() {
         1
     );
 }
+
+#[test]
+fn a_layout_that_leaves_many_rows_failing_is_said_and_the_runner_up_is_one_click_away() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("two_tables.csv");
+    let mut text = String::from("site,lat,lon\n");
+    for row in 0..10 {
+        text.push_str(&format!("S{row},52.{row},4.{row}\n"));
+    }
+    text.push_str("site,date,depth,temp\n");
+    for row in 0..10 {
+        text.push_str(&format!("S{row},2024-01-{:02},{},{row}.5\n", row + 1, row * 5));
+    }
+    std::fs::write(&file, text).unwrap();
+    let mut harness = harness(dir.path(), vec![file]);
+    wait_for(
+        &mut harness,
+        "the layout warning",
+        shows("sampled records fit this reading"),
+    );
+    harness.get_by_label("Read it that way").click();
+    wait_for(&mut harness, "the other layout's preview", shows("depth"));
+    harness.get_by_label("Start import").click();
+    wait_for(
+        &mut harness,
+        "the job to finish",
+        shows("10 imported · 0 failed · 10 read"),
+    );
+    assert_eq!(count(&harness, "SELECT count(*) FROM two_tables WHERE depth = 45"), 1);
+    assert_eq!(count(&harness, "SELECT count(*) FROM two_tables"), 10);
+}

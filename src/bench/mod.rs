@@ -8,8 +8,10 @@ use std::path::Path;
 
 use crate::import::{ColumnSpec, ColumnType, SchemaFile};
 
+mod clean_twin;
 mod duckdb_side;
 
+pub use clean_twin::{TableText, TwinScore, read_table, read_twin, same_value, score_against_twin};
 pub use duckdb_side::{
     DuckdbRead, create_people_table, duckdb_copy_people, duckdb_copy_people_partitioned, duckdb_read_people,
     duckdb_sniff, people_duckdb_columns,

@@ -93,8 +93,13 @@ pub enum BenchCommand {
     /// Sniff and import real files (folders are searched) with everything guessed, and set
     /// beside it what DuckDB's sniffer makes of them: typed columns, rows read, header found.
     Sniff {
-        #[arg(required = true)]
+        #[arg(required_unless_present = "compare_clean")]
         paths: Vec<PathBuf>,
+        /// A folder of files and, in its `clean` folder, their hand-cleaned twins (same names):
+        /// each file read by Sluice and by DuckDB is scored against its twin (rows right, values
+        /// misread, extra rows, header, typed columns).
+        #[arg(long, value_name = "DIR")]
+        compare_clean: Option<PathBuf>,
     },
     /// (internal) Time DuckDB's read_csv of FILE into a new table, in this process.
     #[command(hide = true)]
@@ -132,7 +137,11 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Export { rows, dir } => bench_export(rows, dir),
         BenchCommand::Browse { rows, dir } => super::bench_browse::bench_browse(rows, dir),
         BenchCommand::Table { rows, table, db } => make_table(rows, &table, &db),
-        BenchCommand::Sniff { paths } => super::bench_sniff::bench_sniff(&paths),
+        BenchCommand::Sniff {
+            compare_clean: Some(dir),
+            ..
+        } => super::bench_clean::bench_compare_clean(&dir),
+        BenchCommand::Sniff { paths, .. } => super::bench_sniff::bench_sniff(&paths),
         BenchCommand::DuckdbReadCsv { file, db } => duckdb_read_csv(&file, &db),
         BenchCommand::DuckdbCopy {
             db,

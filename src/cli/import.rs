@@ -270,7 +270,10 @@ fn report_inference(sniffed: &Sniffed, json: bool) {
                 "has_header": sniffed.has_header,
                 "skip_records": sniffed.skip_records,
                 "trailing_delimiter": sniffed.trailing_delimiter,
+                "unnamed_empty_columns": sniffed.unnamed_empty_columns,
+                "pad_short_rows": sniffed.pad_short_rows,
                 "header_repair": sniffed.header_repair,
+                "layout": sniffed.layout,
                 "header_lines": sniffed.header_lines,
                 "not_data": sniffed.breaks,
                 "summary_rows": sniffed.summary_rows,
@@ -289,17 +292,11 @@ fn report_inference(sniffed: &Sniffed, json: bool) {
             eprintln!("  {}", record.join(" | "));
         }
     }
-    if sniffed.trailing_delimiter {
-        eprintln!("Every row ends with a delimiter; its empty last field is not a column.");
+    for note in sniffed.reading_notes() {
+        eprintln!("{note}");
     }
-    if let Some(repair) = &sniffed.header_repair {
-        eprintln!("Header: {repair}.");
-    }
-    if sniffed.header_lines > 1 {
-        eprintln!(
-            "The header spans {} lines; they are joined into one name per column.",
-            sniffed.header_lines
-        );
+    if let Some((warning, other)) = sniffed.layout_warning() {
+        eprintln!("{warning} To read it that way: {}", other.options());
     }
     for found in &sniffed.breaks {
         eprintln!(

@@ -35,6 +35,10 @@ pub struct ValueFormat {
     /// then false, as in a spreadsheet's checkbox column, not NULL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkmark: Option<String>,
+    /// A currency sign written before or after the amounts (`$74.69`, `12,50 €`): it says what
+    /// the numbers are, not how much, so it is dropped, and the format says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<char>,
 }
 
 impl ValueFormat {
@@ -51,6 +55,7 @@ impl ValueFormat {
             thousands: self.thousands.or(base.thousands),
             null_markers: self.null_markers.clone().or(base.null_markers),
             checkmark: self.checkmark.clone().or(base.checkmark),
+            currency: self.currency.or(base.currency),
         }
     }
 
@@ -87,12 +92,15 @@ impl ValueFormat {
         if let Some(mark) = &self.checkmark {
             parts.push(format!("'{mark}' or empty"));
         }
+        if let Some(sign) = self.currency {
+            parts.push(format!("currency sign '{sign}' dropped"));
+        }
         parts.join("; ")
     }
 }
 
 /// Signs around an amount that say what it is, not how much: dropped before parsing.
-const CURRENCY: [char; 6] = ['$', '€', '£', '¥', '₹', '₣'];
+pub const CURRENCY: [char; 6] = ['$', '€', '£', '¥', '₹', '₣'];
 
 /// A [`ValueFormat`] ready for use on millions of cells.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -106,6 +114,8 @@ pub struct ColumnFormat {
     thousands: Option<u8>,
     null_markers: Vec<String>,
     checkmark: Option<String>,
+    /// Amounts carry a currency sign, which the plain parsers would not read.
+    currency: bool,
 }
 
 /// Marks a checkbox column is written with.
@@ -127,6 +137,7 @@ impl ColumnFormat {
             thousands: format.thousands.filter(char::is_ascii).map(|c| c as u8),
             null_markers: format.null_markers().to_vec(),
             checkmark: format.checkmark.clone().filter(|mark| !mark.trim().is_empty()),
+            currency: format.currency.is_some(),
         }
     }
 
@@ -166,7 +177,7 @@ impl ColumnFormat {
 
     /// Whether numbers need normalising before the plain parsers see them.
     fn plain_numbers(&self) -> bool {
-        self.decimal == b'.' && self.thousands.is_none()
+        self.decimal == b'.' && self.thousands.is_none() && !self.currency
     }
 
     /// The number in `text` written the plain way (`-1234.5`) into `out`, or `None` when it is
@@ -189,6 +200,13 @@ impl ColumnFormat {
         };
         if rest.is_empty() {
             return None;
+        }
+        // `NaN` and the infinities are floating-point values (DuckDB's DOUBLE holds them), in
+        // whatever format the column's other numbers are written.
+        if is_float_word(rest) {
+            out.push_str(sign);
+            out.push_str(rest);
+            return Some(out.as_str());
         }
         let (whole, fraction) = match rest.bytes().position(|b| b == self.decimal) {
             Some(at) => (&rest[..at], Some(&rest[at + 1..])),
@@ -275,6 +293,13 @@ impl ColumnFormat {
     }
 }
 
+/// `NaN`, `inf` or `infinity` in any case: values of a floating-point column, not text.
+pub fn is_float_word(text: &str) -> bool {
+    ["nan", "inf", "infinity"]
+        .iter()
+        .any(|word| word.eq_ignore_ascii_case(text))
+}
+
 fn days_from_epoch(date: chrono::NaiveDate) -> Option<i32> {
     let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1)?;
     i32::try_from((date - epoch).num_days()).ok()
@@ -322,8 +347,13 @@ pub const NUMBER_FORMATS: [(char, Option<char>); 8] = [
     ('.', Some(' ')),
 ];
 
-/// Spellings of "no value" detected when a column holds them among typed values.
-pub const NULL_MARKERS: [&str; 10] = ["NA", "N/A", "n/a", "na", "NULL", "null", "\\N", "-", "--", "#N/A"];
+/// Spellings of "no value" detected when a column holds them among typed values: the
+/// abbreviations, the words people and programs write for a missing value (`missing`, Python's
+/// `None`), and the dots statistics offices print in an empty cell.
+pub const NULL_MARKERS: [&str; 22] = [
+    "NA", "N/A", "n/a", "na", "NULL", "null", "\\N", "-", "--", "#N/A", "missing", "Missing", "MISSING", "None",
+    "none", "NONE", "nil", "n.a.", "N.A.", ".", "..", "...",
+];
 
 #[cfg(test)]
 mod tests {

@@ -12,7 +12,8 @@
 //! values; dates and numbers are tried in the local forms of `formats`.
 
 use super::formats::{
-    CHECKMARKS, ColumnFormat, DATE_FORMATS, NULL_MARKERS, NUMBER_FORMATS, TIME_FORMATS, ValueFormat, day_first,
+    CHECKMARKS, CURRENCY, ColumnFormat, DATE_FORMATS, NULL_MARKERS, NUMBER_FORMATS, TIME_FORMATS, ValueFormat,
+    day_first, is_float_word,
 };
 use super::types::{ColumnType, parse_f64, parse_i64, parse_time, parse_timestamp_tz};
 
@@ -23,6 +24,9 @@ pub struct InferenceContext {
     pub day_first: bool,
     /// Try a decimal comma before a thousands comma (`1,234` is then 1.234).
     pub decimal_comma_first: bool,
+    /// The person said the file writes a decimal comma: a point in its numbers then groups
+    /// thousands, which the values alone prove only with two points or a comma in one of them.
+    pub decimal_comma_stated: bool,
     /// Null markers stated for the whole file.
     pub null_markers: Vec<String>,
 }
@@ -173,18 +177,28 @@ fn guess_boolean(values: &[&str], allowed: usize) -> Guess {
 
 /// Whole numbers, then decimals, in the number formats in the order the context prefers. Plain
 /// whole numbers always come first, so a column written plainly stays on the fast path. With a
-/// decimal comma expected (a `;` file), `1.234` is a grouped thousand before it is a plain
-/// decimal, so the comma formats are tried before plain decimals.
+/// decimal comma expected (a `;` file), `1,5` is tried as a decimal comma before a plain decimal.
+///
+/// A point followed by three digits (`75.775`) reads as a decimal point or as a thousands
+/// separator, and taking the wrong one stores a value a thousand times off without a word: the
+/// point groups thousands only when the column proves it ([`proves_point_grouping`]).
 fn guess_number(values: &[&str], allowed: usize, context: &InferenceContext) -> Guess {
+    if !values.iter().any(|value| value.bytes().any(|b| b.is_ascii_digit())) {
+        return None;
+    }
+    let currency = currency_sign(values);
     let format_of = |(decimal, thousands): (char, Option<char>)| ValueFormat {
         decimal_separator: (decimal != '.').then_some(decimal),
         thousands,
+        currency,
         ..ValueFormat::default()
     };
+    let point_grouping = context.decimal_comma_stated || proves_point_grouping(values);
     let (comma, dot): (Vec<_>, Vec<_>) = NUMBER_FORMATS
         .iter()
         .copied()
         .filter(|format| *format != ('.', None))
+        .filter(|(_, thousands)| point_grouping || *thousands != Some('.'))
         .partition(|(decimal, _)| *decimal == ',');
     let both = |formats: &[(char, Option<char>)]| {
         formats
@@ -207,6 +221,34 @@ fn guess_number(values: &[&str], allowed: usize, context: &InferenceContext) -> 
         let compiled = ColumnFormat::new(&format);
         (count_misfits(values, column_type, &compiled, allowed) <= allowed).then_some((column_type, format, false))
     })
+}
+
+/// Whether some value shows that a point groups thousands: two points in one number
+/// (`1.234.567`) or a point before a decimal comma (`1.234,5`). One point with three digits
+/// after it proves nothing.
+fn proves_point_grouping(values: &[&str]) -> bool {
+    values.iter().any(|value| {
+        let digits_and_separators = value.trim_matches(|c: char| !c.is_ascii_digit());
+        let points = digits_and_separators.matches('.').count();
+        let comma_after_point = digits_and_separators
+            .find('.')
+            .is_some_and(|at| digits_and_separators[at..].contains(','));
+        digits_and_separators.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b',')
+            && (points >= 2 || comma_after_point)
+    })
+}
+
+/// The currency sign the amounts are written with, when most carry one: the format then says
+/// that it is dropped.
+fn currency_sign(values: &[&str]) -> Option<char> {
+    let mut counts = [0usize; CURRENCY.len()];
+    for value in values {
+        if let Some(index) = CURRENCY.iter().position(|sign| value.contains(*sign)) {
+            counts[index] += 1;
+        }
+    }
+    let (index, count) = counts.iter().enumerate().max_by_key(|(_, count)| **count)?;
+    (*count > 0).then_some(CURRENCY[index])
 }
 
 fn guess_date(values: &[&str], allowed: usize, context: &InferenceContext, column_type: ColumnType) -> Guess {
@@ -289,6 +331,9 @@ fn fits(value: &str, column_type: ColumnType, format: &ColumnFormat) -> bool {
                 return false;
             }
             if column_type == ColumnType::Double {
+                if is_float_word(digits) {
+                    return true;
+                }
                 let all_digits = digits.bytes().all(|b| b.is_ascii_digit());
                 number.bytes().any(|b| b.is_ascii_digit())
                     && !(all_digits && parse_i64(number).is_none())
@@ -419,16 +464,55 @@ mod tests {
     }
 
     #[test]
-    fn dot_grouped_thousands_in_a_semicolon_file_are_whole_numbers() {
-        let guessed = guess_column(
+    fn a_point_groups_thousands_only_when_the_column_proves_it() {
+        let semicolon_file = InferenceContext {
+            decimal_comma_first: true,
+            ..InferenceContext::default()
+        };
+        // One point and three digits: a decimal point, even in a `;` file.
+        let decimals = guess_column(["75.775", "-293.393", "12.500", "800"], &semicolon_file);
+        assert_eq!(decimals.column_type, ColumnType::Double);
+        assert_eq!((decimals.format.thousands, decimals.format.decimal_separator), (None, None));
+        let format = ColumnFormat::new(&decimals.format);
+        let mut out = String::new();
+        assert_eq!(format.normalize_number("75.775", &mut out), Some("75.775"));
+        // Two points in one value, or a decimal comma after one, prove the grouping.
+        for proof in ["1.234.567", "1.234,5"] {
+            let grouped = guess_column(["1.234", "12.500", "800", proof], &semicolon_file);
+            assert_eq!(grouped.format.thousands, Some('.'), "{proof}");
+            assert_eq!(grouped.format.decimal_separator, Some(','), "{proof}");
+        }
+        // So does a decimal comma the person states.
+        let stated = guess_column(
             ["1.234", "12.500", "800"],
             &InferenceContext {
                 decimal_comma_first: true,
+                decimal_comma_stated: true,
                 ..InferenceContext::default()
             },
         );
-        assert_eq!(guessed.column_type, ColumnType::BigInt);
-        assert_eq!(guessed.format.thousands, Some('.'));
+        assert_eq!((stated.column_type, stated.format.thousands), (ColumnType::BigInt, Some('.')));
+    }
+
+    #[test]
+    fn nan_is_a_floating_point_value_and_missing_words_are_null_markers() {
+        let with_nan = guess(&["1.5", "NaN", "2", "nan"]);
+        assert_eq!((with_nan.column_type, with_nan.misfits), (ColumnType::Double, 0));
+        assert_eq!(guess(&["NaN", "nan"]).column_type, ColumnType::Varchar);
+        let missing = guess(&["3", "missing", "5", "None", "."]);
+        assert_eq!((missing.column_type, missing.misfits), (ColumnType::BigInt, 0));
+        assert_eq!(missing.format.null_markers(), ["missing", "None", "."]);
+    }
+
+    #[test]
+    fn a_currency_sign_is_dropped_and_said() {
+        let prices = guess(&["$74.69", "$5", "$1,200.00"]);
+        assert_eq!(prices.column_type, ColumnType::Double);
+        assert_eq!(prices.format.currency, Some('$'));
+        assert!(prices.format.describe().contains("currency sign '$' dropped"), "{}", prices.format.describe());
+        let euros = guess(&["74.69 €", "5 €"]);
+        assert_eq!((euros.column_type, euros.format.currency), (ColumnType::Double, Some('€')));
+        assert_eq!(guess(&["74.69", "5"]).format.currency, None);
     }
 
     #[test]

@@ -231,7 +231,7 @@ pub fn parse_rows(
     let (mut cells, mut problems) = (Vec::new(), Vec::new());
     let mut header_pending = validator.plan().header_lines;
     let mut skip_pending = validator.plan().skip_records;
-    let drop_trailing = validator.plan().trailing_delimiter;
+    let drop_trailing = validator.plan().trailing_fields;
     let mut last_line = 0;
     let mut last_byte = 0;
     let mut batch_started = Instant::now();
@@ -258,6 +258,10 @@ pub fn parse_rows(
         // counted and (the first of them) listed.
         if record.blank_lines_before > 0 {
             skipped.blank(record.line - record.blank_lines_before, record.blank_lines_before);
+        }
+        if validator.plan().is_blank(&record) {
+            skipped.record(record.line, SkipReason::Blank, record.raw);
+            continue;
         }
         let is_comment = validator.plan().is_comment(&record);
         if is_comment || skip_pending > 0 {
@@ -376,14 +380,13 @@ fn unreadable_row(
     }
 }
 
-/// Drops the empty field a trailing delimiter leaves, so a stored row has the table's width (and
-/// a retry, which knows nothing of the delimiter, reads it as a row of the right width).
-pub fn drop_trailing_field(row: &mut FailedRow, trailing_delimiter: bool, field_count: usize) {
-    if trailing_delimiter
-        && row.fields.len() == field_count + 1
-        && row.fields.last().is_some_and(|f| f.trim().is_empty())
-    {
-        row.fields.pop();
+/// Drops the empty fields a trailing delimiter (and unnamed empty columns) leave, so a stored row
+/// has the table's width (and a retry, which knows nothing of the delimiter, reads it as a row of
+/// the right width).
+pub fn drop_trailing_field(row: &mut FailedRow, trailing_fields: usize, field_count: usize) {
+    let extra = row.fields.len().saturating_sub(field_count);
+    if extra > 0 && extra <= trailing_fields && row.fields[field_count..].iter().all(|f| f.trim().is_empty()) {
+        row.fields.truncate(field_count);
     }
 }
 

@@ -110,8 +110,9 @@ pub struct ImportPlan {
     pub columns: Vec<ColumnPlan>,
     /// Records above the header that are skipped and counted (a title, notes).
     pub skip_records: usize,
-    /// Every row ends with a delimiter: one more, empty, field is not a column.
-    pub trailing_delimiter: bool,
+    /// Fields at the end of a row that are no column (a trailing delimiter's empty one, unnamed
+    /// empty ones before it): a row may have them, empty, beyond `field_count`.
+    pub trailing_fields: usize,
     /// Lines starting with this byte are comments: skipped and counted.
     pub comment: Option<u8>,
     /// A detected prefix marks only lines without the table's width as comments.
@@ -210,7 +211,7 @@ pub fn plan_part(
         source_columns: sniffed.columns.clone(),
         columns,
         skip_records: sniffed.skip_records,
-        trailing_delimiter: sniffed.trailing_delimiter,
+        trailing_fields: sniffed.trailing_fields(),
         comment: sniffed.comment,
         comment_detected: sniffed.comment_detected,
         header_lines: if sniffed.has_header {
@@ -218,7 +219,7 @@ pub fn plan_part(
         } else {
             0
         },
-        pad_missing: false,
+        pad_missing: sniffed.pad_short_rows,
         header_line: if sniffed.has_header {
             sniffed.header_line.clone()
         } else {

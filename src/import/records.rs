@@ -192,6 +192,12 @@ impl<'r> Record<'r> {
     }
 }
 
+/// Whether a record's text is delimiters and nothing else (`,,,,`): it has fields, but no value in
+/// any of them, so to a person it is a blank line.
+pub fn is_delimiters_only(raw: &[u8], delimiter: u8) -> bool {
+    !raw.is_empty() && raw.iter().all(|&byte| byte == delimiter)
+}
+
 /// A record whose fields were given one by one (a failed row a person edited), so it can go
 /// through the same validation and batch building as a parsed one.
 #[derive(Clone, Debug, Default)]

@@ -117,7 +117,7 @@ impl<'f> Reread<'f> {
                 .next_record()
                 .map_err(|error| ImportError::Reread(error.to_string()))?
                 .ok_or_else(changed)?;
-            if plan.is_comment(&record) {
+            if plan.is_comment(&record) || plan.is_blank(&record) {
                 continue;
             }
             if open.skip_pending > 0 {
@@ -140,7 +140,7 @@ impl<'f> Reread<'f> {
             }
             let mut row = pipeline::failed_row(duplicate.record_no, &record, Vec::new());
             row.file = Some(file.label.clone());
-            pipeline::drop_trailing_field(&mut row, plan.trailing_delimiter, plan.field_count);
+            pipeline::drop_trailing_field(&mut row, plan.trailing_fields, plan.field_count);
             row.problems = problems(duplicate, plan, &row.fields);
             return Ok(row);
         }

@@ -10,18 +10,16 @@ use std::path::{Path, PathBuf};
 
 use encoding_rs::Encoding;
 
-use super::formats::{NULL_MARKERS, ValueFormat};
-use super::infer::looks_like_header;
-use super::majority::{ColumnGuess, InferenceContext, fits_guess, guess_column};
+use super::formats::ValueFormat;
+use super::layout::{LayoutChoice, LayoutInput, choose_layout};
+use super::majority::{ColumnGuess, InferenceContext, guess_column};
 use super::names::{clean_headers, default_column_name};
-use super::records::{Dialect, RecordReader};
+use super::records::{Dialect, RecordReader, is_delimiters_only};
 use super::source::{Packing, SourceEncoding, SourceError, open_text};
 use super::table_end::{SampledRows, TableBreak, find_breaks, footer_start, maybe_not_data, second_header_start};
 use super::types::ColumnType;
 
-const DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
-/// Rows of one width needed before they overrule a header of another.
-const MIN_ROWS_TO_REPAIR_HEADER: usize = 20;
+pub(super) const DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
 
 /// What the caller already knows about the file; `None` means "guess".
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -86,6 +84,14 @@ pub struct Sniffed {
     pub skipped_preview: Vec<Vec<String>>,
     /// Every row ends with a delimiter (an always-empty last field), which is not a column.
     pub trailing_delimiter: bool,
+    /// Fields before that one with no name in the header and no value in any sampled row
+    /// (a header ending `,,,,` over rows ending the same way): left out, as it is.
+    pub unnamed_empty_columns: usize,
+    /// The header names columns no row fills (the export left them empty): rows shorter than
+    /// the header are read with NULL in the fields they lack.
+    pub pad_short_rows: bool,
+    /// The layout read (lines skipped, header lines, width) with its score, and the runner-up.
+    pub layout: LayoutChoice,
     /// What was done to a header whose field count did not match the rows', in words.
     pub header_repair: Option<String>,
     /// The comment prefix in force (given or detected).
@@ -108,6 +114,12 @@ pub struct Sniffed {
 }
 
 impl Sniffed {
+    /// Fields at the end of a row that are no column: the trailing delimiter's and the unnamed
+    /// empty ones before it.
+    pub fn trailing_fields(&self) -> usize {
+        usize::from(self.trailing_delimiter) + self.unnamed_empty_columns
+    }
+
     /// What is known of a file by its column names alone (a retry rebuilding an import's plan
     /// from what the job stored, a test): UTF-8, the default dialect, a header, no rows seen.
     pub fn of_columns(columns: &[String], column_types: Vec<ColumnType>) -> Self {
@@ -129,6 +141,9 @@ impl Sniffed {
             skip_records: 0,
             skipped_preview: Vec::new(),
             trailing_delimiter: false,
+            unnamed_empty_columns: 0,
+            pad_short_rows: false,
+            layout: LayoutChoice::default(),
             header_repair: None,
             comment: None,
             comment_detected: false,
@@ -242,67 +257,9 @@ pub fn sniff_with(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<S
     if let Some(prefix) = comment {
         records.retain(|record| !is_comment(record, prefix));
     }
-    let skip_records = match hints.skip {
-        Some(skip) => skip.min(records.len()),
-        None if hints.has_header != Some(false) => preamble_records(&records),
-        None => 0,
-    };
-    let skipped_preview: Vec<Vec<String>> = records.drain(..skip_records).take(20).collect();
-    if records.is_empty() {
-        return Err(SniffError::Empty {
-            path: path.to_path_buf(),
-        });
-    }
-    let has_header = hints
-        .has_header
-        .unwrap_or_else(|| looks_like_header(&records[0], &records[1..]));
-    let mut raw_headers = if has_header { records.remove(0) } else { Vec::new() };
-    let header_line = raw_headers.clone();
-    // Further header lines (units, years or sub-names under a shared name) are joined into the
-    // first, one name per column.
-    let mut header_lines = usize::from(has_header);
-    let more_header_lines =
-        |header_lines: usize, raw_headers: &[String], records: &[Vec<String>]| match hints.header_lines {
-            Some(wanted) => header_lines < wanted && records.len() > 1,
-            None => header_lines < MAX_HEADER_LINES && continues_header(raw_headers, records),
-        };
-    while has_header && more_header_lines(header_lines, &raw_headers, &records) {
-        let continuation = records.remove(0);
-        raw_headers = join_header_lines(&raw_headers, &continuation);
-        header_lines += 1;
-    }
-    let trailing_delimiter = trailing_delimiter(has_header, &mut raw_headers, &records);
-    let header_repair = if has_header {
-        repair_header(
-            &sample,
-            dialect,
-            skip_records,
-            &mut raw_headers,
-            &records,
-            trailing_delimiter,
-        )
-    } else {
-        None
-    };
-    let width = if has_header {
-        raw_headers.len()
-    } else {
-        modal_width(&records).unwrap_or(1) - usize::from(trailing_delimiter)
-    };
-    let data_width = width + usize::from(trailing_delimiter);
-    let columns = if has_header {
-        clean_headers(&raw_headers)
-    } else {
-        (0..width).map(default_column_name).collect()
-    };
-    let context = InferenceContext {
-        day_first: hints.day_first.unwrap_or(true),
-        decimal_comma_first: hints.decimal_comma.unwrap_or(dialect.delimiter == b';'),
-        null_markers: hints.null_markers.clone(),
-    };
     // Blocks from further into the file, so a column whose values change form after the first
     // megabyte (integers, then decimals; ISO dates, then local ones) is typed for all of them.
-    let (spread, spread_at_end) =
+    let (mut spread, spread_at_end) =
         if complete || source.packing != Packing::Plain || !source.encoding.encoding.is_ascii_compatible() {
             (Vec::new(), 0)
         } else {
@@ -315,6 +272,49 @@ pub fn sniff_with(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<S
                 size.spread_blocks,
             )
         };
+    let spread_at_end = match comment {
+        Some(prefix) => {
+            let at_end_from = spread.len() - spread_at_end;
+            let comments_at_end = spread[at_end_from..]
+                .iter()
+                .filter(|record| is_comment(record, prefix))
+                .count();
+            spread.retain(|record| !is_comment(record, prefix));
+            spread_at_end - comments_at_end
+        }
+        None => spread_at_end,
+    };
+    let Some((layout, layout_choice)) = choose_layout(&LayoutInput {
+        records: &records,
+        later: &spread,
+        hints,
+        sample: &sample,
+        dialect,
+        comment,
+    }) else {
+        return Err(SniffError::Empty {
+            path: path.to_path_buf(),
+        });
+    };
+    let skip_records = layout.skip;
+    let skipped_preview: Vec<Vec<String>> = records.drain(..skip_records).take(20).collect();
+    records.drain(..layout.header_lines.min(records.len()));
+    let has_header = layout.has_header;
+    let width = layout.width;
+    let data_width = layout.row_width;
+    let pad_short_rows = layout.pad_short_rows;
+    let columns = if has_header {
+        clean_headers(&layout.raw_headers)
+    } else {
+        (0..width).map(default_column_name).collect()
+    };
+    let context = InferenceContext {
+        day_first: hints.day_first.unwrap_or(true),
+        decimal_comma_first: hints.decimal_comma.unwrap_or(dialect.delimiter == b';'),
+        decimal_comma_stated: hints.decimal_comma == Some(true),
+        null_markers: hints.null_markers.clone(),
+    };
+    let header_line = layout.header_line.clone();
     let head_records = records.len();
     records.extend(spread);
     let at_end = if complete { records.len() } else { spread_at_end };
@@ -326,8 +326,11 @@ pub fn sniff_with(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<S
             .map(|column| {
                 let values = rows
                     .iter()
-                    .filter(|record| record.len() == data_width && !maybe_not_data(record, header_shown))
-                    .map(|record| record[column].as_str());
+                    .filter(|record| {
+                        (record.len() == data_width || (pad_short_rows && record.len() < data_width))
+                            && !maybe_not_data(record, header_shown)
+                    })
+                    .filter_map(|record| record.get(column).map(String::as_str));
                 if hints.all_text {
                     ColumnGuess {
                         format: ValueFormat::with_null_markers(hints.null_markers.clone()),
@@ -366,19 +369,22 @@ pub fn sniff_with(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<S
         encoding: source.encoding,
         dialect,
         has_header,
-        raw_headers,
         columns,
         column_types,
         column_guesses,
         preview: records,
         skip_records,
         skipped_preview,
-        trailing_delimiter,
-        header_repair,
+        trailing_delimiter: layout.trailing_delimiter,
+        unnamed_empty_columns: layout.unnamed_empty_columns,
+        pad_short_rows,
+        header_repair: layout.header_repair,
         comment,
         comment_detected: hints.comment.is_none() && comment.is_some(),
-        header_lines,
+        header_lines: layout.header_lines,
         header_line,
+        layout: layout_choice,
+        raw_headers: layout.raw_headers,
         breaks: breaks.found,
         summary_rows: breaks.summary_rows,
     })
@@ -399,6 +405,10 @@ fn read_sample(sample: &[u8], complete: bool, dialect: Dialect) -> Vec<Vec<Strin
         let ended_inside = !complete && record.byte_offset + record.raw.len() as u64 >= sample.len() as u64;
         if ended_inside {
             break;
+        }
+        // A line of delimiters only is blank to a person, and the import skips it as one.
+        if is_delimiters_only(record.raw, dialect.delimiter) {
+            continue;
         }
         records.push(
             record
@@ -527,83 +537,6 @@ fn consistency(sample: &[u8], complete: bool, dialect: Dialect) -> (usize, usize
         .unwrap_or((0, 0))
 }
 
-/// Joins a header line and the line under it into one name per column. A name over merged
-/// cells (`Temperature,,` above `min,max`) is written once, so an empty cell above a sub-name
-/// takes the name to its left.
-fn join_header_lines<'a>(upper: &'a [String], lower: &'a [String]) -> Vec<String> {
-    let mut spanning = "";
-    let cell = |line: &'a [String], index: usize| line.get(index).map_or("", |cell| cell.trim());
-    (0..upper.len().max(lower.len()))
-        .map(|index| {
-            let (above, below) = (cell(upper, index), cell(lower, index));
-            let above = if !above.is_empty() {
-                spanning = above;
-                above
-            } else if index > 0 && !below.is_empty() {
-                spanning
-            } else {
-                ""
-            };
-            [above, below]
-                .into_iter()
-                .filter(|part| !part.is_empty())
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .collect()
-}
-
-/// Most lines a header is taken to span.
-const MAX_HEADER_LINES: usize = 4;
-
-/// Whether the first record under the header is a further header line: as wide, with an empty
-/// cell (the label column of a units or years row), and with at least two values that do not fit
-/// their typed columns while none does. A data row with one bad value is never taken for one.
-fn continues_header(header: &[String], records: &[Vec<String>]) -> bool {
-    let Some(next) = records.first() else {
-        return false;
-    };
-    if next.len() != header.len() || records.len() < 3 || !next.iter().any(|field| field.trim().is_empty()) {
-        return false;
-    }
-    // The lines under it may be header lines too, which would hide the columns' types: judge
-    // against the records from one, two or three lines further down.
-    (1..MAX_HEADER_LINES)
-        .filter(|&below| records.len() >= below + 2)
-        .any(|below| unfit_as_data(next, &records[below..records.len().min(500)]))
-}
-
-/// Whether at least two of `next`'s values do not fit their typed columns in `rest` while none
-/// does.
-fn unfit_as_data(next: &[String], rest: &[Vec<String>]) -> bool {
-    let context = InferenceContext {
-        day_first: true,
-        ..InferenceContext::default()
-    };
-    let mut unfit = 0;
-    for (column, value) in next.iter().enumerate() {
-        if value.trim().is_empty() {
-            continue;
-        }
-        let guess = guess_column(
-            rest.iter().filter_map(|record| record.get(column).map(String::as_str)),
-            &context,
-        );
-        if guess.column_type == ColumnType::Varchar || guess.misfits > 0 {
-            continue;
-        }
-        if fits_guess(value, &guess) {
-            return false;
-        }
-        // A null marker (`n/a`, `-`) is a data row's empty value, not a unit or a name.
-        let value = value.trim();
-        if !NULL_MARKERS.contains(&value) {
-            unfit += 1;
-        }
-    }
-    unfit >= 2
-}
-
 /// Whether a sampled record is a comment line: its first field starts with the prefix.
 fn is_comment(record: &[String], prefix: u8) -> bool {
     record
@@ -695,150 +628,7 @@ fn spread_records(
     (records, at_end)
 }
 
-/// How many records above the header are not part of the table: a title, a "Created by" line,
-/// notes. They are narrower than the table (or as wide but with at most one value, as a
-/// spreadsheet writes a title), and they count only when the first full-width record below them
-/// reads as a header; a short first data row of a file without one is never taken for a title.
-fn preamble_records(records: &[Vec<String>]) -> usize {
-    let probe = &records[..records.len().min(500)];
-    let Some(width) = modal_width(probe) else {
-        return 0;
-    };
-    if width < 2 {
-        return 0;
-    }
-    for (index, record) in probe.iter().enumerate().take(50) {
-        let values = record.iter().filter(|field| !field.trim().is_empty()).count();
-        if record.len() > width {
-            return 0;
-        }
-        if record.len() == width && values > 1 {
-            return if index > 0 && looks_like_header(record, &probe[index + 1..]) {
-                index
-            } else {
-                0
-            };
-        }
-    }
-    0
-}
-
-/// Whether every row ends with a delimiter, so its last field is always empty and no column: all
-/// records of the usual width end empty, and the header is one shorter or ends empty too (then
-/// its empty last name is dropped).
-fn trailing_delimiter(has_header: bool, raw_headers: &mut Vec<String>, records: &[Vec<String>]) -> bool {
-    let probe = &records[..records.len().min(500)];
-    let Some(width) = modal_width(probe) else {
-        return false;
-    };
-    let usual: Vec<&Vec<String>> = probe.iter().filter(|record| record.len() == width).collect();
-    let ends_empty = width >= 2
-        && usual.len() >= 2
-        && usual.len() * 10 >= probe.len() * 9
-        && usual
-            .iter()
-            .all(|record| record.last().is_some_and(|field| field.trim().is_empty()));
-    if !ends_empty {
-        return false;
-    }
-    if !has_header {
-        return true;
-    }
-    if raw_headers.len() + 1 == width {
-        return true;
-    }
-    if raw_headers.len() == width && raw_headers.last().is_some_and(|name| name.trim().is_empty()) {
-        raw_headers.pop();
-        return true;
-    }
-    false
-}
-
-/// Makes the header as wide as the rows when a stray quote, an extra delimiter or another
-/// delimiter made it narrower or wider: the rows' own width is taken as the truth, so a damaged
-/// header does not fail every row. Returns what was done, for the sniff result to say.
-fn repair_header(
-    sample: &[u8],
-    dialect: Dialect,
-    skip_records: usize,
-    raw_headers: &mut Vec<String>,
-    records: &[Vec<String>],
-    trailing_delimiter: bool,
-) -> Option<String> {
-    let probe = &records[..records.len().min(500)];
-    let data_width = modal_width(probe)?;
-    let width = data_width.checked_sub(usize::from(trailing_delimiter))?;
-    let usual = probe.iter().filter(|record| record.len() == data_width).count();
-    // Only many rows that agree among themselves can overrule their header: in a short file a
-    // header is more likely right than its few rows.
-    if raw_headers.len() == width || width == 0 || usual < MIN_ROWS_TO_REPAIR_HEADER || usual * 10 < probe.len() * 8 {
-        return None;
-    }
-    let found = raw_headers.len();
-    if let Some(line) = header_line(sample, dialect, skip_records) {
-        let others = DELIMITERS.iter().copied().filter(|d| *d != dialect.delimiter);
-        for delimiter in std::iter::once(dialect.delimiter).chain(others) {
-            let mut names: Vec<String> = line
-                .split(char::from(delimiter))
-                .map(|name| name.trim().trim_matches(char::from(dialect.quote)).trim().to_string())
-                .collect();
-            if trailing_delimiter && names.len() == width + 1 && names.last().is_some_and(String::is_empty) {
-                names.pop();
-            }
-            if names.len() == width {
-                *raw_headers = names;
-                return Some(if delimiter == dialect.delimiter {
-                    format!(
-                        "the header read as {found} field{} but the rows have {width}: it was split again at every '{}', its quotes ignored",
-                        if found == 1 { "" } else { "s" },
-                        char::from(delimiter)
-                    )
-                } else {
-                    format!(
-                        "the header is written with '{}' between its names, the rows with '{}': it was split at '{}'",
-                        char::from(delimiter),
-                        char::from(dialect.delimiter),
-                        char::from(delimiter)
-                    )
-                });
-            }
-        }
-    }
-    let named: Vec<String> = raw_headers
-        .iter()
-        .filter(|name| !name.trim().is_empty())
-        .cloned()
-        .collect();
-    if found > width && named.len() == width {
-        *raw_headers = named;
-        return Some(format!(
-            "the header has {found} fields, {} of them empty, but the rows have {width}: the empty ones were dropped",
-            found - width
-        ));
-    }
-    // A header wider than its rows keeps its names: those rows then fail as too short, which is
-    // the honest answer when nothing says which names are extra.
-    if found > width {
-        return None;
-    }
-    raw_headers.resize(width, String::new());
-    Some(format!(
-        "the header has {found} field{} but the rows have {width}: its names were kept where they fit and the other columns named by position",
-        if found == 1 { "" } else { "s" }
-    ))
-}
-
-/// The text of record `index` of the sample (the header, after any skipped records).
-fn header_line(sample: &[u8], dialect: Dialect, index: usize) -> Option<String> {
-    let mut reader = RecordReader::with_limit(sample, dialect, sample.len() + 16);
-    for _ in 0..index {
-        reader.next_record().ok()??;
-    }
-    let record = reader.next_record().ok()??;
-    Some(String::from_utf8_lossy(record.raw).into_owned())
-}
-
-fn modal_width(records: &[Vec<String>]) -> Option<usize> {
+pub(super) fn modal_width(records: &[Vec<String>]) -> Option<usize> {
     let mut counts: HashMap<usize, usize> = HashMap::new();
     for record in records {
         *counts.entry(record.len()).or_default() += 1;

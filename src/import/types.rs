@@ -264,12 +264,17 @@ pub fn parse_timestamp_tz(text: &str) -> Option<i64> {
 /// Parses `HH:MM`, `HH:MM:SS` or `HH:MM:SS.ffffff` into microseconds since midnight.
 pub fn parse_time(text: &str) -> Option<i64> {
     let bytes = trimmed(text).as_bytes();
-    if bytes.len() < 5 || bytes[2] != b':' {
+    // The hour may be written with one digit (`9:50:00`), as spreadsheets and R write it.
+    let (hour, bytes) = match bytes {
+        [h, b':', rest @ ..] => (two_digits(&[b'0', *h])?, rest),
+        [h1, h2, b':', rest @ ..] => (two_digits(&[*h1, *h2])?, rest),
+        _ => return None,
+    };
+    if bytes.len() < 2 {
         return None;
     }
-    let hour = two_digits(&bytes[0..2])?;
-    let minute = two_digits(&bytes[3..5])?;
-    let rest = &bytes[5..];
+    let minute = two_digits(&bytes[0..2])?;
+    let rest = &bytes[2..];
     let (second, fraction) = match rest {
         [] => (0, &[][..]),
         [b':', a, b, fraction @ ..] => (two_digits(&[*a, *b])?, fraction),
@@ -442,5 +447,9 @@ mod tests {
         assert_eq!(parse_time("00:00:01.5"), Some(1_500_000));
         assert_eq!(parse_time("24:00"), None);
         assert_eq!(parse_time("10.30"), None);
+        assert_eq!(parse_time("9:50:00"), Some(35_400_000_000));
+        assert_eq!(parse_time("0:10"), Some(600_000_000));
+        assert_eq!(parse_time("9:5"), None);
+        assert_eq!(parse_time("123:00"), None);
     }
 }

@@ -182,7 +182,7 @@ impl RowValidator {
         let expected = self.plan.field_count;
         let found = record.len();
         if found == expected
-            || (self.plan.trailing_delimiter && found == expected + 1 && ends_empty(record))
+            || (found > expected && found <= expected + self.plan.trailing_fields && ends_empty_from(record, expected))
             || (self.plan.pad_missing && found < expected)
         {
             return;
@@ -237,15 +237,22 @@ impl ImportPlan {
         self.comment.is_some_and(|prefix| record.raw.first() == Some(&prefix))
             && (!self.comment_detected || record.len() != self.field_count)
     }
+
+    /// Whether `record` is a line of delimiters only (`,,,,`): a blank line to a person, which a
+    /// spreadsheet writes for an empty row. It is skipped and counted as blank, not a row of NULLs.
+    pub fn is_blank(&self, record: &Record<'_>) -> bool {
+        super::records::is_delimiters_only(record.raw, self.dialect.delimiter)
+    }
 }
 
-/// Whether a record's last field is empty, as a trailing delimiter leaves it.
-pub fn ends_empty(record: &Record<'_>) -> bool {
-    record
-        .len()
-        .checked_sub(1)
-        .and_then(|last| record.field(last))
-        .is_some_and(|field| field.iter().all(u8::is_ascii_whitespace))
+/// Whether a record's fields from `first` on are empty, as a trailing delimiter (and unnamed
+/// empty columns) leave them.
+pub fn ends_empty_from(record: &Record<'_>, first: usize) -> bool {
+    (first..record.len()).all(|index| {
+        record
+            .field(index)
+            .is_some_and(|field| field.iter().all(u8::is_ascii_whitespace))
+    })
 }
 
 fn defect_problem(defect: Defect) -> Problem {
@@ -618,7 +625,7 @@ mod tests {
             field_count: 2,
             source_columns: vec!["id".into(), "name".into()],
             skip_records: 0,
-            trailing_delimiter: false,
+            trailing_fields: 0,
             comment: None,
             comment_detected: false,
             header_lines: 1,

@@ -484,15 +484,24 @@ fn a_file_that_changes_while_it_is_imported_fails_the_import_saying_so() {
     for (number, (how, change)) in changes.into_iter().enumerate() {
         let path = write(dir.path(), &format!("moving-{number}.csv"), text.as_bytes());
         let table = format!("t{number}");
-        let child = sluice(&db_path)
-            .args(["import", path.to_str().unwrap(), "--table", &table])
+        let mut child = sluice(&db_path)
+            .args(["import", path.to_str().unwrap(), "--table", &table, "--json"])
             .args(["--max-rows-per-sec", "20000", "--batch-rows", "2000"])
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(600));
+        // The change comes once the import has read its first rows, however long it took to
+        // start: a progress line says it has.
+        let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        while !line.contains("\"event\":\"progress\"") {
+            line.clear();
+            let read = std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
+            assert!(read > 0, "{how}: the import ended before it reported progress");
+        }
         change(&path);
+        std::io::copy(&mut stdout, &mut std::io::sink()).unwrap();
         let output = child.wait_with_output().unwrap();
         assert!(!output.status.success(), "{how}");
         let stderr = String::from_utf8_lossy(&output.stderr);

@@ -137,14 +137,15 @@ fn compare_with_csv_crate(store: &Store, path: &Path, summary: &ImportSummary) -
     }
     // Records Sluice skipped above the header (a title, comments) are records to the csv crate,
     // which takes the first of them for the header instead; blank lines, which Sluice counts as
-    // skipped lines, are nothing to it.
+    // skipped lines, are nothing to it (but a line of delimiters only, which Sluice skips as blank
+    // too, is a record to it).
     if summary.rows_skipped > sluice::import::MAX_LISTED_SKIPPED_LINES {
         return Ok(false);
     }
     let blank: i64 = store
         .conn()
         .query_row(
-            "SELECT count(*) FROM sluice.skipped_lines WHERE job_id = ? AND reason = 'blank'",
+            "SELECT count(*) FROM sluice.skipped_lines WHERE job_id = ? AND reason = 'blank' AND raw = ''",
             [summary.job_id],
             |row| row.get(0),
         )

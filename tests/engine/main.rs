@@ -6,6 +6,7 @@ mod export;
 mod export_shapes;
 mod import;
 mod layers;
+mod layouts;
 mod many_files;
 mod packed;
 mod property;

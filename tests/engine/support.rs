@@ -68,6 +68,37 @@ impl TestDb {
             .unwrap()
     }
 
+    /// The names of a table's columns, in order.
+    pub fn columns(&self, table: &str) -> Vec<String> {
+        sluice::store::table_columns(self.store.conn(), table)
+            .unwrap()
+            .into_iter()
+            .map(|column| column.name)
+            .collect()
+    }
+
+    /// Every value of a table as text, NULL as `None` (so NULL and `""` stay apart), rows in
+    /// insertion order.
+    pub fn rows(&self, table: &str) -> Vec<Vec<Option<String>>> {
+        let columns = self.columns(table);
+        let select: Vec<String> = columns
+            .iter()
+            .map(|name| format!("CAST({} AS VARCHAR)", sluice::sql::quote_ident(name)))
+            .collect();
+        let sql = format!("SELECT {} FROM {}", select.join(", "), sluice::sql::quote_ident(table));
+        let mut statement = self.store.conn().prepare(&sql).unwrap();
+        let width = columns.len();
+        statement
+            .query_map([], |row| {
+                (0..width)
+                    .map(|i| row.get::<_, Option<String>>(i))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .unwrap()
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap()
+    }
+
     /// Every failed row of a job, in file order.
     pub fn failed_rows(&self, job_id: i64) -> Vec<sluice::store::StoredFailedRow> {
         sluice::store::read_failed_rows(

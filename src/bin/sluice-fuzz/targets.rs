@@ -146,6 +146,7 @@ fn values(input: &[u8]) {
         thousands: separators[pick % 5],
         null_markers: Some(values.iter().take(2).map(|value| value.to_string()).collect()),
         checkmark: pick.is_multiple_of(2).then(|| "x".to_string()),
+        currency: pick.is_multiple_of(7).then_some('$'),
     };
     let column = ColumnFormat::new(&format);
     let mut number = String::new();

@@ -1,0 +1,121 @@
+//! `sluice bench sniff --compare-clean DIR`: each file of DIR read with everything sniffed, by
+//! Sluice and by DuckDB, and scored against its hand-cleaned twin in `DIR/clean` (see
+//! `sluice::bench::score_against_twin`): the rows each holds right, the values each misread
+//! without a word, the rows each added, whether each named the columns right, and how many
+//! columns each typed.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use sluice::bench::{TableText, TwinScore, read_table, read_twin, score_against_twin};
+use sluice::engine::run_import;
+use sluice::import::ImportRequest;
+use sluice::progress::{CancelToken, NoProgress};
+use sluice::sql::{quote_ident, quote_literal};
+use sluice::store::{Store, StoreOptions};
+
+use crate::format::thousands;
+
+/// One side's totals over the files.
+#[derive(Default)]
+struct Side {
+    score: TwinScore,
+    headers_right: u64,
+    refused: u64,
+}
+
+impl Side {
+    fn add(&mut self, reading: &Option<TableText>, twin: &TableText) -> String {
+        let Some(reading) = reading else {
+            self.refused += 1;
+            self.score.twin_rows += twin.rows.len() as u64;
+            return "refused".to_string();
+        };
+        let score = score_against_twin(reading, twin);
+        self.headers_right += u64::from(score.header_right);
+        self.score += score;
+        format!(
+            "{} {}/{} {}! {}+ {}/{}",
+            if score.header_right { "H" } else { "h" },
+            score.rows_right,
+            score.twin_rows,
+            score.cells_misread,
+            score.rows_extra,
+            score.typed,
+            score.columns
+        )
+    }
+
+    fn summary(&self, name: &str, files: u64) {
+        let share = |part: u64, whole: u64| 100.0 * part as f64 / whole.max(1) as f64;
+        println!(
+            "{name:<7} good rows right {}/{} ({:.2}%), values misread {}, extra rows {}, header right {}/{files}, \
+             typed columns {}/{} ({:.1}%), files refused {}",
+            thousands(self.score.rows_right),
+            thousands(self.score.twin_rows),
+            share(self.score.rows_right, self.score.twin_rows),
+            thousands(self.score.cells_misread),
+            thousands(self.score.rows_extra),
+            self.headers_right,
+            self.score.typed,
+            self.score.columns,
+            share(self.score.typed, self.score.columns),
+            self.refused
+        );
+    }
+}
+
+pub fn bench_compare_clean(dir: &Path) -> anyhow::Result<()> {
+    let clean = dir.join("clean");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot list {}", dir.display()))?
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| path.is_file() && path.file_name().is_some_and(|name| clean.join(name).is_file()))
+        .collect();
+    files.sort();
+    anyhow::ensure!(
+        !files.is_empty(),
+        "{} has no files with a twin of the same name in {}",
+        dir.display(),
+        clean.display()
+    );
+    let temp = tempfile::tempdir()?;
+    let store = Store::open(&temp.path().join("clean.duckdb"), &StoreOptions::default())?;
+    let duckdb = duckdb::Connection::open_in_memory()?;
+    let (mut sluice_side, mut duckdb_side) = (Side::default(), Side::default());
+    println!("Each side: H (header right) or h, rows right/twin rows, values misread!, extra rows+, typed/columns");
+    println!("{:<40} {:<28} {:<28}", "file", "Sluice", "DuckDB");
+    for (index, path) in files.iter().enumerate() {
+        let name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+        let twin = read_twin(&clean.join(&name)).with_context(|| format!("cannot read the twin of {name}"))?;
+        let table = format!("clean_{index}");
+        let by_sluice = run_import(
+            &store,
+            &ImportRequest::new(path, &table),
+            &mut NoProgress,
+            &CancelToken::new(),
+        )
+        .ok()
+        .and_then(|_| read_table(store.conn(), &table).ok());
+        let by_duckdb = duckdb
+            .execute_batch(&format!(
+                "CREATE TABLE {} AS SELECT * FROM read_csv({}, ignore_errors = true)",
+                quote_ident(&table),
+                quote_literal(&path.to_string_lossy())
+            ))
+            .ok()
+            .and_then(|()| read_table(&duckdb, &table).ok());
+        let shown: String = name.chars().take(40).collect();
+        println!(
+            "{shown:<40} {:<28} {:<28}",
+            sluice_side.add(&by_sluice, &twin),
+            duckdb_side.add(&by_duckdb, &twin)
+        );
+    }
+    println!();
+    let files = files.len() as u64;
+    println!("Files: {files}");
+    sluice_side.summary("Sluice", files);
+    duckdb_side.summary("DuckDB", files);
+    Ok(())
+}

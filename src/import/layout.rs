@@ -1,0 +1,705 @@
+//! Where the table starts and how wide it is: records skipped above the header, the header's
+//! lines, a trailing delimiter, columns no row fills, a damaged header.
+//!
+//! Each of those is a choice, and one wrong choice fails every row of a file. So the choices are
+//! made together as a *layout*, and the candidate layouts are scored on the sampled records:
+//! the number of records each reads as rows of the table, with the file's structure (a header
+//! that needs no repair, a header at all, fewer lines skipped) as the tie-breaker. The sniff
+//! result names the layout chosen and the runner-up with their scores, so a person can see why
+//! and pick the other one.
+
+use super::formats::NULL_MARKERS;
+use super::infer::looks_like_header;
+use super::majority::{InferenceContext, fits_guess, guess_column};
+use super::records::{Dialect, RecordReader, is_delimiters_only};
+use super::sniff::{DELIMITERS, SniffHints, modal_width};
+use super::types::ColumnType;
+
+/// Rows of one width needed before they overrule a header of another (re-split or renamed by
+/// position); the repairs that keep every name (a row-names column, padding) need only that the
+/// rows agree.
+const MIN_ROWS_TO_REPAIR_HEADER: usize = 20;
+/// Candidate layouts scored at most: each is a read of the sample's head.
+const MAX_CANDIDATES: usize = 8;
+/// Records above a header looked through for where a table starts.
+const MAX_PREAMBLE_RECORDS: usize = 50;
+/// Records under a block's first row that judge whether it reads as a header.
+const HEADER_VOTERS: usize = 200;
+/// Blocks of one width whose first row is asked whether it reads as a header.
+const MAX_BLOCKS_ASKED: usize = 16;
+
+/// One way of reading the start of a file, and how many sampled records it reads as rows.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct LayoutScore {
+    /// Records skipped above the header (`--skip`).
+    pub skip: usize,
+    pub has_header: bool,
+    /// Lines the header spans (`--header-lines`).
+    pub header_lines: usize,
+    /// Columns of the table.
+    pub columns: usize,
+    /// Fields at the end of each row that are no column: a trailing delimiter, unnamed empty ones.
+    pub trailing_fields: usize,
+    /// Rows shorter than the header are read with NULL in the fields they lack.
+    pub padded: bool,
+    /// The header needed a repair to fit the rows.
+    pub repaired: bool,
+    /// The first record under the header reads as a header itself: the table starts lower.
+    pub first_row_is_header: bool,
+    /// Sampled records read as rows, of those judged (the records under the header).
+    pub accepted: usize,
+    pub judged: usize,
+}
+
+impl LayoutScore {
+    /// Whether this layout reads fewer than nine in ten of its records as rows.
+    pub fn leaves_many_failing(&self) -> bool {
+        self.judged > 0 && self.accepted * 10 < self.judged * 9
+    }
+
+    /// The command-line options that select this layout.
+    pub fn options(&self) -> String {
+        let mut options = format!("--skip {}", self.skip);
+        if !self.has_header {
+            options.push_str(" --no-header");
+        } else if self.header_lines != 1 {
+            options.push_str(&format!(" --header-lines {}", self.header_lines));
+        }
+        options
+    }
+
+    /// The layout in words: "skip 1 line, a header of 1 line, 2 columns: 3,400 of 3,401 records fit".
+    pub fn describe(&self) -> String {
+        let header = if self.has_header {
+            format!(
+                "a header of {} line{}",
+                self.header_lines,
+                if self.header_lines == 1 { "" } else { "s" }
+            )
+        } else {
+            "no header".to_string()
+        };
+        format!(
+            "skip {} line{}, {header}, {} column{}: {} of {} sampled records fit",
+            self.skip,
+            if self.skip == 1 { "" } else { "s" },
+            self.columns,
+            if self.columns == 1 { "" } else { "s" },
+            self.accepted,
+            self.judged
+        )
+    }
+}
+
+/// The layout chosen and the best of the others.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct LayoutChoice {
+    pub chosen: Option<LayoutScore>,
+    pub runner_up: Option<LayoutScore>,
+    /// Tables in the sample besides the one read (tables stacked in one file): not data of it.
+    pub other_tables: Vec<OtherTable>,
+}
+
+/// A table in the sample besides the one read: where it is, how wide, how many rows.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct OtherTable {
+    /// Records above its header: skipping them reads this table instead.
+    pub skip: usize,
+    /// Its lines in the file, from its header's to its last sampled row's.
+    pub first_line: u64,
+    pub last_line: u64,
+    pub columns: usize,
+    /// Its rows in the sample.
+    pub rows: usize,
+}
+
+/// Everything a layout decides about the records at the start of the file.
+#[derive(Clone, Debug)]
+pub struct Layout {
+    pub skip: usize,
+    pub has_header: bool,
+    /// Header fields as they name the columns (lines joined, repaired), one per column.
+    pub raw_headers: Vec<String>,
+    /// The header's first line as written.
+    pub header_line: Vec<String>,
+    pub header_lines: usize,
+    pub trailing_delimiter: bool,
+    /// Unnamed fields before a trailing delimiter (or at the end) that no row fills: left out.
+    pub unnamed_empty_columns: usize,
+    pub header_repair: Option<String>,
+    pub pad_short_rows: bool,
+    /// Columns of the table, and fields of a full row (the columns and the trailing fields).
+    pub width: usize,
+    pub row_width: usize,
+    pub score: LayoutScore,
+}
+
+/// What the layouts are read from.
+pub struct LayoutInput<'a> {
+    /// The sampled records of the head, comments taken out.
+    pub records: &'a [Vec<String>],
+    /// Records from further into the file: a field empty in the head may hold values there.
+    pub later: &'a [Vec<String>],
+    pub hints: &'a SniffHints,
+    pub sample: &'a [u8],
+    pub dialect: Dialect,
+    pub comment: Option<u8>,
+}
+
+/// The best-scoring layout of the sample, and the runner-up's score; `None` when no records
+/// are left under the lines skipped.
+pub fn choose_layout(input: &LayoutInput<'_>) -> Option<(Layout, LayoutChoice)> {
+    let mut layouts: Vec<Layout> = candidate_skips(input)
+        .into_iter()
+        .filter_map(|skip| read_layout(input, skip))
+        .collect();
+    layouts.sort_by_key(|layout| std::cmp::Reverse(rank(&layout.score)));
+    let mut layouts = layouts.into_iter();
+    let chosen = layouts.next()?;
+    let others: Vec<Layout> = layouts.collect();
+    let choice = LayoutChoice {
+        chosen: Some(chosen.score.clone()),
+        runner_up: others.first().map(|layout| layout.score.clone()),
+        other_tables: other_tables(input, &chosen, &others),
+    };
+    Some((chosen, choice))
+}
+
+/// Where the other layouts start a table of their own: a line that reads as a header over the
+/// rows of its width right under it (judged on those rows alone: stacked tables may share a
+/// column name), outside the chosen table's rows.
+fn other_tables(input: &LayoutInput<'_>, chosen: &Layout, others: &[Layout]) -> Vec<OtherTable> {
+    let records = input.records;
+    let rows_under = |header: usize, width: usize| {
+        records
+            .get(header..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|record| record.len() == width)
+            .count()
+    };
+    let chosen_rows = chosen.skip..chosen.skip + chosen.header_lines + rows_under(chosen.skip + chosen.header_lines, chosen.row_width);
+    let line_of = |index: usize| {
+        sampled_record(&HeaderLine {
+            sample: input.sample,
+            dialect: input.dialect,
+            comment: input.comment,
+            index,
+        })
+        .map(|(line, _)| line)
+    };
+    let mut tables: Vec<OtherTable> = others
+        .iter()
+        .filter(|layout| !chosen_rows.contains(&layout.skip))
+        .filter_map(|layout| {
+            let header = records.get(layout.skip)?;
+            let columns = header.len();
+            let rows = rows_under(layout.skip + 1, columns);
+            let block = &records[layout.skip + 1..layout.skip + 1 + rows];
+            if rows == 0 || !looks_like_header(header, &block[..rows.min(HEADER_VOTERS)]) {
+                return None;
+            }
+            let last = layout.skip + rows;
+            Some(OtherTable {
+                skip: layout.skip,
+                first_line: line_of(layout.skip)?,
+                last_line: line_of(last)?,
+                columns,
+                rows,
+            })
+        })
+        .collect();
+    tables.sort_by_key(|table| table.skip);
+    tables
+}
+
+/// What orders layouts: records read as rows, then a first row that is not a header (else the
+/// header is further down), then a header at all, then a header that fits as written, then
+/// fewer lines skipped.
+fn rank(score: &LayoutScore) -> (usize, bool, bool, bool, std::cmp::Reverse<usize>) {
+    (
+        score.accepted,
+        !score.first_row_is_header,
+        score.has_header,
+        !score.repaired && !score.padded,
+        std::cmp::Reverse(score.skip),
+    )
+}
+
+/// Where a table may start: the first record, where the records change width (a title above
+/// a table, one table under another), and where the title rule of [`preamble_records`] puts it.
+fn candidate_skips(input: &LayoutInput<'_>) -> Vec<usize> {
+    let records = input.records;
+    if let Some(skip) = input.hints.skip {
+        return vec![skip.min(records.len())];
+    }
+    if input.hints.has_header == Some(false) {
+        return vec![0];
+    }
+    let mut skips = vec![0, preamble_records(records)];
+    let reach = records.len().min(MAX_PREAMBLE_RECORDS);
+    for index in 1..reach {
+        let starts_block = records[index].len() != records[index - 1].len()
+            && records.get(index + 1).is_some_and(|next| next.len() == records[index].len());
+        if starts_block && skips.len() < MAX_CANDIDATES {
+            skips.push(index);
+        }
+    }
+    skips.sort_unstable();
+    skips.dedup();
+    skips
+}
+
+/// The layout that skips `skip` records: its header, trailing fields and repairs, as the rows
+/// under it suggest, and its score.
+fn read_layout(input: &LayoutInput<'_>, skip: usize) -> Option<Layout> {
+    let hints = input.hints;
+    let rest = input.records.get(skip..).filter(|rest| !rest.is_empty())?;
+    let has_header = hints
+        .has_header
+        .unwrap_or_else(|| looks_like_header(&rest[0], &rest[1..]));
+    let mut raw_headers = if has_header { rest[0].clone() } else { Vec::new() };
+    let header_line = raw_headers.clone();
+    let mut header_lines = usize::from(has_header);
+    // Further header lines (units, years or sub-names under a shared name) are joined into the
+    // first, one name per column.
+    let more_header_lines = |header_lines: usize, raw_headers: &[String], data: &[Vec<String>]| match hints.header_lines {
+        Some(wanted) => header_lines < wanted && data.len() > 1,
+        None => header_lines < MAX_HEADER_LINES && continues_header(raw_headers, data),
+    };
+    while has_header && more_header_lines(header_lines, &raw_headers, &rest[header_lines..]) {
+        raw_headers = join_header_lines(&raw_headers, &rest[header_lines]);
+        header_lines += 1;
+    }
+    let data = &rest[header_lines..];
+    let trailing = trailing_fields(has_header, &mut raw_headers, data, input.later);
+    let repair = if has_header {
+        repair_header(
+            &HeaderLine {
+                sample: input.sample,
+                dialect: input.dialect,
+                comment: input.comment,
+                index: skip,
+            },
+            &mut raw_headers,
+            data,
+            trailing.count(),
+        )
+    } else {
+        None
+    };
+    let pad_short_rows = repair.as_ref().is_some_and(|repair| repair.pad_short_rows);
+    let width = if has_header {
+        raw_headers.len()
+    } else {
+        modal_width(data).unwrap_or(1).saturating_sub(trailing.count()).max(1)
+    };
+    let row_width = width + trailing.count();
+    let judged = data;
+    let accepts = |record: &Vec<String>| {
+        record.len() == row_width
+            || (record.len() > width
+                && record.len() < row_width
+                && record[width..].iter().all(|field| field.trim().is_empty()))
+            || (pad_short_rows && record.len() < width)
+    };
+    // A row that starts a block of its width and reads as a header over it is a table's header,
+    // not a row: a layout that takes a line above it for the header has that line wrong, and one
+    // that reads two stacked tables as one counts the second's header as a row.
+    // Only the first blocks are asked, so a file whose rows change width all the time costs no
+    // more than one that does not.
+    let mut blocks_asked = 0;
+    let mut accepted = 0;
+    let mut first_row_is_header = false;
+    for (index, record) in judged.iter().enumerate() {
+        if !accepts(record) {
+            continue;
+        }
+        let starts_block = index == 0 || judged[index - 1].len() != record.len();
+        if starts_block && index + 1 < judged.len() && blocks_asked < MAX_BLOCKS_ASKED {
+            blocks_asked += 1;
+            let below = &judged[index + 1..judged.len().min(index + 1 + HEADER_VOTERS)];
+            if looks_like_header(record, below) {
+                first_row_is_header |= index == 0;
+                continue;
+            }
+        }
+        accepted += 1;
+    }
+    Some(Layout {
+        score: LayoutScore {
+            skip,
+            has_header,
+            header_lines,
+            columns: width,
+            trailing_fields: trailing.count(),
+            padded: pad_short_rows,
+            repaired: repair.as_ref().is_some_and(|repair| !repair.pad_short_rows),
+            first_row_is_header,
+            accepted,
+            judged: judged.len(),
+        },
+        skip,
+        has_header,
+        raw_headers,
+        header_line,
+        header_lines,
+        trailing_delimiter: trailing.delimiter,
+        unnamed_empty_columns: trailing.unnamed,
+        header_repair: repair.map(|repair| repair.said),
+        pad_short_rows,
+        width,
+        row_width,
+    })
+}
+
+/// Joins a header line and the line under it into one name per column. A name over merged
+/// cells (`Temperature,,` above `min,max`) is written once, so an empty cell above a sub-name
+/// takes the name to its left.
+fn join_header_lines<'a>(upper: &'a [String], lower: &'a [String]) -> Vec<String> {
+    let mut spanning = "";
+    let cell = |line: &'a [String], index: usize| line.get(index).map_or("", |cell| cell.trim());
+    (0..upper.len().max(lower.len()))
+        .map(|index| {
+            let (above, below) = (cell(upper, index), cell(lower, index));
+            let above = if !above.is_empty() {
+                spanning = above;
+                above
+            } else if index > 0 && !below.is_empty() {
+                spanning
+            } else {
+                ""
+            };
+            [above, below]
+                .into_iter()
+                .filter(|part| !part.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}
+
+/// Most lines a header is taken to span.
+const MAX_HEADER_LINES: usize = 4;
+
+/// Whether the first record under the header is a further header line: as wide, with at least
+/// two values that do not fit their typed columns while none does. A line with an empty cell (the
+/// label column of a units or years row) needs two such values; one with no empty cell (`X,Y`
+/// under `Easting,Northing`) needs every value to be such. A data row with one bad value is never
+/// taken for one.
+fn continues_header(header: &[String], records: &[Vec<String>]) -> bool {
+    let Some(next) = records.first() else {
+        return false;
+    };
+    if next.len() != header.len() || records.len() < 3 {
+        return false;
+    }
+    let has_empty_cell = next.iter().any(|field| field.trim().is_empty());
+    // The lines under it may be header lines too, which would hide the columns' types: judge
+    // against the records from one, two or three lines further down.
+    (1..MAX_HEADER_LINES)
+        .filter(|&below| records.len() >= below + 2)
+        .filter_map(|below| unfit_as_data(next, &records[below..records.len().min(500)]))
+        .any(|unfit| unfit >= 2 && (has_empty_cell || unfit == next.len()))
+}
+
+/// How many of `next`'s values do not fit their typed columns in `rest`, or `None` when one of
+/// them does.
+fn unfit_as_data(next: &[String], rest: &[Vec<String>]) -> Option<usize> {
+    let context = InferenceContext {
+        day_first: true,
+        ..InferenceContext::default()
+    };
+    let mut unfit = 0;
+    for (column, value) in next.iter().enumerate() {
+        if value.trim().is_empty() {
+            continue;
+        }
+        let guess = guess_column(
+            rest.iter().filter_map(|record| record.get(column).map(String::as_str)),
+            &context,
+        );
+        if guess.column_type == ColumnType::Varchar || guess.misfits > 0 {
+            continue;
+        }
+        if fits_guess(value, &guess) {
+            return None;
+        }
+        // A null marker (`n/a`, `-`) is a data row's empty value, not a unit or a name.
+        let value = value.trim();
+        if !NULL_MARKERS.contains(&value) {
+            unfit += 1;
+        }
+    }
+    Some(unfit)
+}
+
+/// How many records above the header are not part of the table: a title, a "Created by" line,
+/// notes. They are narrower than the table (or as wide but with at most one value, as a
+/// spreadsheet writes a title), and they count only when the first full-width record below them
+/// reads as a header; a short first data row of a file without one is never taken for a title.
+fn preamble_records(records: &[Vec<String>]) -> usize {
+    let probe = &records[..records.len().min(500)];
+    let Some(width) = modal_width(probe) else {
+        return 0;
+    };
+    if width < 2 {
+        return 0;
+    }
+    for (index, record) in probe.iter().enumerate().take(MAX_PREAMBLE_RECORDS) {
+        let values = record.iter().filter(|field| !field.trim().is_empty()).count();
+        if record.len() > width {
+            return 0;
+        }
+        if record.len() == width && values > 1 {
+            return if index > 0 && looks_like_header(record, &probe[index + 1..]) {
+                index
+            } else {
+                0
+            };
+        }
+    }
+    0
+}
+
+/// Fields at the end of every row that are no column.
+#[derive(Clone, Copy, Debug, Default)]
+struct TrailingFields {
+    /// Every row ends with a delimiter: its last field is always empty.
+    delimiter: bool,
+    /// Unnamed fields before that one (or at the end) that no sampled row fills.
+    unnamed: usize,
+}
+
+impl TrailingFields {
+    fn count(self) -> usize {
+        usize::from(self.delimiter) + self.unnamed
+    }
+}
+
+/// Whether every row ends with fields that are always empty and no column: all records of the
+/// usual width (in the head and further into the file) end empty, and the header is one shorter
+/// or has no names there (those empty names are dropped). One row is enough when the header
+/// agrees; a value in that field anywhere sampled makes it a column after all.
+fn trailing_fields(
+    has_header: bool,
+    raw_headers: &mut Vec<String>,
+    records: &[Vec<String>],
+    later: &[Vec<String>],
+) -> TrailingFields {
+    let none = TrailingFields::default();
+    let probe = &records[..records.len().min(500)];
+    let Some(width) = modal_width(probe) else {
+        return none;
+    };
+    let usual: Vec<&Vec<String>> = probe.iter().filter(|record| record.len() == width).collect();
+    let header_ends_empty = raw_headers.len() == width && raw_headers.last().is_some_and(|name| name.trim().is_empty());
+    let header_agrees = has_header && (raw_headers.len() + 1 == width || header_ends_empty);
+    let enough_rows = usual.len() >= 2 || (usual.len() == 1 && header_agrees);
+    if width < 2 || !enough_rows || usual.len() * 10 < probe.len() * 9 {
+        return none;
+    }
+    let empty_tail = |record: &Vec<String>| {
+        record
+            .iter()
+            .rev()
+            .take(width - 1)
+            .take_while(|field| field.trim().is_empty())
+            .count()
+    };
+    let empty_in_all = usual
+        .iter()
+        .copied()
+        .chain(later.iter().filter(|record| record.len() == width))
+        .map(empty_tail)
+        .min()
+        .unwrap_or(0);
+    if empty_in_all == 0 {
+        return none;
+    }
+    if !has_header || raw_headers.len() + 1 == width {
+        return TrailingFields {
+            delimiter: true,
+            unnamed: 0,
+        };
+    }
+    if raw_headers.len() != width {
+        return none;
+    }
+    let unnamed = raw_headers
+        .iter()
+        .rev()
+        .take_while(|name| name.trim().is_empty())
+        .count()
+        .min(empty_in_all);
+    if unnamed == 0 {
+        return none;
+    }
+    raw_headers.truncate(width - unnamed);
+    TrailingFields {
+        delimiter: true,
+        unnamed: unnamed - 1,
+    }
+}
+
+/// What was done to a header to fit its rows.
+struct HeaderRepair {
+    /// In words, for the sniff result.
+    said: String,
+    /// The header keeps names no row fills: rows are read padded with NULL.
+    pad_short_rows: bool,
+}
+
+impl HeaderRepair {
+    fn said(said: String) -> Self {
+        Self {
+            said,
+            pad_short_rows: false,
+        }
+    }
+}
+
+/// Where the header's line is in the sample, to split it again.
+struct HeaderLine<'a> {
+    sample: &'a [u8],
+    dialect: Dialect,
+    comment: Option<u8>,
+    /// The header's index among the sampled records (comments and blank lines not counted).
+    index: usize,
+}
+
+/// Makes the header as wide as the rows when a stray quote, an extra delimiter or another
+/// delimiter made it narrower or wider, when it has no name over a first column of row names
+/// (R's `write.table`), or when it names columns no row fills. Only many rows that agree
+/// overrule a header's names; a repair that keeps every name needs only that the rows agree.
+fn repair_header(
+    line: &HeaderLine<'_>,
+    raw_headers: &mut Vec<String>,
+    records: &[Vec<String>],
+    trailing_fields: usize,
+) -> Option<HeaderRepair> {
+    let probe = &records[..records.len().min(500)];
+    let data_width = modal_width(probe)?;
+    let width = data_width.checked_sub(trailing_fields)?;
+    let usual = probe.iter().filter(|record| record.len() == data_width).count();
+    let found = raw_headers.len();
+    if found == width || width == 0 || usual == 0 || usual * 10 < probe.len() * 8 {
+        return None;
+    }
+    // In a short file a header is more likely right than its few rows.
+    let many = usual >= MIN_ROWS_TO_REPAIR_HEADER;
+    if many && let Some(repair) = split_again(line, raw_headers, width, trailing_fields) {
+        return Some(repair);
+    }
+    if found + 1 == width {
+        // Names head the fields they stand over from the right: the first field, unnamed, holds
+        // the rows' names.
+        raw_headers.insert(0, ROW_NAMES_COLUMN.to_string());
+        return Some(HeaderRepair::said(format!(
+            "the header has {found} name{} but the rows have {width} fields: the first field, which has no \
+             name, holds row names (as R writes them) and is called {ROW_NAMES_COLUMN}",
+            if found == 1 { "" } else { "s" }
+        )));
+    }
+    let named: Vec<String> = raw_headers
+        .iter()
+        .filter(|name| !name.trim().is_empty())
+        .cloned()
+        .collect();
+    if many && found > width && named.len() == width {
+        *raw_headers = named;
+        return Some(HeaderRepair::said(format!(
+            "the header has {found} fields, {} of them empty, but the rows have {width}: the empty ones were dropped",
+            found - width
+        )));
+    }
+    if found > width && probe.iter().all(|record| record.len() < found) {
+        // Names past every row's last field head columns the export left empty: kept, and the
+        // rows read padded.
+        return Some(HeaderRepair {
+            said: format!(
+                "the header has {found} names but the rows have {width} fields: the last {} name{} head \
+                 columns no row fills, which are read as NULL",
+                found - width,
+                if found - width == 1 { "" } else { "s" }
+            ),
+            pad_short_rows: true,
+        });
+    }
+    if !many {
+        return None;
+    }
+    raw_headers.resize(width, String::new());
+    Some(HeaderRepair::said(format!(
+        "the header has {found} field{} but the rows have {width}: its names were kept where they fit and the other columns named by position",
+        if found == 1 { "" } else { "s" }
+    )))
+}
+
+/// The name given to a first column of row names that has none in the header.
+const ROW_NAMES_COLUMN: &str = "row_name";
+
+/// The header split again at its delimiter with its quotes ignored, or at another delimiter,
+/// when that gives the rows' width.
+fn split_again(
+    line: &HeaderLine<'_>,
+    raw_headers: &mut Vec<String>,
+    width: usize,
+    trailing_fields: usize,
+) -> Option<HeaderRepair> {
+    let found = raw_headers.len();
+    let dialect = line.dialect;
+    let text = header_text(line)?;
+    let others = DELIMITERS.iter().copied().filter(|d| *d != dialect.delimiter);
+    for delimiter in std::iter::once(dialect.delimiter).chain(others) {
+        let mut names: Vec<String> = text
+            .split(char::from(delimiter))
+            .map(|name| name.trim().trim_matches(char::from(dialect.quote)).trim().to_string())
+            .collect();
+        while names.len() > width && names.len() <= width + trailing_fields && names.last().is_some_and(String::is_empty) {
+            names.pop();
+        }
+        if names.len() == width {
+            *raw_headers = names;
+            return Some(HeaderRepair::said(if delimiter == dialect.delimiter {
+                format!(
+                    "the header read as {found} field{} but the rows have {width}: it was split again at every '{}', its quotes ignored",
+                    if found == 1 { "" } else { "s" },
+                    char::from(delimiter)
+                )
+            } else {
+                format!(
+                    "the header is written with '{}' between its names, the rows with '{}': it was split at '{}'",
+                    char::from(delimiter),
+                    char::from(dialect.delimiter),
+                    char::from(delimiter)
+                )
+            }));
+        }
+    }
+    None
+}
+
+/// The raw text of the header's record in the sample: the record at its index, comment lines and
+/// lines of delimiters only not counted, as the sampled records do not count them.
+fn header_text(line: &HeaderLine<'_>) -> Option<String> {
+    sampled_record(line).map(|(_, text)| text)
+}
+
+/// The physical line and raw text of a sampled record, found by its index.
+fn sampled_record(line: &HeaderLine<'_>) -> Option<(u64, String)> {
+    let sample = line.sample;
+    let mut reader = RecordReader::with_limit(sample, line.dialect, sample.len() + 16);
+    let mut index = 0;
+    loop {
+        let record = reader.next_record().ok()??;
+        let comment = line.comment.is_some_and(|prefix| record.raw.first() == Some(&prefix));
+        if comment || record.defect.is_some() || is_delimiters_only(record.raw, line.dialect.delimiter) {
+            continue;
+        }
+        if index == line.index {
+            return Some((record.line, String::from_utf8_lossy(record.raw).into_owned()));
+        }
+        index += 1;
+    }
+}

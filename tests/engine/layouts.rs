@@ -1,0 +1,253 @@
+//! The shapes real open-data files come in, each built here from data of the same shape: where
+//! the table starts and how wide it is (a title wider than the table, tables stacked in one file,
+//! R's row names, names no row fills, trailing delimiters and empty columns, lines of delimiters
+//! only), and values people write (a decimal point in a `;` file, `NaN`, `missing`, one-digit
+//! hours, currency signs). Each import is checked against the table it must make, NULL told
+//! apart from the empty string.
+
+use sluice::import::{ColumnType, SniffHints, sniff};
+
+use crate::support::TestDb;
+
+fn text(value: &str) -> Option<String> {
+    Some(value.to_string())
+}
+
+#[test]
+fn a_point_with_three_digits_in_a_semicolon_file_is_a_decimal_point_unless_the_column_proves_grouping() {
+    let db = TestDb::new();
+    let path = db.file("messwerte.csv", b"id;wert\n1;75.775\n2;-293.393\n3;12.5\n4;0.001\n");
+    let summary = db.import(&path, "decimals");
+    assert_eq!((summary.rows_imported, summary.rows_failed), (4, 0));
+    assert_eq!(
+        db.rows("decimals"),
+        [
+            [text("1"), text("75.775")],
+            [text("2"), text("-293.393")],
+            [text("3"), text("12.5")],
+            [text("4"), text("0.001")],
+        ]
+    );
+    // Two points in one value prove that a point groups thousands.
+    let path = db.file("betraege.csv", b"id;betrag\n1;1.234.567\n2;12.500\n3;800\n");
+    db.import(&path, "grouped");
+    assert_eq!(
+        db.rows("grouped"),
+        [
+            [text("1"), text("1234567")],
+            [text("2"), text("12500")],
+            [text("3"), text("800")],
+        ]
+    );
+}
+
+#[test]
+fn an_r_export_without_a_name_over_its_row_names_keeps_every_name_over_its_own_field() {
+    let db = TestDb::new();
+    let path = db.file(
+        "r_output.csv",
+        b"\"CompTime\",\"TIME_LIMIT\",\"Solver\"\n\"1\",12.5,600,\"cbc\"\n\"2\",3.25,600,\"glpk\"\n\"3\",0.5,300,\"cbc\"\n",
+    );
+    let sniffed = sniff(&path, &SniffHints::default()).unwrap();
+    assert_eq!(sniffed.columns, ["row_name", "CompTime", "TIME_LIMIT", "Solver"]);
+    let summary = db.import(&path, "solvers");
+    assert_eq!((summary.rows_imported, summary.rows_failed), (3, 0));
+    assert_eq!(db.columns("solvers"), ["row_name", "CompTime", "TIME_LIMIT", "Solver"]);
+    assert_eq!(
+        db.rows("solvers")[1],
+        [text("2"), text("3.25"), text("600"), text("glpk")]
+    );
+}
+
+#[test]
+fn a_title_wider_than_the_table_is_preamble_when_the_table_has_its_own_header() {
+    let mut file = b"Created as New Dataset,Sample 022 By Administrator Date Saturday,February 11 2017\nWavelength,Absorbance\n".to_vec();
+    for row in 0..3400 {
+        file.extend_from_slice(format!("{},{}.{:03}\n", 200 + row, row % 7, row % 1000).as_bytes());
+    }
+    let db = TestDb::new();
+    let path = db.file("spectrum.csv", &file);
+    let sniffed = sniff(&path, &SniffHints::default()).unwrap();
+    assert_eq!(sniffed.skip_records, 1);
+    assert_eq!(sniffed.columns, ["Wavelength", "Absorbance"]);
+    assert_eq!(sniffed.column_types, [ColumnType::BigInt, ColumnType::Double]);
+    let chosen = sniffed.layout.chosen.as_ref().unwrap();
+    let runner_up = sniffed.layout.runner_up.as_ref().unwrap();
+    assert_eq!((chosen.skip, chosen.columns), (1, 2));
+    assert!(chosen.accepted >= runner_up.accepted, "{chosen:?} {runner_up:?}");
+    assert_eq!(runner_up.skip, 0);
+    let summary = db.import(&path, "spectrum");
+    assert_eq!(
+        (summary.rows_imported, summary.rows_failed, summary.rows_skipped),
+        (3400, 0, 1)
+    );
+}
+
+#[test]
+fn of_tables_stacked_in_one_file_the_one_most_rows_belong_to_is_read_with_its_own_header() {
+    let mut file = b"site,lat,lon\nA,52.1,4.3\nB,51.9,4.5\n".to_vec();
+    file.extend_from_slice(b"site,date,depth,temperature,salinity\n");
+    for row in 0..40 {
+        file.extend_from_slice(format!("A,2024-01-{:02},{row},{}.5,35.1\n", row % 28 + 1, row % 20).as_bytes());
+    }
+    let db = TestDb::new();
+    let path = db.file("stacked.csv", &file);
+    let sniffed = sniff(&path, &SniffHints::default()).unwrap();
+    assert_eq!(sniffed.skip_records, 3);
+    assert_eq!(sniffed.columns, ["site", "date", "depth", "temperature", "salinity"]);
+    // The other table is named with its lines, so a person can read it too.
+    assert_eq!(
+        sniffed.layout.other_tables,
+        [sluice::import::OtherTable {
+            skip: 0,
+            first_line: 1,
+            last_line: 3,
+            columns: 3,
+            rows: 2,
+        }]
+    );
+    assert!(sniffed.reading_notes().iter().any(|note| note.contains("lines 1-3")));
+    let summary = db.import(&path, "casts");
+    assert_eq!(
+        (summary.rows_imported, summary.rows_failed, summary.rows_skipped),
+        (40, 0, 3)
+    );
+}
+
+#[test]
+fn a_one_row_file_with_a_trailing_delimiter_is_decided_from_its_header_and_that_row() {
+    let db = TestDb::new();
+    let path = db.file("one_row.csv", b"name;amount;\nwidget;5;\"\n\"\n");
+    let sniffed = sniff(&path, &SniffHints::default()).unwrap();
+    assert!(sniffed.trailing_delimiter);
+    assert_eq!(sniffed.columns, ["name", "amount"]);
+    let summary = db.import(&path, "one_row");
+    assert_eq!((summary.rows_imported, summary.rows_failed), (1, 0));
+    assert_eq!(db.rows("one_row"), [[text("widget"), text("5")]]);
+}
+
+#[test]
+fn a_last_field_empty_at_the_start_but_filled_further_in_is_a_column() {
+    // More than the first megabyte ends every row with an empty field; the rest fill it.
+    let mut file = b"id,kind,\n".to_vec();
+    let mut rows = 0;
+    while file.len() < 1_300_000 {
+        rows += 1;
+        file.extend_from_slice(format!("{rows},plain,\n").as_bytes());
+    }
+    for _ in 0..40_000 {
+        rows += 1;
+        file.extend_from_slice(format!("{rows},noted,see below\n").as_bytes());
+    }
+    let db = TestDb::new();
+    let path = db.file("filled_later.csv", &file);
+    let sniffed = sniff(&path, &SniffHints::default()).unwrap();
+    assert!(!sniffed.trailing_delimiter);
+    assert_eq!(sniffed.columns.len(), 3);
+    let summary = db.import(&path, "filled_later");
+    assert_eq!((summary.rows_imported, summary.rows_failed), (rows, 0));
+    assert_eq!(
+        db.count("SELECT count(*) FROM filled_later WHERE column_3 = 'see below'"),
+        40_000
+    );
+}
+
+#[test]
+fn names_no_row_fills_are_kept_and_the_rows_read_padded() {
+    let db = TestDb::new();
+    let path = db.file(
+        "approvals.csv",
+        b"id,requested,amount,Approve,Reject\n1,2024-03-01,120.5\n2,2024-03-02,80\n3,2024-03-05,15.25\n",
+    );
+    let sniffed = sniff(&path, &SniffHints::default()).unwrap();
+    assert!(sniffed.pad_short_rows);
+    assert_eq!(sniffed.column_types[..3], [ColumnType::BigInt, ColumnType::Date, ColumnType::Double]);
+    let summary = db.import(&path, "approvals");
+    assert_eq!((summary.rows_imported, summary.rows_failed), (3, 0));
+    assert_eq!(db.columns("approvals"), ["id", "requested", "amount", "Approve", "Reject"]);
+    assert_eq!(
+        db.rows("approvals")[2],
+        [text("3"), text("2024-03-05"), text("15.25"), None, None]
+    );
+}
+
+#[test]
+fn lines_of_delimiters_only_are_skipped_and_counted_as_blank_lines() {
+    let db = TestDb::new();
+    let path = db.file("gaps.csv", b"a,b,c\n1,2,3\n,,\n4,5,6\n,,\n\"\",,\n");
+    let summary = db.import(&path, "gaps");
+    assert_eq!(
+        (summary.rows_read, summary.rows_imported, summary.rows_failed, summary.rows_skipped),
+        (3, 3, 0, 2)
+    );
+    // A quoted empty string is a value, so its line is a row.
+    assert_eq!(
+        db.rows("gaps"),
+        [
+            [text("1"), text("2"), text("3")],
+            [text("4"), text("5"), text("6")],
+            [None, None, None],
+        ]
+    );
+}
+
+#[test]
+fn nan_missing_one_digit_hours_and_a_second_header_line_without_an_empty_cell_are_read() {
+    let db = TestDb::new();
+    let path = db.file(
+        "values.csv",
+        b"ratio,count,elapsed\n1.5,4,0:10:00\nNaN,missing,9:50:00\n2,missing,10:00:00\n",
+    );
+    let sniffed = sniff(&path, &SniffHints::default()).unwrap();
+    assert_eq!(
+        sniffed.column_types,
+        [ColumnType::Double, ColumnType::BigInt, ColumnType::Time]
+    );
+    let summary = db.import(&path, "values");
+    assert_eq!((summary.rows_imported, summary.rows_failed), (3, 0));
+    assert_eq!(
+        db.rows("values"),
+        [
+            [text("1.5"), text("4"), text("00:10:00")],
+            [text("nan"), None, text("09:50:00")],
+            [text("2.0"), None, text("10:00:00")],
+        ]
+    );
+
+    let path = db.file("grid.csv", b"Easting,Northing\nX,Y\n531000,181000\n531250,181500\n532000,179750\n");
+    let sniffed = sniff(&path, &SniffHints::default()).unwrap();
+    assert_eq!(sniffed.header_lines, 2);
+    assert_eq!(sniffed.columns, ["Easting X", "Northing Y"]);
+    assert_eq!(sniffed.column_types, [ColumnType::BigInt, ColumnType::BigInt]);
+}
+
+#[test]
+fn unnamed_empty_columns_at_the_end_are_left_out_and_said() {
+    let db = TestDb::new();
+    let path = db.file("padded.csv", b"a,b,,,,\n1,x,,,,\n2,y,,,,\n3,z,,,,\n");
+    let sniffed = sniff(&path, &SniffHints::default()).unwrap();
+    assert_eq!(sniffed.columns, ["a", "b"]);
+    assert_eq!(sniffed.trailing_fields(), 4);
+    assert!(
+        sniffed.reading_notes().iter().any(|note| note.contains("left out")),
+        "{:?}",
+        sniffed.reading_notes()
+    );
+    let summary = db.import(&path, "padded");
+    assert_eq!((summary.rows_imported, summary.rows_failed), (3, 0));
+    assert_eq!(db.columns("padded"), ["a", "b"]);
+}
+
+#[test]
+fn a_dropped_currency_sign_is_named_in_the_column_format() {
+    let db = TestDb::new();
+    let path = db.file("prices.csv", b"item,price\nlamp,$74.69\nchair,$5.00\ndesk,$120\n");
+    let sniffed = sniff(&path, &SniffHints::default()).unwrap();
+    assert_eq!(sniffed.column_types[1], ColumnType::Double);
+    assert_eq!(sniffed.column_guesses[1].format.currency, Some('$'));
+    db.import(&path, "prices");
+    assert_eq!(
+        db.rows("prices").into_iter().map(|row| row[1].clone()).collect::<Vec<_>>(),
+        [text("74.69"), text("5.0"), text("120.0")]
+    );
+}
