@@ -702,8 +702,9 @@ fn a_workbooks_sheet_is_chosen_in_the_window_and_imported() {
 fn a_layout_that_leaves_many_rows_failing_is_said_and_the_runner_up_is_one_click_away() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("two_tables.csv");
-    let mut text = String::from("site,lat,lon\n");
-    for row in 0..10 {
+    // The first table has the most rows, so it is read, but it leaves the second's failing.
+    let mut text = String::from("station,lat,lon\n");
+    for row in 0..12 {
         text.push_str(&format!("S{row},52.{row},4.{row}\n"));
     }
     text.push_str("site,date,depth,temp\n");
@@ -719,6 +720,13 @@ fn a_layout_that_leaves_many_rows_failing_is_said_and_the_runner_up_is_one_click
     );
     harness.get_by_label("Read it that way").click();
     wait_for(&mut harness, "the other layout's preview", shows("depth"));
+    // Start waits on the target's check against the database, which the new reading asks for.
+    wait_for(&mut harness, "Start to be enabled", |harness| {
+        use egui_kittest::kittest::NodeT;
+        harness
+            .query_by_label("Start import")
+            .is_some_and(|start| !start.accesskit_node().is_disabled())
+    });
     harness.get_by_label("Start import").click();
     wait_for(
         &mut harness,

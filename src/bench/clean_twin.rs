@@ -65,7 +65,11 @@ pub fn read_table(conn: &duckdb::Connection, table: &str) -> duckdb::Result<Tabl
         .iter()
         .map(|name| format!("CAST({} AS VARCHAR)", quote_ident(name)))
         .collect();
-    let mut statement = conn.prepare(&format!("SELECT {} FROM {} ORDER BY rowid", select.join(", "), quote_ident(table)))?;
+    let mut statement = conn.prepare(&format!(
+        "SELECT {} FROM {} ORDER BY rowid",
+        select.join(", "),
+        quote_ident(table)
+    ))?;
     let width = columns.len();
     let rows = statement
         .query_map([], |row| {
@@ -162,7 +166,9 @@ pub fn same_value(read: Option<&str>, twin: Option<&str>) -> bool {
             }
             match (read.parse::<f64>(), twin.parse::<f64>()) {
                 (Ok(read), Ok(twin)) => {
-                    (read.is_nan() && twin.is_nan()) || read == twin || (read - twin).abs() <= 1e-9 * twin.abs().max(1.0)
+                    (read.is_nan() && twin.is_nan())
+                        || read == twin
+                        || (read - twin).abs() <= 1e-9 * twin.abs().max(1.0)
                 }
                 _ => false,
             }

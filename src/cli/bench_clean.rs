@@ -86,7 +86,10 @@ pub fn bench_compare_clean(dir: &Path) -> anyhow::Result<()> {
     println!("Each side: H (header right) or h, rows right/twin rows, values misread!, extra rows+, typed/columns");
     println!("{:<40} {:<28} {:<28}", "file", "Sluice", "DuckDB");
     for (index, path) in files.iter().enumerate() {
-        let name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let twin = read_twin(&clean.join(&name)).with_context(|| format!("cannot read the twin of {name}"))?;
         let table = format!("clean_{index}");
         let by_sluice = run_import(

@@ -178,7 +178,8 @@ fn other_tables(input: &LayoutInput<'_>, chosen: &Layout, others: &[Layout]) -> 
             .take_while(|record| record.len() == width)
             .count()
     };
-    let chosen_rows = chosen.skip..chosen.skip + chosen.header_lines + rows_under(chosen.skip + chosen.header_lines, chosen.row_width);
+    let chosen_rows = chosen.skip
+        ..chosen.skip + chosen.header_lines + rows_under(chosen.skip + chosen.header_lines, chosen.row_width);
     let line_of = |index: usize| {
         sampled_record(&HeaderLine {
             sample: input.sample,
@@ -240,7 +241,9 @@ fn candidate_skips(input: &LayoutInput<'_>) -> Vec<usize> {
     let reach = records.len().min(MAX_PREAMBLE_RECORDS);
     for index in 1..reach {
         let starts_block = records[index].len() != records[index - 1].len()
-            && records.get(index + 1).is_some_and(|next| next.len() == records[index].len());
+            && records
+                .get(index + 1)
+                .is_some_and(|next| next.len() == records[index].len());
         if starts_block && skips.len() < MAX_CANDIDATES {
             skips.push(index);
         }
@@ -263,7 +266,8 @@ fn read_layout(input: &LayoutInput<'_>, skip: usize) -> Option<Layout> {
     let mut header_lines = usize::from(has_header);
     // Further header lines (units, years or sub-names under a shared name) are joined into the
     // first, one name per column.
-    let more_header_lines = |header_lines: usize, raw_headers: &[String], data: &[Vec<String>]| match hints.header_lines {
+    let more_header_lines = |header_lines: usize, raw_headers: &[String], data: &[Vec<String>]| match hints.header_lines
+    {
         Some(wanted) => header_lines < wanted && data.len() > 1,
         None => header_lines < MAX_HEADER_LINES && continues_header(raw_headers, data),
     };
@@ -591,7 +595,8 @@ fn repair_header(
     if many && let Some(repair) = split_again(line, raw_headers, width, trailing_fields) {
         return Some(repair);
     }
-    if found + 1 == width {
+    let usual_rows: Vec<&Vec<String>> = probe.iter().filter(|record| record.len() == data_width).collect();
+    if found + 1 == width && first_fields_are_row_names(&usual_rows) {
         // Names head the fields they stand over from the right: the first field, unnamed, holds
         // the rows' names.
         raw_headers.insert(0, ROW_NAMES_COLUMN.to_string());
@@ -636,6 +641,30 @@ fn repair_header(
     )))
 }
 
+/// Whether the rows' first fields read as row names, as R writes them under a header with no
+/// name for them: filled and distinct, and either many, or counting from 1 (R's default), or
+/// names rather than numbers. A row with one field too many says none of that.
+fn first_fields_are_row_names(rows: &[&Vec<String>]) -> bool {
+    let firsts: Vec<&str> = rows
+        .iter()
+        .filter_map(|record| record.first())
+        .map(|field| field.trim())
+        .collect();
+    if firsts.len() < 2 || firsts.iter().any(|first| first.is_empty()) {
+        return false;
+    }
+    let mut seen = std::collections::HashSet::new();
+    if !firsts.iter().all(|first| seen.insert(*first)) {
+        return false;
+    }
+    let counting = firsts
+        .iter()
+        .enumerate()
+        .all(|(index, first)| first.parse::<usize>() == Ok(index + 1));
+    let named = firsts.iter().all(|first| first.parse::<f64>().is_err());
+    counting || named || firsts.len() >= MIN_ROWS_TO_REPAIR_HEADER
+}
+
 /// The name given to a first column of row names that has none in the header.
 const ROW_NAMES_COLUMN: &str = "row_name";
 
@@ -656,7 +685,10 @@ fn split_again(
             .split(char::from(delimiter))
             .map(|name| name.trim().trim_matches(char::from(dialect.quote)).trim().to_string())
             .collect();
-        while names.len() > width && names.len() <= width + trailing_fields && names.last().is_some_and(String::is_empty) {
+        while names.len() > width
+            && names.len() <= width + trailing_fields
+            && names.last().is_some_and(String::is_empty)
+        {
             names.pop();
         }
         if names.len() == width {

@@ -233,7 +233,9 @@ fn proves_point_grouping(values: &[&str]) -> bool {
         let comma_after_point = digits_and_separators
             .find('.')
             .is_some_and(|at| digits_and_separators[at..].contains(','));
-        digits_and_separators.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b',')
+        digits_and_separators
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b'.' || b == b',')
             && (points >= 2 || comma_after_point)
     })
 }
@@ -472,7 +474,10 @@ mod tests {
         // One point and three digits: a decimal point, even in a `;` file.
         let decimals = guess_column(["75.775", "-293.393", "12.500", "800"], &semicolon_file);
         assert_eq!(decimals.column_type, ColumnType::Double);
-        assert_eq!((decimals.format.thousands, decimals.format.decimal_separator), (None, None));
+        assert_eq!(
+            (decimals.format.thousands, decimals.format.decimal_separator),
+            (None, None)
+        );
         let format = ColumnFormat::new(&decimals.format);
         let mut out = String::new();
         assert_eq!(format.normalize_number("75.775", &mut out), Some("75.775"));
@@ -491,7 +496,10 @@ mod tests {
                 ..InferenceContext::default()
             },
         );
-        assert_eq!((stated.column_type, stated.format.thousands), (ColumnType::BigInt, Some('.')));
+        assert_eq!(
+            (stated.column_type, stated.format.thousands),
+            (ColumnType::BigInt, Some('.'))
+        );
     }
 
     #[test]
@@ -509,9 +517,16 @@ mod tests {
         let prices = guess(&["$74.69", "$5", "$1,200.00"]);
         assert_eq!(prices.column_type, ColumnType::Double);
         assert_eq!(prices.format.currency, Some('$'));
-        assert!(prices.format.describe().contains("currency sign '$' dropped"), "{}", prices.format.describe());
+        assert!(
+            prices.format.describe().contains("currency sign '$' dropped"),
+            "{}",
+            prices.format.describe()
+        );
         let euros = guess(&["74.69 €", "5 €"]);
-        assert_eq!((euros.column_type, euros.format.currency), (ColumnType::Double, Some('€')));
+        assert_eq!(
+            (euros.column_type, euros.format.currency),
+            (ColumnType::Double, Some('€'))
+        );
         assert_eq!(guess(&["74.69", "5"]).format.currency, None);
     }
 

@@ -61,7 +61,9 @@ fn an_r_export_without_a_name_over_its_row_names_keeps_every_name_over_its_own_f
 
 #[test]
 fn a_title_wider_than_the_table_is_preamble_when_the_table_has_its_own_header() {
-    let mut file = b"Created as New Dataset,Sample 022 By Administrator Date Saturday,February 11 2017\nWavelength,Absorbance\n".to_vec();
+    let mut file =
+        b"Created as New Dataset,Sample 022 By Administrator Date Saturday,February 11 2017\nWavelength,Absorbance\n"
+            .to_vec();
     for row in 0..3400 {
         file.extend_from_slice(format!("{},{}.{:03}\n", 200 + row, row % 7, row % 1000).as_bytes());
     }
@@ -161,10 +163,16 @@ fn names_no_row_fills_are_kept_and_the_rows_read_padded() {
     );
     let sniffed = sniff(&path, &SniffHints::default()).unwrap();
     assert!(sniffed.pad_short_rows);
-    assert_eq!(sniffed.column_types[..3], [ColumnType::BigInt, ColumnType::Date, ColumnType::Double]);
+    assert_eq!(
+        sniffed.column_types[..3],
+        [ColumnType::BigInt, ColumnType::Date, ColumnType::Double]
+    );
     let summary = db.import(&path, "approvals");
     assert_eq!((summary.rows_imported, summary.rows_failed), (3, 0));
-    assert_eq!(db.columns("approvals"), ["id", "requested", "amount", "Approve", "Reject"]);
+    assert_eq!(
+        db.columns("approvals"),
+        ["id", "requested", "amount", "Approve", "Reject"]
+    );
     assert_eq!(
         db.rows("approvals")[2],
         [text("3"), text("2024-03-05"), text("15.25"), None, None]
@@ -177,7 +185,12 @@ fn lines_of_delimiters_only_are_skipped_and_counted_as_blank_lines() {
     let path = db.file("gaps.csv", b"a,b,c\n1,2,3\n,,\n4,5,6\n,,\n\"\",,\n");
     let summary = db.import(&path, "gaps");
     assert_eq!(
-        (summary.rows_read, summary.rows_imported, summary.rows_failed, summary.rows_skipped),
+        (
+            summary.rows_read,
+            summary.rows_imported,
+            summary.rows_failed,
+            summary.rows_skipped
+        ),
         (3, 3, 0, 2)
     );
     // A quoted empty string is a value, so its line is a row.
@@ -214,7 +227,10 @@ fn nan_missing_one_digit_hours_and_a_second_header_line_without_an_empty_cell_ar
         ]
     );
 
-    let path = db.file("grid.csv", b"Easting,Northing\nX,Y\n531000,181000\n531250,181500\n532000,179750\n");
+    let path = db.file(
+        "grid.csv",
+        b"Easting,Northing\nX,Y\n531000,181000\n531250,181500\n532000,179750\n",
+    );
     let sniffed = sniff(&path, &SniffHints::default()).unwrap();
     assert_eq!(sniffed.header_lines, 2);
     assert_eq!(sniffed.columns, ["Easting X", "Northing Y"]);
@@ -247,7 +263,10 @@ fn a_dropped_currency_sign_is_named_in_the_column_format() {
     assert_eq!(sniffed.column_guesses[1].format.currency, Some('$'));
     db.import(&path, "prices");
     assert_eq!(
-        db.rows("prices").into_iter().map(|row| row[1].clone()).collect::<Vec<_>>(),
+        db.rows("prices")
+            .into_iter()
+            .map(|row| row[1].clone())
+            .collect::<Vec<_>>(),
         [text("74.69"), text("5.0"), text("120.0")]
     );
 }
