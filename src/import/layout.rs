@@ -258,9 +258,15 @@ fn candidate_skips(input: &LayoutInput<'_>) -> Vec<usize> {
 fn read_layout(input: &LayoutInput<'_>, skip: usize) -> Option<Layout> {
     let hints = input.hints;
     let rest = input.records.get(skip..).filter(|rest| !rest.is_empty())?;
-    let has_header = hints
-        .has_header
-        .unwrap_or_else(|| looks_like_header(&rest[0], &rest[1..]));
+    let reads_as_header = || looks_like_header(&rest[0], &rest[1..]);
+    let has_header = hints.has_header.unwrap_or_else(reads_as_header);
+    // Lines are skipped to reach a header: unless the person asked for the skip, a layout that
+    // skips lines needs a line that reads as one (that the file has a header does not say it is
+    // this line).
+    let header_reached = has_header && (hints.has_header.is_none() || reads_as_header());
+    if skip > 0 && hints.skip.is_none() && !header_reached {
+        return None;
+    }
     let mut raw_headers = if has_header { rest[0].clone() } else { Vec::new() };
     let header_line = raw_headers.clone();
     let mut header_lines = usize::from(has_header);
