@@ -27,6 +27,9 @@ pub struct TwinScore {
     pub rows_right: u64,
     /// Values of rows the reading holds that differ from the twin's: silent misreads.
     pub cells_misread: u64,
+    /// Values a text column holds as the file wrote them where the twin has a number or a date
+    /// (`21,5` for 21.5): not typed, but not misread either.
+    pub cells_as_text: u64,
     /// Rows the reading holds that the twin has not (a title, a total read as data).
     pub rows_extra: u64,
     /// The reading's column names are the twin's.
@@ -41,6 +44,7 @@ impl std::ops::AddAssign for TwinScore {
         self.twin_rows += other.twin_rows;
         self.rows_right += other.rows_right;
         self.cells_misread += other.cells_misread;
+        self.cells_as_text += other.cells_as_text;
         self.rows_extra += other.rows_extra;
         self.typed += other.typed;
         self.columns += other.columns;
@@ -118,17 +122,26 @@ pub fn score_against_twin(read: &TableText, twin: &TableText) -> TwinScore {
         columns: read.columns.len() as u64,
         ..TwinScore::default()
     };
+    let text_columns: Vec<bool> = read.types.iter().map(|name| is_text_type(name)).collect();
     let mut next = 0;
     for row in &read.rows {
         let ahead = twin.rows.len().min(next + LOOK_AHEAD_ROWS);
-        if let Some(found) = (next..ahead).find(|&index| differing_cells(row, &twin.rows[index]) == 0) {
+        if let Some(found) = (next..ahead).find(|&index| differing_cells(row, &twin.rows[index]).is_empty()) {
             score.rows_right += 1;
             next = found + 1;
             continue;
         }
         match twin.rows.get(next) {
-            Some(expected) if differing_cells(row, expected) * 2 <= expected.len().max(row.len()) => {
-                score.cells_misread += differing_cells(row, expected) as u64;
+            Some(expected) if differing_cells(row, expected).len() * 2 <= expected.len().max(row.len()) => {
+                for index in differing_cells(row, expected) {
+                    let read_value = row.get(index).and_then(Option::as_deref);
+                    let twin_value = expected.get(index).and_then(Option::as_deref);
+                    if text_columns.get(index) == Some(&true) && written_as_text(read_value, twin_value) {
+                        score.cells_as_text += 1;
+                    } else {
+                        score.cells_misread += 1;
+                    }
+                }
                 next += 1;
             }
             _ => score.rows_extra += 1,
@@ -137,19 +150,32 @@ pub fn score_against_twin(read: &TableText, twin: &TableText) -> TwinScore {
     score
 }
 
+/// Whether a text value is the twin's number or date as the file wrote it: the same digits in
+/// the same order (`21,5` and `21.5`, `15.03.2024` and `2024-03-15` are not: only the first).
+fn written_as_text(read: Option<&str>, twin: Option<&str>) -> bool {
+    let digits = |text: &str| -> String { text.chars().filter(char::is_ascii_digit).collect() };
+    match (read, twin) {
+        (Some(read), Some(twin)) => {
+            let twin_is_typed = twin.parse::<f64>().is_ok() || twin.bytes().filter(|b| *b == b'-').count() == 2;
+            twin_is_typed && !digits(twin).is_empty() && digits(read) == digits(twin)
+        }
+        _ => false,
+    }
+}
+
 fn is_text_type(name: &str) -> bool {
     name.eq_ignore_ascii_case("VARCHAR") || name.eq_ignore_ascii_case("TEXT")
 }
 
-/// Values of two rows that differ, position by position; a value one row lacks counts too.
-fn differing_cells(read: &[Option<String>], twin: &[Option<String>]) -> usize {
+/// The positions where two rows' values differ; a value one row lacks counts too.
+fn differing_cells(read: &[Option<String>], twin: &[Option<String>]) -> Vec<usize> {
     (0..read.len().max(twin.len()))
         .filter(|&index| {
             let read = read.get(index).and_then(Option::as_deref);
             let twin = twin.get(index).and_then(Option::as_deref);
             !same_value(read, twin)
         })
-        .count()
+        .collect()
 }
 
 /// Whether a read value means what the twin's does: the same text, the same number however
@@ -235,6 +261,7 @@ mod tests {
                 twin_rows: 4,
                 rows_right: 2,
                 cells_misread: 1,
+                cells_as_text: 0,
                 rows_extra: 1,
                 header_right: true,
                 typed: 2,
@@ -243,5 +270,13 @@ mod tests {
         );
         let renamed = table(&["amount", "id"], &["VARCHAR", "VARCHAR"], Vec::new());
         assert!(!score_against_twin(&renamed, &twin).header_right);
+        // A number kept as the text the file wrote is untyped, not misread.
+        let as_text = table(
+            &["id", "amount"],
+            &["BIGINT", "VARCHAR"],
+            vec![row(&[Some("1"), Some("75,775")])],
+        );
+        let score = score_against_twin(&as_text, &twin);
+        assert_eq!((score.cells_as_text, score.cells_misread), (1, 0));
     }
 }

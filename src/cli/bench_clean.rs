@@ -35,11 +35,12 @@ impl Side {
         self.headers_right += u64::from(score.header_right);
         self.score += score;
         format!(
-            "{} {}/{} {}! {}+ {}/{}",
+            "{} {}/{} {}! {}t {}+ {}/{}",
             if score.header_right { "H" } else { "h" },
             score.rows_right,
             score.twin_rows,
             score.cells_misread,
+            score.cells_as_text,
             score.rows_extra,
             score.typed,
             score.columns
@@ -49,12 +50,13 @@ impl Side {
     fn summary(&self, name: &str, files: u64) {
         let share = |part: u64, whole: u64| 100.0 * part as f64 / whole.max(1) as f64;
         println!(
-            "{name:<7} good rows right {}/{} ({:.2}%), values misread {}, extra rows {}, header right {}/{files}, \
-             typed columns {}/{} ({:.1}%), files refused {}",
+            "{name:<7} good rows right {}/{} ({:.2}%), values misread {}, values kept as text {}, extra rows {}, \
+             header right {}/{files}, typed columns {}/{} ({:.1}%), files refused {}",
             thousands(self.score.rows_right),
             thousands(self.score.twin_rows),
             share(self.score.rows_right, self.score.twin_rows),
             thousands(self.score.cells_misread),
+            thousands(self.score.cells_as_text),
             thousands(self.score.rows_extra),
             self.headers_right,
             self.score.typed,
@@ -83,7 +85,10 @@ pub fn bench_compare_clean(dir: &Path) -> anyhow::Result<()> {
     let store = Store::open(&temp.path().join("clean.duckdb"), &StoreOptions::default())?;
     let duckdb = duckdb::Connection::open_in_memory()?;
     let (mut sluice_side, mut duckdb_side) = (Side::default(), Side::default());
-    println!("Each side: H (header right) or h, rows right/twin rows, values misread!, extra rows+, typed/columns");
+    println!(
+        "Each side: H (header right) or h, rows right/twin rows, values misread!, values kept as text t, \
+         extra rows+, typed/columns"
+    );
     println!("{:<40} {:<28} {:<28}", "file", "Sluice", "DuckDB");
     for (index, path) in files.iter().enumerate() {
         let name = path

@@ -395,8 +395,8 @@ const MAX_HEADER_LINES: usize = 4;
 /// Whether the first record under the header is a further header line: as wide, with at least
 /// two values that do not fit their typed columns while none does. A line with an empty cell (the
 /// label column of a units or years row) needs two such values; one with no empty cell (`X,Y`
-/// under `Easting,Northing`) needs every value to be such. A data row with one bad value is never
-/// taken for one.
+/// under `Easting,Northing`) needs such a value in every typed column, under a header with every
+/// name filled. A data row with one bad value is never taken for one.
 fn continues_header(header: &[String], records: &[Vec<String>]) -> bool {
     let Some(next) = records.first() else {
         return false;
@@ -405,31 +405,46 @@ fn continues_header(header: &[String], records: &[Vec<String>]) -> bool {
         return false;
     }
     let has_empty_cell = next.iter().any(|field| field.trim().is_empty());
+    // A line of names under a title (`Created by ...,,,`) is the header, not a second line of it.
+    if !has_empty_cell && header.iter().any(|name| name.trim().is_empty()) {
+        return false;
+    }
     // The lines under it may be header lines too, which would hide the columns' types: judge
     // against the records from one, two or three lines further down.
     (1..MAX_HEADER_LINES)
         .filter(|&below| records.len() >= below + 2)
         .filter_map(|below| unfit_as_data(next, &records[below..records.len().min(500)]))
-        .any(|unfit| unfit >= 2 && (has_empty_cell || unfit == next.len()))
+        .any(|unfit| unfit.values >= 2 && (has_empty_cell || unfit.values == unfit.typed_columns))
+}
+
+/// Of a line's values, how many do not fit their typed columns, and how many typed columns
+/// there are.
+struct Unfit {
+    values: usize,
+    typed_columns: usize,
 }
 
 /// How many of `next`'s values do not fit their typed columns in `rest`, or `None` when one of
 /// them does.
-fn unfit_as_data(next: &[String], rest: &[Vec<String>]) -> Option<usize> {
+fn unfit_as_data(next: &[String], rest: &[Vec<String>]) -> Option<Unfit> {
     let context = InferenceContext {
         day_first: true,
         ..InferenceContext::default()
     };
-    let mut unfit = 0;
+    let mut unfit = Unfit {
+        values: 0,
+        typed_columns: 0,
+    };
     for (column, value) in next.iter().enumerate() {
-        if value.trim().is_empty() {
-            continue;
-        }
         let guess = guess_column(
             rest.iter().filter_map(|record| record.get(column).map(String::as_str)),
             &context,
         );
         if guess.column_type == ColumnType::Varchar || guess.misfits > 0 {
+            continue;
+        }
+        unfit.typed_columns += 1;
+        if value.trim().is_empty() {
             continue;
         }
         if fits_guess(value, &guess) {
@@ -438,7 +453,7 @@ fn unfit_as_data(next: &[String], rest: &[Vec<String>]) -> Option<usize> {
         // A null marker (`n/a`, `-`) is a data row's empty value, not a unit or a name.
         let value = value.trim();
         if !NULL_MARKERS.contains(&value) {
-            unfit += 1;
+            unfit.values += 1;
         }
     }
     Some(unfit)

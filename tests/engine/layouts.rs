@@ -229,12 +229,21 @@ fn nan_missing_one_digit_hours_and_a_second_header_line_without_an_empty_cell_ar
 
     let path = db.file(
         "grid.csv",
-        b"Easting,Northing\nX,Y\n531000,181000\n531250,181500\n532000,179750\n",
+        b"Easting,Northing,Site\nX,Y,Name\n531000,181000,Mill\n531250,181500,Ford\n532000,179750,Weir\n",
     );
     let sniffed = sniff(&path, &SniffHints::default()).unwrap();
     assert_eq!(sniffed.header_lines, 2);
-    assert_eq!(sniffed.columns, ["Easting X", "Northing Y"]);
-    assert_eq!(sniffed.column_types, [ColumnType::BigInt, ColumnType::BigInt]);
+    assert_eq!(sniffed.columns, ["Easting X", "Northing Y", "Site Name"]);
+    assert_eq!(
+        sniffed.column_types,
+        [ColumnType::BigInt, ColumnType::BigInt, ColumnType::Varchar]
+    );
+    // A line whose values fit the typed columns is a row, not a header line.
+    let path = db.file(
+        "grid_row.csv",
+        b"Easting,Northing,Site\nX,181000,Mill\n531000,181000,Ford\n531250,181500,Weir\n532000,179750,Dam\n",
+    );
+    assert_eq!(sniff(&path, &SniffHints::default()).unwrap().header_lines, 1);
 }
 
 #[test]
