@@ -108,13 +108,7 @@ fn all_digits_beyond_i64(all_digits: bool, value: &str) -> bool {
 /// type is a header name, one that fits is data. When only text columns exist, the first record is
 /// a header if its values are non-empty, distinct and do not occur again in their columns.
 pub fn looks_like_header(first: &[String], rest: &[Vec<String>]) -> bool {
-    // A header over several lines (names, then units) hides the types under its later lines:
-    // the records below them vote then.
-    let votes = (0..3)
-        .filter(|&lines| lines < rest.len())
-        .map(|lines| type_votes(first, &rest[lines..]))
-        .find(|&votes| votes != 0)
-        .unwrap_or(0);
+    let votes = header_votes(first, rest);
     if votes != 0 {
         return votes > 0;
     }
@@ -132,6 +126,22 @@ pub fn looks_like_header(first: &[String], rest: &[Vec<String>]) -> bool {
     });
     let numeric = first.iter().any(|value| parse_f64(value).is_some());
     all_named && distinct && !repeated_below && !numeric
+}
+
+/// Whether the typed columns below `first` say it is a header: more of its values do not fit
+/// them than do. Text columns say nothing, so a row of an all-text table is never one.
+pub fn typed_columns_call_it_a_header(first: &[String], rest: &[Vec<String>]) -> bool {
+    header_votes(first, rest) > 0
+}
+
+/// The typed columns' votes on `first` being a header. A header over several lines (names,
+/// then units) hides the types under its later lines: the records below them vote then.
+fn header_votes(first: &[String], rest: &[Vec<String>]) -> i32 {
+    (0..3)
+        .filter(|&lines| lines < rest.len())
+        .map(|lines| type_votes(first, &rest[lines..]))
+        .find(|&votes| votes != 0)
+        .unwrap_or(0)
 }
 
 /// Positive when more of `first`'s values do not fit their typed columns below than do.

@@ -9,7 +9,7 @@
 //! and pick the other one.
 
 use super::formats::NULL_MARKERS;
-use super::infer::looks_like_header;
+use super::infer::{looks_like_header, typed_columns_call_it_a_header};
 use super::majority::{InferenceContext, fits_guess, guess_column};
 use super::records::{Dialect, RecordReader, is_delimiters_only};
 use super::sniff::{DELIMITERS, SniffHints, modal_width};
@@ -27,6 +27,8 @@ const MAX_PREAMBLE_RECORDS: usize = 50;
 const HEADER_VOTERS: usize = 200;
 /// Blocks of one width whose first row is asked whether it reads as a header.
 const MAX_BLOCKS_ASKED: usize = 16;
+/// Rows under a header that are asked whether they read as a header themselves.
+const FIRST_ROWS_ASKED: usize = 3;
 
 /// One way of reading the start of a file, and how many sampled records it reads as rows.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -44,8 +46,11 @@ pub struct LayoutScore {
     pub padded: bool,
     /// The header needed a repair to fit the rows.
     pub repaired: bool,
-    /// The first record under the header reads as a header itself: the table starts lower.
+    /// The first record under the header reads as a header itself, or as a title: the table
+    /// starts lower.
     pub first_row_is_header: bool,
+    /// The layout's header reads as one: a record it explains, as it explains its rows.
+    pub header_reads_as_one: bool,
     /// Sampled records read as rows, of those judged (the records under the header).
     pub accepted: usize,
     pub judged: usize,
@@ -214,12 +219,13 @@ fn other_tables(input: &LayoutInput<'_>, chosen: &Layout, others: &[Layout]) -> 
     tables
 }
 
-/// What orders layouts: records read as rows, then a first row that is not a header (else the
+/// What orders layouts: records explained (read as rows, or as a header that reads as one: a
+/// layout without a header must not win by reading the header as a row), then a first row that is not a header (else the
 /// header is further down), then a header at all, then a header that fits as written, then
 /// fewer lines skipped.
 fn rank(score: &LayoutScore) -> (usize, bool, bool, bool, std::cmp::Reverse<usize>) {
     (
-        score.accepted,
+        score.accepted + usize::from(score.header_reads_as_one),
         !score.first_row_is_header,
         score.has_header,
         !score.repaired && !score.padded,
@@ -258,12 +264,12 @@ fn candidate_skips(input: &LayoutInput<'_>) -> Vec<usize> {
 fn read_layout(input: &LayoutInput<'_>, skip: usize) -> Option<Layout> {
     let hints = input.hints;
     let rest = input.records.get(skip..).filter(|rest| !rest.is_empty())?;
-    let reads_as_header = || looks_like_header(&rest[0], &rest[1..]);
-    let has_header = hints.has_header.unwrap_or_else(reads_as_header);
+    let reads_as_header = looks_like_header(&rest[0], &rest[1..]);
+    let has_header = hints.has_header.unwrap_or(reads_as_header);
     // Lines are skipped to reach a header: unless the person asked for the skip, a layout that
     // skips lines needs a line that reads as one (that the file has a header does not say it is
     // this line).
-    let header_reached = has_header && (hints.has_header.is_none() || reads_as_header());
+    let header_reached = has_header && reads_as_header;
     if skip > 0 && hints.skip.is_none() && !header_reached {
         return None;
     }
@@ -325,11 +331,20 @@ fn read_layout(input: &LayoutInput<'_>, skip: usize) -> Option<Layout> {
         if !accepts(record) {
             continue;
         }
-        let starts_block = index == 0 || judged[index - 1].len() != record.len();
+        // The first rows are asked too: a title as wide as the table (`Title,,,,`) may stand
+        // above its header in the same block.
+        let starts_block = index < FIRST_ROWS_ASKED || judged[index - 1].len() != record.len();
+        // A title as wide as the table holds one value (`Title,,,,`): not a row.
+        let values = record.iter().filter(|field| !field.trim().is_empty()).count();
+        if index < FIRST_ROWS_ASKED && record.len() > 1 && values <= 1 {
+            first_row_is_header |= index == 0;
+            continue;
+        }
         if starts_block && index + 1 < judged.len() && blocks_asked < MAX_BLOCKS_ASKED {
             blocks_asked += 1;
             let below = &judged[index + 1..judged.len().min(index + 1 + HEADER_VOTERS)];
-            if looks_like_header(record, below) {
+            // Only typed columns can tell: in an all-text table every row reads as a header.
+            if typed_columns_call_it_a_header(record, below) {
                 first_row_is_header |= index == 0;
                 continue;
             }
@@ -346,6 +361,7 @@ fn read_layout(input: &LayoutInput<'_>, skip: usize) -> Option<Layout> {
             padded: pad_short_rows,
             repaired: repair.as_ref().is_some_and(|repair| !repair.pad_short_rows),
             first_row_is_header,
+            header_reads_as_one: has_header && reads_as_header,
             accepted,
             judged: judged.len(),
         },

@@ -224,19 +224,21 @@ fn guess_number(values: &[&str], allowed: usize, context: &InferenceContext) -> 
 }
 
 /// Whether some value shows that a point groups thousands: two points in one number
-/// (`1.234.567`) or a point before a decimal comma (`1.234,5`). One point with three digits
-/// after it proves nothing.
+/// (`1.234.567`), a point before a decimal comma (`1.234,5`), or a decimal comma elsewhere in
+/// the column (`5,5`: a comma not followed by three digits, in a number without a point). One
+/// point with three digits after it proves nothing.
 fn proves_point_grouping(values: &[&str]) -> bool {
     values.iter().any(|value| {
-        let digits_and_separators = value.trim_matches(|c: char| !c.is_ascii_digit());
-        let points = digits_and_separators.matches('.').count();
-        let comma_after_point = digits_and_separators
-            .find('.')
-            .is_some_and(|at| digits_and_separators[at..].contains(','));
-        digits_and_separators
-            .bytes()
-            .all(|b| b.is_ascii_digit() || b == b'.' || b == b',')
-            && (points >= 2 || comma_after_point)
+        let number = value.trim_matches(|c: char| !c.is_ascii_digit());
+        if !number.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b',') {
+            return false;
+        }
+        let points = number.matches('.').count();
+        let comma_after_point = number.find('.').is_some_and(|at| number[at..].contains(','));
+        let decimal_comma = points == 0
+            && number.matches(',').count() == 1
+            && number.rsplit(',').next().is_some_and(|fraction| fraction.len() != 3);
+        points >= 2 || comma_after_point || decimal_comma
     })
 }
 
@@ -481,8 +483,9 @@ mod tests {
         let format = ColumnFormat::new(&decimals.format);
         let mut out = String::new();
         assert_eq!(format.normalize_number("75.775", &mut out), Some("75.775"));
-        // Two points in one value, or a decimal comma after one, prove the grouping.
-        for proof in ["1.234.567", "1.234,5"] {
+        // Two points in one value, a decimal comma after one, or a decimal comma in another
+        // value prove the grouping.
+        for proof in ["1.234.567", "1.234,5", "5,5"] {
             let grouped = guess_column(["1.234", "12.500", "800", proof], &semicolon_file);
             assert_eq!(grouped.format.thousands, Some('.'), "{proof}");
             assert_eq!(grouped.format.decimal_separator, Some(','), "{proof}");

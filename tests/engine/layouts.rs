@@ -279,3 +279,32 @@ fn a_dropped_currency_sign_is_named_in_the_column_format() {
         [text("74.69"), text("5.0"), text("120.0")]
     );
 }
+
+#[test]
+fn titles_as_wide_as_the_table_are_preamble_over_typed_and_over_text_tables() {
+    let db = TestDb::new();
+    let mut file =
+        b"Temperature anomaly 1880 to 2012,,,\r\nbase period: 1951-1980,,,\r\n,,,\r\nYear,Jan,Feb,Mar\r\n".to_vec();
+    for year in 1880..1900 {
+        file.extend_from_slice(format!("{year},-{},{},-{}\r\n", year % 40, year % 7, year % 13).as_bytes());
+    }
+    let path = db.file("anomalies.csv", &file);
+    let sniffed = sniff(&path, &SniffHints::default()).unwrap();
+    assert_eq!(sniffed.skip_records, 2);
+    assert_eq!(sniffed.columns, ["Year", "Jan", "Feb", "Mar"]);
+    assert_eq!(sniffed.column_types, [ColumnType::BigInt; 4]);
+    let summary = db.import(&path, "anomalies");
+    assert_eq!(
+        (summary.rows_imported, summary.rows_failed, summary.rows_skipped),
+        (20, 0, 3)
+    );
+
+    // In an all-text table every row could be a header: the title's one value says it is not.
+    let path = db.file(
+        "titled_text.csv",
+        b"\"This is a title row\",,\n\"Foo\",\"Bar\",\"Baz\"\n\"Biff\",\"Baff\",\"Boff\"\n\"Qux\",\"Teaspoon\",\"Doge\"\n",
+    );
+    let sniffed = sniff(&path, &SniffHints::default()).unwrap();
+    assert_eq!(sniffed.skip_records, 1);
+    assert_eq!(sniffed.columns, ["Foo", "Bar", "Baz"]);
+}
