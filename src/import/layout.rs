@@ -73,7 +73,7 @@ impl LayoutScore {
         options
     }
 
-    /// The layout in words: "skip 1 line, a header of 1 line, 2 columns: 3,400 of 3,401 records fit".
+    /// The layout in words: "skip 1 line, a header of 1 line, 2 columns".
     pub fn describe(&self) -> String {
         let header = if self.has_header {
             format!(
@@ -85,13 +85,11 @@ impl LayoutScore {
             "no header".to_string()
         };
         format!(
-            "skip {} line{}, {header}, {} column{}: {} of {} sampled records fit",
+            "skip {} line{}, {header}, {} column{}",
             self.skip,
             if self.skip == 1 { "" } else { "s" },
             self.columns,
             if self.columns == 1 { "" } else { "s" },
-            self.accepted,
-            self.judged
         )
     }
 }

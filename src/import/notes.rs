@@ -54,11 +54,14 @@ impl Sniffed {
         }
         Some((
             format!(
-                "Only {} of {} sampled records fit this reading of the file ({}). The next best reading: {}.",
+                "Only {} of {} sampled records fit this reading of the file ({}). The next best reading ({}) \
+                 fits {} of {}.",
                 chosen.accepted,
                 chosen.judged,
                 chosen.describe(),
-                runner_up.describe()
+                runner_up.describe(),
+                runner_up.accepted,
+                runner_up.judged
             ),
             runner_up,
         ))
