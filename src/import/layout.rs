@@ -217,6 +217,19 @@ fn other_tables(input: &LayoutInput<'_>, chosen: &Layout, others: &[Layout]) -> 
     tables
 }
 
+/// Whether a record is a title written across the table's width: words (with a space between)
+/// in its first field, every other field empty.
+fn is_wide_title(record: &[String]) -> bool {
+    let Some((first, rest)) = record.split_first() else {
+        return false;
+    };
+    let first = first.trim();
+    !rest.is_empty()
+        && rest.iter().all(|field| field.trim().is_empty())
+        && first.contains(' ')
+        && first.chars().any(char::is_alphabetic)
+}
+
 /// What orders layouts: records explained (read as rows, or as a header that reads as one: a
 /// layout without a header must not win by reading the header as a row), then a first row that is not a header (else the
 /// header is further down), then a header at all, then a header that fits as written, then
@@ -268,7 +281,12 @@ fn read_layout(input: &LayoutInput<'_>, skip: usize) -> Option<Layout> {
     // skips lines needs a line that reads as one (that the file has a header does not say it is
     // this line).
     let header_reached = has_header && reads_as_header;
-    if skip > 0 && hints.skip.is_none() && !header_reached {
+    // And what it skips is not of the table: lines of another width (a title, another table) or
+    // titles written across the table's width. A line as wide as the header above it is a row.
+    let skips_other_lines = input.records[..skip]
+        .iter()
+        .all(|record| record.len() != rest[0].len() || is_wide_title(record));
+    if skip > 0 && hints.skip.is_none() && !(header_reached && skips_other_lines) {
         return None;
     }
     let mut raw_headers = if has_header { rest[0].clone() } else { Vec::new() };
@@ -332,9 +350,9 @@ fn read_layout(input: &LayoutInput<'_>, skip: usize) -> Option<Layout> {
         // The first rows are asked too: a title as wide as the table (`Title,,,,`) may stand
         // above its header in the same block.
         let starts_block = index < FIRST_ROWS_ASKED || judged[index - 1].len() != record.len();
-        // A title as wide as the table holds one value (`Title,,,,`): not a row.
-        let values = record.iter().filter(|field| !field.trim().is_empty()).count();
-        if index < FIRST_ROWS_ASKED && record.len() > 1 && values <= 1 {
+        // A title as wide as the table is a phrase in its first cell and nothing else
+        // (`Sales by region 2024,,,,`): not a row. A sparse row has its one value anywhere.
+        if index < FIRST_ROWS_ASKED && is_wide_title(record) {
             first_row_is_header |= index == 0;
             continue;
         }

@@ -42,30 +42,13 @@ impl TestDb {
         self.store.conn().query_row(sql, [], |row| row.get(0)).unwrap()
     }
 
-    /// Every value of a table as text (NULL as ""), rows in insertion order.
+    /// Every value of a table as text (NULL as ""), rows in insertion order. Use [`TestDb::rows`]
+    /// where NULL and the empty string must stay apart.
     pub fn rows_as_text(&self, table: &str) -> Vec<Vec<String>> {
-        let columns = sluice::store::table_columns(self.store.conn(), table).unwrap();
-        let select: Vec<String> = columns
-            .iter()
-            .map(|column| {
-                format!(
-                    "coalesce(CAST({} AS VARCHAR), '')",
-                    sluice::sql::quote_ident(&column.name)
-                )
-            })
-            .collect();
-        let sql = format!("SELECT {} FROM {}", select.join(", "), sluice::sql::quote_ident(table));
-        let mut statement = self.store.conn().prepare(&sql).unwrap();
-        let width = columns.len();
-        statement
-            .query_map([], |row| {
-                (0..width)
-                    .map(|i| row.get::<_, String>(i))
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .unwrap()
-            .collect::<Result<Vec<_>, _>>()
-            .unwrap()
+        self.rows(table)
+            .into_iter()
+            .map(|row| row.into_iter().map(Option::unwrap_or_default).collect())
+            .collect()
     }
 
     /// The names of a table's columns, in order.
