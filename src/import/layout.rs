@@ -446,7 +446,10 @@ fn continues_header(header: &[String], records: &[Vec<String>]) -> bool {
     (1..MAX_HEADER_LINES)
         .filter(|&below| records.len() >= below + 2)
         .filter_map(|below| unfit_as_data(next, &records[below..records.len().min(500)]))
-        .any(|unfit| unfit.values >= 2 && (has_empty_cell || unfit.values == unfit.typed_columns))
+        .any(|unfit| {
+            unfit.values >= 2
+                && (has_empty_cell || (unfit.values == unfit.typed_columns && unfit.fewest_sampled >= MIN_TYPED_VALUES))
+        })
 }
 
 /// Of a line's values, how many do not fit their typed columns, and how many typed columns
@@ -454,7 +457,13 @@ fn continues_header(header: &[String], records: &[Vec<String>]) -> bool {
 struct Unfit {
     values: usize,
     typed_columns: usize,
+    /// The fewest values a typed column was typed from: two or three say little.
+    fewest_sampled: u64,
 }
+
+/// Values a typed column needs under a line without an empty cell before that line can be
+/// taken for a second header line.
+const MIN_TYPED_VALUES: u64 = 5;
 
 /// How many of `next`'s values do not fit their typed columns in `rest`, or `None` when one of
 /// them does.
@@ -466,6 +475,7 @@ fn unfit_as_data(next: &[String], rest: &[Vec<String>]) -> Option<Unfit> {
     let mut unfit = Unfit {
         values: 0,
         typed_columns: 0,
+        fewest_sampled: u64::MAX,
     };
     for (column, value) in next.iter().enumerate() {
         let guess = guess_column(
@@ -476,6 +486,7 @@ fn unfit_as_data(next: &[String], rest: &[Vec<String>]) -> Option<Unfit> {
             continue;
         }
         unfit.typed_columns += 1;
+        unfit.fewest_sampled = unfit.fewest_sampled.min(guess.sampled);
         if value.trim().is_empty() {
             continue;
         }

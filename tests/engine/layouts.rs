@@ -229,7 +229,8 @@ fn nan_missing_one_digit_hours_and_a_second_header_line_without_an_empty_cell_ar
 
     let path = db.file(
         "grid.csv",
-        b"Easting,Northing,Site\nX,Y,Name\n531000,181000,Mill\n531250,181500,Ford\n532000,179750,Weir\n",
+        b"Easting,Northing,Site\nX,Y,Name\n531000,181000,Mill\n531250,181500,Ford\n532000,179750,Weir\n\
+          532500,180250,Lock\n533000,180500,Quay\n",
     );
     let sniffed = sniff(&path, &SniffHints::default()).unwrap();
     assert_eq!(sniffed.header_lines, 2);
