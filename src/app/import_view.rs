@@ -416,6 +416,9 @@ impl ImportView {
         if let Some(resniff) = self.layout_warning_ui(ui, &sniffed) {
             cx.load(resniff);
         }
+        if let Some(resniff) = self.other_tables_ui(ui, &sniffed) {
+            cx.load(resniff);
+        }
         self.files_ui(ui);
         ui.separator();
         // The target and Start stay in view however long the schema and preview grow.
@@ -623,6 +626,7 @@ impl ImportView {
             }
             if skip_changed {
                 self.hints.skip = Some(skip);
+                self.hints.rows = None;
             }
             if decimal_changed {
                 self.hints.decimal_comma = Some(decimal_comma);
@@ -670,8 +674,38 @@ impl ImportView {
             return None;
         }
         self.hints.skip = Some(other.skip);
+        self.hints.rows = None;
         self.hints.has_header = Some(other.has_header);
         self.hints.header_lines = other.has_header.then_some(other.header_lines);
+        let path = self.path.clone()?;
+        self.sniffed = None;
+        Some(LoadRequest::Sniff {
+            path,
+            hints: Box::new(self.hints.clone()),
+        })
+    }
+
+    /// The other tables stacked in the file, each with a button that reads it instead: a new
+    /// sniff that skips the records above its header and reads its rows.
+    fn other_tables_ui(&mut self, ui: &mut Ui, sniffed: &Sniffed) -> Option<LoadRequest> {
+        let mut chosen = None;
+        for (note, table) in sniffed.other_table_notes() {
+            ui.horizontal_wrapped(|ui| {
+                ui.label(RichText::new(note).color(ui.visuals().warn_fg_color));
+                let button = ui.add(egui::Button::new("Read this table")).on_hover_text(format!(
+                    "Lines {}-{}: {} columns",
+                    table.first_line, table.last_line, table.columns
+                ));
+                if button.clicked() {
+                    chosen = Some(table.clone());
+                }
+            });
+        }
+        let table = chosen?;
+        self.hints.skip = Some(table.skip);
+        self.hints.rows = table.rows_to_read;
+        self.hints.has_header = Some(true);
+        self.hints.header_lines = None;
         let path = self.path.clone()?;
         self.sniffed = None;
         Some(LoadRequest::Sniff {

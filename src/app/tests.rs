@@ -711,6 +711,9 @@ fn a_layout_that_leaves_many_rows_failing_is_said_and_the_runner_up_is_one_click
     for row in 0..10 {
         text.push_str(&format!("S{row},2024-01-{:02},{},{row}.5\n", row + 1, row * 5));
     }
+    // Rows of the first table's width under the second: the first table does not end where the
+    // second starts, so the second's rows fail in this reading.
+    text.push_str("S20,52.9,4.9\nS21,53.0,5.0\n");
     std::fs::write(&file, text).unwrap();
     let mut harness = harness(dir.path(), vec![file]);
     wait_for(
@@ -731,8 +734,48 @@ fn a_layout_that_leaves_many_rows_failing_is_said_and_the_runner_up_is_one_click
     wait_for(
         &mut harness,
         "the job to finish",
-        shows("10 imported · 0 failed · 10 read"),
+        shows("10 imported · 2 failed · 12 read"),
     );
     assert_eq!(count(&harness, "SELECT count(*) FROM two_tables WHERE depth = 45"), 1);
     assert_eq!(count(&harness, "SELECT count(*) FROM two_tables"), 10);
+}
+
+#[test]
+fn a_table_stacked_above_the_one_read_is_one_click_away_and_imports_only_its_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("stacked.csv");
+    let mut text = String::from("station,lat,lon\nS1,52.1,4.1\nS2,52.2,4.2\n");
+    text.push_str("site,date,depth,temp\n");
+    for row in 0..10 {
+        text.push_str(&format!("S{row},2024-01-{:02},{},{row}.5\n", row + 1, row * 5));
+    }
+    std::fs::write(&file, text).unwrap();
+    let mut harness = harness(dir.path(), vec![file]);
+    wait_for(
+        &mut harness,
+        "the other table's note",
+        shows("Not data: another table, lines 1-3 (3 columns, 2 rows)."),
+    );
+    harness.get_by_label("Read this table").click();
+    wait_for(&mut harness, "the first table's preview", shows("station"));
+    wait_for(&mut harness, "Start to be enabled", |harness| {
+        use egui_kittest::kittest::NodeT;
+        harness
+            .query_by_label("Start import")
+            .is_some_and(|start| !start.accesskit_node().is_disabled())
+    });
+    harness.get_by_label("Start import").click();
+    wait_for(
+        &mut harness,
+        "the job to finish",
+        shows("2 imported · 0 failed · 2 read"),
+    );
+    assert_eq!(
+        count(
+            &harness,
+            "SELECT count(*) FROM stacked WHERE station = 'S2' AND lat = 52.2"
+        ),
+        1
+    );
+    assert_eq!(count(&harness, "SELECT count(*) FROM stacked"), 2);
 }

@@ -100,6 +100,10 @@ pub enum BenchCommand {
         /// misread, extra rows, header, typed columns).
         #[arg(long, value_name = "DIR")]
         compare_clean: Option<PathBuf>,
+        /// The Python that has the official DuckDB package (`pip install duckdb==2.0.0`), the
+        /// anchor of `--compare-clean`.
+        #[arg(long, value_name = "PYTHON", default_value = "python3")]
+        duckdb_python: String,
     },
     /// (internal) Time DuckDB's read_csv of FILE into a new table, in this process.
     #[command(hide = true)]
@@ -139,8 +143,9 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Table { rows, table, db } => make_table(rows, &table, &db),
         BenchCommand::Sniff {
             compare_clean: Some(dir),
+            duckdb_python,
             ..
-        } => super::bench_clean::bench_compare_clean(&dir),
+        } => super::bench_clean::bench_compare_clean(&dir, &duckdb_python),
         BenchCommand::Sniff { paths, .. } => super::bench_sniff::bench_sniff(&paths),
         BenchCommand::DuckdbReadCsv { file, db } => duckdb_read_csv(&file, &db),
         BenchCommand::DuckdbCopy {

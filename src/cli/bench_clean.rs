@@ -1,5 +1,6 @@
 //! `sluice bench sniff --compare-clean DIR`: each file of DIR read with everything sniffed, by
-//! Sluice and by DuckDB, and scored against its hand-cleaned twin in `DIR/clean` (see
+//! Sluice, by the official DuckDB (its Python package) and by the DuckDB compiled into Sluice,
+//! and scored against its hand-cleaned twin in `DIR/clean` (see
 //! `sluice::bench::score_against_twin`): the rows each holds right, the values each misread
 //! without a word, the rows each added, whether each named the columns right, and how many
 //! columns each typed.
@@ -7,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use sluice::bench::{TableText, TwinScore, read_table, read_twin, score_against_twin};
+use sluice::bench::{TableText, TwinScore, read_table, read_twin, run_official_duckdb, score_against_twin};
 use sluice::engine::run_import;
 use sluice::import::ImportRequest;
 use sluice::progress::{CancelToken, NoProgress};
@@ -50,7 +51,7 @@ impl Side {
     fn summary(&self, name: &str, files: u64) {
         let share = |part: u64, whole: u64| 100.0 * part as f64 / whole.max(1) as f64;
         println!(
-            "{name:<7} good rows right {}/{} ({:.2}%), values misread {}, values kept as text {}, extra rows {}, \
+            "{name}: good rows right {}/{} ({:.2}%), values misread {}, values kept as text {}, extra rows {}, \
              header right {}/{files}, typed columns {}/{} ({:.1}%), files refused {}",
             thousands(self.score.rows_right),
             thousands(self.score.twin_rows),
@@ -67,7 +68,16 @@ impl Side {
     }
 }
 
-pub fn bench_compare_clean(dir: &Path) -> anyhow::Result<()> {
+/// DuckDB's reading of `path` with everything sniffed, into `table`.
+fn duckdb_read_statement(table: &str, path: &Path) -> String {
+    format!(
+        "CREATE TABLE {} AS SELECT * FROM read_csv({}, ignore_errors = true)",
+        quote_ident(table),
+        quote_literal(&path.to_string_lossy())
+    )
+}
+
+pub fn bench_compare_clean(dir: &Path, python: &str) -> anyhow::Result<()> {
     let clean = dir.join("clean");
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .with_context(|| format!("cannot list {}", dir.display()))?
@@ -82,48 +92,64 @@ pub fn bench_compare_clean(dir: &Path) -> anyhow::Result<()> {
         clean.display()
     );
     let temp = tempfile::tempdir()?;
+    let tables: Vec<String> = (0..files.len()).map(|index| format!("clean_{index}")).collect();
+    let statements: Vec<String> = files
+        .iter()
+        .zip(&tables)
+        .map(|(path, table)| duckdb_read_statement(table, path))
+        .collect();
+    let official_path = temp.path().join("official.duckdb");
+    let official = run_official_duckdb(python, &official_path, &statements)
+        .context("the official DuckDB is the anchor of this comparison")?;
+    let official_db = duckdb::Connection::open_with_flags(
+        &official_path,
+        duckdb::Config::default().access_mode(duckdb::AccessMode::ReadOnly)?,
+    )?;
     let store = Store::open(&temp.path().join("clean.duckdb"), &StoreOptions::default())?;
-    let duckdb = duckdb::Connection::open_in_memory()?;
-    let (mut sluice_side, mut duckdb_side) = (Side::default(), Side::default());
+    let compiled_in = duckdb::Connection::open_in_memory()?;
+    let compiled_in_version: String = compiled_in.query_row("SELECT version()", [], |row| row.get(0))?;
+    let (mut sluice_side, mut official_side, mut compiled_side) = (Side::default(), Side::default(), Side::default());
+    println!(
+        "DuckDB: the official build {} (Python package, {python}) per file; the one compiled into Sluice ({}) in the totals",
+        official.version, compiled_in_version
+    );
     println!(
         "Each side: H (header right) or h, rows right/twin rows, values misread!, values kept as text t, \
          extra rows+, typed/columns"
     );
-    println!("{:<40} {:<28} {:<28}", "file", "Sluice", "DuckDB");
-    for (index, path) in files.iter().enumerate() {
+    println!("{:<40} {:<28} {:<28}", "file", "Sluice", "DuckDB (official)");
+    for ((path, table), ran) in files.iter().zip(&tables).zip(&official.results) {
         let name = path
             .file_name()
             .map(|name| name.to_string_lossy().into_owned())
             .unwrap_or_default();
         let twin = read_twin(&clean.join(&name)).with_context(|| format!("cannot read the twin of {name}"))?;
-        let table = format!("clean_{index}");
         let by_sluice = run_import(
             &store,
-            &ImportRequest::new(path, &table),
+            &ImportRequest::new(path, table),
             &mut NoProgress,
             &CancelToken::new(),
         )
         .ok()
-        .and_then(|_| read_table(store.conn(), &table).ok());
-        let by_duckdb = duckdb
-            .execute_batch(&format!(
-                "CREATE TABLE {} AS SELECT * FROM read_csv({}, ignore_errors = true)",
-                quote_ident(&table),
-                quote_literal(&path.to_string_lossy())
-            ))
+        .and_then(|_| read_table(store.conn(), table).ok());
+        let by_official = ran.ok.then(|| read_table(&official_db, table).ok()).flatten();
+        let by_compiled_in = compiled_in
+            .execute_batch(&duckdb_read_statement(table, path))
             .ok()
-            .and_then(|()| read_table(&duckdb, &table).ok());
+            .and_then(|()| read_table(&compiled_in, table).ok());
+        compiled_side.add(&by_compiled_in, &twin);
         let shown: String = name.chars().take(40).collect();
         println!(
             "{shown:<40} {:<28} {:<28}",
             sluice_side.add(&by_sluice, &twin),
-            duckdb_side.add(&by_duckdb, &twin)
+            official_side.add(&by_official, &twin)
         );
     }
     println!();
     let files = files.len() as u64;
     println!("Files: {files}");
     sluice_side.summary("Sluice", files);
-    duckdb_side.summary("DuckDB", files);
+    official_side.summary("DuckDB", files);
+    compiled_side.summary("DuckDB (compiled into Sluice)", files);
     Ok(())
 }

@@ -61,6 +61,10 @@ pub struct ImportArgs {
     /// Skip this many records above the header (a title, notes); detected when not given.
     #[arg(long)]
     skip: Option<usize>,
+    /// Read this many rows of the table, then skip and count the records under them (another
+    /// table stacked below); detected where the sample shows one.
+    #[arg(long)]
+    rows: Option<u64>,
     /// The escape character inside quotes, such as \\ for \" (a backslash is detected).
     #[arg(long)]
     escape: Option<String>,
@@ -208,6 +212,7 @@ fn request_from(args: &ImportArgs) -> anyhow::Result<ImportRequest> {
         null_markers: args.null_markers.clone(),
         all_text: args.types == TypesArg::Text,
         skip: args.skip,
+        rows: args.rows,
         escape: args
             .escape
             .as_deref()
@@ -269,6 +274,7 @@ fn report_inference(sniffed: &Sniffed, json: bool) {
                 "delimiter": char::from(sniffed.dialect.delimiter).to_string(),
                 "has_header": sniffed.has_header,
                 "skip_records": sniffed.skip_records,
+                "table_rows": sniffed.table_rows,
                 "trailing_delimiter": sniffed.trailing_delimiter,
                 "unnamed_empty_columns": sniffed.unnamed_empty_columns,
                 "pad_short_rows": sniffed.pad_short_rows,
@@ -294,6 +300,9 @@ fn report_inference(sniffed: &Sniffed, json: bool) {
     }
     for note in sniffed.reading_notes() {
         eprintln!("{note}");
+    }
+    for (note, table) in sniffed.other_table_notes() {
+        eprintln!("{note} To read it instead: {}", table.options());
     }
     if let Some((warning, other)) = sniffed.layout_warning() {
         eprintln!("{warning} To read it that way: {}", other.options());

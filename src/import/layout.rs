@@ -101,6 +101,9 @@ pub struct LayoutChoice {
     pub runner_up: Option<LayoutScore>,
     /// Tables in the sample besides the one read (tables stacked in one file): not data of it.
     pub other_tables: Vec<OtherTable>,
+    /// Rows of the table read, when another table starts under it and no row of its width
+    /// comes after that in the sample.
+    pub table_rows: Option<u64>,
 }
 
 /// A table in the sample besides the one read: where it is, how wide, how many rows.
@@ -114,6 +117,19 @@ pub struct OtherTable {
     pub columns: usize,
     /// Its rows in the sample.
     pub rows: usize,
+    /// The rows to read when it is chosen, known when it ends above the table read; `None` when
+    /// it runs on past the sample or to the file's end.
+    pub rows_to_read: Option<u64>,
+}
+
+impl OtherTable {
+    /// The command-line options that read this table instead.
+    pub fn options(&self) -> String {
+        match self.rows_to_read {
+            Some(rows) => format!("--skip {} --rows {rows}", self.skip),
+            None => format!("--skip {}", self.skip),
+        }
+    }
 }
 
 /// Everything a layout decides about the records at the start of the file.
@@ -154,18 +170,89 @@ pub struct LayoutInput<'a> {
 pub fn choose_layout(input: &LayoutInput<'_>) -> Option<(Layout, LayoutChoice)> {
     let mut layouts: Vec<Layout> = candidate_skips(input)
         .into_iter()
-        .filter_map(|skip| read_layout(input, skip))
+        .filter_map(|skip| read_layout(input, skip, None))
         .collect();
     layouts.sort_by_key(|layout| std::cmp::Reverse(rank(&layout.score)));
     let mut layouts = layouts.into_iter();
     let chosen = layouts.next()?;
     let others: Vec<Layout> = layouts.collect();
+    let mut other_tables = other_tables(input, &chosen, &others);
+    let following = following_table(input, &chosen);
+    // A table that ends where another starts is judged again on its own rows: the other's,
+    // read as its rows, would have had a say in its header and width.
+    let chosen = match &following {
+        Some((rows, _)) if input.hints.rows.is_none() => {
+            read_layout(input, chosen.skip, Some(*rows as usize)).unwrap_or(chosen)
+        }
+        _ => chosen,
+    };
+    if let Some((_, table)) = &following
+        && !other_tables.iter().any(|other| other.skip == table.skip)
+    {
+        other_tables.push(table.clone());
+    }
     let choice = LayoutChoice {
         chosen: Some(chosen.score.clone()),
         runner_up: others.first().map(|layout| layout.score.clone()),
-        other_tables: other_tables(input, &chosen, &others),
+        other_tables,
+        table_rows: following.map(|(rows, _)| rows),
     };
     Some((chosen, choice))
+}
+
+/// Where the table read ends because another starts under it: a block of another width, at
+/// least two columns by two rows, whose first record reads as a header over it. Only when no
+/// record of the table's width comes after that block's start, in the head or further into the
+/// file: a table whose rows go on under a stray block is never cut short.
+fn following_table(input: &LayoutInput<'_>, chosen: &Layout) -> Option<(u64, OtherTable)> {
+    if chosen.pad_short_rows {
+        return None;
+    }
+    let records = input.records;
+    let first_row = chosen.skip + chosen.header_lines;
+    let width = chosen.row_width;
+    let start = (first_row + 1..records.len()).find(|&index| {
+        let header = &records[index];
+        if header.len() < 2 || header.len() == width || records[index - 1].len() == header.len() {
+            return false;
+        }
+        let rows = records[index + 1..]
+            .iter()
+            .take(HEADER_VOTERS)
+            .take_while(|record| record.len() == header.len())
+            .count();
+        rows >= 2 && looks_like_header(header, &records[index + 1..index + 1 + rows])
+    })?;
+    let rows_after = records[start..]
+        .iter()
+        .chain(input.later)
+        .any(|record| record.len() == width);
+    if rows_after {
+        return None;
+    }
+    let columns = records[start].len();
+    let rows = records[start + 1..]
+        .iter()
+        .take_while(|record| record.len() == columns)
+        .count();
+    let line_of = |index: usize| {
+        sampled_record(&HeaderLine {
+            sample: input.sample,
+            dialect: input.dialect,
+            comment: input.comment,
+            index,
+        })
+        .map(|(line, _)| line)
+    };
+    let table = OtherTable {
+        skip: start,
+        first_line: line_of(start)?,
+        last_line: line_of(start + rows)?,
+        columns,
+        rows,
+        rows_to_read: None,
+    };
+    Some(((start - first_row) as u64, table))
 }
 
 /// Where the other layouts start a table of their own: a line that reads as a header over the
@@ -210,10 +297,21 @@ fn other_tables(input: &LayoutInput<'_>, chosen: &Layout, others: &[Layout]) -> 
                 last_line: line_of(last)?,
                 columns,
                 rows,
+                rows_to_read: None,
             })
         })
         .collect();
     tables.sort_by_key(|table| table.skip);
+    // A table above the one read ends where the next one starts: its rows are all the records
+    // up to there, a ragged one among them too.
+    let starts: Vec<usize> = tables.iter().map(|table| table.skip).chain([chosen.skip]).collect();
+    for table in &mut tables {
+        if let Some(next) = starts.iter().filter(|&&start| start > table.skip).min()
+            && table.skip < chosen.skip
+        {
+            table.rows_to_read = Some((next - table.skip - 1) as u64);
+        }
+    }
     tables
 }
 
@@ -272,10 +370,16 @@ fn candidate_skips(input: &LayoutInput<'_>) -> Vec<usize> {
 
 /// The layout that skips `skip` records: its header, trailing fields and repairs, as the rows
 /// under it suggest, and its score.
-fn read_layout(input: &LayoutInput<'_>, skip: usize) -> Option<Layout> {
+fn read_layout(input: &LayoutInput<'_>, skip: usize, table_rows: Option<usize>) -> Option<Layout> {
     let hints = input.hints;
     let rest = input.records.get(skip..).filter(|rest| !rest.is_empty())?;
-    let reads_as_header = looks_like_header(&rest[0], &rest[1..]);
+    // A table that ends where another starts is read from its own rows only; the records
+    // sampled further into the file are then another table's too.
+    let table_rows = table_rows.or(hints.rows.and_then(|rows| usize::try_from(rows).ok()));
+    let own_rows = |data: &'_ [Vec<String>]| -> usize { table_rows.map_or(data.len(), |rows| rows.min(data.len())) };
+    let later: &[Vec<String>] = if table_rows.is_some() { &[] } else { input.later };
+    let under_first = &rest[1..];
+    let reads_as_header = looks_like_header(&rest[0], &under_first[..own_rows(under_first)]);
     let has_header = hints.has_header.unwrap_or(reads_as_header);
     // Lines are skipped to reach a header: unless the person asked for the skip, a layout that
     // skips lines needs a line that reads as one (that the file has a header does not say it is
@@ -299,12 +403,16 @@ fn read_layout(input: &LayoutInput<'_>, skip: usize) -> Option<Layout> {
         Some(wanted) => header_lines < wanted && data.len() > 1,
         None => header_lines < MAX_HEADER_LINES && continues_header(raw_headers, data),
     };
-    while has_header && more_header_lines(header_lines, &raw_headers, &rest[header_lines..]) {
+    let own_records_below = |header_lines: usize| {
+        let below = &rest[header_lines..];
+        &below[..own_rows(below)]
+    };
+    while has_header && more_header_lines(header_lines, &raw_headers, own_records_below(header_lines)) {
         raw_headers = join_header_lines(&raw_headers, &rest[header_lines]);
         header_lines += 1;
     }
-    let data = &rest[header_lines..];
-    let trailing = trailing_fields(has_header, &mut raw_headers, data, input.later);
+    let data = own_records_below(header_lines);
+    let trailing = trailing_fields(has_header, &mut raw_headers, data, later);
     let repair = if has_header {
         repair_header(
             &HeaderLine {
@@ -466,7 +574,8 @@ struct Unfit {
 const MIN_TYPED_VALUES: u64 = 5;
 
 /// How many of `next`'s values do not fit their typed columns in `rest`, or `None` when one of
-/// them does.
+/// them does. Only records as wide as `next` type the columns: the rows of a table stacked
+/// under this one are not its data.
 fn unfit_as_data(next: &[String], rest: &[Vec<String>]) -> Option<Unfit> {
     let context = InferenceContext {
         day_first: true,
@@ -479,7 +588,9 @@ fn unfit_as_data(next: &[String], rest: &[Vec<String>]) -> Option<Unfit> {
     };
     for (column, value) in next.iter().enumerate() {
         let guess = guess_column(
-            rest.iter().filter_map(|record| record.get(column).map(String::as_str)),
+            rest.iter()
+                .filter(|record| record.len() == next.len())
+                .filter_map(|record| record.get(column).map(String::as_str)),
             &context,
         );
         if guess.column_type == ColumnType::Varchar || guess.misfits > 0 {

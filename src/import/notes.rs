@@ -2,7 +2,7 @@
 //! header, fields that are no column, and a warning when the layout read leaves many records
 //! failing. Worded once here, so the command line and the window say the same.
 
-use super::layout::LayoutScore;
+use super::layout::{LayoutScore, OtherTable};
 use super::sniff::Sniffed;
 
 impl Sniffed {
@@ -29,19 +29,35 @@ impl Sniffed {
                 self.header_lines
             ));
         }
-        for table in &self.layout.other_tables {
+        if let Some(rows) = self.table_rows {
             notes.push(format!(
-                "Not data: another table, lines {}-{} ({} columns, {} sampled rows); skipping the {} record{} above \
-                 its header reads it instead.",
-                table.first_line,
-                table.last_line,
-                table.columns,
-                table.rows,
-                table.skip,
-                if table.skip == 1 { "" } else { "s" }
+                "The table ends after {rows} row{}: the records under them are skipped as below the table.",
+                if rows == 1 { "" } else { "s" }
             ));
         }
         notes
+    }
+
+    /// Each other table in the sample (tables stacked in one file), in words, with the table:
+    /// its [`OtherTable::options`] and `skip`/`rows_to_read` read it instead.
+    pub fn other_table_notes(&self) -> Vec<(String, &OtherTable)> {
+        self.layout
+            .other_tables
+            .iter()
+            .map(|table| {
+                let rows = match table.rows_to_read {
+                    Some(rows) => format!("{rows} row{}", if rows == 1 { "" } else { "s" }),
+                    None => format!("{} sampled rows", table.rows),
+                };
+                (
+                    format!(
+                        "Not data: another table, lines {}-{} ({} columns, {rows}).",
+                        table.first_line, table.last_line, table.columns
+                    ),
+                    table,
+                )
+            })
+            .collect()
     }
 
     /// When the layout read leaves more than one sampled record in ten failing: that, and the

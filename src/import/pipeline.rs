@@ -278,6 +278,10 @@ pub fn parse_rows(
             header_pending -= 1;
             continue;
         }
+        if validator.plan().table_rows.is_some_and(|rows| totals.rows_read >= rows) {
+            skipped.record(record.line, SkipReason::BelowTable, record.raw);
+            continue;
+        }
         totals.rows_read += 1;
         // Counted over the job, so a job of many small files is held to its rate too.
         if (start.records_before + totals.rows_read).is_multiple_of(THROTTLE_STEP_ROWS)

@@ -110,6 +110,9 @@ pub struct ImportPlan {
     pub columns: Vec<ColumnPlan>,
     /// Records above the header that are skipped and counted (a title, notes).
     pub skip_records: usize,
+    /// Rows of the table read, when another table follows it: the records after them are
+    /// skipped and counted as below the table.
+    pub table_rows: Option<u64>,
     /// Fields at the end of a row that are no column (a trailing delimiter's empty one, unnamed
     /// empty ones before it): a row may have them, empty, beyond `field_count`.
     pub trailing_fields: usize,
@@ -212,6 +215,7 @@ pub fn plan_part(
         columns,
         skip_records: sniffed.skip_records,
         trailing_fields: sniffed.trailing_fields(),
+        table_rows: sniffed.table_rows,
         comment: sniffed.comment,
         comment_detected: sniffed.comment_detected,
         header_lines: if sniffed.has_header {

@@ -42,6 +42,11 @@ pub struct SniffHints {
     pub all_text: bool,
     /// Records above the header (a title, "Created by ..."); detected when `None`.
     pub skip: Option<usize>,
+    /// Rows of the table to read, when another table follows it in the file: the records after
+    /// them are skipped and counted as below the table. Detected when `None`, where the sample
+    /// shows another table starting under this one and no row of this one further down.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows: Option<u64>,
     /// Lines starting with this byte are comments, skipped and counted wherever they are;
     /// `#` is detected when such lines cannot be data.
     #[serde(with = "super::spec_fields::byte_char")]
@@ -82,6 +87,9 @@ pub struct Sniffed {
     pub skip_records: usize,
     /// The first records skipped, as text, for showing what was skipped.
     pub skipped_preview: Vec<Vec<String>>,
+    /// Rows of the table read, when it ends where another table starts (given, or seen in the
+    /// sample); the records after them are skipped as below the table.
+    pub table_rows: Option<u64>,
     /// Every row ends with a delimiter (an always-empty last field), which is not a column.
     pub trailing_delimiter: bool,
     /// Fields before that one with no name in the header and no value in any sampled row
@@ -140,6 +148,7 @@ impl Sniffed {
             preview: Vec::new(),
             skip_records: 0,
             skipped_preview: Vec::new(),
+            table_rows: None,
             trailing_delimiter: false,
             unnamed_empty_columns: 0,
             pad_short_rows: false,
@@ -299,6 +308,14 @@ pub fn sniff_with(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<S
     let skip_records = layout.skip;
     let skipped_preview: Vec<Vec<String>> = records.drain(..skip_records).take(20).collect();
     records.drain(..layout.header_lines.min(records.len()));
+    // A table that ends where another starts is typed from its own rows, and its end is its last
+    // row's, not the file's.
+    let table_rows = hints.rows.or(layout_choice.table_rows);
+    let table_ends_in_sample = table_rows.is_some_and(|rows| rows <= records.len() as u64);
+    if let Some(rows) = table_rows.filter(|_| table_ends_in_sample) {
+        records.truncate(usize::try_from(rows).unwrap_or(usize::MAX));
+        spread.clear();
+    }
     let has_header = layout.has_header;
     let width = layout.width;
     let data_width = layout.row_width;
@@ -317,7 +334,13 @@ pub fn sniff_with(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<S
     let header_line = layout.header_line.clone();
     let head_records = records.len();
     records.extend(spread);
-    let at_end = if complete { records.len() } else { spread_at_end };
+    let at_end = if complete || table_ends_in_sample {
+        records.len()
+    } else if table_rows.is_some() {
+        0
+    } else {
+        spread_at_end
+    };
     let header_shown = has_header.then_some(header_line.as_slice());
     // Totals, the header repeated and the notes under a closing total are not data: their
     // values would make a small file's typed columns text.
@@ -375,6 +398,7 @@ pub fn sniff_with(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<S
         preview: records,
         skip_records,
         skipped_preview,
+        table_rows,
         trailing_delimiter: layout.trailing_delimiter,
         unnamed_empty_columns: layout.unnamed_empty_columns,
         pad_short_rows,

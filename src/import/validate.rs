@@ -626,6 +626,7 @@ mod tests {
             source_columns: vec!["id".into(), "name".into()],
             skip_records: 0,
             trailing_fields: 0,
+            table_rows: None,
             comment: None,
             comment_detected: false,
             header_lines: 1,

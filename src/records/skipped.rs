@@ -8,6 +8,8 @@ pub enum SkipReason {
     AboveHeader,
     Comment,
     Blank,
+    /// A record under the rows of the table read: another table stacked under it.
+    BelowTable,
 }
 
 impl SkipReason {
@@ -16,6 +18,7 @@ impl SkipReason {
             Self::AboveHeader => "above_header",
             Self::Comment => "comment",
             Self::Blank => "blank",
+            Self::BelowTable => "below_table",
         }
     }
 }

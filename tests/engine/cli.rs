@@ -556,3 +556,47 @@ fn output_into_a_pipe_that_closes_ends_the_command_quietly_not_in_a_panic() {
 fn libc_sigpipe() -> i32 {
     13
 }
+
+#[test]
+fn a_table_stacked_above_the_one_read_is_named_with_the_options_that_read_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("stacked.duckdb");
+    let mut text = String::from("station,lat,lon\nS1,52.1,4.1\nS2,52.2,4.2\nsite,date,depth,temp\n");
+    for row in 0..10 {
+        text.push_str(&format!("S{row},2024-01-{:02},{},{row}.5\n", row + 1, row * 5));
+    }
+    let path = write(dir.path(), "stacked.csv", text.as_bytes());
+    let read = sluice(&db_path)
+        .args(["import", path.to_str().unwrap(), "--table", "casts"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&read.stderr);
+    assert!(read.status.success(), "{stderr}");
+    assert!(
+        stderr
+            .contains("Not data: another table, lines 1-3 (3 columns, 2 rows). To read it instead: --skip 0 --rows 2"),
+        "{stderr}"
+    );
+
+    let summary = finished_import(
+        &db_path,
+        &[
+            path.to_str().unwrap(),
+            "--table",
+            "stations",
+            "--skip",
+            "0",
+            "--rows",
+            "2",
+        ],
+    );
+    assert_eq!(
+        (
+            summary["rows_imported"].as_u64(),
+            summary["rows_failed"].as_u64(),
+            summary["rows_skipped"].as_u64()
+        ),
+        (Some(2), Some(0), Some(11)),
+        "{summary}"
+    );
+}

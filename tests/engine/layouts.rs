@@ -85,34 +85,142 @@ fn a_title_wider_than_the_table_is_preamble_when_the_table_has_its_own_header() 
     );
 }
 
-#[test]
-fn of_tables_stacked_in_one_file_the_one_most_rows_belong_to_is_read_with_its_own_header() {
+/// Three tables, one under another: 2 rows of 3 columns, 40 of 5 and 10 of 8, each with its
+/// header.
+fn three_stacked_tables() -> Vec<u8> {
     let mut file = b"site,lat,lon\nA,52.1,4.3\nB,51.9,4.5\n".to_vec();
     file.extend_from_slice(b"site,date,depth,temperature,salinity\n");
     for row in 0..40 {
         file.extend_from_slice(format!("A,2024-01-{:02},{row},{}.5,35.1\n", row % 28 + 1, row % 20).as_bytes());
     }
+    file.extend_from_slice(b"instrument,serial,calibrated,offset,gain,low,high,unit\n");
+    for row in 0..10 {
+        file.extend_from_slice(
+            format!(
+                "CTD-{row},{},2023-12-0{},0.{row},1.0{row},0,{},dbar\n",
+                9000 + row,
+                row % 9 + 1,
+                100 * row
+            )
+            .as_bytes(),
+        );
+    }
+    file
+}
+
+fn skipped_reasons(db: &TestDb, job_id: i64) -> Vec<(i64, String)> {
+    sluice::store::read_skipped_lines(db.store.conn(), job_id, 1000)
+        .unwrap()
+        .into_iter()
+        .map(|line| (line.line, line.reason))
+        .collect()
+}
+
+#[test]
+fn of_tables_stacked_in_one_file_the_one_most_rows_belong_to_is_read_with_its_own_header() {
     let db = TestDb::new();
-    let path = db.file("stacked.csv", &file);
+    let path = db.file("stacked.csv", &three_stacked_tables());
     let sniffed = sniff(&path, &SniffHints::default()).unwrap();
     assert_eq!(sniffed.skip_records, 3);
     assert_eq!(sniffed.columns, ["site", "date", "depth", "temperature", "salinity"]);
-    // The other table is named with its lines, so a person can read it too.
+    assert_eq!(sniffed.table_rows, Some(40));
+    // The other tables are named with their lines, so a person can read them too.
     assert_eq!(
         sniffed.layout.other_tables,
-        [sluice::import::OtherTable {
-            skip: 0,
-            first_line: 1,
-            last_line: 3,
-            columns: 3,
-            rows: 2,
-        }]
+        [
+            sluice::import::OtherTable {
+                skip: 0,
+                first_line: 1,
+                last_line: 3,
+                columns: 3,
+                rows: 2,
+                rows_to_read: Some(2),
+            },
+            sluice::import::OtherTable {
+                skip: 44,
+                first_line: 45,
+                last_line: 55,
+                columns: 8,
+                rows: 10,
+                rows_to_read: None,
+            }
+        ]
     );
-    assert!(sniffed.reading_notes().iter().any(|note| note.contains("lines 1-3")));
+    let notes = sniffed.other_table_notes();
+    assert!(notes[0].0.contains("lines 1-3"), "{:?}", notes[0].0);
+    assert_eq!(notes[0].1.options(), "--skip 0 --rows 2");
+    assert_eq!(notes[1].1.options(), "--skip 44");
+
+    // The table read ends where the next starts: those lines are skipped, not failed.
     let summary = db.import(&path, "casts");
     assert_eq!(
+        (
+            summary.rows_read,
+            summary.rows_imported,
+            summary.rows_failed,
+            summary.rows_skipped
+        ),
+        (40, 40, 0, 14)
+    );
+    let reasons = skipped_reasons(&db, summary.job_id);
+    assert_eq!(reasons.len(), 14);
+    assert!(
+        reasons[..3].iter().all(|(_, reason)| reason == "above_header"),
+        "{reasons:?}"
+    );
+    assert_eq!(reasons[3], (45, "below_table".to_string()));
+    assert_eq!(reasons[13], (55, "below_table".to_string()));
+
+    // Each of the others is read with the options the sniff gave for it.
+    let mut first = sluice::import::ImportRequest::new(&path, "sites");
+    first.hints = SniffHints {
+        skip: Some(0),
+        rows: Some(2),
+        ..SniffHints::default()
+    };
+    let summary = db.import_request(&first);
+    let reasons = skipped_reasons(&db, summary.job_id);
+    assert_eq!(
         (summary.rows_imported, summary.rows_failed, summary.rows_skipped),
-        (40, 0, 3)
+        (2, 0, 52),
+        "{reasons:?}"
+    );
+    assert_eq!(db.columns("sites"), ["site", "lat", "lon"]);
+    assert_eq!(db.rows("sites")[1], [text("B"), text("51.9"), text("4.5")]);
+
+    let mut last = sluice::import::ImportRequest::new(&path, "instruments");
+    last.hints = SniffHints {
+        skip: Some(44),
+        ..SniffHints::default()
+    };
+    let summary = db.import_request(&last);
+    assert_eq!(
+        (summary.rows_imported, summary.rows_failed, summary.rows_skipped),
+        (10, 0, 44)
+    );
+    assert_eq!(db.columns("instruments")[7], "unit");
+}
+
+#[test]
+fn a_table_whose_rows_go_on_under_a_stray_block_is_not_cut_short() {
+    // Rows of the table come again under a small block that reads as a header over its rows:
+    // the table does not end there, and the block's lines fail as rows of the wrong width.
+    let mut file = b"id,name,score,city\n".to_vec();
+    for row in 0..30 {
+        file.extend_from_slice(format!("{row},n{row},{}.5,Lyon\n", row % 7).as_bytes());
+    }
+    file.extend_from_slice(b"note,author,date\nchecked,AB,2024-01-02\nchecked,CD,2024-01-03\n");
+    for row in 30..60 {
+        file.extend_from_slice(format!("{row},n{row},{}.5,Lyon\n", row % 7).as_bytes());
+    }
+    let db = TestDb::new();
+    let path = db.file("stray_block.csv", &file);
+    let sniffed = sniff(&path, &SniffHints::default()).unwrap();
+    assert_eq!(sniffed.table_rows, None);
+    let summary = db.import(&path, "scores");
+    assert_eq!(
+        (summary.rows_imported, summary.rows_failed, summary.rows_skipped),
+        (60, 3, 0)
     );
 }
 
