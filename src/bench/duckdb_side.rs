@@ -6,6 +6,7 @@ use std::path::Path;
 
 use duckdb::Connection;
 
+use super::official_duckdb::run_official_duckdb;
 use super::people_schema;
 use crate::sql::{quote_ident, quote_literal, validate_table_name};
 
@@ -77,17 +78,60 @@ pub struct DuckdbRead {
     pub has_header: bool,
 }
 
-/// DuckDB's column types, rows kept and header decision for `path`.
-pub fn duckdb_sniff(conn: &Connection, path: &Path) -> duckdb::Result<DuckdbRead> {
-    let file = quote_literal(&path.to_string_lossy());
-    let source = format!("read_csv({file}, ignore_errors = true)");
-    let mut statement = conn.prepare(&format!("DESCRIBE SELECT * FROM {source}"))?;
+/// DuckDB's column types, rows kept and header decision for each of `paths`, by the official DuckDB (see [`run_official_duckdb`]), in
+/// a database file under `dir`: its version, and per file what it read or why it could not.
+pub fn official_duckdb_sniffs(
+    python: &str,
+    dir: &Path,
+    paths: &[std::path::PathBuf],
+) -> anyhow::Result<(String, Vec<Result<DuckdbRead, String>>)> {
+    let statements: Vec<String> = paths
+        .iter()
+        .enumerate()
+        .flat_map(|(index, path)| {
+            let file = quote_literal(&path.to_string_lossy());
+            [
+                format!(
+                    "CREATE TABLE {} AS SELECT * FROM read_csv({file}, ignore_errors = true)",
+                    quote_ident(&format!("read_{index}"))
+                ),
+                format!(
+                    "CREATE TABLE {} AS SELECT HasHeader FROM sniff_csv({file}, ignore_errors = true)",
+                    quote_ident(&format!("sniff_{index}"))
+                ),
+            ]
+        })
+        .collect();
+    let database = dir.join("official_sniff.duckdb");
+    let run = run_official_duckdb(python, &database, &statements)?;
+    let conn = Connection::open_with_flags(
+        &database,
+        duckdb::Config::default().access_mode(duckdb::AccessMode::ReadOnly)?,
+    )?;
+    let reads = run
+        .results
+        .chunks(2)
+        .enumerate()
+        .map(|(index, ran)| {
+            if let Some(failed) = ran.iter().find(|statement| !statement.ok) {
+                return Err(failed.error.clone().unwrap_or_default());
+            }
+            read_sniffed(&conn, index).map_err(|error| error.to_string())
+        })
+        .collect();
+    Ok((run.version, reads))
+}
+
+/// What the official DuckDB's statements for file `index` left in its database.
+fn read_sniffed(conn: &Connection, index: usize) -> duckdb::Result<DuckdbRead> {
+    let table = quote_ident(&format!("read_{index}"));
+    let mut statement = conn.prepare(&format!("DESCRIBE {table}"))?;
     let column_types = statement
         .query_map([], |row| row.get::<_, String>(1))?
         .collect::<Result<Vec<_>, _>>()?;
-    let rows: i64 = conn.query_row(&format!("SELECT count(*) FROM {source}"), [], |row| row.get(0))?;
+    let rows: i64 = conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |row| row.get(0))?;
     let has_header = conn.query_row(
-        &format!("SELECT HasHeader FROM sniff_csv({file}, ignore_errors = true)"),
+        &format!("SELECT HasHeader FROM {}", quote_ident(&format!("sniff_{index}"))),
         [],
         |row| row.get(0),
     )?;

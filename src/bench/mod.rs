@@ -15,7 +15,7 @@ mod official_duckdb;
 pub use clean_twin::{TableText, TwinScore, read_table, read_twin, same_value, score_against_twin};
 pub use duckdb_side::{
     DuckdbRead, create_people_table, duckdb_copy_people, duckdb_copy_people_partitioned, duckdb_read_people,
-    duckdb_sniff, people_duckdb_columns,
+    official_duckdb_sniffs, people_duckdb_columns,
 };
 pub use official_duckdb::{OfficialDuckdbError, OfficialRun, StatementRun, run_official_duckdb};
 

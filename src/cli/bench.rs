@@ -101,7 +101,7 @@ pub enum BenchCommand {
         #[arg(long, value_name = "DIR")]
         compare_clean: Option<PathBuf>,
         /// The Python that has the official DuckDB package (`pip install duckdb==2.0.0`), the
-        /// anchor of `--compare-clean`.
+        /// DuckDB side of the comparison.
         #[arg(long, value_name = "PYTHON", default_value = "python3")]
         duckdb_python: String,
     },
@@ -146,7 +146,9 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
             duckdb_python,
             ..
         } => super::bench_clean::bench_compare_clean(&dir, &duckdb_python),
-        BenchCommand::Sniff { paths, .. } => super::bench_sniff::bench_sniff(&paths),
+        BenchCommand::Sniff {
+            paths, duckdb_python, ..
+        } => super::bench_sniff::bench_sniff(&paths, &duckdb_python),
         BenchCommand::DuckdbReadCsv { file, db } => duckdb_read_csv(&file, &db),
         BenchCommand::DuckdbCopy {
             db,

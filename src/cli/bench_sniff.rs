@@ -30,7 +30,7 @@ struct Tally {
     duckdb_errors: u64,
 }
 
-pub fn bench_sniff(paths: &[PathBuf]) -> anyhow::Result<()> {
+pub fn bench_sniff(paths: &[PathBuf], python: &str) -> anyhow::Result<()> {
     let mut files = Vec::new();
     for path in paths {
         collect_files(path, &mut files)?;
@@ -38,13 +38,15 @@ pub fn bench_sniff(paths: &[PathBuf]) -> anyhow::Result<()> {
     files.sort();
     let temp = tempfile::tempdir()?;
     let store = Store::open(&temp.path().join("sniff.duckdb"), &StoreOptions::default())?;
-    let duckdb = duckdb::Connection::open_in_memory()?;
+    let (version, duckdb_reads) = sluice::bench::official_duckdb_sniffs(python, temp.path(), &files)
+        .context("the official DuckDB is the anchor of this comparison")?;
+    println!("DuckDB: the official build {version} (Python package, {python}), read_csv with ignore_errors");
     let mut tally = Tally::default();
     println!(
         "{:<48} {:>13} {:>13} {:>22} {:>10} {:>7}",
         "file", "Sluice typed", "DuckDB typed", "Sluice imp/failed/skip", "DuckDB", "header"
     );
-    for (index, path) in files.iter().enumerate() {
+    for ((index, path), duckdb_side) in files.iter().enumerate().zip(duckdb_reads) {
         let Ok(sniffed) = sniff(path, &SniffHints::default()) else {
             continue;
         };
@@ -59,7 +61,6 @@ pub fn bench_sniff(paths: &[PathBuf]) -> anyhow::Result<()> {
         };
         let typed = |types: &[String]| types.iter().filter(|name| name.as_str() != "VARCHAR").count() as u64;
         let sluice_types: Vec<String> = sniffed.column_types.iter().map(ToString::to_string).collect();
-        let duckdb_side = sluice::bench::duckdb_sniff(&duckdb, path);
         let shown = path.display().to_string();
         let shown = if shown.len() > 48 {
             format!("…{}", &shown[shown.len() - 47..])
@@ -105,7 +106,7 @@ pub fn bench_sniff(paths: &[PathBuf]) -> anyhow::Result<()> {
                         "{}/{}/{}",
                         summary.rows_imported, summary.rows_failed, summary.rows_skipped
                     ),
-                    one_line(&error.to_string())
+                    one_line(&error)
                 );
             }
         }

@@ -308,14 +308,16 @@ fn days_from_epoch(date: chrono::NaiveDate) -> Option<i32> {
 /// `YYYY-MM-DD HH:MM` (or with `T`): the ISO form without seconds that many exports write.
 fn parse_iso_without_seconds(text: &str) -> Option<i64> {
     let text = text.trim();
-    if text.len() != 16 {
+    // The hour may have one digit: 15 bytes then.
+    let length = text.len();
+    if !matches!(length, 15 | 16) || text.as_bytes()[length - 3] != b':' {
         return None;
     }
     // Runs per cell on such columns: the seconds are added on the stack, not in a new String.
     let mut with_seconds = [0u8; 19];
-    with_seconds[..16].copy_from_slice(text.as_bytes());
-    with_seconds[16..].copy_from_slice(b":00");
-    parse_timestamp(std::str::from_utf8(&with_seconds).ok()?)
+    with_seconds[..length].copy_from_slice(text.as_bytes());
+    with_seconds[length..length + 3].copy_from_slice(b":00");
+    parse_timestamp(std::str::from_utf8(&with_seconds[..length + 3]).ok()?)
 }
 
 /// Date formats tried when inferring, most common first. Orders that read the same text
@@ -326,7 +328,14 @@ pub const DATE_FORMATS: [&str; 15] = [
 ];
 
 /// Time parts tried after a date when inferring timestamps.
-pub const TIME_FORMATS: [&str; 4] = [" %H:%M:%S%.f", " %H:%M", "T%H:%M:%S%.f", "T%H:%M"];
+pub const TIME_FORMATS: [&str; 6] = [
+    " %H:%M:%S%.f",
+    " %H:%M",
+    "T%H:%M:%S%.f",
+    "T%H:%M",
+    " %I:%M:%S %p",
+    " %I:%M %p",
+];
 
 /// Whether a date format reads the day before the month (`%d` before `%m`).
 pub fn day_first(format: &str) -> Option<bool> {

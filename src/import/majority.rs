@@ -460,6 +460,23 @@ mod tests {
     }
 
     #[test]
+    fn timestamps_with_one_digit_hours_or_a_12_hour_clock_are_timestamps() {
+        let one_digit = guess(&["2017-02-11 9:00:00", "2017-02-12 11:30:00", "2017-02-13 0:00:00"]);
+        assert_eq!((one_digit.column_type, one_digit.misfits), (ColumnType::Timestamp, 0));
+        let without_seconds = guess(&["2017-02-11 9:00", "2017-02-12 11:30"]);
+        assert_eq!(without_seconds.column_type, ColumnType::Timestamp);
+        let twelve_hour = guess(&["2/11/2017 10:00 AM", "12/25/2017 11:30 PM", "1/1/2018 12:15 AM"]);
+        assert_eq!(
+            (twelve_hour.column_type, twelve_hour.misfits),
+            (ColumnType::Timestamp, 0)
+        );
+        assert_eq!(
+            super::ColumnFormat::new(&twelve_hour.format).parse_timestamp("12/25/2017 11:30 PM"),
+            crate::import::types::parse_timestamp("2017-12-25 23:30:00")
+        );
+    }
+
+    #[test]
     fn a_perfect_fit_wins_over_a_tolerated_one() {
         let mut values: Vec<String> = (0..2000).map(|n| n.to_string()).collect();
         values[5] = "2.5".into();

@@ -200,17 +200,25 @@ pub fn parse_timestamp(text: &str) -> Option<i64> {
     if rest.is_empty() {
         return Some(days * 86_400_000_000);
     }
-    if !matches!(rest[0], b' ' | b'T') || rest.len() < 9 {
+    if !matches!(rest[0], b' ' | b'T') {
         return None;
     }
-    let hour = two_digits(&rest[1..3])?;
-    let minute = two_digits(&rest[4..6])?;
-    let second = two_digits(&rest[7..9])?;
-    if rest[3] != b':' || rest[6] != b':' || hour > 23 || minute > 59 || second > 59 {
+    // The hour may be written with one digit (`2017-02-11 9:00:00`), as spreadsheets write it.
+    let (hour, time) = match &rest[1..] {
+        [h, b':', time @ ..] => (two_digits(&[b'0', *h])?, time),
+        [h1, h2, b':', time @ ..] => (two_digits(&[*h1, *h2])?, time),
+        _ => return None,
+    };
+    if time.len() < 5 || time[2] != b':' {
+        return None;
+    }
+    let minute = two_digits(&time[0..2])?;
+    let second = two_digits(&time[3..5])?;
+    if hour > 23 || minute > 59 || second > 59 {
         return None;
     }
     let mut micros = 0i64;
-    let fraction = &rest[9..];
+    let fraction = &time[5..];
     if !fraction.is_empty() {
         let digits = fraction.strip_prefix(b".")?;
         if digits.is_empty() || digits.len() > 9 || !digits.iter().all(u8::is_ascii_digit) {
@@ -251,12 +259,11 @@ pub fn parse_timestamp_tz(text: &str) -> Option<i64> {
         (local, sign * (hours * 3600 + minutes * 60))
     };
     let local = local.trim_end();
-    let micros = if local.len() == 16 {
+    // Without seconds: `2017-02-11 10:00` (or `9:00`).
+    let micros = if matches!(local.len(), 15 | 16) && local.as_bytes()[local.len() - 3] == b':' {
         parse_timestamp(&format!("{local}:00"))?
-    } else if local.len() >= 19 {
-        parse_timestamp(local)?
     } else {
-        return None;
+        parse_timestamp(local)?
     };
     Some(micros - offset_seconds * 1_000_000)
 }
@@ -451,5 +458,12 @@ mod tests {
         assert_eq!(parse_time("0:10"), Some(600_000_000));
         assert_eq!(parse_time("9:5"), None);
         assert_eq!(parse_time("123:00"), None);
+        // One-digit hours in timestamps, with and without seconds or a zone.
+        assert_eq!(parse_timestamp("1970-01-01 9:00:00"), Some(32_400_000_000));
+        assert_eq!(parse_timestamp("1970-01-01T0:00:01.5"), Some(1_500_000));
+        assert_eq!(parse_timestamp("1970-01-01 9:0:00"), None);
+        assert_eq!(parse_timestamp("1970-01-01 123:00:00"), None);
+        assert_eq!(parse_timestamp_tz("1970-01-01 2:00+02"), Some(0));
+        assert_eq!(parse_timestamp_tz("1970-01-01 2:00:00Z"), Some(7_200_000_000));
     }
 }
