@@ -698,6 +698,18 @@ fn a_workbooks_sheet_is_chosen_in_the_window_and_imported() {
     );
 }
 
+/// Clicks Start once it is enabled: after a new reading it waits on the target's check against
+/// the database.
+fn start_import_once_enabled(harness: &mut Harness<'static, SluiceApp>) {
+    wait_for(harness, "Start to be enabled", |harness| {
+        use egui_kittest::kittest::NodeT;
+        harness
+            .query_by_label("Start import")
+            .is_some_and(|start| !start.accesskit_node().is_disabled())
+    });
+    harness.get_by_label("Start import").click();
+}
+
 #[test]
 fn a_layout_that_leaves_many_rows_failing_is_said_and_the_runner_up_is_one_click_away() {
     let dir = tempfile::tempdir().unwrap();
@@ -723,14 +735,7 @@ fn a_layout_that_leaves_many_rows_failing_is_said_and_the_runner_up_is_one_click
     );
     harness.get_by_label("Read it that way").click();
     wait_for(&mut harness, "the other layout's preview", shows("depth"));
-    // Start waits on the target's check against the database, which the new reading asks for.
-    wait_for(&mut harness, "Start to be enabled", |harness| {
-        use egui_kittest::kittest::NodeT;
-        harness
-            .query_by_label("Start import")
-            .is_some_and(|start| !start.accesskit_node().is_disabled())
-    });
-    harness.get_by_label("Start import").click();
+    start_import_once_enabled(&mut harness);
     wait_for(
         &mut harness,
         "the job to finish",
@@ -758,13 +763,7 @@ fn a_table_stacked_above_the_one_read_is_one_click_away_and_imports_only_its_row
     );
     harness.get_by_label("Read this table").click();
     wait_for(&mut harness, "the first table's preview", shows("station"));
-    wait_for(&mut harness, "Start to be enabled", |harness| {
-        use egui_kittest::kittest::NodeT;
-        harness
-            .query_by_label("Start import")
-            .is_some_and(|start| !start.accesskit_node().is_disabled())
-    });
-    harness.get_by_label("Start import").click();
+    start_import_once_enabled(&mut harness);
     wait_for(
         &mut harness,
         "the job to finish",

@@ -235,15 +235,7 @@ fn following_table(input: &LayoutInput<'_>, chosen: &Layout) -> Option<(u64, Oth
         .iter()
         .take_while(|record| record.len() == columns)
         .count();
-    let line_of = |index: usize| {
-        sampled_record(&HeaderLine {
-            sample: input.sample,
-            dialect: input.dialect,
-            comment: input.comment,
-            index,
-        })
-        .map(|(line, _)| line)
-    };
+    let line_of = |index: usize| sampled_line(input, index);
     let table = OtherTable {
         skip: start,
         first_line: line_of(start)?,
@@ -253,6 +245,17 @@ fn following_table(input: &LayoutInput<'_>, chosen: &Layout) -> Option<(u64, Oth
         rows_to_read: None,
     };
     Some(((start - first_row) as u64, table))
+}
+
+/// The physical line of the sampled record at `index`.
+fn sampled_line(input: &LayoutInput<'_>, index: usize) -> Option<u64> {
+    sampled_record(&HeaderLine {
+        sample: input.sample,
+        dialect: input.dialect,
+        comment: input.comment,
+        index,
+    })
+    .map(|(line, _)| line)
 }
 
 /// Where the other layouts start a table of their own: a line that reads as a header over the
@@ -270,15 +273,7 @@ fn other_tables(input: &LayoutInput<'_>, chosen: &Layout, others: &[Layout]) -> 
     };
     let chosen_rows = chosen.skip
         ..chosen.skip + chosen.header_lines + rows_under(chosen.skip + chosen.header_lines, chosen.row_width);
-    let line_of = |index: usize| {
-        sampled_record(&HeaderLine {
-            sample: input.sample,
-            dialect: input.dialect,
-            comment: input.comment,
-            index,
-        })
-        .map(|(line, _)| line)
-    };
+    let line_of = |index: usize| sampled_line(input, index);
     let mut tables: Vec<OtherTable> = others
         .iter()
         .filter(|layout| !chosen_rows.contains(&layout.skip))
