@@ -5,7 +5,9 @@
 //! csv-core reads a field that starts with a space as unquoted, so `"b, c"` would be split at its
 //! comma. When the dialect says so, this reader drops the spaces that stand between a delimiter
 //! (or the start of a line) and an opening quote before csv-core sees the bytes; spaces before
-//! anything else are data and are kept. A failed row's raw text then shows the field without
+//! anything else are data and are kept, except in a file whose separator is the delimiter and
+//! a space (see `Dialect::spaced_separator`): there every field's leading spaces are the
+//! separator's, as Python's `skipinitialspace` reads them, and a field of spaces only is empty. A failed row's raw text then shows the field without
 //! those spaces, and byte offsets count the bytes the parser saw.
 
 use std::io::{self, Read};
@@ -30,6 +32,8 @@ enum State {
 pub struct QuoteSpacing<R> {
     inner: R,
     enabled: bool,
+    /// A field of spaces only is empty.
+    spaced_separator: bool,
     delimiter: u8,
     quote: u8,
     escape: Option<u8>,
@@ -49,6 +53,7 @@ impl<R: Read> QuoteSpacing<R> {
         Self {
             inner,
             enabled,
+            spaced_separator: dialect.spaced_separator,
             delimiter: dialect.delimiter,
             quote: dialect.quote,
             escape: dialect.escape,
@@ -90,6 +95,9 @@ impl<R: Read> Read for QuoteSpacing<R> {
                 }
                 let read = self.inner.read(&mut self.input)?;
                 if read == 0 {
+                    if self.spaced_separator {
+                        self.held_spaces = 0;
+                    }
                     // Spaces that end the input stand before nothing: they are data.
                     let flushed = self.held_spaces.min(out.len());
                     out[..flushed].fill(b' ');
@@ -106,7 +114,7 @@ impl<R: Read> Read for QuoteSpacing<R> {
                     self.input_start += 1;
                     continue;
                 }
-                if byte == self.quote {
+                if byte == self.quote || self.spaced_separator {
                     self.held_spaces = 0;
                 } else if self.held_spaces > 0 {
                     let flushed = self.held_spaces.min(out.len() - written);
@@ -160,6 +168,30 @@ mod tests {
     fn spaces_inside_quotes_and_at_the_end_are_kept() {
         assert_eq!(spaced(b"\"a, \"\"b\", \"c\"\n", 5), b"\"a, \"\"b\",\"c\"\n");
         assert_eq!(spaced(b"x,   ", 2), b"x,   ");
+    }
+
+    #[test]
+    fn with_a_spaced_separator_leading_spaces_go_and_a_field_of_spaces_only_is_empty() {
+        let dialect = Dialect {
+            spaces_before_quotes: true,
+            spaced_separator: true,
+            ..Dialect::default()
+        };
+        for out_size in [1, 2, 4096] {
+            let mut reader = QuoteSpacing::new(&b"a, , c,  \r\n  ,\"d\",   "[..], dialect);
+            let mut out = Vec::new();
+            let mut chunk = vec![0; out_size];
+            loop {
+                let read = reader.read(&mut chunk).unwrap();
+                if read == 0 {
+                    break;
+                }
+                out.extend_from_slice(&chunk[..read]);
+            }
+            assert_eq!(out, b"a,,c,\r\n,\"d\",", "reading {out_size} bytes at a time");
+        }
+        // Without it, fields keep their spaces.
+        assert_eq!(spaced(b"a, , c\n", 3), b"a, , c\n");
     }
 
     #[test]

@@ -26,6 +26,12 @@ pub struct Dialect {
     /// readers allow; see `quote_spacing`.
     #[serde(default)]
     pub spaces_before_quotes: bool,
+    /// The file separates its fields with the delimiter and a space (`a, "b, c", , d`): the
+    /// spaces at a field's start are the separator's, and a field of spaces only is empty. Set
+    /// only when reading spaces before quotes fits the records better than not, as quoted
+    /// delimiters show.
+    #[serde(default)]
+    pub spaced_separator: bool,
     /// Each record is one line, whatever line breaks its quoted fields hold: the text of a
     /// workbook's sheet, where line `n` is sheet row `n`.
     #[serde(default)]
@@ -39,6 +45,7 @@ impl Default for Dialect {
             quote: b'"',
             escape: None,
             spaces_before_quotes: false,
+            spaced_separator: false,
             rows_are_lines: false,
         }
     }

@@ -239,6 +239,7 @@ pub fn sniff_with(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<S
         quote: hints.quote.unwrap_or(b'"'),
         escape: hints.escape,
         spaces_before_quotes: false,
+        spaced_separator: false,
         rows_are_lines: false,
     };
     let dialect = match (hints.delimiter, hints.quote) {
@@ -459,6 +460,7 @@ fn choose_dialect(sample: &[u8], complete: bool, hints: &SniffHints) -> Dialect 
                 quote,
                 escape: hints.escape,
                 spaces_before_quotes: false,
+                spaced_separator: false,
                 rows_are_lines: false,
             },
         );
@@ -471,6 +473,7 @@ fn choose_dialect(sample: &[u8], complete: bool, hints: &SniffHints) -> Dialect 
         quote,
         escape: hints.escape,
         spaces_before_quotes: false,
+        spaced_separator: false,
         rows_are_lines: false,
     }
 }
@@ -508,7 +511,17 @@ fn choose_quote_spacing(sample: &[u8], complete: bool, dialect: Dialect) -> Dial
         spaces_before_quotes: true,
         ..dialect
     };
-    if agreeing_share(sample, complete, spaced) >= agreeing_share(sample, complete, dialect) {
+    let (spaced_share, plain_share) = (
+        agreeing_share(sample, complete, spaced),
+        agreeing_share(sample, complete, dialect),
+    );
+    // Only quoted delimiters that the spaces hid prove the space is part of the separator.
+    if spaced_share > plain_share {
+        Dialect {
+            spaced_separator: true,
+            ..spaced
+        }
+    } else if spaced_share == plain_share {
         spaced
     } else {
         dialect

@@ -448,11 +448,25 @@ fn spaces_between_a_delimiter_and_a_quoted_field_are_allowed() {
     let db = TestDb::new();
     let summary = db.import(&path, "people");
     assert_eq!((summary.rows_imported, summary.rows_failed), (4, 0));
-    let rows = db.rows_as_text("people");
-    assert_eq!(rows[0], ["Ann", "Paris, France", "said \"hi\"", "12.5"]);
-    // A space before anything but a quote is the value's own.
-    assert_eq!(rows[1], ["Bob", " Berlin", " plain", "7.0"]);
-    assert_eq!(rows[3][2], "a, b, c");
+    let rows = db.rows("people");
+    let text = |value: &str| Some(value.to_string());
+    assert_eq!(
+        rows[0],
+        [text("Ann"), text("Paris, France"), text("said \"hi\""), text("12.5")]
+    );
+    // Quoted commas show that the file's separator is `, `: the space is not the value's, and a
+    // field of that space only is empty.
+    assert!(sniffed.dialect.spaced_separator);
+    assert_eq!(rows[1], [text("Bob"), text("Berlin"), text("plain"), text("7.0")]);
+    assert_eq!(rows[2], [text("Cleo"), text("Rome, Italy"), None, text("-3.0")]);
+    assert_eq!(rows[3][2], text("a, b, c"));
+
+    // Quotes after spaces but no quoted delimiter prove nothing: spaces before a value stay.
+    let path = db.file("aligned.csv", b"code, label, note\nA1, \"red\", y\nB2,   , \"z\"\n");
+    let sniffed = sniff(&path, &SniffHints::default()).unwrap();
+    assert!(sniffed.dialect.spaces_before_quotes && !sniffed.dialect.spaced_separator);
+    db.import(&path, "aligned");
+    assert_eq!(db.rows("aligned")[1], [text("B2"), text("   "), text("z")]);
 }
 
 #[test]

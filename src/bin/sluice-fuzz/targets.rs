@@ -106,6 +106,7 @@ fn records(input: &[u8]) -> Result<(), String> {
         quote: if choice & 4 == 0 { b'"' } else { b'\'' },
         escape: (choice & 8 != 0).then_some(b'\\'),
         spaces_before_quotes: choice & 16 != 0,
+        spaced_separator: choice & 80 == 80,
         rows_are_lines: choice & 32 != 0,
     };
     let mut reader = RecordReader::new(text, dialect);
