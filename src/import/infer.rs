@@ -112,6 +112,12 @@ pub fn looks_like_header(first: &[String], rest: &[Vec<String>]) -> bool {
     if votes != 0 {
         return votes > 0;
     }
+    // The header repeated where exports were joined is rare; a line that many lines below
+    // repeat (a column of `foo`s) is a value the data has, not a header.
+    let repeats = rest.iter().filter(|record| record.as_slice() == first).count();
+    if repeats * 20 > rest.len().max(20) {
+        return false;
+    }
     let all_named = first.iter().all(|value| !value.trim().is_empty());
     let distinct = {
         let mut seen = std::collections::HashSet::new();
@@ -224,5 +230,15 @@ mod tests {
         assert!(looks_like_header(&strings(&["first", "second"]), &rest));
         assert!(!looks_like_header(&strings(&["x", "q"]), &rest));
         assert!(!looks_like_header(&strings(&["a", ""]), &rest));
+    }
+
+    #[test]
+    fn a_line_that_many_lines_below_repeat_is_data_and_a_rare_repeat_is_the_header_again() {
+        let same: Vec<Vec<String>> = (0..30).map(|_| strings(&["foo"])).collect();
+        assert!(!looks_like_header(&strings(&["foo"]), &same));
+        // Two exports of 20 rows joined: the header comes again once.
+        let mut joined: Vec<Vec<String>> = (0..40).map(|row| strings(&[&format!("name {row}")])).collect();
+        joined.insert(20, strings(&["customer"]));
+        assert!(looks_like_header(&strings(&["customer"]), &joined));
     }
 }

@@ -319,3 +319,19 @@ fn utf16_and_latin1_files_are_decoded() {
     assert_eq!(summary.encoding, "windows-1252");
     assert_eq!(db.rows_as_text("latin").last().unwrap().last().unwrap(), "©");
 }
+
+/// messytables' `long.csv`: 4,000 lines of `foo`. A line every other line repeats is no
+/// header: all of them are rows.
+#[test]
+fn a_one_column_file_of_one_word_is_all_rows() {
+    let Some(corpus) = corpus_dir() else {
+        return;
+    };
+    let db = TestDb::new();
+    let summary = db.import(&corpus.join("messytables/long.csv"), "long");
+    assert_eq!(
+        (summary.rows_imported, summary.rows_failed, summary.rows_skipped),
+        (4000, 0, 0)
+    );
+    assert_eq!(db.count("SELECT count(*) FROM long WHERE column_1 = 'foo'"), 4000);
+}
