@@ -199,9 +199,12 @@ pub fn open_text(
 /// Guesses the encoding of the start of a stream.
 ///
 /// A byte order mark decides. Without one, a strong pattern of NUL bytes in every other position
-/// means UTF-16. Text that is valid UTF-8, or that has any valid multi-byte UTF-8 sequence among a
-/// few bad bytes, is UTF-8 (the bad bytes then fail their rows). Anything else is taken as
-/// Windows-1252, the usual encoding of spreadsheet exports that are not UTF-8.
+/// means UTF-16. Text that is valid UTF-8, or that has valid multi-byte UTF-8 sequences among a
+/// few bad bytes, is UTF-8 (the bad bytes then fail their rows), unless an East Asian encoding
+/// reads it whole. Anything else is in a legacy
+/// encoding, which Firefox's detector (`chardetng`) tells from the bytes: Windows-1252 for most
+/// Western spreadsheet exports, Big5, Shift_JIS, GBK, EUC-KR, Windows-1250/1251 and the others
+/// for the rest.
 pub fn detect_encoding(sample: &[u8], sample_is_whole_file: bool) -> SourceEncoding {
     let with_bom = |encoding, bom_len| SourceEncoding { encoding, bom_len };
     if sample.starts_with(&[0xEF, 0xBB, 0xBF]) {
@@ -217,11 +220,39 @@ pub fn detect_encoding(sample: &[u8], sample_is_whole_file: bool) -> SourceEncod
         return with_bom(utf16, 0);
     }
     let (valid_multibyte, invalid) = utf8_census(sample, sample_is_whole_file);
-    if invalid == 0 || valid_multibyte > 0 {
+    if invalid == 0 {
+        return with_bom(encoding_rs::UTF_8, 0);
+    }
+    let legacy = legacy_encoding(sample, sample_is_whole_file);
+    // A few bad bytes among UTF-8 text fail their rows. But the two-byte characters of East Asian
+    // encodings make valid UTF-8 sequences now and then: text that such an encoding reads whole,
+    // with more bad bytes for UTF-8 than good sequences, is in that encoding.
+    let reads_as_east_asian =
+        !legacy.is_single_byte() && valid_multibyte < invalid && decodes_cleanly(legacy, sample, sample_is_whole_file);
+    if valid_multibyte > 0 && !reads_as_east_asian {
         with_bom(encoding_rs::UTF_8, 0)
     } else {
-        with_bom(encoding_rs::WINDOWS_1252, 0)
+        with_bom(legacy, 0)
     }
+}
+
+/// Whether `encoding` reads `sample` without a malformed sequence (one cut by the end of a
+/// sample that is not the whole file aside).
+fn decodes_cleanly(encoding: &'static Encoding, sample: &[u8], sample_is_whole_file: bool) -> bool {
+    let mut decoder = encoding.new_decoder_without_bom_handling();
+    let Some(capacity) = decoder.max_utf8_buffer_length_without_replacement(sample.len()) else {
+        return false;
+    };
+    let mut decoded = vec![0u8; capacity];
+    let (result, _, _) = decoder.decode_to_utf8_without_replacement(sample, &mut decoded, sample_is_whole_file);
+    !matches!(result, encoding_rs::DecoderResult::Malformed(..))
+}
+
+/// The legacy encoding a sample that is not UTF-8 is most likely in.
+fn legacy_encoding(sample: &[u8], sample_is_whole_file: bool) -> &'static Encoding {
+    let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
+    detector.feed(sample, sample_is_whole_file);
+    detector.guess(None, chardetng::Utf8Detection::Deny)
 }
 
 fn bom_length_for(sample: &[u8], encoding: &'static Encoding) -> usize {
@@ -321,6 +352,50 @@ mod tests {
             detect_encoding(b"caf\xc3\xa9,\xff\n", true).encoding,
             encoding_rs::UTF_8
         );
+    }
+
+    #[test]
+    fn legacy_encodings_of_east_asia_and_eastern_europe_are_told_from_the_bytes() {
+        let tables = [
+            (
+                encoding_rs::BIG5,
+                "姓名,地址,電話\n王小明,臺北市中正區重慶南路一段,02-2311-1234\n李大華,高雄市前鎮區中華五路,07-536-5678\n",
+            ),
+            (
+                encoding_rs::SHIFT_JIS,
+                "名前,住所,電話\n山田太郎,東京都千代田区丸の内,03-1234-5678\n鈴木花子,大阪府大阪市北区梅田,06-9876-5432\n",
+            ),
+            (
+                encoding_rs::GBK,
+                "姓名,地址,电话\n张伟,北京市海淀区中关村大街,010-6275-1234\n王芳,上海市浦东新区世纪大道,021-5888-5678\n",
+            ),
+            (
+                encoding_rs::EUC_KR,
+                "이름,주소,전화\n김철수,서울특별시 강남구 테헤란로,02-555-1234\n이영희,부산광역시 해운대구 우동,051-740-5678\n",
+            ),
+            (
+                encoding_rs::WINDOWS_1251,
+                "Фамилия,Город,Улица\nИванов Иван,Москва,Тверская улица\nПетрова Мария,Санкт-Петербург,Невский проспект\n",
+            ),
+            (
+                encoding_rs::WINDOWS_1250,
+                "Příjmení,Město,Ulice\nNovák Jiří,Praha,Václavské náměstí\nDvořáková Žofie,Brno,Náměstí Svobody\n",
+            ),
+        ];
+        for (encoding, text) in tables {
+            let text = text.repeat(8);
+            let (bytes, _, unmappable) = encoding.encode(&text);
+            assert!(!unmappable, "{}", encoding.name());
+            let detected = detect_encoding(&bytes, true).encoding;
+            // What counts is that the text reads back as written.
+            let (decoded, _, malformed) = detected.decode(&bytes);
+            assert!(
+                !malformed && decoded == text,
+                "{} detected as {}",
+                encoding.name(),
+                detected.name()
+            );
+        }
     }
 
     #[test]

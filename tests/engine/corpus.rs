@@ -335,3 +335,20 @@ fn a_one_column_file_of_one_word_is_all_rows() {
     );
     assert_eq!(db.count("SELECT count(*) FROM long WHERE column_1 = 'foo'"), 4000);
 }
+
+/// messytables' `characters.csv`, a Taiwanese register in Big5: every row reads, in Chinese.
+#[test]
+fn a_big5_register_is_read_in_big5() {
+    let Some(corpus) = corpus_dir() else {
+        return;
+    };
+    let db = TestDb::new();
+    let summary = db.import(&corpus.join("messytables/characters.csv"), "register");
+    assert_eq!(summary.encoding, "Big5");
+    assert_eq!((summary.rows_imported, summary.rows_failed), (382, 0));
+    assert_eq!(db.columns("register")[2], "景點中文名稱");
+    assert_eq!(
+        db.count("SELECT count(*) FROM register WHERE \"景點中文名稱\" = '雲嘉南濱海國家風景區管理處'"),
+        1
+    );
+}
