@@ -89,16 +89,6 @@ pub enum TargetCheck {
     Problem(String),
 }
 
-/// Encodings offered when the guess is wrong: Unicode, then the common Western single-byte ones.
-const ENCODINGS: [&encoding_rs::Encoding; 6] = [
-    encoding_rs::UTF_8,
-    encoding_rs::UTF_16LE,
-    encoding_rs::UTF_16BE,
-    encoding_rs::WINDOWS_1252,
-    encoding_rs::ISO_8859_15,
-    encoding_rs::WINDOWS_1250,
-];
-
 const TYPES: [ColumnType; 9] = [
     ColumnType::Boolean,
     ColumnType::Integer,
@@ -516,7 +506,7 @@ impl ImportView {
             egui::ComboBox::from_id_salt("encoding")
                 .selected_text(sniffed.encoding.describe())
                 .show_ui(ui, |ui| {
-                    for candidate in ENCODINGS {
+                    for candidate in sluice::import::SOURCE_ENCODINGS {
                         changed |= ui
                             .selectable_value(&mut encoding, candidate, candidate.name())
                             .changed();

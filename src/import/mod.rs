@@ -60,7 +60,7 @@ pub use records::{Defect, Dialect, OwnedRecord, Record, RecordReader};
 pub use retry::{RetryError, RetryRequest, RetrySummary, RowEdit};
 pub use schema::{ColumnSpec, SchemaError, SchemaFile};
 pub use sniff::{SampleSize, SniffError, SniffHints, Sniffed, sniff, sniff_with};
-pub use source::{Packing, SourceEncoding, SourceError, encoding_for_label};
+pub use source::{Packing, SOURCE_ENCODINGS, SourceEncoding, SourceError, encoding_for_label};
 pub use table_end::{BreakKind, TableBreak};
 pub use types::ColumnType;
 pub use upsert::KeyError;

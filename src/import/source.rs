@@ -38,6 +38,51 @@ impl SourceEncoding {
     }
 }
 
+/// Every encoding a file can be read in, as offered to a person whose file was guessed wrong:
+/// Unicode, Western, Central and Eastern European, Cyrillic, East Asian, then the rest. These are
+/// all of `encoding_rs`'s but the two that decode nothing a file holds (`replacement`,
+/// `x-user-defined`).
+pub const SOURCE_ENCODINGS: [&Encoding; 38] = [
+    encoding_rs::UTF_8,
+    encoding_rs::UTF_16LE,
+    encoding_rs::UTF_16BE,
+    encoding_rs::WINDOWS_1252,
+    encoding_rs::ISO_8859_15,
+    encoding_rs::MACINTOSH,
+    encoding_rs::WINDOWS_1250,
+    encoding_rs::ISO_8859_2,
+    encoding_rs::ISO_8859_3,
+    encoding_rs::ISO_8859_4,
+    encoding_rs::ISO_8859_10,
+    encoding_rs::ISO_8859_13,
+    encoding_rs::ISO_8859_14,
+    encoding_rs::ISO_8859_16,
+    encoding_rs::WINDOWS_1257,
+    encoding_rs::WINDOWS_1251,
+    encoding_rs::ISO_8859_5,
+    encoding_rs::KOI8_R,
+    encoding_rs::KOI8_U,
+    encoding_rs::IBM866,
+    encoding_rs::X_MAC_CYRILLIC,
+    encoding_rs::BIG5,
+    encoding_rs::GBK,
+    encoding_rs::GB18030,
+    encoding_rs::SHIFT_JIS,
+    encoding_rs::EUC_JP,
+    encoding_rs::ISO_2022_JP,
+    encoding_rs::EUC_KR,
+    encoding_rs::WINDOWS_1253,
+    encoding_rs::ISO_8859_7,
+    encoding_rs::WINDOWS_1254,
+    encoding_rs::WINDOWS_1255,
+    encoding_rs::ISO_8859_8,
+    encoding_rs::ISO_8859_8_I,
+    encoding_rs::WINDOWS_1256,
+    encoding_rs::ISO_8859_6,
+    encoding_rs::WINDOWS_1258,
+    encoding_rs::WINDOWS_874,
+];
+
 /// Looks up an encoding by any WHATWG label ("utf-8", "latin1", "utf-16le", "cp1252", ...).
 pub fn encoding_for_label(label: &str) -> Option<&'static Encoding> {
     Encoding::for_label(label.trim().as_bytes())
@@ -352,6 +397,26 @@ mod tests {
             detect_encoding(b"caf\xc3\xa9,\xff\n", true).encoding,
             encoding_rs::UTF_8
         );
+    }
+
+    #[test]
+    fn every_encoding_a_file_can_be_in_is_offered_once() {
+        let names: std::collections::HashSet<&str> = SOURCE_ENCODINGS.iter().map(|encoding| encoding.name()).collect();
+        assert_eq!(names.len(), SOURCE_ENCODINGS.len());
+        for label in [
+            "big5",
+            "shift_jis",
+            "euc-kr",
+            "gb18030",
+            "windows-1251",
+            "koi8-r",
+            "iso-8859-2",
+            "macintosh",
+        ] {
+            let encoding = encoding_for_label(label).unwrap();
+            assert!(SOURCE_ENCODINGS.contains(&encoding), "{label}");
+        }
+        assert!(!SOURCE_ENCODINGS.contains(&encoding_rs::REPLACEMENT));
     }
 
     #[test]
