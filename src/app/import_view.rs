@@ -641,13 +641,16 @@ impl ImportView {
                 || header_lines_changed
                 || comment_changed;
         });
+        if changed { self.resniff() } else { None }
+    }
+
+    /// A new sniff of the file with the hints as they now are; the old result is dropped.
+    fn resniff(&mut self) -> Option<LoadRequest> {
         let path = self.path.clone()?;
-        changed.then(|| {
-            self.sniffed = None;
-            LoadRequest::Sniff {
-                path,
-                hints: Box::new(self.hints.clone()),
-            }
+        self.sniffed = None;
+        Some(LoadRequest::Sniff {
+            path,
+            hints: Box::new(self.hints.clone()),
         })
     }
 
@@ -667,12 +670,7 @@ impl ImportView {
         self.hints.rows = None;
         self.hints.has_header = Some(other.has_header);
         self.hints.header_lines = other.has_header.then_some(other.header_lines);
-        let path = self.path.clone()?;
-        self.sniffed = None;
-        Some(LoadRequest::Sniff {
-            path,
-            hints: Box::new(self.hints.clone()),
-        })
+        self.resniff()
     }
 
     /// The other tables stacked in the file, each with a button that reads it instead: a new
@@ -696,12 +694,7 @@ impl ImportView {
         self.hints.rows = table.rows_to_read;
         self.hints.has_header = Some(true);
         self.hints.header_lines = None;
-        let path = self.path.clone()?;
-        self.sniffed = None;
-        Some(LoadRequest::Sniff {
-            path,
-            hints: Box::new(self.hints.clone()),
-        })
+        self.resniff()
     }
 
     /// Whether every typed rule parses (a half-typed number keeps Start disabled).

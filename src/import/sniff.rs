@@ -238,9 +238,7 @@ pub fn sniff_with(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<S
         delimiter: hints.delimiter.unwrap_or(b','),
         quote: hints.quote.unwrap_or(b'"'),
         escape: hints.escape,
-        spaces_before_quotes: false,
-        spaced_separator: false,
-        rows_are_lines: false,
+        ..Dialect::default()
     };
     let dialect = match (hints.delimiter, hints.quote) {
         (Some(_), Some(_)) => dialect,
@@ -459,9 +457,7 @@ fn choose_dialect(sample: &[u8], complete: bool, hints: &SniffHints) -> Dialect 
                 delimiter,
                 quote,
                 escape: hints.escape,
-                spaces_before_quotes: false,
-                spaced_separator: false,
-                rows_are_lines: false,
+                ..Dialect::default()
             },
         );
         if score > best.0 {
@@ -472,9 +468,7 @@ fn choose_dialect(sample: &[u8], complete: bool, hints: &SniffHints) -> Dialect 
         delimiter: best.1,
         quote,
         escape: hints.escape,
-        spaces_before_quotes: false,
-        spaced_separator: false,
-        rows_are_lines: false,
+        ..Dialect::default()
     }
 }
 
