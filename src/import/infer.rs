@@ -108,6 +108,11 @@ fn all_digits_beyond_i64(all_digits: bool, value: &str) -> bool {
 /// type is a header name, one that fits is data. When only text columns exist, the first record is
 /// a header if its values are non-empty, distinct and do not occur again in their columns.
 pub fn looks_like_header(first: &[String], rest: &[Vec<String>]) -> bool {
+    // Statistics offices head a table with its periods: `;1985;1993;2000`. Typed columns take
+    // those for a row of counts; the rows under them are not a run of years.
+    if names_periods(first) && rest.iter().filter(|record| names_periods(record)).count() * 2 < rest.len() {
+        return true;
+    }
     let votes = header_votes(first, rest);
     if votes != 0 {
         return votes > 0;
@@ -118,20 +123,60 @@ pub fn looks_like_header(first: &[String], rest: &[Vec<String>]) -> bool {
     if repeats * 20 > rest.len().max(20) {
         return false;
     }
-    let all_named = first.iter().all(|value| !value.trim().is_empty());
+    // An empty field after two names or more is a trailing delimiter's or an unnamed column's,
+    // and one before them the corner over row labels or a sheet's empty first column: they say
+    // nothing about the names. (A title's one phrase and empty cells is no header.)
+    let blank = |value: &String| value.trim().is_empty();
+    let start = usize::from(first.first().is_some_and(blank));
+    let end = first.len() - usize::from(first.len() > start && first.last().is_some_and(blank));
+    let inner = &first[start..end];
+    let (offset, named) = if inner.iter().filter(|value| !blank(value)).count() >= 2 {
+        (start, inner)
+    } else {
+        (0, first)
+    };
+    let all_named = !named.is_empty() && named.iter().all(|value| !value.trim().is_empty());
     let distinct = {
         let mut seen = std::collections::HashSet::new();
-        first.iter().all(|value| seen.insert(value.trim()))
+        named.iter().all(|value| seen.insert(value.trim()))
     };
     // A name met again in its column says the first line is data, unless the whole line is met
     // again: that is the header repeated where two exports were joined.
-    let repeated_below = first.iter().enumerate().any(|(column, value)| {
+    let repeated_below = named.iter().enumerate().any(|(column, value)| {
         rest.iter()
             .filter(|record| record.as_slice() != first)
-            .any(|record| record.get(column).is_some_and(|other| other == value))
+            .any(|record| record.get(offset + column).is_some_and(|other| other == value))
     });
-    let numeric = first.iter().any(|value| parse_f64(value).is_some());
+    let numeric = named.iter().any(|value| parse_f64(value).is_some());
     all_named && distinct && !repeated_below && !numeric
+}
+
+/// Years a table's columns are the periods of: at least three, rising, after any row-label
+/// fields and before trailing empty ones.
+const MIN_PERIODS: usize = 3;
+
+/// Whether a record names periods: its values, after the leading labels (or the empty corner
+/// over them), are years in rising order, and then only empty fields.
+fn names_periods(record: &[String]) -> bool {
+    let year = |value: &str| {
+        let value = value.trim();
+        value.len() == 4
+            && value.bytes().all(|b| b.is_ascii_digit())
+            && value.parse::<u16>().is_ok_and(|year| (1800..=2199).contains(&year))
+    };
+    let Some(first_year) = record.iter().position(|value| year(value)) else {
+        return false;
+    };
+    let years: Vec<u16> = record[first_year..]
+        .iter()
+        .take_while(|value| year(value))
+        .filter_map(|value| value.trim().parse().ok())
+        .collect();
+    let after = &record[first_year + years.len()..];
+    years.len() >= MIN_PERIODS
+        && years.windows(2).all(|pair| pair[0] < pair[1])
+        && after.iter().all(|value| value.trim().is_empty())
+        && first_year <= 2
 }
 
 /// Whether the typed columns below `first` say it is a header: more of its values do not fit

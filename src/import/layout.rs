@@ -8,6 +8,7 @@
 //! result names the layout chosen and the runner-up with their scores, so a person can see why
 //! and pick the other one.
 
+use super::footnotes::{TableRecords, rows_above_notes};
 use super::formats::NULL_MARKERS;
 use super::infer::{looks_like_header, typed_columns_call_it_a_header};
 use super::majority::{InferenceContext, fits_guess, guess_column};
@@ -53,6 +54,8 @@ pub struct LayoutScore {
     pub header_reads_as_one: bool,
     /// Sampled records read as rows, of those judged (the records under the header).
     pub accepted: usize,
+    /// Of those, the rows that fill two cells or more (all of them in a one-column table).
+    pub filled_rows: usize,
     pub judged: usize,
 }
 
@@ -163,6 +166,11 @@ pub struct LayoutInput<'a> {
     pub sample: &'a [u8],
     pub dialect: Dialect,
     pub comment: Option<u8>,
+    /// The sample is the whole file: nothing comes after its last record.
+    pub whole_file: bool,
+    /// A row may end before the table's last column, its missing cells empty: a sheet's row
+    /// ends at its last filled cell.
+    pub short_rows_fit: bool,
 }
 
 /// The best-scoring layout of the sample, and the runner-up's score; `None` when no records
@@ -178,11 +186,17 @@ pub fn choose_layout(input: &LayoutInput<'_>) -> Option<(Layout, LayoutChoice)> 
     let others: Vec<Layout> = layouts.collect();
     let mut other_tables = other_tables(input, &chosen, &others);
     let following = following_table(input, &chosen);
+    let above_notes = if following.is_none() {
+        rows_above_notes_in(input, &chosen)
+    } else {
+        None
+    };
     // A table that ends where another starts is judged again on its own rows: the other's,
     // read as its rows, would have had a say in its header and width.
-    let chosen = match &following {
-        Some((rows, _)) if input.hints.rows.is_none() => {
-            read_layout(input, chosen.skip, Some(*rows as usize)).unwrap_or(chosen)
+    let table_rows = following.as_ref().map(|(rows, _)| *rows).or(above_notes);
+    let chosen = match table_rows {
+        Some(rows) if input.hints.rows.is_none() => {
+            read_layout(input, chosen.skip, Some(rows as usize)).unwrap_or(chosen)
         }
         _ => chosen,
     };
@@ -195,7 +209,7 @@ pub fn choose_layout(input: &LayoutInput<'_>) -> Option<(Layout, LayoutChoice)> 
         chosen: Some(chosen.score.clone()),
         runner_up: others.first().map(|layout| layout.score.clone()),
         other_tables,
-        table_rows: following.map(|(rows, _)| rows),
+        table_rows,
     };
     Some((chosen, choice))
 }
@@ -247,6 +261,32 @@ fn following_table(input: &LayoutInput<'_>, chosen: &Layout) -> Option<(u64, Oth
     Some(((start - first_row) as u64, table))
 }
 
+/// Where the table read ends because notes follow it, when the sample is the whole file.
+fn rows_above_notes_in(input: &LayoutInput<'_>, chosen: &Layout) -> Option<u64> {
+    if !input.whole_file || input.hints.rows.is_some() || chosen.pad_short_rows {
+        return None;
+    }
+    let table = TableRecords {
+        records: input.records,
+        first_row: chosen.skip + chosen.header_lines,
+        width: chosen.width,
+        row_width: chosen.row_width,
+    };
+    // A sheet's row is one line however many line breaks its cells hold.
+    let lines_spanned = |index: usize| {
+        let breaks = input.records[index]
+            .iter()
+            .map(|field| field.matches('\n').count())
+            .sum::<usize>();
+        if input.dialect.rows_are_lines {
+            1
+        } else {
+            breaks as u64 + 1
+        }
+    };
+    rows_above_notes(&table, |index| sampled_line(input, index), lines_spanned)
+}
+
 /// The physical line of the sampled record at `index`.
 fn sampled_line(input: &LayoutInput<'_>, index: usize) -> Option<u64> {
     sampled_record(&HeaderLine {
@@ -271,8 +311,15 @@ fn other_tables(input: &LayoutInput<'_>, chosen: &Layout, others: &[Layout]) -> 
             .take_while(|record| record.len() == width)
             .count()
     };
-    let chosen_rows = chosen.skip
-        ..chosen.skip + chosen.header_lines + rows_under(chosen.skip + chosen.header_lines, chosen.row_width);
+    let chosen_rows_under = records
+        .get(chosen.skip + chosen.header_lines..)
+        .unwrap_or_default()
+        .iter()
+        .take_while(|record| {
+            record.len() == chosen.row_width || (input.short_rows_fit && record.len() < chosen.row_width)
+        })
+        .count();
+    let chosen_rows = chosen.skip..chosen.skip + chosen.header_lines + chosen_rows_under;
     let line_of = |index: usize| sampled_line(input, index);
     let mut tables: Vec<OtherTable> = others
         .iter()
@@ -282,7 +329,12 @@ fn other_tables(input: &LayoutInput<'_>, chosen: &Layout, others: &[Layout]) -> 
             let columns = header.len();
             let rows = rows_under(layout.skip + 1, columns);
             let block = &records[layout.skip + 1..layout.skip + 1 + rows];
-            if rows == 0 || !looks_like_header(header, &block[..rows.min(HEADER_VOTERS)]) {
+            // A one-column block is lines of text, and `Region:;Germany` lines are notes.
+            if rows == 0
+                || columns < 2
+                || is_labelled_notes(header, block)
+                || !looks_like_header(header, &block[..rows.min(HEADER_VOTERS)])
+            {
                 return None;
             }
             let last = layout.skip + rows;
@@ -310,6 +362,19 @@ fn other_tables(input: &LayoutInput<'_>, chosen: &Layout, others: &[Layout]) -> 
     tables
 }
 
+/// Whether a block is notes written as label and value: every line's first field ends in a
+/// colon (`Region:;Germany`).
+fn is_labelled_notes(header: &[String], block: &[Vec<String>]) -> bool {
+    std::iter::once(header)
+        .chain(block.iter().map(Vec::as_slice))
+        .all(|record| record.first().is_some_and(|label| label.trim_end().ends_with(':')))
+}
+
+/// Whether every field of a record is empty or spaces: a blank line written with delimiters.
+fn is_empty_record(record: &[String]) -> bool {
+    record.iter().all(|field| field.trim().is_empty())
+}
+
 /// Whether a record is a title written across the table's width: words (with a space between)
 /// in its first field, every other field empty.
 fn is_wide_title(record: &[String]) -> bool {
@@ -323,13 +388,15 @@ fn is_wide_title(record: &[String]) -> bool {
         && first.chars().any(char::is_alphabetic)
 }
 
-/// What orders layouts: records explained (read as rows, or as a header that reads as one: a
-/// layout without a header must not win by reading the header as a row), then a first row that is not a header (else the
-/// header is further down), then a header at all, then a header that fits as written, then
-/// fewer lines skipped.
-fn rank(score: &LayoutScore) -> (usize, bool, bool, bool, std::cmp::Reverse<usize>) {
+/// What orders layouts: rows that fill a row's cells explained, then records explained (read as
+/// rows, or as a header that reads as one: a layout without a header must not win by reading
+/// the header as a row), then a first row that is not a header (else the header is further
+/// down), then a header at all, then a header that fits as written, then fewer lines skipped.
+fn rank(score: &LayoutScore) -> (usize, usize, bool, bool, bool, std::cmp::Reverse<usize>) {
+    let header = usize::from(score.header_reads_as_one);
     (
-        score.accepted + usize::from(score.header_reads_as_one),
+        score.filled_rows + header,
+        score.accepted + header,
         !score.first_row_is_header,
         score.has_header,
         !score.repaired && !score.padded,
@@ -356,6 +423,10 @@ fn candidate_skips(input: &LayoutInput<'_>) -> Vec<usize> {
                 .is_some_and(|next| next.len() == records[index].len());
         if starts_block && skips.len() < MAX_CANDIDATES {
             skips.push(index);
+            // A line of empty cells above a header (`;;;;`) is padding: the table starts under it.
+            if is_empty_record(&records[index]) && index + 1 < reach {
+                skips.push(index + 1);
+            }
         }
     }
     skips.sort_unstable();
@@ -384,7 +455,7 @@ fn read_layout(input: &LayoutInput<'_>, skip: usize, table_rows: Option<usize>) 
     // titles written across the table's width. A line as wide as the header above it is a row.
     let skips_other_lines = input.records[..skip]
         .iter()
-        .all(|record| record.len() != rest[0].len() || is_wide_title(record));
+        .all(|record| record.len() != rest[0].len() || is_wide_title(record) || is_empty_record(record));
     if skip > 0 && hints.skip.is_none() && !(header_reached && skips_other_lines) {
         return None;
     }
@@ -436,8 +507,12 @@ fn read_layout(input: &LayoutInput<'_>, skip: usize, table_rows: Option<usize>) 
             || (record.len() > width
                 && record.len() < row_width
                 && record[width..].iter().all(|field| field.trim().is_empty()))
-            || (pad_short_rows && record.len() < width)
+            || ((pad_short_rows || input.short_rows_fit) && record.len() < width)
     };
+    // A row of a table of several columns fills two cells or more: a line with one (a sentence
+    // of notes above a sheet's table) fits any width but is no row of a grid.
+    let fills_row =
+        |record: &Vec<String>| width < 2 || record.iter().filter(|field| !field.trim().is_empty()).count() >= 2;
     // A row that starts a block of its width and reads as a header over it is a table's header,
     // not a row: a layout that takes a line above it for the header has that line wrong, and one
     // that reads two stacked tables as one counts the second's header as a row.
@@ -445,6 +520,7 @@ fn read_layout(input: &LayoutInput<'_>, skip: usize, table_rows: Option<usize>) 
     // more than one that does not.
     let mut blocks_asked = 0;
     let mut accepted = 0;
+    let mut filled_rows = 0;
     let mut first_row_is_header = false;
     for (index, record) in judged.iter().enumerate() {
         if !accepts(record) {
@@ -469,6 +545,7 @@ fn read_layout(input: &LayoutInput<'_>, skip: usize, table_rows: Option<usize>) 
             }
         }
         accepted += 1;
+        filled_rows += usize::from(fills_row(record));
     }
     Some(Layout {
         score: LayoutScore {
@@ -482,6 +559,7 @@ fn read_layout(input: &LayoutInput<'_>, skip: usize, table_rows: Option<usize>) 
             first_row_is_header,
             header_reads_as_one: has_header && reads_as_header,
             accepted,
+            filled_rows,
             judged: judged.len(),
         },
         skip,

@@ -96,7 +96,12 @@ pub fn guess_column<'a>(values: impl IntoIterator<Item = &'a str>, context: &Inf
         ..ColumnGuess::default()
     };
     if typed.is_empty() {
-        return text;
+        // A column of nothing but missing-value marks (`.` under a year no data was kept for)
+        // holds no values: its marks are NULL.
+        return ColumnGuess {
+            format: ValueFormat::with_null_markers(markers),
+            ..text
+        };
     }
     if empty > 0
         && let Some(guess) = guess_checkbox(&typed)
@@ -228,18 +233,54 @@ fn guess_number(values: &[&str], allowed: usize, context: &InferenceContext) -> 
 /// the column (`5,5`: a comma not followed by three digits, in a number without a point). One
 /// point with three digits after it proves nothing.
 fn proves_point_grouping(values: &[&str]) -> bool {
-    values.iter().any(|value| {
-        let number = value.trim_matches(|c: char| !c.is_ascii_digit());
-        if !number.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b',') {
+    groups_by_magnitude(values)
+        || values.iter().any(|value| {
+            let number = value.trim_matches(|c: char| !c.is_ascii_digit());
+            if !number.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b',') {
+                return false;
+            }
+            let points = number.matches('.').count();
+            let comma_after_point = number.find('.').is_some_and(|at| number[at..].contains(','));
+            let decimal_comma = points == 0
+                && number.matches(',').count() == 1
+                && number.rsplit(',').next().is_some_and(|fraction| fraction.len() != 3);
+            points >= 2 || comma_after_point || decimal_comma
+        })
+}
+
+/// Plain whole numbers written alongside grouped-looking ones.
+const MIN_PLAIN_BESIDE_GROUPED: usize = 3;
+
+/// Whether the column's magnitudes show that a point groups thousands: whole numbers under
+/// 1,000 written plainly (`379`, `65`) and every other number a run of three-digit groups
+/// (`1.613`). Read as decimals, such a column would mix counts with numbers that all had
+/// exactly three decimals, and a writer of decimals writes `379.000` or trims `12.500` to `12.5`.
+fn groups_by_magnitude(values: &[&str]) -> bool {
+    let mut plain = 0;
+    let mut grouped = 0;
+    for value in values {
+        let value = value.trim();
+        let digits = value.strip_prefix(['-', '+']).unwrap_or(value);
+        if !digits.bytes().any(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        if digits.len() <= 3 && digits.bytes().all(|b| b.is_ascii_digit()) {
+            plain += 1;
+            continue;
+        }
+        let mut groups = digits.split('.');
+        let lead = groups.next().unwrap_or_default();
+        let lead_fits =
+            (1..=3).contains(&lead.len()) && !lead.starts_with('0') && lead.bytes().all(|b| b.is_ascii_digit());
+        let mut rest = groups.peekable();
+        let rest_fits =
+            rest.peek().is_some() && rest.all(|group| group.len() == 3 && group.bytes().all(|b| b.is_ascii_digit()));
+        if !(lead_fits && rest_fits) {
             return false;
         }
-        let points = number.matches('.').count();
-        let comma_after_point = number.find('.').is_some_and(|at| number[at..].contains(','));
-        let decimal_comma = points == 0
-            && number.matches(',').count() == 1
-            && number.rsplit(',').next().is_some_and(|fraction| fraction.len() != 3);
-        points >= 2 || comma_after_point || decimal_comma
-    })
+        grouped += 1;
+    }
+    grouped > 0 && plain >= MIN_PLAIN_BESIDE_GROUPED
 }
 
 /// The currency sign the amounts are written with, when most carry one: the format then says
@@ -507,6 +548,15 @@ mod tests {
             assert_eq!(grouped.format.thousands, Some('.'), "{proof}");
             assert_eq!(grouped.format.decimal_separator, Some(','), "{proof}");
         }
+        // So do counts under a thousand written plainly beside grouped ones (a statistics
+        // release's `379;1.613;65`), though not one plain count beside them.
+        let counts = guess_column(["379", "1.613", "65", "2.590", "4", ""], &semicolon_file);
+        assert_eq!(
+            (counts.column_type, counts.format.thousands),
+            (ColumnType::BigInt, Some('.'))
+        );
+        let mixed = guess_column(["379", "1.613", "65", "4", "12.5"], &semicolon_file);
+        assert_eq!(mixed.column_type, ColumnType::Double);
         // So does a decimal comma the person states.
         let stated = guess_column(
             ["1.234", "12.500", "800"],

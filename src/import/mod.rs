@@ -10,6 +10,7 @@
 mod batch;
 mod decode;
 mod files;
+mod footnotes;
 mod formats;
 mod infer;
 mod inputs;

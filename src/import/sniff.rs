@@ -299,6 +299,8 @@ pub fn sniff_with(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<S
         sample: &sample,
         dialect,
         comment,
+        whole_file: complete,
+        short_rows_fit: source.packing == Packing::Workbook,
     }) else {
         return Err(SniffError::Empty {
             path: path.to_path_buf(),
