@@ -17,12 +17,15 @@
 //! - [`sql`]: quoting of identifiers, the one way user text reaches SQL other than as a parameter.
 //! - [`sql_type`]: column types parsed from the catalog, so no catalog text is spliced into SQL.
 //! - [`throttle`]: the token bucket that caps rows per second.
+//! - [`format`]: counts and sizes written for people, shared by the engine's wording and both
+//!   front ends.
 //! - [`bench`]: synthetic data and the measurements behind `sluice bench`.
 
 pub mod bench;
 pub mod browse;
 pub mod engine;
 pub mod export;
+pub mod format;
 pub mod import;
 pub mod job;
 pub mod memory;

@@ -3,7 +3,8 @@
 
 mod app;
 mod cli;
-mod format;
+
+use sluice::format;
 
 fn main() -> std::process::ExitCode {
     cli::run()

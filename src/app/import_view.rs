@@ -488,11 +488,18 @@ impl ImportView {
             if !sniffed.sheets.is_empty() {
                 let mut sheet = sniffed.sheet.clone().unwrap_or_default();
                 ui.label("Sheet");
+                let selected = sniffed
+                    .sheets
+                    .iter()
+                    .find(|info| info.name == sheet)
+                    .map_or_else(|| sheet.clone(), |info| info.describe());
                 egui::ComboBox::from_id_salt("sheet")
-                    .selected_text(&sheet)
+                    .selected_text(selected)
                     .show_ui(ui, |ui| {
-                        for name in &sniffed.sheets {
-                            sheet_changed |= ui.selectable_value(&mut sheet, name.clone(), name).changed();
+                        for info in &sniffed.sheets {
+                            sheet_changed |= ui
+                                .selectable_value(&mut sheet, info.name.clone(), info.describe())
+                                .changed();
                         }
                     })
                     .response
@@ -514,6 +521,14 @@ impl ImportView {
                 })
                 .response
                 .accessible_name("encoding");
+            let evidence = &sniffed.encoding_evidence;
+            let confidence = format!("confidence {}", evidence.confidence().as_str());
+            let confidence = if evidence.confidence() == sluice::import::Confidence::Low {
+                egui::RichText::new(confidence).color(ui.visuals().warn_fg_color)
+            } else {
+                egui::RichText::new(confidence).weak()
+            };
+            ui.label(confidence).on_hover_text(evidence.describe());
             let mut delimiter = sniffed.dialect.delimiter;
             ui.label("Delimiter");
             egui::ComboBox::from_id_salt("delimiter")

@@ -13,6 +13,7 @@ mod export_options;
 mod export_view;
 mod failed_view;
 mod filter_builder;
+mod fonts;
 mod frame_stats;
 mod import_view;
 mod jobs_view;
@@ -550,14 +551,17 @@ pub fn run(launch: Launch) -> anyhow::Result<()> {
     let result = eframe::run_native(
         "Sluice",
         options,
-        Box::new(|cc| match SluiceApp::new(&cc.egui_ctx, cc.storage, launch) {
-            Ok(app) => Ok(Box::new(app) as Box<dyn eframe::App>),
-            Err(error) => {
-                // Said in the window (a person may have started Sluice from a launcher) and, on
-                // exit, on the terminal too.
-                let message = format!("{error:#}");
-                failure = Some(error);
-                Ok(Box::new(startup_error::StartupError { message }))
+        Box::new(|cc| {
+            fonts::add_cjk_fallback(&cc.egui_ctx);
+            match SluiceApp::new(&cc.egui_ctx, cc.storage, launch) {
+                Ok(app) => Ok(Box::new(app) as Box<dyn eframe::App>),
+                Err(error) => {
+                    // Said in the window (a person may have started Sluice from a launcher) and, on
+                    // exit, on the terminal too.
+                    let message = format!("{error:#}");
+                    failure = Some(error);
+                    Ok(Box::new(startup_error::StartupError { message }))
+                }
             }
         }),
     );

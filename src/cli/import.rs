@@ -271,6 +271,8 @@ fn report_inference(sniffed: &Sniffed, json: bool) {
             serde_json::json!({
                 "event": "sniffed",
                 "encoding": sniffed.encoding.describe(),
+                "encoding_confidence": sniffed.encoding_evidence.confidence().as_str(),
+                "encoding_evidence": sniffed.encoding_evidence.describe(),
                 "delimiter": char::from(sniffed.dialect.delimiter).to_string(),
                 "has_header": sniffed.has_header,
                 "skip_records": sniffed.skip_records,
@@ -288,6 +290,11 @@ fn report_inference(sniffed: &Sniffed, json: bool) {
         );
         return;
     }
+    eprintln!(
+        "Encoding {}, {}",
+        sniffed.encoding.describe(),
+        sniffed.encoding_evidence.summary()
+    );
     if sniffed.skip_records > 0 {
         eprintln!(
             "Skipping {} record{} above the header (use --skip N to say otherwise):",
@@ -317,10 +324,12 @@ fn report_inference(sniffed: &Sniffed, json: bool) {
     }
     if let Some(sheet) = &sniffed.sheet {
         eprintln!(
-            "Sheet '{sheet}' of {} (its sheets: {}; --sheet NAME reads another)",
-            sniffed.path.display(),
-            sniffed.sheets.join(", ")
+            "Sheet '{sheet}' of {} (--sheet NAME reads another). Its sheets:",
+            sniffed.path.display()
         );
+        for info in &sniffed.sheets {
+            eprintln!("  {}", info.describe());
+        }
     }
     eprintln!("Columns as read from {}:", sniffed.path.display());
     for (name, guess) in sniffed.columns.iter().zip(&sniffed.column_guesses) {

@@ -358,10 +358,11 @@ pub const NUMBER_FORMATS: [(char, Option<char>); 8] = [
 
 /// Spellings of "no value" detected when a column holds them among typed values: the
 /// abbreviations, the words people and programs write for a missing value (`missing`, Python's
-/// `None`), and the dots statistics offices print in an empty cell.
-pub const NULL_MARKERS: [&str; 22] = [
+/// `None`), and the dots and asterisks statistics offices print in an empty or withheld cell
+/// (NASA's temperature tables write `****` for a month not yet measured).
+pub const NULL_MARKERS: [&str; 27] = [
     "NA", "N/A", "n/a", "na", "NULL", "null", "\\N", "-", "--", "#N/A", "missing", "Missing", "MISSING", "None",
-    "none", "NONE", "nil", "n.a.", "N.A.", ".", "..", "...",
+    "none", "NONE", "nil", "n.a.", "N.A.", ".", "..", "...", "*", "**", "***", "****", "*****",
 ];
 
 #[cfg(test)]

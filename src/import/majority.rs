@@ -583,6 +583,16 @@ mod tests {
     }
 
     #[test]
+    fn asterisks_in_a_number_column_are_missing_values() {
+        // NASA's temperature table: `****` for a month not yet measured, `*****` for a season.
+        let anomalies = guess(&["-43", "****", "12", "*****", "-1"]);
+        assert_eq!((anomalies.column_type, anomalies.misfits), (ColumnType::BigInt, 0));
+        assert_eq!(anomalies.format.null_markers(), ["****", "*****"]);
+        // Among words, an asterisk is text like the rest.
+        assert_eq!(guess(&["a", "*", "b"]).column_type, ColumnType::Varchar);
+    }
+
+    #[test]
     fn a_currency_sign_is_dropped_and_said() {
         let prices = guess(&["$74.69", "$5", "$1,200.00"]);
         assert_eq!(prices.column_type, ColumnType::Double);

@@ -61,12 +61,14 @@ pub use records::{Defect, Dialect, OwnedRecord, Record, RecordReader};
 pub use retry::{RetryError, RetryRequest, RetrySummary, RowEdit};
 pub use schema::{ColumnSpec, SchemaError, SchemaFile};
 pub use sniff::{SampleSize, SniffError, SniffHints, Sniffed, sniff, sniff_with};
-pub use source::{Packing, SOURCE_ENCODINGS, SourceEncoding, SourceError, encoding_for_label};
+pub use source::{
+    Confidence, EncodingEvidence, Packing, SOURCE_ENCODINGS, SourceEncoding, SourceError, encoding_for_label,
+};
 pub use table_end::{BreakKind, TableBreak};
 pub use types::ColumnType;
 pub use upsert::KeyError;
 pub use validate::preview_problem;
-pub use workbook::{WorkbookError, is_workbook, sheet_names};
+pub use workbook::{SheetInfo, WorkbookError, is_workbook};
 
 use crate::job::{Job, JobContext, JobError, JobFailure, JobLabels, Stopped};
 use crate::sql::TableNameError;

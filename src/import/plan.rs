@@ -129,6 +129,11 @@ pub struct ImportPlan {
     pub header_line: Vec<String>,
     /// Lines labelled as totals ("Total", "Summe"...) fail as summary lines, not data.
     pub summary_rows: bool,
+    /// The encoding the file is read in, named by a row whose bytes it cannot read.
+    pub encoding: &'static encoding_rs::Encoding,
+    /// The encoding that would read bytes the file's encoding cannot, when the sniff knows one: a
+    /// file kept in UTF-8 for its many good sequences may still hold a few Windows-1252 bytes.
+    pub readable_in: Option<&'static encoding_rs::Encoding>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -230,6 +235,8 @@ pub fn plan_part(
             Vec::new()
         },
         summary_rows: sniffed.summary_rows,
+        encoding: sniffed.encoding.encoding,
+        readable_in: sniffed.encoding_evidence.readable_in(),
     })
 }
 

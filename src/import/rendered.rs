@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 
 use crossbeam_channel::{Receiver, Sender, bounded};
 
-use super::source::{Packing, SourceEncoding, TextSource};
+use super::source::{EncodingEvidence, Packing, SourceEncoding, TextSource};
 
 /// Rendered text sent to the reader at a time.
 const CHUNK_BYTES: usize = 64 * 1024;
@@ -157,7 +157,7 @@ pub struct Rendering {
     /// The line number of the first rendered line: 0 when that line is a header Sluice wrote
     /// (a Parquet file's, a JSON file's keys), so the input's own rows keep their numbers.
     pub first_line: u64,
-    pub sheets: Vec<String>,
+    pub sheets: Vec<super::workbook::SheetInfo>,
     pub sheet: Option<String>,
 }
 
@@ -183,7 +183,15 @@ pub fn spawn(
         bytes_total,
     };
     std::thread::Builder::new().name(name.to_string()).spawn(move || {
-        let result = render(&mut out);
+        // A reader Sluice does not own (calamine, parquet) may panic on a malformed file. Said as
+        // the text's error, it fails the import; a thread that died would read as the text's end.
+        let result =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| render(&mut out))).unwrap_or_else(|panic| {
+                Err(format!(
+                    "its reader stopped unexpectedly: {}",
+                    super::panic_message(&panic)
+                ))
+            });
         out.finish(result);
     })?;
     Ok(TextSource {
@@ -196,6 +204,7 @@ pub fn spawn(
             encoding: encoding_rs::UTF_8,
             bom_len: 0,
         },
+        encoding_evidence: EncodingEvidence::Rendered,
         packing: rendering.packing,
         bytes_total,
         bytes_read,
@@ -299,5 +308,27 @@ pub(crate) mod tests {
         assert!(log.take_at(20).is_none(), "passing 10 drops it");
         assert_eq!(log.take_at(30).map(|entry| entry.offset), Some(30));
         assert!(log.take_at(30).is_none());
+    }
+
+    #[test]
+    fn a_reader_that_panics_ends_the_text_with_an_error_not_its_end() {
+        let path = std::env::temp_dir().join("sluice-rendered-panic.bin");
+        std::fs::write(&path, b"x").unwrap();
+        let rendering = Rendering {
+            packing: Packing::Workbook,
+            first_line: 1,
+            sheets: Vec::new(),
+            sheet: None,
+        };
+        let mut source = spawn(&path, "sluice-test-render", rendering, |out| {
+            out.field(Some("first"));
+            out.end_line();
+            panic!("a cut formula token");
+        })
+        .unwrap();
+        let mut text = Vec::new();
+        let error = source.reader.read_to_end(&mut text).unwrap_err();
+        assert!(error.to_string().contains("a cut formula token"), "{error}");
+        assert_eq!(text, b"first\n");
     }
 }

@@ -15,7 +15,7 @@ use super::layout::{LayoutChoice, LayoutInput, choose_layout};
 use super::majority::{ColumnGuess, InferenceContext, guess_column};
 use super::names::{clean_headers, default_column_name};
 use super::records::{Dialect, RecordReader, is_delimiters_only};
-use super::source::{Packing, SourceEncoding, SourceError, open_text};
+use super::source::{EncodingEvidence, Packing, SourceEncoding, SourceError, open_text};
 use super::table_end::{SampledRows, TableBreak, find_breaks, footer_start, maybe_not_data, second_header_start};
 use super::types::ColumnType;
 
@@ -70,6 +70,8 @@ pub struct Sniffed {
     /// How the file is packed (gzip, zstd, a one-file zip), told by its first bytes.
     pub packing: Packing,
     pub encoding: SourceEncoding,
+    /// Why that encoding, and how sure it is.
+    pub encoding_evidence: EncodingEvidence,
     pub dialect: Dialect,
     pub has_header: bool,
     /// Header fields as written in the file (empty without a header).
@@ -117,7 +119,7 @@ pub struct Sniffed {
     /// The file has total lines under its data; the validator fails lines labelled as one.
     pub summary_rows: bool,
     /// A workbook's sheets, and the one read; empty and `None` for a text file.
-    pub sheets: Vec<String>,
+    pub sheets: Vec<super::workbook::SheetInfo>,
     pub sheet: Option<String>,
 }
 
@@ -139,6 +141,7 @@ impl Sniffed {
                 encoding: encoding_rs::UTF_8,
                 bom_len: 0,
             },
+            encoding_evidence: EncodingEvidence::Chosen,
             dialect: Dialect::default(),
             has_header: true,
             raw_headers: columns.to_vec(),
@@ -391,6 +394,7 @@ pub fn sniff_with(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<S
         bytes_total: source.bytes_total,
         packing: source.packing,
         encoding: source.encoding,
+        encoding_evidence: source.encoding_evidence,
         dialect,
         has_header,
         columns,

@@ -38,6 +38,119 @@ impl SourceEncoding {
     }
 }
 
+/// Why Sluice reads a file in the encoding it does, and how sure that is, for the preview.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EncodingEvidence {
+    /// The person chose it.
+    Chosen,
+    /// Text that Sluice writes from a workbook, Parquet or JSON file, which store Unicode.
+    Rendered,
+    ByteOrderMark,
+    /// Every other byte is zero, as in UTF-16 text without a byte order mark.
+    Utf16Zeros,
+    /// Every byte is ASCII, which UTF-8 and the legacy encodings read alike.
+    Ascii,
+    ValidUtf8,
+    /// UTF-8 with a few bytes that are not: their rows fail, naming `readable_in`, the legacy
+    /// encoding the detector would read the file in.
+    Utf8WithBadBytes {
+        bad_bytes: usize,
+        readable_in: &'static Encoding,
+    },
+    /// A legacy encoding told by Firefox's detector from the bytes outside ASCII.
+    Detected {
+        non_ascii_bytes: usize,
+        reads_cleanly: bool,
+    },
+}
+
+/// How sure an encoding's detection is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Confidence {
+    Low,
+    High,
+    Certain,
+}
+
+impl Confidence {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Low => "low",
+            Self::High => "high",
+            Self::Certain => "certain",
+        }
+    }
+}
+
+/// Bytes outside ASCII a legacy encoding must read for its detection to be trusted: fewer are a
+/// name or two, which several encodings read as plausible letters.
+const TRUSTED_NON_ASCII_BYTES: usize = 16;
+
+impl EncodingEvidence {
+    pub fn confidence(&self) -> Confidence {
+        match self {
+            Self::Chosen | Self::Rendered | Self::ByteOrderMark | Self::Ascii | Self::ValidUtf8 => Confidence::Certain,
+            Self::Utf16Zeros | Self::Utf8WithBadBytes { .. } => Confidence::High,
+            Self::Detected {
+                non_ascii_bytes,
+                reads_cleanly,
+            } => {
+                if *reads_cleanly && *non_ascii_bytes >= TRUSTED_NON_ASCII_BYTES {
+                    Confidence::High
+                } else {
+                    Confidence::Low
+                }
+            }
+        }
+    }
+
+    /// Why, for people: "every byte is valid UTF-8".
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Chosen => "chosen".to_string(),
+            Self::Rendered => "the file's format stores Unicode".to_string(),
+            Self::ByteOrderMark => "the file starts with a byte order mark".to_string(),
+            Self::Utf16Zeros => "every other byte is zero, as in UTF-16 text".to_string(),
+            Self::Ascii => "every byte is ASCII, which every encoding offered here reads alike".to_string(),
+            Self::ValidUtf8 => "every byte is valid UTF-8".to_string(),
+            Self::Utf8WithBadBytes { bad_bytes, readable_in } => format!(
+                "UTF-8 but for {bad_bytes} byte{} that {} not: their rows fail, and {} would read them",
+                if *bad_bytes == 1 { "" } else { "s" },
+                if *bad_bytes == 1 { "is" } else { "are" },
+                readable_in.name()
+            ),
+            Self::Detected {
+                non_ascii_bytes,
+                reads_cleanly,
+            } => {
+                let told_by = format!(
+                    "told by {non_ascii_bytes} byte{} outside ASCII",
+                    if *non_ascii_bytes == 1 { "" } else { "s" }
+                );
+                match (self.confidence(), reads_cleanly) {
+                    (Confidence::High, _) => told_by,
+                    (_, false) => format!("{told_by}, some of which it cannot read: check the preview's text"),
+                    _ => format!("only {told_by}: check the preview's text"),
+                }
+            }
+        }
+    }
+
+    /// Confidence and reason in one line, as both front ends show it beside the encoding:
+    /// "confidence high: told by 3,412 bytes outside ASCII".
+    pub fn summary(&self) -> String {
+        format!("confidence {}: {}", self.confidence().as_str(), self.describe())
+    }
+
+    /// The encoding that would read the bytes UTF-8 could not, when the file was kept UTF-8.
+    pub fn readable_in(&self) -> Option<&'static Encoding> {
+        match self {
+            Self::Utf8WithBadBytes { readable_in, .. } => Some(readable_in),
+            _ => None,
+        }
+    }
+}
+
 /// Every encoding a file can be read in, as offered to a person whose file was guessed wrong:
 /// Unicode, Western, Central and Eastern European, Cyrillic, East Asian, then the rest. These are
 /// all of `encoding_rs`'s but the two that decode nothing a file holds (`replacement`,
@@ -92,6 +205,7 @@ pub fn encoding_for_label(label: &str) -> Option<&'static Encoding> {
 pub struct TextSource {
     pub reader: Box<dyn Read + Send>,
     pub encoding: SourceEncoding,
+    pub encoding_evidence: EncodingEvidence,
     pub packing: Packing,
     /// Packed bytes to read (the file's size, or its one member's in a zip); progress is
     /// measured against it.
@@ -106,7 +220,7 @@ pub struct TextSource {
     /// input that has none of its own (Parquet, JSON), so the input's rows keep their numbers.
     pub first_line: u64,
     /// A workbook's sheets, and the one read; empty and `None` for a text file.
-    pub sheets: Vec<String>,
+    pub sheets: Vec<super::workbook::SheetInfo>,
     pub sheet: Option<String>,
 }
 
@@ -204,13 +318,15 @@ pub fn open_text(
             source,
         })?;
     let sample_is_whole_file = sample.len() < ENCODING_SAMPLE_BYTES;
-    let detected = detect_encoding(&sample, sample_is_whole_file);
-    let encoding = match encoding {
-        Some(chosen) => SourceEncoding {
-            encoding: chosen,
-            bom_len: bom_length_for(&sample, chosen),
-        },
-        None => detected,
+    let (encoding, encoding_evidence) = match encoding {
+        Some(chosen) => (
+            SourceEncoding {
+                encoding: chosen,
+                bom_len: bom_length_for(&sample, chosen),
+            },
+            EncodingEvidence::Chosen,
+        ),
+        None => detect_encoding_with_evidence(&sample, sample_is_whole_file),
     };
     let bom_len = encoding.bom_len;
     let rest = Cursor::new(sample).chain(decompressed);
@@ -230,6 +346,7 @@ pub fn open_text(
     Ok(TextSource {
         reader,
         encoding,
+        encoding_evidence,
         packing,
         bytes_total,
         bytes_read,
@@ -249,35 +366,48 @@ pub fn open_text(
 /// reads it whole. Anything else is in a legacy
 /// encoding, which Firefox's detector (`chardetng`) tells from the bytes: Windows-1252 for most
 /// Western spreadsheet exports, Big5, Shift_JIS, GBK, EUC-KR, Windows-1250/1251 and the others
-/// for the rest.
-pub fn detect_encoding(sample: &[u8], sample_is_whole_file: bool) -> SourceEncoding {
+/// for the rest. The evidence says why, and how sure that is.
+pub fn detect_encoding_with_evidence(sample: &[u8], sample_is_whole_file: bool) -> (SourceEncoding, EncodingEvidence) {
     let with_bom = |encoding, bom_len| SourceEncoding { encoding, bom_len };
     if sample.starts_with(&[0xEF, 0xBB, 0xBF]) {
-        return with_bom(encoding_rs::UTF_8, 3);
+        return (with_bom(encoding_rs::UTF_8, 3), EncodingEvidence::ByteOrderMark);
     }
     if sample.starts_with(&[0xFF, 0xFE]) {
-        return with_bom(encoding_rs::UTF_16LE, 2);
+        return (with_bom(encoding_rs::UTF_16LE, 2), EncodingEvidence::ByteOrderMark);
     }
     if sample.starts_with(&[0xFE, 0xFF]) {
-        return with_bom(encoding_rs::UTF_16BE, 2);
+        return (with_bom(encoding_rs::UTF_16BE, 2), EncodingEvidence::ByteOrderMark);
     }
     if let Some(utf16) = utf16_without_bom(sample) {
-        return with_bom(utf16, 0);
+        return (with_bom(utf16, 0), EncodingEvidence::Utf16Zeros);
     }
     let (valid_multibyte, invalid) = utf8_census(sample, sample_is_whole_file);
     if invalid == 0 {
-        return with_bom(encoding_rs::UTF_8, 0);
+        let evidence = if valid_multibyte == 0 {
+            EncodingEvidence::Ascii
+        } else {
+            EncodingEvidence::ValidUtf8
+        };
+        return (with_bom(encoding_rs::UTF_8, 0), evidence);
     }
     let legacy = legacy_encoding(sample, sample_is_whole_file);
+    let reads_cleanly = decodes_cleanly(legacy, sample, sample_is_whole_file);
     // A few bad bytes among UTF-8 text fail their rows. But the two-byte characters of East Asian
     // encodings make valid UTF-8 sequences now and then: text that such an encoding reads whole,
     // with more bad bytes for UTF-8 than good sequences, is in that encoding.
-    let reads_as_east_asian =
-        !legacy.is_single_byte() && valid_multibyte < invalid && decodes_cleanly(legacy, sample, sample_is_whole_file);
+    let reads_as_east_asian = !legacy.is_single_byte() && valid_multibyte < invalid && reads_cleanly;
     if valid_multibyte > 0 && !reads_as_east_asian {
-        with_bom(encoding_rs::UTF_8, 0)
+        let evidence = EncodingEvidence::Utf8WithBadBytes {
+            bad_bytes: invalid,
+            readable_in: legacy,
+        };
+        (with_bom(encoding_rs::UTF_8, 0), evidence)
     } else {
-        with_bom(legacy, 0)
+        let evidence = EncodingEvidence::Detected {
+            non_ascii_bytes: sample.iter().filter(|byte| !byte.is_ascii()).count(),
+            reads_cleanly,
+        };
+        (with_bom(legacy, 0), evidence)
     }
 }
 
@@ -294,7 +424,8 @@ fn decodes_cleanly(encoding: &'static Encoding, sample: &[u8], sample_is_whole_f
 }
 
 /// The legacy encoding a sample that is not UTF-8 is most likely in.
-fn legacy_encoding(sample: &[u8], sample_is_whole_file: bool) -> &'static Encoding {
+/// The legacy encoding Firefox's detector reads `sample` in (never UTF-8).
+pub(super) fn legacy_encoding(sample: &[u8], sample_is_whole_file: bool) -> &'static Encoding {
     let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
     detector.feed(sample, sample_is_whole_file);
     detector.guess(None, chardetng::Utf8Detection::Deny)
@@ -373,6 +504,10 @@ impl Read for CountingReader {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn detect_encoding(sample: &[u8], sample_is_whole_file: bool) -> SourceEncoding {
+        detect_encoding_with_evidence(sample, sample_is_whole_file).0
+    }
 
     #[test]
     fn byte_order_marks_decide() {
@@ -461,6 +596,35 @@ mod tests {
                 detected.name()
             );
         }
+    }
+
+    #[test]
+    fn the_evidence_for_an_encoding_says_how_sure_it_is_and_what_would_read_bad_bytes() {
+        let evidence = |bytes: &[u8]| detect_encoding_with_evidence(bytes, true).1;
+        assert_eq!(evidence(b"a,b\n1,2\n"), EncodingEvidence::Ascii);
+        assert_eq!(evidence("a,é\n".as_bytes()).confidence(), Confidence::Certain);
+        assert_eq!(evidence(b"\xFF\xFEa\0"), EncodingEvidence::ByteOrderMark);
+        // Many good UTF-8 sequences and one Windows-1252 byte: kept UTF-8, naming what reads it.
+        let kept = evidence(b"caf\xc3\xa9,cr\xc3\xa8me,na\xc3\xafve,\xe9\n");
+        assert_eq!(kept.readable_in(), Some(encoding_rs::WINDOWS_1252));
+        assert_eq!(kept.confidence(), Confidence::High);
+        // One accented name is too little to tell Windows-1252 from its neighbours for sure.
+        let one_name = evidence(b"name\nRen\xe9\n");
+        assert_eq!(one_name.confidence(), Confidence::Low);
+        assert!(
+            one_name
+                .summary()
+                .starts_with("confidence low: only told by 1 byte outside ASCII"),
+            "{}",
+            one_name.summary()
+        );
+        // A whole register in Big5 is told for sure.
+        let register = "王小明,臺北市中正區重慶南路一段\n".repeat(8);
+        let (bytes, _, _) = encoding_rs::BIG5.encode(&register);
+        let big5 = detect_encoding_with_evidence(&bytes, true);
+        assert_eq!(big5.0.encoding, encoding_rs::BIG5);
+        assert_eq!(big5.1.confidence(), Confidence::High);
+        assert_eq!(big5.1.readable_in(), None);
     }
 
     #[test]

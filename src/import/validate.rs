@@ -65,7 +65,11 @@ impl RowValidator {
                 field_index: None,
                 column: None,
                 kind: ProblemKind::Encoding,
-                message: "the row has bytes that are not valid in the file's encoding (shown as \u{FFFD})".to_string(),
+                message: format!(
+                    "the row has bytes that {}, the encoding the file is read in, cannot read (shown as \u{FFFD}); {}",
+                    self.plan.encoding.name(),
+                    self.another_encoding(None)
+                ),
             });
         }
         // Every field's text is checked as UTF-8 in one pass; only when some field is not is each
@@ -210,6 +214,23 @@ impl RowValidator {
         });
     }
 
+    /// What a person whose row has bytes the file's encoding cannot read can do about it. The
+    /// encoding that would read them is the sniff's, or, for bad bytes past the sample the sniff
+    /// saw, the one the detector reads the row's own bytes in.
+    fn another_encoding(&self, raw: Option<&[u8]>) -> String {
+        let readable_in = self
+            .plan
+            .readable_in
+            .or_else(|| raw.map(|raw| super::source::legacy_encoding(raw, true)));
+        match readable_in {
+            Some(encoding) if encoding != self.plan.encoding => format!(
+                "{} reads it: choose that encoding for the file, or fix the row",
+                encoding.name()
+            ),
+            _ => "choose the encoding the file was written in, or fix the row".to_string(),
+        }
+    }
+
     fn check_utf8(&self, record: &Record<'_>, problems: &mut Vec<Problem>) {
         for (index, field) in record.fields().enumerate() {
             if let Err(error) = std::str::from_utf8(field) {
@@ -219,10 +240,11 @@ impl RowValidator {
                     column: self.plan.source_columns.get(index).cloned(),
                     kind: ProblemKind::Encoding,
                     message: format!(
-                        "byte 0x{:02X} at position {} of the value is not valid UTF-8 \
-                         (the file may be in another encoding; choose it with --encoding)",
+                        "byte 0x{:02X} at position {} of the value is not valid {}, the encoding the file is read in; {}",
                         field[offset],
-                        offset + 1
+                        offset + 1,
+                        self.plan.encoding.name(),
+                        self.another_encoding(Some(record.raw))
                     ),
                 });
             }
@@ -633,6 +655,8 @@ mod tests {
             pad_missing: false,
             header_line: Vec::new(),
             summary_rows: false,
+            encoding: encoding_rs::UTF_8,
+            readable_in: None,
             columns: vec![
                 ColumnPlan {
                     name: "id".into(),
@@ -670,6 +694,50 @@ mod tests {
         assert_eq!(outcomes[0], vec![ProblemKind::TooFewFields, ProblemKind::InvalidValue]);
         // A value with bad bytes is reported once, as an encoding problem, not also as a bad number.
         assert_eq!(outcomes[1], vec![ProblemKind::Encoding]);
+    }
+
+    fn messages(validator: &RowValidator, input: &[u8], encoding_damaged: bool) -> Vec<String> {
+        let mut reader = RecordReader::new(input, Dialect::default());
+        let record = reader.next_record().unwrap().unwrap();
+        let (mut cells, mut problems) = (Vec::new(), Vec::new());
+        validator.check(&record, encoding_damaged, &mut cells, &mut problems);
+        problems.into_iter().map(|problem| problem.message).collect()
+    }
+
+    #[test]
+    fn a_row_the_files_encoding_cannot_read_names_that_encoding_and_the_one_that_would() {
+        let kept_utf8 = RowValidator::new(ImportPlan {
+            readable_in: Some(encoding_rs::WINDOWS_1252),
+            ..plan()
+        });
+        assert_eq!(
+            messages(&kept_utf8, b"1,caf\xe9\n", false),
+            [
+                "byte 0xE9 at position 4 of the value is not valid UTF-8, the encoding the file is read in; \
+              windows-1252 reads it: choose that encoding for the file, or fix the row"
+            ]
+        );
+        // Bad bytes past the sample the sniff saw: the row's own bytes tell what reads them.
+        let sniffed_clean = RowValidator::new(plan());
+        assert_eq!(
+            messages(&sniffed_clean, b"2,\xc9t\xe9\n", false),
+            [
+                "byte 0xC9 at position 1 of the value is not valid UTF-8, the encoding the file is read in; \
+              windows-1252 reads it: choose that encoding for the file, or fix the row"
+            ]
+        );
+        let big5 = RowValidator::new(ImportPlan {
+            encoding: encoding_rs::BIG5,
+            ..plan()
+        });
+        let said = messages(&big5, "1,\u{FFFD}\n".as_bytes(), true);
+        assert_eq!(
+            said,
+            [
+                "the row has bytes that Big5, the encoding the file is read in, cannot read (shown as \u{FFFD}); \
+              choose the encoding the file was written in, or fix the row"
+            ]
+        );
     }
 
     #[test]

@@ -17,7 +17,7 @@ use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
-use calamine::{Data, DataRef, ExcelDateTime, Reader, Sheets, open_workbook_auto};
+use calamine::{Data, DataRef, Dimensions, ExcelDateTime, Reader, SheetVisible, Sheets, open_workbook_auto};
 
 use super::rendered::{self, Rendering, TextOut};
 use super::source::{Packing, TextSource};
@@ -40,6 +40,39 @@ pub enum WorkbookError {
     NoSheets { path: PathBuf },
 }
 
+/// A sheet of a workbook as a person picks it: its name, how big it is and whether it is hidden,
+/// so the sheet with the data stands out from a cover page or a lookup list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SheetInfo {
+    pub name: String,
+    /// Rows and columns from the sheet's first filled cell to its last, as the workbook says;
+    /// `None` when it does not say (a chart sheet, an `.xlsx` written without its dimension).
+    pub size: Option<(u64, u64)>,
+    pub hidden: bool,
+}
+
+impl SheetInfo {
+    /// The sheet as a picker lists it: `Data · 8,544 rows × 12 columns`.
+    pub fn describe(&self) -> String {
+        let mut text = self.name.clone();
+        match self.size {
+            Some((0, _)) => text.push_str(" · empty"),
+            Some((rows, columns)) => text.push_str(&format!(
+                " · {} {} × {} {}",
+                crate::format::thousands(rows),
+                if rows == 1 { "row" } else { "rows" },
+                crate::format::thousands(columns),
+                if columns == 1 { "column" } else { "columns" }
+            )),
+            None => text.push_str(" · size not stated"),
+        }
+        if self.hidden {
+            text.push_str(" (hidden)");
+        }
+        text
+    }
+}
+
 /// Whether `path` is a workbook, by its extension.
 pub fn is_workbook(path: &Path) -> bool {
     path.extension()
@@ -47,16 +80,18 @@ pub fn is_workbook(path: &Path) -> bool {
         .is_some_and(|extension| WORKBOOK_EXTENSIONS.contains(&extension.to_ascii_lowercase().as_str()))
 }
 
-/// The sheets of the workbook at `path`, in workbook order.
-pub fn sheet_names(path: &Path) -> Result<Vec<String>, WorkbookError> {
-    Ok(open(path)?.sheet_names())
-}
-
 fn open(path: &Path) -> Result<Sheets<BufReader<File>>, WorkbookError> {
-    open_workbook_auto(path).map_err(|error| WorkbookError::Open {
-        path: path.to_path_buf(),
-        message: error.to_string(),
-    })
+    // calamine reads an `.xls` whole as it opens it, and can panic on a damaged one (a formula
+    // token cut short): that is this file's error, not the process's end.
+    std::panic::catch_unwind(|| open_workbook_auto(path))
+        .map_err(|panic| WorkbookError::Open {
+            path: path.to_path_buf(),
+            message: format!("its reader stopped unexpectedly: {}", super::panic_message(&panic)),
+        })?
+        .map_err(|error| WorkbookError::Open {
+            path: path.to_path_buf(),
+            message: error.to_string(),
+        })
 }
 
 /// Opens sheet `sheet` (the first when `None`; names match ignoring case) of the workbook at
@@ -64,6 +99,7 @@ fn open(path: &Path) -> Result<Sheets<BufReader<File>>, WorkbookError> {
 pub fn open_sheet(path: &Path, sheet: Option<&str>) -> Result<TextSource, WorkbookError> {
     let mut workbook = open(path)?;
     let sheets = workbook.sheet_names();
+    let infos = sheet_infos(&mut workbook);
     let name = match sheet {
         Some(wanted) => sheets
             .iter()
@@ -83,7 +119,7 @@ pub fn open_sheet(path: &Path, sheet: Option<&str>) -> Result<TextSource, Workbo
     let rendering = Rendering {
         packing: Packing::Workbook,
         first_line: 1,
-        sheets,
+        sheets: infos,
         sheet: Some(name),
     };
     rendered::spawn(path, "sluice-sheet", rendering, move |out| {
@@ -102,6 +138,85 @@ pub fn open_sheet(path: &Path, sheet: Option<&str>) -> Result<TextSource, Workbo
         path: path.to_path_buf(),
         message: format!("could not start the sheet reader: {error}"),
     })
+}
+
+/// Every sheet's name, size and visibility. Sizes come from what the workbook declares where it
+/// declares them (`.xlsx`, `.xlsb`), so no sheet is read for them; the other formats hold their
+/// sheets in memory once opened. A reader that fails or panics on a sheet leaves its size unsaid:
+/// the sheet is still listed, and reading it says what is wrong.
+fn sheet_infos(workbook: &mut Sheets<BufReader<File>>) -> Vec<SheetInfo> {
+    let sheets: Vec<(String, bool)> = workbook
+        .sheets_metadata()
+        .iter()
+        .map(|sheet| (sheet.name.clone(), sheet.visible != SheetVisible::Visible))
+        .collect();
+    sheets
+        .into_iter()
+        .map(|(name, hidden)| {
+            let size = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sheet_size(workbook, &name)))
+                .ok()
+                .flatten();
+            SheetInfo { name, size, hidden }
+        })
+        .collect()
+}
+
+fn sheet_size(workbook: &mut Sheets<BufReader<File>>, sheet: &str) -> Option<(u64, u64)> {
+    let declared = match workbook {
+        Sheets::Xlsx(xlsx) => {
+            let mut cells = xlsx.worksheet_cells_reader(sheet).ok()?;
+            let declared = cells.dimensions();
+            // A writer that leaves the dimension out, or writes `A1` for an empty sheet
+            // (LibreOffice), reads as the one cell A1: the cells tell, when there are few.
+            if declared == Dimensions::default() {
+                return filled_span(&mut cells);
+            }
+            declared
+        }
+        Sheets::Xlsb(xlsb) => xlsb.worksheet_cells_reader(sheet).ok()?.dimensions(),
+        _ => {
+            let range = workbook.worksheet_range(sheet).ok()?;
+            return Some(match (range.start(), range.end()) {
+                (Some(start), Some(end)) => span(Dimensions::new(start, end)),
+                _ => (0, 0),
+            });
+        }
+    };
+    (declared != Dimensions::default()).then(|| span(declared))
+}
+
+/// Cells read to size a sheet whose dimension is unsaid: past this many the size stays unsaid,
+/// so listing the sheets never reads a big sheet whole.
+const CELLS_READ_FOR_SIZE: usize = 100_000;
+
+/// The span of a sheet's filled cells, read from its cells; `None` past [`CELLS_READ_FOR_SIZE`].
+fn filled_span(cells: &mut calamine::XlsxCellReader<'_, BufReader<File>>) -> Option<(u64, u64)> {
+    let mut filled: Option<Dimensions> = None;
+    for _ in 0..CELLS_READ_FOR_SIZE {
+        let Some(cell) = cells.next_cell().ok()? else {
+            return Some(filled.map_or((0, 0), span));
+        };
+        if render_ref(cell.get_value()).is_none() {
+            continue;
+        }
+        let at = cell.get_position();
+        filled = Some(match filled {
+            None => Dimensions::new(at, at),
+            Some(seen) => Dimensions::new(
+                (seen.start.0.min(at.0), seen.start.1.min(at.1)),
+                (seen.end.0.max(at.0), seen.end.1.max(at.1)),
+            ),
+        });
+    }
+    None
+}
+
+fn span(dimensions: Dimensions) -> (u64, u64) {
+    let count = |start: u32, end: u32| u64::from(end.saturating_sub(start)) + 1;
+    (
+        count(dimensions.start.0, dimensions.end.0),
+        count(dimensions.start.1, dimensions.end.1),
+    )
 }
 
 /// Renders the sheet's rows into `rows`; an error is said as text, for the reader to report.

@@ -8,6 +8,7 @@ mod import;
 mod layers;
 mod layouts;
 mod many_files;
+mod messy_corpus;
 mod packed;
 mod property;
 mod property_formats;

@@ -83,7 +83,9 @@ fn a_sheet_imports_with_its_cells_types_and_every_row_accounted_for_by_sheet_row
         ..SniffHints::default()
     };
     let sniffed = sniff(&path, &hints).unwrap();
-    assert_eq!(sniffed.sheets, ["Notes", "Sales"]);
+    let sheets: Vec<String> = sniffed.sheets.iter().map(|sheet| sheet.describe()).collect();
+    // The sheet's rows run from its title to its last data row.
+    assert_eq!(sheets, ["Notes · 2 rows × 2 columns", "Sales · 1,504 rows × 6 columns"]);
     assert_eq!(sniffed.sheet.as_deref(), Some("Sales"));
     assert_eq!(
         sniffed.columns,
@@ -188,4 +190,31 @@ fn another_sheet_is_chosen_by_name_and_a_missing_one_is_named_with_the_sheets_th
         error.to_string().contains("no sheet 'Q3'; its sheets: Notes, Sales"),
         "{error}"
     );
+}
+
+#[test]
+fn the_sheet_list_says_which_sheets_are_hidden_and_a_sheet_spans_its_filled_cells_only() {
+    let db = TestDb::new();
+    let path = db.dir.path().join("hidden.xlsx");
+    let mut workbook = Workbook::new();
+    let data = workbook.add_worksheet();
+    data.set_name("Data").unwrap();
+    // Filled from C3 to E4: 2 rows, 3 columns.
+    for (column, name) in ["a", "b", "c"].iter().enumerate() {
+        data.write_string(2, 2 + column as u16, *name).unwrap();
+        data.write_number(3, 2 + column as u16, column as f64).unwrap();
+    }
+    let lookup = workbook.add_worksheet();
+    lookup.set_name("Lookup").unwrap();
+    lookup.write_string(0, 0, "code").unwrap();
+    lookup.set_hidden(true);
+    workbook.save(&path).unwrap();
+
+    let sniffed = sniff(&path, &SniffHints::default()).unwrap();
+    let sheets: Vec<String> = sniffed.sheets.iter().map(|sheet| sheet.describe()).collect();
+    assert_eq!(
+        sheets,
+        ["Data · 2 rows × 3 columns", "Lookup · 1 row × 1 column (hidden)"]
+    );
+    assert_eq!(sniffed.columns, ["a", "b", "c"]);
 }
