@@ -685,7 +685,12 @@ fn a_workbooks_sheet_is_chosen_in_the_window_and_imported() {
         harness.query_by_label_contains("first sheet").is_some(),
         "the first sheet is shown"
     );
-    choose(&mut harness, "sheet", "Sales");
+    // Each sheet is offered with its size, the one shown too.
+    assert!(
+        shows_value(&harness, "Notes · 2 rows × 1 column"),
+        "the sheet shown names its size"
+    );
+    choose(&mut harness, "sheet", "Sales · 4 rows × 2 columns");
     wait_for(&mut harness, "the Sales sheet", shows("R3"));
     harness.get_by_label("Start import").click();
     wait_for(&mut harness, "the import", shows("3 imported · 0 failed · 3 read"));
