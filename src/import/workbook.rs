@@ -129,6 +129,7 @@ pub fn open_sheet(path: &Path, sheet: Option<&str>) -> Result<TextSource, Workbo
             current: None,
             cells: Vec::new(),
             rows_total: 1,
+            first_column: 0,
         };
         render_sheet(&mut workbook, &sheet_name, &mut rows)?;
         rows.end_row();
@@ -223,9 +224,21 @@ fn span(dimensions: Dimensions) -> (u64, u64) {
 fn render_sheet(workbook: &mut Sheets<BufReader<File>>, sheet: &str, rows: &mut RowWriter<'_>) -> Result<(), String> {
     if let Sheets::Xlsx(xlsx) = workbook {
         let mut cells = xlsx.worksheet_cells_reader(sheet).map_err(|error| error.to_string())?;
-        rows.rows_total = u64::from(cells.dimensions().end.0) + 1;
+        let declared = cells.dimensions();
+        rows.rows_total = u64::from(declared.end.0) + 1;
+        rows.first_column = declared.start.1;
         while let Some(cell) = cells.next_cell().map_err(|error| error.to_string())? {
             let (row, column) = cell.get_position();
+            // A cell left of the range the sheet declares would land in another column's field:
+            // said, not misplaced.
+            if column < rows.first_column && render_ref(cell.get_value()).is_some() {
+                return Err(format!(
+                    "the cell in row {}, column {} lies outside the range the sheet declares (from column {})",
+                    row + 1,
+                    column + 1,
+                    rows.first_column + 1
+                ));
+            }
             if let Some(text) = render_ref(cell.get_value())
                 && !rows.cell(row, column, text)
             {
@@ -238,6 +251,7 @@ fn render_sheet(workbook: &mut Sheets<BufReader<File>>, sheet: &str, rows: &mut 
     let Some((top, left)) = range.start() else {
         return Ok(());
     };
+    rows.first_column = left;
     rows.rows_total = u64::from(range.end().map_or(top, |end| end.0)) + 1;
     for (offset, cells) in range.rows().enumerate() {
         let row = top + offset as u32;
@@ -262,6 +276,9 @@ struct RowWriter<'o> {
     /// Its non-empty cells: (column, text).
     cells: Vec<(u32, String)>,
     rows_total: u64,
+    /// The sheet's first column that holds a cell: a row's field 0. Columns left of a sheet's
+    /// filled range hold nothing, and would read as empty unnamed columns.
+    first_column: u32,
 }
 
 impl RowWriter<'_> {
@@ -289,8 +306,8 @@ impl RowWriter<'_> {
             self.next_row += 1;
         }
         self.cells.sort_by_key(|(column, _)| *column);
-        // A cell in column `c` is the row's field `c` (the row starts at column A).
-        let mut next_column = 0;
+        // A cell in column `c` is the row's field `c - first_column`.
+        let mut next_column = self.first_column;
         for (column, text) in self.cells.drain(..) {
             self.out.skip_fields(column.saturating_sub(next_column) as usize);
             self.out.field(Some(&text));
@@ -370,6 +387,10 @@ mod tests {
     use super::*;
 
     fn rendered(cells: &[(u32, u32, &str)]) -> String {
+        rendered_from(0, cells)
+    }
+
+    fn rendered_from(first_column: u32, cells: &[(u32, u32, &str)]) -> String {
         let (text, _) = super::super::rendered::tests::rendered(|out| {
             let mut rows = RowWriter {
                 out,
@@ -377,6 +398,7 @@ mod tests {
                 current: None,
                 cells: Vec::new(),
                 rows_total: 10,
+                first_column,
             };
             for (row, column, text) in cells {
                 assert!(rows.cell(*row, *column, text.to_string()));
@@ -384,6 +406,12 @@ mod tests {
             rows.end_row();
         });
         text
+    }
+
+    #[test]
+    fn a_sheet_filled_from_column_c_starts_its_rows_there() {
+        let text = rendered_from(2, &[(0, 2, "a"), (0, 4, "c"), (1, 3, "b")]);
+        assert_eq!(text, "a,,c\n,b\n");
     }
 
     #[test]
