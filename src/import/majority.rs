@@ -198,7 +198,12 @@ fn guess_number(values: &[&str], allowed: usize, context: &InferenceContext) -> 
         currency,
         ..ValueFormat::default()
     };
-    let point_grouping = context.decimal_comma_stated || proves_point_grouping(values);
+    let point_grouping = context.decimal_comma_stated
+        || proves_point_grouping(values)
+        // Magnitudes are weaker proof than a value's own form: they count only where the file's
+        // convention (a `;` file) already reads a point as a grouping, never in a `,` file,
+        // whose `75.775` beside counts is a decimal.
+        || (context.decimal_comma_first && groups_by_magnitude(values));
     let (comma, dot): (Vec<_>, Vec<_>) = NUMBER_FORMATS
         .iter()
         .copied()
@@ -233,19 +238,18 @@ fn guess_number(values: &[&str], allowed: usize, context: &InferenceContext) -> 
 /// the column (`5,5`: a comma not followed by three digits, in a number without a point). One
 /// point with three digits after it proves nothing.
 fn proves_point_grouping(values: &[&str]) -> bool {
-    groups_by_magnitude(values)
-        || values.iter().any(|value| {
-            let number = value.trim_matches(|c: char| !c.is_ascii_digit());
-            if !number.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b',') {
-                return false;
-            }
-            let points = number.matches('.').count();
-            let comma_after_point = number.find('.').is_some_and(|at| number[at..].contains(','));
-            let decimal_comma = points == 0
-                && number.matches(',').count() == 1
-                && number.rsplit(',').next().is_some_and(|fraction| fraction.len() != 3);
-            points >= 2 || comma_after_point || decimal_comma
-        })
+    values.iter().any(|value| {
+        let number = value.trim_matches(|c: char| !c.is_ascii_digit());
+        if !number.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b',') {
+            return false;
+        }
+        let points = number.matches('.').count();
+        let comma_after_point = number.find('.').is_some_and(|at| number[at..].contains(','));
+        let decimal_comma = points == 0
+            && number.matches(',').count() == 1
+            && number.rsplit(',').next().is_some_and(|fraction| fraction.len() != 3);
+        points >= 2 || comma_after_point || decimal_comma
+    })
 }
 
 /// Plain whole numbers written alongside grouped-looking ones.
@@ -557,6 +561,12 @@ mod tests {
         );
         let mixed = guess_column(["379", "1.613", "65", "4", "12.5"], &semicolon_file);
         assert_eq!(mixed.column_type, ColumnType::Double);
+        // In a `,` file the same magnitudes prove nothing: `75.775` beside counts is a decimal.
+        let comma_file = guess_column(["379", "75.775", "65", "4", "12"], &InferenceContext::default());
+        assert_eq!(
+            (comma_file.column_type, comma_file.format.thousands),
+            (ColumnType::Double, None)
+        );
         // So does a decimal comma the person states.
         let stated = guess_column(
             ["1.234", "12.500", "800"],
