@@ -61,9 +61,10 @@ fn is_note(record: &[String], row_width: usize) -> bool {
         return record.len() <= row_width;
     };
     let rest: Vec<&str> = filled.collect();
+    let filled_cells = 1 + rest.len();
     record.len() <= row_width
-        && 1 + rest.len() <= MAX_NOTE_CELLS
-        && 1 + rest.len() + 2 <= row_width
+        && filled_cells <= MAX_NOTE_CELLS
+        && filled_cells + 2 <= row_width
         && !rest.iter().any(|field| is_amount(field))
 }
 

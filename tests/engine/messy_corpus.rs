@@ -488,7 +488,7 @@ fn every_messytables_workbook_reads_as_a_person_reads_it() {
     let found = differences(&db, &dir, WORKBOOK_READINGS);
     assert!(found.is_empty(), "{found:#?}");
     let error = |file: &str| {
-        let request = ImportRequest::new(&dir.join(file), "refused");
+        let request = ImportRequest::new(dir.join(file), "refused");
         run_import(&db.store, &request, &mut NoProgress, &CancelToken::new())
             .map(|summary| format!("imported {summary:?}"))
             .unwrap_or_else(|failure| failure.error.to_string())
