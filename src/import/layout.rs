@@ -14,6 +14,7 @@ use super::infer::{looks_like_header, typed_columns_call_it_a_header};
 use super::majority::{InferenceContext, fits_guess, guess_column};
 use super::records::{Dialect, RecordReader, is_delimiters_only};
 use super::sniff::{DELIMITERS, SniffHints, modal_width};
+use super::split_header::split_header_at;
 use super::types::ColumnType;
 
 /// Rows of one width needed before they overrule a header of another (re-split or renamed by
@@ -181,6 +182,11 @@ pub fn choose_layout(input: &LayoutInput<'_>) -> Option<(Layout, LayoutChoice)> 
         .filter_map(|skip| read_layout(input, skip, None))
         .collect();
     layouts.sort_by_key(|layout| std::cmp::Reverse(rank(&layout.score)));
+    // A header split over two lines under lines of the same width is found by its shape, which
+    // the scores cannot see (they read the lines above as rows).
+    if let Some(split) = split_header_layout(input) {
+        layouts.insert(0, split);
+    }
     let mut layouts = layouts.into_iter();
     let chosen = layouts.next()?;
     let others: Vec<Layout> = layouts.collect();
@@ -212,6 +218,30 @@ pub fn choose_layout(input: &LayoutInput<'_>) -> Option<(Layout, LayoutChoice)> 
         table_rows,
     };
     Some((chosen, choice))
+}
+
+/// The layout of a header split over two lines ([`split_header_at`]), unless the person said
+/// where the header is or that there is none.
+fn split_header_layout(input: &LayoutInput<'_>) -> Option<Layout> {
+    let hints = input.hints;
+    if hints.skip.is_some() || hints.has_header.is_some() || hints.header_lines.is_some() {
+        return None;
+    }
+    let skip = split_header_at(input.records, MAX_PREAMBLE_RECORDS)?;
+    let split_hints = SniffHints {
+        skip: Some(skip),
+        has_header: Some(true),
+        header_lines: Some(2),
+        ..hints.clone()
+    };
+    read_layout(
+        &LayoutInput {
+            hints: &split_hints,
+            ..*input
+        },
+        skip,
+        None,
+    )
 }
 
 /// Where the table read ends because another starts under it: a block of another width, at

@@ -204,11 +204,16 @@ fn guess_number(values: &[&str], allowed: usize, context: &InferenceContext) -> 
         // convention (a `;` file) already reads a point as a grouping, never in a `,` file,
         // whose `75.775` beside counts is a decimal.
         || (context.decimal_comma_first && groups_by_magnitude(values));
+    // The same holds for a comma with three digits after it (`566,216`): outside a `;` file it
+    // is a decimal comma only where the column proves one (or proves that a point groups
+    // thousands), never because a reading with a decimal comma is the only one that fits.
+    let decimal_comma = point_grouping || context.decimal_comma_first || proves_decimal_comma(values);
     let (comma, dot): (Vec<_>, Vec<_>) = NUMBER_FORMATS
         .iter()
         .copied()
         .filter(|format| *format != ('.', None))
         .filter(|(_, thousands)| point_grouping || *thousands != Some('.'))
+        .filter(|(decimal, _)| decimal_comma || *decimal != ',')
         .partition(|(decimal, _)| *decimal == ',');
     let both = |formats: &[(char, Option<char>)]| {
         formats
@@ -249,6 +254,27 @@ fn proves_point_grouping(values: &[&str]) -> bool {
             && number.matches(',').count() == 1
             && number.rsplit(',').next().is_some_and(|fraction| fraction.len() != 3);
         points >= 2 || comma_after_point || decimal_comma
+    })
+}
+
+/// Whether some value shows that a comma is a decimal one: a single comma with other than three
+/// digits after it (`5,5`, `0,1234`), after a point (`1.234,567`), or after what no grouping
+/// starts with (`0,125`, `1234,567`). `566,216` proves nothing.
+fn proves_decimal_comma(values: &[&str]) -> bool {
+    values.iter().any(|value| {
+        let number = value.trim_matches(|c: char| !c.is_ascii_digit());
+        if !number.bytes().all(|b| b.is_ascii_digit() || b"., '".contains(&b)) {
+            return false;
+        }
+        let Some((whole, fraction)) = number.split_once(',') else {
+            return false;
+        };
+        let lead_group = whole.rsplit([' ', '.', '\'']).next().unwrap_or_default();
+        !fraction.contains(',')
+            && (fraction.len() != 3
+                || whole.contains('.')
+                || lead_group.len() > 3
+                || (whole.len() == lead_group.len() && whole.starts_with('0')))
     })
 }
 
@@ -580,6 +606,34 @@ mod tests {
             (stated.column_type, stated.format.thousands),
             (ColumnType::BigInt, Some('.'))
         );
+    }
+
+    #[test]
+    fn a_comma_before_three_digits_is_a_decimal_comma_only_when_the_column_proves_it() {
+        // Counts grouped by spaces and, in one row, by a comma: no reading fits every value, and
+        // a decimal comma would make 566,216 inhabitants 566.216.
+        let guess = guess(&["208", "-48", "-1 414", "566,216", "12", "7", "23"]);
+        assert!(
+            guess.column_type == ColumnType::Varchar || guess.format.decimal_separator.is_none(),
+            "{guess:?}"
+        );
+        let guess = super::guess_column(["5,5", "1 234,125", "566,216"], &InferenceContext::default());
+        assert_eq!(
+            (guess.column_type, guess.format.decimal_separator),
+            (ColumnType::Double, Some(','))
+        );
+        // Two points prove a point grouping, and so a decimal comma (csvkit's test_locale.csv).
+        let guess = super::guess_column(["200.000.000"], &InferenceContext::default());
+        assert_eq!(
+            (guess.column_type, guess.format.thousands),
+            (ColumnType::BigInt, Some('.'))
+        );
+        for proof in ["0,125", "1234,567", "1.234,567", "2,25"] {
+            assert!(super::proves_decimal_comma(&[proof]), "{proof}");
+        }
+        for no_proof in ["566,216", "1,130,345", "-1 414", "12"] {
+            assert!(!super::proves_decimal_comma(&[no_proof]), "{no_proof}");
+        }
     }
 
     #[test]

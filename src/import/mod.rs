@@ -34,6 +34,7 @@ mod schema;
 mod sniff;
 mod source;
 mod spec_fields;
+mod split_header;
 mod stamp;
 mod table_end;
 mod types;

@@ -150,7 +150,10 @@ fn compare_with_csv_crate(store: &Store, path: &Path, summary: &ImportSummary) -
             |row| row.get(0),
         )
         .map_err(|error| show(format!("counting blank lines: {error}")))?;
-    if independent + blank as u64 != summary.rows_read + summary.rows_skipped {
+    // A header's lines after its first are records to the csv crate, and neither rows nor
+    // skipped lines to Sluice.
+    let later_header_lines = sniffed.header_lines.saturating_sub(1) as u64;
+    if independent + blank as u64 != summary.rows_read + summary.rows_skipped + later_header_lines {
         return Err(show(format!(
             "Sluice read {} rows and skipped {}, the csv crate {independent} (delimiter {:?}, quote {:?}, header {})",
             summary.rows_read,

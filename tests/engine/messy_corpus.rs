@@ -141,19 +141,24 @@ const CSV_READINGS: &[Reading] = &[
         values: &[(0, "ParentAgency", Some("CentroNia")), (0, "AlternateName", None)],
         ..Reading::new("211.csv", 2119, 13, 0)
     },
-    // A Dutch budget table whose header is split over lines 4 to 7: the provinces' names on
-    // line 6 over the numbers, "NR." and "Cluster" on line 7 over the first two columns, with a
-    // title, units and a lone "inwoners" above. No single line names every column, so no header
-    // is taken and every line but the blank one lands as text: nothing is lost or misnamed,
-    // though a person would join the two lines into one header. (Left for the layout work.)
+    // A Dutch budget table under a title, units, a blank line, "provincie" and column letters,
+    // all written across the table's width. Its header is split over two lines: the provinces'
+    // names over the numbers, then "NR." and "Cluster" over the row labels. They join into one
+    // header; the lines above name no row, so they are skipped. The amounts are written three
+    // ways in one column (`-1 414`, `566,216` inhabitants, `- 1`): no one number format reads
+    // them all, and a decimal comma would make 566,216 inhabitants 566.216, so they stay text.
     Reading {
-        columns: &["column_1", "column_2", "column_3"],
+        columns: &["NR.", "Cluster", "Groningen", "Friesland", "Drenthe"],
+        types: &[("NR.", "BIGINT"), ("Cluster", "VARCHAR"), ("Groningen", "VARCHAR")],
         values: &[
-            (6, "column_2", Some("Inkomstenclusters:")),
-            (7, "column_3", Some("208")),
-            (40, "column_3", Some("566,216")),
+            (0, "Cluster", Some("Inkomstenclusters:")),
+            (1, "Groningen", Some("208")),
+            (6, "Cluster", None),
+            (30, "Groningen", Some("-1 414")),
+            (34, "Groningen", Some("566,216")),
+            (35, "NR.", Some("35")),
         ],
-        ..Reading::new("begrotingsanalyse-2011.csv", 42, 0, 1)
+        ..Reading::new("begrotingsanalyse-2011.csv", 36, 0, 5)
     },
     // A Taiwanese register in Big5.
     Reading {
