@@ -504,8 +504,13 @@ impl ImportView {
                     })
                     .response
                     .accessible_name("sheet");
+                if let Some(columns) = sniffed.sheet_columns {
+                    ui.label(format!("columns {columns}"));
+                }
                 if sheet_changed {
                     self.hints.sheet = Some(sheet);
+                    // Another sheet's tables stand where they do: its columns are found anew.
+                    self.hints.sheet_columns = None;
                 }
             }
             let mut encoding = sniffed.encoding.encoding;
@@ -705,9 +710,17 @@ impl ImportView {
             });
         }
         let table = chosen?;
-        self.hints.skip = Some(table.skip);
-        self.hints.rows = table.rows_to_read;
-        self.hints.has_header = Some(true);
+        if let Some(columns) = table.beside {
+            // A table beside the one read is read from its columns, its layout found anew.
+            self.hints.sheet_columns = Some(columns);
+            self.hints.skip = None;
+            self.hints.rows = None;
+            self.hints.has_header = None;
+        } else {
+            self.hints.skip = Some(table.skip);
+            self.hints.rows = table.rows_to_read;
+            self.hints.has_header = Some(true);
+        }
         self.hints.header_lines = None;
         self.resniff()
     }

@@ -783,3 +783,54 @@ fn a_table_stacked_above_the_one_read_is_one_click_away_and_imports_only_its_row
     );
     assert_eq!(count(&harness, "SELECT count(*) FROM stacked"), 2);
 }
+
+#[test]
+fn a_table_beside_the_one_read_on_a_sheet_is_one_click_away_and_imports_only_its_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("side.xlsx");
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet();
+    for (column, name) in ["site", "depth", "temp"].into_iter().enumerate() {
+        sheet.write_string(0, column as u16, name).unwrap();
+    }
+    for row in 1..=6u32 {
+        sheet.write_string(row, 0, format!("S{row}")).unwrap();
+        sheet.write_number(row, 1, f64::from(row * 5)).unwrap();
+        sheet.write_number(row, 2, f64::from(row) + 0.5).unwrap();
+    }
+    // Column D is empty; a two-row lookup table stands in E and F.
+    sheet.write_string(0, 4, "code").unwrap();
+    sheet.write_string(0, 5, "label").unwrap();
+    for (row, (code, label)) in [("S1", "north"), ("S2", "south")].into_iter().enumerate() {
+        sheet.write_string(row as u32 + 1, 4, code).unwrap();
+        sheet.write_string(row as u32 + 1, 5, label).unwrap();
+    }
+    workbook.save(&path).unwrap();
+
+    let mut harness = harness(dir.path(), vec![path]);
+    wait_for(
+        &mut harness,
+        "the other table's note",
+        shows("Not data: another table, beside this one, columns E:F (2 columns, 2 sampled rows)."),
+    );
+    harness.get_by_label("Read this table").click();
+    wait_for(&mut harness, "the lookup table's preview", shows("south"));
+    assert!(
+        harness.query_by_label("columns E:F").is_some(),
+        "the file facts say which columns are read"
+    );
+    start_import_once_enabled(&mut harness);
+    wait_for(
+        &mut harness,
+        "the job to finish",
+        shows("2 imported · 0 failed · 2 read"),
+    );
+    assert_eq!(
+        count(
+            &harness,
+            "SELECT count(*) FROM side WHERE code = 'S2' AND label = 'south'"
+        ),
+        1
+    );
+    assert_eq!(count(&harness, "SELECT count(*) FROM side"), 2);
+}

@@ -8,7 +8,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use sluice::engine::{JobSpec, JobSummary};
 use sluice::import::{
-    ImportMode, ImportRequest, ImportSummary, SchemaFile, SniffHints, Sniffed, encoding_for_label, expand_inputs, sniff,
+    ColumnSpan, ImportMode, ImportRequest, ImportSummary, SchemaFile, SniffHints, Sniffed, encoding_for_label,
+    expand_inputs, sniff,
 };
 
 use super::follow::{DuckdbDefaults, Ended, print_finished_json, run_job, unfinished_json};
@@ -75,6 +76,10 @@ pub struct ImportArgs {
     /// given.
     #[arg(long, value_name = "NAME")]
     sheet: Option<String>,
+    /// The sheet's columns to read, such as F:K, when another table stands beside the one
+    /// wanted (detected when not given: the table left of an empty column is read).
+    #[arg(long, value_name = "FROM:TO", value_parser = ColumnSpan::parse)]
+    columns: Option<ColumnSpan>,
     /// Lines the header spans (names, then units or sub-names), joined into one name per
     /// column; detected when not given.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=20))]
@@ -225,6 +230,7 @@ fn request_from(args: &ImportArgs) -> anyhow::Result<ImportRequest> {
             .transpose()?,
         header_lines: args.header_lines.map(usize::from),
         sheet: args.sheet.clone(),
+        sheet_columns: args.columns,
     };
     Ok(ImportRequest {
         paths: args.files.clone(),
@@ -323,8 +329,12 @@ fn report_inference(sniffed: &Sniffed, json: bool) {
         );
     }
     if let Some(sheet) = &sniffed.sheet {
+        let part = sniffed
+            .sheet_columns
+            .map(|columns| format!(", columns {columns}"))
+            .unwrap_or_default();
         eprintln!(
-            "Sheet '{sheet}' of {} (--sheet NAME reads another). Its sheets:",
+            "Sheet '{sheet}'{part} of {} (--sheet NAME reads another). Its sheets:",
             sniffed.path.display()
         );
         for info in &sniffed.sheets {
@@ -374,7 +384,7 @@ fn print_summary(summary: &ImportSummary, request: &ImportRequest) {
     println!("  rows failed    {:>14}", thousands(summary.rows_failed));
     if summary.rows_skipped > 0 {
         println!(
-            "  rows skipped   {:>14}  (above the header: a title or notes)",
+            "  rows skipped   {:>14}  (no rows: blank lines, comments, titles and notes around the table)",
             thousands(summary.rows_skipped)
         );
     }

@@ -1,12 +1,13 @@
 //! Writing rows as CSV text: quoting as DuckDB's `COPY ... TO` does by default (a field is
 //! quoted when it holds the delimiter, a quote or a line break, and an empty string is written
-//! `""` so it stays apart from NULL), or every field, or every field but numbers; NULL as an
-//! empty field or a marker such as `\N`; LF or CRLF; plus the optional guard against formula
-//! injection.
+//! `""` so it stays apart from NULL, as is a text that reads as a missing value, `"NA"`), or every
+//! field, or every field but numbers; NULL as an empty field or a marker such as `\N`; LF or
+//! CRLF; plus the optional guard against formula injection.
 //!
 //! Hand-written because the `csv` crate writes an empty string and a NULL the same way.
 
 use super::shape::{LineEnding, QuoteStyle};
+use crate::import::{NULL_MARKERS, reads_as_missing};
 
 /// How to write fields.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -85,6 +86,8 @@ impl CsvStyle {
                 bytes.is_empty()
                     || bytes.iter().any(|&b| special.0[usize::from(b)])
                     || (!self.null_string.is_empty() && bytes == self.null_string.as_bytes())
+                    // `NA` or `NULL` as text, unquoted, reads back as a missing value.
+                    || (kind.free_text && reads_as_missing(bytes))
             }
         };
         if needs_quotes {
@@ -121,7 +124,8 @@ impl CsvStyle {
         let guarded = self.formula_guard && kind.free_text;
         let may_need_quotes = [self.delimiter, self.quote, b'\n', b'\r'].into_iter().any(&may_hold);
         let may_equal_null = !self.null_string.is_empty() && self.null_string.bytes().all(&may_hold);
-        !(quoted_anyway || guarded || may_need_quotes || may_equal_null)
+        let may_read_as_missing = kind.free_text && NULL_MARKERS.iter().any(|marker| marker.bytes().all(&may_hold));
+        !(quoted_anyway || guarded || may_need_quotes || may_equal_null || may_read_as_missing)
     }
 
     /// Appends NULL: the NULL string, never quoted.
@@ -259,9 +263,11 @@ mod tests {
             null_string: null_string.into(),
             ..CsvStyle::default()
         };
+        // The text NULL is quoted even with NULL written as an empty field: unquoted, an
+        // importer that knows `NULL` as a missing value (Sluice among them) reads it as one.
         assert_eq!(
             record(&style(QuoteStyle::Needed, ""), &fields),
-            "plain,-12.5,,\"\",NULL,\n"
+            "plain,-12.5,,\"\",\"NULL\",\n"
         );
         assert_eq!(
             record(&style(QuoteStyle::All, ""), &fields),

@@ -47,6 +47,7 @@ impl PlannedFile {
             label: self.label.clone(),
             encoding: self.sniffed.encoding.encoding,
             sheet: self.sniffed.sheet.clone(),
+            columns: self.sniffed.sheet_columns,
         }
     }
 }

@@ -19,6 +19,9 @@ pub struct TableRecords<'a> {
     /// Columns of the table, and fields of a full row (a trailing delimiter's included).
     pub width: usize,
     pub row_width: usize,
+    /// The first column the header names (0 without a header): a note starts at or left of it,
+    /// as a footnote is written under the table's first column.
+    pub left_edge: usize,
 }
 
 /// The rows of the table when the records after its last full row are notes: all of them
@@ -35,10 +38,10 @@ pub fn rows_above_notes(
     // last row that is not one.
     let last_row = (table.first_row..records.len()).rev().find(|&index| {
         let record = &records[index];
-        !is_note(record, table.row_width) && (table.width..=table.row_width).contains(&record.len())
+        !is_note(record, table) && (table.width..=table.row_width).contains(&record.len())
     })?;
     let notes = &records[last_row + 1..];
-    if notes.is_empty() || !notes.iter().all(|record| is_note(record, table.row_width)) {
+    if notes.is_empty() || !notes.iter().all(|record| is_note(record, table)) {
         return None;
     }
     if !notes.iter().flatten().any(|field| has_words(field)) {
@@ -48,21 +51,25 @@ pub fn rows_above_notes(
     gap.then(|| (last_row + 1 - table.first_row) as u64)
 }
 
-/// Whether a record is narrow enough to be a note under a table `row_width` fields wide: no
-/// wider than the table, with at most two cells filled and two fewer than a row has. A number
+/// Whether a record is narrow enough to be a note under the table: no wider than a row, with
+/// at most two cells filled and two fewer than a row has, the first at or left of the table's
+/// first named column (a row missing its first values is a short row, not a note). A number
 /// may only lead it, as a footnote's mark: a label with an amount after it is a closing total,
 /// which the summary-line rule reads.
-fn is_note(record: &[String], row_width: usize) -> bool {
+fn is_note(record: &[String], table: &TableRecords<'_>) -> bool {
+    let row_width = table.row_width;
     let mut filled = record
         .iter()
-        .map(|field| field.trim())
-        .filter(|field| !field.is_empty());
-    let Some(_mark_or_text) = filled.next() else {
+        .enumerate()
+        .map(|(index, field)| (index, field.trim()))
+        .filter(|(_, field)| !field.is_empty());
+    let Some((first_at, _mark_or_text)) = filled.next() else {
         return record.len() <= row_width;
     };
-    let rest: Vec<&str> = filled.collect();
+    let rest: Vec<&str> = filled.map(|(_, field)| field).collect();
     let filled_cells = 1 + rest.len();
     record.len() <= row_width
+        && first_at <= table.left_edge
         && filled_cells <= MAX_NOTE_CELLS
         && filled_cells + 2 <= row_width
         && !rest.iter().any(|field| is_amount(field))
@@ -101,6 +108,7 @@ mod tests {
             first_row: 1,
             width: 5,
             row_width: 5,
+            left_edge: 0,
         };
         let line_of = |index: usize| Some(index as u64 + 1 + u64::from(index >= gap_before));
         rows_above_notes(&table, line_of, |_| 1)
@@ -128,6 +136,26 @@ mod tests {
     fn notes_without_words_or_as_wide_as_half_the_table_are_not_notes() {
         assert_eq!(rows_above_notes_of(&["a;b;c;d;e", "1;2;3;4;5", "5;6"], 2), None);
         assert_eq!(rows_above_notes_of(&["a;b;c;d;e", "1;2;3;4;5", "x y;z w;v u"], 2), None);
+    }
+
+    #[test]
+    fn a_short_row_missing_its_first_values_is_a_row_not_a_note() {
+        // A row of five columns with only its second filled, after a blank line: its first
+        // field, which the header names, is empty, so it is a short row that fails as one.
+        let lines = ["a;b;c;d;e", "1;2;3;4;5", "6;7;8;9;10", ";with words"];
+        assert_eq!(rows_above_notes_of(&lines, 3), None);
+        // Under a table whose first column is unnamed and empty, notes start one column in.
+        let lines = [";b;c;d;e", ";2;3;4;5", ";7;8;9;10", ";Notes: see the register"];
+        let records = records(&lines);
+        let table = TableRecords {
+            records: &records,
+            first_row: 1,
+            width: 5,
+            row_width: 5,
+            left_edge: 1,
+        };
+        let line_of = |index: usize| Some(index as u64 + 1 + u64::from(index >= 3));
+        assert_eq!(rows_above_notes(&table, line_of, |_| 1), Some(2));
     }
 
     #[test]

@@ -365,6 +365,16 @@ pub const NULL_MARKERS: [&str; 27] = [
     "none", "NONE", "nil", "n.a.", "N.A.", ".", "..", "...", "*", "**", "***", "****", "*****",
 ];
 
+/// Whether a text reads as a missing value to an importer that detects [`NULL_MARKERS`]: an
+/// export quotes such a text, and a quoted one in a text column is read back as the text.
+pub fn reads_as_missing(text: &[u8]) -> bool {
+    text.len() <= MAX_MARKER_BYTES_PADDED
+        && std::str::from_utf8(text).is_ok_and(|text| NULL_MARKERS.contains(&text.trim()))
+}
+
+/// Longest field [`reads_as_missing`] looks at: the longest marker with spaces around it.
+const MAX_MARKER_BYTES_PADDED: usize = 32;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,6 +13,7 @@ use super::formats::NULL_MARKERS;
 use super::infer::{looks_like_header, typed_columns_call_it_a_header};
 use super::majority::{InferenceContext, fits_guess, guess_column};
 use super::records::{Dialect, RecordReader, is_delimiters_only};
+use super::side_tables::{self, ColumnSpan};
 use super::sniff::{DELIMITERS, SniffHints, modal_width};
 use super::split_header::split_header_at;
 use super::types::ColumnType;
@@ -124,14 +125,17 @@ pub struct OtherTable {
     /// The rows to read when it is chosen, known when it ends above the table read; `None` when
     /// it runs on past the sample or to the file's end.
     pub rows_to_read: Option<u64>,
+    /// For a table beside the one read on a sheet, its columns: reading them reads it.
+    pub beside: Option<ColumnSpan>,
 }
 
 impl OtherTable {
     /// The command-line options that read this table instead.
     pub fn options(&self) -> String {
-        match self.rows_to_read {
-            Some(rows) => format!("--skip {} --rows {rows}", self.skip),
-            None => format!("--skip {}", self.skip),
+        match (self.beside, self.rows_to_read) {
+            (Some(columns), _) => format!("--columns {columns}"),
+            (None, Some(rows)) => format!("--skip {} --rows {rows}", self.skip),
+            (None, None) => format!("--skip {}", self.skip),
         }
     }
 }
@@ -211,6 +215,10 @@ pub fn choose_layout(input: &LayoutInput<'_>) -> Option<(Layout, LayoutChoice)> 
     {
         other_tables.push(table.clone());
     }
+    let beside = table_beside(input, &chosen, table_rows);
+    if let Some(table) = &beside {
+        other_tables.push(table.clone());
+    }
     let choice = LayoutChoice {
         chosen: Some(chosen.score.clone()),
         runner_up: others.first().map(|layout| layout.score.clone()),
@@ -218,6 +226,43 @@ pub fn choose_layout(input: &LayoutInput<'_>) -> Option<(Layout, LayoutChoice)> 
         table_rows,
     };
     Some((chosen, choice))
+}
+
+/// A table beside the one read on a sheet, past an empty column ([`side_tables::gutter`]):
+/// its columns counted from the row's first field (the sniff makes them the sheet's), its
+/// lines from the header's to its last row's. Only a sheet is read in part, and only when the
+/// person did not choose its columns.
+fn table_beside(input: &LayoutInput<'_>, chosen: &Layout, table_rows: Option<u64>) -> Option<OtherTable> {
+    if !input.short_rows_fit || input.hints.sheet_columns.is_some() || !chosen.has_header {
+        return None;
+    }
+    let first_row = chosen.skip + chosen.header_lines;
+    let rows = input.records.get(first_row..)?;
+    let rows = &rows[..table_rows.map_or(rows.len(), |rows_read| rows.len().min(rows_read as usize))];
+    let header = input.records.get(chosen.skip)?;
+    let gutter = side_tables::gutter(header, rows)?;
+    let filled = |record: &Vec<String>| {
+        record
+            .get(gutter + 1..)
+            .is_some_and(|cells| cells.iter().any(|cell| !cell.trim().is_empty()))
+    };
+    let last_row = rows.iter().rposition(filled)?;
+    let last_field = std::iter::once(header)
+        .chain(rows)
+        .filter_map(|record| record.iter().rposition(|cell| !cell.trim().is_empty()))
+        .max()?;
+    Some(OtherTable {
+        skip: chosen.skip,
+        first_line: sampled_line(input, chosen.skip)?,
+        last_line: sampled_line(input, first_row + last_row)?,
+        columns: last_field - gutter,
+        rows: rows.iter().filter(|record| filled(record)).count(),
+        rows_to_read: None,
+        beside: Some(ColumnSpan {
+            first: u32::try_from(gutter + 1).ok()?,
+            last: u32::try_from(last_field).ok()?,
+        }),
+    })
 }
 
 /// The layout of a header split over two lines ([`split_header_at`]), unless the person said
@@ -287,6 +332,7 @@ fn following_table(input: &LayoutInput<'_>, chosen: &Layout) -> Option<(u64, Oth
         columns,
         rows,
         rows_to_read: None,
+        beside: None,
     };
     Some(((start - first_row) as u64, table))
 }
@@ -301,6 +347,11 @@ fn rows_above_notes_in(input: &LayoutInput<'_>, chosen: &Layout) -> Option<u64> 
         first_row: chosen.skip + chosen.header_lines,
         width: chosen.width,
         row_width: chosen.row_width,
+        left_edge: chosen
+            .raw_headers
+            .iter()
+            .position(|name| !name.trim().is_empty())
+            .unwrap_or(0),
     };
     // A sheet's row is one line however many line breaks its cells hold.
     let lines_spanned = |index: usize| {
@@ -375,6 +426,7 @@ fn other_tables(input: &LayoutInput<'_>, chosen: &Layout, others: &[Layout]) -> 
                 columns,
                 rows,
                 rows_to_read: None,
+                beside: None,
             })
         })
         .collect();
@@ -520,6 +572,7 @@ fn read_layout(input: &LayoutInput<'_>, skip: usize, table_rows: Option<usize>) 
             &mut raw_headers,
             data,
             trailing.count(),
+            input.short_rows_fit,
         )
     } else {
         None
@@ -859,6 +912,7 @@ fn repair_header(
     raw_headers: &mut Vec<String>,
     records: &[Vec<String>],
     trailing_fields: usize,
+    short_rows_fit: bool,
 ) -> Option<HeaderRepair> {
     let probe = &records[..records.len().min(500)];
     let data_width = modal_width(probe)?;
@@ -868,13 +922,19 @@ fn repair_header(
     if found == width || width == 0 || usual == 0 || usual * 10 < probe.len() * 8 {
         return None;
     }
+    // A sheet's row ends at its last filled cell: rows narrower than the header have empty
+    // cells at the end (a comment column filled now and then), which says nothing against it.
+    if short_rows_fit && found > width {
+        return None;
+    }
     // In a short file a header is more likely right than its few rows.
     let many = usual >= MIN_ROWS_TO_REPAIR_HEADER;
     if many && let Some(repair) = split_again(line, raw_headers, width, trailing_fields) {
         return Some(repair);
     }
     let usual_rows: Vec<&Vec<String>> = probe.iter().filter(|record| record.len() == data_width).collect();
-    if found + 1 == width && first_fields_are_row_names(&usual_rows) {
+    // R writes row names into text files; a sheet's one cell over two columns is its title.
+    if !short_rows_fit && found + 1 == width && first_fields_are_row_names(&usual_rows) {
         // Names head the fields they stand over from the right: the first field, unnamed, holds
         // the rows' names.
         raw_headers.insert(0, ROW_NAMES_COLUMN.to_string());

@@ -31,6 +31,7 @@ mod reread;
 mod retry;
 mod run;
 mod schema;
+mod side_tables;
 mod sniff;
 mod source;
 mod spec_fields;
@@ -50,7 +51,7 @@ pub use crate::records::{
     ExistingTable, FailedRow, MAX_LISTED_SKIPPED_LINES, Problem, ProblemKind, SkipReason, SkippedLine,
 };
 pub use files::{FilesError, widen};
-pub use formats::{ColumnFormat, ValueFormat};
+pub use formats::{ColumnFormat, NULL_MARKERS, ValueFormat, reads_as_missing};
 pub use infer::infer_column_type;
 pub use inputs::{InputError, Inputs, expand_inputs, is_table_file};
 pub use layout::{LayoutChoice, LayoutScore, OtherTable};
@@ -61,6 +62,7 @@ pub use plan::{ImportPlan, PlanError, plan_import};
 pub use records::{Defect, Dialect, OwnedRecord, Record, RecordReader};
 pub use retry::{RetryError, RetryRequest, RetrySummary, RowEdit};
 pub use schema::{ColumnSpec, SchemaError, SchemaFile};
+pub use side_tables::{ColumnSpan, column_letters};
 pub use sniff::{SampleSize, SniffError, SniffHints, Sniffed, sniff, sniff_with};
 pub use source::{
     Confidence, EncodingEvidence, Packing, SOURCE_ENCODINGS, SourceEncoding, SourceError, encoding_for_label,

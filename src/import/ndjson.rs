@@ -39,6 +39,7 @@ pub fn open_ndjson(path: &Path) -> Result<TextSource, SourceError> {
         first_line: 0,
         sheets: Vec::new(),
         sheet: None,
+        sheet_first_column: None,
     };
     let total = file.metadata().map_or(0, |metadata| metadata.len());
     rendered::spawn(path, "sluice-json", rendering, move |out| {

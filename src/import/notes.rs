@@ -47,13 +47,14 @@ impl Sniffed {
             .map(|table| {
                 let rows = match table.rows_to_read {
                     Some(rows) => format!("{rows} row{}", if rows == 1 { "" } else { "s" }),
-                    None => format!("{} sampled rows", table.rows),
+                    None => format!("{} sampled rows", crate::format::thousands(table.rows as u64)),
+                };
+                let place = match table.beside {
+                    Some(columns) => format!("beside this one, columns {columns}"),
+                    None => format!("lines {}-{}", table.first_line, table.last_line),
                 };
                 (
-                    format!(
-                        "Not data: another table, lines {}-{} ({} columns, {rows}).",
-                        table.first_line, table.last_line, table.columns
-                    ),
+                    format!("Not data: another table, {place} ({} columns, {rows}).", table.columns),
                     table,
                 )
             })

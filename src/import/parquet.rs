@@ -33,6 +33,7 @@ pub fn open_parquet(path: &Path) -> Result<TextSource, SourceError> {
         first_line: 0,
         sheets: Vec::new(),
         sheet: None,
+        sheet_first_column: None,
     };
     let file = path.to_string_lossy().into_owned();
     rendered::spawn(path, "sluice-parquet", rendering, move |out| {

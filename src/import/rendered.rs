@@ -159,6 +159,8 @@ pub struct Rendering {
     pub first_line: u64,
     pub sheets: Vec<super::workbook::SheetInfo>,
     pub sheet: Option<String>,
+    /// A sheet's: the column its rows' first field is, set before the first line is written.
+    pub sheet_first_column: Option<Arc<std::sync::atomic::AtomicU32>>,
 }
 
 /// Starts `render` on a thread named `name`, writing the text of `path`; the text is read from
@@ -213,6 +215,7 @@ pub fn spawn(
         first_line: rendering.first_line,
         sheets: rendering.sheets,
         sheet: rendering.sheet,
+        sheet_first_column: rendering.sheet_first_column,
     })
 }
 
@@ -319,6 +322,7 @@ pub(crate) mod tests {
             first_line: 1,
             sheets: Vec::new(),
             sheet: None,
+            sheet_first_column: None,
         };
         let mut source = spawn(&path, "sluice-test-render", rendering, |out| {
             out.field(Some("first"));

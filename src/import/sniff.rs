@@ -15,6 +15,7 @@ use super::layout::{LayoutChoice, LayoutInput, choose_layout};
 use super::majority::{ColumnGuess, InferenceContext, guess_column};
 use super::names::{clean_headers, default_column_name};
 use super::records::{Dialect, RecordReader, is_delimiters_only};
+use super::side_tables::ColumnSpan;
 use super::source::{EncodingEvidence, Packing, SourceEncoding, SourceError, open_text};
 use super::table_end::{SampledRows, TableBreak, find_breaks, footer_start, maybe_not_data, second_header_start};
 use super::types::ColumnType;
@@ -47,6 +48,10 @@ pub struct SniffHints {
     /// shows another table starting under this one and no row of this one further down.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rows: Option<u64>,
+    /// The sheet's columns read as the table (`F:K`), when another table stands beside it;
+    /// detected when `None`. Only a workbook's sheet is read in part.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sheet_columns: Option<super::ColumnSpan>,
     /// Lines starting with this byte are comments, skipped and counted wherever they are;
     /// `#` is detected when such lines cannot be data.
     #[serde(with = "super::spec_fields::byte_char")]
@@ -121,6 +126,8 @@ pub struct Sniffed {
     /// A workbook's sheets, and the one read; empty and `None` for a text file.
     pub sheets: Vec<super::workbook::SheetInfo>,
     pub sheet: Option<String>,
+    /// The sheet's columns read, when only some are (a table beside another).
+    pub sheet_columns: Option<super::ColumnSpan>,
 }
 
 impl Sniffed {
@@ -165,6 +172,7 @@ impl Sniffed {
             summary_rows: false,
             sheets: Vec::new(),
             sheet: None,
+            sheet_columns: None,
         }
     }
 }
@@ -205,7 +213,8 @@ pub fn sniff(path: &Path, hints: &SniffHints) -> Result<Sniffed, SniffError> {
 }
 
 pub fn sniff_with(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<Sniffed, SniffError> {
-    let source = open_text(path, hints.encoding, hints.sheet.as_deref())?;
+    let asked = hints;
+    let source = open_text(path, hints.encoding, hints.sheet.as_deref(), hints.sheet_columns)?;
     // A sheet is rendered as plain CSV by Sluice itself: its dialect is known, not guessed, and
     // a cell starting with `#` is a value, not a comment.
     let workbook_hints;
@@ -309,6 +318,33 @@ pub fn sniff_with(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<S
             path: path.to_path_buf(),
         });
     };
+    // A table beside the one read: the sheet is read again from its columns left of the gap,
+    // and the other table is said with the columns that read it.
+    let beside = layout_choice.other_tables.iter().find_map(|table| table.beside);
+    if let (Some(beside), Some(first_column)) = (beside, &source.sheet_first_column) {
+        let first_column = first_column.load(std::sync::atomic::Ordering::Acquire);
+        let own = ColumnSpan {
+            first: first_column,
+            last: first_column + beside.first.saturating_sub(2),
+        };
+        let mut sniffed = sniff_with(
+            path,
+            &SniffHints {
+                sheet_columns: Some(own),
+                ..asked.clone()
+            },
+            size,
+        )?;
+        let other = layout_choice.other_tables.into_iter().filter_map(|mut table| {
+            table.beside = table.beside.map(|span| ColumnSpan {
+                first: first_column + span.first,
+                last: first_column + span.last,
+            });
+            table.beside.is_some().then_some(table)
+        });
+        sniffed.layout.other_tables.extend(other);
+        return Ok(sniffed);
+    }
     let skip_records = layout.skip;
     let skipped_preview: Vec<Vec<String>> = records.drain(..skip_records).take(20).collect();
     records.drain(..layout.header_lines.min(records.len()));
@@ -390,6 +426,7 @@ pub fn sniff_with(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<S
     Ok(Sniffed {
         sheets: source.sheets,
         sheet: source.sheet,
+        sheet_columns: hints.sheet_columns,
         path: path.to_path_buf(),
         bytes_total: source.bytes_total,
         packing: source.packing,

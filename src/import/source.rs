@@ -7,7 +7,7 @@ use std::fs::File;
 use std::io::{self, BufReader, Cursor, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use encoding_rs::Encoding;
 use flate2::read::{DeflateDecoder, MultiGzDecoder};
@@ -222,6 +222,8 @@ pub struct TextSource {
     /// A workbook's sheets, and the one read; empty and `None` for a text file.
     pub sheets: Vec<super::workbook::SheetInfo>,
     pub sheet: Option<String>,
+    /// The sheet column a rendered row's first field is, known once its first line is read.
+    pub sheet_first_column: Option<Arc<AtomicU32>>,
 }
 
 /// One of an import's files, as it is opened to be read (and read again).
@@ -231,13 +233,14 @@ pub struct FileToRead {
     /// How the job names it, in failed rows and the source column.
     pub label: std::sync::Arc<str>,
     pub encoding: &'static Encoding,
-    /// The sheet read, for a workbook.
+    /// The sheet read, for a workbook, and its columns read when not all are.
     pub sheet: Option<String>,
+    pub columns: Option<super::ColumnSpan>,
 }
 
 impl FileToRead {
     pub fn open(&self) -> Result<TextSource, SourceError> {
-        open_text(&self.path, Some(self.encoding), self.sheet.as_deref())
+        open_text(&self.path, Some(self.encoding), self.sheet.as_deref(), self.columns)
     }
 }
 
@@ -252,17 +255,27 @@ pub enum SourceError {
     Zip { path: PathBuf, source: ZipError },
     #[error(transparent)]
     Workbook(#[from] super::workbook::WorkbookError),
+    #[error("{path} is no workbook: only a sheet is read by its columns ({columns})")]
+    ColumnsOfText { path: PathBuf, columns: super::ColumnSpan },
 }
 
 /// Opens `path`, decompressing and transcoding as needed. `encoding` overrides detection. A
-/// workbook is read as the text of its sheet `sheet` (the first when `None`).
+/// workbook is read as the text of its sheet `sheet` (the first when `None`), of its columns
+/// `columns` (all when `None`).
 pub fn open_text(
     path: &Path,
     encoding: Option<&'static Encoding>,
     sheet: Option<&str>,
+    columns: Option<super::ColumnSpan>,
 ) -> Result<TextSource, SourceError> {
     if super::workbook::is_workbook(path) {
-        return Ok(super::workbook::open_sheet(path, sheet)?);
+        return Ok(super::workbook::open_sheet(path, sheet, columns)?);
+    }
+    if let Some(columns) = columns {
+        return Err(SourceError::ColumnsOfText {
+            path: path.to_path_buf(),
+            columns,
+        });
     }
     if super::ndjson::is_ndjson(path) {
         return super::ndjson::open_ndjson(path);
@@ -355,6 +368,7 @@ pub fn open_text(
         first_line: 1,
         sheets: Vec::new(),
         sheet: None,
+        sheet_first_column: None,
     })
 }
 
@@ -642,7 +656,7 @@ mod tests {
         let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         encoder.write_all(b"\xEF\xBB\xBFa,b\n1,2\n").unwrap();
         std::fs::write(&path, encoder.finish().unwrap()).unwrap();
-        let mut source = open_text(&path, None, None).unwrap();
+        let mut source = open_text(&path, None, None, None).unwrap();
         assert_eq!(source.packing, Packing::Gzip);
         let mut text = String::new();
         source.reader.read_to_string(&mut text).unwrap();

@@ -86,20 +86,27 @@ impl RowValidator {
                 continue;
             };
             // `""` in a text column is an empty string; nothing between the delimiters is NULL.
-            let quoted_empty = text.is_empty()
+            // And `"NA"` is the text NA where an unquoted NA is a missing value, in a record
+            // quoted where needed: a writer that quotes every field says nothing by quoting one.
+            let marker =
+                !text.is_empty() && column.format.has_null_markers() && column.format.is_null_marker(trimmed(text));
+            let quoted_text = (text.is_empty() || marker)
                 && column.column_type == ColumnType::Varchar
                 && column.field_index().is_some_and(|index| {
-                    quoted
-                        .get_or_insert_with(|| {
-                            let mut flags = Vec::new();
-                            record.quoted_fields(&mut flags);
-                            flags
+                    let flags = quoted.get_or_insert_with(|| {
+                        let mut flags = Vec::new();
+                        record.quoted_fields(&mut flags);
+                        flags
+                    });
+                    let quoted_here = flags.get(index).copied().unwrap_or(false);
+                    let quoted_where_needed = || {
+                        flags.iter().enumerate().any(|(other, &quoted)| {
+                            !quoted && record.field(other).is_some_and(|field| !field.is_empty())
                         })
-                        .get(index)
-                        .copied()
-                        .unwrap_or(false)
+                    };
+                    quoted_here && (!marker || quoted_where_needed())
                 });
-            match convert_field(column, text, quoted_empty) {
+            match convert_field(column, text, quoted_text) {
                 Ok(cell) => cells.push(cell),
                 Err(problem) => {
                     cells.push(Cell::Null);
@@ -307,10 +314,10 @@ pub fn convert(column: &ColumnPlan, raw: &str) -> Result<Cell, Problem> {
     convert_field(column, raw, false)
 }
 
-/// Converts one field. `quoted_empty` says it was written `""`: in a text column that is an empty
-/// string, which the rules then judge like any other value (except `required`, for which an
-/// empty string is as missing as no value).
-fn convert_field(column: &ColumnPlan, raw: &str, quoted_empty: bool) -> Result<Cell, Problem> {
+/// Converts one field. `quoted_text` says a text column's field was written in quotes: `""` is
+/// then an empty string, which the rules judge like any other value (except `required`, for
+/// which an empty string is as missing as no value), and `"NA"` the text NA, not a missing value.
+fn convert_field(column: &ColumnPlan, raw: &str, quoted_text: bool) -> Result<Cell, Problem> {
     let rules = &column.rules;
     let problem = |kind, message: String| Problem {
         field_index: column.field_index(),
@@ -324,7 +331,7 @@ fn convert_field(column: &ColumnPlan, raw: &str, quoted_empty: bool) -> Result<C
         trimmed(raw)
     };
     // A null marker (`NA`, `n/a`...) of the column is as empty as an empty field.
-    let text = if column.format.has_null_markers() && column.format.is_null_marker(trimmed(text)) {
+    let text = if !quoted_text && column.format.has_null_markers() && column.format.is_null_marker(trimmed(text)) {
         ""
     } else {
         text
@@ -333,7 +340,7 @@ fn convert_field(column: &ColumnPlan, raw: &str, quoted_empty: bool) -> Result<C
     if text.is_empty() && column.column_type == ColumnType::Boolean && column.format.checkmark().is_some() {
         return Ok(Cell::Bool(false));
     }
-    if text.is_empty() && (rules.required || rules.key || !quoted_empty) {
+    if text.is_empty() && (rules.required || rules.key || !quoted_text) {
         return if rules.key {
             Err(problem(
                 ProblemKind::Required,
@@ -685,6 +692,30 @@ mod tests {
             outcomes.push(problems.iter().map(|p| p.kind).collect());
         }
         outcomes
+    }
+
+    #[test]
+    fn a_quoted_null_marker_in_a_text_column_is_the_text() {
+        let mut plan = plan();
+        let markers = crate::import::ValueFormat {
+            null_markers: Some(vec!["NA".into()]),
+            ..Default::default()
+        };
+        plan.columns[1].format = crate::import::ColumnFormat::new(&markers);
+        plan.columns[0].format = crate::import::ColumnFormat::new(&markers);
+        let validator = RowValidator::new(plan);
+        let input = b"1,NA\n2,\"NA\"\n\"NA\",x\n\"3\",\"NA\"\n";
+        let mut reader = RecordReader::new(&input[..], Dialect::default());
+        let (mut cells, mut problems) = (Vec::new(), Vec::new());
+        let mut rows = Vec::new();
+        while let Some(record) = reader.next_record().unwrap() {
+            validator.check(&record, false, &mut cells, &mut problems);
+            rows.push(cells.clone());
+        }
+        assert_eq!(rows[0][1], Cell::Null, "NA unquoted is missing");
+        assert_eq!(rows[1][1], Cell::Text, "\"NA\" quoted is the text");
+        assert_eq!(rows[2][0], Cell::Null, "a number column has no text NA, quoted or not");
+        assert_eq!(rows[3][1], Cell::Null, "every field quoted: the quotes say nothing");
     }
 
     #[test]

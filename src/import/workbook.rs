@@ -20,7 +20,10 @@ use std::path::{Path, PathBuf};
 use calamine::{Data, DataRef, Dimensions, ExcelDateTime, Reader, SheetVisible, Sheets, open_workbook_auto};
 
 use super::rendered::{self, Rendering, TextOut};
+use super::side_tables::ColumnSpan;
 use super::source::{Packing, TextSource};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 /// Extensions calamine reads.
 const WORKBOOK_EXTENSIONS: &[&str] = &["xlsx", "xlsm", "xlsb", "xls", "xla", "ods"];
@@ -95,8 +98,8 @@ fn open(path: &Path) -> Result<Sheets<BufReader<File>>, WorkbookError> {
 }
 
 /// Opens sheet `sheet` (the first when `None`; names match ignoring case) of the workbook at
-/// `path` as text.
-pub fn open_sheet(path: &Path, sheet: Option<&str>) -> Result<TextSource, WorkbookError> {
+/// `path` as text: its columns `columns`, or all its filled ones when `None`.
+pub fn open_sheet(path: &Path, sheet: Option<&str>, columns: Option<ColumnSpan>) -> Result<TextSource, WorkbookError> {
     let mut workbook = open(path)?;
     let sheets = workbook.sheet_names();
     let infos = sheet_infos(&mut workbook);
@@ -116,11 +119,13 @@ pub fn open_sheet(path: &Path, sheet: Option<&str>) -> Result<TextSource, Workbo
         })?,
     };
     let sheet_name = name.clone();
+    let first_column = Arc::new(AtomicU32::new(columns.map_or(0, |span| span.first)));
     let rendering = Rendering {
         packing: Packing::Workbook,
         first_line: 1,
         sheets: infos,
         sheet: Some(name),
+        sheet_first_column: Some(first_column.clone()),
     };
     rendered::spawn(path, "sluice-sheet", rendering, move |out| {
         let mut rows = RowWriter {
@@ -130,8 +135,9 @@ pub fn open_sheet(path: &Path, sheet: Option<&str>) -> Result<TextSource, Workbo
             cells: Vec::new(),
             rows_total: 1,
             first_column: 0,
+            columns,
         };
-        render_sheet(&mut workbook, &sheet_name, &mut rows)?;
+        render_sheet(&mut workbook, &sheet_name, &mut rows, &first_column)?;
         rows.end_row();
         Ok(())
     })
@@ -221,17 +227,22 @@ fn span(dimensions: Dimensions) -> (u64, u64) {
 }
 
 /// Renders the sheet's rows into `rows`; an error is said as text, for the reader to report.
-fn render_sheet(workbook: &mut Sheets<BufReader<File>>, sheet: &str, rows: &mut RowWriter<'_>) -> Result<(), String> {
+fn render_sheet(
+    workbook: &mut Sheets<BufReader<File>>,
+    sheet: &str,
+    rows: &mut RowWriter<'_>,
+    first_column: &AtomicU32,
+) -> Result<(), String> {
     if let Sheets::Xlsx(xlsx) = workbook {
         let mut cells = xlsx.worksheet_cells_reader(sheet).map_err(|error| error.to_string())?;
         let declared = cells.dimensions();
         rows.rows_total = u64::from(declared.end.0) + 1;
-        rows.first_column = declared.start.1;
+        rows.start_at(declared.start.1, first_column);
         while let Some(cell) = cells.next_cell().map_err(|error| error.to_string())? {
             let (row, column) = cell.get_position();
             // A cell left of the range the sheet declares would land in another column's field:
             // said, not misplaced.
-            if column < rows.first_column && render_ref(cell.get_value()).is_some() {
+            if rows.columns.is_none() && column < rows.first_column && render_ref(cell.get_value()).is_some() {
                 return Err(format!(
                     "the cell in row {}, column {} lies outside the range the sheet declares (from column {})",
                     row + 1,
@@ -251,7 +262,7 @@ fn render_sheet(workbook: &mut Sheets<BufReader<File>>, sheet: &str, rows: &mut 
     let Some((top, left)) = range.start() else {
         return Ok(());
     };
-    rows.first_column = left;
+    rows.start_at(left, first_column);
     rows.rows_total = u64::from(range.end().map_or(top, |end| end.0)) + 1;
     for (offset, cells) in range.rows().enumerate() {
         let row = top + offset as u32;
@@ -279,11 +290,23 @@ struct RowWriter<'o> {
     /// The sheet's first column that holds a cell: a row's field 0. Columns left of a sheet's
     /// filled range hold nothing, and would read as empty unnamed columns.
     first_column: u32,
+    /// The columns read, when only some are: the others' cells are another table's.
+    columns: Option<ColumnSpan>,
 }
 
 impl RowWriter<'_> {
+    /// Starts rows at `filled_from`, the sheet's first filled column, or at the first column
+    /// read when only some are; says which to the sniffer through `published`.
+    fn start_at(&mut self, filled_from: u32, published: &AtomicU32) {
+        self.first_column = self.columns.map_or(filled_from, |span| span.first);
+        published.store(self.first_column, Ordering::Release);
+    }
+
     /// Takes one non-empty cell; cells come row by row. Returns false when the reader is gone.
     fn cell(&mut self, row: u32, column: u32, text: String) -> bool {
+        if self.columns.is_some_and(|span| !span.contains(column)) {
+            return true;
+        }
         if self.current != Some(row) {
             if !self.end_row() {
                 return false;
@@ -391,6 +414,10 @@ mod tests {
     }
 
     fn rendered_from(first_column: u32, cells: &[(u32, u32, &str)]) -> String {
+        rendered_part(first_column, None, cells)
+    }
+
+    fn rendered_part(first_column: u32, columns: Option<ColumnSpan>, cells: &[(u32, u32, &str)]) -> String {
         let (text, _) = super::super::rendered::tests::rendered(|out| {
             let mut rows = RowWriter {
                 out,
@@ -398,14 +425,31 @@ mod tests {
                 current: None,
                 cells: Vec::new(),
                 rows_total: 10,
-                first_column,
+                first_column: 0,
+                columns,
             };
+            rows.start_at(first_column, &AtomicU32::new(0));
             for (row, column, text) in cells {
                 assert!(rows.cell(*row, *column, text.to_string()));
             }
             rows.end_row();
         });
         text
+    }
+
+    #[test]
+    fn a_sheet_read_by_its_columns_f_to_k_leaves_the_table_beside_them_out() {
+        let span = ColumnSpan::parse("C:D").ok();
+        let cells = [
+            (0, 0, "a"),
+            (0, 2, "c"),
+            (0, 3, "d"),
+            (1, 0, "x"),
+            (2, 3, "z"),
+            (2, 4, "e"),
+        ];
+        // Row 2 holds only a cell left of the span: a blank line, so rows keep their numbers.
+        assert_eq!(rendered_part(0, span, &cells), "c,d\n\n,z\n");
     }
 
     #[test]

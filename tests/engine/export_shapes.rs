@@ -54,6 +54,8 @@ fn text(path: &Path) -> String {
     String::from_utf8(bytes(path)).unwrap()
 }
 
+// The one change since: the text NULL is quoted (an importer that knows NULL as a missing value
+// read it as one).
 #[test]
 fn the_default_shape_is_what_sluice_always_wrote() {
     let db = mixed_db();
@@ -65,7 +67,7 @@ fn the_default_shape_is_what_sluice_always_wrote() {
          -22,-3.25,-1e-07,2023-12-31,2023-12-31 23:59:59,\"a,b \"\"q\"\"\",false\n\
          1,12.50,0.5,2024-01-05,2024-01-05 13:45:06,plain,true\n\
          5,0.07,3.0,2999-12-31,1970-01-01 00:00:00,,false\n\
-         60,7.00,100.0,2000-02-29,2000-02-29 12:00:00,NULL,true\n\
+         60,7.00,100.0,2000-02-29,2000-02-29 12:00:00,\"NULL\",true\n\
          333,,,,,\"\",\n\
          4000,1000.00,12345.678,1899-06-01,2024-02-29 00:00:01.5,\"line1\nline2\",true\n"
     );
@@ -166,7 +168,7 @@ fn excel_on_windows_gets_a_bom_crlf_day_first_dates_and_decimal_commas() {
          -22;-3,25;-1e-07;31/12/2023;31/12/2023 23:59;\"a,b \"\"q\"\"\";false\r\n\
          1;12,50;0,5;05/01/2024;05/01/2024 13:45;plain;true\r\n\
          5;0,07;3,0;31/12/2999;01/01/1970 00:00;;false\r\n\
-         60;7,00;100,0;29/02/2000;29/02/2000 12:00;NULL;true\r\n\
+         60;7,00;100,0;29/02/2000;29/02/2000 12:00;\"NULL\";true\r\n\
          333;;;;;\"\";\r\n\
          4000;1000,00;12345,678;01/06/1899;29/02/2024 00:00;\"line1\nline2\";true\r\n"
     );

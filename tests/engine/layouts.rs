@@ -135,6 +135,7 @@ fn of_tables_stacked_in_one_file_the_one_most_rows_belong_to_is_read_with_its_ow
                 columns: 3,
                 rows: 2,
                 rows_to_read: Some(2),
+                beside: None,
             },
             sluice::import::OtherTable {
                 skip: 44,
@@ -143,6 +144,7 @@ fn of_tables_stacked_in_one_file_the_one_most_rows_belong_to_is_read_with_its_ow
                 columns: 8,
                 rows: 10,
                 rows_to_read: None,
+                beside: None,
             }
         ]
     );

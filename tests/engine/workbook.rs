@@ -218,3 +218,30 @@ fn the_sheet_list_says_which_sheets_are_hidden_and_a_sheet_spans_its_filled_cell
     );
     assert_eq!(sniffed.columns, ["a", "b", "c"]);
 }
+
+/// A sheet's row ends at its last filled cell. A last column filled in a few rows only (a
+/// comment now and then) leaves most rows shorter than the header: they are rows with an empty
+/// comment, and the few that fill it are rows too, not a header to cut down to the others' width.
+#[test]
+fn a_last_column_filled_in_a_few_rows_keeps_its_name_and_every_row() {
+    let db = TestDb::new();
+    let path = db.dir.path().join("sparse.xlsx");
+    let mut workbook = Workbook::new();
+    let sheet = workbook.add_worksheet();
+    for (column, name) in ["id", "name", "comment"].iter().enumerate() {
+        sheet.write_string(0, column as u16, *name).unwrap();
+    }
+    for row in 1..=40u32 {
+        sheet.write_number(row, 0, f64::from(row)).unwrap();
+        sheet.write_string(row, 1, format!("n{row}")).unwrap();
+        if row <= 3 {
+            sheet.write_string(row, 2, "late").unwrap();
+        }
+    }
+    workbook.save(&path).unwrap();
+    let summary = db.import_request(&ImportRequest::new(&path, "sparse"));
+    assert_eq!((summary.rows_imported, summary.rows_failed), (40, 0));
+    assert_eq!(db.columns("sparse"), ["id", "name", "comment"]);
+    assert_eq!(db.count("SELECT count(*) FROM sparse WHERE comment = 'late'"), 3);
+    assert_eq!(db.count("SELECT count(*) FROM sparse WHERE comment IS NULL"), 37);
+}
