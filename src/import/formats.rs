@@ -322,9 +322,26 @@ fn parse_iso_without_seconds(text: &str) -> Option<i64> {
 
 /// Date formats tried when inferring, most common first. Orders that read the same text
 /// differently (day-first and month-first) are both tried; the caller settles between them.
-pub const DATE_FORMATS: [&str; 15] = [
-    "%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%Y/%m/%d", "%d-%m-%Y", "%m-%d-%Y", "%d-%b-%Y", "%d %b %Y",
-    "%b %d %Y", "%d/%m/%y", "%m/%d/%y", "%d.%m.%y", "%d-%b-%y", "%Y.%m.%d",
+/// `%b` reads a month's three letters and `%B` its whole English name (or the three letters).
+pub const DATE_FORMATS: [&str; 18] = [
+    "%Y-%m-%d",
+    "%d/%m/%Y",
+    "%m/%d/%Y",
+    "%d.%m.%Y",
+    "%Y/%m/%d",
+    "%d-%m-%Y",
+    "%m-%d-%Y",
+    "%d-%b-%Y",
+    "%d %b %Y",
+    "%b %d %Y",
+    "%d/%m/%y",
+    "%m/%d/%y",
+    "%d.%m.%y",
+    "%d-%b-%y",
+    "%Y.%m.%d",
+    "%d %B %Y",
+    "%B %d %Y",
+    "%B %d, %Y",
 ];
 
 /// Time parts tried after a date when inferring timestamps.
@@ -424,6 +441,15 @@ mod tests {
         assert_eq!(format("%d.%m.%Y").parse_date("15.03.2024"), parse_date("2024-03-15"));
         assert_eq!(format("%m/%d/%Y").parse_date("02/01/2019"), parse_date("2019-02-01"));
         assert_eq!(format("%d-%b-%Y").parse_date("3-Mar-2024"), parse_date("2024-03-03"));
+        assert_eq!(
+            format("%d %B %Y").parse_date("24 October 2011"),
+            parse_date("2011-10-24")
+        );
+        assert_eq!(
+            format("%B %d, %Y").parse_date("October 24, 2011"),
+            parse_date("2011-10-24")
+        );
+        assert_eq!(format("%d %B %Y").parse_date("24 Octobre 2011"), None);
         assert_eq!(format("%d/%m/%y").parse_date("31/12/99"), parse_date("1999-12-31"));
         assert_eq!(format("%d/%m/%Y").parse_date("31/02/2024"), None);
         // %Y is four digits: a two-digit year is %y's, and a version number is no date.

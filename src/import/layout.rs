@@ -230,10 +230,11 @@ pub fn choose_layout(input: &LayoutInput<'_>) -> Option<(Layout, LayoutChoice)> 
 
 /// A table beside the one read on a sheet, past an empty column ([`side_tables::gutter`]):
 /// its columns counted from the row's first field (the sniff makes them the sheet's), its
-/// lines from the header's to its last row's. Only a sheet is read in part, and only when the
-/// person did not choose its columns.
+/// lines from the header's to its last row's. Only a sheet is read in part, only when the
+/// person did not choose its columns, and only when the sample is the whole sheet: a cell in
+/// the gap further down would belong to neither table, and reading in part would drop it.
 fn table_beside(input: &LayoutInput<'_>, chosen: &Layout, table_rows: Option<u64>) -> Option<OtherTable> {
-    if !input.short_rows_fit || input.hints.sheet_columns.is_some() || !chosen.has_header {
+    if !input.short_rows_fit || !input.whole_file || input.hints.sheet_columns.is_some() || !chosen.has_header {
         return None;
     }
     let first_row = chosen.skip + chosen.header_lines;

@@ -174,12 +174,13 @@ const CSV_READINGS: &[Reading] = &[
         ..Reading::new("characters.csv", 382, 0, 0)
     },
     // `, `-separated with a quoted `"6,000,000"`: the spaces are the separator's. "24 October
-    // 2011" stays text (Sluice reads no month names spelt out), so nothing is misread.
+    // 2011" is a date with its month spelt out.
     Reading {
         columns: &["date", "another date", "temperature", "place"],
-        types: &[("date", "DATE"), ("temperature", "BIGINT"), ("another date", "VARCHAR")],
+        types: &[("date", "DATE"), ("temperature", "BIGINT"), ("another date", "DATE")],
         values: &[
             (0, "place", None),
+            (0, "another date", Some("2011-10-24")),
             (1, "place", Some("Galway and more")),
             (2, "temperature", Some("6000000")),
             (2, "another date", None),
@@ -324,8 +325,11 @@ const CSV_READINGS: &[Reading] = &[
 /// said as whole-file errors: `encrypted_no_password.xls` (password protected) and
 /// `libreoffice.xlsx` (its one sheet is empty, as LibreOffice itself reads it).
 const WORKBOOK_READINGS: &[Reading] = &[
-    // NHS: definitions under a page of notes, a footnote under them. Sheet column A is empty
-    // but for that footnote's number, so it is kept (empty) as column_1.
+    // NHS: definitions under a page of notes, a footnote under them. Sheet column A is empty in
+    // the table's rows but holds the footnote's mark (`1`) beside its text under the table: the
+    // sheet is read from column A so that the skipped note keeps its mark, and the table gets an
+    // empty, unnamed column_1. A person would leave column A out; Sluice keeps it, empty, as
+    // leaving it out would drop the mark (a `--columns B:D` reading does that on request).
     Reading {
         columns: &["column_1", "Data item", "Description", "Definition"],
         values: &[
