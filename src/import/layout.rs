@@ -56,8 +56,12 @@ pub struct LayoutScore {
     pub header_reads_as_one: bool,
     /// Sampled records read as rows, of those judged (the records under the header).
     pub accepted: usize,
-    /// Of those, the rows that fill two cells or more (all of them in a one-column table).
+    /// Of those, the rows that fill two cells or more (in a one-column table, those that are
+    /// no sentence).
     pub filled_rows: usize,
+    /// Of the rows of a one-column table on a sheet, the sentences: a page of notes read as a
+    /// list, which counts for less than a table of several columns.
+    pub sentences: usize,
     pub judged: usize,
 }
 
@@ -458,6 +462,18 @@ fn is_empty_record(record: &[String]) -> bool {
     record.iter().all(|field| field.trim().is_empty())
 }
 
+/// Words a line of notes has at the fewest, each with a letter: `Introduction to DoLS`.
+const MIN_SENTENCE_WORDS: usize = 3;
+
+/// Whether a field reads as a sentence of prose rather than a value.
+fn is_sentence(field: &str) -> bool {
+    field
+        .split_whitespace()
+        .filter(|word| word.chars().any(char::is_alphabetic))
+        .count()
+        >= MIN_SENTENCE_WORDS
+}
+
 /// Whether a record is a title written across the table's width: words (with a space between)
 /// in its first field, every other field empty.
 fn is_wide_title(record: &[String]) -> bool {
@@ -479,7 +495,7 @@ fn rank(score: &LayoutScore) -> (usize, usize, bool, bool, bool, std::cmp::Rever
     let header = usize::from(score.header_reads_as_one);
     (
         score.filled_rows + header,
-        score.accepted + header,
+        score.accepted - score.sentences + header,
         !score.first_row_is_header,
         score.has_header,
         !score.repaired && !score.padded,
@@ -594,9 +610,20 @@ fn read_layout(input: &LayoutInput<'_>, skip: usize, table_rows: Option<usize>) 
             || ((pad_short_rows || input.short_rows_fit) && record.len() < width)
     };
     // A row of a table of several columns fills two cells or more: a line with one (a sentence
-    // of notes above a sheet's table) fits any width but is no row of a grid.
-    let fills_row =
-        |record: &Vec<String>| width < 2 || record.iter().filter(|field| !field.trim().is_empty()).count() >= 2;
+    // of notes above a sheet's table) fits any width but is no row of a grid. Nor, on a sheet,
+    // is a sentence a row of a one-column table against a table of several: a page of notes
+    // above a table is not a list, however many lines it runs to. (A text file of prose has no
+    // table to lose to it: its lines stay rows.)
+    let is_note_line = |record: &Vec<String>| {
+        width < 2 && input.short_rows_fit && record.first().is_some_and(|field| is_sentence(field))
+    };
+    let fills_row = |record: &Vec<String>| {
+        if width < 2 {
+            !is_note_line(record)
+        } else {
+            record.iter().filter(|field| !field.trim().is_empty()).count() >= 2
+        }
+    };
     // A row that starts a block of its width and reads as a header over it is a table's header,
     // not a row: a layout that takes a line above it for the header has that line wrong, and one
     // that reads two stacked tables as one counts the second's header as a row.
@@ -605,6 +632,7 @@ fn read_layout(input: &LayoutInput<'_>, skip: usize, table_rows: Option<usize>) 
     let mut blocks_asked = 0;
     let mut accepted = 0;
     let mut filled_rows = 0;
+    let mut sentences = 0;
     let mut first_row_is_header = false;
     for (index, record) in judged.iter().enumerate() {
         if !accepts(record) {
@@ -630,6 +658,7 @@ fn read_layout(input: &LayoutInput<'_>, skip: usize, table_rows: Option<usize>) 
         }
         accepted += 1;
         filled_rows += usize::from(fills_row(record));
+        sentences += usize::from(is_note_line(record));
     }
     Some(Layout {
         score: LayoutScore {
@@ -644,6 +673,7 @@ fn read_layout(input: &LayoutInput<'_>, skip: usize, table_rows: Option<usize>) 
             header_reads_as_one: has_header && reads_as_header,
             accepted,
             filled_rows,
+            sentences,
             judged: judged.len(),
         },
         skip,

@@ -245,3 +245,49 @@ fn a_last_column_filled_in_a_few_rows_keeps_its_name_and_every_row() {
     assert_eq!(db.count("SELECT count(*) FROM sparse WHERE comment = 'late'"), 3);
     assert_eq!(db.count("SELECT count(*) FROM sparse WHERE comment IS NULL"), 37);
 }
+
+/// A statistics release's definitions sheet: a page of notes in column A, one sentence a row,
+/// then a small all-text table under them. Read as a one-column list the notes would outnumber
+/// the table's rows; a sentence is no row of a list against a table of several columns.
+#[test]
+fn a_page_of_notes_above_a_small_table_is_preamble_not_a_one_column_table() {
+    let db = TestDb::new();
+    let path = db.dir.path().join("definitions.xlsx");
+    let mut workbook = Workbook::new();
+    let sheet = workbook.add_worksheet();
+    let mut row = 0u32;
+    for line in 0..30 {
+        sheet
+            .write_string(
+                row,
+                0,
+                format!("Note {line}: these statistics count the requests made in the year"),
+            )
+            .unwrap();
+        row += if line % 4 == 3 { 2 } else { 1 };
+    }
+    row += 1;
+    for (column, name) in ["Data item", "Description", "Definition"].iter().enumerate() {
+        sheet.write_string(row, column as u16, *name).unwrap();
+    }
+    for item in 0..10u32 {
+        row += 1;
+        sheet.write_string(row, 0, format!("item_{item}")).unwrap();
+        if item % 3 != 0 {
+            sheet.write_string(row, 1, format!("what item {item} counts")).unwrap();
+        }
+        if item % 2 == 0 {
+            sheet
+                .write_string(row, 2, format!("how item {item} is counted"))
+                .unwrap();
+        }
+    }
+    workbook.save(&path).unwrap();
+    let summary = db.import_request(&ImportRequest::new(&path, "definitions"));
+    assert_eq!((summary.rows_imported, summary.rows_failed), (10, 0));
+    assert_eq!(db.columns("definitions"), ["Data item", "Description", "Definition"]);
+    assert_eq!(
+        db.count("SELECT count(*) FROM definitions WHERE \"Data item\" = 'item_9' AND Definition IS NULL"),
+        1
+    );
+}
