@@ -94,10 +94,7 @@ mod tests {
     use super::*;
 
     fn records(lines: &[&str]) -> Vec<Vec<String>> {
-        lines
-            .iter()
-            .map(|line| line.split(';').map(str::to_string).collect())
-            .collect()
+        crate::import::split_lines(lines, ';')
     }
 
     /// Records one per line, with a blank line before record `gap_before`.

@@ -370,6 +370,16 @@ impl Job for ImportRequest {
     }
 }
 
+/// Records written one per line, fields split at `delimiter`: the sampled records the layout
+/// rules' unit tests judge.
+#[cfg(test)]
+pub(crate) fn split_lines(lines: &[&str], delimiter: char) -> Vec<Vec<String>> {
+    lines
+        .iter()
+        .map(|line| line.split(delimiter).map(str::to_string).collect())
+        .collect()
+}
+
 /// The text of a panic payload, for the job's error message.
 pub fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
     panic

@@ -132,10 +132,7 @@ mod tests {
     use super::*;
 
     fn records(lines: &[&str]) -> Vec<Vec<String>> {
-        lines
-            .iter()
-            .map(|line| line.split(',').map(str::to_string).collect())
-            .collect()
+        crate::import::split_lines(lines, ',')
     }
 
     #[test]
