@@ -649,6 +649,23 @@ mod tests {
     }
 
     #[test]
+    fn a_text_file_asked_for_a_sheets_columns_is_refused_not_read_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("data.csv");
+        std::fs::write(&path, "a,b\n1,2\n").unwrap();
+        let columns = super::super::ColumnSpan::parse("B:C").ok();
+        let refused = open_text(&path, None, None, columns)
+            .err()
+            .map(|error| error.to_string());
+        assert!(
+            refused
+                .as_deref()
+                .is_some_and(|said| said.ends_with("is no workbook: only a sheet is read by its columns (B:C)")),
+            "{refused:?}"
+        );
+    }
+
+    #[test]
     fn opens_gzip_by_magic_bytes_and_strips_the_bom() {
         use std::io::Write;
         let dir = tempfile::tempdir().unwrap();
