@@ -164,6 +164,7 @@ pub fn plan_files(
         // A sheet row simply ends at its last filled cell: the empty cells after it are empty
         // values, not missing ones.
         plan.pad_missing = plan.pad_missing || request.pad_missing || sniffed.packing == Packing::Workbook;
+        plan.stated_null_markers = request.hints.null_markers.clone();
         files.push(PlannedFile {
             label: Arc::from(label(&path)),
             path,

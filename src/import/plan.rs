@@ -125,6 +125,10 @@ pub struct ImportPlan {
     /// A row with fewer fields than the header gets NULL for the missing ones instead of failing
     /// (only when the person asks for it).
     pub pad_missing: bool,
+    /// Null markers the person gave (`--null-marker`): written in quotes, one is the text, as
+    /// PostgreSQL reads its COPY `NULL` string; a detected marker in quotes is the text only
+    /// where the record quotes no more than it needs.
+    pub stated_null_markers: Vec<String>,
     /// The header's first line as written: a data line equal to it fails as the header repeated.
     pub header_line: Vec<String>,
     /// Lines labelled as totals ("Total", "Summe"...) fail as summary lines, not data.
@@ -229,6 +233,7 @@ pub fn plan_part(
             0
         },
         pad_missing: sniffed.pad_short_rows,
+        stated_null_markers: Vec::new(),
         header_line: if sniffed.has_header {
             sniffed.header_line.clone()
         } else {

@@ -360,6 +360,10 @@ pub fn sniff_with(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<S
     let width = layout.width;
     let data_width = layout.row_width;
     let pad_short_rows = layout.pad_short_rows;
+    // A sheet's row ends at its last filled cell, and the import reads it padded: the rows
+    // typed are those it imports (a last column of formulas with no cached values leaves every
+    // row short, and none would be typed).
+    let short_rows_typed = pad_short_rows || source.packing == Packing::Workbook;
     let columns = if has_header {
         clean_headers(&layout.raw_headers)
     } else {
@@ -390,7 +394,7 @@ pub fn sniff_with(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<S
                 let values = rows
                     .iter()
                     .filter(|record| {
-                        (record.len() == data_width || (pad_short_rows && record.len() < data_width))
+                        (record.len() == data_width || (short_rows_typed && record.len() < data_width))
                             && !maybe_not_data(record, header_shown)
                     })
                     .filter_map(|record| record.get(column).map(String::as_str));

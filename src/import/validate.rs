@@ -86,10 +86,18 @@ impl RowValidator {
                 continue;
             };
             // `""` in a text column is an empty string; nothing between the delimiters is NULL.
-            // And `"NA"` is the text NA where an unquoted NA is a missing value, in a record
-            // quoted where needed: a writer that quotes every field says nothing by quoting one.
+            // And `"NA"` is the text NA where an unquoted NA is a missing value: always for a
+            // marker the person gave (PostgreSQL's COPY reads its quoted NULL string so), and for
+            // a detected one in a record quoted where needed (a writer that quotes every field
+            // says nothing by quoting one).
             let marker =
                 !text.is_empty() && column.format.has_null_markers() && column.format.is_null_marker(trimmed(text));
+            let stated = marker
+                && self
+                    .plan
+                    .stated_null_markers
+                    .iter()
+                    .any(|stated| stated == trimmed(text));
             let quoted_text = (text.is_empty() || marker)
                 && column.column_type == ColumnType::Varchar
                 && column.field_index().is_some_and(|index| {
@@ -104,7 +112,7 @@ impl RowValidator {
                             !quoted && record.field(other).is_some_and(|field| !field.is_empty())
                         })
                     };
-                    quoted_here && (!marker || quoted_where_needed())
+                    quoted_here && (!marker || stated || quoted_where_needed())
                 });
             match convert_field(column, text, quoted_text) {
                 Ok(cell) => cells.push(cell),
@@ -660,6 +668,7 @@ mod tests {
             comment_detected: false,
             header_lines: 1,
             pad_missing: false,
+            stated_null_markers: Vec::new(),
             header_line: Vec::new(),
             summary_rows: false,
             encoding: encoding_rs::UTF_8,
@@ -716,6 +725,15 @@ mod tests {
         assert_eq!(rows[1][1], Cell::Text, "\"NA\" quoted is the text");
         assert_eq!(rows[2][0], Cell::Null, "a number column has no text NA, quoted or not");
         assert_eq!(rows[3][1], Cell::Null, "every field quoted: the quotes say nothing");
+        // A marker the person gave is text in quotes wherever it is, as PostgreSQL reads it.
+        let mut stated = self::plan();
+        stated.columns[1].format = crate::import::ColumnFormat::new(&markers);
+        stated.stated_null_markers = vec!["NA".into()];
+        let validator = RowValidator::new(stated);
+        let mut reader = RecordReader::new(&b"\"3\",\"NA\"\n"[..], Dialect::default());
+        let record = reader.next_record().unwrap().unwrap();
+        validator.check(&record, false, &mut cells, &mut problems);
+        assert_eq!(cells[1], Cell::Text, "a stated marker in quotes is the text");
     }
 
     #[test]

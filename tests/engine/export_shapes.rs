@@ -907,3 +907,40 @@ fn a_decimal_comma_turns_only_the_point_of_numbers_and_keeps_them_apart_from_nul
         "\"id\";\"amount\";\"note\"\n\"1\";\"-1234,5\";\"a.b\"\n\"2\";\"7,5\";\n\"3\";\"1,5e+20\";\"7,5\"\n\"4\";;\"x\"\n"
     );
 }
+
+/// PostgreSQL's COPY convention both ways: NULL written `\N`, the text `\N` quoted, and read back
+/// with `--null-marker '\N'` (sniffed, not told the dialect) the quoted one is the text again.
+#[test]
+fn the_text_of_the_null_string_survives_an_export_and_an_import_with_that_marker() {
+    let db = TestDb::new();
+    db.store
+        .conn()
+        .execute_batch(
+            "CREATE TABLE pg (id BIGINT, name VARCHAR);
+             INSERT INTO pg VALUES (1, '\\N'), (2, NULL), (3, 'plain'), (4, ''), (5, 'NULL');",
+        )
+        .unwrap();
+    let mut request = ExportRequest::new("pg", db.dir.path().join("pg.csv"));
+    request.order_by = Some(OrderBy {
+        column: "id".into(),
+        descending: false,
+    });
+    request.shape = CsvShape {
+        null_string: "\\N".into(),
+        ..CsvShape::default()
+    };
+    export(&db, &request).unwrap();
+    assert_eq!(
+        text(&request.out),
+        "id,name\n1,\"\\N\"\n2,\\N\n3,plain\n4,\"\"\n5,\"NULL\"\n"
+    );
+    let mut import = sluice::import::ImportRequest::new(&request.out, "back");
+    import.hints.null_markers = vec!["\\N".into()];
+    let summary = db.import_request(&import);
+    assert_eq!((summary.rows_imported, summary.rows_failed), (5, 0));
+    assert_eq!(
+        db.rows("back"),
+        db.rows("pg"),
+        "every cell, NULL apart from the texts \\N, NULL and \"\""
+    );
+}

@@ -291,3 +291,22 @@ fn a_page_of_notes_above_a_small_table_is_preamble_not_a_one_column_table() {
         1
     );
 }
+
+/// openpyxl writes a formula without its cached value (`<f>SUM(A2:B2)</f><v/>`): the cell is
+/// empty, and last columns of formulas leave every row ending before them. Those rows are typed
+/// as the import reads them, padded, so the other columns keep their types (they were all text).
+/// The fixture was written by openpyxl 3.1: `id`, `amount`, then `=SUM(..)` and `=CONCATENATE(..)`.
+#[test]
+fn formulas_without_cached_values_in_the_last_columns_leave_the_others_typed() {
+    let db = TestDb::new();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/workbooks/openpyxl_formulas.xlsx");
+    let sniffed = sniff(&path, &SniffHints::default()).unwrap();
+    let types: Vec<String> = sniffed.column_types.iter().map(|column| column.to_string()).collect();
+    assert_eq!(types, ["BIGINT", "DOUBLE", "VARCHAR", "VARCHAR"]);
+    let summary = db.import_request(&ImportRequest::new(&path, "formulas"));
+    assert_eq!((summary.rows_imported, summary.rows_failed), (30, 0));
+    assert_eq!(
+        db.count("SELECT count(*) FROM formulas WHERE amount = 45 AND total IS NULL AND label IS NULL"),
+        1
+    );
+}
