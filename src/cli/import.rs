@@ -55,8 +55,9 @@ pub struct ImportArgs {
     /// Read dates that could be either way (02/01/2019) month first; day first by default.
     #[arg(long)]
     month_first: bool,
-    /// A value that means NULL in every column, such as NA (repeat for more). NA, N/A, n/a,
-    /// NULL, null, \N, - and -- are detected where a column holds them among typed values.
+    /// A value that means NULL in every column, such as NA (repeat for more); in quotes in a text
+    /// column it is the text, as PostgreSQL reads its COPY NULL string. NA, N/A, n/a, NULL,
+    /// null, \N, - and -- are detected where a column holds them among typed values.
     #[arg(long = "null-marker", value_name = "TEXT")]
     null_markers: Vec<String>,
     /// Skip this many records above the header (a title, notes); detected when not given.

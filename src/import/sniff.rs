@@ -184,6 +184,8 @@ pub enum SniffError {
     Source(#[from] SourceError),
     #[error("{path} is empty: it has no header and no rows")]
     Empty { path: PathBuf },
+    #[error("cannot read {path}: its reader stopped unexpectedly ({message})")]
+    ReaderStopped { path: PathBuf, message: String },
 }
 
 /// How much of the file is sampled, and how much of it is kept for the preview.
@@ -212,7 +214,23 @@ pub fn sniff(path: &Path, hints: &SniffHints) -> Result<Sniffed, SniffError> {
     sniff_with(path, hints, SampleSize::default())
 }
 
+/// Sniffs `path` with `size` of sample. A reader Sluice does not own (zip, zstd, calamine...)
+/// may panic on a damaged file: that is this file's error, not the end of the process.
 pub fn sniff_with(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<Sniffed, SniffError> {
+    contain_panic(path, || sniff_unguarded(path, hints, size))
+}
+
+/// `read`'s result, or a panic inside it as `path`'s error.
+fn contain_panic<T>(path: &Path, read: impl FnOnce() -> Result<T, SniffError>) -> Result<T, SniffError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)).unwrap_or_else(|panic| {
+        Err(SniffError::ReaderStopped {
+            path: path.to_path_buf(),
+            message: super::panic_message(&panic),
+        })
+    })
+}
+
+fn sniff_unguarded(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<Sniffed, SniffError> {
     let asked = hints;
     let source = open_text(path, hints.encoding, hints.sheet.as_deref(), hints.sheet_columns)?;
     // A sheet is rendered as plain CSV by Sluice itself: its dialect is known, not guessed, and
@@ -327,7 +345,7 @@ pub fn sniff_with(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<S
             first: first_column,
             last: first_column + beside.first.saturating_sub(2),
         };
-        let mut sniffed = sniff_with(
+        let mut sniffed = sniff_unguarded(
             path,
             &SniffHints {
                 sheet_columns: Some(own),
@@ -720,6 +738,16 @@ pub(super) fn modal_width(records: &[Vec<String>]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reader_that_panics_is_its_files_error_not_the_end_of_the_process() {
+        let path = Path::new("damaged.zip");
+        let stopped: Result<Sniffed, SniffError> = contain_panic(path, || panic!("index out of bounds"));
+        assert_eq!(
+            stopped.err().map(|error| error.to_string()).as_deref(),
+            Some("cannot read damaged.zip: its reader stopped unexpectedly (index out of bounds)")
+        );
+    }
 
     fn sniff_text(text: &[u8]) -> Sniffed {
         let dir = tempfile::tempdir().unwrap();
