@@ -5,7 +5,7 @@ use sluice::import::{ColumnSpec, ColumnType, ImportError, ImportMode, ImportRequ
 use sluice::progress::{CancelToken, Progress};
 use sluice::store::{JobStatus, list_tables};
 
-use crate::support::TestDb;
+use crate::support::{NULL_SHOWN, TestDb};
 
 #[test]
 fn every_row_is_imported_or_kept_with_its_line_and_reason() {
@@ -282,7 +282,7 @@ fn a_cancelled_replace_leaves_the_old_table_and_keeps_none_of_its_failed_rows() 
         db.rows_as_text("t"),
         vec![
             vec!["-1".to_string(), "kept".to_string(), "a".to_string()],
-            vec!["-2".to_string(), "kept too".to_string(), String::new()],
+            vec!["-2".to_string(), "kept too".to_string(), NULL_SHOWN.to_string()],
         ]
     );
     assert_cancelled_job_kept_nothing(&db, summary.job_id);

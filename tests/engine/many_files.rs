@@ -8,7 +8,7 @@ use sluice::engine::run_retry;
 use sluice::import::{ColumnSpec, ColumnType, ImportMode, ImportRequest, RetryRequest, RowEdit, SchemaFile};
 use sluice::progress::{CancelToken, NoProgress};
 
-use crate::support::TestDb;
+use crate::support::{NULL_SHOWN, TestDb};
 
 const FILES: usize = 20;
 
@@ -244,10 +244,10 @@ fn new_columns_in_a_later_file_are_refused_unless_asked_for_and_types_widen_to_h
     assert_eq!(
         rows,
         [
-            ["1", "10.0", ""],
-            ["2", "-7.0", ""],
+            ["1", "10.0", NULL_SHOWN],
+            ["2", "-7.0", NULL_SHOWN],
             ["3", "2.5", "Oslo"],
-            ["4", "-1000000.25", ""],
+            ["4", "-1000000.25", NULL_SHOWN],
         ]
     );
 
@@ -264,7 +264,7 @@ fn new_columns_in_a_later_file_are_refused_unless_asked_for_and_types_widen_to_h
         .map(|row| row[2..].to_vec())
         .collect();
     assert_eq!(from.last().unwrap(), &["Rome".to_string(), third.display().to_string()]);
-    assert_eq!(from[0], ["", ""], "rows already there keep NULL");
+    assert_eq!(from[0], [NULL_SHOWN, NULL_SHOWN], "rows already there keep NULL");
 }
 
 #[test]
@@ -375,8 +375,8 @@ fn with_a_schema_later_files_columns_go_where_the_table_has_them_and_retries_kee
     assert_eq!(
         db.rows_as_text("people"),
         [
-            ["1", "Ann", "Oslo", ""],
-            ["2", "Bob", "", ""],
+            ["1", "Ann", "Oslo", NULL_SHOWN],
+            ["2", "Bob", NULL_SHOWN, NULL_SHOWN],
             ["4", "Di", "Lima", "15001"]
         ]
     );

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use sluice::import::{BreakKind, ColumnType, ImportRequest, ImportSummary, ProblemKind, SniffHints, sniff};
 
-use crate::support::TestDb;
+use crate::support::{NULL_SHOWN, TestDb};
 
 /// (rows read, imported, failed, lines skipped) of an import.
 fn counts(summary: &ImportSummary) -> [u64; 4] {
@@ -53,10 +53,10 @@ fn a_european_export_with_semicolons_decimal_commas_and_dotted_dates_is_typed() 
     assert_eq!(
         db.rows_as_text("orders"),
         [
-            ["2024-03-15", "Müller GmbH", "1234.56", "3", ""],
+            ["2024-03-15", "Müller GmbH", "1234.56", "3", NULL_SHOWN],
             ["2023-12-01", "Schmidt & Co", "0.99", "12", "5.5"],
-            ["2020-01-31", "Weber; Söhne", "12000.0", "", "0.0"],
-            ["2024-02-29", "Becker AG", "-45.1", "1", ""],
+            ["2020-01-31", "Weber; Söhne", "12000.0", NULL_SHOWN, "0.0"],
+            ["2024-02-29", "Becker AG", "-45.1", "1", NULL_SHOWN],
         ]
     );
 }
@@ -383,7 +383,7 @@ fn a_header_over_three_lines_with_a_name_over_merged_cells_becomes_one_name_per_
     assert_eq!(counts(&summary), [4, 4, 0, 0]);
     let rows = db.rows_as_text("stations");
     assert_eq!(rows[0], ["Berlin", "-3.5", "4.25", "1013", "cold"]);
-    assert_eq!(rows[1], ["Hamburg", "-1.0", "6.5", "1009", ""]);
+    assert_eq!(rows[1], ["Hamburg", "-1.0", "6.5", "1009", NULL_SHOWN]);
 
     // Told how many lines the header takes, Sluice joins that many and no more.
     let two = SniffHints {
@@ -435,7 +435,7 @@ fn yes_no_letters_and_a_column_of_ticks_are_booleans_and_an_unticked_box_is_fals
         ]
     );
     // The empty score stays NULL: only a checkbox column reads an empty field as false.
-    assert_eq!(rows[2][4], "");
+    assert_eq!(rows[2][4], NULL_SHOWN);
 }
 
 #[test]

@@ -7,6 +7,9 @@ use sluice::import::{ImportRequest, ImportSummary};
 use sluice::progress::{CancelToken, NoProgress};
 use sluice::store::{Store, StoreOptions};
 
+/// How [`TestDb::rows_as_text`] shows NULL: no file in the tests holds it, and it is not `""`.
+pub const NULL_SHOWN: &str = "∅NULL";
+
 pub struct TestDb {
     pub dir: tempfile::TempDir,
     pub store: Store,
@@ -42,12 +45,16 @@ impl TestDb {
         self.store.conn().query_row(sql, [], |row| row.get(0)).unwrap()
     }
 
-    /// Every value of a table as text (NULL as ""), rows in insertion order. Use [`TestDb::rows`]
-    /// where NULL and the empty string must stay apart.
+    /// Every value of a table as text, NULL as [`NULL_SHOWN`] (so it never equals `""`), rows
+    /// in insertion order.
     pub fn rows_as_text(&self, table: &str) -> Vec<Vec<String>> {
         self.rows(table)
             .into_iter()
-            .map(|row| row.into_iter().map(Option::unwrap_or_default).collect())
+            .map(|row| {
+                row.into_iter()
+                    .map(|value| value.unwrap_or_else(|| NULL_SHOWN.to_string()))
+                    .collect()
+            })
             .collect()
     }
 
