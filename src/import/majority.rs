@@ -68,6 +68,9 @@ fn allowed_misfits(sampled: usize) -> usize {
     sampled / 1000
 }
 
+/// Marks a column must hold, with nothing else, before they are read as missing values.
+const MIN_MARKS_ALONE: usize = 3;
+
 /// Guesses the type and format of a column from its sampled values.
 pub fn guess_column<'a>(values: impl IntoIterator<Item = &'a str>, context: &InferenceContext) -> ColumnGuess {
     let mut empty = 0u64;
@@ -97,7 +100,11 @@ pub fn guess_column<'a>(values: impl IntoIterator<Item = &'a str>, context: &Inf
     };
     if typed.is_empty() {
         // A column of nothing but missing-value marks (`.` under a year no data was kept for)
-        // holds no values: its marks are NULL.
+        // holds no values: its marks are NULL. One or two (`None` under `Coupon applied` in a
+        // file of one row) say too little, and stay the text they are.
+        if all.len() < MIN_MARKS_ALONE {
+            return text;
+        }
         return ColumnGuess {
             format: ValueFormat::with_null_markers(markers),
             ..text
@@ -644,6 +651,9 @@ mod tests {
         let missing = guess(&["3", "missing", "5", "None", "."]);
         assert_eq!((missing.column_type, missing.misfits), (ColumnType::BigInt, 0));
         assert_eq!(missing.format.null_markers(), ["missing", "None", "."]);
+        // A column of marks alone: missing values when there are a few, text when one or two.
+        assert_eq!(guess(&[".", ".", "."]).format.null_markers(), ["."]);
+        assert!(guess(&["None"]).format.null_markers().is_empty());
     }
 
     #[test]
