@@ -82,11 +82,15 @@ fn is_amount(field: &str) -> bool {
 
 /// Whether a field is a phrase: two words or more with letters.
 fn has_words(field: &str) -> bool {
+    words_with_letters(field) >= 2
+}
+
+/// How many of a field's words hold a letter: what tells prose from values.
+pub fn words_with_letters(field: &str) -> usize {
     field
         .split_whitespace()
         .filter(|word| word.chars().any(char::is_alphabetic))
         .count()
-        >= 2
 }
 
 #[cfg(test)]

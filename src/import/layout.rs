@@ -8,7 +8,7 @@
 //! result names the layout chosen and the runner-up with their scores, so a person can see why
 //! and pick the other one.
 
-use super::footnotes::{TableRecords, rows_above_notes};
+use super::footnotes::{TableRecords, rows_above_notes, words_with_letters};
 use super::formats::NULL_MARKERS;
 use super::infer::{looks_like_header, typed_columns_call_it_a_header};
 use super::majority::{InferenceContext, fits_guess, guess_column};
@@ -467,11 +467,7 @@ const MIN_SENTENCE_WORDS: usize = 3;
 
 /// Whether a field reads as a sentence of prose rather than a value.
 fn is_sentence(field: &str) -> bool {
-    field
-        .split_whitespace()
-        .filter(|word| word.chars().any(char::is_alphabetic))
-        .count()
-        >= MIN_SENTENCE_WORDS
+    words_with_letters(field) >= MIN_SENTENCE_WORDS
 }
 
 /// Whether a record is a title written across the table's width: words (with a space between)
