@@ -19,6 +19,8 @@
 //! - [`throttle`]: the token bucket that caps rows per second.
 //! - [`format`]: counts and sizes written for people, shared by the engine's wording and both
 //!   front ends.
+//! - [`oracle`]: an import checked against the `csv` crate's count and the database's own,
+//!   for the tests and the fuzzer.
 //! - [`bench`]: synthetic data and the measurements behind `sluice bench`.
 
 pub mod bench;
@@ -29,6 +31,7 @@ pub mod format;
 pub mod import;
 pub mod job;
 pub mod memory;
+pub mod oracle;
 pub mod progress;
 pub mod query;
 pub mod records;

@@ -29,6 +29,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 pub use crate::query::{Filter, FilterOp};
+pub use date_text::DateText;
 pub use encode::{CsvStyle, FieldKind};
 pub use files::{part_path, remove_parts_of_job};
 pub use parquet::{ParquetCompression, ParquetOptions};

@@ -208,6 +208,9 @@ impl ColumnFormat {
             out.push_str(rest);
             return Some(out.as_str());
         }
+        // An exponent (`1,5e+20`, as a decimal-comma export writes large and small numbers)
+        // follows the digits whatever the separators.
+        let (rest, exponent) = split_exponent(rest);
         let (whole, fraction) = match rest.bytes().position(|b| b == self.decimal) {
             Some(at) => (&rest[..at], Some(&rest[at + 1..])),
             None => (rest, None),
@@ -245,6 +248,10 @@ impl ColumnFormat {
         if !out.bytes().any(|b| b.is_ascii_digit()) {
             return None;
         }
+        if let Some(exponent) = exponent {
+            out.push('e');
+            out.push_str(exponent);
+        }
         Some(out.as_str())
     }
 
@@ -253,7 +260,7 @@ impl ColumnFormat {
         match (&self.format, self.iso_date) {
             (Some(format), false) => {
                 let date = chrono::NaiveDate::parse_from_str(text.trim(), format).ok()?;
-                self.plausible_year(date.year())?;
+                self.plausible_year(date.year(), text)?;
                 days_from_epoch(date)
             }
             _ => parse_date(text),
@@ -271,7 +278,7 @@ impl ColumnFormat {
                         .ok()
                         .and_then(|date| date.and_hms_opt(0, 0, 0))
                 })?;
-                self.plausible_year(moment.year())?;
+                self.plausible_year(moment.year(), text)?;
                 Some(moment.and_utc().timestamp_micros())
             }
             _ => parse_timestamp(text).or_else(|| parse_iso_without_seconds(text)),
@@ -286,11 +293,28 @@ impl ColumnFormat {
 
 impl ColumnFormat {
     /// chrono reads `%Y` from one to four digits, so `15.03.24` would be the year 24 and `1.2.3`
-    /// a date: a four-digit year is what `%Y` means to people, and `%y` is there for two.
-    fn plausible_year(&self, year: i32) -> Option<()> {
+    /// a date: a four-digit year is what `%Y` means to people, and `%y` is there for two. A year
+    /// before 1000 counts when it is written with its four digits (`0652`).
+    fn plausible_year(&self, year: i32, text: &str) -> Option<()> {
         let four_digits = self.format.as_deref().is_some_and(|format| format.contains("%Y"));
-        (!four_digits || (1000..=9999).contains(&year)).then_some(())
+        let written_in_four = || (0..1000).contains(&year) && text.contains(&format!("{year:04}"));
+        (!four_digits || (1000..=9999).contains(&year) || written_in_four()).then_some(())
     }
+}
+
+/// `text` without its exponent (`e-7`, `E+20`), and the exponent's signed digits.
+fn split_exponent(text: &str) -> (&str, Option<&str>) {
+    let Some(at) = text.rfind(['e', 'E']) else {
+        return (text, None);
+    };
+    let exponent = &text[at + 1..];
+    let digits = exponent.strip_prefix(['+', '-']).unwrap_or(exponent);
+    let mantissa = &text[..at];
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) || !mantissa.bytes().any(|b| b.is_ascii_digit())
+    {
+        return (text, None);
+    }
+    (mantissa, Some(exponent))
 }
 
 /// `NaN`, `inf` or `infinity` in any case: values of a floating-point column, not text.
@@ -430,6 +454,28 @@ mod tests {
         assert_eq!(number(ValueFormat::default(), "-"), None);
     }
 
+    /// Found by the fuzzer's value round trip: a decimal-comma export writes `1,5e+20`, which
+    /// must read back as the number it was.
+    #[test]
+    fn exponents_follow_the_digits_whatever_the_separators() {
+        let de = separators(',', Some('.'));
+        assert_eq!(number(de.clone(), "1,5e+20").as_deref(), Some("1.5e+20"));
+        assert_eq!(
+            number(de.clone(), "-2,0049418136182192e-76").as_deref(),
+            Some("-2.0049418136182192e-76")
+        );
+        assert_eq!(number(de.clone(), "1.234,5E3").as_deref(), Some("1234.5e3"));
+        assert_eq!(number(de.clone(), "e5"), None);
+        assert_eq!(number(de.clone(), "1,5e"), None);
+        assert_eq!(number(de, "1,5e+"), None);
+        let us = separators('.', Some(','));
+        assert_eq!(
+            number(us.clone(), "2.0049418136182192e-76").as_deref(),
+            Some("2.0049418136182192e-76")
+        );
+        assert_eq!(number(us, "1e5x"), None);
+    }
+
     #[test]
     fn dates_and_timestamps_in_local_forms() {
         let format = |text: &str| {
@@ -456,6 +502,9 @@ mod tests {
         assert_eq!(format("%d.%m.%Y").parse_date("15.03.24"), None);
         assert_eq!(format("%d.%m.%y").parse_date("15.03.24"), parse_date("2024-03-15"));
         assert_eq!(format("%Y.%m.%d").parse_date("1.2.3"), None);
+        // Found by the fuzzer's round trip: a year before 1000, written with four digits.
+        assert_eq!(format("%d/%m/%Y").parse_date("04/10/0652"), parse_date("0652-10-04"));
+        assert_eq!(format("%d/%m/%Y").parse_date("04/10/652"), None);
         assert_eq!(
             format("%d/%m/%Y %H:%M").parse_timestamp("15/03/2024 10:30"),
             parse_timestamp("2024-03-15 10:30:00")
