@@ -3,42 +3,9 @@
 //! people export to most. A preset only fills fields; every one stays editable afterwards.
 
 use egui::{RichText, Ui};
-use sluice::export::{CsvShape, LineEnding, ParquetCompression, ParquetOptions, QuoteStyle, TextEncoding, XlsxSplit};
-
-/// Where an export is going, each a set of choices known to work there.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Preset {
-    ExcelWindows,
-    ExcelMac,
-    PostgresCopy,
-    DataLake,
-}
-
-impl Preset {
-    pub const ALL: [Preset; 4] = [Self::ExcelWindows, Self::ExcelMac, Self::PostgresCopy, Self::DataLake];
-
-    pub fn label(&self) -> &'static str {
-        match self {
-            Self::ExcelWindows => "Excel on Windows",
-            Self::ExcelMac => "Excel on a Mac",
-            Self::PostgresCopy => "PostgreSQL COPY",
-            Self::DataLake => "Data lake (Parquet)",
-        }
-    }
-
-    fn explanation(&self) -> &'static str {
-        match self {
-            Self::ExcelWindows => {
-                "UTF-8 with a BOM so Excel reads accents right, CRLF, dates Excel reads in every locale, formula guard on"
-            }
-            Self::ExcelMac => "UTF-8 with a BOM, LF line endings, dates Excel reads in every locale, formula guard on",
-            Self::PostgresCopy => {
-                "every field quoted, NULL as \\N: COPY t FROM 'file' (FORMAT csv, HEADER, NULL '\\N')"
-            }
-            Self::DataLake => "Parquet compressed with zstd; pick columns to partition by (col=value folders)",
-        }
-    }
-}
+use sluice::export::{
+    CsvShape, LineEnding, ParquetCompression, ParquetOptions, Preset, PresetChoice, QuoteStyle, TextEncoding, XlsxSplit,
+};
 
 /// What the options part of the Export view holds.
 #[derive(Clone, Debug, PartialEq)]
@@ -61,63 +28,18 @@ impl Default for ExportOptions {
     }
 }
 
-/// The parts of the view's output choice a preset sets besides the options.
-pub struct PresetChoice {
-    pub parquet: bool,
-    pub delimiter: u8,
-    pub header: bool,
-    pub formula_guard: bool,
-}
-
 impl ExportOptions {
     /// Fills the fields `preset` sets; returns the view's part of the choice.
     pub fn apply(&mut self, preset: Preset) -> PresetChoice {
         self.preset = Some(preset);
-        let excel_dates = |shape: &mut CsvShape| {
-            shape.date_format = Some("%Y-%m-%d".into());
-            shape.timestamp_format = Some("%Y-%m-%d %H:%M:%S".into());
-        };
-        let csv = |formula_guard| PresetChoice {
-            parquet: false,
-            delimiter: b',',
-            header: true,
-            formula_guard,
-        };
-        match preset {
-            Preset::ExcelWindows => {
-                self.shape = CsvShape {
-                    encoding: TextEncoding::Utf8Bom,
-                    line_ending: LineEnding::CrLf,
-                    ..CsvShape::default()
-                };
-                excel_dates(&mut self.shape);
-                csv(true)
-            }
-            Preset::ExcelMac => {
-                self.shape = CsvShape {
-                    encoding: TextEncoding::Utf8Bom,
-                    line_ending: LineEnding::Lf,
-                    ..CsvShape::default()
-                };
-                excel_dates(&mut self.shape);
-                csv(true)
-            }
-            Preset::PostgresCopy => {
-                self.shape = CsvShape {
-                    quote: QuoteStyle::All,
-                    null_string: "\\N".into(),
-                    ..CsvShape::default()
-                };
-                csv(false)
-            }
-            Preset::DataLake => {
-                self.parquet.compression = ParquetCompression::Zstd;
-                PresetChoice {
-                    parquet: true,
-                    ..csv(false)
-                }
-            }
+        let choice = preset.choice();
+        if let Some(shape) = &choice.shape {
+            self.shape = shape.clone();
         }
+        if let Some(compression) = choice.parquet_compression {
+            self.parquet.compression = compression;
+        }
+        choice
     }
 
     /// The preset picker; returns the preset chosen this frame.

@@ -429,9 +429,9 @@ impl ExportView {
 
 impl ExportView {
     /// Fills the fields `preset` sets; everything stays editable.
-    pub fn apply_preset(&mut self, preset: super::export_options::Preset) {
+    pub fn apply_preset(&mut self, preset: sluice::export::Preset) {
         let choice = self.options.apply(preset);
-        self.output = if choice.parquet {
+        self.output = if choice.is_parquet() {
             OutputKind::Parquet
         } else if self.output.is_csv() {
             self.output

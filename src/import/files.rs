@@ -165,6 +165,7 @@ pub fn plan_files(
         // values, not missing ones.
         plan.pad_missing = plan.pad_missing || request.pad_missing || sniffed.packing == Packing::Workbook;
         plan.stated_null_markers = request.hints.null_markers.clone();
+        plan.stated_null_markers.extend(sniffed.null_convention.iter().cloned());
         files.push(PlannedFile {
             label: Arc::from(label(&path)),
             path,

@@ -257,6 +257,9 @@ impl ColumnFormat {
 
     /// Days since 1970-01-01 of a date written in this format.
     pub fn parse_date(&self, text: &str) -> Option<i32> {
+        if let Some(positive) = infinity_sign(text) {
+            return Some(if positive { DATE_INFINITY } else { -DATE_INFINITY });
+        }
         match (&self.format, self.iso_date) {
             (Some(format), false) => {
                 let date = chrono::NaiveDate::parse_from_str(text.trim(), format).ok()?;
@@ -270,6 +273,13 @@ impl ColumnFormat {
     /// Microseconds since 1970-01-01 00:00:00 of a timestamp written in this format (a date
     /// format alone reads midnight).
     pub fn parse_timestamp(&self, text: &str) -> Option<i64> {
+        if let Some(positive) = infinity_sign(text) {
+            return Some(if positive {
+                TIMESTAMP_INFINITY
+            } else {
+                -TIMESTAMP_INFINITY
+            });
+        }
         match (&self.format, self.iso_date) {
             (Some(format), false) => {
                 let text = text.trim();
@@ -300,6 +310,21 @@ impl ColumnFormat {
         let written_in_four = || (0..1000).contains(&year) && text.contains(&format!("{year:04}"));
         (!four_digits || (1000..=9999).contains(&year) || written_in_four()).then_some(())
     }
+}
+
+/// DuckDB's infinite DATE and TIMESTAMP, which it writes as `infinity` and `-infinity` in any
+/// date format.
+pub const DATE_INFINITY: i32 = i32::MAX;
+pub const TIMESTAMP_INFINITY: i64 = i64::MAX;
+
+/// `Some(true)` for `infinity`, `Some(false)` for `-infinity` (any case), else `None`.
+pub fn infinity_sign(text: &str) -> Option<bool> {
+    let text = text.trim();
+    let (positive, word) = match text.strip_prefix('-') {
+        Some(word) => (false, word),
+        None => (true, text.strip_prefix('+').unwrap_or(text)),
+    };
+    word.eq_ignore_ascii_case("infinity").then_some(positive)
 }
 
 /// `text` without its exponent (`e-7`, `E+20`), and the exponent's signed digits.
@@ -505,6 +530,13 @@ mod tests {
         // Found by the fuzzer's round trip: a year before 1000, written with four digits.
         assert_eq!(format("%d/%m/%Y").parse_date("04/10/0652"), parse_date("0652-10-04"));
         assert_eq!(format("%d/%m/%Y").parse_date("04/10/652"), None);
+        // DuckDB writes its infinite dates as words in any format.
+        assert_eq!(format("%d/%m/%Y").parse_date("infinity"), Some(DATE_INFINITY));
+        assert_eq!(ColumnFormat::default().parse_date("-infinity"), Some(-DATE_INFINITY));
+        assert_eq!(
+            format("%d/%m/%Y %H:%M").parse_timestamp("-Infinity"),
+            Some(-TIMESTAMP_INFINITY)
+        );
         assert_eq!(
             format("%d/%m/%Y %H:%M").parse_timestamp("15/03/2024 10:30"),
             parse_timestamp("2024-03-15 10:30:00")

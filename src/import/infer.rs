@@ -5,7 +5,7 @@
 //! guessed type fail with a reason rather than being coerced, and the user can correct the schema.
 
 use super::majority::{InferenceContext, fits_guess, guess_column};
-use super::types::{ColumnType, parse_date, parse_f64, parse_i64, parse_timestamp};
+use super::types::{ColumnType, double_keeps_digits, parse_date, parse_f64, parse_i64, parse_timestamp};
 
 /// The narrowest type that every non-empty value fits; VARCHAR when there are none.
 pub fn infer_column_type<'a>(values: impl IntoIterator<Item = &'a str>) -> ColumnType {
@@ -71,7 +71,8 @@ impl Fits {
         self.double &= !leading_zero
             && !all_digits_beyond_i64(all_digits, value)
             && value.bytes().any(|b| b.is_ascii_digit())
-            && parse_f64(value).is_some();
+            && parse_f64(value).is_some()
+            && double_keeps_digits(value);
         self.date &= parse_date(value).is_some();
         self.timestamp &= parse_timestamp(value).is_some();
     }

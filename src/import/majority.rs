@@ -13,9 +13,9 @@
 
 use super::formats::{
     CHECKMARKS, CURRENCY, ColumnFormat, DATE_FORMATS, NULL_MARKERS, NUMBER_FORMATS, TIME_FORMATS, ValueFormat,
-    day_first, is_float_word,
+    day_first, infinity_sign, is_float_word,
 };
-use super::types::{ColumnType, parse_f64, parse_i64, parse_time, parse_timestamp_tz};
+use super::types::{ColumnType, double_keeps_digits, parse_f64, parse_i64, parse_time, parse_timestamp_tz};
 
 /// What the caller knows that settles what the values alone cannot.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -225,23 +225,86 @@ fn guess_number(values: &[&str], allowed: usize, context: &InferenceContext) -> 
     let both = |formats: &[(char, Option<char>)]| {
         formats
             .iter()
-            .flat_map(|format| [(ColumnType::BigInt, *format), (ColumnType::Double, *format)])
+            .flat_map(|format| {
+                [
+                    (ColumnType::BigInt, *format),
+                    (ColumnType::Double, *format),
+                    (ANY_DECIMAL, *format),
+                ]
+            })
             .collect::<Vec<_>>()
     };
     let mut candidates: Vec<(ColumnType, (char, Option<char>))> = vec![(ColumnType::BigInt, ('.', None))];
+    let plain_fraction = [(ColumnType::Double, ('.', None)), (ANY_DECIMAL, ('.', None))];
     if context.decimal_comma_first {
         candidates.extend(both(&comma));
-        candidates.push((ColumnType::Double, ('.', None)));
+        candidates.extend(plain_fraction);
         candidates.extend(both(&dot));
     } else {
-        candidates.push((ColumnType::Double, ('.', None)));
+        candidates.extend(plain_fraction);
         candidates.extend(both(&dot));
         candidates.extend(both(&comma));
     }
     candidates.into_iter().find_map(|(column_type, separators)| {
         let format = format_of(separators);
         let compiled = ColumnFormat::new(&format);
-        (count_misfits(values, column_type, &compiled, allowed) <= allowed).then_some((column_type, format, false))
+        if count_misfits(values, column_type, &compiled, allowed) > allowed {
+            return None;
+        }
+        let column_type = match column_type {
+            ANY_DECIMAL => decimal_holding(values, &compiled)?,
+            other => other,
+        };
+        Some((column_type, format, false))
+    })
+}
+
+/// A DECIMAL candidate: the numbers a DOUBLE would round (`999999999999999.999`) fit one exactly,
+/// with the precision and scale the values need (see [`decimal_holding`]).
+const ANY_DECIMAL: ColumnType = ColumnType::Decimal {
+    precision: MAX_DECIMAL_DIGITS,
+    scale: 0,
+};
+const MAX_DECIMAL_DIGITS: u8 = 38;
+
+/// The whole and fraction digits of a plain decimal (`-0012.340` has 2 and 3 after trimming the
+/// zeros that hold no value), or `None` for anything else (an exponent, a float word).
+fn decimal_digits(number: &str) -> Option<(usize, usize)> {
+    let unsigned = number.strip_prefix(['-', '+']).unwrap_or(number);
+    let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    if !(digits(whole) || digits(fraction))
+        || !(whole.is_empty() || digits(whole))
+        || !(fraction.is_empty() || digits(fraction))
+    {
+        return None;
+    }
+    Some((whole.trim_start_matches('0').len(), fraction.len()))
+}
+
+/// The narrowest DECIMAL that holds every value exactly; `None` past 38 digits.
+fn decimal_holding(values: &[&str], format: &ColumnFormat) -> Option<ColumnType> {
+    let (mut whole, mut scale) = (0usize, 0usize);
+    let mut buffer = String::new();
+    for value in values {
+        let number = if format.reads_plain_numbers() {
+            *value
+        } else {
+            match format.normalize_number(value, &mut buffer) {
+                Some(number) => number,
+                None => continue,
+            }
+        };
+        if let Some((value_whole, value_scale)) = decimal_digits(number) {
+            whole = whole.max(value_whole);
+            scale = scale.max(value_scale);
+        }
+    }
+    // Whole numbers are BIGINT's, or text beyond it: a DECIMAL is for fractions a DOUBLE rounds.
+    let precision = u8::try_from((whole + scale).max(1)).ok()?;
+    (scale > 0 && precision <= MAX_DECIMAL_DIGITS).then(|| ColumnType::Decimal {
+        precision,
+        scale: scale as u8,
     })
 }
 
@@ -334,6 +397,10 @@ fn currency_sign(values: &[&str]) -> Option<char> {
 }
 
 fn guess_date(values: &[&str], allowed: usize, context: &InferenceContext, column_type: ColumnType) -> Guess {
+    // The infinities are dates only beside dates: a column of the word alone is text.
+    if values.iter().all(|value| infinity_sign(value).is_some()) {
+        return None;
+    }
     let mut formats: Vec<String> = Vec::new();
     for date in DATE_FORMATS {
         if column_type == ColumnType::Timestamp {
@@ -412,6 +479,17 @@ fn fits(value: &str, column_type: ColumnType, format: &ColumnFormat) -> bool {
             if leading_zero {
                 return false;
             }
+            if let ColumnType::Decimal { precision, scale } = column_type {
+                // An identifier of digits too long for BIGINT stays text here too.
+                let all_digits = digits.bytes().all(|b| b.is_ascii_digit());
+                return !(all_digits && parse_i64(number).is_none())
+                    && decimal_digits(number).is_some_and(|(whole, fraction)| {
+                        whole + fraction <= usize::from(MAX_DECIMAL_DIGITS)
+                            && (column_type == ANY_DECIMAL
+                                || (whole <= usize::from(precision - scale.min(precision))
+                                    && fraction <= usize::from(scale)))
+                    });
+            }
             if column_type == ColumnType::Double {
                 if is_float_word(digits) {
                     return true;
@@ -420,6 +498,7 @@ fn fits(value: &str, column_type: ColumnType, format: &ColumnFormat) -> bool {
                 number.bytes().any(|b| b.is_ascii_digit())
                     && !(all_digits && parse_i64(number).is_none())
                     && parse_f64(number).is_some()
+                    && double_keeps_digits(number)
             } else {
                 parse_i64(number).is_some()
             }
@@ -450,6 +529,46 @@ mod tests {
                 ..InferenceContext::default()
             },
         )
+    }
+
+    /// Found by the export round trips: `999999999999999.999` as a DOUBLE reads back as 1e15.
+    #[test]
+    fn fractions_a_double_would_round_are_a_decimal_that_holds_them() {
+        let money = guess(&["0.15", "-999999999999999.999", "12.5"]);
+        assert_eq!(
+            money.column_type,
+            ColumnType::Decimal {
+                precision: 18,
+                scale: 3
+            }
+        );
+        let semicolon = InferenceContext {
+            decimal_comma_first: true,
+            ..InferenceContext::default()
+        };
+        let euros = guess_column(["1.234.567.890.123.456,78", "0,5"].into_iter(), &semicolon);
+        assert_eq!(
+            (euros.column_type, euros.format.decimal_separator),
+            (
+                ColumnType::Decimal {
+                    precision: 18,
+                    scale: 2
+                },
+                Some(',')
+            )
+        );
+        // What a DOUBLE keeps stays DOUBLE; long whole numbers stay identifiers (text), and a
+        // fraction past 38 digits is text.
+        assert_eq!(
+            guess(&["0.1", "1.7976931348623157e308"]).column_type,
+            ColumnType::Double
+        );
+        assert_eq!(
+            guess(&["12345678901234567890123", "1"]).column_type,
+            ColumnType::Varchar
+        );
+        let too_long = format!("0.{}", "1".repeat(40));
+        assert_eq!(guess(&[too_long.as_str(), "1.5"]).column_type, ColumnType::Varchar);
     }
 
     #[test]

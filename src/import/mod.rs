@@ -20,6 +20,7 @@ mod majority;
 mod names;
 mod ndjson;
 mod notes;
+mod null_convention;
 mod packing;
 mod parquet;
 mod pipeline;

@@ -14,6 +14,7 @@ use super::formats::ValueFormat;
 use super::layout::{LayoutChoice, LayoutInput, choose_layout};
 use super::majority::{ColumnGuess, InferenceContext, guess_column};
 use super::names::{clean_headers, default_column_name};
+use super::null_convention::markers_written_as_null;
 use super::records::{Dialect, RecordReader, is_delimiters_only};
 use super::side_tables::ColumnSpan;
 use super::source::{EncodingEvidence, Packing, SourceEncoding, SourceError, open_text};
@@ -109,6 +110,9 @@ pub struct Sniffed {
     pub layout: LayoutChoice,
     /// What was done to a header whose field count did not match the rows', in words.
     pub header_repair: Option<String>,
+    /// Null markers the file's writer evidently writes bare for NULL and quotes as text (see
+    /// `null_convention`): read as if they were stated.
+    pub null_convention: Vec<String>,
     /// The comment prefix in force (given or detected).
     pub comment: Option<u8>,
     /// The prefix was detected, not given: a line starting with it is then a comment only when
@@ -164,6 +168,7 @@ impl Sniffed {
             pad_short_rows: false,
             layout: LayoutChoice::default(),
             header_repair: None,
+            null_convention: Vec::new(),
             comment: None,
             comment_detected: false,
             header_lines: 1,
@@ -387,11 +392,19 @@ fn sniff_unguarded(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<
     } else {
         (0..width).map(default_column_name).collect()
     };
+    let null_convention: Vec<String> = if source.packing.is_rendered() {
+        Vec::new()
+    } else {
+        markers_written_as_null(&sample, complete, dialect)
+            .into_iter()
+            .filter(|marker| !hints.null_markers.contains(marker))
+            .collect()
+    };
     let context = InferenceContext {
         day_first: hints.day_first.unwrap_or(true),
         decimal_comma_first: hints.decimal_comma.unwrap_or(dialect.delimiter == b';'),
         decimal_comma_stated: hints.decimal_comma == Some(true),
-        null_markers: hints.null_markers.clone(),
+        null_markers: hints.null_markers.iter().chain(&null_convention).cloned().collect(),
     };
     let header_line = layout.header_line.clone();
     let head_records = records.len();
@@ -467,6 +480,7 @@ fn sniff_unguarded(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<
         unnamed_empty_columns: layout.unnamed_empty_columns,
         pad_short_rows,
         header_repair: layout.header_repair,
+        null_convention,
         comment,
         comment_detected: hints.comment.is_none() && comment.is_some(),
         header_lines: layout.header_lines,

@@ -145,6 +145,30 @@ pub fn parse_f64(text: &str) -> Option<f64> {
     trimmed(text).parse().ok()
 }
 
+/// Whether a DOUBLE keeps every significant digit of the plain number `text` (`-12.50`,
+/// `1.5e+20`): up to 15 always do; more only when the double's shortest text has those digits
+/// (`1.7976931348623157e308`). A column with one that it would not keep
+/// (`999999999999999.999`, which would read back as 1e15) is not inferred as DOUBLE.
+pub fn double_keeps_digits(text: &str) -> bool {
+    let text = trimmed(text);
+    let unsigned = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let mantissa = unsigned.split(['e', 'E']).next().unwrap_or(unsigned);
+    let significant = |digits: &str| -> String {
+        let digits: String = digits.chars().filter(char::is_ascii_digit).collect();
+        digits.trim_start_matches('0').trim_end_matches('0').to_string()
+    };
+    let written = significant(mantissa);
+    if written.len() <= 15 {
+        return true;
+    }
+    let Ok(value) = unsigned.parse::<f64>() else {
+        return false;
+    };
+    let shortest = format!("{value:e}");
+    let shortest_mantissa = shortest.split('e').next().unwrap_or(&shortest);
+    significant(shortest_mantissa) == written
+}
+
 /// Parses a plain decimal (`-123.45`, `+7`, `.5`) into an integer scaled by `10^scale`, rounding
 /// half away from zero when the text has more fractional digits than `scale`.
 pub fn parse_decimal(text: &str, precision: u8, scale: u8) -> Option<i128> {
@@ -354,6 +378,18 @@ fn four_digits(bytes: &[u8]) -> Option<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_double_keeps_up_to_fifteen_digits_and_more_only_when_they_are_its_own() {
+        assert!(double_keeps_digits("-12.50"));
+        assert!(double_keeps_digits("123456789012345"));
+        assert!(double_keeps_digits("1.7976931348623157e308"));
+        assert!(double_keeps_digits("5e-324"));
+        assert!(double_keeps_digits("0.1000000000000000000"));
+        assert!(!double_keeps_digits("999999999999999.999"));
+        assert!(!double_keeps_digits("-1234567890123456789012345678.0123456789"));
+        assert!(!double_keeps_digits("0.1000000000000000000001"));
+    }
     use chrono::Datelike;
 
     #[test]

@@ -15,6 +15,7 @@ mod property_formats;
 mod real_world;
 mod regressions;
 mod retry;
+mod round_trips;
 mod structured;
 mod support;
 mod upsert;
