@@ -199,7 +199,7 @@ mod tests {
         let choice = options.apply(Preset::ExcelWindows);
         assert_eq!(options.shape.encoding, TextEncoding::Utf8Bom);
         assert_eq!(options.shape.line_ending, LineEnding::CrLf);
-        assert!(choice.formula_guard && !choice.parquet);
+        assert!(choice.formula_guard && !choice.is_parquet());
         let choice = options.apply(Preset::PostgresCopy);
         assert_eq!(options.shape.quote, QuoteStyle::All);
         assert_eq!(options.shape.null_string, "\\N");
@@ -210,7 +210,7 @@ mod tests {
         );
         assert!(!choice.formula_guard);
         let choice = options.apply(Preset::DataLake);
-        assert!(choice.parquet);
+        assert!(choice.is_parquet());
         assert_eq!(options.parquet.compression, ParquetCompression::Zstd);
     }
 }

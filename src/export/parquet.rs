@@ -176,10 +176,13 @@ fn write_streamed(
             let source = ExportQuery::source(&column.name);
             // Parquet has no interval of months, days and nanoseconds, which is what DuckDB's
             // INTERVAL is in Arrow: it is written as DuckDB's text of it.
-            let value = if column.sql_type == SqlType::Interval {
-                format!("CAST({source} AS VARCHAR)")
-            } else {
-                source
+            let value = match column.sql_type {
+                SqlType::Interval => format!("CAST({source} AS VARCHAR)"),
+                // Parquet has no 128-bit integer: DuckDB's own COPY writes these as DOUBLE, and so
+                // does this writer (Arrow's DECIMAL(38) cannot hold -2^127, and a file with it
+                // is one DuckDB fails to read).
+                SqlType::HugeInt | SqlType::UHugeInt => format!("CAST({source} AS DOUBLE)"),
+                _ => source,
             };
             format!("{value} AS {}", quote_ident(&column.name))
         })

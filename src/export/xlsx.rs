@@ -414,14 +414,25 @@ impl Cells {
             }
             CellKind::Date => {
                 let dates = array.as_primitive::<Date32Type>();
-                let serial = f64::from(dates.value(row)) + UNIX_EPOCH_SERIAL;
-                let text = || dates.value_as_date(row).map(|date| date.to_string());
+                let days = dates.value(row);
+                let serial = f64::from(days) + UNIX_EPOCH_SERIAL;
+                // DuckDB's infinite dates have no calendar date: written as the words it uses.
+                let text = || match days {
+                    i32::MAX => Some("infinity".to_string()),
+                    days if days == -i32::MAX => Some("-infinity".to_string()),
+                    _ => dates.value_as_date(row).map(|date| date.to_string()),
+                };
                 write_serial(sheet, sheet_row, column, serial, date_format, 10, text)
             }
             CellKind::Timestamp => {
                 let stamps = array.as_primitive::<TimestampMicrosecondType>();
-                let serial = stamps.value(row) as f64 / 86_400_000_000.0 + UNIX_EPOCH_SERIAL;
-                let text = || stamps.value_as_datetime(row).map(|stamp| stamp.to_string());
+                let micros = stamps.value(row);
+                let serial = micros as f64 / 86_400_000_000.0 + UNIX_EPOCH_SERIAL;
+                let text = || match micros {
+                    i64::MAX => Some("infinity".to_string()),
+                    micros if micros == -i64::MAX => Some("-infinity".to_string()),
+                    _ => stamps.value_as_datetime(row).map(|stamp| stamp.to_string()),
+                };
                 write_serial(sheet, sheet_row, column, serial, timestamp_format, 19, text)
             }
             CellKind::Text => {

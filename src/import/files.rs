@@ -343,6 +343,8 @@ fn unify(columns: impl Iterator<Item = (String, Option<ColumnType>)>) -> Vec<(St
 const MAX_DECIMAL_DIGITS: u8 = 38;
 /// Digits a BIGINT's values can have.
 const BIGINT_DIGITS: u8 = 19;
+/// Significant digits a DOUBLE always keeps.
+const DOUBLE_DIGITS: u8 = 15;
 
 /// The narrowest type that holds values of both `a` and `b`: exact decimals stay exact while
 /// they fit in a DECIMAL, text when nothing else holds both.
@@ -364,8 +366,13 @@ pub fn widen(a: ColumnType, b: ColumnType) -> ColumnType {
             if precision <= MAX_DECIMAL_DIGITS {
                 Decimal { precision, scale }
             } else {
-                Double
+                Varchar
             }
+        }
+        // A DOUBLE keeps 15 digits: a DECIMAL with more (chosen because a DOUBLE would round
+        // them) stays exact as text.
+        (Decimal { precision, .. }, Double) | (Double, Decimal { precision, .. }) if precision > DOUBLE_DIGITS => {
+            Varchar
         }
         (Integer | BigInt | Double | Decimal { .. }, Integer | BigInt | Double | Decimal { .. }) => Double,
         (Date | Timestamp, Date | Timestamp) => Timestamp,
@@ -615,8 +622,9 @@ mod tests {
         assert_eq!(widen(BigInt, decimal(10, 2)), decimal(21, 2), "money stays exact");
         assert_eq!(widen(decimal(12, 2), decimal(8, 4)), decimal(14, 4));
         assert_eq!(widen(decimal(38, 10), BigInt), decimal(38, 10));
-        assert_eq!(widen(decimal(38, 20), BigInt), Double, "past 38 digits");
+        assert_eq!(widen(decimal(38, 20), BigInt), Varchar, "past 38 digits, exact as text");
         assert_eq!(widen(Double, decimal(10, 2)), Double);
+        assert_eq!(widen(Double, decimal(18, 3)), Varchar, "a DOUBLE would round 18 digits");
         assert_eq!(widen(Date, Timestamp), Timestamp);
         assert_eq!(widen(Date, BigInt), Varchar);
         assert_eq!(widen(Boolean, Boolean), Boolean);

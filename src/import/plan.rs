@@ -386,6 +386,9 @@ fn detected_format(sniffed: &Sniffed, source_index: usize, wanted: ColumnType) -
             null_markers: guess.format.null_markers.clone(),
             ..ValueFormat::default()
         })
+    } else if !sniffed.null_convention.is_empty() {
+        // The writer's NULL, bare, is NULL in text too (its quoted form stays text).
+        Some(ValueFormat::with_null_markers(sniffed.null_convention.clone()))
     } else {
         None
     }

@@ -4,6 +4,8 @@ mod cli;
 mod corpus;
 mod export;
 mod export_shapes;
+mod full_disk;
+mod hostile;
 mod import;
 mod layers;
 mod layouts;
