@@ -10,7 +10,7 @@ use std::path::Path;
 
 use crate::import::{ImportSummary, MAX_LISTED_SKIPPED_LINES, Packing, SniffHints, sniff};
 use crate::sql::quote_ident;
-use crate::store::{FailedRowFilter, Store, count_failed_rows};
+use crate::store::{FailedRowFilter, Store, count_failed_rows, problem_counts, read_skipped_lines};
 
 /// How many data records the `csv` crate reads in `text` with the given dialect (after a first
 /// record it takes for the header when `has_header`).
@@ -84,15 +84,12 @@ pub fn check_accounting(store: &Store, table: &str, rows_before: u64, summary: &
 /// - files read with spaces before quotes dropped (`a, "b, c"`), which the `csv` crate cannot.
 pub fn compare_with_csv_crate(store: &Store, path: &Path, summary: &ImportSummary) -> Result<bool, String> {
     let show = |what: String| format!("{}: {what}", path.display());
-    let recovered: i64 = store
-        .conn()
-        .query_row(
-            "SELECT count(*) FROM sluice.failed_row_problems \
-             WHERE job_id = ? AND kind IN ('unclosed_quote', 'line_too_long')",
-            [summary.job_id],
-            |row| row.get(0),
-        )
-        .map_err(|error| show(format!("counting recovered rows: {error}")))?;
+    let recovered: u64 = problem_counts(store.conn(), summary.job_id)
+        .map_err(|error| show(format!("counting recovered rows: {error}")))?
+        .into_iter()
+        .filter(|(kind, _)| kind == "unclosed_quote" || kind == "line_too_long")
+        .map(|(_, rows)| rows)
+        .sum();
     if recovered > 0 {
         return Ok(false);
     }
@@ -141,14 +138,11 @@ pub fn compare_with_csv_crate(store: &Store, path: &Path, summary: &ImportSummar
     if summary.rows_skipped > MAX_LISTED_SKIPPED_LINES {
         return Ok(false);
     }
-    let blank: i64 = store
-        .conn()
-        .query_row(
-            "SELECT count(*) FROM sluice.skipped_lines WHERE job_id = ? AND reason = 'blank' AND raw = ''",
-            [summary.job_id],
-            |row| row.get(0),
-        )
-        .map_err(|error| show(format!("counting blank lines: {error}")))?;
+    let blank = read_skipped_lines(store.conn(), summary.job_id, MAX_LISTED_SKIPPED_LINES)
+        .map_err(|error| show(format!("counting blank lines: {error}")))?
+        .iter()
+        .filter(|line| line.reason == "blank" && line.raw.is_empty())
+        .count();
     // A header's lines after its first are records to the csv crate, and neither rows nor
     // skipped lines to Sluice.
     let later_header_lines = sniffed.header_lines.saturating_sub(1) as u64;
