@@ -64,7 +64,7 @@ pub use records::{Defect, Dialect, OwnedRecord, Record, RecordReader};
 pub use retry::{RetryError, RetryRequest, RetrySummary, RowEdit};
 pub use schema::{ColumnSpec, SchemaError, SchemaFile};
 pub use side_tables::{ColumnSpan, column_letters};
-pub use sniff::{SampleSize, SniffError, SniffHints, Sniffed, sniff, sniff_with};
+pub use sniff::{MAX_COLUMNS, SampleSize, SniffError, SniffHints, Sniffed, sniff, sniff_with};
 pub use source::{
     Confidence, EncodingEvidence, Packing, SOURCE_ENCODINGS, SourceEncoding, SourceError, encoding_for_label,
 };

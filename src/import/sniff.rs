@@ -15,7 +15,7 @@ use super::layout::{LayoutChoice, LayoutInput, choose_layout};
 use super::majority::{ColumnGuess, InferenceContext, guess_column};
 use super::names::{clean_headers, default_column_name};
 use super::null_convention::markers_written_as_null;
-use super::records::{Dialect, RecordReader, is_delimiters_only};
+use super::records::{DEFAULT_MAX_RECORD_BYTES, Dialect, RecordReader, is_delimiters_only};
 use super::side_tables::ColumnSpan;
 use super::source::{EncodingEvidence, Packing, SourceEncoding, SourceError, open_text};
 use super::table_end::{SampledRows, TableBreak, find_breaks, footer_start, maybe_not_data, second_header_start};
@@ -191,7 +191,26 @@ pub enum SniffError {
     Empty { path: PathBuf },
     #[error("cannot read {path}: its reader stopped unexpectedly ({message})")]
     ReaderStopped { path: PathBuf, message: String },
+    #[error(
+        "cannot read {path}: its line {line} runs past {} without ending, longer than any record \
+         Sluice reads (is it a table?)", crate::format::mebibytes(*limit as u64)
+    )]
+    NoLineEnd { path: PathBuf, line: usize, limit: usize },
+    #[error(
+        "cannot import {path}: it has {} columns, more than the {} a table here may have \
+         (a wide matrix imports best transposed, one row per cell)",
+        crate::format::thousands(*columns as u64), crate::format::thousands(MAX_COLUMNS as u64)
+    )]
+    TooManyColumns { path: PathBuf, columns: usize },
 }
+
+/// The most columns a table gets: each column costs the import buffers of its own, so memory
+/// grows with the width, and past this a wide file is refused rather than filling memory
+/// (README, "Bombs and limits").
+pub const MAX_COLUMNS: usize = 50_000;
+/// Lines the sample must hold (a header and a row) before the dialect and layout are chosen; a
+/// sample that holds fewer grows, up to the record size limit.
+const LINES_WANTED: usize = 2;
 
 /// How much of the file is sampled, and how much of it is kept for the preview.
 #[derive(Clone, Copy, Debug)]
@@ -237,7 +256,7 @@ fn contain_panic<T>(path: &Path, read: impl FnOnce() -> Result<T, SniffError>) -
 
 fn sniff_unguarded(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<Sniffed, SniffError> {
     let asked = hints;
-    let source = open_text(path, hints.encoding, hints.sheet.as_deref(), hints.sheet_columns)?;
+    let mut source = open_text(path, hints.encoding, hints.sheet.as_deref(), hints.sheet_columns)?;
     // A sheet is rendered as plain CSV by Sluice itself: its dialect is known, not guessed, and
     // a cell starting with `#` is a value, not a comment.
     let workbook_hints;
@@ -259,15 +278,38 @@ fn sniff_unguarded(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<
         hints
     };
     let mut sample = Vec::with_capacity(size.bytes);
-    source
-        .reader
+    (&mut source.reader)
         .take(size.bytes as u64)
         .read_to_end(&mut sample)
         .map_err(|error| SourceError::Read {
             path: path.to_path_buf(),
             source: error,
         })?;
-    let complete = sample.len() < size.bytes;
+    let mut complete = sample.len() < size.bytes;
+    // A first line longer than the sample (a header of a hundred thousand columns) would leave
+    // nothing to read: the sample grows until it holds a header and a row, or the lines are
+    // longer than any record Sluice reads.
+    let mut reader = source.reader;
+    while !complete && line_ends(&sample) < LINES_WANTED {
+        let limit = DEFAULT_MAX_RECORD_BYTES * LINES_WANTED;
+        if sample.len() >= limit {
+            return Err(SniffError::NoLineEnd {
+                path: path.to_path_buf(),
+                line: line_ends(&sample) + 1,
+                limit: DEFAULT_MAX_RECORD_BYTES,
+            });
+        }
+        let more = sample.len().min(limit - sample.len());
+        let before = sample.len();
+        (&mut reader)
+            .take(more as u64)
+            .read_to_end(&mut sample)
+            .map_err(|error| SourceError::Read {
+                path: path.to_path_buf(),
+                source: error,
+            })?;
+        complete = sample.len() - before < more;
+    }
 
     let dialect = Dialect {
         delimiter: hints.delimiter.unwrap_or(b','),
@@ -381,6 +423,12 @@ fn sniff_unguarded(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<
     }
     let has_header = layout.has_header;
     let width = layout.width;
+    if width > MAX_COLUMNS {
+        return Err(SniffError::TooManyColumns {
+            path: path.to_path_buf(),
+            columns: width,
+        });
+    }
     let data_width = layout.row_width;
     let pad_short_rows = layout.pad_short_rows;
     // A sheet's row ends at its last filled cell, and the import reads it padded: the rows
@@ -490,6 +538,11 @@ fn sniff_unguarded(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<
         breaks: breaks.found,
         summary_rows: breaks.summary_rows,
     })
+}
+
+/// Line ends in `sample`, counting no further than [`LINES_WANTED`].
+fn line_ends(sample: &[u8]) -> usize {
+    memchr::memchr2_iter(b'\n', b'\r', sample).take(LINES_WANTED).count()
 }
 
 /// Parses the sample into text records, dropping a last record that the sample may have cut.

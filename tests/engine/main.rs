@@ -1,5 +1,6 @@
 //! Integration tests of the engine and the command line, in one binary so DuckDB is linked once.
 
+mod bombs;
 mod cli;
 mod corpus;
 mod export;
