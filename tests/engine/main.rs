@@ -8,6 +8,7 @@ mod export_shapes;
 mod full_disk;
 mod hostile;
 mod import;
+mod input_kinds;
 mod layers;
 mod layouts;
 mod many_files;
