@@ -114,7 +114,9 @@ fn a_running_import_can_be_cancelled() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("big.csv");
     let mut text = String::from("id,name\n");
-    for i in 0..300_000 {
+    // At the throttle's 50,000 rows a second the job would run 30 s: the click comes once the
+    // job shows it runs, and its end is the cancel's, not the file's.
+    for i in 0..1_500_000 {
         text.push_str(&format!("{i},name {i}\n"));
     }
     std::fs::write(&file, text).unwrap();
@@ -588,9 +590,11 @@ fn the_jobs_view_names_the_file_a_many_file_import_is_reading() {
     let dir = tempfile::tempdir().unwrap();
     let folder = dir.path().join("parts");
     std::fs::create_dir(&folder).unwrap();
+    // 500,000 rows a file: at the throttle's 50,000 rows a second the first file alone takes
+    // 10 s, so the view is read and the job cancelled while it is still on that file.
     for part in 0..3 {
         let mut text = String::from("id,name\n");
-        for row in 0..20_000 {
+        for row in 0..500_000 {
             text.push_str(&format!("{row},name {part} {row}\n"));
         }
         std::fs::write(folder.join(format!("part_{part}.csv")), text).unwrap();

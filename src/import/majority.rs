@@ -302,7 +302,7 @@ fn decimal_holding(values: &[&str], format: &ColumnFormat) -> Option<ColumnType>
     }
     // Whole numbers are BIGINT's, or text beyond it: a DECIMAL is for fractions a DOUBLE rounds.
     let precision = u8::try_from((whole + scale).max(1)).ok()?;
-    (scale > 0 && precision <= MAX_DECIMAL_DIGITS).then(|| ColumnType::Decimal {
+    (scale > 0 && precision <= MAX_DECIMAL_DIGITS).then_some(ColumnType::Decimal {
         precision,
         scale: scale as u8,
     })
@@ -546,7 +546,7 @@ mod tests {
             decimal_comma_first: true,
             ..InferenceContext::default()
         };
-        let euros = guess_column(["1.234.567.890.123.456,78", "0,5"].into_iter(), &semicolon);
+        let euros = guess_column(["1.234.567.890.123.456,78", "0,5"], &semicolon);
         assert_eq!(
             (euros.column_type, euros.format.decimal_separator),
             (

@@ -126,7 +126,9 @@ pub(super) fn import_rows(
             plan: file.plan.clone(),
         })
         .collect();
-    let stamps: Vec<FileStamp> = files.iter().filter_map(|file| FileStamp::take(&file.path)).collect();
+    // By file index: each batch checks its own file, so a change stops the import at the next
+    // batch rather than after the last.
+    let stamps: Vec<Option<FileStamp>> = files.iter().map(|file| FileStamp::take(&file.path)).collect();
     let parts: Vec<ParsePart> = files
         .iter()
         .map(|file| ParsePart {
@@ -231,6 +233,15 @@ pub(super) fn import_rows(
         if let Some(room) = room.as_mut() {
             room.written(written.rows_imported);
         }
+        if let Some(Some(stamp)) = stamps.get(report.file_index.map_or(0, |index| index as usize))
+            && let Some(how) = stamp.change()
+        {
+            write_error = Some(ImportError::ChangedWhileRead {
+                path: stamp.path().to_path_buf(),
+                how,
+            });
+            break;
+        }
         context.progress(&Progress {
             rows_imported: written.rows_imported,
             rows_failed: written.rows_failed,
@@ -265,7 +276,11 @@ pub(super) fn import_rows(
     };
     let totals = ParseTotals::sum(&per_file);
     *parse_totals = totals;
-    if let Some((stamp, how)) = stamps.iter().find_map(|stamp| stamp.change().map(|how| (stamp, how))) {
+    if let Some((stamp, how)) = stamps
+        .iter()
+        .flatten()
+        .find_map(|stamp| stamp.change().map(|how| (stamp, how)))
+    {
         load::rollback(conn);
         return Err(ImportError::ChangedWhileRead {
             path: stamp.path().to_path_buf(),

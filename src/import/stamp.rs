@@ -34,7 +34,7 @@ impl FileStamp {
         if len != self.len {
             let how = if len < self.len { "cut short" } else { "added to" };
             return Some(format!(
-                "it was {how}: {} bytes when the import began, {len} at its end",
+                "it was {how}: {} bytes when the import began, {len} later",
                 self.len
             ));
         }
