@@ -27,7 +27,9 @@ pub enum InputError {
     NotFound { path: PathBuf },
     #[error("cannot read the folder {path}: {source}")]
     ReadFolder { path: PathBuf, source: std::io::Error },
-    #[error("the folder {path} has no CSV, TSV or text files (packed or not) to import")]
+    #[error(
+        "the folder {path} has no table files to import (CSV, TSV or text, packed or not; workbooks; Parquet; NDJSON)"
+    )]
     EmptyFolder { path: PathBuf },
     #[error("'{pattern}' is not a valid file pattern: {message}")]
     Pattern { pattern: String, message: String },
@@ -101,6 +103,14 @@ fn folder_files(folder: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>), InputErro
     let mut ignored = Vec::new();
     for entry in std::fs::read_dir(folder).map_err(read_error)? {
         let path = entry.map_err(read_error)?.path();
+        // A Hive-partitioned folder (`flag=true/`) holds its files a level or more down, and
+        // its folders' names are columns (see `parquet`): it is read whole.
+        if path.is_dir() && is_partition_folder(&path) {
+            let (inner, inner_ignored) = folder_files(&path)?;
+            files.extend(inner);
+            ignored.extend(inner_ignored);
+            continue;
+        }
         if !path.is_file() {
             continue;
         }
@@ -113,6 +123,15 @@ fn folder_files(folder: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>), InputErro
     files.sort();
     ignored.sort();
     Ok((files, ignored))
+}
+
+fn is_partition_folder(path: &Path) -> bool {
+    !is_hidden(path)
+        && path
+            .file_name()
+            .and_then(|name| name.to_str())
+            .and_then(|name| name.split_once('='))
+            .is_some_and(|(name, _)| !name.is_empty())
 }
 
 fn is_hidden(path: &Path) -> bool {
@@ -174,6 +193,30 @@ mod tests {
             .collect();
         assert_eq!(names, ["a.tsv.gz", "b.csv", "c.TXT", "d.zip", "e.csv.zst"]);
         assert_eq!(inputs.ignored, [dir.path().join("notes.pdf")]);
+    }
+
+    #[test]
+    fn a_partitioned_folder_gives_the_files_of_its_partition_folders_and_no_others() {
+        let dir = tempfile::tempdir().unwrap();
+        for folder in ["flag=true/day=1", "flag=false", "other", ".hidden=1"] {
+            std::fs::create_dir_all(dir.path().join(folder)).unwrap();
+        }
+        for file in [
+            "flag=true/day=1/data_0.parquet",
+            "flag=false/data_0.parquet",
+            "other/x.csv",
+            ".hidden=1/y.csv",
+        ] {
+            touch(&dir.path().join(file));
+        }
+        let inputs = expand_inputs(&[dir.path().to_path_buf()]).unwrap();
+        assert_eq!(
+            inputs.files,
+            [
+                dir.path().join("flag=false/data_0.parquet"),
+                dir.path().join("flag=true/day=1/data_0.parquet")
+            ]
+        );
     }
 
     #[test]
