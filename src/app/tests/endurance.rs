@@ -171,8 +171,8 @@ fn five_hundred_jobs_alone() {
     // The bound is 10% of the window's memory; this process, without the window's
     // graphics, holds 60-80 MiB, where 10% is within the allocator's noise (2-12%, up to 8 MiB,
     // over nine runs, from DuckDB's metadata growing with the stored history and from
-    // fragmentation). The bound is three times the worst of that, and a leak of 55 KiB per job
-    // (a batch, a buffer or a thread) still passes it over 450 jobs.
+    // fragmentation). The bound is three times the worst of that, and a leak of 55 KiB or more
+    // per job (a batch, a buffer or a thread) fails it over 450 jobs.
     let growth = at_end.rss_bytes.saturating_sub(after_warm_up.rss_bytes);
     assert!(
         growth <= MAX_GROWTH_BYTES,
