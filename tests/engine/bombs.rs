@@ -130,3 +130,19 @@ fn a_small_zip_that_expands_many_times_over_is_imported_record_for_record() {
     let summary = db.import(&path, "expanded");
     assert_eq!((summary.rows_imported, summary.rows_failed), (16 << 20, 0));
 }
+
+/// calamine's own files of allocations a damaged `.xls` asks for: one imports what it holds,
+/// the other is that file's clear error.
+#[test]
+fn damaged_xls_files_that_ask_for_huge_allocations_import_or_fail_alone() {
+    let db = TestDb::new();
+    let bombs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bombs");
+    let summary = db.import(&bombs.join("OOM_alloc.xls"), "first");
+    assert_eq!(summary.rows_imported + summary.rows_failed, summary.rows_read);
+    assert!(summary.rows_imported > 0);
+    let message = refusal(&db, &bombs.join("OOM_alloc3.xls"));
+    assert!(
+        message.contains("OOM_alloc3.xls") && message.contains("Xls error"),
+        "{message}"
+    );
+}

@@ -413,7 +413,17 @@ fn packed_input(dir: &Path, kind: InputKind, body: &[u8]) -> anyhow::Result<Path
         }
         InputKind::Ndjson => ("input.ndjson", body.to_vec()),
         InputKind::Xlsx => ("input.xlsx", workbook_of(body)?),
-        InputKind::Raw if body.starts_with(b"PK") => ("input.xlsx", body.to_vec()),
+        InputKind::Raw if body.starts_with(b"PK") => {
+            let contains = |text: &[u8]| body.windows(text.len()).any(|window| window == text);
+            let name = if contains(b"opendocument") {
+                "input.ods"
+            } else if contains(b"xl/") {
+                "input.xlsx"
+            } else {
+                "input.zip"
+            };
+            (name, body.to_vec())
+        }
         InputKind::Raw if body.starts_with(b"PAR1") => ("input.parquet", body.to_vec()),
         InputKind::Raw if body.starts_with(b"\xd0\xcf\x11\xe0") => ("input.xls", body.to_vec()),
         InputKind::Raw => ("input.csv", body.to_vec()),
@@ -452,10 +462,16 @@ fn workbook_of(body: &[u8]) -> anyhow::Result<Vec<u8>> {
 /// the unique rule or a second import as an upsert (the second byte), now and then several MB
 /// long. Checked: the database's accounting, and for delimited text the `csv` crate's count.
 fn import(input: &[u8], workspace: &mut Workspace) -> Result<(), String> {
-    let [kind, options, body @ ..] = input else {
-        return Ok(());
+    // A workbook, Parquet or old Excel seed, mutated, is fed as the whole file it is; any other
+    // input starts with its packing and its options.
+    let whole_file = [&b"PK"[..], b"PAR1", b"\xd0\xcf\x11\xe0"]
+        .iter()
+        .any(|magic| input.starts_with(magic));
+    let (kind, options, body) = match input {
+        _ if whole_file => (InputKind::Raw, 0, input),
+        [kind, options, body @ ..] => (InputKind::of(*kind), *options, body),
+        _ => return Ok(()),
     };
-    let kind = InputKind::of(*kind);
     let grown: Vec<u8>;
     let body = if options & 0x80 != 0 && matches!(kind, InputKind::Csv | InputKind::Gzip) && !body.is_empty() {
         // Several MB: past the 1 MiB sample, so rows the sniffer never saw must still be read.
@@ -463,7 +479,7 @@ fn import(input: &[u8], workspace: &mut Workspace) -> Result<(), String> {
             .iter()
             .copied()
             .cycle()
-            .take(3 * 1024 * 1024 + usize::from(*options))
+            .take(3 * 1024 * 1024 + usize::from(options))
             .collect();
         &grown[..]
     } else {
