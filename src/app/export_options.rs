@@ -142,7 +142,7 @@ impl ExportOptions {
             let mut own_size = parquet.row_group_rows.is_some();
             ui.checkbox(&mut own_size, "row group rows");
             match (own_size, parquet.row_group_rows) {
-                (true, None) => parquet.row_group_rows = Some(122_880),
+                (true, None) => parquet.row_group_rows = Some(sluice::store::ROW_GROUP_ROWS),
                 (false, Some(_)) => parquet.row_group_rows = None,
                 _ => {}
             }

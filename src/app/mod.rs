@@ -408,11 +408,8 @@ impl SluiceApp {
             let picked = match &purpose {
                 Dialog::OpenCsv => rfd::FileDialog::new()
                     .add_filter(
-                        "CSV, TSV or text, plain or packed; workbooks; Parquet; JSON lines",
-                        &[
-                            "csv", "tsv", "txt", "gz", "zst", "zip", "xlsx", "xlsm", "xlsb", "xls", "ods", "parquet",
-                            "ndjson", "jsonl",
-                        ],
+                        sluice::import::input_formats::DIALOG_LABEL,
+                        &sluice::import::input_formats::dialog_extensions(),
                     )
                     .add_filter("Any file", &["*"])
                     .pick_files()

@@ -35,7 +35,7 @@ use super::parquet::{ParquetCompression, ParquetOptions};
 /// partition then receives slices large enough to encode efficiently.
 const ROUTE_ROWS: usize = 65_536;
 /// DuckDB's own default rows per row group.
-const DEFAULT_ROW_GROUP_ROWS: usize = 122_880;
+const DEFAULT_ROW_GROUP_ROWS: usize = crate::store::ROW_GROUP_ROWS as usize;
 /// Encoded bytes the open files may hold in their unfinished row groups, together; past it the
 /// largest is written out as a (smaller) row group, so many partitions cannot exhaust memory.
 const BUFFERED_BYTES_LIMIT: usize = 64 << 20;

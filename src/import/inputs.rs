@@ -5,12 +5,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-/// Extensions of the files a folder's import takes, after a `.gz`, `.zst` or `.zip` is set aside.
-const TABLE_EXTENSIONS: &[&str] = &["csv", "tsv", "tab", "txt", "psv", "ssv", "dat"];
-/// Workbooks a folder's import takes (their first sheet, or the one named).
-const WORKBOOK_EXTENSIONS: &[&str] = &["xlsx", "xlsm", "xlsb", "xls", "ods"];
-/// Extensions of packed files, told apart by their content when read.
-const PACKED_EXTENSIONS: &[&str] = &["gz", "gzip", "zst", "zstd", "zip"];
+use super::input_formats::is_input_name;
 
 /// The files to import, and what a folder held that is not one.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -77,21 +72,9 @@ pub fn expand_inputs(paths: &[PathBuf]) -> Result<Inputs, InputError> {
 
 /// Whether a folder's import takes this file: a table file by its extension, packed or not.
 pub fn is_table_file(path: &Path) -> bool {
-    let Some(name) = path.file_name().and_then(|name| name.to_str()) else {
-        return false;
-    };
-    if name.starts_with('.') {
-        return false;
-    }
-    let lower = name.to_ascii_lowercase();
-    let mut parts = lower.rsplit('.');
-    let (Some(last), Some(before)) = (parts.next(), parts.next()) else {
-        return false;
-    };
-    TABLE_EXTENSIONS.contains(&last)
-        || WORKBOOK_EXTENSIONS.contains(&last)
-        || matches!(last, "parquet" | "ndjson" | "jsonl")
-        || (PACKED_EXTENSIONS.contains(&last) && (TABLE_EXTENSIONS.contains(&before) || last == "zip"))
+    path.file_name()
+        .and_then(|name| name.to_str())
+        .is_some_and(is_input_name)
 }
 
 fn folder_files(folder: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>), InputError> {

@@ -13,6 +13,7 @@ mod files;
 mod footnotes;
 mod formats;
 mod infer;
+pub mod input_formats;
 mod inputs;
 mod layout;
 mod load;
@@ -80,7 +81,7 @@ use crate::store::{JobOutcome, JobStatus, Store, StoreError};
 use load::Written;
 
 /// Rows per batch when the caller does not say: one DuckDB row group, which measured fastest.
-pub const DEFAULT_BATCH_ROWS: usize = 122_880;
+pub const DEFAULT_BATCH_ROWS: usize = crate::store::ROW_GROUP_ROWS as usize;
 /// Batches the parser may run ahead of the writer: as many as make up one DuckDB row group
 /// with the batch being built, so none at the default size. The parser is the faster of the
 /// two (DuckDB's writing is the import's critical path), so a queue of full batches only fills

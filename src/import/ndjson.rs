@@ -22,9 +22,7 @@ const SAMPLE_LINES: usize = 1_000;
 
 /// Whether `path` is newline-delimited JSON, by its extension.
 pub fn is_ndjson(path: &Path) -> bool {
-    path.extension()
-        .and_then(|extension| extension.to_str())
-        .is_some_and(|extension| matches!(extension.to_ascii_lowercase().as_str(), "ndjson" | "jsonl"))
+    super::input_formats::format_of(path) == Some(super::input_formats::InputFormat::Ndjson)
 }
 
 /// Opens the JSON lines of `path` as CSV text.

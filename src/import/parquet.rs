@@ -21,9 +21,7 @@ use crate::sql::quote_ident;
 
 /// Whether `path` is a Parquet file, by its extension.
 pub fn is_parquet(path: &Path) -> bool {
-    path.extension()
-        .and_then(|extension| extension.to_str())
-        .is_some_and(|extension| extension.eq_ignore_ascii_case("parquet"))
+    super::input_formats::format_of(path) == Some(super::input_formats::InputFormat::Parquet)
 }
 
 /// Opens the rows of the Parquet file at `path` as CSV text.

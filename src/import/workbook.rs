@@ -25,9 +25,6 @@ use super::source::{Packing, TextSource};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-/// Extensions calamine reads.
-const WORKBOOK_EXTENSIONS: &[&str] = &["xlsx", "xlsm", "xlsb", "xls", "xla", "ods"];
-
 /// Why a workbook or its sheet cannot be read.
 #[derive(Debug, thiserror::Error)]
 pub enum WorkbookError {
@@ -78,9 +75,7 @@ impl SheetInfo {
 
 /// Whether `path` is a workbook, by its extension.
 pub fn is_workbook(path: &Path) -> bool {
-    path.extension()
-        .and_then(|extension| extension.to_str())
-        .is_some_and(|extension| WORKBOOK_EXTENSIONS.contains(&extension.to_ascii_lowercase().as_str()))
+    super::input_formats::format_of(path) == Some(super::input_formats::InputFormat::Workbook)
 }
 
 fn open(path: &Path) -> Result<Sheets<BufReader<File>>, WorkbookError> {

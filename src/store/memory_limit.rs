@@ -35,9 +35,9 @@ const CELLS_PER_BOOKKEEPING_BYTE: u64 = 34;
 /// The limit is lowered in steps of at least this much, about a million rows of eight columns.
 const STEP_BYTES: u64 = 256 * 1024;
 
-/// Rows of a DuckDB row group: a table that gets at least this many in a transaction has them
-/// merged as written at commit.
-const ROW_GROUP_ROWS: u64 = 122_880;
+/// Rows of a DuckDB row group (its default, for tables and Parquet alike): a table that gets at
+/// least this many in a transaction has them merged as written at commit.
+pub const ROW_GROUP_ROWS: u64 = 122_880;
 
 /// What DuckDB holds per column while it appends a table's uncommitted rows at commit: a block
 /// being read and one being written.

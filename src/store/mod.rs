@@ -33,7 +33,7 @@ pub use failed::{
 };
 pub use jobs::{JobOutcome, JobRecord, JobStatus, NewJob, RecoveredJob, UnknownName};
 use memory_limit::SharedLimit;
-pub use memory_limit::{CommitAppend, TransactionRoom, YieldingLimit, commit_room};
+pub use memory_limit::{CommitAppend, ROW_GROUP_ROWS, TransactionRoom, YieldingLimit, commit_room};
 pub use report::{MAX_EXTRA_COLUMNS, ReportError, ReportFormat, errors_text, write_failed_report};
 pub use settings::duckdb_settings;
 pub use skipped::{StoredSkippedLine, append_skipped_lines, read_skipped_lines};
