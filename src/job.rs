@@ -184,8 +184,8 @@ pub fn run_recorded<J: Job>(
     }
 }
 
-/// Records a job that stopped before it completed: whatever it had open is undone first, and
-/// the record keeps what it had read (`counts`) and nothing it would have written.
+/// Records a job that stopped before it completed (its transaction, dropped, undid all it
+/// wrote): the record keeps what it had read (`counts`).
 fn record_stopped(
     store: &Store,
     job_id: i64,
@@ -194,7 +194,6 @@ fn record_stopped(
     peak_rss_bytes: Option<u64>,
     error: String,
 ) -> Result<(), StoreError> {
-    store.rollback_open_transaction();
     let outcome = JobOutcome {
         rows_read: counts.rows_read,
         bytes_read: counts.bytes_read,

@@ -5,7 +5,7 @@
 
 use duckdb::{Appender, Connection};
 
-use crate::store::ArrowInserter;
+use crate::store::{ArrowInserter, Transaction};
 
 use super::pipeline::ParsedBatch;
 use super::plan::ImportPlan;
@@ -36,20 +36,21 @@ pub struct Written {
 }
 
 /// Starts the import's transaction and prepares the target table: creates it, or adds
-/// `added` columns to the existing one.
-pub fn begin(
-    conn: &Connection,
+/// `added` columns to the existing one. Dropped without a commit, the transaction undoes it all.
+pub fn begin<'s>(
+    store: &'s Store,
     table: &str,
     plan: &ImportPlan,
     setup: TableSetup,
     added: &[(String, ColumnType)],
-) -> Result<(), StoreError> {
-    begin_transaction(conn)?;
+) -> Result<Transaction<'s>, StoreError> {
+    let transaction = begin_transaction(store)?;
+    let conn = store.conn();
     let verb = match setup {
         TableSetup::Create => "CREATE TABLE",
         TableSetup::Replace => "CREATE OR REPLACE TABLE",
         TableSetup::Existing => {
-            let added = added.iter().try_for_each(|(name, column_type)| {
+            added.iter().try_for_each(|(name, column_type)| {
                 conn.execute_batch(&format!(
                     "ALTER TABLE {} ADD COLUMN {} {}",
                     quote_ident(table),
@@ -57,11 +58,8 @@ pub fn begin(
                     column_type.sql_name()
                 ))
                 .map_err(StoreError::query("adding the files' new columns to the table"))
-            });
-            if added.is_err() {
-                rollback(conn);
-            }
-            return added;
+            })?;
+            return Ok(transaction);
         }
     };
     let columns: Vec<String> = plan
@@ -69,14 +67,9 @@ pub fn begin(
         .iter()
         .map(|column| format!("{} {}", quote_ident(&column.name), column.column_type.sql_name()))
         .collect();
-    let created = conn
-        .execute_batch(&format!("{verb} {} ({})", quote_ident(table), columns.join(", ")))
-        .map_err(StoreError::query("creating the target table"));
-    // A transaction left open would make every later job on this connection fail at BEGIN.
-    if created.is_err() {
-        rollback(conn);
-    }
-    created
+    conn.execute_batch(&format!("{verb} {} ({})", quote_ident(table), columns.join(", ")))
+        .map_err(StoreError::query("creating the target table"))?;
+    Ok(transaction)
 }
 
 /// Appends one parsed batch: good rows through the job's inserter (and their keys through the
@@ -107,21 +100,14 @@ pub fn append_batch(
 }
 
 /// Starts the transaction everything an import or a retry writes goes into.
-pub fn begin_transaction(conn: &Connection) -> Result<(), StoreError> {
-    conn.execute_batch("BEGIN TRANSACTION")
-        .map_err(StoreError::query("starting the import's transaction"))
+pub fn begin_transaction(store: &Store) -> Result<Transaction<'_>, StoreError> {
+    Transaction::begin(store, "starting the import's transaction")
 }
 
 /// Commits what the import wrote: `rows_imported` rows into a table of columns of `table_types`,
 /// and its failed rows, with the memory DuckDB needs to commit them ([`commit_room`]).
-pub fn commit(store: &Store, written: &Written, table_types: &[SqlType]) -> Result<(), StoreError> {
+pub fn commit(transaction: Transaction<'_>, written: &Written, table_types: &[SqlType]) -> Result<(), StoreError> {
     let [failed, problems] = failed_rows_appends(written.rows_failed, written.problems_stored);
     let table = CommitAppend::new(written.rows_imported, table_types.iter().copied());
-    store.commit_with_room(commit_room(&[table, failed, problems]), "committing the import")
-}
-
-/// Undoes everything the import wrote. Errors are ignored: a connection whose transaction already
-/// failed has nothing left to roll back.
-pub fn rollback(conn: &Connection) {
-    let _ = conn.execute_batch("ROLLBACK");
+    transaction.commit(commit_room(&[table, failed, problems]), "committing the import")
 }

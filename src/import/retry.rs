@@ -20,6 +20,7 @@ use super::{ImportMode, ImportRequest, PlanError, expand_inputs};
 use crate::job::{Job, JobContext, JobError, JobLabels};
 use crate::progress::{Progress, ProgressSink};
 use crate::records::{ExistingTable, FailedRow, Problem};
+use crate::store::Transaction;
 use crate::store::upsert::Stage;
 use crate::store::{
     ArrowInserter, JobOutcome, JobStatus, RetryRow, Store, StoreError, append_failed_rows, existing_table,
@@ -148,14 +149,14 @@ fn retry_rows(
     // Everything from here is read and written in one transaction: a second retry of the same
     // rows running at the same time either sees them gone or conflicts, and never imports them
     // twice.
-    load::begin_transaction(conn)?;
+    let transaction = load::begin_transaction(store)?;
     let stored = stored_rows(store, request)?;
     // Rows of several files are validated by their own file's plan (its column order, formats
     // and file name); every plan has the same columns in the same order.
     let (plans, key) = rebuild_plans(&import_request, &import.source_columns, &table, &stored)?;
     let Some(first_plan) = plans.values().next() else {
         // None of the rows asked for is still failing: nothing to do but say so.
-        return finish(context, request, &table, started, 0, (0, 0), 0);
+        return finish(context, transaction, request, &table, started, 0, (0, 0), 0);
     };
     let column_names: Vec<String> = first_plan.columns.iter().map(|column| column.name.clone()).collect();
     let column_refs: Vec<&str> = column_names.iter().map(String::as_str).collect();
@@ -293,6 +294,7 @@ fn retry_rows(
     let rows_read = stored.len() as u64;
     finish(
         context,
+        transaction,
         request,
         &table,
         started,
@@ -321,6 +323,7 @@ fn failed_again(record_no: i64, row: &RetryRow, problems: Vec<Problem>) -> Faile
 #[allow(clippy::too_many_arguments)]
 fn finish(
     context: &mut JobContext<'_>,
+    transaction: Transaction<'_>,
     request: &RetryRequest,
     table: &ExistingTable,
     started: std::time::Instant,
@@ -346,7 +349,7 @@ fn finish(
         ..load::Written::default()
     };
     let table_types: Vec<_> = table.columns.iter().map(|column| column.sql_type).collect();
-    load::commit(store, &written, &table_types)?;
+    load::commit(transaction, &written, &table_types)?;
     context.progress(&Progress {
         rows_read: outcome.rows_read,
         rows_imported: outcome.rows_imported,

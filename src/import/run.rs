@@ -139,7 +139,8 @@ pub(super) fn import_rows(
     let sniffed = files.into_iter().next().map(|file| file.sniffed);
 
     let table_types = stored_types(existing.as_ref(), &added_columns, &plan);
-    load::begin(conn, &table_name, &plan, setup, &added_columns)?;
+    // Every return from here without the commit drops it, which undoes all the import wrote.
+    let transaction = load::begin(context.store, &table_name, &plan, setup, &added_columns)?;
     // An upsert's rows are staged, then merged by key once the key rule has been judged.
     let stage = match &key {
         Some(_) => {
@@ -151,7 +152,6 @@ pub(super) fn import_rows(
             match Stage::create(conn, job_id, &columns) {
                 Ok(stage) => Some(stage),
                 Err(error) => {
-                    load::rollback(conn);
                     return Err(error.into());
                 }
             }
@@ -165,7 +165,6 @@ pub(super) fn import_rows(
         }) {
             Ok(rowid) => rowid,
             Err(error) => {
-                load::rollback(conn);
                 return Err(error.into());
             }
         },
@@ -184,10 +183,7 @@ pub(super) fn import_rows(
                 sender.send(batch).is_ok()
             })
         })
-        .map_err(|error| {
-            load::rollback(conn);
-            ImportError::Panicked(format!("could not start the parser thread: {error}"))
-        })?;
+        .map_err(|error| ImportError::Panicked(format!("could not start the parser thread: {error}")))?;
 
     let mut write_error = None;
     let opened = match &stage {
@@ -270,7 +266,6 @@ pub(super) fn import_rows(
     let per_file = match outcome {
         Ok(per_file) => per_file,
         Err(error) => {
-            load::rollback(conn);
             return Err(error);
         }
     };
@@ -281,7 +276,6 @@ pub(super) fn import_rows(
         .flatten()
         .find_map(|stamp| stamp.change().map(|how| (stamp, how)))
     {
-        load::rollback(conn);
         return Err(ImportError::ChangedWhileRead {
             path: stamp.path().to_path_buf(),
             how,
@@ -318,10 +312,7 @@ pub(super) fn import_rows(
                 written,
             )
         };
-        if let Err(error) = resolved {
-            load::rollback(conn);
-            return Err(error);
-        }
+        resolved?;
     }
     if let (Some(stage), Some(key)) = (stage, &key) {
         let merged = stage.merge(conn, &table_name, &column_names, &key.names);
@@ -330,7 +321,6 @@ pub(super) fn import_rows(
                 written.rows_updated = merged.updated;
             }
             Ok(merged) => {
-                load::rollback(conn);
                 return Err(StoreError::Inconsistent(format!(
                     "{} rows were staged but the merge inserted {} and updated {}; nothing was imported",
                     written.rows_imported, merged.inserted, merged.updated
@@ -338,7 +328,6 @@ pub(super) fn import_rows(
                 .into());
             }
             Err(error) => {
-                load::rollback(conn);
                 return Err(error.into());
             }
         }
@@ -354,14 +343,12 @@ pub(super) fn import_rows(
         ..JobOutcome::default()
     };
     if cancel.is_cancelled() {
-        load::rollback(conn);
         return Err(ImportError::Parse(ParseError::Cancelled));
     }
     let committed = context
         .record_completed(&result)
-        .and_then(|()| load::commit(context.store, written, &table_types));
+        .and_then(|()| load::commit(transaction, written, &table_types));
     if let Err(error) = committed {
-        load::rollback(conn);
         return Err(error.into());
     }
     context.progress(&Progress {

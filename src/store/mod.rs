@@ -15,6 +15,7 @@ mod memory_limit;
 mod report;
 mod settings;
 mod skipped;
+mod transaction;
 pub mod unique_keys;
 pub mod upsert;
 
@@ -37,6 +38,7 @@ pub use memory_limit::{CommitAppend, ROW_GROUP_ROWS, TransactionRoom, YieldingLi
 pub use report::{MAX_EXTRA_COLUMNS, ReportError, ReportFormat, errors_text, write_failed_report};
 pub use settings::duckdb_settings;
 pub use skipped::{StoredSkippedLine, append_skipped_lines, read_skipped_lines};
+pub use transaction::Transaction;
 
 /// File name of the default database inside the user's data folder.
 const DEFAULT_FILE_NAME: &str = "sluice.duckdb";
@@ -175,12 +177,6 @@ impl Store {
     /// Jobs an earlier process left queued or running, now marked interrupted.
     pub fn recovered_jobs(&self) -> &[RecoveredJob] {
         &self.recovered
-    }
-
-    /// Undoes the transaction a job left open when it stopped early; without one, nothing
-    /// happens (DuckDB's complaint that there is no transaction is not worth reporting).
-    pub fn rollback_open_transaction(&self) {
-        let _ = self.conn.execute_batch("ROLLBACK");
     }
 
     /// A fresh job id, unique in this database.
