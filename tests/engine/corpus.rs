@@ -65,44 +65,48 @@ fn every_corpus_file_is_accounted_for_and_read_as_the_csv_crate_reads_it() {
     drop(db.store);
     let (sender, receiver) = mpsc::channel();
     let worker_files = files.clone();
-    std::thread::spawn(move || {
-        let store = Store::open(&db_path, &Default::default()).unwrap();
-        for (index, path) in worker_files.iter().enumerate() {
-            let table = format!("corpus_{index}");
-            let result = run_import(
-                &store,
-                &ImportRequest::new(path, &table),
-                &mut NoProgress,
-                &CancelToken::new(),
-            );
-            let checked = match result {
-                Ok(summary) => {
-                    let count = |sql: String| -> i64 { store.conn().query_row(&sql, [], |row| row.get(0)).unwrap() };
-                    let in_table = count(format!("SELECT count(*) FROM {}", sluice::sql::quote_ident(&table)));
-                    let kept = count(format!(
-                        "SELECT count(*) FROM sluice.failed_rows WHERE job_id = {}",
-                        summary.job_id
-                    ));
-                    if summary.rows_imported + summary.rows_failed != summary.rows_read
-                        || in_table as u64 != summary.rows_imported
-                        || kept as u64 != summary.rows_failed
-                    {
-                        Err(format!(
-                            "{}: accounting broken: {summary:?}, table {in_table}, failed rows {kept}",
-                            path.display()
-                        ))
-                    } else {
-                        sluice::oracle::compare_with_csv_crate(&store, path, &summary)
+    let worker = std::thread::Builder::new().name("corpus-imports".into());
+    worker
+        .spawn(move || {
+            let store = Store::open(&db_path, &Default::default()).unwrap();
+            for (index, path) in worker_files.iter().enumerate() {
+                let table = format!("corpus_{index}");
+                let result = run_import(
+                    &store,
+                    &ImportRequest::new(path, &table),
+                    &mut NoProgress,
+                    &CancelToken::new(),
+                );
+                let checked = match result {
+                    Ok(summary) => {
+                        let count =
+                            |sql: String| -> i64 { store.conn().query_row(&sql, [], |row| row.get(0)).unwrap() };
+                        let in_table = count(format!("SELECT count(*) FROM {}", sluice::sql::quote_ident(&table)));
+                        let kept = count(format!(
+                            "SELECT count(*) FROM sluice.failed_rows WHERE job_id = {}",
+                            summary.job_id
+                        ));
+                        if summary.rows_imported + summary.rows_failed != summary.rows_read
+                            || in_table as u64 != summary.rows_imported
+                            || kept as u64 != summary.rows_failed
+                        {
+                            Err(format!(
+                                "{}: accounting broken: {summary:?}, table {in_table}, failed rows {kept}",
+                                path.display()
+                            ))
+                        } else {
+                            sluice::oracle::compare_with_csv_crate(&store, path, &summary)
+                        }
                     }
-                }
-                Err(failure) => match failure.error {
-                    ImportError::Sniff(SniffError::Empty { .. }) => Ok(false),
-                    other => Err(format!("{}: whole-file error: {other}", path.display())),
-                },
-            };
-            sender.send((path.clone(), checked)).unwrap();
-        }
-    });
+                    Err(failure) => match failure.error {
+                        ImportError::Sniff(SniffError::Empty { .. }) => Ok(false),
+                        other => Err(format!("{}: whole-file error: {other}", path.display())),
+                    },
+                };
+                sender.send((path.clone(), checked)).unwrap();
+            }
+        })
+        .unwrap();
     let mut problems = Vec::new();
     let mut compared = 0;
     for _ in &files {

@@ -1,5 +1,9 @@
 //! Integration tests of the engine and the command line, in one binary so DuckDB is linked once.
 
+// A test's helpers stop it with a panic where something is wrong, as its `#[test]` functions do
+// (clippy allows `unwrap` only inside the latter).
+#![allow(clippy::unwrap_used)]
+
 mod bombs;
 mod cli;
 mod corpus;
