@@ -17,6 +17,8 @@
 //! - [`sql`]: quoting of identifiers, the one way user text reaches SQL other than as a parameter.
 //! - [`sql_type`]: column types parsed from the catalog, so no catalog text is spliced into SQL.
 //! - [`throttle`]: the token bucket that caps rows per second.
+//! - [`csv_field`]: DuckDB's rule for quoting a CSV field, shared by the exporter and the
+//!   renderers of workbooks, NDJSON and Parquet.
 //! - [`format`]: counts and sizes written for people, shared by the engine's wording and both
 //!   front ends.
 //! - [`oracle`]: an import checked against the `csv` crate's count and the database's own,
@@ -25,6 +27,7 @@
 
 pub mod bench;
 pub mod browse;
+pub mod csv_field;
 pub mod engine;
 pub mod export;
 pub mod format;

@@ -7,6 +7,7 @@
 //! Hand-written because the `csv` crate writes an empty string and a NULL the same way.
 
 use super::shape::{LineEnding, QuoteStyle};
+use crate::csv_field::QuoteRule;
 use crate::import::{NULL_MARKERS, reads_as_missing};
 
 /// How to write fields.
@@ -58,17 +59,12 @@ impl FieldKind {
 /// Characters that make a spreadsheet treat a cell as a formula (OWASP's CSV injection list).
 const FORMULA_STARTS: [u8; 6] = [b'=', b'+', b'-', b'@', b'\t', b'\r'];
 
-/// Which bytes force a field into quotes (the delimiter, the quote and line breaks), for a
-/// lookup per byte.
-pub struct SpecialBytes([bool; 256]);
+/// Which bytes force a field into quotes (the delimiter, the quote and line breaks): DuckDB's rule.
+pub type SpecialBytes = QuoteRule;
 
 impl CsvStyle {
     pub fn special_bytes(&self) -> SpecialBytes {
-        let mut special = [false; 256];
-        for byte in [self.delimiter, self.quote, b'\n', b'\r'] {
-            special[usize::from(byte)] = true;
-        }
-        SpecialBytes(special)
+        QuoteRule::new(self.delimiter, self.quote)
     }
 
     /// Appends one non-NULL field.
@@ -83,8 +79,7 @@ impl CsvStyle {
             QuoteStyle::All => true,
             QuoteStyle::NonNumeric if !kind.numeric => true,
             _ => {
-                bytes.is_empty()
-                    || bytes.iter().any(|&b| special.0[usize::from(b)])
+                special.must_quote(bytes)
                     || (!self.null_string.is_empty() && bytes == self.null_string.as_bytes())
                     // `NA` or `NULL` as text, unquoted, reads back as a missing value.
                     || (kind.free_text && reads_as_missing(bytes))
@@ -97,15 +92,7 @@ impl CsvStyle {
             out.push(b'\'');
         }
         if needs_quotes {
-            // Most quoted fields hold no quote (every field is quoted with `--quote all`), and a
-            // vectorised search finds that faster than a byte-by-byte copy.
-            let mut rest = bytes;
-            while let Some(at) = memchr::memchr(self.quote, rest) {
-                out.extend_from_slice(&rest[..=at]);
-                out.push(self.quote);
-                rest = &rest[at + 1..];
-            }
-            out.extend_from_slice(rest);
+            special.push_doubled(out, bytes);
             out.push(self.quote);
         } else {
             out.extend_from_slice(bytes);

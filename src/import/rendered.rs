@@ -6,6 +6,7 @@
 //! written as an empty record and noted in a [`RejectLog`] with its own text and the reason, and
 //! the parser turns it into a failed row with both.
 
+use crate::csv_field::QuoteRule;
 use std::collections::VecDeque;
 use std::io::{self, Read};
 use std::path::Path;
@@ -72,6 +73,8 @@ pub struct TextOut {
     rejects: Arc<RejectLog>,
     bytes_read: Arc<AtomicU64>,
     bytes_total: u64,
+    /// The rendered text is CSV with `,` and `"`, quoted by DuckDB's rule.
+    quoting: QuoteRule,
 }
 
 impl TextOut {
@@ -83,19 +86,8 @@ impl TextOut {
             self.out.push(b',');
         }
         self.fields_in_line += 1;
-        match text {
-            None => {}
-            Some(text) if text.is_empty() || text.contains([',', '"', '\n', '\r']) => {
-                self.out.push(b'"');
-                for byte in text.bytes() {
-                    if byte == b'"' {
-                        self.out.push(b'"');
-                    }
-                    self.out.push(byte);
-                }
-                self.out.push(b'"');
-            }
-            Some(text) => self.out.extend_from_slice(text.as_bytes()),
+        if let Some(text) = text {
+            self.quoting.push_field(&mut self.out, text.as_bytes());
         }
     }
 
@@ -183,6 +175,7 @@ pub fn spawn(
         rejects: rejects.clone(),
         bytes_read: bytes_read.clone(),
         bytes_total,
+        quoting: QuoteRule::new(b',', b'"'),
     };
     std::thread::Builder::new().name(name.to_string()).spawn(move || {
         // A reader Sluice does not own (calamine, parquet) may panic on a malformed file. Said as
@@ -261,6 +254,7 @@ pub(crate) mod tests {
             rejects: rejects.clone(),
             bytes_read: Arc::new(AtomicU64::new(0)),
             bytes_total: 100,
+            quoting: QuoteRule::new(b',', b'"'),
         };
         render(&mut out);
         out.finish(Ok(()));
