@@ -17,7 +17,7 @@ use crate::format::{mebibytes, thousands};
 const PAGE_BUDGET_MS: f64 = 50.0;
 
 pub fn bench_browse(rows: u64, dir: Option<PathBuf>) -> anyhow::Result<()> {
-    let (_temp, dir) = super::bench::bench_dir(dir)?;
+    let (_temp, dir) = super::bench_child::bench_dir(dir)?;
     let db_path = dir.join("bench-browse.duckdb");
     let _ = std::fs::remove_file(&db_path);
     let _ = std::fs::remove_file(db_path.with_extension("duckdb.wal"));

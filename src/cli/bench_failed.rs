@@ -23,7 +23,7 @@ const PAGE_ROWS: u64 = 200;
 const PAGE_BUDGET_MS: f64 = 50.0;
 
 pub fn bench_failed(rows: u64, dir: Option<PathBuf>) -> anyhow::Result<()> {
-    let (_temp, dir) = super::bench::bench_dir(dir)?;
+    let (_temp, dir) = super::bench_child::bench_dir(dir)?;
     let db_path = dir.join("bench-failed.duckdb");
     let _ = std::fs::remove_file(&db_path);
     let _ = std::fs::remove_file(db_path.with_extension("duckdb.wal"));

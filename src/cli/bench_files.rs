@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use anyhow::bail;
 use sluice::bench::{people_schema, write_people_csv};
 
-use super::bench::{Measured, import_in_child};
+use super::bench_child::{Measured, import_in_child};
 use crate::format::{mebibytes, megabytes, thousands};
 
 /// Runs of each side; the fastest counts.
@@ -30,7 +30,7 @@ pub fn bench_files(rows: u64, files: u64, dir: Option<PathBuf>) -> anyhow::Resul
     if files == 0 || rows < files {
         bail!("--files must be at least 1 and at most --rows");
     }
-    let (_temp, dir) = super::bench::bench_dir(dir)?;
+    let (_temp, dir) = super::bench_child::bench_dir(dir)?;
     let folder = dir.join("bench-parts");
     std::fs::create_dir_all(&folder)?;
     let one_file = dir.join("bench-one.csv");

@@ -10,14 +10,14 @@ use std::process::Command;
 use anyhow::bail;
 use sluice::bench::create_people_table;
 
-use super::bench::{Measured, best_of, run_child};
+use super::bench_child::{Measured, best_of, run_child};
 use crate::format::{mebibytes, thousands};
 
 /// The column the Parquet runs partition by: 8 countries.
 const PARTITION_COLUMN: &str = "country";
 
 pub fn bench_shapes(rows: u64, dir: Option<PathBuf>) -> anyhow::Result<()> {
-    let (_temp, dir) = super::bench::bench_dir(dir)?;
+    let (_temp, dir) = super::bench_child::bench_dir(dir)?;
     let db = dir.join("bench-shapes.duckdb");
     let _ = std::fs::remove_file(&db);
     let small_rows = (rows / 5).max(1);

@@ -8,11 +8,11 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
 
-use super::bench::{Measured, import_in_child};
+use super::bench_child::{Measured, import_in_child};
 use crate::format::{mebibytes, megabytes, thousands};
 
 pub fn bench_xlsx(rows: u64, dir: Option<PathBuf>) -> anyhow::Result<()> {
-    let (_temp, dir) = super::bench::bench_dir(dir)?;
+    let (_temp, dir) = super::bench_child::bench_dir(dir)?;
     let small_rows = (rows / 5).max(1);
     let small = dir.join("bench-small.xlsx");
     let large = dir.join("bench-large.xlsx");

@@ -3,6 +3,7 @@
 
 mod bench;
 mod bench_browse;
+mod bench_child;
 mod bench_clean;
 mod bench_failed;
 mod bench_files;

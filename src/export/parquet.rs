@@ -7,8 +7,6 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
-
 use super::batches::Pump;
 use super::files::{OutputNames, PartFiles, part_path};
 use super::parquet_stream::{FileSettings, Layout, write_batches};
@@ -20,50 +18,6 @@ use crate::sql_type::SqlType;
 
 /// How often DuckDB's progress estimate is reported while the COPY runs.
 const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
-
-/// How Parquet compresses its column chunks.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ParquetCompression {
-    /// DuckDB's default: fast to write and read.
-    #[default]
-    Snappy,
-    /// Smaller files for about the same reading speed; what data lakes usually choose.
-    Zstd,
-    None,
-}
-
-impl ParquetCompression {
-    pub const ALL: [ParquetCompression; 3] = [Self::Snappy, Self::Zstd, Self::None];
-
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::Snappy => "snappy",
-            Self::Zstd => "zstd",
-            Self::None => "none",
-        }
-    }
-
-    /// The COPY option's value; from this enum only, never from user text.
-    fn sql(&self) -> &'static str {
-        match self {
-            Self::Snappy => "snappy",
-            Self::Zstd => "zstd",
-            Self::None => "uncompressed",
-        }
-    }
-}
-
-/// Parquet's own settings of an export.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(default)]
-pub struct ParquetOptions {
-    pub compression: ParquetCompression,
-    /// Rows per row group; DuckDB's default (122,880) when `None`.
-    pub row_group_rows: Option<u64>,
-    /// Write a Hive-partitioned folder, one subfolder per value of these columns in turn.
-    pub partition_by: Vec<String>,
-}
 
 pub fn write_parquet(pump: Pump<'_>, request: &ExportRequest, query: &ExportQuery) -> Result<PartFiles, ExportError> {
     if request.gzip_level.is_some() {

@@ -29,7 +29,7 @@ use parquet::file::properties::WriterProperties;
 
 use super::ExportError;
 use super::files::{OutputNames, PartFiles};
-use super::parquet::{ParquetCompression, ParquetOptions};
+use super::parquet_options::{ParquetCompression, ParquetOptions};
 
 /// Rows gathered from DuckDB's 2,048-row chunks before they are split among partitions: each
 /// partition then receives slices large enough to encode efficiently.

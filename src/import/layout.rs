@@ -8,13 +8,14 @@
 //! result names the layout chosen and the runner-up with their scores, so a person can see why
 //! and pick the other one.
 
+use super::dialect::DELIMITERS;
 use super::footnotes::{TableRecords, rows_above_notes, words_with_letters};
 use super::formats::NULL_MARKERS;
+use super::hints::SniffHints;
 use super::infer::{looks_like_header, typed_columns_call_it_a_header};
 use super::majority::{InferenceContext, fits_guess, guess_column};
 use super::records::{Dialect, RecordReader, is_delimiters_only};
 use super::side_tables::{self, ColumnSpan};
-use super::sniff::{DELIMITERS, SniffHints, modal_width};
 use super::split_header::split_header_at;
 use super::types::ColumnType;
 
@@ -1099,4 +1100,15 @@ fn sampled_record(line: &HeaderLine<'_>) -> Option<(u64, String)> {
         }
         index += 1;
     }
+}
+
+pub(super) fn modal_width(records: &[Vec<String>]) -> Option<usize> {
+    let mut counts: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+    for record in records {
+        *counts.entry(record.len()).or_default() += 1;
+    }
+    counts
+        .into_iter()
+        .max_by_key(|(width, count)| (*count, *width))
+        .map(|(width, _)| width)
 }

@@ -9,9 +9,11 @@
 
 mod batch;
 mod decode;
+mod dialect;
 mod files;
 mod footnotes;
 mod formats;
+mod hints;
 mod infer;
 pub mod input_formats;
 mod inputs;

@@ -12,7 +12,7 @@
 
 use std::io::{self, Read};
 
-use super::records::Dialect;
+use super::dialect::Dialect;
 
 /// Where the reader is in the record, as far as quoting goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

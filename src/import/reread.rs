@@ -3,12 +3,19 @@
 //! Duplicates come in record order, which is file order, so each file is opened once at most.
 
 use super::pipeline::{self, ParseTotals};
+use super::plan::ImportPlan;
 use super::records::RecordReader;
-use super::run::RereadFile;
+use super::source::FileToRead;
 use super::unique::{Duplicate, Wording};
 use super::{ImportError, ParseError};
 use crate::progress::CancelToken;
 use crate::records::FailedRow;
+
+/// What reading one of the job's files again needs.
+pub(super) struct RereadFile {
+    pub file: FileToRead,
+    pub plan: ImportPlan,
+}
 
 /// Where each of a job's files lies among its record numbers (numbered from 1 across the files).
 #[derive(Clone, Debug, Default)]

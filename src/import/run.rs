@@ -12,9 +12,8 @@ use super::files::{FilesPlan, plan_files};
 use super::load::{self, TableSetup, Written};
 use super::pipeline::{self, ParsePart, ParseTotals};
 use super::plan::ImportPlan;
-use super::reread::{FileSpans, Reread};
+use super::reread::{FileSpans, Reread, RereadFile};
 use super::sniff::{SampleSize, SniffError, SniffHints, Sniffed, sniff, sniff_with};
-use super::source::FileToRead;
 use super::stamp::FileStamp;
 use super::types::ColumnType;
 use super::unique::{self, Duplicate, UniqueKeys};
@@ -475,12 +474,6 @@ fn sniff_later_file(path: &Path, hints: &SniffHints) -> Result<Sniffed, SniffErr
 
 /// Records the smaller sample must hold for its guess of the dialect to stand.
 const MIN_LATER_SAMPLE_RECORDS: usize = 10;
-
-/// What reading one of the job's files again needs.
-pub(super) struct RereadFile {
-    pub file: FileToRead,
-    pub plan: ImportPlan,
-}
 
 /// Runs the unique check: its duplicates leave `target` and become failed rows, with their raw
 /// text and fields read again from their files (only theirs are kept; the good rows never pay
