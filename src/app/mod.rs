@@ -24,6 +24,7 @@ mod memory_view;
 mod notify;
 mod page_cache;
 mod settings;
+mod settings_window;
 mod shell;
 mod startup_error;
 mod status_bar;
@@ -58,7 +59,8 @@ use jobs_view::JobsView;
 use loader::{LoadRequest, Loaded};
 use loaders::Loaders;
 use memory_view::MemoryView;
-use settings::{SETTINGS_KEY, Settings, settings_ui};
+use settings::{SETTINGS_KEY, Settings};
+use settings_window::settings_ui;
 use shell::Shell;
 
 /// The views, in navigation order.
