@@ -24,6 +24,7 @@ mod names;
 mod ndjson;
 mod notes;
 mod null_convention;
+mod open;
 mod packing;
 mod parquet;
 mod pipeline;
@@ -69,13 +70,14 @@ pub use schema::{ColumnSpec, SchemaError, SchemaFile};
 pub use side_tables::{ColumnSpan, column_letters};
 pub use sniff::{MAX_COLUMNS, SampleSize, SniffError, SniffHints, Sniffed, sniff, sniff_with};
 pub use source::{
-    Confidence, EncodingEvidence, Packing, SOURCE_ENCODINGS, SourceEncoding, SourceError, encoding_for_label,
+    Confidence, EncodingEvidence, Packing, SOURCE_ENCODINGS, SheetInfo, SourceEncoding, SourceError, WorkbookError,
+    encoding_for_label,
 };
 pub use table_end::{BreakKind, TableBreak};
 pub use types::ColumnType;
 pub use upsert::KeyError;
 pub use validate::preview_problem;
-pub use workbook::{SheetInfo, WorkbookError, is_workbook};
+pub use workbook::is_workbook;
 
 use crate::job::{Job, JobContext, JobError, JobFailure, JobLabels, Stopped};
 use crate::sql::TableNameError;

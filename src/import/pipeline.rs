@@ -13,7 +13,7 @@ use duckdb::arrow::record_batch::RecordBatch;
 
 use super::batch::BatchBuilder;
 use super::records::RecordReader;
-use super::rendered::Rejected;
+use super::source::Rejected;
 use super::source::{FileToRead, SourceError, TextSource};
 use super::validate::RowValidator;
 use crate::progress::CancelToken;

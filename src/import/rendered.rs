@@ -7,15 +7,14 @@
 //! the parser turns it into a failed row with both.
 
 use crate::csv_field::QuoteRule;
-use std::collections::VecDeque;
 use std::io::{self, Read};
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 
 use crossbeam_channel::{Receiver, Sender, bounded};
 
-use super::source::{EncodingEvidence, Packing, SourceEncoding, TextSource};
+use super::source::{EncodingEvidence, Packing, RejectLog, Rejected, SheetInfo, SourceEncoding, TextSource};
 
 /// Rendered text sent to the reader at a time.
 const CHUNK_BYTES: usize = 64 * 1024;
@@ -23,45 +22,6 @@ const CHUNK_BYTES: usize = 64 * 1024;
 const CHUNKS_AHEAD: usize = 4;
 
 type Chunk = Result<Vec<u8>, String>;
-
-/// Lines of the input that could not be rendered, by where their empty record starts in the
-/// rendered text. The parser takes them in order, so the log holds only the ones not yet read.
-#[derive(Debug, Default)]
-pub struct RejectLog {
-    entries: Mutex<VecDeque<Rejected>>,
-}
-
-/// A line of the input that could not be rendered.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Rejected {
-    /// Where its empty record starts in the rendered text.
-    pub offset: u64,
-    /// The line as it was.
-    pub raw: String,
-    /// Why it could not be read, for people.
-    pub reason: String,
-}
-
-impl RejectLog {
-    fn record(&self, rejected: Rejected) {
-        if let Ok(mut entries) = self.entries.lock() {
-            entries.push_back(rejected);
-        }
-    }
-
-    /// The rejected line whose record starts at `offset`, if that record is one.
-    pub fn take_at(&self, offset: u64) -> Option<Rejected> {
-        let mut entries = self.entries.lock().ok()?;
-        while entries.front().is_some_and(|entry| entry.offset < offset) {
-            entries.pop_front();
-        }
-        entries
-            .front()
-            .is_some_and(|entry| entry.offset == offset)
-            .then(|| entries.pop_front())
-            .flatten()
-    }
-}
 
 /// Writes the rendered text, line by line, and says how far the input is.
 pub struct TextOut {
@@ -149,7 +109,7 @@ pub struct Rendering {
     /// The line number of the first rendered line: 0 when that line is a header Sluice wrote
     /// (a Parquet file's, a JSON file's keys), so the input's own rows keep their numbers.
     pub first_line: u64,
-    pub sheets: Vec<super::workbook::SheetInfo>,
+    pub sheets: Vec<SheetInfo>,
     pub sheet: Option<String>,
     /// A sheet's: the column its rows' first field is, set before the first line is written.
     pub sheet_first_column: Option<Arc<std::sync::atomic::AtomicU32>>,

@@ -17,9 +17,10 @@ use super::layout::{LayoutChoice, LayoutInput, choose_layout, modal_width};
 use super::majority::{ColumnGuess, InferenceContext, guess_column};
 use super::names::{clean_headers, default_column_name};
 use super::null_convention::markers_written_as_null;
+use super::open::open_text;
 use super::records::{DEFAULT_MAX_RECORD_BYTES, Dialect, RecordReader, is_delimiters_only};
 use super::side_tables::ColumnSpan;
-use super::source::{EncodingEvidence, Packing, SourceEncoding, SourceError, open_text};
+use super::source::{EncodingEvidence, Packing, SheetInfo, SourceEncoding, SourceError};
 use super::table_end::{SampledRows, TableBreak, find_breaks, footer_start, maybe_not_data, second_header_start};
 use super::types::ColumnType;
 
@@ -83,7 +84,7 @@ pub struct Sniffed {
     /// The file has total lines under its data; the validator fails lines labelled as one.
     pub summary_rows: bool,
     /// A workbook's sheets, and the one read; empty and `None` for a text file.
-    pub sheets: Vec<super::workbook::SheetInfo>,
+    pub sheets: Vec<SheetInfo>,
     pub sheet: Option<String>,
     /// The sheet's columns read, when only some are (a table beside another).
     pub sheet_columns: Option<super::ColumnSpan>,

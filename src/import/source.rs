@@ -3,11 +3,12 @@
 //! bytes themselves, and the packed bytes consumed are counted so progress is true for packed
 //! input too.
 
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, BufReader, Cursor, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use encoding_rs::Encoding;
 use flate2::read::{DeflateDecoder, MultiGzDecoder};
@@ -215,12 +216,12 @@ pub struct TextSource {
     /// Bad-byte positions, for encodings that are transcoded; `None` for UTF-8 passthrough.
     pub malformed: Option<Arc<MalformedLog>>,
     /// Lines of a rendered input (JSON) that could not be read, for the parser to fail.
-    pub rejects: Option<Arc<super::rendered::RejectLog>>,
+    pub rejects: Option<Arc<RejectLog>>,
     /// The number of the first line: 1, or 0 when that line is a header Sluice wrote for an
     /// input that has none of its own (Parquet, JSON), so the input's rows keep their numbers.
     pub first_line: u64,
     /// A workbook's sheets, and the one read; empty and `None` for a text file.
-    pub sheets: Vec<super::workbook::SheetInfo>,
+    pub sheets: Vec<SheetInfo>,
     pub sheet: Option<String>,
     /// The sheet column a rendered row's first field is, known once its first line is read.
     pub sheet_first_column: Option<Arc<AtomicU32>>,
@@ -238,12 +239,6 @@ pub struct FileToRead {
     pub columns: Option<super::ColumnSpan>,
 }
 
-impl FileToRead {
-    pub fn open(&self) -> Result<TextSource, SourceError> {
-        open_text(&self.path, Some(self.encoding), self.sheet.as_deref(), self.columns)
-    }
-}
-
 /// Errors opening or reading a source file.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
@@ -254,35 +249,14 @@ pub enum SourceError {
     #[error("cannot read the zip {path}: {source}")]
     Zip { path: PathBuf, source: ZipError },
     #[error(transparent)]
-    Workbook(#[from] super::workbook::WorkbookError),
+    Workbook(#[from] WorkbookError),
     #[error("{path} is no workbook: only a sheet is read by its columns ({columns})")]
     ColumnsOfText { path: PathBuf, columns: super::ColumnSpan },
 }
 
-/// Opens `path`, decompressing and transcoding as needed. `encoding` overrides detection. A
-/// workbook is read as the text of its sheet `sheet` (the first when `None`), of its columns
-/// `columns` (all when `None`).
-pub fn open_text(
-    path: &Path,
-    encoding: Option<&'static Encoding>,
-    sheet: Option<&str>,
-    columns: Option<super::ColumnSpan>,
-) -> Result<TextSource, SourceError> {
-    if super::workbook::is_workbook(path) {
-        return Ok(super::workbook::open_sheet(path, sheet, columns)?);
-    }
-    if let Some(columns) = columns {
-        return Err(SourceError::ColumnsOfText {
-            path: path.to_path_buf(),
-            columns,
-        });
-    }
-    if super::ndjson::is_ndjson(path) {
-        return super::ndjson::open_ndjson(path);
-    }
-    if super::parquet::is_parquet(path) {
-        return super::parquet::open_parquet(path);
-    }
+/// Opens delimited text at `path`, decompressing and transcoding as needed. `encoding`
+/// overrides detection.
+pub(super) fn open_delimited(path: &Path, encoding: Option<&'static Encoding>) -> Result<TextSource, SourceError> {
     let open_error = |source| SourceError::Open {
         path: path.to_path_buf(),
         source,
@@ -515,9 +489,97 @@ impl Read for CountingReader {
     }
 }
 
+/// Lines of the input that could not be rendered, by where their empty record starts in the
+/// rendered text. The parser takes them in order, so the log holds only the ones not yet read.
+#[derive(Debug, Default)]
+pub struct RejectLog {
+    pub(super) entries: Mutex<VecDeque<Rejected>>,
+}
+
+/// A line of the input that could not be rendered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejected {
+    /// Where its empty record starts in the rendered text.
+    pub offset: u64,
+    /// The line as it was.
+    pub raw: String,
+    /// Why it could not be read, for people.
+    pub reason: String,
+}
+
+impl RejectLog {
+    pub(super) fn record(&self, rejected: Rejected) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.push_back(rejected);
+        }
+    }
+
+    /// The rejected line whose record starts at `offset`, if that record is one.
+    pub fn take_at(&self, offset: u64) -> Option<Rejected> {
+        let mut entries = self.entries.lock().ok()?;
+        while entries.front().is_some_and(|entry| entry.offset < offset) {
+            entries.pop_front();
+        }
+        entries
+            .front()
+            .is_some_and(|entry| entry.offset == offset)
+            .then(|| entries.pop_front())
+            .flatten()
+    }
+}
+
+/// Why a workbook or its sheet cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkbookError {
+    #[error("cannot read the workbook {path}: {message}")]
+    Open { path: PathBuf, message: String },
+    #[error("{path} has no sheet '{sheet}'; its sheets: {sheets}")]
+    NoSuchSheet {
+        path: PathBuf,
+        sheet: String,
+        sheets: String,
+    },
+    #[error("{path} has no sheets")]
+    NoSheets { path: PathBuf },
+}
+
+/// A sheet of a workbook as a person picks it: its name, how big it is and whether it is hidden,
+/// so the sheet with the data stands out from a cover page or a lookup list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SheetInfo {
+    pub name: String,
+    /// Rows and columns from the sheet's first filled cell to its last, as the workbook says;
+    /// `None` when it does not say (a chart sheet, an `.xlsx` written without its dimension).
+    pub size: Option<(u64, u64)>,
+    pub hidden: bool,
+}
+
+impl SheetInfo {
+    /// The sheet as a picker lists it: `Data · 8,544 rows × 12 columns`.
+    pub fn describe(&self) -> String {
+        let mut text = self.name.clone();
+        match self.size {
+            Some((0, _)) => text.push_str(" · empty"),
+            Some((rows, columns)) => text.push_str(&format!(
+                " · {} {} × {} {}",
+                crate::format::thousands(rows),
+                if rows == 1 { "row" } else { "rows" },
+                crate::format::thousands(columns),
+                if columns == 1 { "column" } else { "columns" }
+            )),
+            None => text.push_str(" · size not stated"),
+        }
+        if self.hidden {
+            text.push_str(" (hidden)");
+        }
+        text
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::import::open::open_text;
 
     fn detect_encoding(sample: &[u8], sample_is_whole_file: bool) -> SourceEncoding {
         detect_encoding_with_evidence(sample, sample_is_whole_file).0

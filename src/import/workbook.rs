@@ -15,63 +15,15 @@
 
 use std::fs::File;
 use std::io::BufReader;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use calamine::{Data, DataRef, Dimensions, ExcelDateTime, Reader, SheetVisible, Sheets, open_workbook_auto};
 
 use super::rendered::{self, Rendering, TextOut};
 use super::side_tables::ColumnSpan;
-use super::source::{Packing, TextSource};
+use super::source::{Packing, SheetInfo, TextSource, WorkbookError};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
-
-/// Why a workbook or its sheet cannot be read.
-#[derive(Debug, thiserror::Error)]
-pub enum WorkbookError {
-    #[error("cannot read the workbook {path}: {message}")]
-    Open { path: PathBuf, message: String },
-    #[error("{path} has no sheet '{sheet}'; its sheets: {sheets}")]
-    NoSuchSheet {
-        path: PathBuf,
-        sheet: String,
-        sheets: String,
-    },
-    #[error("{path} has no sheets")]
-    NoSheets { path: PathBuf },
-}
-
-/// A sheet of a workbook as a person picks it: its name, how big it is and whether it is hidden,
-/// so the sheet with the data stands out from a cover page or a lookup list.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SheetInfo {
-    pub name: String,
-    /// Rows and columns from the sheet's first filled cell to its last, as the workbook says;
-    /// `None` when it does not say (a chart sheet, an `.xlsx` written without its dimension).
-    pub size: Option<(u64, u64)>,
-    pub hidden: bool,
-}
-
-impl SheetInfo {
-    /// The sheet as a picker lists it: `Data · 8,544 rows × 12 columns`.
-    pub fn describe(&self) -> String {
-        let mut text = self.name.clone();
-        match self.size {
-            Some((0, _)) => text.push_str(" · empty"),
-            Some((rows, columns)) => text.push_str(&format!(
-                " · {} {} × {} {}",
-                crate::format::thousands(rows),
-                if rows == 1 { "row" } else { "rows" },
-                crate::format::thousands(columns),
-                if columns == 1 { "column" } else { "columns" }
-            )),
-            None => text.push_str(" · size not stated"),
-        }
-        if self.hidden {
-            text.push_str(" (hidden)");
-        }
-        text
-    }
-}
 
 /// Whether `path` is a workbook, by its extension.
 pub fn is_workbook(path: &Path) -> bool {
