@@ -238,44 +238,17 @@ impl JobRow {
 
     /// The plain statement of a finished job's totals, e.g. "4,950,000 imported · 50,000 failed".
     pub fn totals_text(&self) -> String {
-        let progress = &self.progress;
-        match self.kind {
-            JobKind::Import => {
-                let imported = if self.rows_updated > 0 {
-                    format!(
-                        "{} inserted · {} updated",
-                        thousands(progress.counts.rows_imported.saturating_sub(self.rows_updated)),
-                        thousands(self.rows_updated)
-                    )
-                } else {
-                    format!("{} imported", thousands(progress.counts.rows_imported))
-                };
-                let mut text = format!(
-                    "{imported} · {} failed · {} read",
-                    thousands(progress.counts.rows_failed),
-                    thousands(progress.counts.rows_read)
-                );
-                if progress.counts.rows_skipped > 0 {
-                    text.push_str(&format!(
-                        " · {} skipped above the header",
-                        thousands(progress.counts.rows_skipped)
-                    ));
-                }
-                text
-            }
-            JobKind::Export => format!("{} rows written", thousands(progress.counts.rows_written)),
-            JobKind::Retry => format!(
-                "{} fixed and imported · {} still failing · {} retried",
-                thousands(progress.counts.rows_imported),
-                thousands(progress.counts.rows_failed),
-                thousands(progress.counts.rows_read)
-            ),
-            _ => format!(
-                "{} read · {} written",
-                thousands(progress.counts.rows_read),
-                thousands(progress.counts.rows_written.max(progress.counts.rows_imported))
-            ),
+        let counts = &self.progress.counts;
+        sluice::engine::JobTotals {
+            rows_read: counts.rows_read,
+            rows_skipped: counts.rows_skipped,
+            rows_imported: counts.rows_imported,
+            rows_updated: self.rows_updated,
+            rows_failed: counts.rows_failed,
+            rows_written: counts.rows_written,
+            files: None,
         }
+        .describe(self.kind)
     }
 }
 

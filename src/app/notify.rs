@@ -12,8 +12,6 @@ use sluice::engine::JobKind;
 
 use super::jobs_view::JobRow;
 
-use crate::format::thousands;
-
 /// A job shorter than this finishes while the person is still looking: no notification.
 pub const LONG_JOB: Duration = Duration::from_secs(10);
 
@@ -101,26 +99,22 @@ pub fn notice_for(event: &EngineEvent, job: &JobRow, now_ms: i64, long: Duration
         return None;
     }
     let (title, body) = match event {
-        EngineEvent::Finished { outcome, .. } => match job.kind {
-            JobKind::Import => (
-                format!("Import into {} finished", job.target),
-                format!(
-                    "{} imported · {} failed · {} read",
-                    thousands(outcome.rows_imported),
-                    thousands(outcome.rows_failed),
-                    thousands(outcome.rows_read + outcome.rows_skipped)
-                ),
-            ),
-            _ => (
-                format!("Export of {} finished", job.source),
-                format!(
-                    "{} rows written to {} file{}",
-                    thousands(outcome.rows_written),
-                    outcome.outputs.len(),
-                    if outcome.outputs.len() == 1 { "" } else { "s" }
-                ),
-            ),
-        },
+        EngineEvent::Finished { outcome, .. } => {
+            let title = match job.kind {
+                JobKind::Import => format!("Import into {} finished", job.target),
+                _ => format!("Export of {} finished", job.source),
+            };
+            let totals = sluice::engine::JobTotals {
+                rows_read: outcome.rows_read,
+                rows_skipped: outcome.rows_skipped,
+                rows_imported: outcome.rows_imported,
+                rows_updated: outcome.rows_updated,
+                rows_failed: outcome.rows_failed,
+                rows_written: outcome.rows_written,
+                files: Some(outcome.outputs.len()),
+            };
+            (title, totals.describe(job.kind))
+        }
         EngineEvent::Failed { error, .. } => (format!("{} failed", what(job)), error.clone()),
         _ => return None,
     };

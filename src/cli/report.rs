@@ -132,34 +132,17 @@ fn skipped_lines(store: &sluice::store::Store, job_id: i64, json: bool) -> anyho
 /// What a job did, in the terms of its kind: an import reads, imports and fails rows, an export
 /// writes rows to files, a retry fixes some of the rows it retried.
 fn result_text(job: &JobRecord) -> String {
-    let count = |value: i64| thousands(value.max(0) as u64);
-    match job.kind {
-        JobKind::Import => format!(
-            "{} read · {} imported · {} failed",
-            count(job.rows_read),
-            count(job.rows_imported),
-            count(job.rows_failed)
-        ),
-        JobKind::Export => {
-            let files = job.outputs.len();
-            format!(
-                "{} written · {files} file{}",
-                count(job.rows_written),
-                if files == 1 { "" } else { "s" }
-            )
-        }
-        JobKind::Retry => format!(
-            "{} retried · {} fixed · {} still failing",
-            count(job.rows_read),
-            count(job.rows_imported),
-            count(job.rows_failed)
-        ),
-        _ => format!(
-            "{} read · {} written",
-            count(job.rows_read),
-            count(job.rows_written.max(job.rows_imported))
-        ),
+    let count = |value: i64| value.max(0) as u64;
+    sluice::engine::JobTotals {
+        rows_read: count(job.rows_read),
+        rows_skipped: count(job.rows_skipped),
+        rows_imported: count(job.rows_imported),
+        rows_updated: count(job.rows_updated),
+        rows_failed: count(job.rows_failed),
+        rows_written: count(job.rows_written),
+        files: Some(job.outputs.len()),
     }
+    .describe(job.kind)
 }
 
 /// The stored job with a `result` object that names what its kind of job did.

@@ -17,6 +17,7 @@ mod events;
 mod now;
 mod sampler;
 mod spec;
+mod totals;
 mod worker;
 
 use std::collections::HashMap;
@@ -30,6 +31,7 @@ use crossbeam_channel::{Receiver, Sender, bounded};
 pub use events::{EngineEvent, JobProgress};
 pub use now::{run_export, run_import, run_now, run_retry};
 pub use spec::{JobKind, JobRecord, JobSpec, JobSummary, job, jobs};
+pub use totals::JobTotals;
 
 use crate::memory::MemoryHistory;
 use crate::progress::CancelToken;

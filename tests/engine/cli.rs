@@ -285,9 +285,9 @@ fn jobs_shows_what_an_export_and_an_import_did_not_zeros() {
     let table = sluice(&db_path).arg("jobs").output().unwrap();
     let table = String::from_utf8(table.stdout).unwrap();
     let export_line = table.lines().find(|line| line.contains("export")).unwrap();
-    assert!(export_line.contains("20 written · 3 files"), "{table}");
+    assert!(export_line.contains("20 rows written to 3 files"), "{table}");
     let import_line = table.lines().find(|line| line.contains(" import ")).unwrap();
-    assert!(import_line.contains("25 read · 20 imported · 5 failed"), "{table}");
+    assert!(import_line.contains("20 imported · 5 failed · 25 read"), "{table}");
 }
 
 #[test]
