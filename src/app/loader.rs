@@ -27,6 +27,11 @@ use sluice::store::{
 /// What the window asks for.
 #[derive(Debug)]
 pub enum LoadRequest {
+    /// The files a drop, a dialog or the command line named, with folders opened and patterns
+    /// matched: file-system work, so off the window's thread.
+    ExpandInputs {
+        paths: Vec<PathBuf>,
+    },
     Sniff {
         path: PathBuf,
         /// Boxed: the largest request by far, and requests wait in queues.
@@ -135,6 +140,12 @@ pub struct PageAnswer<Row> {
 /// What comes back.
 #[derive(Debug)]
 pub enum Loaded {
+    /// The files of [`LoadRequest::ExpandInputs`]; `folder` when the one path named was a folder.
+    Inputs {
+        paths: Vec<PathBuf>,
+        folder: bool,
+        result: Result<Vec<PathBuf>, String>,
+    },
     Sniffed {
         path: PathBuf,
         result: Result<Box<Sniffed>, String>,
@@ -319,6 +330,13 @@ impl Drop for Loader {
 
 fn load(store: &Store, request: LoadRequest) -> Loaded {
     match request {
+        LoadRequest::ExpandInputs { paths } => {
+            let folder = matches!(paths.as_slice(), [one] if one.is_dir());
+            let result = sluice::import::expand_inputs(&paths)
+                .map(|inputs| inputs.files)
+                .map_err(|error| error.to_string());
+            Loaded::Inputs { paths, folder, result }
+        }
         LoadRequest::Sniff { path, hints } => {
             let result = sniff(&path, &hints).map(Box::new).map_err(|error| error.to_string());
             Loaded::Sniffed { path, result }

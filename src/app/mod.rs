@@ -246,8 +246,13 @@ impl SluiceApp {
     }
 
     fn take_answer(&mut self, loaded: Loaded) {
+        if let Loaded::Inputs { paths, folder, result } = loaded {
+            self.inputs_found(&paths, folder, result);
+            return;
+        }
         let views = &mut self.views;
         match loaded {
+            Loaded::Inputs { .. } => {}
             Loaded::Sniffed { path, result } => views.import.set_sniffed(path, result),
             Loaded::FailedSummary { generation, result } => views.failed.set_summary(generation, result),
             Loaded::FailedPage(answer) => views.failed.add_page(answer),
@@ -327,22 +332,25 @@ impl SluiceApp {
         }
     }
 
-    /// Shows `paths` (files or folders) in the Import view as one import and sniffs the first
-    /// file for the preview.
+    /// Shows `paths` (files or folders) in the Import view as one import, once the loader has
+    /// opened the folders and matched the patterns among them.
     fn open_files(&mut self, paths: Vec<PathBuf>) {
-        let files = match sluice::import::expand_inputs(&paths) {
-            Ok(inputs) => inputs.files,
+        self.commands.push(Command::Load(LoadRequest::ExpandInputs { paths }));
+    }
+
+    /// The files of `paths`, found: the Import view shows them and sniffs the first for the
+    /// preview.
+    fn inputs_found(&mut self, paths: &[PathBuf], folder: bool, result: Result<Vec<PathBuf>, String>) {
+        let files = match result {
+            Ok(files) => files,
             Err(error) => {
-                self.shell.error(error.to_string());
+                self.shell.error(error);
                 return;
             }
         };
         self.views.shown = View::Import;
         // A folder names the table its files go into, rather than its first file.
-        let folder = match paths.as_slice() {
-            [one] if one.is_dir() => Some(one.as_path()),
-            _ => None,
-        };
+        let folder = paths.first().filter(|_| folder).map(PathBuf::as_path);
         if let Some(sniff) = self.views.import.open_files(files, folder, &mut self.settings) {
             self.commands.push(Command::Load(sniff));
         }
