@@ -11,9 +11,10 @@ use sluice::export::{
 };
 use sluice::store::{Store, table_columns};
 
-use super::follow::{DuckdbDefaults, Ended, print_finished_json, run_job, unfinished_json};
+use super::follow::{Ended, print_finished_json, run_job, unfinished_json};
 use super::{DbArgs, EXIT_CANCELLED, parse_single_byte};
 use crate::format::{megabytes, thousands};
+use sluice::engine::DuckdbDefaults;
 
 #[derive(clap::Args, Debug)]
 pub struct ExportArgs {

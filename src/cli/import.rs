@@ -12,9 +12,10 @@ use sluice::import::{
     expand_inputs, sniff,
 };
 
-use super::follow::{DuckdbDefaults, Ended, print_finished_json, run_job, unfinished_json};
+use super::follow::{Ended, print_finished_json, run_job, unfinished_json};
 use super::{DbArgs, EXIT_CANCELLED, parse_single_byte};
 use crate::format::{megabytes, thousands};
+use sluice::engine::DuckdbDefaults;
 
 #[derive(clap::Args, Debug)]
 pub struct ImportArgs {

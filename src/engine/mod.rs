@@ -13,6 +13,7 @@
 //! when the front end lags; lifecycle events (queued, started, finished, failed, cancelled) are
 //! never dropped.
 
+mod duckdb_defaults;
 mod events;
 mod now;
 mod sampler;
@@ -28,6 +29,7 @@ use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender, bounded};
 
+pub use duckdb_defaults::DuckdbDefaults;
 pub use events::{EngineEvent, JobProgress};
 pub use now::{run_export, run_import, run_now, run_retry};
 pub use spec::{JobKind, JobRecord, JobSpec, JobSummary, job, jobs};
