@@ -9,6 +9,11 @@
 
 use std::fmt;
 
+/// DuckDB's infinite DATE (days since 1970-01-01) and TIMESTAMP (microseconds), which it
+/// writes as `infinity`; their negatives are `-infinity`.
+pub const DATE_INFINITY: i32 = i32::MAX;
+pub const TIMESTAMP_INFINITY: i64 = i64::MAX;
+
 /// A DuckDB column type, parsed from the catalog.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SqlType {

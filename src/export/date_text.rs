@@ -92,8 +92,7 @@ const WEEKDAYS: [&str; 7] = [
 ];
 
 /// DuckDB's infinite DATE and TIMESTAMP values, which its `strftime` writes as words.
-pub(super) const DATE_INFINITY: i32 = i32::MAX;
-pub(super) const TIMESTAMP_INFINITY: i64 = i64::MAX;
+pub(super) use crate::sql_type::{DATE_INFINITY, TIMESTAMP_INFINITY};
 
 pub(super) const MICROS_PER_DAY: i64 = 86_400_000_000;
 

@@ -26,6 +26,7 @@ use super::query::ExportQuery;
 use super::{ExportError, ExportRequest};
 use crate::sql::quote_ident;
 use crate::sql_type::SqlType;
+use crate::sql_type::{DATE_INFINITY, TIMESTAMP_INFINITY};
 
 /// Rows a sheet holds under its header: Excel's 1,048,576 less one.
 pub const EXCEL_MAX_DATA_ROWS: u64 = 1_048_575;
@@ -418,8 +419,8 @@ impl Cells {
                 let serial = f64::from(days) + UNIX_EPOCH_SERIAL;
                 // DuckDB's infinite dates have no calendar date: written as the words it uses.
                 let text = || match days {
-                    i32::MAX => Some("infinity".to_string()),
-                    days if days == -i32::MAX => Some("-infinity".to_string()),
+                    DATE_INFINITY => Some("infinity".to_string()),
+                    days if days == -DATE_INFINITY => Some("-infinity".to_string()),
                     _ => dates.value_as_date(row).map(|date| date.to_string()),
                 };
                 write_serial(sheet, sheet_row, column, serial, date_format, 10, text)
@@ -429,8 +430,8 @@ impl Cells {
                 let micros = stamps.value(row);
                 let serial = micros as f64 / 86_400_000_000.0 + UNIX_EPOCH_SERIAL;
                 let text = || match micros {
-                    i64::MAX => Some("infinity".to_string()),
-                    micros if micros == -i64::MAX => Some("-infinity".to_string()),
+                    TIMESTAMP_INFINITY => Some("infinity".to_string()),
+                    micros if micros == -TIMESTAMP_INFINITY => Some("-infinity".to_string()),
                     _ => stamps.value_as_datetime(row).map(|stamp| stamp.to_string()),
                 };
                 write_serial(sheet, sheet_row, column, serial, timestamp_format, 19, text)

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use chrono::Datelike;
 
 use super::types::{parse_date, parse_timestamp};
+use crate::sql_type::{DATE_INFINITY, TIMESTAMP_INFINITY};
 
 /// How one column's values are written. Every part is optional; the default is the ISO forms
 /// (`2024-03-15`, `1234.5`) with only the empty field as NULL. A schema's column states the
@@ -311,11 +312,6 @@ impl ColumnFormat {
         (!four_digits || (1000..=9999).contains(&year) || written_in_four()).then_some(())
     }
 }
-
-/// DuckDB's infinite DATE and TIMESTAMP, which it writes as `infinity` and `-infinity` in any
-/// date format.
-pub const DATE_INFINITY: i32 = i32::MAX;
-pub const TIMESTAMP_INFINITY: i64 = i64::MAX;
 
 /// `Some(true)` for `infinity`, `Some(false)` for `-infinity` (any case), else `None`.
 pub fn infinity_sign(text: &str) -> Option<bool> {
