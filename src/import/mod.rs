@@ -1,53 +1,23 @@
-//! Importing CSV files into a DuckDB table with every row accounted for.
+//! Importing files into a DuckDB table with every row accounted for.
 //!
-//! The flow: [`sniff`] each file, [`plan`] which field feeds which column ([`files`] when there
-//! are several), then stream. A parse thread reads records, validates them and builds Arrow
-//! batches ([`pipeline`]); the calling thread appends them inside one transaction ([`load`],
-//! driven by [`run`]). The two are joined by a bounded channel, so parsing overlaps with writing
-//! and memory stays flat. Every data row ends up either in the table or in `sluice.failed_rows`
-//! with its file, line, raw text and problems: imported + failed = read.
+//! An import passes through five stages, each a folder that uses only the ones before it:
+//! [`open`] finds the files and turns each into text (unpacked, decoded, or rendered from a
+//! workbook, NDJSON or Parquet); [`read`] cuts the text into records that keep their raw text,
+//! line and byte offset; [`sniff`] decides from a sample how the file is laid out and what type
+//! each column is; [`plan`] decides which field feeds which column, with which rules; and
+//! [`write`] streams. A parse thread validates records and builds Arrow batches; the calling
+//! thread appends them inside one transaction. The two are joined by a bounded channel, so
+//! parsing overlaps with writing and memory stays flat. Every data row ends up either in the
+//! table or in `sluice.failed_rows` with its file, line, raw text and problems: imported +
+//! failed = read.
 
-mod batch;
-mod decode;
-mod dialect;
-mod files;
-mod footnotes;
-mod formats;
-mod hints;
-mod infer;
-pub mod input_formats;
-mod inputs;
-mod layout;
-mod load;
-mod majority;
-mod names;
-mod ndjson;
-mod notes;
-mod null_convention;
 mod open;
-mod packing;
-mod parquet;
-mod pipeline;
 mod plan;
-mod quote_spacing;
-mod records;
-mod rendered;
-mod reread;
-mod retry;
-mod run;
-mod schema;
-mod side_tables;
+mod read;
 mod sniff;
-mod source;
-mod spec_fields;
-mod split_header;
-mod stamp;
-mod table_end;
-mod types;
-mod unique;
-mod upsert;
-mod validate;
-mod workbook;
+mod write;
+
+pub use open::input_formats;
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -55,34 +25,34 @@ use std::time::Instant;
 pub use crate::records::{
     ExistingTable, FailedRow, MAX_LISTED_SKIPPED_LINES, Problem, ProblemKind, SkipReason, SkippedLine,
 };
-pub use files::{FilesError, widen};
-pub use formats::{ColumnFormat, NULL_MARKERS, ValueFormat, reads_as_missing};
-pub use infer::infer_column_type;
-pub use inputs::{InputError, Inputs, expand_inputs, is_table_file};
-pub use layout::{LayoutChoice, LayoutScore, OtherTable};
-pub use majority::{ColumnGuess, InferenceContext, guess_column};
-pub use names::clean_headers;
-pub use pipeline::{ParseError, ParseTotals};
-pub use plan::{ImportPlan, PlanError, plan_import};
-pub use records::{Defect, Dialect, OwnedRecord, Record, RecordReader};
-pub use retry::{RetryError, RetryRequest, RetrySummary, RowEdit};
-pub use schema::{ColumnSpec, SchemaError, SchemaFile};
-pub use side_tables::{ColumnSpan, column_letters};
-pub use sniff::{MAX_COLUMNS, SampleSize, SniffError, SniffHints, Sniffed, sniff, sniff_with};
-pub use source::{
+pub use open::column_span::{ColumnSpan, column_letters};
+pub use open::inputs::{InputError, Inputs, expand_inputs, is_table_file};
+pub use open::source::{
     Confidence, EncodingEvidence, Packing, SOURCE_ENCODINGS, SheetInfo, SourceEncoding, SourceError, WorkbookError,
     encoding_for_label,
 };
-pub use table_end::{BreakKind, TableBreak};
-pub use types::ColumnType;
-pub use upsert::KeyError;
-pub use validate::preview_problem;
-pub use workbook::is_workbook;
+pub use open::workbook::is_workbook;
+pub use plan::import_plan::{ImportPlan, PlanError, plan_import};
+pub use plan::many_files::{FilesError, widen};
+pub use plan::schema::{ColumnSpec, SchemaError, SchemaFile};
+pub use read::record_reader::{Defect, Dialect, OwnedRecord, Record, RecordReader};
+pub use sniff::column_names::clean_headers;
+pub use sniff::header_guess::infer_column_type;
+pub use sniff::layout::{LayoutChoice, LayoutScore, OtherTable};
+pub use sniff::sniffer::{MAX_COLUMNS, SampleSize, SniffError, SniffHints, Sniffed, sniff, sniff_with};
+pub use sniff::table_end::{BreakKind, TableBreak};
+pub use sniff::type_guess::{ColumnGuess, InferenceContext, guess_column};
+pub use sniff::types::ColumnType;
+pub use sniff::value_formats::{ColumnFormat, NULL_MARKERS, ValueFormat, reads_as_missing};
+pub use write::pipeline::{ParseError, ParseTotals};
+pub use write::retry::{RetryError, RetryRequest, RetrySummary, RowEdit};
+pub use write::upsert::KeyError;
+pub use write::validate::preview_problem;
 
 use crate::job::{Job, JobContext, JobError, JobFailure, JobLabels, Stopped};
 use crate::sql::TableNameError;
 use crate::store::{JobOutcome, JobStatus, Store, StoreError};
-use load::Written;
+use write::load::Written;
 
 /// Rows per batch when the caller does not say: one DuckDB row group, which measured fastest.
 pub const DEFAULT_BATCH_ROWS: usize = crate::store::ROW_GROUP_ROWS as usize;
@@ -320,7 +290,10 @@ impl Job for ImportRequest {
         let files = expand_inputs(&self.paths)
             .map(|inputs| inputs.files)
             .unwrap_or_default();
-        let bytes_total = files.iter().map(|path| packing::packed_len(path)).sum::<Option<u64>>();
+        let bytes_total = files
+            .iter()
+            .map(|path| open::packing::packed_len(path))
+            .sum::<Option<u64>>();
         JobLabels {
             source: self.describe_files(),
             target: Some(self.table.clone()),
@@ -337,11 +310,11 @@ impl Job for ImportRequest {
         let started = Instant::now();
         let mut written = Written::default();
         let mut parse_totals = ParseTotals::default();
-        let run::Finished {
+        let write::run::Finished {
             sniffed,
             files,
             peak_rss_bytes,
-        } = run::import_rows(context, self, &mut written, &mut parse_totals)?;
+        } = write::run::import_rows(context, self, &mut written, &mut parse_totals)?;
         Ok(ImportSummary {
             job_id: context.job_id,
             status: JobStatus::Completed,

@@ -182,3 +182,47 @@ fn no_two_sibling_modules_import_each_other() {
         cycles.join("\n")
     );
 }
+
+/// The import's stages, in the order a file passes through them. A stage may use the stages
+/// before it and never one after: opening knows nothing of how a file is sniffed, and nothing
+/// but writing touches the database's rows.
+const IMPORT_STAGES: [&str; 5] = ["open", "read", "sniff", "plan", "write"];
+
+/// Each `(stage, later stage)` that a file of the first names, outside its tests.
+fn import_stage_edges_backwards() -> Vec<String> {
+    let import = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/import");
+    let mut backwards = Vec::new();
+    for (position, stage) in IMPORT_STAGES.iter().enumerate() {
+        let mut files = Vec::new();
+        rust_files(&import.join(stage), &mut files);
+        assert!(!files.is_empty(), "no files in src/import/{stage}");
+        for path in files {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+            for later in &IMPORT_STAGES[position + 1..] {
+                if code.contains(&format!("crate::import::{later}::")) {
+                    backwards.push(format!("{} uses {later}", path.display()));
+                }
+            }
+        }
+    }
+    backwards
+}
+
+#[test]
+fn each_import_stage_uses_only_the_stages_before_it() {
+    let backwards = import_stage_edges_backwards();
+    assert!(
+        backwards.is_empty(),
+        "an import stage uses a later one:\n{}",
+        backwards.join("\n")
+    );
+}
+
+#[test]
+fn the_import_stages_use_each_other() {
+    // The check above finds nothing when the stages name each other some other way.
+    let import = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/import/write/run.rs");
+    let text = std::fs::read_to_string(import).unwrap();
+    assert!(text.contains("crate::import::sniff::"));
+}

@@ -1,0 +1,632 @@
+//! Planning an import of several files into one table.
+//!
+//! Each file is sniffed on its own, with the same hints: a folder of monthly extracts may change
+//! its encoding, delimiter or column order from one month to the next. Columns are matched by
+//! name, whatever their order; a column a file lacks is NULL in that file's rows; a file with
+//! columns the table lacks is refused, before anything is written, unless the person asked for
+//! them to be added. Every file's plan then lists the same columns in the same order, so one batch
+//! shape and one appender serve the whole job, and the unique rule sees every file's rows at once.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::import::ImportRequest;
+use crate::import::open::source::{FileToRead, Packing};
+use crate::import::plan::import_plan::{
+    ColumnPlan, FieldSource, ImportPlan, MissingColumns, PlanError, Rules, plan_part, position_ignoring_case,
+    table_matches,
+};
+use crate::import::plan::schema::{ColumnSpec, SchemaFile};
+use crate::import::sniff::sniffer::Sniffed;
+use crate::import::sniff::types::ColumnType;
+use crate::records::{Column, ExistingTable};
+
+/// One file of an import, sniffed and planned.
+#[derive(Debug)]
+pub struct PlannedFile {
+    pub path: PathBuf,
+    /// How the file is named in failed rows, skipped lines and the source column.
+    pub label: Arc<str>,
+    pub sniffed: Sniffed,
+    pub plan: ImportPlan,
+}
+
+/// The plans of all of an import's files.
+#[derive(Debug)]
+pub struct FilesPlan {
+    pub files: Vec<PlannedFile>,
+    /// Columns to add to an existing table before its rows are appended.
+    pub added_columns: Vec<(String, ColumnType)>,
+}
+
+impl PlannedFile {
+    /// How the file is opened to be read.
+    pub fn to_read(&self) -> FileToRead {
+        FileToRead {
+            path: self.path.clone(),
+            label: self.label.clone(),
+            encoding: self.sniffed.encoding.encoding,
+            sheet: self.sniffed.sheet.clone(),
+            columns: self.sniffed.sheet_columns,
+        }
+    }
+}
+
+impl FilesPlan {
+    /// The header the job stores for its failed rows' fields: the files' own, when they all
+    /// share one; none when they differ (the fields of each row are then in its file's order).
+    pub fn source_columns(&self) -> Vec<String> {
+        let first = self.files.first().map(|file| &file.sniffed.columns);
+        match first {
+            Some(columns) if self.files.iter().all(|file| &file.sniffed.columns == columns) => columns.clone(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// Why several files cannot go into one table as asked.
+#[derive(Debug, thiserror::Error)]
+pub enum FilesError {
+    #[error(
+        "{file} has columns that table '{table}' lacks: {columns}; nothing was imported. Give --add-columns to add them, or leave the file out"
+    )]
+    ExtraColumns {
+        file: String,
+        table: String,
+        columns: String,
+    },
+    #[error("{file}: {source}")]
+    Plan { file: String, source: PlanError },
+    #[error("the source column '{column}' clashes with a column of the same name in {file}; choose another name")]
+    SourceColumnClash { column: String, file: String },
+    #[error("the source column '{column}' of table '{table}' is {data_type}, not text, so it cannot hold file names")]
+    SourceColumnType {
+        column: String,
+        table: String,
+        data_type: String,
+    },
+}
+
+/// Plans every file of `request`, sniffed in `sniffs` (in the request's order), into the table
+/// `existing` (when appending) or a new one.
+/// `several` says the job has more than one file (a retry plans only the files its rows are from).
+pub fn plan_files(
+    sniffs: Vec<(PathBuf, Sniffed)>,
+    request: &ImportRequest,
+    existing: Option<&ExistingTable>,
+    several: bool,
+) -> Result<FilesPlan, FilesError> {
+    let missing = if several {
+        MissingColumns::Null
+    } else {
+        MissingColumns::Refuse
+    };
+    let label = |path: &PathBuf| path.display().to_string();
+    let mut added_columns = Vec::new();
+    let extended;
+    let schema = match &request.schema {
+        Some(schema) if several => {
+            extended = schema_for_files(schema, &sniffs, request, existing)?;
+            Some(&extended)
+        }
+        schema => schema.as_ref(),
+    };
+    // The table each file is planned against; `None` lets a lone file (or a schema) say.
+    let target: Option<ExistingTable> = match (schema, existing) {
+        (Some(schema), Some(table)) => {
+            let mut table = table.clone();
+            for spec in schema.columns.iter().filter(|spec| !spec.skip) {
+                if position_ignoring_case(table.columns.iter().map(|column| &column.name), spec.name.trim()).is_none()
+                    && request.add_columns
+                {
+                    let name = spec.name.trim().to_string();
+                    table
+                        .columns
+                        .push(Column::from_catalog(name.clone(), spec.column_type.sql_name()));
+                    added_columns.push((name, spec.column_type));
+                }
+            }
+            Some(table)
+        }
+        (Some(_), None) => None,
+        (None, Some(table)) => {
+            let extras = extra_columns(&sniffs, table, missing);
+            if let Some((file, columns)) = extras.first().filter(|_| !request.add_columns) {
+                return Err(FilesError::ExtraColumns {
+                    file: label(file),
+                    table: table.name.clone(),
+                    columns: columns
+                        .iter()
+                        .map(|(name, _)| name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                });
+            }
+            let mut table = table.clone();
+            for (name, column_type) in unify(extras.into_iter().flat_map(|(_, columns)| columns)) {
+                let column_type = column_type.unwrap_or(ColumnType::Varchar);
+                table
+                    .columns
+                    .push(Column::from_catalog(name.clone(), column_type.sql_name()));
+                added_columns.push((name, column_type));
+            }
+            Some(table)
+        }
+        (None, None) if sniffs.len() > 1 => Some(new_table(&sniffs, request)?),
+        (None, None) => None,
+    };
+    let mut files = Vec::with_capacity(sniffs.len());
+    for (path, sniffed) in sniffs {
+        let mut plan = plan_part(&sniffed, schema, target.as_ref(), missing).map_err(|source| FilesError::Plan {
+            file: label(&path),
+            source,
+        })?;
+        // A sheet row simply ends at its last filled cell: the empty cells after it are empty
+        // values, not missing ones.
+        plan.pad_missing = plan.pad_missing || request.pad_missing || sniffed.packing == Packing::Workbook;
+        plan.stated_null_markers = request.hints.null_markers.clone();
+        plan.stated_null_markers.extend(sniffed.null_convention.iter().cloned());
+        files.push(PlannedFile {
+            label: Arc::from(label(&path)),
+            path,
+            sniffed,
+            plan,
+        });
+    }
+    if let (Some(table), None) = (&target, schema) {
+        align_to_table(&mut files, table);
+    }
+    refuse_unfed_columns(&files)?;
+    if let Some(column) = &request.source_column {
+        add_source_column(&mut files, column, existing, &mut added_columns)?;
+    }
+    Ok(FilesPlan { files, added_columns })
+}
+
+/// A schema (the window always sends one, made from the first file) applied to several files:
+/// it says what becomes of the first file's columns, so it may leave some out; a column only a
+/// later file has is one the person has not seen: read into the existing table's column of that
+/// name when there is one, else refused unless `add_columns`, which adds it typed to hold every
+/// file's values.
+fn schema_for_files(
+    schema: &SchemaFile,
+    sniffs: &[(PathBuf, Sniffed)],
+    request: &ImportRequest,
+    existing: Option<&ExistingTable>,
+) -> Result<SchemaFile, FilesError> {
+    let mut schema = schema.clone();
+    let Some((_, first)) = sniffs.first() else {
+        return Ok(schema);
+    };
+    let read_by_schema = |schema: &SchemaFile, name: &str| {
+        schema.columns.iter().any(|spec| {
+            spec.source
+                .as_deref()
+                .unwrap_or(&spec.name)
+                .trim()
+                .eq_ignore_ascii_case(name.trim())
+                || spec.name.trim().eq_ignore_ascii_case(name.trim())
+        })
+    };
+    let in_table = |name: &str| {
+        existing.and_then(|table| {
+            table
+                .columns
+                .iter()
+                .find(|column| column.name.eq_ignore_ascii_case(name.trim()))
+        })
+    };
+    let mut new_columns = Vec::new();
+    for (path, sniffed) in sniffs.iter().skip(1) {
+        let mut new = Vec::new();
+        for (name, column_type) in typed_columns(sniffed) {
+            if position_ignoring_case(first.columns.iter(), &name).is_some() || read_by_schema(&schema, &name) {
+                continue;
+            }
+            match in_table(&name).and_then(|column| Some((column, column.type_name.parse::<ColumnType>().ok()?))) {
+                Some((column, table_type)) => {
+                    let mut spec = ColumnSpec::new(column.name.clone(), table_type);
+                    spec.source = Some(name.clone());
+                    schema.columns.push(spec);
+                }
+                None => new.push((name, column_type)),
+            }
+        }
+        if !new.is_empty() && !request.add_columns {
+            return Err(FilesError::ExtraColumns {
+                file: path.display().to_string(),
+                table: request.table.clone(),
+                columns: new.iter().map(|(name, _)| name.as_str()).collect::<Vec<_>>().join(", "),
+            });
+        }
+        new_columns.extend(new);
+    }
+    for (name, column_type) in unify(new_columns.into_iter()) {
+        let mut spec = ColumnSpec::new(name.clone(), column_type.unwrap_or(ColumnType::Varchar));
+        spec.source = Some(name);
+        schema.columns.push(spec);
+    }
+    Ok(schema)
+}
+
+/// The table a create (or replace) of several files makes: the first file's columns, then the
+/// columns only later files have (refused unless `add_columns`), each typed to hold every file's
+/// values.
+fn new_table(sniffs: &[(PathBuf, Sniffed)], request: &ImportRequest) -> Result<ExistingTable, FilesError> {
+    let mut names: Vec<String> = Vec::new();
+    for (path, sniffed) in sniffs {
+        let new: Vec<&String> = sniffed
+            .columns
+            .iter()
+            .filter(|column| position_ignoring_case(names.iter(), column).is_none())
+            .collect();
+        if !names.is_empty() && !new.is_empty() && !request.add_columns {
+            return Err(FilesError::ExtraColumns {
+                file: path.display().to_string(),
+                table: request.table.clone(),
+                columns: new.iter().map(|name| name.as_str()).collect::<Vec<_>>().join(", "),
+            });
+        }
+        names.extend(new.into_iter().cloned());
+    }
+    let types = unify(sniffs.iter().flat_map(|(_, sniffed)| typed_columns(sniffed)));
+    let columns = names
+        .iter()
+        .map(|name| {
+            let column_type = position_ignoring_case(types.iter().map(|(name, _)| name), name)
+                .and_then(|index| types[index].1)
+                .unwrap_or(ColumnType::Varchar);
+            Column::from_catalog(name.clone(), column_type.sql_name())
+        })
+        .collect();
+    Ok(ExistingTable {
+        name: request.table.clone(),
+        columns,
+    })
+}
+
+/// A column's name and the type its values were found to have, if any were sampled.
+type TypedColumn = (String, Option<ColumnType>);
+
+/// A file's columns with the type its values were found to have; `None` for a column whose
+/// sample held no values, which says nothing of its type.
+fn typed_columns(sniffed: &Sniffed) -> impl Iterator<Item = (String, Option<ColumnType>)> + '_ {
+    sniffed.columns.iter().enumerate().map(|(index, name)| {
+        let column_type = match sniffed.column_guesses.get(index) {
+            Some(guess) if guess.sampled > 0 => Some(guess.column_type),
+            Some(_) => None,
+            None => sniffed.column_types.get(index).copied(),
+        };
+        (name.clone(), column_type)
+    })
+}
+
+/// Each file's columns that `table` lacks, with their sniffed types, for the files that have any.
+fn extra_columns(
+    sniffs: &[(PathBuf, Sniffed)],
+    table: &ExistingTable,
+    missing: MissingColumns,
+) -> Vec<(PathBuf, Vec<TypedColumn>)> {
+    sniffs
+        .iter()
+        .filter_map(|(path, sniffed)| {
+            let extra: Vec<TypedColumn> = table_matches(sniffed, table, missing)
+                .iter()
+                .zip(typed_columns(sniffed))
+                .filter(|(matched, _)| matched.is_none())
+                .map(|(_, column)| column)
+                .collect();
+            (!extra.is_empty()).then(|| (path.clone(), extra))
+        })
+        .collect()
+}
+
+/// One type per name (first spelling kept), wide enough for every file's values of it; `None`
+/// when no file had a value.
+fn unify(columns: impl Iterator<Item = (String, Option<ColumnType>)>) -> Vec<(String, Option<ColumnType>)> {
+    let mut unified: Vec<(String, Option<ColumnType>)> = Vec::new();
+    for (name, column_type) in columns {
+        match position_ignoring_case(unified.iter().map(|(name, _)| name), &name) {
+            Some(index) => {
+                unified[index].1 = match (unified[index].1, column_type) {
+                    (Some(a), Some(b)) => Some(widen(a, b)),
+                    (a, b) => a.or(b),
+                }
+            }
+            None => unified.push((name, column_type)),
+        }
+    }
+    unified
+}
+
+/// Most digits a DECIMAL holds.
+const MAX_DECIMAL_DIGITS: u8 = 38;
+/// Digits a BIGINT's values can have.
+const BIGINT_DIGITS: u8 = 19;
+/// Significant digits a DOUBLE always keeps.
+const DOUBLE_DIGITS: u8 = 15;
+
+/// The narrowest type that holds values of both `a` and `b`: exact decimals stay exact while
+/// they fit in a DECIMAL, text when nothing else holds both.
+pub fn widen(a: ColumnType, b: ColumnType) -> ColumnType {
+    use ColumnType::*;
+    // Whole digits and scale of an exact number type.
+    let exact = |column_type: ColumnType| match column_type {
+        Integer | BigInt => Some((BIGINT_DIGITS, 0)),
+        Decimal { precision, scale } => Some((precision - scale, scale)),
+        _ => None,
+    };
+    match (a, b) {
+        _ if a == b => a,
+        (Integer | BigInt, Integer | BigInt) => BigInt,
+        (Integer | BigInt | Decimal { .. }, Integer | BigInt | Decimal { .. }) => {
+            let ((whole_a, scale_a), (whole_b, scale_b)) = (exact(a).unwrap_or_default(), exact(b).unwrap_or_default());
+            let scale = scale_a.max(scale_b);
+            let precision = whole_a.max(whole_b) + scale;
+            if precision <= MAX_DECIMAL_DIGITS {
+                Decimal { precision, scale }
+            } else {
+                Varchar
+            }
+        }
+        // A DOUBLE keeps 15 digits: a DECIMAL with more (chosen because a DOUBLE would round
+        // them) stays exact as text.
+        (Decimal { precision, .. }, Double) | (Double, Decimal { precision, .. }) if precision > DOUBLE_DIGITS => {
+            Varchar
+        }
+        (Integer | BigInt | Double | Decimal { .. }, Integer | BigInt | Double | Decimal { .. }) => Double,
+        (Date | Timestamp, Date | Timestamp) => Timestamp,
+        _ => Varchar,
+    }
+}
+
+/// Refuses a column no file feeds (a schema column matching no header of any file): it would be
+/// NULL in every row, which is never what a schema asks for.
+fn refuse_unfed_columns(files: &[PlannedFile]) -> Result<(), FilesError> {
+    let Some(first) = files.first() else {
+        return Ok(());
+    };
+    for (index, column) in first.plan.columns.iter().enumerate() {
+        let unfed = files.iter().all(|file| {
+            file.plan
+                .columns
+                .get(index)
+                .is_some_and(|column| column.source == FieldSource::Absent)
+        });
+        if unfed {
+            return Err(FilesError::Plan {
+                file: first.label.to_string(),
+                source: PlanError::MissingSource {
+                    column: column.name.clone(),
+                    headers: first.sniffed.columns.join(", "),
+                },
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Puts every file's columns in the table's order, NULL where a file lacks one, so all the
+/// files' batches have one shape. Table columns no file has are left to the table's default.
+fn align_to_table(files: &mut [PlannedFile], table: &ExistingTable) {
+    let fed: Vec<&Column> = table
+        .columns
+        .iter()
+        .filter(|column| {
+            files
+                .iter()
+                .any(|file| file.plan.columns.iter().any(|planned| planned.name == column.name))
+        })
+        .collect();
+    for file in files.iter_mut() {
+        let mut planned = std::mem::take(&mut file.plan.columns);
+        file.plan.columns = fed
+            .iter()
+            .map(
+                |column| match planned.iter().position(|planned| planned.name == column.name) {
+                    Some(index) => planned.swap_remove(index),
+                    None => ColumnPlan {
+                        name: column.name.clone(),
+                        column_type: column.type_name.parse().unwrap_or(ColumnType::Varchar),
+                        source: FieldSource::Absent,
+                        rules: Rules::default(),
+                        format: Default::default(),
+                    },
+                },
+            )
+            .collect();
+    }
+}
+
+/// Adds the column that names each row's file: to the new table, or to an existing one that
+/// lacks it (asking for it is asking for it to exist).
+fn add_source_column(
+    files: &mut [PlannedFile],
+    column: &str,
+    existing: Option<&ExistingTable>,
+    added_columns: &mut Vec<(String, ColumnType)>,
+) -> Result<(), FilesError> {
+    let mut name = column.trim().to_string();
+    if let Some(table) = existing {
+        match table.columns.iter().find(|c| c.name.eq_ignore_ascii_case(&name)) {
+            Some(found) if found.type_name.parse() != Ok(ColumnType::Varchar) => {
+                return Err(FilesError::SourceColumnType {
+                    column: found.name.clone(),
+                    table: table.name.clone(),
+                    data_type: found.type_name.clone(),
+                });
+            }
+            Some(found) => name = found.name.clone(),
+            None => added_columns.push((name.clone(), ColumnType::Varchar)),
+        }
+    }
+    for file in files.iter_mut() {
+        let clash = file
+            .plan
+            .columns
+            .iter()
+            .find(|planned| planned.name.eq_ignore_ascii_case(&name) && planned.source != FieldSource::Absent);
+        if clash.is_some() {
+            return Err(FilesError::SourceColumnClash {
+                column: name,
+                file: file.label.to_string(),
+            });
+        }
+        file.plan
+            .columns
+            .retain(|planned| !planned.name.eq_ignore_ascii_case(&name));
+        file.plan.columns.push(ColumnPlan {
+            name: name.clone(),
+            column_type: ColumnType::Varchar,
+            source: FieldSource::FileName(file.label.clone()),
+            rules: Rules::default(),
+            format: Default::default(),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sniffed(columns: &[&str], types: &[ColumnType]) -> Sniffed {
+        let names: Vec<String> = columns.iter().map(|name| name.to_string()).collect();
+        let mut sniffed = Sniffed::of_columns(&names, types.to_vec());
+        for (guess, column_type) in sniffed.column_guesses.iter_mut().zip(types) {
+            guess.column_type = *column_type;
+            guess.sampled = 10;
+        }
+        sniffed
+    }
+
+    fn names(plan: &ImportPlan) -> Vec<(&str, Option<usize>)> {
+        plan.columns
+            .iter()
+            .map(|column| (column.name.as_str(), column.field_index()))
+            .collect()
+    }
+
+    use ColumnType::*;
+
+    #[test]
+    fn files_in_another_order_share_one_column_list_with_nulls_for_what_they_lack() {
+        let mut request = ImportRequest::new("unused", "t");
+        request.add_columns = true;
+        let plan = plan_files(
+            vec![
+                ("a.csv".into(), sniffed(&["id", "name"], &[BigInt, Varchar])),
+                (
+                    "b.csv".into(),
+                    sniffed(&["NAME", "id", "score"], &[Varchar, Double, Integer]),
+                ),
+            ],
+            &request,
+            None,
+            true,
+        )
+        .unwrap();
+        assert_eq!(
+            names(&plan.files[0].plan),
+            [("id", Some(0)), ("name", Some(1)), ("score", None)]
+        );
+        assert_eq!(
+            names(&plan.files[1].plan),
+            [("id", Some(1)), ("name", Some(0)), ("score", Some(2))]
+        );
+        let types: Vec<ColumnType> = plan.files[0].plan.columns.iter().map(|c| c.column_type).collect();
+        assert_eq!(
+            types,
+            [Double, Varchar, Integer],
+            "id widens to hold both files' values"
+        );
+        assert_eq!(plan.files[0].plan.columns[2].source, FieldSource::Absent);
+        assert!(plan.source_columns().is_empty(), "the files' headers differ");
+    }
+
+    #[test]
+    fn a_later_file_with_new_columns_is_refused_without_add_columns() {
+        let request = ImportRequest::new("unused", "t");
+        let error = plan_files(
+            vec![
+                ("a.csv".into(), sniffed(&["id"], &[BigInt])),
+                ("b.csv".into(), sniffed(&["id", "extra"], &[BigInt, Varchar])),
+            ],
+            &request,
+            None,
+            true,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&error, FilesError::ExtraColumns { file, columns, .. } if file == "b.csv" && columns == "extra")
+        );
+    }
+
+    #[test]
+    fn appending_adds_columns_only_when_asked_and_the_source_column_when_missing() {
+        let table = ExistingTable {
+            name: "t".into(),
+            columns: vec![
+                Column::from_catalog("id", "BIGINT"),
+                Column::from_catalog("note", "VARCHAR"),
+            ],
+        };
+        let sniffs = || {
+            vec![
+                ("a.csv".into(), sniffed(&["id"], &[BigInt])),
+                ("b.csv".into(), sniffed(&["id", "city"], &[BigInt, Varchar])),
+            ]
+        };
+        let mut request = ImportRequest::new("unused", "t");
+        request.mode = crate::import::ImportMode::Append;
+        assert!(matches!(
+            plan_files(sniffs(), &request, Some(&table), true),
+            Err(FilesError::ExtraColumns { .. })
+        ));
+        request.add_columns = true;
+        request.source_column = Some("source_file".into());
+        let plan = plan_files(sniffs(), &request, Some(&table), true).unwrap();
+        assert_eq!(
+            plan.added_columns,
+            [("city".to_string(), Varchar), ("source_file".to_string(), Varchar)]
+        );
+        assert_eq!(
+            names(&plan.files[0].plan),
+            [("id", Some(0)), ("city", None), ("source_file", None)],
+            "note is fed by no file and keeps its default"
+        );
+        assert_eq!(
+            plan.files[1].plan.columns[2].source,
+            FieldSource::FileName(Arc::from("b.csv"))
+        );
+    }
+
+    #[test]
+    fn a_source_column_may_not_shadow_a_file_column() {
+        let mut request = ImportRequest::new("unused", "t");
+        request.source_column = Some("ID".into());
+        let error = plan_files(
+            vec![("a.csv".into(), sniffed(&["id"], &[BigInt]))],
+            &request,
+            None,
+            false,
+        )
+        .unwrap_err();
+        assert!(matches!(error, FilesError::SourceColumnClash { .. }));
+    }
+
+    #[test]
+    fn widening_keeps_numbers_numeric_and_falls_back_to_text() {
+        assert_eq!(widen(Integer, BigInt), BigInt);
+        let decimal = |precision, scale| Decimal { precision, scale };
+        assert_eq!(widen(BigInt, decimal(10, 2)), decimal(21, 2), "money stays exact");
+        assert_eq!(widen(decimal(12, 2), decimal(8, 4)), decimal(14, 4));
+        assert_eq!(widen(decimal(38, 10), BigInt), decimal(38, 10));
+        assert_eq!(widen(decimal(38, 20), BigInt), Varchar, "past 38 digits, exact as text");
+        assert_eq!(widen(Double, decimal(10, 2)), Double);
+        assert_eq!(widen(Double, decimal(18, 3)), Varchar, "a DOUBLE would round 18 digits");
+        assert_eq!(widen(Date, Timestamp), Timestamp);
+        assert_eq!(widen(Date, BigInt), Varchar);
+        assert_eq!(widen(Boolean, Boolean), Boolean);
+    }
+}

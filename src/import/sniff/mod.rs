@@ -1,0 +1,18 @@
+//! Sniffing and typing: how a file is laid out (dialect, encoding, where the table starts and
+//! ends, its header) and what type each column is, guessed from a sample before any row is written.
+
+pub(super) mod column_names;
+pub(super) mod footnotes;
+pub(super) mod header_guess;
+pub(super) mod hints;
+pub(super) mod layout;
+pub(super) mod notes;
+pub(super) mod null_convention;
+pub(super) mod side_tables;
+pub(super) mod sniffer;
+pub(super) mod spec_fields;
+pub(super) mod split_header;
+pub(super) mod table_end;
+pub(super) mod type_guess;
+pub(super) mod types;
+pub(super) mod value_formats;

@@ -1,0 +1,12 @@
+//! Writing: the parse thread that validates records into Arrow batches and failed rows, and the
+//! one transaction that appends them, judges the unique rule and key, and commits or rolls back.
+
+pub(super) mod batch;
+pub(super) mod load;
+pub(super) mod pipeline;
+pub(super) mod reread;
+pub(super) mod retry;
+pub(super) mod run;
+pub(super) mod unique;
+pub(super) mod upsert;
+pub(super) mod validate;

@@ -1,0 +1,426 @@
+//! The parsing side of an import: records in, batches of good rows and lists of failed rows out.
+//!
+//! It runs on its own thread and knows nothing of the database; it hands each batch to a callback
+//! (in practice a bounded channel to the writer), which is what lets parsing and writing overlap
+//! and lets a slow database slow the reader down instead of filling memory.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use duckdb::arrow::error::ArrowError;
+use duckdb::arrow::record_batch::RecordBatch;
+
+use crate::import::open::source::Rejected;
+use crate::import::open::source::{FileToRead, SourceError, TextSource};
+use crate::import::read::record_reader::RecordReader;
+use crate::import::write::batch::BatchBuilder;
+use crate::import::write::validate::RowValidator;
+use crate::progress::CancelToken;
+use crate::records::{FailedRow, MAX_LISTED_SKIPPED_LINES, Problem, SkipReason, SkippedLine};
+use crate::throttle::TokenBucket;
+
+/// Longest raw text kept for one failed row; the rest is cut and marked.
+const RAW_LIMIT_BYTES: usize = 1024 * 1024;
+/// A throttled parse asks the token bucket for rows this many at a time, so the rate is smooth.
+const THROTTLE_STEP_ROWS: u64 = 1024;
+/// Rows the batch builders have room for before they first grow.
+const INITIAL_BATCH_CAPACITY_ROWS: usize = 4096;
+/// A partial batch is sent after this long, so progress keeps moving on slow input.
+const MAX_BATCH_AGE: Duration = Duration::from_millis(200);
+
+const SKIPPED_RAW_CHARS: usize = 1000;
+
+/// Counts skipped lines and lists the first of them.
+struct SkipLog {
+    file: Arc<str>,
+    /// Lines skipped in earlier files of the job, which count towards the listing limit.
+    before: u64,
+    count: u64,
+    listed: Vec<SkippedLine>,
+}
+
+impl SkipLog {
+    fn new(file: Arc<str>, before: u64) -> Self {
+        Self {
+            file,
+            before,
+            count: 0,
+            listed: Vec::new(),
+        }
+    }
+
+    fn room(&self) -> u64 {
+        MAX_LISTED_SKIPPED_LINES.saturating_sub(self.before + self.count)
+    }
+
+    fn blank(&mut self, first_line: u64, count: u64) {
+        let listed = count.min(self.room());
+        self.listed
+            .extend((first_line..first_line + listed).map(|line| SkippedLine {
+                file: Some(self.file.clone()),
+                line,
+                reason: SkipReason::Blank,
+                raw: String::new(),
+            }));
+        self.count += count;
+    }
+
+    fn record(&mut self, line: u64, reason: SkipReason, raw: &[u8]) {
+        if self.room() > 0 {
+            let text = String::from_utf8_lossy(raw);
+            self.listed.push(SkippedLine {
+                file: Some(self.file.clone()),
+                line,
+                reason,
+                raw: text.chars().take(SKIPPED_RAW_CHARS).collect(),
+            });
+        }
+        self.count += 1;
+    }
+}
+
+/// What the parser hands to the writer.
+pub struct ParsedBatch {
+    /// The file (among the job's) the rows came from.
+    pub file_index: usize,
+    pub rows: Option<RecordBatch>,
+    /// The unique check's keys of `rows`, when the plan has a unique column.
+    pub keys: Option<RecordBatch>,
+    pub failed: Vec<FailedRow>,
+    /// Skipped lines to list (only the first of the job's are).
+    pub skipped: Vec<SkippedLine>,
+    /// Running totals up to and including this batch, over all the job's files so far.
+    pub rows_read: u64,
+    pub bytes_read: u64,
+}
+
+/// Final counts of a parse that reached the end of the file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ParseTotals {
+    pub rows_read: u64,
+    /// Lines skipped and counted apart from the rows read: above the header, comments, blank.
+    pub rows_skipped: u64,
+    pub rows_valid: u64,
+    pub rows_failed: u64,
+    pub bytes_read: u64,
+}
+
+/// Why parsing stopped before the end of the file.
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    #[error("reading stopped after line {line} (byte {byte} of the decoded text): {source}")]
+    Read {
+        line: u64,
+        byte: u64,
+        source: std::io::Error,
+    },
+    #[error("could not build a batch of rows: {0}")]
+    Arrow(#[from] ArrowError),
+    #[error("the import was cancelled")]
+    Cancelled,
+    #[error("the writer stopped taking rows")]
+    WriterGone,
+    #[error(transparent)]
+    Open(#[from] SourceError),
+}
+
+/// One file of a job, as the parser reads it.
+pub struct ParsePart {
+    pub file: FileToRead,
+    pub validator: RowValidator,
+}
+
+/// Where a file starts among the job's: what the files before it read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PartStart {
+    pub file_index: usize,
+    /// Data records in the files before (a record's number in the job is this plus its number
+    /// in its file).
+    pub records_before: u64,
+    pub bytes_before: u64,
+    pub skipped_before: u64,
+    /// Good rows of the files before: the next good row's place among the job's good rows,
+    /// which the unique check finds it by in the table.
+    pub valid_before: u64,
+}
+
+/// Parses every file of `parts` in order, as one stream of records numbered across the files.
+/// Returns each file's totals, in order.
+pub fn parse_parts(
+    parts: Vec<ParsePart>,
+    batch_rows: usize,
+    key_columns: &[usize],
+    mut throttle: Option<TokenBucket>,
+    cancel: &CancelToken,
+    mut deliver: impl FnMut(ParsedBatch) -> bool,
+) -> Result<Vec<ParseTotals>, ParseError> {
+    let mut start = PartStart::default();
+    let mut all = Vec::with_capacity(parts.len());
+    for (file_index, part) in parts.into_iter().enumerate() {
+        if cancel.is_cancelled() {
+            return Err(ParseError::Cancelled);
+        }
+        start.file_index = file_index;
+        let source = part.file.open()?;
+        let totals = parse_rows(
+            source,
+            part.validator,
+            &part.file.label,
+            start,
+            batch_rows,
+            key_columns,
+            throttle.as_mut(),
+            cancel,
+            &mut deliver,
+        )?;
+        start.records_before += totals.rows_read;
+        start.bytes_before += totals.bytes_read;
+        start.skipped_before += totals.rows_skipped;
+        start.valid_before += totals.rows_valid;
+        all.push(totals);
+    }
+    Ok(all)
+}
+
+impl ParseTotals {
+    /// The totals of a whole job from those of its files.
+    pub fn sum(parts: &[ParseTotals]) -> Self {
+        parts.iter().fold(Self::default(), |sum, part| Self {
+            rows_read: sum.rows_read + part.rows_read,
+            rows_skipped: sum.rows_skipped + part.rows_skipped,
+            rows_valid: sum.rows_valid + part.rows_valid,
+            rows_failed: sum.rows_failed + part.rows_failed,
+            bytes_read: sum.bytes_read + part.bytes_read,
+        })
+    }
+}
+
+/// Parses every record of `source`, sending batches to `deliver` (which returns false when the
+/// receiver has gone away). `key_columns` (indexes into the plan's columns) are also gathered
+/// into keys batches for the unique check (see `unique`). The totals returned are the file's own;
+/// the batches count from `start`, the job's files before this one.
+#[allow(clippy::too_many_arguments)]
+pub fn parse_rows(
+    source: TextSource,
+    validator: RowValidator,
+    file: &Arc<str>,
+    start: PartStart,
+    batch_rows: usize,
+    key_columns: &[usize],
+    mut throttle: Option<&mut TokenBucket>,
+    cancel: &CancelToken,
+    deliver: &mut impl FnMut(ParsedBatch) -> bool,
+) -> Result<ParseTotals, ParseError> {
+    let batch_rows = batch_rows.max(1);
+    // The builders grow as rows come; sized for a whole batch up front, a file of forty rows took
+    // megabytes per job, which glibc then kept in its arenas (the window grew over 500 jobs).
+    let mut builder = BatchBuilder::new(
+        &validator.plan().columns,
+        batch_rows.min(INITIAL_BATCH_CAPACITY_ROWS),
+        key_columns,
+    )?;
+    builder.number_from(start.valid_before);
+    let mut reader = RecordReader::new(source.reader, validator.plan().dialect).numbering_from(source.first_line);
+    let bytes_read = source.bytes_read;
+    let malformed = source.malformed;
+    let rejects = source.rejects;
+    let mut totals = ParseTotals::default();
+    let mut failed = Vec::new();
+    let mut skipped = SkipLog::new(file.clone(), start.skipped_before);
+    let (mut cells, mut problems) = (Vec::new(), Vec::new());
+    let mut header_pending = validator.plan().header_lines;
+    let mut skip_pending = validator.plan().skip_records;
+    let drop_trailing = validator.plan().trailing_fields;
+    let mut last_line = 0;
+    let mut last_byte = 0;
+    let mut batch_started = Instant::now();
+
+    loop {
+        let record = match reader.next_record() {
+            Ok(Some(record)) => record,
+            Ok(None) => break,
+            Err(source) => {
+                return Err(ParseError::Read {
+                    line: last_line,
+                    byte: last_byte,
+                    source,
+                });
+            }
+        };
+        last_line = record.line;
+        last_byte = record.byte_offset;
+        let span_end = record.byte_offset + record.raw.len() as u64 + 1;
+        let damaged = malformed
+            .as_ref()
+            .is_some_and(|log| log.take_within(record.byte_offset, span_end));
+        // Blank lines, comment lines anywhere, and the records above the header are skipped,
+        // counted and (the first of them) listed.
+        if record.blank_lines_before > 0 {
+            skipped.blank(record.line - record.blank_lines_before, record.blank_lines_before);
+        }
+        if validator.plan().is_blank(&record) {
+            skipped.record(record.line, SkipReason::Blank, record.raw);
+            continue;
+        }
+        let is_comment = validator.plan().is_comment(&record);
+        if is_comment || skip_pending > 0 {
+            let reason = if is_comment {
+                SkipReason::Comment
+            } else {
+                skip_pending -= 1;
+                SkipReason::AboveHeader
+            };
+            skipped.record(record.line, reason, record.raw);
+            continue;
+        }
+        if header_pending > 0 {
+            header_pending -= 1;
+            continue;
+        }
+        if validator.plan().table_rows.is_some_and(|rows| totals.rows_read >= rows) {
+            skipped.record(record.line, SkipReason::BelowTable, record.raw);
+            continue;
+        }
+        totals.rows_read += 1;
+        // Counted over the job, so a job of many small files is held to its rate too.
+        if (start.records_before + totals.rows_read).is_multiple_of(THROTTLE_STEP_ROWS)
+            && let Some(bucket) = throttle.as_mut()
+            && !bucket.take(THROTTLE_STEP_ROWS, &|| cancel.is_cancelled())
+        {
+            return Err(ParseError::Cancelled);
+        }
+        let record_no = start.records_before + totals.rows_read;
+        let rejected = rejects.as_ref().and_then(|log| log.take_at(record.byte_offset));
+        if let Some(rejected) = rejected {
+            totals.rows_failed += 1;
+            failed.push(unreadable_row(record_no, &record, rejected, file));
+        } else if validator.check(&record, damaged, &mut cells, &mut problems) {
+            builder.push(&record, &cells, record_no);
+            totals.rows_valid += 1;
+        } else {
+            totals.rows_failed += 1;
+            let mut row = failed_row(record_no, &record, std::mem::take(&mut problems));
+            row.file = Some(file.clone());
+            drop_trailing_field(&mut row, drop_trailing, validator.plan().field_count);
+            failed.push(row);
+        }
+
+        let due = builder.len() >= batch_rows
+            || failed.len() >= batch_rows
+            || (totals.rows_read % 1024 == 0 && batch_started.elapsed() >= MAX_BATCH_AGE);
+        if due {
+            if cancel.is_cancelled() {
+                return Err(ParseError::Cancelled);
+            }
+            let (rows, keys) = finish_rows(&mut builder)?;
+            let batch = ParsedBatch {
+                file_index: start.file_index,
+                rows,
+                keys,
+                failed: std::mem::take(&mut failed),
+                skipped: std::mem::take(&mut skipped.listed),
+                rows_read: start.records_before + totals.rows_read,
+                bytes_read: start.bytes_before + bytes_read.load(Ordering::Relaxed),
+            };
+            if !deliver(batch) {
+                return Err(ParseError::WriterGone);
+            }
+            batch_started = Instant::now();
+        }
+    }
+
+    let (first_blank, trailing_blanks) = reader.trailing_blank_lines();
+    skipped.blank(first_blank, trailing_blanks);
+    totals.rows_skipped = skipped.count;
+    totals.bytes_read = bytes_read.load(Ordering::Relaxed);
+    let (rows, keys) = finish_rows(&mut builder)?;
+    let batch = ParsedBatch {
+        file_index: start.file_index,
+        rows,
+        keys,
+        failed,
+        skipped: skipped.listed,
+        rows_read: start.records_before + totals.rows_read,
+        bytes_read: start.bytes_before + totals.bytes_read,
+    };
+    if !deliver(batch) {
+        return Err(ParseError::WriterGone);
+    }
+    Ok(totals)
+}
+
+/// The good rows gathered so far and their keys; none when there are none.
+fn finish_rows(builder: &mut BatchBuilder) -> Result<(Option<RecordBatch>, Option<RecordBatch>), ArrowError> {
+    if builder.is_empty() {
+        return Ok((None, None));
+    }
+    let (rows, keys) = builder.finish()?;
+    Ok((Some(rows), keys))
+}
+
+/// The failed row of an input line that could not be read (JSON that does not parse): its own
+/// text, not the empty record that stood for it.
+fn unreadable_row(
+    record_no: u64,
+    record: &crate::import::read::record_reader::Record<'_>,
+    rejected: Rejected,
+    file: &Arc<str>,
+) -> FailedRow {
+    FailedRow {
+        record_no,
+        file: Some(file.clone()),
+        line: record.line,
+        byte_offset: record.byte_offset,
+        fields: vec![rejected.raw.clone()],
+        raw: rejected.raw,
+        raw_bytes: None,
+        problems: vec![Problem {
+            field_index: None,
+            column: None,
+            kind: crate::records::ProblemKind::Unreadable,
+            message: rejected.reason,
+        }],
+    }
+}
+
+/// Drops the empty fields a trailing delimiter (and unnamed empty columns) leave, so a stored row
+/// has the table's width (and a retry, which knows nothing of the delimiter, reads it as a row of
+/// the right width).
+pub fn drop_trailing_field(row: &mut FailedRow, trailing_fields: usize, field_count: usize) {
+    let extra = row.fields.len().saturating_sub(field_count);
+    if extra > 0 && extra <= trailing_fields && row.fields[field_count..].iter().all(|f| f.trim().is_empty()) {
+        row.fields.truncate(field_count);
+    }
+}
+
+/// A rejected record as it is stored: raw text (cut at 1 MiB), fields and problems.
+pub fn failed_row(
+    record_no: u64,
+    record: &crate::import::read::record_reader::Record<'_>,
+    problems: Vec<Problem>,
+) -> FailedRow {
+    let (raw_slice, cut) = if record.raw.len() > RAW_LIMIT_BYTES {
+        (&record.raw[..RAW_LIMIT_BYTES], true)
+    } else {
+        (record.raw, false)
+    };
+    let mut raw = String::from_utf8_lossy(raw_slice).into_owned();
+    let raw_bytes = std::str::from_utf8(raw_slice).is_err().then(|| raw_slice.to_vec());
+    if cut {
+        raw.push_str(" [cut: the record is longer than 1 MiB]");
+    }
+    FailedRow {
+        record_no,
+        file: None,
+        line: record.line,
+        byte_offset: record.byte_offset,
+        raw,
+        raw_bytes,
+        fields: record
+            .fields()
+            .map(|field| String::from_utf8_lossy(field).into_owned())
+            .collect(),
+        problems,
+    }
+}

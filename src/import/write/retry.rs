@@ -1,0 +1,467 @@
+//! Retrying failed rows after a person fixed them: the edited fields go through the import's own
+//! plan and validation again, and the rows that pass move from the failed set into the job's table
+//! in one transaction, with the import job's counts updated so imported + failed = read still holds.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::import::plan::import_plan::ImportPlan;
+use crate::import::plan::many_files::{FilesError, plan_files};
+use crate::import::read::record_reader::OwnedRecord;
+use crate::import::sniff::sniffer::Sniffed;
+use crate::import::sniff::types::ColumnType;
+use crate::import::write::batch::BatchBuilder;
+use crate::import::write::load;
+use crate::import::write::unique;
+use crate::import::write::upsert::{self, Key};
+use crate::import::write::validate::{Cell, RowValidator};
+use crate::import::{ImportMode, ImportRequest, PlanError, expand_inputs};
+use crate::job::{Job, JobContext, JobError, JobLabels};
+use crate::progress::{Progress, ProgressSink};
+use crate::records::{ExistingTable, FailedRow, Problem};
+use crate::store::Transaction;
+use crate::store::upsert::Stage;
+use crate::store::{
+    ArrowInserter, JobOutcome, JobStatus, RetryRow, Store, StoreError, append_failed_rows, existing_table,
+};
+
+/// One failed row to try again, with the fields a person fixed (or as stored when `None`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RowEdit {
+    pub record_no: i64,
+    pub fields: Option<Vec<String>>,
+}
+
+/// Failed rows of import job `import_job_id` to validate again and import if they now pass.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RetryRequest {
+    #[serde(rename = "retry_of")]
+    pub import_job_id: i64,
+    pub rows: Vec<RowEdit>,
+}
+
+/// What a retry did.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct RetrySummary {
+    pub job_id: i64,
+    pub import_job_id: i64,
+    pub status: JobStatus,
+    pub table: String,
+    /// Rows asked for that were still in the failed set.
+    pub rows_retried: u64,
+    pub rows_imported: u64,
+    pub rows_still_failing: u64,
+    pub elapsed_ms: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RetryError {
+    #[error("job {0} does not exist")]
+    NoSuchJob(i64),
+    #[error("job {0} is not an import, so it has no failed rows to retry")]
+    NotAnImport(i64),
+    #[error("job {job_id} has not completed ({status}); only a completed import's failed rows can be retried")]
+    NotCompleted { job_id: i64, status: &'static str },
+    #[error("table '{0}' no longer exists, so the fixed rows have nowhere to go")]
+    TableGone(String),
+    #[error("the import's settings could not be read back: {0}")]
+    Spec(String),
+    #[error(
+        "{0} is no longer there, and its columns differ from the import's other files; put it back to retry its rows"
+    )]
+    FileGone(PathBuf),
+    #[error("the table no longer fits the import's columns: {0}")]
+    Plan(#[from] PlanError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("building the batch of fixed rows: {0}")]
+    Batch(String),
+    #[error("cancelled by the user; nothing was changed")]
+    Cancelled,
+    #[error("failed row {0} was retried by another retry at the same time; nothing was changed, try again")]
+    AlreadyRetried(i64),
+}
+
+impl JobError for RetryError {
+    fn is_cancelled(&self) -> bool {
+        matches!(self, Self::Cancelled)
+    }
+}
+
+/// Either every passing row moves into the table and every still-failing row gets its new fields
+/// and problems, or nothing changes.
+impl Job for RetryRequest {
+    const KIND: &'static str = "retry";
+    const CANCELLED: &'static str = "cancelled by the user; nothing was changed";
+    type Summary = RetrySummary;
+    type Error = RetryError;
+
+    fn labels(&self, store: &Store) -> JobLabels {
+        JobLabels {
+            source: format!("failed rows of job {}", self.import_job_id),
+            target: store.job(self.import_job_id).ok().flatten().and_then(|job| job.target),
+            ..JobLabels::default()
+        }
+    }
+
+    fn run(&self, context: &mut JobContext<'_>) -> Result<RetrySummary, RetryError> {
+        // Said first, so a retry that fails early still records how many rows it was asked for.
+        context.progress(&Progress {
+            rows_read: self.rows.len() as u64,
+            ..Progress::default()
+        });
+        retry_rows(context, self, std::time::Instant::now())
+    }
+
+    fn outcome(summary: &RetrySummary) -> JobOutcome {
+        JobOutcome {
+            rows_read: summary.rows_retried,
+            rows_imported: summary.rows_imported,
+            rows_failed: summary.rows_still_failing,
+            ..JobOutcome::default()
+        }
+    }
+}
+
+fn retry_rows(
+    context: &mut JobContext<'_>,
+    request: &RetryRequest,
+    started: std::time::Instant,
+) -> Result<RetrySummary, RetryError> {
+    let (store, conn, job_id, cancel) = (context.store, context.conn(), context.job_id, context.cancel);
+    let import_job_id = request.import_job_id;
+    let import = store.job(import_job_id)?.ok_or(RetryError::NoSuchJob(import_job_id))?;
+    if import.kind != <ImportRequest as Job>::KIND {
+        return Err(RetryError::NotAnImport(import_job_id));
+    }
+    if import.status != JobStatus::Completed {
+        return Err(RetryError::NotCompleted {
+            job_id: import_job_id,
+            status: import.status.as_str(),
+        });
+    }
+    let target = import.target.clone().unwrap_or_default();
+    let table = existing_table(conn, &target)?.ok_or_else(|| RetryError::TableGone(target.clone()))?;
+    let import_request: ImportRequest = serde_json::from_str(import.spec.as_deref().unwrap_or_default())
+        .map_err(|error| RetryError::Spec(error.to_string()))?;
+
+    // Everything from here is read and written in one transaction: a second retry of the same
+    // rows running at the same time either sees them gone or conflicts, and never imports them
+    // twice.
+    let transaction = load::begin_transaction(store)?;
+    let stored = stored_rows(store, request)?;
+    // Rows of several files are validated by their own file's plan (its column order, formats
+    // and file name); every plan has the same columns in the same order.
+    let (plans, key) = rebuild_plans(&import_request, &import.source_columns, &table, &stored)?;
+    let Some(first_plan) = plans.values().next() else {
+        // None of the rows asked for is still failing: nothing to do but say so.
+        return finish(context, transaction, request, &table, started, 0, (0, 0), 0);
+    };
+    let column_names: Vec<String> = first_plan.columns.iter().map(|column| column.name.clone()).collect();
+    let column_refs: Vec<&str> = column_names.iter().map(String::as_str).collect();
+    // The unique rule is checked as an import checks it: the passing rows' keys go to a table of
+    // their own and DuckDB compares them with each other and with the rows already there.
+    // An upsert's fixed rows are merged by its key, as the import merged its rows.
+    let unique = match &key {
+        Some(key) => upsert::key_check(first_plan, key, job_id),
+        None => unique::check_for_plan(first_plan, job_id),
+    };
+    let key_columns: Vec<usize> = unique.as_ref().map(|check| check.unique_columns()).unwrap_or_default();
+    let (mut cells, mut problems): (Vec<Cell>, Vec<Problem>) = (Vec::new(), Vec::new());
+    let mut passed = Vec::new();
+    let mut still_failing = Vec::new();
+    // One batch per file, appended in this order: the unique check finds a row in the table by
+    // its place among the rows appended, so each batch numbers its keys on from the last.
+    let mut builders = Vec::with_capacity(plans.len());
+    for (file, plan) in &plans {
+        let mut builder = BatchBuilder::new(&plan.columns, stored.len().max(1), &key_columns)
+            .map_err(|error| RetryError::Batch(error.to_string()))?;
+        builder.number_from(passed.len() as u64);
+        let validator = RowValidator::new(plan.clone());
+        for (record_no, row) in stored.iter().filter(|(_, row)| &row.file == file) {
+            let record = OwnedRecord::new(row.line as u64, row.byte_offset as u64, &row.fields);
+            // Bytes the file's encoding could not read were stored as U+FFFD; a row still holding one
+            // has not been fixed, whatever else was edited.
+            let encoding_damaged = row.fields.iter().any(|field| field.contains('\u{FFFD}'));
+            if validator.check(&record.as_record(), encoding_damaged, &mut cells, &mut problems) {
+                builder.push(&record.as_record(), &cells, *record_no as u64);
+                passed.push(*record_no);
+            } else {
+                still_failing.push(failed_again(*record_no, row, std::mem::take(&mut problems)));
+            }
+        }
+        builders.push(builder);
+    }
+    if cancel.is_cancelled() {
+        return Err(RetryError::Cancelled);
+    }
+    let rewritten: Vec<i64> = still_failing.iter().map(|row| row.record_no as i64).collect();
+    let moved: Vec<i64> = passed.iter().chain(&rewritten).copied().collect();
+    if let Some(record_no) = store.remove_failed_rows(import_job_id, &moved)? {
+        return Err(RetryError::AlreadyRetried(record_no));
+    }
+    append_failed_rows(conn, import_job_id, &still_failing)?;
+    let mut imported = passed.len() as u64;
+    let mut updated = 0;
+    let mut failed = still_failing.len() as u64;
+    if !passed.is_empty() {
+        let stage = match &key {
+            Some(_) => {
+                let columns: Vec<(String, String)> = first_plan
+                    .columns
+                    .iter()
+                    .map(|column| (column.name.clone(), column.column_type.sql_name()))
+                    .collect();
+                Some(Stage::create(conn, job_id, &columns)?)
+            }
+            None => None,
+        };
+        let committed_rowid = match (&unique, &stage) {
+            (Some(check), None) => {
+                check.create(conn)?;
+                unique::committed_rowid(conn, &table.name)?
+            }
+            (Some(check), Some(_)) => {
+                check.create(conn)?;
+                -1
+            }
+            (None, _) => -1,
+        };
+        let mut inserter = match &stage {
+            Some(stage) => stage.inserter(conn)?,
+            None => ArrowInserter::into_table(conn, &table.name, &column_refs, "appending the fixed rows")?,
+        };
+        let mut key_appender = unique.as_ref().map(|check| check.appender(conn)).transpose()?;
+        for builder in &mut builders {
+            if builder.is_empty() {
+                continue;
+            }
+            let (batch, keys) = builder.finish().map_err(|error| RetryError::Batch(error.to_string()))?;
+            inserter.insert(batch)?;
+            if let (Some(key_appender), Some(keys)) = (key_appender.as_mut(), keys) {
+                key_appender
+                    .append_record_batch(keys)
+                    .map_err(StoreError::query("appending the fixed rows' keys"))?;
+            }
+        }
+        drop(inserter);
+        if let (Some(check), Some(mut key_appender)) = (&unique, key_appender) {
+            key_appender
+                .flush()
+                .map_err(StoreError::query("appending the fixed rows' keys"))?;
+            drop(key_appender);
+            let file_of = |record_no: u64| {
+                stored
+                    .get(&(record_no as i64))
+                    .and_then(|row| row.file.as_deref())
+                    .map(Arc::from)
+            };
+            let target = match &stage {
+                Some(stage) => stage.qualified(),
+                None => unique::main_table(&table.name),
+            };
+            let duplicates = check.resolve(conn, &target, committed_rowid, stage.is_none(), &mut |page| {
+                let rows: Vec<FailedRow> = page
+                    .into_iter()
+                    .filter_map(|duplicate| {
+                        let row = stored.get(&(duplicate.record_no as i64))?;
+                        let plan = plans.get(&row.file)?;
+                        let problems = match &key {
+                            Some(key) => upsert::key_problems(&duplicate, plan, &row.fields, key, &file_of),
+                            None => unique::unique_problems(&duplicate, plan, &row.fields, &table.name, &file_of),
+                        };
+                        Some(failed_again(duplicate.record_no as i64, row, problems))
+                    })
+                    .collect();
+                append_failed_rows(conn, import_job_id, &rows)
+            })?;
+            imported -= duplicates;
+            failed += duplicates;
+        }
+        if let (Some(stage), Some(key)) = (stage, &key) {
+            let merged = stage.merge(conn, &table.name, &column_names, &key.names)?;
+            if merged.inserted + merged.updated != imported {
+                return Err(StoreError::Inconsistent(format!(
+                    "{imported} fixed rows were staged but the merge inserted {} and updated {}; nothing was changed",
+                    merged.inserted, merged.updated
+                ))
+                .into());
+            }
+            updated = merged.updated;
+        }
+    }
+    let rows_read = stored.len() as u64;
+    finish(
+        context,
+        transaction,
+        request,
+        &table,
+        started,
+        rows_read,
+        (imported, updated),
+        failed,
+    )
+}
+
+/// A retried row that failed again, with its new problems (and its fields as edited).
+fn failed_again(record_no: i64, row: &RetryRow, problems: Vec<Problem>) -> FailedRow {
+    FailedRow {
+        record_no: record_no as u64,
+        file: row.file.as_deref().map(Arc::from),
+        line: row.line as u64,
+        byte_offset: row.byte_offset as u64,
+        raw: row.raw.clone(),
+        raw_bytes: row.raw_bytes.clone(),
+        fields: row.fields.clone(),
+        problems,
+    }
+}
+
+/// Records a retry's counts with the import's and its own (rows imported, of which updated by
+/// key), and commits.
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    context: &mut JobContext<'_>,
+    transaction: Transaction<'_>,
+    request: &RetryRequest,
+    table: &ExistingTable,
+    started: std::time::Instant,
+    rows_read: u64,
+    (imported, updated): (u64, u64),
+    failed: u64,
+) -> Result<RetrySummary, RetryError> {
+    let (store, cancel) = (context.store, context.cancel);
+    store.add_retried_rows(request.import_job_id, imported, updated)?;
+    let outcome = JobOutcome {
+        rows_read,
+        rows_imported: imported,
+        rows_updated: updated,
+        rows_failed: failed,
+        ..JobOutcome::default()
+    };
+    context.record_completed(&outcome)?;
+    if cancel.is_cancelled() {
+        return Err(RetryError::Cancelled);
+    }
+    let written = load::Written {
+        rows_imported: imported,
+        ..load::Written::default()
+    };
+    let table_types: Vec<_> = table.columns.iter().map(|column| column.sql_type).collect();
+    load::commit(transaction, &written, &table_types)?;
+    context.progress(&Progress {
+        rows_read: outcome.rows_read,
+        rows_imported: outcome.rows_imported,
+        rows_failed: outcome.rows_failed,
+        ..Progress::default()
+    });
+    Ok(RetrySummary {
+        job_id: context.job_id,
+        import_job_id: request.import_job_id,
+        status: JobStatus::Completed,
+        table: table.name.clone(),
+        rows_retried: outcome.rows_read,
+        rows_imported: outcome.rows_imported,
+        rows_still_failing: outcome.rows_failed,
+        elapsed_ms: started.elapsed().as_millis() as u64,
+    })
+}
+
+/// Plans by the file their rows came from (`None` for rows stored before files were).
+type FilePlans = BTreeMap<Option<String>, ImportPlan>;
+
+/// The import's plans again, one per file the rows to retry came from, from its stored
+/// settings and the table as it is now. A file need not still be there when the job stored its
+/// header: the header names stand in for it and the table gives the types.
+fn rebuild_plans(
+    import: &ImportRequest,
+    source_columns: &[String],
+    table: &ExistingTable,
+    stored: &BTreeMap<i64, RetryRow>,
+) -> Result<(FilePlans, Option<Key>), RetryError> {
+    let files: BTreeSet<Option<String>> = stored.values().map(|row| row.file.clone()).collect();
+    let import_files = expand_inputs(&import.paths)
+        .map(|inputs| inputs.files)
+        .unwrap_or_else(|_| import.paths.clone());
+    let several = import_files.len() > 1;
+    let mut sniffs = Vec::with_capacity(files.len() + 1);
+    // The import's first file set the columns a schema's new ones are judged against (see
+    // `files`): planned first, as the import planned it, when none of the rows are from it.
+    let reference = import_files
+        .first()
+        .filter(|first| several && !files.contains(&Some(first.display().to_string())))
+        .and_then(|first| Some((first.clone(), sniffed_again(import, first, source_columns).ok()?)));
+    let has_reference = reference.is_some();
+    sniffs.extend(reference);
+    for file in &files {
+        // Rows stored before files were recorded came from the import's one file.
+        let path = match file {
+            Some(file) => PathBuf::from(file),
+            None => import.paths.first().cloned().unwrap_or_default(),
+        };
+        let sniffed = sniffed_again(import, &path, source_columns)?;
+        sniffs.push((path, sniffed));
+    }
+    let mut planned = plan_files(sniffs, import, Some(table), several).map_err(|error| match error {
+        FilesError::Plan { source, .. } => RetryError::Plan(source),
+        other => RetryError::Spec(other.to_string()),
+    })?;
+    if !planned.added_columns.is_empty() {
+        let names: Vec<&str> = planned.added_columns.iter().map(|(name, _)| name.as_str()).collect();
+        return Err(RetryError::Spec(format!(
+            "table '{}' no longer has the columns {}",
+            table.name,
+            names.join(", ")
+        )));
+    }
+    if has_reference {
+        planned.files.remove(0);
+    }
+    let key = match import.mode {
+        ImportMode::Upsert if !planned.files.is_empty() => Some(
+            upsert::plan_key(&import.key, &mut planned.files, Some(table))
+                .map_err(|error| RetryError::Spec(error.to_string()))?,
+        ),
+        _ => None,
+    };
+    let plans = files
+        .into_iter()
+        .zip(planned.files)
+        .map(|(file, planned)| (file, planned.plan))
+        .collect();
+    Ok((plans, key))
+}
+
+/// A file of the import as the retry plans it. How its values were written (local dates,
+/// decimal commas, null markers) was found by sniffing it: sniffed again with the import's own
+/// hints when it is still there, so a fixed `1,5` or `15.03.2024` reads as the import read it.
+/// Its own spelling of its headers was not stored; the cleaned names stand in. A failed row's
+/// stored fields never keep a trailing delimiter's empty field.
+fn sniffed_again(import: &ImportRequest, path: &Path, source_columns: &[String]) -> Result<Sniffed, RetryError> {
+    let fresh = crate::import::sniff(path, &import.hints)
+        .ok()
+        .filter(|sniffed| source_columns.is_empty() || sniffed.columns == source_columns);
+    let (columns, guesses) = match fresh {
+        Some(sniffed) => (sniffed.columns, sniffed.column_guesses),
+        None if !source_columns.is_empty() => (source_columns.to_vec(), vec![Default::default(); source_columns.len()]),
+        None => return Err(RetryError::FileGone(path.to_path_buf())),
+    };
+    let mut sniffed = Sniffed::of_columns(&columns, vec![ColumnType::Varchar; columns.len()]);
+    sniffed.has_header = import.hints.has_header.unwrap_or(true);
+    sniffed.column_guesses = guesses;
+    Ok(sniffed)
+}
+
+/// The requested rows still in the failed set, with the edits applied, in file order. A row
+/// already retried (by another window or an earlier click) is simply not there.
+fn stored_rows(store: &Store, request: &RetryRequest) -> Result<BTreeMap<i64, RetryRow>, StoreError> {
+    let record_nos: Vec<i64> = request.rows.iter().map(|edit| edit.record_no).collect();
+    let mut rows = store.failed_rows_to_retry(request.import_job_id, &record_nos)?;
+    for edit in &request.rows {
+        if let (Some(row), Some(fields)) = (rows.get_mut(&edit.record_no), &edit.fields) {
+            row.fields = fields.clone();
+        }
+    }
+    Ok(rows)
+}

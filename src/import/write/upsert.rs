@@ -1,0 +1,168 @@
+//! Updating a table from the same extract again (`--mode upsert --key COL[,COL]`): which
+//! columns are the key, checked against the table and every file before anything is written,
+//! and what a row whose key repeats is told.
+//!
+//! Rows go to a staging table (`store::upsert`). A row with an empty key fails as `required`
+//! (it cannot be matched); a row whose key an earlier row of the job had fails as `unique`, the
+//! first occurrence being the one that counts (the key rule, judged on the whole key at once).
+//! What is left replaces the stored row with the same key, or is inserted.
+
+use std::sync::Arc;
+
+use crate::import::plan::import_plan::{FieldSource, ImportPlan};
+use crate::import::plan::many_files::PlannedFile;
+use crate::import::write::unique::{self, Duplicate, UniqueKeys};
+use crate::import::write::validate::quoted;
+use crate::records::{ExistingTable, Problem, ProblemKind};
+
+/// Why the key cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("an upsert needs the key columns that match a row with a stored one: --key COL[,COL]")]
+    NoKey,
+    #[error("the key column '{column}' is not in table '{table}' (its columns: {columns}); nothing was imported")]
+    NotInTable {
+        column: String,
+        table: String,
+        columns: String,
+    },
+    #[error("{file} has no key column '{column}', so its rows cannot be matched; nothing was imported")]
+    NotInFile { column: String, file: String },
+    #[error(
+        "column '{column}' has the unique rule; an upsert's only uniqueness is its key (--key), so drop the rule or make it the key"
+    )]
+    UniqueRule { column: String },
+}
+
+/// The key of an upsert: its columns' places among the plan's columns and their names in the
+/// table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Key {
+    pub indexes: Vec<usize>,
+    pub names: Vec<String>,
+}
+
+/// Finds `key` (column names, any case) among the planned columns of every file, marks those
+/// columns as the key, and refuses what an upsert cannot do.
+pub fn plan_key(key: &[String], files: &mut [PlannedFile], existing: Option<&ExistingTable>) -> Result<Key, KeyError> {
+    let mut wanted: Vec<&str> = Vec::new();
+    for name in key.iter().map(|name| name.trim()).filter(|name| !name.is_empty()) {
+        if !wanted.iter().any(|seen| seen.eq_ignore_ascii_case(name)) {
+            wanted.push(name);
+        }
+    }
+    if wanted.is_empty() {
+        return Err(KeyError::NoKey);
+    }
+    if let Some(table) = existing {
+        for name in &wanted {
+            if !table
+                .columns
+                .iter()
+                .any(|column| column.name.eq_ignore_ascii_case(name))
+            {
+                return Err(KeyError::NotInTable {
+                    column: name.to_string(),
+                    table: table.name.clone(),
+                    columns: table
+                        .columns
+                        .iter()
+                        .map(|column| column.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                });
+            }
+        }
+    }
+    let mut indexes = Vec::with_capacity(wanted.len());
+    let mut names = Vec::with_capacity(wanted.len());
+    for name in &wanted {
+        for file in files.iter() {
+            let fed =
+                file.plan.columns.iter().any(|column| {
+                    column.name.eq_ignore_ascii_case(name) && matches!(column.source, FieldSource::Field(_))
+                });
+            if !fed {
+                return Err(KeyError::NotInFile {
+                    column: name.to_string(),
+                    file: file.label.to_string(),
+                });
+            }
+        }
+        let first = files.first().map(|file| &file.plan.columns);
+        let index = first
+            .and_then(|columns| columns.iter().position(|column| column.name.eq_ignore_ascii_case(name)))
+            .unwrap_or_default();
+        indexes.push(index);
+        names.push(
+            first
+                .and_then(|columns| columns.get(index))
+                .map_or_else(String::new, |column| column.name.clone()),
+        );
+    }
+    for file in files.iter_mut() {
+        if let Some(column) = file.plan.columns.iter().find(|column| column.rules.unique) {
+            return Err(KeyError::UniqueRule {
+                column: column.name.clone(),
+            });
+        }
+        for &index in &indexes {
+            if let Some(column) = file.plan.columns.get_mut(index) {
+                column.rules.key = true;
+            }
+        }
+    }
+    Ok(Key { indexes, names })
+}
+
+/// The check that fails rows whose whole key an earlier row of job `job_id` had.
+pub fn key_check(plan: &ImportPlan, key: &Key, job_id: i64) -> Option<UniqueKeys> {
+    let keys = key
+        .indexes
+        .iter()
+        .filter_map(|&index| Some(unique::unique_key(index, plan.columns.get(index)?)))
+        .collect();
+    UniqueKeys::one_key(job_id, keys)
+}
+
+/// The problem of a row whose key repeats an earlier row's; `file_of` names the file a record
+/// number of the job is in.
+pub fn key_problems(
+    duplicate: &Duplicate,
+    plan: &ImportPlan,
+    fields: &[String],
+    key: &Key,
+    file_of: &dyn Fn(u64) -> Option<Arc<str>>,
+) -> Vec<Problem> {
+    let Some(first) = duplicate.hits.iter().find_map(|(_, first)| *first) else {
+        return Vec::new();
+    };
+    let values: Vec<String> = key
+        .indexes
+        .iter()
+        .filter_map(|&index| plan.columns.get(index))
+        .map(|column| {
+            let value = column
+                .field_index()
+                .and_then(|index| fields.get(index))
+                .map_or("", String::as_str);
+            format!("{} = {}", column.name, quoted(value))
+        })
+        .collect();
+    let place = match file_of(first.record_no) {
+        Some(file) if file_of(duplicate.record_no).as_ref() != Some(&file) => {
+            format!("line {} of {file}", first.line)
+        }
+        _ => format!("line {}", first.line),
+    };
+    let column = key.indexes.first().and_then(|&index| plan.columns.get(index));
+    vec![Problem {
+        field_index: column.and_then(|column| column.field_index()),
+        column: column.map(|column| column.name.clone()),
+        kind: ProblemKind::Unique,
+        message: format!(
+            "the key ({}) repeats {place}; the first row with a key is the one imported",
+            values.join(", ")
+        ),
+    }]
+}
