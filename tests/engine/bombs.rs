@@ -1,6 +1,6 @@
 //! Small files that expand to more than any table should hold, and lines, widths and nesting past
 //! what a reader can sensibly hold: each is imported in bounded memory or refused in a sentence,
-//! and nothing crashes. The sizes and peak memory of the full-size bombs are in the README
+//! and nothing crashes. The sizes and peak memory of the full-size bombs are in docs/troubleshooting.md
 //! ("Bombs and limits"); these are the same shapes, small enough for every test run.
 
 use std::io::Write;

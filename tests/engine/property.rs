@@ -348,7 +348,7 @@ fn push_row(file: &mut Vec<u8>, row: &Row, records: &mut Written, imported: &mut
     }
 }
 
-/// Line breaks as the README counts them: CR, LF and CRLF each end one line. Written here from
+/// Line breaks as docs/import.md counts them: CR, LF and CRLF each end one line. Written here from
 /// the rule, not taken from Sluice's reader.
 fn line_breaks(bytes: &[u8]) -> i64 {
     let mut breaks = 0;

@@ -5,7 +5,7 @@
 //! infinities. Each cell read back is compared with the original as the original's type, so a
 //! number read as text still counts as kept, and a text read as a number does not.
 //!
-//! The losses a format cannot avoid are named in the README ("What each export keeps") and
+//! The losses a format cannot avoid are named in docs/export.md ("What each export keeps") and
 //! expected here one by one; anything else is a difference.
 
 use std::path::PathBuf;
@@ -95,7 +95,7 @@ fn request(db: &TestDb, name: &str) -> ExportRequest {
     request
 }
 
-/// A loss the README names for a shape: this column's cells differ in these rows.
+/// A loss docs/export.md names for a shape: this column's cells differ in these rows.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct Difference {
     column: String,
@@ -249,7 +249,7 @@ fn every_csv_option_and_their_combinations_read_back_cell_for_cell() {
                             }
                             if dates.is_some() {
                                 // A date BC has no text in a format of four-digit years that a
-                                // reader reads back (README; `a_date_bc_in_a_date_format_...`).
+                                // reader reads back (docs/export.md; `a_date_bc_in_a_date_format_...`).
                                 request.filters.push(leave_out(1));
                             }
                             let label = format!(
@@ -270,7 +270,7 @@ fn every_csv_option_and_their_combinations_read_back_cell_for_cell() {
     assert_eq!(count, 4 * 2 * 3 * 3 * 2 * 4);
 }
 
-/// A preset's losses, each named in the README: the Excel presets guard formulas (a text
+/// A preset's losses, each named in docs/export.md: the Excel presets guard formulas (a text
 /// starting `=`, `+`, `-` or `@` gains a leading `'`) and write timestamps to the second, and
 /// their four-digit dates leave a date BC to be read back as the text it was written as.
 fn preset_loses(request: &ExportRequest, difference: &Difference) -> bool {
@@ -321,7 +321,7 @@ fn every_preset_reads_back_cell_for_cell_but_for_the_losses_the_readme_names() {
     assert_eq!(check_all(&db, requests, preset_loses), 4);
 }
 
-/// What Parquet cannot hold, named in the README: a 128-bit integer (DuckDB writes HUGEINT and
+/// What Parquet cannot hold, named in docs/export.md: a 128-bit integer (DuckDB writes HUGEINT and
 /// UHUGEINT as DOUBLE, which keeps 15 to 17 digits).
 fn parquet_loses(request: &ExportRequest, difference: &Difference) -> bool {
     let huge = difference.column == "huge" && request.format == ExportFormat::Parquet;
@@ -369,7 +369,7 @@ fn gzip_and_chunks_of_csv_and_parquet_read_back_cell_for_cell() {
     assert_eq!(check_all(&db, requests, parquet_loses), 14);
 }
 
-/// What a workbook cannot hold, named in the README: an empty string (a cell is a value or
+/// What a workbook cannot hold, named in docs/export.md: an empty string (a cell is a value or
 /// nothing, and nothing reads back as NULL), and a timestamp past the millisecond (Excel's
 /// serial dates hold no finer).
 fn workbook_loses(_: &ExportRequest, difference: &Difference) -> bool {

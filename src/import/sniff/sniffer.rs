@@ -164,7 +164,7 @@ pub enum SniffError {
 
 /// The most columns a table gets: each column costs the import buffers of its own, so memory
 /// grows with the width, and past this a wide file is refused rather than filling memory
-/// (README, "Bombs and limits").
+/// (docs/troubleshooting.md, "Bombs and limits").
 pub const MAX_COLUMNS: usize = 50_000;
 /// Lines the sample must hold (a header and a row) before the dialect and layout are chosen; a
 /// sample that holds fewer grows, up to the record size limit.
