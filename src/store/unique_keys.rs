@@ -1,5 +1,5 @@
 //! The `unique` rule's tables and statements, run in DuckDB inside the import's transaction.
-//! The import decides which columns are unique and words the problems (`import/unique.rs`);
+//! The import decides which columns are unique and words the problems (`import/write/unique.rs`);
 //! the scratch tables in Sluice's schema and every statement on them are here.
 //!
 //! Checking it while parsing would mean keeping every value seen so far in memory (and, when

@@ -2,12 +2,15 @@
 //! ends, its header) and what type each column is, guessed from a sample before any row is written.
 
 pub(super) mod column_names;
+pub(super) mod dialect_guess;
 pub(super) mod footnotes;
 pub(super) mod header_guess;
 pub(super) mod hints;
 pub(super) mod layout;
 pub(super) mod notes;
 pub(super) mod null_convention;
+pub(super) mod sample;
+pub(super) mod several_files;
 pub(super) mod side_tables;
 pub(super) mod sniffer;
 pub(super) mod spec_fields;

@@ -4,23 +4,23 @@
 //! Whatever the caller already knows (a flag, a choice in the window) is taken as given; only the
 //! rest is guessed, from the first megabyte of text.
 
-use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use encoding_rs::Encoding;
-
 use crate::import::open::column_span::ColumnSpan;
 use crate::import::open::opener::open_text;
-use crate::import::open::source::{EncodingEvidence, Packing, SheetInfo, SourceEncoding, SourceError};
-use crate::import::read::dialect::DELIMITERS;
-use crate::import::read::record_reader::{DEFAULT_MAX_RECORD_BYTES, Dialect, RecordReader, is_delimiters_only};
+use crate::import::open::source::{EncodingEvidence, Packing, SheetInfo, SourceEncoding, SourceError, TextSource};
+use crate::import::read::record_reader::{DEFAULT_MAX_RECORD_BYTES, Dialect};
 use crate::import::sniff::column_names::{clean_headers, default_column_name};
+use crate::import::sniff::dialect_guess::{
+    choose_dialect, choose_escape, choose_quote_spacing, detect_comment, is_comment,
+};
 pub use crate::import::sniff::hints::SniffHints;
-use crate::import::sniff::layout::{LayoutChoice, LayoutInput, choose_layout, modal_width};
+use crate::import::sniff::layout::{LayoutChoice, LayoutInput, choose_layout};
 use crate::import::sniff::null_convention::markers_written_as_null;
+use crate::import::sniff::sample::{read_sample, spread_records};
 use crate::import::sniff::table_end::{
-    SampledRows, TableBreak, find_breaks, footer_start, maybe_not_data, second_header_start,
+    Breaks, SampledRows, TableBreak, find_breaks, footer_start, maybe_not_data, second_header_start,
 };
 use crate::import::sniff::type_guess::{ColumnGuess, InferenceContext, guess_column};
 use crate::import::sniff::types::ColumnType;
@@ -215,82 +215,9 @@ fn contain_panic<T>(path: &Path, read: impl FnOnce() -> Result<T, SniffError>) -
 fn sniff_unguarded(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<Sniffed, SniffError> {
     let asked = hints;
     let mut source = open_text(path, hints.encoding, hints.sheet.as_deref(), hints.sheet_columns)?;
-    // A sheet is rendered as plain CSV by Sluice itself: its dialect is known, not guessed, and
-    // a cell starting with `#` is a value, not a comment.
-    let workbook_hints;
-    let hints = if source.packing.is_rendered() {
-        let written_header = source.packing.has_written_header();
-        workbook_hints = SniffHints {
-            delimiter: Some(b','),
-            quote: Some(b'"'),
-            escape: None,
-            comment: None,
-            // JSON keys and Parquet column names are a header of one line, with nothing above.
-            has_header: if written_header { Some(true) } else { hints.has_header },
-            skip: if written_header { Some(0) } else { hints.skip },
-            header_lines: if written_header { Some(1) } else { hints.header_lines },
-            ..hints.clone()
-        };
-        &workbook_hints
-    } else {
-        hints
-    };
-    let mut sample = Vec::with_capacity(size.bytes);
-    (&mut source.reader)
-        .take(size.bytes as u64)
-        .read_to_end(&mut sample)
-        .map_err(|error| SourceError::Read {
-            path: path.to_path_buf(),
-            source: error,
-        })?;
-    let mut complete = sample.len() < size.bytes;
-    // A first line longer than the sample (a header of a hundred thousand columns) would leave
-    // nothing to read: the sample grows until it holds a header and a row, or the lines are
-    // longer than any record Sluice reads.
-    let mut reader = source.reader;
-    while !complete && line_ends(&sample) < LINES_WANTED {
-        let limit = DEFAULT_MAX_RECORD_BYTES * LINES_WANTED;
-        if sample.len() >= limit {
-            return Err(SniffError::NoLineEnd {
-                path: path.to_path_buf(),
-                line: line_ends(&sample) + 1,
-                limit: DEFAULT_MAX_RECORD_BYTES,
-            });
-        }
-        let more = sample.len().min(limit - sample.len());
-        let before = sample.len();
-        (&mut reader)
-            .take(more as u64)
-            .read_to_end(&mut sample)
-            .map_err(|error| SourceError::Read {
-                path: path.to_path_buf(),
-                source: error,
-            })?;
-        complete = sample.len() - before < more;
-    }
-
-    let dialect = Dialect {
-        delimiter: hints.delimiter.unwrap_or(b','),
-        quote: hints.quote.unwrap_or(b'"'),
-        escape: hints.escape,
-        ..Dialect::default()
-    };
-    let dialect = match (hints.delimiter, hints.quote) {
-        (Some(_), Some(_)) => dialect,
-        _ => choose_dialect(&sample, complete, hints),
-    };
-    let dialect = match hints.escape {
-        Some(_) => dialect,
-        None => choose_escape(&sample, complete, dialect),
-    };
-    let dialect = if source.packing.is_rendered() {
-        Dialect {
-            rows_are_lines: true,
-            ..dialect
-        }
-    } else {
-        choose_quote_spacing(&sample, complete, dialect)
-    };
+    let hints = &hints_for(source.packing, hints);
+    let (sample, complete) = read_head(path, &mut source.reader, size)?;
+    let dialect = dialect_for(&sample, complete, hints, source.packing.is_rendered());
     let mut records = read_sample(&sample, complete, dialect);
     let comment = if source.packing.is_rendered() {
         None
@@ -300,33 +227,7 @@ fn sniff_unguarded(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<
     if let Some(prefix) = comment {
         records.retain(|record| !is_comment(record, prefix));
     }
-    // Blocks from further into the file, so a column whose values change form after the first
-    // megabyte (integers, then decimals; ISO dates, then local ones) is typed for all of them.
-    let (mut spread, spread_at_end) =
-        if complete || source.packing != Packing::Plain || !source.encoding.encoding.is_ascii_compatible() {
-            (Vec::new(), 0)
-        } else {
-            spread_records(
-                path,
-                source.bytes_total,
-                sample.len() + source.encoding.bom_len,
-                source.encoding.encoding,
-                dialect,
-                size.spread_blocks,
-            )
-        };
-    let spread_at_end = match comment {
-        Some(prefix) => {
-            let at_end_from = spread.len() - spread_at_end;
-            let comments_at_end = spread[at_end_from..]
-                .iter()
-                .filter(|record| is_comment(record, prefix))
-                .count();
-            spread.retain(|record| !is_comment(record, prefix));
-            spread_at_end - comments_at_end
-        }
-        None => spread_at_end,
-    };
+    let (mut spread, spread_at_end) = later_records(path, &source, (sample.len(), complete), dialect, size, comment);
     let Some((layout, layout_choice)) = choose_layout(&LayoutInput {
         records: &records,
         later: &spread,
@@ -346,27 +247,7 @@ fn sniff_unguarded(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<
     let beside = layout_choice.other_tables.iter().find_map(|table| table.beside);
     if let (Some(beside), Some(first_column)) = (beside, &source.sheet_first_column) {
         let first_column = first_column.load(std::sync::atomic::Ordering::Acquire);
-        let own = ColumnSpan {
-            first: first_column,
-            last: first_column + beside.first.saturating_sub(2),
-        };
-        let mut sniffed = sniff_unguarded(
-            path,
-            &SniffHints {
-                sheet_columns: Some(own),
-                ..asked.clone()
-            },
-            size,
-        )?;
-        let other = layout_choice.other_tables.into_iter().filter_map(|mut table| {
-            table.beside = table.beside.map(|span| ColumnSpan {
-                first: first_column + span.first,
-                last: first_column + span.last,
-            });
-            table.beside.is_some().then_some(table)
-        });
-        sniffed.layout.other_tables.extend(other);
-        return Ok(sniffed);
+        return sniff_beside(path, asked, size, (beside, first_column), layout_choice);
     }
     let skip_records = layout.skip;
     let skipped_preview: Vec<Vec<String>> = records.drain(..skip_records).take(20).collect();
@@ -423,46 +304,16 @@ fn sniff_unguarded(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<
         spread_at_end
     };
     let header_shown = has_header.then_some(header_line.as_slice());
-    // Totals, the header repeated and the notes under a closing total are not data: their
-    // values would make a small file's typed columns text.
-    let guess_columns = |rows: &[Vec<String>]| -> Vec<ColumnGuess> {
-        (0..width)
-            .map(|column| {
-                let values = rows
-                    .iter()
-                    .filter(|record| {
-                        (record.len() == data_width || (short_rows_typed && record.len() < data_width))
-                            && !maybe_not_data(record, header_shown)
-                    })
-                    .filter_map(|record| record.get(column).map(String::as_str));
-                if hints.all_text {
-                    ColumnGuess {
-                        format: ValueFormat::with_null_markers(hints.null_markers.clone()),
-                        ..ColumnGuess::default()
-                    }
-                } else {
-                    guess_column(values, &context)
-                }
-            })
-            .collect()
+    let rows = TypedRows {
+        records: &records,
+        at_end,
+        width,
+        data_width,
+        short_rows_typed,
+        header_shown,
     };
-    let data_end = footer_start(&records, at_end);
-    let data_end = if hints.all_text {
-        data_end
-    } else {
-        second_header_start(&records[..data_end], data_width, guess_columns).unwrap_or(data_end)
-    };
-    let column_guesses = guess_columns(&records[..data_end]);
+    let (column_guesses, breaks) = guess_types(&rows, hints, &context);
     let column_types = column_guesses.iter().map(|guess| guess.column_type).collect();
-    let breaks = find_breaks(
-        &SampledRows {
-            header_line: header_shown,
-            records: &records,
-            at_end,
-            data_width,
-        },
-        &column_guesses,
-    );
     records.truncate(head_records.min(size.preview_rows));
     Ok(Sniffed {
         sheets: source.sheets,
@@ -498,255 +349,216 @@ fn sniff_unguarded(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<
     })
 }
 
+/// The records sampled for typing and where they stand in the file.
+struct TypedRows<'a> {
+    /// The head's records after the header, then the blocks further in.
+    records: &'a [Vec<String>],
+    /// How many of `records`, at their end, are the file's last.
+    at_end: usize,
+    width: usize,
+    data_width: usize,
+    /// Whether rows shorter than `data_width` are imported padded, and so typed.
+    short_rows_typed: bool,
+    header_shown: Option<&'a [String]>,
+}
+
+/// Each column's type guess, from the rows that are data, and where the table breaks. Totals,
+/// the header repeated and the notes under a closing total are not data: their values would make
+/// a small file's typed columns text.
+fn guess_types(rows: &TypedRows<'_>, hints: &SniffHints, context: &InferenceContext) -> (Vec<ColumnGuess>, Breaks) {
+    let guess_columns = |sampled: &[Vec<String>]| -> Vec<ColumnGuess> {
+        (0..rows.width)
+            .map(|column| {
+                let values = sampled
+                    .iter()
+                    .filter(|record| {
+                        (record.len() == rows.data_width || (rows.short_rows_typed && record.len() < rows.data_width))
+                            && !maybe_not_data(record, rows.header_shown)
+                    })
+                    .filter_map(|record| record.get(column).map(String::as_str));
+                if hints.all_text {
+                    ColumnGuess {
+                        format: ValueFormat::with_null_markers(hints.null_markers.clone()),
+                        ..ColumnGuess::default()
+                    }
+                } else {
+                    guess_column(values, context)
+                }
+            })
+            .collect()
+    };
+    let records = rows.records;
+    let data_end = footer_start(records, rows.at_end);
+    let data_end = if hints.all_text {
+        data_end
+    } else {
+        second_header_start(&records[..data_end], rows.data_width, guess_columns).unwrap_or(data_end)
+    };
+    let column_guesses = guess_columns(&records[..data_end]);
+    let breaks = find_breaks(
+        &SampledRows {
+            header_line: rows.header_shown,
+            records,
+            at_end: rows.at_end,
+            data_width: rows.data_width,
+        },
+        &column_guesses,
+    );
+    (column_guesses, breaks)
+}
+
+/// Records from blocks further into the file, so a column whose values change form after the
+/// first megabyte (integers, then decimals; ISO dates, then local ones) is typed for all of them;
+/// with how many of them, at their end, are the file's last. Only a plain file in an
+/// ASCII-compatible encoding can be jumped into; comment lines are left out.
+fn later_records(
+    path: &Path,
+    source: &TextSource,
+    (head_len, complete): (usize, bool),
+    dialect: Dialect,
+    size: SampleSize,
+    comment: Option<u8>,
+) -> (Vec<Vec<String>>, usize) {
+    if complete || source.packing != Packing::Plain || !source.encoding.encoding.is_ascii_compatible() {
+        return (Vec::new(), 0);
+    }
+    let (mut spread, spread_at_end) = spread_records(
+        path,
+        source.bytes_total,
+        head_len + source.encoding.bom_len,
+        source.encoding.encoding,
+        dialect,
+        size.spread_blocks,
+    );
+    let Some(prefix) = comment else {
+        return (spread, spread_at_end);
+    };
+    let at_end_from = spread.len() - spread_at_end;
+    let comments_at_end = spread[at_end_from..]
+        .iter()
+        .filter(|record| is_comment(record, prefix))
+        .count();
+    spread.retain(|record| !is_comment(record, prefix));
+    (spread, spread_at_end - comments_at_end)
+}
+
+/// The hints a rendered input is read with: a sheet, NDJSON or Parquet is written as plain CSV by
+/// Sluice itself, so its dialect is known, not guessed, and a cell starting with `#` is a value,
+/// not a comment. JSON keys and Parquet column names are a header of one line, with nothing above.
+fn hints_for(packing: Packing, hints: &SniffHints) -> std::borrow::Cow<'_, SniffHints> {
+    if !packing.is_rendered() {
+        return std::borrow::Cow::Borrowed(hints);
+    }
+    let written_header = packing.has_written_header();
+    std::borrow::Cow::Owned(SniffHints {
+        delimiter: Some(b','),
+        quote: Some(b'"'),
+        escape: None,
+        comment: None,
+        has_header: if written_header { Some(true) } else { hints.has_header },
+        skip: if written_header { Some(0) } else { hints.skip },
+        header_lines: if written_header { Some(1) } else { hints.header_lines },
+        ..hints.clone()
+    })
+}
+
+/// Reads the head of the file to sniff: `size.bytes`, or more when that holds less than a
+/// header and a row (a header of a hundred thousand columns), up to twice the longest record
+/// Sluice reads. Says whether the head is the whole file.
+fn read_head(path: &Path, reader: &mut dyn Read, size: SampleSize) -> Result<(Vec<u8>, bool), SniffError> {
+    let read_error = |error| SourceError::Read {
+        path: path.to_path_buf(),
+        source: error,
+    };
+    let mut sample = Vec::with_capacity(size.bytes);
+    (&mut *reader)
+        .take(size.bytes as u64)
+        .read_to_end(&mut sample)
+        .map_err(read_error)?;
+    let mut complete = sample.len() < size.bytes;
+    while !complete && line_ends(&sample) < LINES_WANTED {
+        let limit = DEFAULT_MAX_RECORD_BYTES * LINES_WANTED;
+        if sample.len() >= limit {
+            return Err(SniffError::NoLineEnd {
+                path: path.to_path_buf(),
+                line: line_ends(&sample) + 1,
+                limit: DEFAULT_MAX_RECORD_BYTES,
+            });
+        }
+        let more = sample.len().min(limit - sample.len());
+        let before = sample.len();
+        (&mut *reader)
+            .take(more as u64)
+            .read_to_end(&mut sample)
+            .map_err(read_error)?;
+        complete = sample.len() - before < more;
+    }
+    Ok((sample, complete))
+}
+
+/// The dialect: what the hints give, the rest guessed from the sample. A rendered input's rows
+/// are its lines.
+fn dialect_for(sample: &[u8], complete: bool, hints: &SniffHints, rendered: bool) -> Dialect {
+    let given = Dialect {
+        delimiter: hints.delimiter.unwrap_or(b','),
+        quote: hints.quote.unwrap_or(b'"'),
+        escape: hints.escape,
+        ..Dialect::default()
+    };
+    let dialect = match (hints.delimiter, hints.quote) {
+        (Some(_), Some(_)) => given,
+        _ => choose_dialect(sample, complete, hints),
+    };
+    let dialect = match hints.escape {
+        Some(_) => dialect,
+        None => choose_escape(sample, complete, dialect),
+    };
+    if rendered {
+        Dialect {
+            rows_are_lines: true,
+            ..dialect
+        }
+    } else {
+        choose_quote_spacing(sample, complete, dialect)
+    }
+}
+
+/// A table beside the one read on a sheet, its gutter at `beside` from the sheet's
+/// `first_column`: the sheet is sniffed again from its columns left of the gap, and the other
+/// tables are said with the columns that read them.
+fn sniff_beside(
+    path: &Path,
+    asked: &SniffHints,
+    size: SampleSize,
+    (beside, first_column): (ColumnSpan, u32),
+    layout_choice: LayoutChoice,
+) -> Result<Sniffed, SniffError> {
+    let own = ColumnSpan {
+        first: first_column,
+        last: first_column + beside.first.saturating_sub(2),
+    };
+    let mut sniffed = sniff_unguarded(
+        path,
+        &SniffHints {
+            sheet_columns: Some(own),
+            ..asked.clone()
+        },
+        size,
+    )?;
+    let other = layout_choice.other_tables.into_iter().filter_map(|mut table| {
+        table.beside = table.beside.map(|span| ColumnSpan {
+            first: first_column + span.first,
+            last: first_column + span.last,
+        });
+        table.beside.is_some().then_some(table)
+    });
+    sniffed.layout.other_tables.extend(other);
+    Ok(sniffed)
+}
+
 /// Line ends in `sample`, counting no further than [`LINES_WANTED`].
 fn line_ends(sample: &[u8]) -> usize {
     memchr::memchr2_iter(b'\n', b'\r', sample).take(LINES_WANTED).count()
-}
-
-/// Parses the sample into text records, dropping a last record that the sample may have cut.
-fn read_sample(sample: &[u8], complete: bool, dialect: Dialect) -> Vec<Vec<String>> {
-    let mut reader = RecordReader::with_limit(sample, dialect, sample.len() + 16);
-    let mut records = Vec::new();
-    while let Ok(Some(record)) = reader.next_record() {
-        if record.defect.is_some() {
-            // In a cut sample an open quote may just be closed past the cut: stop there.
-            if complete {
-                continue;
-            }
-            break;
-        }
-        let ended_inside = !complete && record.byte_offset + record.raw.len() as u64 >= sample.len() as u64;
-        if ended_inside {
-            break;
-        }
-        // A line of delimiters only is blank to a person, and the import skips it as one.
-        if is_delimiters_only(record.raw, dialect.delimiter) {
-            continue;
-        }
-        records.push(
-            record
-                .fields()
-                .map(|field| String::from_utf8_lossy(field).into_owned())
-                .collect(),
-        );
-    }
-    records
-}
-
-/// Picks the quote, then the delimiter under which the most records share one field count
-/// (above one). Ties go to the earlier candidate, so `,` wins when nothing else is better.
-fn choose_dialect(sample: &[u8], complete: bool, hints: &SniffHints) -> Dialect {
-    let delimiters: Vec<u8> = hints.delimiter.map_or(DELIMITERS.to_vec(), |d| vec![d]);
-    let quote = hints.quote.unwrap_or_else(|| choose_quote(sample, &delimiters));
-    let mut best = ((0usize, 0usize), delimiters[0]);
-    for &delimiter in &delimiters {
-        let score = consistency(
-            sample,
-            complete,
-            Dialect {
-                delimiter,
-                quote,
-                escape: hints.escape,
-                ..Dialect::default()
-            },
-        );
-        if score > best.0 {
-            best = (score, delimiter);
-        }
-    }
-    Dialect {
-        delimiter: best.1,
-        quote,
-        escape: hints.escape,
-        ..Dialect::default()
-    }
-}
-
-/// A backslash is the escape when the sample has `\` before a quote and reading it so makes
-/// more records share one width (or as many, with fewer records cut apart).
-fn choose_escape(sample: &[u8], complete: bool, dialect: Dialect) -> Dialect {
-    let backslash_quote = [b'\\', dialect.quote];
-    if dialect.escape.is_some() || !sample.windows(2).any(|pair| pair == backslash_quote) {
-        return dialect;
-    }
-    let escaped = Dialect {
-        escape: Some(b'\\'),
-        ..dialect
-    };
-    if agreeing_share(sample, complete, escaped) > agreeing_share(sample, complete, dialect) {
-        escaped
-    } else {
-        dialect
-    }
-}
-
-/// Spaces between a delimiter and a quote are dropped when the sample has them and dropping
-/// them makes at least as large a share of records agree on one width.
-fn choose_quote_spacing(sample: &[u8], complete: bool, dialect: Dialect) -> Dialect {
-    let has_spaced_quote = sample.windows(3).any(|window| {
-        window[0] == dialect.delimiter && window[1] == b' ' && (window[2] == dialect.quote || window[2] == b' ')
-    }) && sample
-        .windows(2)
-        .any(|pair| pair[0] == b' ' && pair[1] == dialect.quote);
-    if !has_spaced_quote || dialect.delimiter == b' ' {
-        return dialect;
-    }
-    let spaced = Dialect {
-        spaces_before_quotes: true,
-        ..dialect
-    };
-    let (spaced_share, plain_share) = (
-        agreeing_share(sample, complete, spaced),
-        agreeing_share(sample, complete, dialect),
-    );
-    // Only quoted delimiters that the spaces hid prove the space is part of the separator.
-    if spaced_share > plain_share {
-        Dialect {
-            spaced_separator: true,
-            ..spaced
-        }
-    } else if spaced_share == plain_share {
-        spaced
-    } else {
-        dialect
-    }
-}
-
-/// The share of sampled records that have the modal width.
-fn agreeing_share(sample: &[u8], complete: bool, dialect: Dialect) -> f64 {
-    let (agree, _) = consistency(sample, complete, dialect);
-    let records = read_sample(&sample[..sample.len().min(256 * 1024)], true, dialect).len();
-    agree as f64 / records.max(1) as f64
-}
-
-/// `'` only when it opens fields and `"` never does. Judging quotes by field counts alone would
-/// be wrong: a quote that is not the file's splits its multi-line fields into neat extra records.
-fn choose_quote(sample: &[u8], delimiters: &[u8]) -> u8 {
-    let opens_fields = |quote: u8| {
-        sample.iter().enumerate().any(|(index, &byte)| {
-            byte == quote
-                && sample[..index]
-                    .iter()
-                    .rposition(|&b| b != b' ')
-                    .is_none_or(|at| matches!(sample[at], b'\n' | b'\r') || delimiters.contains(&sample[at]))
-        })
-    };
-    if !opens_fields(b'"') && opens_fields(b'\'') {
-        b'\''
-    } else {
-        b'"'
-    }
-}
-
-/// (records with the modal field count, modal field count), or zeros when the modal count is 1.
-fn consistency(sample: &[u8], complete: bool, dialect: Dialect) -> (usize, usize) {
-    let records = read_sample(
-        &sample[..sample.len().min(256 * 1024)],
-        complete || sample.len() <= 256 * 1024,
-        dialect,
-    );
-    let widths: Vec<usize> = records.iter().take(500).map(Vec::len).collect();
-    let mut counts: HashMap<usize, usize> = HashMap::new();
-    for width in &widths {
-        *counts.entry(*width).or_default() += 1;
-    }
-    counts
-        .into_iter()
-        .filter(|(width, _)| *width > 1)
-        .map(|(width, count)| (count, width))
-        .max()
-        .unwrap_or((0, 0))
-}
-
-/// Whether a sampled record is a comment line: its first field starts with the prefix.
-fn is_comment(record: &[String], prefix: u8) -> bool {
-    record
-        .first()
-        .is_some_and(|field| field.as_bytes().first() == Some(&prefix))
-}
-
-/// `#` is the comment prefix when some records start with it and none of those has the width
-/// the other records share: then they cannot be data (a `#` in a data column would be).
-fn detect_comment(records: &[Vec<String>]) -> Option<u8> {
-    let probe = &records[..records.len().min(500)];
-    let (comments, rest): (Vec<&Vec<String>>, Vec<&Vec<String>>) =
-        probe.iter().partition(|record| is_comment(record, b'#'));
-    if comments.is_empty() || rest.len() < 2 {
-        return None;
-    }
-    let rest: Vec<Vec<String>> = rest.into_iter().cloned().collect();
-    let width = modal_width(&rest)?;
-    (width > 1 && comments.iter().all(|record| record.len() != width)).then_some(b'#')
-}
-
-/// The size of a block read past the head for typing.
-const SPREAD_BLOCK_BYTES: u64 = 64 * 1024;
-
-/// Records from blocks spread evenly through the rest of a plain (not compressed) file in an
-/// ASCII-compatible encoding, where a byte offset can be jumped to, and how many of them, at the
-/// end, are the file's last records (the last block runs to the end of the file; a total line
-/// is looked for there). Each block is read from its
-/// first line break to its last, so its records are whole unless a quoted field spans the break;
-/// such a record rarely has the table's width, and only records of that width are used.
-fn spread_records(
-    path: &Path,
-    file_len: u64,
-    head_len: usize,
-    encoding: &'static Encoding,
-    dialect: Dialect,
-    spread_blocks: u64,
-) -> (Vec<Vec<String>>, usize) {
-    use std::io::{Seek, SeekFrom};
-    let Ok(mut file) = std::fs::File::open(path) else {
-        return (Vec::new(), 0);
-    };
-    let start = head_len as u64;
-    if file_len <= start {
-        return (Vec::new(), 0);
-    }
-    // What is left after the head may be less than a block: then it is read whole, as the end.
-    let span = file_len.saturating_sub(start + SPREAD_BLOCK_BYTES);
-    let blocks = if span == 0 { 1 } else { spread_blocks.max(1) };
-    let mut records = Vec::new();
-    let mut at_end = 0;
-    let mut block = vec![0u8; SPREAD_BLOCK_BYTES as usize];
-    for index in 1..=blocks {
-        // When less than a block follows the head, the last block of the file is read: it
-        // overlaps the head, so the record the head cut at its end is whole in it.
-        let offset = if span == 0 {
-            file_len.saturating_sub(SPREAD_BLOCK_BYTES)
-        } else {
-            start + span * index / blocks
-        };
-        if file.seek(SeekFrom::Start(offset)).is_err() {
-            break;
-        }
-        let Ok(read) = file.read(&mut block) else {
-            break;
-        };
-        let bytes = &block[..read];
-        // The last block runs to the end of the file, and so ends with the last record whole.
-        let reaches_end = offset + read as u64 >= file_len;
-        let (Some(first), Some(last)) = (
-            bytes.iter().position(|&b| b == b'\n'),
-            if reaches_end {
-                read.checked_sub(1)
-            } else {
-                bytes.iter().rposition(|&b| b == b'\n')
-            },
-        ) else {
-            continue;
-        };
-        if first >= last {
-            continue;
-        }
-        let lines = &bytes[first + 1..=last];
-        let text = encoding.decode_without_bom_handling(lines).0;
-        let block_records = read_sample(text.as_bytes(), true, dialect);
-        at_end = if reaches_end { block_records.len() } else { 0 };
-        records.extend(block_records);
-    }
-    (records, at_end)
 }
 
 #[cfg(test)]

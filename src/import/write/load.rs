@@ -3,12 +3,13 @@
 //! only when the whole file has been read, so a cancelled or failed import leaves the target
 //! exactly as it was, and a crash leaves nothing behind but a job to mark interrupted.
 
-use duckdb::{Appender, Connection};
+use duckdb::Connection;
 
-use crate::store::{ArrowInserter, Transaction};
+use crate::store::Transaction;
 
 use crate::import::plan::import_plan::ImportPlan;
 use crate::import::sniff::types::ColumnType;
+use crate::import::write::keyed_writer::KeyedWriter;
 use crate::import::write::pipeline::ParsedBatch;
 use crate::sql::quote_ident;
 use crate::sql_type::SqlType;
@@ -72,26 +73,16 @@ pub fn begin<'s>(
     Ok(transaction)
 }
 
-/// Appends one parsed batch: good rows through the job's inserter (and their keys through the
-/// unique check's appender, when there is one), failed rows to Sluice's tables.
+/// Appends one parsed batch: good rows (and their keys) through the job's keyed writer, failed
+/// rows and skipped lines to Sluice's tables.
 pub fn append_batch(
     conn: &Connection,
-    inserter: &mut ArrowInserter<'_>,
-    key_appender: Option<&mut Appender<'_>>,
+    writer: &mut KeyedWriter<'_>,
     job_id: i64,
     batch: ParsedBatch,
     written: &mut Written,
 ) -> Result<(), StoreError> {
-    if let Some(rows) = batch.rows {
-        let count = rows.num_rows() as u64;
-        inserter.insert(rows)?;
-        written.rows_imported += count;
-    }
-    if let (Some(keys), Some(key_appender)) = (batch.keys, key_appender) {
-        key_appender
-            .append_record_batch(keys)
-            .map_err(StoreError::query("appending the unique check's keys"))?;
-    }
+    written.rows_imported += writer.insert(batch.rows, batch.keys)?;
     append_failed_rows(conn, job_id, &batch.failed)?;
     append_skipped_lines(conn, job_id, &batch.skipped)?;
     written.rows_failed += batch.failed.len() as u64;

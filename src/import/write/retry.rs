@@ -12,8 +12,8 @@ use crate::import::read::record_reader::OwnedRecord;
 use crate::import::sniff::sniffer::Sniffed;
 use crate::import::sniff::types::ColumnType;
 use crate::import::write::batch::BatchBuilder;
+use crate::import::write::keyed_writer::{self, KeyedWriter};
 use crate::import::write::load;
-use crate::import::write::unique;
 use crate::import::write::upsert::{self, Key};
 use crate::import::write::validate::{Cell, RowValidator};
 use crate::import::{ImportMode, ImportRequest, PlanError, expand_inputs};
@@ -21,10 +21,7 @@ use crate::job::{Job, JobContext, JobError, JobLabels};
 use crate::progress::{Progress, ProgressSink};
 use crate::records::{ExistingTable, FailedRow, Problem};
 use crate::store::Transaction;
-use crate::store::upsert::Stage;
-use crate::store::{
-    ArrowInserter, JobOutcome, JobStatus, RetryRow, Store, StoreError, append_failed_rows, existing_table,
-};
+use crate::store::{JobOutcome, JobStatus, RetryRow, Store, StoreError, append_failed_rows, existing_table};
 
 /// One failed row to try again, with the fields a person fixed (or as stored when `None`).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -158,138 +155,53 @@ fn retry_rows(
         // None of the rows asked for is still failing: nothing to do but say so.
         return finish(context, transaction, request, &table, started, 0, (0, 0), 0);
     };
-    let column_names: Vec<String> = first_plan.columns.iter().map(|column| column.name.clone()).collect();
-    let column_refs: Vec<&str> = column_names.iter().map(String::as_str).collect();
-    // The unique rule is checked as an import checks it: the passing rows' keys go to a table of
-    // their own and DuckDB compares them with each other and with the rows already there.
-    // An upsert's fixed rows are merged by its key, as the import merged its rows.
-    let unique = match &key {
-        Some(key) => upsert::key_check(first_plan, key, job_id),
-        None => unique::check_for_plan(first_plan, job_id),
-    };
-    let key_columns: Vec<usize> = unique.as_ref().map(|check| check.unique_columns()).unwrap_or_default();
-    let (mut cells, mut problems): (Vec<Cell>, Vec<Problem>) = (Vec::new(), Vec::new());
-    let mut passed = Vec::new();
-    let mut still_failing = Vec::new();
-    // One batch per file, appended in this order: the unique check finds a row in the table by
-    // its place among the rows appended, so each batch numbers its keys on from the last.
-    let mut builders = Vec::with_capacity(plans.len());
-    for (file, plan) in &plans {
-        let mut builder = BatchBuilder::new(&plan.columns, stored.len().max(1), &key_columns)
-            .map_err(|error| RetryError::Batch(error.to_string()))?;
-        builder.number_from(passed.len() as u64);
-        let validator = RowValidator::new(plan.clone());
-        for (record_no, row) in stored.iter().filter(|(_, row)| &row.file == file) {
-            let record = OwnedRecord::new(row.line as u64, row.byte_offset as u64, &row.fields);
-            // Bytes the file's encoding could not read were stored as U+FFFD; a row still holding one
-            // has not been fixed, whatever else was edited.
-            let encoding_damaged = row.fields.iter().any(|field| field.contains('\u{FFFD}'));
-            if validator.check(&record.as_record(), encoding_damaged, &mut cells, &mut problems) {
-                builder.push(&record.as_record(), &cells, *record_no as u64);
-                passed.push(*record_no);
-            } else {
-                still_failing.push(failed_again(*record_no, row, std::mem::take(&mut problems)));
-            }
-        }
-        builders.push(builder);
-    }
+    let key_columns = keyed_writer::key_columns(first_plan, key.as_ref(), job_id);
+    let checked = check_rows(&plans, &stored, &key_columns)?;
     if cancel.is_cancelled() {
         return Err(RetryError::Cancelled);
     }
-    let rewritten: Vec<i64> = still_failing.iter().map(|row| row.record_no as i64).collect();
-    let moved: Vec<i64> = passed.iter().chain(&rewritten).copied().collect();
+    let rewritten: Vec<i64> = checked.still_failing.iter().map(|row| row.record_no as i64).collect();
+    let moved: Vec<i64> = checked.passed.iter().chain(&rewritten).copied().collect();
     if let Some(record_no) = store.remove_failed_rows(import_job_id, &moved)? {
         return Err(RetryError::AlreadyRetried(record_no));
     }
-    append_failed_rows(conn, import_job_id, &still_failing)?;
-    let mut imported = passed.len() as u64;
+    append_failed_rows(conn, import_job_id, &checked.still_failing)?;
+    let mut imported = checked.passed.len() as u64;
     let mut updated = 0;
-    let mut failed = still_failing.len() as u64;
-    if !passed.is_empty() {
-        let stage = match &key {
-            Some(_) => {
-                let columns: Vec<(String, String)> = first_plan
-                    .columns
-                    .iter()
-                    .map(|column| (column.name.clone(), column.column_type.sql_name()))
-                    .collect();
-                Some(Stage::create(conn, job_id, &columns)?)
-            }
-            None => None,
-        };
-        let committed_rowid = match (&unique, &stage) {
-            (Some(check), None) => {
-                check.create(conn)?;
-                unique::committed_rowid(conn, &table.name)?
-            }
-            (Some(check), Some(_)) => {
-                check.create(conn)?;
-                -1
-            }
-            (None, _) => -1,
-        };
-        let mut inserter = match &stage {
-            Some(stage) => stage.inserter(conn)?,
-            None => ArrowInserter::into_table(conn, &table.name, &column_refs, "appending the fixed rows")?,
-        };
-        let mut key_appender = unique.as_ref().map(|check| check.appender(conn)).transpose()?;
-        for builder in &mut builders {
+    let mut failed = checked.still_failing.len() as u64;
+    if !checked.passed.is_empty() {
+        // The unique rule is checked as an import checks it, and an upsert's fixed rows are
+        // merged by its key, by the same writer.
+        let mut writer = KeyedWriter::open(conn, job_id, &table.name, first_plan, key, "appending the fixed rows")?;
+        for mut builder in checked.builders {
             if builder.is_empty() {
                 continue;
             }
             let (batch, keys) = builder.finish().map_err(|error| RetryError::Batch(error.to_string()))?;
-            inserter.insert(batch)?;
-            if let (Some(key_appender), Some(keys)) = (key_appender.as_mut(), keys) {
-                key_appender
-                    .append_record_batch(keys)
-                    .map_err(StoreError::query("appending the fixed rows' keys"))?;
-            }
+            writer.insert(Some(batch), keys)?;
         }
-        drop(inserter);
-        if let (Some(check), Some(mut key_appender)) = (&unique, key_appender) {
-            key_appender
-                .flush()
-                .map_err(StoreError::query("appending the fixed rows' keys"))?;
-            drop(key_appender);
-            let file_of = |record_no: u64| {
-                stored
-                    .get(&(record_no as i64))
-                    .and_then(|row| row.file.as_deref())
-                    .map(Arc::from)
-            };
-            let target = match &stage {
-                Some(stage) => stage.qualified(),
-                None => unique::main_table(&table.name),
-            };
-            let duplicates = check.resolve(conn, &target, committed_rowid, stage.is_none(), &mut |page| {
-                let rows: Vec<FailedRow> = page
-                    .into_iter()
-                    .filter_map(|duplicate| {
-                        let row = stored.get(&(duplicate.record_no as i64))?;
-                        let plan = plans.get(&row.file)?;
-                        let problems = match &key {
-                            Some(key) => upsert::key_problems(&duplicate, plan, &row.fields, key, &file_of),
-                            None => unique::unique_problems(&duplicate, plan, &row.fields, &table.name, &file_of),
-                        };
-                        Some(failed_again(duplicate.record_no as i64, row, problems))
-                    })
-                    .collect();
-                append_failed_rows(conn, import_job_id, &rows)
-            })?;
-            imported -= duplicates;
-            failed += duplicates;
-        }
-        if let (Some(stage), Some(key)) = (stage, &key) {
-            let merged = stage.merge(conn, &table.name, &column_names, &key.names)?;
-            if merged.inserted + merged.updated != imported {
-                return Err(StoreError::Inconsistent(format!(
-                    "{imported} fixed rows were staged but the merge inserted {} and updated {}; nothing was changed",
-                    merged.inserted, merged.updated
-                ))
-                .into());
-            }
-            updated = merged.updated;
-        }
+        writer.finish_writing()?;
+        let file_of = |record_no: u64| {
+            stored
+                .get(&(record_no as i64))
+                .and_then(|row| row.file.as_deref())
+                .map(Arc::from)
+        };
+        let duplicates = writer.judge(&mut |page| {
+            let rows: Vec<FailedRow> = page
+                .into_iter()
+                .filter_map(|duplicate| {
+                    let row = stored.get(&(duplicate.record_no as i64))?;
+                    let plan = plans.get(&row.file)?;
+                    let problems = writer.problems(&duplicate, plan, &row.fields, &file_of);
+                    Some(failed_again(duplicate.record_no as i64, row, problems))
+                })
+                .collect();
+            append_failed_rows(conn, import_job_id, &rows)
+        })?;
+        imported -= duplicates;
+        failed += duplicates;
+        updated = writer.merge(imported)?;
     }
     let rows_read = stored.len() as u64;
     finish(
@@ -302,6 +214,51 @@ fn retry_rows(
         (imported, updated),
         failed,
     )
+}
+
+/// The stored rows validated again by their own file's plan: those that pass, built into one
+/// batch per file, and those that still fail, with their new problems.
+struct Checked {
+    passed: Vec<i64>,
+    still_failing: Vec<FailedRow>,
+    builders: Vec<BatchBuilder>,
+}
+
+fn check_rows(
+    plans: &FilePlans,
+    stored: &BTreeMap<i64, RetryRow>,
+    key_columns: &[usize],
+) -> Result<Checked, RetryError> {
+    let (mut cells, mut problems): (Vec<Cell>, Vec<Problem>) = (Vec::new(), Vec::new());
+    let mut passed = Vec::new();
+    let mut still_failing = Vec::new();
+    // One batch per file, appended in this order: the unique check finds a row in the table by
+    // its place among the rows appended, so each batch numbers its keys on from the last.
+    let mut builders = Vec::with_capacity(plans.len());
+    for (file, plan) in plans {
+        let mut builder = BatchBuilder::new(&plan.columns, stored.len().max(1), key_columns)
+            .map_err(|error| RetryError::Batch(error.to_string()))?;
+        builder.number_from(passed.len() as u64);
+        let validator = RowValidator::new(plan.clone());
+        for (record_no, row) in stored.iter().filter(|(_, row)| &row.file == file) {
+            let record = OwnedRecord::new(row.line as u64, row.byte_offset as u64, &row.fields);
+            // Bytes the file's encoding could not read were stored as U+FFFD; a row still holding
+            // one has not been fixed, whatever else was edited.
+            let encoding_damaged = row.fields.iter().any(|field| field.contains('\u{FFFD}'));
+            if validator.check(&record.as_record(), encoding_damaged, &mut cells, &mut problems) {
+                builder.push(&record.as_record(), &cells, *record_no as u64);
+                passed.push(*record_no);
+            } else {
+                still_failing.push(failed_again(*record_no, row, std::mem::take(&mut problems)));
+            }
+        }
+        builders.push(builder);
+    }
+    Ok(Checked {
+        passed,
+        still_failing,
+        builders,
+    })
 }
 
 /// A retried row that failed again, with its new problems (and its fields as edited).
