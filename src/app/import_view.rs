@@ -3,12 +3,13 @@
 //! [`Settings`] and keeps no copy of its own.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use egui::{Color32, RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 use sluice::engine::JobSpec;
 use sluice::import::{
-    ColumnSpec, ColumnType, ImportMode, ImportRequest, SchemaFile, SniffHints, Sniffed, plan_import, preview_problem,
+    ColumnSpec, ColumnType, ImportMode, ImportRequest, PreviewColumn, SchemaFile, SniffHints, Sniffed, plan_import,
 };
 use sluice::store::TableInfo;
 
@@ -36,7 +37,10 @@ pub struct ImportView {
     /// edited lets the engine type each column for every file, not just the first.
     sniffed_columns: Vec<ColumnSpec>,
     hints: SniffHints,
-    sniffed: Option<Sniffed>,
+    /// Shared, so a frame that draws from it holds it without copying its preview.
+    sniffed: Option<Arc<Sniffed>>,
+    /// Counts the sniffs taken, so what is derived from one is known to be stale.
+    sniff_generation: u64,
     sniff_error: Option<String>,
     columns: Vec<ColumnSpec>,
     /// What is typed in each column's rule fields, kept apart so half-typed numbers survive.
@@ -53,6 +57,31 @@ pub struct ImportView {
     null_markers_text: String,
     /// The comment prefix as typed, applied when the field loses focus (empty: detected).
     comment_text: String,
+    /// Counts the table lists received, so the target is checked again against a new one.
+    tables_generation: u64,
+    derived: Derived,
+}
+
+/// What the view derives from its settings: the target's check (a whole plan of the import)
+/// and each column's compiled rules for the preview. Kept until a setting changes, because
+/// working them out each frame (every rule per preview cell) slowed the frames of wide files.
+#[derive(Default)]
+struct Derived {
+    /// The settings it was derived from; none before the first.
+    from: Option<DerivedFrom>,
+    target: Option<TargetCheck>,
+    preview_columns: Vec<PreviewColumn>,
+}
+
+/// The settings the target's check and the preview's rules depend on.
+#[derive(PartialEq)]
+struct DerivedFrom {
+    sniff_generation: u64,
+    tables_generation: u64,
+    columns: Vec<ColumnSpec>,
+    table: String,
+    mode: ImportMode,
+    key: Vec<String>,
 }
 
 /// The text of one column's numeric and list rules as typed.
@@ -104,6 +133,30 @@ const TYPES: [ColumnType; 9] = [
 impl ImportView {
     pub fn set_tables(&mut self, tables: Vec<TableInfo>) {
         self.tables = tables;
+        self.tables_generation += 1;
+    }
+
+    /// Works out the target's check and the preview's rules again when a setting they depend
+    /// on changed since they were last worked out, and asks for another frame so that what was
+    /// drawn from the old ones earlier in this frame is drawn again.
+    fn refresh_derived(&mut self, ctx: &egui::Context) {
+        let from = DerivedFrom {
+            sniff_generation: self.sniff_generation,
+            tables_generation: self.tables_generation,
+            columns: self.columns.clone(),
+            table: self.table.clone(),
+            mode: self.mode,
+            key: self.key.clone(),
+        };
+        if self.derived.from.as_ref() == Some(&from) {
+            return;
+        }
+        self.derived = Derived {
+            target: self.target_check(),
+            preview_columns: self.columns.iter().map(PreviewColumn::new).collect(),
+            from: Some(from),
+        };
+        ctx.request_repaint();
     }
 
     /// Checks the target against the database's tables and, when appending, plans the import
@@ -114,81 +167,62 @@ impl ImportView {
         if let Err(error) = sluice::sql::validate_table_name(name) {
             return Some(TargetCheck::Problem(error.to_string()));
         }
-        let existing = self.tables.iter().find(|table| table.name.eq_ignore_ascii_case(name));
+        let shown = self.tables.iter().find(|table| table.name.eq_ignore_ascii_case(name));
         let schema = SchemaFile {
             columns: self.columns.clone(),
         };
-        let check = match (self.mode, existing) {
-            (ImportMode::Create, Some(table)) => TargetCheck::Problem(format!(
-                "table '{}' already exists ({} rows); choose append or replace",
-                table.name,
-                thousands(table.rows)
-            )),
-            (ImportMode::Append, None) => {
-                TargetCheck::Problem(format!("there is no table '{name}' to append to; choose new table"))
+        // The engine's rules, in its words: the mode against the table, the plan against its
+        // columns, and an upsert's key. Only what a ready import will do is worded here.
+        let target = match sluice::import::target(self.mode, name, shown.map(TableInfo::as_existing)) {
+            Ok(target) => target,
+            Err(error) => return Some(TargetCheck::Problem(error.to_string())),
+        };
+        let plan = match plan_import(sniffed, Some(&schema), target.existing.as_ref()) {
+            Ok(plan) => plan,
+            Err(error) => return Some(TargetCheck::Problem(error.to_string())),
+        };
+        if self.mode == ImportMode::Upsert {
+            let label = sniffed.path.file_name().map(|name| name.to_string_lossy().into_owned());
+            if let Err(error) = sluice::import::check_key(
+                &self.key,
+                &plan,
+                target.existing.as_ref(),
+                label.as_deref().unwrap_or_default(),
+            ) {
+                return Some(TargetCheck::Problem(error.to_string()));
             }
+        }
+        let rows = shown.map_or(0, |table| table.rows);
+        let check = match (self.mode, &target.existing) {
             (ImportMode::Append, Some(table)) => {
-                match plan_import(sniffed, Some(&schema), Some(&table.as_existing())) {
-                    Ok(plan) => {
-                        let fed = plan.columns.len();
-                        let unfed = table.columns.len().saturating_sub(fed);
-                        TargetCheck::Ready(format!(
-                            "appends to '{}' ({} rows): {fed} of its {} columns matched{}",
-                            table.name,
-                            thousands(table.rows),
-                            table.columns.len(),
-                            if unfed > 0 {
-                                format!(", {unfed} left empty (NULL)")
-                            } else {
-                                String::new()
-                            }
-                        ))
-                    }
-                    Err(error) => TargetCheck::Problem(error.to_string()),
-                }
-            }
-            (ImportMode::Replace, Some(table)) => match plan_import(sniffed, Some(&schema), None) {
-                Ok(_) => TargetCheck::Ready(format!(
-                    "replaces '{}' and its {} rows when the import completes",
+                let fed = plan.columns.len();
+                let unfed = table.columns.len().saturating_sub(fed);
+                TargetCheck::Ready(format!(
+                    "appends to '{}' ({} rows): {fed} of its {} columns matched{}",
                     table.name,
-                    thousands(table.rows)
-                )),
-                Err(error) => TargetCheck::Problem(error.to_string()),
-            },
-            (ImportMode::Create | ImportMode::Replace, None) => match plan_import(sniffed, Some(&schema), None) {
-                Ok(plan) => TargetCheck::Ready(format!("creates '{name}' with {} columns", plan.columns.len())),
-                Err(error) => TargetCheck::Problem(error.to_string()),
-            },
-            (ImportMode::Upsert, existing) => {
-                let existing = existing.map(TableInfo::as_existing);
-                match plan_import(sniffed, Some(&schema), existing.as_ref()) {
-                    Err(error) => TargetCheck::Problem(error.to_string()),
-                    Ok(_) if self.key.is_empty() => {
-                        TargetCheck::Problem("choose the key columns that match a row with a stored one".into())
+                    thousands(rows),
+                    table.columns.len(),
+                    if unfed > 0 {
+                        format!(", {unfed} left empty (NULL)")
+                    } else {
+                        String::new()
                     }
-                    Ok(plan) => match self
-                        .key
-                        .iter()
-                        .find(|key| !plan.columns.iter().any(|column| column.name.eq_ignore_ascii_case(key)))
-                    {
-                        Some(missing) => TargetCheck::Problem(format!(
-                            "the key column '{missing}' is not among the columns imported{}",
-                            existing
-                                .as_ref()
-                                .map(|table| format!(" into '{}'", table.name))
-                                .unwrap_or_default()
-                        )),
-                        None => TargetCheck::Ready(match &existing {
-                            Some(table) => format!(
-                                "updates '{}' by {}: a row whose key is stored replaces it, the others are added",
-                                table.name,
-                                self.key.join(", ")
-                            ),
-                            None => format!("creates '{name}' keyed by {}", self.key.join(", ")),
-                        }),
-                    },
-                }
+                ))
             }
+            (ImportMode::Upsert, Some(table)) => TargetCheck::Ready(format!(
+                "updates '{}' by {}: a row whose key is stored replaces it, the others are added",
+                table.name,
+                self.key.join(", ")
+            )),
+            (ImportMode::Upsert, None) => {
+                TargetCheck::Ready(format!("creates '{}' keyed by {}", target.name, self.key.join(", ")))
+            }
+            (ImportMode::Replace, _) if shown.is_some() => TargetCheck::Ready(format!(
+                "replaces '{}' and its {} rows when the import completes",
+                target.name,
+                thousands(rows)
+            )),
+            _ => TargetCheck::Ready(format!("creates '{}' with {} columns", target.name, plan.columns.len())),
         };
         Some(check)
     }
@@ -266,7 +300,8 @@ impl ImportView {
                     self.table = table_name_for(&path);
                 }
                 self.sniff_error = None;
-                self.sniffed = Some(*sniffed);
+                self.sniffed = Some(Arc::from(sniffed));
+                self.sniff_generation += 1;
             }
             Err(error) => {
                 self.sniffed = None;
@@ -294,7 +329,7 @@ impl ImportView {
                 .or_else(|| schema.columns.get(index));
             if let (Some(spec), Some(column)) = (matched, self.columns.get_mut(index)) {
                 *column = spec.clone();
-                column.source = Some(header.clone());
+                column.source = Some(header.to_string());
             }
         }
         self.rule_texts = self.columns.iter().map(RuleTexts::of).collect();
@@ -412,6 +447,7 @@ impl ImportView {
         self.files_ui(ui);
         ui.separator();
         // The target and Start stay in view however long the schema and preview grow.
+        self.refresh_derived(ui.ctx());
         egui::Panel::bottom("import-target").show(ui, |ui| self.target_ui(ui, cx));
         egui::ScrollArea::both()
             .id_salt("import-scroll")
@@ -429,6 +465,7 @@ impl ImportView {
                     }
                 });
                 self.schema_ui(ui);
+                self.refresh_derived(ui.ctx());
                 ui.add_space(8.0);
                 ui.heading("Preview");
                 self.preview_ui(ui, &sniffed);
@@ -759,11 +796,8 @@ impl ImportView {
                 ui.strong(header);
             }
             ui.end_row();
-            let guesses = self
-                .sniffed
-                .as_ref()
-                .map(|sniffed| sniffed.column_guesses.clone())
-                .unwrap_or_default();
+            let sniffed = self.sniffed.clone();
+            let guesses = sniffed.as_ref().map_or(&[][..], |sniffed| &sniffed.column_guesses[..]);
             for (index, (spec, texts)) in self.columns.iter_mut().zip(&mut self.rule_texts).enumerate() {
                 let source = spec.source.clone().unwrap_or_default();
                 match guesses.get(index).filter(|guess| guess.misfits > 0) {
@@ -902,8 +936,11 @@ impl ImportView {
                     let record = &rows[row.index()];
                     for (index, spec) in self.columns.iter().enumerate() {
                         let value = record.get(index).map(String::as_str).unwrap_or_default();
+                        let checker = self.derived.preview_columns.get(index);
                         row.col(|ui| {
-                            let problem = (!spec.skip).then(|| preview_problem(spec, value)).flatten();
+                            let problem = checker
+                                .filter(|_| !spec.skip)
+                                .and_then(|checker| checker.problem(value));
                             match problem {
                                 Some(problem) => {
                                     ui.label(RichText::new(value).background_color(Color32::from_rgb(120, 30, 30)))
@@ -977,7 +1014,7 @@ impl ImportView {
                 ui.add(egui::DragValue::new(&mut self.max_rows_per_sec).range(1..=10_000_000))
                     .accessible_name("rows per second");
             }
-            let check = self.target_check();
+            let check = self.derived.target.clone();
             match &check {
                 Some(TargetCheck::Ready(text)) => {
                     ui.label(RichText::new(text).weak());
@@ -1160,7 +1197,7 @@ mod unit_tests {
         assert_eq!(
             view.target_check(),
             Some(TargetCheck::Problem(
-                "table 'people' already exists (1,500 rows); choose append or replace".into()
+                "table 'people' already exists; append to it or replace it".into()
             ))
         );
         assert!(view.request(&Settings::default()).is_none());

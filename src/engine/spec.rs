@@ -123,6 +123,8 @@ job_kinds! {
     Retry(RetryRequest),
     #[cfg(test)]
     Panic(super::tests::PanicJob),
+    #[cfg(test)]
+    Count(super::tests::CountJob),
 }
 
 impl JobSpec {

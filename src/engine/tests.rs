@@ -49,6 +49,45 @@ impl Job for PanicJob {
     }
 }
 
+/// A kind added as ARCHITECTURE.md says a new kind is added: this type and one line in
+/// `job_kinds!`. It counts to `rows` and reports them read.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CountJob {
+    pub rows: u64,
+}
+
+impl Job for CountJob {
+    const KIND: &'static str = "count";
+    const CANCELLED: &'static str = "cancelled";
+    type Summary = u64;
+    type Error = NeverFails;
+
+    fn labels(&self, _store: &Store) -> JobLabels {
+        JobLabels {
+            source: format!("{} numbers", self.rows),
+            ..JobLabels::default()
+        }
+    }
+
+    fn run(&self, context: &mut JobContext<'_>) -> Result<u64, NeverFails> {
+        crate::progress::ProgressSink::progress(
+            context,
+            &crate::progress::Progress {
+                rows_read: self.rows,
+                ..crate::progress::Progress::default()
+            },
+        );
+        Ok(self.rows)
+    }
+
+    fn outcome(summary: &u64) -> crate::store::JobOutcome {
+        crate::store::JobOutcome {
+            rows_read: *summary,
+            ..crate::store::JobOutcome::default()
+        }
+    }
+}
+
 fn engine(dir: &Path, workers: usize) -> Engine {
     let mut config = EngineConfig::new(dir.join("engine.duckdb"));
     config.workers = workers;
@@ -549,4 +588,31 @@ fn a_cancelled_retry_ends_with_a_cancelled_event_like_the_other_kinds() {
     let record = engine.job(failure.job_id.unwrap()).unwrap().unwrap();
     assert_eq!(record.status, JobStatus::Cancelled);
     assert_eq!(record.rows_imported, 0);
+}
+
+#[test]
+fn a_kind_added_in_one_line_runs_is_stored_and_described() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(dir.path(), 1);
+    let counting = engine.submit(JobSpec::Count(CountJob { rows: 1234 })).unwrap();
+    let events = until_ended(&engine, &[counting]);
+    assert!(
+        matches!(terminal_of(&events, counting), EngineEvent::Finished { .. }),
+        "{events:?}"
+    );
+    let record = engine.job(counting).unwrap().unwrap();
+    assert_eq!(record.kind, JobKind::Count);
+    assert_eq!(record.kind.as_str(), "count");
+    assert_eq!(record.status, JobStatus::Completed);
+    assert_eq!(record.rows_read, 1234);
+    assert_eq!(record.source.as_deref(), Some("1234 numbers"));
+    let spec = JobSpec::from_record(record.kind.as_str(), record.spec.as_deref().unwrap()).unwrap();
+    assert_eq!(spec, JobSpec::Count(CountJob { rows: 1234 }));
+    let kind: JobKind = "count".parse().unwrap();
+    assert_eq!(kind.title(), "Count");
+    let totals = JobTotals {
+        rows_read: 1234,
+        ..JobTotals::default()
+    };
+    assert_eq!(totals.describe(kind), "1,234 read · 0 written");
 }

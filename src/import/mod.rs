@@ -35,6 +35,7 @@ pub use open::workbook::is_workbook;
 pub use plan::import_plan::{ImportPlan, PlanError, plan_import};
 pub use plan::many_files::{FilesError, widen};
 pub use plan::schema::{ColumnSpec, SchemaError, SchemaFile};
+pub use plan::target::{TableSetup, Target, target};
 pub use read::record_reader::{Defect, Dialect, OwnedRecord, Record, RecordReader};
 pub use sniff::column_names::clean_headers;
 pub use sniff::header_guess::infer_column_type;
@@ -46,8 +47,8 @@ pub use sniff::types::ColumnType;
 pub use sniff::value_formats::{ColumnFormat, NULL_MARKERS, ValueFormat, reads_as_missing};
 pub use write::pipeline::{ParseError, ParseTotals};
 pub use write::retry::{RetryError, RetryRequest, RetrySummary, RowEdit};
-pub use write::upsert::KeyError;
-pub use write::validate::preview_problem;
+pub use write::upsert::{KeyError, check_key};
+pub use write::validate::{PreviewColumn, preview_problem};
 
 use crate::job::{Job, JobContext, JobError, JobFailure, JobLabels, Stopped};
 use crate::sql::TableNameError;
@@ -210,9 +211,9 @@ pub enum ImportError {
     Files(Box<FilesError>),
     #[error(transparent)]
     Key(Box<KeyError>),
-    #[error("table '{table}' already exists; use --mode append to add rows to it or --mode replace to overwrite it")]
+    #[error("table '{table}' already exists; append to it or replace it")]
     TableExists { table: String },
-    #[error("table '{table}' does not exist; use --mode create to create it")]
+    #[error("there is no table '{table}' to append to; import it as a new table")]
     TableMissing { table: String },
     #[error(transparent)]
     Sniff(#[from] SniffError),

@@ -8,6 +8,7 @@ use duckdb::Connection;
 use crate::store::Transaction;
 
 use crate::import::plan::import_plan::ImportPlan;
+use crate::import::plan::target::TableSetup;
 use crate::import::sniff::types::ColumnType;
 use crate::import::write::keyed_writer::KeyedWriter;
 use crate::import::write::pipeline::ParsedBatch;
@@ -16,14 +17,6 @@ use crate::sql_type::SqlType;
 use crate::store::{
     CommitAppend, Store, StoreError, append_failed_rows, append_skipped_lines, commit_room, failed_rows_appends,
 };
-
-/// How the target table is prepared inside the transaction.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TableSetup {
-    Create,
-    Replace,
-    Existing,
-}
 
 /// Running totals of what the writer has stored.
 #[derive(Clone, Copy, Debug, Default)]

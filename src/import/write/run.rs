@@ -7,11 +7,12 @@ use crossbeam_channel::{Receiver, bounded};
 use crate::import::open::stamp::FileStamp;
 use crate::import::plan::import_plan::ImportPlan;
 use crate::import::plan::many_files::{FilesPlan, PlannedFile, plan_files};
+use crate::import::plan::target::{TableSetup, Target, target};
 use crate::import::sniff::several_files::sniff_all;
 use crate::import::sniff::sniffer::Sniffed;
 use crate::import::sniff::types::ColumnType;
 use crate::import::write::keyed_writer::{self, KeyedWriter};
-use crate::import::write::load::{self, TableSetup, Written};
+use crate::import::write::load::{self, Written};
 use crate::import::write::pipeline::{self, ParsePart, ParseTotals, ParsedBatch};
 use crate::import::write::reread::{FileSpans, Reread, RereadFile};
 use crate::import::write::unique::Duplicate;
@@ -53,28 +54,6 @@ pub(in crate::import) struct Finished {
     pub peak_rss_bytes: Option<u64>,
 }
 
-/// How the import's mode meets the table as it is: how the transaction prepares it, its name
-/// (as stored, when it exists) and the table the rows are added to, if any.
-fn table_setup(
-    request: &ImportRequest,
-    existing: Option<ExistingTable>,
-) -> Result<(TableSetup, String, Option<ExistingTable>), ImportError> {
-    Ok(match (request.mode, existing) {
-        (ImportMode::Create, Some(table)) => return Err(ImportError::TableExists { table: table.name }),
-        (ImportMode::Create, None) => (TableSetup::Create, request.table.clone(), None),
-        (ImportMode::Append, None) => {
-            return Err(ImportError::TableMissing {
-                table: request.table.clone(),
-            });
-        }
-        (ImportMode::Append, Some(table)) => (TableSetup::Existing, table.name.clone(), Some(table)),
-        (ImportMode::Replace, Some(table)) => (TableSetup::Replace, table.name, None),
-        (ImportMode::Replace, None) => (TableSetup::Replace, request.table.clone(), None),
-        (ImportMode::Upsert, Some(table)) => (TableSetup::Existing, table.name.clone(), Some(table)),
-        (ImportMode::Upsert, None) => (TableSetup::Create, request.table.clone(), None),
-    })
-}
-
 /// Everything decided before the transaction starts: the files' plans, the key and the table.
 struct Prepared {
     files: Vec<PlannedFile>,
@@ -91,7 +70,11 @@ fn prepare(context: &mut JobContext<'_>, request: &ImportRequest) -> Result<Prep
     let paths = expand_inputs(&request.paths)?.files;
     let sniffs = sniff_all(paths, &request.hints, context.cancel)?;
     let existing = existing_table(context.conn(), &request.table)?;
-    let (setup, table_name, existing) = table_setup(request, existing)?;
+    let Target {
+        setup,
+        name: table_name,
+        existing,
+    } = target(request.mode, &request.table, existing)?;
     let several = sniffs.len() > 1;
     let planned = plan_files(sniffs, request, existing.as_ref(), several)?;
     context

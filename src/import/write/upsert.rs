@@ -18,7 +18,7 @@ use crate::records::{ExistingTable, Problem, ProblemKind};
 /// Why the key cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
-    #[error("an upsert needs the key columns that match a row with a stored one: --key COL[,COL]")]
+    #[error("an upsert needs its key: the columns that match a row with a stored one")]
     NoKey,
     #[error("the key column '{column}' is not in table '{table}' (its columns: {columns}); nothing was imported")]
     NotInTable {
@@ -42,9 +42,8 @@ pub struct Key {
     pub names: Vec<String>,
 }
 
-/// Finds `key` (column names, any case) among the planned columns of every file, marks those
-/// columns as the key, and refuses what an upsert cannot do.
-pub fn plan_key(key: &[String], files: &mut [PlannedFile], existing: Option<&ExistingTable>) -> Result<Key, KeyError> {
+/// The key's column names as given, trimmed, each once (any case); refused when there are none.
+fn wanted_names(key: &[String]) -> Result<Vec<&str>, KeyError> {
     let mut wanted: Vec<&str> = Vec::new();
     for name in key.iter().map(|name| name.trim()).filter(|name| !name.is_empty()) {
         if !wanted.iter().any(|seen| seen.eq_ignore_ascii_case(name)) {
@@ -54,42 +53,83 @@ pub fn plan_key(key: &[String], files: &mut [PlannedFile], existing: Option<&Exi
     if wanted.is_empty() {
         return Err(KeyError::NoKey);
     }
-    if let Some(table) = existing {
-        for name in &wanted {
-            if !table
+    Ok(wanted)
+}
+
+/// Refuses a key column the table lacks.
+fn check_in_table(wanted: &[&str], existing: Option<&ExistingTable>) -> Result<(), KeyError> {
+    let Some(table) = existing else {
+        return Ok(());
+    };
+    match wanted.iter().find(|name| {
+        !table
+            .columns
+            .iter()
+            .any(|column| column.name.eq_ignore_ascii_case(name))
+    }) {
+        Some(name) => Err(KeyError::NotInTable {
+            column: name.to_string(),
+            table: table.name.clone(),
+            columns: table
                 .columns
                 .iter()
-                .any(|column| column.name.eq_ignore_ascii_case(name))
-            {
-                return Err(KeyError::NotInTable {
-                    column: name.to_string(),
-                    table: table.name.clone(),
-                    columns: table
-                        .columns
-                        .iter()
-                        .map(|column| column.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                });
-            }
+                .map(|column| column.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Refuses a key column that a file (`label`, planned as `plan`) does not feed, and a column
+/// with the unique rule: an upsert's only uniqueness is its key.
+fn check_in_file(wanted: &[&str], plan: &ImportPlan, label: &str) -> Result<(), KeyError> {
+    for name in wanted {
+        let fed = plan
+            .columns
+            .iter()
+            .any(|column| column.name.eq_ignore_ascii_case(name) && matches!(column.source, FieldSource::Field(_)));
+        if !fed {
+            return Err(KeyError::NotInFile {
+                column: name.to_string(),
+                file: label.to_string(),
+            });
         }
     }
+    match plan.columns.iter().find(|column| column.rules.unique) {
+        Some(column) => Err(KeyError::UniqueRule {
+            column: column.name.clone(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Whether `key` can be an upsert's key for a file named `label` planned as `plan`, into the
+/// table as it stands (`existing`): the check the job makes of every file, for a front end to
+/// make before anything starts.
+pub fn check_key(
+    key: &[String],
+    plan: &ImportPlan,
+    existing: Option<&ExistingTable>,
+    label: &str,
+) -> Result<(), KeyError> {
+    let wanted = wanted_names(key)?;
+    check_in_table(&wanted, existing)?;
+    check_in_file(&wanted, plan, label)
+}
+
+/// Finds `key` (column names, any case) among the planned columns of every file, marks those
+/// columns as the key, and refuses what an upsert cannot do.
+pub fn plan_key(key: &[String], files: &mut [PlannedFile], existing: Option<&ExistingTable>) -> Result<Key, KeyError> {
+    let wanted = wanted_names(key)?;
+    check_in_table(&wanted, existing)?;
+    for file in files.iter() {
+        check_in_file(&wanted, &file.plan, &file.label)?;
+    }
+    let first = files.first().map(|file| &file.plan.columns);
     let mut indexes = Vec::with_capacity(wanted.len());
     let mut names = Vec::with_capacity(wanted.len());
     for name in &wanted {
-        for file in files.iter() {
-            let fed =
-                file.plan.columns.iter().any(|column| {
-                    column.name.eq_ignore_ascii_case(name) && matches!(column.source, FieldSource::Field(_))
-                });
-            if !fed {
-                return Err(KeyError::NotInFile {
-                    column: name.to_string(),
-                    file: file.label.to_string(),
-                });
-            }
-        }
-        let first = files.first().map(|file| &file.plan.columns);
         let index = first
             .and_then(|columns| columns.iter().position(|column| column.name.eq_ignore_ascii_case(name)))
             .unwrap_or_default();
@@ -101,11 +141,6 @@ pub fn plan_key(key: &[String], files: &mut [PlannedFile], existing: Option<&Exi
         );
     }
     for file in files.iter_mut() {
-        if let Some(column) = file.plan.columns.iter().find(|column| column.rules.unique) {
-            return Err(KeyError::UniqueRule {
-                column: column.name.clone(),
-            });
-        }
         for &index in &indexes {
             if let Some(column) = file.plan.columns.get_mut(index) {
                 column.rules.key = true;

@@ -538,25 +538,45 @@ fn expected_form(column: &ColumnPlan) -> String {
     }
 }
 
+/// A column described by a spec, ready to check preview cells: its rules and format compiled
+/// once, so a preview of many rows and columns does not compile them per cell.
+#[derive(Debug)]
+pub struct PreviewColumn {
+    column: Option<ColumnPlan>,
+}
+
+impl PreviewColumn {
+    /// Compiles `spec`'s rules and format. A pattern still being typed may not compile yet: the
+    /// preview then checks everything else.
+    pub fn new(spec: &crate::import::plan::schema::ColumnSpec) -> Self {
+        let mut without_pattern = spec.clone();
+        let rules = crate::import::plan::import_plan::Rules::from_spec(spec)
+            .or_else(|_| {
+                without_pattern.pattern = None;
+                crate::import::plan::import_plan::Rules::from_spec(&without_pattern)
+            })
+            .ok();
+        let column = rules.map(|rules| ColumnPlan {
+            name: spec.name.clone(),
+            column_type: spec.column_type,
+            source: FieldSource::Field(0),
+            rules,
+            format: crate::import::sniff::value_formats::ColumnFormat::new(&spec.value_format(None)),
+        });
+        Self { column }
+    }
+
+    /// The problem `text` would have in this column. Rules that need the whole file (`unique`)
+    /// are not checked here.
+    pub fn problem(&self, text: &str) -> Option<Problem> {
+        convert(self.column.as_ref()?, text).err()
+    }
+}
+
 /// The problem `text` would have in a column described by `spec`, for marking preview cells
 /// before an import starts. Rules that need the whole file (`unique`) are not checked here.
 pub fn preview_problem(spec: &crate::import::plan::schema::ColumnSpec, text: &str) -> Option<Problem> {
-    // A pattern still being typed may not compile yet: the preview then checks everything else.
-    let mut without_pattern = spec.clone();
-    let rules = crate::import::plan::import_plan::Rules::from_spec(spec)
-        .or_else(|_| {
-            without_pattern.pattern = None;
-            crate::import::plan::import_plan::Rules::from_spec(&without_pattern)
-        })
-        .ok()?;
-    let column = ColumnPlan {
-        name: spec.name.clone(),
-        column_type: spec.column_type,
-        source: FieldSource::Field(0),
-        rules,
-        format: crate::import::sniff::value_formats::ColumnFormat::new(&spec.value_format(None)),
-    };
-    convert(&column, text).err()
+    PreviewColumn::new(spec).problem(text)
 }
 
 /// Shows a value in a message, cut to a readable length.
