@@ -8,7 +8,8 @@
 use std::io::Read;
 use std::path::Path;
 
-use crate::import::{ImportSummary, MAX_LISTED_SKIPPED_LINES, Packing, SniffHints, sniff};
+use crate::import::input_formats::{Compression, InputFormat};
+use crate::import::{ImportSummary, MAX_LISTED_SKIPPED_LINES, SniffHints, sniff};
 use crate::sql::quote_ident;
 use crate::store::{FailedRowFilter, Store, count_failed_rows, problem_counts, read_skipped_lines};
 
@@ -98,19 +99,22 @@ pub fn compare_with_csv_crate(store: &Store, path: &Path, summary: &ImportSummar
         return Ok(false);
     }
     let mut bytes = std::fs::read(path).map_err(|error| show(format!("reading: {error}")))?;
-    match sniffed.packing {
-        Packing::Plain => {}
-        Packing::Gzip => {
+    if sniffed.format != InputFormat::Delimited {
+        return Ok(false);
+    }
+    match sniffed.compression {
+        Compression::None => {}
+        Compression::Gzip => {
             let mut plain = Vec::new();
             flate2::read::MultiGzDecoder::new(&bytes[..])
                 .read_to_end(&mut plain)
                 .map_err(|error| show(format!("decompressing: {error}")))?;
             bytes = plain;
         }
-        Packing::Zstd => {
+        Compression::Zstd => {
             bytes = zstd::decode_all(&bytes[..]).map_err(|error| show(format!("decompressing: {error}")))?;
         }
-        _ => return Ok(false),
+        Compression::Zip => return Ok(false),
     }
     let body = &bytes[sniffed.encoding.bom_len.min(bytes.len())..];
     let text: Vec<u8> = if sniffed.encoding.encoding.name() == "UTF-8" {

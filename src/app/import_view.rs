@@ -414,9 +414,10 @@ impl ImportView {
                     });
             }
             ui.label(
-                RichText::new(
-                    "or drop CSV or TSV files (plain, .gz, .zst, one-file .zip), workbooks or a folder on the window",
-                )
+                RichText::new(format!(
+                    "or drop {} on the window",
+                    sluice::import::input_formats::DROP_LABEL
+                ))
                 .weak(),
             );
         });
@@ -516,11 +517,11 @@ impl ImportView {
             ui.label(format!(
                 "{}{}",
                 megabytes(sniffed.bytes_total),
-                sniffed
-                    .packing
-                    .name()
+                [sniffed.format.name(), sniffed.compression.name()]
+                    .into_iter()
+                    .flatten()
                     .map(|name| format!(" {name}"))
-                    .unwrap_or_default()
+                    .collect::<String>()
             ));
             if !sniffed.sheets.is_empty() {
                 let mut sheet = sniffed.sheet.clone().unwrap_or_default();

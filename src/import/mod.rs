@@ -28,7 +28,7 @@ pub use crate::records::{
 pub use open::column_span::{ColumnSpan, column_letters};
 pub use open::inputs::{InputError, Inputs, expand_inputs, is_table_file};
 pub use open::source::{
-    Confidence, EncodingEvidence, Packing, SOURCE_ENCODINGS, SheetInfo, SourceEncoding, SourceError, WorkbookError,
+    Confidence, EncodingEvidence, SOURCE_ENCODINGS, SheetInfo, SourceEncoding, SourceError, WorkbookError,
     encoding_for_label,
 };
 pub use open::workbook::is_workbook;

@@ -1,17 +1,22 @@
-//! The one table of the inputs Sluice reads: each format with its extensions, and the packings
-//! (compressions and archives) a delimited text may come in. Folder imports, the workbook,
-//! Parquet and NDJSON readers, and the window's file dialog all read it, so a format is added in
-//! one place and none of them can drift from the others.
+//! The one table of the inputs Sluice reads: each format with its extensions, and the
+//! compressions (and the one-file archive) a delimited text may come in, with the bytes that
+//! start them. The opener, folder imports, the workbook, Parquet and NDJSON readers, the window's
+//! file dialog and its import view all read it, so a format is added in one place and none of
+//! them can drift from the others.
 //!
-//! Extensions only choose the reader for workbooks, Parquet and NDJSON; a packed text is told by
-//! its bytes when it is opened (`packing`), and its extension only says a folder's import takes it.
+//! Format and compression are apart: a format is what the input holds, which decides its reader;
+//! a compression is how a delimited text's bytes are packed. Extensions only choose the reader
+//! for workbooks, Parquet and NDJSON; a compression is told by its first bytes when the file is
+//! opened, never by its name, so `export.csv` that is really gzip opens, and its extension only
+//! says a folder's import takes it.
 
 use std::path::Path;
 
 /// What an input holds, which decides the reader.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum InputFormat {
-    /// CSV and other delimited text, plain or packed.
+    /// CSV and other delimited text, plain or compressed.
+    #[default]
     Delimited,
     /// A workbook's sheet, read by calamine.
     Workbook,
@@ -31,10 +36,74 @@ pub const INPUT_FORMATS: [(InputFormat, &[&str]); 4] = [
     (InputFormat::Ndjson, &["ndjson", "jsonl"]),
 ];
 
-/// Extensions of compressed text (`data.csv.gz`), after which the text's own extension comes.
-pub const COMPRESSED_EXTENSIONS: [&str; 4] = ["gz", "gzip", "zst", "zstd"];
-/// An archive holding one delimited file, whatever its name inside.
-pub const ARCHIVE_EXTENSION: &str = "zip";
+impl InputFormat {
+    /// Whether the input is not text but rendered as text by Sluice (a sheet, JSON, Parquet):
+    /// its dialect is known, and its lines are its rows.
+    pub fn is_rendered(&self) -> bool {
+        !matches!(self, Self::Delimited)
+    }
+
+    /// Whether Sluice writes the first line as a header of names (JSON keys, Parquet columns).
+    pub fn has_written_header(&self) -> bool {
+        matches!(self, Self::Ndjson | Self::Parquet)
+    }
+
+    /// Its name for people, `None` for delimited text.
+    pub fn name(&self) -> Option<&'static str> {
+        match self {
+            Self::Delimited => None,
+            Self::Workbook => Some("workbook"),
+            Self::Ndjson => Some("JSON lines"),
+            Self::Parquet => Some("Parquet"),
+        }
+    }
+}
+
+/// How a delimited text's bytes are packed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Compression {
+    #[default]
+    None,
+    Gzip,
+    Zstd,
+    /// A zip archive holding one file, stored or deflated.
+    Zip,
+}
+
+/// Each compression with the bytes a file of it starts with, and the extensions that name it.
+pub const COMPRESSIONS: [(Compression, &[u8], &[&str]); 3] = [
+    (Compression::Gzip, &[0x1f, 0x8b], &["gz", "gzip"]),
+    (Compression::Zstd, &[0x28, 0xb5, 0x2f, 0xfd], &["zst", "zstd"]),
+    (Compression::Zip, b"PK\x03\x04", &["zip"]),
+];
+
+impl Compression {
+    /// The compression a file's first bytes say.
+    pub fn of(head: &[u8]) -> Self {
+        COMPRESSIONS
+            .iter()
+            .find(|(_, magic, _)| head.starts_with(magic))
+            .map_or(Self::None, |(compression, _, _)| *compression)
+    }
+
+    /// Its name for people, `None` when there is none.
+    pub fn name(&self) -> Option<&'static str> {
+        match self {
+            Self::None => None,
+            Self::Gzip => Some("gzip"),
+            Self::Zstd => Some("zstd"),
+            Self::Zip => Some("zip"),
+        }
+    }
+
+    /// The compression its extension names.
+    fn named(extension: &str) -> Option<Self> {
+        COMPRESSIONS
+            .iter()
+            .find(|(_, _, extensions)| extensions.contains(&extension))
+            .map(|(compression, _, _)| *compression)
+    }
+}
 
 /// The format its extension names, for a file that is not packed.
 pub fn format_of(path: &Path) -> Option<InputFormat> {
@@ -60,9 +129,13 @@ pub fn is_input_name(name: &str) -> bool {
     let (Some(last), Some(before)) = (parts.next(), parts.next()) else {
         return false;
     };
-    format_named(last).is_some()
-        || last == ARCHIVE_EXTENSION
-        || (COMPRESSED_EXTENSIONS.contains(&last) && format_named(before) == Some(InputFormat::Delimited))
+    // A zip is taken whatever the name of the one file inside; a compressed file (`.csv.gz`)
+    // only when the name under the compression is delimited text's.
+    match Compression::named(last) {
+        Some(Compression::Zip) => true,
+        Some(_) => format_named(before) == Some(InputFormat::Delimited),
+        None => format_named(last).is_some(),
+    }
 }
 
 /// Every extension an input may end in, for a file dialog's filter.
@@ -70,13 +143,19 @@ pub fn dialog_extensions() -> Vec<&'static str> {
     INPUT_FORMATS
         .iter()
         .flat_map(|(_, extensions)| extensions.iter().copied())
-        .chain(COMPRESSED_EXTENSIONS)
-        .chain([ARCHIVE_EXTENSION])
+        .chain(
+            COMPRESSIONS
+                .iter()
+                .flat_map(|(_, _, extensions)| extensions.iter().copied()),
+        )
         .collect()
 }
 
 /// How the file dialog names what it offers.
 pub const DIALOG_LABEL: &str = "CSV, TSV or text, plain or packed; workbooks; Parquet; JSON lines";
+/// What a window takes dropped on it: the inputs of the dialog, or a folder of them.
+pub const DROP_LABEL: &str =
+    "CSV or TSV files (plain, .gz, .zst, one-file .zip), workbooks, Parquet, JSON lines or a folder";
 
 #[cfg(test)]
 mod tests {
@@ -90,6 +169,31 @@ mod tests {
         assert_eq!(format_of(Path::new("b.pdf")), None);
         assert!(is_input_name("data.tab.gz") && is_input_name("x.zip") && is_input_name("y.parquet"));
         assert!(!is_input_name("notes.pdf.gz") && !is_input_name(".hidden.csv") && !is_input_name("csv"));
+    }
+
+    #[test]
+    fn the_first_bytes_tell_the_compression_not_the_name() {
+        assert_eq!(Compression::of(b"\x1f\x8b\x08\x00"), Compression::Gzip);
+        assert_eq!(Compression::of(b"\x28\xb5\x2f\xfd"), Compression::Zstd);
+        assert_eq!(Compression::of(b"PK\x03\x04"), Compression::Zip);
+        assert_eq!(
+            Compression::of(b"PK,1"),
+            Compression::None,
+            "a CSV whose header starts with PK"
+        );
+        assert_eq!(Compression::of(b"\x1f"), Compression::None, "a file of one byte");
+        assert_eq!(Compression::of(b""), Compression::None);
+    }
+
+    #[test]
+    fn the_labels_name_every_format_and_compression() {
+        for (format, _) in INPUT_FORMATS {
+            let name = format.name().unwrap_or("CSV");
+            assert!(DIALOG_LABEL.contains(name) && DROP_LABEL.contains(name), "{name}");
+        }
+        for (_, _, extensions) in COMPRESSIONS {
+            assert!(DROP_LABEL.contains(&format!(".{}", extensions[0])), "{extensions:?}");
+        }
     }
 
     #[test]

@@ -14,8 +14,9 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
+use crate::import::open::input_formats::InputFormat;
 use crate::import::open::rendered::{self, Rendering, TextOut};
-use crate::import::open::source::{Packing, SourceError, TextSource};
+use crate::import::open::source::{SourceError, TextSource};
 
 /// Lines whose keys make the columns.
 const SAMPLE_LINES: usize = 1_000;
@@ -33,7 +34,7 @@ pub fn open_ndjson(path: &Path) -> Result<TextSource, SourceError> {
     };
     let file = File::open(path).map_err(open_error)?;
     let rendering = Rendering {
-        packing: Packing::Ndjson,
+        format: InputFormat::Ndjson,
         first_line: 0,
         sheets: Vec::new(),
         sheet: None,

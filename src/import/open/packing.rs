@@ -1,7 +1,6 @@
-//! How an input file is packed: plain, gzip, zstd or a zip holding one file. Told by the first
-//! bytes, never by the name, so `export.csv` that is really gzip opens, and `data.csv.gz` that
-//! was unpacked already opens too. Progress counts the packed bytes read from the disk, which is
-//! the only total known before the end.
+//! Reading packed inputs: a zip's one member, checked against the archive's own checksum and
+//! size, and the first bytes that tell a compression (`input_formats::Compression`). Progress
+//! counts the packed bytes read from the disk, which is the only total known before the end.
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
@@ -9,59 +8,7 @@ use std::path::Path;
 
 use zip::{CompressionMethod, ZipArchive};
 
-/// How a file is packed.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Packing {
-    #[default]
-    Plain,
-    Gzip,
-    Zstd,
-    /// A zip archive holding one file, stored or deflated.
-    Zip,
-    /// A workbook's sheet, read as text (see `workbook`).
-    Workbook,
-    /// Newline-delimited JSON, read as text (see `ndjson`).
-    Ndjson,
-    /// A Parquet file, read as text (see `parquet`).
-    Parquet,
-}
-
-impl Packing {
-    /// The packing its first bytes say.
-    pub fn of(head: &[u8]) -> Self {
-        match head {
-            [0x1f, 0x8b, ..] => Self::Gzip,
-            [0x28, 0xb5, 0x2f, 0xfd, ..] => Self::Zstd,
-            [b'P', b'K', 0x03, 0x04, ..] => Self::Zip,
-            _ => Self::Plain,
-        }
-    }
-
-    /// Whether the file is not text but rendered as text by Sluice (a sheet, JSON, Parquet):
-    /// its dialect is known, and its lines are its rows.
-    pub fn is_rendered(&self) -> bool {
-        matches!(self, Self::Workbook | Self::Ndjson | Self::Parquet)
-    }
-
-    /// Whether Sluice wrote the first line as a header of names (JSON keys, Parquet columns).
-    pub fn has_written_header(&self) -> bool {
-        matches!(self, Self::Ndjson | Self::Parquet)
-    }
-
-    /// Its name for people, `None` for a plain file.
-    pub fn name(&self) -> Option<&'static str> {
-        match self {
-            Self::Plain => None,
-            Self::Gzip => Some("gzip"),
-            Self::Zstd => Some("zstd"),
-            Self::Zip => Some("zip"),
-            Self::Workbook => Some("workbook"),
-            Self::Ndjson => Some("JSON lines"),
-            Self::Parquet => Some("Parquet"),
-        }
-    }
-}
+use crate::import::open::input_formats::Compression;
 
 /// Why a zip cannot be read as one file's text.
 #[derive(Debug, thiserror::Error)]
@@ -194,8 +141,8 @@ impl<R: Read> Read for CheckedMember<R> {
 /// The packed bytes an import of `path` reads: its one member's in a zip, else the file's size.
 pub fn packed_len(path: &Path) -> Option<u64> {
     let mut file = File::open(path).ok()?;
-    match Packing::of(&peek_head(&mut file).ok()?) {
-        Packing::Zip => zip_member(path).ok().map(|member| member.packed_len),
+    match Compression::of(&peek_head(&mut file).ok()?) {
+        Compression::Zip => zip_member(path).ok().map(|member| member.packed_len),
         _ => file.metadata().ok().map(|metadata| metadata.len()),
     }
 }
@@ -206,23 +153,4 @@ pub fn peek_head(file: &mut File) -> io::Result<Vec<u8>> {
     file.by_ref().take(4).read_to_end(&mut head)?;
     file.seek(SeekFrom::Start(0))?;
     Ok(head)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_first_bytes_decide_not_the_name() {
-        assert_eq!(Packing::of(b"\x1f\x8b\x08\x00"), Packing::Gzip);
-        assert_eq!(Packing::of(b"\x28\xb5\x2f\xfd"), Packing::Zstd);
-        assert_eq!(Packing::of(b"PK\x03\x04"), Packing::Zip);
-        assert_eq!(
-            Packing::of(b"PK,1"),
-            Packing::Plain,
-            "a CSV whose first field starts PK"
-        );
-        assert_eq!(Packing::of(b"\x1f"), Packing::Plain, "a file of one byte");
-        assert_eq!(Packing::of(b""), Packing::Plain);
-    }
 }

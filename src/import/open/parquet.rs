@@ -15,8 +15,9 @@ use std::path::Path;
 
 use duckdb::Connection;
 
+use crate::import::open::input_formats::InputFormat;
 use crate::import::open::rendered::{self, Rendering, TextOut};
-use crate::import::open::source::{Packing, SourceError, TextSource};
+use crate::import::open::source::{SourceError, TextSource};
 use crate::sql::quote_ident;
 
 /// Whether `path` is a Parquet file, by its extension.
@@ -34,7 +35,7 @@ pub fn open_parquet(path: &Path) -> Result<TextSource, SourceError> {
     // Opened here so a file that is not there says so at once, like any other.
     std::fs::File::open(path).map_err(open_error)?;
     let rendering = Rendering {
-        packing: Packing::Parquet,
+        format: InputFormat::Parquet,
         first_line: 0,
         sheets: Vec::new(),
         sheet: None,

@@ -14,9 +14,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crossbeam_channel::{Receiver, Sender, bounded};
 
-use crate::import::open::source::{
-    EncodingEvidence, Packing, RejectLog, Rejected, SheetInfo, SourceEncoding, TextSource,
-};
+use crate::import::open::input_formats::{Compression, InputFormat};
+use crate::import::open::source::{EncodingEvidence, RejectLog, Rejected, SheetInfo, SourceEncoding, TextSource};
 
 /// Rendered text sent to the reader at a time.
 const CHUNK_BYTES: usize = 64 * 1024;
@@ -107,7 +106,7 @@ impl TextOut {
 
 /// What a rendered source says of itself besides its text.
 pub struct Rendering {
-    pub packing: Packing,
+    pub format: InputFormat,
     /// The line number of the first rendered line: 0 when that line is a header Sluice wrote
     /// (a Parquet file's, a JSON file's keys), so the input's own rows keep their numbers.
     pub first_line: u64,
@@ -162,7 +161,8 @@ pub fn spawn(
             bom_len: 0,
         },
         encoding_evidence: EncodingEvidence::Rendered,
-        packing: rendering.packing,
+        format: rendering.format,
+        compression: Compression::None,
         bytes_total,
         bytes_read,
         malformed: None,
@@ -274,7 +274,7 @@ pub(crate) mod tests {
         let path = std::env::temp_dir().join("sluice-rendered-panic.bin");
         std::fs::write(&path, b"x").unwrap();
         let rendering = Rendering {
-            packing: Packing::Workbook,
+            format: InputFormat::Workbook,
             first_line: 1,
             sheets: Vec::new(),
             sheet: None,

@@ -1,5 +1,5 @@
-//! Opening an input file as a stream of text: its packing (gzip, zstd, a one-file zip) is
-//! recognised by its magic bytes (`packing.rs`), the encoding by its byte order mark or by the
+//! Opening a delimited text as a stream of text: its compression (gzip, zstd, a one-file zip) is
+//! recognised by its first bytes (`input_formats`), the encoding by its byte order mark or by the
 //! bytes themselves, and the packed bytes consumed are counted so progress is true for packed
 //! input too.
 
@@ -14,7 +14,7 @@ use encoding_rs::Encoding;
 use flate2::read::{DeflateDecoder, MultiGzDecoder};
 
 use crate::import::open::decode::{MalformedLog, TranscodingReader};
-pub use crate::import::open::packing::Packing;
+use crate::import::open::input_formats::{Compression, InputFormat};
 use crate::import::open::packing::{CheckedMember, ZipError, peek_head, zip_member};
 
 /// How many decoded bytes are looked at to guess the encoding.
@@ -207,7 +207,10 @@ pub struct TextSource {
     pub reader: Box<dyn Read + Send>,
     pub encoding: SourceEncoding,
     pub encoding_evidence: EncodingEvidence,
-    pub packing: Packing,
+    /// What the input holds, which chose its reader.
+    pub format: InputFormat,
+    /// How a delimited text's bytes were packed, told by its first bytes.
+    pub compression: Compression,
     /// Packed bytes to read (the file's size, or its one member's in a zip); progress is
     /// measured against it.
     pub bytes_total: u64,
@@ -273,9 +276,9 @@ pub(in crate::import) fn open_delimited(
     };
     let mut file = File::open(path).map_err(open_error)?;
     let file_len = file.metadata().map_err(open_error)?.len();
-    let packing = Packing::of(&peek_head(&mut file).map_err(read_error)?);
-    let (member, bytes_total) = match packing {
-        Packing::Zip => {
+    let compression = Compression::of(&peek_head(&mut file).map_err(read_error)?);
+    let (member, bytes_total) = match compression {
+        Compression::Zip => {
             let member = zip_member(path).map_err(|source| SourceError::Zip {
                 path: path.to_path_buf(),
                 source,
@@ -292,13 +295,13 @@ pub(in crate::import) fn open_delimited(
         count: bytes_read.clone(),
     };
     let buffered = BufReader::with_capacity(256 * 1024, counted.take(bytes_total));
-    let mut decompressed: Box<dyn Read + Send> = match (packing, member) {
-        (Packing::Gzip, _) => Box::new(MultiGzDecoder::new(buffered)),
-        (Packing::Zstd, _) => Box::new(zstd::stream::read::Decoder::with_buffer(buffered).map_err(read_error)?),
-        (Packing::Zip, Some(member)) if member.deflated => {
+    let mut decompressed: Box<dyn Read + Send> = match (compression, member) {
+        (Compression::Gzip, _) => Box::new(MultiGzDecoder::new(buffered)),
+        (Compression::Zstd, _) => Box::new(zstd::stream::read::Decoder::with_buffer(buffered).map_err(read_error)?),
+        (Compression::Zip, Some(member)) if member.deflated => {
             Box::new(CheckedMember::new(DeflateDecoder::new(buffered), &member))
         }
-        (Packing::Zip, Some(member)) => Box::new(CheckedMember::new(buffered, &member)),
+        (Compression::Zip, Some(member)) => Box::new(CheckedMember::new(buffered, &member)),
         _ => Box::new(buffered),
     };
 
@@ -340,7 +343,8 @@ pub(in crate::import) fn open_delimited(
         reader,
         encoding,
         encoding_evidence,
-        packing,
+        format: InputFormat::Delimited,
+        compression,
         bytes_total,
         bytes_read,
         malformed,
@@ -742,7 +746,7 @@ mod tests {
         encoder.write_all(b"\xEF\xBB\xBFa,b\n1,2\n").unwrap();
         std::fs::write(&path, encoder.finish().unwrap()).unwrap();
         let mut source = open_text(&path, None, None, None).unwrap();
-        assert_eq!(source.packing, Packing::Gzip);
+        assert_eq!(source.compression, Compression::Gzip);
         let mut text = String::new();
         source.reader.read_to_string(&mut text).unwrap();
         assert_eq!(text, "a,b\n1,2\n");

@@ -20,8 +20,9 @@ use std::path::Path;
 use calamine::{Data, DataRef, Dimensions, ExcelDateTime, Reader, SheetVisible, Sheets, open_workbook_auto};
 
 use crate::import::open::column_span::ColumnSpan;
+use crate::import::open::input_formats::InputFormat;
 use crate::import::open::rendered::{self, Rendering, TextOut};
-use crate::import::open::source::{Packing, SheetInfo, TextSource, WorkbookError};
+use crate::import::open::source::{SheetInfo, TextSource, WorkbookError};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -72,7 +73,7 @@ pub fn open_sheet(path: &Path, sheet: Option<&str>, columns: Option<ColumnSpan>)
     let sheet_name = name.clone();
     let first_column = Arc::new(AtomicU32::new(columns.map_or(0, |span| span.first)));
     let rendering = Rendering {
-        packing: Packing::Workbook,
+        format: InputFormat::Workbook,
         first_line: 1,
         sheets: infos,
         sheet: Some(name),

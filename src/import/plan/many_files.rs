@@ -11,7 +11,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::import::ImportRequest;
-use crate::import::open::source::{FileToRead, Packing};
+use crate::import::open::input_formats::InputFormat;
+use crate::import::open::source::FileToRead;
 use crate::import::plan::import_plan::{
     ColumnPlan, FieldSource, ImportPlan, MissingColumns, PlanError, Rules, plan_part, position_ignoring_case,
     table_matches,
@@ -163,7 +164,7 @@ pub fn plan_files(
         })?;
         // A sheet row simply ends at its last filled cell: the empty cells after it are empty
         // values, not missing ones.
-        plan.pad_missing = plan.pad_missing || request.pad_missing || sniffed.packing == Packing::Workbook;
+        plan.pad_missing = plan.pad_missing || request.pad_missing || sniffed.format == InputFormat::Workbook;
         plan.stated_null_markers = request.hints.null_markers.clone();
         plan.stated_null_markers.extend(sniffed.null_convention.iter().cloned());
         files.push(PlannedFile {

@@ -8,15 +8,17 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::import::open::column_span::ColumnSpan;
+use crate::import::open::input_formats::{Compression, InputFormat};
 use crate::import::open::opener::open_text;
-use crate::import::open::source::{EncodingEvidence, Packing, SheetInfo, SourceEncoding, SourceError, TextSource};
+use crate::import::open::source::{EncodingEvidence, SheetInfo, SourceEncoding, SourceError, TextSource};
 use crate::import::read::record_reader::{DEFAULT_MAX_RECORD_BYTES, Dialect};
 use crate::import::sniff::column_names::{clean_headers, default_column_name};
 use crate::import::sniff::dialect_guess::{
     choose_dialect, choose_escape, choose_quote_spacing, detect_comment, is_comment,
 };
 pub use crate::import::sniff::hints::SniffHints;
-use crate::import::sniff::layout::{LayoutChoice, LayoutInput, choose_layout};
+use crate::import::sniff::layout::{LayoutChoice, LayoutInput};
+use crate::import::sniff::layout_choice::choose_layout;
 use crate::import::sniff::null_convention::markers_written_as_null;
 use crate::import::sniff::sample::{read_sample, spread_records};
 use crate::import::sniff::table_end::{
@@ -31,8 +33,11 @@ use crate::import::sniff::value_formats::ValueFormat;
 pub struct Sniffed {
     pub path: PathBuf,
     pub bytes_total: u64,
-    /// How the file is packed (gzip, zstd, a one-file zip), told by its first bytes.
-    pub packing: Packing,
+    /// What the file holds, which chose its reader.
+    pub format: InputFormat,
+    /// How a delimited text's bytes are packed (gzip, zstd, a one-file zip), told by its first
+    /// bytes.
+    pub compression: Compression,
     pub encoding: SourceEncoding,
     /// Why that encoding, and how sure it is.
     pub encoding_evidence: EncodingEvidence,
@@ -105,7 +110,8 @@ impl Sniffed {
         Self {
             path: PathBuf::new(),
             bytes_total: 0,
-            packing: Packing::Plain,
+            format: InputFormat::Delimited,
+            compression: Compression::None,
             encoding: SourceEncoding {
                 encoding: encoding_rs::UTF_8,
                 bom_len: 0,
@@ -215,11 +221,11 @@ fn contain_panic<T>(path: &Path, read: impl FnOnce() -> Result<T, SniffError>) -
 fn sniff_unguarded(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<Sniffed, SniffError> {
     let asked = hints;
     let mut source = open_text(path, hints.encoding, hints.sheet.as_deref(), hints.sheet_columns)?;
-    let hints = &hints_for(source.packing, hints);
+    let hints = &hints_for(source.format, hints);
     let (sample, complete) = read_head(path, &mut source.reader, size)?;
-    let dialect = dialect_for(&sample, complete, hints, source.packing.is_rendered());
+    let dialect = dialect_for(&sample, complete, hints, source.format.is_rendered());
     let mut records = read_sample(&sample, complete, dialect);
-    let comment = if source.packing.is_rendered() {
+    let comment = if source.format.is_rendered() {
         None
     } else {
         hints.comment.or_else(|| detect_comment(&records))
@@ -236,7 +242,7 @@ fn sniff_unguarded(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<
         dialect,
         comment,
         whole_file: complete,
-        short_rows_fit: source.packing == Packing::Workbook,
+        short_rows_fit: source.format == InputFormat::Workbook,
     }) else {
         return Err(SniffError::Empty {
             path: path.to_path_buf(),
@@ -273,13 +279,13 @@ fn sniff_unguarded(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<
     // A sheet's row ends at its last filled cell, and the import reads it padded: the rows
     // typed are those it imports (a last column of formulas with no cached values leaves every
     // row short, and none would be typed).
-    let short_rows_typed = pad_short_rows || source.packing == Packing::Workbook;
+    let short_rows_typed = pad_short_rows || source.format == InputFormat::Workbook;
     let columns = if has_header {
         clean_headers(&layout.raw_headers)
     } else {
         (0..width).map(default_column_name).collect()
     };
-    let null_convention: Vec<String> = if source.packing.is_rendered() {
+    let null_convention: Vec<String> = if source.format.is_rendered() {
         Vec::new()
     } else {
         markers_written_as_null(&sample, complete, dialect)
@@ -321,7 +327,8 @@ fn sniff_unguarded(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<
         sheet_columns: hints.sheet_columns,
         path: path.to_path_buf(),
         bytes_total: source.bytes_total,
-        packing: source.packing,
+        format: source.format,
+        compression: source.compression,
         encoding: source.encoding,
         encoding_evidence: source.encoding_evidence,
         dialect,
@@ -419,7 +426,11 @@ fn later_records(
     size: SampleSize,
     comment: Option<u8>,
 ) -> (Vec<Vec<String>>, usize) {
-    if complete || source.packing != Packing::Plain || !source.encoding.encoding.is_ascii_compatible() {
+    if complete
+        || source.format.is_rendered()
+        || source.compression != Compression::None
+        || !source.encoding.encoding.is_ascii_compatible()
+    {
         return (Vec::new(), 0);
     }
     let (mut spread, spread_at_end) = spread_records(
@@ -445,11 +456,11 @@ fn later_records(
 /// The hints a rendered input is read with: a sheet, NDJSON or Parquet is written as plain CSV by
 /// Sluice itself, so its dialect is known, not guessed, and a cell starting with `#` is a value,
 /// not a comment. JSON keys and Parquet column names are a header of one line, with nothing above.
-fn hints_for(packing: Packing, hints: &SniffHints) -> std::borrow::Cow<'_, SniffHints> {
-    if !packing.is_rendered() {
+fn hints_for(format: InputFormat, hints: &SniffHints) -> std::borrow::Cow<'_, SniffHints> {
+    if !format.is_rendered() {
         return std::borrow::Cow::Borrowed(hints);
     }
-    let written_header = packing.has_written_header();
+    let written_header = format.has_written_header();
     std::borrow::Cow::Owned(SniffHints {
         delimiter: Some(b','),
         quote: Some(b'"'),
