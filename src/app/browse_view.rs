@@ -13,8 +13,8 @@ use sluice::store::TableInfo;
 
 use super::command::{Command, ViewContext};
 use super::filter_builder::FilterBuilder;
-use super::loader::{BROWSE_PAGE_ROWS, LoadRequest, PageAnswer};
 use super::page_cache::PageCache;
+use super::reads::{BROWSE_PAGE_ROWS, BrowseAnswer, BrowseRead, LoadRequest, PageAnswer};
 use super::table_picker::table_picker;
 use crate::format::thousands;
 
@@ -33,13 +33,10 @@ pub struct BrowseView {
     /// The latest query asked for, and its generation.
     queried: Option<BrowseQuery>,
     generation: u64,
-    /// The index shown and the generation it answers: the previous one stays on screen, with
-    /// its pages, until the next arrives.
+    /// The index shown: the previous one stays on screen, with its pages (which know the
+    /// generation they answer), until the next arrives.
     index: Option<Result<Arc<PageIndex>, String>>,
-    index_generation: u64,
     pages: PageCache<BrowseRow, MAX_CACHED_PAGES>,
-    /// Why the last page read failed; cleared when a page arrives.
-    page_error: Option<String>,
     scroll_to_row: Option<usize>,
 }
 
@@ -72,37 +69,38 @@ impl BrowseView {
         }
         self.generation += 1;
         self.queried = Some(query.clone());
-        Some(LoadRequest::BrowseIndex {
+        Some(LoadRequest::Browse(BrowseRead::Index {
             generation: self.generation,
             query,
-        })
+        }))
+    }
+
+    /// Takes an answer to one of the view's reads.
+    pub fn loaded(&mut self, answer: BrowseAnswer) {
+        match answer {
+            BrowseAnswer::Index { generation, result } => self.set_index(generation, result),
+            BrowseAnswer::Page(page) => self.add_page(page),
+        }
     }
 
     pub fn set_index(&mut self, generation: u64, result: Result<Arc<PageIndex>, String>) {
         if generation == self.generation {
             self.index = Some(result);
-            self.index_generation = generation;
-            self.pages.clear();
-            self.page_error = None;
+            self.pages.restart(generation);
         }
     }
 
     /// Takes a page read's answer; a failed read is asked for again after a pause.
     pub fn add_page(&mut self, answer: PageAnswer<BrowseRow>) {
-        if answer.generation != self.index_generation {
-            return;
-        }
-        self.page_error = self.pages.settle(answer.page, answer.result);
+        self.pages.answer(answer);
     }
 
     /// Takes back a request the reader had no room for, so it is made again.
-    pub fn given_back(&mut self, request: &LoadRequest) {
-        match request {
-            LoadRequest::BrowseIndex { generation, .. } if *generation == self.generation => self.queried = None,
-            LoadRequest::BrowsePage { generation, page, .. } if *generation == self.index_generation => {
-                self.pages.forget(*page)
-            }
-            _ => {}
+    pub fn given_back(&mut self, read: &BrowseRead) {
+        match read {
+            BrowseRead::Index { generation, .. } if *generation == self.generation => self.queried = None,
+            BrowseRead::Page { generation, page, .. } => self.pages.give_back(*generation, *page),
+            BrowseRead::Index { .. } => {}
         }
     }
 
@@ -156,7 +154,7 @@ impl BrowseView {
             }
             ui.label(RichText::new("click a header to sort · double-click a cell to copy it").weak());
         });
-        if let Some(error) = &self.page_error {
+        if let Some(error) = self.pages.error() {
             ui.label(
                 RichText::new(format!("A page could not be read ({error}); asking again"))
                     .color(egui::Color32::from_rgb(220, 70, 60)),
@@ -262,11 +260,11 @@ impl BrowseView {
         wanted.dedup();
         for page in wanted {
             if self.pages.want(page, MAX_PENDING_PAGES) {
-                cx.load(LoadRequest::BrowsePage {
-                    generation: self.index_generation,
+                cx.load(LoadRequest::Browse(BrowseRead::Page {
+                    generation: self.pages.generation(),
                     index: index.clone(),
                     page,
-                });
+                }));
             }
         }
         if let Some(pause) = self.pages.paused_for() {
@@ -330,7 +328,7 @@ mod unit_tests {
             rows: 10,
         }]);
         view.select_table("t");
-        let Some(index) = view.index_request() else {
+        let Some(LoadRequest::Browse(index)) = view.index_request() else {
             panic!("a new table is indexed");
         };
         view.given_back(&index);
@@ -344,7 +342,7 @@ mod unit_tests {
             result: Err("gone".into()),
         });
         assert!(!view.pages.is_pending(2));
-        assert_eq!(view.page_error.as_deref(), Some("gone"));
+        assert_eq!(view.pages.error(), Some("gone"));
         view.pages.end_pause();
         assert!(view.pages.want(2, MAX_PENDING_PAGES), "asked for again");
     }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use sluice::engine::JobSpec;
 
-use super::loader::LoadRequest;
+use super::reads::LoadRequest;
 use super::settings::Settings;
 
 /// What a native file dialog is opened for.

@@ -13,7 +13,7 @@ use sluice::store::TableInfo;
 use super::command::{AfterSubmit, Command, Dialog, ViewContext};
 use super::export_options::ExportOptions;
 use super::filter_builder::FilterBuilder;
-use super::loader::LoadRequest;
+use super::reads::{ExportAnswer, ExportRead, LoadRequest};
 use super::table_picker::table_picker;
 use crate::format::thousands;
 
@@ -146,6 +146,13 @@ impl ExportView {
     }
 
     /// Takes a preview if it answers the latest request.
+    /// Takes an answer to one of the view's reads.
+    pub fn loaded(&mut self, answer: ExportAnswer) {
+        match answer {
+            ExportAnswer::Preview { generation, result } => self.set_preview(generation, result),
+        }
+    }
+
     pub fn set_preview(&mut self, generation: u64, result: Result<ExportPreview, String>) {
         if generation == self.preview_generation {
             self.preview = Some(result);
@@ -154,8 +161,8 @@ impl ExportView {
     }
 
     /// Takes back a preview request the reader had no room for, so it is made again.
-    pub fn given_back(&mut self, request: &LoadRequest) {
-        if let LoadRequest::ExportPreview { generation, .. } = request
+    pub fn given_back(&mut self, read: &ExportRead) {
+        if let ExportRead::Preview { generation, .. } = read
             && *generation == self.preview_generation
         {
             self.previewed = None;
@@ -260,10 +267,10 @@ impl ExportView {
             self.preview_ui(ui);
         });
         if let Some((generation, request)) = self.preview_request() {
-            cx.load(LoadRequest::ExportPreview {
+            cx.load(LoadRequest::Export(ExportRead::Preview {
                 generation,
                 request: Box::new(request),
-            });
+            }));
         }
     }
 
@@ -524,7 +531,7 @@ mod unit_tests {
         let mut view = view();
         let (generation, request) = view.preview_request().unwrap();
         assert!(view.preview_request().is_none());
-        view.given_back(&LoadRequest::ExportPreview {
+        view.given_back(&ExportRead::Preview {
             generation,
             request: Box::new(request),
         });

@@ -14,8 +14,8 @@ use sluice::import::{RetryRequest, RowEdit};
 use sluice::store::{FailedRowFilter, StoredFailedRow};
 
 use super::command::{AfterSubmit, Command, Dialog, ViewContext};
-use super::loader::{FailedSummary, LoadRequest, PAGE_ROWS, PageAnswer};
 use super::page_cache::PageCache;
+use super::reads::{FailedAnswer, FailedRead, FailedSummary, LoadRequest, PAGE_ROWS, PageAnswer};
 use crate::format::thousands;
 
 /// Pages kept in memory at most; the least recently used goes first.
@@ -35,8 +35,6 @@ pub struct FailedView {
     summary_error: Option<String>,
     /// Where each page of the current generation starts (see [`FailedSummary::page_starts`]).
     page_starts: Arc<Vec<i64>>,
-    /// Why the last page read failed; cleared when a page arrives.
-    page_error: Option<String>,
     kinds: Vec<(String, u64)>,
     problem_columns: Vec<(String, u64)>,
     columns: Vec<String>,
@@ -59,6 +57,7 @@ impl FailedView {
             filter: filter.clone(),
             ..Self::default()
         };
+        self.pages.restart(self.generation);
         if same_job {
             // Changing the filter keeps what the person was doing to this job's rows.
             self.selected = previous.selected;
@@ -67,10 +66,18 @@ impl FailedView {
             self.problem_columns = previous.problem_columns;
             self.columns = previous.columns;
         }
-        LoadRequest::FailedSummary {
+        LoadRequest::Failed(FailedRead::Summary {
             job_id,
             filter,
             generation: self.generation,
+        })
+    }
+
+    /// Takes an answer to one of the view's reads.
+    pub fn loaded(&mut self, answer: FailedAnswer) {
+        match answer {
+            FailedAnswer::Summary { generation, result } => self.set_summary(generation, result),
+            FailedAnswer::Page(page) => self.add_page(page),
         }
     }
 
@@ -99,18 +106,13 @@ impl FailedView {
 
     /// Takes a page read's answer; a failed read is asked for again after a pause.
     pub fn add_page(&mut self, answer: PageAnswer<StoredFailedRow>) {
-        if answer.generation != self.generation {
-            return;
-        }
-        self.page_error = self.pages.settle(answer.page, answer.result);
+        self.pages.answer(answer);
     }
 
     /// Takes back a page request the loader had no room for, so the page is asked for again.
-    pub fn given_back(&mut self, request: &LoadRequest) {
-        if let LoadRequest::FailedPage { generation, page, .. } = request
-            && *generation == self.generation
-        {
-            self.pages.forget(*page);
+    pub fn given_back(&mut self, read: &FailedRead) {
+        if let FailedRead::Page { generation, page, .. } = read {
+            self.pages.give_back(*generation, *page);
         }
     }
 
@@ -123,14 +125,14 @@ impl FailedView {
                 continue;
             };
             if self.pages.want(page, usize::MAX) {
-                requests.push(LoadRequest::FailedPage {
+                requests.push(LoadRequest::Failed(FailedRead::Page {
                     job_id,
                     filter: self.filter.clone(),
                     page,
                     start,
                     next_start: self.page_starts.get(page as usize + 1).copied(),
                     generation: self.generation,
-                });
+                }));
             }
         }
     }
@@ -180,7 +182,7 @@ impl FailedView {
         });
         let mut requests = Vec::new();
         self.filters_ui(ui, job_id, &mut requests);
-        if let Some(error) = &self.page_error {
+        if let Some(error) = self.pages.error() {
             ui.colored_label(
                 Color32::from_rgb(220, 70, 60),
                 format!("A page of rows could not be read ({error}); asking again"),
@@ -574,12 +576,12 @@ mod unit_tests {
         requests
             .into_iter()
             .map(|request| match request {
-                LoadRequest::FailedPage {
+                LoadRequest::Failed(FailedRead::Page {
                     page,
                     start,
                     next_start,
                     ..
-                } => (page, start, next_start),
+                }) => (page, start, next_start),
                 other => panic!("expected a page, got {other:?}"),
             })
             .collect()
@@ -605,7 +607,7 @@ mod unit_tests {
         let mut requests = Vec::new();
         view.ask_for_pages(1, &[1], &mut requests);
         for request in requests {
-            if let Err(back) = loader.try_request(request) {
+            if let Err(LoadRequest::Failed(back)) = loader.try_request(request) {
                 view.given_back(&back);
             }
         }
@@ -626,7 +628,7 @@ mod unit_tests {
             !view.pages.is_pending(1),
             "the failed read no longer counts as on its way"
         );
-        assert_eq!(view.page_error.as_deref(), Some("the disk is gone"));
+        assert_eq!(view.pages.error(), Some("the disk is gone"));
         view.pages.end_pause();
         assert_eq!(asked(&mut view, &[1]), [(1, 2010, Some(4010))]);
         view.add_page(PageAnswer {
@@ -634,7 +636,7 @@ mod unit_tests {
             page: 1,
             result: Ok(Vec::new()),
         });
-        assert_eq!(view.page_error, None);
+        assert_eq!(view.pages.error(), None);
     }
 
     #[test]

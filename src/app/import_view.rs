@@ -14,7 +14,7 @@ use sluice::import::{
 use sluice::store::TableInfo;
 
 use super::command::{AfterSubmit, Command, Dialog, ViewContext};
-use super::loader::LoadRequest;
+use super::reads::{ImportAnswer, ImportRead, LoadRequest};
 use super::settings::{Settings, batch_rows_edit};
 use crate::format::{megabytes, thousands};
 
@@ -266,9 +266,18 @@ impl ImportView {
         self.sniffed = None;
         self.sniff_error = None;
         settings.remember_file(&path);
-        LoadRequest::Sniff {
+        LoadRequest::Import(ImportRead::Sniff {
             path,
             hints: Box::new(self.hints.clone()),
+        })
+    }
+
+    /// Takes an answer to one of the view's reads (the files a drop named are the window's).
+    pub fn loaded(&mut self, answer: ImportAnswer) {
+        match answer {
+            ImportAnswer::Sniffed { path, result } => self.set_sniffed(path, result),
+            ImportAnswer::Schema(schema) => self.apply_schema(schema),
+            ImportAnswer::Inputs { .. } => {}
         }
     }
 
@@ -706,10 +715,10 @@ impl ImportView {
     fn resniff(&mut self) -> Option<LoadRequest> {
         let path = self.path.clone()?;
         self.sniffed = None;
-        Some(LoadRequest::Sniff {
+        Some(LoadRequest::Import(ImportRead::Sniff {
             path,
             hints: Box::new(self.hints.clone()),
-        })
+        }))
     }
 
     /// The warning the engine gives when the layout read leaves many records failing, with the

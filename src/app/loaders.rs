@@ -4,7 +4,8 @@
 
 use sluice::store::Store;
 
-use super::loader::{LoadRequest, Loaded, Loader};
+use super::loader::Loader;
+use super::reads::{LoadRequest, Loaded};
 
 pub struct Loaders {
     quick: Loader,

@@ -8,8 +8,8 @@ use sluice::memory::MemoryHistory;
 
 use super::command::ViewContext;
 use super::jobs_view::JobsView;
-use super::loader::LoadRequest;
 use super::memory_budget::{MemoryBudget, gauge_fill, parse_size, process_gauge};
+use super::reads::LoadRequest;
 use super::settings::{DEFAULT_MEMORY_LIMIT, workers_edit};
 use crate::format::mebibytes;
 

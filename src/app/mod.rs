@@ -23,6 +23,7 @@ mod memory_budget;
 mod memory_view;
 mod notify;
 mod page_cache;
+mod reads;
 mod settings;
 mod settings_window;
 mod shell;
@@ -43,7 +44,7 @@ use sluice::export::ExportSummary;
 use sluice::import::RetrySummary;
 use sluice::store::FailedRowFilter;
 
-pub use loader::BROWSE_PAGE_ROWS;
+pub use reads::BROWSE_PAGE_ROWS;
 
 /// glibc heap arenas the window allows (see [`sluice::memory::limit_allocator_arenas`]).
 const WINDOW_ALLOCATOR_ARENAS: usize = 2;
@@ -56,9 +57,9 @@ use export_view::ExportView;
 use failed_view::FailedView;
 use import_view::ImportView;
 use jobs_view::JobsView;
-use loader::{LoadRequest, Loaded};
 use loaders::Loaders;
 use memory_view::MemoryView;
+use reads::{FailedRead, ImportAnswer, ImportRead, LoadRequest, Loaded};
 use settings::{SETTINGS_KEY, Settings};
 use settings_window::settings_ui;
 use shell::Shell;
@@ -246,27 +247,23 @@ impl SluiceApp {
     }
 
     fn take_answer(&mut self, loaded: Loaded) {
-        if let Loaded::Inputs { paths, folder, result } = loaded {
+        if let Loaded::Import(ImportAnswer::Inputs { paths, folder, result }) = loaded {
             self.inputs_found(&paths, folder, result);
             return;
         }
         let views = &mut self.views;
         match loaded {
-            Loaded::Inputs { .. } => {}
-            Loaded::Sniffed { path, result } => views.import.set_sniffed(path, result),
-            Loaded::FailedSummary { generation, result } => views.failed.set_summary(generation, result),
-            Loaded::FailedPage(answer) => views.failed.add_page(answer),
+            Loaded::Import(answer) => views.import.loaded(answer),
+            Loaded::Failed(answer) => views.failed.loaded(answer),
+            Loaded::Export(answer) => views.export.loaded(answer),
+            Loaded::Browse(answer) => views.browse.loaded(answer),
             Loaded::Jobs(jobs) => views.jobs.load_history(jobs),
             Loaded::Tables(tables) => {
                 views.export.set_tables(tables.clone());
                 views.browse.set_tables(tables.clone());
                 views.import.set_tables(tables);
             }
-            Loaded::ExportPreview { generation, result } => views.export.set_preview(generation, result),
-            Loaded::BrowseIndex { generation, result } => views.browse.set_index(generation, result),
-            Loaded::BrowsePage(answer) => views.browse.add_page(answer),
             Loaded::MemoryLimit(limit) => views.memory.duckdb_limit = Some(limit),
-            Loaded::Schema(schema) => views.import.apply_schema(schema),
             Loaded::Done(notice) => self.shell.notice(notice, None),
             Loaded::Error(error) => self.shell.error(error),
         }
@@ -316,13 +313,19 @@ impl SluiceApp {
         let path = picked.swap_remove(0);
         match purpose {
             Dialog::OpenCsv | Dialog::OpenFolder => {}
-            Dialog::OpenSchema => self.commands.push(Command::Load(LoadRequest::LoadSchema { path })),
-            Dialog::SaveSchema(schema) => self
+            Dialog::OpenSchema => self
                 .commands
-                .push(Command::Load(LoadRequest::SaveSchema { path, schema: *schema })),
+                .push(Command::Load(LoadRequest::Import(ImportRead::LoadSchema { path }))),
+            Dialog::SaveSchema(schema) => {
+                self.commands
+                    .push(Command::Load(LoadRequest::Import(ImportRead::SaveSchema {
+                        path,
+                        schema: *schema,
+                    })))
+            }
             Dialog::SaveReport(job_id) => self
                 .commands
-                .push(Command::Load(LoadRequest::WriteReport { job_id, path })),
+                .push(Command::Load(LoadRequest::Failed(FailedRead::Report { job_id, path }))),
             Dialog::ExportDestination(_) => self.views.export.set_destination(path),
             Dialog::ChooseDatabase => {
                 self.settings.database = Some(path);
@@ -335,7 +338,8 @@ impl SluiceApp {
     /// Shows `paths` (files or folders) in the Import view as one import, once the loader has
     /// opened the folders and matched the patterns among them.
     fn open_files(&mut self, paths: Vec<PathBuf>) {
-        self.commands.push(Command::Load(LoadRequest::ExpandInputs { paths }));
+        self.commands
+            .push(Command::Load(LoadRequest::Import(ImportRead::ExpandInputs { paths })));
     }
 
     /// The files of `paths`, found: the Import view shows them and sniffs the first for the
@@ -400,9 +404,9 @@ impl SluiceApp {
     /// asks again.
     fn given_back(&mut self, request: &LoadRequest) {
         match request {
-            LoadRequest::FailedPage { .. } => self.views.failed.given_back(request),
-            LoadRequest::ExportPreview { .. } => self.views.export.given_back(request),
-            LoadRequest::BrowseIndex { .. } | LoadRequest::BrowsePage { .. } => self.views.browse.given_back(request),
+            LoadRequest::Failed(read) => self.views.failed.given_back(read),
+            LoadRequest::Export(read) => self.views.export.given_back(read),
+            LoadRequest::Browse(read) => self.views.browse.given_back(read),
             _ => {}
         }
     }

@@ -1,13 +1,16 @@
-//! The bounded page cache behind the window's big tables (failed rows, browse): pages of rows
-//! read on demand, the least recently drawn evicted first, and the reads in flight remembered so
-//! none is asked for twice.
+//! The paged reads behind the window's big tables (failed rows, Browse), written once for both:
+//! pages of rows read on demand into a bounded cache, the least recently drawn evicted first;
+//! the reads in flight remembered so none is asked for twice; the generation of the query shown,
+//! so answers to an older one are dropped; a read the loader had no room for given back; and a
+//! failed read asked for again after a pause, its error kept to show.
 //!
-//! A read marked as on its way must end in [`PageCache::insert`], [`PageCache::forget`] (the
-//! loader had no room for it) or [`PageCache::failed`]; otherwise its rows would show "…" for
-//! good.
+//! A read marked as on its way must end in [`PageCache::answer`], [`PageCache::give_back`] or
+//! [`PageCache::failed`]; otherwise its rows would show "…" for good.
 
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
+
+use super::reads::PageAnswer;
 
 /// How long a cache whose read failed waits before asking again: a read that keeps failing
 /// (a database gone bad) would otherwise be retried as fast as frames are drawn.
@@ -21,6 +24,10 @@ pub struct PageCache<Row, const MAX_PAGES: usize> {
     pending: HashSet<u64>,
     /// No read is wanted before this, after one failed.
     paused_until: Option<Instant>,
+    /// The query the pages answer; answers to any other are dropped.
+    generation: u64,
+    /// Why the last read failed; cleared when a page arrives.
+    error: Option<String>,
 }
 
 impl<Row, const MAX_PAGES: usize> Default for PageCache<Row, MAX_PAGES> {
@@ -30,11 +37,45 @@ impl<Row, const MAX_PAGES: usize> Default for PageCache<Row, MAX_PAGES> {
             recent: VecDeque::new(),
             pending: HashSet::new(),
             paused_until: None,
+            generation: 0,
+            error: None,
         }
     }
 }
 
 impl<Row, const MAX_PAGES: usize> PageCache<Row, MAX_PAGES> {
+    /// Starts holding the pages of query `generation`: those of the query before are dropped,
+    /// and so will be the answers to its reads still on their way.
+    pub fn restart(&mut self, generation: u64) {
+        self.clear();
+        self.generation = generation;
+    }
+
+    /// The query the pages answer.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Takes the answer to a read: kept when it answers the query shown, its failure
+    /// remembered and its page asked for again after a pause.
+    pub fn answer(&mut self, answer: PageAnswer<Row>) {
+        if answer.generation == self.generation {
+            self.error = self.settle(answer.page, answer.result);
+        }
+    }
+
+    /// Takes back a read of `page` for query `generation` that the loader had no room for, so
+    /// the page is asked for again.
+    pub fn give_back(&mut self, generation: u64, page: u64) {
+        if generation == self.generation {
+            self.forget(page);
+        }
+    }
+
+    /// Why the last read failed, until a page arrives.
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
     /// Row `index` of the whole table, if its page of `page_rows` is here.
     pub fn row(&self, index: u64, page_rows: u64) -> Option<&Row> {
         self.pages
@@ -89,7 +130,7 @@ impl<Row, const MAX_PAGES: usize> PageCache<Row, MAX_PAGES> {
 
     /// Takes the answer to a read of `page`: its rows are kept, or its read is marked failed.
     /// Returns the error to show, if any.
-    pub fn settle(&mut self, page: u64, result: Result<Vec<Row>, String>) -> Option<String> {
+    fn settle(&mut self, page: u64, result: Result<Vec<Row>, String>) -> Option<String> {
         match result {
             Ok(rows) => {
                 self.insert(page, rows);
@@ -113,6 +154,7 @@ impl<Row, const MAX_PAGES: usize> PageCache<Row, MAX_PAGES> {
         self.recent.clear();
         self.pending.clear();
         self.paused_until = None;
+        self.error = None;
     }
 
     /// Whether `page` is marked as on its way.
@@ -183,6 +225,35 @@ mod unit_tests {
         cache.forget(4);
         assert!(!cache.is_pending(4));
         assert!(cache.want(4, 8));
+    }
+
+    #[test]
+    fn answers_and_give_backs_of_an_older_query_change_nothing() {
+        let mut cache: PageCache<u8, 3> = PageCache::default();
+        cache.restart(2);
+        assert!(cache.want(1, 8));
+        let old = |page, result| PageAnswer {
+            generation: 1,
+            page,
+            result,
+        };
+        cache.answer(old(1, Ok(vec![9])));
+        cache.give_back(1, 1);
+        assert!(cache.is_pending(1) && !cache.contains(1));
+        cache.answer(PageAnswer {
+            generation: 2,
+            page: 1,
+            result: Err("gone".into()),
+        });
+        assert_eq!(cache.error(), Some("gone"));
+        cache.end_pause();
+        assert!(cache.want(1, 8));
+        cache.answer(PageAnswer {
+            generation: 2,
+            page: 1,
+            result: Ok(vec![7]),
+        });
+        assert_eq!((cache.row(3, 3), cache.error()), (Some(&7), None));
     }
 
     #[test]

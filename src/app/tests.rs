@@ -418,7 +418,7 @@ fn browsing_to_the_end_of_a_million_rows_fetches_only_pages_near_the_view() {
     wait_for(&mut harness, "the last row", |harness| {
         harness.query_by_label("1,000,000").is_some()
     });
-    let last_page = 1_000_000 / super::loader::BROWSE_PAGE_ROWS - 1;
+    let last_page = 1_000_000 / super::reads::BROWSE_PAGE_ROWS - 1;
     let cached = harness.state().views.browse.cached_pages();
     assert!(cached.len() <= super::browse_view::MAX_CACHED_PAGES, "{cached:?}");
     assert!(
