@@ -16,8 +16,11 @@ use crate::sql::quote_ident;
 /// What to browse: a table, its filters and its sort.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BrowseQuery {
+    /// The table's name.
     pub table: String,
+    /// The conditions a row must meet to be shown, all of them.
     pub filters: Vec<Filter>,
+    /// The column to order by and its direction; `None` for table order.
     pub sort: Option<OrderBy>,
 }
 
@@ -37,16 +40,20 @@ pub struct PageStart {
 /// changing shape).
 #[derive(Clone, Debug)]
 pub struct PageIndex {
+    /// The query the index was made for.
     pub query: BrowseQuery,
     /// The table's columns.
     pub columns: Vec<Column>,
+    /// Rows that meet the filters.
     pub rows_matching: u64,
+    /// Rows on each page.
     pub page_rows: u64,
     starts: Vec<PageStart>,
     resolved: Resolved,
 }
 
 impl PageIndex {
+    /// How many pages there are.
     pub fn pages(&self) -> u64 {
         self.starts.len() as u64
     }
@@ -55,7 +62,9 @@ impl PageIndex {
 /// One row of a page: its `rowid` and its values as text (`None` is NULL).
 #[derive(Clone, Debug, PartialEq)]
 pub struct BrowseRow {
+    /// DuckDB's `rowid` for the row.
     pub rowid: i64,
+    /// The row's values in column order, `None` for NULL.
     pub values: Vec<Option<String>>,
 }
 

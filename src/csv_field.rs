@@ -10,6 +10,7 @@ pub struct QuoteRule {
 }
 
 impl QuoteRule {
+    /// The rule for fields separated by `delimiter` and quoted with `quote`.
     pub fn new(delimiter: u8, quote: u8) -> Self {
         let mut special = [false; 256];
         for byte in [delimiter, quote, b'\n', b'\r'] {

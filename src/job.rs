@@ -27,6 +27,7 @@ pub trait Job {
     const CANCELLED: &'static str;
     /// What a completed run returns to its caller.
     type Summary;
+    /// What the job fails with; a store error converts into it.
     type Error: JobError + From<StoreError>;
 
     /// Where the rows come from and go, for people, and how much there is to read.
@@ -41,13 +42,16 @@ pub trait Job {
 
 /// An error a job ends with: the runner needs to tell a cancel from a failure.
 pub trait JobError: std::error::Error {
+    /// Whether the job stopped because it was asked to, not because it failed.
     fn is_cancelled(&self) -> bool;
 }
 
 /// What the job list shows of a job before it runs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JobLabels {
+    /// Where the rows come from, as people read it: a file, a table, a job's failed rows.
     pub source: String,
+    /// Where the rows go (a table, an export's output), when it is known before the job runs.
     pub target: Option<String>,
     /// Bytes to read, when known (an import's file size, or its files' sizes added up).
     pub bytes_total: Option<u64>,
@@ -60,8 +64,11 @@ pub struct JobLabels {
 /// asks it to stop. It is itself the job's progress sink, so the runner sees how far the job
 /// got, whatever way it ends.
 pub struct JobContext<'a> {
+    /// The database the job works in.
     pub store: &'a Store,
+    /// The job's id.
     pub job_id: i64,
+    /// The flag that asks the job to stop.
     pub cancel: &'a CancelToken,
     sink: &'a mut dyn ProgressSink,
     last: Progress,
@@ -80,6 +87,7 @@ impl<'a> JobContext<'a> {
         }
     }
 
+    /// The store's connection, for the job's statements.
     pub fn conn(&self) -> &'a Connection {
         self.store.conn()
     }
@@ -107,17 +115,22 @@ impl ProgressSink for JobContext<'_> {
 /// How a job that did not fail ended.
 #[derive(Clone, Debug)]
 pub enum Ran<S> {
+    /// The job completed; what it returned.
     Completed(S),
+    /// The job stopped when asked to; what is known of it.
     Cancelled(Stopped),
 }
 
 /// What is known of a cancelled job.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Stopped {
+    /// The job's id.
     pub job_id: i64,
     /// The last progress it reported.
     pub counts: Progress,
+    /// How long the job ran before it stopped, in milliseconds.
     pub elapsed_ms: u64,
+    /// The peak memory recorded for the job, when it was measured.
     pub peak_rss_bytes: Option<u64>,
 }
 
@@ -125,7 +138,9 @@ pub struct Stopped {
 #[derive(Debug, thiserror::Error)]
 #[error("{error}")]
 pub struct JobFailure<E: std::error::Error> {
+    /// The job's id, or `None` when it failed before it was recorded.
     pub job_id: Option<i64>,
+    /// Why the job failed.
     pub error: E,
 }
 

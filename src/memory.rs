@@ -137,6 +137,7 @@ mod tests {
 pub struct MemorySample {
     /// Milliseconds since the Unix epoch.
     pub at_ms: i64,
+    /// The process's resident memory in bytes, where it can be read.
     pub rss_bytes: Option<u64>,
     /// Memory DuckDB's buffer manager reports in use, where it reports it.
     pub duckdb_bytes: Option<u64>,
@@ -150,6 +151,7 @@ pub struct MemoryHistory {
 }
 
 impl MemoryHistory {
+    /// An empty history that keeps the `capacity` newest samples (at least one).
     pub fn new(capacity: usize) -> Self {
         Self {
             samples: std::collections::VecDeque::with_capacity(capacity.min(4096)),
@@ -157,6 +159,7 @@ impl MemoryHistory {
         }
     }
 
+    /// Adds `sample`, dropping the oldest one when the history is full.
     pub fn push(&mut self, sample: MemorySample) {
         if self.samples.len() == self.capacity {
             self.samples.pop_front();
@@ -164,18 +167,22 @@ impl MemoryHistory {
         self.samples.push_back(sample);
     }
 
+    /// The samples kept, oldest first.
     pub fn samples(&self) -> impl Iterator<Item = &MemorySample> {
         self.samples.iter()
     }
 
+    /// The newest sample, if there is one.
     pub fn latest(&self) -> Option<&MemorySample> {
         self.samples.back()
     }
 
+    /// How many samples are kept.
     pub fn len(&self) -> usize {
         self.samples.len()
     }
 
+    /// Whether no sample has been kept yet.
     pub fn is_empty(&self) -> bool {
         self.samples.is_empty()
     }

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 pub struct CancelToken(Arc<AtomicBool>);
 
 impl CancelToken {
+    /// A token that has not been cancelled.
     pub fn new() -> Self {
         Self::default()
     }
@@ -19,6 +20,7 @@ impl CancelToken {
         self.0.store(true, Ordering::Relaxed);
     }
 
+    /// Whether the job has been asked to stop.
     pub fn is_cancelled(&self) -> bool {
         self.0.load(Ordering::Relaxed)
     }
@@ -34,6 +36,7 @@ pub struct Progress {
     pub rows_skipped: u64,
     /// Rows written to the target so far (visible only once the job commits).
     pub rows_imported: u64,
+    /// Rows rejected so far.
     pub rows_failed: u64,
     /// Rows an export has written so far.
     pub rows_written: u64,
@@ -52,6 +55,7 @@ pub struct Progress {
 
 /// Receives progress from a running job. Called at most once per batch, never per row.
 pub trait ProgressSink {
+    /// Takes the job's latest counts.
     fn progress(&mut self, progress: &Progress);
 
     /// The peak memory to record for the job. A sink that is the only job of its process can

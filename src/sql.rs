@@ -29,10 +29,13 @@ pub fn quote_literal(text: &str) -> String {
 /// Why a table name is refused before it reaches the database.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TableNameError {
+    /// The name is empty or only spaces.
     #[error("the table name is empty")]
     Empty,
+    /// The name is longer than allowed; it holds the name's length in characters.
     #[error("the table name is {0} characters long; at most 255 are allowed")]
     TooLong(usize),
+    /// The name holds a control character.
     #[error("the table name contains a control character (such as a newline or NUL)")]
     ControlCharacter,
 }

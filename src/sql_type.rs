@@ -12,38 +12,66 @@ use std::fmt;
 /// DuckDB's infinite DATE (days since 1970-01-01) and TIMESTAMP (microseconds), which it
 /// writes as `infinity`; their negatives are `-infinity`.
 pub const DATE_INFINITY: i32 = i32::MAX;
+/// DuckDB's infinite TIMESTAMP (microseconds since 1970-01-01 00:00:00).
 pub const TIMESTAMP_INFINITY: i64 = i64::MAX;
 
 /// A DuckDB column type, parsed from the catalog.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SqlType {
+    /// `BOOLEAN`: true or false.
     Boolean,
+    /// `TINYINT`: a signed 8-bit integer.
     TinyInt,
+    /// `SMALLINT`: a signed 16-bit integer.
     SmallInt,
+    /// `INTEGER`: a signed 32-bit integer.
     Integer,
+    /// `BIGINT`: a signed 64-bit integer.
     BigInt,
+    /// `HUGEINT`: a signed 128-bit integer.
     HugeInt,
+    /// `UTINYINT`: an unsigned 8-bit integer.
     UTinyInt,
+    /// `USMALLINT`: an unsigned 16-bit integer.
     USmallInt,
+    /// `UINTEGER`: an unsigned 32-bit integer.
     UInteger,
+    /// `UBIGINT`: an unsigned 64-bit integer.
     UBigInt,
+    /// `UHUGEINT`: an unsigned 128-bit integer.
     UHugeInt,
+    /// `FLOAT`: a single-precision floating-point number.
     Float,
+    /// `DOUBLE`: a double-precision floating-point number.
     Double,
+    /// `DECIMAL(precision, scale)`: a fixed-point number.
     Decimal {
+        /// Digits in all.
         precision: u8,
+        /// Digits after the decimal point.
         scale: u8,
     },
+    /// `VARCHAR`: text.
     Varchar,
+    /// `DATE`: a calendar day.
     Date,
+    /// `TIME`: a time of day.
     Time,
+    /// `TIMESTAMP`: a date and time, to the microsecond.
     Timestamp,
+    /// `TIMESTAMP WITH TIME ZONE`: an instant, shown in the session's time zone.
     TimestampTz,
+    /// `TIMESTAMP_S`: a date and time, to the second.
     TimestampSeconds,
+    /// `TIMESTAMP_MS`: a date and time, to the millisecond.
     TimestampMillis,
+    /// `TIMESTAMP_NS`: a date and time, to the nanosecond.
     TimestampNanos,
+    /// `INTERVAL`: a span of months, days and microseconds.
     Interval,
+    /// `UUID`: a universally unique identifier.
     Uuid,
+    /// `BLOB`: bytes.
     Blob,
     /// Any other type (ENUM, LIST, STRUCT, MAP, UNION, a user-defined type): its values are
     /// filtered and sorted by their text.

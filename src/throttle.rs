@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 
 /// Where the bucket gets the time from and how it waits.
 pub trait Clock {
+    /// The current time.
     fn now(&self) -> Instant;
+    /// Waits for `duration`.
     fn sleep(&self, duration: Duration);
 }
 
@@ -39,6 +41,7 @@ pub struct TokenBucket<C: Clock = SystemClock> {
 }
 
 impl TokenBucket<SystemClock> {
+    /// A bucket on the system clock (see [`TokenBucket::with_clock`]).
     pub fn new(rows_per_sec: u64, burst_rows: u64) -> Self {
         Self::with_clock(rows_per_sec, burst_rows, SystemClock)
     }
@@ -58,6 +61,7 @@ impl<C: Clock> TokenBucket<C> {
         }
     }
 
+    /// The rate the bucket refills at, in rows per second.
     pub fn rows_per_sec(&self) -> u64 {
         self.rows_per_sec as u64
     }

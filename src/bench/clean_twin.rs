@@ -14,8 +14,11 @@ use crate::sql::quote_ident;
 /// A table as text: column names, type names and every value (`None` for NULL), in row order.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TableText {
+    /// Column names, in table order.
     pub columns: Vec<String>,
+    /// Type names, one per column (`VARCHAR` for every column of a twin).
     pub types: Vec<String>,
+    /// Every row's values, in row order.
     pub rows: Vec<Vec<Option<String>>>,
 }
 
@@ -24,6 +27,7 @@ pub struct TableText {
 pub struct TwinScore {
     /// Rows of the twin, and how many of them the reading holds with every value right.
     pub twin_rows: u64,
+    /// Of the twin's rows, those the reading holds with every value right.
     pub rows_right: u64,
     /// Values of rows the reading holds that differ from the twin's: silent misreads.
     pub cells_misread: u64,
@@ -36,6 +40,7 @@ pub struct TwinScore {
     pub header_right: bool,
     /// Columns the reading gave a type other than text, and its columns.
     pub typed: u64,
+    /// The reading's columns.
     pub columns: u64,
 }
 

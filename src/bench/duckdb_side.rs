@@ -73,8 +73,11 @@ pub fn duckdb_copy_people_partitioned(conn: &Connection, out: &Path, column: &st
 
 /// What DuckDB's reader makes of a file.
 pub struct DuckdbRead {
+    /// The type DuckDB gave each column, in column order.
     pub column_types: Vec<String>,
+    /// Rows it kept.
     pub rows: u64,
+    /// Whether it took the first line for a header.
     pub has_header: bool,
 }
 

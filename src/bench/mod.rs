@@ -35,8 +35,11 @@ pub const FAULT_EVERY: u64 = 997;
 /// What was generated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Generated {
+    /// Data rows written (the header is not counted).
     pub rows: u64,
+    /// Of those rows, the ones made faulty on purpose.
     pub faulty_rows: u64,
+    /// Size of the file written, in bytes.
     pub bytes: u64,
 }
 

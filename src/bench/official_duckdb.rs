@@ -36,14 +36,30 @@ print(json.dumps({"version": duckdb.__version__, "results": results}))
 /// Why the official DuckDB could not be run.
 #[derive(Debug, thiserror::Error)]
 pub enum OfficialDuckdbError {
+    /// The Python interpreter could not be started.
     #[error("cannot start {python}: {source} (the official DuckDB runs in Python: pip install duckdb==2.0.0)")]
-    Start { python: String, source: std::io::Error },
+    Start {
+        /// The interpreter asked for.
+        python: String,
+        /// Why it could not be started.
+        source: std::io::Error,
+    },
+    /// The interpreter has no `duckdb` package to import.
     #[error("{python} has no duckdb package ({reason}): pip install duckdb==2.0.0")]
-    NotInstalled { python: String, reason: String },
+    NotInstalled {
+        /// The interpreter asked for.
+        python: String,
+        /// Python's own words for the failed import.
+        reason: String,
+    },
+    /// The program ended without writing its answer.
     #[error("{python} ended without an answer (exit {status}): {stderr}")]
     NoAnswer {
+        /// The interpreter asked for.
         python: String,
+        /// How the process exited.
         status: String,
+        /// What the process wrote to its standard error.
         stderr: String,
     },
 }
@@ -51,8 +67,11 @@ pub enum OfficialDuckdbError {
 /// One statement's outcome.
 #[derive(Clone, Debug, serde::Deserialize)]
 pub struct StatementRun {
+    /// Whether the statement ran without an error.
     pub ok: bool,
+    /// How long it took, in seconds.
     pub seconds: f64,
+    /// The error it ended with, when it failed.
     #[serde(default)]
     pub error: Option<String>,
 }
@@ -60,7 +79,9 @@ pub struct StatementRun {
 /// What the official DuckDB did with the statements, in their order.
 #[derive(Clone, Debug)]
 pub struct OfficialRun {
+    /// The version of the `duckdb` package that ran them.
     pub version: String,
+    /// Each statement's outcome, in the order they were given.
     pub results: Vec<StatementRun>,
 }
 

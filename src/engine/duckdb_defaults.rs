@@ -16,6 +16,7 @@ pub struct DuckdbDefaults {
     /// How far an import may lower that limit as its transaction grows
     /// ([`YieldingLimit`]); `None` keeps it fixed.
     pub memory_floor_mb: Option<u64>,
+    /// DuckDB's worker threads; `None` keeps DuckDB's default.
     pub threads: Option<usize>,
 }
 

@@ -20,6 +20,7 @@ pub struct JobProgress {
     pub bytes_per_sec: f64,
     /// Seconds left at the current rate, when the total size is known.
     pub eta_secs: Option<f64>,
+    /// Seconds since the job started.
     pub elapsed_secs: f64,
 }
 
@@ -67,34 +68,55 @@ impl JobProgress {
 /// while queued skips `Started`).
 #[derive(Clone, Debug)]
 pub enum EngineEvent {
+    /// The job is recorded and waits for a worker.
     Queued {
+        /// The id the job is recorded under, the one `Engine::submit` returned.
         job_id: i64,
+        /// What kind of job it is: an import, an export, a retry.
         kind: JobKind,
+        /// What the job reads, as the job list shows it: an import's files, an export's table.
         source: String,
+        /// What the job writes, as the job list shows it: an import's table, an export's file;
+        /// empty when it names none.
         target: String,
         /// The files of a job that reads several (see `Progress::file_index`).
         files: Vec<String>,
     },
+    /// A worker has begun running the job.
     Started {
+        /// The job that started.
         job_id: i64,
     },
+    /// The job's latest numbers. One may be dropped when the front end lags, since the next
+    /// replaces it.
     Progress {
+        /// The job the numbers are about.
         job_id: i64,
+        /// Its counters and rates at the time.
         progress: JobProgress,
     },
+    /// The job ran to its end.
     Finished {
+        /// The job that finished.
         job_id: i64,
+        /// What the job's kind reports of a completed run.
         summary: JobSummary,
         /// The numbers its record keeps, the same for every kind.
         outcome: JobOutcome,
     },
+    /// The job stopped on an error.
     Failed {
+        /// The job that failed.
         job_id: i64,
+        /// The error, worded for people.
         error: String,
     },
+    /// The job stopped because it was asked to, while queued or while running.
     Cancelled {
+        /// The job that was cancelled.
         job_id: i64,
     },
+    /// A reading of the process's and DuckDB's memory, about no job in particular.
     Memory(MemorySample),
 }
 
@@ -112,6 +134,7 @@ impl EngineEvent {
         }
     }
 
+    /// Whether this is a job's last event: `Finished`, `Failed` or `Cancelled`.
     pub fn is_terminal(&self) -> bool {
         matches!(
             self,

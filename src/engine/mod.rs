@@ -53,6 +53,7 @@ const MEMORY_HISTORY: usize = 2400;
 /// How to start the runtime.
 #[derive(Clone)]
 pub struct EngineConfig {
+    /// The DuckDB database file that holds the jobs' records and the imported tables.
     pub db_path: PathBuf,
     /// Jobs that run at once.
     pub workers: usize,
@@ -118,12 +119,21 @@ pub fn remove_leftovers_of_interrupted_jobs(store: &Store) {
 /// Why the runtime refused a request.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
+    /// The database could not be opened, read or written.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A thread of the runtime could not be started.
     #[error("could not start thread {name}: {source}")]
-    Spawn { name: String, source: std::io::Error },
+    Spawn {
+        /// The thread's name, such as `sluice-worker-1`.
+        name: String,
+        /// Why the system refused it.
+        source: std::io::Error,
+    },
+    /// The runtime has been shut down, or its dispatcher is gone.
     #[error("the job runtime has stopped")]
     Stopped,
+    /// More requests wait for the dispatcher than it holds; the caller may try again.
     #[error("too many requests are waiting; try again in a moment")]
     Busy,
 }
@@ -246,10 +256,12 @@ impl Engine {
         &self.store
     }
 
+    /// All jobs, newest first, read on the caller's thread.
     pub fn jobs(&self) -> Result<Vec<JobRecord>, EngineError> {
         Ok(jobs(&self.store)?)
     }
 
+    /// Job `job_id`, or `None` when no job has that id.
     pub fn job(&self, job_id: i64) -> Result<Option<JobRecord>, EngineError> {
         Ok(job(&self.store, job_id)?)
     }

@@ -19,12 +19,12 @@ pub(crate) enum WorkerEnd {
 }
 
 macro_rules! job_kinds {
-    ($($(#[cfg($cfg:meta)])? $variant:ident($job:ty),)*) => {
+    ($($(#[cfg($cfg:meta)])? #[doc = $doc:literal] $variant:ident($job:ty),)*) => {
         /// What a job does. Front ends match the kinds they have something to say about.
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
         #[non_exhaustive]
         pub enum JobKind {
-            $($(#[cfg($cfg)])? $variant,)*
+            $($(#[cfg($cfg)])? #[doc = $doc] $variant,)*
         }
 
         impl JobKind {
@@ -59,7 +59,7 @@ macro_rules! job_kinds {
         #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
         #[serde(tag = "kind", rename_all = "snake_case")]
         pub enum JobSpec {
-            $($(#[cfg($cfg)])? $variant($job),)*
+            $($(#[cfg($cfg)])? #[doc = $doc] $variant($job),)*
         }
 
         /// What a completed job returns. Front ends match the kinds they have something to say
@@ -67,7 +67,7 @@ macro_rules! job_kinds {
         #[derive(Clone, Debug)]
         #[non_exhaustive]
         pub enum JobSummary {
-            $($(#[cfg($cfg)])? $variant(<$job as Job>::Summary),)*
+            $($(#[cfg($cfg)])? #[doc = $doc] $variant(<$job as Job>::Summary),)*
         }
 
         $(
@@ -80,12 +80,15 @@ macro_rules! job_kinds {
         )*
 
         impl JobSpec {
+            /// Which kind of job this spec runs.
             pub fn kind(&self) -> JobKind {
                 match self {
                     $($(#[cfg($cfg)])? Self::$variant(_) => JobKind::$variant,)*
                 }
             }
 
+            /// What the job list shows of this job before it runs: what it reads, what it writes,
+            /// and how much there is to read.
             pub fn labels(&self, store: &Store) -> JobLabels {
                 match self {
                     $($(#[cfg($cfg)])? Self::$variant(job) => job.labels(store),)*
@@ -117,13 +120,20 @@ macro_rules! job_kinds {
     };
 }
 
+// Each kind with a line saying what it does, which documents its `JobKind`, `JobSpec` and
+// `JobSummary` variants alike.
 job_kinds! {
+    /// Files read into a table, every row imported or kept as a failed row.
     Import(ImportRequest),
+    /// A table's rows, filtered and shaped, written to files.
     Export(ExportRequest),
+    /// An import's failed rows, fixed by a person, validated and imported again.
     Retry(RetryRequest),
     #[cfg(test)]
+    /// A job that panics, for the engine's tests.
     Panic(super::tests::PanicJob),
     #[cfg(test)]
+    /// A job that counts, added as a new kind is, for the engine's tests.
     Count(super::tests::CountJob),
 }
 
@@ -180,6 +190,7 @@ pub fn jobs(store: &Store) -> Result<Vec<JobRecord>, StoreError> {
         .collect()
 }
 
+/// Job `job_id`, or `None` when no job has that id. A kind this build does not know is an error.
 pub fn job(store: &Store, job_id: i64) -> Result<Option<JobRecord>, StoreError> {
     store
         .job(job_id)?

@@ -9,6 +9,7 @@ use crate::format::thousands;
 /// A job's totals, from its record, its summary or its live counts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct JobTotals {
+    /// Rows the job read: an import's records, or the failed rows a retry took up again.
     pub rows_read: u64,
     /// Records an import skipped above the header.
     pub rows_skipped: u64,
@@ -16,7 +17,9 @@ pub struct JobTotals {
     pub rows_imported: u64,
     /// Of `rows_imported`, those that replaced a stored row.
     pub rows_updated: u64,
+    /// Rows refused: an import's failed rows, or those a retry could not fix.
     pub rows_failed: u64,
+    /// Rows an export wrote, over all its files.
     pub rows_written: u64,
     /// The files an export wrote, when known.
     pub files: Option<usize>,

@@ -13,11 +13,15 @@ use crate::import::{NULL_MARKERS, reads_as_missing};
 /// How to write fields.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CsvStyle {
+    /// The byte between fields.
     pub delimiter: u8,
+    /// The byte a quoted field is enclosed in; one inside the field is doubled.
     pub quote: u8,
     /// Prefix text cells that a spreadsheet would run as a formula with `'`.
     pub formula_guard: bool,
+    /// Which fields go in quotes: only where needed, every one, or all but numbers.
     pub quoting: QuoteStyle,
+    /// What ends each record.
     pub line_ending: LineEnding,
     /// What NULL is written as, never quoted; a value equal to it is quoted.
     pub null_string: String,
@@ -46,10 +50,12 @@ pub struct FieldKind {
 }
 
 impl FieldKind {
+    /// A text column: the kind the formula guard touches.
     pub const TEXT: FieldKind = FieldKind {
         free_text: true,
         numeric: false,
     };
+    /// A number column: left unquoted by [`QuoteStyle::NonNumeric`], never guarded.
     pub const NUMBER: FieldKind = FieldKind {
         free_text: false,
         numeric: true,
@@ -63,6 +69,7 @@ const FORMULA_STARTS: [u8; 6] = [b'=', b'+', b'-', b'@', b'\t', b'\r'];
 pub type SpecialBytes = QuoteRule;
 
 impl CsvStyle {
+    /// The bytes that force a field of this style into quotes.
     pub fn special_bytes(&self) -> SpecialBytes {
         QuoteRule::new(self.delimiter, self.quote)
     }

@@ -51,46 +51,64 @@ use batches::Pump;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ExportFormat {
+    /// Delimited text, shaped by [`CsvShape`].
     #[default]
     Csv,
+    /// An Excel workbook with typed cells.
     Xlsx,
+    /// Parquet: one file, or a folder of Hive partitions.
     Parquet,
 }
 
 /// Sort order of an export.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct OrderBy {
+    /// The column to sort by.
     pub column: String,
+    /// Descending (largest first) when true; ascending otherwise.
     pub descending: bool,
 }
 
 /// Everything an export needs to know; stored with its job as JSON.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExportRequest {
+    /// The table to export, as the user named it.
     pub table: String,
+    /// The file to write; with several files, the name they are numbered after (`name-00001.csv`);
+    /// for a partitioned Parquet export, the folder to create.
     pub out: PathBuf,
+    /// Conditions an exported row meets, every one of them.
     pub filters: Vec<Filter>,
     /// Columns in output order; empty means all, in table order.
     pub columns: Vec<String>,
+    /// The column the rows are sorted by; `None` leaves them unsorted.
     pub order_by: Option<OrderBy>,
+    /// Which kind of file to write: CSV, Excel or Parquet.
     pub format: ExportFormat,
     /// Compress with gzip at this level (1 to 9).
     pub gzip_level: Option<u32>,
     /// Start a new file after this many rows.
     pub chunk_rows: Option<u64>,
+    /// The byte between CSV fields.
     pub delimiter: u8,
+    /// Start each CSV file with a line of the column names.
     pub header: bool,
+    /// Prefix CSV text cells that a spreadsheet would run as a formula with `'`.
     pub formula_guard: bool,
     /// Encoding, line endings, quoting, NULL string, date and number conventions of CSV.
     #[serde(default)]
     pub shape: CsvShape,
+    /// Settings used when the format is Excel.
     #[serde(default)]
     pub xlsx: XlsxOptions,
+    /// Settings used when the format is Parquet.
     #[serde(default)]
     pub parquet: ParquetOptions,
 }
 
 impl ExportRequest {
+    /// A CSV export of every row and column of `table` to `out`, comma-delimited with a header
+    /// line.
     pub fn new(table: impl Into<String>, out: impl Into<PathBuf>) -> Self {
         Self {
             table: table.into(),
@@ -125,15 +143,23 @@ impl ExportRequest {
 /// The result of an export that ran to an end.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct ExportSummary {
+    /// The job the export ran as.
     pub job_id: i64,
+    /// How it ended: completed, or cancelled.
     pub status: JobStatus,
+    /// The table exported, as the request named it.
     pub table: String,
+    /// Rows written, over all files.
     pub rows_written: u64,
+    /// The files (or the folder) written, at their final paths.
     pub files: Vec<PathBuf>,
+    /// Bytes written, over all files, as they are on disk.
     pub bytes_written: u64,
     /// Characters the encoding could not hold, written as `?` (with `replace_unencodable`).
     pub replaced_characters: u64,
+    /// How long the export ran, in milliseconds.
     pub elapsed_ms: u64,
+    /// The process's peak resident memory while the export ran, when known.
     pub peak_rss_bytes: Option<u64>,
 }
 
@@ -144,12 +170,26 @@ pub enum ExportError {
     /// large, and rare).
     #[error(transparent)]
     Query(Box<QueryError>),
+    /// The format cannot do what the request asks, such as gzip for Excel or Parquet.
     #[error("{format} output cannot be {what}")]
-    Unsupported { format: &'static str, what: &'static str },
+    Unsupported {
+        /// The format's name for people (`Excel`).
+        format: &'static str,
+        /// What the format cannot be, such as "gzip-compressed".
+        what: &'static str,
+    },
+    /// A file or folder of the export could not be written.
     #[error("cannot write {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        /// The file or folder being written.
+        path: PathBuf,
+        /// Why it could not be.
+        source: std::io::Error,
+    },
+    /// The request's CSV shape cannot be written.
     #[error(transparent)]
     Shape(#[from] ShapeError),
+    /// A character the chosen encoding cannot hold, with `replace_unencodable` off.
     #[error(
         "{place}, column '{column}', holds '{character}' (U+{code:04X}), which {encoding} cannot hold; \
          export as UTF-8, or have such characters written as '?'",
@@ -159,18 +199,31 @@ pub enum ExportError {
     Unencodable {
         /// The data row, counted from 1; `None` for the header.
         row: Option<u64>,
+        /// The column holding it.
         column: String,
+        /// The character itself.
         character: char,
+        /// The encoding's name for people (`Windows-1252`).
         encoding: &'static str,
     },
+    /// A text longer than an Excel cell holds.
     #[error("row {row} of the export, column '{column}', holds more than the 32,767 characters an Excel cell can")]
-    CellTooLong { row: u64, column: String },
+    CellTooLong {
+        /// The data row, counted from 1.
+        row: u64,
+        /// The column holding the text.
+        column: String,
+    },
+    /// A partition column that is not one of the exported columns.
     #[error("cannot partition by '{0}': it is not one of the exported columns")]
     PartitionColumn(String),
+    /// The folder a partitioned export would create exists and holds something.
     #[error("{0} exists and is not an empty folder; a partitioned export writes a folder of its own")]
     FolderInUse(PathBuf),
+    /// Arrow could not turn the exported values into text.
     #[error("the exported values could not be turned into text: {0}")]
     Text(#[source] duckdb::arrow::error::ArrowError),
+    /// The export was asked to stop.
     #[error("the export was cancelled")]
     Cancelled,
 }

@@ -13,12 +13,15 @@ pub enum ParquetCompression {
     Snappy,
     /// Smaller files for about the same reading speed; what data lakes usually choose.
     Zstd,
+    /// Column chunks left uncompressed.
     None,
 }
 
 impl ParquetCompression {
+    /// Every compression, in the order the window offers them.
     pub const ALL: [ParquetCompression; 3] = [Self::Snappy, Self::Zstd, Self::None];
 
+    /// The name the window shows and a saved spec uses (`zstd`).
     pub fn as_str(&self) -> &'static str {
         match self {
             Self::Snappy => "snappy",
@@ -41,6 +44,7 @@ impl ParquetCompression {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ParquetOptions {
+    /// How the column chunks are compressed; Snappy unless chosen otherwise.
     pub compression: ParquetCompression,
     /// Rows per row group; DuckDB's default (122,880) when `None`.
     pub row_group_rows: Option<u64>,

@@ -5,17 +5,24 @@
 use super::shape::{CsvShape, LineEnding, QuoteStyle, TextEncoding};
 use super::{ExportFormat, ExportRequest, ParquetCompression};
 
+/// Where an export is going, as a set of choices known to work there.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Preset {
+    /// CSV for Excel on Windows: UTF-8 with a BOM, CRLF, dates Excel reads, formula guard on.
     ExcelWindows,
+    /// CSV for Excel on a Mac: as for Windows, but with LF line endings.
     ExcelMac,
+    /// CSV for PostgreSQL's `COPY ... FROM`: every field quoted, NULL as `\N`.
     PostgresCopy,
+    /// Parquet compressed with zstd; the partition columns are left to the user.
     DataLake,
 }
 
 impl Preset {
+    /// Every preset, in the order the window lists them.
     pub const ALL: [Preset; 4] = [Self::ExcelWindows, Self::ExcelMac, Self::PostgresCopy, Self::DataLake];
 
+    /// The preset's name in the window.
     pub fn label(&self) -> &'static str {
         match self {
             Self::ExcelWindows => "Excel on Windows",
@@ -25,6 +32,7 @@ impl Preset {
         }
     }
 
+    /// What the preset sets, in the one line the window shows under it.
     pub fn explanation(&self) -> &'static str {
         match self {
             Self::ExcelWindows => {
@@ -100,14 +108,20 @@ impl Preset {
 /// header and formula guard.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PresetChoice {
+    /// The CSV shape, for a CSV preset; `None` for Parquet.
     pub shape: Option<CsvShape>,
+    /// The compression, for a Parquet preset; `None` for CSV.
     pub parquet_compression: Option<ParquetCompression>,
+    /// The byte between CSV fields.
     pub delimiter: u8,
+    /// Whether CSV files start with a line of the column names.
     pub header: bool,
+    /// Whether text a spreadsheet would run as a formula is prefixed with `'`.
     pub formula_guard: bool,
 }
 
 impl PresetChoice {
+    /// Whether the preset makes the export Parquet.
     pub fn is_parquet(&self) -> bool {
         self.parquet_compression.is_some()
     }

@@ -9,7 +9,9 @@ use super::{ExportError, ExportRequest, build_query, database};
 /// The matching count and the first rows of an export.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ExportPreview {
+    /// How many rows the export would write: every row that matches its filters.
     pub rows_matching: u64,
+    /// The exported columns' names, in output order.
     pub columns: Vec<String>,
     /// Values as text; `None` is NULL.
     pub rows: Vec<Vec<Option<String>>>,

@@ -34,10 +34,12 @@ pub struct ExportQuery {
     pub select_text_sql: String,
     /// The same rows with their own types, for DuckDB's Parquet writer.
     pub select_typed_sql: String,
+    /// `SELECT count(*)` of the rows the export writes; its parameters are [`ExportQuery::params`].
     pub count_sql: String,
     /// `FROM ... WHERE ...` (with the filters' parameters, [`ExportQuery::params`]) and
     /// ` ORDER BY ...`, for writers that choose their own projection.
     pub from_sql: String,
+    /// The request's ` ORDER BY ...`, or empty when the rows are not sorted.
     pub order_sql: String,
     /// The filters' parameters: those of every statement but the text one.
     pub params: Vec<String>,

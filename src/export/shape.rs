@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum TextEncoding {
+    /// UTF-8 without a byte order mark.
     #[default]
     #[serde(rename = "utf-8")]
     Utf8,
@@ -23,6 +24,7 @@ pub enum TextEncoding {
 }
 
 impl TextEncoding {
+    /// Every encoding, in the order the window and the command line list them.
     pub const ALL: [TextEncoding; 4] = [Self::Utf8, Self::Utf8Bom, Self::Windows1252, Self::Utf16Le];
 
     /// The name the command line and the saved spec use.
@@ -45,6 +47,8 @@ impl TextEncoding {
         }
     }
 
+    /// The encoding named `text`, by its [`TextEncoding::as_str`] name or a common spelling
+    /// (`cp1252`, `utf8`), in any case.
     pub fn parse(text: &str) -> Option<Self> {
         let wanted = text.trim().to_ascii_lowercase().replace('_', "-");
         Self::ALL
@@ -73,12 +77,15 @@ impl TextEncoding {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum LineEnding {
+    /// `\n`, as Linux and macOS end lines.
     #[default]
     Lf,
+    /// `\r\n`, as Windows ends lines.
     CrLf,
 }
 
 impl LineEnding {
+    /// The bytes written at the end of each record.
     pub fn bytes(&self) -> &'static [u8] {
         match self {
             Self::Lf => b"\n",
@@ -86,6 +93,7 @@ impl LineEnding {
         }
     }
 
+    /// What the window calls it.
     pub fn label(&self) -> &'static str {
         match self {
             Self::Lf => "LF (Linux, macOS)",
@@ -108,8 +116,10 @@ pub enum QuoteStyle {
 }
 
 impl QuoteStyle {
+    /// Every quoting style, in the order the window offers them.
     pub const ALL: [QuoteStyle; 3] = [Self::Needed, Self::All, Self::NonNumeric];
 
+    /// What the window calls it.
     pub fn label(&self) -> &'static str {
         match self {
             Self::Needed => "where needed",
@@ -124,10 +134,13 @@ impl QuoteStyle {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(default)]
 pub struct CsvShape {
+    /// The encoding of the text, and the byte order mark each file starts with.
     pub encoding: TextEncoding,
     /// Write `?` for a character the encoding cannot hold instead of failing the export.
     pub replace_unencodable: bool,
+    /// What ends each record.
     pub line_ending: LineEnding,
+    /// Which fields go in quotes.
     pub quote: QuoteStyle,
     /// What a NULL is written as; empty by default, `\N` or `NULL` for other databases.
     pub null_string: String,
@@ -142,16 +155,27 @@ pub struct CsvShape {
 /// A shape that cannot be written, and why.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ShapeError {
+    /// A decimal comma together with `,` as the delimiter; the two need to differ.
     #[error("a decimal comma needs a delimiter other than ','; use ';' or a tab")]
     DecimalCommaWithCommaDelimiter,
+    /// A NULL string holding the delimiter, a quote or a line break: NULL is never quoted, so it
+    /// could not be told from data.
     #[error("the NULL string {0:?} holds the delimiter, a quote or a line break, so it could not be told from data")]
     NullStringNeedsQuotes(String),
+    /// A date or timestamp format left empty.
     #[error("the {what} format is empty")]
-    EmptyFormat { what: &'static str },
+    EmptyFormat {
+        /// Which format: `date` or `timestamp`.
+        what: &'static str,
+    },
+    /// A date or timestamp format DuckDB's strftime refuses.
     #[error("the {what} format {format:?} is not one DuckDB's strftime takes: {reason}")]
     BadFormat {
+        /// Which format: `date` or `timestamp`.
         what: &'static str,
+        /// The format as given.
         format: String,
+        /// DuckDB's error.
         reason: String,
     },
 }

@@ -61,6 +61,7 @@ pub enum XlsxSplit {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(default)]
 pub struct XlsxOptions {
+    /// Where rows go once a sheet is full: further sheets, or further workbooks.
     pub split: XlsxSplit,
     /// Rows per sheet, at most (and by default) [`EXCEL_MAX_DATA_ROWS`]; smaller for tests.
     pub rows_per_sheet: Option<u64>,

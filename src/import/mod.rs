@@ -96,13 +96,20 @@ pub struct ImportRequest {
     /// several as `path`, which still reads.
     #[serde(alias = "path", deserialize_with = "one_or_many_paths")]
     pub paths: Vec<PathBuf>,
+    /// The table the rows go into, as the person named it.
     pub table: String,
+    /// What is done with the table: created, added to, replaced, or updated by key.
     #[serde(default)]
     pub mode: ImportMode,
+    /// The target columns with their types and rules (`--schema`); without one, the columns and
+    /// their types are the sniff's.
     #[serde(default)]
     pub schema: Option<SchemaFile>,
+    /// What is already known about the files (delimiter, encoding, header...): the sniff guesses
+    /// only the rest.
     #[serde(flatten)]
     pub hints: SniffHints,
+    /// Rows per batch the parser hands to the writer.
     #[serde(default = "default_batch_rows")]
     pub batch_rows: usize,
     /// Caps the rows read per second (a token bucket); `None` runs at full speed.
@@ -176,11 +183,15 @@ impl ImportRequest {
 /// The result of an import that ran to an end (completed or cancelled).
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct ImportSummary {
+    /// The job the import ran as.
     pub job_id: i64,
+    /// Whether it completed or was cancelled.
     pub status: JobStatus,
+    /// The table the rows went into.
     pub table: String,
     /// Files read into the table.
     pub files: u64,
+    /// Data records read from the files, each of them either imported or failed.
     pub rows_read: u64,
     /// Rows now in the table: `rows_inserted` + `rows_updated`.
     pub rows_imported: u64,
@@ -188,51 +199,91 @@ pub struct ImportSummary {
     pub rows_inserted: u64,
     /// Rows that replaced a stored row with the same key (an upsert; 0 otherwise).
     pub rows_updated: u64,
+    /// Rows set aside in `sluice.failed_rows`, each with its problems.
     pub rows_failed: u64,
     /// Records above the header that are not part of the table (a title, notes): skipped and
     /// counted, so imported + failed + skipped is every record but the header.
     pub rows_skipped: u64,
+    /// Bytes of the files consumed, as they are stored (packed, for a compressed file).
     pub bytes_read: u64,
+    /// Wall-clock time the import took, in milliseconds.
     pub elapsed_ms: u64,
+    /// The encoding the first file was read in, as `SourceEncoding::describe` names it
+    /// (`UTF-8-BOM`).
     pub encoding: String,
+    /// The first file's field delimiter.
     pub delimiter: String,
+    /// Whether the first file was read with a header.
     pub has_header: bool,
+    /// The process's peak resident memory, when the platform tells it.
     pub peak_rss_bytes: Option<u64>,
 }
 
 /// Why an import failed as a whole.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
+    /// The table name is not one Sluice accepts.
     #[error("invalid table name: {0}")]
     TableName(#[from] TableNameError),
+    /// The paths given do not make a list of files to read.
     #[error(transparent)]
     Inputs(#[from] InputError),
+    /// The files cannot go into one table as asked.
     #[error(transparent)]
     Files(Box<FilesError>),
+    /// The upsert's key cannot be used with this table or these files.
     #[error(transparent)]
     Key(Box<KeyError>),
+    /// A new table was asked for, and there is one of that name.
     #[error("table '{table}' already exists; append to it or replace it")]
-    TableExists { table: String },
+    TableExists {
+        /// The existing table's name, as stored.
+        table: String,
+    },
+    /// Rows were to be appended to a table that does not exist.
     #[error("there is no table '{table}' to append to; import it as a new table")]
-    TableMissing { table: String },
+    TableMissing {
+        /// The table's name as given.
+        table: String,
+    },
+    /// A file could not be sampled to decide how to read it.
     #[error(transparent)]
     Sniff(#[from] SniffError),
+    /// A file could not be opened or read.
     #[error(transparent)]
     Source(#[from] SourceError),
+    /// A file's columns do not fit the schema or the table.
     #[error(transparent)]
     Plan(#[from] PlanError),
+    /// Reading the rows stopped before the end: a read error, or the import was cancelled.
     #[error(transparent)]
     Parse(#[from] ParseError),
+    /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A worker thread panicked or could not be started; holds what it said.
     #[error("the import stopped unexpectedly: {0}")]
     Panicked(String),
+    /// A file read again for the rows that broke the unique rule no longer has such a row where it
+    /// was.
     #[error("{path} changed while it was imported: line {line} is no longer where it was; nothing was imported")]
-    FileChanged { path: PathBuf, line: u64 },
+    FileChanged {
+        /// The file that changed.
+        path: PathBuf,
+        /// The line the row was on when the file was first read.
+        line: u64,
+    },
+    /// Reading a file again for the rows that broke the unique rule failed.
     #[error("reading the file again for the rows that broke the unique rule: {0}")]
     Reread(String),
+    /// A file was deleted, moved, cut short, added to or rewritten while the import read it.
     #[error("{path} changed while it was imported ({how}); nothing was imported: import it again once it is complete")]
-    ChangedWhileRead { path: PathBuf, how: String },
+    ChangedWhileRead {
+        /// The file that changed.
+        path: PathBuf,
+        /// What changed, in words.
+        how: String,
+    },
 }
 
 impl From<KeyError> for ImportError {

@@ -16,16 +16,27 @@ use crate::sql_type::SqlType;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FilterOp {
+    /// Equal to the value.
     Eq,
+    /// Not equal to the value.
     Ne,
+    /// Less than the value.
     Lt,
+    /// Less than or equal to the value.
     Le,
+    /// Greater than the value.
     Gt,
+    /// Greater than or equal to the value.
     Ge,
+    /// Text holding the value anywhere.
     Contains,
+    /// Text starting with the value.
     StartsWith,
+    /// Text ending with the value.
     EndsWith,
+    /// NULL; takes no value.
     IsNull,
+    /// Anything but NULL; takes no value.
     NotNull,
     /// One of comma-separated values.
     In,
@@ -34,6 +45,7 @@ pub enum FilterOp {
 }
 
 impl FilterOp {
+    /// Every operator, in the order the window and the command line list them.
     pub const ALL: [FilterOp; 13] = [
         Self::Eq,
         Self::Ne,
@@ -50,6 +62,7 @@ impl FilterOp {
         Self::Between,
     ];
 
+    /// The operator's name on the command line and in a saved spec (`starts_with`).
     pub fn as_str(&self) -> &'static str {
         match self {
             Self::Eq => "eq",
@@ -68,10 +81,12 @@ impl FilterOp {
         }
     }
 
+    /// The operator named `text` by its [`FilterOp::as_str`] name, if there is one.
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|op| op.as_str() == text)
     }
 
+    /// Whether the operator compares against a value: all but `is_null` and `not_null`.
     pub fn takes_value(&self) -> bool {
         !matches!(self, Self::IsNull | Self::NotNull)
     }
@@ -95,15 +110,21 @@ impl fmt::Display for FilterOp {
 /// One filter field as the user gave it.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Filter {
+    /// The column as the user named it; found in the catalog ignoring case.
     pub column: String,
+    /// How the column is compared.
     pub op: FilterOp,
+    /// What it is compared with: a list as `a,b,c` for `in`, `low,high` for `between`; `None` for
+    /// the operators that take no value.
     pub value: Option<String>,
 }
 
 /// A filter checked against the table: SQL text with `?` placeholders and the values to bind.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BoundFilters {
+    /// ` WHERE ...` with the filters joined by AND, or empty when there are none.
     pub where_sql: String,
+    /// The values for its `?` placeholders, in order.
     pub params: Vec<String>,
 }
 

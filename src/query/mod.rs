@@ -15,42 +15,84 @@ use crate::store::{StoreError, existing_table, list_tables};
 /// A table found in the catalog, spelled as the catalog spells it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ResolvedTable {
+    /// The table's name as the catalog spells it.
     pub name: String,
+    /// Its columns, in table order.
     pub columns: Vec<Column>,
 }
 
 /// Why a table, a column or a filter was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum QueryError {
+    /// No table has that name, even ignoring case.
     #[error("there is no table '{table}'{suggestions}")]
-    UnknownTable { table: String, suggestions: String },
+    UnknownTable {
+        /// The name as given.
+        table: String,
+        /// The closest names, as "; did you mean 'a'?"; empty when none is close.
+        suggestions: String,
+    },
+    /// The table has no column of that name, even ignoring case.
     #[error("there is no column '{column}'{suggestions}")]
-    UnknownColumn { column: String, suggestions: String },
+    UnknownColumn {
+        /// The name as given.
+        column: String,
+        /// The closest names, as "; did you mean 'a'?"; empty when none is close.
+        suggestions: String,
+    },
+    /// A text operator on a column that does not hold text.
     #[error("the operator {op} does not apply to column '{column}' of type {data_type}")]
     OperatorNotForType {
+        /// The column as the catalog spells it.
         column: String,
+        /// The operator the filter asked for.
         op: FilterOp,
+        /// The column's type as the catalog names it.
         data_type: String,
     },
+    /// A filter whose operator needs a value, given none.
     #[error("the filter {op} on column '{column}' needs a value")]
-    MissingValue { column: String, op: FilterOp },
+    MissingValue {
+        /// The column as the catalog spells it.
+        column: String,
+        /// The operator that needs the value.
+        op: FilterOp,
+    },
+    /// A `between` filter whose value is not a `low,high` pair.
     #[error("between on column '{column}' needs two values as low,high, not '{value}'")]
-    BetweenNeedsTwo { column: String, value: String },
+    BetweenNeedsTwo {
+        /// The column as the catalog spells it.
+        column: String,
+        /// The value as given.
+        value: String,
+    },
+    /// A filter value that does not convert to its column's type.
     #[error("'{value}' is not a valid {data_type} for column '{column}'")]
     BadValue {
+        /// The column as the catalog spells it.
         column: String,
+        /// The value as given.
         value: String,
+        /// The column's type as the catalog names it.
         data_type: String,
     },
+    /// The table has a column named rowid, which hides DuckDB's own row id that Browse pages by.
     #[error(
         "table '{table}' has a column named rowid, which hides DuckDB's own row id that Browse pages by; rename that column to browse the table"
     )]
-    HiddenRowid { table: String },
+    HiddenRowid {
+        /// The table as the catalog spells it.
+        table: String,
+    },
+    /// DuckDB failed at a step of the work.
     #[error("{context}: {source}")]
     Database {
+        /// What was being done, such as "checking a filter value".
         context: &'static str,
+        /// DuckDB's error.
         source: duckdb::Error,
     },
+    /// The store failed, such as while reading the catalog.
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -7,7 +7,9 @@ pub struct FailedRow {
     pub record_no: u64,
     /// The file it came from (one of an import's files), as the job names it.
     pub file: Option<std::sync::Arc<str>>,
+    /// Physical line (1-based) of the file where the record starts.
     pub line: u64,
+    /// Offset of the record's first byte in the file as decoded.
     pub byte_offset: u64,
     /// The record's text as it appeared (invalid UTF-8 shown as U+FFFD).
     pub raw: String,
@@ -15,6 +17,7 @@ pub struct FailedRow {
     pub raw_bytes: Option<Vec<u8>>,
     /// The fields the parser found, if any.
     pub fields: Vec<String>,
+    /// Every reason the row was rejected.
     pub problems: Vec<Problem>,
 }
 
@@ -22,17 +25,29 @@ pub struct FailedRow {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProblemKind {
+    /// The row has fewer fields than the header (or, without one, the first rows).
     TooFewFields,
+    /// The row has more fields than the header (or, without one, the first rows).
     TooManyFields,
+    /// A value is not a valid value of its column's type.
     InvalidValue,
+    /// A required column, or a key, is empty.
     Required,
+    /// A value of a unique column, or a key, was already in the table or came earlier in the file.
     Unique,
+    /// A value does not match its column's pattern.
     Pattern,
+    /// A number is below its column's minimum or above its maximum.
     OutOfRange,
+    /// A value is shorter or longer than its column allows.
     Length,
+    /// A value is not one of its column's allowed values.
     NotAllowed,
+    /// The row has bytes the encoding the file is read in cannot read.
     Encoding,
+    /// A quoted field was opened and never closed.
     UnclosedQuote,
+    /// A single line is longer than the record size limit.
     LineTooLong,
     /// A total or subtotal line under (or among) the data.
     SummaryRow,
@@ -43,6 +58,7 @@ pub enum ProblemKind {
 }
 
 impl ProblemKind {
+    /// Every kind, in the order they are declared.
     pub const ALL: [ProblemKind; 15] = [
         Self::TooFewFields,
         Self::TooManyFields,
@@ -61,6 +77,7 @@ impl ProblemKind {
         Self::Unreadable,
     ];
 
+    /// The kind's stored name (`too_few_fields`).
     pub fn as_str(&self) -> &'static str {
         match self {
             Self::TooFewFields => "too_few_fields",
@@ -81,6 +98,7 @@ impl ProblemKind {
         }
     }
 
+    /// The kind a stored name stands for; `None` for a name Sluice does not know.
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|kind| kind.as_str() == text)
     }
@@ -93,6 +111,8 @@ pub struct Problem {
     pub field_index: Option<usize>,
     /// Name of the column at fault, when one is.
     pub column: Option<String>,
+    /// What kind of problem it is.
     pub kind: ProblemKind,
+    /// The problem in words, for people.
     pub message: String,
 }

@@ -6,13 +6,16 @@
 pub enum SkipReason {
     /// A title or note above the header.
     AboveHeader,
+    /// A comment line.
     Comment,
+    /// A line with nothing on it.
     Blank,
     /// A record under the rows of the table read: another table stacked under it.
     BelowTable,
 }
 
 impl SkipReason {
+    /// The reason's stored name (`above_header`).
     pub fn as_str(&self) -> &'static str {
         match self {
             Self::AboveHeader => "above_header",
@@ -28,7 +31,9 @@ impl SkipReason {
 pub struct SkippedLine {
     /// The file it is in (one of an import's files), as the job names it.
     pub file: Option<std::sync::Arc<str>>,
+    /// Physical line (1-based) of the line in its file.
     pub line: u64,
+    /// Why the line is not a record.
     pub reason: SkipReason,
     /// The line's text (cut at 1,000 characters); empty for a blank line.
     pub raw: String,

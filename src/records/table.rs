@@ -6,6 +6,7 @@ use crate::sql_type::SqlType;
 /// A column as the catalog describes it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Column {
+    /// The column's name.
     pub name: String,
     /// What Sluice compares, casts and binds by.
     pub sql_type: SqlType,
@@ -28,6 +29,7 @@ impl Column {
 /// A table that already exists, as the catalog describes it.
 #[derive(Clone, Debug)]
 pub struct ExistingTable {
+    /// The table's name.
     pub name: String,
     /// In table order.
     pub columns: Vec<Column>,

@@ -22,6 +22,7 @@ pub fn list_tables(conn: &Connection) -> Result<Vec<String>, StoreError> {
 /// A user table as the window lists it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TableInfo {
+    /// The table's name.
     pub name: String,
     /// In table order.
     pub columns: Vec<Column>,
@@ -30,6 +31,7 @@ pub struct TableInfo {
 }
 
 impl TableInfo {
+    /// The table as an [`ExistingTable`]: its name and columns.
     pub fn as_existing(&self) -> ExistingTable {
         ExistingTable {
             name: self.name.clone(),

@@ -70,22 +70,32 @@ pub fn failed_rows_appends(rows: u64, problems: u64) -> [CommitAppend; 2] {
 /// One problem of a stored failed row.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct StoredProblem {
+    /// 0-based index of the field at fault, when one is.
     pub field_index: Option<i64>,
+    /// Name of the column at fault, when one is.
     pub column: Option<String>,
+    /// The kind's stored name (`ProblemKind::as_str`).
     pub kind: String,
+    /// The problem in words, for people.
     pub message: String,
 }
 
 /// A failed row as read back.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct StoredFailedRow {
+    /// 1-based position among the job's data records.
     pub record_no: i64,
     /// The file it came from; `None` for rows stored before files were recorded.
     pub file: Option<String>,
+    /// Physical line (1-based) of the file where the record starts.
     pub line: i64,
+    /// Offset of the record's first byte in the file as decoded.
     pub byte_offset: i64,
+    /// The record's text as it appeared.
     pub raw: String,
+    /// The fields the parser found.
     pub fields: Vec<String>,
+    /// Every reason the row was rejected.
     pub problems: Vec<StoredProblem>,
 }
 
@@ -317,11 +327,17 @@ fn rows_per_group(
 /// A failed row as a retry reads it back.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RetryRow {
+    /// The file it came from; `None` for rows stored before files were recorded.
     pub file: Option<String>,
+    /// Physical line (1-based) of the file where the record starts.
     pub line: i64,
+    /// Offset of the record's first byte in the file as decoded.
     pub byte_offset: i64,
+    /// The record's text as it appeared.
     pub raw: String,
+    /// The exact bytes, kept only when they are not valid UTF-8.
     pub raw_bytes: Option<Vec<u8>>,
+    /// The fields the parser found.
     pub fields: Vec<String>,
 }
 

@@ -13,16 +13,22 @@ use super::{StoreError, now_ms};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum JobStatus {
+    /// Recorded, waiting to run.
     Queued,
+    /// Running now.
     Running,
+    /// Ended with its work committed.
     Completed,
+    /// Stopped by an error; nothing it wrote was kept.
     Failed,
+    /// Stopped when asked to; nothing it wrote was kept.
     Cancelled,
     /// The process died while the job was queued or running; nothing it wrote was committed.
     Interrupted,
 }
 
 impl JobStatus {
+    /// The status's stored name (`queued`).
     pub fn as_str(&self) -> &'static str {
         match self {
             Self::Queued => "queued",
@@ -34,10 +40,12 @@ impl JobStatus {
         }
     }
 
+    /// Whether the job has ended, so its record changes no more.
     pub fn is_final(&self) -> bool {
         !matches!(self, Self::Queued | Self::Running)
     }
 
+    /// Every status, in the order of a job's life.
     pub const ALL: [JobStatus; 6] = [
         Self::Queued,
         Self::Running,
@@ -64,11 +72,14 @@ impl std::str::FromStr for JobStatus {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("unknown {what} '{text}'")]
 pub struct UnknownName {
+    /// What the name was read as (`job status`).
     pub what: &'static str,
+    /// The name as stored.
     pub text: String,
 }
 
 impl UnknownName {
+    /// The stored `text` that is not a known `what`.
     pub fn new(what: &'static str, text: &str) -> Self {
         Self {
             what,
@@ -88,10 +99,15 @@ fn named<T: std::str::FromStr<Err = UnknownName>>(row: &Row<'_>, index: usize) -
 /// A job as stored: its kind as the stored name, or (read by the engine) as the kind it names.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct JobRecord<Kind = String> {
+    /// The job's id.
     pub job_id: i64,
+    /// The job's kind.
     pub kind: Kind,
+    /// Where the job is in its life.
     pub status: JobStatus,
+    /// Where the rows come from, as people read it (a file, a table).
     pub source: Option<String>,
+    /// Where the rows go, when the job has a target.
     pub target: Option<String>,
     /// The job's settings as JSON, for showing and re-running it.
     pub spec: Option<String>,
@@ -99,20 +115,31 @@ pub struct JobRecord<Kind = String> {
     pub source_columns: Vec<String>,
     /// The files an export wrote.
     pub outputs: Vec<String>,
+    /// Data records read from the source.
     pub rows_read: i64,
+    /// Rows read into the target: for an upsert, those inserted and those updated.
     pub rows_imported: i64,
+    /// Rows rejected, kept as failed rows.
     pub rows_failed: i64,
+    /// Rows an export wrote.
     pub rows_written: i64,
     /// Records an import skipped above the header.
     pub rows_skipped: i64,
     /// Of the rows imported, those that replaced a stored row with the same key (an upsert).
     pub rows_updated: i64,
+    /// Bytes of the source read, compressed bytes for a compressed file.
     pub bytes_read: i64,
+    /// Bytes the source holds in all, when known.
     pub bytes_total: Option<i64>,
+    /// When the job was recorded, in milliseconds since the Unix epoch.
     pub created_at_ms: i64,
+    /// When the job started running, in milliseconds since the Unix epoch.
     pub started_at_ms: Option<i64>,
+    /// When the job reached a final status, in milliseconds since the Unix epoch.
     pub finished_at_ms: Option<i64>,
+    /// The peak memory recorded for the job, in bytes, when it was measured.
     pub peak_rss_bytes: Option<i64>,
+    /// Why a job that did not complete ended: its error, or what a cancel left behind.
     pub error: Option<String>,
 }
 
@@ -149,6 +176,7 @@ impl JobRecord {
 /// The final numbers of a job.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct JobOutcome {
+    /// Data records read from the source.
     pub rows_read: u64,
     /// Records an import skipped above the header.
     pub rows_skipped: u64,
@@ -156,10 +184,15 @@ pub struct JobOutcome {
     pub rows_imported: u64,
     /// Of `rows_imported`, the rows that replaced a stored row with the same key.
     pub rows_updated: u64,
+    /// Rows rejected, kept as failed rows.
     pub rows_failed: u64,
+    /// Rows an export wrote.
     pub rows_written: u64,
+    /// Bytes of the source read, compressed bytes for a compressed file.
     pub bytes_read: u64,
+    /// The peak memory to record for the job, in bytes, when it was measured.
     pub peak_rss_bytes: Option<u64>,
+    /// Why a job that did not complete ended: its error, or what a cancel left behind.
     pub error: Option<String>,
     /// Files an export wrote.
     pub outputs: Vec<String>,
@@ -176,11 +209,15 @@ pub struct NewJob<'a> {
     pub job_id: i64,
     /// The kind's name, as the engine's registry gives it.
     pub kind: &'static str,
+    /// The status to record: queued, or running for a job that starts at once.
     pub status: JobStatus,
+    /// Where the rows come from, as people read it (a file, a table).
     pub source: &'a str,
+    /// Where the rows go, when the job has a target.
     pub target: Option<&'a str>,
     /// The job's settings as JSON, tagged with its kind.
     pub spec: &'a str,
+    /// Bytes the source holds in all, when known.
     pub bytes_total: Option<u64>,
 }
 
@@ -262,9 +299,11 @@ fn set_source_columns(conn: &Connection, job_id: i64, columns: &[String]) -> Res
 /// A job an earlier process left unfinished, found (and marked interrupted) on open.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RecoveredJob {
+    /// The job's id.
     pub job_id: i64,
     /// The kind's stored name.
     pub kind: String,
+    /// The job's settings as JSON, as recorded.
     pub spec: Option<String>,
 }
 
@@ -362,14 +401,17 @@ fn add_retried_rows(conn: &Connection, import_job_id: i64, imported: u64, update
 
 /// The jobs table, through named methods: the one place its statements are written.
 impl super::Store {
+    /// Records a new job, queued or running.
     pub fn record_job(&self, job: &NewJob<'_>) -> Result<(), StoreError> {
         insert_job(self.conn(), job)
     }
 
+    /// Marks queued job `job_id` as running from now.
     pub fn mark_job_running(&self, job_id: i64) -> Result<(), StoreError> {
         mark_running(self.conn(), job_id)
     }
 
+    /// Stores job `job_id`'s final status and numbers.
     pub fn finish_job(&self, job_id: i64, status: JobStatus, outcome: &JobOutcome) -> Result<(), StoreError> {
         finish_job(self.conn(), job_id, status, outcome)
     }
@@ -379,6 +421,8 @@ impl super::Store {
         set_source_columns(self.conn(), job_id, columns)
     }
 
+    /// Adds the rows a retry moved into the table to import `import_job_id`'s counts (so imported +
+    /// failed = read still holds); runs inside the retry's transaction.
     pub fn add_retried_rows(&self, import_job_id: i64, imported: u64, updated: u64) -> Result<(), StoreError> {
         add_retried_rows(self.conn(), import_job_id, imported, updated)
     }
@@ -388,6 +432,7 @@ impl super::Store {
         list_jobs(self.conn())
     }
 
+    /// Job `job_id`, or `None` when there is no such job.
     pub fn job(&self, job_id: i64) -> Result<Option<JobRecord>, StoreError> {
         get_job(self.conn(), job_id)
     }

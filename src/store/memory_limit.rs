@@ -154,7 +154,9 @@ impl Store {
 /// The rows of one table a transaction appended, to size the room its commit needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CommitAppend {
+    /// Rows appended to the table.
     pub rows: u64,
+    /// The table's columns.
     pub columns: u64,
     /// Bytes a row takes in DuckDB's fixed-width layout: 8 for a BIGINT or DOUBLE, 16 for a
     /// string's header, and so on.

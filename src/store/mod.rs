@@ -48,37 +48,85 @@ const SCHEMA_SQL: &str = include_str!("schema.sql");
 /// Errors opening or using the database.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// Another process holds the database's lock.
     #[error("the database {path} is already open in another Sluice window or program; close it there and try again")]
-    Locked { path: PathBuf },
+    Locked {
+        /// The database file.
+        path: PathBuf,
+    },
+    /// The file is not a DuckDB database.
     #[error(
         "{path} is not a DuckDB database (Sluice keeps its tables in one); choose another file, or a new name to start one"
     )]
-    NotADatabase { path: PathBuf },
+    NotADatabase {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The file was written by a DuckDB newer than the one in Sluice.
     #[error("{path} was written by a newer DuckDB than this Sluice reads; open it with a newer Sluice ({detail})")]
-    NewerVersion { path: PathBuf, detail: String },
+    NewerVersion {
+        /// The database file.
+        path: PathBuf,
+        /// DuckDB's reason, in its own words.
+        detail: String,
+    },
+    /// The file was written by a DuckDB too old for the one in Sluice to read.
     #[error(
         "{path} was written by an older DuckDB than this Sluice reads; open it with that version and export its tables ({detail})"
     )]
-    OlderVersion { path: PathBuf, detail: String },
+    OlderVersion {
+        /// The database file.
+        path: PathBuf,
+        /// DuckDB's reason, in its own words.
+        detail: String,
+    },
+    /// The file, or its folder, cannot be written.
     #[error(
         "{path} cannot be written (it is read-only, or this user may not change it); Sluice records its jobs in the database, so choose a copy in a folder you can write to"
     )]
-    ReadOnly { path: PathBuf },
+    ReadOnly {
+        /// The database file.
+        path: PathBuf,
+    },
+    /// The file is corrupt.
     #[error("{path} is damaged: {detail}. Restore it from a backup, or choose another file")]
-    Damaged { path: PathBuf, detail: String },
+    Damaged {
+        /// The database file.
+        path: PathBuf,
+        /// DuckDB's reason, in its own words.
+        detail: String,
+    },
+    /// DuckDB would not open the file, for a reason not named above.
     #[error("cannot open the database {path}: {source}")]
-    Open { path: PathBuf, source: duckdb::Error },
-    #[error("cannot create the folder {path}: {source}")]
-    CreateDir { path: PathBuf, source: std::io::Error },
-    #[error("no user data folder is known on this system; choose a database with --db PATH")]
-    NoDataDir,
-    #[error("{context}: {source}")]
-    Query {
-        context: &'static str,
+    Open {
+        /// The database file.
+        path: PathBuf,
+        /// DuckDB's error.
         source: duckdb::Error,
     },
+    /// The database's folder could not be created.
+    #[error("cannot create the folder {path}: {source}")]
+    CreateDir {
+        /// The folder.
+        path: PathBuf,
+        /// The system's error.
+        source: std::io::Error,
+    },
+    /// No database was named and the system has no user data folder to keep the default one in.
+    #[error("no user data folder is known on this system; choose a database with --db PATH")]
+    NoDataDir,
+    /// A statement on the database failed.
+    #[error("{context}: {source}")]
+    Query {
+        /// What Sluice was doing.
+        context: &'static str,
+        /// DuckDB's error.
+        source: duckdb::Error,
+    },
+    /// A memory limit that is not a size DuckDB reads; it holds the text given.
     #[error("'{0}' is not a memory size; write a number and a unit, such as 512MB or 2GB")]
     BadMemoryLimit(String),
+    /// A stored name this Sluice does not know.
     #[error(transparent)]
     UnknownName(#[from] UnknownName),
     /// What Sluice wrote does not add up; the job stops rather than keep a wrong result.
@@ -149,6 +197,7 @@ impl Store {
         })
     }
 
+    /// The database file's path.
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -36,14 +36,19 @@ pub enum ReportFormat {
     Json,
 }
 
+/// Why a report could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
+    /// There is no job with the id asked for.
     #[error("there is no job {0}")]
     NoSuchJob(i64),
+    /// The job or its failed rows could not be read.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Writing to the output failed.
     #[error("cannot write the report: {0}")]
     Write(#[from] std::io::Error),
+    /// The CSV writer failed.
     #[error("cannot write the report: {0}")]
     Csv(#[from] csv::Error),
 }

@@ -9,9 +9,13 @@ use crate::records::SkippedLine;
 /// A skipped line as stored.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct StoredSkippedLine {
+    /// The file it is in; `None` for lines stored before files were recorded.
     pub file: Option<String>,
+    /// Physical line (1-based) of the line in its file.
     pub line: i64,
+    /// Why it was skipped (`SkipReason::as_str`).
     pub reason: String,
+    /// The line's text.
     pub raw: String,
 }
 

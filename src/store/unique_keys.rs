@@ -27,7 +27,9 @@ use crate::sql::quote_ident;
 
 /// Columns of the keys table before the unique values (named `key_0`, `key_1`...).
 pub const ORDINAL: &str = "ordinal";
+/// The column of a row's record number in the job.
 pub const RECORD_NO: &str = "record_no";
+/// The column of a row's line in its file.
 pub const LINE: &str = "line";
 
 /// Duplicates handed out at a time, so a file of millions of them streams.
@@ -36,7 +38,9 @@ const DUPLICATE_PAGE_ROWS: i64 = 10_000;
 /// A row that broke the rule, with the unique columns it broke it in.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Duplicate {
+    /// Its record number in the job (which says which of the job's files it is in).
     pub record_no: u64,
+    /// Its line in its file.
     pub line: u64,
     /// (index into the plan's columns, the first occurrence; `None` when the value was already
     /// in the table).

@@ -20,7 +20,9 @@ pub struct Stage {
 /// What a merge did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Merged {
+    /// Rows inserted, their key new to the target.
     pub inserted: u64,
+    /// Rows that replaced a stored row with the same key.
     pub updated: u64,
 }
 
@@ -47,6 +49,7 @@ impl Stage {
         Ok(stage)
     }
 
+    /// An inserter that appends batches of rows to the stage.
     pub fn inserter<'c>(&self, conn: &'c Connection) -> Result<super::ArrowInserter<'c>, StoreError> {
         super::ArrowInserter::new(conn, &self.qualified(), "staging the upsert's rows")
     }

@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct ColumnSpan {
+    /// The leftmost column read.
     pub first: u32,
+    /// The rightmost column read: `first` itself, for one column.
     pub last: u32,
 }
 
@@ -24,6 +26,7 @@ impl ColumnSpan {
         Ok(Self { first, last })
     }
 
+    /// Whether sheet column `column` (counted from 0) is one of the span's.
     pub fn contains(&self, column: u32) -> bool {
         (self.first..=self.last).contains(&column)
     }

@@ -20,6 +20,7 @@ pub enum InputFormat {
     Delimited,
     /// A workbook's sheet, read by calamine.
     Workbook,
+    /// A Parquet file, its rows rendered as delimited text.
     Parquet,
     /// Newline-delimited JSON.
     Ndjson,
@@ -62,9 +63,12 @@ impl InputFormat {
 /// How a delimited text's bytes are packed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Compression {
+    /// Plain text, not packed.
     #[default]
     None,
+    /// A gzip stream, of one member or several.
     Gzip,
+    /// A Zstandard stream.
     Zstd,
     /// A zip archive holding one file, stored or deflated.
     Zip,

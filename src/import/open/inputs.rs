@@ -16,20 +16,46 @@ pub struct Inputs {
     pub ignored: Vec<PathBuf>,
 }
 
+/// Why the paths given do not make a list of files to import.
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
+    /// A path given does not exist and is no pattern.
     #[error("{path} does not exist")]
-    NotFound { path: PathBuf },
+    NotFound {
+        /// The path as given.
+        path: PathBuf,
+    },
+    /// A folder given could not be listed.
     #[error("cannot read the folder {path}: {source}")]
-    ReadFolder { path: PathBuf, source: std::io::Error },
+    ReadFolder {
+        /// The folder.
+        path: PathBuf,
+        /// The error listing it.
+        source: std::io::Error,
+    },
+    /// A folder given holds no file that is a table by its extension.
     #[error(
         "the folder {path} has no table files to import (CSV, TSV or text, packed or not; workbooks; Parquet; NDJSON)"
     )]
-    EmptyFolder { path: PathBuf },
+    EmptyFolder {
+        /// The folder.
+        path: PathBuf,
+    },
+    /// A path holding `*`, `?` or `[` is not a valid glob pattern.
     #[error("'{pattern}' is not a valid file pattern: {message}")]
-    Pattern { pattern: String, message: String },
+    Pattern {
+        /// The pattern as given.
+        pattern: String,
+        /// What the pattern parser found wrong with it.
+        message: String,
+    },
+    /// A pattern matches no file.
     #[error("no file matches '{pattern}'")]
-    NoMatch { pattern: String },
+    NoMatch {
+        /// The pattern as given.
+        pattern: String,
+    },
+    /// The request names no path.
     #[error("no file to import was given")]
     Nothing,
 }

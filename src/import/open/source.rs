@@ -23,6 +23,7 @@ const ENCODING_SAMPLE_BYTES: usize = 64 * 1024;
 /// The text encoding of a source and how it was decided.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SourceEncoding {
+    /// The encoding the text is decoded from.
     pub encoding: &'static Encoding,
     /// Length of the byte order mark at the start of the (decompressed) stream, skipped on read.
     pub bom_len: usize,
@@ -46,21 +47,27 @@ pub enum EncodingEvidence {
     Chosen,
     /// Text that Sluice writes from a workbook, Parquet or JSON file, which store Unicode.
     Rendered,
+    /// The stream starts with a byte order mark, which names its Unicode encoding.
     ByteOrderMark,
     /// Every other byte is zero, as in UTF-16 text without a byte order mark.
     Utf16Zeros,
     /// Every byte is ASCII, which UTF-8 and the legacy encodings read alike.
     Ascii,
+    /// Every byte is valid UTF-8, and some are outside ASCII.
     ValidUtf8,
     /// UTF-8 with a few bytes that are not: their rows fail, naming `readable_in`, the legacy
     /// encoding the detector would read the file in.
     Utf8WithBadBytes {
+        /// Bytes in the sample that are not valid UTF-8.
         bad_bytes: usize,
+        /// The legacy encoding that would read them.
         readable_in: &'static Encoding,
     },
     /// A legacy encoding told by Firefox's detector from the bytes outside ASCII.
     Detected {
+        /// Bytes outside ASCII in the sample: the detector's evidence.
         non_ascii_bytes: usize,
+        /// The encoding told decodes the sample without a malformed sequence.
         reads_cleanly: bool,
     },
 }
@@ -68,12 +75,16 @@ pub enum EncodingEvidence {
 /// How sure an encoding's detection is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Confidence {
+    /// A detection from few bytes outside ASCII, or one that cannot read them all.
     Low,
+    /// Told by the bytes with little room for doubt, but not proven.
     High,
+    /// Chosen, stated by the file, or the only reading the bytes allow.
     Certain,
 }
 
 impl Confidence {
+    /// The word for it in messages: "low", "high" or "certain".
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Low => "low",
@@ -88,6 +99,8 @@ impl Confidence {
 const TRUSTED_NON_ASCII_BYTES: usize = 16;
 
 impl EncodingEvidence {
+    /// How sure this evidence makes the encoding: a detection is trusted only when it read enough
+    /// bytes outside ASCII, and all of them cleanly.
     pub fn confidence(&self) -> Confidence {
         match self {
             Self::Chosen | Self::Rendered | Self::ByteOrderMark | Self::Ascii | Self::ValidUtf8 => Confidence::Certain,
@@ -245,17 +258,39 @@ pub struct FileToRead {
 /// Errors opening or reading a source file.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
+    /// The file could not be opened, or its size not read.
     #[error("cannot open {path}: {source}")]
-    Open { path: PathBuf, source: io::Error },
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// The error opening it.
+        source: io::Error,
+    },
+    /// The file's bytes could not be read.
     #[error("cannot read {path}: {source}")]
-    Read { path: PathBuf, source: io::Error },
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The error reading it.
+        source: io::Error,
+    },
+    /// The file is a zip archive whose one file cannot be read.
     #[error("cannot read the zip {path}: {source}")]
-    Zip { path: PathBuf, source: ZipError },
+    Zip {
+        /// The archive.
+        path: PathBuf,
+        /// What is wrong with it.
+        source: ZipError,
+    },
+    /// The file is a workbook, and it or its sheet cannot be read.
     #[error(transparent)]
     Workbook(#[from] WorkbookError),
+    /// Columns of a sheet were asked for, but the file is text, which is read whole.
     #[error("{path} is no workbook: only a sheet is read by its columns ({columns})")]
     ColumnsOfText {
+        /// The file.
         path: PathBuf,
+        /// The columns asked for.
         columns: crate::import::ColumnSpan,
     },
 }
@@ -541,26 +576,43 @@ impl RejectLog {
 /// Why a workbook or its sheet cannot be read.
 #[derive(Debug, thiserror::Error)]
 pub enum WorkbookError {
+    /// The workbook could not be opened, its reader stopped on it, or the sheet's reader could not
+    /// start.
     #[error("cannot read the workbook {path}: {message}")]
-    Open { path: PathBuf, message: String },
+    Open {
+        /// The workbook.
+        path: PathBuf,
+        /// What went wrong, in words.
+        message: String,
+    },
+    /// The sheet asked for is not in the workbook, in any case.
     #[error("{path} has no sheet '{sheet}'; its sheets: {sheets}")]
     NoSuchSheet {
+        /// The workbook.
         path: PathBuf,
+        /// The sheet's name as asked for.
         sheet: String,
+        /// The workbook's sheet names, joined with commas.
         sheets: String,
     },
+    /// The workbook has no sheet to read.
     #[error("{path} has no sheets")]
-    NoSheets { path: PathBuf },
+    NoSheets {
+        /// The workbook.
+        path: PathBuf,
+    },
 }
 
 /// A sheet of a workbook as a person picks it: its name, how big it is and whether it is hidden,
 /// so the sheet with the data stands out from a cover page or a lookup list.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SheetInfo {
+    /// The sheet's name in the workbook.
     pub name: String,
     /// Rows and columns from the sheet's first filled cell to its last, as the workbook says;
     /// `None` when it does not say (a chart sheet, an `.xlsx` written without its dimension).
     pub size: Option<(u64, u64)>,
+    /// The workbook hides the sheet.
     pub hidden: bool,
 }
 

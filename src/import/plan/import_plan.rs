@@ -101,12 +101,15 @@ impl ColumnPlan {
 /// Everything the row pipeline needs to know.
 #[derive(Clone, Debug)]
 pub struct ImportPlan {
+    /// How the file's records are split into fields.
     pub dialect: Dialect,
+    /// The file has a header, read for names and not imported.
     pub has_header: bool,
     /// Fields a well-formed record has.
     pub field_count: usize,
     /// Names of the CSV columns, for messages about fields no target column reads.
     pub source_columns: Vec<String>,
+    /// The target columns in order, each with where its values come from, its type and its rules.
     pub columns: Vec<ColumnPlan>,
     /// Records above the header that are skipped and counted (a title, notes).
     pub skip_records: usize,
@@ -140,35 +143,62 @@ pub struct ImportPlan {
     pub readable_in: Option<&'static encoding_rs::Encoding>,
 }
 
+/// Why a file's fields cannot be planned into the target's columns.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
+    /// The schema is not valid.
     #[error(transparent)]
     Schema(#[from] SchemaError),
+    /// A schema column finds no header of its name and no field at its position.
     #[error(
         "schema column '{column}' matches no header of the file (headers: {headers}) and there is no field at its position"
     )]
-    MissingSource { column: String, headers: String },
+    MissingSource {
+        /// The schema column.
+        column: String,
+        /// The file's column names, joined with commas.
+        headers: String,
+    },
+    /// Columns of the file match none of the existing table's.
     #[error(
         "the file's columns {columns} are not in table '{table}' (its columns: {table_columns}); map them with a schema or add them to the table with --add-columns"
     )]
     UnmatchedColumns {
+        /// The file's columns the table lacks, joined with commas.
         columns: String,
+        /// The table.
         table: String,
+        /// The table's columns, joined with commas.
         table_columns: String,
     },
+    /// A schema column names no column of the existing table.
     #[error("column '{column}' is not in table '{table}'")]
-    NotInTable { column: String, table: String },
+    NotInTable {
+        /// The schema column's name.
+        column: String,
+        /// The table.
+        table: String,
+    },
+    /// A column of the existing table has a type Sluice does not import into.
     #[error("column '{column}' of table '{table}' has type {data_type}, which Sluice cannot import into")]
     UnsupportedType {
+        /// The column.
         column: String,
+        /// The table.
         table: String,
+        /// The column's type as the database names it.
         data_type: String,
     },
+    /// A schema column's type differs from the table column's.
     #[error("column '{column}' is {table_type} in table '{table}' but {schema_type} in the schema")]
     TypeMismatch {
+        /// The column, as the table names it.
         column: String,
+        /// The table.
         table: String,
+        /// Its type in the table.
         table_type: ColumnType,
+        /// Its type in the schema.
         schema_type: ColumnType,
     },
 }

@@ -68,22 +68,42 @@ impl FilesPlan {
 /// Why several files cannot go into one table as asked.
 #[derive(Debug, thiserror::Error)]
 pub enum FilesError {
+    /// A file has columns the table lacks, and adding them was not asked for.
     #[error(
         "{file} has columns that table '{table}' lacks: {columns}; nothing was imported. Give --add-columns to add them, or leave the file out"
     )]
     ExtraColumns {
+        /// The file, as the job names it.
         file: String,
+        /// The table.
         table: String,
+        /// The columns the table lacks, joined with commas.
         columns: String,
     },
+    /// One file's fields cannot be planned into the table's columns.
     #[error("{file}: {source}")]
-    Plan { file: String, source: PlanError },
+    Plan {
+        /// The file, as the job names it.
+        file: String,
+        /// Why.
+        source: PlanError,
+    },
+    /// A file has a column of the source column's name.
     #[error("the source column '{column}' clashes with a column of the same name in {file}; choose another name")]
-    SourceColumnClash { column: String, file: String },
+    SourceColumnClash {
+        /// The source column's name.
+        column: String,
+        /// The file, as the job names it.
+        file: String,
+    },
+    /// The existing table has a column of the source column's name, and it is not text.
     #[error("the source column '{column}' of table '{table}' is {data_type}, not text, so it cannot hold file names")]
     SourceColumnType {
+        /// The column, as the table names it.
         column: String,
+        /// The table.
         table: String,
+        /// The column's type as the database names it.
         data_type: String,
     },
 }

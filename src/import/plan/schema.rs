@@ -21,6 +21,7 @@ use crate::import::sniff::value_formats::ValueFormat;
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SchemaFile {
+    /// The target columns, each with its type and rules.
     pub columns: Vec<ColumnSpec>,
 }
 
@@ -29,6 +30,7 @@ pub struct SchemaFile {
 pub struct ColumnSpec {
     /// The target column's name.
     pub name: String,
+    /// The target column's type (`type` in the file).
     #[serde(rename = "type")]
     pub column_type: ColumnType,
     /// The CSV header to read from, when it differs from `name`.
@@ -46,14 +48,19 @@ pub struct ColumnSpec {
     /// A regular expression that the whole value must match.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pattern: Option<String>,
+    /// The smallest value allowed, for a numeric column.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min: Option<f64>,
+    /// The largest value allowed, for a numeric column.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max: Option<f64>,
+    /// The fewest characters a value may have.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_length: Option<usize>,
+    /// The most characters a value may have.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_length: Option<usize>,
+    /// The only values allowed, matched exactly.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub one_of: Option<Vec<String>>,
     /// How the values are written (`format`, `decimal_separator`, `thousands`, `null_markers`,
@@ -116,29 +123,69 @@ impl ColumnSpec {
 /// Problems with a schema file, found before any row is read.
 #[derive(Debug, thiserror::Error)]
 pub enum SchemaError {
+    /// The schema file could not be read.
     #[error("cannot read schema file {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        /// The schema file.
+        path: String,
+        /// The error reading it.
+        source: std::io::Error,
+    },
+    /// The schema file is not valid JSON, or not a schema (an unknown field, a wrong type).
     #[error("schema file {path} is not valid: {source} (line {line}, column {column})", line = source.line(), column = source.column())]
-    Json { path: String, source: serde_json::Error },
+    Json {
+        /// The schema file.
+        path: String,
+        /// The parser's error, with the line and column it stopped at.
+        source: serde_json::Error,
+    },
+    /// The schema has no column that is not skipped.
     #[error("the schema has no columns")]
     NoColumns,
+    /// A column's pattern is not a valid regular expression.
     #[error("column '{column}': the pattern is not a valid regular expression: {source}")]
-    Pattern { column: String, source: Box<regex::Error> },
+    Pattern {
+        /// The column.
+        column: String,
+        /// What the regular expression parser found wrong with it.
+        source: Box<regex::Error>,
+    },
+    /// A column that is not numeric has a `min` or `max` rule.
     #[error("column '{column}': {rule} applies only to numeric columns, not {column_type}")]
     RuleNeedsNumber {
+        /// The column.
         column: String,
+        /// The rule: `min` or `max`.
         rule: &'static str,
+        /// The column's type.
         column_type: ColumnType,
     },
+    /// A column's `min` is greater than its `max`, so no value could pass.
     #[error("column '{column}': min ({min}) is greater than max ({max})")]
-    EmptyRange { column: String, min: f64, max: f64 },
+    EmptyRange {
+        /// The column.
+        column: String,
+        /// Its `min`.
+        min: f64,
+        /// Its `max`.
+        max: f64,
+    },
+    /// Two columns have the same name, in any case.
     #[error("column '{column}' appears twice in the schema")]
-    DuplicateColumn { column: String },
+    DuplicateColumn {
+        /// The name, as the second of them writes it.
+        column: String,
+    },
+    /// A column that is not skipped has an empty name.
     #[error("column '{column}': the name is empty")]
-    EmptyName { column: String },
+    EmptyName {
+        /// Its `source`, to tell which column it is; empty when it has none.
+        column: String,
+    },
 }
 
 impl SchemaFile {
+    /// Reads the schema file at `path` and checks it.
     pub fn load(path: &Path) -> Result<Self, SchemaError> {
         let display = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|source| SchemaError::Read {
@@ -151,6 +198,7 @@ impl SchemaFile {
         Ok(schema)
     }
 
+    /// The schema as indented JSON, which `load` reads back.
     pub fn to_json_pretty(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }

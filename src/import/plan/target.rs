@@ -8,14 +8,18 @@ use crate::records::ExistingTable;
 /// How the target table is prepared inside the transaction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TableSetup {
+    /// The table is created; there is none of its name.
     Create,
+    /// The table is created anew, replacing any of its name.
     Replace,
+    /// The rows go into the table as it stands, once any columns asked for are added.
     Existing,
 }
 
 /// What an import will do to its table.
 #[derive(Clone, Debug)]
 pub struct Target {
+    /// How the table is prepared for the rows.
     pub setup: TableSetup,
     /// The table's name: as stored when it exists (whatever its case in the request).
     pub name: String,

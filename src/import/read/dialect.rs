@@ -10,7 +10,9 @@ pub(in crate::import) const DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
 /// The parts of a CSV dialect that the parser needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Dialect {
+    /// The byte between fields.
     pub delimiter: u8,
+    /// The byte that encloses a field holding delimiters, quotes or line breaks.
     pub quote: u8,
     /// A byte that makes the next one literal inside quotes (`\"`), as some exporters write
     /// quotes instead of doubling them; doubled quotes are read as well.

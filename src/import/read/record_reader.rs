@@ -19,9 +19,15 @@ use crate::import::read::quote_spacing::QuoteSpacing;
 pub enum Defect {
     /// A quoted field was opened on this record's line and never closed (by the end of the file
     /// or within the record size limit).
-    UnclosedQuote { limit: usize },
+    UnclosedQuote {
+        /// The record size limit, in bytes.
+        limit: usize,
+    },
     /// A single physical line exceeds the record size limit.
-    LineTooLong { limit: usize },
+    LineTooLong {
+        /// The record size limit, in bytes.
+        limit: usize,
+    },
 }
 
 /// One record, borrowed from the reader until the next call.
@@ -34,6 +40,7 @@ pub struct Record<'r> {
     /// The record's text as it appeared, without its line terminator. For a defective record,
     /// its first physical line (cut at the size limit for an overlong line).
     pub raw: &'r [u8],
+    /// Why the record could not be parsed, when it could not: it then has no fields.
     pub defect: Option<Defect>,
     /// Blank lines skipped just before this record (they are the lines right above `line`).
     pub blank_lines_before: u64,
@@ -46,10 +53,12 @@ pub struct Record<'r> {
 }
 
 impl<'r> Record<'r> {
+    /// The number of fields.
     pub fn len(&self) -> usize {
         self.ends.len()
     }
 
+    /// Whether the record has no fields, as a defective one has none.
     pub fn is_empty(&self) -> bool {
         self.ends.is_empty()
     }
@@ -61,6 +70,7 @@ impl<'r> Record<'r> {
         self.fields.get(start..end)
     }
 
+    /// The unescaped bytes of each field, in order.
     pub fn fields(&self) -> impl Iterator<Item = &'r [u8]> + '_ {
         (0..self.len()).filter_map(|index| self.field(index))
     }
@@ -167,6 +177,8 @@ pub struct OwnedRecord {
 }
 
 impl OwnedRecord {
+    /// A record of `fields`, said to start at `line` and `byte_offset` (the failed row's, for an
+    /// edited one).
     pub fn new(line: u64, byte_offset: u64, fields: &[String]) -> Self {
         let mut joined = Vec::with_capacity(fields.iter().map(String::len).sum());
         let mut ends = Vec::with_capacity(fields.len());
@@ -182,6 +194,8 @@ impl OwnedRecord {
         }
     }
 
+    /// The record as a `Record`, to be validated and batched as a parsed one is; its raw text is
+    /// its fields run together.
     pub fn as_record(&self) -> Record<'_> {
         Record {
             line: self.line,
@@ -239,10 +253,13 @@ enum Fill {
 }
 
 impl<R: Read> RecordReader<R> {
+    /// Reads records of `dialect` out of `source`, with the default record size limit.
     pub fn new(source: R, dialect: Dialect) -> Self {
         Self::with_limit(source, dialect, DEFAULT_MAX_RECORD_BYTES)
     }
 
+    /// Reads records of `dialect` out of `source`; a record longer than `max_record_bytes` is
+    /// reported as a defect.
     pub fn with_limit(source: R, dialect: Dialect, max_record_bytes: usize) -> Self {
         let max_record_bytes = max_record_bytes.max(16);
         Self {

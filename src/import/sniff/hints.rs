@@ -7,11 +7,15 @@ use encoding_rs::Encoding;
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
 pub struct SniffHints {
+    /// The byte between fields.
     #[serde(with = "crate::import::sniff::spec_fields::byte_char")]
     pub delimiter: Option<u8>,
+    /// The byte that encloses a field holding delimiters, quotes or line breaks.
     #[serde(with = "crate::import::sniff::spec_fields::byte_char")]
     pub quote: Option<u8>,
+    /// Whether the table starts with a header of column names.
     pub has_header: Option<bool>,
+    /// The text encoding, which no detection then overrides.
     #[serde(with = "crate::import::sniff::spec_fields::encoding_name")]
     pub encoding: Option<&'static Encoding>,
     /// Read ambiguous dates day first (the default) or month first.

@@ -22,6 +22,7 @@ pub(in crate::import) const HEADER_VOTERS: usize = 200;
 pub struct LayoutScore {
     /// Records skipped above the header (`--skip`).
     pub skip: usize,
+    /// The layout reads a header above the rows.
     pub has_header: bool,
     /// Lines the header spans (`--header-lines`).
     pub header_lines: usize,
@@ -46,6 +47,7 @@ pub struct LayoutScore {
     /// Of the rows of a one-column table on a sheet, the sentences: a page of notes read as a
     /// list, which counts for less than a table of several columns.
     pub sentences: usize,
+    /// Sampled records judged: those under the header.
     pub judged: usize,
 }
 
@@ -90,7 +92,9 @@ impl LayoutScore {
 /// The layout chosen and the best of the others.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct LayoutChoice {
+    /// The layout read, with its score; `None` when none was scored.
     pub chosen: Option<LayoutScore>,
+    /// The best of the others, which a person may pick instead; `None` when there is no other.
     pub runner_up: Option<LayoutScore>,
     /// Tables in the sample besides the one read (tables stacked in one file): not data of it.
     pub other_tables: Vec<OtherTable>,
@@ -106,7 +110,9 @@ pub struct OtherTable {
     pub skip: usize,
     /// Its lines in the file, from its header's to its last sampled row's.
     pub first_line: u64,
+    /// Its last sampled row's line.
     pub last_line: u64,
+    /// Its width, in columns.
     pub columns: usize,
     /// Its rows in the sample.
     pub rows: usize,

@@ -31,17 +31,23 @@ use crate::import::sniff::value_formats::ValueFormat;
 /// Everything learned about a file before importing it.
 #[derive(Clone, Debug)]
 pub struct Sniffed {
+    /// The file sniffed.
     pub path: PathBuf,
+    /// Packed bytes to read (the file's size, or its one member's in a zip): what progress is
+    /// measured against.
     pub bytes_total: u64,
     /// What the file holds, which chose its reader.
     pub format: InputFormat,
     /// How a delimited text's bytes are packed (gzip, zstd, a one-file zip), told by its first
     /// bytes.
     pub compression: Compression,
+    /// The text encoding the file is read in, and the byte order mark it starts with.
     pub encoding: SourceEncoding,
     /// Why that encoding, and how sure it is.
     pub encoding_evidence: EncodingEvidence,
+    /// The delimiter, quote and escape the records are split by.
     pub dialect: Dialect,
+    /// The table starts with a header of column names.
     pub has_header: bool,
     /// Header fields as written in the file (empty without a header).
     pub raw_headers: Vec<String>,
@@ -92,6 +98,7 @@ pub struct Sniffed {
     pub summary_rows: bool,
     /// A workbook's sheets, and the one read; empty and `None` for a text file.
     pub sheets: Vec<SheetInfo>,
+    /// The sheet read, for a workbook.
     pub sheet: Option<String>,
     /// The sheet's columns read, when only some are (a table beside another).
     pub sheet_columns: Option<crate::import::ColumnSpan>,
@@ -149,23 +156,49 @@ impl Sniffed {
 /// Why a file cannot be imported at all.
 #[derive(Debug, thiserror::Error)]
 pub enum SniffError {
+    /// The file could not be opened or read.
     #[error(transparent)]
     Source(#[from] SourceError),
+    /// The file holds no record to read.
     #[error("{path} is empty: it has no header and no rows")]
-    Empty { path: PathBuf },
+    Empty {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A reader Sluice does not own (zip, zstd, calamine...) panicked on the file.
     #[error("cannot read {path}: its reader stopped unexpectedly ({message})")]
-    ReaderStopped { path: PathBuf, message: String },
+    ReaderStopped {
+        /// The file.
+        path: PathBuf,
+        /// What the panic said.
+        message: String,
+    },
+    /// The file's first lines run past the record size limit without ending, so it holds no
+    /// readable records.
     #[error(
         "cannot read {path}: its line {line} runs past {} without ending, longer than any record \
          Sluice reads (is it a table?)", crate::format::mebibytes(*limit as u64)
     )]
-    NoLineEnd { path: PathBuf, line: usize, limit: usize },
+    NoLineEnd {
+        /// The file.
+        path: PathBuf,
+        /// The line that does not end, counted from 1.
+        line: usize,
+        /// The record size limit, in bytes.
+        limit: usize,
+    },
+    /// The file has more columns than `MAX_COLUMNS`.
     #[error(
         "cannot import {path}: it has {} columns, more than the {} a table here may have \
          (a wide matrix imports best transposed, one row per cell)",
         crate::format::thousands(*columns as u64), crate::format::thousands(MAX_COLUMNS as u64)
     )]
-    TooManyColumns { path: PathBuf, columns: usize },
+    TooManyColumns {
+        /// The file.
+        path: PathBuf,
+        /// The columns it has.
+        columns: usize,
+    },
 }
 
 /// The most columns a table gets: each column costs the import buffers of its own, so memory
@@ -181,6 +214,7 @@ const LINES_WANTED: usize = 2;
 pub struct SampleSize {
     /// Bytes read from the start.
     pub bytes: usize,
+    /// Records kept for the preview, at most.
     pub preview_rows: usize,
     /// Blocks of [`SPREAD_BLOCK_BYTES`] read further in, for typing; the last one is the file's
     /// end.

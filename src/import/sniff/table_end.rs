@@ -29,6 +29,7 @@ pub enum BreakKind {
 }
 
 impl BreakKind {
+    /// The kind in words, for people: "the header repeated".
     pub fn describe(&self) -> &'static str {
         match self {
             Self::Summary => "a total or summary line",
@@ -49,6 +50,7 @@ impl BreakKind {
 /// A line in the sample that is not data, as shown to people.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct TableBreak {
+    /// What kind of line it is.
     pub kind: BreakKind,
     /// The line's fields, joined with " | " and cut to a readable length.
     pub text: String,

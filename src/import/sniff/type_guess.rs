@@ -36,10 +36,13 @@ pub struct InferenceContext {
 /// The type and format chosen for a column, and what did not fit them.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct ColumnGuess {
+    /// The type chosen.
     pub column_type: ColumnType,
+    /// How the values are written: date order, separators, null markers.
     pub format: ValueFormat,
     /// Sampled non-null values, and how many of them do not fit the type.
     pub sampled: u64,
+    /// Of those, the values that do not fit.
     pub misfits: u64,
     /// Up to three values that do not fit.
     pub examples: Vec<String>,

@@ -13,17 +13,26 @@ use crate::sql_type::SqlType;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub enum ColumnType {
+    /// True or false (`BOOLEAN`).
     Boolean,
+    /// A 32-bit whole number (`INTEGER`).
     Integer,
+    /// A 64-bit whole number (`BIGINT`).
     BigInt,
+    /// A 64-bit floating-point number (`DOUBLE`).
     Double,
     /// DECIMAL(precision, scale) with precision 1..=38 and scale <= precision.
     Decimal {
+        /// Digits in all.
         precision: u8,
+        /// Digits after the decimal point.
         scale: u8,
     },
+    /// Text (`VARCHAR`), which every value fits.
     Varchar,
+    /// A calendar date (`DATE`).
     Date,
+    /// A date and time of day without a time zone (`TIMESTAMP`).
     Timestamp,
     /// A moment with a time zone (`2024-03-15T10:30:00+02:00`), stored in UTC as DuckDB's
     /// `TIMESTAMP WITH TIME ZONE`.
@@ -45,6 +54,7 @@ impl ColumnType {
         self.to_string()
     }
 
+    /// Whether the type holds numbers, as a `min` or `max` rule needs.
     pub fn is_numeric(&self) -> bool {
         matches!(self, Self::Integer | Self::BigInt | Self::Double | Self::Decimal { .. })
     }

@@ -60,6 +60,7 @@ impl ValueFormat {
         }
     }
 
+    /// Whether every part is left open: the ISO forms, with only the empty field as NULL.
     pub fn is_default(&self) -> bool {
         *self == Self::default()
     }
@@ -123,6 +124,7 @@ pub struct ColumnFormat {
 pub const CHECKMARKS: [&str; 4] = ["x", "X", "✓", "✔"];
 
 impl ColumnFormat {
+    /// Compiles `format` for use on cells.
     pub fn new(format: &ValueFormat) -> Self {
         let date_format = format.format.clone().filter(|f| !f.trim().is_empty());
         Self {

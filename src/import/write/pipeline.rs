@@ -98,29 +98,41 @@ pub struct ParsedBatch {
 /// Final counts of a parse that reached the end of the file.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ParseTotals {
+    /// Data records read: each is valid or failed.
     pub rows_read: u64,
     /// Lines skipped and counted apart from the rows read: above the header, comments, blank.
     pub rows_skipped: u64,
+    /// Rows that passed validation and went into batches.
     pub rows_valid: u64,
+    /// Rows that failed, with their problems.
     pub rows_failed: u64,
+    /// Bytes of the file consumed, as it is stored (packed, for a compressed file).
     pub bytes_read: u64,
 }
 
 /// Why parsing stopped before the end of the file.
 #[derive(Debug, thiserror::Error)]
 pub enum ParseError {
+    /// The file could not be read further.
     #[error("reading stopped after line {line} (byte {byte} of the decoded text): {source}")]
     Read {
+        /// The line of the last record read.
         line: u64,
+        /// That record's offset in the decoded text.
         byte: u64,
+        /// The error that stopped it.
         source: std::io::Error,
     },
+    /// A batch of valid rows could not be built.
     #[error("could not build a batch of rows: {0}")]
     Arrow(#[from] ArrowError),
+    /// The person cancelled the import.
     #[error("the import was cancelled")]
     Cancelled,
+    /// The writer stopped taking batches before the parse ended.
     #[error("the writer stopped taking rows")]
     WriterGone,
+    /// A file could not be opened.
     #[error(transparent)]
     Open(#[from] SourceError),
 }

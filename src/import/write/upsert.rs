@@ -18,20 +18,35 @@ use crate::records::{ExistingTable, Problem, ProblemKind};
 /// Why the key cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
+    /// An upsert was asked for without a key column.
     #[error("an upsert needs its key: the columns that match a row with a stored one")]
     NoKey,
+    /// A key column is not in the existing table.
     #[error("the key column '{column}' is not in table '{table}' (its columns: {columns}); nothing was imported")]
     NotInTable {
+        /// The key column as given.
         column: String,
+        /// The table.
         table: String,
+        /// The table's columns, joined with commas.
         columns: String,
     },
+    /// A file has no field that feeds a key column.
     #[error("{file} has no key column '{column}', so its rows cannot be matched; nothing was imported")]
-    NotInFile { column: String, file: String },
+    NotInFile {
+        /// The key column.
+        column: String,
+        /// The file, as the job names it.
+        file: String,
+    },
+    /// A schema column has the unique rule, which an upsert does not judge beside its key.
     #[error(
         "column '{column}' has the unique rule; an upsert's only uniqueness is its key (--key), so drop the rule or make it the key"
     )]
-    UniqueRule { column: String },
+    UniqueRule {
+        /// The column with the rule.
+        column: String,
+    },
 }
 
 /// The key of an upsert: its columns' places among the plan's columns and their names in the
