@@ -26,11 +26,9 @@ pub use crate::records::{
     ExistingTable, FailedRow, MAX_LISTED_SKIPPED_LINES, Problem, ProblemKind, SkipReason, SkippedLine,
 };
 pub use open::column_span::{ColumnSpan, column_letters};
+pub use open::encoding::{Confidence, EncodingEvidence, SOURCE_ENCODINGS, SourceEncoding, encoding_for_label};
 pub use open::inputs::{InputError, Inputs, expand_inputs, is_table_file};
-pub use open::source::{
-    Confidence, EncodingEvidence, SOURCE_ENCODINGS, SheetInfo, SourceEncoding, SourceError, WorkbookError,
-    encoding_for_label,
-};
+pub use open::source::{SheetInfo, SourceError, WorkbookError};
 pub use open::workbook::is_workbook;
 pub use plan::import_plan::{ImportPlan, PlanError, plan_import};
 pub use plan::many_files::{FilesError, widen};
@@ -45,10 +43,10 @@ pub use sniff::table_end::{BreakKind, TableBreak};
 pub use sniff::type_guess::{ColumnGuess, InferenceContext, guess_column};
 pub use sniff::types::ColumnType;
 pub use sniff::value_formats::{ColumnFormat, NULL_MARKERS, ValueFormat, reads_as_missing};
+pub use write::cell::{PreviewColumn, preview_problem};
 pub use write::pipeline::{ParseError, ParseTotals};
 pub use write::retry::{RetryError, RetryRequest, RetrySummary, RowEdit};
 pub use write::upsert::{KeyError, check_key};
-pub use write::validate::{PreviewColumn, preview_problem};
 
 use crate::job::{Job, JobContext, JobError, JobFailure, JobLabels, Stopped};
 use crate::sql::TableNameError;

@@ -4,6 +4,7 @@
 
 pub(super) mod column_span;
 pub(super) mod decode;
+pub(super) mod encoding;
 pub mod input_formats;
 pub(super) mod inputs;
 pub(super) mod ndjson;

@@ -14,8 +14,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crossbeam_channel::{Receiver, Sender, bounded};
 
+use crate::import::open::encoding::{EncodingEvidence, SourceEncoding};
 use crate::import::open::input_formats::{Compression, InputFormat};
-use crate::import::open::source::{EncodingEvidence, RejectLog, Rejected, SheetInfo, SourceEncoding, TextSource};
+use crate::import::open::source::{RejectLog, Rejected, SheetInfo, TextSource};
 
 /// Rendered text sent to the reader at a time.
 const CHUNK_BYTES: usize = 64 * 1024;

@@ -90,21 +90,91 @@ pub(in crate::import) fn read_layout(
     };
     let row_width = width + trailing.count();
     let judged = data;
+    let counted = count_rows(
+        judged,
+        &RowShape {
+            width,
+            row_width,
+            short_rows_fit: pad_short_rows || input.short_rows_fit,
+            sheet: input.short_rows_fit,
+        },
+    );
+    Some(Layout {
+        score: LayoutScore {
+            skip,
+            has_header,
+            header_lines,
+            columns: width,
+            trailing_fields: trailing.count(),
+            padded: pad_short_rows,
+            repaired: repair.as_ref().is_some_and(|repair| !repair.pad_short_rows),
+            first_row_is_header: counted.first_row_is_header,
+            header_reads_as_one: has_header && reads_as_header,
+            accepted: counted.accepted,
+            filled_rows: counted.filled_rows,
+            sentences: counted.sentences,
+            judged: judged.len(),
+        },
+        skip,
+        has_header,
+        raw_headers,
+        header_line,
+        header_lines,
+        trailing_delimiter: trailing.delimiter,
+        unnamed_empty_columns: trailing.unnamed,
+        header_repair: repair.map(|repair| repair.said),
+        pad_short_rows,
+        width,
+        row_width,
+    })
+}
+
+/// The width of a layout's rows, as [`count_rows`] judges records by it.
+#[derive(Clone, Copy)]
+struct RowShape {
+    width: usize,
+    /// The width with the trailing fields that are no column.
+    row_width: usize,
+    /// A row may end early, its missing cells empty.
+    short_rows_fit: bool,
+    /// The input is a sheet.
+    sheet: bool,
+}
+
+/// What a layout reads the records under its header as.
+struct RowCounts {
+    /// Records read as rows.
+    accepted: usize,
+    /// Of those, rows that fill two cells or more.
+    filled_rows: usize,
+    /// Of those, sentences of notes on a sheet read as a one-column table.
+    sentences: usize,
+    /// The first record reads as a header or a title, not a row.
+    first_row_is_header: bool,
+}
+
+/// Counts the records of `judged` a layout of `shape` reads as rows.
+fn count_rows(judged: &[Vec<String>], shape: &RowShape) -> RowCounts {
+    let RowShape {
+        width,
+        row_width,
+        short_rows_fit,
+        sheet,
+    } = *shape;
     let accepts = |record: &Vec<String>| {
         record.len() == row_width
             || (record.len() > width
                 && record.len() < row_width
                 && record[width..].iter().all(|field| field.trim().is_empty()))
-            || ((pad_short_rows || input.short_rows_fit) && record.len() < width)
+            || (short_rows_fit && record.len() < width)
     };
     // A row of a table of several columns fills two cells or more: a line with one (a sentence
     // of notes above a sheet's table) fits any width but is no row of a grid. Nor, on a sheet,
     // is a sentence a row of a one-column table against a table of several: a page of notes
     // above a table is not a list, however many lines it runs to. (A text file of prose has no
     // table to lose to it: its lines stay rows.)
-    let is_note_line = |record: &Vec<String>| {
-        width < 2 && input.short_rows_fit && record.first().is_some_and(|field| is_sentence(field))
-    };
+    let is_note_line =
+        |record: &Vec<String>| width < 2 && sheet && record.first().is_some_and(|field| is_sentence(field));
     let fills_row = |record: &Vec<String>| {
         if width < 2 {
             !is_note_line(record)
@@ -148,34 +218,12 @@ pub(in crate::import) fn read_layout(
         filled_rows += usize::from(fills_row(record));
         sentences += usize::from(is_note_line(record));
     }
-    Some(Layout {
-        score: LayoutScore {
-            skip,
-            has_header,
-            header_lines,
-            columns: width,
-            trailing_fields: trailing.count(),
-            padded: pad_short_rows,
-            repaired: repair.as_ref().is_some_and(|repair| !repair.pad_short_rows),
-            first_row_is_header,
-            header_reads_as_one: has_header && reads_as_header,
-            accepted,
-            filled_rows,
-            sentences,
-            judged: judged.len(),
-        },
-        skip,
-        has_header,
-        raw_headers,
-        header_line,
-        header_lines,
-        trailing_delimiter: trailing.delimiter,
-        unnamed_empty_columns: trailing.unnamed,
-        header_repair: repair.map(|repair| repair.said),
-        pad_short_rows,
-        width,
-        row_width,
-    })
+    RowCounts {
+        accepted,
+        filled_rows,
+        sentences,
+        first_row_is_header,
+    }
 }
 
 /// Joins a header line and the line under it into one name per column. A name over merged

@@ -12,6 +12,7 @@ pub(super) mod layout_choice;
 pub(super) mod layout_read;
 pub(super) mod notes;
 pub(super) mod null_convention;
+pub(super) mod number_evidence;
 pub(super) mod sample;
 pub(super) mod several_files;
 pub(super) mod side_tables;

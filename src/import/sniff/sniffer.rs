@@ -8,9 +8,10 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::import::open::column_span::ColumnSpan;
+use crate::import::open::encoding::{EncodingEvidence, SourceEncoding};
 use crate::import::open::input_formats::{Compression, InputFormat};
 use crate::import::open::opener::open_text;
-use crate::import::open::source::{EncodingEvidence, SheetInfo, SourceEncoding, SourceError, TextSource};
+use crate::import::open::source::{SheetInfo, SourceError, TextSource};
 use crate::import::read::record_reader::{DEFAULT_MAX_RECORD_BYTES, Dialect};
 use crate::import::sniff::column_names::{clean_headers, default_column_name};
 use crate::import::sniff::dialect_guess::{
@@ -258,15 +259,7 @@ fn sniff_unguarded(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<
     let hints = &hints_for(source.format, hints);
     let (sample, complete) = read_head(path, &mut source.reader, size)?;
     let dialect = dialect_for(&sample, complete, hints, source.format.is_rendered());
-    let mut records = read_sample(&sample, complete, dialect);
-    let comment = if source.format.is_rendered() {
-        None
-    } else {
-        hints.comment.or_else(|| detect_comment(&records))
-    };
-    if let Some(prefix) = comment {
-        records.retain(|record| !is_comment(record, prefix));
-    }
+    let (mut records, comment) = head_records(&sample, complete, dialect, hints, source.format.is_rendered());
     let (mut spread, spread_at_end) = later_records(path, &source, (sample.len(), complete), dialect, size, comment);
     let Some((layout, layout_choice)) = choose_layout(&LayoutInput {
         records: &records,
@@ -319,20 +312,8 @@ fn sniff_unguarded(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<
     } else {
         (0..width).map(default_column_name).collect()
     };
-    let null_convention: Vec<String> = if source.format.is_rendered() {
-        Vec::new()
-    } else {
-        markers_written_as_null(&sample, complete, dialect)
-            .into_iter()
-            .filter(|marker| !hints.null_markers.contains(marker))
-            .collect()
-    };
-    let context = InferenceContext {
-        day_first: hints.day_first.unwrap_or(true),
-        decimal_comma_first: hints.decimal_comma.unwrap_or(dialect.delimiter == b';'),
-        decimal_comma_stated: hints.decimal_comma == Some(true),
-        null_markers: hints.null_markers.iter().chain(&null_convention).cloned().collect(),
-    };
+    let (null_convention, context) =
+        inference_context((&sample, complete), dialect, hints, source.format.is_rendered());
     let header_line = layout.header_line.clone();
     let head_records = records.len();
     records.extend(spread);
@@ -388,6 +369,52 @@ fn sniff_unguarded(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<
         breaks: breaks.found,
         summary_rows: breaks.summary_rows,
     })
+}
+
+/// The head's records, comment lines taken out, and the comment prefix: the one given, or one
+/// detected in a delimited text (a rendered input's cells are values, never comments).
+fn head_records(
+    sample: &[u8],
+    complete: bool,
+    dialect: Dialect,
+    hints: &SniffHints,
+    rendered: bool,
+) -> (Vec<Vec<String>>, Option<u8>) {
+    let mut records = read_sample(sample, complete, dialect);
+    let comment = if rendered {
+        None
+    } else {
+        hints.comment.or_else(|| detect_comment(&records))
+    };
+    if let Some(prefix) = comment {
+        records.retain(|record| !is_comment(record, prefix));
+    }
+    (records, comment)
+}
+
+/// What the columns are typed with: the writer's NULL convention read from its quoting (markers
+/// the person gave aside), and the date order, decimal comma and null markers, given or assumed.
+fn inference_context(
+    (sample, complete): (&[u8], bool),
+    dialect: Dialect,
+    hints: &SniffHints,
+    rendered: bool,
+) -> (Vec<String>, InferenceContext) {
+    let null_convention: Vec<String> = if rendered {
+        Vec::new()
+    } else {
+        markers_written_as_null(sample, complete, dialect)
+            .into_iter()
+            .filter(|marker| !hints.null_markers.contains(marker))
+            .collect()
+    };
+    let context = InferenceContext {
+        day_first: hints.day_first.unwrap_or(true),
+        decimal_comma_first: hints.decimal_comma.unwrap_or(dialect.delimiter == b';'),
+        decimal_comma_stated: hints.decimal_comma == Some(true),
+        null_markers: hints.null_markers.iter().chain(&null_convention).cloned().collect(),
+    };
+    (null_convention, context)
 }
 
 /// The records sampled for typing and where they stand in the file.

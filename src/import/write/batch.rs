@@ -14,8 +14,8 @@ use duckdb::arrow::record_batch::RecordBatch;
 use crate::import::plan::import_plan::{ColumnPlan, FieldSource};
 use crate::import::read::record_reader::Record;
 use crate::import::sniff::types::ColumnType;
+use crate::import::write::cell::Cell;
 use crate::import::write::unique;
-use crate::import::write::validate::Cell;
 
 /// Accumulates rows for the planned columns and hands them out as record batches.
 pub struct BatchBuilder {

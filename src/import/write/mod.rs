@@ -2,6 +2,7 @@
 //! one transaction that appends them, judges the unique rule and key, and commits or rolls back.
 
 pub(super) mod batch;
+pub(super) mod cell;
 pub(super) mod keyed_writer;
 pub(super) mod load;
 pub(super) mod pipeline;

@@ -12,10 +12,11 @@ use crate::import::read::record_reader::OwnedRecord;
 use crate::import::sniff::sniffer::Sniffed;
 use crate::import::sniff::types::ColumnType;
 use crate::import::write::batch::BatchBuilder;
+use crate::import::write::cell::Cell;
 use crate::import::write::keyed_writer::{self, KeyedWriter};
 use crate::import::write::load;
 use crate::import::write::upsert::{self, Key};
-use crate::import::write::validate::{Cell, RowValidator};
+use crate::import::write::validate::RowValidator;
 use crate::import::{ImportMode, ImportRequest, PlanError, expand_inputs};
 use crate::job::{Job, JobContext, JobError, JobLabels};
 use crate::progress::{Progress, ProgressSink};
@@ -26,56 +27,84 @@ use crate::store::{JobOutcome, JobStatus, RetryRow, Store, StoreError, append_fa
 /// One failed row to try again, with the fields a person fixed (or as stored when `None`).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RowEdit {
+    /// The failed row's record number in the import job.
     pub record_no: i64,
+    /// The fields as fixed; `None` retries the stored ones as they are.
     pub fields: Option<Vec<String>>,
 }
 
 /// Failed rows of import job `import_job_id` to validate again and import if they now pass.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RetryRequest {
+    /// The import job the failed rows belong to (`retry_of` in the stored job).
     #[serde(rename = "retry_of")]
     pub import_job_id: i64,
+    /// The rows to retry, with their fixes.
     pub rows: Vec<RowEdit>,
 }
 
 /// What a retry did.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct RetrySummary {
+    /// The retry's own job.
     pub job_id: i64,
+    /// The import job whose failed rows were retried.
     pub import_job_id: i64,
+    /// Whether the retry completed or was cancelled.
     pub status: JobStatus,
+    /// The table the rows that pass go into.
     pub table: String,
     /// Rows asked for that were still in the failed set.
     pub rows_retried: u64,
+    /// Rows that now pass, moved into the table.
     pub rows_imported: u64,
+    /// Rows that still fail, kept with their new fields and problems.
     pub rows_still_failing: u64,
+    /// Wall-clock time the retry took, in milliseconds.
     pub elapsed_ms: u64,
 }
 
+/// Why a retry failed as a whole.
 #[derive(Debug, thiserror::Error)]
 pub enum RetryError {
+    /// The job asked for does not exist.
     #[error("job {0} does not exist")]
     NoSuchJob(i64),
+    /// The job asked for is not an import.
     #[error("job {0} is not an import, so it has no failed rows to retry")]
     NotAnImport(i64),
+    /// The import failed, was cancelled or is still running.
     #[error("job {job_id} has not completed ({status}); only a completed import's failed rows can be retried")]
-    NotCompleted { job_id: i64, status: &'static str },
+    NotCompleted {
+        /// The import job.
+        job_id: i64,
+        /// Its status, as stored.
+        status: &'static str,
+    },
+    /// The import's table was dropped since.
     #[error("table '{0}' no longer exists, so the fixed rows have nowhere to go")]
     TableGone(String),
+    /// The import's stored settings cannot be read back, or no longer plan against the table.
     #[error("the import's settings could not be read back: {0}")]
     Spec(String),
+    /// A file the rows are from is gone, and its columns cannot be told from the other files'.
     #[error(
         "{0} is no longer there, and its columns differ from the import's other files; put it back to retry its rows"
     )]
     FileGone(PathBuf),
+    /// The table changed since the import, and a file's fields no longer plan into its columns.
     #[error("the table no longer fits the import's columns: {0}")]
     Plan(#[from] PlanError),
+    /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The batch of rows that pass could not be built.
     #[error("building the batch of fixed rows: {0}")]
     Batch(String),
+    /// The person cancelled the retry.
     #[error("cancelled by the user; nothing was changed")]
     Cancelled,
+    /// Another retry took one of the rows while this one ran; holds its record number.
     #[error("failed row {0} was retried by another retry at the same time; nothing was changed, try again")]
     AlreadyRetried(i64),
 }
@@ -170,38 +199,16 @@ fn retry_rows(
     let mut updated = 0;
     let mut failed = checked.still_failing.len() as u64;
     if !checked.passed.is_empty() {
-        // The unique rule is checked as an import checks it, and an upsert's fixed rows are
-        // merged by its key, by the same writer.
-        let mut writer = KeyedWriter::open(conn, job_id, &table.name, first_plan, key, "appending the fixed rows")?;
-        for mut builder in checked.builders {
-            if builder.is_empty() {
-                continue;
-            }
-            let (batch, keys) = builder.finish().map_err(|error| RetryError::Batch(error.to_string()))?;
-            writer.insert(Some(batch), keys)?;
-        }
-        writer.finish_writing()?;
-        let file_of = |record_no: u64| {
-            stored
-                .get(&(record_no as i64))
-                .and_then(|row| row.file.as_deref())
-                .map(Arc::from)
+        let fixed = Fixed {
+            import_job_id,
+            table: &table.name,
+            plans: &plans,
+            stored: &stored,
         };
-        let duplicates = writer.judge(&mut |page| {
-            let rows: Vec<FailedRow> = page
-                .into_iter()
-                .filter_map(|duplicate| {
-                    let row = stored.get(&(duplicate.record_no as i64))?;
-                    let plan = plans.get(&row.file)?;
-                    let problems = writer.problems(&duplicate, plan, &row.fields, &file_of);
-                    Some(failed_again(duplicate.record_no as i64, row, problems))
-                })
-                .collect();
-            append_failed_rows(conn, import_job_id, &rows)
-        })?;
+        let duplicates;
+        (duplicates, updated) = fixed.write(context, checked.builders, key, imported)?;
         imported -= duplicates;
         failed += duplicates;
-        updated = writer.merge(imported)?;
     }
     let rows_read = stored.len() as u64;
     finish(
@@ -214,6 +221,62 @@ fn retry_rows(
         (imported, updated),
         failed,
     )
+}
+
+/// Where a retry's passing rows go, and what it knows of them.
+struct Fixed<'a> {
+    import_job_id: i64,
+    table: &'a str,
+    plans: &'a FilePlans,
+    stored: &'a BTreeMap<i64, RetryRow>,
+}
+
+impl Fixed<'_> {
+    /// Writes the passing rows of `builders` into the table through the keyed writer, as an
+    /// import writes its rows: the unique rule judged, an upsert merged by its key (`kept`
+    /// rows staged). Returns the rows that broke the rule (failed again) and those that
+    /// replaced a stored row.
+    fn write(
+        &self,
+        context: &JobContext<'_>,
+        builders: Vec<BatchBuilder>,
+        key: Option<Key>,
+        kept: u64,
+    ) -> Result<(u64, u64), RetryError> {
+        let (conn, job_id) = (context.conn(), context.job_id);
+        let Some(first_plan) = self.plans.values().next() else {
+            return Ok((0, 0));
+        };
+        let mut writer = KeyedWriter::open(conn, job_id, self.table, first_plan, key, "appending the fixed rows")?;
+        for mut builder in builders {
+            if builder.is_empty() {
+                continue;
+            }
+            let (batch, keys) = builder.finish().map_err(|error| RetryError::Batch(error.to_string()))?;
+            writer.insert(Some(batch), keys)?;
+        }
+        writer.finish_writing()?;
+        let file_of = |record_no: u64| {
+            self.stored
+                .get(&(record_no as i64))
+                .and_then(|row| row.file.as_deref())
+                .map(Arc::from)
+        };
+        let duplicates = writer.judge(&mut |page| {
+            let rows: Vec<FailedRow> = page
+                .into_iter()
+                .filter_map(|duplicate| {
+                    let row = self.stored.get(&(duplicate.record_no as i64))?;
+                    let plan = self.plans.get(&row.file)?;
+                    let problems = writer.problems(&duplicate, plan, &row.fields, &file_of);
+                    Some(failed_again(duplicate.record_no as i64, row, problems))
+                })
+                .collect();
+            append_failed_rows(conn, self.import_job_id, &rows)
+        })?;
+        let updated = writer.merge(kept - duplicates)?;
+        Ok((duplicates, updated))
+    }
 }
 
 /// The stored rows validated again by their own file's plan: those that pass, built into one

@@ -24,7 +24,7 @@ use crate::progress::{CancelToken, Progress, ProgressSink};
 use crate::records::ExistingTable;
 use crate::sql::validate_table_name;
 use crate::sql_type::SqlType;
-use crate::store::{JobOutcome, StoreError, existing_table};
+use crate::store::{JobOutcome, StoreError, Transaction, existing_table};
 use crate::throttle::TokenBucket;
 
 /// The types of the columns the table will have once the import's transaction commits (an
@@ -126,24 +126,12 @@ pub(in crate::import) fn import_rows(
     // Every file's plan has the same columns in the same order (see `many_files`), so the first
     // file's plan names the keyed columns for all.
     let key_columns = keyed_writer::key_columns(&plan, key.as_ref(), job_id);
-    let rereads: Vec<RereadFile> = files
-        .iter()
-        .map(|file| RereadFile {
-            file: file.to_read(),
-            plan: file.plan.clone(),
-        })
-        .collect();
-    // By file index: each batch checks its own file, so a change stops the import at the next
-    // batch rather than after the last.
-    let stamps: Vec<Option<FileStamp>> = files.iter().map(|file| FileStamp::take(&file.path)).collect();
-    let parts: Vec<ParsePart> = files
-        .iter()
-        .map(|file| ParsePart {
-            file: file.to_read(),
-            validator: RowValidator::new(file.plan.clone()),
-        })
-        .collect();
-    let sniffed = files.into_iter().next().map(|file| file.sniffed);
+    let Reading {
+        rereads,
+        stamps,
+        parts,
+        sniffed,
+    } = reading(files);
 
     let table_types = stored_types(existing.as_ref(), &added_columns, &plan);
     // Every return from here without the commit drops it, which undoes all the import wrote.
@@ -185,6 +173,63 @@ pub(in crate::import) fn import_rows(
         )?;
     }
     written.rows_updated = writer.merge(written.rows_imported)?;
+    if cancel.is_cancelled() {
+        return Err(ImportError::Parse(ParseError::Cancelled));
+    }
+    let peak_rss_bytes = commit(context, transaction, (&totals, written), &table_types, bytes_total)?;
+    Ok(Finished {
+        sniffed: sniffed.ok_or(ImportError::Inputs(crate::import::InputError::Nothing))?,
+        files: file_count,
+        peak_rss_bytes,
+    })
+}
+
+/// What reading the files needs of each, taken before the transaction starts: what to read them
+/// again by (for the unique rule's duplicates), their stamps, the parser's parts, and the first
+/// file's sniff for the summary.
+struct Reading {
+    rereads: Vec<RereadFile>,
+    /// By file index: each batch checks its own file, so a change stops the import at the next
+    /// batch rather than after the last.
+    stamps: Vec<Option<FileStamp>>,
+    parts: Vec<ParsePart>,
+    sniffed: Option<Sniffed>,
+}
+
+fn reading(files: Vec<PlannedFile>) -> Reading {
+    let rereads = files
+        .iter()
+        .map(|file| RereadFile {
+            file: file.to_read(),
+            plan: file.plan.clone(),
+        })
+        .collect();
+    let stamps = files.iter().map(|file| FileStamp::take(&file.path)).collect();
+    let parts = files
+        .iter()
+        .map(|file| ParsePart {
+            file: file.to_read(),
+            validator: RowValidator::new(file.plan.clone()),
+        })
+        .collect();
+    let sniffed = files.into_iter().next().map(|file| file.sniffed);
+    Reading {
+        rereads,
+        stamps,
+        parts,
+        sniffed,
+    }
+}
+
+/// Records the job as completed and commits everything it wrote, in one transaction, then
+/// reports the final counts. Returns the peak memory recorded with the job.
+fn commit(
+    context: &mut JobContext<'_>,
+    transaction: Transaction<'_>,
+    (totals, written): (&ParseTotals, &Written),
+    table_types: &[SqlType],
+    bytes_total: Option<u64>,
+) -> Result<Option<u64>, ImportError> {
     let result = JobOutcome {
         rows_read: totals.rows_read,
         rows_imported: written.rows_imported,
@@ -195,12 +240,9 @@ pub(in crate::import) fn import_rows(
         peak_rss_bytes: context.peak_rss_bytes(),
         ..JobOutcome::default()
     };
-    if cancel.is_cancelled() {
-        return Err(ImportError::Parse(ParseError::Cancelled));
-    }
     context
         .record_completed(&result)
-        .and_then(|()| load::commit(transaction, written, &table_types))?;
+        .and_then(|()| load::commit(transaction, written, table_types))?;
     context.progress(&Progress {
         rows_read: totals.rows_read,
         rows_skipped: totals.rows_skipped,
@@ -210,11 +252,7 @@ pub(in crate::import) fn import_rows(
         bytes_total,
         ..Progress::default()
     });
-    Ok(Finished {
-        sniffed: sniffed.ok_or(ImportError::Inputs(crate::import::InputError::Nothing))?,
-        files: file_count,
-        peak_rss_bytes: result.peak_rss_bytes,
-    })
+    Ok(result.peak_rss_bytes)
 }
 
 type ParserThread = std::thread::JoinHandle<Result<Vec<ParseTotals>, ParseError>>;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::import::plan::import_plan::{ColumnPlan, ImportPlan};
 use crate::import::sniff::types::ColumnType;
-use crate::import::write::validate::quoted;
+use crate::import::write::cell::quoted;
 use crate::records::{Problem, ProblemKind};
 pub use crate::store::unique_keys::{
     Duplicate, LINE, ORDINAL, RECORD_NO, UniqueKey, UniqueKeys, committed_rowid, main_table,

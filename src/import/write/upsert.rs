@@ -11,8 +11,8 @@ use std::sync::Arc;
 
 use crate::import::plan::import_plan::{FieldSource, ImportPlan};
 use crate::import::plan::many_files::PlannedFile;
+use crate::import::write::cell::quoted;
 use crate::import::write::unique::{self, Duplicate, UniqueKeys};
-use crate::import::write::validate::quoted;
 use crate::records::{ExistingTable, Problem, ProblemKind};
 
 /// Why the key cannot be used.
