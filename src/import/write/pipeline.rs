@@ -13,7 +13,8 @@ use duckdb::arrow::record_batch::RecordBatch;
 
 use crate::import::open::source::Rejected;
 use crate::import::open::source::{FileToRead, SourceError, TextSource};
-use crate::import::read::record_reader::RecordReader;
+use crate::import::plan::import_plan::ImportPlan;
+use crate::import::read::record_reader::{Record, RecordReader};
 use crate::import::write::batch::BatchBuilder;
 use crate::import::write::validate::RowValidator;
 use crate::progress::CancelToken;
@@ -241,8 +242,10 @@ pub fn parse_rows(
     let mut failed = Vec::new();
     let mut skipped = SkipLog::new(file.clone(), start.skipped_before);
     let (mut cells, mut problems) = (Vec::new(), Vec::new());
-    let mut header_pending = validator.plan().header_lines;
-    let mut skip_pending = validator.plan().skip_records;
+    let mut outside = OutsideTable {
+        skip_pending: validator.plan().skip_records,
+        header_pending: validator.plan().header_lines,
+    };
     let drop_trailing = validator.plan().trailing_fields;
     let mut last_line = 0;
     let mut last_byte = 0;
@@ -266,32 +269,7 @@ pub fn parse_rows(
         let damaged = malformed
             .as_ref()
             .is_some_and(|log| log.take_within(record.byte_offset, span_end));
-        // Blank lines, comment lines anywhere, and the records above the header are skipped,
-        // counted and (the first of them) listed.
-        if record.blank_lines_before > 0 {
-            skipped.blank(record.line - record.blank_lines_before, record.blank_lines_before);
-        }
-        if validator.plan().is_blank(&record) {
-            skipped.record(record.line, SkipReason::Blank, record.raw);
-            continue;
-        }
-        let is_comment = validator.plan().is_comment(&record);
-        if is_comment || skip_pending > 0 {
-            let reason = if is_comment {
-                SkipReason::Comment
-            } else {
-                skip_pending -= 1;
-                SkipReason::AboveHeader
-            };
-            skipped.record(record.line, reason, record.raw);
-            continue;
-        }
-        if header_pending > 0 {
-            header_pending -= 1;
-            continue;
-        }
-        if validator.plan().table_rows.is_some_and(|rows| totals.rows_read >= rows) {
-            skipped.record(record.line, SkipReason::BelowTable, record.raw);
+        if outside.skips(&record, validator.plan(), totals.rows_read, &mut skipped) {
             continue;
         }
         totals.rows_read += 1;
@@ -325,16 +303,13 @@ pub fn parse_rows(
             if cancel.is_cancelled() {
                 return Err(ParseError::Cancelled);
             }
-            let (rows, keys) = finish_rows(&mut builder)?;
-            let batch = ParsedBatch {
-                file_index: start.file_index,
-                rows,
-                keys,
-                failed: std::mem::take(&mut failed),
-                skipped: std::mem::take(&mut skipped.listed),
-                rows_read: start.records_before + totals.rows_read,
-                bytes_read: start.bytes_before + bytes_read.load(Ordering::Relaxed),
-            };
+            let batch = parsed_batch(
+                &start,
+                &mut builder,
+                (std::mem::take(&mut failed), std::mem::take(&mut skipped.listed)),
+                start.records_before + totals.rows_read,
+                start.bytes_before + bytes_read.load(Ordering::Relaxed),
+            )?;
             if !deliver(batch) {
                 return Err(ParseError::WriterGone);
             }
@@ -346,20 +321,82 @@ pub fn parse_rows(
     skipped.blank(first_blank, trailing_blanks);
     totals.rows_skipped = skipped.count;
     totals.bytes_read = bytes_read.load(Ordering::Relaxed);
-    let (rows, keys) = finish_rows(&mut builder)?;
-    let batch = ParsedBatch {
-        file_index: start.file_index,
-        rows,
-        keys,
-        failed,
-        skipped: skipped.listed,
-        rows_read: start.records_before + totals.rows_read,
-        bytes_read: start.bytes_before + totals.bytes_read,
-    };
+    let batch = parsed_batch(
+        &start,
+        &mut builder,
+        (failed, skipped.listed),
+        start.records_before + totals.rows_read,
+        start.bytes_before + totals.bytes_read,
+    )?;
     if !deliver(batch) {
         return Err(ParseError::WriterGone);
     }
     Ok(totals)
+}
+
+/// What stands around a file's table: the records above its header (skipped and counted), its
+/// header's lines, and what follows its last row when another table follows.
+struct OutsideTable {
+    skip_pending: usize,
+    header_pending: usize,
+}
+
+impl OutsideTable {
+    /// Whether `record` is no row of the table: blank lines, comment lines anywhere, the
+    /// records above the header and below the table's last row are skipped, counted and (the
+    /// first of them) listed; the header's lines are passed over. `rows_read` are the table's
+    /// rows so far.
+    #[inline]
+    fn skips(&mut self, record: &Record<'_>, plan: &ImportPlan, rows_read: u64, skipped: &mut SkipLog) -> bool {
+        if record.blank_lines_before > 0 {
+            skipped.blank(record.line - record.blank_lines_before, record.blank_lines_before);
+        }
+        if plan.is_blank(record) {
+            skipped.record(record.line, SkipReason::Blank, record.raw);
+            return true;
+        }
+        let is_comment = plan.is_comment(record);
+        if is_comment || self.skip_pending > 0 {
+            let reason = if is_comment {
+                SkipReason::Comment
+            } else {
+                self.skip_pending -= 1;
+                SkipReason::AboveHeader
+            };
+            skipped.record(record.line, reason, record.raw);
+            return true;
+        }
+        if self.header_pending > 0 {
+            self.header_pending -= 1;
+            return true;
+        }
+        if plan.table_rows.is_some_and(|rows| rows_read >= rows) {
+            skipped.record(record.line, SkipReason::BelowTable, record.raw);
+            return true;
+        }
+        false
+    }
+}
+
+/// A batch of what a file's parse gathered since the last: its good rows and their keys, and
+/// its `failed` rows and `skipped` lines; the job's rows and bytes read so far.
+fn parsed_batch(
+    start: &PartStart,
+    builder: &mut BatchBuilder,
+    (failed, skipped): (Vec<FailedRow>, Vec<SkippedLine>),
+    rows_read: u64,
+    bytes_read: u64,
+) -> Result<ParsedBatch, ArrowError> {
+    let (rows, keys) = finish_rows(builder)?;
+    Ok(ParsedBatch {
+        file_index: start.file_index,
+        rows,
+        keys,
+        failed,
+        skipped,
+        rows_read,
+        bytes_read,
+    })
 }
 
 /// The good rows gathered so far and their keys; none when there are none.
