@@ -6,7 +6,7 @@
 //!   rejected row with its line number and reasons.
 //! - [`job`]: the one shape every job has, and the one runner that records its life.
 //! - [`engine`]: the job runtime: worker pool, typed events, cancellation, memory sampling.
-//! - [`export`]: filtered, streamed exports to CSV, gzip CSV, chunks or Parquet.
+//! - [`export`]: filtered, streamed exports to CSV, gzip CSV, chunks, Excel or Parquet.
 //! - [`records`]: the records the import hands the store (failed rows, skipped lines, existing
 //!   tables), below both so dependencies point one way.
 //! - [`query`]: tables, columns and filters checked against the catalog, shared by Export, its

@@ -90,15 +90,15 @@ enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
-    /// Import a CSV, TSV or text file (plain, gzip, zstd or a one-file zip) into a table.
+    /// Import files into a table: CSV, TSV or text (plain or packed), workbooks, Parquet, JSON lines.
     Import(import::ImportArgs),
-    /// Export a table, or a filtered slice of it, to CSV, gzip CSV, chunks or Parquet.
+    /// Export a table, or a filtered slice of it, to CSV, gzip CSV, chunks, Excel or Parquet.
     Export(export::ExportArgs),
     /// Show the failed rows of an import as an error report.
     Failed(report::FailedArgs),
     /// List jobs, newest first.
     Jobs(report::JobsArgs),
-    /// Measure Sluice against DuckDB's own CSV reader.
+    /// Measure Sluice's imports, exports and reads, beside DuckDB doing the same work.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
 }
