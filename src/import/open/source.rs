@@ -106,44 +106,12 @@ pub(in crate::import) fn open_delimited(
     path: &Path,
     encoding: Option<&'static Encoding>,
 ) -> Result<TextSource, SourceError> {
-    let open_error = |source| SourceError::Open {
-        path: path.to_path_buf(),
-        source,
-    };
-    let read_error = |source| SourceError::Read {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut file = File::open(path).map_err(open_error)?;
-    let file_len = file.metadata().map_err(open_error)?.len();
-    let compression = Compression::of(&peek_head(&mut file).map_err(read_error)?);
-    let (member, bytes_total) = match compression {
-        Compression::Zip => {
-            let member = zip_member(path).map_err(|source| SourceError::Zip {
-                path: path.to_path_buf(),
-                source,
-            })?;
-            file.seek(SeekFrom::Start(member.data_start)).map_err(read_error)?;
-            let len = member.packed_len;
-            (Some(member), len)
-        }
-        _ => (None, file_len),
-    };
-    let bytes_read = Arc::new(AtomicU64::new(0));
-    let counted = CountingReader {
-        inner: file,
-        count: bytes_read.clone(),
-    };
-    let buffered = BufReader::with_capacity(256 * 1024, counted.take(bytes_total));
-    let mut decompressed: Box<dyn Read + Send> = match (compression, member) {
-        (Compression::Gzip, _) => Box::new(MultiGzDecoder::new(buffered)),
-        (Compression::Zstd, _) => Box::new(zstd::stream::read::Decoder::with_buffer(buffered).map_err(read_error)?),
-        (Compression::Zip, Some(member)) if member.deflated => {
-            Box::new(CheckedMember::new(DeflateDecoder::new(buffered), &member))
-        }
-        (Compression::Zip, Some(member)) => Box::new(CheckedMember::new(buffered, &member)),
-        _ => Box::new(buffered),
-    };
+    let Unpacked {
+        reader: mut decompressed,
+        compression,
+        bytes_total,
+        bytes_read,
+    } = unpack(path)?;
 
     let mut sample = Vec::with_capacity(ENCODING_SAMPLE_BYTES);
     (&mut decompressed)
@@ -193,6 +161,64 @@ pub(in crate::import) fn open_delimited(
         sheets: Vec::new(),
         sheet: None,
         sheet_first_column: None,
+    })
+}
+
+/// A file's bytes as its compression unpacks them, with the packed bytes to read and a count
+/// of those read so far, for progress.
+struct Unpacked {
+    reader: Box<dyn Read + Send>,
+    compression: Compression,
+    bytes_total: u64,
+    bytes_read: Arc<AtomicU64>,
+}
+
+/// Opens `path` and unpacks it as its first bytes say: gzip, zstd, a zip's one member (checked
+/// against the archive's checksum and size), or plain.
+fn unpack(path: &Path) -> Result<Unpacked, SourceError> {
+    let open_error = |source| SourceError::Open {
+        path: path.to_path_buf(),
+        source,
+    };
+    let read_error = |source| SourceError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = File::open(path).map_err(open_error)?;
+    let file_len = file.metadata().map_err(open_error)?.len();
+    let compression = Compression::of(&peek_head(&mut file).map_err(read_error)?);
+    let (member, bytes_total) = match compression {
+        Compression::Zip => {
+            let member = zip_member(path).map_err(|source| SourceError::Zip {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            file.seek(SeekFrom::Start(member.data_start)).map_err(read_error)?;
+            let len = member.packed_len;
+            (Some(member), len)
+        }
+        _ => (None, file_len),
+    };
+    let bytes_read = Arc::new(AtomicU64::new(0));
+    let counted = CountingReader {
+        inner: file,
+        count: bytes_read.clone(),
+    };
+    let buffered = BufReader::with_capacity(256 * 1024, counted.take(bytes_total));
+    let reader: Box<dyn Read + Send> = match (compression, member) {
+        (Compression::Gzip, _) => Box::new(MultiGzDecoder::new(buffered)),
+        (Compression::Zstd, _) => Box::new(zstd::stream::read::Decoder::with_buffer(buffered).map_err(read_error)?),
+        (Compression::Zip, Some(member)) if member.deflated => {
+            Box::new(CheckedMember::new(DeflateDecoder::new(buffered), &member))
+        }
+        (Compression::Zip, Some(member)) => Box::new(CheckedMember::new(buffered, &member)),
+        _ => Box::new(buffered),
+    };
+    Ok(Unpacked {
+        reader,
+        compression,
+        bytes_total,
+        bytes_read,
     })
 }
 

@@ -132,50 +132,7 @@ pub fn plan_files(
         }
         schema => schema.as_ref(),
     };
-    // The table each file is planned against; `None` lets a lone file (or a schema) say.
-    let target: Option<ExistingTable> = match (schema, existing) {
-        (Some(schema), Some(table)) => {
-            let mut table = table.clone();
-            for spec in schema.columns.iter().filter(|spec| !spec.skip) {
-                if position_ignoring_case(table.columns.iter().map(|column| &column.name), spec.name.trim()).is_none()
-                    && request.add_columns
-                {
-                    let name = spec.name.trim().to_string();
-                    table
-                        .columns
-                        .push(Column::from_catalog(name.clone(), spec.column_type.sql_name()));
-                    added_columns.push((name, spec.column_type));
-                }
-            }
-            Some(table)
-        }
-        (Some(_), None) => None,
-        (None, Some(table)) => {
-            let extras = extra_columns(&sniffs, table, missing);
-            if let Some((file, columns)) = extras.first().filter(|_| !request.add_columns) {
-                return Err(FilesError::ExtraColumns {
-                    file: label(file),
-                    table: table.name.clone(),
-                    columns: columns
-                        .iter()
-                        .map(|(name, _)| name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                });
-            }
-            let mut table = table.clone();
-            for (name, column_type) in unify(extras.into_iter().flat_map(|(_, columns)| columns)) {
-                let column_type = column_type.unwrap_or(ColumnType::Varchar);
-                table
-                    .columns
-                    .push(Column::from_catalog(name.clone(), column_type.sql_name()));
-                added_columns.push((name, column_type));
-            }
-            Some(table)
-        }
-        (None, None) if sniffs.len() > 1 => Some(new_table(&sniffs, request)?),
-        (None, None) => None,
-    };
+    let target = target_table(&sniffs, request, (schema, existing), missing, &mut added_columns)?;
     let mut files = Vec::with_capacity(sniffs.len());
     for (path, sniffed) in sniffs {
         let mut plan = plan_part(&sniffed, schema, target.as_ref(), missing).map_err(|source| FilesError::Plan {
@@ -202,6 +159,61 @@ pub fn plan_files(
         add_source_column(&mut files, column, existing, &mut added_columns)?;
     }
     Ok(FilesPlan { files, added_columns })
+}
+
+/// The table each file is planned against, with the columns the import adds to it (into
+/// `added_columns`); `None` lets a lone file (or a schema) say.
+fn target_table(
+    sniffs: &[(PathBuf, Sniffed)],
+    request: &ImportRequest,
+    (schema, existing): (Option<&SchemaFile>, Option<&ExistingTable>),
+    missing: MissingColumns,
+    added_columns: &mut Vec<(String, ColumnType)>,
+) -> Result<Option<ExistingTable>, FilesError> {
+    let label = |path: &PathBuf| path.display().to_string();
+    Ok(match (schema, existing) {
+        (Some(schema), Some(table)) => {
+            let mut table = table.clone();
+            for spec in schema.columns.iter().filter(|spec| !spec.skip) {
+                if position_ignoring_case(table.columns.iter().map(|column| &column.name), spec.name.trim()).is_none()
+                    && request.add_columns
+                {
+                    let name = spec.name.trim().to_string();
+                    table
+                        .columns
+                        .push(Column::from_catalog(name.clone(), spec.column_type.sql_name()));
+                    added_columns.push((name, spec.column_type));
+                }
+            }
+            Some(table)
+        }
+        (Some(_), None) => None,
+        (None, Some(table)) => {
+            let extras = extra_columns(sniffs, table, missing);
+            if let Some((file, columns)) = extras.first().filter(|_| !request.add_columns) {
+                return Err(FilesError::ExtraColumns {
+                    file: label(file),
+                    table: table.name.clone(),
+                    columns: columns
+                        .iter()
+                        .map(|(name, _)| name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                });
+            }
+            let mut table = table.clone();
+            for (name, column_type) in unify(extras.into_iter().flat_map(|(_, columns)| columns)) {
+                let column_type = column_type.unwrap_or(ColumnType::Varchar);
+                table
+                    .columns
+                    .push(Column::from_catalog(name.clone(), column_type.sql_name()));
+                added_columns.push((name, column_type));
+            }
+            Some(table)
+        }
+        (None, None) if sniffs.len() > 1 => Some(new_table(sniffs, request)?),
+        (None, None) => None,
+    })
 }
 
 /// A schema (the window always sends one, made from the first file) applied to several files:

@@ -1,7 +1,7 @@
 //! Checking one record against the plan: shape, encoding, types and rules. A record either yields
 //! one typed cell per target column or a list of every problem it has; it never yields both.
 
-use crate::import::plan::import_plan::ImportPlan;
+use crate::import::plan::import_plan::{ColumnPlan, ImportPlan};
 use crate::import::read::record_reader::{Defect, Record};
 use crate::import::sniff::table_end::{is_summary_label, summary_label};
 use crate::import::sniff::types::{ColumnType, trimmed};
@@ -45,16 +45,7 @@ impl RowValidator {
         }
         self.check_shape(record, problems);
         if encoding_damaged {
-            problems.push(Problem {
-                field_index: None,
-                column: None,
-                kind: ProblemKind::Encoding,
-                message: format!(
-                    "the row has bytes that {}, the encoding the file is read in, cannot read (shown as \u{FFFD}); {}",
-                    self.plan.encoding.name(),
-                    self.another_encoding(None)
-                ),
-            });
+            problems.push(self.damaged_bytes_problem());
         }
         // Every field's text is checked as UTF-8 in one pass; only when some field is not is each
         // looked at, to name it.
@@ -69,35 +60,7 @@ impl RowValidator {
                 cells.push(Cell::Null);
                 continue;
             };
-            // `""` in a text column is an empty string; nothing between the delimiters is NULL.
-            // And `"NA"` is the text NA where an unquoted NA is a missing value: always for a
-            // marker the person gave (PostgreSQL's COPY reads its quoted NULL string so), and for
-            // a detected one in a record quoted where needed (a writer that quotes every field
-            // says nothing by quoting one).
-            let marker =
-                !text.is_empty() && column.format.has_null_markers() && column.format.is_null_marker(trimmed(text));
-            let stated = marker
-                && self
-                    .plan
-                    .stated_null_markers
-                    .iter()
-                    .any(|stated| stated == trimmed(text));
-            let quoted_text = (text.is_empty() || marker)
-                && column.column_type == ColumnType::Varchar
-                && column.field_index().is_some_and(|index| {
-                    let flags = quoted.get_or_insert_with(|| {
-                        let mut flags = Vec::new();
-                        record.quoted_fields(&mut flags);
-                        flags
-                    });
-                    let quoted_here = flags.get(index).copied().unwrap_or(false);
-                    let quoted_where_needed = || {
-                        flags.iter().enumerate().any(|(other, &quoted)| {
-                            !quoted && record.field(other).is_some_and(|field| !field.is_empty())
-                        })
-                    };
-                    quoted_here && (!marker || stated || quoted_where_needed())
-                });
+            let quoted_text = self.is_quoted_text(column, text, record, &mut quoted);
             match convert_field(column, text, quoted_text) {
                 Ok(cell) => cells.push(cell),
                 Err(problem) => {
@@ -118,6 +81,61 @@ impl RowValidator {
             });
         }
         problems.is_empty()
+    }
+
+    /// The problem of a row holding bytes the file's encoding cannot read.
+    fn damaged_bytes_problem(&self) -> Problem {
+        Problem {
+            field_index: None,
+            column: None,
+            kind: ProblemKind::Encoding,
+            message: format!(
+                "the row has bytes that {}, the encoding the file is read in, cannot read (shown as \u{FFFD}); {}",
+                self.plan.encoding.name(),
+                self.another_encoding(None)
+            ),
+        }
+    }
+
+    /// Whether `text`, a field of `column` in `record`, is quoted text rather than a missing
+    /// value. `""` in a text column is an empty string; nothing between the delimiters is NULL.
+    /// And `"NA"` is the text NA where an unquoted NA is a missing value: always for a marker the
+    /// person gave (PostgreSQL's COPY reads its quoted NULL string so), and for a detected one in
+    /// a record quoted where needed (a writer that quotes every field says nothing by quoting
+    /// one). `quoted` holds which fields were quoted, found once per record and only when asked.
+    fn is_quoted_text(
+        &self,
+        column: &ColumnPlan,
+        text: &str,
+        record: &Record<'_>,
+        quoted: &mut Option<Vec<bool>>,
+    ) -> bool {
+        let marker =
+            !text.is_empty() && column.format.has_null_markers() && column.format.is_null_marker(trimmed(text));
+        if !(text.is_empty() || marker) || column.column_type != ColumnType::Varchar {
+            return false;
+        }
+        let stated = marker
+            && self
+                .plan
+                .stated_null_markers
+                .iter()
+                .any(|stated| stated == trimmed(text));
+        column.field_index().is_some_and(|index| {
+            let flags = quoted.get_or_insert_with(|| {
+                let mut flags = Vec::new();
+                record.quoted_fields(&mut flags);
+                flags
+            });
+            let quoted_here = flags.get(index).copied().unwrap_or(false);
+            let quoted_where_needed = || {
+                flags
+                    .iter()
+                    .enumerate()
+                    .any(|(other, &quoted)| !quoted && record.field(other).is_some_and(|field| !field.is_empty()))
+            };
+            quoted_here && (!marker || stated || quoted_where_needed())
+        })
     }
 
     /// A line that is not data whatever its values: the header repeated, or a total line in a
@@ -303,7 +321,7 @@ fn defect_problem(defect: Defect) -> Problem {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::import::plan::import_plan::{ColumnPlan, FieldSource, Rules};
+    use crate::import::plan::import_plan::{FieldSource, Rules};
     use crate::import::plan::schema::compile_pattern;
     use crate::import::read::record_reader::{Dialect, RecordReader};
     use crate::import::write::cell::*;
