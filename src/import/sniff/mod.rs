@@ -16,6 +16,7 @@ pub(super) mod number_evidence;
 pub(super) mod sample;
 pub(super) mod several_files;
 pub(super) mod side_tables;
+pub(super) mod sniffed;
 pub(super) mod sniffer;
 pub(super) mod spec_fields;
 pub(super) mod split_header;
