@@ -43,7 +43,7 @@ pub use sniff::table_end::{BreakKind, TableBreak};
 pub use sniff::type_guess::{ColumnGuess, InferenceContext, guess_column};
 pub use sniff::types::ColumnType;
 pub use sniff::value_formats::{ColumnFormat, NULL_MARKERS, ValueFormat, reads_as_missing};
-pub use write::cell::{PreviewColumn, preview_problem};
+pub use write::cell::PreviewColumn;
 pub use write::pipeline::{ParseError, ParseTotals};
 pub use write::retry::{RetryError, RetryRequest, RetrySummary, RowEdit};
 pub use write::upsert::{KeyError, check_key};

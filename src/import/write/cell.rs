@@ -283,12 +283,6 @@ impl PreviewColumn {
     }
 }
 
-/// The problem `text` would have in a column described by `spec`, for marking preview cells
-/// before an import starts. Rules that need the whole file (`unique`) are not checked here.
-pub fn preview_problem(spec: &crate::import::plan::schema::ColumnSpec, text: &str) -> Option<Problem> {
-    PreviewColumn::new(spec).problem(text)
-}
-
 /// Shows a value in a message, cut to a readable length.
 pub(crate) fn quoted(text: &str) -> String {
     const LIMIT: usize = 60;
