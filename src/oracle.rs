@@ -95,11 +95,11 @@ pub fn compare_with_csv_crate(store: &Store, path: &Path, summary: &ImportSummar
         return Ok(false);
     }
     let sniffed = sniff(path, &SniffHints::default()).map_err(|error| show(format!("sniffing again: {error}")))?;
-    if sniffed.dialect.spaces_before_quotes || sniffed.dialect.spaced_separator {
+    if sniffed.layout.dialect.spaces_before_quotes || sniffed.layout.dialect.spaced_separator {
         return Ok(false);
     }
     let mut bytes = std::fs::read(path).map_err(|error| show(format!("reading: {error}")))?;
-    if sniffed.format != InputFormat::Delimited {
+    if sniffed.layout.format != InputFormat::Delimited {
         return Ok(false);
     }
     match sniffed.compression {
@@ -116,18 +116,24 @@ pub fn compare_with_csv_crate(store: &Store, path: &Path, summary: &ImportSummar
         }
         Compression::Zip => return Ok(false),
     }
-    let body = &bytes[sniffed.encoding.bom_len.min(bytes.len())..];
-    let text: Vec<u8> = if sniffed.encoding.encoding.name() == "UTF-8" {
+    let body = &bytes[sniffed.layout.encoding.bom_len.min(bytes.len())..];
+    let text: Vec<u8> = if sniffed.layout.encoding.encoding.name() == "UTF-8" {
         // As it is: bytes that are not UTF-8 do not change where records end.
         body.to_vec()
     } else {
-        let (decoded, _) = sniffed.encoding.encoding.decode_without_bom_handling(body);
+        let (decoded, _) = sniffed.layout.encoding.encoding.decode_without_bom_handling(body);
         decoded.into_owned().into_bytes()
     };
-    let (delimiter, quote) = (sniffed.dialect.delimiter, sniffed.dialect.quote);
+    let (delimiter, quote) = (sniffed.layout.dialect.delimiter, sniffed.layout.dialect.quote);
     let count = |text: &[u8]| {
-        csv_crate_records(text, delimiter, quote, sniffed.dialect.escape, sniffed.has_header)
-            .map_err(|error| show(format!("the csv crate could not read it: {error}")))
+        csv_crate_records(
+            text,
+            delimiter,
+            quote,
+            sniffed.layout.dialect.escape,
+            sniffed.layout.has_header,
+        )
+        .map_err(|error| show(format!("the csv crate could not read it: {error}")))
     };
     let independent = count(&text[..])?;
     let mut extended = text.clone();
@@ -149,7 +155,7 @@ pub fn compare_with_csv_crate(store: &Store, path: &Path, summary: &ImportSummar
         .count();
     // A header's lines after its first are records to the csv crate, and neither rows nor
     // skipped lines to Sluice.
-    let later_header_lines = sniffed.header_lines.saturating_sub(1) as u64;
+    let later_header_lines = sniffed.layout.header_lines.saturating_sub(1) as u64;
     if independent + blank as u64 != summary.rows_read + summary.rows_skipped + later_header_lines {
         return Err(show(format!(
             "Sluice read {} rows and skipped {}, the csv crate {independent} (delimiter {:?}, quote {:?}, header {})",
@@ -157,7 +163,7 @@ pub fn compare_with_csv_crate(store: &Store, path: &Path, summary: &ImportSummar
             summary.rows_skipped,
             char::from(delimiter),
             char::from(quote),
-            sniffed.has_header
+            sniffed.layout.has_header
         )));
     }
     Ok(true)

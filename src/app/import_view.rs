@@ -177,7 +177,7 @@ impl ImportView {
             Ok(target) => target,
             Err(error) => return Some(TargetCheck::Problem(error.to_string())),
         };
-        let plan = match plan_import(sniffed, Some(&schema), target.existing.as_ref()) {
+        let plan = match plan_import(&sniffed.layout, Some(&schema), target.existing.as_ref()) {
             Ok(plan) => plan,
             Err(error) => return Some(TargetCheck::Problem(error.to_string())),
         };
@@ -288,16 +288,17 @@ impl ImportView {
         match result {
             Ok(sniffed) => {
                 self.columns = sniffed
+                    .layout
                     .columns
                     .iter()
-                    .zip(&sniffed.column_types)
+                    .zip(&sniffed.layout.column_types)
                     .enumerate()
                     .map(|(index, (name, column_type))| {
                         let mut spec = ColumnSpec::new(name, *column_type);
                         spec.source = Some(name.clone());
                         // What was detected is stated in the schema, where it can be changed and
                         // where the preview reads it.
-                        if let Some(guess) = sniffed.column_guesses.get(index) {
+                        if let Some(guess) = sniffed.layout.column_guesses.get(index) {
                             spec.written = guess.format.clone();
                         }
                         spec
@@ -325,7 +326,7 @@ impl ImportView {
         let Some(sniffed) = &self.sniffed else {
             return;
         };
-        for (index, header) in sniffed.columns.iter().enumerate() {
+        for (index, header) in sniffed.layout.columns.iter().enumerate() {
             let matched = schema
                 .columns
                 .iter()
@@ -369,11 +370,11 @@ impl ImportView {
             self.hints.clone()
         } else {
             SniffHints {
-                delimiter: Some(sniffed.dialect.delimiter),
-                quote: Some(sniffed.dialect.quote),
-                has_header: Some(sniffed.has_header),
-                encoding: Some(sniffed.encoding.encoding),
-                sheet: sniffed.sheet.clone(),
+                delimiter: Some(sniffed.layout.dialect.delimiter),
+                quote: Some(sniffed.layout.dialect.quote),
+                has_header: Some(sniffed.layout.has_header),
+                encoding: Some(sniffed.layout.encoding.encoding),
+                sheet: sniffed.layout.sheet.clone(),
                 ..self.hints.clone()
             }
         };
@@ -526,14 +527,14 @@ impl ImportView {
             ui.label(format!(
                 "{}{}",
                 megabytes(sniffed.bytes_total),
-                [sniffed.format.name(), sniffed.compression.name()]
+                [sniffed.layout.format.name(), sniffed.compression.name()]
                     .into_iter()
                     .flatten()
                     .map(|name| format!(" {name}"))
                     .collect::<String>()
             ));
             if !sniffed.sheets.is_empty() {
-                let mut sheet = sniffed.sheet.clone().unwrap_or_default();
+                let mut sheet = sniffed.layout.sheet.clone().unwrap_or_default();
                 ui.label("Sheet");
                 let selected = sniffed
                     .sheets
@@ -551,7 +552,7 @@ impl ImportView {
                     })
                     .response
                     .accessible_name("sheet");
-                if let Some(columns) = sniffed.sheet_columns {
+                if let Some(columns) = sniffed.layout.sheet_columns {
                     ui.label(format!("columns {columns}"));
                 }
                 if sheet_changed {
@@ -560,10 +561,10 @@ impl ImportView {
                     self.hints.sheet_columns = None;
                 }
             }
-            let mut encoding = sniffed.encoding.encoding;
+            let mut encoding = sniffed.layout.encoding.encoding;
             ui.label("Encoding");
             egui::ComboBox::from_id_salt("encoding")
-                .selected_text(sniffed.encoding.describe())
+                .selected_text(sniffed.layout.encoding.describe())
                 .show_ui(ui, |ui| {
                     for candidate in sluice::import::SOURCE_ENCODINGS {
                         changed |= ui
@@ -581,7 +582,7 @@ impl ImportView {
                 egui::RichText::new(confidence).weak()
             };
             ui.label(confidence).on_hover_text(evidence.describe());
-            let mut delimiter = sniffed.dialect.delimiter;
+            let mut delimiter = sniffed.layout.dialect.delimiter;
             ui.label("Delimiter");
             egui::ComboBox::from_id_salt("delimiter")
                 .selected_text(delimiter_name(delimiter))
@@ -594,7 +595,7 @@ impl ImportView {
                 })
                 .response
                 .accessible_name("delimiter");
-            let mut quote = sniffed.dialect.quote;
+            let mut quote = sniffed.layout.dialect.quote;
             ui.label("Quote");
             egui::ComboBox::from_id_salt("quote")
                 .selected_text(char::from(quote).to_string())
@@ -607,10 +608,10 @@ impl ImportView {
                 })
                 .response
                 .accessible_name("quote");
-            let mut has_header = sniffed.has_header;
+            let mut has_header = sniffed.layout.has_header;
             changed |= ui.checkbox(&mut has_header, "Header").changed();
             ui.label("Header lines");
-            let mut header_lines = sniffed.header_lines.max(1);
+            let mut header_lines = sniffed.layout.header_lines.max(1);
             let header_lines_changed = ui
                 .add_enabled(has_header, egui::DragValue::new(&mut header_lines).range(1..=4))
                 .on_hover_text(
@@ -625,6 +626,7 @@ impl ImportView {
                         .char_limit(1)
                         .hint_text(
                             sniffed
+                                .layout
                                 .comment
                                 .map(|prefix| char::from(prefix).to_string())
                                 .unwrap_or_default(),
@@ -636,13 +638,16 @@ impl ImportView {
             let comment = self.comment_text.bytes().next().filter(u8::is_ascii);
             let comment_changed = comment_response.lost_focus() && comment != self.hints.comment;
             ui.label("Skip lines");
-            let mut skip = sniffed.skip_records;
+            let mut skip = sniffed.layout.skip_records;
             let skip_changed = ui
                 .add(egui::DragValue::new(&mut skip).range(0..=1000))
                 .on_hover_text("Lines above the header that are not part of the table (a title, notes)")
                 .accessible_name("skip lines")
                 .changed();
-            let mut decimal_comma = self.hints.decimal_comma.unwrap_or(sniffed.dialect.delimiter == b';');
+            let mut decimal_comma = self
+                .hints
+                .decimal_comma
+                .unwrap_or(sniffed.layout.dialect.delimiter == b';');
             let decimal_changed = ui.checkbox(&mut decimal_comma, "Decimal comma").changed();
             let mut day_first = self.hints.day_first.unwrap_or(true);
             let mut day_changed = false;
@@ -807,7 +812,9 @@ impl ImportView {
             }
             ui.end_row();
             let sniffed = self.sniffed.clone();
-            let guesses = sniffed.as_ref().map_or(&[][..], |sniffed| &sniffed.column_guesses[..]);
+            let guesses = sniffed
+                .as_ref()
+                .map_or(&[][..], |sniffed| &sniffed.layout.column_guesses[..]);
             for (index, (spec, texts)) in self.columns.iter_mut().zip(&mut self.rule_texts).enumerate() {
                 let source = spec.source.clone().unwrap_or_default();
                 match guesses.get(index).filter(|guess| guess.misfits > 0) {

@@ -60,7 +60,7 @@ pub fn bench_sniff(paths: &[PathBuf], python: &str) -> anyhow::Result<()> {
             continue;
         };
         let typed = |types: &[String]| types.iter().filter(|name| name.as_str() != "VARCHAR").count() as u64;
-        let sluice_types: Vec<String> = sniffed.column_types.iter().map(ToString::to_string).collect();
+        let sluice_types: Vec<String> = sniffed.layout.column_types.iter().map(ToString::to_string).collect();
         let shown = path.display().to_string();
         let shown = if shown.len() > 48 {
             format!("…{}", &shown[shown.len() - 47..])
@@ -82,7 +82,7 @@ pub fn bench_sniff(paths: &[PathBuf], python: &str) -> anyhow::Result<()> {
                 tally.duckdb_typed += typed(&types);
                 tally.duckdb_columns += types.len() as u64;
                 tally.duckdb_rows += rows;
-                let same_header = has_header == sniffed.has_header;
+                let same_header = has_header == sniffed.layout.has_header;
                 tally.header_disagrees += u64::from(!same_header);
                 println!(
                     "{shown:<48} {:>13} {:>13} {:>22} {:>10} {:>7}",

@@ -151,7 +151,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     }
     let columns = match &request.schema {
         Some(schema) => schema.columns.len(),
-        None => sniffed.as_ref().map_or(0, |sniffed| sniffed.columns.len()),
+        None => sniffed.as_ref().map_or(0, |sniffed| sniffed.layout.columns.len()),
     };
     let checks_unique = request
         .schema
@@ -259,9 +259,10 @@ fn request_from(args: &ImportArgs) -> anyhow::Result<ImportRequest> {
 fn report_inference(sniffed: &Sniffed, json: bool) {
     if json {
         let columns: Vec<serde_json::Value> = sniffed
+            .layout
             .columns
             .iter()
-            .zip(&sniffed.column_guesses)
+            .zip(&sniffed.layout.column_guesses)
             .map(|(name, guess)| {
                 serde_json::json!({
                     "name": name,
@@ -278,21 +279,21 @@ fn report_inference(sniffed: &Sniffed, json: bool) {
             "{}",
             serde_json::json!({
                 "event": "sniffed",
-                "encoding": sniffed.encoding.describe(),
+                "encoding": sniffed.layout.encoding.describe(),
                 "encoding_confidence": sniffed.encoding_evidence.confidence().as_str(),
                 "encoding_evidence": sniffed.encoding_evidence.describe(),
-                "delimiter": char::from(sniffed.dialect.delimiter).to_string(),
-                "has_header": sniffed.has_header,
-                "skip_records": sniffed.skip_records,
-                "table_rows": sniffed.table_rows,
-                "trailing_delimiter": sniffed.trailing_delimiter,
-                "unnamed_empty_columns": sniffed.unnamed_empty_columns,
-                "pad_short_rows": sniffed.pad_short_rows,
+                "delimiter": char::from(sniffed.layout.dialect.delimiter).to_string(),
+                "has_header": sniffed.layout.has_header,
+                "skip_records": sniffed.layout.skip_records,
+                "table_rows": sniffed.layout.table_rows,
+                "trailing_delimiter": sniffed.layout.trailing_delimiter,
+                "unnamed_empty_columns": sniffed.layout.unnamed_empty_columns,
+                "pad_short_rows": sniffed.layout.pad_short_rows,
                 "header_repair": sniffed.header_repair,
-                "layout": sniffed.layout,
-                "header_lines": sniffed.header_lines,
+                "layout": sniffed.layout_choice,
+                "header_lines": sniffed.layout.header_lines,
                 "not_data": sniffed.breaks,
-                "summary_rows": sniffed.summary_rows,
+                "summary_rows": sniffed.layout.summary_rows,
                 "columns": columns,
             })
         );
@@ -300,14 +301,14 @@ fn report_inference(sniffed: &Sniffed, json: bool) {
     }
     eprintln!(
         "Encoding {}, {}",
-        sniffed.encoding.describe(),
+        sniffed.layout.encoding.describe(),
         sniffed.encoding_evidence.summary()
     );
-    if sniffed.skip_records > 0 {
+    if sniffed.layout.skip_records > 0 {
         eprintln!(
             "Skipping {} record{} above the header (use --skip N to say otherwise):",
-            sniffed.skip_records,
-            if sniffed.skip_records == 1 { "" } else { "s" }
+            sniffed.layout.skip_records,
+            if sniffed.layout.skip_records == 1 { "" } else { "s" }
         );
         for record in &sniffed.skipped_preview {
             eprintln!("  {}", record.join(" | "));
@@ -330,8 +331,9 @@ fn report_inference(sniffed: &Sniffed, json: bool) {
             found.kind.problem_kind().as_str()
         );
     }
-    if let Some(sheet) = &sniffed.sheet {
+    if let Some(sheet) = &sniffed.layout.sheet {
         let part = sniffed
+            .layout
             .sheet_columns
             .map(|columns| format!(", columns {columns}"))
             .unwrap_or_default();
@@ -344,7 +346,7 @@ fn report_inference(sniffed: &Sniffed, json: bool) {
         }
     }
     eprintln!("Columns as read from {}:", sniffed.path.display());
-    for (name, guess) in sniffed.columns.iter().zip(&sniffed.column_guesses) {
+    for (name, guess) in sniffed.layout.columns.iter().zip(&sniffed.layout.column_guesses) {
         let mut line = format!("  {name:<24} {}", guess.column_type);
         let format = guess.format.describe();
         if !format.is_empty() {

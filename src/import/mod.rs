@@ -36,6 +36,7 @@ pub use plan::schema::{ColumnSpec, SchemaError, SchemaFile};
 pub use plan::target::{TableSetup, Target, target};
 pub use read::record_reader::{Defect, Dialect, OwnedRecord, Record, RecordReader};
 pub use sniff::column_names::clean_headers;
+pub use sniff::file_layout::{FileLayout, StoredLayouts};
 pub use sniff::header_guess::infer_column_type;
 pub use sniff::layout::{LayoutChoice, LayoutScore, OtherTable};
 pub use sniff::sniffer::{MAX_COLUMNS, SampleSize, SniffError, SniffHints, Sniffed, sniff, sniff_with};
@@ -378,9 +379,9 @@ impl Job for ImportRequest {
             rows_skipped: parse_totals.rows_skipped,
             bytes_read: parse_totals.bytes_read,
             elapsed_ms: started.elapsed().as_millis() as u64,
-            encoding: sniffed.encoding.describe(),
-            delimiter: char::from(sniffed.dialect.delimiter).to_string(),
-            has_header: sniffed.has_header,
+            encoding: sniffed.layout.encoding.describe(),
+            delimiter: char::from(sniffed.layout.dialect.delimiter).to_string(),
+            has_header: sniffed.layout.has_header,
             peak_rss_bytes,
         })
     }

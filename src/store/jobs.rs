@@ -296,6 +296,38 @@ fn set_source_columns(conn: &Connection, job_id: i64, columns: &[String]) -> Res
     Ok(())
 }
 
+fn set_file_layouts(conn: &Connection, job_id: i64, layouts: &impl serde::Serialize) -> Result<(), StoreError> {
+    let layouts = serde_json::to_string(layouts).map_err(|source| StoreError::Json {
+        context: "recording how a job read its files",
+        source,
+    })?;
+    conn.execute(
+        "UPDATE sluice.jobs SET file_layouts = ? WHERE job_id = ?",
+        params![layouts, job_id],
+    )
+    .map_err(StoreError::query("recording how a job read its files"))?;
+    Ok(())
+}
+
+fn file_layouts<T: serde::de::DeserializeOwned>(conn: &Connection, job_id: i64) -> Result<Option<T>, StoreError> {
+    let json: Option<String> = conn
+        .query_row(
+            "SELECT file_layouts FROM sluice.jobs WHERE job_id = ?",
+            params![job_id],
+            |row| row.get(0),
+        )
+        .optional()
+        .map_err(StoreError::query("reading how a job read its files"))?
+        .flatten();
+    json.map(|json| {
+        serde_json::from_str(&json).map_err(|source| StoreError::Json {
+            context: "reading how a job read its files",
+            source,
+        })
+    })
+    .transpose()
+}
+
 /// A job an earlier process left unfinished, found (and marked interrupted) on open.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RecoveredJob {
@@ -419,6 +451,18 @@ impl super::Store {
     /// Records the CSV column names an import found, so reports can name a failed row's fields.
     pub fn set_source_columns(&self, job_id: i64, columns: &[String]) -> Result<(), StoreError> {
         set_source_columns(self.conn(), job_id, columns)
+    }
+
+    /// Records how an import read each of its files, so a retry of its failed rows reads them
+    /// the same way.
+    pub fn set_file_layouts(&self, job_id: i64, layouts: &impl serde::Serialize) -> Result<(), StoreError> {
+        set_file_layouts(self.conn(), job_id, layouts)
+    }
+
+    /// How import `job_id` read its files, when it recorded that (jobs from before it did
+    /// have none).
+    pub fn file_layouts<T: serde::de::DeserializeOwned>(&self, job_id: i64) -> Result<Option<T>, StoreError> {
+        file_layouts(self.conn(), job_id)
     }
 
     /// Adds the rows a retry moved into the table to import `import_job_id`'s counts (so imported +

@@ -123,6 +123,14 @@ pub enum StoreError {
         /// DuckDB's error.
         source: duckdb::Error,
     },
+    /// What a job stored as JSON could not be written or read back.
+    #[error("{context}: {source}")]
+    Json {
+        /// What Sluice was doing.
+        context: &'static str,
+        /// The JSON error.
+        source: serde_json::Error,
+    },
     /// A memory limit that is not a size DuckDB reads; it holds the text given.
     #[error("'{0}' is not a memory size; write a number and a unit, such as 512MB or 2GB")]
     BadMemoryLimit(String),

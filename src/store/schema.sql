@@ -59,3 +59,6 @@ CREATE TABLE IF NOT EXISTS sluice.skipped_lines (
 ALTER TABLE sluice.skipped_lines ADD COLUMN IF NOT EXISTS file VARCHAR;
 -- Of the rows an upsert imported, those that replaced a stored row (added with upserts).
 ALTER TABLE sluice.jobs ADD COLUMN IF NOT EXISTS rows_updated BIGINT DEFAULT 0;
+-- How an import read each of its files, so a retry reads its failed rows the same way (added
+-- with stored layouts).
+ALTER TABLE sluice.jobs ADD COLUMN IF NOT EXISTS file_layouts VARCHAR;

@@ -133,13 +133,14 @@ fn import_as_text(db: &TestDb, path: &Path, table: &str) -> (Vec<String>, Vec<Ve
     let mut request = ImportRequest::new(path, table);
     request.schema = Some(SchemaFile {
         columns: sniffed
+            .layout
             .columns
             .iter()
             .map(|name| ColumnSpec::new(name, ColumnType::Varchar))
             .collect(),
     });
     let summary = db.import_request(&request);
-    (sniffed.columns, db.rows_as_text(table), summary.rows_failed)
+    (sniffed.layout.columns, db.rows_as_text(table), summary.rows_failed)
 }
 
 #[test]

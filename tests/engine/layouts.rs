@@ -49,7 +49,7 @@ fn an_r_export_without_a_name_over_its_row_names_keeps_every_name_over_its_own_f
         b"\"CompTime\",\"TIME_LIMIT\",\"Solver\"\n\"1\",12.5,600,\"cbc\"\n\"2\",3.25,600,\"glpk\"\n\"3\",0.5,300,\"cbc\"\n",
     );
     let sniffed = sniff(&path, &SniffHints::default()).unwrap();
-    assert_eq!(sniffed.columns, ["row_name", "CompTime", "TIME_LIMIT", "Solver"]);
+    assert_eq!(sniffed.layout.columns, ["row_name", "CompTime", "TIME_LIMIT", "Solver"]);
     let summary = db.import(&path, "solvers");
     assert_eq!((summary.rows_imported, summary.rows_failed), (3, 0));
     assert_eq!(db.columns("solvers"), ["row_name", "CompTime", "TIME_LIMIT", "Solver"]);
@@ -70,11 +70,11 @@ fn a_title_wider_than_the_table_is_preamble_when_the_table_has_its_own_header() 
     let db = TestDb::new();
     let path = db.file("spectrum.csv", &file);
     let sniffed = sniff(&path, &SniffHints::default()).unwrap();
-    assert_eq!(sniffed.skip_records, 1);
-    assert_eq!(sniffed.columns, ["Wavelength", "Absorbance"]);
-    assert_eq!(sniffed.column_types, [ColumnType::BigInt, ColumnType::Double]);
-    let chosen = sniffed.layout.chosen.as_ref().unwrap();
-    let runner_up = sniffed.layout.runner_up.as_ref().unwrap();
+    assert_eq!(sniffed.layout.skip_records, 1);
+    assert_eq!(sniffed.layout.columns, ["Wavelength", "Absorbance"]);
+    assert_eq!(sniffed.layout.column_types, [ColumnType::BigInt, ColumnType::Double]);
+    let chosen = sniffed.layout_choice.chosen.as_ref().unwrap();
+    let runner_up = sniffed.layout_choice.runner_up.as_ref().unwrap();
     assert_eq!((chosen.skip, chosen.columns), (1, 2));
     assert!(chosen.accepted >= runner_up.accepted, "{chosen:?} {runner_up:?}");
     assert_eq!(runner_up.skip, 0);
@@ -121,12 +121,15 @@ fn of_tables_stacked_in_one_file_the_one_most_rows_belong_to_is_read_with_its_ow
     let db = TestDb::new();
     let path = db.file("stacked.csv", &three_stacked_tables());
     let sniffed = sniff(&path, &SniffHints::default()).unwrap();
-    assert_eq!(sniffed.skip_records, 3);
-    assert_eq!(sniffed.columns, ["site", "date", "depth", "temperature", "salinity"]);
-    assert_eq!(sniffed.table_rows, Some(40));
+    assert_eq!(sniffed.layout.skip_records, 3);
+    assert_eq!(
+        sniffed.layout.columns,
+        ["site", "date", "depth", "temperature", "salinity"]
+    );
+    assert_eq!(sniffed.layout.table_rows, Some(40));
     // The other tables are named with their lines, so a person can read them too.
     assert_eq!(
-        sniffed.layout.other_tables,
+        sniffed.layout_choice.other_tables,
         [
             sluice::import::OtherTable {
                 skip: 0,
@@ -218,7 +221,7 @@ fn a_table_whose_rows_go_on_under_a_stray_block_is_not_cut_short() {
     let db = TestDb::new();
     let path = db.file("stray_block.csv", &file);
     let sniffed = sniff(&path, &SniffHints::default()).unwrap();
-    assert_eq!(sniffed.table_rows, None);
+    assert_eq!(sniffed.layout.table_rows, None);
     let summary = db.import(&path, "scores");
     assert_eq!(
         (summary.rows_imported, summary.rows_failed, summary.rows_skipped),
@@ -231,8 +234,8 @@ fn a_one_row_file_with_a_trailing_delimiter_is_decided_from_its_header_and_that_
     let db = TestDb::new();
     let path = db.file("one_row.csv", b"name;amount;\nwidget;5;\"\n\"\n");
     let sniffed = sniff(&path, &SniffHints::default()).unwrap();
-    assert!(sniffed.trailing_delimiter);
-    assert_eq!(sniffed.columns, ["name", "amount"]);
+    assert!(sniffed.layout.trailing_delimiter);
+    assert_eq!(sniffed.layout.columns, ["name", "amount"]);
     let summary = db.import(&path, "one_row");
     assert_eq!((summary.rows_imported, summary.rows_failed), (1, 0));
     assert_eq!(db.rows("one_row"), [[text("widget"), text("5")]]);
@@ -254,8 +257,8 @@ fn a_last_field_empty_at_the_start_but_filled_further_in_is_a_column() {
     let db = TestDb::new();
     let path = db.file("filled_later.csv", &file);
     let sniffed = sniff(&path, &SniffHints::default()).unwrap();
-    assert!(!sniffed.trailing_delimiter);
-    assert_eq!(sniffed.columns.len(), 3);
+    assert!(!sniffed.layout.trailing_delimiter);
+    assert_eq!(sniffed.layout.columns.len(), 3);
     let summary = db.import(&path, "filled_later");
     assert_eq!((summary.rows_imported, summary.rows_failed), (rows, 0));
     assert_eq!(
@@ -272,9 +275,9 @@ fn names_no_row_fills_are_kept_and_the_rows_read_padded() {
         b"id,requested,amount,Approve,Reject\n1,2024-03-01,120.5\n2,2024-03-02,80\n3,2024-03-05,15.25\n",
     );
     let sniffed = sniff(&path, &SniffHints::default()).unwrap();
-    assert!(sniffed.pad_short_rows);
+    assert!(sniffed.layout.pad_short_rows);
     assert_eq!(
-        sniffed.column_types[..3],
+        sniffed.layout.column_types[..3],
         [ColumnType::BigInt, ColumnType::Date, ColumnType::Double]
     );
     let summary = db.import(&path, "approvals");
@@ -323,7 +326,7 @@ fn nan_missing_one_digit_hours_and_a_second_header_line_without_an_empty_cell_ar
     );
     let sniffed = sniff(&path, &SniffHints::default()).unwrap();
     assert_eq!(
-        sniffed.column_types,
+        sniffed.layout.column_types,
         [ColumnType::Double, ColumnType::BigInt, ColumnType::Time]
     );
     let summary = db.import(&path, "values");
@@ -343,10 +346,10 @@ fn nan_missing_one_digit_hours_and_a_second_header_line_without_an_empty_cell_ar
           532500,180250,Lock\n533000,180500,Quay\n",
     );
     let sniffed = sniff(&path, &SniffHints::default()).unwrap();
-    assert_eq!(sniffed.header_lines, 2);
-    assert_eq!(sniffed.columns, ["Easting X", "Northing Y", "Site Name"]);
+    assert_eq!(sniffed.layout.header_lines, 2);
+    assert_eq!(sniffed.layout.columns, ["Easting X", "Northing Y", "Site Name"]);
     assert_eq!(
-        sniffed.column_types,
+        sniffed.layout.column_types,
         [ColumnType::BigInt, ColumnType::BigInt, ColumnType::Varchar]
     );
     // A line whose values fit the typed columns is a row, not a header line.
@@ -354,7 +357,7 @@ fn nan_missing_one_digit_hours_and_a_second_header_line_without_an_empty_cell_ar
         "grid_row.csv",
         b"Easting,Northing,Site\nX,181000,Mill\n531000,181000,Ford\n531250,181500,Weir\n532000,179750,Dam\n",
     );
-    assert_eq!(sniff(&path, &SniffHints::default()).unwrap().header_lines, 1);
+    assert_eq!(sniff(&path, &SniffHints::default()).unwrap().layout.header_lines, 1);
 }
 
 #[test]
@@ -362,8 +365,8 @@ fn unnamed_empty_columns_at_the_end_are_left_out_and_said() {
     let db = TestDb::new();
     let path = db.file("padded.csv", b"a,b,,,,\n1,x,,,,\n2,y,,,,\n3,z,,,,\n");
     let sniffed = sniff(&path, &SniffHints::default()).unwrap();
-    assert_eq!(sniffed.columns, ["a", "b"]);
-    assert_eq!(sniffed.trailing_fields(), 4);
+    assert_eq!(sniffed.layout.columns, ["a", "b"]);
+    assert_eq!(sniffed.layout.trailing_fields(), 4);
     assert!(
         sniffed.reading_notes().iter().any(|note| note.contains("left out")),
         "{:?}",
@@ -379,8 +382,8 @@ fn a_dropped_currency_sign_is_named_in_the_column_format() {
     let db = TestDb::new();
     let path = db.file("prices.csv", b"item,price\nlamp,$74.69\nchair,$5.00\ndesk,$120\n");
     let sniffed = sniff(&path, &SniffHints::default()).unwrap();
-    assert_eq!(sniffed.column_types[1], ColumnType::Double);
-    assert_eq!(sniffed.column_guesses[1].format.currency, Some('$'));
+    assert_eq!(sniffed.layout.column_types[1], ColumnType::Double);
+    assert_eq!(sniffed.layout.column_guesses[1].format.currency, Some('$'));
     db.import(&path, "prices");
     assert_eq!(
         db.rows("prices")
@@ -401,9 +404,9 @@ fn titles_as_wide_as_the_table_are_preamble_over_typed_and_over_text_tables() {
     }
     let path = db.file("anomalies.csv", &file);
     let sniffed = sniff(&path, &SniffHints::default()).unwrap();
-    assert_eq!(sniffed.skip_records, 2);
-    assert_eq!(sniffed.columns, ["Year", "Jan", "Feb", "Mar"]);
-    assert_eq!(sniffed.column_types, [ColumnType::BigInt; 4]);
+    assert_eq!(sniffed.layout.skip_records, 2);
+    assert_eq!(sniffed.layout.columns, ["Year", "Jan", "Feb", "Mar"]);
+    assert_eq!(sniffed.layout.column_types, [ColumnType::BigInt; 4]);
     let summary = db.import(&path, "anomalies");
     assert_eq!(
         (summary.rows_imported, summary.rows_failed, summary.rows_skipped),
@@ -416,6 +419,6 @@ fn titles_as_wide_as_the_table_are_preamble_over_typed_and_over_text_tables() {
         b"\"This is a title row\",,\n\"Foo\",\"Bar\",\"Baz\"\n\"Biff\",\"Baff\",\"Boff\"\n\"Qux\",\"Teaspoon\",\"Doge\"\n",
     );
     let sniffed = sniff(&path, &SniffHints::default()).unwrap();
-    assert_eq!(sniffed.skip_records, 1);
-    assert_eq!(sniffed.columns, ["Foo", "Bar", "Baz"]);
+    assert_eq!(sniffed.layout.skip_records, 1);
+    assert_eq!(sniffed.layout.columns, ["Foo", "Bar", "Baz"]);
 }

@@ -543,9 +543,12 @@ fn a_table_beside_another_on_a_sheet_is_read_alone_and_the_other_named() {
         ..Default::default()
     };
     let sniffed = sluice::import::sniff(&dir.join("large.xlsx"), &hints).unwrap();
-    assert_eq!(sniffed.columns, ["RptDate", "Series", "RecordType", "Total Pieces"]);
     assert_eq!(
-        sniffed.sheet_columns.map(|span| span.to_string()).as_deref(),
+        sniffed.layout.columns,
+        ["RptDate", "Series", "RecordType", "Total Pieces"]
+    );
+    assert_eq!(
+        sniffed.layout.sheet_columns.map(|span| span.to_string()).as_deref(),
         Some("A:D")
     );
     let notes: Vec<String> = sniffed.other_table_notes().into_iter().map(|(note, _)| note).collect();
@@ -553,7 +556,7 @@ fn a_table_beside_another_on_a_sheet_is_read_alone_and_the_other_named() {
         notes,
         ["Not data: another table, beside this one, columns F:K (6 columns, 1,986 sampled rows)."]
     );
-    assert_eq!(sniffed.layout.other_tables[0].options(), "--columns F:K");
+    assert_eq!(sniffed.layout_choice.other_tables[0].options(), "--columns F:K");
 }
 
 /// Every file of the folder has a reading or is named as refused, so a file added to the corpus

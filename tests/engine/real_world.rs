@@ -28,9 +28,9 @@ fn fixture(name: &str) -> PathBuf {
 fn a_european_export_with_semicolons_decimal_commas_and_dotted_dates_is_typed() {
     let path = fixture("european.csv");
     let sniffed = sniff(&path, &SniffHints::default()).unwrap();
-    assert_eq!(sniffed.dialect.delimiter, b';');
+    assert_eq!(sniffed.layout.dialect.delimiter, b';');
     assert_eq!(
-        sniffed.column_types,
+        sniffed.layout.column_types,
         [
             ColumnType::Date,
             ColumnType::Varchar,
@@ -39,10 +39,13 @@ fn a_european_export_with_semicolons_decimal_commas_and_dotted_dates_is_typed() 
             ColumnType::Double
         ]
     );
-    assert_eq!(sniffed.column_guesses[0].format.format.as_deref(), Some("%d.%m.%Y"));
-    assert_eq!(sniffed.column_guesses[2].format.decimal_separator, Some(','));
-    assert_eq!(sniffed.column_guesses[2].format.thousands, Some('.'));
-    assert_eq!(sniffed.column_guesses[3].format.null_markers(), ["n/a"]);
+    assert_eq!(
+        sniffed.layout.column_guesses[0].format.format.as_deref(),
+        Some("%d.%m.%Y")
+    );
+    assert_eq!(sniffed.layout.column_guesses[2].format.decimal_separator, Some(','));
+    assert_eq!(sniffed.layout.column_guesses[2].format.thousands, Some('.'));
+    assert_eq!(sniffed.layout.column_guesses[3].format.null_markers(), ["n/a"]);
 
     let db = TestDb::new();
     let summary = db.import(&path, "orders");
@@ -66,7 +69,7 @@ fn a_spending_report_with_grouped_amounts_and_month_first_dates_is_typed() {
     let path = fixture("spending.csv");
     let sniffed = sniff(&path, &SniffHints::default()).unwrap();
     assert_eq!(
-        sniffed.column_types,
+        sniffed.layout.column_types,
         [
             ColumnType::Date,
             ColumnType::Varchar,
@@ -75,9 +78,12 @@ fn a_spending_report_with_grouped_amounts_and_month_first_dates_is_typed() {
         ]
     );
     // 12/25 settles it: month first, whatever the day-first default says.
-    assert_eq!(sniffed.column_guesses[0].format.format.as_deref(), Some("%m/%d/%Y"));
-    assert!(!sniffed.column_guesses[0].ambiguous_date_order);
-    assert_eq!(sniffed.column_guesses[2].format.thousands, Some(','));
+    assert_eq!(
+        sniffed.layout.column_guesses[0].format.format.as_deref(),
+        Some("%m/%d/%Y")
+    );
+    assert!(!sniffed.layout.column_guesses[0].ambiguous_date_order);
+    assert_eq!(sniffed.layout.column_guesses[2].format.thousands, Some(','));
 
     let db = TestDb::new();
     let summary = db.import(&path, "spending");
@@ -104,13 +110,16 @@ fn one_bad_value_among_thousands_fails_its_row_instead_of_making_the_column_text
     }
     let path = db.file("sensor.csv", text.as_bytes());
     let sniffed = sniff(&path, &SniffHints::default()).unwrap();
-    assert_eq!(sniffed.column_types[1], ColumnType::Double);
-    assert_eq!(sniffed.column_guesses[1].misfits, 1);
-    assert_eq!(sniffed.column_guesses[1].examples, ["sensor error"]);
-    assert_eq!(sniffed.column_guesses[1].format.null_markers(), ["NA"]);
+    assert_eq!(sniffed.layout.column_types[1], ColumnType::Double);
+    assert_eq!(sniffed.layout.column_guesses[1].misfits, 1);
+    assert_eq!(sniffed.layout.column_guesses[1].examples, ["sensor error"]);
+    assert_eq!(sniffed.layout.column_guesses[1].format.null_markers(), ["NA"]);
     // Every date reads both ways (day and month at most 12): ambiguous, day first by default.
-    assert!(sniffed.column_guesses[2].ambiguous_date_order);
-    assert_eq!(sniffed.column_guesses[2].format.format.as_deref(), Some("%d/%m/%Y"));
+    assert!(sniffed.layout.column_guesses[2].ambiguous_date_order);
+    assert_eq!(
+        sniffed.layout.column_guesses[2].format.format.as_deref(),
+        Some("%d/%m/%Y")
+    );
 
     let summary = db.import(&path, "sensor");
     assert_eq!(
@@ -126,7 +135,10 @@ fn one_bad_value_among_thousands_fails_its_row_instead_of_making_the_column_text
         ..SniffHints::default()
     };
     let sniffed = sniff(&path, &month_first).unwrap();
-    assert_eq!(sniffed.column_guesses[2].format.format.as_deref(), Some("%m/%d/%Y"));
+    assert_eq!(
+        sniffed.layout.column_guesses[2].format.format.as_deref(),
+        Some("%m/%d/%Y")
+    );
 }
 
 #[test]
@@ -136,7 +148,7 @@ fn keep_everything_as_text_types_nothing() {
         ..SniffHints::default()
     };
     let sniffed = sniff(&fixture("european.csv"), &hints).unwrap();
-    assert!(sniffed.column_types.iter().all(|t| *t == ColumnType::Varchar));
+    assert!(sniffed.layout.column_types.iter().all(|t| *t == ColumnType::Varchar));
     let db = TestDb::new();
     let mut request = ImportRequest::new(fixture("european.csv"), "raw");
     request.hints = hints;
@@ -149,11 +161,11 @@ fn keep_everything_as_text_types_nothing() {
 fn title_lines_above_the_header_are_skipped_and_counted() {
     let path = fixture("titled.csv");
     let sniffed = sniff(&path, &SniffHints::default()).unwrap();
-    assert_eq!(sniffed.skip_records, 2);
-    assert!(sniffed.has_header);
-    assert_eq!(sniffed.columns, ["Date", "Supplier", "Amount", "Category"]);
-    assert_eq!(sniffed.column_types[0], ColumnType::Date);
-    assert_eq!(sniffed.column_types[2], ColumnType::Double);
+    assert_eq!(sniffed.layout.skip_records, 2);
+    assert!(sniffed.layout.has_header);
+    assert_eq!(sniffed.layout.columns, ["Date", "Supplier", "Amount", "Category"]);
+    assert_eq!(sniffed.layout.column_types[0], ColumnType::Date);
+    assert_eq!(sniffed.layout.column_types[2], ColumnType::Double);
 
     let db = TestDb::new();
     let summary = db.import(&path, "spending");
@@ -190,9 +202,9 @@ fn title_lines_above_the_header_are_skipped_and_counted() {
 fn a_delimiter_at_the_end_of_every_row_is_not_a_column() {
     let path = fixture("trailing.csv");
     let sniffed = sniff(&path, &SniffHints::default()).unwrap();
-    assert!(sniffed.trailing_delimiter);
-    assert_eq!(sniffed.columns, ["time", "sensor", "temp", "humidity"]);
-    assert_eq!(sniffed.column_types[0], ColumnType::Timestamp);
+    assert!(sniffed.layout.trailing_delimiter);
+    assert_eq!(sniffed.layout.columns, ["time", "sensor", "temp", "humidity"]);
+    assert_eq!(sniffed.layout.column_types[0], ColumnType::Timestamp);
     let db = TestDb::new();
     let summary = db.import(&path, "sensor");
     // 'oops' is one value in four: the column stays text, and no row fails for its width.
@@ -220,7 +232,7 @@ fn a_damaged_header_does_not_fail_every_row() {
     ] {
         let path = fixture(file);
         let sniffed = sniff(&path, &SniffHints::default()).unwrap();
-        assert_eq!(sniffed.columns, ["id", "name", "amount"], "{file}");
+        assert_eq!(sniffed.layout.columns, ["id", "name", "amount"], "{file}");
         assert!(
             sniffed.header_repair.as_deref().unwrap_or("").contains(repair),
             "{file}: {:?}",
@@ -257,7 +269,7 @@ fn a_column_that_changes_form_after_the_first_megabyte_is_typed_for_all_of_it() 
     assert!(text.len() > 3 * 1024 * 1024);
     let path = db.file("drift.csv", text.as_bytes());
     let sniffed = sniff(&path, &SniffHints::default()).unwrap();
-    assert_eq!(sniffed.column_types[1], ColumnType::Double);
+    assert_eq!(sniffed.layout.column_types[1], ColumnType::Double);
     let summary = db.import(&path, "drift");
     assert_eq!((summary.rows_imported, summary.rows_failed), (60_000, 0));
 }
@@ -266,9 +278,9 @@ fn a_column_that_changes_form_after_the_first_megabyte_is_typed_for_all_of_it() 
 fn comment_lines_anywhere_are_skipped_and_counted() {
     let path = fixture("lab_comments.csv");
     let sniffed = sniff(&path, &SniffHints::default()).unwrap();
-    assert_eq!(sniffed.comment, Some(b'#'));
-    assert_eq!(sniffed.columns, ["sample", "conc", "unit"]);
-    assert_eq!(sniffed.column_types[1], ColumnType::Double);
+    assert_eq!(sniffed.layout.comment, Some(b'#'));
+    assert_eq!(sniffed.layout.columns, ["sample", "conc", "unit"]);
+    assert_eq!(sniffed.layout.column_types[1], ColumnType::Double);
     let db = TestDb::new();
     let summary = db.import(&path, "lab");
     assert_eq!(counts(&summary), [3, 3, 0, 3]);
@@ -297,8 +309,8 @@ fn short_rows_fail_unless_padding_is_asked_for() {
 fn timestamps_with_zones_and_times_of_day_are_typed_and_stored_in_utc() {
     let path = fixture("zoned.csv");
     let sniffed = sniff(&path, &SniffHints::default()).unwrap();
-    assert_eq!(sniffed.column_types[0], ColumnType::TimestampTz);
-    assert_eq!(sniffed.column_types[1], ColumnType::Time);
+    assert_eq!(sniffed.layout.column_types[0], ColumnType::TimestampTz);
+    assert_eq!(sniffed.layout.column_types[1], ColumnType::Time);
     let db = TestDb::new();
     let summary = db.import(&path, "readings");
     assert_eq!((summary.rows_imported, summary.rows_failed), (3, 0));
@@ -320,7 +332,7 @@ fn timestamps_with_zones_and_times_of_day_are_typed_and_stored_in_utc() {
 fn backslash_escaped_quotes_are_detected_and_read() {
     let path = fixture("backslash_escapes.csv");
     let sniffed = sniff(&path, &SniffHints::default()).unwrap();
-    assert_eq!(sniffed.dialect.escape, Some(b'\\'));
+    assert_eq!(sniffed.layout.dialect.escape, Some(b'\\'));
     let db = TestDb::new();
     let summary = db.import(&path, "quotes");
     assert_eq!((summary.rows_imported, summary.rows_failed), (4, 0));
@@ -334,9 +346,9 @@ fn backslash_escaped_quotes_are_detected_and_read() {
 fn a_line_of_units_under_the_header_is_joined_into_the_column_names() {
     let path = fixture("lab_units.csv");
     let sniffed = sniff(&path, &SniffHints::default()).unwrap();
-    assert_eq!(sniffed.header_lines, 2);
-    assert_eq!(sniffed.columns, ["Sample", "Temp °C", "Pressure kPa", "Note"]);
-    assert_eq!(sniffed.column_types[1], ColumnType::Double);
+    assert_eq!(sniffed.layout.header_lines, 2);
+    assert_eq!(sniffed.layout.columns, ["Sample", "Temp °C", "Pressure kPa", "Note"]);
+    assert_eq!(sniffed.layout.column_types[1], ColumnType::Double);
     let db = TestDb::new();
     let summary = db.import(&path, "lab");
     assert_eq!(
@@ -350,16 +362,16 @@ fn a_line_of_units_under_the_header_is_joined_into_the_column_names() {
         b"id,amount,score,note\n,x,7,\n2,5,8,a\n3,6,9,b\n4,7,1,c\n",
     );
     let sniffed = sniff(&bad, &SniffHints::default()).unwrap();
-    assert_eq!(sniffed.header_lines, 1);
+    assert_eq!(sniffed.layout.header_lines, 1);
 }
 
 #[test]
 fn a_header_over_three_lines_with_a_name_over_merged_cells_becomes_one_name_per_column() {
     let path = fixture("lab_three_line_header.csv");
     let sniffed = sniff(&path, &SniffHints::default()).unwrap();
-    assert_eq!(sniffed.header_lines, 3);
+    assert_eq!(sniffed.layout.header_lines, 3);
     assert_eq!(
-        sniffed.columns,
+        sniffed.layout.columns,
         [
             "Station",
             "Temperature min °C",
@@ -369,7 +381,7 @@ fn a_header_over_three_lines_with_a_name_over_merged_cells_becomes_one_name_per_
         ]
     );
     assert_eq!(
-        sniffed.column_types,
+        sniffed.layout.column_types,
         [
             ColumnType::Varchar,
             ColumnType::Double,
@@ -391,8 +403,8 @@ fn a_header_over_three_lines_with_a_name_over_merged_cells_becomes_one_name_per_
         ..SniffHints::default()
     };
     let sniffed = sniff(&path, &two).unwrap();
-    assert_eq!(sniffed.header_lines, 2);
-    assert_eq!(sniffed.columns[1], "Temperature min");
+    assert_eq!(sniffed.layout.header_lines, 2);
+    assert_eq!(sniffed.layout.columns[1], "Temperature min");
     let mut request = ImportRequest::new(&path, "two_line_header");
     request.hints = two;
     let summary = db.import_request(&request);
@@ -409,7 +421,7 @@ fn yes_no_letters_and_a_column_of_ticks_are_booleans_and_an_unticked_box_is_fals
     let path = fixture("survey.csv");
     let sniffed = sniff(&path, &SniffHints::default()).unwrap();
     assert_eq!(
-        sniffed.column_types,
+        sniffed.layout.column_types,
         [
             ColumnType::BigInt,
             ColumnType::Boolean,
@@ -418,7 +430,7 @@ fn yes_no_letters_and_a_column_of_ticks_are_booleans_and_an_unticked_box_is_fals
             ColumnType::BigInt
         ]
     );
-    assert_eq!(sniffed.column_guesses[2].format.checkmark.as_deref(), Some("x"));
+    assert_eq!(sniffed.layout.column_guesses[2].format.checkmark.as_deref(), Some("x"));
     let db = TestDb::new();
     let summary = db.import(&path, "survey");
     assert_eq!((summary.rows_imported, summary.rows_failed), (5, 0));
@@ -442,9 +454,9 @@ fn yes_no_letters_and_a_column_of_ticks_are_booleans_and_an_unticked_box_is_fals
 fn spaces_between_a_delimiter_and_a_quoted_field_are_allowed() {
     let path = fixture("spaced_quotes.csv");
     let sniffed = sniff(&path, &SniffHints::default()).unwrap();
-    assert!(sniffed.dialect.spaces_before_quotes);
-    assert_eq!(sniffed.columns, ["name", "city", "note", "amount"]);
-    assert_eq!(sniffed.column_types[3], ColumnType::Double);
+    assert!(sniffed.layout.dialect.spaces_before_quotes);
+    assert_eq!(sniffed.layout.columns, ["name", "city", "note", "amount"]);
+    assert_eq!(sniffed.layout.column_types[3], ColumnType::Double);
     let db = TestDb::new();
     let summary = db.import(&path, "people");
     assert_eq!((summary.rows_imported, summary.rows_failed), (4, 0));
@@ -456,7 +468,7 @@ fn spaces_between_a_delimiter_and_a_quoted_field_are_allowed() {
     );
     // Quoted commas show that the file's separator is `, `: the space is not the value's, and a
     // field of that space only is empty.
-    assert!(sniffed.dialect.spaced_separator);
+    assert!(sniffed.layout.dialect.spaced_separator);
     assert_eq!(rows[1], [text("Bob"), text("Berlin"), text("plain"), text("7.0")]);
     assert_eq!(rows[2], [text("Cleo"), text("Rome, Italy"), None, text("-3.0")]);
     assert_eq!(rows[3][2], text("a, b, c"));
@@ -464,7 +476,7 @@ fn spaces_between_a_delimiter_and_a_quoted_field_are_allowed() {
     // Quotes after spaces but no quoted delimiter prove nothing: spaces before a value stay.
     let path = db.file("aligned.csv", b"code, label, note\nA1, \"red\", y\nB2,   , \"z\"\n");
     let sniffed = sniff(&path, &SniffHints::default()).unwrap();
-    assert!(sniffed.dialect.spaces_before_quotes && !sniffed.dialect.spaced_separator);
+    assert!(sniffed.layout.dialect.spaces_before_quotes && !sniffed.layout.dialect.spaced_separator);
     db.import(&path, "aligned");
     assert_eq!(db.rows("aligned")[1], [text("B2"), text("   "), text("z")]);
 }
@@ -473,12 +485,12 @@ fn spaces_between_a_delimiter_and_a_quoted_field_are_allowed() {
 fn a_closing_total_and_the_note_under_it_fail_and_the_amounts_stay_typed() {
     let path = fixture("spending_footer.csv");
     let sniffed = sniff(&path, &SniffHints::default()).unwrap();
-    assert!(sniffed.summary_rows);
+    assert!(sniffed.layout.summary_rows);
     assert_eq!(sniffed.breaks.len(), 1);
     assert_eq!(sniffed.breaks[0].kind, BreakKind::Summary);
     assert!(sniffed.breaks[0].text.starts_with("Total"), "{:?}", sniffed.breaks);
     assert_eq!(
-        sniffed.column_types,
+        sniffed.layout.column_types,
         [
             ColumnType::Date,
             ColumnType::Varchar,
@@ -516,7 +528,7 @@ fn a_closing_total_and_the_note_under_it_fail_and_the_amounts_stay_typed() {
 fn a_total_category_on_every_groups_rows_is_data_not_a_summary_line() {
     let path = fixture("long_format_totals.csv");
     let sniffed = sniff(&path, &SniffHints::default()).unwrap();
-    assert!(!sniffed.summary_rows);
+    assert!(!sniffed.layout.summary_rows);
     assert!(sniffed.breaks.is_empty(), "{:?}", sniffed.breaks);
     let db = TestDb::new();
     let summary = db.import(&path, "population");
@@ -543,10 +555,10 @@ fn a_second_tables_header_is_reported_and_fails_as_a_header_line() {
     let path = fixture("second_table.csv");
     let sniffed = sniff(&path, &SniffHints::default()).unwrap();
     assert_eq!(
-        sniffed.column_types,
+        sniffed.layout.column_types,
         [ColumnType::BigInt, ColumnType::Date, ColumnType::Double],
         "{:?}",
-        sniffed.column_guesses
+        sniffed.layout.column_guesses
     );
     assert!(
         sniffed.breaks.iter().any(|found| found.kind == BreakKind::SecondHeader),
@@ -574,7 +586,7 @@ fn a_total_at_the_end_of_a_large_file_is_found_in_the_last_block_read() {
     text.push_str(&format!("TOTAL,,{sum}"));
     let path = db.file("large_total.csv", text.as_bytes());
     let sniffed = sniff(&path, &SniffHints::default()).unwrap();
-    assert!(sniffed.summary_rows, "{:?}", sniffed.breaks);
+    assert!(sniffed.layout.summary_rows, "{:?}", sniffed.breaks);
     let summary = db.import(&path, "large");
     assert_eq!((summary.rows_imported, summary.rows_failed), (60_000, 1));
     assert_eq!(
@@ -593,7 +605,7 @@ fn values_that_start_like_a_total_label_and_null_markers_under_the_header_stay_d
           Repaired,West,120\nRepaired,North,80\nTotal,,2650\n",
     );
     let sniffed = sniff(&claims, &SniffHints::default()).unwrap();
-    assert!(sniffed.summary_rows);
+    assert!(sniffed.layout.summary_rows);
     let summary = db.import(&claims, "claims");
     assert_eq!(counts(&summary), [6, 5, 1, 0]);
     assert_eq!(
@@ -607,7 +619,7 @@ fn values_that_start_like_a_total_label_and_null_markers_under_the_header_stay_d
         b"id,temp,pressure,note\n1,n/a,-,\n2,21.5,1013,a\n3,22.0,1009,b\n4,20.5,1011,c\n",
     );
     let sniffed = sniff(&markers, &SniffHints::default()).unwrap();
-    assert_eq!(sniffed.header_lines, 1);
+    assert_eq!(sniffed.layout.header_lines, 1);
     let summary = db.import(&markers, "markers");
     assert_eq!(counts(&summary), [4, 4, 0, 0]);
 }
@@ -624,7 +636,7 @@ fn a_total_just_past_the_first_megabyte_is_found_whatever_the_sample_cut() {
     text.push_str("Total,123456\n");
     let path = db.file("just_past.csv", text.as_bytes());
     let sniffed = sniff(&path, &SniffHints::default()).unwrap();
-    assert!(sniffed.summary_rows, "{:?}", sniffed.breaks);
+    assert!(sniffed.layout.summary_rows, "{:?}", sniffed.breaks);
     let summary = db.import(&path, "just_past");
     assert_eq!(counts(&summary), [row + 1, row, 1, 0]);
 }

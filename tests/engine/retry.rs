@@ -194,3 +194,29 @@ fn a_fixed_row_of_a_file_in_local_formats_is_read_as_the_import_read_it() {
         1
     );
 }
+
+#[test]
+fn a_fixed_row_is_read_by_the_layout_the_import_stored_even_when_its_file_is_gone() {
+    let db = TestDb::new();
+    // A title line above the header, semicolons, dotted dates, decimal commas and n/a: none of it
+    // can be told from the column names alone.
+    let file = db.file(
+        "umsatz.csv",
+        "Umsatz März\nDatum;Kunde;Betrag;Menge\n15.03.2024;Müller;1.234,56;3\n01.12.2023;Schmidt;0,99;n/a\n02.02.2024;Neu;7,5\n"
+            .as_bytes(),
+    );
+    let summary = db.import_request(&ImportRequest::new(&file, "umsatz"));
+    assert_eq!((summary.rows_imported, summary.rows_failed), (2, 1));
+    let record_no = db.count("SELECT record_no FROM sluice.failed_rows");
+    std::fs::remove_file(&file).unwrap();
+    let retried = retry(
+        &db,
+        summary.job_id,
+        vec![edit(record_no, &["02.02.2024", "Neu", "7,5", "n/a"])],
+    );
+    assert_eq!((retried.rows_imported, retried.rows_still_failing), (1, 0));
+    assert_eq!(
+        db.count("SELECT count(*) FROM umsatz WHERE Datum = DATE '2024-02-02' AND Betrag = 7.5 AND Menge IS NULL"),
+        1
+    );
+}

@@ -86,12 +86,12 @@ fn a_sheet_imports_with_its_cells_types_and_every_row_accounted_for_by_sheet_row
     let sheets: Vec<String> = sniffed.sheets.iter().map(|sheet| sheet.describe()).collect();
     // The sheet's rows run from its title to its last data row.
     assert_eq!(sheets, ["Notes · 2 rows × 2 columns", "Sales · 1,504 rows × 6 columns"]);
-    assert_eq!(sniffed.sheet.as_deref(), Some("Sales"));
+    assert_eq!(sniffed.layout.sheet.as_deref(), Some("Sales"));
     assert_eq!(
-        sniffed.columns,
+        sniffed.layout.columns,
         ["id", "customer", "amount", "signed", "active", "double"]
     );
-    let types: Vec<String> = sniffed.column_types.iter().map(ToString::to_string).collect();
+    let types: Vec<String> = sniffed.layout.column_types.iter().map(ToString::to_string).collect();
     assert_eq!(types[0], "BIGINT");
     assert_eq!(types[1], "VARCHAR");
     assert!(types[2] == "DOUBLE" || types[2].starts_with("DECIMAL"), "{types:?}");
@@ -216,7 +216,7 @@ fn the_sheet_list_says_which_sheets_are_hidden_and_a_sheet_spans_its_filled_cell
         sheets,
         ["Data · 2 rows × 3 columns", "Lookup · 1 row × 1 column (hidden)"]
     );
-    assert_eq!(sniffed.columns, ["a", "b", "c"]);
+    assert_eq!(sniffed.layout.columns, ["a", "b", "c"]);
 }
 
 /// A sheet's row ends at its last filled cell. A last column filled in a few rows only (a
@@ -301,7 +301,12 @@ fn formulas_without_cached_values_in_the_last_columns_leave_the_others_typed() {
     let db = TestDb::new();
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/workbooks/openpyxl_formulas.xlsx");
     let sniffed = sniff(&path, &SniffHints::default()).unwrap();
-    let types: Vec<String> = sniffed.column_types.iter().map(|column| column.to_string()).collect();
+    let types: Vec<String> = sniffed
+        .layout
+        .column_types
+        .iter()
+        .map(|column| column.to_string())
+        .collect();
     assert_eq!(types, ["BIGINT", "DOUBLE", "VARCHAR", "VARCHAR"]);
     let summary = db.import_request(&ImportRequest::new(&path, "formulas"));
     assert_eq!((summary.rows_imported, summary.rows_failed), (30, 0));

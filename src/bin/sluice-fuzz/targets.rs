@@ -229,10 +229,10 @@ fn sniff_then_import(input: &[u8], workspace: &mut Workspace) -> Result<(), Stri
         .query_map([&table], |row| row.get(0))
         .and_then(|rows| rows.collect())
         .map_err(|error| error.to_string())?;
-    if columns != sniffed.columns {
+    if columns != sniffed.layout.columns {
         return Err(format!(
             "sniffed columns {:?}, the table has {columns:?}",
-            sniffed.columns
+            sniffed.layout.columns
         ));
     }
     check_accounting(store, &table, 0, &summary)?;
@@ -493,6 +493,7 @@ fn import(input: &[u8], workspace: &mut Workspace) -> Result<(), String> {
         // A schema from the sniffed columns: text throughout, the first unique.
         if let Ok(sniffed) = sniff(&path, &SniffHints::default()) {
             let columns = sniffed
+                .layout
                 .columns
                 .iter()
                 .enumerate()

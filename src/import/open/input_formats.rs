@@ -13,7 +13,8 @@
 use std::path::Path;
 
 /// What an input holds, which decides the reader.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum InputFormat {
     /// CSV and other delimited text, plain or compressed.
     #[default]

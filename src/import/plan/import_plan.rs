@@ -5,8 +5,8 @@
 use regex::Regex;
 
 use crate::import::plan::schema::{ColumnSpec, SchemaError, SchemaFile, compile_pattern};
-use crate::import::read::record_reader::{Dialect, Record};
-use crate::import::sniff::sniffer::Sniffed;
+use crate::import::read::record_reader::Record;
+use crate::import::sniff::file_layout::FileLayout;
 use crate::import::sniff::types::ColumnType;
 use crate::import::sniff::value_formats::{ColumnFormat, ValueFormat};
 use crate::records::{Column, ExistingTable};
@@ -101,30 +101,10 @@ impl ColumnPlan {
 /// Everything the row pipeline needs to know.
 #[derive(Clone, Debug)]
 pub struct ImportPlan {
-    /// How the file's records are split into fields.
-    pub dialect: Dialect,
-    /// The file has a header, read for names and not imported.
-    pub has_header: bool,
-    /// Fields a well-formed record has.
-    pub field_count: usize,
-    /// Names of the CSV columns, for messages about fields no target column reads.
-    pub source_columns: Vec<String>,
+    /// How the file is read: its dialect, encoding, header, comment lines and columns.
+    pub layout: FileLayout,
     /// The target columns in order, each with where its values come from, its type and its rules.
     pub columns: Vec<ColumnPlan>,
-    /// Records above the header that are skipped and counted (a title, notes).
-    pub skip_records: usize,
-    /// Rows of the table read, when another table follows it: the records after them are
-    /// skipped and counted as below the table.
-    pub table_rows: Option<u64>,
-    /// Fields at the end of a row that are no column (a trailing delimiter's empty one, unnamed
-    /// empty ones before it): a row may have them, empty, beyond `field_count`.
-    pub trailing_fields: usize,
-    /// Lines starting with this byte are comments: skipped and counted.
-    pub comment: Option<u8>,
-    /// A detected prefix marks only lines without the table's width as comments.
-    pub comment_detected: bool,
-    /// Records the header takes (0 without one).
-    pub header_lines: usize,
     /// A row with fewer fields than the header gets NULL for the missing ones instead of failing
     /// (only when the person asks for it).
     pub pad_missing: bool,
@@ -132,15 +112,18 @@ pub struct ImportPlan {
     /// PostgreSQL reads its COPY `NULL` string; a detected marker in quotes is the text only
     /// where the record quotes no more than it needs.
     pub stated_null_markers: Vec<String>,
-    /// The header's first line as written: a data line equal to it fails as the header repeated.
-    pub header_line: Vec<String>,
-    /// Lines labelled as totals ("Total", "Summe"...) fail as summary lines, not data.
-    pub summary_rows: bool,
-    /// The encoding the file is read in, named by a row whose bytes it cannot read.
-    pub encoding: &'static encoding_rs::Encoding,
-    /// The encoding that would read bytes the file's encoding cannot, when the sniff knows one: a
-    /// file kept in UTF-8 for its many good sequences may still hold a few Windows-1252 bytes.
-    pub readable_in: Option<&'static encoding_rs::Encoding>,
+}
+
+impl ImportPlan {
+    /// Fields a well-formed record has.
+    pub fn field_count(&self) -> usize {
+        self.layout.columns.len()
+    }
+
+    /// Names of the file's columns, for messages about fields no target column reads.
+    pub fn source_columns(&self) -> &[String] {
+        &self.layout.columns
+    }
 }
 
 /// Why a file's fields cannot be planned into the target's columns.
@@ -213,70 +196,49 @@ pub enum MissingColumns {
     Null,
 }
 
-/// Plans an import of `sniffed` from an optional schema into an optional existing table.
+/// Plans an import of the file read by `layout` from an optional schema into an optional existing table.
 pub fn plan_import(
-    sniffed: &Sniffed,
+    layout: &FileLayout,
     schema: Option<&SchemaFile>,
     existing: Option<&ExistingTable>,
 ) -> Result<ImportPlan, PlanError> {
-    plan_part(sniffed, schema, existing, MissingColumns::Refuse)
+    plan_part(layout, schema, existing, MissingColumns::Refuse)
 }
 
 /// [`plan_import`] for one file of several, where a schema column the file lacks may be NULL.
 pub fn plan_part(
-    sniffed: &Sniffed,
+    layout: &FileLayout,
     schema: Option<&SchemaFile>,
     existing: Option<&ExistingTable>,
     missing: MissingColumns,
 ) -> Result<ImportPlan, PlanError> {
     let columns = match (schema, existing) {
-        (Some(schema), _) => plan_from_schema(sniffed, schema, existing, missing)?,
-        (None, Some(table)) => plan_into_table(sniffed, table, missing)?,
-        (None, None) => sniffed
+        (Some(schema), _) => plan_from_schema(layout, schema, existing, missing)?,
+        (None, Some(table)) => plan_into_table(layout, table, missing)?,
+        (None, None) => layout
             .columns
             .iter()
-            .zip(&sniffed.column_types)
+            .zip(&layout.column_types)
             .enumerate()
             .map(|(index, (name, column_type))| ColumnPlan {
                 name: name.clone(),
                 column_type: *column_type,
                 source: FieldSource::Field(index),
                 rules: Rules::default(),
-                format: ColumnFormat::new(&detected_format(sniffed, index, *column_type).unwrap_or_default()),
+                format: ColumnFormat::new(&detected_format(layout, index, *column_type).unwrap_or_default()),
             })
             .collect(),
     };
     Ok(ImportPlan {
-        dialect: sniffed.dialect,
-        has_header: sniffed.has_header,
-        field_count: sniffed.columns.len(),
-        source_columns: sniffed.columns.clone(),
+        pad_missing: layout.pad_short_rows,
+        layout: layout.clone(),
         columns,
-        skip_records: sniffed.skip_records,
-        trailing_fields: sniffed.trailing_fields(),
-        table_rows: sniffed.table_rows,
-        comment: sniffed.comment,
-        comment_detected: sniffed.comment_detected,
-        header_lines: if sniffed.has_header {
-            sniffed.header_lines.max(1)
-        } else {
-            0
-        },
-        pad_missing: sniffed.pad_short_rows,
         stated_null_markers: Vec::new(),
-        header_line: if sniffed.has_header {
-            sniffed.header_line.clone()
-        } else {
-            Vec::new()
-        },
-        summary_rows: sniffed.summary_rows,
-        encoding: sniffed.encoding.encoding,
-        readable_in: sniffed.encoding_evidence.readable_in(),
     })
 }
 
 fn plan_from_schema(
-    sniffed: &Sniffed,
+    layout: &FileLayout,
     schema: &SchemaFile,
     existing: Option<&ExistingTable>,
     missing: MissingColumns,
@@ -291,16 +253,16 @@ fn plan_from_schema(
         // Among several files with headers, columns go by name only: a position means nothing
         // when the files order their columns differently.
         let by_position = spec.source.is_none()
-            && position < sniffed.columns.len()
-            && (missing == MissingColumns::Refuse || !sniffed.has_header);
+            && position < layout.columns.len()
+            && (missing == MissingColumns::Refuse || !layout.has_header);
         // A renamed column (`source` the old header, `name` the new) may appear in later files
         // under its new name.
         let renamed = || {
             (missing == MissingColumns::Null && spec.source.is_some())
-                .then(|| find_header(sniffed, &spec.name))
+                .then(|| find_header(layout, &spec.name))
                 .flatten()
         };
-        let found = find_header(sniffed, wanted)
+        let found = find_header(layout, wanted)
             .or_else(renamed)
             .or_else(|| by_position.then_some(position));
         let source = match found {
@@ -309,7 +271,7 @@ fn plan_from_schema(
             None => {
                 return Err(PlanError::MissingSource {
                     column: wanted.to_string(),
-                    headers: sniffed.columns.join(", "),
+                    headers: layout.columns.join(", "),
                 });
             }
         };
@@ -327,7 +289,7 @@ fn plan_from_schema(
             name = table_name;
         }
         let detected = match source {
-            FieldSource::Field(index) => detected_format(sniffed, index, spec.column_type),
+            FieldSource::Field(index) => detected_format(layout, index, spec.column_type),
             FieldSource::Absent | FieldSource::FileName(_) => None,
         };
         columns.push(ColumnPlan {
@@ -342,12 +304,12 @@ fn plan_from_schema(
 }
 
 fn plan_into_table(
-    sniffed: &Sniffed,
+    layout: &FileLayout,
     table: &ExistingTable,
     missing: MissingColumns,
 ) -> Result<Vec<ColumnPlan>, PlanError> {
-    let matches = table_matches(sniffed, table, missing);
-    let unmatched: Vec<&str> = sniffed
+    let matches = table_matches(layout, table, missing);
+    let unmatched: Vec<&str> = layout
         .columns
         .iter()
         .zip(&matches)
@@ -378,7 +340,7 @@ fn plan_into_table(
             column_type,
             source: FieldSource::Field(source_index),
             rules: Rules::default(),
-            format: ColumnFormat::new(&detected_format(sniffed, source_index, column_type).unwrap_or_default()),
+            format: ColumnFormat::new(&detected_format(layout, source_index, column_type).unwrap_or_default()),
         });
     }
     Ok(columns)
@@ -387,14 +349,14 @@ fn plan_into_table(
 /// For each of the file's columns, the table column it feeds: by name, ignoring case; by
 /// position when no name matches and the widths agree (a file whose header is not the table's),
 /// but never among several files, whose columns may come in any order.
-pub(crate) fn table_matches(sniffed: &Sniffed, table: &ExistingTable, missing: MissingColumns) -> Vec<Option<usize>> {
-    let by_name: Vec<Option<usize>> = sniffed
+pub(crate) fn table_matches(layout: &FileLayout, table: &ExistingTable, missing: MissingColumns) -> Vec<Option<usize>> {
+    let by_name: Vec<Option<usize>> = layout
         .columns
         .iter()
         .map(|column| position_ignoring_case(table.columns.iter().map(|column| &column.name), column))
         .collect();
     let none_match = by_name.iter().all(Option::is_none);
-    if none_match && missing == MissingColumns::Refuse && sniffed.columns.len() == table.columns.len() {
+    if none_match && missing == MissingColumns::Refuse && layout.columns.len() == table.columns.len() {
         (0..table.columns.len()).map(Some).collect()
     } else {
         by_name
@@ -404,8 +366,8 @@ pub(crate) fn table_matches(sniffed: &Sniffed, table: &ExistingTable, missing: M
 /// The format detected for the file's column `source_index`, when it was found to hold `wanted`
 /// values (a format read for dates says nothing about a column declared as text). Null markers
 /// hold whatever the type.
-fn detected_format(sniffed: &Sniffed, source_index: usize, wanted: ColumnType) -> Option<ValueFormat> {
-    let guess = sniffed.column_guesses.get(source_index)?;
+fn detected_format(layout: &FileLayout, source_index: usize, wanted: ColumnType) -> Option<ValueFormat> {
+    let guess = layout.column_guesses.get(source_index)?;
     let same_kind = guess.column_type == wanted
         || (guess.column_type.is_numeric() && wanted.is_numeric())
         || (guess.column_type == ColumnType::Date && wanted == ColumnType::Timestamp);
@@ -416,9 +378,9 @@ fn detected_format(sniffed: &Sniffed, source_index: usize, wanted: ColumnType) -
             null_markers: guess.format.null_markers.clone(),
             ..ValueFormat::default()
         })
-    } else if !sniffed.null_convention.is_empty() {
+    } else if !layout.null_convention.is_empty() {
         // The writer's NULL, bare, is NULL in text too (its quoted form stays text).
-        Some(ValueFormat::with_null_markers(sniffed.null_convention.clone()))
+        Some(ValueFormat::with_null_markers(layout.null_convention.clone()))
     } else {
         None
     }
@@ -447,14 +409,14 @@ fn supported_type(table: &ExistingTable, column: &str, data_type: &str) -> Resul
     })
 }
 
-fn find_header(sniffed: &Sniffed, wanted: &str) -> Option<usize> {
+fn find_header(layout: &FileLayout, wanted: &str) -> Option<usize> {
     let wanted = wanted.trim();
-    sniffed
+    layout
         .columns
         .iter()
         .position(|column| column == wanted)
-        .or_else(|| sniffed.raw_headers.iter().position(|raw| raw.trim() == wanted))
-        .or_else(|| position_ignoring_case(sniffed.columns.iter(), wanted))
+        .or_else(|| layout.raw_headers.iter().position(|raw| raw.trim() == wanted))
+        .or_else(|| position_ignoring_case(layout.columns.iter(), wanted))
 }
 
 pub(crate) fn position_ignoring_case<'a>(mut names: impl Iterator<Item = &'a String>, wanted: &str) -> Option<usize> {
@@ -466,14 +428,14 @@ pub(crate) fn position_ignoring_case<'a>(mut names: impl Iterator<Item = &'a Str
 mod tests {
     use super::*;
 
-    fn sniffed(columns: &[&str], types: &[ColumnType]) -> Sniffed {
+    fn layout(columns: &[&str], types: &[ColumnType]) -> FileLayout {
         let names: Vec<String> = columns.iter().map(|s| s.to_string()).collect();
-        Sniffed::of_columns(&names, types.to_vec())
+        FileLayout::of_columns(&names, types.to_vec())
     }
 
     #[test]
     fn schema_columns_match_headers_by_name_then_position() {
-        let file = sniffed(&["b", "a", "c"], &[ColumnType::Varchar; 3]);
+        let file = layout(&["b", "a", "c"], &[ColumnType::Varchar; 3]);
         let schema = SchemaFile {
             columns: vec![
                 ColumnSpec::new("a", ColumnType::BigInt),
@@ -495,12 +457,12 @@ mod tests {
                 Column::from_catalog("name", "VARCHAR"),
             ],
         };
-        let plan = plan_import(&sniffed(&["name", "id"], &[ColumnType::Varchar; 2]), None, Some(&table)).unwrap();
+        let plan = plan_import(&layout(&["name", "id"], &[ColumnType::Varchar; 2]), None, Some(&table)).unwrap();
         assert_eq!(plan.columns[0].name, "name");
         assert_eq!(plan.columns[1].name, "ID");
         assert_eq!(plan.columns[1].column_type, ColumnType::BigInt);
         let error = plan_import(
-            &sniffed(&["name", "extra"], &[ColumnType::Varchar; 2]),
+            &layout(&["name", "extra"], &[ColumnType::Varchar; 2]),
             None,
             Some(&table),
         );
@@ -517,7 +479,7 @@ mod tests {
             ],
         };
         let plan = plan_import(
-            &sniffed(&["column_1", "column_2"], &[ColumnType::Varchar; 2]),
+            &layout(&["column_1", "column_2"], &[ColumnType::Varchar; 2]),
             None,
             Some(&table),
         )
@@ -531,7 +493,7 @@ mod tests {
             name: "t".into(),
             columns: vec![Column::from_catalog("blob", "BLOB")],
         };
-        let error = plan_import(&sniffed(&["blob"], &[ColumnType::Varchar]), None, Some(&table));
+        let error = plan_import(&layout(&["blob"], &[ColumnType::Varchar]), None, Some(&table));
         assert!(matches!(error, Err(PlanError::UnsupportedType { .. })));
     }
 }

@@ -18,17 +18,16 @@ use crate::import::plan::import_plan::{
     table_matches,
 };
 use crate::import::plan::schema::{ColumnSpec, SchemaFile};
-use crate::import::sniff::sniffer::Sniffed;
+use crate::import::sniff::file_layout::FileLayout;
 use crate::import::sniff::types::ColumnType;
 use crate::records::{Column, ExistingTable};
 
-/// One file of an import, sniffed and planned.
+/// One file of an import, layout and planned.
 #[derive(Debug)]
 pub struct PlannedFile {
     pub path: PathBuf,
     /// How the file is named in failed rows, skipped lines and the source column.
     pub label: Arc<str>,
-    pub sniffed: Sniffed,
     pub plan: ImportPlan,
 }
 
@@ -46,9 +45,9 @@ impl PlannedFile {
         FileToRead {
             path: self.path.clone(),
             label: self.label.clone(),
-            encoding: self.sniffed.encoding.encoding,
-            sheet: self.sniffed.sheet.clone(),
-            columns: self.sniffed.sheet_columns,
+            encoding: self.plan.layout.encoding.encoding,
+            sheet: self.plan.layout.sheet.clone(),
+            columns: self.plan.layout.sheet_columns,
         }
     }
 }
@@ -57,9 +56,9 @@ impl FilesPlan {
     /// The header the job stores for its failed rows' fields: the files' own, when they all
     /// share one; none when they differ (the fields of each row are then in its file's order).
     pub fn source_columns(&self) -> Vec<String> {
-        let first = self.files.first().map(|file| &file.sniffed.columns);
+        let first = self.files.first().map(|file| &file.plan.layout.columns);
         match first {
-            Some(columns) if self.files.iter().all(|file| &file.sniffed.columns == columns) => columns.clone(),
+            Some(columns) if self.files.iter().all(|file| &file.plan.layout.columns == columns) => columns.clone(),
             _ => Vec::new(),
         }
     }
@@ -108,11 +107,11 @@ pub enum FilesError {
     },
 }
 
-/// Plans every file of `request`, sniffed in `sniffs` (in the request's order), into the table
-/// `existing` (when appending) or a new one.
+/// Plans every file of `request`, each read by its layout in `layouts` (in the request's order),
+/// into the table `existing` (when appending) or a new one.
 /// `several` says the job has more than one file (a retry plans only the files its rows are from).
 pub fn plan_files(
-    sniffs: Vec<(PathBuf, Sniffed)>,
+    layouts: Vec<(PathBuf, FileLayout)>,
     request: &ImportRequest,
     existing: Option<&ExistingTable>,
     several: bool,
@@ -127,27 +126,26 @@ pub fn plan_files(
     let extended;
     let schema = match &request.schema {
         Some(schema) if several => {
-            extended = schema_for_files(schema, &sniffs, request, existing)?;
+            extended = schema_for_files(schema, &layouts, request, existing)?;
             Some(&extended)
         }
         schema => schema.as_ref(),
     };
-    let target = target_table(&sniffs, request, (schema, existing), missing, &mut added_columns)?;
-    let mut files = Vec::with_capacity(sniffs.len());
-    for (path, sniffed) in sniffs {
-        let mut plan = plan_part(&sniffed, schema, target.as_ref(), missing).map_err(|source| FilesError::Plan {
+    let target = target_table(&layouts, request, (schema, existing), missing, &mut added_columns)?;
+    let mut files = Vec::with_capacity(layouts.len());
+    for (path, layout) in layouts {
+        let mut plan = plan_part(&layout, schema, target.as_ref(), missing).map_err(|source| FilesError::Plan {
             file: label(&path),
             source,
         })?;
         // A sheet row simply ends at its last filled cell: the empty cells after it are empty
         // values, not missing ones.
-        plan.pad_missing = plan.pad_missing || request.pad_missing || sniffed.format == InputFormat::Workbook;
+        plan.pad_missing = plan.pad_missing || request.pad_missing || layout.format == InputFormat::Workbook;
         plan.stated_null_markers = request.hints.null_markers.clone();
-        plan.stated_null_markers.extend(sniffed.null_convention.iter().cloned());
+        plan.stated_null_markers.extend(layout.null_convention.iter().cloned());
         files.push(PlannedFile {
             label: Arc::from(label(&path)),
             path,
-            sniffed,
             plan,
         });
     }
@@ -164,7 +162,7 @@ pub fn plan_files(
 /// The table each file is planned against, with the columns the import adds to it (into
 /// `added_columns`); `None` lets a lone file (or a schema) say.
 fn target_table(
-    sniffs: &[(PathBuf, Sniffed)],
+    layouts: &[(PathBuf, FileLayout)],
     request: &ImportRequest,
     (schema, existing): (Option<&SchemaFile>, Option<&ExistingTable>),
     missing: MissingColumns,
@@ -189,7 +187,7 @@ fn target_table(
         }
         (Some(_), None) => None,
         (None, Some(table)) => {
-            let extras = extra_columns(sniffs, table, missing);
+            let extras = extra_columns(layouts, table, missing);
             if let Some((file, columns)) = extras.first().filter(|_| !request.add_columns) {
                 return Err(FilesError::ExtraColumns {
                     file: label(file),
@@ -211,7 +209,7 @@ fn target_table(
             }
             Some(table)
         }
-        (None, None) if sniffs.len() > 1 => Some(new_table(sniffs, request)?),
+        (None, None) if layouts.len() > 1 => Some(new_table(layouts, request)?),
         (None, None) => None,
     })
 }
@@ -223,12 +221,12 @@ fn target_table(
 /// file's values.
 fn schema_for_files(
     schema: &SchemaFile,
-    sniffs: &[(PathBuf, Sniffed)],
+    layouts: &[(PathBuf, FileLayout)],
     request: &ImportRequest,
     existing: Option<&ExistingTable>,
 ) -> Result<SchemaFile, FilesError> {
     let mut schema = schema.clone();
-    let Some((_, first)) = sniffs.first() else {
+    let Some((_, first)) = layouts.first() else {
         return Ok(schema);
     };
     let read_by_schema = |schema: &SchemaFile, name: &str| {
@@ -250,9 +248,9 @@ fn schema_for_files(
         })
     };
     let mut new_columns = Vec::new();
-    for (path, sniffed) in sniffs.iter().skip(1) {
+    for (path, layout) in layouts.iter().skip(1) {
         let mut new = Vec::new();
-        for (name, column_type) in typed_columns(sniffed) {
+        for (name, column_type) in typed_columns(layout) {
             if position_ignoring_case(first.columns.iter(), &name).is_some() || read_by_schema(&schema, &name) {
                 continue;
             }
@@ -285,10 +283,10 @@ fn schema_for_files(
 /// The table a create (or replace) of several files makes: the first file's columns, then the
 /// columns only later files have (refused unless `add_columns`), each typed to hold every file's
 /// values.
-fn new_table(sniffs: &[(PathBuf, Sniffed)], request: &ImportRequest) -> Result<ExistingTable, FilesError> {
+fn new_table(layouts: &[(PathBuf, FileLayout)], request: &ImportRequest) -> Result<ExistingTable, FilesError> {
     let mut names: Vec<String> = Vec::new();
-    for (path, sniffed) in sniffs {
-        let new: Vec<&String> = sniffed
+    for (path, layout) in layouts {
+        let new: Vec<&String> = layout
             .columns
             .iter()
             .filter(|column| position_ignoring_case(names.iter(), column).is_none())
@@ -302,7 +300,7 @@ fn new_table(sniffs: &[(PathBuf, Sniffed)], request: &ImportRequest) -> Result<E
         }
         names.extend(new.into_iter().cloned());
     }
-    let types = unify(sniffs.iter().flat_map(|(_, sniffed)| typed_columns(sniffed)));
+    let types = unify(layouts.iter().flat_map(|(_, layout)| typed_columns(layout)));
     let columns = names
         .iter()
         .map(|name| {
@@ -323,29 +321,29 @@ type TypedColumn = (String, Option<ColumnType>);
 
 /// A file's columns with the type its values were found to have; `None` for a column whose
 /// sample held no values, which says nothing of its type.
-fn typed_columns(sniffed: &Sniffed) -> impl Iterator<Item = (String, Option<ColumnType>)> + '_ {
-    sniffed.columns.iter().enumerate().map(|(index, name)| {
-        let column_type = match sniffed.column_guesses.get(index) {
+fn typed_columns(layout: &FileLayout) -> impl Iterator<Item = (String, Option<ColumnType>)> + '_ {
+    layout.columns.iter().enumerate().map(|(index, name)| {
+        let column_type = match layout.column_guesses.get(index) {
             Some(guess) if guess.sampled > 0 => Some(guess.column_type),
             Some(_) => None,
-            None => sniffed.column_types.get(index).copied(),
+            None => layout.column_types.get(index).copied(),
         };
         (name.clone(), column_type)
     })
 }
 
-/// Each file's columns that `table` lacks, with their sniffed types, for the files that have any.
+/// Each file's columns that `table` lacks, with their layout types, for the files that have any.
 fn extra_columns(
-    sniffs: &[(PathBuf, Sniffed)],
+    layouts: &[(PathBuf, FileLayout)],
     table: &ExistingTable,
     missing: MissingColumns,
 ) -> Vec<(PathBuf, Vec<TypedColumn>)> {
-    sniffs
+    layouts
         .iter()
-        .filter_map(|(path, sniffed)| {
-            let extra: Vec<TypedColumn> = table_matches(sniffed, table, missing)
+        .filter_map(|(path, layout)| {
+            let extra: Vec<TypedColumn> = table_matches(layout, table, missing)
                 .iter()
-                .zip(typed_columns(sniffed))
+                .zip(typed_columns(layout))
                 .filter(|(matched, _)| matched.is_none())
                 .map(|(_, column)| column)
                 .collect();
@@ -431,7 +429,7 @@ fn refuse_unfed_columns(files: &[PlannedFile]) -> Result<(), FilesError> {
                 file: first.label.to_string(),
                 source: PlanError::MissingSource {
                     column: column.name.clone(),
-                    headers: first.sniffed.columns.join(", "),
+                    headers: first.plan.layout.columns.join(", "),
                 },
             });
         }
@@ -523,14 +521,14 @@ fn add_source_column(
 mod tests {
     use super::*;
 
-    fn sniffed(columns: &[&str], types: &[ColumnType]) -> Sniffed {
+    fn layout(columns: &[&str], types: &[ColumnType]) -> FileLayout {
         let names: Vec<String> = columns.iter().map(|name| name.to_string()).collect();
-        let mut sniffed = Sniffed::of_columns(&names, types.to_vec());
-        for (guess, column_type) in sniffed.column_guesses.iter_mut().zip(types) {
+        let mut layout = FileLayout::of_columns(&names, types.to_vec());
+        for (guess, column_type) in layout.column_guesses.iter_mut().zip(types) {
             guess.column_type = *column_type;
             guess.sampled = 10;
         }
-        sniffed
+        layout
     }
 
     fn names(plan: &ImportPlan) -> Vec<(&str, Option<usize>)> {
@@ -548,10 +546,10 @@ mod tests {
         request.add_columns = true;
         let plan = plan_files(
             vec![
-                ("a.csv".into(), sniffed(&["id", "name"], &[BigInt, Varchar])),
+                ("a.csv".into(), layout(&["id", "name"], &[BigInt, Varchar])),
                 (
                     "b.csv".into(),
-                    sniffed(&["NAME", "id", "score"], &[Varchar, Double, Integer]),
+                    layout(&["NAME", "id", "score"], &[Varchar, Double, Integer]),
                 ),
             ],
             &request,
@@ -582,8 +580,8 @@ mod tests {
         let request = ImportRequest::new("unused", "t");
         let error = plan_files(
             vec![
-                ("a.csv".into(), sniffed(&["id"], &[BigInt])),
-                ("b.csv".into(), sniffed(&["id", "extra"], &[BigInt, Varchar])),
+                ("a.csv".into(), layout(&["id"], &[BigInt])),
+                ("b.csv".into(), layout(&["id", "extra"], &[BigInt, Varchar])),
             ],
             &request,
             None,
@@ -606,8 +604,8 @@ mod tests {
         };
         let sniffs = || {
             vec![
-                ("a.csv".into(), sniffed(&["id"], &[BigInt])),
-                ("b.csv".into(), sniffed(&["id", "city"], &[BigInt, Varchar])),
+                ("a.csv".into(), layout(&["id"], &[BigInt])),
+                ("b.csv".into(), layout(&["id", "city"], &[BigInt, Varchar])),
             ]
         };
         let mut request = ImportRequest::new("unused", "t");
@@ -639,7 +637,7 @@ mod tests {
         let mut request = ImportRequest::new("unused", "t");
         request.source_column = Some("ID".into());
         let error = plan_files(
-            vec![("a.csv".into(), sniffed(&["id"], &[BigInt]))],
+            vec![("a.csv".into(), layout(&["id"], &[BigInt]))],
             &request,
             None,
             false,

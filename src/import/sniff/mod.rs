@@ -3,6 +3,7 @@
 
 pub(super) mod column_names;
 pub(super) mod dialect_guess;
+pub(super) mod file_layout;
 pub(super) mod footnotes;
 pub(super) mod header_guess;
 pub(super) mod header_repair;

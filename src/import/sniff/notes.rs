@@ -12,24 +12,24 @@ impl Sniffed {
         if let Some(repair) = &self.header_repair {
             notes.push(format!("Header: {repair}."));
         }
-        if self.trailing_delimiter {
+        if self.layout.trailing_delimiter {
             notes.push("Every row ends with a delimiter; its empty last field is not a column.".to_string());
         }
-        if self.unnamed_empty_columns > 0 {
-            let count = self.unnamed_empty_columns;
+        if self.layout.unnamed_empty_columns > 0 {
+            let count = self.layout.unnamed_empty_columns;
             notes.push(format!(
                 "{count} more field{} at the end of each row {} no name and no value in any sampled row: left out.",
                 if count == 1 { "" } else { "s" },
                 if count == 1 { "has" } else { "have" },
             ));
         }
-        if self.header_lines > 1 {
+        if self.layout.header_lines > 1 {
             notes.push(format!(
                 "The header spans {} lines; they are joined into one name per column.",
-                self.header_lines
+                self.layout.header_lines
             ));
         }
-        if let Some(rows) = self.table_rows {
+        if let Some(rows) = self.layout.table_rows {
             notes.push(format!(
                 "The table ends after {rows} row{}: the records under them are skipped as below the table.",
                 if rows == 1 { "" } else { "s" }
@@ -41,7 +41,7 @@ impl Sniffed {
     /// Each other table in the sample (tables stacked in one file), in words, with the table:
     /// its [`OtherTable::options`] and `skip`/`rows_to_read` read it instead.
     pub fn other_table_notes(&self) -> Vec<(String, &OtherTable)> {
-        self.layout
+        self.layout_choice
             .other_tables
             .iter()
             .map(|table| {
@@ -64,8 +64,8 @@ impl Sniffed {
     /// When the layout read leaves more than one sampled record in ten failing: that, and the
     /// next best layout, which a person may choose instead.
     pub fn layout_warning(&self) -> Option<(String, &LayoutScore)> {
-        let chosen = self.layout.chosen.as_ref()?;
-        let runner_up = self.layout.runner_up.as_ref()?;
+        let chosen = self.layout_choice.chosen.as_ref()?;
+        let runner_up = self.layout_choice.runner_up.as_ref()?;
         if !chosen.leaves_many_failing() {
             return None;
         }

@@ -28,7 +28,7 @@ pub(in crate::import) fn sniff_all(
     // Whether a later part has a header is the first's, unless the person said: a part guessed
     // headerless would import its header as a row and its real columns as new ones.
     let mut later_hints = hints.clone();
-    later_hints.has_header.get_or_insert(first.has_header);
+    later_hints.has_header.get_or_insert(first.layout.has_header);
     let mut sniffed = vec![(first_path, first)];
     sniffed.extend(sniff_later(paths.collect(), &later_hints, cancel)?);
     Ok(sniffed)

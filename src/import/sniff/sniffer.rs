@@ -16,6 +16,7 @@ use crate::import::sniff::column_names::{clean_headers, default_column_name};
 use crate::import::sniff::dialect_guess::{
     choose_dialect, choose_escape, choose_quote_spacing, detect_comment, is_comment,
 };
+use crate::import::sniff::file_layout::FileLayout;
 pub use crate::import::sniff::hints::SniffHints;
 use crate::import::sniff::layout::{LayoutChoice, LayoutInput};
 use crate::import::sniff::layout_choice::choose_layout;
@@ -158,38 +159,42 @@ fn sniff_unguarded(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<
     let (column_guesses, breaks) = guess_types(&rows, hints, &context);
     let column_types = column_guesses.iter().map(|guess| guess.column_type).collect();
     records.truncate(head_records.min(size.preview_rows));
-    Ok(Sniffed {
-        sheets: source.sheets,
-        sheet: source.sheet,
-        sheet_columns: hints.sheet_columns,
-        path: path.to_path_buf(),
-        bytes_total: source.bytes_total,
+    let file_layout = FileLayout {
         format: source.format,
-        compression: source.compression,
         encoding: source.encoding,
-        encoding_evidence: source.encoding_evidence,
+        readable_in: source.encoding_evidence.readable_in(),
         dialect,
-        has_header,
-        columns,
-        column_types,
-        column_guesses,
-        preview: records,
+        comment,
+        comment_detected: hints.comment.is_none() && comment.is_some(),
         skip_records,
-        skipped_preview,
+        has_header,
+        header_lines: layout.header_lines,
+        header_line,
         table_rows,
+        summary_rows: breaks.summary_rows,
         trailing_delimiter: layout.trailing_delimiter,
         unnamed_empty_columns: layout.unnamed_empty_columns,
         pad_short_rows,
-        header_repair: layout.header_repair,
         null_convention,
-        comment,
-        comment_detected: hints.comment.is_none() && comment.is_some(),
-        header_lines: layout.header_lines,
-        header_line,
-        layout: layout_choice,
+        sheet: source.sheet,
+        sheet_columns: hints.sheet_columns,
         raw_headers: layout.raw_headers,
+        columns,
+        column_types,
+        column_guesses,
+    };
+    Ok(Sniffed {
+        sheets: source.sheets,
+        path: path.to_path_buf(),
+        bytes_total: source.bytes_total,
+        compression: source.compression,
+        encoding_evidence: source.encoding_evidence,
+        preview: records,
+        skipped_preview,
+        layout_choice,
         breaks: breaks.found,
-        summary_rows: breaks.summary_rows,
+        header_repair: layout.header_repair,
+        layout: file_layout,
     })
 }
 
@@ -446,7 +451,7 @@ fn sniff_beside(
         });
         table.beside.is_some().then_some(table)
     });
-    sniffed.layout.other_tables.extend(other);
+    sniffed.layout_choice.other_tables.extend(other);
     Ok(sniffed)
 }
 
@@ -480,34 +485,34 @@ mod tests {
     #[test]
     fn sniffs_semicolons_with_decimal_commas() {
         let sniffed = sniff_text(b"name;price\nA;1,5\nB;2,25\nC;3\n");
-        assert_eq!(sniffed.dialect.delimiter, b';');
-        assert!(sniffed.has_header);
-        assert_eq!(sniffed.columns, ["name", "price"]);
+        assert_eq!(sniffed.layout.dialect.delimiter, b';');
+        assert!(sniffed.layout.has_header);
+        assert_eq!(sniffed.layout.columns, ["name", "price"]);
     }
 
     #[test]
     fn sniffs_tabs_pipes_and_types() {
         let sniffed = sniff_text(b"id\tok\twhen\n1\ttrue\t2024-01-02\n2\tfalse\t2024-02-03\n");
-        assert_eq!(sniffed.dialect.delimiter, b'\t');
+        assert_eq!(sniffed.layout.dialect.delimiter, b'\t');
         assert_eq!(
-            sniffed.column_types,
+            sniffed.layout.column_types,
             [ColumnType::BigInt, ColumnType::Boolean, ColumnType::Date]
         );
-        assert_eq!(sniff_text(b"a|b\n1|2\n3|4\n").dialect.delimiter, b'|');
+        assert_eq!(sniff_text(b"a|b\n1|2\n3|4\n").layout.dialect.delimiter, b'|');
     }
 
     #[test]
     fn multi_line_fields_do_not_mislead_the_quote_choice() {
         let sniffed = sniff_text(b"number,text\n0,\"multi\nline\",extra\n");
-        assert_eq!(sniffed.dialect, Dialect::default());
-        assert_eq!(sniff_text(b"a;b\n'x;y';2\n'z';3\n").dialect.quote, b'\'');
+        assert_eq!(sniffed.layout.dialect, Dialect::default());
+        assert_eq!(sniff_text(b"a;b\n'x;y';2\n'z';3\n").layout.dialect.quote, b'\'');
     }
 
     #[test]
     fn a_file_without_header_gets_positional_names() {
         let sniffed = sniff_text(b"1,2\n3,4\n");
-        assert!(!sniffed.has_header);
-        assert_eq!(sniffed.columns, ["column_1", "column_2"]);
+        assert!(!sniffed.layout.has_header);
+        assert_eq!(sniffed.layout.columns, ["column_1", "column_2"]);
         assert_eq!(sniffed.preview.len(), 2);
     }
 
@@ -533,8 +538,8 @@ mod tests {
             ..SniffHints::default()
         };
         let sniffed = sniff(&path, &hints).unwrap();
-        assert_eq!(sniffed.dialect.delimiter, b',');
-        assert_eq!(sniffed.columns, ["column_1"]);
+        assert_eq!(sniffed.layout.dialect.delimiter, b',');
+        assert_eq!(sniffed.layout.columns, ["column_1"]);
         assert_eq!(sniffed.preview.len(), 2);
     }
 }

@@ -51,6 +51,39 @@ pub mod encoding_name {
     }
 }
 
+/// A file's encoding by its WHATWG name, with the length of the byte order mark it starts with.
+pub mod source_encoding {
+    use super::*;
+    use crate::import::open::encoding::SourceEncoding;
+
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct Named {
+        name: String,
+        #[serde(default)]
+        bom_len: usize,
+    }
+
+    pub fn serialize<S: Serializer>(encoding: &SourceEncoding, serializer: S) -> Result<S::Ok, S::Error> {
+        serde::Serialize::serialize(
+            &Named {
+                name: encoding.encoding.name().to_string(),
+                bom_len: encoding.bom_len,
+            },
+            serializer,
+        )
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<SourceEncoding, D::Error> {
+        let named = Named::deserialize(deserializer)?;
+        let encoding = crate::import::encoding_for_label(&named.name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown encoding '{}'", named.name)))?;
+        Ok(SourceEncoding {
+            encoding,
+            bom_len: named.bom_len,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::import::SniffHints;

@@ -38,7 +38,8 @@ pub struct InferenceContext {
 }
 
 /// The type and format chosen for a column, and what did not fit them.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct ColumnGuess {
     /// The type chosen.
     pub column_type: ColumnType,

@@ -234,7 +234,8 @@ pub fn parse_rows(
         key_columns,
     )?;
     builder.number_from(start.valid_before);
-    let mut reader = RecordReader::new(source.reader, validator.plan().dialect).numbering_from(source.first_line);
+    let mut reader =
+        RecordReader::new(source.reader, validator.plan().layout.dialect).numbering_from(source.first_line);
     let bytes_read = source.bytes_read;
     let malformed = source.malformed;
     let rejects = source.rejects;
@@ -243,10 +244,10 @@ pub fn parse_rows(
     let mut skipped = SkipLog::new(file.clone(), start.skipped_before);
     let (mut cells, mut problems) = (Vec::new(), Vec::new());
     let mut outside = OutsideTable {
-        skip_pending: validator.plan().skip_records,
-        header_pending: validator.plan().header_lines,
+        skip_pending: validator.plan().layout.skip_records,
+        header_pending: validator.plan().layout.header_records(),
     };
-    let drop_trailing = validator.plan().trailing_fields;
+    let drop_trailing = validator.plan().layout.trailing_fields();
     let mut last_line = 0;
     let mut last_byte = 0;
     let mut batch_started = Instant::now();
@@ -292,7 +293,7 @@ pub fn parse_rows(
             totals.rows_failed += 1;
             let mut row = failed_row(record_no, &record, std::mem::take(&mut problems));
             row.file = Some(file.clone());
-            drop_trailing_field(&mut row, drop_trailing, validator.plan().field_count);
+            drop_trailing_field(&mut row, drop_trailing, validator.plan().field_count());
             failed.push(row);
         }
 
@@ -370,7 +371,7 @@ impl OutsideTable {
             self.header_pending -= 1;
             return true;
         }
-        if plan.table_rows.is_some_and(|rows| rows_read >= rows) {
+        if plan.layout.table_rows.is_some_and(|rows| rows_read >= rows) {
             skipped.record(record.line, SkipReason::BelowTable, record.raw);
             return true;
         }

@@ -109,11 +109,11 @@ impl<'f> Reread<'f> {
                 index,
                 reader: {
                     let source = file.open()?;
-                    RecordReader::new(source.reader, plan.dialect).numbering_from(source.first_line)
+                    RecordReader::new(source.reader, plan.layout.dialect).numbering_from(source.first_line)
                 },
                 record_no: 0,
-                skip_pending: plan.skip_records,
-                header_pending: plan.header_lines,
+                skip_pending: plan.layout.skip_records,
+                header_pending: plan.layout.header_records(),
             },
         };
         let open = self.open.insert(open);
@@ -147,7 +147,7 @@ impl<'f> Reread<'f> {
             }
             let mut row = pipeline::failed_row(duplicate.record_no, &record, Vec::new());
             row.file = Some(file.label.clone());
-            pipeline::drop_trailing_field(&mut row, plan.trailing_fields, plan.field_count);
+            pipeline::drop_trailing_field(&mut row, plan.layout.trailing_fields(), plan.field_count());
             row.problems = problems(duplicate, plan, &row.fields);
             return Ok(row);
         }

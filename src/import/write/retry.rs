@@ -3,13 +3,13 @@
 //! in one transaction, with the import job's counts updated so imported + failed = read still holds.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::import::plan::import_plan::ImportPlan;
 use crate::import::plan::many_files::{FilesError, plan_files};
 use crate::import::read::record_reader::OwnedRecord;
-use crate::import::sniff::sniffer::Sniffed;
+use crate::import::sniff::file_layout::{FileLayout, StoredLayouts};
 use crate::import::sniff::types::ColumnType;
 use crate::import::write::batch::BatchBuilder;
 use crate::import::write::cell::Cell;
@@ -179,7 +179,8 @@ fn retry_rows(
     let stored = stored_rows(store, request)?;
     // Rows of several files are validated by their own file's plan (its column order, formats
     // and file name); every plan has the same columns in the same order.
-    let (plans, key) = rebuild_plans(&import_request, &import.source_columns, &table, &stored)?;
+    let layouts = store.file_layouts(import_job_id)?;
+    let (plans, key) = rebuild_plans(&import_request, (layouts, &import.source_columns), &table, &stored)?;
     let Some(first_plan) = plans.values().next() else {
         // None of the rows asked for is still failing: nothing to do but say so.
         return finish(context, transaction, request, &table, started, 0, (0, 0), 0);
@@ -391,39 +392,43 @@ fn finish(
 /// Plans by the file their rows came from (`None` for rows stored before files were).
 type FilePlans = BTreeMap<Option<String>, ImportPlan>;
 
-/// The import's plans again, one per file the rows to retry came from, from its stored
-/// settings and the table as it is now. A file need not still be there when the job stored its
-/// header: the header names stand in for it and the table gives the types.
+/// The import's plans again, one per file the rows to retry came from, from the layouts it
+/// stored and the table as it is now: the rows are read as the import read them, whether or
+/// not their files are still there.
 fn rebuild_plans(
     import: &ImportRequest,
-    source_columns: &[String],
+    (layouts, source_columns): (Option<StoredLayouts>, &[String]),
     table: &ExistingTable,
     stored: &BTreeMap<i64, RetryRow>,
 ) -> Result<(FilePlans, Option<Key>), RetryError> {
     let files: BTreeSet<Option<String>> = stored.values().map(|row| row.file.clone()).collect();
-    let import_files = expand_inputs(&import.paths)
-        .map(|inputs| inputs.files)
-        .unwrap_or_else(|_| import.paths.clone());
-    let several = import_files.len() > 1;
-    let mut sniffs = Vec::with_capacity(files.len() + 1);
+    let layouts = match layouts {
+        Some(layouts) => layouts,
+        None => layouts_again(import, source_columns)?,
+    };
+    let several = layouts.files.len() > 1;
+    let mut chosen = Vec::with_capacity(files.len() + 1);
     // The import's first file set the columns a schema's new ones are judged against (see
-    // `files`): planned first, as the import planned it, when none of the rows are from it.
-    let reference = import_files
+    // `many_files`): planned first, as the import planned it, when none of the rows are from it.
+    let reference = layouts
+        .files
         .first()
-        .filter(|first| several && !files.contains(&Some(first.display().to_string())))
-        .and_then(|first| Some((first.clone(), sniffed_again(import, first, source_columns).ok()?)));
+        .filter(|(first, _)| several && !files.contains(&Some(first.display().to_string())))
+        .cloned();
     let has_reference = reference.is_some();
-    sniffs.extend(reference);
+    chosen.extend(reference);
     for file in &files {
         // Rows stored before files were recorded came from the import's one file.
-        let path = match file {
-            Some(file) => PathBuf::from(file),
-            None => import.paths.first().cloned().unwrap_or_default(),
+        let layout = match file {
+            Some(file) => layouts
+                .of_file(file)
+                .map(|layout| (PathBuf::from(file), layout.clone())),
+            None => layouts.files.first().cloned(),
         };
-        let sniffed = sniffed_again(import, &path, source_columns)?;
-        sniffs.push((path, sniffed));
+        let missing = || RetryError::FileGone(file.as_deref().map(PathBuf::from).unwrap_or_default());
+        chosen.push(layout.ok_or_else(missing)?);
     }
-    let mut planned = plan_files(sniffs, import, Some(table), several).map_err(|error| match error {
+    let mut planned = plan_files(chosen, import, Some(table), several).map_err(|error| match error {
         FilesError::Plan { source, .. } => RetryError::Plan(source),
         other => RetryError::Spec(other.to_string()),
     })?;
@@ -453,24 +458,32 @@ fn rebuild_plans(
     Ok((plans, key))
 }
 
-/// A file of the import as the retry plans it. How its values were written (local dates,
-/// decimal commas, null markers) was found by sniffing it: sniffed again with the import's own
-/// hints when it is still there, so a fixed `1,5` or `15.03.2024` reads as the import read it.
-/// Its own spelling of its headers was not stored; the cleaned names stand in. A failed row's
-/// stored fields never keep a trailing delimiter's empty field.
-fn sniffed_again(import: &ImportRequest, path: &Path, source_columns: &[String]) -> Result<Sniffed, RetryError> {
-    let fresh = crate::import::sniff(path, &import.hints)
-        .ok()
-        .filter(|sniffed| source_columns.is_empty() || sniffed.columns == source_columns);
-    let (columns, guesses) = match fresh {
-        Some(sniffed) => (sniffed.columns, sniffed.column_guesses),
-        None if !source_columns.is_empty() => (source_columns.to_vec(), vec![Default::default(); source_columns.len()]),
-        None => return Err(RetryError::FileGone(path.to_path_buf())),
-    };
-    let mut sniffed = Sniffed::of_columns(&columns, vec![ColumnType::Varchar; columns.len()]);
-    sniffed.has_header = import.hints.has_header.unwrap_or(true);
-    sniffed.column_guesses = guesses;
-    Ok(sniffed)
+/// The layouts of an import that stored none (it ran before imports stored them): each file
+/// sniffed again with the import's own hints, so a fixed `1,5` or `15.03.2024` reads as the
+/// import read it; a file no longer there is known by the header the job stored.
+fn layouts_again(import: &ImportRequest, source_columns: &[String]) -> Result<StoredLayouts, RetryError> {
+    let paths = expand_inputs(&import.paths)
+        .map(|inputs| inputs.files)
+        .unwrap_or_else(|_| import.paths.clone());
+    let mut files = Vec::with_capacity(paths.len());
+    for path in paths {
+        let fresh = crate::import::sniff(&path, &import.hints)
+            .ok()
+            .map(|sniffed| sniffed.layout)
+            .filter(|layout| source_columns.is_empty() || layout.columns == source_columns);
+        let layout = match fresh {
+            Some(layout) => layout,
+            None if !source_columns.is_empty() => {
+                let mut layout =
+                    FileLayout::of_columns(source_columns, vec![ColumnType::Varchar; source_columns.len()]);
+                layout.has_header = import.hints.has_header.unwrap_or(true);
+                layout
+            }
+            None => return Err(RetryError::FileGone(path)),
+        };
+        files.push((path, layout));
+    }
+    Ok(StoredLayouts { files })
 }
 
 /// The requested rows still in the failed set, with the edits applied, in file order. A row

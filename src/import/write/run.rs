@@ -2,12 +2,15 @@
 //! parser thread over the files and hand what it sends to the job's keyed writer, judge the
 //! unique rule, and commit only when everything was read and every row is accounted for.
 
+use std::path::PathBuf;
+
 use crossbeam_channel::{Receiver, bounded};
 
 use crate::import::open::stamp::FileStamp;
 use crate::import::plan::import_plan::ImportPlan;
 use crate::import::plan::many_files::{FilesPlan, PlannedFile, plan_files};
 use crate::import::plan::target::{TableSetup, Target, target};
+use crate::import::sniff::file_layout::{FileLayout, StoredLayouts};
 use crate::import::sniff::several_files::sniff_all;
 use crate::import::sniff::sniffer::Sniffed;
 use crate::import::sniff::types::ColumnType;
@@ -57,6 +60,10 @@ pub(in crate::import) struct Finished {
 /// Everything decided before the transaction starts: the files' plans, the key and the table.
 struct Prepared {
     files: Vec<PlannedFile>,
+    /// The first file's sniff, for the summary.
+    first: Sniffed,
+    /// Packed bytes of every file, when every size is known.
+    bytes_total: Option<u64>,
     added_columns: Vec<(String, ColumnType)>,
     key: Option<Key>,
     setup: TableSetup,
@@ -69,14 +76,30 @@ fn prepare(context: &mut JobContext<'_>, request: &ImportRequest) -> Result<Prep
     validate_table_name(&request.table)?;
     let paths = expand_inputs(&request.paths)?.files;
     let sniffs = sniff_all(paths, &request.hints, context.cancel)?;
+    let bytes_total = sniffs
+        .iter()
+        .map(|(_, sniffed)| Some(sniffed.bytes_total))
+        .sum::<Option<u64>>();
+    let layouts: Vec<(PathBuf, FileLayout)> = sniffs
+        .iter()
+        .map(|(path, sniffed)| (path.clone(), sniffed.layout.clone()))
+        .collect();
+    let first = sniffs
+        .into_iter()
+        .next()
+        .map(|(_, sniffed)| sniffed)
+        .ok_or(ImportError::Inputs(crate::import::InputError::Nothing))?;
     let existing = existing_table(context.conn(), &request.table)?;
     let Target {
         setup,
         name: table_name,
         existing,
     } = target(request.mode, &request.table, existing)?;
-    let several = sniffs.len() > 1;
-    let planned = plan_files(sniffs, request, existing.as_ref(), several)?;
+    let several = layouts.len() > 1;
+    // Stored with the job so that a retry of its failed rows reads them as this import did.
+    let stored = StoredLayouts { files: layouts.clone() };
+    context.store.set_file_layouts(context.job_id, &stored)?;
+    let planned = plan_files(layouts, request, existing.as_ref(), several)?;
     context
         .store
         .set_source_columns(context.job_id, &planned.source_columns())?;
@@ -90,6 +113,8 @@ fn prepare(context: &mut JobContext<'_>, request: &ImportRequest) -> Result<Prep
     };
     Ok(Prepared {
         files,
+        first,
+        bytes_total,
         added_columns,
         key,
         setup,
@@ -107,6 +132,8 @@ pub(in crate::import) fn import_rows(
     let (conn, job_id, cancel) = (context.conn(), context.job_id, context.cancel);
     let Prepared {
         files,
+        first: sniffed,
+        bytes_total,
         added_columns,
         key,
         setup,
@@ -117,21 +144,12 @@ pub(in crate::import) fn import_rows(
         return Err(crate::import::InputError::Nothing.into());
     };
     let plan = first.plan.clone();
-    let bytes_total = files
-        .iter()
-        .map(|file| Some(file.sniffed.bytes_total))
-        .sum::<Option<u64>>();
     let several = files.len() > 1;
     let file_count = files.len() as u64;
     // Every file's plan has the same columns in the same order (see `many_files`), so the first
     // file's plan names the keyed columns for all.
     let key_columns = keyed_writer::key_columns(&plan, key.as_ref(), job_id);
-    let Reading {
-        rereads,
-        stamps,
-        parts,
-        sniffed,
-    } = reading(files);
+    let Reading { rereads, stamps, parts } = reading(&files);
 
     let table_types = stored_types(existing.as_ref(), &added_columns, &plan);
     // Every return from here without the commit drops it, which undoes all the import wrote.
@@ -178,25 +196,23 @@ pub(in crate::import) fn import_rows(
     }
     let peak_rss_bytes = commit(context, transaction, (&totals, written), &table_types, bytes_total)?;
     Ok(Finished {
-        sniffed: sniffed.ok_or(ImportError::Inputs(crate::import::InputError::Nothing))?,
+        sniffed,
         files: file_count,
         peak_rss_bytes,
     })
 }
 
 /// What reading the files needs of each, taken before the transaction starts: what to read them
-/// again by (for the unique rule's duplicates), their stamps, the parser's parts, and the first
-/// file's sniff for the summary.
+/// again by (for the unique rule's duplicates), their stamps and the parser's parts.
 struct Reading {
     rereads: Vec<RereadFile>,
     /// By file index: each batch checks its own file, so a change stops the import at the next
     /// batch rather than after the last.
     stamps: Vec<Option<FileStamp>>,
     parts: Vec<ParsePart>,
-    sniffed: Option<Sniffed>,
 }
 
-fn reading(files: Vec<PlannedFile>) -> Reading {
+fn reading(files: &[PlannedFile]) -> Reading {
     let rereads = files
         .iter()
         .map(|file| RereadFile {
@@ -212,13 +228,7 @@ fn reading(files: Vec<PlannedFile>) -> Reading {
             validator: RowValidator::new(file.plan.clone()),
         })
         .collect();
-    let sniffed = files.into_iter().next().map(|file| file.sniffed);
-    Reading {
-        rereads,
-        stamps,
-        parts,
-        sniffed,
-    }
+    Reading { rereads, stamps, parts }
 }
 
 /// Records the job as completed and commits everything it wrote, in one transaction, then

@@ -91,7 +91,7 @@ impl RowValidator {
             kind: ProblemKind::Encoding,
             message: format!(
                 "the row has bytes that {}, the encoding the file is read in, cannot read (shown as \u{FFFD}); {}",
-                self.plan.encoding.name(),
+                self.plan.layout.encoding.encoding.name(),
                 self.another_encoding(None)
             ),
         }
@@ -141,7 +141,7 @@ impl RowValidator {
     /// A line that is not data whatever its values: the header repeated, or a total line in a
     /// file that has them. Only the first field is looked at on most lines.
     fn not_data(&self, record: &Record<'_>) -> Option<Problem> {
-        let header = &self.plan.header_line;
+        let header = &self.plan.layout.repeated_header();
         let same = |index: usize, name: &String| record.field_str(index).map(trimmed) == Some(trimmed(name));
         if let Some(first) = header.first()
             && record.len() >= header.len()
@@ -156,7 +156,7 @@ impl RowValidator {
                 message: "the line repeats the header (files joined together?); it is not data".to_string(),
             });
         }
-        if self.plan.summary_rows {
+        if self.plan.layout.summary_rows {
             let label = summary_label(
                 record
                     .fields()
@@ -200,10 +200,12 @@ impl RowValidator {
     }
 
     fn check_shape(&self, record: &Record<'_>, problems: &mut Vec<Problem>) {
-        let expected = self.plan.field_count;
+        let expected = self.plan.field_count();
         let found = record.len();
         if found == expected
-            || (found > expected && found <= expected + self.plan.trailing_fields && ends_empty_from(record, expected))
+            || (found > expected
+                && found <= expected + self.plan.layout.trailing_fields()
+                && ends_empty_from(record, expected))
             || (self.plan.pad_missing && found < expected)
         {
             return;
@@ -213,7 +215,7 @@ impl RowValidator {
         } else {
             (ProblemKind::TooManyFields, "more")
         };
-        let reference = if self.plan.has_header {
+        let reference = if self.plan.layout.has_header {
             "the header"
         } else {
             "the first rows"
@@ -226,7 +228,7 @@ impl RowValidator {
                 "the row has {found} field{} but {reference} {} {expected}: {relation} than expected \
                  (check for a missing or extra delimiter or an unquoted value containing one)",
                 plural(found),
-                if self.plan.has_header { "has" } else { "have" },
+                if self.plan.layout.has_header { "has" } else { "have" },
             ),
         });
     }
@@ -237,10 +239,11 @@ impl RowValidator {
     fn another_encoding(&self, raw: Option<&[u8]>) -> String {
         let readable_in = self
             .plan
+            .layout
             .readable_in
             .or_else(|| raw.map(|raw| crate::import::open::encoding::legacy_encoding(raw, true)));
         match readable_in {
-            Some(encoding) if encoding != self.plan.encoding => format!(
+            Some(encoding) if encoding != self.plan.layout.encoding.encoding => format!(
                 "{} reads it: choose that encoding for the file, or fix the row",
                 encoding.name()
             ),
@@ -254,13 +257,13 @@ impl RowValidator {
                 let offset = error.valid_up_to();
                 problems.push(Problem {
                     field_index: Some(index),
-                    column: self.plan.source_columns.get(index).cloned(),
+                    column: self.plan.source_columns().get(index).cloned(),
                     kind: ProblemKind::Encoding,
                     message: format!(
                         "byte 0x{:02X} at position {} of the value is not valid {}, the encoding the file is read in; {}",
                         field[offset],
                         offset + 1,
-                        self.plan.encoding.name(),
+                        self.plan.layout.encoding.encoding.name(),
                         self.another_encoding(Some(record.raw))
                     ),
                 });
@@ -273,14 +276,16 @@ impl ImportPlan {
     /// Whether `record` is a comment line: it starts with the comment prefix and, when the
     /// prefix was only detected, it does not have the table's width.
     pub fn is_comment(&self, record: &Record<'_>) -> bool {
-        self.comment.is_some_and(|prefix| record.raw.first() == Some(&prefix))
-            && (!self.comment_detected || record.len() != self.field_count)
+        self.layout
+            .comment
+            .is_some_and(|prefix| record.raw.first() == Some(&prefix))
+            && (!self.layout.comment_detected || record.len() != self.field_count())
     }
 
     /// Whether `record` is a line of delimiters only (`,,,,`): a blank line to a person, which a
     /// spreadsheet writes for an empty row. It is skipped and counted as blank, not a row of NULLs.
     pub fn is_blank(&self, record: &Record<'_>) -> bool {
-        crate::import::read::record_reader::is_delimiters_only(record.raw, self.dialect.delimiter)
+        crate::import::read::record_reader::is_delimiters_only(record.raw, self.layout.dialect.delimiter)
     }
 }
 
@@ -324,6 +329,7 @@ mod tests {
     use crate::import::plan::import_plan::{FieldSource, Rules};
     use crate::import::plan::schema::compile_pattern;
     use crate::import::read::record_reader::{Dialect, RecordReader};
+    use crate::import::sniff::file_layout::FileLayout;
     use crate::import::write::cell::*;
 
     fn column(column_type: ColumnType, rules: Rules) -> ColumnPlan {
@@ -401,23 +407,15 @@ mod tests {
     }
 
     fn plan() -> ImportPlan {
+        let mut layout = FileLayout::of_columns(
+            &["id".into(), "name".into()],
+            vec![ColumnType::BigInt, ColumnType::Varchar],
+        );
+        layout.header_line = Vec::new();
         ImportPlan {
-            dialect: Dialect::default(),
-            has_header: true,
-            field_count: 2,
-            source_columns: vec!["id".into(), "name".into()],
-            skip_records: 0,
-            trailing_fields: 0,
-            table_rows: None,
-            comment: None,
-            comment_detected: false,
-            header_lines: 1,
+            layout,
             pad_missing: false,
             stated_null_markers: Vec::new(),
-            header_line: Vec::new(),
-            summary_rows: false,
-            encoding: encoding_rs::UTF_8,
-            readable_in: None,
             columns: vec![
                 ColumnPlan {
                     name: "id".into(),
@@ -500,10 +498,9 @@ mod tests {
 
     #[test]
     fn a_row_the_files_encoding_cannot_read_names_that_encoding_and_the_one_that_would() {
-        let kept_utf8 = RowValidator::new(ImportPlan {
-            readable_in: Some(encoding_rs::WINDOWS_1252),
-            ..plan()
-        });
+        let mut kept_utf8 = plan();
+        kept_utf8.layout.readable_in = Some(encoding_rs::WINDOWS_1252);
+        let kept_utf8 = RowValidator::new(kept_utf8);
         assert_eq!(
             messages(&kept_utf8, b"1,caf\xe9\n", false),
             [
@@ -520,10 +517,9 @@ mod tests {
               windows-1252 reads it: choose that encoding for the file, or fix the row"
             ]
         );
-        let big5 = RowValidator::new(ImportPlan {
-            encoding: encoding_rs::BIG5,
-            ..plan()
-        });
+        let mut big5 = plan();
+        big5.layout.encoding.encoding = encoding_rs::BIG5;
+        let big5 = RowValidator::new(big5);
         let said = messages(&big5, "1,\u{FFFD}\n".as_bytes(), true);
         assert_eq!(
             said,
