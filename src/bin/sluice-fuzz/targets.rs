@@ -8,7 +8,7 @@ use sluice::engine::run_import;
 use sluice::export::DateText;
 use sluice::import::{
     ColumnFormat, ColumnSpec, ColumnType, Dialect, ImportMode, ImportRequest, RecordReader, SchemaFile, SniffHints,
-    ValueFormat, infer_column_type, sniff,
+    ValueFormat, sniff, strict_column_type,
 };
 use sluice::oracle::{check_accounting, compare_with_csv_crate};
 use sluice::progress::{CancelToken, NoProgress};
@@ -198,7 +198,7 @@ fn values(input: &[u8]) {
         let _ = column.is_null_marker(value);
         let _ = column.normalize_number(value, &mut number);
     }
-    let _ = infer_column_type(values.iter().copied());
+    let _ = strict_column_type(values.iter().copied());
     let _ = column.describe();
 }
 

@@ -5,3 +5,4 @@ pub(super) mod import_plan;
 pub(super) mod many_files;
 pub(super) mod schema;
 pub(super) mod target;
+pub(super) mod type_widening;

@@ -3,4 +3,5 @@
 
 pub(super) mod dialect;
 pub(super) mod quote_spacing;
+pub(super) mod record;
 pub(super) mod record_reader;

@@ -1,14 +1,16 @@
-//! Guessing column types and the presence of a header from a sample of records.
+//! Whether a file's first record is a header: each column votes by whether its first value fits
+//! the type the values under it have.
 //!
-//! The guess is deliberately conservative: a value like `007` or a 25-digit account number stays
-//! text, because importing it as a number would silently change it. Later rows that do not fit the
-//! guessed type fail with a reason rather than being coerced, and the user can correct the schema.
+//! A column votes by a strict type first (`strict_column_type`: every value fits, with no local
+//! formats), then by `type_guess`'s guess when that has no misfits. The columns an import
+//! writes are typed by `type_guess` alone; the strict type is only this vote's.
 
 use crate::import::sniff::type_guess::{InferenceContext, fits_guess, guess_column};
 use crate::import::sniff::types::{ColumnType, double_keeps_digits, parse_date, parse_f64, parse_i64, parse_timestamp};
 
-/// The narrowest type that every non-empty value fits; VARCHAR when there are none.
-pub fn infer_column_type<'a>(values: impl IntoIterator<Item = &'a str>) -> ColumnType {
+/// The narrowest type that every non-empty value fits, strictly (a value like `007` or a
+/// 25-digit account number stays text); VARCHAR when there are none.
+pub fn strict_column_type<'a>(values: impl IntoIterator<Item = &'a str>) -> ColumnType {
     let mut fits = Fits::all();
     let mut any = false;
     for value in values {
@@ -204,7 +206,7 @@ fn type_votes(first: &[String], rest: &[Vec<String>]) -> i32 {
             continue;
         }
         let values = || rest.iter().filter_map(|record| record.get(column).map(String::as_str));
-        let column_type = infer_column_type(values());
+        let column_type = strict_column_type(values());
         if column_type != ColumnType::Varchar {
             votes += if fits_type(value, column_type) { -1 } else { 1 };
             continue;
@@ -233,24 +235,24 @@ mod tests {
 
     #[test]
     fn infers_the_narrowest_type() {
-        assert_eq!(infer_column_type(["1", "-2", ""]), ColumnType::BigInt);
-        assert_eq!(infer_column_type(["1", "2.5"]), ColumnType::Double);
-        assert_eq!(infer_column_type(["true", "No"]), ColumnType::Boolean);
-        assert_eq!(infer_column_type(["2024-01-01", "1999-12-31"]), ColumnType::Date);
+        assert_eq!(strict_column_type(["1", "-2", ""]), ColumnType::BigInt);
+        assert_eq!(strict_column_type(["1", "2.5"]), ColumnType::Double);
+        assert_eq!(strict_column_type(["true", "No"]), ColumnType::Boolean);
+        assert_eq!(strict_column_type(["2024-01-01", "1999-12-31"]), ColumnType::Date);
         assert_eq!(
-            infer_column_type(["2024-01-01", "2024-01-01 10:00:00"]),
+            strict_column_type(["2024-01-01", "2024-01-01 10:00:00"]),
             ColumnType::Timestamp
         );
-        assert_eq!(infer_column_type(["1", "x"]), ColumnType::Varchar);
-        assert_eq!(infer_column_type(["", " "]), ColumnType::Varchar);
+        assert_eq!(strict_column_type(["1", "x"]), ColumnType::Varchar);
+        assert_eq!(strict_column_type(["", " "]), ColumnType::Varchar);
     }
 
     #[test]
     fn keeps_identifiers_that_look_numeric_as_text() {
-        assert_eq!(infer_column_type(["007", "123"]), ColumnType::Varchar);
-        assert_eq!(infer_column_type(["12345678901234567890123"]), ColumnType::Varchar);
-        assert_eq!(infer_column_type(["0", "0.5"]), ColumnType::Double);
-        assert_eq!(infer_column_type(["nan", "inf"]), ColumnType::Varchar);
+        assert_eq!(strict_column_type(["007", "123"]), ColumnType::Varchar);
+        assert_eq!(strict_column_type(["12345678901234567890123"]), ColumnType::Varchar);
+        assert_eq!(strict_column_type(["0", "0.5"]), ColumnType::Double);
+        assert_eq!(strict_column_type(["nan", "inf"]), ColumnType::Varchar);
     }
 
     #[test]

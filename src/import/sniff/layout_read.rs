@@ -4,7 +4,7 @@
 
 use crate::import::sniff::footnotes::words_with_letters;
 use crate::import::sniff::header_guess::{looks_like_header, typed_columns_call_it_a_header};
-use crate::import::sniff::header_repair::{HeaderLine, repair_header, trailing_fields};
+use crate::import::sniff::header_repair::{HeaderLine, HeaderRepair, repair_header, trailing_fields};
 use crate::import::sniff::layout::{
     HEADER_VOTERS, Layout, LayoutInput, LayoutScore, MAX_PREAMBLE_RECORDS, modal_width,
 };
@@ -38,47 +38,25 @@ pub(in crate::import) fn read_layout(
     // skips lines needs a line that reads as one (that the file has a header does not say it is
     // this line).
     let header_reached = has_header && reads_as_header;
-    // And what it skips is not of the table: lines of another width (a title, another table) or
-    // titles written across the table's width. A line as wide as the header above it is a row.
-    let skips_other_lines = input.records[..skip]
-        .iter()
-        .all(|record| record.len() != rest[0].len() || is_wide_title(record) || is_empty_record(record));
-    if skip > 0 && hints.skip.is_none() && !(header_reached && skips_other_lines) {
+    // And what it skips is not of the table.
+    if skip > 0 && hints.skip.is_none() && !(header_reached && skips_only_other_lines(&input.records[..skip], &rest[0]))
+    {
         return None;
     }
-    let mut raw_headers = if has_header { rest[0].clone() } else { Vec::new() };
-    let header_line = raw_headers.clone();
-    let mut header_lines = usize::from(has_header);
-    // Further header lines (units, years or sub-names under a shared name) are joined into the
-    // first, one name per column.
-    let more_header_lines = |header_lines: usize, raw_headers: &[String], data: &[Vec<String>]| match hints.header_lines
-    {
-        Some(wanted) => header_lines < wanted && data.len() > 1,
-        None => header_lines < MAX_HEADER_LINES && continues_header(raw_headers, data),
-    };
     let own_records_below = |header_lines: usize| {
         let below = &rest[header_lines..];
         &below[..own_rows(below)]
     };
-    while has_header && more_header_lines(header_lines, &raw_headers, own_records_below(header_lines)) {
-        raw_headers = join_header_lines(&raw_headers, &rest[header_lines]);
-        header_lines += 1;
-    }
+    let header_line = if has_header { rest[0].clone() } else { Vec::new() };
+    let (mut raw_headers, header_lines) = if has_header {
+        joined_header(rest, hints.header_lines, own_records_below)
+    } else {
+        (Vec::new(), 0)
+    };
     let data = own_records_below(header_lines);
     let trailing = trailing_fields(has_header, &mut raw_headers, data, later);
     let repair = if has_header {
-        repair_header(
-            &HeaderLine {
-                sample: input.sample,
-                dialect: input.dialect,
-                comment: input.comment,
-                index: skip,
-            },
-            &mut raw_headers,
-            data,
-            trailing.count(),
-            input.short_rows_fit,
-        )
+        repair_at(input, skip, &mut raw_headers, data, trailing.count())
     } else {
         None
     };
@@ -89,9 +67,8 @@ pub(in crate::import) fn read_layout(
         modal_width(data).unwrap_or(1).saturating_sub(trailing.count()).max(1)
     };
     let row_width = width + trailing.count();
-    let judged = data;
     let counted = count_rows(
-        judged,
+        data,
         &RowShape {
             width,
             row_width,
@@ -113,7 +90,7 @@ pub(in crate::import) fn read_layout(
             accepted: counted.accepted,
             filled_rows: counted.filled_rows,
             sentences: counted.sentences,
-            judged: judged.len(),
+            judged: data.len(),
         },
         skip,
         has_header,
@@ -127,6 +104,58 @@ pub(in crate::import) fn read_layout(
         width,
         row_width,
     })
+}
+
+/// The repair of the header of a layout that skips `skip` records, when its names do not fit
+/// the `data` under it (see `header_repair`).
+fn repair_at(
+    input: &LayoutInput<'_>,
+    skip: usize,
+    raw_headers: &mut Vec<String>,
+    data: &[Vec<String>],
+    trailing_fields: usize,
+) -> Option<HeaderRepair> {
+    let line = HeaderLine {
+        sample: input.sample,
+        dialect: input.dialect,
+        comment: input.comment,
+        index: skip,
+    };
+    repair_header(&line, raw_headers, data, trailing_fields, input.short_rows_fit)
+}
+
+/// Whether the records a layout skips above its header are not of its table: lines of another
+/// width (a title, another table) or titles written across the table's width. A line as wide as
+/// the header under it is a row.
+fn skips_only_other_lines(skipped: &[Vec<String>], header: &[String]) -> bool {
+    skipped
+        .iter()
+        .all(|record| record.len() != header.len() || is_wide_title(record) || is_empty_record(record))
+}
+
+/// The header starting `records`, with the lines under it that continue it (units, years or
+/// sub-names under a shared name) joined in, one name per column, and the lines it takes.
+/// `wanted` is the lines the person said it takes; `rows_below` gives the table's records
+/// under a header of so many lines.
+fn joined_header<'a>(
+    records: &'a [Vec<String>],
+    wanted: Option<usize>,
+    rows_below: impl Fn(usize) -> &'a [Vec<String>],
+) -> (Vec<String>, usize) {
+    let mut names = records[0].clone();
+    let mut lines = 1;
+    loop {
+        let below = rows_below(lines);
+        let more = match wanted {
+            Some(wanted) => lines < wanted && below.len() > 1,
+            None => lines < MAX_HEADER_LINES && continues_header(&names, below),
+        };
+        if !more {
+            return (names, lines);
+        }
+        names = join_header_lines(&names, &records[lines]);
+        lines += 1;
+    }
 }
 
 /// The width of a layout's rows, as [`count_rows`] judges records by it.

@@ -24,4 +24,5 @@ pub(super) mod split_header;
 pub(super) mod table_end;
 pub(super) mod type_guess;
 pub(super) mod types;
+pub(super) mod value_fit;
 pub(super) mod value_formats;

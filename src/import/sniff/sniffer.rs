@@ -18,7 +18,7 @@ use crate::import::sniff::dialect_guess::{
 };
 use crate::import::sniff::file_layout::FileLayout;
 pub use crate::import::sniff::hints::SniffHints;
-use crate::import::sniff::layout::{LayoutChoice, LayoutInput};
+use crate::import::sniff::layout::{Layout, LayoutChoice, LayoutInput};
 use crate::import::sniff::layout_choice::choose_layout;
 use crate::import::sniff::null_convention::markers_written_as_null;
 use crate::import::sniff::sample::{read_sample, spread_records};
@@ -82,8 +82,8 @@ fn sniff_unguarded(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<
     let hints = &hints_for(source.format, hints);
     let (sample, complete) = read_head(path, &mut source.reader, size)?;
     let dialect = dialect_for(&sample, complete, hints, source.format.is_rendered());
-    let (mut records, comment) = head_records(&sample, complete, dialect, hints, source.format.is_rendered());
-    let (mut spread, spread_at_end) = later_records(path, &source, (sample.len(), complete), dialect, size, comment);
+    let (records, comment) = head_records(&sample, complete, dialect, hints, source.format.is_rendered());
+    let (spread, spread_at_end) = later_records(path, &source, (sample.len(), complete), dialect, size, comment);
     let Some((layout, layout_choice)) = choose_layout(&LayoutInput {
         records: &records,
         later: &spread,
@@ -105,59 +105,84 @@ fn sniff_unguarded(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<
         let first_column = first_column.load(std::sync::atomic::Ordering::Acquire);
         return sniff_beside(path, asked, size, (beside, first_column), layout_choice);
     }
-    let skip_records = layout.skip;
-    let skipped_preview: Vec<Vec<String>> = records.drain(..skip_records).take(20).collect();
-    records.drain(..layout.header_lines.min(records.len()));
+    if layout.width > MAX_COLUMNS {
+        return Err(SniffError::TooManyColumns {
+            path: path.to_path_buf(),
+            columns: layout.width,
+        });
+    }
+    let head = Head {
+        source,
+        sample,
+        complete,
+        dialect,
+        comment,
+        records,
+        spread,
+        spread_at_end,
+    };
+    sniff_table(path, (hints, size), head, layout, layout_choice)
+}
+
+/// What was read of a file before its layout was chosen: its source, the sample of its start,
+/// the dialect and comment prefix found in it, its records, and records from further in.
+struct Head {
+    source: TextSource,
+    sample: Vec<u8>,
+    /// The sample holds the whole file.
+    complete: bool,
+    dialect: Dialect,
+    comment: Option<u8>,
+    records: Vec<Vec<String>>,
+    spread: Vec<Vec<String>>,
+    /// How many of `spread`, at its end, are the file's last records.
+    spread_at_end: usize,
+}
+
+/// The sniff of a file whose layout is chosen: its table cut out of the sampled records, its
+/// columns named and typed, and how the file is read.
+fn sniff_table(
+    path: &Path,
+    (hints, size): (&SniffHints, SampleSize),
+    head: Head,
+    layout: Layout,
+    layout_choice: LayoutChoice,
+) -> Result<Sniffed, SniffError> {
+    let Head {
+        source,
+        sample,
+        complete,
+        dialect,
+        comment,
+        mut records,
+        mut spread,
+        spread_at_end,
+    } = head;
     // A table that ends where another starts is typed from its own rows, and its end is its last
     // row's, not the file's.
     let table_rows = hints.rows.or(layout_choice.table_rows);
-    let table_ends_in_sample = table_rows.is_some_and(|rows| rows <= records.len() as u64);
-    if let Some(rows) = table_rows.filter(|_| table_ends_in_sample) {
-        records.truncate(usize::try_from(rows).unwrap_or(usize::MAX));
-        spread.clear();
-    }
-    let has_header = layout.has_header;
-    let width = layout.width;
-    if width > MAX_COLUMNS {
-        return Err(SniffError::TooManyColumns {
-            path: path.to_path_buf(),
-            columns: width,
-        });
-    }
-    let data_width = layout.row_width;
-    let pad_short_rows = layout.pad_short_rows;
-    // A sheet's row ends at its last filled cell, and the import reads it padded: the rows
-    // typed are those it imports (a last column of formulas with no cached values leaves every
-    // row short, and none would be typed).
-    let short_rows_typed = pad_short_rows || source.format == InputFormat::Workbook;
-    let columns = if has_header {
-        clean_headers(&layout.raw_headers)
-    } else {
-        (0..width).map(default_column_name).collect()
-    };
+    let (skipped_preview, table_ends_in_sample) = cut_to_table(&mut records, &mut spread, &layout, table_rows);
     let (null_convention, context) =
         inference_context((&sample, complete), dialect, hints, source.format.is_rendered());
-    let header_line = layout.header_line.clone();
     let head_records = records.len();
     records.extend(spread);
-    let at_end = if complete || table_ends_in_sample {
-        records.len()
-    } else if table_rows.is_some() {
-        0
-    } else {
-        spread_at_end
+    let at_end = match table_rows {
+        _ if complete || table_ends_in_sample => records.len(),
+        Some(_) => 0,
+        None => spread_at_end,
     };
-    let header_shown = has_header.then_some(header_line.as_slice());
     let rows = TypedRows {
         records: &records,
         at_end,
-        width,
-        data_width,
-        short_rows_typed,
-        header_shown,
+        width: layout.width,
+        data_width: layout.row_width,
+        // A sheet's row ends at its last filled cell, and the import reads it padded: the rows
+        // typed are those it imports (a last column of formulas with no cached values leaves
+        // every row short, and none would be typed).
+        short_rows_typed: layout.pad_short_rows || source.format == InputFormat::Workbook,
+        header_shown: layout.has_header.then_some(layout.header_line.as_slice()),
     };
     let (column_guesses, breaks) = guess_types(&rows, hints, &context);
-    let column_types = column_guesses.iter().map(|guess| guess.column_type).collect();
     records.truncate(head_records.min(size.preview_rows));
     let file_layout = FileLayout {
         format: source.format,
@@ -166,21 +191,21 @@ fn sniff_unguarded(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<
         dialect,
         comment,
         comment_detected: hints.comment.is_none() && comment.is_some(),
-        skip_records,
-        has_header,
+        skip_records: layout.skip,
+        has_header: layout.has_header,
         header_lines: layout.header_lines,
-        header_line,
+        header_line: layout.header_line,
         table_rows,
         summary_rows: breaks.summary_rows,
         trailing_delimiter: layout.trailing_delimiter,
         unnamed_empty_columns: layout.unnamed_empty_columns,
-        pad_short_rows,
+        pad_short_rows: layout.pad_short_rows,
         null_convention,
         sheet: source.sheet,
         sheet_columns: hints.sheet_columns,
+        columns: column_names(layout.has_header, &layout.raw_headers, layout.width),
         raw_headers: layout.raw_headers,
-        columns,
-        column_types,
+        column_types: column_guesses.iter().map(|guess| guess.column_type).collect(),
         column_guesses,
     };
     Ok(Sniffed {
@@ -196,6 +221,35 @@ fn sniff_unguarded(path: &Path, hints: &SniffHints, size: SampleSize) -> Result<
         header_repair: layout.header_repair,
         layout: file_layout,
     })
+}
+
+/// Cuts the head's records to the table's rows: the records skipped above it and the header's
+/// are taken out, and when the table ends within them (after `table_rows`), so are the records
+/// under it and those from further in. Returns the first skipped records, to show, and whether
+/// the table ends within the head.
+fn cut_to_table(
+    records: &mut Vec<Vec<String>>,
+    spread: &mut Vec<Vec<String>>,
+    layout: &Layout,
+    table_rows: Option<u64>,
+) -> (Vec<Vec<String>>, bool) {
+    let skipped_preview = records.drain(..layout.skip.min(records.len())).take(20).collect();
+    records.drain(..layout.header_lines.min(records.len()));
+    let table_ends_in_sample = table_rows.is_some_and(|rows| rows <= records.len() as u64);
+    if let Some(rows) = table_rows.filter(|_| table_ends_in_sample) {
+        records.truncate(usize::try_from(rows).unwrap_or(usize::MAX));
+        spread.clear();
+    }
+    (skipped_preview, table_ends_in_sample)
+}
+
+/// The columns' names: the header's, cleaned, or `column_1`... without one.
+fn column_names(has_header: bool, raw_headers: &[String], width: usize) -> Vec<String> {
+    if has_header {
+        clean_headers(raw_headers)
+    } else {
+        (0..width).map(default_column_name).collect()
+    }
 }
 
 /// The head's records, comment lines taken out, and the comment prefix: the one given, or one

@@ -12,15 +12,13 @@
 //! values; dates and numbers are tried in the local forms of `formats`.
 
 use crate::import::sniff::number_evidence::{
-    MAX_DECIMAL_DIGITS, currency_sign, decimal_digits, decimal_holding, groups_by_magnitude, proves_decimal_comma,
-    proves_point_grouping,
+    currency_sign, decimal_holding, groups_by_magnitude, proves_decimal_comma, proves_point_grouping,
 };
-use crate::import::sniff::types::{
-    ColumnType, double_keeps_digits, parse_f64, parse_i64, parse_time, parse_timestamp_tz,
-};
+use crate::import::sniff::types::ColumnType;
+use crate::import::sniff::value_fit::{ANY_DECIMAL, count_misfits, fits};
 use crate::import::sniff::value_formats::{
     CHECKMARKS, ColumnFormat, DATE_FORMATS, NULL_MARKERS, NUMBER_FORMATS, TIME_FORMATS, ValueFormat, day_first,
-    infinity_sign, is_float_word,
+    infinity_sign,
 };
 
 /// What the caller knows that settles what the values alone cannot.
@@ -269,13 +267,6 @@ fn guess_number(values: &[&str], allowed: usize, context: &InferenceContext) -> 
     })
 }
 
-/// A DECIMAL candidate: the numbers a DOUBLE would round (`999999999999999.999`) fit one exactly,
-/// with the precision and scale the values need (see [`decimal_holding`]).
-const ANY_DECIMAL: ColumnType = ColumnType::Decimal {
-    precision: MAX_DECIMAL_DIGITS,
-    scale: 0,
-};
-
 fn guess_date(values: &[&str], allowed: usize, context: &InferenceContext, column_type: ColumnType) -> Guess {
     // The infinities are dates only beside dates: a column of the word alone is text.
     if values.iter().all(|value| infinity_sign(value).is_some()) {
@@ -324,77 +315,6 @@ fn guess_date(values: &[&str], allowed: usize, context: &InferenceContext, colum
 /// Whether `value` reads as the guessed type in the guessed format.
 pub fn fits_guess(value: &str, guess: &ColumnGuess) -> bool {
     fits(value.trim(), guess.column_type, &ColumnFormat::new(&guess.format))
-}
-
-/// Misfits of `values` as `column_type`, counting no further than one past `allowed`.
-fn count_misfits(values: &[&str], column_type: ColumnType, format: &ColumnFormat, allowed: usize) -> usize {
-    let mut misfits = 0;
-    for value in values {
-        if !fits(value, column_type, format) {
-            misfits += 1;
-            if misfits > allowed {
-                break;
-            }
-        }
-    }
-    misfits
-}
-
-/// Whether `value` reads as `column_type` in `format`, by the same rules inference has always
-/// kept: a number with a leading zero (`007`) or too many digits for BIGINT is an identifier.
-fn fits(value: &str, column_type: ColumnType, format: &ColumnFormat) -> bool {
-    match column_type {
-        ColumnType::BigInt | ColumnType::Integer | ColumnType::Double | ColumnType::Decimal { .. } => {
-            let mut buffer = String::new();
-            let number = if format.reads_plain_numbers() {
-                value
-            } else {
-                match format.normalize_number(value, &mut buffer) {
-                    Some(number) => number,
-                    None => return false,
-                }
-            };
-            let digits = number.strip_prefix(['-', '+']).unwrap_or(number);
-            let leading_zero = digits.len() > 1 && digits.starts_with('0') && digits.as_bytes()[1].is_ascii_digit();
-            if leading_zero {
-                return false;
-            }
-            if let ColumnType::Decimal { precision, scale } = column_type {
-                // An identifier of digits too long for BIGINT stays text here too.
-                let all_digits = digits.bytes().all(|b| b.is_ascii_digit());
-                return !(all_digits && parse_i64(number).is_none())
-                    && decimal_digits(number).is_some_and(|(whole, fraction)| {
-                        whole + fraction <= usize::from(MAX_DECIMAL_DIGITS)
-                            && (column_type == ANY_DECIMAL
-                                || (whole <= usize::from(precision - scale.min(precision))
-                                    && fraction <= usize::from(scale)))
-                    });
-            }
-            if column_type == ColumnType::Double {
-                if is_float_word(digits) {
-                    return true;
-                }
-                let all_digits = digits.bytes().all(|b| b.is_ascii_digit());
-                number.bytes().any(|b| b.is_ascii_digit())
-                    && !(all_digits && parse_i64(number).is_none())
-                    && parse_f64(number).is_some()
-                    && double_keeps_digits(number)
-            } else {
-                parse_i64(number).is_some()
-            }
-        }
-        ColumnType::Date => format.parse_date(value).is_some(),
-        ColumnType::Timestamp => format.parse_timestamp(value).is_some(),
-        ColumnType::TimestampTz => parse_timestamp_tz(value).is_some(),
-        ColumnType::Time => parse_time(value).is_some(),
-        ColumnType::Boolean => match format.checkmark() {
-            Some(mark) => value.eq_ignore_ascii_case(mark),
-            None => ["true", "false", "t", "f", "yes", "no", "y", "n"]
-                .iter()
-                .any(|form| form.eq_ignore_ascii_case(value)),
-        },
-        ColumnType::Varchar => true,
-    }
 }
 
 #[cfg(test)]

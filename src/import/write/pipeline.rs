@@ -16,6 +16,7 @@ use crate::import::open::source::{FileToRead, SourceError, TextSource};
 use crate::import::plan::import_plan::ImportPlan;
 use crate::import::read::record_reader::{Record, RecordReader};
 use crate::import::write::batch::BatchBuilder;
+use crate::import::write::cell::Cell;
 use crate::import::write::validate::RowValidator;
 use crate::progress::CancelToken;
 use crate::records::{FailedRow, MAX_LISTED_SKIPPED_LINES, Problem, SkipReason, SkippedLine};
@@ -226,46 +227,20 @@ pub fn parse_rows(
     deliver: &mut impl FnMut(ParsedBatch) -> bool,
 ) -> Result<ParseTotals, ParseError> {
     let batch_rows = batch_rows.max(1);
-    // The builders grow as rows come; sized for a whole batch up front, a file of forty rows took
-    // megabytes per job, which glibc then kept in its arenas (the window grew over 500 jobs).
-    let mut builder = BatchBuilder::new(
-        &validator.plan().columns,
-        batch_rows.min(INITIAL_BATCH_CAPACITY_ROWS),
-        key_columns,
-    )?;
-    builder.number_from(start.valid_before);
+    let mut batch = BatchInProgress::new(validator.plan(), batch_rows, key_columns, start.valid_before)?;
     let mut reader =
         RecordReader::new(source.reader, validator.plan().layout.dialect).numbering_from(source.first_line);
     let bytes_read = source.bytes_read;
     let malformed = source.malformed;
     let rejects = source.rejects;
     let mut totals = ParseTotals::default();
-    let mut failed = Vec::new();
     let mut skipped = SkipLog::new(file.clone(), start.skipped_before);
-    let (mut cells, mut problems) = (Vec::new(), Vec::new());
     let mut outside = OutsideTable {
         skip_pending: validator.plan().layout.skip_records,
         header_pending: validator.plan().layout.header_records(),
     };
-    let drop_trailing = validator.plan().layout.trailing_fields();
-    let mut last_line = 0;
-    let mut last_byte = 0;
-    let mut batch_started = Instant::now();
-
-    loop {
-        let record = match reader.next_record() {
-            Ok(Some(record)) => record,
-            Ok(None) => break,
-            Err(source) => {
-                return Err(ParseError::Read {
-                    line: last_line,
-                    byte: last_byte,
-                    source,
-                });
-            }
-        };
-        last_line = record.line;
-        last_byte = record.byte_offset;
+    let mut last = (0, 0);
+    while let Some(record) = next_record(&mut reader, &mut last)? {
         let span_end = record.byte_offset + record.raw.len() as u64 + 1;
         let damaged = malformed
             .as_ref()
@@ -274,47 +249,25 @@ pub fn parse_rows(
             continue;
         }
         totals.rows_read += 1;
+        let record_no = start.records_before + totals.rows_read;
         // Counted over the job, so a job of many small files is held to its rate too.
-        if (start.records_before + totals.rows_read).is_multiple_of(THROTTLE_STEP_ROWS)
+        if record_no.is_multiple_of(THROTTLE_STEP_ROWS)
             && let Some(bucket) = throttle.as_mut()
             && !bucket.take(THROTTLE_STEP_ROWS, &|| cancel.is_cancelled())
         {
             return Err(ParseError::Cancelled);
         }
-        let record_no = start.records_before + totals.rows_read;
         let rejected = rejects.as_ref().and_then(|log| log.take_at(record.byte_offset));
-        if let Some(rejected) = rejected {
-            totals.rows_failed += 1;
-            failed.push(unreadable_row(record_no, &record, rejected, file));
-        } else if validator.check(&record, damaged, &mut cells, &mut problems) {
-            builder.push(&record, &cells, record_no);
-            totals.rows_valid += 1;
-        } else {
-            totals.rows_failed += 1;
-            let mut row = failed_row(record_no, &record, std::mem::take(&mut problems));
-            row.file = Some(file.clone());
-            drop_trailing_field(&mut row, drop_trailing, validator.plan().field_count());
-            failed.push(row);
-        }
-
-        let due = builder.len() >= batch_rows
-            || failed.len() >= batch_rows
-            || (totals.rows_read % 1024 == 0 && batch_started.elapsed() >= MAX_BATCH_AGE);
-        if due {
+        batch.take(&record, (record_no, damaged, rejected), &validator, file, &mut totals);
+        if batch.is_due(batch_rows, totals.rows_read) {
             if cancel.is_cancelled() {
                 return Err(ParseError::Cancelled);
             }
-            let batch = parsed_batch(
-                &start,
-                &mut builder,
-                (std::mem::take(&mut failed), std::mem::take(&mut skipped.listed)),
-                start.records_before + totals.rows_read,
-                start.bytes_before + bytes_read.load(Ordering::Relaxed),
-            )?;
-            if !deliver(batch) {
+            let read = (record_no, start.bytes_before + bytes_read.load(Ordering::Relaxed));
+            let parsed = batch.finish(&start, std::mem::take(&mut skipped.listed), read)?;
+            if !deliver(parsed) {
                 return Err(ParseError::WriterGone);
             }
-            batch_started = Instant::now();
         }
     }
 
@@ -322,17 +275,113 @@ pub fn parse_rows(
     skipped.blank(first_blank, trailing_blanks);
     totals.rows_skipped = skipped.count;
     totals.bytes_read = bytes_read.load(Ordering::Relaxed);
-    let batch = parsed_batch(
-        &start,
-        &mut builder,
-        (failed, skipped.listed),
+    let read = (
         start.records_before + totals.rows_read,
         start.bytes_before + totals.bytes_read,
-    )?;
-    if !deliver(batch) {
+    );
+    let parsed = batch.finish(&start, skipped.listed, read)?;
+    if !deliver(parsed) {
         return Err(ParseError::WriterGone);
     }
     Ok(totals)
+}
+
+/// The reader's next record; `last` keeps the line and byte offset of the one before, which a
+/// read error names.
+fn next_record<'r, R: std::io::Read>(
+    reader: &'r mut RecordReader<R>,
+    last: &mut (u64, u64),
+) -> Result<Option<Record<'r>>, ParseError> {
+    match reader.next_record() {
+        Ok(Some(record)) => {
+            *last = (record.line, record.byte_offset);
+            Ok(Some(record))
+        }
+        Ok(None) => Ok(None),
+        Err(source) => Err(ParseError::Read {
+            line: last.0,
+            byte: last.1,
+            source,
+        }),
+    }
+}
+
+/// The batch a file's records are being sorted into: the rows that pass, the failed rows, and
+/// the buffers each record is checked with.
+struct BatchInProgress {
+    builder: BatchBuilder,
+    failed: Vec<FailedRow>,
+    cells: Vec<Cell>,
+    problems: Vec<Problem>,
+    /// When the batch was started: a slow file still sends what it has every `MAX_BATCH_AGE`.
+    started: Instant,
+}
+
+impl BatchInProgress {
+    /// An empty batch of `plan`'s columns, its rows numbered from `first_row`.
+    fn new(plan: &ImportPlan, batch_rows: usize, key_columns: &[usize], first_row: u64) -> Result<Self, ArrowError> {
+        // The builders grow as rows come; sized for a whole batch up front, a file of forty rows
+        // took megabytes per job, which glibc then kept in its arenas (the window grew over 500
+        // jobs).
+        let mut builder = BatchBuilder::new(&plan.columns, batch_rows.min(INITIAL_BATCH_CAPACITY_ROWS), key_columns)?;
+        builder.number_from(first_row);
+        Ok(Self {
+            builder,
+            failed: Vec::new(),
+            cells: Vec::new(),
+            problems: Vec::new(),
+            started: Instant::now(),
+        })
+    }
+
+    /// Whether the batch is to be sent: it is full, or it has waited `MAX_BATCH_AGE` (looked at
+    /// every 1,024 records read, as the clock costs more than a record).
+    fn is_due(&self, batch_rows: usize, rows_read: u64) -> bool {
+        self.builder.len() >= batch_rows
+            || self.failed.len() >= batch_rows
+            || (rows_read.is_multiple_of(1024) && self.started.elapsed() >= MAX_BATCH_AGE)
+    }
+
+    /// Puts record `record_no` in the batch: a row when it passes `validator`, a failed row with
+    /// its reasons when it does not, or when the decoder rejected its bytes. `damaged` says
+    /// some of its bytes were replaced in decoding.
+    #[inline]
+    fn take(
+        &mut self,
+        record: &Record<'_>,
+        (record_no, damaged, rejected): (u64, bool, Option<Rejected>),
+        validator: &RowValidator,
+        file: &Arc<str>,
+        totals: &mut ParseTotals,
+    ) {
+        if let Some(rejected) = rejected {
+            totals.rows_failed += 1;
+            self.failed.push(unreadable_row(record_no, record, rejected, file));
+        } else if validator.check(record, damaged, &mut self.cells, &mut self.problems) {
+            self.builder.push(record, &self.cells, record_no);
+            totals.rows_valid += 1;
+        } else {
+            totals.rows_failed += 1;
+            let mut row = failed_row(record_no, record, std::mem::take(&mut self.problems));
+            row.file = Some(file.clone());
+            let plan = validator.plan();
+            drop_trailing_field(&mut row, plan.layout.trailing_fields(), plan.field_count());
+            self.failed.push(row);
+        }
+    }
+
+    /// The batch so far, with the lines `skipped` since the last, as sent to the writer; the
+    /// next batch starts empty. `(rows_read, bytes_read)` are the job's so far.
+    fn finish(
+        &mut self,
+        start: &PartStart,
+        skipped: Vec<SkippedLine>,
+        (rows_read, bytes_read): (u64, u64),
+    ) -> Result<ParsedBatch, ArrowError> {
+        self.started = Instant::now();
+        let failed = std::mem::take(&mut self.failed);
+        parsed_batch(start, &mut self.builder, (failed, skipped), rows_read, bytes_read)
+    }
 }
 
 /// What stands around a file's table: the records above its header (skipped and counted), its
