@@ -268,6 +268,8 @@ pub fn parse_rows(
             if !deliver(parsed) {
                 return Err(ParseError::WriterGone);
             }
+            // After the send, which waits while the writer is busy: the wait is not the batch's age.
+            batch.started = Instant::now();
         }
     }
 
@@ -378,7 +380,6 @@ impl BatchInProgress {
         skipped: Vec<SkippedLine>,
         (rows_read, bytes_read): (u64, u64),
     ) -> Result<ParsedBatch, ArrowError> {
-        self.started = Instant::now();
         let failed = std::mem::take(&mut self.failed);
         parsed_batch(start, &mut self.builder, (failed, skipped), rows_read, bytes_read)
     }
