@@ -11,9 +11,10 @@ use egui::{Color32, RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 use sluice::engine::JobSpec;
 use sluice::import::{RetryRequest, RowEdit};
-use sluice::store::{FailedRowFilter, StoredFailedRow};
+use sluice::store::{FailedGroup, FailedRowFilter, StoredFailedRow};
 
 use super::command::{AfterSubmit, Command, Dialog, ViewContext};
+use super::failed_groups::groups_ui;
 use super::page_cache::PageCache;
 use super::reads::{FailedAnswer, FailedRead, FailedSummary, LoadRequest, PAGE_ROWS, PageAnswer};
 use crate::format::thousands;
@@ -37,6 +38,7 @@ pub struct FailedView {
     page_starts: Arc<Vec<i64>>,
     kinds: Vec<(String, u64)>,
     problem_columns: Vec<(String, u64)>,
+    groups: Vec<FailedGroup>,
     columns: Vec<String>,
     pages: PageCache<StoredFailedRow, MAX_CACHED_PAGES>,
     /// Rows ticked for retry, by record number (they stay ticked across pages and filters).
@@ -64,11 +66,12 @@ impl FailedView {
             self.edits = previous.edits;
             self.kinds = previous.kinds;
             self.problem_columns = previous.problem_columns;
+            self.groups = previous.groups;
             self.columns = previous.columns;
         }
         LoadRequest::Failed(FailedRead::Summary {
             job_id,
-            filter,
+            filter: Box::new(filter),
             generation: self.generation,
         })
     }
@@ -97,6 +100,7 @@ impl FailedView {
                 self.page_starts = summary.page_starts;
                 self.kinds = summary.kinds;
                 self.problem_columns = summary.problem_columns;
+                self.groups = summary.groups;
                 self.columns = summary.columns;
                 self.summary_error = None;
             }
@@ -127,7 +131,7 @@ impl FailedView {
             if self.pages.want(page, usize::MAX) {
                 requests.push(LoadRequest::Failed(FailedRead::Page {
                     job_id,
-                    filter: self.filter.clone(),
+                    filter: Box::new(self.filter.clone()),
                     page,
                     start,
                     next_start: self.page_starts.get(page as usize + 1).copied(),
@@ -213,6 +217,13 @@ impl FailedView {
 
     fn filters_ui(&mut self, ui: &mut Ui, job_id: i64, requests: &mut Vec<LoadRequest>) {
         let mut wanted = None;
+        let header_fields = (!self.columns.is_empty()).then_some(self.columns.len());
+        if let Some(group) = groups_ui(ui, &self.groups, header_fields, self.filter.group.as_deref()) {
+            wanted = Some(FailedRowFilter {
+                group: group.map(Box::new),
+                ..self.filter.clone()
+            });
+        }
         ui.horizontal_wrapped(|ui| {
             ui.label("Kind:");
             if ui.selectable_label(self.filter.kind.is_none(), "all").clicked() && self.filter.kind.is_some() {
@@ -564,6 +575,7 @@ mod unit_tests {
             page_starts: Arc::new((0..pages as i64).map(|page| 10 + page * 2000).collect()),
             kinds: Vec::new(),
             problem_columns: Vec::new(),
+            groups: Vec::new(),
             columns: Vec::new(),
         };
         view.set_summary(view.generation, Ok(summary));

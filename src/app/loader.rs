@@ -152,15 +152,13 @@ impl Drop for Loader {
 mod unit_tests {
     use std::path::PathBuf;
 
-    use sluice::store::FailedRowFilter;
-
     use super::*;
     use crate::app::reads::FailedRead;
 
     fn page(page: u64) -> LoadRequest {
         LoadRequest::Failed(FailedRead::Page {
             job_id: 1,
-            filter: FailedRowFilter::default(),
+            filter: Box::default(),
             page,
             start: 1,
             next_start: None,

@@ -11,6 +11,7 @@ mod browse_view;
 mod command;
 mod export_options;
 mod export_view;
+mod failed_groups;
 mod failed_view;
 mod filter_builder;
 mod fonts;

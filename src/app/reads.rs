@@ -11,8 +11,8 @@ use sluice::engine::JobRecord;
 use sluice::export::{ExportPreview, ExportRequest, preview_export};
 use sluice::import::{SchemaFile, SniffHints, Sniffed, sniff};
 use sluice::store::{
-    FailedRowFilter, ReportFormat, Store, StoredFailedRow, TableInfo, describe_tables, failed_page_starts,
-    problem_column_counts, problem_counts, read_failed_rows, write_failed_report,
+    FailedGroup, FailedRowFilter, ReportFormat, Store, StoredFailedRow, TableInfo, describe_tables, failed_groups,
+    failed_page_starts, problem_column_counts, problem_counts, read_failed_rows, write_failed_report,
 };
 
 /// What the window asks for.
@@ -58,14 +58,14 @@ pub enum ImportRead {
 pub enum FailedRead {
     Summary {
         job_id: i64,
-        filter: FailedRowFilter,
+        filter: Box<FailedRowFilter>,
         generation: u64,
     },
     /// Page `page` of the failed rows: those from record `start` up to (not including) record
     /// `next_start`, the next page's start (none for the last page).
     Page {
         job_id: i64,
-        filter: FailedRowFilter,
+        filter: Box<FailedRowFilter>,
         page: u64,
         start: i64,
         next_start: Option<i64>,
@@ -219,6 +219,8 @@ pub struct FailedSummary {
     /// Rows with each kind of problem, and with a problem in each column (unfiltered).
     pub kinds: Vec<(String, u64)>,
     pub problem_columns: Vec<(String, u64)>,
+    /// The failed rows grouped by what is wrong with them (unfiltered).
+    pub groups: Vec<FailedGroup>,
     /// The file's column names.
     pub columns: Vec<String>,
 }
@@ -299,6 +301,7 @@ fn read_failed(store: &Store, read: FailedRead) -> Loaded {
                     page_starts: Arc::new(failed_page_starts(conn, job_id, &filter, PAGE_ROWS)?),
                     kinds: problem_counts(conn, job_id)?,
                     problem_columns: problem_column_counts(conn, job_id)?,
+                    groups: failed_groups(conn, job_id)?,
                     columns: store.job(job_id)?.map(|job| job.source_columns).unwrap_or_default(),
                 })
             });

@@ -189,6 +189,49 @@ fn a_failed_row_fixed_in_place_and_retried_moves_into_the_table() {
     assert_eq!(count(&harness, "SELECT count(*) FROM sluice.failed_rows"), 0);
 }
 
+#[test]
+fn a_group_of_failed_rows_filters_the_table_to_its_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("people.csv");
+    std::fs::write(&file, "id,name\n1,Ann\n2\n3,Cy\n4,Di,x\n5\n6,Fay\n").unwrap();
+    let mut harness = harness(dir.path(), vec![file]);
+    wait_for(&mut harness, "the preview", shows("Start import"));
+    harness.get_by_label("Start import").click();
+    wait_for(
+        &mut harness,
+        "the job to finish",
+        shows("3 imported · 3 failed · 6 read"),
+    );
+    harness.get_by_label("Show 3 failed rows").click();
+    let short_rows = "too_few_fields · 1 field where the header has 2 × 2";
+    wait_for(&mut harness, "the groups", |harness| {
+        harness.query_by_label(short_rows).is_some()
+    });
+    assert!(
+        harness
+            .query_by_label("too_many_fields · 3 fields where the header has 2 × 1")
+            .is_some()
+    );
+    harness.get_by_label(short_rows).click();
+    wait_for(&mut harness, "the group's rows", shows("2 failed rows shown"));
+    wait_for(&mut harness, "the group's rows", |harness| {
+        harness.query_by_label("Select line 6 for retry").is_some()
+    });
+    // The rows shown are the group's: the short lines 3 and 6, not the long line 5.
+    assert!(harness.query_by_label("Select line 3 for retry").is_some());
+    assert!(harness.query_by_label("Select line 5 for retry").is_none());
+    assert_eq!(
+        count(
+            &harness,
+            "SELECT count(*) FROM sluice.failed_rows WHERE field_count = 1 AND line IN (3, 6)"
+        ),
+        2
+    );
+    // Clicked again, the group shows every failed row.
+    harness.get_by_label(short_rows).click();
+    wait_for(&mut harness, "every failed row", shows("3 failed rows shown"));
+}
+
 /// A database with table `people` of `rows` generated rows, made before the window opens.
 fn database_with_people(dir: &Path, rows: u64) {
     let store = sluice::store::Store::open(&dir.join("app.duckdb"), &Default::default()).unwrap();

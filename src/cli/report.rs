@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use sluice::engine::{JobKind, JobRecord};
-use sluice::store::{ReportFormat, write_failed_report};
+use sluice::store::{ReportError, ReportFormat, Store, write_failed_report};
 
 use super::DbArgs;
 use crate::format::thousands;
@@ -20,6 +20,10 @@ pub struct FailedArgs {
     /// Print the report as a JSON array.
     #[arg(long)]
     json: bool,
+    /// Instead of the rows, list what is wrong with them: groups by column, kind of problem and
+    /// value (or the value's shape, or the row's field count), each with its count.
+    #[arg(long, conflicts_with = "out")]
+    groups: bool,
     #[command(flatten)]
     db: DbArgs,
 }
@@ -39,6 +43,9 @@ pub struct JobsArgs {
 
 pub fn failed(args: FailedArgs) -> anyhow::Result<()> {
     let store = args.db.open()?;
+    if args.groups {
+        return failed_groups(&store, args.job_id, args.json);
+    }
     let format = if args.json {
         ReportFormat::Json
     } else {
@@ -63,6 +70,31 @@ pub fn failed(args: FailedArgs) -> anyhow::Result<()> {
             out.flush()?;
         }
     }
+    Ok(())
+}
+
+/// Prints the groups of a job's failed rows: one line each, or a JSON array with `--json`.
+fn failed_groups(store: &Store, job_id: i64, json: bool) -> anyhow::Result<()> {
+    let job = store.job(job_id)?.ok_or(ReportError::NoSuchJob(job_id))?;
+    let header_fields = (!job.source_columns.is_empty()).then_some(job.source_columns.len());
+    let groups = sluice::store::failed_groups(store.conn(), job_id)?;
+    if json {
+        let groups: Vec<serde_json::Value> = groups
+            .iter()
+            .map(|group| {
+                let mut value = serde_json::to_value(group).unwrap_or_default();
+                value["description"] = group.describe(header_fields).into();
+                value
+            })
+            .collect();
+        println!("{}", serde_json::to_string(&groups)?);
+        return Ok(());
+    }
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for group in &groups {
+        writeln!(out, "{}", group.describe(header_fields))?;
+    }
+    out.flush()?;
     Ok(())
 }
 

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use duckdb::{Connection, OptionalExt, params};
 
+use super::failed_groups::{GroupFilter, no_group_params};
 use super::{CommitAppend, StoreError};
 use crate::records::FailedRow;
 use crate::sql_type::SqlType;
@@ -44,7 +45,11 @@ pub fn append_failed_rows(conn: &Connection, job_id: i64, rows: &[FailedRow]) ->
                     problem.field_index.map(|index| index as i32),
                     problem.column,
                     problem.kind.as_str(),
-                    problem.message
+                    problem.message,
+                    problem
+                        .field_index
+                        .and_then(|index| row.fields.get(index))
+                        .map(String::as_str)
                 ])
                 .map_err(StoreError::query(context))?;
         }
@@ -63,7 +68,7 @@ pub fn failed_rows_appends(rows: u64, problems: u64) -> [CommitAppend; 2] {
             rows,
             [BigInt, BigInt, BigInt, BigInt, Varchar, Blob, Varchar, Integer, Varchar],
         ),
-        CommitAppend::new(problems, [BigInt, BigInt, Integer, Varchar, Varchar, Varchar]),
+        CommitAppend::new(problems, [BigInt, BigInt, Integer, Varchar, Varchar, Varchar, Varchar]),
     ]
 }
 
@@ -108,20 +113,33 @@ pub struct FailedRowFilter {
     pub column: Option<String>,
     /// Only rows whose raw text contains this, ignoring case.
     pub search: Option<String>,
+    /// Only the rows of this group (see `failed_groups`); boxed, as filters travel in the
+    /// window's read requests, which stay small.
+    pub group: Option<Box<GroupFilter>>,
 }
 
 /// The WHERE clause of a failed-rows query over `sluice.failed_rows f`; its parameters come from
 /// [`filter_params`]. Every user value is a parameter.
-const FILTER_SQL: &str = "f.job_id = ? \
-    AND (?::VARCHAR IS NULL OR EXISTS (SELECT 1 FROM sluice.failed_row_problems p \
-        WHERE p.job_id = f.job_id AND p.record_no = f.record_no AND p.kind = ?)) \
-    AND (?::VARCHAR IS NULL OR EXISTS (SELECT 1 FROM sluice.failed_row_problems p \
-        WHERE p.job_id = f.job_id AND p.record_no = f.record_no AND p.column_name = ?)) \
-    AND (?::VARCHAR IS NULL OR contains(lower(f.raw), lower(?)))";
+fn filter_sql() -> String {
+    format!(
+        "f.job_id = ? \
+         AND (?::VARCHAR IS NULL OR EXISTS (SELECT 1 FROM sluice.failed_row_problems p \
+             WHERE p.job_id = f.job_id AND p.record_no = f.record_no AND p.kind = ?)) \
+         AND (?::VARCHAR IS NULL OR EXISTS (SELECT 1 FROM sluice.failed_row_problems p \
+             WHERE p.job_id = f.job_id AND p.record_no = f.record_no AND p.column_name = ?)) \
+         AND (?::VARCHAR IS NULL OR contains(lower(f.raw), lower(?))) \
+         AND {}",
+        GroupFilter::sql()
+    )
+}
 
-fn filter_params(job_id: i64, filter: &FailedRowFilter) -> [Box<dyn duckdb::ToSql + '_>; 7] {
+fn filter_params(job_id: i64, filter: &FailedRowFilter) -> Vec<Box<dyn duckdb::ToSql + '_>> {
     let search = filter.search.as_deref().filter(|text| !text.is_empty());
-    [
+    let group = filter
+        .group
+        .as_deref()
+        .map_or_else(no_group_params, GroupFilter::params);
+    let mut parameters: Vec<Box<dyn duckdb::ToSql + '_>> = vec![
         Box::new(job_id),
         Box::new(filter.kind.as_deref()),
         Box::new(filter.kind.as_deref()),
@@ -129,14 +147,16 @@ fn filter_params(job_id: i64, filter: &FailedRowFilter) -> [Box<dyn duckdb::ToSq
         Box::new(filter.column.as_deref()),
         Box::new(search),
         Box::new(search),
-    ]
+    ];
+    parameters.extend(group.into_iter().map(|value| Box::new(value) as Box<dyn duckdb::ToSql>));
+    parameters
 }
 
 /// Number of failed rows of a job matching `filter`.
 pub fn count_failed_rows(conn: &Connection, job_id: i64, filter: &FailedRowFilter) -> Result<u64, StoreError> {
     let count: i64 = conn
         .query_row(
-            &format!("SELECT count(*) FROM sluice.failed_rows f WHERE {FILTER_SQL}"),
+            &format!("SELECT count(*) FROM sluice.failed_rows f WHERE {}", filter_sql()),
             duckdb::params_from_iter(filter_params(job_id, filter)),
             |row| row.get(0),
         )
@@ -158,11 +178,12 @@ pub fn failed_page_starts(
     let page_rows = page_rows.max(1) as i64;
     let mut statement = conn
         .prepare(&format!(
-            "SELECT f.record_no FROM sluice.failed_rows f WHERE {FILTER_SQL} \
-             QUALIFY (row_number() OVER (ORDER BY f.record_no) - 1) % ? = 0 ORDER BY f.record_no"
+            "SELECT f.record_no FROM sluice.failed_rows f WHERE {} \
+             QUALIFY (row_number() OVER (ORDER BY f.record_no) - 1) % ? = 0 ORDER BY f.record_no",
+            filter_sql()
         ))
         .map_err(StoreError::query(context))?;
-    let mut parameters: Vec<Box<dyn duckdb::ToSql + '_>> = filter_params(job_id, filter).into_iter().collect();
+    let mut parameters = filter_params(job_id, filter);
     parameters.push(Box::new(page_rows));
     let starts = statement
         .query_map(duckdb::params_from_iter(parameters), |row| row.get::<_, i64>(0))
@@ -189,11 +210,12 @@ pub fn read_failed_rows(
     let mut statement = conn
         .prepare(&format!(
             "SELECT f.record_no, f.line, f.byte_offset, f.raw, f.fields, f.file FROM sluice.failed_rows f \
-             WHERE {FILTER_SQL} AND f.record_no >= ? AND f.record_no < ? \
-             ORDER BY f.record_no LIMIT ?"
+             WHERE {} AND f.record_no >= ? AND f.record_no < ? \
+             ORDER BY f.record_no LIMIT ?",
+            filter_sql()
         ))
         .map_err(StoreError::query(context))?;
-    let mut parameters: Vec<Box<dyn duckdb::ToSql + '_>> = filter_params(job_id, filter).into_iter().collect();
+    let mut parameters = filter_params(job_id, filter);
     parameters.push(Box::new(from_record_no));
     parameters.push(Box::new(before_record_no.unwrap_or(i64::MAX)));
     parameters.push(Box::new(limit.min(i64::MAX as u64) as i64));

@@ -10,6 +10,7 @@ mod arrow_insert;
 mod batch_scan;
 mod catalog;
 mod failed;
+mod failed_groups;
 mod jobs;
 mod memory_limit;
 mod report;
@@ -32,6 +33,7 @@ pub use failed::{
     failed_page_starts, failed_rows_appends, problem_column_counts, problem_counts, read_failed_rows,
     widest_failed_row,
 };
+pub use failed_groups::{FailedGroup, GroupFilter, GroupKey, VALUES_SHOWN_ALONE, failed_groups};
 pub use jobs::{JobOutcome, JobRecord, JobStatus, NewJob, RecoveredJob, UnknownName};
 use memory_limit::SharedLimit;
 pub use memory_limit::{CommitAppend, ROW_GROUP_ROWS, TransactionRoom, YieldingLimit, commit_room};

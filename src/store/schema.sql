@@ -62,3 +62,6 @@ ALTER TABLE sluice.jobs ADD COLUMN IF NOT EXISTS rows_updated BIGINT DEFAULT 0;
 -- How an import read each of its files, so a retry reads its failed rows the same way (added
 -- with stored layouts).
 ALTER TABLE sluice.jobs ADD COLUMN IF NOT EXISTS file_layouts VARCHAR;
+-- The value of the field each problem is about, so failed rows group by what is wrong with them
+-- (added with groups: problems stored before it have NULL here).
+ALTER TABLE sluice.failed_row_problems ADD COLUMN IF NOT EXISTS value VARCHAR;

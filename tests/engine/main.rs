@@ -9,6 +9,7 @@ mod cli;
 mod corpus;
 mod export;
 mod export_shapes;
+mod failed_groups;
 mod full_disk;
 mod hostile;
 mod import;
