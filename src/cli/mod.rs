@@ -11,6 +11,7 @@ mod bench_shapes;
 mod bench_sniff;
 mod bench_xlsx;
 mod export;
+mod fix;
 mod follow;
 mod import;
 mod report;
@@ -94,8 +95,10 @@ enum Command {
     Import(import::ImportArgs),
     /// Export a table, or a filtered slice of it, to CSV, gzip CSV, chunks, Excel or Parquet.
     Export(export::ExportArgs),
-    /// Show the failed rows of an import as an error report.
+    /// Show the failed rows of an import as an error report, or what is wrong with them.
     Failed(report::FailedArgs),
+    /// Fix an import's failed rows by the group: preview a rule over every row, or apply it.
+    Fix(fix::FixArgs),
     /// List jobs, newest first.
     Jobs(report::JobsArgs),
     /// Measure Sluice's imports, exports and reads, beside DuckDB doing the same work.
@@ -121,7 +124,14 @@ pub fn run() -> ExitCode {
         .unwrap_or_default();
     if matches!(
         cli.command,
-        Some(Command::Import(_) | Command::Export(_) | Command::Failed(_) | Command::Jobs(_) | Command::Bench(_))
+        Some(
+            Command::Import(_)
+                | Command::Export(_)
+                | Command::Failed(_)
+                | Command::Fix(_)
+                | Command::Jobs(_)
+                | Command::Bench(_)
+        )
     ) {
         die_quietly_on_closed_pipe();
     }
@@ -131,6 +141,7 @@ pub fn run() -> ExitCode {
         Some(Command::Import(args)) => import::run(args),
         Some(Command::Export(args)) => export::run(args, filter_groups),
         Some(Command::Failed(args)) => report::failed(args).map(|()| ExitCode::SUCCESS),
+        Some(Command::Fix(args)) => fix::run(args),
         Some(Command::Jobs(args)) => report::jobs(args).map(|()| ExitCode::SUCCESS),
         Some(Command::Bench(command)) => bench::run(command).map(|()| ExitCode::SUCCESS),
     };

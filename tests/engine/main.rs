@@ -10,6 +10,7 @@ mod corpus;
 mod export;
 mod export_shapes;
 mod failed_groups;
+mod fixes;
 mod full_disk;
 mod hostile;
 mod import;

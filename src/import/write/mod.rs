@@ -3,6 +3,8 @@
 
 pub(super) mod batch;
 pub(super) mod cell;
+pub(super) mod fix_preview;
+pub(super) mod fix_rules;
 pub(super) mod keyed_writer;
 pub(super) mod load;
 pub(super) mod pipeline;

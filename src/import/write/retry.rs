@@ -22,7 +22,7 @@ use crate::job::{Job, JobContext, JobError, JobLabels};
 use crate::progress::{Progress, ProgressSink};
 use crate::records::{ExistingTable, FailedRow, Problem};
 use crate::store::Transaction;
-use crate::store::{JobOutcome, JobStatus, RetryRow, Store, StoreError, append_failed_rows, existing_table};
+use crate::store::{JobOutcome, JobRecord, JobStatus, RetryRow, Store, StoreError, append_failed_rows, existing_table};
 
 /// One failed row to try again, with the fields a person fixed (or as stored when `None`).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -150,13 +150,13 @@ impl Job for RetryRequest {
     }
 }
 
-fn retry_rows(
-    context: &mut JobContext<'_>,
-    request: &RetryRequest,
-    started: std::time::Instant,
-) -> Result<RetrySummary, RetryError> {
-    let (store, conn, job_id, cancel) = (context.store, context.conn(), context.job_id, context.cancel);
-    let import_job_id = request.import_job_id;
+/// Import job `import_job_id` as a fix of its failed rows needs it: its record, its stored
+/// request and its table as it is now; refused when it is no completed import or its table is
+/// gone.
+pub(in crate::import) fn import_to_fix(
+    store: &Store,
+    import_job_id: i64,
+) -> Result<(JobRecord, ImportRequest, ExistingTable), RetryError> {
     let import = store.job(import_job_id)?.ok_or(RetryError::NoSuchJob(import_job_id))?;
     if import.kind != <ImportRequest as Job>::KIND {
         return Err(RetryError::NotAnImport(import_job_id));
@@ -168,9 +168,20 @@ fn retry_rows(
         });
     }
     let target = import.target.clone().unwrap_or_default();
-    let table = existing_table(conn, &target)?.ok_or_else(|| RetryError::TableGone(target.clone()))?;
+    let table = existing_table(store.conn(), &target)?.ok_or_else(|| RetryError::TableGone(target.clone()))?;
     let import_request: ImportRequest = serde_json::from_str(import.spec.as_deref().unwrap_or_default())
         .map_err(|error| RetryError::Spec(error.to_string()))?;
+    Ok((import, import_request, table))
+}
+
+fn retry_rows(
+    context: &mut JobContext<'_>,
+    request: &RetryRequest,
+    started: std::time::Instant,
+) -> Result<RetrySummary, RetryError> {
+    let (store, conn, job_id, cancel) = (context.store, context.conn(), context.job_id, context.cancel);
+    let import_job_id = request.import_job_id;
+    let (import, import_request, table) = import_to_fix(store, import_job_id)?;
 
     // Everything from here is read and written in one transaction: a second retry of the same
     // rows running at the same time either sees them gone or conflicts, and never imports them
@@ -390,12 +401,12 @@ fn finish(
 }
 
 /// Plans by the file their rows came from (`None` for rows stored before files were).
-type FilePlans = BTreeMap<Option<String>, ImportPlan>;
+pub(in crate::import) type FilePlans = BTreeMap<Option<String>, ImportPlan>;
 
 /// The import's plans again, one per file the rows to retry came from, from the layouts it
 /// stored and the table as it is now: the rows are read as the import read them, whether or
 /// not their files are still there.
-fn rebuild_plans(
+pub(in crate::import) fn rebuild_plans(
     import: &ImportRequest,
     (layouts, source_columns): (Option<StoredLayouts>, &[String]),
     table: &ExistingTable,

@@ -1,0 +1,200 @@
+//! Fixing failed rows by the group: a rule previewed over every row it targets changes nothing
+//! and counts what applying it would do; applied as a retry job, the rows that pass move into
+//! the table, the unique rule still holds, and the import's counts stay exact.
+
+use sluice::engine::run_retry;
+use sluice::import::{
+    ColumnSpec, ColumnType, FixRule, ImportRequest, RetryRequest, SchemaFile, fix_edits, preview_fix,
+};
+use sluice::progress::{CancelToken, NoProgress};
+use sluice::store::{FailedRowFilter, GroupFilter, GroupKey};
+
+use crate::support::TestDb;
+
+/// People with `forty` for an age in three rows, a name with an unquoted comma in two (a field
+/// too many), and two rows whose id is `seven`.
+fn import_people(db: &TestDb) -> i64 {
+    let file = db.file(
+        "people.csv",
+        b"id,name,age\n1,Ann,forty\n2,Bo,forty\n3,Cy,41\n4,Smith, John,42\n5,Lee, Ann,43\n\
+          seven,Di,44\nseven,Ed,45\n8,Fay,forty\n9,Gus,46\n",
+    );
+    let mut id = ColumnSpec::new("id", ColumnType::BigInt);
+    id.unique = true;
+    let mut age = ColumnSpec::new("age", ColumnType::Integer);
+    age.min = Some(0.0);
+    let mut request = ImportRequest::new(&file, "people");
+    request.schema = Some(SchemaFile {
+        columns: vec![id, ColumnSpec::new("name", ColumnType::Varchar), age],
+    });
+    let summary = db.import_request(&request);
+    assert_eq!((summary.rows_imported, summary.rows_failed), (2, 7));
+    summary.job_id
+}
+
+fn value_group(column: &str, value: &str) -> FailedRowFilter {
+    FailedRowFilter {
+        group: Some(Box::new(GroupFilter {
+            column: Some(column.into()),
+            kind: "invalid_value".into(),
+            key: GroupKey::Value(Some(value.into())),
+        })),
+        ..FailedRowFilter::default()
+    }
+}
+
+fn set(column: &str, from: &str, to: &str) -> FixRule {
+    FixRule::SetValue {
+        column: column.into(),
+        from: Some(from.into()),
+        to: to.into(),
+    }
+}
+
+/// imported + failed = read, for the import and in the table.
+fn assert_accounted(db: &TestDb, job_id: i64) {
+    let job = db.store.job(job_id).unwrap().unwrap();
+    assert_eq!(job.rows_imported + job.rows_failed + job.rows_skipped, job.rows_read);
+    assert_eq!(db.count("SELECT count(*) FROM people"), job.rows_imported);
+    assert_eq!(
+        db.count(&format!(
+            "SELECT count(*) FROM sluice.failed_rows WHERE job_id = {job_id}"
+        )),
+        job.rows_failed
+    );
+}
+
+#[test]
+fn a_preview_counts_every_targeted_row_and_changes_nothing() {
+    let db = TestDb::new();
+    let job_id = import_people(&db);
+    let cancel = CancelToken::new();
+    let forty = value_group("age", "forty");
+    let preview = preview_fix(&db.store, job_id, &forty, &[set("age", "forty", "40")], &cancel).unwrap();
+    assert_eq!(
+        (
+            preview.rows,
+            preview.changed,
+            preview.would_pass,
+            preview.still_failing,
+            preview.newly_failing
+        ),
+        (3, 3, 3, 0, 0)
+    );
+    assert_eq!(preview.examples[0].before, ["1", "Ann", "forty"]);
+    assert_eq!(preview.examples[0].after, ["1", "Ann", "40"]);
+    // A value below the column's minimum fails another check than before.
+    let negative = preview_fix(&db.store, job_id, &forty, &[set("age", "forty", "-40")], &cancel).unwrap();
+    assert_eq!(
+        (negative.would_pass, negative.still_failing, negative.newly_failing),
+        (0, 3, 3)
+    );
+    assert!(
+        negative.examples[0].problems[0].contains("-40"),
+        "{:?}",
+        negative.examples[0]
+    );
+    // Nothing changed.
+    assert_eq!(db.count("SELECT count(*) FROM people"), 2);
+    assert_eq!(db.count("SELECT count(*) FROM sluice.failed_rows"), 7);
+    assert_accounted(&db, job_id);
+}
+
+#[test]
+fn joined_fields_and_fixed_values_move_into_the_table_as_one_retry() {
+    let db = TestDb::new();
+    let job_id = import_people(&db);
+    let cancel = CancelToken::new();
+    let join = FixRule::JoinFields {
+        first: 1,
+        delimiter: None,
+    };
+    let too_many = FailedRowFilter {
+        kind: join.problem_kind().map(str::to_string),
+        ..FailedRowFilter::default()
+    };
+    let preview = preview_fix(&db.store, job_id, &too_many, std::slice::from_ref(&join), &cancel).unwrap();
+    assert_eq!((preview.rows, preview.would_pass), (2, 2));
+    let rows = fix_edits(&db.store, job_id, &too_many, &[join], &cancel).unwrap();
+    let summary = run_retry(
+        &db.store,
+        &RetryRequest {
+            import_job_id: job_id,
+            rows,
+        },
+        &mut NoProgress,
+        &cancel,
+    )
+    .unwrap();
+    assert_eq!((summary.rows_imported, summary.rows_still_failing), (2, 0));
+    assert_eq!(
+        db.count("SELECT count(*) FROM people WHERE name = 'Smith, John' AND age = 42"),
+        1
+    );
+    assert_accounted(&db, job_id);
+
+    let forty = value_group("age", "forty");
+    let rows = fix_edits(&db.store, job_id, &forty, &[set("age", "forty", "40")], &cancel).unwrap();
+    assert_eq!(rows.len(), 3);
+    let summary = run_retry(
+        &db.store,
+        &RetryRequest {
+            import_job_id: job_id,
+            rows,
+        },
+        &mut NoProgress,
+        &cancel,
+    )
+    .unwrap();
+    assert_eq!((summary.rows_imported, summary.rows_still_failing), (3, 0));
+    assert_eq!(db.count("SELECT count(*) FROM people WHERE age = 40"), 3);
+    assert_accounted(&db, job_id);
+}
+
+#[test]
+fn a_fix_that_makes_two_rows_share_a_unique_id_imports_one_and_fails_the_other() {
+    let db = TestDb::new();
+    let job_id = import_people(&db);
+    let cancel = CancelToken::new();
+    let seven = value_group("id", "seven");
+    let rule = set("id", "seven", "7");
+    // Each row passes its own checks: the preview cannot see the other.
+    let preview = preview_fix(&db.store, job_id, &seven, std::slice::from_ref(&rule), &cancel).unwrap();
+    assert_eq!((preview.rows, preview.would_pass), (2, 2));
+    let rows = fix_edits(&db.store, job_id, &seven, &[rule], &cancel).unwrap();
+    let summary = run_retry(
+        &db.store,
+        &RetryRequest {
+            import_job_id: job_id,
+            rows,
+        },
+        &mut NoProgress,
+        &cancel,
+    )
+    .unwrap();
+    assert_eq!((summary.rows_imported, summary.rows_still_failing), (1, 1));
+    assert_eq!(db.count("SELECT count(*) FROM people WHERE id = 7"), 1);
+    assert_eq!(
+        db.count("SELECT count(*) FROM sluice.failed_row_problems WHERE kind = 'unique' AND value = '7'"),
+        1
+    );
+    assert_accounted(&db, job_id);
+}
+
+#[test]
+fn a_rule_on_a_column_the_rows_do_not_have_is_refused_by_name() {
+    let db = TestDb::new();
+    let job_id = import_people(&db);
+    let error = preview_fix(
+        &db.store,
+        job_id,
+        &FailedRowFilter::default(),
+        &[FixRule::Trim { column: "zip".into() }],
+        &CancelToken::new(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "there is no column 'zip' in the failed rows (their columns: id, name, age)"
+    );
+}
