@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use duckdb::{Connection, OptionalExt, params};
+use duckdb::{Connection, params};
 
 use super::failed_groups::{GroupFilter, no_group_params};
 use super::{CommitAppend, StoreError};
@@ -346,6 +346,20 @@ fn rows_per_group(
     Ok(counts)
 }
 
+/// Record numbers named in one statement: a retry of many rows reads and removes them a chunk
+/// at a time, each chunk one scan, not one scan per row.
+const RECORDS_PER_STATEMENT: usize = 2048;
+
+/// `?, ?, ...`, `count` of them.
+fn placeholders(count: usize) -> String {
+    vec!["?"; count].join(", ")
+}
+
+/// A job id, then record numbers: the parameters of a statement over some of a job's rows.
+fn job_and_records(job_id: i64, record_nos: &[i64]) -> impl Iterator<Item = i64> + '_ {
+    std::iter::once(job_id).chain(record_nos.iter().copied())
+}
+
 /// A failed row as a retry reads it back.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RetryRow {
@@ -369,29 +383,33 @@ impl super::Store {
     /// record number.
     pub fn failed_rows_to_retry(&self, job_id: i64, record_nos: &[i64]) -> Result<BTreeMap<i64, RetryRow>, StoreError> {
         let context = "reading the failed rows to retry";
-        let mut statement = self
-            .conn()
-            .prepare(
-                "SELECT line, byte_offset, raw, fields, raw_bytes, file FROM sluice.failed_rows \
-                 WHERE job_id = ? AND record_no = ?",
-            )
-            .map_err(StoreError::query(context))?;
         let mut rows = BTreeMap::new();
-        for &record_no in record_nos {
-            let found = statement
-                .query_row(params![job_id, record_no], |row| {
-                    Ok(RetryRow {
-                        file: row.get(5)?,
-                        line: row.get(0)?,
-                        byte_offset: row.get(1)?,
-                        raw: row.get(2)?,
-                        fields: serde_json::from_str(&row.get::<_, String>(3)?).unwrap_or_default(),
-                        raw_bytes: row.get(4)?,
-                    })
-                })
-                .optional()
+        for chunk in record_nos.chunks(RECORDS_PER_STATEMENT) {
+            let mut statement = self
+                .conn()
+                .prepare(&format!(
+                    "SELECT record_no, line, byte_offset, raw, fields, raw_bytes, file FROM sluice.failed_rows \
+                     WHERE job_id = ? AND record_no IN ({})",
+                    placeholders(chunk.len())
+                ))
                 .map_err(StoreError::query(context))?;
-            if let Some(row) = found {
+            let found = statement
+                .query_map(duckdb::params_from_iter(job_and_records(job_id, chunk)), |row| {
+                    Ok((
+                        row.get::<_, i64>(0)?,
+                        RetryRow {
+                            file: row.get(6)?,
+                            line: row.get(1)?,
+                            byte_offset: row.get(2)?,
+                            raw: row.get(3)?,
+                            fields: serde_json::from_str(&row.get::<_, String>(4)?).unwrap_or_default(),
+                            raw_bytes: row.get(5)?,
+                        },
+                    ))
+                })
+                .map_err(StoreError::query(context))?;
+            for found in found {
+                let (record_no, row) = found.map_err(StoreError::query(context))?;
                 rows.insert(record_no, row);
             }
         }
@@ -404,22 +422,30 @@ impl super::Store {
     pub fn remove_failed_rows(&self, job_id: i64, record_nos: &[i64]) -> Result<Option<i64>, StoreError> {
         let context = "removing retried rows from the failed set";
         let conn = self.conn();
-        let mut rows = conn
-            .prepare("DELETE FROM sluice.failed_rows WHERE job_id = ? AND record_no = ?")
-            .map_err(StoreError::query(context))?;
-        let mut problems = conn
-            .prepare("DELETE FROM sluice.failed_row_problems WHERE job_id = ? AND record_no = ?")
-            .map_err(StoreError::query(context))?;
-        for &record_no in record_nos {
-            let removed = rows
-                .execute(params![job_id, record_no])
+        for chunk in record_nos.chunks(RECORDS_PER_STATEMENT) {
+            let listed = placeholders(chunk.len());
+            let parameters = || duckdb::params_from_iter(job_and_records(job_id, chunk));
+            let removed = conn
+                .execute(
+                    &format!("DELETE FROM sluice.failed_rows WHERE job_id = ? AND record_no IN ({listed})"),
+                    parameters(),
+                )
                 .map_err(StoreError::query(context))?;
-            if removed != 1 {
-                return Ok(Some(record_no));
+            if removed != chunk.len() {
+                // Some were gone before this delete: name the first, and let the caller roll back.
+                let left: std::collections::BTreeSet<i64> =
+                    self.failed_rows_to_retry(job_id, chunk)?.into_keys().collect();
+                return Ok(chunk
+                    .iter()
+                    .copied()
+                    .find(|record_no| !left.contains(record_no))
+                    .or(chunk.first().copied()));
             }
-            problems
-                .execute(params![job_id, record_no])
-                .map_err(StoreError::query(context))?;
+            conn.execute(
+                &format!("DELETE FROM sluice.failed_row_problems WHERE job_id = ? AND record_no IN ({listed})"),
+                parameters(),
+            )
+            .map_err(StoreError::query(context))?;
         }
         Ok(None)
     }
