@@ -4,7 +4,7 @@
 
 use sluice::engine::run_retry;
 use sluice::import::{
-    ColumnSpec, ColumnType, FixRule, ImportRequest, RetryRequest, SchemaFile, fix_edits, preview_fix,
+    ColumnSpec, ColumnType, FixRule, ImportRequest, RetryRequest, RetrySummary, SchemaFile, fix_edits, preview_fix,
 };
 use sluice::progress::{CancelToken, NoProgress};
 use sluice::store::{FailedRowFilter, GroupFilter, GroupKey};
@@ -49,6 +49,18 @@ fn set(column: &str, from: &str, to: &str) -> FixRule {
         from: Some(from.into()),
         to: to.into(),
     }
+}
+
+/// Applies `rule` to the rows `filter` targets, as `sluice fix` does: the rows it changes,
+/// retried as one job.
+fn apply(db: &TestDb, job_id: i64, filter: &FailedRowFilter, rule: FixRule) -> RetrySummary {
+    let cancel = CancelToken::new();
+    let rows = fix_edits(&db.store, job_id, filter, &[rule], &cancel).unwrap();
+    let request = RetryRequest {
+        import_job_id: job_id,
+        rows,
+    };
+    run_retry(&db.store, &request, &mut NoProgress, &cancel).unwrap()
 }
 
 /// imported + failed = read, for the import and in the table.
@@ -115,17 +127,7 @@ fn joined_fields_and_fixed_values_move_into_the_table_as_one_retry() {
     };
     let preview = preview_fix(&db.store, job_id, &too_many, std::slice::from_ref(&join), &cancel).unwrap();
     assert_eq!((preview.rows, preview.would_pass), (2, 2));
-    let rows = fix_edits(&db.store, job_id, &too_many, &[join], &cancel).unwrap();
-    let summary = run_retry(
-        &db.store,
-        &RetryRequest {
-            import_job_id: job_id,
-            rows,
-        },
-        &mut NoProgress,
-        &cancel,
-    )
-    .unwrap();
+    let summary = apply(&db, job_id, &too_many, join);
     assert_eq!((summary.rows_imported, summary.rows_still_failing), (2, 0));
     assert_eq!(
         db.count("SELECT count(*) FROM people WHERE name = 'Smith, John' AND age = 42"),
@@ -134,18 +136,8 @@ fn joined_fields_and_fixed_values_move_into_the_table_as_one_retry() {
     assert_accounted(&db, job_id);
 
     let forty = value_group("age", "forty");
-    let rows = fix_edits(&db.store, job_id, &forty, &[set("age", "forty", "40")], &cancel).unwrap();
-    assert_eq!(rows.len(), 3);
-    let summary = run_retry(
-        &db.store,
-        &RetryRequest {
-            import_job_id: job_id,
-            rows,
-        },
-        &mut NoProgress,
-        &cancel,
-    )
-    .unwrap();
+    let summary = apply(&db, job_id, &forty, set("age", "forty", "40"));
+    assert_eq!(summary.rows_retried, 3);
     assert_eq!((summary.rows_imported, summary.rows_still_failing), (3, 0));
     assert_eq!(db.count("SELECT count(*) FROM people WHERE age = 40"), 3);
     assert_accounted(&db, job_id);
@@ -161,17 +153,7 @@ fn a_fix_that_makes_two_rows_share_a_unique_id_imports_one_and_fails_the_other()
     // Each row passes its own checks: the preview cannot see the other.
     let preview = preview_fix(&db.store, job_id, &seven, std::slice::from_ref(&rule), &cancel).unwrap();
     assert_eq!((preview.rows, preview.would_pass), (2, 2));
-    let rows = fix_edits(&db.store, job_id, &seven, &[rule], &cancel).unwrap();
-    let summary = run_retry(
-        &db.store,
-        &RetryRequest {
-            import_job_id: job_id,
-            rows,
-        },
-        &mut NoProgress,
-        &cancel,
-    )
-    .unwrap();
+    let summary = apply(&db, job_id, &seven, rule);
     assert_eq!((summary.rows_imported, summary.rows_still_failing), (1, 1));
     assert_eq!(db.count("SELECT count(*) FROM people WHERE id = 7"), 1);
     assert_eq!(
