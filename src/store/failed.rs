@@ -250,7 +250,7 @@ pub fn read_failed_rows(
         "record_no BETWEEN ? AND ?".to_string()
     } else {
         parameters.extend(rows.iter().map(|row| Box::new(row.record_no) as Box<dyn duckdb::ToSql>));
-        format!("record_no IN ({})", vec!["?"; rows.len()].join(", "))
+        format!("record_no IN ({})", placeholders(rows.len()))
     };
     let mut statement = conn
         .prepare(&format!(
@@ -425,21 +425,19 @@ impl super::Store {
         for chunk in record_nos.chunks(RECORDS_PER_STATEMENT) {
             let listed = placeholders(chunk.len());
             let parameters = || duckdb::params_from_iter(job_and_records(job_id, chunk));
-            let removed = conn
-                .execute(
-                    &format!("DELETE FROM sluice.failed_rows WHERE job_id = ? AND record_no IN ({listed})"),
-                    parameters(),
-                )
+            let mut delete = conn
+                .prepare(&format!(
+                    "DELETE FROM sluice.failed_rows WHERE job_id = ? AND record_no IN ({listed}) RETURNING record_no"
+                ))
                 .map_err(StoreError::query(context))?;
-            if removed != chunk.len() {
-                // Some were gone before this delete: name the first, and let the caller roll back.
-                let left: std::collections::BTreeSet<i64> =
-                    self.failed_rows_to_retry(job_id, chunk)?.into_keys().collect();
-                return Ok(chunk
-                    .iter()
-                    .copied()
-                    .find(|record_no| !left.contains(record_no))
-                    .or(chunk.first().copied()));
+            let removed: std::collections::BTreeSet<i64> = delete
+                .query_map(parameters(), |row| row.get(0))
+                .map_err(StoreError::query(context))?
+                .collect::<Result<_, _>>()
+                .map_err(StoreError::query(context))?;
+            // One that was gone already (another retry took it): named, and the caller rolls back.
+            if let Some(gone) = chunk.iter().find(|record_no| !removed.contains(record_no)) {
+                return Ok(Some(*gone));
             }
             conn.execute(
                 &format!("DELETE FROM sluice.failed_row_problems WHERE job_id = ? AND record_no IN ({listed})"),

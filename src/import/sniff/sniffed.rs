@@ -10,7 +10,6 @@ use crate::import::open::source::{SheetInfo, SourceError};
 use crate::import::sniff::file_layout::FileLayout;
 use crate::import::sniff::layout::LayoutChoice;
 use crate::import::sniff::table_end::TableBreak;
-use crate::import::sniff::types::ColumnType;
 
 /// Everything learned about a file before importing it: how it is read, and the evidence for it.
 #[derive(Clone, Debug)]
@@ -39,26 +38,6 @@ pub struct Sniffed {
     pub breaks: Vec<TableBreak>,
     /// A workbook's sheets, and the one read; empty for a text file.
     pub sheets: Vec<SheetInfo>,
-}
-
-impl Sniffed {
-    /// What is known of a file by its column names alone (a test): UTF-8, the default dialect,
-    /// a header, no rows seen.
-    pub fn of_columns(columns: &[String], column_types: Vec<ColumnType>) -> Self {
-        Self {
-            path: PathBuf::new(),
-            bytes_total: 0,
-            compression: Compression::None,
-            layout: FileLayout::of_columns(columns, column_types),
-            encoding_evidence: EncodingEvidence::Chosen,
-            preview: Vec::new(),
-            skipped_preview: Vec::new(),
-            layout_choice: LayoutChoice::default(),
-            header_repair: None,
-            breaks: Vec::new(),
-            sheets: Vec::new(),
-        }
-    }
 }
 
 /// Why a file cannot be imported at all.
