@@ -5,8 +5,10 @@ use std::collections::{BTreeMap, HashMap};
 use egui::{Color32, RichText, Ui};
 use sluice::engine::{EngineEvent, JobProgress, JobSummary};
 
-use super::command::{Command, ViewContext};
+use super::command::{AfterSubmit, Command, ViewContext};
+use sluice::engine::JobSpec;
 use sluice::engine::{JobKind, JobRecord};
+use sluice::import::UndoFixRequest;
 use sluice::progress::Progress;
 use sluice::store::{JobStatus, now_ms};
 
@@ -25,6 +27,8 @@ pub struct JobRow {
     pub progress: JobProgress,
     /// Of the rows imported, those that replaced a stored row (an upsert).
     pub rows_updated: u64,
+    /// The job that undid this fix, when one did.
+    pub undone_by: Option<i64>,
     pub error: Option<String>,
     /// Wall-clock times (ms since the epoch) the job started and ended, for the memory plot.
     pub started_at_ms: Option<i64>,
@@ -74,6 +78,7 @@ impl JobsView {
                         status: JobStatus::Queued,
                         progress: JobProgress::default(),
                         rows_updated: 0,
+                        undone_by: None,
                         error: None,
                         started_at_ms: None,
                         finished_at_ms: None,
@@ -114,6 +119,17 @@ impl JobsView {
                     let counts = &mut import.progress.counts;
                     counts.rows_imported += summary.rows_imported;
                     counts.rows_failed = counts.rows_failed.saturating_sub(summary.rows_imported);
+                }
+                // An undone fix's rows are back among its import's failed rows.
+                if let JobSummary::Undo(summary) = summary {
+                    if let Some(fix) = self.rows.get_mut(&summary.fix_job_id) {
+                        fix.undone_by = Some(summary.job_id);
+                    }
+                    if let Some(import) = self.rows.get_mut(&summary.import_job_id) {
+                        let counts = &mut import.progress.counts;
+                        counts.rows_imported = counts.rows_imported.saturating_sub(summary.rows_removed);
+                        counts.rows_failed += summary.rows_removed;
+                    }
                 }
             }
             EngineEvent::Failed { job_id, error } => {
@@ -216,6 +232,7 @@ impl JobRow {
             target: job.target.clone().unwrap_or_default(),
             files: Vec::new(),
             rows_updated: count(job.rows_updated),
+            undone_by: job.undone_by,
             status,
             progress: JobProgress {
                 counts: Progress {
@@ -247,6 +264,7 @@ impl JobRow {
             rows_failed: counts.rows_failed,
             rows_written: counts.rows_written,
             files: None,
+            undone_by: self.undone_by,
         }
         .describe(self.kind)
     }
@@ -293,8 +311,27 @@ fn job_card_ui(ui: &mut Ui, row: &JobRow, cx: &mut ViewContext<'_>) {
         }
         JobStatus::Completed => {
             let text = RichText::new(row.totals_text()).size(15.0);
-            if progress.counts.rows_failed > 0 && row.kind == JobKind::Retry {
-                ui.label(text.color(Color32::from_rgb(230, 160, 0)).strong());
+            if row.kind == JobKind::Retry {
+                ui.horizontal(|ui| {
+                    if progress.counts.rows_failed > 0 {
+                        ui.label(text.color(Color32::from_rgb(230, 160, 0)).strong());
+                    } else {
+                        ui.label(text);
+                    }
+                    if row.undone_by.is_none()
+                        && ui
+                            .button("Undo")
+                            .on_hover_text(
+                                "Take this fix's rows back out of the table and return them to the failed rows",
+                            )
+                            .clicked()
+                    {
+                        cx.push(Command::Submit {
+                            spec: Box::new(JobSpec::Undo(UndoFixRequest { fix_job_id: row.job_id })),
+                            then: AfterSubmit::Notice(format!("Undoing job {}…", row.job_id)),
+                        });
+                    }
+                });
             } else if progress.counts.rows_failed > 0 {
                 ui.horizontal(|ui| {
                     ui.label(text.color(Color32::from_rgb(230, 160, 0)).strong());

@@ -42,7 +42,7 @@ use egui::Ui;
 use sluice::engine::JobKind;
 use sluice::engine::{Engine, EngineConfig, EngineEvent, JobSummary};
 use sluice::export::ExportSummary;
-use sluice::import::RetrySummary;
+use sluice::import::{RetrySummary, UndoFixSummary};
 use sluice::store::FailedRowFilter;
 
 pub use reads::BROWSE_PAGE_ROWS;
@@ -208,11 +208,18 @@ impl SluiceApp {
                     ..
                 } => self.retry_finished(summary),
                 EngineEvent::Finished {
+                    summary: JobSummary::Undo(summary),
+                    ..
+                } => self.undo_finished(summary),
+                EngineEvent::Finished {
                     summary: JobSummary::Export(summary),
                     ..
                 } => self.export_finished(summary),
                 EngineEvent::Failed { job_id, error } if self.views.jobs.kind_of(*job_id) == Some(JobKind::Retry) => {
                     self.shell.error(format!("The retry did not run: {error}"));
+                }
+                EngineEvent::Failed { job_id, error } if self.views.jobs.kind_of(*job_id) == Some(JobKind::Undo) => {
+                    self.shell.error(format!("Nothing was undone: {error}"));
                 }
                 _ => {}
             }
@@ -297,6 +304,24 @@ impl SluiceApp {
                 summary.table,
                 thousands(summary.rows_still_failing),
             ),
+            None,
+        );
+        if self.views.failed.job_id == Some(summary.import_job_id)
+            && let Some(request) = self.views.failed.reload()
+        {
+            self.commands.push(Command::Load(request));
+        }
+    }
+
+    fn undo_finished(&mut self, summary: &UndoFixSummary) {
+        let totals = sluice::engine::JobTotals {
+            rows_read: summary.rows_removed,
+            rows_updated: summary.rows_put_back,
+            rows_failed: summary.rows_returned,
+            ..Default::default()
+        };
+        self.shell.notice(
+            format!("Undid job {}: {}", summary.fix_job_id, totals.describe(JobKind::Undo)),
             None,
         );
         if self.views.failed.job_id == Some(summary.import_job_id)

@@ -112,6 +112,7 @@ pub fn notice_for(event: &EngineEvent, job: &JobRow, now_ms: i64, long: Duration
                 rows_failed: outcome.rows_failed,
                 rows_written: outcome.rows_written,
                 files: Some(outcome.outputs.len()),
+                undone_by: None,
             };
             (title, totals.describe(job.kind))
         }

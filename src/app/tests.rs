@@ -187,6 +187,26 @@ fn a_failed_row_fixed_in_place_and_retried_moves_into_the_table() {
         1
     );
     assert_eq!(count(&harness, "SELECT count(*) FROM sluice.failed_rows"), 0);
+
+    // Undone from its card, the fix leaves the table and the row is failed again as it was read:
+    // one field, its problem as the import gave it.
+    harness.get_by_label("Undo").click();
+    wait_for(&mut harness, "the undo", shows("undone by job"));
+    assert!(
+        harness
+            .query_by_label_contains("2 imported · 1 failed · 3 read")
+            .is_some()
+    );
+    assert_eq!(count(&harness, "SELECT count(*) FROM people WHERE id = 2"), 0);
+    assert_eq!(
+        count(
+            &harness,
+            "SELECT count(*) FROM sluice.failed_rows f JOIN sluice.failed_row_problems p USING (job_id, record_no) \
+             WHERE f.line = 3 AND f.fields = '[\"2\"]' AND p.kind = 'too_few_fields'"
+        ),
+        1
+    );
+    assert!(harness.query_by_label("Undo").is_none());
 }
 
 #[test]

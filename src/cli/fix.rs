@@ -4,7 +4,8 @@
 
 use std::process::ExitCode;
 
-use sluice::import::{Case, FixRule, fix_edits, preview_fix};
+use sluice::engine::{JobKind, JobTotals};
+use sluice::import::{Case, FixRule, UndoFixRequest, fix_edits, preview_fix};
 use sluice::progress::{CancelToken, NoProgress};
 use sluice::records::ProblemKind;
 use sluice::store::{FailedRowFilter, GroupFilter, GroupKey};
@@ -13,8 +14,12 @@ use super::DbArgs;
 
 #[derive(clap::Args, Debug)]
 pub struct FixArgs {
-    /// The import job whose failed rows are fixed (see `sluice jobs`).
+    /// The import job whose failed rows are fixed (see `sluice jobs`); with `--undo`, the fix
+    /// job to undo.
     job_id: i64,
+    /// Undo fix job JOB: its rows leave the table and return to the failed rows as they were.
+    #[arg(long, conflicts_with_all = ["rule", "preview", "column", "kind", "value"])]
+    undo: bool,
     /// Only rows with a problem in this column; the column the rule changes.
     #[arg(long)]
     column: Option<String>,
@@ -67,6 +72,9 @@ pub struct FixArgs {
 }
 
 pub fn run(args: FixArgs) -> anyhow::Result<ExitCode> {
+    if args.undo {
+        return undo(&args);
+    }
     let rule = rule(&args)?;
     let filter = target(&args, &rule);
     let store = args.db.open()?;
@@ -111,6 +119,34 @@ pub fn run(args: FixArgs) -> anyhow::Result<ExitCode> {
             summary.table,
             summary.rows_still_failing,
             summary.job_id
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Undoes fix job `args.job_id` as a job of its own.
+fn undo(args: &FixArgs) -> anyhow::Result<ExitCode> {
+    let store = args.db.open()?;
+    let request = UndoFixRequest {
+        fix_job_id: args.job_id,
+    };
+    let summary = sluice::engine::run_undo_fix(&store, &request, &mut NoProgress, &CancelToken::new())
+        .map_err(|failure| failure.error)?;
+    if args.json {
+        println!("{}", serde_json::to_string(&summary)?);
+    } else {
+        let totals = JobTotals {
+            rows_read: summary.rows_removed,
+            rows_updated: summary.rows_put_back,
+            rows_failed: summary.rows_returned,
+            ..JobTotals::default()
+        };
+        println!(
+            "Undid fix job {} of table '{}' (job {}): {}.",
+            summary.fix_job_id,
+            summary.table,
+            summary.job_id,
+            totals.describe(JobKind::Undo)
         );
     }
     Ok(ExitCode::SUCCESS)

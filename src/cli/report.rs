@@ -114,12 +114,12 @@ pub fn jobs(args: JobsArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     println!(
-        "{:>5}  {:<7} {:<11} {:<56}  source -> target",
+        "{:>5}  {:<8} {:<11} {:<56}  source -> target",
         "job", "kind", "status", "result"
     );
     for job in jobs {
         println!(
-            "{:>5}  {:<7} {:<11} {:<56}  {} -> {}",
+            "{:>5}  {:<8} {:<11} {:<56}  {} -> {}",
             job.job_id,
             job.kind.as_str(),
             job.status.as_str(),
@@ -173,6 +173,7 @@ fn result_text(job: &JobRecord) -> String {
         rows_failed: count(job.rows_failed),
         rows_written: count(job.rows_written),
         files: Some(job.outputs.len()),
+        undone_by: job.undone_by,
     }
     .describe(job.kind)
 }
@@ -194,6 +195,11 @@ fn job_json(job: &JobRecord) -> serde_json::Value {
             "rows_retried": job.rows_read,
             "rows_fixed": job.rows_imported,
             "rows_still_failing": job.rows_failed,
+        }),
+        JobKind::Undo => serde_json::json!({
+            "rows_removed": job.rows_read,
+            "rows_put_back": job.rows_updated,
+            "rows_returned": job.rows_failed,
         }),
         _ => serde_json::json!({
             "rows_read": job.rows_read,

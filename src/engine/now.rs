@@ -3,7 +3,10 @@
 
 use super::spec::JobSpec;
 use crate::export::{ExportFailure, ExportRequest, ExportSummary};
-use crate::import::{ImportFailure, ImportRequest, ImportSummary, RetryError, RetryRequest, RetrySummary};
+use crate::import::{
+    ImportFailure, ImportRequest, ImportSummary, RetryError, RetryRequest, RetrySummary, UndoFixError, UndoFixRequest,
+    UndoFixSummary,
+};
 use crate::job::{self, Job, JobFailure, Ran};
 use crate::progress::{CancelToken, ProgressSink};
 use crate::store::{JobStatus, Store};
@@ -66,6 +69,22 @@ pub fn run_retry(
         Ran::Cancelled(stopped) => Err(JobFailure {
             job_id: Some(stopped.job_id),
             error: RetryError::Cancelled,
+        }),
+    }
+}
+
+/// Undoes a fix; a cancelled undo fails with [`UndoFixError::Cancelled`], having changed nothing.
+pub fn run_undo_fix(
+    store: &Store,
+    request: &UndoFixRequest,
+    progress: &mut dyn ProgressSink,
+    cancel: &CancelToken,
+) -> Result<UndoFixSummary, JobFailure<UndoFixError>> {
+    match run_now(store, request, progress, cancel)? {
+        Ran::Completed(summary) => Ok(summary),
+        Ran::Cancelled(stopped) => Err(JobFailure {
+            job_id: Some(stopped.job_id),
+            error: UndoFixError::Cancelled,
         }),
     }
 }

@@ -23,11 +23,21 @@ pub struct JobTotals {
     pub rows_written: u64,
     /// The files an export wrote, when known.
     pub files: Option<usize>,
+    /// The job that undid this one, for a fix that was undone.
+    pub undone_by: Option<i64>,
 }
 
 impl JobTotals {
     /// The totals in words, such as "4,950,000 imported · 50,000 failed · 5,000,000 read".
     pub fn describe(&self, kind: JobKind) -> String {
+        let text = self.describe_counts(kind);
+        match self.undone_by {
+            Some(undo) => format!("{text} · undone by job {undo}"),
+            None => text,
+        }
+    }
+
+    fn describe_counts(&self, kind: JobKind) -> String {
         match kind {
             JobKind::Import => {
                 let imported = if self.rows_updated > 0 {
@@ -63,6 +73,17 @@ impl JobTotals {
                 thousands(self.rows_failed),
                 thousands(self.rows_read)
             ),
+            JobKind::Undo => {
+                let mut text = format!(
+                    "{} taken back out of the table · {} back among the failed rows",
+                    thousands(self.rows_read),
+                    thousands(self.rows_failed)
+                );
+                if self.rows_updated > 0 {
+                    text.push_str(&format!(" · {} replaced rows put back", thousands(self.rows_updated)));
+                }
+                text
+            }
             // Kinds only the engine's tests register.
             #[allow(unreachable_patterns)]
             _ => format!(
@@ -107,6 +128,24 @@ mod tests {
         assert_eq!(
             retry.describe(JobKind::Retry),
             "1 fixed and imported · 1 still failing · 2 retried"
+        );
+        let undone_retry = JobTotals {
+            undone_by: Some(9),
+            ..retry
+        };
+        assert_eq!(
+            undone_retry.describe(JobKind::Retry),
+            "1 fixed and imported · 1 still failing · 2 retried · undone by job 9"
+        );
+        let undo = JobTotals {
+            rows_read: 3,
+            rows_updated: 2,
+            rows_failed: 3,
+            ..JobTotals::default()
+        };
+        assert_eq!(
+            undo.describe(JobKind::Undo),
+            "3 taken back out of the table · 3 back among the failed rows · 2 replaced rows put back"
         );
     }
 }

@@ -50,6 +50,7 @@ pub use write::fix_preview::{FixExample, FixPreview, PREVIEW_EXAMPLES, PreviewEr
 pub use write::fix_rules::{Case, CompiledRules, FixRule, RuleError};
 pub use write::pipeline::{ParseError, ParseTotals};
 pub use write::retry::{RetryError, RetryRequest, RetrySummary, RowEdit};
+pub use write::undo_fix::{UndoFixError, UndoFixRequest, UndoFixSummary};
 pub use write::upsert::{KeyError, check_key};
 
 use crate::job::{Job, JobContext, JobError, JobFailure, JobLabels, Stopped};

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use duckdb::{Connection, params};
 
 use super::failed_groups::{GroupFilter, no_group_params};
+use super::fix_undo::FixUndoRecord;
 use super::{CommitAppend, StoreError};
 use crate::records::FailedRow;
 use crate::sql_type::SqlType;
@@ -416,14 +417,22 @@ impl super::Store {
         Ok(rows)
     }
 
-    /// Removes failed rows of `job_id` and their problems, inside the caller's transaction.
-    /// Returns the first of them that was no longer there (another retry took it), after which
-    /// the caller must roll back.
-    pub fn remove_failed_rows(&self, job_id: i64, record_nos: &[i64]) -> Result<Option<i64>, StoreError> {
+    /// Removes failed rows of `job_id` and their problems, inside the caller's transaction,
+    /// keeping them as they were in `undo` first when given. Returns the first of them that was
+    /// no longer there (another retry took it), after which the caller must roll back.
+    pub fn remove_failed_rows(
+        &self,
+        job_id: i64,
+        record_nos: &[i64],
+        undo: Option<&FixUndoRecord>,
+    ) -> Result<Option<i64>, StoreError> {
         let context = "removing retried rows from the failed set";
         let conn = self.conn();
         for chunk in record_nos.chunks(RECORDS_PER_STATEMENT) {
             let listed = placeholders(chunk.len());
+            if let Some(undo) = undo {
+                undo.keep_failed_rows(conn, job_id, &listed, chunk)?;
+            }
             let parameters = || duckdb::params_from_iter(job_and_records(job_id, chunk));
             let mut delete = conn
                 .prepare(&format!(

@@ -141,6 +141,8 @@ pub struct JobRecord<Kind = String> {
     pub peak_rss_bytes: Option<i64>,
     /// Why a job that did not complete ended: its error, or what a cancel left behind.
     pub error: Option<String>,
+    /// The job that undid this one, for a fix that was undone.
+    pub undone_by: Option<i64>,
 }
 
 impl JobRecord {
@@ -169,6 +171,7 @@ impl JobRecord {
             finished_at_ms: self.finished_at_ms,
             peak_rss_bytes: self.peak_rss_bytes,
             error: self.error,
+            undone_by: self.undone_by,
         })
     }
 }
@@ -200,7 +203,7 @@ pub struct JobOutcome {
 
 const COLUMNS: &str = "job_id, kind, status, source, target, spec, rows_read, rows_imported, rows_failed, \
     rows_written, bytes_read, bytes_total, created_at_ms, started_at_ms, finished_at_ms, peak_rss_bytes, error, \
-    source_columns, outputs, rows_skipped, rows_updated";
+    source_columns, outputs, rows_skipped, rows_updated, undone_by";
 
 /// A job to record, before it runs.
 #[derive(Clone, Debug, PartialEq)]
@@ -416,6 +419,7 @@ fn job_from_row(row: &Row<'_>) -> duckdb::Result<JobRecord> {
             .unwrap_or_default(),
         rows_skipped: row.get::<_, Option<i64>>(19)?.unwrap_or(0),
         rows_updated: row.get::<_, Option<i64>>(20)?.unwrap_or(0),
+        undone_by: row.get(21)?,
     })
 }
 

@@ -11,6 +11,7 @@ mod batch_scan;
 mod catalog;
 mod failed;
 mod failed_groups;
+mod fix_undo;
 mod jobs;
 mod memory_limit;
 mod report;
@@ -34,6 +35,7 @@ pub use failed::{
     widest_failed_row,
 };
 pub use failed_groups::{FailedGroup, GroupFilter, GroupKey, VALUES_SHOWN_ALONE, failed_groups};
+pub use fix_undo::{FixUndoRecord, TableSince, UndoneRows};
 pub use jobs::{JobOutcome, JobRecord, JobStatus, NewJob, RecoveredJob, UnknownName};
 use memory_limit::SharedLimit;
 pub use memory_limit::{CommitAppend, ROW_GROUP_ROWS, TransactionRoom, YieldingLimit, commit_room};

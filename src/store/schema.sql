@@ -65,3 +65,30 @@ ALTER TABLE sluice.jobs ADD COLUMN IF NOT EXISTS file_layouts VARCHAR;
 -- The value of the field each problem is about, so failed rows group by what is wrong with them
 -- (added with groups: problems stored before it have NULL here).
 ALTER TABLE sluice.failed_row_problems ADD COLUMN IF NOT EXISTS value VARCHAR;
+-- The undo job that undid a fix, when one did (added with undo).
+ALTER TABLE sluice.jobs ADD COLUMN IF NOT EXISTS undone_by BIGINT;
+-- The failed rows each fix took out of the failed set, as they were, with their problems, so an
+-- undo puts them back (see store/fix_undo.rs; the rows a fix wrote are kept beside, in a table of
+-- the target's shape per fix).
+CREATE TABLE IF NOT EXISTS sluice.fix_undo_rows (
+    fix_job_id   BIGINT NOT NULL,
+    job_id       BIGINT NOT NULL,
+    record_no    BIGINT NOT NULL,
+    line         BIGINT NOT NULL,
+    byte_offset  BIGINT NOT NULL,
+    raw          VARCHAR NOT NULL,
+    raw_bytes    BLOB,
+    fields       VARCHAR NOT NULL,
+    field_count  INTEGER,
+    file         VARCHAR
+);
+CREATE TABLE IF NOT EXISTS sluice.fix_undo_problems (
+    fix_job_id   BIGINT NOT NULL,
+    job_id       BIGINT NOT NULL,
+    record_no    BIGINT NOT NULL,
+    field_index  INTEGER,
+    column_name  VARCHAR,
+    kind         VARCHAR NOT NULL,
+    message      VARCHAR NOT NULL,
+    value        VARCHAR
+);

@@ -9,6 +9,7 @@
 use duckdb::Connection;
 
 use super::StoreError;
+use super::fix_undo::FixUndoRecord;
 use super::unique_keys::main_table;
 use crate::sql::quote_ident;
 
@@ -55,16 +56,18 @@ impl Stage {
     }
 
     /// Merges the staged rows into `target` by `keys` (every key value is present: rows without
-    /// one failed), writing `columns`, and drops the stage.
+    /// one failed), writing `columns`, and drops the stage. A fix keeps the rows it replaces and
+    /// writes in its `undo` record.
     pub fn merge(
         self,
         conn: &Connection,
-        target: &str,
-        columns: &[String],
+        (target, columns): (&str, &[String]),
         keys: &[String],
+        undo: Option<&FixUndoRecord>,
     ) -> Result<Merged, StoreError> {
         let context = "merging the rows into the table by their key";
         let stage = self.qualified();
+        let table = target;
         let target = main_table(target);
         let same_key: Vec<String> = keys
             .iter()
@@ -80,6 +83,9 @@ impl Stage {
         let updated = count(&format!(
             "SELECT count(*) FROM {stage} s WHERE EXISTS (SELECT 1 FROM {target} t WHERE {same_key})"
         ))?;
+        if let Some(undo) = undo {
+            undo.keep_keyed(conn, table, (&stage, &same_key), false)?;
+        }
         let values: Vec<String> = columns
             .iter()
             .filter(|column| !keys.contains(column))
@@ -99,6 +105,9 @@ impl Stage {
              WHERE NOT EXISTS (SELECT 1 FROM {target} t WHERE {same_key}) ORDER BY s.rowid"
         ))
         .map_err(StoreError::query(context))?;
+        if let Some(undo) = undo {
+            undo.keep_keyed(conn, table, (&stage, &same_key), true)?;
+        }
         conn.execute_batch(&format!("DROP TABLE {stage}"))
             .map_err(StoreError::query("dropping the upsert's staging table"))?;
         Ok(Merged {

@@ -28,5 +28,6 @@ mod retry;
 mod round_trips;
 mod structured;
 mod support;
+mod undo;
 mod upsert;
 mod workbook;

@@ -15,7 +15,7 @@ use crate::import::write::unique::{self, Duplicate, UniqueKeys};
 use crate::import::write::upsert::{self, Key};
 use crate::records::Problem;
 use crate::store::upsert::Stage;
-use crate::store::{ArrowInserter, StoreError};
+use crate::store::{ArrowInserter, FixUndoRecord, StoreError};
 
 /// Names the file a record number of the job is in, for a duplicate's problem.
 pub(in crate::import) type FileOf<'f> = dyn Fn(u64) -> Option<Arc<str>> + 'f;
@@ -34,6 +34,8 @@ pub(in crate::import) struct KeyedWriter<'c> {
     committed_rowid: i64,
     inserter: Option<ArrowInserter<'c>>,
     key_appender: Option<Appender<'c>>,
+    /// A fix's undo record, with the table's last row id before the fix wrote.
+    undo: Option<(FixUndoRecord, i64)>,
 }
 
 /// The columns of `plan` whose keys a batch must carry: those of the unique rule, or the
@@ -107,7 +109,16 @@ impl<'c> KeyedWriter<'c> {
             committed_rowid,
             inserter: Some(inserter),
             key_appender,
+            undo: None,
         })
+    }
+
+    /// Keeps what this writer changes in the table in a fix's undo `record`. Call before the
+    /// first rows are written.
+    pub(in crate::import) fn keep_for_undo(&mut self, record: FixUndoRecord) -> Result<(), StoreError> {
+        let before = unique::committed_rowid(self.conn, &self.table)?;
+        self.undo = Some((record, before));
+        Ok(())
     }
 
     /// Whether rows are judged by a rule once all are written. Such a job keeps DuckDB's memory
@@ -189,10 +200,19 @@ impl<'c> KeyedWriter<'c> {
     /// Merges an upsert's staged rows into the table by key, `kept` of them after judging.
     /// Returns how many replaced a stored row; none without a key.
     pub(in crate::import) fn merge(self, kept: u64) -> Result<u64, StoreError> {
+        let undo = self.undo.as_ref();
         let (Some(stage), Some(key)) = (self.stage, &self.key) else {
+            if let Some((record, before)) = undo {
+                record.keep_appended(self.conn, &self.table, *before)?;
+            }
             return Ok(0);
         };
-        let merged = stage.merge(self.conn, &self.table, &self.columns, &key.names)?;
+        let merged = stage.merge(
+            self.conn,
+            (&self.table, &self.columns),
+            &key.names,
+            undo.map(|(record, _)| record),
+        )?;
         if merged.inserted + merged.updated != kept {
             return Err(StoreError::Inconsistent(format!(
                 "{kept} rows were staged but the merge inserted {} and updated {}; nothing was changed",

@@ -11,6 +11,7 @@ pub(super) mod pipeline;
 pub(super) mod reread;
 pub(super) mod retry;
 pub(super) mod run;
+pub(super) mod undo_fix;
 pub(super) mod unique;
 pub(super) mod upsert;
 pub(super) mod validate;

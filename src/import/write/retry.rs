@@ -22,7 +22,9 @@ use crate::job::{Job, JobContext, JobError, JobLabels};
 use crate::progress::{Progress, ProgressSink};
 use crate::records::{ExistingTable, FailedRow, Problem};
 use crate::store::Transaction;
-use crate::store::{JobOutcome, JobRecord, JobStatus, RetryRow, Store, StoreError, append_failed_rows, existing_table};
+use crate::store::{
+    FixUndoRecord, JobOutcome, JobRecord, JobStatus, RetryRow, Store, StoreError, append_failed_rows, existing_table,
+};
 
 /// One failed row to try again, with the fields a person fixed (or as stored when `None`).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -203,7 +205,9 @@ fn retry_rows(
     }
     let rewritten: Vec<i64> = checked.still_failing.iter().map(|row| row.record_no as i64).collect();
     let moved: Vec<i64> = checked.passed.iter().chain(&rewritten).copied().collect();
-    if let Some(record_no) = store.remove_failed_rows(import_job_id, &moved)? {
+    // What the fix changes is kept beside it, so it can be undone.
+    let undo = FixUndoRecord::begin(conn, job_id, &table.name)?;
+    if let Some(record_no) = store.remove_failed_rows(import_job_id, &moved, Some(&undo))? {
         return Err(RetryError::AlreadyRetried(record_no));
     }
     append_failed_rows(conn, import_job_id, &checked.still_failing)?;
@@ -216,6 +220,7 @@ fn retry_rows(
             table: &table.name,
             plans: &plans,
             stored: &stored,
+            undo,
         };
         let duplicates;
         (duplicates, updated) = fixed.write(context, checked.builders, key, imported)?;
@@ -241,6 +246,7 @@ struct Fixed<'a> {
     table: &'a str,
     plans: &'a FilePlans,
     stored: &'a BTreeMap<i64, RetryRow>,
+    undo: FixUndoRecord,
 }
 
 impl Fixed<'_> {
@@ -260,6 +266,7 @@ impl Fixed<'_> {
             return Ok((0, 0));
         };
         let mut writer = KeyedWriter::open(conn, job_id, self.table, first_plan, key, "appending the fixed rows")?;
+        writer.keep_for_undo(self.undo)?;
         for mut builder in builders {
             if builder.is_empty() {
                 continue;
