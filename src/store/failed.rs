@@ -374,8 +374,10 @@ pub struct RetryRow {
     pub raw: String,
     /// The exact bytes, kept only when they are not valid UTF-8.
     pub raw_bytes: Option<Vec<u8>>,
-    /// The fields the parser found.
+    /// The fields to retry: as the parser found them, or as fixed.
     pub fields: Vec<String>,
+    /// The fields as the parser found them, which tell which of `fields` a fix left as they were.
+    pub fields_as_read: Vec<String>,
 }
 
 /// The failed rows a retry moves, through named methods.
@@ -396,6 +398,7 @@ impl super::Store {
                 .map_err(StoreError::query(context))?;
             let found = statement
                 .query_map(duckdb::params_from_iter(job_and_records(job_id, chunk)), |row| {
+                    let fields: Vec<String> = serde_json::from_str(&row.get::<_, String>(4)?).unwrap_or_default();
                     Ok((
                         row.get::<_, i64>(0)?,
                         RetryRow {
@@ -403,7 +406,8 @@ impl super::Store {
                             line: row.get(1)?,
                             byte_offset: row.get(2)?,
                             raw: row.get(3)?,
-                            fields: serde_json::from_str(&row.get::<_, String>(4)?).unwrap_or_default(),
+                            fields: fields.clone(),
+                            fields_as_read: fields,
                             raw_bytes: row.get(5)?,
                         },
                     ))

@@ -180,3 +180,41 @@ fn a_rule_on_a_column_the_rows_do_not_have_is_refused_by_name() {
         "there is no column 'zip' in the failed rows (their columns: id, name, age)"
     );
 }
+
+#[test]
+fn a_fixed_row_keeps_a_quoted_empty_name_as_text_and_an_empty_one_as_null() {
+    let db = TestDb::new();
+    let file = db.file(
+        "people.csv",
+        b"id,name,age\n1,\"\",forty\n2,,forty\n3,\"\",41,\n4,,42,\n",
+    );
+    let mut request = ImportRequest::new(&file, "people");
+    request.schema = Some(SchemaFile {
+        columns: vec![
+            ColumnSpec::new("id", ColumnType::BigInt),
+            ColumnSpec::new("name", ColumnType::Varchar),
+            ColumnSpec::new("age", ColumnType::Integer),
+        ],
+    });
+    let job_id = db.import_request(&request).job_id;
+    apply(&db, job_id, &value_group("age", "forty"), set("age", "forty", "40"));
+    let too_many = FailedRowFilter {
+        kind: Some("too_many_fields".into()),
+        ..FailedRowFilter::default()
+    };
+    apply(&db, job_id, &too_many, FixRule::DropEmptyLastField);
+    let mut rows = db.rows("people");
+    rows.sort();
+    let row = |id: &str, name: Option<&str>, age: &str| {
+        vec![Some(id.to_string()), name.map(str::to_string), Some(age.to_string())]
+    };
+    assert_eq!(
+        rows,
+        [
+            row("1", Some(""), "40"),
+            row("2", None, "40"),
+            row("3", Some(""), "41"),
+            row("4", None, "42")
+        ]
+    );
+}

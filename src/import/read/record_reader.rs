@@ -280,6 +280,7 @@ impl<R: Read> RecordReader<R> {
             fields: &self.fields[..fields_len],
             ends: &self.ends[..ends_len],
             dialect: Some(self.dialect),
+            quoted_given: None,
             text: std::cell::OnceCell::new(),
         }
     }

@@ -8,10 +8,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::import::ImportRequest;
-use crate::import::read::record_reader::OwnedRecord;
+
 use crate::import::sniff::file_layout::StoredLayouts;
 use crate::import::write::fix_rules::{CompiledRules, FixRule, RuleError};
-use crate::import::write::retry::{FilePlans, RetryError, RowEdit, import_to_fix, rebuild_plans};
+use crate::import::write::retry::{FilePlans, RetryError, RowEdit, edited_record, import_to_fix, rebuild_plans};
 use crate::import::write::validate::RowValidator;
 use crate::progress::CancelToken;
 use crate::records::ExistingTable;
@@ -208,6 +208,7 @@ fn fixed_row(row: &StoredFailedRow, rules: &CompiledRules) -> RetryRow {
         raw: row.raw.clone(),
         raw_bytes: None,
         fields: rules.apply(&row.fields),
+        fields_as_read: row.fields.clone(),
     }
 }
 
@@ -225,7 +226,7 @@ fn check_page(rows: &[StoredFailedRow], fixed: &BTreeMap<i64, RetryRow>, plans: 
         preview.rows += 1;
         let changed = after.fields != row.fields;
         preview.changed += u64::from(changed);
-        let record = OwnedRecord::new(row.line as u64, row.byte_offset as u64, &after.fields);
+        let record = edited_record(after, &validator.plan().layout);
         let damaged = after.fields.iter().any(|field| field.contains('\u{FFFD}'));
         let passes = validator.check(&record.as_record(), damaged, &mut cells, &mut problems);
         if passes {

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use crate::import::plan::import_plan::ImportPlan;
 use crate::import::plan::many_files::{FilesError, plan_files};
+use crate::import::read::record::{quoted_after_edit, quoted_in};
 use crate::import::read::record_reader::OwnedRecord;
 use crate::import::sniff::file_layout::{FileLayout, StoredLayouts};
 use crate::import::sniff::types::ColumnType;
@@ -323,7 +324,7 @@ fn check_rows(
         builder.number_from(passed.len() as u64);
         let validator = RowValidator::new(plan.clone());
         for (record_no, row) in stored.iter().filter(|(_, row)| &row.file == file) {
-            let record = OwnedRecord::new(row.line as u64, row.byte_offset as u64, &row.fields);
+            let record = edited_record(row, &plan.layout);
             // Bytes the file's encoding could not read were stored as U+FFFD; a row still holding
             // one has not been fixed, whatever else was edited.
             let encoding_damaged = row.fields.iter().any(|field| field.contains('\u{FFFD}'));
@@ -341,6 +342,15 @@ fn check_rows(
         still_failing,
         builders,
     })
+}
+
+/// A failed row, as fixed, as a record the import's checks take: each field the fix left as it
+/// was keeps the quotes it had in the file, so a `""` stays an empty string and never becomes NULL.
+pub(in crate::import) fn edited_record(row: &RetryRow, layout: &FileLayout) -> OwnedRecord {
+    let mut quoted_as_read = Vec::new();
+    quoted_in(row.raw.as_bytes(), layout.dialect, &mut quoted_as_read);
+    let quoted = quoted_after_edit(&row.fields_as_read, &quoted_as_read, &row.fields);
+    OwnedRecord::new(row.line as u64, row.byte_offset as u64, &row.fields).with_quoted(quoted)
 }
 
 /// A retried row that failed again, with its new problems (and its fields as edited).
