@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 
 use sluice::engine::{JobKind, JobTotals};
-use sluice::import::{Case, FixRule, UndoFixRequest, fix_edits, preview_fix};
+use sluice::import::{Case, FixRule, Recipe, UndoFixRequest, fix_edits, preview_fix};
 use sluice::progress::{CancelToken, NoProgress};
 use sluice::records::ProblemKind;
 use sluice::store::{FailedRowFilter, GroupFilter, GroupKey};
@@ -18,7 +18,7 @@ pub struct FixArgs {
     /// job to undo.
     job_id: i64,
     /// Undo fix job JOB: its rows leave the table and return to the failed rows as they were.
-    #[arg(long, conflicts_with_all = ["rule", "preview", "column", "kind", "value"])]
+    #[arg(long, conflicts_with_all = ["rule", "preview", "column", "kind", "value", "save_recipe"])]
     undo: bool,
     /// Only rows with a problem in this column; the column the rule changes.
     #[arg(long)]
@@ -64,6 +64,10 @@ pub struct FixArgs {
     /// Only say what the rule would do, over every row it targets; change nothing.
     #[arg(long)]
     preview: bool,
+    /// Once the rule is applied, add it to recipe NAME, which `sluice import --recipe NAME` runs
+    /// on the next extract.
+    #[arg(long, value_name = "NAME", conflicts_with = "preview")]
+    save_recipe: Option<String>,
     /// Print the result as JSON.
     #[arg(long)]
     json: bool,
@@ -108,6 +112,13 @@ pub fn run(args: FixArgs) -> anyhow::Result<ExitCode> {
     };
     let summary =
         sluice::engine::run_retry(&store, &request, &mut NoProgress, &cancel).map_err(|failure| failure.error)?;
+    let saved = match &args.save_recipe {
+        Some(name) => {
+            let [rule] = rules;
+            Some(Recipe::add_rule(&store, name, rule)?)
+        }
+        None => None,
+    };
     if args.json {
         println!("{}", serde_json::to_string(&summary)?);
     } else {
@@ -120,6 +131,9 @@ pub fn run(args: FixArgs) -> anyhow::Result<ExitCode> {
             summary.rows_still_failing,
             summary.job_id
         );
+        if let Some(recipe) = saved {
+            println!("Recipe '{}' now has {} rules.", recipe.name, recipe.rules.len());
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

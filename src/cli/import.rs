@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use sluice::engine::{JobSpec, JobSummary};
 use sluice::import::{
-    ColumnSpan, ImportMode, ImportRequest, ImportSummary, SchemaFile, SniffHints, Sniffed, encoding_for_label,
+    ColumnSpan, ImportMode, ImportRequest, ImportSummary, Recipe, SchemaFile, SniffHints, Sniffed, encoding_for_label,
     expand_inputs, sniff,
 };
 
@@ -38,6 +38,10 @@ pub struct ImportArgs {
     /// A JSON schema: columns, types and validation rules.
     #[arg(long)]
     schema: Option<PathBuf>,
+    /// Fix rules to run on each record before it is validated: a recipe kept by `sluice fix
+    /// --save-recipe NAME`, or a recipe file (see `sluice recipes --write`).
+    #[arg(long, value_name = "NAME|FILE")]
+    recipe: Option<String>,
     /// Field delimiter (sniffed when not given). Use \t for tab.
     #[arg(long)]
     delimiter: Option<String>,
@@ -127,6 +131,9 @@ enum ModeArg {
 
 pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     let mut request = request_from(&args)?;
+    if let Some(recipe) = &args.recipe {
+        request.recipe = Some(Recipe::find(&args.db.open()?, recipe)?);
+    }
     // Folders and patterns become their files here, so the job stores the very files it reads.
     let inputs = expand_inputs(&args.files)?;
     for ignored in &inputs.ignored {
@@ -251,6 +258,7 @@ fn request_from(args: &ImportArgs) -> anyhow::Result<ImportRequest> {
         add_columns: args.add_columns,
         source_column: args.source_column.clone(),
         key: args.key.clone(),
+        recipe: None,
     })
 }
 
@@ -386,6 +394,15 @@ fn print_summary(summary: &ImportSummary, request: &ImportRequest) {
         );
     }
     println!("  rows failed    {:>14}", thousands(summary.rows_failed));
+    if let Some(recipe) = &request.recipe {
+        println!("  recipe '{}', rows each rule changed:", recipe.name);
+        for label in recipe.labels() {
+            match summary.fixed_by.get(&label).copied().unwrap_or(0) {
+                0 => println!("    {label}: matched nothing in this extract"),
+                rows => println!("    {label} × {}", thousands(rows)),
+            }
+        }
+    }
     if summary.rows_skipped > 0 {
         println!(
             "  rows skipped   {:>14}  (no rows: blank lines, comments, titles and notes around the table)",

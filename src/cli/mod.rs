@@ -14,6 +14,7 @@ mod export;
 mod fix;
 mod follow;
 mod import;
+mod recipes;
 mod report;
 
 use std::path::PathBuf;
@@ -101,6 +102,8 @@ enum Command {
     Fix(fix::FixArgs),
     /// List jobs, newest first.
     Jobs(report::JobsArgs),
+    /// List, show, write or read the recipes kept by `sluice fix --save-recipe`.
+    Recipes(recipes::RecipesArgs),
     /// Measure Sluice's imports, exports and reads, beside DuckDB doing the same work.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -130,6 +133,7 @@ pub fn run() -> ExitCode {
                 | Command::Failed(_)
                 | Command::Fix(_)
                 | Command::Jobs(_)
+                | Command::Recipes(_)
                 | Command::Bench(_)
         )
     ) {
@@ -143,6 +147,7 @@ pub fn run() -> ExitCode {
         Some(Command::Failed(args)) => report::failed(args).map(|()| ExitCode::SUCCESS),
         Some(Command::Fix(args)) => fix::run(args),
         Some(Command::Jobs(args)) => report::jobs(args).map(|()| ExitCode::SUCCESS),
+        Some(Command::Recipes(args)) => recipes::run(args),
         Some(Command::Bench(command)) => bench::run(command).map(|()| ExitCode::SUCCESS),
     };
     match result {

@@ -19,6 +19,7 @@ mod write;
 
 pub use open::input_formats;
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -49,6 +50,7 @@ pub use write::cell::PreviewColumn;
 pub use write::fix_preview::{FixExample, FixPreview, PREVIEW_EXAMPLES, PreviewError, fix_edits, preview_fix};
 pub use write::fix_rules::{Case, CompiledRules, FixRule, RuleError};
 pub use write::pipeline::{ParseError, ParseTotals};
+pub use write::recipe::{Recipe, RecipeError};
 pub use write::retry::{RetryError, RetryRequest, RetrySummary, RowEdit};
 pub use write::undo_fix::{UndoFixError, UndoFixRequest, UndoFixSummary};
 pub use write::upsert::{KeyError, check_key};
@@ -130,6 +132,9 @@ pub struct ImportRequest {
     /// The columns that match a row with a stored one, for `ImportMode::Upsert`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub key: Vec<String>,
+    /// Fix rules run on each record's fields before it is validated (`--recipe`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipe: Option<Recipe>,
 }
 
 fn default_batch_rows() -> usize {
@@ -170,6 +175,7 @@ impl ImportRequest {
             add_columns: false,
             source_column: None,
             key: Vec::new(),
+            recipe: None,
         }
     }
 
@@ -220,6 +226,10 @@ pub struct ImportSummary {
     pub has_header: bool,
     /// The process's peak resident memory, when the platform tells it.
     pub peak_rss_bytes: Option<u64>,
+    /// With a recipe: the rows each of its rules changed, by the rule's label
+    /// (`age: forty → 40`); a rule that changed nothing has 0.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub fixed_by: BTreeMap<String, u64>,
 }
 
 /// Why an import failed as a whole.
@@ -228,6 +238,9 @@ pub enum ImportError {
     /// The table name is not one Sluice accepts.
     #[error("invalid table name: {0}")]
     TableName(#[from] TableNameError),
+    /// The recipe asked for cannot run.
+    #[error(transparent)]
+    Recipe(Box<RecipeError>),
     /// The paths given do not make a list of files to read.
     #[error(transparent)]
     Inputs(#[from] InputError),
@@ -295,6 +308,12 @@ impl From<KeyError> for ImportError {
     }
 }
 
+impl From<RecipeError> for ImportError {
+    fn from(error: RecipeError) -> Self {
+        Self::Recipe(Box::new(error))
+    }
+}
+
 impl From<FilesError> for ImportError {
     fn from(error: FilesError) -> Self {
         Self::Files(Box::new(error))
@@ -331,6 +350,7 @@ impl ImportSummary {
             delimiter: String::new(),
             has_header: false,
             peak_rss_bytes: stopped.peak_rss_bytes,
+            fixed_by: BTreeMap::new(),
         }
     }
 }
@@ -369,6 +389,7 @@ impl Job for ImportRequest {
             sniffed,
             files,
             peak_rss_bytes,
+            fixed_by,
         } = write::run::import_rows(context, self, &mut written, &mut parse_totals)?;
         Ok(ImportSummary {
             job_id: context.job_id,
@@ -387,6 +408,7 @@ impl Job for ImportRequest {
             delimiter: char::from(sniffed.layout.dialect.delimiter).to_string(),
             has_header: sniffed.layout.has_header,
             peak_rss_bytes,
+            fixed_by,
         })
     }
 

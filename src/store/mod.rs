@@ -14,6 +14,7 @@ mod failed_groups;
 mod fix_undo;
 mod jobs;
 mod memory_limit;
+mod recipes;
 mod report;
 mod settings;
 mod skipped;

@@ -92,3 +92,10 @@ CREATE TABLE IF NOT EXISTS sluice.fix_undo_problems (
     message      VARCHAR NOT NULL,
     value        VARCHAR
 );
+-- Fix rules kept under a name, to run on the next extract's records before validation (added
+-- with recipes). `rules` is the rules as JSON, which the engine reads.
+CREATE TABLE IF NOT EXISTS sluice.recipes (
+    name           VARCHAR NOT NULL,
+    rules          VARCHAR NOT NULL,
+    updated_at_ms  BIGINT NOT NULL
+);

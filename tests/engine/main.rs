@@ -23,6 +23,7 @@ mod packed;
 mod property;
 mod property_formats;
 mod real_world;
+mod recipes;
 mod regressions;
 mod retry;
 mod round_trips;

@@ -86,6 +86,38 @@ pub enum FixRule {
 }
 
 impl FixRule {
+    /// The rule in a few words, as a recipe's counts name it: `age: forty → 40`.
+    pub fn describe(&self) -> String {
+        // Quoted only where the value alone would not show what it is.
+        let shown = |value: &str| match value.is_empty() || value.trim() != value {
+            true => format!("\"{value}\""),
+            false => value.to_string(),
+        };
+        match self {
+            Self::SetValue {
+                column,
+                from: Some(from),
+                to,
+            } => format!("{column}: {} → {}", shown(from), shown(to)),
+            Self::SetValue { column, from: None, to } => format!("{column}: every value → {}", shown(to)),
+            Self::Replace { column, pattern, with } => format!("{column}: /{pattern}/ → {}", shown(with)),
+            Self::Trim { column } => format!("{column}: trim"),
+            Self::CollapseSpaces { column } => format!("{column}: collapse spaces"),
+            Self::ChangeCase { column, case } => format!(
+                "{column}: {} case",
+                match case {
+                    Case::Upper => "upper",
+                    Case::Lower => "lower",
+                    Case::Title => "title",
+                }
+            ),
+            Self::DefaultIfEmpty { column, value } => format!("{column}: empty → {}", shown(value)),
+            Self::JoinFields { first, .. } => format!("join fields {} and {}", first + 1, first + 2),
+            Self::DropEmptyLastField => "drop an empty last field".to_string(),
+            Self::PadFields => "pad short rows".to_string(),
+        }
+    }
+
     /// The kind of problem the rule is for, when it fixes a row's width: rows with too many
     /// fields are joined or lose an empty last field, rows with too few are padded.
     pub fn problem_kind(&self) -> Option<&'static str> {

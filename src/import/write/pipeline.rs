@@ -14,9 +14,10 @@ use duckdb::arrow::record_batch::RecordBatch;
 use crate::import::open::source::Rejected;
 use crate::import::open::source::{FileToRead, SourceError, TextSource};
 use crate::import::plan::import_plan::ImportPlan;
-use crate::import::read::record_reader::{Record, RecordReader};
+use crate::import::read::record_reader::{OwnedRecord, Record, RecordReader};
 use crate::import::write::batch::BatchBuilder;
 use crate::import::write::cell::Cell;
+use crate::import::write::recipe::RecipeRun;
 use crate::import::write::validate::RowValidator;
 use crate::progress::CancelToken;
 use crate::records::{FailedRow, MAX_LISTED_SKIPPED_LINES, Problem, SkipReason, SkippedLine};
@@ -143,6 +144,8 @@ pub enum ParseError {
 pub struct ParsePart {
     pub file: FileToRead,
     pub validator: RowValidator,
+    /// The recipe whose rules fix each record before it is validated, when the import has one.
+    pub recipe: Option<RecipeRun>,
 }
 
 /// Where a file starts among the job's: what the files before it read.
@@ -179,7 +182,7 @@ pub fn parse_parts(
         let source = part.file.open()?;
         let totals = parse_rows(
             source,
-            part.validator,
+            (part.validator, part.recipe.as_ref()),
             &part.file.label,
             start,
             batch_rows,
@@ -217,7 +220,7 @@ impl ParseTotals {
 #[allow(clippy::too_many_arguments)]
 pub fn parse_rows(
     source: TextSource,
-    validator: RowValidator,
+    (validator, recipe): (RowValidator, Option<&RecipeRun>),
     file: &Arc<str>,
     start: PartStart,
     batch_rows: usize,
@@ -258,7 +261,13 @@ pub fn parse_rows(
             return Err(ParseError::Cancelled);
         }
         let rejected = rejects.as_ref().and_then(|log| log.take_at(record.byte_offset));
-        batch.take(&record, (record_no, damaged, rejected), &validator, file, &mut totals);
+        batch.take(
+            &record,
+            (record_no, damaged, rejected),
+            (&validator, recipe),
+            file,
+            &mut totals,
+        );
         if batch.is_due(batch_rows, totals.rows_read) {
             if cancel.is_cancelled() {
                 return Err(ParseError::Cancelled);
@@ -352,13 +361,15 @@ impl BatchInProgress {
         &mut self,
         record: &Record<'_>,
         (record_no, damaged, rejected): (u64, bool, Option<Rejected>),
-        validator: &RowValidator,
+        (validator, recipe): (&RowValidator, Option<&RecipeRun>),
         file: &Arc<str>,
         totals: &mut ParseTotals,
     ) {
         if let Some(rejected) = rejected {
             totals.rows_failed += 1;
             self.failed.push(unreadable_row(record_no, record, rejected, file));
+        } else if let Some((fields, quoted)) = recipe.and_then(|recipe| recipe.fix(record)) {
+            self.take_fixed(record, (record_no, damaged), (&fields, quoted), validator, file, totals);
         } else if validator.check(record, damaged, &mut self.cells, &mut self.problems) {
             self.builder.push(record, &self.cells, record_no);
             totals.rows_valid += 1;
@@ -368,6 +379,33 @@ impl BatchInProgress {
             row.file = Some(file.clone());
             let plan = validator.plan();
             drop_trailing_field(&mut row, plan.layout.trailing_fields(), plan.field_count());
+            self.failed.push(row);
+        }
+    }
+
+    /// Puts record `record_no` in the batch as a recipe fixed it: validated with its fixed
+    /// `fields` (`quoted` says which were quoted), and when it still fails, kept with its raw
+    /// text as the file wrote it and the fields as fixed.
+    #[cold]
+    fn take_fixed(
+        &mut self,
+        record: &Record<'_>,
+        (record_no, damaged): (u64, bool),
+        (fields, quoted): (&[String], Vec<bool>),
+        validator: &RowValidator,
+        file: &Arc<str>,
+        totals: &mut ParseTotals,
+    ) {
+        let fixed = OwnedRecord::new(record.line, record.byte_offset, fields).with_quoted(quoted);
+        let fixed = fixed.as_record();
+        if validator.check(&fixed, damaged, &mut self.cells, &mut self.problems) {
+            self.builder.push(&fixed, &self.cells, record_no);
+            totals.rows_valid += 1;
+        } else {
+            totals.rows_failed += 1;
+            let mut row = failed_row(record_no, record, std::mem::take(&mut self.problems));
+            row.file = Some(file.clone());
+            row.fields = fields.to_vec();
             self.failed.push(row);
         }
     }

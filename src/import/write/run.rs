@@ -2,6 +2,7 @@
 //! parser thread over the files and hand what it sends to the job's keyed writer, judge the
 //! unique rule, and commit only when everything was read and every row is accounted for.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crossbeam_channel::{Receiver, bounded};
@@ -17,6 +18,7 @@ use crate::import::sniff::types::ColumnType;
 use crate::import::write::keyed_writer::{self, KeyedWriter};
 use crate::import::write::load::{self, Written};
 use crate::import::write::pipeline::{self, ParsePart, ParseTotals, ParsedBatch};
+use crate::import::write::recipe::{Recipe, RecipeRun, RuleCounts};
 use crate::import::write::reread::{FileSpans, Reread, RereadFile};
 use crate::import::write::unique::Duplicate;
 use crate::import::write::upsert::{self, Key};
@@ -55,6 +57,8 @@ pub(in crate::import) struct Finished {
     pub files: u64,
     /// The peak stored with the job, so the summary and the record say the same.
     pub peak_rss_bytes: Option<u64>,
+    /// With a recipe: the rows each rule changed, by its label.
+    pub fixed_by: BTreeMap<String, u64>,
 }
 
 /// Everything decided before the transaction starts: the files' plans, the key and the table.
@@ -149,7 +153,11 @@ pub(in crate::import) fn import_rows(
     // Every file's plan has the same columns in the same order (see `many_files`), so the first
     // file's plan names the keyed columns for all.
     let key_columns = keyed_writer::key_columns(&plan, key.as_ref(), job_id);
-    let Reading { rereads, stamps, parts } = reading(&files);
+    let counts = request
+        .recipe
+        .as_ref()
+        .map(|recipe| RuleCounts::new(recipe.rules.len()));
+    let Reading { rereads, stamps, parts } = reading(&files, request.recipe.as_ref().zip(counts.clone()))?;
 
     let table_types = stored_types(existing.as_ref(), &added_columns, &plan);
     // Every return from here without the commit drops it, which undoes all the import wrote.
@@ -199,6 +207,12 @@ pub(in crate::import) fn import_rows(
         sniffed,
         files: file_count,
         peak_rss_bytes,
+        fixed_by: request
+            .recipe
+            .as_ref()
+            .zip(counts)
+            .map(|(recipe, counts)| counts.by_label(recipe))
+            .unwrap_or_default(),
     })
 }
 
@@ -212,7 +226,7 @@ struct Reading {
     parts: Vec<ParsePart>,
 }
 
-fn reading(files: &[PlannedFile]) -> Reading {
+fn reading(files: &[PlannedFile], recipe: Option<(&Recipe, RuleCounts)>) -> Result<Reading, ImportError> {
     let rereads = files
         .iter()
         .map(|file| RereadFile {
@@ -223,12 +237,22 @@ fn reading(files: &[PlannedFile]) -> Reading {
     let stamps = files.iter().map(|file| FileStamp::take(&file.path)).collect();
     let parts = files
         .iter()
-        .map(|file| ParsePart {
-            file: file.to_read(),
-            validator: RowValidator::new(file.plan.clone()),
+        .map(|file| {
+            let layout = &file.plan.layout;
+            let recipe = recipe
+                .as_ref()
+                .map(|(recipe, counts)| {
+                    RecipeRun::new(recipe, (&layout.columns, layout.dialect.delimiter), counts.clone())
+                })
+                .transpose()?;
+            Ok(ParsePart {
+                file: file.to_read(),
+                validator: RowValidator::new(file.plan.clone()),
+                recipe,
+            })
         })
-        .collect();
-    Reading { rereads, stamps, parts }
+        .collect::<Result<_, ImportError>>()?;
+    Ok(Reading { rereads, stamps, parts })
 }
 
 /// Records the job as completed and commits everything it wrote, in one transaction, then
