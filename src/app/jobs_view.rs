@@ -113,7 +113,7 @@ impl JobsView {
                     row.rows_updated = outcome.rows_updated;
                 }
                 // The rows a retry imported left the import's failed set: its card says so too.
-                if let JobSummary::Retry(summary) = summary
+                if let JobSummary::Retry(summary) | JobSummary::Fix(summary) = summary
                     && let Some(import) = self.rows.get_mut(&summary.import_job_id)
                 {
                     let counts = &mut import.progress.counts;
@@ -311,7 +311,7 @@ fn job_card_ui(ui: &mut Ui, row: &JobRow, cx: &mut ViewContext<'_>) {
         }
         JobStatus::Completed => {
             let text = RichText::new(row.totals_text()).size(15.0);
-            if row.kind == JobKind::Retry {
+            if matches!(row.kind, JobKind::Retry | JobKind::Fix) {
                 ui.horizontal(|ui| {
                     if progress.counts.rows_failed > 0 {
                         ui.label(text.color(Color32::from_rgb(230, 160, 0)).strong());

@@ -204,7 +204,7 @@ impl SluiceApp {
             match &event {
                 EngineEvent::Memory(sample) => self.shell.status.record(*sample),
                 EngineEvent::Finished {
-                    summary: JobSummary::Retry(summary),
+                    summary: JobSummary::Retry(summary) | JobSummary::Fix(summary),
                     ..
                 } => self.retry_finished(summary),
                 EngineEvent::Finished {
@@ -215,8 +215,10 @@ impl SluiceApp {
                     summary: JobSummary::Export(summary),
                     ..
                 } => self.export_finished(summary),
-                EngineEvent::Failed { job_id, error } if self.views.jobs.kind_of(*job_id) == Some(JobKind::Retry) => {
-                    self.shell.error(format!("The retry did not run: {error}"));
+                EngineEvent::Failed { job_id, error }
+                    if matches!(self.views.jobs.kind_of(*job_id), Some(JobKind::Retry | JobKind::Fix)) =>
+                {
+                    self.shell.error(format!("The fix did not run: {error}"));
                 }
                 EngineEvent::Failed { job_id, error } if self.views.jobs.kind_of(*job_id) == Some(JobKind::Undo) => {
                     self.shell.error(format!("Nothing was undone: {error}"));

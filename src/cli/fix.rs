@@ -1,11 +1,11 @@
 //! `sluice fix`: one rule over every failed row of a group, previewed over all of them with
-//! `--preview`, or applied as one retry job. The command line only builds the rule and the
+//! `--preview`, or applied as one fix job. The command line only builds the rule and the
 //! target; the engine applies, checks and words them.
 
 use std::process::ExitCode;
 
 use sluice::engine::{JobKind, JobTotals};
-use sluice::import::{Case, FixRule, Recipe, UndoFixRequest, fix_edits, preview_fix};
+use sluice::import::{Case, FixRequest, FixRule, Recipe, UndoFixRequest, preview_fix};
 use sluice::progress::{CancelToken, NoProgress};
 use sluice::records::ProblemKind;
 use sluice::store::{FailedRowFilter, GroupFilter, GroupKey};
@@ -105,13 +105,13 @@ pub fn run(args: FixArgs) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let rows = fix_edits(&store, args.job_id, &filter, &rules, &cancel)?;
-    let request = sluice::import::RetryRequest {
+    let request = FixRequest {
         import_job_id: args.job_id,
-        rows,
+        filter,
+        rules: rules.to_vec(),
     };
     let summary =
-        sluice::engine::run_retry(&store, &request, &mut NoProgress, &cancel).map_err(|failure| failure.error)?;
+        sluice::engine::run_fix(&store, &request, &mut NoProgress, &cancel).map_err(|failure| failure.error)?;
     let saved = match &args.save_recipe {
         Some(name) => {
             let [rule] = rules;

@@ -191,7 +191,7 @@ fn job_json(job: &JobRecord) -> serde_json::Value {
             "files_written": job.outputs.len(),
             "files": job.outputs,
         }),
-        JobKind::Retry => serde_json::json!({
+        JobKind::Retry | JobKind::Fix => serde_json::json!({
             "rows_retried": job.rows_read,
             "rows_fixed": job.rows_imported,
             "rows_still_failing": job.rows_failed,

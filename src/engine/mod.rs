@@ -31,7 +31,7 @@ use crossbeam_channel::{Receiver, Sender, bounded};
 
 pub use duckdb_defaults::DuckdbDefaults;
 pub use events::{EngineEvent, JobProgress};
-pub use now::{run_export, run_import, run_now, run_retry, run_undo_fix};
+pub use now::{run_export, run_fix, run_import, run_now, run_retry, run_undo_fix};
 pub use spec::{JobKind, JobRecord, JobSpec, JobSummary, job, jobs};
 pub use totals::JobTotals;
 

@@ -4,8 +4,8 @@
 use super::spec::JobSpec;
 use crate::export::{ExportFailure, ExportRequest, ExportSummary};
 use crate::import::{
-    ImportFailure, ImportRequest, ImportSummary, RetryError, RetryRequest, RetrySummary, UndoFixError, UndoFixRequest,
-    UndoFixSummary,
+    FixRequest, ImportFailure, ImportRequest, ImportSummary, RetryError, RetryRequest, RetrySummary, UndoFixError,
+    UndoFixRequest, UndoFixSummary,
 };
 use crate::job::{self, Job, JobFailure, Ran};
 use crate::progress::{CancelToken, ProgressSink};
@@ -85,6 +85,23 @@ pub fn run_undo_fix(
         Ran::Cancelled(stopped) => Err(JobFailure {
             job_id: Some(stopped.job_id),
             error: UndoFixError::Cancelled,
+        }),
+    }
+}
+
+/// Applies fix rules as a job; a cancelled fix fails with [`RetryError::Cancelled`], having
+/// changed nothing.
+pub fn run_fix(
+    store: &Store,
+    request: &FixRequest,
+    progress: &mut dyn ProgressSink,
+    cancel: &CancelToken,
+) -> Result<RetrySummary, JobFailure<RetryError>> {
+    match run_now(store, request, progress, cancel)? {
+        Ran::Completed(summary) => Ok(summary),
+        Ran::Cancelled(stopped) => Err(JobFailure {
+            job_id: Some(stopped.job_id),
+            error: RetryError::Cancelled,
         }),
     }
 }

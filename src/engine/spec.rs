@@ -4,7 +4,7 @@
 //! of [`JobSummary`] (what a completed one returns), and the dispatch from the one to the other.
 
 use crate::export::ExportRequest;
-use crate::import::{ImportRequest, RetryRequest, UndoFixRequest};
+use crate::import::{FixRequest, ImportRequest, RetryRequest, UndoFixRequest};
 use crate::job::{self, Job, JobLabels, Ran};
 use crate::progress::{CancelToken, ProgressSink};
 use crate::store::{JobOutcome, JobStatus, NewJob, Store, StoreError, UnknownName};
@@ -129,6 +129,8 @@ job_kinds! {
     Export(ExportRequest),
     /// An import's failed rows, fixed by a person, validated and imported again.
     Retry(RetryRequest),
+    /// Fix rules applied to an import's failed rows, those they fix moved into its table.
+    Fix(FixRequest),
     /// A fix of failed rows undone: its rows out of the table, the failed rows back as they were.
     Undo(UndoFixRequest),
     #[cfg(test)]

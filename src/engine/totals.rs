@@ -67,7 +67,7 @@ impl JobTotals {
                 ),
                 None => format!("{} rows written", thousands(self.rows_written)),
             },
-            JobKind::Retry => format!(
+            JobKind::Retry | JobKind::Fix => format!(
                 "{} fixed and imported · {} still failing · {} retried",
                 thousands(self.rows_imported),
                 thousands(self.rows_failed),

@@ -106,7 +106,8 @@ pub struct StoredFailedRow {
 }
 
 /// Which failed rows to read.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct FailedRowFilter {
     /// Only rows with a problem of this kind (`ProblemKind::as_str`).
     pub kind: Option<String>,

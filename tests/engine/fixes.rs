@@ -2,9 +2,9 @@
 //! and counts what applying it would do; applied as a retry job, the rows that pass move into
 //! the table, the unique rule still holds, and the import's counts stay exact.
 
-use sluice::engine::run_retry;
+use sluice::engine::run_fix;
 use sluice::import::{
-    ColumnSpec, ColumnType, FixRule, ImportRequest, RetryRequest, RetrySummary, SchemaFile, fix_edits, preview_fix,
+    ColumnSpec, ColumnType, FixRequest, FixRule, ImportRequest, RetrySummary, SchemaFile, preview_fix,
 };
 use sluice::progress::{CancelToken, NoProgress};
 use sluice::store::{FailedRowFilter, GroupFilter, GroupKey};
@@ -54,13 +54,12 @@ fn set(column: &str, from: &str, to: &str) -> FixRule {
 /// Applies `rule` to the rows `filter` targets, as `sluice fix` does: the rows it changes,
 /// retried as one job.
 fn apply(db: &TestDb, job_id: i64, filter: &FailedRowFilter, rule: FixRule) -> RetrySummary {
-    let cancel = CancelToken::new();
-    let rows = fix_edits(&db.store, job_id, filter, &[rule], &cancel).unwrap();
-    let request = RetryRequest {
+    let request = FixRequest {
         import_job_id: job_id,
-        rows,
+        filter: filter.clone(),
+        rules: vec![rule],
     };
-    run_retry(&db.store, &request, &mut NoProgress, &cancel).unwrap()
+    run_fix(&db.store, &request, &mut NoProgress, &CancelToken::new()).unwrap()
 }
 
 /// imported + failed = read, for the import and in the table.

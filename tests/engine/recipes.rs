@@ -2,10 +2,9 @@
 //! faults at other lines of the next extract as it is read, with every row accounted for and
 //! each rule's rows counted.
 
-use sluice::engine::run_retry;
+use sluice::engine::run_fix;
 use sluice::import::{
-    ColumnSpec, ColumnType, FixRule, ImportError, ImportMode, ImportRequest, Recipe, RetryRequest, SchemaFile,
-    fix_edits,
+    ColumnSpec, ColumnType, FixRequest, FixRule, ImportError, ImportMode, ImportRequest, Recipe, SchemaFile,
 };
 use sluice::progress::{CancelToken, NoProgress};
 use sluice::store::FailedRowFilter;
@@ -28,17 +27,15 @@ fn people(file: &std::path::Path, mode: ImportMode) -> ImportRequest {
 /// Applies `rule` to every failed row of `job_id` it changes, as `sluice fix --save-recipe`
 /// does, keeping it in recipe `crm`.
 fn fix_and_keep(db: &TestDb, job_id: i64, rule: FixRule) {
-    let cancel = CancelToken::new();
-    let filter = FailedRowFilter {
-        kind: rule.problem_kind().map(str::to_string),
-        ..FailedRowFilter::default()
-    };
-    let rows = fix_edits(&db.store, job_id, &filter, std::slice::from_ref(&rule), &cancel).unwrap();
-    let request = RetryRequest {
+    let request = FixRequest {
         import_job_id: job_id,
-        rows,
+        filter: FailedRowFilter {
+            kind: rule.problem_kind().map(str::to_string),
+            ..FailedRowFilter::default()
+        },
+        rules: vec![rule.clone()],
     };
-    run_retry(&db.store, &request, &mut NoProgress, &cancel).unwrap();
+    run_fix(&db.store, &request, &mut NoProgress, &CancelToken::new()).unwrap();
     Recipe::add_rule(&db.store, "crm", rule).unwrap();
 }
 

@@ -2,10 +2,10 @@
 //! counts are exactly what they were before the fix, and an undo that would lose a later change
 //! is refused, changing nothing.
 
-use sluice::engine::{run_retry, run_undo_fix};
+use sluice::engine::{run_fix, run_undo_fix};
 use sluice::import::{
-    ColumnSpec, ColumnType, FixRule, ImportMode, ImportRequest, RetryRequest, RetrySummary, SchemaFile, UndoFixError,
-    UndoFixRequest, UndoFixSummary, fix_edits,
+    ColumnSpec, ColumnType, FixRequest, FixRule, ImportMode, ImportRequest, RetrySummary, SchemaFile, UndoFixError,
+    UndoFixRequest, UndoFixSummary,
 };
 use sluice::progress::{CancelToken, NoProgress};
 use sluice::store::{FailedRowFilter, GroupFilter, GroupKey};
@@ -79,13 +79,12 @@ fn set(column: &str, from: &str, to: &str) -> FixRule {
 }
 
 fn apply(db: &TestDb, job_id: i64, filter: &FailedRowFilter, rule: FixRule) -> RetrySummary {
-    let cancel = CancelToken::new();
-    let rows = fix_edits(&db.store, job_id, filter, &[rule], &cancel).unwrap();
-    let request = RetryRequest {
+    let request = FixRequest {
         import_job_id: job_id,
-        rows,
+        filter: filter.clone(),
+        rules: vec![rule],
     };
-    run_retry(&db.store, &request, &mut NoProgress, &cancel).unwrap()
+    run_fix(&db.store, &request, &mut NoProgress, &CancelToken::new()).unwrap()
 }
 
 fn undo(db: &TestDb, fix_job_id: i64) -> Result<UndoFixSummary, UndoFixError> {

@@ -3,6 +3,7 @@
 
 pub(super) mod batch;
 pub(super) mod cell;
+pub(super) mod fix_job;
 pub(super) mod fix_preview;
 pub(super) mod fix_rules;
 pub(super) mod keyed_writer;

@@ -177,7 +177,8 @@ pub(in crate::import) fn import_to_fix(
     Ok((import, import_request, table))
 }
 
-fn retry_rows(
+/// Retries `request`'s rows as job `context.job_id`: the one transaction of a retry and of a fix.
+pub(in crate::import) fn retry_rows(
     context: &mut JobContext<'_>,
     request: &RetryRequest,
     started: std::time::Instant,

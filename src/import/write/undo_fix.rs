@@ -147,7 +147,11 @@ struct FixToUndo {
 /// The fix `fix_job_id` if it can be undone at all, whatever the table holds now.
 fn fix_to_undo(store: &Store, fix_job_id: i64) -> Result<FixToUndo, UndoFixError> {
     let fix = store.job(fix_job_id)?.ok_or(UndoFixError::NoSuchJob(fix_job_id))?;
-    if fix.kind != <crate::import::RetryRequest as Job>::KIND {
+    let fix_kinds = [
+        <crate::import::RetryRequest as Job>::KIND,
+        <crate::import::FixRequest as Job>::KIND,
+    ];
+    if !fix_kinds.contains(&fix.kind.as_str()) {
         return Err(UndoFixError::NotAFix(fix_job_id));
     }
     if fix.status != JobStatus::Completed {
