@@ -15,6 +15,7 @@ use sluice::store::{FailedGroup, FailedRowFilter, StoredFailedRow};
 
 use super::command::{AfterSubmit, Command, Dialog, ViewContext};
 use super::failed_groups::groups_ui;
+use super::fix_editor::FixEditor;
 use super::page_cache::PageCache;
 use super::reads::{FailedAnswer, FailedRead, FailedSummary, LoadRequest, PAGE_ROWS, PageAnswer};
 use crate::format::thousands;
@@ -45,6 +46,8 @@ pub struct FailedView {
     selected: BTreeSet<i64>,
     /// Fields a person changed, by record number; kept until the row is retried.
     edits: BTreeMap<i64, Vec<String>>,
+    /// The rule being built for the rows shown, and its preview.
+    fix: FixEditor,
 }
 
 impl FailedView {
@@ -68,7 +71,9 @@ impl FailedView {
             self.problem_columns = previous.problem_columns;
             self.groups = previous.groups;
             self.columns = previous.columns;
+            self.fix = previous.fix;
         }
+        self.fix.target(&filter);
         LoadRequest::Failed(FailedRead::Summary {
             job_id,
             filter: Box::new(filter),
@@ -81,6 +86,11 @@ impl FailedView {
         match answer {
             FailedAnswer::Summary { generation, result } => self.set_summary(generation, result),
             FailedAnswer::Page(page) => self.add_page(page),
+            FailedAnswer::Preview {
+                generation,
+                rule,
+                result,
+            } => self.fix.preview_loaded(generation, *rule, result),
         }
     }
 
@@ -186,6 +196,7 @@ impl FailedView {
         });
         let mut requests = Vec::new();
         self.filters_ui(ui, job_id, &mut requests);
+        self.fix.ui(ui, job_id, &self.filter, cx);
         if let Some(error) = self.pages.error() {
             ui.colored_label(
                 Color32::from_rgb(220, 70, 60),

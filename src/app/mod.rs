@@ -14,6 +14,7 @@ mod export_view;
 mod failed_groups;
 mod failed_view;
 mod filter_builder;
+mod fix_editor;
 mod fonts;
 mod frame_stats;
 mod import_view;

@@ -9,7 +9,8 @@ use std::sync::Arc;
 use sluice::browse::{BrowseQuery, BrowseRow, PageIndex, index_pages, read_page};
 use sluice::engine::JobRecord;
 use sluice::export::{ExportPreview, ExportRequest, preview_export};
-use sluice::import::{SchemaFile, SniffHints, Sniffed, sniff};
+use sluice::import::{FixPreview, FixRule, Recipe, SchemaFile, SniffHints, Sniffed, preview_fix, sniff};
+use sluice::progress::CancelToken;
 use sluice::store::{
     FailedGroup, FailedRowFilter, ReportFormat, Store, StoredFailedRow, TableInfo, describe_tables, failed_groups,
     failed_page_starts, problem_column_counts, problem_counts, read_failed_rows, write_failed_report,
@@ -73,6 +74,16 @@ pub enum FailedRead {
     },
     /// The job's failed rows written as a CSV report to `path`.
     Report { job_id: i64, path: PathBuf },
+    /// What `rule` would do to every row `filter` shows, changing nothing; `cancel` stops it.
+    PreviewFix {
+        job_id: i64,
+        filter: Box<FailedRowFilter>,
+        rule: Box<FixRule>,
+        generation: u64,
+        cancel: CancelToken,
+    },
+    /// `rule` added to the end of recipe `recipe`.
+    KeepInRecipe { recipe: String, rule: Box<FixRule> },
 }
 
 /// The Export view's reads.
@@ -102,7 +113,11 @@ impl LoadRequest {
     pub fn is_slow(&self) -> bool {
         matches!(
             self,
-            Self::Export(_) | Self::Browse(_) | Self::MemoryLimit | Self::SetMemoryLimit(_)
+            Self::Export(_)
+                | Self::Browse(_)
+                | Self::MemoryLimit
+                | Self::SetMemoryLimit(_)
+                | Self::Failed(FailedRead::PreviewFix { .. })
         )
     }
 
@@ -187,6 +202,12 @@ pub enum FailedAnswer {
         result: Result<FailedSummary, String>,
     },
     Page(PageAnswer<StoredFailedRow>),
+    /// A fix's preview, for the rule it ran.
+    Preview {
+        generation: u64,
+        rule: Box<FixRule>,
+        result: Result<FixPreview, String>,
+    },
 }
 
 /// Answers to the Export view's reads.
@@ -329,6 +350,30 @@ fn read_failed(store: &Store, read: FailedRead) -> Loaded {
                 path.display()
             )),
             Err(error) => Loaded::Error(format!("cannot write {}: {error}", path.display())),
+        },
+        FailedRead::PreviewFix {
+            job_id,
+            filter,
+            rule,
+            generation,
+            cancel,
+        } => {
+            let result = preview_fix(store, job_id, &filter, std::slice::from_ref(&*rule), &cancel)
+                .map_err(|error| error.to_string());
+            Loaded::Failed(FailedAnswer::Preview {
+                generation,
+                rule,
+                result,
+            })
+        }
+        FailedRead::KeepInRecipe { recipe, rule } => match Recipe::add_rule(store, &recipe, *rule) {
+            Ok(kept) => Loaded::Done(format!(
+                "Recipe '{}' now has {} rule{}",
+                kept.name,
+                kept.rules.len(),
+                if kept.rules.len() == 1 { "" } else { "s" }
+            )),
+            Err(error) => Loaded::Error(format!("the rule was not kept in recipe '{recipe}': {error}")),
         },
     }
 }

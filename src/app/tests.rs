@@ -252,6 +252,85 @@ fn a_group_of_failed_rows_filters_the_table_to_its_rows() {
     wait_for(&mut harness, "every failed row", shows("3 failed rows shown"));
 }
 
+#[test]
+fn a_group_fixed_by_a_previewed_rule_moves_into_the_table_and_its_undo_puts_it_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("people.csv");
+    std::fs::write(&file, "id,name\n1,Ann\n2,Smith, Bo\n3,Cy\n4,Lee, Di\n5,Fay\n").unwrap();
+    let mut harness = harness(dir.path(), vec![file]);
+    wait_for(&mut harness, "the preview", shows("Start import"));
+    harness.get_by_label("Start import").click();
+    wait_for(
+        &mut harness,
+        "the job to finish",
+        shows("3 imported · 2 failed · 5 read"),
+    );
+    harness.get_by_label("Show 2 failed rows").click();
+    let long_rows = "too_many_fields · 3 fields where the header has 2 × 2";
+    wait_for(&mut harness, "the groups", |harness| {
+        harness.query_by_label(long_rows).is_some()
+    });
+    harness.get_by_label(long_rows).click();
+    // The group's width chose the rule, whose field is the first of the two to join: the name
+    // split by its unquoted comma.
+    wait_for(&mut harness, "the group's rows and the rule editor", |harness| {
+        harness.query_by_label("Select line 5 for retry").is_some()
+            && harness.query_by_label("number, from 1").is_some()
+    });
+    harness.get_by_label("number, from 1").focus();
+    harness.step();
+    harness.get_by_label("number, from 1").type_text("2");
+    harness.step();
+    harness.get_by_label("Preview over every row").click();
+    wait_for(
+        &mut harness,
+        "the preview over every row",
+        shows("2 rows targeted, 2 changed: 2 would pass, 0 would still fail"),
+    );
+    assert!(harness.query_by_label("2, Smith, Bo").is_some());
+    // The preview changed nothing.
+    assert_eq!(count(&harness, "SELECT count(*) FROM people"), 3);
+    assert_eq!(count(&harness, "SELECT count(*) FROM sluice.failed_rows"), 2);
+
+    harness.get_by_label("Apply fix").click();
+    wait_for(
+        &mut harness,
+        "the fix",
+        shows("2 rows imported into 'people', 0 still failing"),
+    );
+    assert_eq!(
+        count(
+            &harness,
+            "SELECT count(*) FROM people WHERE name IN ('Smith, Bo', 'Lee, Di')"
+        ),
+        2
+    );
+    assert_eq!(count(&harness, "SELECT count(*) FROM sluice.failed_rows"), 0);
+    assert_eq!(
+        count(&harness, "SELECT rows_imported FROM sluice.jobs WHERE kind = 'import'"),
+        5
+    );
+
+    harness.get_by_label("Jobs").click();
+    wait_for(&mut harness, "the fix's card", |harness| {
+        harness.query_by_label("Undo").is_some()
+    });
+    harness.get_by_label("Undo").click();
+    wait_for(&mut harness, "the undo", shows("undone by job"));
+    assert_eq!(count(&harness, "SELECT count(*) FROM people"), 3);
+    assert_eq!(
+        count(
+            &harness,
+            "SELECT count(*) FROM sluice.failed_rows WHERE field_count = 3 AND raw IN ('2,Smith, Bo', '4,Lee, Di')"
+        ),
+        2
+    );
+    assert_eq!(
+        count(&harness, "SELECT rows_failed FROM sluice.jobs WHERE kind = 'import'"),
+        2
+    );
+}
+
 /// A database with table `people` of `rows` generated rows, made before the window opens.
 fn database_with_people(dir: &Path, rows: u64) {
     let store = sluice::store::Store::open(&dir.join("app.duckdb"), &Default::default()).unwrap();

@@ -228,7 +228,7 @@ pub struct ImportSummary {
     /// The process's peak resident memory, when the platform tells it.
     pub peak_rss_bytes: Option<u64>,
     /// With a recipe: the rows each of its rules changed, by the rule's label
-    /// (`age: forty → 40`); a rule that changed nothing has 0.
+    /// (`age: forty -> 40`); a rule that changed nothing has 0.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub fixed_by: BTreeMap<String, u64>,
 }

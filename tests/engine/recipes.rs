@@ -87,7 +87,7 @@ fn a_recipe_fixes_the_same_faults_at_other_lines_of_the_next_extract() {
     assert_eq!(
         second.fixed_by.into_iter().collect::<Vec<_>>(),
         [
-            ("age: forty → 40".to_string(), 2),
+            ("age: forty -> 40".to_string(), 2),
             ("join fields 2 and 3".to_string(), 1),
             ("name: trim".to_string(), 0)
         ]
@@ -130,7 +130,7 @@ fn a_row_a_recipe_changed_that_still_fails_keeps_the_raw_text_the_file_wrote() {
     });
     let summary = db.import_request(&request);
     assert_eq!((summary.rows_imported, summary.rows_failed), (0, 2));
-    assert_eq!(summary.fixed_by.get("age: /forty/ → fourty"), Some(&2));
+    assert_eq!(summary.fixed_by.get("age: /forty/ -> fourty"), Some(&2));
     assert_eq!(summary.fixed_by.get("zip: trim"), Some(&0));
     let failed = db.failed_rows(summary.job_id);
     assert_eq!(failed[1].raw, "2,Bo, forty ");

@@ -86,7 +86,8 @@ pub enum FixRule {
 }
 
 impl FixRule {
-    /// The rule in a few words, as a recipe's counts name it: `age: forty → 40`.
+    /// The rule in a few words, as a recipe's counts name it: `age: forty -> 40` (ASCII, so the
+    /// window draws it with any font).
     pub fn describe(&self) -> String {
         // Quoted only where the value alone would not show what it is.
         let shown = |value: &str| match value.is_empty() || value.trim() != value {
@@ -98,9 +99,9 @@ impl FixRule {
                 column,
                 from: Some(from),
                 to,
-            } => format!("{column}: {} → {}", shown(from), shown(to)),
-            Self::SetValue { column, from: None, to } => format!("{column}: every value → {}", shown(to)),
-            Self::Replace { column, pattern, with } => format!("{column}: /{pattern}/ → {}", shown(with)),
+            } => format!("{column}: {} -> {}", shown(from), shown(to)),
+            Self::SetValue { column, from: None, to } => format!("{column}: every value -> {}", shown(to)),
+            Self::Replace { column, pattern, with } => format!("{column}: /{pattern}/ -> {}", shown(with)),
             Self::Trim { column } => format!("{column}: trim"),
             Self::CollapseSpaces { column } => format!("{column}: collapse spaces"),
             Self::ChangeCase { column, case } => format!(
@@ -111,7 +112,7 @@ impl FixRule {
                     Case::Title => "title",
                 }
             ),
-            Self::DefaultIfEmpty { column, value } => format!("{column}: empty → {}", shown(value)),
+            Self::DefaultIfEmpty { column, value } => format!("{column}: empty -> {}", shown(value)),
             Self::JoinFields { first, .. } => format!("join fields {} and {}", first + 1, first + 2),
             Self::DropEmptyLastField => "drop an empty last field".to_string(),
             Self::PadFields => "pad short rows".to_string(),
