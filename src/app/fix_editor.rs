@@ -12,7 +12,6 @@ use sluice::store::{FailedRowFilter, GroupKey};
 
 use super::command::{AfterSubmit, Command, ViewContext};
 use super::reads::{FailedRead, LoadRequest};
-use crate::format::thousands;
 
 /// The rules a person can build here, as the menu lists them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -96,8 +95,8 @@ pub struct FixEditor {
     preview: PreviewState,
     /// Bumped by each preview asked for, so an answer to an older one is dropped.
     generation: u64,
-    /// A group was chosen: the editor opens at the next frame, its rule ready.
-    open_next_frame: bool,
+    /// Whether the editor is shown; choosing a group opens it with its rule ready.
+    open: bool,
 }
 
 impl FixEditor {
@@ -106,7 +105,7 @@ impl FixEditor {
     pub fn target(&mut self, filter: &FailedRowFilter) {
         self.stop_preview();
         self.preview = PreviewState::NotRun;
-        self.open_next_frame = filter.group.is_some();
+        self.open |= filter.group.is_some();
         let Some(group) = filter.group.as_deref() else {
             if let Some(column) = &filter.column {
                 self.column = column.clone();
@@ -188,15 +187,22 @@ impl FixEditor {
 
     /// Draws the editor for the rows of job `job_id` that `filter` shows.
     pub fn ui(&mut self, ui: &mut Ui, job_id: i64, filter: &FailedRowFilter, cx: &mut ViewContext<'_>) {
-        egui::CollapsingHeader::new("Fix these rows with a rule")
-            .id_salt("fix-editor")
-            .open(std::mem::take(&mut self.open_next_frame).then_some(true))
-            .show(ui, |ui| {
-                self.rule_ui(ui);
-                let rule = self.rule();
-                self.actions_ui(ui, job_id, filter, rule, cx);
-                self.preview_ui(ui);
-            });
+        if ui
+            .selectable_label(self.open, "Fix these rows with a rule")
+            .on_hover_text("Build one rule for the rows shown, preview it over all of them, and apply it")
+            .clicked()
+        {
+            self.open = !self.open;
+        }
+        if !self.open {
+            return;
+        }
+        ui.group(|ui| {
+            self.rule_ui(ui);
+            let rule = self.rule();
+            self.actions_ui(ui, job_id, filter, rule, cx);
+            self.preview_ui(ui);
+        });
     }
 
     fn rule_ui(&mut self, ui: &mut Ui) {
@@ -319,22 +325,30 @@ impl FixEditor {
             }
             PreviewState::Ready { preview, .. } => {
                 ui.label(RichText::new(preview.describe()).strong());
-                egui::Grid::new("fix-preview").striped(true).show(ui, |ui| {
-                    for example in &preview.examples {
-                        ui.label(format!("line {}", thousands(example.line.max(0) as u64)));
-                        ui.label(example.before.join(", "));
-                        ui.label("->");
-                        ui.label(example.after.join(", "));
-                        match example.problems.as_slice() {
-                            [] => ui.colored_label(Color32::from_rgb(60, 170, 90), "passes"),
-                            problems => ui.colored_label(Color32::from_rgb(230, 160, 0), problems.join("; ")),
-                        };
-                        ui.end_row();
-                    }
-                });
+                // The first rows before and after, in a strip of their own: the table stays in view.
+                egui::ScrollArea::vertical()
+                    .id_salt("fix-preview-rows")
+                    .max_height(160.0)
+                    .show(ui, |ui| examples_ui(ui, preview));
             }
         }
     }
+}
+
+fn examples_ui(ui: &mut Ui, preview: &FixPreview) {
+    egui::Grid::new("fix-preview").striped(true).show(ui, |ui| {
+        for example in &preview.examples {
+            ui.label(format!("line {}", example.line));
+            ui.label(example.before.join(", "));
+            ui.label("->");
+            ui.label(example.after.join(", "));
+            match example.problems.as_slice() {
+                [] => ui.colored_label(Color32::from_rgb(60, 170, 90), "passes"),
+                problems => ui.colored_label(Color32::from_rgb(230, 160, 0), problems.join("; ")),
+            };
+            ui.end_row();
+        }
+    });
 }
 
 fn text(ui: &mut Ui, value: &mut String, hint: &str, width: f32) {
