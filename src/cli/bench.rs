@@ -60,6 +60,20 @@ pub enum BenchCommand {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// Import a file whose every row fails in five ways, then time its groups, the preview of
+    /// one rule over every row, a fix of all of them and its undo, against importing the same
+    /// rows clean; at a tenth of the rows and at all of them, each in a process of its own.
+    Fix {
+        /// Failed rows to generate.
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: u64,
+        /// Folder for the generated files and databases (default: a temporary folder).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Measure only `--rows` in this process, and print its figures as JSON.
+        #[arg(long, hide = true)]
+        one_size: bool,
+    },
     /// Build a table, export it as CSV and gzip CSV, and time DuckDB's COPY TO of the same query.
     Export {
         /// Rows in the generated table.
@@ -140,6 +154,10 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Files { rows, files, dir } => super::bench_files::bench_files(rows, files, dir),
         BenchCommand::Xlsx { rows, dir } => super::bench_xlsx::bench_xlsx(rows, dir),
         BenchCommand::Failed { rows, dir } => super::bench_failed::bench_failed(rows, dir),
+        BenchCommand::Fix { rows, dir, one_size } => match one_size {
+            true => super::bench_fix::one_size(rows, dir),
+            false => super::bench_fix::bench_fix(rows, dir),
+        },
         BenchCommand::Export { rows, dir } => bench_export(rows, dir),
         BenchCommand::Browse { rows, dir } => super::bench_browse::bench_browse(rows, dir),
         BenchCommand::Table { rows, table, db } => make_table(rows, &table, &db),

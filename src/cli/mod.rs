@@ -7,6 +7,7 @@ mod bench_child;
 mod bench_clean;
 mod bench_failed;
 mod bench_files;
+mod bench_fix;
 mod bench_shapes;
 mod bench_sniff;
 mod bench_xlsx;

@@ -85,8 +85,8 @@ impl FixUndoRecord {
         Ok(record)
     }
 
-    /// Keeps failed rows `record_nos` of import `import_job_id` as they are, before the fix
-    /// removes them.
+    /// Keeps failed rows `record_nos` (a sorted chunk, named by `listed`, see
+    /// `records_in_chunk`) of import `import_job_id` as they are, before the fix removes them.
     pub(super) fn keep_failed_rows(
         &self,
         conn: &Connection,
@@ -95,23 +95,24 @@ impl FixUndoRecord {
         record_nos: &[i64],
     ) -> Result<(), StoreError> {
         let context = "keeping the fixed rows for an undo";
-        let parameters = std::iter::once(self.fix_job_id)
-            .chain(std::iter::once(import_job_id))
-            .chain(record_nos.iter().copied());
+        let parameters = || {
+            std::iter::once(Box::new(self.fix_job_id) as Box<dyn duckdb::ToSql>)
+                .chain(super::failed::job_and_records(import_job_id, record_nos))
+        };
         conn.execute(
             &format!(
                 "INSERT INTO sluice.fix_undo_rows (fix_job_id, {FAILED_ROW_COLUMNS}) \
-                 SELECT ?, {FAILED_ROW_COLUMNS} FROM sluice.failed_rows WHERE job_id = ? AND record_no IN ({listed})"
+                 SELECT ?, {FAILED_ROW_COLUMNS} FROM sluice.failed_rows WHERE job_id = ? AND {listed}"
             ),
-            duckdb::params_from_iter(parameters.clone()),
+            duckdb::params_from_iter(parameters()),
         )
         .map_err(StoreError::query(context))?;
         conn.execute(
             &format!(
                 "INSERT INTO sluice.fix_undo_problems (fix_job_id, {PROBLEM_COLUMNS}) \
-                 SELECT ?, {PROBLEM_COLUMNS} FROM sluice.failed_row_problems WHERE job_id = ? AND record_no IN ({listed})"
+                 SELECT ?, {PROBLEM_COLUMNS} FROM sluice.failed_row_problems WHERE job_id = ? AND {listed}"
             ),
-            duckdb::params_from_iter(parameters),
+            duckdb::params_from_iter(parameters()),
         )
         .map_err(StoreError::query(context))?;
         Ok(())
