@@ -67,6 +67,13 @@ pub fn peak_rss_bytes() -> Option<u64> {
     read_vm_hwm().or_else(current_rss_bytes)
 }
 
+/// Starts the high-water mark again from the resident set size now, so a benchmark can give each
+/// step its own peak. Linux only (`/proc/self/clear_refs`); elsewhere nothing changes.
+pub fn reset_peak_rss() {
+    #[cfg(target_os = "linux")]
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
 #[cfg(target_os = "linux")]
 fn read_vm_hwm() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;

@@ -48,7 +48,7 @@ pub use sniff::types::ColumnType;
 pub use sniff::value_formats::{ColumnFormat, NULL_MARKERS, ValueFormat, reads_as_missing};
 pub use write::cell::PreviewColumn;
 pub use write::fix_job::FixRequest;
-pub use write::fix_preview::{FixExample, FixPreview, PREVIEW_EXAMPLES, PreviewError, fix_edits, preview_fix};
+pub use write::fix_preview::{FixExample, FixPreview, PREVIEW_EXAMPLES, PreviewError, preview_fix};
 pub use write::fix_rules::{Case, CompiledRules, FixRule, RuleError};
 pub use write::pipeline::{ParseError, ParseTotals};
 pub use write::recipe::{Recipe, RecipeError};

@@ -99,6 +99,9 @@ pub struct StoredFailedRow {
     pub byte_offset: i64,
     /// The record's text as it appeared.
     pub raw: String,
+    /// The exact bytes, kept only when they are not valid UTF-8.
+    #[serde(skip)]
+    pub raw_bytes: Option<Vec<u8>>,
     /// The fields the parser found.
     pub fields: Vec<String>,
     /// Every reason the row was rejected.
@@ -211,7 +214,7 @@ pub fn read_failed_rows(
     let context = "reading failed rows";
     let mut statement = conn
         .prepare(&format!(
-            "SELECT f.record_no, f.line, f.byte_offset, f.raw, f.fields, f.file FROM sluice.failed_rows f \
+            "SELECT f.record_no, f.line, f.byte_offset, f.raw, f.fields, f.file, f.raw_bytes FROM sluice.failed_rows f \
              WHERE {} AND f.record_no >= ? AND f.record_no < ? \
              ORDER BY f.record_no LIMIT ?",
             filter_sql()
@@ -230,6 +233,7 @@ pub fn read_failed_rows(
                 line: row.get(1)?,
                 byte_offset: row.get(2)?,
                 raw: row.get(3)?,
+                raw_bytes: row.get(6)?,
                 fields: serde_json::from_str(&fields).unwrap_or_default(),
                 problems: Vec::new(),
             })
@@ -451,7 +455,7 @@ impl super::Store {
         for chunk in sorted(record_nos).chunks(RECORDS_PER_STATEMENT) {
             let listed = RECORDS_IN_CHUNK;
             if let Some(undo) = undo {
-                undo.keep_failed_rows(conn, job_id, &listed, chunk)?;
+                undo.keep_failed_rows(conn, job_id, listed, chunk)?;
             }
             let parameters = || duckdb::params_from_iter(job_and_records(job_id, chunk));
             let mut delete = conn
@@ -476,4 +480,21 @@ impl super::Store {
         }
         Ok(None)
     }
+}
+
+/// The files a job's failed rows come from (`None` for rows stored before files were).
+pub fn failed_row_files(
+    conn: &Connection,
+    job_id: i64,
+) -> Result<std::collections::BTreeSet<Option<String>>, StoreError> {
+    let context = "reading the files of the failed rows";
+    let mut statement = conn
+        .prepare("SELECT DISTINCT file FROM sluice.failed_rows WHERE job_id = ?")
+        .map_err(StoreError::query(context))?;
+    let files = statement
+        .query_map([job_id], |row| row.get(0))
+        .map_err(StoreError::query(context))?
+        .collect::<Result<_, _>>()
+        .map_err(StoreError::query(context))?;
+    Ok(files)
 }

@@ -14,7 +14,10 @@
 
 use duckdb::{Connection, OptionalExt, params};
 
+use std::collections::BTreeMap;
+
 use super::StoreError;
+use super::failed::{RECORDS_IN_CHUNK, RetryRow, job_and_records};
 use super::unique_keys::main_table;
 use crate::sql::quote_ident;
 
@@ -153,6 +156,42 @@ impl FixUndoRecord {
             main_table(table)
         ))
         .map_err(StoreError::query("keeping the fixed rows for an undo"))
+    }
+
+    /// The failed rows `record_nos` as the fix took them (before its rules), by record number.
+    pub fn original_rows(&self, conn: &Connection, record_nos: &[i64]) -> Result<BTreeMap<i64, RetryRow>, StoreError> {
+        let context = "reading the fixed rows as they were";
+        let mut record_nos = record_nos.to_vec();
+        record_nos.sort_unstable();
+        let mut statement = conn
+            .prepare(&format!(
+                "SELECT record_no, line, byte_offset, raw, fields, raw_bytes, file FROM sluice.fix_undo_rows \
+                 WHERE fix_job_id = ? AND {RECORDS_IN_CHUNK}"
+            ))
+            .map_err(StoreError::query(context))?;
+        let rows = statement
+            .query_map(
+                duckdb::params_from_iter(job_and_records(self.fix_job_id, &record_nos)),
+                |row| {
+                    let fields: Vec<String> = serde_json::from_str(&row.get::<_, String>(4)?).unwrap_or_default();
+                    Ok((
+                        row.get::<_, i64>(0)?,
+                        RetryRow {
+                            file: row.get(6)?,
+                            line: row.get(1)?,
+                            byte_offset: row.get(2)?,
+                            raw: row.get(3)?,
+                            raw_bytes: row.get(5)?,
+                            fields: fields.clone(),
+                            fields_as_read: fields,
+                        },
+                    ))
+                },
+            )
+            .map_err(StoreError::query(context))?
+            .collect::<Result<_, _>>()
+            .map_err(StoreError::query(context))?;
+        Ok(rows)
     }
 
     /// Whether the record was kept: fixes from before undo existed have none.

@@ -32,7 +32,7 @@ pub use arrow_insert::ArrowInserter;
 pub use catalog::{TableInfo, describe_tables, existing_table, list_tables, table_columns, table_exists};
 pub use failed::{
     FailedRowFilter, RetryRow, StoredFailedRow, StoredProblem, append_failed_rows, count_failed_rows,
-    failed_page_starts, failed_rows_appends, problem_column_counts, problem_counts, read_failed_rows,
+    failed_page_starts, failed_row_files, failed_rows_appends, problem_column_counts, problem_counts, read_failed_rows,
     widest_failed_row,
 };
 pub use failed_groups::{FailedGroup, GroupFilter, GroupKey, VALUES_SHOWN_ALONE, failed_groups};

@@ -21,6 +21,7 @@ mod many_files;
 mod messy_corpus;
 mod packed;
 mod property;
+mod property_fixes;
 mod property_formats;
 mod real_world;
 mod recipes;

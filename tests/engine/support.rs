@@ -109,4 +109,24 @@ impl TestDb {
             .map(|row| (row.line, row.problems.into_iter().map(|p| p.kind).collect()))
             .collect()
     }
+
+    /// Everything stored of a job's failed rows, NULL told from `""`, in record order: the row
+    /// itself and each of its problems.
+    pub fn failed_set(&self, job_id: i64) -> Vec<Vec<Option<String>>> {
+        let sql = format!(
+            "SELECT CAST(record_no AS VARCHAR), CAST(line AS VARCHAR), CAST(byte_offset AS VARCHAR), raw, \
+             hex(raw_bytes), fields, CAST(field_count AS VARCHAR), file, \
+             (SELECT string_agg(concat_ws('|', coalesce(CAST(p.field_index AS VARCHAR), '∅'), \
+                     coalesce(p.column_name, '∅'), p.kind, p.message, coalesce(p.value, '∅')), '\n' \
+                     ORDER BY p.field_index, p.kind, p.message) \
+              FROM sluice.failed_row_problems p WHERE p.job_id = f.job_id AND p.record_no = f.record_no) \
+             FROM sluice.failed_rows f WHERE job_id = {job_id} ORDER BY record_no"
+        );
+        let mut statement = self.store.conn().prepare(&sql).unwrap();
+        statement
+            .query_map([], |row| (0..9).map(|i| row.get::<_, Option<String>>(i)).collect())
+            .unwrap()
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap()
+    }
 }

@@ -12,26 +12,6 @@ use sluice::store::{FailedRowFilter, GroupFilter, GroupKey};
 
 use crate::support::TestDb;
 
-/// Everything stored of a job's failed rows, NULL told from `""`, in record order: the row
-/// itself and each of its problems.
-fn failed_set(db: &TestDb, job_id: i64) -> Rows {
-    let sql = format!(
-        "SELECT CAST(record_no AS VARCHAR), CAST(line AS VARCHAR), CAST(byte_offset AS VARCHAR), raw, \
-         hex(raw_bytes), fields, CAST(field_count AS VARCHAR), file, \
-         (SELECT string_agg(concat_ws('|', coalesce(CAST(p.field_index AS VARCHAR), '∅'), \
-                 coalesce(p.column_name, '∅'), p.kind, p.message, coalesce(p.value, '∅')), '\n' \
-                 ORDER BY p.field_index, p.kind, p.message) \
-          FROM sluice.failed_row_problems p WHERE p.job_id = f.job_id AND p.record_no = f.record_no) \
-         FROM sluice.failed_rows f WHERE job_id = {job_id} ORDER BY record_no"
-    );
-    let mut statement = db.store.conn().prepare(&sql).unwrap();
-    statement
-        .query_map([], |row| (0..9).map(|i| row.get::<_, Option<String>>(i)).collect())
-        .unwrap()
-        .collect::<Result<Vec<_>, _>>()
-        .unwrap()
-}
-
 /// The table's rows, sorted, NULL told from `""`.
 fn table_rows(db: &TestDb, table: &str) -> Rows {
     let mut rows = db.rows(table);
@@ -56,7 +36,7 @@ type Rows = Vec<Vec<Option<String>>>;
 
 /// Everything an undo must put back as it was.
 fn snapshot(db: &TestDb, job_id: i64, table: &str) -> (Rows, Rows, [i64; 5]) {
-    (table_rows(db, table), failed_set(db, job_id), counts(db, job_id))
+    (table_rows(db, table), db.failed_set(job_id), counts(db, job_id))
 }
 
 fn value_group(column: &str, value: &str) -> FailedRowFilter {

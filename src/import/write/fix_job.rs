@@ -1,13 +1,22 @@
-//! Applying fix rules as a job of its own kind: its spec is the rules and the rows they target
-//! (a filter), not the fixed rows, so a fix of a million rows is stored in a few hundred bytes;
-//! the job reads the rows a page at a time, applies the rules and retries the rows they change,
-//! in one transaction, as a retry does.
+//! Applying fix rules as a job of its own kind. Its spec is the rules and the rows they target (a
+//! filter), not the fixed rows, so a fix of a million rows is stored in a few hundred bytes. The
+//! job reads the targeted rows a page at a time inside its one transaction: each page's rows the
+//! rules change are validated by the import's plans, those that pass go to the keyed writer, the
+//! rest keep their new fields and problems, and what the page took is kept for an undo. Memory
+//! holds one page, whatever the number of rows.
 
-use crate::import::write::fix_preview::{PreviewError, fix_edits};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::import::write::fix_preview::{FixSetup, PreviewError};
 use crate::import::write::fix_rules::FixRule;
-use crate::import::write::retry::{RetryError, RetryRequest, RetrySummary, retry_rows};
+use crate::import::write::keyed_writer::{self, KeyedWriter};
+use crate::import::write::load;
+use crate::import::write::retry::{RetryError, RetryRequest, RetrySummary, check_rows, failed_again, finish};
 use crate::job::{Job, JobContext, JobLabels};
-use crate::store::{FailedRowFilter, JobOutcome, Store};
+use crate::progress::{Progress, ProgressSink};
+use crate::records::FailedRow;
+use crate::store::{FailedRowFilter, FixUndoRecord, JobOutcome, RetryRow, Store, append_failed_rows};
 
 /// Rules to apply to the failed rows of an import that a filter targets.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -39,27 +48,158 @@ impl Job for FixRequest {
 
     fn run(&self, context: &mut JobContext<'_>) -> Result<RetrySummary, RetryError> {
         let started = std::time::Instant::now();
-        let rows = fix_edits(
-            context.store,
-            self.import_job_id,
-            &self.filter,
-            &self.rules,
-            context.cancel,
-        )
-        .map_err(|error| match error {
-            PreviewError::Import(error) => error,
-            PreviewError::Rule(error) => RetryError::Spec(error.to_string()),
-            PreviewError::Store(error) => RetryError::Store(error),
-            PreviewError::Cancelled => RetryError::Cancelled,
-        })?;
-        let retry = RetryRequest {
-            import_job_id: self.import_job_id,
-            rows,
+        let transaction = load::begin_transaction(context.store)?;
+        let setup = FixSetup::new(context.store, self.import_job_id, &self.rules).map_err(retry_error)?;
+        let Some(first_plan) = setup.plans.values().next() else {
+            return finish(
+                context,
+                transaction,
+                self.import_job_id,
+                &setup.table,
+                started,
+                0,
+                (0, 0),
+                0,
+            );
         };
-        retry_rows(context, &retry, started)
+        let (store, conn, job_id) = (context.store, context.conn(), context.job_id);
+        let key_columns = keyed_writer::key_columns(first_plan, setup.key.as_ref(), job_id);
+        let undo = FixUndoRecord::begin(conn, job_id, &setup.table.name)?;
+        let mut writer = KeyedWriter::open(
+            conn,
+            job_id,
+            &setup.table.name,
+            first_plan,
+            setup.key.clone(),
+            "appending the fixed rows",
+        )?;
+        writer.keep_for_undo(undo)?;
+        let mut counts = Counts::default();
+        let cancel = context.cancel;
+        setup
+            .each_page(store, &self.filter, cancel, |_, fixed| {
+                let page = Page {
+                    import_job_id: self.import_job_id,
+                    setup: &setup,
+                    key_columns: &key_columns,
+                    undo: &undo,
+                };
+                page.apply(store, &mut writer, fixed, &mut counts)?;
+                context.progress(&Progress {
+                    rows_read: counts.read,
+                    rows_imported: counts.passed,
+                    rows_failed: counts.failed,
+                    ..Progress::default()
+                });
+                Ok(())
+            })
+            .map_err(retry_error)?;
+        writer.finish_writing()?;
+        let duplicates = writer.judge(&mut |page| {
+            let record_nos: Vec<i64> = page.iter().map(|duplicate| duplicate.record_no as i64).collect();
+            // The rows as fixed, from the rows as they were (kept for the undo) and the rules.
+            let rows: BTreeMap<i64, RetryRow> = undo
+                .original_rows(conn, &record_nos)?
+                .into_iter()
+                .map(|(record_no, mut row)| {
+                    row.fields = setup.rules.apply(&row.fields);
+                    (record_no, row)
+                })
+                .collect();
+            let file_of = |record_no: u64| {
+                rows.get(&(record_no as i64))
+                    .and_then(|row| row.file.as_deref())
+                    .map(Arc::from)
+            };
+            let failed: Vec<FailedRow> = page
+                .into_iter()
+                .filter_map(|duplicate| {
+                    let row = rows.get(&(duplicate.record_no as i64))?;
+                    let plan = setup.plans.get(&row.file)?;
+                    let problems = writer.problems(&duplicate, plan, &row.fields, &file_of);
+                    Some(failed_again(duplicate.record_no as i64, row, problems))
+                })
+                .collect();
+            append_failed_rows(conn, self.import_job_id, &failed)
+        })?;
+        let updated = writer.merge(counts.passed - duplicates)?;
+        finish(
+            context,
+            transaction,
+            self.import_job_id,
+            &setup.table,
+            started,
+            counts.read,
+            (counts.passed - duplicates, updated),
+            counts.failed + duplicates,
+        )
     }
 
     fn outcome(summary: &RetrySummary) -> JobOutcome {
         <RetryRequest as Job>::outcome(summary)
+    }
+}
+
+/// Rows a fix has taken so far: changed by its rules, passed, and still failing.
+#[derive(Default)]
+struct Counts {
+    read: u64,
+    passed: u64,
+    failed: u64,
+}
+
+/// What a page of a fix is applied with.
+struct Page<'a> {
+    import_job_id: i64,
+    setup: &'a FixSetup,
+    key_columns: &'a [usize],
+    undo: &'a FixUndoRecord,
+}
+
+impl Page<'_> {
+    /// Applies one page: its rows the rules changed (`fixed` holds every row read, as fixed)
+    /// leave the failed set, kept for the undo; those that pass go to `writer`, the rest come
+    /// back with their new fields and problems.
+    fn apply(
+        &self,
+        store: &Store,
+        writer: &mut KeyedWriter<'_>,
+        fixed: BTreeMap<i64, RetryRow>,
+        counts: &mut Counts,
+    ) -> Result<(), PreviewError> {
+        let changed: BTreeMap<i64, RetryRow> = fixed
+            .into_iter()
+            .filter(|(_, row)| row.fields != row.fields_as_read)
+            .collect();
+        if changed.is_empty() {
+            return Ok(());
+        }
+        let checked = check_rows(&self.setup.plans, &changed, self.key_columns, counts.passed)?;
+        let moved: Vec<i64> = changed.keys().copied().collect();
+        if let Some(record_no) = store.remove_failed_rows(self.import_job_id, &moved, Some(self.undo))? {
+            return Err(RetryError::AlreadyRetried(record_no).into());
+        }
+        append_failed_rows(store.conn(), self.import_job_id, &checked.still_failing)?;
+        for mut builder in checked.builders {
+            if builder.is_empty() {
+                continue;
+            }
+            let (batch, keys) = builder.finish().map_err(|error| RetryError::Batch(error.to_string()))?;
+            writer.insert(Some(batch), keys)?;
+        }
+        counts.read += changed.len() as u64;
+        counts.passed += checked.passed.len() as u64;
+        counts.failed += checked.still_failing.len() as u64;
+        Ok(())
+    }
+}
+
+/// A preview's error as the fix job's.
+fn retry_error(error: PreviewError) -> RetryError {
+    match error {
+        PreviewError::Import(error) => error,
+        PreviewError::Rule(error) => RetryError::Spec(error.to_string()),
+        PreviewError::Store(error) => RetryError::Store(error),
+        PreviewError::Cancelled => RetryError::Cancelled,
     }
 }

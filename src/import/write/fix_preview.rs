@@ -7,16 +7,16 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::import::ImportRequest;
-
 use crate::import::sniff::file_layout::StoredLayouts;
 use crate::import::write::fix_rules::{CompiledRules, FixRule, RuleError};
-use crate::import::write::retry::{FilePlans, RetryError, RowEdit, edited_record, import_to_fix, rebuild_plans};
+use crate::import::write::retry::{FilePlans, RetryError, edited_record, import_to_fix, rebuild_plans};
+use crate::import::write::upsert::Key;
 use crate::import::write::validate::RowValidator;
 use crate::progress::CancelToken;
 use crate::records::ExistingTable;
 use crate::store::{
-    FailedRowFilter, JobRecord, RetryRow, Store, StoredFailedRow, failed_page_starts, read_failed_rows,
+    FailedRowFilter, JobRecord, RetryRow, Store, StoredFailedRow, failed_page_starts, failed_row_files,
+    read_failed_rows,
 };
 
 /// Failed rows read and checked at a time.
@@ -98,56 +98,25 @@ pub fn preview_fix(
     let setup = FixSetup::new(store, import_job_id, rules)?;
     let mut preview = FixPreview::default();
     setup.each_page(store, filter, cancel, |rows, fixed| {
-        let (plans, _) = rebuild_plans(
-            &setup.request,
-            (setup.layouts.clone(), &setup.import.source_columns),
-            &setup.table,
-            fixed,
-        )?;
-        check_page(rows, fixed, &plans, &mut preview);
+        check_page(rows, &fixed, &setup.plans, &mut preview);
         Ok(())
     })?;
     Ok(preview)
 }
 
-/// The rows of import `import_job_id` that `filter` targets and `rules` change, each with its
-/// fields as fixed: what a retry job applies. A row no rule changes is left out, as retrying
-/// it would only fail it again.
-pub fn fix_edits(
-    store: &Store,
-    import_job_id: i64,
-    filter: &FailedRowFilter,
-    rules: &[FixRule],
-    cancel: &CancelToken,
-) -> Result<Vec<RowEdit>, PreviewError> {
-    let setup = FixSetup::new(store, import_job_id, rules)?;
-    let mut edits = Vec::new();
-    setup.each_page(store, filter, cancel, |rows, fixed| {
-        for row in rows {
-            if let Some(after) = fixed.get(&row.record_no).filter(|after| after.fields != row.fields) {
-                edits.push(RowEdit {
-                    record_no: row.record_no,
-                    fields: Some(after.fields.clone()),
-                });
-            }
-        }
-        Ok(())
-    })?;
-    Ok(edits)
-}
-
-/// What a preview or a fix needs of the import: its record, its request, its table as it is,
-/// the layouts it stored, and the rules resolved against its columns.
-struct FixSetup {
+/// What a preview or a fix needs of the import: its record, its table as it is, the plans of
+/// the files its failed rows come from (made once, from the layouts it stored), and the rules
+/// resolved against its columns.
+pub(in crate::import) struct FixSetup {
     import: JobRecord,
-    request: ImportRequest,
-    table: ExistingTable,
-    layouts: Option<StoredLayouts>,
-    rules: CompiledRules,
+    pub table: ExistingTable,
+    pub plans: FilePlans,
+    pub key: Option<Key>,
+    pub rules: CompiledRules,
 }
 
 impl FixSetup {
-    fn new(store: &Store, import_job_id: i64, rules: &[FixRule]) -> Result<Self, PreviewError> {
+    pub(in crate::import) fn new(store: &Store, import_job_id: i64, rules: &[FixRule]) -> Result<Self, PreviewError> {
         let (import, request, table) = import_to_fix(store, import_job_id)?;
         let layouts: Option<StoredLayouts> = store.file_layouts(import_job_id)?;
         let first_layout = layouts
@@ -163,23 +132,25 @@ impl FixSetup {
         };
         let delimiter = first_layout.map_or(b',', |layout| layout.dialect.delimiter);
         let rules = CompiledRules::new(rules, &columns, delimiter)?;
+        let files = failed_row_files(store.conn(), import_job_id)?;
+        let (plans, key) = rebuild_plans(&request, (layouts, &import.source_columns), &table, &files)?;
         Ok(Self {
             import,
-            request,
             table,
-            layouts,
+            plans,
+            key,
             rules,
         })
     }
 
     /// Reads the targeted rows a page at a time, in file order, and hands each page to `each`
     /// with its rows as the rules fix them.
-    fn each_page(
+    pub(in crate::import) fn each_page(
         &self,
         store: &Store,
         filter: &FailedRowFilter,
         cancel: &CancelToken,
-        mut each: impl FnMut(&[StoredFailedRow], &BTreeMap<i64, RetryRow>) -> Result<(), PreviewError>,
+        mut each: impl FnMut(&[StoredFailedRow], BTreeMap<i64, RetryRow>) -> Result<(), PreviewError>,
     ) -> Result<(), PreviewError> {
         let (conn, job_id) = (store.conn(), self.import.job_id);
         let starts = failed_page_starts(conn, job_id, filter, PREVIEW_PAGE_ROWS)?;
@@ -193,7 +164,7 @@ impl FixSetup {
                 .iter()
                 .map(|row| (row.record_no, fixed_row(row, &self.rules)))
                 .collect();
-            each(&rows, &fixed)?;
+            each(&rows, fixed)?;
         }
         Ok(())
     }
@@ -206,7 +177,7 @@ fn fixed_row(row: &StoredFailedRow, rules: &CompiledRules) -> RetryRow {
         line: row.line,
         byte_offset: row.byte_offset,
         raw: row.raw.clone(),
-        raw_bytes: None,
+        raw_bytes: row.raw_bytes.clone(),
         fields: rules.apply(&row.fields),
         fields_as_read: row.fields.clone(),
     }

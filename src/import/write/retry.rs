@@ -177,8 +177,8 @@ pub(in crate::import) fn import_to_fix(
     Ok((import, import_request, table))
 }
 
-/// Retries `request`'s rows as job `context.job_id`: the one transaction of a retry and of a fix.
-pub(in crate::import) fn retry_rows(
+/// Retries `request`'s rows as job `context.job_id`, in one transaction.
+fn retry_rows(
     context: &mut JobContext<'_>,
     request: &RetryRequest,
     started: std::time::Instant,
@@ -195,13 +195,14 @@ pub(in crate::import) fn retry_rows(
     // Rows of several files are validated by their own file's plan (its column order, formats
     // and file name); every plan has the same columns in the same order.
     let layouts = store.file_layouts(import_job_id)?;
-    let (plans, key) = rebuild_plans(&import_request, (layouts, &import.source_columns), &table, &stored)?;
+    let files = stored.values().map(|row| row.file.clone()).collect();
+    let (plans, key) = rebuild_plans(&import_request, (layouts, &import.source_columns), &table, &files)?;
     let Some(first_plan) = plans.values().next() else {
         // None of the rows asked for is still failing: nothing to do but say so.
-        return finish(context, transaction, request, &table, started, 0, (0, 0), 0);
+        return finish(context, transaction, import_job_id, &table, started, 0, (0, 0), 0);
     };
     let key_columns = keyed_writer::key_columns(first_plan, key.as_ref(), job_id);
-    let checked = check_rows(&plans, &stored, &key_columns)?;
+    let checked = check_rows(&plans, &stored, &key_columns, 0)?;
     if cancel.is_cancelled() {
         return Err(RetryError::Cancelled);
     }
@@ -233,7 +234,7 @@ pub(in crate::import) fn retry_rows(
     finish(
         context,
         transaction,
-        request,
+        import_job_id,
         &table,
         started,
         rows_read,
@@ -302,16 +303,20 @@ impl Fixed<'_> {
 
 /// The stored rows validated again by their own file's plan: those that pass, built into one
 /// batch per file, and those that still fail, with their new problems.
-struct Checked {
-    passed: Vec<i64>,
-    still_failing: Vec<FailedRow>,
-    builders: Vec<BatchBuilder>,
+pub(in crate::import) struct Checked {
+    pub passed: Vec<i64>,
+    pub still_failing: Vec<FailedRow>,
+    pub builders: Vec<BatchBuilder>,
 }
 
-fn check_rows(
+/// Validates `stored` by their files' `plans`; the rows that pass are numbered from
+/// `passed_before` (those of earlier pages), as the unique check finds a row by its place among
+/// the rows appended.
+pub(in crate::import) fn check_rows(
     plans: &FilePlans,
     stored: &BTreeMap<i64, RetryRow>,
     key_columns: &[usize],
+    passed_before: u64,
 ) -> Result<Checked, RetryError> {
     let (mut cells, mut problems): (Vec<Cell>, Vec<Problem>) = (Vec::new(), Vec::new());
     let mut passed = Vec::new();
@@ -322,7 +327,7 @@ fn check_rows(
     for (file, plan) in plans {
         let mut builder = BatchBuilder::new(&plan.columns, stored.len().max(1), key_columns)
             .map_err(|error| RetryError::Batch(error.to_string()))?;
-        builder.number_from(passed.len() as u64);
+        builder.number_from(passed_before + passed.len() as u64);
         let validator = RowValidator::new(plan.clone());
         for (record_no, row) in stored.iter().filter(|(_, row)| &row.file == file) {
             let record = edited_record(row, &plan.layout);
@@ -355,7 +360,7 @@ pub(in crate::import) fn edited_record(row: &RetryRow, layout: &FileLayout) -> O
 }
 
 /// A retried row that failed again, with its new problems (and its fields as edited).
-fn failed_again(record_no: i64, row: &RetryRow, problems: Vec<Problem>) -> FailedRow {
+pub(in crate::import) fn failed_again(record_no: i64, row: &RetryRow, problems: Vec<Problem>) -> FailedRow {
     FailedRow {
         record_no: record_no as u64,
         file: row.file.as_deref().map(Arc::from),
@@ -371,10 +376,10 @@ fn failed_again(record_no: i64, row: &RetryRow, problems: Vec<Problem>) -> Faile
 /// Records a retry's counts with the import's and its own (rows imported, of which updated by
 /// key), and commits.
 #[allow(clippy::too_many_arguments)]
-fn finish(
+pub(in crate::import) fn finish(
     context: &mut JobContext<'_>,
     transaction: Transaction<'_>,
-    request: &RetryRequest,
+    import_job_id: i64,
     table: &ExistingTable,
     started: std::time::Instant,
     rows_read: u64,
@@ -382,7 +387,7 @@ fn finish(
     failed: u64,
 ) -> Result<RetrySummary, RetryError> {
     let (store, cancel) = (context.store, context.cancel);
-    store.add_retried_rows(request.import_job_id, imported, updated)?;
+    store.add_retried_rows(import_job_id, imported, updated)?;
     let outcome = JobOutcome {
         rows_read,
         rows_imported: imported,
@@ -408,7 +413,7 @@ fn finish(
     });
     Ok(RetrySummary {
         job_id: context.job_id,
-        import_job_id: request.import_job_id,
+        import_job_id,
         status: JobStatus::Completed,
         table: table.name.clone(),
         rows_retried: outcome.rows_read,
@@ -428,9 +433,9 @@ pub(in crate::import) fn rebuild_plans(
     import: &ImportRequest,
     (layouts, source_columns): (Option<StoredLayouts>, &[String]),
     table: &ExistingTable,
-    stored: &BTreeMap<i64, RetryRow>,
+    files: &BTreeSet<Option<String>>,
 ) -> Result<(FilePlans, Option<Key>), RetryError> {
-    let files: BTreeSet<Option<String>> = stored.values().map(|row| row.file.clone()).collect();
+    let files = files.clone();
     let layouts = match layouts {
         Some(layouts) => layouts,
         None => layouts_again(import, source_columns)?,
