@@ -5,7 +5,7 @@
 
 use egui::{Color32, RichText, Ui};
 use sluice::engine::JobSpec;
-use sluice::import::{Case, FixPreview, FixRequest, FixRule};
+use sluice::import::{Case, FixPreview, FixRequest, FixRule, ValueFormat};
 use sluice::progress::CancelToken;
 use sluice::records::ProblemKind;
 use sluice::store::{FailedRowFilter, GroupKey};
@@ -23,19 +23,21 @@ enum RuleChoice {
     CollapseSpaces,
     ChangeCase,
     DefaultIfEmpty,
+    ReadAs,
     JoinFields,
     DropEmptyLastField,
     PadFields,
 }
 
 impl RuleChoice {
-    const ALL: [Self; 9] = [
+    const ALL: [Self; 10] = [
         Self::SetValue,
         Self::Replace,
         Self::Trim,
         Self::CollapseSpaces,
         Self::ChangeCase,
         Self::DefaultIfEmpty,
+        Self::ReadAs,
         Self::JoinFields,
         Self::DropEmptyLastField,
         Self::PadFields,
@@ -49,6 +51,7 @@ impl RuleChoice {
             Self::CollapseSpaces => "Collapse spaces",
             Self::ChangeCase => "Change case",
             Self::DefaultIfEmpty => "Default for empty",
+            Self::ReadAs => "Read in a format",
             Self::JoinFields => "Join two fields",
             Self::DropEmptyLastField => "Drop an empty last field",
             Self::PadFields => "Pad short rows",
@@ -90,6 +93,11 @@ pub struct FixEditor {
     default_value: String,
     /// The first of the two fields joined, counted from 1 as people count.
     join_first: String,
+    /// A "read in a format" rule's date format, separators and null marker.
+    date_format: String,
+    decimal_comma: bool,
+    thousands: String,
+    null_marker: String,
     recipe: String,
     keep_in_recipe: bool,
     preview: PreviewState,
@@ -159,6 +167,20 @@ impl FixEditor {
                 column,
                 value: self.default_value.clone(),
             },
+            RuleChoice::ReadAs => {
+                let written = ValueFormat {
+                    format: Some(self.date_format.trim().to_string()).filter(|format| !format.is_empty()),
+                    decimal_separator: self.decimal_comma.then_some(','),
+                    thousands: self.thousands.trim().chars().next(),
+                    null_markers: Some(vec![self.null_marker.trim().to_string()])
+                        .filter(|_| !self.null_marker.trim().is_empty()),
+                    ..ValueFormat::default()
+                };
+                if written.is_default() {
+                    return None;
+                }
+                FixRule::ReadAs { column, written }
+            }
             RuleChoice::JoinFields => FixRule::JoinFields {
                 first: self
                     .join_first
@@ -237,6 +259,12 @@ impl FixEditor {
                 }
                 RuleChoice::DefaultIfEmpty => {
                     text(ui, &mut self.default_value, "value for an empty field", 160.0);
+                }
+                RuleChoice::ReadAs => {
+                    text(ui, &mut self.date_format, "date format, such as %d.%m.%Y", 170.0);
+                    ui.checkbox(&mut self.decimal_comma, "decimal comma");
+                    text(ui, &mut self.thousands, "thousands separator", 120.0);
+                    text(ui, &mut self.null_marker, "null marker", 90.0);
                 }
                 RuleChoice::JoinFields => {
                     ui.label("field");

@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 
 use sluice::engine::{JobKind, JobTotals};
-use sluice::import::{Case, FixRequest, FixRule, Recipe, UndoFixRequest, preview_fix};
+use sluice::import::{Case, FixRequest, FixRule, Recipe, UndoFixRequest, ValueFormat, preview_fix};
 use sluice::progress::{CancelToken, NoProgress};
 use sluice::records::ProblemKind;
 use sluice::store::{FailedRowFilter, GroupFilter, GroupKey};
@@ -18,7 +18,7 @@ pub struct FixArgs {
     /// job to undo.
     job_id: i64,
     /// Undo fix job JOB: its rows leave the table and return to the failed rows as they were.
-    #[arg(long, conflicts_with_all = ["rule", "preview", "column", "kind", "value", "save_recipe"])]
+    #[arg(long, conflicts_with_all = ["rule", "preview", "column", "kind", "value", "save_recipe", "date_format", "decimal_comma", "thousands", "null_marker"])]
     undo: bool,
     /// Only rows with a problem in this column; the column the rule changes.
     #[arg(long)]
@@ -61,6 +61,19 @@ pub struct FixArgs {
     /// Give rows with too few fields empty ones up to the header's width.
     #[arg(long, group = "rule")]
     pad_fields: bool,
+    /// Read `--column`'s value as a date or timestamp in this format (such as %d.%m.%Y) and
+    /// write it as the column reads dates.
+    #[arg(long, requires = "column", conflicts_with = "rule", value_name = "FORMAT")]
+    date_format: Option<String>,
+    /// Read `--column`'s value as a number with a decimal comma.
+    #[arg(long, requires = "column", conflicts_with = "rule")]
+    decimal_comma: bool,
+    /// Read `--column`'s value as a number with this thousands separator (`.`, `,`, `'` or a space).
+    #[arg(long, requires = "column", conflicts_with = "rule", value_name = "CHAR")]
+    thousands: Option<char>,
+    /// Read `--column`'s value MARKER as NULL (repeat for more).
+    #[arg(long, requires = "column", conflicts_with = "rule", value_name = "MARKER")]
+    null_marker: Vec<String>,
     /// Only say what the rule would do, over every row it targets; change nothing.
     #[arg(long)]
     preview: bool,
@@ -202,14 +215,29 @@ fn rule(args: &FixArgs) -> anyhow::Result<FixRule> {
             first: first_of_neighbours(fields)?,
             delimiter: None,
         }
+    } else if args.date_format.is_some()
+        || args.decimal_comma
+        || args.thousands.is_some()
+        || !args.null_marker.is_empty()
+    {
+        FixRule::ReadAs {
+            column: column(),
+            written: ValueFormat {
+                format: args.date_format.clone(),
+                decimal_separator: args.decimal_comma.then_some(','),
+                thousands: args.thousands,
+                null_markers: (!args.null_marker.is_empty()).then(|| args.null_marker.clone()),
+                ..ValueFormat::default()
+            },
+        }
     } else if args.drop_empty_last_field {
         FixRule::DropEmptyLastField
     } else if args.pad_fields {
         FixRule::PadFields
     } else {
         anyhow::bail!(
-            "say what to do: --set, --replace, --trim, --collapse-spaces, --case, --default, --join-fields, \
-             --drop-empty-last-field or --pad-fields"
+            "say what to do: --set, --replace, --trim, --collapse-spaces, --case, --default, --date-format, \
+             --decimal-comma, --thousands, --null-marker, --join-fields, --drop-empty-last-field or --pad-fields"
         )
     })
 }

@@ -217,3 +217,67 @@ fn a_fixed_row_keeps_a_quoted_empty_name_as_text_and_an_empty_one_as_null() {
         ]
     );
 }
+
+#[test]
+fn values_read_in_a_stated_format_are_stored_as_the_file_meant_them() {
+    let db = TestDb::new();
+    let file = db.file(
+        "amounts.csv",
+        b"id,born,amount\n1,2024-01-05,1.5\n2,31.12.2024,-75.775\n3,2024-02-01,\"1.234,5\"\n4,n/a,0.001\n",
+    );
+    let mut request = ImportRequest::new(&file, "amounts");
+    request.schema = Some(SchemaFile {
+        columns: vec![
+            ColumnSpec::new("id", ColumnType::BigInt),
+            ColumnSpec::new("born", ColumnType::Date),
+            ColumnSpec::new(
+                "amount",
+                ColumnType::Decimal {
+                    precision: 12,
+                    scale: 3,
+                },
+            ),
+        ],
+    });
+    let job_id = db.import_request(&request).job_id;
+    let born = FixRule::ReadAs {
+        column: "born".into(),
+        written: sluice::import::ValueFormat {
+            format: Some("%d.%m.%Y".into()),
+            null_markers: Some(vec!["n/a".into()]),
+            ..Default::default()
+        },
+    };
+    // Only the rows the rule changes are taken up: the row whose amount is wrong stays as it is.
+    let summary = apply(&db, job_id, &FailedRowFilter::default(), born);
+    assert_eq!((summary.rows_imported, summary.rows_still_failing), (2, 0));
+    assert_eq!(
+        db.count(&format!("SELECT rows_failed FROM sluice.jobs WHERE job_id = {job_id}")),
+        1
+    );
+    let amount = FixRule::ReadAs {
+        column: "amount".into(),
+        written: sluice::import::ValueFormat {
+            decimal_separator: Some(','),
+            thousands: Some('.'),
+            ..Default::default()
+        },
+    };
+    let summary = apply(&db, job_id, &FailedRowFilter::default(), amount);
+    assert_eq!((summary.rows_imported, summary.rows_still_failing), (1, 0));
+    let mut rows = db.rows("amounts");
+    rows.sort();
+    let row = |id: &str, born: Option<&str>, amount: &str| {
+        vec![Some(id.to_string()), born.map(str::to_string), Some(amount.to_string())]
+    };
+    // `-75.775` was read with the file's decimal point, as the import read it: never 75775.
+    assert_eq!(
+        rows,
+        [
+            row("1", Some("2024-01-05"), "1.500"),
+            row("2", Some("2024-12-31"), "-75.775"),
+            row("3", Some("2024-02-01"), "1234.500"),
+            row("4", None, "0.001"),
+        ]
+    );
+}

@@ -131,9 +131,12 @@ impl FixSetup {
             None => Vec::new(),
         };
         let delimiter = first_layout.map_or(b',', |layout| layout.dialect.delimiter);
-        let rules = CompiledRules::new(rules, &columns, delimiter)?;
         let files = failed_row_files(store.conn(), import_job_id)?;
         let (plans, key) = rebuild_plans(&request, (layouts, &import.source_columns), &table, &files)?;
+        let mut rules = CompiledRules::new(rules, &columns, delimiter)?;
+        if let Some(plan) = plans.values().next() {
+            rules = rules.reading_into(plan);
+        }
         Ok(Self {
             import,
             table,

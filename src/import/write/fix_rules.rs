@@ -7,6 +7,9 @@
 
 use regex::Regex;
 
+use crate::import::plan::import_plan::ImportPlan;
+use crate::import::sniff::value_formats::{ColumnFormat, ValueFormat};
+use crate::import::write::read_as::{ReadInto, read_as};
 use crate::records::ProblemKind;
 
 /// How a rule changes the case of a value.
@@ -79,6 +82,16 @@ pub enum FixRule {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         delimiter: Option<String>,
     },
+    /// In `column`, a value written in `written`'s format (a date format, a decimal comma or
+    /// thousands separator, null markers) is read so and written again as the column reads its
+    /// values: `31.12.2024` becomes `2024-12-31`, `1.234,5` becomes `1234.5`, a marker NULL.
+    ReadAs {
+        /// The column's name.
+        column: String,
+        /// How the value is written.
+        #[serde(flatten)]
+        written: ValueFormat,
+    },
     /// A row with more fields than the header whose last field is empty: that field goes.
     DropEmptyLastField,
     /// A row with fewer fields than the header gets empty fields up to its width.
@@ -113,6 +126,7 @@ impl FixRule {
                 }
             ),
             Self::DefaultIfEmpty { column, value } => format!("{column}: empty -> {}", shown(value)),
+            Self::ReadAs { column, written } => format!("{column}: read as {}", written.describe()),
             Self::JoinFields { first, .. } => format!("join fields {} and {}", first + 1, first + 2),
             Self::DropEmptyLastField => "drop an empty last field".to_string(),
             Self::PadFields => "pad short rows".to_string(),
@@ -189,6 +203,13 @@ enum Step {
         first: usize,
         delimiter: String,
     },
+    ReadAs {
+        field: usize,
+        // Boxed: a compiled format is many times the size of every other step.
+        stated: Box<ColumnFormat>,
+        /// The column the value goes into, once the plan is known ([`CompiledRules::reading_into`]).
+        into: Option<ReadInto>,
+    },
     DropEmptyLastField,
     PadFields,
 }
@@ -241,6 +262,11 @@ impl CompiledRules {
                         first: *first,
                         delimiter: given.clone().unwrap_or_else(|| char::from(delimiter).to_string()),
                     },
+                    FixRule::ReadAs { column, written } => Step::ReadAs {
+                        field: field(column)?,
+                        stated: Box::new(ColumnFormat::new(written)),
+                        into: None,
+                    },
                     FixRule::DropEmptyLastField => Step::DropEmptyLastField,
                     FixRule::PadFields => Step::PadFields,
                 })
@@ -250,6 +276,24 @@ impl CompiledRules {
             steps,
             width: columns.len(),
         })
+    }
+
+    /// The rules reading values as they go into `plan`'s columns: a "read as" rule writes its
+    /// value as the column of its field reads values. Until then, it changes nothing.
+    pub fn reading_into(mut self, plan: &ImportPlan) -> Self {
+        for step in &mut self.steps {
+            if let Step::ReadAs { field, into, .. } = step {
+                *into = plan
+                    .columns
+                    .iter()
+                    .find(|column| column.field_index() == Some(*field))
+                    .map(|column| ReadInto {
+                        column_type: column.column_type,
+                        format: column.format.value_format().clone(),
+                    });
+            }
+        }
+        self
     }
 
     /// `fields` with every rule applied in order; a rule that does not apply to the row (a
@@ -292,6 +336,12 @@ fn apply_step(step: &Step, fields: &mut Vec<String>, width: usize) {
                 fields[*first] = format!("{}{delimiter}{second}", fields[*first]);
             }
         }
+        Step::ReadAs {
+            field,
+            stated,
+            into: Some(into),
+        } => change(*field, &|value| read_as(value, stated, into)),
+        Step::ReadAs { into: None, .. } => {}
         Step::DropEmptyLastField => {
             if fields.len() > width && fields.last().is_some_and(|last| last.trim().is_empty()) {
                 fields.pop();

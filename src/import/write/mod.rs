@@ -9,6 +9,7 @@ pub(super) mod fix_rules;
 pub(super) mod keyed_writer;
 pub(super) mod load;
 pub(super) mod pipeline;
+pub(super) mod read_as;
 pub(super) mod recipe;
 pub(super) mod reread;
 pub(super) mod retry;

@@ -8,6 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::import::plan::import_plan::ImportPlan;
 use crate::import::read::record::{Record, quoted_after_edit};
 use crate::import::write::fix_rules::{CompiledRules, FixRule, RuleError};
 use crate::store::{Store, StoreError};
@@ -178,20 +179,18 @@ pub(in crate::import) struct RecipeRun {
 }
 
 impl RecipeRun {
-    /// `recipe` resolved against a file's `columns` and `delimiter`, counting into `counts`. A
+    /// `recipe` resolved against a file's plan (its columns, delimiter and formats), counting
+    /// into `counts`. A
     /// rule on a column the file lacks changes nothing here; a pattern that does not compile is
     /// refused before anything is read.
-    pub(in crate::import) fn new(
-        recipe: &Recipe,
-        (columns, delimiter): (&[String], u8),
-        counts: RuleCounts,
-    ) -> Result<Self, RecipeError> {
+    pub(in crate::import) fn new(recipe: &Recipe, plan: &ImportPlan, counts: RuleCounts) -> Result<Self, RecipeError> {
+        let (columns, delimiter) = (&plan.layout.columns, plan.layout.dialect.delimiter);
         let rules = recipe
             .rules
             .iter()
             .map(
                 |rule| match CompiledRules::new(std::slice::from_ref(rule), columns, delimiter) {
-                    Ok(compiled) => Ok(Some(compiled)),
+                    Ok(compiled) => Ok(Some(compiled.reading_into(plan))),
                     Err(RuleError::NoSuchColumn { .. }) => Ok(None),
                     Err(source) => Err(RecipeError::Rule {
                         recipe: recipe.name.clone(),

@@ -238,12 +238,9 @@ fn reading(files: &[PlannedFile], recipe: Option<(&Recipe, RuleCounts)>) -> Resu
     let parts = files
         .iter()
         .map(|file| {
-            let layout = &file.plan.layout;
             let recipe = recipe
                 .as_ref()
-                .map(|(recipe, counts)| {
-                    RecipeRun::new(recipe, (&layout.columns, layout.dialect.delimiter), counts.clone())
-                })
+                .map(|(recipe, counts)| RecipeRun::new(recipe, &file.plan, counts.clone()))
                 .transpose()?;
             Ok(ParsePart {
                 file: file.to_read(),
