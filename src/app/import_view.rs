@@ -9,7 +9,8 @@ use egui::{Color32, RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 use sluice::engine::JobSpec;
 use sluice::import::{
-    ColumnSpec, ColumnType, ImportMode, ImportRequest, PreviewColumn, SchemaFile, SniffHints, Sniffed, plan_import,
+    ColumnSpec, ColumnType, ImportMode, ImportRequest, PreviewColumn, Recipe, SchemaFile, SniffHints, Sniffed,
+    plan_import,
 };
 use sluice::store::TableInfo;
 
@@ -33,6 +34,9 @@ pub struct ImportView {
     source_column: String,
     /// An upsert's key: target column names, in the order ticked.
     key: Vec<String>,
+    /// The recipes kept in the database, and the one whose rules fix each record (by name).
+    recipes: Vec<Recipe>,
+    recipe: Option<String>,
     /// The columns as sniffed, before any edit: a many-file import whose columns were not
     /// edited lets the engine type each column for every file, not just the first.
     sniffed_columns: Vec<ColumnSpec>,
@@ -396,6 +400,11 @@ impl ImportView {
         };
         request.max_rows_per_sec = self.throttle.then_some(self.max_rows_per_sec.max(1));
         request.pad_missing = self.pad_missing;
+        request.recipe = self
+            .recipe
+            .as_ref()
+            .and_then(|name| self.recipes.iter().find(|recipe| &recipe.name == name))
+            .cloned();
         Some(request)
     }
 
@@ -973,6 +982,33 @@ impl ImportView {
             });
     }
 
+    /// Takes the recipes kept in the database; a chosen one that is gone is unchosen.
+    pub fn set_recipes(&mut self, recipes: Vec<Recipe>) {
+        if let Some(name) = &self.recipe
+            && !recipes.iter().any(|recipe| &recipe.name == name)
+        {
+            self.recipe = None;
+        }
+        self.recipes = recipes;
+    }
+
+    /// The recipe picker: the rules of the one chosen run on each record before it is checked.
+    fn recipe_ui(&mut self, ui: &mut Ui) {
+        if self.recipes.is_empty() {
+            return;
+        }
+        let selected = self.recipe.clone().unwrap_or_else(|| "none".into());
+        egui::ComboBox::from_label("recipe")
+            .selected_text(selected)
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut self.recipe, None, "none");
+                for recipe in &self.recipes {
+                    ui.selectable_value(&mut self.recipe, Some(recipe.name.clone()), &recipe.name)
+                        .on_hover_text(recipe.labels().join("\n"));
+                }
+            });
+    }
+
     /// The key of an upsert: a tick per imported column.
     fn key_ui(&mut self, ui: &mut Ui) {
         let selected = if self.key.is_empty() {
@@ -1023,6 +1059,7 @@ impl ImportView {
             ui.checkbox(&mut self.pad_missing, "pad short rows").on_hover_text(
                 "A row with fewer fields than the header gets empty values (NULL) for the rest instead of failing",
             );
+            self.recipe_ui(ui);
             ui.checkbox(&mut self.throttle, "limit rows/s");
             if self.throttle {
                 if self.max_rows_per_sec == 0 {

@@ -179,6 +179,7 @@ impl SluiceApp {
             commands: vec![
                 Command::Load(LoadRequest::Jobs),
                 Command::Load(LoadRequest::Tables),
+                Command::Load(LoadRequest::Recipes),
                 Command::Load(LoadRequest::MemoryLimit),
             ],
             ctx: ctx.clone(),
@@ -229,6 +230,8 @@ impl SluiceApp {
             if event.is_terminal() {
                 // A finished job may have made, grown or replaced a table.
                 self.commands.push(Command::Load(LoadRequest::Tables));
+                // A fix may have kept a rule in a recipe.
+                self.commands.push(Command::Load(LoadRequest::Recipes));
             }
             self.views.jobs.apply(&event);
         }
@@ -269,6 +272,7 @@ impl SluiceApp {
             Loaded::Export(answer) => views.export.loaded(answer),
             Loaded::Browse(answer) => views.browse.loaded(answer),
             Loaded::Jobs(jobs) => views.jobs.load_history(jobs),
+            Loaded::Recipes(recipes) => views.import.set_recipes(recipes),
             Loaded::Tables(tables) => {
                 views.export.set_tables(tables.clone());
                 views.browse.set_tables(tables.clone());

@@ -26,6 +26,8 @@ pub enum LoadRequest {
     Jobs,
     /// The user's tables, with columns and row counts.
     Tables,
+    /// The recipes kept in the database, for the import's picker.
+    Recipes,
     /// DuckDB's memory limit as it stands.
     MemoryLimit,
     /// Changes DuckDB's memory limit for this run.
@@ -147,7 +149,10 @@ impl LoadRequest {
     pub fn same_read(&self, other: &LoadRequest) -> bool {
         matches!(
             (self, other),
-            (Self::Jobs, Self::Jobs) | (Self::Tables, Self::Tables) | (Self::MemoryLimit, Self::MemoryLimit)
+            (Self::Jobs, Self::Jobs)
+                | (Self::Tables, Self::Tables)
+                | (Self::Recipes, Self::Recipes)
+                | (Self::MemoryLimit, Self::MemoryLimit)
         )
     }
 }
@@ -170,6 +175,7 @@ pub enum Loaded {
     Browse(BrowseAnswer),
     Jobs(Vec<JobRecord>),
     Tables(Vec<TableInfo>),
+    Recipes(Vec<Recipe>),
     MemoryLimit(String),
     /// Something finished that the user should hear about.
     Done(String),
@@ -269,6 +275,10 @@ pub fn read(store: &Store, request: LoadRequest) -> Loaded {
         },
         LoadRequest::Tables => match describe_tables(store.conn()) {
             Ok(tables) => Loaded::Tables(tables),
+            Err(error) => Loaded::Error(error.to_string()),
+        },
+        LoadRequest::Recipes => match Recipe::all_stored(store) {
+            Ok(recipes) => Loaded::Recipes(recipes),
             Err(error) => Loaded::Error(error.to_string()),
         },
         LoadRequest::MemoryLimit => match store.memory_limit() {

@@ -331,6 +331,44 @@ fn a_group_fixed_by_a_previewed_rule_moves_into_the_table_and_its_undo_puts_it_b
     );
 }
 
+#[test]
+fn a_recipe_chosen_for_an_import_fixes_its_rows_as_they_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = sluice::store::Store::open(&dir.path().join("app.duckdb"), &Default::default()).unwrap();
+        sluice::import::Recipe {
+            name: "crm-daily".into(),
+            rules: vec![sluice::import::FixRule::JoinFields {
+                first: 1,
+                delimiter: None,
+            }],
+        }
+        .save(&store)
+        .unwrap();
+    }
+    let file = dir.path().join("people.csv");
+    std::fs::write(&file, "id,name\n1,Ann\n2,Smith, Bo\n3,Cy\n").unwrap();
+    let mut harness = harness(dir.path(), vec![file]);
+    wait_for(&mut harness, "the preview", shows("Start import"));
+    choose(&mut harness, "recipe", "crm-daily");
+    harness.key_press(egui::Key::Escape);
+    harness.step();
+    harness.get_by_label("Start import").click();
+    wait_for(
+        &mut harness,
+        "the import with the recipe",
+        shows("3 imported · 0 failed · 3 read"),
+    );
+    assert_eq!(
+        count(
+            &harness,
+            "SELECT count(*) FROM people WHERE id = 2 AND name = 'Smith, Bo'"
+        ),
+        1
+    );
+    assert_eq!(count(&harness, "SELECT count(*) FROM sluice.failed_rows"), 0);
+}
+
 /// A database with table `people` of `rows` generated rows, made before the window opens.
 fn database_with_people(dir: &Path, rows: u64) {
     let store = sluice::store::Store::open(&dir.join("app.duckdb"), &Default::default()).unwrap();
