@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use duckdb::{Connection, params};
 
 use super::failed_groups::{GroupFilter, no_group_params};
-use super::fix_undo::FixUndoRecord;
 use super::{CommitAppend, StoreError};
 use crate::records::FailedRow;
 use crate::sql_type::SqlType;
@@ -354,7 +353,7 @@ fn rows_per_group(
 
 /// Record numbers named in one statement: a retry of many rows reads and removes them a chunk
 /// at a time, each chunk one scan, not one scan per row.
-const RECORDS_PER_STATEMENT: usize = 65_536;
+pub(super) const RECORDS_PER_STATEMENT: usize = 65_536;
 
 /// The condition on `record_no` naming the record numbers of a sorted chunk: bounded by the
 /// chunk's first and last, so DuckDB skips the row groups outside them, and listed in one text
@@ -376,7 +375,7 @@ pub(super) fn job_and_records(job_id: i64, record_nos: &[i64]) -> [Box<dyn duckd
 }
 
 /// `record_nos` in order, to be named a chunk at a time.
-fn sorted(record_nos: &[i64]) -> Vec<i64> {
+pub(super) fn sorted(record_nos: &[i64]) -> Vec<i64> {
     let mut sorted = record_nos.to_vec();
     sorted.sort_unstable();
     sorted
@@ -441,22 +440,14 @@ impl super::Store {
         Ok(rows)
     }
 
-    /// Removes failed rows of `job_id` and their problems, inside the caller's transaction,
-    /// keeping them as they were in `undo` first when given. Returns the first of them that was
-    /// no longer there (another retry took it), after which the caller must roll back.
-    pub fn remove_failed_rows(
-        &self,
-        job_id: i64,
-        record_nos: &[i64],
-        undo: Option<&FixUndoRecord>,
-    ) -> Result<Option<i64>, StoreError> {
+    /// Removes failed rows of `job_id` and their problems, inside the caller's transaction.
+    /// Returns the first of them that was no longer there (another retry took it), after which
+    /// the caller must roll back.
+    pub fn remove_failed_rows(&self, job_id: i64, record_nos: &[i64]) -> Result<Option<i64>, StoreError> {
         let context = "removing retried rows from the failed set";
         let conn = self.conn();
         for chunk in sorted(record_nos).chunks(RECORDS_PER_STATEMENT) {
             let listed = RECORDS_IN_CHUNK;
-            if let Some(undo) = undo {
-                undo.keep_failed_rows(conn, job_id, listed, chunk)?;
-            }
             let parameters = || duckdb::params_from_iter(job_and_records(job_id, chunk));
             let mut delete = conn
                 .prepare(&format!(

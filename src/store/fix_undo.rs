@@ -17,7 +17,7 @@ use duckdb::{Connection, OptionalExt, params};
 use std::collections::BTreeMap;
 
 use super::StoreError;
-use super::failed::{RECORDS_IN_CHUNK, RetryRow, job_and_records};
+use super::failed::{RECORDS_IN_CHUNK, RECORDS_PER_STATEMENT, RetryRow, job_and_records, sorted};
 use super::unique_keys::main_table;
 use crate::sql::quote_ident;
 
@@ -88,19 +88,26 @@ impl FixUndoRecord {
         Ok(record)
     }
 
-    /// Keeps failed rows `record_nos` (a sorted chunk, named by `listed`, see
-    /// `records_in_chunk`) of import `import_job_id` as they are, before the fix removes them.
-    pub(super) fn keep_failed_rows(
+    /// Keeps failed rows `record_nos` of import `import_job_id` as they are, before the fix
+    /// removes them.
+    pub fn keep_failed_rows(
         &self,
         conn: &Connection,
         import_job_id: i64,
-        listed: &str,
         record_nos: &[i64],
     ) -> Result<(), StoreError> {
+        for chunk in sorted(record_nos).chunks(RECORDS_PER_STATEMENT) {
+            self.keep_chunk(conn, import_job_id, chunk)?;
+        }
+        Ok(())
+    }
+
+    fn keep_chunk(&self, conn: &Connection, import_job_id: i64, record_nos: &[i64]) -> Result<(), StoreError> {
         let context = "keeping the fixed rows for an undo";
+        let listed = RECORDS_IN_CHUNK;
         let parameters = || {
             std::iter::once(Box::new(self.fix_job_id) as Box<dyn duckdb::ToSql>)
-                .chain(super::failed::job_and_records(import_job_id, record_nos))
+                .chain(job_and_records(import_job_id, record_nos))
         };
         conn.execute(
             &format!(

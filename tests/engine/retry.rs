@@ -227,11 +227,8 @@ fn removing_a_row_already_gone_names_that_row() {
     let (_, import_job) = people_request(&db);
     let record_nos: Vec<i64> = db.failed_rows(import_job).iter().map(|row| row.record_no).collect();
     let (first, rest) = record_nos.split_first().unwrap();
-    assert_eq!(db.store.remove_failed_rows(import_job, &[*first], None).unwrap(), None);
+    assert_eq!(db.store.remove_failed_rows(import_job, &[*first]).unwrap(), None);
     let mut again = vec![rest[0], *first];
     again.extend_from_slice(&rest[1..]);
-    assert_eq!(
-        db.store.remove_failed_rows(import_job, &again, None).unwrap(),
-        Some(*first)
-    );
+    assert_eq!(db.store.remove_failed_rows(import_job, &again).unwrap(), Some(*first));
 }

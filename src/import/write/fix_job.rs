@@ -50,6 +50,9 @@ impl Job for FixRequest {
         let started = std::time::Instant::now();
         let transaction = load::begin_transaction(context.store)?;
         let setup = FixSetup::new(context.store, self.import_job_id, &self.rules).map_err(retry_error)?;
+        let (store, conn, job_id) = (context.store, context.conn(), context.job_id);
+        // Kept even for a fix that finds nothing to change, so any fix can be undone.
+        let undo = FixUndoRecord::begin(conn, job_id, &setup.table.name)?;
         let Some(first_plan) = setup.plans.values().next() else {
             return finish(
                 context,
@@ -62,9 +65,7 @@ impl Job for FixRequest {
                 0,
             );
         };
-        let (store, conn, job_id) = (context.store, context.conn(), context.job_id);
         let key_columns = keyed_writer::key_columns(first_plan, setup.key.as_ref(), job_id);
-        let undo = FixUndoRecord::begin(conn, job_id, &setup.table.name)?;
         let mut writer = KeyedWriter::open(
             conn,
             job_id,
@@ -176,7 +177,8 @@ impl Page<'_> {
         }
         let checked = check_rows(&self.setup.plans, &changed, self.key_columns, counts.passed)?;
         let moved: Vec<i64> = changed.keys().copied().collect();
-        if let Some(record_no) = store.remove_failed_rows(self.import_job_id, &moved, Some(self.undo))? {
+        self.undo.keep_failed_rows(store.conn(), self.import_job_id, &moved)?;
+        if let Some(record_no) = store.remove_failed_rows(self.import_job_id, &moved)? {
             return Err(RetryError::AlreadyRetried(record_no).into());
         }
         append_failed_rows(store.conn(), self.import_job_id, &checked.still_failing)?;

@@ -210,7 +210,8 @@ fn retry_rows(
     let moved: Vec<i64> = checked.passed.iter().chain(&rewritten).copied().collect();
     // What the fix changes is kept beside it, so it can be undone.
     let undo = FixUndoRecord::begin(conn, job_id, &table.name)?;
-    if let Some(record_no) = store.remove_failed_rows(import_job_id, &moved, Some(&undo))? {
+    undo.keep_failed_rows(conn, import_job_id, &moved)?;
+    if let Some(record_no) = store.remove_failed_rows(import_job_id, &moved)? {
         return Err(RetryError::AlreadyRetried(record_no));
     }
     append_failed_rows(conn, import_job_id, &checked.still_failing)?;
