@@ -206,9 +206,13 @@ impl SluiceApp {
             match &event {
                 EngineEvent::Memory(sample) => self.shell.status.record(*sample),
                 EngineEvent::Finished {
-                    summary: JobSummary::Retry(summary) | JobSummary::Fix(summary),
+                    summary: JobSummary::Retry(summary),
                     ..
-                } => self.retry_finished(summary),
+                } => self.retry_finished("Retry", summary),
+                EngineEvent::Finished {
+                    summary: JobSummary::Fix(summary),
+                    ..
+                } => self.retry_finished("Fix", summary),
                 EngineEvent::Finished {
                     summary: JobSummary::Undo(summary),
                     ..
@@ -301,10 +305,11 @@ impl SluiceApp {
         self.shell.notice(text, folder);
     }
 
-    fn retry_finished(&mut self, summary: &RetrySummary) {
+    /// A retry or a fix (`what`) of an import's failed rows ended.
+    fn retry_finished(&mut self, what: &str, summary: &RetrySummary) {
         self.shell.notice(
             format!(
-                "Retry of job {}: {} row{} imported into '{}', {} still failing",
+                "{what} of job {}: {} row{} imported into '{}', {} still failing",
                 summary.import_job_id,
                 thousands(summary.rows_imported),
                 if summary.rows_imported == 1 { "" } else { "s" },
