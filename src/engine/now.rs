@@ -57,6 +57,25 @@ pub fn run_export(
     })
 }
 
+/// Runs `job`; a cancelled one fails with `cancelled`, having changed nothing.
+fn run_or_fail_cancelled<J>(
+    store: &Store,
+    job: &J,
+    (progress, cancel): (&mut dyn ProgressSink, &CancelToken),
+    cancelled: J::Error,
+) -> Result<J::Summary, JobFailure<J::Error>>
+where
+    J: Job + Clone + Into<JobSpec>,
+{
+    match run_now(store, job, progress, cancel)? {
+        Ran::Completed(summary) => Ok(summary),
+        Ran::Cancelled(stopped) => Err(JobFailure {
+            job_id: Some(stopped.job_id),
+            error: cancelled,
+        }),
+    }
+}
+
 /// Runs a retry; a cancelled one fails with [`RetryError::Cancelled`], having changed nothing.
 pub fn run_retry(
     store: &Store,
@@ -64,29 +83,7 @@ pub fn run_retry(
     progress: &mut dyn ProgressSink,
     cancel: &CancelToken,
 ) -> Result<RetrySummary, JobFailure<RetryError>> {
-    match run_now(store, request, progress, cancel)? {
-        Ran::Completed(summary) => Ok(summary),
-        Ran::Cancelled(stopped) => Err(JobFailure {
-            job_id: Some(stopped.job_id),
-            error: RetryError::Cancelled,
-        }),
-    }
-}
-
-/// Undoes a fix; a cancelled undo fails with [`UndoFixError::Cancelled`], having changed nothing.
-pub fn run_undo_fix(
-    store: &Store,
-    request: &UndoFixRequest,
-    progress: &mut dyn ProgressSink,
-    cancel: &CancelToken,
-) -> Result<UndoFixSummary, JobFailure<UndoFixError>> {
-    match run_now(store, request, progress, cancel)? {
-        Ran::Completed(summary) => Ok(summary),
-        Ran::Cancelled(stopped) => Err(JobFailure {
-            job_id: Some(stopped.job_id),
-            error: UndoFixError::Cancelled,
-        }),
-    }
+    run_or_fail_cancelled(store, request, (progress, cancel), RetryError::Cancelled)
 }
 
 /// Applies fix rules as a job; a cancelled fix fails with [`RetryError::Cancelled`], having
@@ -97,11 +94,15 @@ pub fn run_fix(
     progress: &mut dyn ProgressSink,
     cancel: &CancelToken,
 ) -> Result<RetrySummary, JobFailure<RetryError>> {
-    match run_now(store, request, progress, cancel)? {
-        Ran::Completed(summary) => Ok(summary),
-        Ran::Cancelled(stopped) => Err(JobFailure {
-            job_id: Some(stopped.job_id),
-            error: RetryError::Cancelled,
-        }),
-    }
+    run_or_fail_cancelled(store, request, (progress, cancel), RetryError::Cancelled)
+}
+
+/// Undoes a fix; a cancelled undo fails with [`UndoFixError::Cancelled`], having changed nothing.
+pub fn run_undo_fix(
+    store: &Store,
+    request: &UndoFixRequest,
+    progress: &mut dyn ProgressSink,
+    cancel: &CancelToken,
+) -> Result<UndoFixSummary, JobFailure<UndoFixError>> {
+    run_or_fail_cancelled(store, request, (progress, cancel), UndoFixError::Cancelled)
 }

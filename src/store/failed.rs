@@ -400,6 +400,28 @@ pub struct RetryRow {
     pub fields_as_read: Vec<String>,
 }
 
+/// The columns [`RetryRow::numbered`] reads, in its order.
+pub(super) const RETRY_ROW_COLUMNS: &str = "record_no, line, byte_offset, raw, fields, raw_bytes, file";
+
+impl RetryRow {
+    /// A row of [`RETRY_ROW_COLUMNS`], with its record number.
+    pub(super) fn numbered(row: &duckdb::Row<'_>) -> duckdb::Result<(i64, Self)> {
+        let fields: Vec<String> = serde_json::from_str(&row.get::<_, String>(4)?).unwrap_or_default();
+        Ok((
+            row.get(0)?,
+            Self {
+                file: row.get(6)?,
+                line: row.get(1)?,
+                byte_offset: row.get(2)?,
+                raw: row.get(3)?,
+                raw_bytes: row.get(5)?,
+                fields: fields.clone(),
+                fields_as_read: fields,
+            },
+        ))
+    }
+}
+
 /// The failed rows a retry moves, through named methods.
 impl super::Store {
     /// The failed rows of `job_id` numbered `record_nos` that are still in the failed set, by
@@ -411,26 +433,14 @@ impl super::Store {
             let mut statement = self
                 .conn()
                 .prepare(&format!(
-                    "SELECT record_no, line, byte_offset, raw, fields, raw_bytes, file FROM sluice.failed_rows \
-                     WHERE job_id = ? AND {RECORDS_IN_CHUNK}"
+                    "SELECT {RETRY_ROW_COLUMNS} FROM sluice.failed_rows WHERE job_id = ? AND {RECORDS_IN_CHUNK}"
                 ))
                 .map_err(StoreError::query(context))?;
             let found = statement
-                .query_map(duckdb::params_from_iter(job_and_records(job_id, chunk)), |row| {
-                    let fields: Vec<String> = serde_json::from_str(&row.get::<_, String>(4)?).unwrap_or_default();
-                    Ok((
-                        row.get::<_, i64>(0)?,
-                        RetryRow {
-                            file: row.get(6)?,
-                            line: row.get(1)?,
-                            byte_offset: row.get(2)?,
-                            raw: row.get(3)?,
-                            fields: fields.clone(),
-                            fields_as_read: fields,
-                            raw_bytes: row.get(5)?,
-                        },
-                    ))
-                })
+                .query_map(
+                    duckdb::params_from_iter(job_and_records(job_id, chunk)),
+                    RetryRow::numbered,
+                )
                 .map_err(StoreError::query(context))?;
             for found in found {
                 let (record_no, row) = found.map_err(StoreError::query(context))?;

@@ -17,7 +17,7 @@ use duckdb::{Connection, OptionalExt, params};
 use std::collections::BTreeMap;
 
 use super::StoreError;
-use super::failed::{RECORDS_IN_CHUNK, RECORDS_PER_STATEMENT, RetryRow, job_and_records, sorted};
+use super::failed::{RECORDS_IN_CHUNK, RECORDS_PER_STATEMENT, RETRY_ROW_COLUMNS, RetryRow, job_and_records, sorted};
 use super::unique_keys::main_table;
 use crate::sql::quote_ident;
 
@@ -172,28 +172,13 @@ impl FixUndoRecord {
         record_nos.sort_unstable();
         let mut statement = conn
             .prepare(&format!(
-                "SELECT record_no, line, byte_offset, raw, fields, raw_bytes, file FROM sluice.fix_undo_rows \
-                 WHERE fix_job_id = ? AND {RECORDS_IN_CHUNK}"
+                "SELECT {RETRY_ROW_COLUMNS} FROM sluice.fix_undo_rows WHERE fix_job_id = ? AND {RECORDS_IN_CHUNK}"
             ))
             .map_err(StoreError::query(context))?;
         let rows = statement
             .query_map(
                 duckdb::params_from_iter(job_and_records(self.fix_job_id, &record_nos)),
-                |row| {
-                    let fields: Vec<String> = serde_json::from_str(&row.get::<_, String>(4)?).unwrap_or_default();
-                    Ok((
-                        row.get::<_, i64>(0)?,
-                        RetryRow {
-                            file: row.get(6)?,
-                            line: row.get(1)?,
-                            byte_offset: row.get(2)?,
-                            raw: row.get(3)?,
-                            raw_bytes: row.get(5)?,
-                            fields: fields.clone(),
-                            fields_as_read: fields,
-                        },
-                    ))
-                },
+                RetryRow::numbered,
             )
             .map_err(StoreError::query(context))?
             .collect::<Result<_, _>>()

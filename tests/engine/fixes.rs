@@ -2,14 +2,11 @@
 //! and counts what applying it would do; applied as a retry job, the rows that pass move into
 //! the table, the unique rule still holds, and the import's counts stay exact.
 
-use sluice::engine::run_fix;
-use sluice::import::{
-    ColumnSpec, ColumnType, FixRequest, FixRule, ImportRequest, RetrySummary, SchemaFile, preview_fix,
-};
-use sluice::progress::{CancelToken, NoProgress};
-use sluice::store::{FailedRowFilter, GroupFilter, GroupKey};
+use sluice::import::{ColumnSpec, ColumnType, FixRule, ImportRequest, SchemaFile, preview_fix};
+use sluice::progress::CancelToken;
+use sluice::store::FailedRowFilter;
 
-use crate::support::TestDb;
+use crate::support::{TestDb, apply, set, value_group};
 
 /// People with `forty` for an age in three rows, a name with an unquoted comma in two (a field
 /// too many), and two rows whose id is `seven`.
@@ -30,36 +27,6 @@ fn import_people(db: &TestDb) -> i64 {
     let summary = db.import_request(&request);
     assert_eq!((summary.rows_imported, summary.rows_failed), (2, 7));
     summary.job_id
-}
-
-fn value_group(column: &str, value: &str) -> FailedRowFilter {
-    FailedRowFilter {
-        group: Some(Box::new(GroupFilter {
-            column: Some(column.into()),
-            kind: "invalid_value".into(),
-            key: GroupKey::Value(Some(value.into())),
-        })),
-        ..FailedRowFilter::default()
-    }
-}
-
-fn set(column: &str, from: &str, to: &str) -> FixRule {
-    FixRule::SetValue {
-        column: column.into(),
-        from: Some(from.into()),
-        to: to.into(),
-    }
-}
-
-/// Applies `rule` to the rows `filter` targets, as `sluice fix` does: the rows it changes,
-/// retried as one job.
-fn apply(db: &TestDb, job_id: i64, filter: &FailedRowFilter, rule: FixRule) -> RetrySummary {
-    let request = FixRequest {
-        import_job_id: job_id,
-        filter: filter.clone(),
-        rules: vec![rule],
-    };
-    run_fix(&db.store, &request, &mut NoProgress, &CancelToken::new()).unwrap()
 }
 
 /// imported + failed = read, for the import and in the table.

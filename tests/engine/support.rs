@@ -130,3 +130,40 @@ impl TestDb {
             .unwrap()
     }
 }
+
+/// The failed rows of the group of `column`'s problem `invalid_value` with `value`.
+pub fn value_group(column: &str, value: &str) -> sluice::store::FailedRowFilter {
+    sluice::store::FailedRowFilter {
+        group: Some(Box::new(sluice::store::GroupFilter {
+            column: Some(column.into()),
+            kind: "invalid_value".into(),
+            key: sluice::store::GroupKey::Value(Some(value.into())),
+        })),
+        ..sluice::store::FailedRowFilter::default()
+    }
+}
+
+/// The rule that puts `to` in `column` in place of `from`.
+pub fn set(column: &str, from: &str, to: &str) -> sluice::import::FixRule {
+    sluice::import::FixRule::SetValue {
+        column: column.into(),
+        from: Some(from.into()),
+        to: to.into(),
+    }
+}
+
+/// Applies `rule` to the failed rows of `job_id` that `filter` targets, as `sluice fix` does:
+/// one fix job.
+pub fn apply(
+    db: &TestDb,
+    job_id: i64,
+    filter: &sluice::store::FailedRowFilter,
+    rule: sluice::import::FixRule,
+) -> sluice::import::RetrySummary {
+    let request = sluice::import::FixRequest {
+        import_job_id: job_id,
+        filter: filter.clone(),
+        rules: vec![rule],
+    };
+    sluice::engine::run_fix(&db.store, &request, &mut NoProgress, &CancelToken::new()).unwrap()
+}

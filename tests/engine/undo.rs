@@ -2,15 +2,13 @@
 //! counts are exactly what they were before the fix, and an undo that would lose a later change
 //! is refused, changing nothing.
 
-use sluice::engine::{run_fix, run_undo_fix};
+use sluice::engine::run_undo_fix;
 use sluice::import::{
-    ColumnSpec, ColumnType, FixRequest, FixRule, ImportMode, ImportRequest, RetrySummary, SchemaFile, UndoFixError,
-    UndoFixRequest, UndoFixSummary,
+    ColumnSpec, ColumnType, ImportMode, ImportRequest, SchemaFile, UndoFixError, UndoFixRequest, UndoFixSummary,
 };
 use sluice::progress::{CancelToken, NoProgress};
-use sluice::store::{FailedRowFilter, GroupFilter, GroupKey};
 
-use crate::support::TestDb;
+use crate::support::{TestDb, apply, set, value_group};
 
 /// The table's rows, sorted, NULL told from `""`.
 fn table_rows(db: &TestDb, table: &str) -> Rows {
@@ -37,34 +35,6 @@ type Rows = Vec<Vec<Option<String>>>;
 /// Everything an undo must put back as it was.
 fn snapshot(db: &TestDb, job_id: i64, table: &str) -> (Rows, Rows, [i64; 5]) {
     (table_rows(db, table), db.failed_set(job_id), counts(db, job_id))
-}
-
-fn value_group(column: &str, value: &str) -> FailedRowFilter {
-    FailedRowFilter {
-        group: Some(Box::new(GroupFilter {
-            column: Some(column.into()),
-            kind: "invalid_value".into(),
-            key: GroupKey::Value(Some(value.into())),
-        })),
-        ..FailedRowFilter::default()
-    }
-}
-
-fn set(column: &str, from: &str, to: &str) -> FixRule {
-    FixRule::SetValue {
-        column: column.into(),
-        from: Some(from.into()),
-        to: to.into(),
-    }
-}
-
-fn apply(db: &TestDb, job_id: i64, filter: &FailedRowFilter, rule: FixRule) -> RetrySummary {
-    let request = FixRequest {
-        import_job_id: job_id,
-        filter: filter.clone(),
-        rules: vec![rule],
-    };
-    run_fix(&db.store, &request, &mut NoProgress, &CancelToken::new()).unwrap()
 }
 
 fn undo(db: &TestDb, fix_job_id: i64) -> Result<UndoFixSummary, UndoFixError> {
