@@ -96,33 +96,7 @@ impl Job for FixRequest {
             })
             .map_err(retry_error)?;
         writer.finish_writing()?;
-        let duplicates = writer.judge(&mut |page| {
-            let record_nos: Vec<i64> = page.iter().map(|duplicate| duplicate.record_no as i64).collect();
-            // The rows as fixed, from the rows as they were (kept for the undo) and the rules.
-            let rows: BTreeMap<i64, RetryRow> = undo
-                .original_rows(conn, &record_nos)?
-                .into_iter()
-                .map(|(record_no, mut row)| {
-                    row.fields = setup.rules.apply(&row.fields);
-                    (record_no, row)
-                })
-                .collect();
-            let file_of = |record_no: u64| {
-                rows.get(&(record_no as i64))
-                    .and_then(|row| row.file.as_deref())
-                    .map(Arc::from)
-            };
-            let failed: Vec<FailedRow> = page
-                .into_iter()
-                .filter_map(|duplicate| {
-                    let row = rows.get(&(duplicate.record_no as i64))?;
-                    let plan = setup.plans.get(&row.file)?;
-                    let problems = writer.problems(&duplicate, plan, &row.fields, &file_of);
-                    Some(failed_again(duplicate.record_no as i64, row, problems))
-                })
-                .collect();
-            append_failed_rows(conn, self.import_job_id, &failed)
-        })?;
+        let duplicates = fail_duplicates(conn, self.import_job_id, (&setup, &undo), &writer)?;
         let updated = writer.merge(counts.passed - duplicates)?;
         finish(
             context,
@@ -139,6 +113,44 @@ impl Job for FixRequest {
     fn outcome(summary: &RetrySummary) -> JobOutcome {
         <RetryRequest as Job>::outcome(summary)
     }
+}
+
+/// Judges the `unique` rule or the key over every row `writer` took: the duplicates leave the
+/// table and become failed rows of import `import_job_id` again, with the fields the rules gave
+/// them (the rows as they were are read back from the `undo` record) and the problem of the rule
+/// they broke. Returns how many there were.
+fn fail_duplicates(
+    conn: &duckdb::Connection,
+    import_job_id: i64,
+    (setup, undo): (&FixSetup, &FixUndoRecord),
+    writer: &KeyedWriter<'_>,
+) -> Result<u64, crate::store::StoreError> {
+    writer.judge(&mut |page| {
+        let record_nos: Vec<i64> = page.iter().map(|duplicate| duplicate.record_no as i64).collect();
+        let rows: BTreeMap<i64, RetryRow> = undo
+            .original_rows(conn, &record_nos)?
+            .into_iter()
+            .map(|(record_no, mut row)| {
+                row.fields = setup.rules.apply(&row.fields);
+                (record_no, row)
+            })
+            .collect();
+        let file_of = |record_no: u64| {
+            rows.get(&(record_no as i64))
+                .and_then(|row| row.file.as_deref())
+                .map(Arc::from)
+        };
+        let failed: Vec<FailedRow> = page
+            .into_iter()
+            .filter_map(|duplicate| {
+                let row = rows.get(&(duplicate.record_no as i64))?;
+                let plan = setup.plans.get(&row.file)?;
+                let problems = writer.problems(&duplicate, plan, &row.fields, &file_of);
+                Some(failed_again(duplicate.record_no as i64, row, problems))
+            })
+            .collect();
+        append_failed_rows(conn, import_job_id, &failed)
+    })
 }
 
 /// Rows a fix has taken so far: changed by its rules, passed, and still failing.
