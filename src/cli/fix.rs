@@ -4,7 +4,7 @@
 
 use std::process::ExitCode;
 
-use sluice::engine::{JobKind, JobTotals};
+use sluice::engine::{DuckdbDefaults, JobKind, JobTotals};
 use sluice::import::{Case, FixRequest, FixRule, Recipe, UndoFixRequest, ValueFormat, preview_fix};
 use sluice::progress::{CancelToken, NoProgress};
 use sluice::records::ProblemKind;
@@ -118,6 +118,14 @@ pub fn run(args: FixArgs) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
+    // A fix streams its rows a page at a time, as an import does: DuckDB is held to an import's
+    // memory unless the user said otherwise.
+    let columns = store.job(args.job_id)?.map_or(0, |job| job.source_columns.len());
+    DuckdbDefaults::fix(columns, true).apply(
+        &store,
+        args.db.memory_limit.is_some(),
+        args.db.duckdb_threads.is_some(),
+    )?;
     let request = FixRequest {
         import_job_id: args.job_id,
         filter,

@@ -47,6 +47,16 @@ impl DuckdbDefaults {
         }
     }
 
+    /// A fix of failed rows reads them a page at a time and writes those that pass as an import
+    /// writes its rows, so it is held to an import's memory. Its undo record's copies and an
+    /// undo's search for the fix's rows in the table are joins DuckDB spills to disk.
+    pub fn fix(columns: usize, checks_unique: bool) -> Self {
+        Self {
+            memory_floor_mb: None,
+            ..Self::import(columns, checks_unique)
+        }
+    }
+
     /// An unsorted CSV or Excel export streams row groups from disk once each. Each scanning thread pins
     /// a block or so per column, so it runs on one (Sluice's own encoder and gzip threads use the
     /// cores; measured on 5M rows: 2.1 s either way).
