@@ -55,6 +55,10 @@ impl FailedView {
     pub fn show_job(&mut self, job_id: i64, filter: FailedRowFilter) -> LoadRequest {
         let same_job = self.job_id == Some(job_id);
         let previous = std::mem::take(self);
+        if !same_job {
+            // Another job's preview would keep a reader busy for an answer no one reads.
+            previous.fix.stop_preview();
+        }
         *self = Self {
             job_id: Some(job_id),
             generation: previous.generation + 1,

@@ -133,7 +133,7 @@ impl FixEditor {
         }
     }
 
-    fn stop_preview(&mut self) {
+    pub fn stop_preview(&self) {
         if let PreviewState::Running { cancel, .. } = &self.preview {
             cancel.cancel();
         }

@@ -28,7 +28,7 @@ pub struct RecipesArgs {
 pub fn run(args: RecipesArgs) -> anyhow::Result<ExitCode> {
     let store = args.db.open()?;
     if let Some(path) = &args.read {
-        let recipe = Recipe::find(&store, &path.display().to_string())?;
+        let recipe = Recipe::from_file(path)?;
         recipe.save(&store)?;
         println!("Kept recipe '{}' ({} rules).", recipe.name, recipe.rules.len());
         return Ok(ExitCode::SUCCESS);

@@ -168,8 +168,7 @@ impl FixUndoRecord {
     /// The failed rows `record_nos` as the fix took them (before its rules), by record number.
     pub fn original_rows(&self, conn: &Connection, record_nos: &[i64]) -> Result<BTreeMap<i64, RetryRow>, StoreError> {
         let context = "reading the fixed rows as they were";
-        let mut record_nos = record_nos.to_vec();
-        record_nos.sort_unstable();
+        let record_nos = sorted(record_nos);
         let mut statement = conn
             .prepare(&format!(
                 "SELECT {RETRY_ROW_COLUMNS} FROM sluice.fix_undo_rows WHERE fix_job_id = ? AND {RECORDS_IN_CHUNK}"
@@ -313,17 +312,8 @@ impl FixUndoRecord {
             [fix],
         )
         .map_err(StoreError::query(context))?;
-        conn.execute(
-            "UPDATE sluice.jobs SET rows_imported = rows_imported - ?, rows_failed = rows_failed + ?, \
-             rows_updated = coalesce(rows_updated, 0) - ? WHERE job_id = ?",
-            params![imported, imported, updated, import_job_id],
-        )
-        .map_err(StoreError::query(context))?;
-        conn.execute(
-            "UPDATE sluice.jobs SET undone_by = ? WHERE job_id = ?",
-            params![undo_job_id, fix],
-        )
-        .map_err(StoreError::query(context))?;
+        super::jobs::add_retried_rows(conn, import_job_id, -imported, -updated)?;
+        super::jobs::set_undone_by(conn, fix, undo_job_id)?;
         self.forget(conn)?;
         Ok(UndoneRows {
             removed,

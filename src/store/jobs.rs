@@ -423,15 +423,31 @@ fn job_from_row(row: &Row<'_>) -> duckdb::Result<JobRecord> {
     })
 }
 
-/// Adds the rows a retry moved into the table to its import's counts, so imported + failed =
-/// read still holds for the import. Runs inside the retry's transaction.
-fn add_retried_rows(conn: &Connection, import_job_id: i64, imported: u64, updated: u64) -> Result<(), StoreError> {
+/// Adds the rows a retry moved into the table to its import's counts (negative counts for an
+/// undo, which moves them back), so imported + failed = read still holds for the import. Runs
+/// inside the retry's or the undo's transaction.
+pub(super) fn add_retried_rows(
+    conn: &Connection,
+    import_job_id: i64,
+    imported: i64,
+    updated: i64,
+) -> Result<(), StoreError> {
     conn.execute(
         "UPDATE sluice.jobs SET rows_imported = rows_imported + ?, rows_failed = rows_failed - ?, \
          rows_updated = coalesce(rows_updated, 0) + ? WHERE job_id = ?",
-        params![imported as i64, imported as i64, updated as i64, import_job_id],
+        params![imported, imported, updated, import_job_id],
     )
     .map_err(StoreError::query("updating the import's counts"))?;
+    Ok(())
+}
+
+/// Records that fix `fix_job_id` was undone by job `undo_job_id`.
+pub(super) fn set_undone_by(conn: &Connection, fix_job_id: i64, undo_job_id: i64) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE sluice.jobs SET undone_by = ? WHERE job_id = ?",
+        params![undo_job_id, fix_job_id],
+    )
+    .map_err(StoreError::query("recording the undo"))?;
     Ok(())
 }
 
@@ -472,7 +488,7 @@ impl super::Store {
     /// Adds the rows a retry moved into the table to import `import_job_id`'s counts (so imported +
     /// failed = read still holds); runs inside the retry's transaction.
     pub fn add_retried_rows(&self, import_job_id: i64, imported: u64, updated: u64) -> Result<(), StoreError> {
-        add_retried_rows(self.conn(), import_job_id, imported, updated)
+        add_retried_rows(self.conn(), import_job_id, imported as i64, updated as i64)
     }
 
     /// All jobs, newest first.

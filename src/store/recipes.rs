@@ -11,6 +11,8 @@ impl super::Store {
     pub fn save_recipe(&self, name: &str, rules: &str) -> Result<(), StoreError> {
         let context = "saving the recipe";
         let conn = self.conn();
+        // Both or neither: a failed insert must not lose the recipe it replaces.
+        let transaction = super::Transaction::begin(self, context)?;
         conn.execute("DELETE FROM sluice.recipes WHERE name = ?", [name])
             .map_err(StoreError::query(context))?;
         conn.execute(
@@ -18,7 +20,7 @@ impl super::Store {
             params![name, rules, now_ms()],
         )
         .map_err(StoreError::query(context))?;
-        Ok(())
+        transaction.commit(0, context)
     }
 
     /// The rules (JSON) of recipe `name`, when there is one.

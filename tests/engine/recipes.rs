@@ -177,3 +177,40 @@ fn a_recipe_written_to_a_file_reads_back_as_the_same_rules() {
     assert_eq!(read.rules, [forty(), FixRule::PadFields]);
     assert!(Recipe::find(&db.store, "nightly").is_err());
 }
+
+#[test]
+fn a_recipe_on_a_file_with_a_trailing_delimiter_leaves_its_good_rows_as_they_are() {
+    let db = TestDb::new();
+    // Every row ends with a delimiter, so a good row has a field past its columns.
+    let mut text = String::from("id,name,age,\n");
+    for id in 1..=40 {
+        match id {
+            5 => text.push_str("5,Smith, Cy,41,\n"),
+            _ => text.push_str(&format!("{id},N{id},{},\n", 20 + id)),
+        }
+    }
+    let file = db.file("trailing.csv", text.as_bytes());
+    let mut request = people(&file, ImportMode::Create);
+    request.recipe = Some(Recipe {
+        name: "split names".into(),
+        rules: vec![
+            FixRule::JoinFields {
+                first: 1,
+                delimiter: None,
+            },
+            FixRule::DropEmptyLastField,
+        ],
+    });
+    let summary = db.import_request(&request);
+    assert_eq!((summary.rows_imported, summary.rows_failed), (40, 0));
+    assert_eq!(summary.fixed_by.get("join fields 2 and 3"), Some(&1));
+    assert_eq!(summary.fixed_by.get("drop an empty last field"), Some(&0));
+    assert_eq!(
+        db.count("SELECT count(*) FROM people WHERE id = 5 AND name = 'Smith, Cy' AND age = 41"),
+        1
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM people WHERE name = 'N1' AND age = 21"),
+        1
+    );
+}

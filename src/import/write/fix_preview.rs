@@ -200,6 +200,11 @@ fn check_page(rows: &[StoredFailedRow], fixed: &BTreeMap<i64, RetryRow>, plans: 
         preview.rows += 1;
         let changed = after.fields != row.fields;
         preview.changed += u64::from(changed);
+        // A fix takes up only the rows its rules change: the others stay as they fail.
+        if !changed {
+            preview.still_failing += 1;
+            continue;
+        }
         let record = edited_record(after, &validator.plan().layout);
         let damaged = after.fields.iter().any(|field| field.contains('\u{FFFD}'));
         let passes = validator.check(&record.as_record(), damaged, &mut cells, &mut problems);
@@ -217,7 +222,7 @@ fn check_page(rows: &[StoredFailedRow], fixed: &BTreeMap<i64, RetryRow>, plans: 
                 .any(|problem| !before.contains(&(problem.column.as_deref(), problem.kind.as_str())));
             preview.newly_failing += u64::from(new);
         }
-        if changed && preview.examples.len() < PREVIEW_EXAMPLES {
+        if preview.examples.len() < PREVIEW_EXAMPLES {
             preview.examples.push(FixExample {
                 line: row.line,
                 before: row.fields.clone(),

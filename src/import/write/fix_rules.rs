@@ -171,6 +171,9 @@ pub struct CompiledRules {
     steps: Vec<Step>,
     /// Fields a row of the header's width has.
     width: usize,
+    /// Empty fields a good row of the file has past its columns (a trailing delimiter): only
+    /// a row wider still has too many fields.
+    trailing: usize,
 }
 
 #[derive(Debug)]
@@ -275,6 +278,7 @@ impl CompiledRules {
         Ok(Self {
             steps,
             width: columns.len(),
+            trailing: 0,
         })
     }
 
@@ -296,18 +300,26 @@ impl CompiledRules {
         self
     }
 
+    /// The rules for records as a file's reader gives them, with `trailing` empty fields past the
+    /// columns on every good row (a trailing delimiter). A failed row as stored has them dropped
+    /// already, so a fix of stored rows leaves this at 0.
+    pub fn with_trailing_fields(mut self, trailing: usize) -> Self {
+        self.trailing = trailing;
+        self
+    }
+
     /// `fields` with every rule applied in order; a rule that does not apply to the row (a
     /// value other than the one replaced, a row already of the header's width) leaves it.
     pub fn apply(&self, fields: &[String]) -> Vec<String> {
         let mut fields = fields.to_vec();
         for step in &self.steps {
-            apply_step(step, &mut fields, self.width);
+            apply_step(step, &mut fields, (self.width, self.trailing));
         }
         fields
     }
 }
 
-fn apply_step(step: &Step, fields: &mut Vec<String>, width: usize) {
+fn apply_step(step: &Step, fields: &mut Vec<String>, (width, trailing): (usize, usize)) {
     let mut change = |field: usize, change: &dyn Fn(&str) -> Option<String>| {
         if let Some(value) = fields.get_mut(field)
             && let Some(changed) = change(value)
@@ -331,7 +343,7 @@ fn apply_step(step: &Step, fields: &mut Vec<String>, width: usize) {
             change(*field, &|value| value.trim().is_empty().then(|| default.clone()))
         }
         Step::JoinFields { first, delimiter } => {
-            if fields.len() > width && first + 1 < fields.len() {
+            if fields.len() > width + trailing && first + 1 < fields.len() {
                 let second = fields.remove(first + 1);
                 fields[*first] = format!("{}{delimiter}{second}", fields[*first]);
             }
@@ -343,7 +355,7 @@ fn apply_step(step: &Step, fields: &mut Vec<String>, width: usize) {
         } => change(*field, &|value| read_as(value, stated, into)),
         Step::ReadAs { into: None, .. } => {}
         Step::DropEmptyLastField => {
-            if fields.len() > width && fields.last().is_some_and(|last| last.trim().is_empty()) {
+            if fields.len() > width + trailing && fields.last().is_some_and(|last| last.trim().is_empty()) {
                 fields.pop();
             }
         }

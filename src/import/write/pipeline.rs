@@ -406,6 +406,8 @@ impl BatchInProgress {
             let mut row = failed_row(record_no, record, std::mem::take(&mut self.problems));
             row.file = Some(file.clone());
             row.fields = fields.to_vec();
+            let plan = validator.plan();
+            drop_trailing_field(&mut row, plan.layout.trailing_fields(), plan.field_count());
             self.failed.push(row);
         }
     }

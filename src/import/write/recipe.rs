@@ -77,13 +77,19 @@ impl Recipe {
     pub fn find(store: &Store, name_or_path: &str) -> Result<Self, RecipeError> {
         let path = Path::new(name_or_path);
         if path.is_file() {
-            let text = std::fs::read_to_string(path).map_err(|source| RecipeError::File {
-                path: name_or_path.to_string(),
-                source,
-            })?;
-            return Self::from_json(&text, name_or_path);
+            return Self::from_file(path);
         }
         Self::stored(store, name_or_path)?.ok_or_else(|| RecipeError::NoSuchRecipe(name_or_path.to_string()))
+    }
+
+    /// The recipe a recipe file holds.
+    pub fn from_file(path: &Path) -> Result<Self, RecipeError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| RecipeError::File {
+            path: shown.clone(),
+            source,
+        })?;
+        Self::from_json(&text, &shown)
     }
 
     /// The recipe stored as `name`, when there is one.
@@ -190,7 +196,11 @@ impl RecipeRun {
             .iter()
             .map(
                 |rule| match CompiledRules::new(std::slice::from_ref(rule), columns, delimiter) {
-                    Ok(compiled) => Ok(Some(compiled.reading_into(plan))),
+                    Ok(compiled) => Ok(Some(
+                        compiled
+                            .reading_into(plan)
+                            .with_trailing_fields(plan.layout.trailing_fields()),
+                    )),
                     Err(RuleError::NoSuchColumn { .. }) => Ok(None),
                     Err(source) => Err(RecipeError::Rule {
                         recipe: recipe.name.clone(),

@@ -206,13 +206,17 @@ fn undo_fix(
         }
     }
     let undone: UndoneRows = record.undo(conn, (fix.import_job_id, context.job_id), &table, fix.counts)?;
-    let outcome = JobOutcome {
-        rows_read: undone.removed,
-        rows_updated: undone.put_back,
-        rows_failed: undone.returned,
-        ..JobOutcome::default()
+    let summary = UndoFixSummary {
+        job_id: context.job_id,
+        fix_job_id,
+        import_job_id: fix.import_job_id,
+        table,
+        rows_removed: undone.removed,
+        rows_put_back: undone.put_back,
+        rows_returned: undone.returned,
+        elapsed_ms: started.elapsed().as_millis() as u64,
     };
-    context.record_completed(&outcome)?;
+    context.record_completed(&UndoFixRequest::outcome(&summary))?;
     if context.cancel.is_cancelled() {
         return Err(UndoFixError::Cancelled);
     }
@@ -222,14 +226,5 @@ fn undo_fix(
         rows_failed: undone.returned,
         ..Progress::default()
     });
-    Ok(UndoFixSummary {
-        job_id: context.job_id,
-        fix_job_id,
-        import_job_id: fix.import_job_id,
-        table,
-        rows_removed: undone.removed,
-        rows_put_back: undone.put_back,
-        rows_returned: undone.returned,
-        elapsed_ms: started.elapsed().as_millis() as u64,
-    })
+    Ok(summary)
 }
