@@ -5,23 +5,39 @@ use std::collections::BTreeMap;
 
 use duckdb::{Connection, params};
 
-use super::failed_groups::{GroupFilter, no_group_params};
+use super::failed_groups::GroupFilter;
 use super::{CommitAppend, StoreError};
 use crate::records::FailedRow;
 use crate::sql_type::SqlType;
 
 /// Stores failed rows of job `job_id` through DuckDB's appender.
 pub fn append_failed_rows(conn: &Connection, job_id: i64, rows: &[FailedRow]) -> Result<(), StoreError> {
+    append_rows(conn, job_id, rows, None)
+}
+
+/// Stores failed rows of import `job_id` that fix (or retry) job `fix_job_id` took up and set
+/// aside again, marked as that fix's, so its undo removes them.
+pub fn append_failed_rows_of_fix(
+    conn: &Connection,
+    job_id: i64,
+    fix_job_id: i64,
+    rows: &[FailedRow],
+) -> Result<(), StoreError> {
+    append_rows(conn, job_id, rows, Some(fix_job_id))
+}
+
+fn append_rows(conn: &Connection, job_id: i64, rows: &[FailedRow], added_by: Option<i64>) -> Result<(), StoreError> {
     if rows.is_empty() {
         return Ok(());
     }
     let context = "storing failed rows";
     let mut row_appender = conn
-        .appender_to_db("failed_rows", "sluice")
+        .appender_to_db("failed_row_store", "sluice")
         .map_err(StoreError::query(context))?;
     let mut problem_appender = conn
-        .appender_to_db("failed_row_problems", "sluice")
+        .appender_to_db("failed_problem_store", "sluice")
         .map_err(StoreError::query(context))?;
+    let taken_by: Option<i64> = None;
     for row in rows {
         let fields = serde_json::to_string(&row.fields).unwrap_or_else(|_| "[]".into());
         row_appender
@@ -34,7 +50,9 @@ pub fn append_failed_rows(conn: &Connection, job_id: i64, rows: &[FailedRow]) ->
                 row.raw_bytes,
                 fields,
                 row.fields.len() as i32,
-                row.file.as_deref()
+                row.file.as_deref(),
+                taken_by,
+                added_by
             ])
             .map_err(StoreError::query(context))?;
         for problem in &row.problems {
@@ -49,7 +67,9 @@ pub fn append_failed_rows(conn: &Connection, job_id: i64, rows: &[FailedRow]) ->
                     problem
                         .field_index
                         .and_then(|index| row.fields.get(index))
-                        .map(String::as_str)
+                        .map(String::as_str),
+                    taken_by,
+                    added_by
                 ])
                 .map_err(StoreError::query(context))?;
         }
@@ -66,9 +86,16 @@ pub fn failed_rows_appends(rows: u64, problems: u64) -> [CommitAppend; 2] {
     [
         CommitAppend::new(
             rows,
-            [BigInt, BigInt, BigInt, BigInt, Varchar, Blob, Varchar, Integer, Varchar],
+            [
+                BigInt, BigInt, BigInt, BigInt, Varchar, Blob, Varchar, Integer, Varchar, BigInt, BigInt,
+            ],
         ),
-        CommitAppend::new(problems, [BigInt, BigInt, Integer, Varchar, Varchar, Varchar, Varchar]),
+        CommitAppend::new(
+            problems,
+            [
+                BigInt, BigInt, Integer, Varchar, Varchar, Varchar, Varchar, BigInt, BigInt,
+            ],
+        ),
     ]
 }
 
@@ -122,46 +149,54 @@ pub struct FailedRowFilter {
     pub group: Option<Box<GroupFilter>>,
 }
 
-/// The WHERE clause of a failed-rows query over `sluice.failed_rows f`; its parameters come from
-/// [`filter_params`]. Every user value is a parameter.
-fn filter_sql() -> String {
-    format!(
-        "f.job_id = ? \
-         AND (?::VARCHAR IS NULL OR EXISTS (SELECT 1 FROM sluice.failed_row_problems p \
-             WHERE p.job_id = f.job_id AND p.record_no = f.record_no AND p.kind = ?)) \
-         AND (?::VARCHAR IS NULL OR EXISTS (SELECT 1 FROM sluice.failed_row_problems p \
-             WHERE p.job_id = f.job_id AND p.record_no = f.record_no AND p.column_name = ?)) \
-         AND (?::VARCHAR IS NULL OR contains(lower(f.raw), lower(?))) \
-         AND {}",
-        GroupFilter::sql()
-    )
-}
+/// Parameters of a statement, boxed as the filters' values and the statements' own are mixed.
+type Parameters<'a> = Vec<Box<dyn duckdb::ToSql + 'a>>;
 
-fn filter_params(job_id: i64, filter: &FailedRowFilter) -> Vec<Box<dyn duckdb::ToSql + '_>> {
-    let search = filter.search.as_deref().filter(|text| !text.is_empty());
-    let group = filter
-        .group
-        .as_deref()
-        .map_or_else(no_group_params, GroupFilter::params);
-    let mut parameters: Vec<Box<dyn duckdb::ToSql + '_>> = vec![
-        Box::new(job_id),
-        Box::new(filter.kind.as_deref()),
-        Box::new(filter.kind.as_deref()),
-        Box::new(filter.column.as_deref()),
-        Box::new(filter.column.as_deref()),
-        Box::new(search),
-        Box::new(search),
-    ];
-    parameters.extend(group.into_iter().map(|value| Box::new(value) as Box<dyn duckdb::ToSql>));
-    parameters
+/// The WHERE clause of a failed-rows query over `sluice.failed_rows f` that `filter` asks for,
+/// and its parameters. Only the conditions the filter sets are written: DuckDB plans a join for
+/// each `EXISTS` even where a NULL parameter would make it true, which made every page of a fix
+/// join the problems. Every user value is a parameter.
+fn filter_where(job_id: i64, filter: &FailedRowFilter) -> (String, Parameters<'_>) {
+    let mut sql = String::from("f.job_id = ?");
+    let mut parameters: Parameters<'_> = vec![Box::new(job_id)];
+    let has_problem = |condition: &str| {
+        format!(
+            " AND EXISTS (SELECT 1 FROM sluice.failed_row_problems p \
+             WHERE p.job_id = f.job_id AND p.record_no = f.record_no AND {condition})"
+        )
+    };
+    if let Some(kind) = filter.kind.as_deref() {
+        sql.push_str(&has_problem("p.kind = ?"));
+        parameters.push(Box::new(kind));
+    }
+    if let Some(column) = filter.column.as_deref() {
+        sql.push_str(&has_problem("p.column_name = ?"));
+        parameters.push(Box::new(column));
+    }
+    if let Some(search) = filter.search.as_deref().filter(|text| !text.is_empty()) {
+        sql.push_str(" AND contains(lower(f.raw), lower(?))");
+        parameters.push(Box::new(search));
+    }
+    if let Some(group) = filter.group.as_deref() {
+        sql.push_str(" AND ");
+        sql.push_str(&GroupFilter::sql());
+        parameters.extend(
+            group
+                .params()
+                .into_iter()
+                .map(|value| Box::new(value) as Box<dyn duckdb::ToSql>),
+        );
+    }
+    (sql, parameters)
 }
 
 /// Number of failed rows of a job matching `filter`.
 pub fn count_failed_rows(conn: &Connection, job_id: i64, filter: &FailedRowFilter) -> Result<u64, StoreError> {
+    let (which, parameters) = filter_where(job_id, filter);
     let count: i64 = conn
         .query_row(
-            &format!("SELECT count(*) FROM sluice.failed_rows f WHERE {}", filter_sql()),
-            duckdb::params_from_iter(filter_params(job_id, filter)),
+            &format!("SELECT count(*) FROM sluice.failed_rows f WHERE {which}"),
+            duckdb::params_from_iter(parameters),
             |row| row.get(0),
         )
         .map_err(StoreError::query("counting failed rows"))?;
@@ -180,14 +215,13 @@ pub fn failed_page_starts(
 ) -> Result<Vec<i64>, StoreError> {
     let context = "indexing failed rows";
     let page_rows = page_rows.max(1) as i64;
+    let (which, mut parameters) = filter_where(job_id, filter);
     let mut statement = conn
         .prepare(&format!(
-            "SELECT f.record_no FROM sluice.failed_rows f WHERE {} \
-             QUALIFY (row_number() OVER (ORDER BY f.record_no) - 1) % ? = 0 ORDER BY f.record_no",
-            filter_sql()
+            "SELECT f.record_no FROM sluice.failed_rows f WHERE {which} \
+             QUALIFY (row_number() OVER (ORDER BY f.record_no) - 1) % ? = 0 ORDER BY f.record_no"
         ))
         .map_err(StoreError::query(context))?;
-    let mut parameters = filter_params(job_id, filter);
     parameters.push(Box::new(page_rows));
     let starts = statement
         .query_map(duckdb::params_from_iter(parameters), |row| row.get::<_, i64>(0))
@@ -211,15 +245,14 @@ pub fn read_failed_rows(
     limit: u64,
 ) -> Result<Vec<StoredFailedRow>, StoreError> {
     let context = "reading failed rows";
+    let (which, mut parameters) = filter_where(job_id, filter);
     let mut statement = conn
         .prepare(&format!(
             "SELECT f.record_no, f.line, f.byte_offset, f.raw, f.fields, f.file, f.raw_bytes FROM sluice.failed_rows f \
-             WHERE {} AND f.record_no >= ? AND f.record_no < ? \
-             ORDER BY f.record_no LIMIT ?",
-            filter_sql()
+             WHERE {which} AND f.record_no >= ? AND f.record_no < ? \
+             ORDER BY f.record_no LIMIT ?"
         ))
         .map_err(StoreError::query(context))?;
-    let mut parameters = filter_params(job_id, filter);
     parameters.push(Box::new(from_record_no));
     parameters.push(Box::new(before_record_no.unwrap_or(i64::MAX)));
     parameters.push(Box::new(limit.min(i64::MAX as u64) as i64));
@@ -259,8 +292,8 @@ pub fn read_failed_rows(
     };
     let mut statement = conn
         .prepare(&format!(
-            "SELECT record_no, field_index, column_name, kind, message FROM sluice.failed_row_problems \
-             WHERE job_id = ? AND {which} ORDER BY record_no, rowid"
+            "SELECT record_no, field_index, column_name, kind, message FROM sluice.failed_problem_store \
+             WHERE job_id = ? AND {which} AND taken_by IS NULL ORDER BY record_no, rowid"
         ))
         .map_err(StoreError::query(context))?;
     let found = statement
@@ -450,31 +483,46 @@ impl super::Store {
         Ok(rows)
     }
 
-    /// Removes failed rows of `job_id` and their problems, inside the caller's transaction.
-    /// Returns the first of them that was no longer there (another retry took it), after which
-    /// the caller must roll back.
-    pub fn remove_failed_rows(&self, job_id: i64, record_nos: &[i64]) -> Result<Option<i64>, StoreError> {
-        let context = "removing retried rows from the failed set";
+    /// Takes failed rows of `job_id` and their problems out of the failed set for fix (or
+    /// retry) job `fix_job_id`, inside its transaction: they are marked as taken by it, not
+    /// deleted, so its undo puts them back by clearing the mark. Returns the first of them that
+    /// was no longer there (another retry took it), after which the caller must roll back.
+    pub fn take_failed_rows(
+        &self,
+        job_id: i64,
+        record_nos: &[i64],
+        fix_job_id: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        let context = "taking retried rows out of the failed set";
         let conn = self.conn();
         for chunk in sorted(record_nos).chunks(RECORDS_PER_STATEMENT) {
             let listed = RECORDS_IN_CHUNK;
-            let parameters = || duckdb::params_from_iter(job_and_records(job_id, chunk));
-            let mut delete = conn
+            let parameters = || {
+                duckdb::params_from_iter(
+                    std::iter::once(Box::new(fix_job_id) as Box<dyn duckdb::ToSql>)
+                        .chain(job_and_records(job_id, chunk)),
+                )
+            };
+            let mut take = conn
                 .prepare(&format!(
-                    "DELETE FROM sluice.failed_rows WHERE job_id = ? AND {listed} RETURNING record_no"
+                    "UPDATE sluice.failed_row_store SET taken_by = ? \
+                     WHERE job_id = ? AND {listed} AND taken_by IS NULL RETURNING record_no"
                 ))
                 .map_err(StoreError::query(context))?;
-            let removed: std::collections::BTreeSet<i64> = delete
+            let taken: std::collections::BTreeSet<i64> = take
                 .query_map(parameters(), |row| row.get(0))
                 .map_err(StoreError::query(context))?
                 .collect::<Result<_, _>>()
                 .map_err(StoreError::query(context))?;
             // One that was gone already (another retry took it): named, and the caller rolls back.
-            if let Some(gone) = chunk.iter().find(|record_no| !removed.contains(record_no)) {
+            if let Some(gone) = chunk.iter().find(|record_no| !taken.contains(record_no)) {
                 return Ok(Some(*gone));
             }
             conn.execute(
-                &format!("DELETE FROM sluice.failed_row_problems WHERE job_id = ? AND {listed}"),
+                &format!(
+                    "UPDATE sluice.failed_problem_store SET taken_by = ? \
+                     WHERE job_id = ? AND {listed} AND taken_by IS NULL"
+                ),
                 parameters(),
             )
             .map_err(StoreError::query(context))?;

@@ -97,10 +97,10 @@ pub struct GroupFilter {
 
 impl GroupFilter {
     /// The SQL condition on a failed row `f` that it has this group's problem; its parameters
-    /// come from [`GroupFilter::params`], or are all NULL (no group) from [`no_group_params`].
+    /// come from [`GroupFilter::params`].
     pub(super) fn sql() -> String {
         format!(
-            "(?::VARCHAR IS NULL OR EXISTS (SELECT 1 FROM sluice.failed_row_problems g \
+            "(EXISTS (SELECT 1 FROM sluice.failed_row_problems g \
              WHERE g.job_id = f.job_id AND g.record_no = f.record_no AND g.kind = ? \
              AND g.column_name IS NOT DISTINCT FROM ? AND CASE ? \
                WHEN 'value' THEN g.value IS NOT DISTINCT FROM ? \
@@ -112,7 +112,7 @@ impl GroupFilter {
     }
 
     /// The parameters of [`GroupFilter::sql`].
-    pub(super) fn params(&self) -> [Option<String>; 7] {
+    pub(super) fn params(&self) -> [Option<String>; 6] {
         let (by, key) = match &self.key {
             GroupKey::Value(value) => ("value", value.clone()),
             GroupKey::Shape(shape) => ("shape", Some(shape.clone())),
@@ -121,7 +121,6 @@ impl GroupFilter {
         };
         [
             Some(self.kind.clone()),
-            Some(self.kind.clone()),
             self.column.clone(),
             Some(by.to_string()),
             key.clone(),
@@ -129,11 +128,6 @@ impl GroupFilter {
             key,
         ]
     }
-}
-
-/// The parameters of [`GroupFilter::sql`] when no group is asked for.
-pub(super) fn no_group_params() -> [Option<String>; 7] {
-    Default::default()
 }
 
 /// The groups of job `job_id`'s failed rows, most rows first.

@@ -1,9 +1,9 @@
 //! What a fix changed, kept so it can be undone in one transaction.
 //!
 //! A fix (a retry job) takes rows out of an import's failed set and writes those that now pass
-//! into the table. Inside its own transaction it keeps:
-//! - the failed rows it took, as they were, with their problems (`sluice.fix_undo_rows` and
-//!   `sluice.fix_undo_problems`);
+//! into the table. The failed rows it took stay in `sluice.failed_row_store`, marked as taken by
+//! it, and those it set aside again are marked as added by it (see `store/failed.rs`), so they
+//! need no copy. Inside its own transaction it keeps:
 //! - the table rows it wrote, as they stood when it committed (`sluice."fix_<job>_table_rows"`);
 //! - for an upsert, the stored rows it replaced (`sluice."fix_<job>_replaced_rows"`).
 //!
@@ -12,19 +12,14 @@
 //! NULL) is, and as many of each as the fix wrote must be. A row a later upsert or edit changed
 //! is then missing, and the undo is refused rather than removing someone else's change.
 
-use duckdb::{Connection, OptionalExt, params};
+use duckdb::{Connection, OptionalExt};
 
 use std::collections::BTreeMap;
 
 use super::StoreError;
-use super::failed::{RECORDS_IN_CHUNK, RECORDS_PER_STATEMENT, RETRY_ROW_COLUMNS, RetryRow, job_and_records, sorted};
+use super::failed::{RECORDS_IN_CHUNK, RETRY_ROW_COLUMNS, RetryRow, job_and_records, sorted};
 use super::unique_keys::main_table;
 use crate::sql::quote_ident;
-
-/// The columns a failed row is stored with, in `sluice.failed_rows` as in its undo copy.
-const FAILED_ROW_COLUMNS: &str = "job_id, record_no, line, byte_offset, raw, raw_bytes, fields, field_count, file";
-/// The columns a problem is stored with, in `sluice.failed_row_problems` as in its undo copy.
-const PROBLEM_COLUMNS: &str = "job_id, record_no, field_index, column_name, kind, message, value";
 
 /// The undo record of fix job `fix_job_id`, as it is written (inside the fix's transaction) and
 /// read back (inside the undo's).
@@ -59,6 +54,11 @@ impl FixUndoRecord {
         Self { fix_job_id }
     }
 
+    /// The fix job it records.
+    pub fn fix_job_id(&self) -> i64 {
+        self.fix_job_id
+    }
+
     fn table_rows(&self) -> String {
         format!("sluice.{}", quote_ident(&format!("fix_{}_table_rows", self.fix_job_id)))
     }
@@ -86,46 +86,6 @@ impl FixUndoRecord {
         ))
         .map_err(StoreError::query("starting the fix's undo record"))?;
         Ok(record)
-    }
-
-    /// Keeps failed rows `record_nos` of import `import_job_id` as they are, before the fix
-    /// removes them.
-    pub fn keep_failed_rows(
-        &self,
-        conn: &Connection,
-        import_job_id: i64,
-        record_nos: &[i64],
-    ) -> Result<(), StoreError> {
-        for chunk in sorted(record_nos).chunks(RECORDS_PER_STATEMENT) {
-            self.keep_chunk(conn, import_job_id, chunk)?;
-        }
-        Ok(())
-    }
-
-    fn keep_chunk(&self, conn: &Connection, import_job_id: i64, record_nos: &[i64]) -> Result<(), StoreError> {
-        let context = "keeping the fixed rows for an undo";
-        let listed = RECORDS_IN_CHUNK;
-        let parameters = || {
-            std::iter::once(Box::new(self.fix_job_id) as Box<dyn duckdb::ToSql>)
-                .chain(job_and_records(import_job_id, record_nos))
-        };
-        conn.execute(
-            &format!(
-                "INSERT INTO sluice.fix_undo_rows (fix_job_id, {FAILED_ROW_COLUMNS}) \
-                 SELECT ?, {FAILED_ROW_COLUMNS} FROM sluice.failed_rows WHERE job_id = ? AND {listed}"
-            ),
-            duckdb::params_from_iter(parameters()),
-        )
-        .map_err(StoreError::query(context))?;
-        conn.execute(
-            &format!(
-                "INSERT INTO sluice.fix_undo_problems (fix_job_id, {PROBLEM_COLUMNS}) \
-                 SELECT ?, {PROBLEM_COLUMNS} FROM sluice.failed_row_problems WHERE job_id = ? AND {listed}"
-            ),
-            duckdb::params_from_iter(parameters()),
-        )
-        .map_err(StoreError::query(context))?;
-        Ok(())
     }
 
     /// Keeps the rows the fix appended to `table`: those after row id `after_rowid`, once the
@@ -171,7 +131,7 @@ impl FixUndoRecord {
         let record_nos = sorted(record_nos);
         let mut statement = conn
             .prepare(&format!(
-                "SELECT {RETRY_ROW_COLUMNS} FROM sluice.fix_undo_rows WHERE fix_job_id = ? AND {RECORDS_IN_CHUNK}"
+                "SELECT {RETRY_ROW_COLUMNS} FROM sluice.failed_row_store WHERE taken_by = ? AND {RECORDS_IN_CHUNK}"
             ))
             .map_err(StoreError::query(context))?;
         let rows = statement
@@ -200,10 +160,10 @@ impl FixUndoRecord {
     /// The first fix of the same import after this one, not undone, that took up some of the
     /// same failed rows again: it must be undone first.
     pub fn later_fix_of_same_rows(&self, conn: &Connection) -> Result<Option<i64>, StoreError> {
+        // The rows it took are still marked as its own; only those it set aside again can have
+        // been taken up since.
         conn.query_row(
-            "SELECT min(later.fix_job_id) FROM sluice.fix_undo_rows later JOIN sluice.fix_undo_rows this \
-             ON later.job_id = this.job_id AND later.record_no = this.record_no \
-             WHERE this.fix_job_id = ? AND later.fix_job_id > this.fix_job_id",
+            "SELECT min(taken_by) FROM sluice.failed_row_store WHERE added_by = ? AND taken_by IS NOT NULL",
             [self.fix_job_id],
             |row| row.get(0),
         )
@@ -287,28 +247,19 @@ impl FixUndoRecord {
             )
             .map_err(StoreError::query(context))? as u64;
         let fix = self.fix_job_id;
-        let taken = "SELECT record_no FROM sluice.fix_undo_rows WHERE fix_job_id = ?";
-        for statement in [
-            format!("DELETE FROM sluice.failed_rows WHERE job_id = ? AND record_no IN ({taken})"),
-            format!("DELETE FROM sluice.failed_row_problems WHERE job_id = ? AND record_no IN ({taken})"),
-        ] {
-            conn.execute(&statement, params![import_job_id, fix])
+        // The rows it set aside again go; those it took are failing again, as they were.
+        for store in ["failed_row_store", "failed_problem_store"] {
+            conn.execute(&format!("DELETE FROM sluice.{store} WHERE added_by = ?"), [fix])
                 .map_err(StoreError::query(context))?;
         }
         let returned = conn
             .execute(
-                &format!(
-                    "INSERT INTO sluice.failed_rows ({FAILED_ROW_COLUMNS}) SELECT {FAILED_ROW_COLUMNS} \
-                     FROM sluice.fix_undo_rows WHERE fix_job_id = ? ORDER BY record_no"
-                ),
+                "UPDATE sluice.failed_row_store SET taken_by = NULL WHERE taken_by = ?",
                 [fix],
             )
             .map_err(StoreError::query(context))? as u64;
         conn.execute(
-            &format!(
-                "INSERT INTO sluice.failed_row_problems ({PROBLEM_COLUMNS}) SELECT {PROBLEM_COLUMNS} \
-                 FROM sluice.fix_undo_problems WHERE fix_job_id = ?"
-            ),
+            "UPDATE sluice.failed_problem_store SET taken_by = NULL WHERE taken_by = ?",
             [fix],
         )
         .map_err(StoreError::query(context))?;
@@ -324,11 +275,8 @@ impl FixUndoRecord {
 
     /// Drops the record: once undone, a fix cannot be undone again.
     fn forget(&self, conn: &Connection) -> Result<(), StoreError> {
-        let fix = self.fix_job_id;
         conn.execute_batch(&format!(
-            "DELETE FROM sluice.fix_undo_rows WHERE fix_job_id = {fix}; \
-             DELETE FROM sluice.fix_undo_problems WHERE fix_job_id = {fix}; \
-             DROP TABLE IF EXISTS {}; DROP TABLE IF EXISTS {}; DROP TABLE IF EXISTS {};",
+            "DROP TABLE IF EXISTS {}; DROP TABLE IF EXISTS {}; DROP TABLE IF EXISTS {};",
             self.table_rows(),
             self.replaced_rows(),
             self.matches()

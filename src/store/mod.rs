@@ -14,6 +14,7 @@ mod failed_groups;
 mod fix_undo;
 mod jobs;
 mod memory_limit;
+mod migrate;
 mod recipes;
 mod report;
 mod settings;
@@ -31,9 +32,9 @@ use duckdb::{Config, Connection};
 pub use arrow_insert::ArrowInserter;
 pub use catalog::{TableInfo, describe_tables, existing_table, list_tables, table_columns, table_exists};
 pub use failed::{
-    FailedRowFilter, RetryRow, StoredFailedRow, StoredProblem, append_failed_rows, count_failed_rows,
-    failed_page_starts, failed_row_files, failed_rows_appends, problem_column_counts, problem_counts, read_failed_rows,
-    widest_failed_row,
+    FailedRowFilter, RetryRow, StoredFailedRow, StoredProblem, append_failed_rows, append_failed_rows_of_fix,
+    count_failed_rows, failed_page_starts, failed_row_files, failed_rows_appends, problem_column_counts,
+    problem_counts, read_failed_rows, widest_failed_row,
 };
 pub use failed_groups::{FailedGroup, GroupFilter, GroupKey, VALUES_SHOWN_ALONE, failed_groups};
 pub use fix_undo::{FixUndoRecord, TableSince, UndoneRows};
@@ -196,8 +197,10 @@ impl Store {
         let open_error = |source: duckdb::Error| open_failure(path, source);
         let config = duckdb_config(options).map_err(open_error)?;
         let conn = Connection::open_with_flags(path, config).map_err(open_error)?;
+        migrate::before_schema(&conn)?;
         conn.execute_batch(SCHEMA_SQL)
             .map_err(StoreError::query("creating Sluice's tables"))?;
+        migrate::after_schema(&conn)?;
         arrow_insert::register_arrow_scan(&conn)?;
         let recovered = jobs::mark_interrupted(&conn)?;
         let next_job_id = jobs::max_job_id(&conn)? + 1;

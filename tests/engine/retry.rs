@@ -222,13 +222,17 @@ fn a_fixed_row_is_read_by_the_layout_the_import_stored_even_when_its_file_is_gon
 }
 
 #[test]
-fn removing_a_row_already_gone_names_that_row() {
+fn taking_a_row_already_taken_names_that_row() {
     let db = TestDb::new();
     let (_, import_job) = people_request(&db);
     let record_nos: Vec<i64> = db.failed_rows(import_job).iter().map(|row| row.record_no).collect();
     let (first, rest) = record_nos.split_first().unwrap();
-    assert_eq!(db.store.remove_failed_rows(import_job, &[*first]).unwrap(), None);
+    let fix_job = import_job + 1;
+    assert_eq!(db.store.take_failed_rows(import_job, &[*first], fix_job).unwrap(), None);
     let mut again = vec![rest[0], *first];
     again.extend_from_slice(&rest[1..]);
-    assert_eq!(db.store.remove_failed_rows(import_job, &again).unwrap(), Some(*first));
+    assert_eq!(
+        db.store.take_failed_rows(import_job, &again, fix_job).unwrap(),
+        Some(*first)
+    );
 }

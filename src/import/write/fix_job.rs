@@ -16,7 +16,7 @@ use crate::import::write::retry::{RetryError, RetryRequest, RetrySummary, check_
 use crate::job::{Job, JobContext, JobLabels};
 use crate::progress::{Progress, ProgressSink};
 use crate::records::FailedRow;
-use crate::store::{FailedRowFilter, FixUndoRecord, JobOutcome, RetryRow, Store, append_failed_rows};
+use crate::store::{FailedRowFilter, FixUndoRecord, JobOutcome, RetryRow, Store, append_failed_rows_of_fix};
 
 /// Rules to apply to the failed rows of an import that a filter targets.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -149,7 +149,7 @@ fn fail_duplicates(
                 Some(failed_again(duplicate.record_no as i64, row, problems))
             })
             .collect();
-        append_failed_rows(conn, import_job_id, &failed)
+        append_failed_rows_of_fix(conn, import_job_id, undo.fix_job_id(), &failed)
     })
 }
 
@@ -189,11 +189,11 @@ impl Page<'_> {
         }
         let checked = check_rows(&self.setup.plans, &changed, self.key_columns, counts.passed)?;
         let moved: Vec<i64> = changed.keys().copied().collect();
-        self.undo.keep_failed_rows(store.conn(), self.import_job_id, &moved)?;
-        if let Some(record_no) = store.remove_failed_rows(self.import_job_id, &moved)? {
+        let fix_job_id = self.undo.fix_job_id();
+        if let Some(record_no) = store.take_failed_rows(self.import_job_id, &moved, fix_job_id)? {
             return Err(RetryError::AlreadyRetried(record_no).into());
         }
-        append_failed_rows(store.conn(), self.import_job_id, &checked.still_failing)?;
+        append_failed_rows_of_fix(store.conn(), self.import_job_id, fix_job_id, &checked.still_failing)?;
         for mut builder in checked.builders {
             if builder.is_empty() {
                 continue;

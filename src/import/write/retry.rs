@@ -24,7 +24,8 @@ use crate::progress::{Progress, ProgressSink};
 use crate::records::{ExistingTable, FailedRow, Problem};
 use crate::store::Transaction;
 use crate::store::{
-    FixUndoRecord, JobOutcome, JobRecord, JobStatus, RetryRow, Store, StoreError, append_failed_rows, existing_table,
+    FixUndoRecord, JobOutcome, JobRecord, JobStatus, RetryRow, Store, StoreError, append_failed_rows_of_fix,
+    existing_table,
 };
 
 /// One failed row to try again, with the fields a person fixed (or as stored when `None`).
@@ -210,11 +211,10 @@ fn retry_rows(
     let moved: Vec<i64> = checked.passed.iter().chain(&rewritten).copied().collect();
     // What the fix changes is kept beside it, so it can be undone.
     let undo = FixUndoRecord::begin(conn, job_id, &table.name)?;
-    undo.keep_failed_rows(conn, import_job_id, &moved)?;
-    if let Some(record_no) = store.remove_failed_rows(import_job_id, &moved)? {
+    if let Some(record_no) = store.take_failed_rows(import_job_id, &moved, job_id)? {
         return Err(RetryError::AlreadyRetried(record_no));
     }
-    append_failed_rows(conn, import_job_id, &checked.still_failing)?;
+    append_failed_rows_of_fix(conn, import_job_id, job_id, &checked.still_failing)?;
     let mut imported = checked.passed.len() as u64;
     let mut updated = 0;
     let mut failed = checked.still_failing.len() as u64;
@@ -295,7 +295,7 @@ impl Fixed<'_> {
                     Some(failed_again(duplicate.record_no as i64, row, problems))
                 })
                 .collect();
-            append_failed_rows(conn, self.import_job_id, &rows)
+            append_failed_rows_of_fix(conn, self.import_job_id, job_id, &rows)
         })?;
         let updated = writer.merge(kept - duplicates)?;
         Ok((duplicates, updated))
