@@ -244,6 +244,20 @@ pub fn read_failed_rows(
     before_record_no: Option<i64>,
     limit: u64,
 ) -> Result<Vec<StoredFailedRow>, StoreError> {
+    let mut rows = read_failed_rows_alone(conn, job_id, filter, (from_record_no, before_record_no), limit)?;
+    add_problems(conn, job_id, filter, &mut rows)?;
+    Ok(rows)
+}
+
+/// The rows [`read_failed_rows`] reads, without their problems (`problems` is empty), for a
+/// fix, which judges each row afresh. Between `from` (inclusive) and `before` (exclusive).
+pub fn read_failed_rows_alone(
+    conn: &Connection,
+    job_id: i64,
+    filter: &FailedRowFilter,
+    (from_record_no, before_record_no): (i64, Option<i64>),
+    limit: u64,
+) -> Result<Vec<StoredFailedRow>, StoreError> {
     let context = "reading failed rows";
     let (which, mut parameters) = filter_where(job_id, filter);
     let mut statement = conn
@@ -256,7 +270,7 @@ pub fn read_failed_rows(
     parameters.push(Box::new(from_record_no));
     parameters.push(Box::new(before_record_no.unwrap_or(i64::MAX)));
     parameters.push(Box::new(limit.min(i64::MAX as u64) as i64));
-    let mut rows: Vec<StoredFailedRow> = statement
+    let rows: Vec<StoredFailedRow> = statement
         .query_map(duckdb::params_from_iter(parameters), |row| {
             let fields: String = row.get(4)?;
             Ok(StoredFailedRow {
@@ -273,8 +287,19 @@ pub fn read_failed_rows(
         .map_err(StoreError::query(context))?
         .collect::<Result<_, _>>()
         .map_err(StoreError::query(context))?;
+    Ok(rows)
+}
+
+/// Reads the problems of `rows`, read by `filter`, into them.
+fn add_problems(
+    conn: &Connection,
+    job_id: i64,
+    filter: &FailedRowFilter,
+    rows: &mut [StoredFailedRow],
+) -> Result<(), StoreError> {
+    let context = "reading the failed rows' problems";
     let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
-        return Ok(rows);
+        return Ok(());
     };
     let (first, last) = (first.record_no, last.record_no);
     let mut problems: BTreeMap<i64, Vec<StoredProblem>> = BTreeMap::new();
@@ -313,10 +338,10 @@ pub fn read_failed_rows(
         let (record_no, problem) = entry.map_err(StoreError::query(context))?;
         problems.entry(record_no).or_default().push(problem);
     }
-    for row in &mut rows {
+    for row in rows {
         row.problems = problems.remove(&row.record_no).unwrap_or_default();
     }
-    Ok(rows)
+    Ok(())
 }
 
 /// The most fields any failed row of a job has (0 when it has none), so a report can give every
@@ -437,6 +462,19 @@ pub struct RetryRow {
 pub(super) const RETRY_ROW_COLUMNS: &str = "record_no, line, byte_offset, raw, fields, raw_bytes, file";
 
 impl RetryRow {
+    /// Stored failed row `row` with `fields` (as a fix made them) in place of its own.
+    pub fn fixed(row: StoredFailedRow, fields: Vec<String>) -> Self {
+        Self {
+            file: row.file,
+            line: row.line,
+            byte_offset: row.byte_offset,
+            raw: row.raw,
+            raw_bytes: row.raw_bytes,
+            fields,
+            fields_as_read: row.fields,
+        }
+    }
+
     /// A row of [`RETRY_ROW_COLUMNS`], with its record number.
     pub(super) fn numbered(row: &duckdb::Row<'_>) -> duckdb::Result<(i64, Self)> {
         let fields: Vec<String> = serde_json::from_str(&row.get::<_, String>(4)?).unwrap_or_default();
@@ -495,38 +533,53 @@ impl super::Store {
     ) -> Result<Option<i64>, StoreError> {
         let context = "taking retried rows out of the failed set";
         let conn = self.conn();
-        for chunk in sorted(record_nos).chunks(RECORDS_PER_STATEMENT) {
-            let listed = RECORDS_IN_CHUNK;
-            let parameters = || {
-                duckdb::params_from_iter(
-                    std::iter::once(Box::new(fix_job_id) as Box<dyn duckdb::ToSql>)
-                        .chain(job_and_records(job_id, chunk)),
-                )
-            };
-            let mut take = conn
-                .prepare(&format!(
-                    "UPDATE sluice.failed_row_store SET taken_by = ? \
-                     WHERE job_id = ? AND {listed} AND taken_by IS NULL RETURNING record_no"
-                ))
-                .map_err(StoreError::query(context))?;
-            let taken: std::collections::BTreeSet<i64> = take
-                .query_map(parameters(), |row| row.get(0))
-                .map_err(StoreError::query(context))?
-                .collect::<Result<_, _>>()
-                .map_err(StoreError::query(context))?;
-            // One that was gone already (another retry took it): named, and the caller rolls back.
-            if let Some(gone) = chunk.iter().find(|record_no| !taken.contains(record_no)) {
-                return Ok(Some(*gone));
+        let record_nos = sorted(record_nos);
+        let (Some(first), Some(last)) = (record_nos.first().copied(), record_nos.last().copied()) else {
+            return Ok(None);
+        };
+        // The numbers go through the appender into a table the statements join: named in the
+        // statement, or in a parameter split in SQL, they cost DuckDB's planner more than the
+        // update itself.
+        conn.execute_batch(
+            "CREATE TEMP TABLE IF NOT EXISTS sluice_taking (record_no BIGINT NOT NULL); DELETE FROM sluice_taking;",
+        )
+        .map_err(StoreError::query(context))?;
+        {
+            let mut appender = conn.appender("sluice_taking").map_err(StoreError::query(context))?;
+            for record_no in &record_nos {
+                appender.append_row([record_no]).map_err(StoreError::query(context))?;
             }
-            conn.execute(
+            appender.flush().map_err(StoreError::query(context))?;
+        }
+        let listed = "record_no BETWEEN ? AND ? AND record_no IN (SELECT record_no FROM sluice_taking)";
+        let parameters = params![fix_job_id, job_id, first, last];
+        let taken = conn
+            .execute(
                 &format!(
-                    "UPDATE sluice.failed_problem_store SET taken_by = ? \
-                     WHERE job_id = ? AND {listed} AND taken_by IS NULL"
+                    "UPDATE sluice.failed_row_store SET taken_by = ? WHERE job_id = ? AND {listed} AND taken_by IS NULL"
                 ),
-                parameters(),
+                parameters,
             )
             .map_err(StoreError::query(context))?;
+        if taken < record_nos.len() {
+            // One that was gone already (another retry took it): named, and the caller rolls back.
+            let gone: Option<i64> = conn
+                .query_row(
+                    "SELECT min(t.record_no) FROM sluice_taking t WHERE NOT EXISTS (SELECT 1 FROM \
+                     sluice.failed_row_store s WHERE s.job_id = ? AND s.record_no = t.record_no AND s.taken_by = ?)",
+                    params![job_id, fix_job_id],
+                    |row| row.get(0),
+                )
+                .map_err(StoreError::query(context))?;
+            return Ok(Some(gone.unwrap_or(first)));
         }
+        conn.execute(
+            &format!(
+                "UPDATE sluice.failed_problem_store SET taken_by = ? WHERE job_id = ? AND {listed} AND taken_by IS NULL"
+            ),
+            parameters,
+        )
+        .map_err(StoreError::query(context))?;
         Ok(None)
     }
 }

@@ -34,7 +34,7 @@ pub use catalog::{TableInfo, describe_tables, existing_table, list_tables, table
 pub use failed::{
     FailedRowFilter, RetryRow, StoredFailedRow, StoredProblem, append_failed_rows, append_failed_rows_of_fix,
     count_failed_rows, failed_page_starts, failed_row_files, failed_rows_appends, problem_column_counts,
-    problem_counts, read_failed_rows, widest_failed_row,
+    problem_counts, read_failed_rows, read_failed_rows_alone, widest_failed_row,
 };
 pub use failed_groups::{FailedGroup, GroupFilter, GroupKey, VALUES_SHOWN_ALONE, failed_groups};
 pub use fix_undo::{FixUndoRecord, TableSince, UndoneRows};
@@ -202,7 +202,9 @@ impl Store {
             .map_err(StoreError::query("creating Sluice's tables"))?;
         migrate::after_schema(&conn)?;
         arrow_insert::register_arrow_scan(&conn)?;
-        let recovered = jobs::mark_interrupted(&conn)?;
+        // A database on a full disk still opens, to be read: its unfinished jobs are marked
+        // interrupted by the first open that can write.
+        let recovered = jobs::mark_interrupted(&conn).unwrap_or_default();
         let next_job_id = jobs::max_job_id(&conn)? + 1;
         Ok(Self {
             conn,

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::import::write::fix_preview::{FixSetup, PreviewError};
+use crate::import::write::fix_preview::{FixSetup, PreviewError, Problems};
 use crate::import::write::fix_rules::FixRule;
 use crate::import::write::keyed_writer::{self, KeyedWriter};
 use crate::import::write::load;
@@ -16,7 +16,9 @@ use crate::import::write::retry::{RetryError, RetryRequest, RetrySummary, check_
 use crate::job::{Job, JobContext, JobLabels};
 use crate::progress::{Progress, ProgressSink};
 use crate::records::FailedRow;
-use crate::store::{FailedRowFilter, FixUndoRecord, JobOutcome, RetryRow, Store, append_failed_rows_of_fix};
+use crate::store::{
+    FailedRowFilter, FixUndoRecord, JobOutcome, RetryRow, Store, StoredFailedRow, append_failed_rows_of_fix,
+};
 
 /// Rules to apply to the failed rows of an import that a filter targets.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -78,14 +80,14 @@ impl Job for FixRequest {
         let mut counts = Counts::default();
         let cancel = context.cancel;
         setup
-            .each_page(store, &self.filter, cancel, |_, fixed| {
+            .each_page(store, (&self.filter, Problems::Skipped), cancel, |rows, fixed| {
                 let page = Page {
                     import_job_id: self.import_job_id,
                     setup: &setup,
                     key_columns: &key_columns,
                     undo: &undo,
                 };
-                page.apply(store, &mut writer, fixed, &mut counts)?;
+                page.apply(store, &mut writer, (rows, fixed), &mut counts)?;
                 context.progress(&Progress {
                     rows_read: counts.read,
                     rows_imported: counts.passed,
@@ -170,19 +172,21 @@ struct Page<'a> {
 }
 
 impl Page<'_> {
-    /// Applies one page: its rows the rules changed (`fixed` holds every row read, as fixed)
-    /// leave the failed set, kept for the undo; those that pass go to `writer`, the rest come
-    /// back with their new fields and problems.
+    /// Applies one page: its rows the rules changed (`fixed` holds every row's fields as fixed)
+    /// leave the failed set, marked as this fix's for the undo; those that pass go to `writer`,
+    /// the rest come back with their new fields and problems.
     fn apply(
         &self,
         store: &Store,
         writer: &mut KeyedWriter<'_>,
-        fixed: BTreeMap<i64, RetryRow>,
+        (rows, fixed): (Vec<StoredFailedRow>, Vec<Vec<String>>),
         counts: &mut Counts,
     ) -> Result<(), PreviewError> {
-        let changed: BTreeMap<i64, RetryRow> = fixed
+        let changed: BTreeMap<i64, RetryRow> = rows
             .into_iter()
-            .filter(|(_, row)| row.fields != row.fields_as_read)
+            .zip(fixed)
+            .filter(|(row, fields)| row.fields != *fields)
+            .map(|(row, fields)| (row.record_no, RetryRow::fixed(row, fields)))
             .collect();
         if changed.is_empty() {
             return Ok(());

@@ -16,11 +16,12 @@ use crate::progress::CancelToken;
 use crate::records::ExistingTable;
 use crate::store::{
     FailedRowFilter, JobRecord, RetryRow, Store, StoredFailedRow, failed_page_starts, failed_row_files,
-    read_failed_rows,
+    read_failed_rows, read_failed_rows_alone,
 };
 
-/// Failed rows read and checked at a time.
-const PREVIEW_PAGE_ROWS: u64 = 10_000;
+/// Failed rows read and checked at a time: enough that the statements a page costs (DuckDB
+/// plans each) are small beside its rows, few enough that a cancel is felt at once.
+const PAGE_ROWS: u64 = 50_000;
 /// Rows a preview shows before and after.
 pub const PREVIEW_EXAMPLES: usize = 20;
 
@@ -97,8 +98,8 @@ pub fn preview_fix(
 ) -> Result<FixPreview, PreviewError> {
     let setup = FixSetup::new(store, import_job_id, rules)?;
     let mut preview = FixPreview::default();
-    setup.each_page(store, filter, cancel, |rows, fixed| {
-        check_page(rows, &fixed, &setup.plans, &mut preview);
+    setup.each_page(store, (filter, Problems::Read), cancel, |rows, fixed| {
+        check_page(&rows, &fixed, &setup.plans, &mut preview);
         Ok(())
     })?;
     Ok(preview)
@@ -147,66 +148,62 @@ impl FixSetup {
     }
 
     /// Reads the targeted rows a page at a time, in file order, and hands each page to `each`
-    /// with its rows as the rules fix them.
+    /// with its rows as the rules fix them; with their stored problems when `problems` asks.
     pub(in crate::import) fn each_page(
         &self,
         store: &Store,
-        filter: &FailedRowFilter,
+        (filter, problems): (&FailedRowFilter, Problems),
         cancel: &CancelToken,
-        mut each: impl FnMut(&[StoredFailedRow], BTreeMap<i64, RetryRow>) -> Result<(), PreviewError>,
+        mut each: impl FnMut(Vec<StoredFailedRow>, Vec<Vec<String>>) -> Result<(), PreviewError>,
     ) -> Result<(), PreviewError> {
         let (conn, job_id) = (store.conn(), self.import.job_id);
-        let starts = failed_page_starts(conn, job_id, filter, PREVIEW_PAGE_ROWS)?;
+        let starts = failed_page_starts(conn, job_id, filter, PAGE_ROWS)?;
         for (page, start) in starts.iter().enumerate() {
             if cancel.is_cancelled() {
                 return Err(PreviewError::Cancelled);
             }
             let next = starts.get(page + 1).copied();
-            let rows = read_failed_rows(conn, job_id, filter, *start, next, PREVIEW_PAGE_ROWS)?;
-            let fixed: BTreeMap<i64, RetryRow> = rows
-                .iter()
-                .map(|row| (row.record_no, fixed_row(row, &self.rules)))
-                .collect();
-            each(&rows, fixed)?;
+            let rows = match problems {
+                Problems::Read => read_failed_rows(conn, job_id, filter, *start, next, PAGE_ROWS)?,
+                Problems::Skipped => read_failed_rows_alone(conn, job_id, filter, (*start, next), PAGE_ROWS)?,
+            };
+            let fixed = rows.iter().map(|row| self.rules.apply(&row.fields)).collect();
+            each(rows, fixed)?;
         }
         Ok(())
     }
 }
 
-/// A stored failed row with the rules applied, as a retry reads it.
-fn fixed_row(row: &StoredFailedRow, rules: &CompiledRules) -> RetryRow {
-    RetryRow {
-        file: row.file.clone(),
-        line: row.line,
-        byte_offset: row.byte_offset,
-        raw: row.raw.clone(),
-        raw_bytes: row.raw_bytes.clone(),
-        fields: rules.apply(&row.fields),
-        fields_as_read: row.fields.clone(),
-    }
+/// Whether [`FixSetup::each_page`] reads the rows' stored problems: a preview compares them with
+/// the new ones; a fix judges each row afresh and needs none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(in crate::import) enum Problems {
+    Read,
+    Skipped,
 }
 
 /// Checks a page of rows, as fixed, by their files' plans, and counts them into `preview`.
-fn check_page(rows: &[StoredFailedRow], fixed: &BTreeMap<i64, RetryRow>, plans: &FilePlans, preview: &mut FixPreview) {
+fn check_page(rows: &[StoredFailedRow], fixed: &[Vec<String>], plans: &FilePlans, preview: &mut FixPreview) {
     let validators: BTreeMap<&Option<String>, RowValidator> = plans
         .iter()
         .map(|(file, plan)| (file, RowValidator::new(plan.clone())))
         .collect();
     let (mut cells, mut problems) = (Vec::new(), Vec::new());
-    for row in rows {
-        let (Some(after), Some(validator)) = (fixed.get(&row.record_no), validators.get(&row.file)) else {
+    for (row, fields) in rows.iter().zip(fixed) {
+        let Some(validator) = validators.get(&row.file) else {
             continue;
         };
         preview.rows += 1;
-        let changed = after.fields != row.fields;
+        let changed = *fields != row.fields;
         preview.changed += u64::from(changed);
         // A fix takes up only the rows its rules change: the others stay as they fail.
         if !changed {
             preview.still_failing += 1;
             continue;
         }
-        let record = edited_record(after, &validator.plan().layout);
-        let damaged = after.fields.iter().any(|field| field.contains('\u{FFFD}'));
+        let after = RetryRow::fixed(row.clone(), fields.clone());
+        let record = edited_record(&after, &validator.plan().layout);
+        let damaged = fields.iter().any(|field| field.contains('\u{FFFD}'));
         let passes = validator.check(&record.as_record(), damaged, &mut cells, &mut problems);
         if passes {
             preview.would_pass += 1;
@@ -226,7 +223,7 @@ fn check_page(rows: &[StoredFailedRow], fixed: &BTreeMap<i64, RetryRow>, plans: 
             preview.examples.push(FixExample {
                 line: row.line,
                 before: row.fields.clone(),
-                after: after.fields.clone(),
+                after: fields.clone(),
                 problems: if passes {
                     Vec::new()
                 } else {
