@@ -48,8 +48,8 @@ impl DuckdbDefaults {
     }
 
     /// A fix of failed rows reads them a page at a time and writes those that pass as an import
-    /// writes its rows, so it is held to an import's memory. Its undo record's copies and an
-    /// undo's search for the fix's rows in the table are joins DuckDB spills to disk.
+    /// writes its rows, so it is held to an import's memory. The copy of the rows it wrote, kept
+    /// for its undo, and an undo's search for them in the table are work DuckDB spills to disk.
     pub fn fix(columns: usize, checks_unique: bool) -> Self {
         Self {
             memory_floor_mb: None,

@@ -227,12 +227,15 @@ fn taking_a_row_already_taken_names_that_row() {
     let (_, import_job) = people_request(&db);
     let record_nos: Vec<i64> = db.failed_rows(import_job).iter().map(|row| row.record_no).collect();
     let (first, rest) = record_nos.split_first().unwrap();
-    let fix_job = import_job + 1;
-    assert_eq!(db.store.take_failed_rows(import_job, &[*first], fix_job).unwrap(), None);
+    let (one_retry, another) = (import_job + 1, import_job + 2);
+    assert_eq!(
+        db.store.take_failed_rows(import_job, &[*first], one_retry).unwrap(),
+        None
+    );
     let mut again = vec![rest[0], *first];
     again.extend_from_slice(&rest[1..]);
     assert_eq!(
-        db.store.take_failed_rows(import_job, &again, fix_job).unwrap(),
+        db.store.take_failed_rows(import_job, &again, another).unwrap(),
         Some(*first)
     );
 }
