@@ -21,15 +21,20 @@ const RENAMED: [(&str, &str); 2] = [
 /// Before `schema.sql`: the failed set's tables of an older database take their new names, so
 /// the schema adds its new columns to them and puts the views under the old names.
 pub(super) fn before_schema(conn: &Connection) -> Result<(), StoreError> {
+    let mut renames = String::new();
     for (old, new) in RENAMED {
         if is_base_table(conn, old)? {
-            conn.execute_batch(&format!("ALTER TABLE sluice.{old} RENAME TO {new}"))
-                .map_err(StoreError::query(
-                    "renaming the failed rows' table of an older database",
-                ))?;
+            renames.push_str(&format!("ALTER TABLE sluice.{old} RENAME TO {new}; "));
         }
     }
-    Ok(())
+    if renames.is_empty() {
+        return Ok(());
+    }
+    conn.execute_batch(&format!("BEGIN TRANSACTION; {renames} COMMIT;"))
+        .map_err(|error| {
+            let _ = conn.execute_batch("ROLLBACK");
+            StoreError::query("renaming the failed rows' tables of an older database")(error)
+        })
 }
 
 /// After `schema.sql`: the copies older fixes kept for their undo go back into the store as
