@@ -244,32 +244,50 @@ pub fn read_failed_rows(
     before_record_no: Option<i64>,
     limit: u64,
 ) -> Result<Vec<StoredFailedRow>, StoreError> {
-    let mut rows = read_failed_rows_alone(conn, job_id, filter, (from_record_no, before_record_no), limit)?;
+    let range = (from_record_no, before_record_no);
+    let mut rows = select_failed_rows(conn, (job_id, filter), range, Some(limit))?;
     add_problems(conn, job_id, filter, &mut rows)?;
     Ok(rows)
 }
 
-/// The rows [`read_failed_rows`] reads, without their problems (`problems` is empty), for a
-/// fix, which judges each row afresh. Between `from` (inclusive) and `before` (exclusive).
+/// The rows of `filter` from record `from` (inclusive) to `before` (exclusive), all of them,
+/// without their problems (`problems` is empty), for a fix, which judges each row afresh. In
+/// no particular order: a fix orders them by record number itself, and DuckDB's sort of a page
+/// would be work done twice.
 pub fn read_failed_rows_alone(
     conn: &Connection,
     job_id: i64,
     filter: &FailedRowFilter,
+    range: (i64, Option<i64>),
+) -> Result<Vec<StoredFailedRow>, StoreError> {
+    select_failed_rows(conn, (job_id, filter), range, None)
+}
+
+/// The rows of `filter` between the record numbers of `range`: the first `limit` of them in
+/// file order, or all of them in no particular order.
+fn select_failed_rows(
+    conn: &Connection,
+    (job_id, filter): (i64, &FailedRowFilter),
     (from_record_no, before_record_no): (i64, Option<i64>),
-    limit: u64,
+    limit: Option<u64>,
 ) -> Result<Vec<StoredFailedRow>, StoreError> {
     let context = "reading failed rows";
     let (which, mut parameters) = filter_where(job_id, filter);
+    parameters.push(Box::new(from_record_no));
+    parameters.push(Box::new(before_record_no.unwrap_or(i64::MAX)));
+    let order = match limit {
+        Some(limit) => {
+            parameters.push(Box::new(limit.min(i64::MAX as u64) as i64));
+            "ORDER BY f.record_no LIMIT ?"
+        }
+        None => "",
+    };
     let mut statement = conn
         .prepare(&format!(
             "SELECT f.record_no, f.line, f.byte_offset, f.raw, f.fields, f.file, f.raw_bytes FROM sluice.failed_rows f \
-             WHERE {which} AND f.record_no >= ? AND f.record_no < ? \
-             ORDER BY f.record_no LIMIT ?"
+             WHERE {which} AND f.record_no >= ? AND f.record_no < ? {order}"
         ))
         .map_err(StoreError::query(context))?;
-    parameters.push(Box::new(from_record_no));
-    parameters.push(Box::new(before_record_no.unwrap_or(i64::MAX)));
-    parameters.push(Box::new(limit.min(i64::MAX as u64) as i64));
     let rows: Vec<StoredFailedRow> = statement
         .query_map(duckdb::params_from_iter(parameters), |row| {
             let fields: String = row.get(4)?;

@@ -165,7 +165,7 @@ impl FixSetup {
             let next = starts.get(page + 1).copied();
             let rows = match problems {
                 Problems::Read => read_failed_rows(conn, job_id, filter, *start, next, PAGE_ROWS)?,
-                Problems::Skipped => read_failed_rows_alone(conn, job_id, filter, (*start, next), PAGE_ROWS)?,
+                Problems::Skipped => read_failed_rows_alone(conn, job_id, filter, (*start, next))?,
             };
             let fixed = rows.iter().map(|row| self.rules.apply(&row.fields)).collect();
             each(rows, fixed)?;
