@@ -552,54 +552,76 @@ impl super::Store {
         let context = "taking retried rows out of the failed set";
         let conn = self.conn();
         let record_nos = sorted(record_nos);
-        let (Some(first), Some(last)) = (record_nos.first().copied(), record_nos.last().copied()) else {
+        if record_nos.is_empty() {
             return Ok(None);
-        };
+        }
         // The numbers go through the appender into a table the statements join: named in the
         // statement, or in a parameter split in SQL, they cost DuckDB's planner more than the
-        // update itself.
+        // update itself. The table is dropped again before returning, so it never stands in for
+        // a user's table of the same name.
         conn.execute_batch(
-            "CREATE TEMP TABLE IF NOT EXISTS sluice_taking (record_no BIGINT NOT NULL); DELETE FROM sluice_taking;",
+            "DROP TABLE IF EXISTS temp.sluice_taking; CREATE TEMP TABLE sluice_taking (record_no BIGINT NOT NULL);",
         )
         .map_err(StoreError::query(context))?;
-        {
-            let mut appender = conn.appender("sluice_taking").map_err(StoreError::query(context))?;
-            for record_no in &record_nos {
-                appender.append_row([record_no]).map_err(StoreError::query(context))?;
-            }
-            appender.flush().map_err(StoreError::query(context))?;
+        let taken = mark_taken(conn, (job_id, fix_job_id), &record_nos);
+        // After a failed statement the transaction refuses the drop too: the first error is
+        // the one to report.
+        let dropped = conn.execute_batch("DROP TABLE IF EXISTS temp.sluice_taking");
+        let taken = taken?;
+        dropped.map_err(StoreError::query(context))?;
+        Ok(taken)
+    }
+}
+
+/// Marks the rows `record_nos` (sorted, at least one) of import `job_id` and their problems as
+/// taken by `fix_job_id`, through `temp.sluice_taking`. Returns the first that was no longer
+/// in the failed set, if one was.
+fn mark_taken(
+    conn: &Connection,
+    (job_id, fix_job_id): (i64, i64),
+    record_nos: &[i64],
+) -> Result<Option<i64>, StoreError> {
+    let context = "taking retried rows out of the failed set";
+    let (Some(first), Some(last)) = (record_nos.first().copied(), record_nos.last().copied()) else {
+        return Ok(None);
+    };
+    {
+        let mut appender = conn.appender("sluice_taking").map_err(StoreError::query(context))?;
+        for record_no in record_nos {
+            appender.append_row([record_no]).map_err(StoreError::query(context))?;
         }
-        let listed = "record_no BETWEEN ? AND ? AND record_no IN (SELECT record_no FROM sluice_taking)";
-        let parameters = params![fix_job_id, job_id, first, last];
-        let taken = conn
-            .execute(
-                &format!(
-                    "UPDATE sluice.failed_row_store SET taken_by = ? WHERE job_id = ? AND {listed} AND taken_by IS NULL"
-                ),
-                parameters,
-            )
-            .map_err(StoreError::query(context))?;
-        if taken < record_nos.len() {
-            // One that was gone already (another retry took it): named, and the caller rolls back.
-            let gone: Option<i64> = conn
-                .query_row(
-                    "SELECT min(t.record_no) FROM sluice_taking t WHERE NOT EXISTS (SELECT 1 FROM \
-                     sluice.failed_row_store s WHERE s.job_id = ? AND s.record_no = t.record_no AND s.taken_by = ?)",
-                    params![job_id, fix_job_id],
-                    |row| row.get(0),
-                )
-                .map_err(StoreError::query(context))?;
-            return Ok(Some(gone.unwrap_or(first)));
-        }
-        conn.execute(
+        appender.flush().map_err(StoreError::query(context))?;
+    }
+    let listed = "record_no BETWEEN ? AND ? AND record_no IN (SELECT record_no FROM temp.sluice_taking)";
+    let parameters = params![fix_job_id, job_id, first, last];
+    let taken = conn
+        .execute(
             &format!(
-                "UPDATE sluice.failed_problem_store SET taken_by = ? WHERE job_id = ? AND {listed} AND taken_by IS NULL"
+                "UPDATE sluice.failed_row_store SET taken_by = ? WHERE job_id = ? AND {listed} AND taken_by IS NULL"
             ),
             parameters,
         )
         .map_err(StoreError::query(context))?;
-        Ok(None)
+    if taken < record_nos.len() {
+        // One that was gone already (another retry took it): named, and the caller rolls back.
+        let gone: Option<i64> = conn
+            .query_row(
+                "SELECT min(t.record_no) FROM temp.sluice_taking t WHERE NOT EXISTS (SELECT 1 FROM \
+                 sluice.failed_row_store s WHERE s.job_id = ? AND s.record_no = t.record_no AND s.taken_by = ?)",
+                params![job_id, fix_job_id],
+                |row| row.get(0),
+            )
+            .map_err(StoreError::query(context))?;
+        return Ok(Some(gone.unwrap_or(first)));
     }
+    conn.execute(
+        &format!(
+            "UPDATE sluice.failed_problem_store SET taken_by = ? WHERE job_id = ? AND {listed} AND taken_by IS NULL"
+        ),
+        parameters,
+    )
+    .map_err(StoreError::query(context))?;
+    Ok(None)
 }
 
 /// The files a job's failed rows come from (`None` for rows stored before files were).

@@ -93,7 +93,8 @@ mod tests {
     use crate::store::{Store, StoreOptions};
 
     /// The layout an earlier Sluice left: the failed set in tables, and a fix (job 3) of job 1's
-    /// records 1 and 2 whose record 2 still failed and was set aside again, with copies kept.
+    /// records 1, 2 and 7 whose records 2 and 7 still failed and were set aside again, then a fix
+    /// (job 4) of record 7 that still failed again, with copies kept.
     const OLDER_DATABASE: &str = "
         CREATE SCHEMA sluice;
         CREATE TABLE sluice.failed_rows (job_id BIGINT NOT NULL, record_no BIGINT NOT NULL,
@@ -110,16 +111,22 @@ mod tests {
             message VARCHAR NOT NULL, value VARCHAR);
         INSERT INTO sluice.failed_rows VALUES
             (1, 2, 3, 20, '2,x', NULL, '[\"2\",\"y\"]', 2, NULL),
-            (1, 5, 6, 50, '5,q', NULL, '[\"5\",\"q\"]', 2, NULL);
+            (1, 5, 6, 50, '5,q', NULL, '[\"5\",\"q\"]', 2, NULL),
+            (1, 7, 8, 70, '7,z', NULL, '[\"7\",\"z3\"]', 2, NULL);
         INSERT INTO sluice.failed_row_problems VALUES
             (1, 2, 1, 'n', 'invalid_value', 'not a number', 'y'),
-            (1, 5, 1, 'n', 'invalid_value', 'not a number', 'q');
+            (1, 5, 1, 'n', 'invalid_value', 'not a number', 'q'),
+            (1, 7, 1, 'n', 'invalid_value', 'not a number', 'z3');
         INSERT INTO sluice.fix_undo_rows VALUES
             (3, 1, 1, 2, 10, '1,a', NULL, '[\"1\",\"a\"]', 2, NULL),
-            (3, 1, 2, 3, 20, '2,x', NULL, '[\"2\",\"x\"]', 2, NULL);
+            (3, 1, 2, 3, 20, '2,x', NULL, '[\"2\",\"x\"]', 2, NULL),
+            (3, 1, 7, 8, 70, '7,z', NULL, '[\"7\",\"z\"]', 2, NULL),
+            (4, 1, 7, 8, 70, '7,z', NULL, '[\"7\",\"z2\"]', 2, NULL);
         INSERT INTO sluice.fix_undo_problems VALUES
             (3, 1, 1, 1, 'n', 'invalid_value', 'not a number', 'a'),
-            (3, 1, 2, 1, 'n', 'invalid_value', 'not a number', 'x');
+            (3, 1, 2, 1, 'n', 'invalid_value', 'not a number', 'x'),
+            (3, 1, 7, 1, 'n', 'invalid_value', 'not a number', 'z'),
+            (4, 1, 7, 1, 'n', 'invalid_value', 'not a number', 'z2');
     ";
 
     fn marks(store: &Store, table: &str) -> Vec<(i64, Option<i64>, Option<i64>)> {
@@ -150,14 +157,19 @@ mod tests {
             .unwrap()
             .map(Result::unwrap)
             .collect();
-        assert_eq!(still_failing, [2, 5], "the view shows the failed set as it was");
+        assert_eq!(still_failing, [2, 5, 7], "the view shows the failed set as it was");
         // Record 1 and the first version of record 2 were taken by fix 3; the second version of
-        // record 2 is the one fix 3 set aside; record 5 was never touched.
+        // record 2 is the one fix 3 set aside; record 5 was never touched. Record 7's first
+        // version was taken by fix 3, its second set aside by fix 3 and taken by fix 4, its third
+        // set aside by fix 4.
         let expected = vec![
             (1, Some(3), None),
             (2, Some(3), None),
             (2, None, Some(3)),
             (5, None, None),
+            (7, Some(3), None),
+            (7, Some(4), Some(3)),
+            (7, None, Some(4)),
         ];
         assert_eq!(marks(&store, "failed_row_store"), expected);
         assert_eq!(marks(&store, "failed_problem_store"), expected);

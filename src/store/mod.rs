@@ -203,8 +203,11 @@ impl Store {
         migrate::after_schema(&conn)?;
         arrow_insert::register_arrow_scan(&conn)?;
         // A database on a full disk still opens, to be read: its unfinished jobs are marked
-        // interrupted by the first open that can write.
-        let recovered = jobs::mark_interrupted(&conn).unwrap_or_default();
+        // interrupted by the first open that can write. Any other failure is the open's.
+        let recovered = match jobs::mark_interrupted(&conn) {
+            Err(error) if error.to_string().contains("Could not write file") => Vec::new(),
+            marked => marked?,
+        };
         let next_job_id = jobs::max_job_id(&conn)? + 1;
         Ok(Self {
             conn,
