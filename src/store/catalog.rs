@@ -104,21 +104,40 @@ pub fn table_exists(conn: &Connection, name: &str) -> Result<Option<String>, Sto
 
 /// The columns of table `name` in `main`, in table order.
 pub fn table_columns(conn: &Connection, name: &str) -> Result<Vec<Column>, StoreError> {
+    Ok(column_types(conn, "main", name)?
+        .into_iter()
+        .map(|(column, data_type)| Column::from_catalog(column, data_type))
+        .collect())
+}
+
+/// The columns of table `name` (matched ignoring case) in `schema`, with their types as DuckDB
+/// names them, in table order.
+pub(super) fn column_types(conn: &Connection, schema: &str, name: &str) -> Result<Vec<(String, String)>, StoreError> {
     let context = "reading a table's columns";
     let mut statement = conn
         .prepare(
-            "SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = 'main' \
+            "SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = ? \
              AND database_name = current_database() AND lower(table_name) = lower(?) ORDER BY column_index",
         )
         .map_err(StoreError::query(context))?;
     let columns = statement
-        .query_map([name], |row| {
-            Ok(Column::from_catalog(row.get::<_, String>(0)?, row.get::<_, String>(1)?))
-        })
+        .query_map([schema, name], |row| Ok((row.get(0)?, row.get(1)?)))
         .map_err(StoreError::query(context))?
-        .collect::<Result<Vec<Column>, _>>()
+        .collect::<Result<Vec<_>, _>>()
         .map_err(StoreError::query(context))?;
     Ok(columns)
+}
+
+/// Whether `sluice.<name>` is a table (not a view, not absent).
+pub(super) fn sluice_table_exists(conn: &Connection, name: &str) -> Result<bool, StoreError> {
+    conn.query_row(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() \
+         AND schema_name = 'sluice' AND table_name = ?",
+        [name],
+        |row| row.get::<_, i64>(0),
+    )
+    .map(|count| count > 0)
+    .map_err(StoreError::query("looking at Sluice's tables"))
 }
 
 /// Table `name` with its columns, if it exists in `main`.

@@ -17,6 +17,7 @@ use duckdb::{Connection, OptionalExt};
 use std::collections::BTreeMap;
 
 use super::StoreError;
+use super::catalog::{column_types, sluice_table_exists};
 use super::failed::{RECORDS_IN_CHUNK, RETRY_ROW_COLUMNS, RetryRow, job_and_records, sorted};
 use super::unique_keys::main_table;
 use crate::sql::quote_ident;
@@ -147,14 +148,7 @@ impl FixUndoRecord {
 
     /// Whether the record was kept: fixes from before undo existed have none.
     pub fn exists(&self, conn: &Connection) -> Result<bool, StoreError> {
-        conn.query_row(
-            "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() \
-             AND schema_name = 'sluice' AND table_name = ?",
-            [format!("fix_{}_table_rows", self.fix_job_id)],
-            |row| row.get::<_, i64>(0),
-        )
-        .map(|count| count > 0)
-        .map_err(StoreError::query("looking for the fix's undo record"))
+        sluice_table_exists(conn, &format!("fix_{}_table_rows", self.fix_job_id))
     }
 
     /// The first fix of the same import after this one, not undone, that took up some of the
@@ -176,14 +170,12 @@ impl FixUndoRecord {
     /// every row the fix wrote still there with the values it wrote.
     pub fn check_table(&self, conn: &Connection, table: &str) -> Result<Result<(), TableSince>, StoreError> {
         let kept = format!("fix_{}_table_rows", self.fix_job_id);
-        if columns_of(conn, "sluice", &kept)? != columns_of(conn, "main", table)? {
+        let columns = column_types(conn, "main", table)?;
+        if column_types(conn, "sluice", &kept)? != columns {
             return Ok(Err(TableSince::ColumnsChanged));
         }
         let context = "finding the fix's rows in the table";
-        let names: Vec<String> = columns_of(conn, "main", table)?
-            .into_iter()
-            .map(|(name, _)| quote_ident(&name))
-            .collect();
+        let names: Vec<String> = columns.into_iter().map(|(name, _)| quote_ident(&name)).collect();
         let listed = names.join(", ");
         let same_row: Vec<String> = names
             .iter()
@@ -283,23 +275,6 @@ impl FixUndoRecord {
         ))
         .map_err(StoreError::query("dropping the fix's undo record"))
     }
-}
-
-/// The columns of table `name` in `schema`, with their types, in order.
-fn columns_of(conn: &Connection, schema: &str, name: &str) -> Result<Vec<(String, String)>, StoreError> {
-    let context = "reading a table's columns";
-    let mut statement = conn
-        .prepare(
-            "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = current_database() \
-             AND schema_name = ? AND table_name = ? ORDER BY column_index",
-        )
-        .map_err(StoreError::query(context))?;
-    let columns = statement
-        .query_map([schema, name], |row| Ok((row.get(0)?, row.get(1)?)))
-        .map_err(StoreError::query(context))?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(StoreError::query(context))?;
-    Ok(columns)
 }
 
 fn count(conn: &Connection, sql: &str, context: &'static str) -> Result<u64, StoreError> {

@@ -11,6 +11,7 @@
 use duckdb::Connection;
 
 use super::StoreError;
+use super::catalog::sluice_table_exists;
 
 /// The failed set's tables under their old names and their new ones.
 const RENAMED: [(&str, &str); 2] = [
@@ -23,7 +24,7 @@ const RENAMED: [(&str, &str); 2] = [
 pub(super) fn before_schema(conn: &Connection) -> Result<(), StoreError> {
     let mut renames = String::new();
     for (old, new) in RENAMED {
-        if is_base_table(conn, old)? {
+        if sluice_table_exists(conn, old)? {
             renames.push_str(&format!("ALTER TABLE sluice.{old} RENAME TO {new}; "));
         }
     }
@@ -41,7 +42,7 @@ pub(super) fn before_schema(conn: &Connection) -> Result<(), StoreError> {
 /// rows those fixes took, and the rows they set aside again are marked as theirs, so the undo
 /// of such a fix works as any other's. The copies' tables are then dropped.
 pub(super) fn after_schema(conn: &Connection) -> Result<(), StoreError> {
-    if !is_base_table(conn, "fix_undo_rows")? {
+    if !sluice_table_exists(conn, "fix_undo_rows")? {
         return Ok(());
     }
     let rows = "job_id, record_no, line, byte_offset, raw, raw_bytes, fields, field_count, file";
@@ -73,18 +74,6 @@ pub(super) fn after_schema(conn: &Connection) -> Result<(), StoreError> {
         let _ = conn.execute_batch("ROLLBACK");
         StoreError::query("moving older fixes' undo copies into the failed rows' table")(error)
     })
-}
-
-/// Whether `sluice.<name>` is a table (not a view, not absent).
-fn is_base_table(conn: &Connection, name: &str) -> Result<bool, StoreError> {
-    conn.query_row(
-        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() \
-         AND schema_name = 'sluice' AND table_name = ?",
-        [name],
-        |row| row.get::<_, i64>(0),
-    )
-    .map(|count| count > 0)
-    .map_err(StoreError::query("looking at Sluice's tables"))
 }
 
 #[cfg(test)]
@@ -173,7 +162,7 @@ mod tests {
         ];
         assert_eq!(marks(&store, "failed_row_store"), expected);
         assert_eq!(marks(&store, "failed_problem_store"), expected);
-        assert!(!is_base_table(store.conn(), "fix_undo_rows").unwrap());
+        assert!(!sluice_table_exists(store.conn(), "fix_undo_rows").unwrap());
         drop(store);
         // Opening it again changes nothing.
         let store = Store::open(&path, &StoreOptions::default()).unwrap();
